@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// Thin launcher: production React build, then the compiled entry.
+process.env.NODE_ENV ??= 'production';
+
+const {main} = await import('../dist/main.js').catch(error => {
+	if (error?.code === 'ERR_MODULE_NOT_FOUND') {
+		process.stderr.write('logmon: dist/ is missing; run `npm run build` first\n');
+		process.exit(1);
+	}
+
+	throw error;
+});
+
+try {
+	const code = await main();
+	process.exitCode = code;
+	// Sockets and timers of stopped sources must not hold the process open.
+	setTimeout(() => process.exit(code), 100).unref();
+} catch (error) {
+	process.stderr.write(`logmon: internal error: ${error?.stack ?? error}\n`);
+	process.exit(70);
+}

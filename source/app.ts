@@ -1,0 +1,80 @@
+import {Bus} from './core/bus.js';
+import {Store} from './core/store.js';
+import {type SourceHandle} from './core/bus.js';
+import {type SourceConfig} from './config/schema.js';
+import {createSource, type SourceDeps, sourceId} from './sources/index.js';
+import {type LogSource} from './sources/source.js';
+
+// Wires sources to the bus and the bus to the store. Shared by pipe mode and the UI.
+
+export type RunningSource = {source: LogSource; handle: SourceHandle};
+
+export class App {
+	readonly bus = new Bus();
+	readonly store: Store;
+	readonly sources: RunningSource[] = [];
+
+	constructor(bufferSize: number) {
+		this.store = new Store(bufferSize);
+		this.bus.subscribe(events => {
+			this.store.append(events);
+		});
+	}
+
+	async addSources(configs: SourceConfig[], deps: Omit<SourceDeps, 'diagnostics'>): Promise<void> {
+		const taken = new Set(this.sources.map(s => s.source.id));
+		for (const [i, config] of configs.entries()) {
+			const id = sourceId(config, i, taken);
+			const source = await createSource(config, id, {...deps, diagnostics: this.bus.diagnostics});
+			this.add(source);
+		}
+	}
+
+	add(source: LogSource): SourceHandle {
+		const handle = this.bus.addSource(source.id, source.kind, source.pause ? {pause: source.pause, resume: source.resume} : {});
+		this.sources.push({source, handle});
+		return handle;
+	}
+
+	/** Start every source; one that throws is marked failed and the others go on. */
+	async start(): Promise<void> {
+		await Promise.all(this.sources.map(async ({source, handle}) => {
+			try {
+				await source.start(handle);
+			} catch (error) {
+				handle.setState('failed', error instanceof Error ? error.message : String(error));
+			}
+		}));
+	}
+
+	async stop(timeoutMs = 2000): Promise<void> {
+		const all = Promise.allSettled(this.sources.map(async ({source, handle}) => {
+			await source.stop();
+			if (handle.health.state !== 'ended' && handle.health.state !== 'failed') {
+				handle.setState('stopped');
+			}
+		}));
+		await Promise.race([all, new Promise(resolve => setTimeout(resolve, timeoutMs).unref())]);
+	}
+
+	/** True when no source can produce anything more (all ended, failed or stopped). */
+	finished(): boolean {
+		return this.sources.every(({handle}) => ['ended', 'failed', 'stopped'].includes(handle.health.state));
+	}
+
+	/** Resolves when `finished()` becomes true. */
+	async whenFinished(): Promise<void> {
+		if (this.finished()) {
+			return;
+		}
+
+		await new Promise<void>(resolve => {
+			const off = this.bus.onHealth(() => {
+				if (this.finished()) {
+					off();
+					resolve();
+				}
+			});
+		});
+	}
+}

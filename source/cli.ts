@@ -1,0 +1,112 @@
+import meow from 'meow';
+
+// Command-line parsing only. What to run is decided in main.ts.
+
+export const help = `
+	Usage
+	  $ logmon [options]                      watch the configured sources (default: logio listener on 127.0.0.1:7701)
+	  $ some-command | logmon [options]       watch standard input
+	  $ logmon tail <application-uuid> <env>  Acquia logstream for an environment (Cloud API v2)
+	  $ logmon publish --to URL               publish stdin lines to logio:// or kafka://
+
+	Sources
+	  --config PATH          Config file (default $XDG_CONFIG_HOME/logmon/config.json)
+	  --listen [HOST:]PORT   Listen for logio publishers (default 127.0.0.1:7701)
+	  --serve-subscribers [HOST:]PORT
+	                         Also serve logio HTTP subscribers (drop-in logio server)
+	  --logio URL            Subscribe to a logio server, e.g. 'http://host:7702/?app=web'
+	  --logstream URL        Acquia logstream WebSocket URL (auth message from the config)
+	  --kafka BROKERS        Kafka brokers, comma-separated (like kcat -b)
+	  -t, --types LIST       Logstream log types to enable; with --kafka: topics (like kcat -t)
+	  --topic NAME           Kafka topic (repeatable; default application-logs and application-logs-errors)
+	  -G, --group ID         Kafka consumer group (default logmon-<user>-<hostname>)
+	  --ephemeral            Kafka: a throw-away consumer group
+	  --from-beginning       Kafka: start at the oldest offsets (default: latest)
+	  --since 10m|RFC3339    Kafka: start at offsets for that time
+	  --servers LIST         Logstream servers to enable (default: all)
+	  --stdin / --no-stdin   Read standard input (default: when piped and no source flag is given)
+	  --demo                 Replay real logs through embedded servers
+	  --demo-rate N          Demo lines per second (default 200)
+
+	Filters (composable; the UI and the pipe share them)
+	  -g, --grep RE          Keep messages matching RE (repeatable; any may match)
+	  -v, --exclude RE       Drop messages matching RE (repeatable)
+	  -l, --level LEVEL      Keep LEVEL and above: trace debug info notice warn error critical
+	  --service NAME         Keep these services (repeatable)
+	  --host NAME            Keep these hosts / servers (repeatable)
+	  --type NAME            Keep these log types (repeatable)
+	  --source NAME          Keep these sources (repeatable)
+
+	Output
+	  --no-ui                Never draw the UI; write the stream to stdout
+	  -o, --output FORMAT    text (default), raw, json, template
+	  --template TEXT        For -o template, e.g. '{time} {service} {level} {message}'
+	  --color WHEN           auto (default), always, never; NO_COLOR is honoured
+	  --buffer N             Events kept for the UI (default 50000)
+	  --max-line BYTES       Longest line kept whole (default 1048576)
+	  --debug                Print protocol exchanges to stderr (secrets redacted)
+	  --help, --version
+
+	Exit codes
+	  0 done (end of input, or the reader closed the pipe)   1 every source failed
+	  2 usage or config error   130 interrupted (SIGINT)   143 terminated (SIGTERM)
+
+	Examples
+	  $ kubectl logs -f deploy/api | logmon --level warn
+	  $ logmon --kafka 127.0.0.1:9092 -t application-logs -G mygroup --level error -o json | jq .message
+	  $ logmon --logio 'http://logs:7702/?app=shop&proc=web|worker' --grep 'timeout|refused'
+	  $ logmon tail 3f1c…-uuid prod --types php-error,drupal-watchdog
+	  $ logmon --no-ui -o template --template '{time} {service} {message}' < app.log
+	  $ tail -f app.log | logmon publish --to 'logio://127.0.0.1:7701?app=shop&proc=web'
+`;
+
+export function parseArgs(argv: string[] = process.argv.slice(2)) {
+	return meow(help, {
+		importMeta: import.meta,
+		argv,
+		allowUnknownFlags: false,
+		booleanDefault: undefined,
+		flags: {
+			config: {type: 'string'},
+			listen: {type: 'string'},
+			serveSubscribers: {type: 'string'},
+			logio: {type: 'string', isMultiple: true, default: []},
+			logstream: {type: 'string'},
+			kafka: {type: 'string'},
+			types: {type: 'string', shortFlag: 't', isMultiple: true, default: []},
+			topic: {type: 'string', isMultiple: true, default: []},
+			group: {type: 'string', shortFlag: 'G'},
+			ephemeral: {type: 'boolean', default: false},
+			fromBeginning: {type: 'boolean', default: false},
+			since: {type: 'string'},
+			servers: {type: 'string', isMultiple: true, default: []},
+			stdin: {type: 'boolean'},
+			demo: {type: 'boolean', default: false},
+			demoRate: {type: 'number'},
+			grep: {type: 'string', shortFlag: 'g', isMultiple: true, default: []},
+			exclude: {type: 'string', shortFlag: 'v', isMultiple: true, default: []},
+			level: {type: 'string', shortFlag: 'l'},
+			service: {type: 'string', isMultiple: true, default: []},
+			host: {type: 'string', isMultiple: true, default: []},
+			type: {type: 'string', isMultiple: true, default: []},
+			source: {type: 'string', isMultiple: true, default: []},
+			ui: {type: 'boolean'},
+			output: {type: 'string', shortFlag: 'o'},
+			template: {type: 'string'},
+			color: {type: 'string'},
+			buffer: {type: 'number'},
+			maxLine: {type: 'number'},
+			debug: {type: 'boolean', default: false},
+			// publish
+			to: {type: 'string'},
+		},
+	});
+}
+
+export type Cli = ReturnType<typeof parseArgs>;
+export type Flags = Cli['flags'];
+
+/** "a,b" and repeated flags, flattened. */
+export function list(values: readonly string[]): string[] {
+	return values.flatMap(v => v.split(',')).map(v => v.trim()).filter(Boolean);
+}

@@ -1,0 +1,353 @@
+import {type EventInit, type LogEvent, type SourceKind, gapEvent} from './event.js';
+import {type Filter} from './filter.js';
+import {Diagnostics} from './diagnostics.js';
+import {type SourceHealth, type SourceState, newHealth} from './health.js';
+
+// The one event bus. Sources publish batches; consumers subscribe.
+//
+// - Direct subscribers (the store, aggregates) are called synchronously and must be O(batch).
+// - Queued consumers (the stdout writer, the logio fan-out) each get a bounded queue.
+//   When a queue passes its high-water mark the bus asks every source that can pause
+//   (stdin, Kafka) to pause, and resumes them below the low-water mark. Sources that
+//   cannot pause (sockets that must keep draining) lose events at a full queue; every
+//   loss is counted per source and per consumer.
+// Publishing never waits, so no consumer can stall a source's socket reads.
+
+export type SourceControl = {
+	/** Present when the source can stop reading without losing data (stdin, Kafka). */
+	pause?: () => void;
+	resume?: () => void;
+};
+
+type Direct = (events: readonly LogEvent[]) => void;
+
+export type QueueOptions = {
+	/** Events held at most for sources that cannot pause. Default 10,000. */
+	capacity?: number;
+	filter?: Filter | undefined;
+};
+
+export class QueueConsumer {
+	readonly name: string;
+	readonly capacity: number;
+	filter: Filter | undefined;
+	dropped = 0;
+	readonly droppedBySource = new Map<string, number>();
+	private batches: LogEvent[][] = [];
+	private first = 0; // index of the oldest unconsumed batch
+	private offset = 0; // into batches[first]
+	private count = 0;
+	private waiter: (() => void) | undefined;
+	closed = false;
+
+	constructor(name: string, options: QueueOptions, private readonly bus: Bus) {
+		this.name = name;
+		this.capacity = options.capacity ?? 10_000;
+		this.filter = options.filter;
+	}
+
+	get length(): number {
+		return this.count;
+	}
+
+	get highWater(): number {
+		return Math.max(1, Math.floor(this.capacity / 2));
+	}
+
+	get lowWater(): number {
+		return Math.floor(this.capacity / 4);
+	}
+
+	/** Called by the bus. Returns the events it had to drop. */
+	offer(events: readonly LogEvent[], pausable: boolean): number {
+		if (this.closed) {
+			return 0;
+		}
+
+		const test = this.filter && !this.filter.all ? this.filter.test : undefined;
+		// Pausable sources are paused at the high-water mark; what they had in flight is still taken.
+		const limit = pausable ? this.capacity * 4 : this.capacity;
+		let accepted: LogEvent[] | undefined;
+		let lost = 0;
+		for (const e of events) {
+			if (test && !test(e)) {
+				continue;
+			}
+
+			if (this.count >= limit) {
+				lost++;
+				this.dropped++;
+				this.droppedBySource.set(e.sourceId, (this.droppedBySource.get(e.sourceId) ?? 0) + 1);
+				continue;
+			}
+
+			(accepted ??= []).push(e);
+			this.count++;
+		}
+
+		if (accepted) {
+			this.batches.push(accepted);
+			if (this.count >= this.highWater) {
+				this.bus.pressure(this, true);
+			}
+
+			const w = this.waiter;
+			this.waiter = undefined;
+			w?.();
+		}
+
+		return lost;
+	}
+
+	/** Take up to `max` queued events, oldest first. */
+	take(max = Number.POSITIVE_INFINITY): LogEvent[] {
+		const out: LogEvent[] = [];
+		while (out.length < max && this.first < this.batches.length) {
+			const b = this.batches[this.first]!;
+			const n = Math.min(b.length - this.offset, max - out.length);
+			for (let i = 0; i < n; i++) {
+				out.push(b[this.offset + i]!);
+			}
+
+			this.offset += n;
+			if (this.offset >= b.length) {
+				this.first++;
+				this.offset = 0;
+			}
+		}
+
+		// Drop consumed batches in one go rather than shifting one at a time.
+		if (this.first > 1024 || this.first === this.batches.length) {
+			this.batches = this.batches.slice(this.first);
+			this.first = 0;
+		}
+
+		this.count -= out.length;
+		if (this.count <= this.lowWater) {
+			this.bus.pressure(this, false);
+		}
+
+		return out;
+	}
+
+	/** Resolves when events are queued (at once if some are) or the consumer is closed. */
+	async wait(): Promise<void> {
+		if (this.count > 0 || this.closed) {
+			return;
+		}
+
+		await new Promise<void>(resolve => {
+			this.waiter = resolve;
+		});
+	}
+
+	close(): void {
+		this.closed = true;
+		this.bus.pressure(this, false);
+		this.bus.unsubscribeQueue(this);
+		const w = this.waiter;
+		this.waiter = undefined;
+		w?.();
+	}
+}
+
+/** What a source holds to talk to the bus. */
+export class SourceHandle {
+	readonly health: SourceHealth;
+
+	constructor(private readonly bus: Bus, id: string, kind: SourceKind, readonly control: SourceControl) {
+		this.health = newHealth(id, kind);
+	}
+
+	get id(): string {
+		return this.health.id;
+	}
+
+	get kind(): SourceKind {
+		return this.health.kind;
+	}
+
+	get pausable(): boolean {
+		return this.control.pause !== undefined;
+	}
+
+	publish(events: EventInit[]): void {
+		this.bus.publish(this, events);
+	}
+
+	setState(state: SourceState, reason?: string, retryInMs?: number): void {
+		const h = this.health;
+		const retryAt = retryInMs === undefined ? undefined : Date.now() + retryInMs;
+		if (h.state === state && h.reason === reason && h.retryAt === retryAt) {
+			return;
+		}
+
+		h.state = state;
+		h.reason = reason;
+		h.retryAt = retryAt;
+		h.since = Date.now();
+		this.bus.healthChanged(this);
+	}
+
+	addBytes(n: number): void {
+		this.health.bytes += n;
+	}
+
+	/** Count one bad input and say why; the input itself is skipped. */
+	parseError(reason: string): void {
+		this.health.parseErrors++;
+		this.health.lastParseError = reason;
+		if (this.health.parseErrors <= 5 || this.health.parseErrors % 1000 === 0) {
+			this.bus.diagnostics.add('warn', this.id, `${reason} (parse errors: ${this.health.parseErrors})`);
+		}
+	}
+
+	reconnected(): void {
+		this.health.reconnects++;
+	}
+
+	/** Put a gap marker in the stream: lines between `from` and `to` may be missing. */
+	gap(from: number, to = Date.now()): void {
+		this.bus.publish(this, [gapEvent(this.id, this.kind, from, to)]);
+	}
+
+	detail(key: string, value: unknown): void {
+		this.health.details[key] = value;
+	}
+
+	log(level: 'debug' | 'info' | 'warn' | 'error', text: string): void {
+		this.bus.diagnostics.add(level, this.id, text);
+	}
+}
+
+export type HealthListener = (health: SourceHealth) => void;
+
+export class Bus {
+	readonly diagnostics = new Diagnostics();
+	private seq = 0;
+	private readonly sources = new Map<string, SourceHandle>();
+	private readonly direct = new Set<Direct>();
+	private readonly queues = new Set<QueueConsumer>();
+	private readonly pressured = new Set<QueueConsumer>();
+	private readonly healthListeners = new Set<HealthListener>();
+	private sourcesPaused = false;
+
+	/** Register a source. Ids must be unique. */
+	addSource(id: string, kind: SourceKind, control: SourceControl = {}): SourceHandle {
+		if (this.sources.has(id)) {
+			throw new Error(`two sources are named "${id}"; give each a unique name`);
+		}
+
+		const handle = new SourceHandle(this, id, kind, control);
+		this.sources.set(id, handle);
+		if (this.sourcesPaused) {
+			handle.health.paused = true;
+			control.pause?.();
+		}
+
+		return handle;
+	}
+
+	/** A synchronous subscriber; returns the unsubscribe function. */
+	subscribe(consumer: Direct): () => void {
+		this.direct.add(consumer);
+		return () => this.direct.delete(consumer);
+	}
+
+	/** A bounded queued consumer. */
+	queue(name: string, options: QueueOptions = {}): QueueConsumer {
+		const q = new QueueConsumer(name, options, this);
+		this.queues.add(q);
+		return q;
+	}
+
+	/** @internal */
+	unsubscribeQueue(q: QueueConsumer): void {
+		this.queues.delete(q);
+	}
+
+	/** @internal */
+	publish(source: SourceHandle, events: EventInit[]): void {
+		if (events.length === 0) {
+			return;
+		}
+
+		const batch = events as LogEvent[];
+		const h = source.health;
+		let real = 0;
+		for (const e of batch) {
+			e.seq = ++this.seq;
+			if (!e.marker) {
+				real++;
+			}
+		}
+
+		h.events += real;
+		if (real > 0) {
+			h.lastEventAt = batch.at(-1)!.receivedAt;
+		}
+
+		for (const d of this.direct) {
+			d(batch);
+		}
+
+		for (const q of this.queues) {
+			h.drops += q.offer(batch, source.pausable);
+		}
+	}
+
+	/** @internal: a queue crossed its high (true) or low (false) water mark. */
+	pressure(q: QueueConsumer, on: boolean): void {
+		if (on) {
+			this.pressured.add(q);
+		} else {
+			this.pressured.delete(q);
+		}
+
+		const want = this.pressured.size > 0;
+		if (want === this.sourcesPaused) {
+			return;
+		}
+
+		this.sourcesPaused = want;
+		for (const s of this.sources.values()) {
+			if (s.pausable) {
+				s.health.paused = want;
+				if (want) {
+					s.control.pause!();
+				} else {
+					s.control.resume?.();
+				}
+			}
+		}
+	}
+
+	/** @internal */
+	healthChanged(source: SourceHandle): void {
+		for (const l of this.healthListeners) {
+			l(source.health);
+		}
+	}
+
+	onHealth(listener: HealthListener): () => void {
+		this.healthListeners.add(listener);
+		return () => this.healthListeners.delete(listener);
+	}
+
+	health(): SourceHealth[] {
+		return [...this.sources.values()].map(s => s.health);
+	}
+
+	source(id: string): SourceHandle | undefined {
+		return this.sources.get(id);
+	}
+
+	consumers(): QueueConsumer[] {
+		return [...this.queues];
+	}
+
+	/** Last sequence number handed out. */
+	get lastSeq(): number {
+		return this.seq;
+	}
+}

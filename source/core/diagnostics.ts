@@ -1,0 +1,39 @@
+// logmon's own messages (source state changes, warnings, library logs). Kept in a
+// small ring for the UI; the CLI forwards them to stderr in pipe mode. Never stdout.
+
+import {Ring} from './ring.js';
+
+export type DiagnosticLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export type Diagnostic = {
+	time: number;
+	level: DiagnosticLevel;
+	/** The source or component it is about, e.g. "kafka" or "config". */
+	origin: string;
+	text: string;
+};
+
+type Listener = (d: Diagnostic) => void;
+
+export class Diagnostics {
+	private readonly ring = new Ring<Diagnostic>(500);
+	private readonly listeners = new Set<Listener>();
+
+	add(level: DiagnosticLevel, origin: string, text: string): void {
+		const d = {time: Date.now(), level, origin, text};
+		this.ring.push(d);
+		for (const l of this.listeners) {
+			l(d);
+		}
+	}
+
+	recent(count: number): Diagnostic[] {
+		const all = this.ring.toArray();
+		return all.slice(Math.max(0, all.length - count));
+	}
+
+	listen(listener: Listener): () => void {
+		this.listeners.add(listener);
+		return () => this.listeners.delete(listener);
+	}
+}

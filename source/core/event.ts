@@ -1,0 +1,79 @@
+// The one normalized event every source produces and every consumer reads.
+
+export const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'NOTICE', 'WARN', 'ERROR', 'CRITICAL'] as const;
+export type Level = (typeof LEVELS)[number];
+
+/** Rank of a level; higher is more severe. */
+export const levelRank: Readonly<Record<Level, number>> = {
+	TRACE: 0,
+	DEBUG: 1,
+	INFO: 2,
+	NOTICE: 3,
+	WARN: 4,
+	ERROR: 5,
+	CRITICAL: 6,
+};
+
+export type SourceKind = 'logstream' | 'logio' | 'logio-listen' | 'kafka' | 'stdin';
+
+export type LogEvent = {
+	/** Assigned by the bus: strictly increasing across all sources. */
+	seq: number;
+	/** Event time in ms since the epoch, from the source when it has one, else the receive time. */
+	time: number;
+	/** When logmon received it, ms since the epoch. */
+	receivedAt: number;
+	sourceId: string;
+	sourceKind: SourceKind;
+	/** logio app, Kafka `service`, logstream site. */
+	service: string;
+	/** Host or logstream server. */
+	host: string;
+	proc: string;
+	/** Log type, e.g. apache-request, php-error; empty when the source has none. */
+	type: string;
+	level: Level;
+	/** HTTP status when the line is a request log. */
+	status?: number | undefined;
+	/** Safe to show on a terminal: control characters and escape sequences neutralised. */
+	message: string;
+	/** The original text as it came (may hold escapes); written by `-o raw` into a pipe. */
+	raw: string;
+	/** The original structured record (JSON object, Kafka metadata...), kept for `-o json`. */
+	record?: unknown;
+	/** Set on synthetic events, e.g. the gap marker after a reconnect. */
+	marker?: 'gap' | undefined;
+};
+
+/** What a source fills in; the bus assigns `seq`. */
+export type EventInit = Omit<LogEvent, 'seq'> & {seq?: number};
+
+/** A gap marker: tells the reader that lines may be missing between two instants. */
+export function gapEvent(sourceId: string, sourceKind: SourceKind, from: number, to: number, now = to): LogEvent {
+	const message = `${sourceId}: disconnected ${clock(from)}–${clock(to)}, lines may be missing`;
+	return {
+		seq: 0,
+		time: now,
+		receivedAt: now,
+		sourceId,
+		sourceKind,
+		service: '',
+		host: '',
+		proc: '',
+		type: '',
+		level: 'WARN',
+		message,
+		raw: message,
+		marker: 'gap',
+	};
+}
+
+function pad(n: number, width = 2): string {
+	return String(n).padStart(width, '0');
+}
+
+/** HH:MM:SS in local time, for markers a person reads. */
+export function clock(ms: number): string {
+	const d = new Date(ms);
+	return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}

@@ -1,0 +1,235 @@
+import {setFlagsFromString} from 'node:v8';
+import {type Level, type LogEvent, levelRank, LEVELS} from './event.js';
+
+// One filter object drives the pipe output, the UI toggles and the UI's `f` prompt.
+// User regexes run with V8's non-backtracking fallback, so a pattern like
+// (a+)+$ cannot freeze logmon; backreferences cannot fall back, so they are refused.
+
+let fallbackEnabled = false;
+/** Turn on V8's linear-time fallback for regexes that backtrack too much. Affects regexes compiled afterwards. */
+export function enableRegexFallback(): void {
+	if (!fallbackEnabled) {
+		setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
+		fallbackEnabled = true;
+	}
+}
+
+export class FilterError extends Error {
+	constructor(readonly flag: string, message: string) {
+		super(`${flag}: ${message}`);
+		this.name = 'FilterError';
+	}
+}
+
+// \1..\9 outside a character class, or a named backreference \k<name>.
+const backreference = /(?<!\\)(?:\\\\)*\\(?:[1-9]|k<)/;
+
+/** Compile a user regex or throw a FilterError naming the flag. Case-sensitive unless the pattern says otherwise. */
+export function compileUserRegex(pattern: string, flag: string): RegExp {
+	enableRegexFallback();
+	if (backreference.test(pattern)) {
+		throw new FilterError(flag, `backreferences are not allowed in ${JSON.stringify(pattern)} (they defeat the linear-time regex engine)`);
+	}
+
+	let flags = '';
+	let body = pattern;
+	// Accept the common (?i) prefix, as grep -P, RE2 and logio do.
+	if (body.startsWith('(?i)')) {
+		flags = 'i';
+		body = body.slice(4);
+	}
+
+	try {
+		return new RegExp(body, flags);
+	} catch (error) {
+		const reason = error instanceof Error ? error.message.replace(/^Invalid regular expression: /, '') : String(error);
+		throw new FilterError(flag, `invalid regular expression ${JSON.stringify(pattern)}: ${reason}`);
+	}
+}
+
+export function parseLevel(value: string, flag: string): Level {
+	const v = value.trim().toUpperCase();
+	const aliases: Record<string, Level> = {WARNING: 'WARN', ERR: 'ERROR', FATAL: 'CRITICAL', CRIT: 'CRITICAL'};
+	const level = aliases[v] ?? LEVELS.find(l => l === v);
+	if (!level) {
+		throw new FilterError(flag, `unknown level ${JSON.stringify(value)}; expected one of ${LEVELS.join(', ').toLowerCase()}`);
+	}
+
+	return level;
+}
+
+/** The plain-data description of a filter: what the CLI, config and UI edit. */
+export type FilterSpec = {
+	grep: string[];
+	exclude: string[];
+	minLevel?: Level | undefined;
+	/** Only these (empty = all). */
+	services: string[];
+	hosts: string[];
+	types: string[];
+	sources: string[];
+	/** Hidden by UI toggles. */
+	hideServices: string[];
+	hideHosts: string[];
+	hideTypes: string[];
+	hideSources: string[];
+	hideLevels: Level[];
+};
+
+export function emptySpec(): FilterSpec {
+	return {
+		grep: [],
+		exclude: [],
+		minLevel: undefined,
+		services: [],
+		hosts: [],
+		types: [],
+		sources: [],
+		hideServices: [],
+		hideHosts: [],
+		hideTypes: [],
+		hideSources: [],
+		hideLevels: [],
+	};
+}
+
+export type Filter = {
+	readonly spec: FilterSpec;
+	/** True when the event passes. Gap markers pass unless their source is filtered out. */
+	test(event: LogEvent): boolean;
+	/** True when the filter lets everything through. */
+	readonly all: boolean;
+};
+
+function setOrUndefined(values: readonly string[]): Set<string> | undefined {
+	return values.length > 0 ? new Set(values) : undefined;
+}
+
+/** Build the predicate once; `test` is on the hot path, so it does no allocation. */
+export function compileFilter(spec: FilterSpec, flagNames: {grep?: string; exclude?: string} = {}): Filter {
+	const include = spec.grep.map(p => compileUserRegex(p, flagNames.grep ?? '--grep'));
+	const exclude = spec.exclude.map(p => compileUserRegex(p, flagNames.exclude ?? '--exclude'));
+	const min = spec.minLevel === undefined ? -1 : levelRank[spec.minLevel];
+	const services = setOrUndefined(spec.services);
+	const hosts = setOrUndefined(spec.hosts);
+	const types = setOrUndefined(spec.types);
+	const sources = setOrUndefined(spec.sources);
+	const hideServices = setOrUndefined(spec.hideServices);
+	const hideHosts = setOrUndefined(spec.hideHosts);
+	const hideTypes = setOrUndefined(spec.hideTypes);
+	const hideSources = setOrUndefined(spec.hideSources);
+	const hideLevels = setOrUndefined(spec.hideLevels);
+	const all = include.length === 0 && exclude.length === 0 && min < 0 && !services && !hosts && !types && !sources
+		&& !hideServices && !hideHosts && !hideTypes && !hideSources && !hideLevels;
+
+	function test(e: LogEvent): boolean {
+		if (sources && !sources.has(e.sourceId)) {
+			return false;
+		}
+
+		if (hideSources?.has(e.sourceId)) {
+			return false;
+		}
+
+		if (e.marker) {
+			return true;
+		}
+
+		if (levelRank[e.level] < min || hideLevels?.has(e.level)) {
+			return false;
+		}
+
+		if ((services && !services.has(e.service)) || hideServices?.has(e.service)) {
+			return false;
+		}
+
+		if ((hosts && !hosts.has(e.host)) || hideHosts?.has(e.host)) {
+			return false;
+		}
+
+		if ((types && !types.has(e.type)) || hideTypes?.has(e.type)) {
+			return false;
+		}
+
+		if (include.length > 0) {
+			let hit = false;
+			for (const re of include) {
+				if (re.test(e.message)) {
+					hit = true;
+					break;
+				}
+			}
+
+			if (!hit) {
+				return false;
+			}
+		}
+
+		for (const re of exclude) {
+			if (re.test(e.message)) {
+				return false;
+			}
+		}
+
+		return true;
+	}
+
+	return {spec, test, all};
+}
+
+/** Parse the UI's filter prompt: `regex`, `!regex`, `level>=warn`, `service=x`, `host=x`, `type=x`, `source=x`, space-separated. */
+export function parseFilterExpression(expression: string, base: FilterSpec = emptySpec()): FilterSpec {
+	const spec: FilterSpec = structuredClone(base);
+	for (const token of expression.trim().split(/\s+/).filter(Boolean)) {
+		const m = /^(level|service|host|type|source)(>=|=)(.*)$/.exec(token);
+		if (m) {
+			const [, key, op, value = ''] = m;
+			if (key === 'level') {
+				spec.minLevel = parseLevel(value, 'filter');
+			} else if (op === '=') {
+				const list = key === 'service' ? spec.services : key === 'host' ? spec.hosts : key === 'type' ? spec.types : spec.sources;
+				list.push(value);
+			} else {
+				throw new FilterError('filter', `"${key}" takes =, not >=`);
+			}
+		} else if (token.startsWith('!')) {
+			compileUserRegex(token.slice(1), 'filter');
+			spec.exclude.push(token.slice(1));
+		} else {
+			compileUserRegex(token, 'filter');
+			spec.grep.push(token);
+		}
+	}
+
+	return spec;
+}
+
+/** Describe the active filter in a few words, for the status bar and diagnostics. */
+export function describeFilter(spec: FilterSpec): string {
+	const parts: string[] = [];
+	for (const g of spec.grep) {
+		parts.push(`/${g}/`);
+	}
+
+	for (const x of spec.exclude) {
+		parts.push(`!/${x}/`);
+	}
+
+	if (spec.minLevel) {
+		parts.push(`level>=${spec.minLevel.toLowerCase()}`);
+	}
+
+	const lists: Array<[string, string[]]> = [['service', spec.services], ['host', spec.hosts], ['type', spec.types], ['source', spec.sources]];
+	for (const [name, values] of lists) {
+		if (values.length > 0) {
+			parts.push(`${name}=${values.join(',')}`);
+		}
+	}
+
+	const hidden = spec.hideServices.length + spec.hideHosts.length + spec.hideTypes.length + spec.hideSources.length + spec.hideLevels.length;
+	if (hidden > 0) {
+		parts.push(`${hidden} hidden`);
+	}
+
+	return parts.join(' ');
+}

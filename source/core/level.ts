@@ -1,0 +1,182 @@
+import {type Level} from './event.js';
+
+// Level detection, in order of trust (the README has the table):
+//   1. a structured field (level, levelname, severity; names or numbers)
+//   2. the HTTP status (5xx ERROR, 4xx WARN)
+//   3. the text of common formats (first level token in the line head)
+//   4. the log type (php-error, apache-error => ERROR)
+//   5. otherwise INFO
+
+const names: Record<string, Level> = {
+	trace: 'TRACE',
+	finest: 'TRACE',
+	finer: 'TRACE',
+	debug: 'DEBUG',
+	fine: 'DEBUG',
+	dbg: 'DEBUG',
+	info: 'INFO',
+	information: 'INFO',
+	informational: 'INFO',
+	config: 'INFO',
+	notice: 'NOTICE',
+	warn: 'WARN',
+	warning: 'WARN',
+	error: 'ERROR',
+	err: 'ERROR',
+	severe: 'ERROR',
+	fatal: 'CRITICAL',
+	critical: 'CRITICAL',
+	crit: 'CRITICAL',
+	alert: 'CRITICAL',
+	emerg: 'CRITICAL',
+	emergency: 'CRITICAL',
+	panic: 'CRITICAL',
+};
+
+// Syslog severities 0-7 (RFC 5424).
+const syslog: Level[] = ['CRITICAL', 'CRITICAL', 'CRITICAL', 'ERROR', 'WARN', 'NOTICE', 'INFO', 'DEBUG'];
+
+/** A level from a structured field value: a name ("warn", "ERROR") or a number. */
+export function levelFromField(value: unknown): Level | undefined {
+	if (typeof value === 'string') {
+		const named = names[value.trim().toLowerCase()];
+		if (named) {
+			return named;
+		}
+
+		if (/^\d+$/.test(value.trim())) {
+			return levelFromNumber(Number(value));
+		}
+
+		return undefined;
+	}
+
+	if (typeof value === 'number') {
+		return levelFromNumber(value);
+	}
+
+	return undefined;
+}
+
+/** 0-7: syslog severity. 10-60: Python logging / pino style (10 DEBUG ... 50 CRITICAL, 60 fatal). */
+export function levelFromNumber(n: number): Level | undefined {
+	if (!Number.isInteger(n) || n < 0) {
+		return undefined;
+	}
+
+	if (n <= 7) {
+		return syslog[n];
+	}
+
+	if (n < 10) {
+		return undefined;
+	}
+
+	if (n < 20) {
+		return 'DEBUG';
+	}
+
+	if (n < 30) {
+		return 'INFO';
+	}
+
+	if (n < 40) {
+		return 'WARN';
+	}
+
+	if (n < 50) {
+		return 'ERROR';
+	}
+
+	return 'CRITICAL';
+}
+
+export function levelFromStatus(status: number | undefined): Level | undefined {
+	if (status === undefined) {
+		return undefined;
+	}
+
+	if (status >= 500 && status <= 599) {
+		return 'ERROR';
+	}
+
+	if (status >= 400 && status <= 499) {
+		return 'WARN';
+	}
+
+	return undefined;
+}
+
+export function levelFromType(type: string): Level | undefined {
+	return type === 'php-error' || type === 'apache-error' ? 'ERROR' : undefined;
+}
+
+// One pass over the head of the line; the first token found wins, so
+// "INFO ... parity error corrected" is INFO, not ERROR.
+//   [error] [warn] [notice]          Apache error log
+//   |ERROR| |WARNING|                Drupal watchdog severity field
+//   level=error  lvl=warn            logfmt
+//   ERROR WARN FATAL ... (uppercase words)  Java, Python, Log4j, syslog-ng, BGL
+//   PHP Fatal error / PHP Warning    PHP error log
+//   E0102 15:04:05.000  W0102 ...    Go glog/klog prefix
+const textPattern = new RegExp(
+	[
+		String.raw`\[(trace|debug|info|notice|warn|warning|error|crit|critical|alert|emerg|fatal)\]`,
+		String.raw`\|(DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL|ALERT|EMERGENCY)\|`,
+		String.raw`\b(?:level|lvl|severity)=["']?(\w+)`,
+		String.raw`\b(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|SEVERE|FATAL|CRITICAL|CRIT|ALERT|EMERG|PANIC)\b`,
+		String.raw`\bPHP (Fatal error|Parse error|Warning|Notice|Deprecated|Strict Standards)`,
+		String.raw`^([IWEF])\d{4} \d\d:\d\d:\d\d`,
+	].join('|'),
+);
+
+const phpLevels: Record<string, Level> = {
+	'Fatal error': 'CRITICAL',
+	'Parse error': 'CRITICAL',
+	Warning: 'WARN',
+	Notice: 'NOTICE',
+	Deprecated: 'NOTICE',
+	'Strict Standards': 'NOTICE',
+};
+
+const glog: Record<string, Level> = {I: 'INFO', W: 'WARN', E: 'ERROR', F: 'CRITICAL'};
+
+/** How far into a line to look for a level token: levels sit near the start. */
+const headLength = 240;
+
+export function levelFromText(text: string): Level | undefined {
+	const head = text.length > headLength ? text.slice(0, headLength) : text;
+	const m = textPattern.exec(head);
+	if (!m) {
+		return undefined;
+	}
+
+	const [, bracket, pipe, logfmt, word, php, g] = m;
+	if (php !== undefined) {
+		return phpLevels[php];
+	}
+
+	if (g !== undefined) {
+		return glog[g];
+	}
+
+	const token = bracket ?? pipe ?? logfmt ?? word;
+	return token === undefined ? undefined : names[token.toLowerCase()];
+}
+
+export type LevelHints = {
+	field?: unknown;
+	status?: number | undefined;
+	type?: string;
+	text?: string;
+};
+
+export function detectLevel(hints: LevelHints): Level {
+	return (
+		levelFromField(hints.field)
+		?? levelFromStatus(hints.status)
+		?? (hints.text === undefined ? undefined : levelFromText(hints.text))
+		?? levelFromType(hints.type ?? '')
+		?? 'INFO'
+	);
+}

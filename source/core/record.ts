@@ -1,0 +1,154 @@
+import {type EventInit, type Level, type SourceKind} from './event.js';
+import {detectLevel} from './level.js';
+import {sanitize} from './sanitize.js';
+
+// Structured log records (JSON lines on stdin, Kafka values) share one set of
+// field names, first match wins:
+//   time:    timestamp | time | @timestamp | ts
+//   level:   level | levelname | severity
+//   service: service | service_name | app
+//   host:    host | hostname
+//   logger:  logger | name
+//   message: message | msg
+
+type Json = Record<string, unknown>;
+
+function pick(obj: Json, keys: readonly string[]): unknown {
+	for (const key of keys) {
+		const v = obj[key];
+		if (v !== undefined && v !== null) {
+			return v;
+		}
+	}
+
+	return undefined;
+}
+
+function text(v: unknown): string | undefined {
+	if (typeof v === 'string') {
+		return v;
+	}
+
+	if (typeof v === 'number' || typeof v === 'boolean') {
+		return String(v);
+	}
+
+	return undefined;
+}
+
+/** Parse a time value: ISO 8601 / RFC 3339 text, or epoch seconds or milliseconds. */
+export function parseTime(v: unknown): number | undefined {
+	if (typeof v === 'number' && Number.isFinite(v)) {
+		// Seconds until the year 5138 are below 1e11; anything larger is milliseconds.
+		return v < 1e11 ? Math.round(v * 1000) : Math.round(v);
+	}
+
+	if (typeof v === 'string' && v.length > 0 && v.length < 64) {
+		if (/^\d+(\.\d+)?$/.test(v)) {
+			return parseTime(Number(v));
+		}
+
+		const ms = Date.parse(v);
+		return Number.isNaN(ms) ? undefined : ms;
+	}
+
+	return undefined;
+}
+
+export type RecordFields = {
+	time?: number | undefined;
+	levelField?: unknown;
+	service?: string | undefined;
+	host?: string | undefined;
+	logger?: string | undefined;
+	message?: string | undefined;
+	status?: number | undefined;
+	type?: string | undefined;
+	proc?: string | undefined;
+};
+
+export function readRecord(obj: Json): RecordFields {
+	const status = pick(obj, ['status', 'http_status', 'status_code']);
+	return {
+		time: parseTime(pick(obj, ['timestamp', 'time', '@timestamp', 'ts'])),
+		levelField: pick(obj, ['level', 'levelname', 'severity']),
+		service: text(pick(obj, ['service', 'service_name', 'app'])),
+		host: text(pick(obj, ['host', 'hostname'])),
+		logger: text(pick(obj, ['logger', 'name'])),
+		message: text(pick(obj, ['message', 'msg'])),
+		status: typeof status === 'number' && Number.isInteger(status) ? status : (typeof status === 'string' && /^\d{3}$/.test(status) ? Number(status) : undefined),
+		type: text(pick(obj, ['log_type', 'type'])),
+		proc: text(pick(obj, ['proc', 'process', 'pid'])),
+	};
+}
+
+/** Parse a line as a JSON object, or undefined. Cheap rejection for plain text. */
+export function parseJsonObject(line: string): Json | undefined {
+	const first = line.charCodeAt(0) === 0x20 ? line.trimStart().charCodeAt(0) : line.charCodeAt(0);
+	if (first !== 0x7B /* { */) {
+		return undefined;
+	}
+
+	try {
+		const v: unknown = JSON.parse(line);
+		return v !== null && typeof v === 'object' && !Array.isArray(v) ? v as Json : undefined;
+	} catch {
+		return undefined;
+	}
+}
+
+export type Origin = {
+	sourceId: string;
+	sourceKind: SourceKind;
+	/** Used when the line does not name a service. */
+	service: string;
+	host?: string;
+	proc?: string;
+	type?: string;
+	receivedAt: number;
+};
+
+/** One line of text (plain or a JSON record) to an event. */
+export function eventFromLine(line: string, origin: Origin): EventInit {
+	const obj = parseJsonObject(line);
+	if (obj) {
+		return eventFromRecord(obj, line, origin);
+	}
+
+	return {
+		time: origin.receivedAt,
+		receivedAt: origin.receivedAt,
+		sourceId: origin.sourceId,
+		sourceKind: origin.sourceKind,
+		service: origin.service,
+		host: origin.host ?? '',
+		proc: origin.proc ?? '',
+		type: origin.type ?? '',
+		level: detectLevel({type: origin.type, text: line}),
+		message: sanitize(line),
+		raw: line,
+	};
+}
+
+/** A structured record to an event; `raw` is the original text of the record. */
+export function eventFromRecord(obj: Json, raw: string, origin: Origin, extra?: {level?: Level; record?: unknown}): EventInit {
+	const f = readRecord(obj);
+	const message = f.message ?? raw;
+	const logger = f.logger === undefined ? '' : sanitize(f.logger);
+	const type = f.type ?? origin.type ?? '';
+	return {
+		time: f.time ?? origin.receivedAt,
+		receivedAt: origin.receivedAt,
+		sourceId: origin.sourceId,
+		sourceKind: origin.sourceKind,
+		service: sanitize(f.service ?? origin.service),
+		host: sanitize(f.host ?? origin.host ?? ''),
+		proc: f.proc === undefined ? (f.logger === undefined ? origin.proc ?? '' : logger) : sanitize(f.proc),
+		type: sanitize(type),
+		level: extra?.level ?? detectLevel({field: f.levelField, status: f.status, type, text: message}),
+		status: f.status,
+		message: sanitize(message),
+		raw,
+		record: extra?.record ?? obj,
+	};
+}

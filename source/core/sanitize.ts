@@ -1,0 +1,27 @@
+import stripAnsi from 'strip-ansi';
+
+// Log text comes from other machines. Nothing from it may drive the terminal:
+// escape sequences (CSI, OSC 52 clipboard writes, title sets, DCS) are stripped,
+// and any control character left over is shown escaped as \xNN.
+
+// C0 except TAB, DEL, and C1 (0x80-0x9f, which includes the 8-bit CSI 0x9b).
+const unsafe = /[\u0000-\u0008\u000A-\u001F\u007F-\u009F]/;
+const unsafeGlobal = /[\u0000-\u0008\u000A-\u001F\u007F-\u009F]/g;
+
+function hex(ch: string): string {
+	return '\\x' + ch.charCodeAt(0).toString(16).padStart(2, '0');
+}
+
+/** Make one line safe for a terminal. Fast path: most lines need nothing. */
+export function sanitize(text: string): string {
+	if (!unsafe.test(text)) {
+		return text;
+	}
+
+	return stripAnsi(text).replace(unsafeGlobal, hex);
+}
+
+/** True when the text holds nothing a terminal would act on. */
+export function isSafe(text: string): boolean {
+	return !unsafe.test(text);
+}

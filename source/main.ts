@@ -1,0 +1,89 @@
+import {App} from './app.js';
+import {parseArgs} from './cli.js';
+import {ConfigError, loadConfig} from './config/load.js';
+import {FilterError, compileFilter} from './core/filter.js';
+import {exitCodes} from './exit.js';
+import {createFormatter, TemplateError} from './sinks/format.js';
+import {resolveSettings, type Settings, UsageError} from './settings.js';
+
+// The entry: parse, resolve settings, pick pipe or UI mode, run, exit.
+
+function colorLevel(mode: Settings['color'], isTTY: boolean, env: NodeJS.ProcessEnv): 0 | 1 | 2 | 3 {
+	if (mode === 'never') {
+		return 0;
+	}
+
+	if (mode === 'auto') {
+		if (env['NO_COLOR'] !== undefined && env['NO_COLOR'] !== '') {
+			return 0;
+		}
+
+		const forced = env['FORCE_COLOR'] !== undefined && env['FORCE_COLOR'] !== '0';
+		if (!forced && (!isTTY || env['TERM'] === 'dumb')) {
+			return 0;
+		}
+	}
+
+	const term = env['COLORTERM'] ?? '';
+	return term === 'truecolor' || term === '24bit' ? 3 : ((env['TERM'] ?? '').includes('256') ? 2 : 1);
+}
+
+function fail(stderr: NodeJS.WritableStream, message: string): number {
+	stderr.write(`logmon: ${message}\n`);
+	return exitCodes.usage;
+}
+
+export async function main(argv = process.argv.slice(2)): Promise<number> {
+	const cli = parseArgs(argv);
+	const {flags, input} = cli;
+	const {stdout, stderr, env} = process;
+
+	if (input[0] === 'publish') {
+		const {runPublish} = await import('./publish.js');
+		return runPublish(flags, stderr);
+	}
+
+	if (input.length > 0 && input[0] !== 'tail') {
+		return fail(stderr, `unknown command ${JSON.stringify(input[0])}; see logmon --help`);
+	}
+
+	let settings: Settings;
+	try {
+		const {config} = loadConfig(flags.config, env);
+		settings = resolveSettings(flags, config, {stdinIsTTY: Boolean(process.stdin.isTTY), input});
+	} catch (error) {
+		if (error instanceof ConfigError || error instanceof FilterError || error instanceof UsageError) {
+			return fail(stderr, error.message);
+		}
+
+		throw error;
+	}
+
+	const useUi = settings.ui ?? Boolean(stdout.isTTY);
+	let format;
+	try {
+		format = createFormatter({
+			format: settings.output,
+			template: settings.template,
+			colorLevel: colorLevel(settings.color, Boolean(stdout.isTTY), env),
+			toTerminal: Boolean(stdout.isTTY),
+		});
+	} catch (error) {
+		if (error instanceof TemplateError) {
+			return fail(stderr, error.message);
+		}
+
+		throw error;
+	}
+
+	const app = new App(settings.buffer);
+	await app.addSources(settings.sources, {debug: settings.debug, maxLine: settings.maxLine});
+	const filter = compileFilter(settings.filter);
+
+	if (useUi) {
+		// The UI lands with its own issue; until then a terminal gets the text stream.
+	}
+
+	const {runPipe} = await import('./pipe.js');
+	return runPipe(app, {filter, format, stderr, out: stdout});
+}

@@ -1,0 +1,73 @@
+import {type App} from './app.js';
+import {type Filter} from './core/filter.js';
+import {describeState} from './core/health.js';
+import {StdoutSink} from './sinks/stdout.js';
+import {type Formatter} from './sinks/format.js';
+import {exitCodes} from './exit.js';
+
+// Pipe mode (stdout is not a terminal, or --no-ui): sources -> bus -> filter -> stdout.
+// Never imports React or Ink.
+
+export type PipeOptions = {
+	filter: Filter;
+	format: Formatter;
+	/** Source state changes and warnings go to stderr. */
+	stderr: NodeJS.WritableStream;
+	out: NodeJS.WritableStream & {on: (event: 'error', listener: (error: Error) => void) => unknown};
+};
+
+export async function runPipe(app: App, options: PipeOptions): Promise<number> {
+	const {stderr} = options;
+	const queue = app.bus.queue('stdout', {filter: options.filter});
+	const sink = new StdoutSink(queue, options.out as never, options.format);
+	app.bus.diagnostics.listen(d => {
+		if (d.level !== 'debug') {
+			stderr.write(`logmon: ${d.origin}: ${d.text}\n`);
+		}
+	});
+	app.bus.onHealth(h => {
+		if (h.state !== 'live' && h.state !== 'ended' && h.state !== 'stopped') {
+			stderr.write(`logmon: ${h.id}: ${describeState(h)}\n`);
+		}
+	});
+
+	sink.start();
+	await app.start();
+
+	const reason = await new Promise<'finished' | 'closed' | 'SIGINT' | 'SIGTERM'>(resolve => {
+		sink.whenClosed(() => resolve('closed'));
+		void app.whenFinished().then(() => resolve('finished'));
+		process.once('SIGINT', () => resolve('SIGINT'));
+		process.once('SIGTERM', () => resolve('SIGTERM'));
+	});
+
+	if (reason === 'closed') {
+		// The reader went away (`| head`): nothing more to write, so no flush.
+		void app.stop(500);
+		return exitCodes.ok;
+	}
+
+	await app.stop();
+	await sink.flush();
+	reportDrops(app, queue.dropped, queue.droppedBySource, stderr);
+	if (reason === 'SIGINT') {
+		return exitCodes.sigint;
+	}
+
+	if (reason === 'SIGTERM') {
+		return exitCodes.sigterm;
+	}
+
+	const states = app.sources.map(s => s.handle.health.state);
+	return states.length > 0 && states.every(s => s === 'failed') ? exitCodes.failed : exitCodes.ok;
+}
+
+function reportDrops(app: App, total: number, bySource: Map<string, number>, stderr: NodeJS.WritableStream): void {
+	if (total === 0) {
+		return;
+	}
+
+	const parts = [...bySource].map(([id, n]) => `${id}: ${n}`).join(', ');
+	stderr.write(`logmon: ${total} events dropped because stdout was slower than the sources (${parts})\n`);
+	void app;
+}

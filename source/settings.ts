@@ -1,0 +1,171 @@
+import {type ConfigFile, colorModes, outputFormats, type SourceConfig, sourceConfig} from './config/schema.js';
+import {ConfigError, formatIssues} from './config/load.js';
+import {type LogstreamConfig} from './config/logstream.js';
+import {type FilterSpec, compileFilter, emptySpec, parseLevel} from './core/filter.js';
+import {type Flags, list} from './cli.js';
+
+// Flags over config: the one resolved description of what this run does.
+
+export type Settings = {
+	sources: SourceConfig[];
+	filter: FilterSpec;
+	output: (typeof outputFormats)[number];
+	template: string | undefined;
+	color: (typeof colorModes)[number];
+	buffer: number;
+	maxLine: number;
+	debug: boolean;
+	/** undefined: decide by the terminal. */
+	ui: boolean | undefined;
+	demo: boolean;
+	demoRate: number;
+};
+
+export class UsageError extends Error {}
+
+function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], flag: string): T | undefined {
+	if (value === undefined) {
+		return undefined;
+	}
+
+	const found = allowed.find(a => a === value);
+	if (!found) {
+		throw new UsageError(`${flag}: expected one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
+	}
+
+	return found;
+}
+
+function validSource(raw: unknown, flag: string): SourceConfig {
+	const r = sourceConfig.safeParse(raw);
+	if (!r.success) {
+		throw new UsageError(formatIssues(flag, r.error));
+	}
+
+	return r.data;
+}
+
+export type Environment = {
+	stdinIsTTY: boolean;
+	input: string[];
+};
+
+/** The sources named on the command line, or undefined when none were. */
+function sourcesFromFlags(flags: Flags, config: ConfigFile, env: Environment): SourceConfig[] {
+	const out: SourceConfig[] = [];
+	const types = list(flags.types);
+	const servers = list(flags.servers);
+	const logstreamSelection = {...(types.length > 0 ? {types} : {}), ...(servers.length > 0 ? {servers} : {})};
+
+	if (env.input[0] === 'tail') {
+		const [, application, environment] = env.input;
+		if (!application || !environment) {
+			throw new UsageError('tail: usage: logmon tail <application-uuid> <environment>');
+		}
+
+		const fromConfig = config.sources.find((s): s is LogstreamConfig => s.type === 'logstream' && s.acquia !== undefined);
+		out.push(validSource({
+			type: 'logstream',
+			name: 'logstream',
+			acquia: {...fromConfig?.acquia, application, environment},
+			...logstreamSelection,
+		}, 'logmon tail'));
+	}
+
+	if (flags.logstream) {
+		const withAuth = config.sources.find((s): s is LogstreamConfig => s.type === 'logstream' && s.auth !== undefined);
+		if (!withAuth) {
+			throw new UsageError('--logstream: needs the stream-environment message {"site","env","t","d"} as "auth" of a logstream source in the config file');
+		}
+
+		out.push(validSource({...withAuth, url: flags.logstream, ...logstreamSelection}, '--logstream'));
+	}
+
+	for (const url of flags.logio) {
+		out.push(validSource({type: 'logio', url}, '--logio'));
+	}
+
+	if (flags.listen !== undefined || flags.serveSubscribers !== undefined) {
+		out.push(validSource({
+			type: 'logio-listen',
+			...(flags.listen === undefined ? {} : {listen: flags.listen}),
+			...(flags.serveSubscribers === undefined ? {} : {serveSubscribers: flags.serveSubscribers}),
+		}, flags.listen === undefined ? '--serve-subscribers' : '--listen'));
+	}
+
+	if (flags.kafka !== undefined) {
+		const topics = [...list(flags.topic), ...types];
+		out.push(validSource({
+			type: 'kafka',
+			brokers: list([flags.kafka]),
+			...(topics.length > 0 ? {topics} : {}),
+			...(flags.group ? {group: flags.group} : {}),
+			ephemeralGroup: flags.ephemeral,
+			from: flags.fromBeginning ? 'beginning' : 'latest',
+			...(flags.since ? {since: flags.since} : {}),
+		}, '--kafka'));
+	} else if (list(flags.topic).length > 0 || flags.group || flags.fromBeginning || flags.since) {
+		throw new UsageError('--topic, --group, --from-beginning and --since need --kafka BROKERS');
+	}
+
+	return out;
+}
+
+export function resolveSettings(flags: Flags, config: ConfigFile, env: Environment): Settings {
+	const fromFlags = sourcesFromFlags(flags, config, env);
+	let sources = fromFlags.length > 0 ? fromFlags : config.sources;
+	const wantStdin = flags.stdin ?? (!env.stdinIsTTY && fromFlags.length === 0 && !flags.demo);
+	if (wantStdin && !sources.some(s => s.type === 'stdin')) {
+		sources = [...sources, validSource({type: 'stdin'}, '--stdin')];
+	} else if (flags.stdin === false) {
+		sources = sources.filter(s => s.type !== 'stdin');
+	}
+
+	if (sources.length === 0 && !flags.demo) {
+		// The embedded default: be a logio server on loopback.
+		sources = [validSource({type: 'logio-listen'}, 'default source')];
+	}
+
+	const filter: FilterSpec = {
+		...emptySpec(),
+		grep: [...config.filter.grep, ...flags.grep],
+		exclude: [...config.filter.exclude, ...flags.exclude],
+		minLevel: flags.level === undefined ? config.filter.level : parseLevel(flags.level, '--level'),
+		services: [...config.filter.services, ...list(flags.service)],
+		hosts: [...config.filter.hosts, ...list(flags.host)],
+		types: [...config.filter.types, ...list(flags.type)],
+		sources: [...config.filter.sources, ...list(flags.source)],
+	};
+	compileFilter(filter); // throws a FilterError naming the flag
+
+	const buffer = flags.buffer ?? config.buffer;
+	if (!Number.isInteger(buffer) || buffer < 100) {
+		throw new UsageError(`--buffer: expected a whole number of events, at least 100, got ${buffer}`);
+	}
+
+	const maxLine = flags.maxLine ?? config.maxLine;
+	if (!Number.isInteger(maxLine) || maxLine < 1024) {
+		throw new UsageError(`--max-line: expected a whole number of bytes, at least 1024, got ${maxLine}`);
+	}
+
+	const demoRate = flags.demoRate ?? 200;
+	if (!(demoRate > 0)) {
+		throw new UsageError(`--demo-rate: expected a positive number of lines per second, got ${demoRate}`);
+	}
+
+	return {
+		sources,
+		filter,
+		output: oneOf(flags.output, outputFormats, '--output') ?? (flags.template ? 'template' : config.output),
+		template: flags.template ?? config.template,
+		color: oneOf(flags.color, colorModes, '--color') ?? config.color,
+		buffer,
+		maxLine,
+		debug: flags.debug,
+		ui: flags.ui,
+		demo: flags.demo,
+		demoRate,
+	};
+}
+
+export {ConfigError};

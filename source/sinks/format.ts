@@ -1,0 +1,183 @@
+import {Chalk, type ChalkInstance} from 'chalk';
+import {type Level, type LogEvent} from '../core/event.js';
+import {sanitize} from '../core/sanitize.js';
+
+// Output formats for the stdout writer:
+//   text      <time> <service>[<proc>] <host> <LEVEL>: <message>   (logio-like)
+//   raw       the original line only
+//   json      NDJSON, one LogEvent per line
+//   template  --template '{time} {service} {message}'
+
+export type OutputFormat = 'text' | 'raw' | 'json' | 'template';
+
+export type FormatOptions = {
+	format: OutputFormat;
+	template?: string | undefined;
+	/** 0 = no colour. */
+	colorLevel: 0 | 1 | 2 | 3;
+	/** The writer goes to a terminal: raw output is sanitised too. */
+	toTerminal: boolean;
+};
+
+export type Formatter = (event: LogEvent) => string;
+
+export class TemplateError extends Error {}
+
+export const templateFields = ['time', 'receivedAt', 'service', 'host', 'proc', 'type', 'level', 'status', 'message', 'raw', 'source', 'kind', 'seq'] as const;
+type TemplateField = (typeof templateFields)[number];
+
+function iso(ms: number): string {
+	const d = new Date(ms);
+	return Number.isNaN(d.getTime()) ? String(ms) : d.toISOString();
+}
+
+const serviceColors = ['cyan', 'magenta', 'blue', 'green', 'yellow', 'cyanBright', 'magentaBright', 'blueBright', 'greenBright'] as const;
+
+/** A stable colour per service name (FNV-1a hash), so a service looks the same in every run. */
+export function serviceColorIndex(service: string): number {
+	let h = 0x81_1C_9D_C5;
+	for (let i = 0; i < service.length; i++) {
+		h ^= service.charCodeAt(i);
+		h = Math.imul(h, 0x01_00_01_93);
+	}
+
+	return (h >>> 0) % serviceColors.length;
+}
+
+export function serviceColor(service: string): (typeof serviceColors)[number] {
+	return serviceColors[serviceColorIndex(service)]!;
+}
+
+function levelPainter(chalk: ChalkInstance): Record<Level, (s: string) => string> {
+	return {
+		TRACE: chalk.gray,
+		DEBUG: chalk.gray,
+		INFO: chalk.green,
+		NOTICE: chalk.cyan,
+		WARN: chalk.yellow,
+		ERROR: chalk.red,
+		CRITICAL: chalk.bold.red,
+	};
+}
+
+// Event fields are sanitised at ingest; raw is the original and may hold escapes.
+function field(e: LogEvent, name: TemplateField): string {
+	switch (name) {
+		case 'time': return iso(e.time);
+		case 'receivedAt': return iso(e.receivedAt);
+		case 'service': return e.service;
+		case 'host': return e.host;
+		case 'proc': return e.proc;
+		case 'type': return e.type;
+		case 'level': return e.level;
+		case 'status': return e.status === undefined ? '' : String(e.status);
+		case 'message': return e.message;
+		case 'raw': return sanitize(e.raw);
+		case 'source': return e.sourceId;
+		case 'kind': return e.sourceKind;
+		case 'seq': return String(e.seq);
+	}
+}
+
+export function compileTemplate(template: string): Formatter {
+	// Alternating literal text and field names: [text, field, text, field, ..., text].
+	const texts: string[] = [];
+	const fields: TemplateField[] = [];
+	const re = /\{([^{}]*)\}/g;
+	let last = 0;
+	for (let m = re.exec(template); m; m = re.exec(template)) {
+		const name = m[1]!;
+		const known = templateFields.find(f => f === name);
+		if (!known) {
+			throw new TemplateError(`--template: unknown field {${name}}; fields are ${templateFields.map(f => `{${f}}`).join(' ')}`);
+		}
+
+		texts.push(template.slice(last, m.index));
+		fields.push(known);
+		last = m.index + m[0].length;
+	}
+
+	texts.push(template.slice(last));
+	return e => {
+		let s = texts[0]!;
+		for (let i = 0; i < fields.length; i++) {
+			s += field(e, fields[i]!) + texts[i + 1]!;
+		}
+
+		return s;
+	};
+}
+
+// JSON.stringify escapes C0 but leaves DEL and C1 (0x9b is an 8-bit CSI) as they are.
+const jsonUnsafe = /[\u007F-\u009F\u2028\u2029]/g;
+
+export function toJson(e: LogEvent): string {
+	const out = JSON.stringify({
+		seq: e.seq,
+		time: iso(e.time),
+		receivedAt: iso(e.receivedAt),
+		source: e.sourceId,
+		kind: e.sourceKind,
+		service: e.service,
+		host: e.host,
+		proc: e.proc,
+		type: e.type,
+		level: e.level,
+		status: e.status,
+		message: e.message,
+		raw: e.raw,
+		marker: e.marker,
+		record: e.record,
+	});
+	return out.replace(jsonUnsafe, ch => '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0'));
+}
+
+export function createFormatter(options: FormatOptions): Formatter {
+	switch (options.format) {
+		case 'raw': {
+			return options.toTerminal ? e => sanitize(e.raw) : e => e.raw;
+		}
+
+		case 'json': {
+			return toJson;
+		}
+
+		case 'template': {
+			if (!options.template) {
+				throw new TemplateError('--template: -o template needs --template, e.g. --template \'{time} {service} {message}\'');
+			}
+
+			return compileTemplate(options.template);
+		}
+
+		case 'text': {
+			return textFormatter(options.colorLevel);
+		}
+	}
+}
+
+function textFormatter(colorLevel: FormatOptions['colorLevel']): Formatter {
+	if (colorLevel === 0) {
+		return e => {
+			if (e.marker) {
+				return `${iso(e.time)} ~~ ${e.message} ~~`;
+			}
+
+			const who = e.proc ? `${e.service}[${e.proc}]` : e.service;
+			return `${iso(e.time)} ${who}${e.host ? ' ' + e.host : ''} ${e.level}: ${e.message}`;
+		};
+	}
+
+	const chalk = new Chalk({level: colorLevel});
+	const paint = levelPainter(chalk);
+	return e => {
+		if (e.marker) {
+			return chalk.yellow.inverse(`${iso(e.time)} ~~ ${e.message} ~~`);
+		}
+
+		const who = e.proc ? `${e.service}[${e.proc}]` : e.service;
+		const status = e.status === undefined ? undefined : (e.status >= 500 ? chalk.red : e.status >= 400 ? chalk.yellow : undefined);
+		const message = status ? status(e.message) : e.message;
+		return `${chalk.gray(iso(e.time))} ${chalk[serviceColor(e.service)](who)}${e.host ? ' ' + chalk.dim(e.host) : ''} ${paint[e.level](e.level)}: ${message}`;
+	};
+}
