@@ -17,4 +17,35 @@ export type LogSource = {
 	resume?: () => void;
 	/** Resolves when a finite source (stdin) has delivered everything; never for live network sources. */
 	readonly ended?: Promise<void>;
+	/** Present on sources whose server can be told what to send (logstream). */
+	readonly toggles?: Toggleable;
+};
+
+/** Where one (server, log type) pair stands, from the logstream server's replies. */
+export type PairState = 'available' | 'pending-enable' | 'enabled' | 'pending-disable' | 'failed';
+
+export type Pair = {
+	server: string;
+	type: string;
+	state: PairState;
+	/** The server's description when the last request failed. */
+	error?: string | undefined;
+};
+
+/**
+ * Live upstream toggles (logstream): enabling or disabling a pair sends
+ * enable/disable to the server, which then stops or starts sending.
+ * The UI's keyboard toggles call this; other sources filter locally instead.
+ */
+export type Toggleable = {
+	pairs(): Pair[];
+	setPair(server: string, type: string, on: boolean): void;
+	/** Every known type on this server. */
+	setServer(server: string, on: boolean): void;
+	/** This type on every known server. */
+	setType(type: string, on: boolean): void;
+	/** Called after any pair changes state; returns the unsubscribe function. */
+	onPairsChange(listener: () => void): () => void;
+	listAvailable(server?: string): void;
+	listEnabled(server?: string): void;
 };
