@@ -1,0 +1,60 @@
+import {mkdtempSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import {describe, expect, it} from 'vitest';
+import {ConfigError, defaultConfigPath, loadConfig, parseConfig} from '../../source/config/load.js';
+import {root} from '../support/logmon.js';
+import {readFileSync} from 'node:fs';
+
+function errorOf(raw: unknown, env: NodeJS.ProcessEnv = {}): string {
+	try {
+		parseConfig(raw, 'c.json', env);
+	} catch (error) {
+		expect(error).toBeInstanceOf(ConfigError);
+		return (error as Error).message;
+	}
+
+	throw new Error('expected a ConfigError');
+}
+
+describe('config validation', () => {
+	it('names the JSON path and what was expected', () => {
+		expect(errorOf({sources: [{type: 'kafka', brokers: 'a:9092'}]})).toMatch(/^c\.json: sources\[0\]\.brokers: .*expected array/);
+		expect(errorOf({sources: [{type: 'carrier-pigeon'}]})).toMatch(/^c\.json: sources\[0\]\.type: .*logstream/);
+		expect(errorOf({sources: [{type: 'logstream'}]})).toMatch(/sources\[0\]: .*"acquia".*"url" and "auth"/);
+		expect(errorOf({buffer: 'big'})).toMatch(/^c\.json: buffer: .*expected number/);
+		expect(errorOf({output: 'xml'})).toMatch(/^c\.json: output: .*"text"/);
+		expect(errorOf({filter: {level: 'loud'}})).toMatch(/^c\.json: filter\.level: expected one of trace/);
+		expect(errorOf({sources: [{type: 'stdin', bogus: 1}]})).toMatch(/sources\[0\]: .*bogus/);
+		expect(errorOf({sources: [{type: 'logio-listen', listen: 'nope'}]})).toMatch(/sources\[0\]\.listen: expected \[host:\]port/);
+	});
+
+	it('interpolates ${ENV} and names a missing variable with its path', () => {
+		const c = parseConfig({sources: [{type: 'kafka', brokers: ['${BROKER}'], sasl: {mechanism: 'plain', username: 'u', password: '${KAFKA_PASSWORD}'}}]}, 'c.json', {BROKER: 'b:9092', KAFKA_PASSWORD: 's3cret'});
+		const kafka = c.sources[0];
+		expect(kafka?.type === 'kafka' && kafka.brokers).toEqual(['b:9092']);
+		expect(kafka?.type === 'kafka' && kafka.sasl?.password).toBe('s3cret');
+		expect(errorOf({sources: [{type: 'kafka', brokers: ['${NOPE_NOT_SET}']}]})).toBe('sources[0].brokers[0]: environment variable NOPE_NOT_SET is not set');
+		const escaped = parseConfig({template: '$${literal}'}, 'c.json', {});
+		expect(escaped.template).toBe('${literal}');
+	});
+
+	it('looks in --config, then XDG_CONFIG_HOME, then uses defaults', () => {
+		const dir = mkdtempSync(path.join(tmpdir(), 'logmon-config-'));
+		expect(defaultConfigPath({XDG_CONFIG_HOME: dir})).toBe(path.join(dir, 'logmon', 'config.json'));
+		expect(loadConfig(undefined, {XDG_CONFIG_HOME: dir}).file).toBeUndefined();
+		const file = path.join(dir, 'explicit.json');
+		writeFileSync(file, JSON.stringify({buffer: 1234}));
+		expect(loadConfig(file, {}).config.buffer).toBe(1234);
+		expect(() => loadConfig(path.join(dir, 'missing.json'), {})).toThrow(/missing\.json: cannot read config: no such file/);
+		writeFileSync(file, '{"buffer": ');
+		expect(() => loadConfig(file, {})).toThrow(/explicit\.json: not valid JSON/);
+	});
+
+	it('config.example.json is valid and shows every source kind', () => {
+		const raw = JSON.parse(readFileSync(path.join(root, 'config.example.json'), 'utf8')) as {sources: Array<{type: string}>};
+		const env = {KAFKA_PASSWORD: 'x', LOGSTREAM_HMAC: 'x'};
+		const c = parseConfig(raw, 'config.example.json', env);
+		expect(new Set(c.sources.map(s => s.type))).toEqual(new Set(['logstream', 'logio', 'logio-listen', 'kafka', 'stdin']));
+	});
+});

@@ -1,0 +1,89 @@
+import {describe, expect, it} from 'vitest';
+import {LineSplitter} from '../../source/core/lines.js';
+import {isSafe, sanitize} from '../../source/core/sanitize.js';
+
+const ESC = '\u001B';
+const families: Record<string, string> = {
+	'SGR colour': `${ESC}[31mred${ESC}[0m`,
+	'CSI cursor move': `${ESC}[2J${ESC}[H`,
+	'OSC 52 clipboard write (BEL)': `${ESC}]52;c;ZWNobyBwd25lZA==\u0007`,
+	'OSC 0 title set (ST)': `${ESC}]0;owned${ESC}\\`,
+	'OSC 8 hyperlink': `${ESC}]8;;http://x${ESC}\\link${ESC}]8;;${ESC}\\`,
+	DCS: `${ESC}P1$r0m${ESC}\\`,
+	'8-bit CSI (C1)': '\u009B31m',
+	BEL: '\u0007',
+	'backspace and carriage return': 'abc\b\b\rX',
+	'lone ESC': `${ESC}`,
+	'unterminated OSC': `${ESC}]52;c;AAAA`,
+	DEL: '\u007F',
+	NUL: '\u0000',
+};
+
+describe('sanitize', () => {
+	for (const [name, payload] of Object.entries(families)) {
+		it(`neutralises ${name}`, () => {
+			const out = sanitize(`before ${payload} after`);
+			expect(isSafe(out)).toBe(true);
+			expect(out).not.toContain(ESC);
+			// A lone ESC takes the next bytes with it as a would-be sequence; the rest survives.
+			expect(out).toMatch(name === 'lone ESC' ? /^before .*fter$/ : /^before .* after$/);
+		});
+	}
+
+	it('keeps plain text and tabs as they are (same string, no copy)', () => {
+		const s = 'plain\ttext ünïcödé 日本';
+		expect(sanitize(s)).toBe(s);
+	});
+
+	it('shows leftover controls visibly escaped', () => {
+		expect(sanitize('a\u0007b')).toBe('a\\x07b');
+		expect(sanitize('a\rb')).toBe('a\\x0db');
+		expect(sanitize('a\u0000b')).toBe('a\\x00b');
+	});
+
+	it('escape sequences split across chunks are still caught once the line is whole', () => {
+		const line = Buffer.from(`x ${ESC}]52;c;ZWNobw==\u0007 ${ESC}[31my\n`);
+		for (let cut = 1; cut < line.length; cut++) {
+			const splitter = new LineSplitter();
+			const got = [...splitter.push(line.subarray(0, cut)), ...splitter.push(line.subarray(cut))];
+			expect(got).toHaveLength(1);
+			const safe = sanitize(got[0]!.text);
+			expect(isSafe(safe)).toBe(true);
+			expect(safe).toBe('x  y');
+		}
+	});
+});
+
+describe('LineSplitter', () => {
+	it('splits inside a UTF-8 character without corrupting it', () => {
+		const text = 'héllo wörld 日本語\nzweite Zeile\n';
+		const bytes = Buffer.from(text);
+		for (let cut = 1; cut < bytes.length; cut++) {
+			const s = new LineSplitter();
+			const got = [...s.push(bytes.subarray(0, cut)), ...s.push(bytes.subarray(cut)), ...s.end()].map(l => l.text);
+			expect(got).toEqual(['héllo wörld 日本語', 'zweite Zeile']);
+		}
+	});
+
+	it('turns invalid UTF-8 into U+FFFD', () => {
+		const s = new LineSplitter();
+		const got = s.push(Buffer.from([0x61, 0xFF, 0xFE, 0x62, 0x0A]));
+		expect(got[0]!.text).toBe('a\uFFFD\uFFFDb');
+	});
+
+	it('cuts a line over the cap, counts the rest, and goes on with the next line', () => {
+		const s = new LineSplitter(1024);
+		const long = Buffer.alloc(5000, 0x61);
+		const got = [...s.push(long.subarray(0, 3000)), ...s.push(long.subarray(3000)), ...s.push(Buffer.from('\nnext\n'))];
+		expect(got).toHaveLength(2);
+		expect(got[0]!.text).toHaveLength(1024);
+		expect(got[0]!.truncated).toBe(5000 - 1024);
+		expect(got[1]).toEqual({text: 'next', truncated: 0});
+	});
+
+	it('keeps the last line without a newline at the end, and drops CR of CRLF', () => {
+		const s = new LineSplitter();
+		expect(s.push(Buffer.from('a\r\nb')).map(l => l.text)).toEqual(['a']);
+		expect(s.end().map(l => l.text)).toEqual(['b']);
+	});
+});
