@@ -49,25 +49,23 @@ export async function runPipe(app: App, options: PipeOptions): Promise<number> {
 
 	await app.stop();
 	await sink.flush();
-	reportDrops(app, queue.dropped, queue.droppedBySource, stderr);
-	if (reason === 'SIGINT') {
-		return exitCodes.sigint;
-	}
-
-	if (reason === 'SIGTERM') {
-		return exitCodes.sigterm;
+	reportDrops(queue.dropped, queue.droppedBySource, stderr);
+	if (reason === 'SIGINT' || reason === 'SIGTERM') {
+		// Say what was read and written, so an interrupted run can be accounted for.
+		const read = app.sources.reduce((n, s) => n + s.handle.health.events, 0);
+		stderr.write(`logmon: ${reason}: ${read} events read, ${sink.written} written\n`);
+		return reason === 'SIGINT' ? exitCodes.sigint : exitCodes.sigterm;
 	}
 
 	const states = app.sources.map(s => s.handle.health.state);
 	return states.length > 0 && states.every(s => s === 'failed') ? exitCodes.failed : exitCodes.ok;
 }
 
-function reportDrops(app: App, total: number, bySource: Map<string, number>, stderr: NodeJS.WritableStream): void {
+function reportDrops(total: number, bySource: Map<string, number>, stderr: NodeJS.WritableStream): void {
 	if (total === 0) {
 		return;
 	}
 
 	const parts = [...bySource].map(([id, n]) => `${id}: ${n}`).join(', ');
 	stderr.write(`logmon: ${total} events dropped because stdout was slower than the sources (${parts})\n`);
-	void app;
 }

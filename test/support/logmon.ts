@@ -15,6 +15,10 @@ export type SpawnOptions = {
 	env?: NodeJS.ProcessEnv;
 	/** Kill after this many ms (the test then sees the signal). */
 	timeoutMs?: number;
+	/** Extra arguments for node itself, before the script. */
+	nodeArgs?: string[];
+	/** stdin: a pipe (default) or a stream to read from. */
+	stdin?: 'pipe' | 'ignore' | NodeJS.ReadableStream;
 };
 
 const baseEnv = (): NodeJS.ProcessEnv => {
@@ -27,9 +31,9 @@ const baseEnv = (): NodeJS.ProcessEnv => {
 
 /** Start logmon; stdin is a pipe unless `input` is given, in which case it is written and closed. */
 export function start(args: string[], options: SpawnOptions = {}): ChildProcess {
-	const child = spawn(process.execPath, [bin, ...args], {
+	const child = spawn(process.execPath, [...(options.nodeArgs ?? []), bin, ...args], {
 		env: {...baseEnv(), ...options.env},
-		stdio: ['pipe', 'pipe', 'pipe'],
+		stdio: [(options.stdin ?? 'pipe') as 'pipe', 'pipe', 'pipe'],
 	});
 	if (options.input !== undefined) {
 		child.stdin!.end(options.input);
@@ -40,7 +44,7 @@ export function start(args: string[], options: SpawnOptions = {}): ChildProcess 
 
 /** Run logmon to completion and collect its output. */
 export async function run(args: string[], options: SpawnOptions = {}): Promise<Result> {
-	const child = start(args, {...options, input: options.input ?? ''});
+	const child = start(args, {...options, input: options.input ?? (options.stdin ? undefined : '')});
 	return collect(child, options.timeoutMs ?? 30_000);
 }
 

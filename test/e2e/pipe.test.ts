@@ -1,0 +1,226 @@
+import {spawn} from 'node:child_process';
+import {mkdtempSync, readFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import {beforeAll, describe, expect, it} from 'vitest';
+import {collect, corpus, root, run, start, waitFor} from '../support/logmon.js';
+
+const apache = readFileSync(path.join(corpus, 'Apache_2k.log'), 'utf8');
+// The fixture has CRLF line ends; logmon drops the CR, as line readers do.
+const apacheLines = apache.split(/\r?\n/).filter(Boolean);
+
+function rssKb(pid: number): number {
+	const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+	return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+}
+
+beforeAll(() => {
+	// The suite runs the built binary; `npm test` builds first.
+	readFileSync(path.join(root, 'dist', 'main.js'));
+});
+
+describe('pipe mode, end to end', () => {
+	it('writes the filtered stream: --grep, --level, -o raw keeps lines exactly', async () => {
+		const raw = await run(['-o', 'raw', '--grep', 'error state'], {input: apache});
+		expect(raw.code).toBe(0);
+		expect(raw.stdout).toBe(apacheLines.filter(l => l.includes('error state')).map(l => `${l}\n`).join(''));
+
+		const text = await run(['--level', 'error'], {input: apache});
+		const out = text.stdout.trim().split('\n');
+		expect(out).toHaveLength(apacheLines.filter(l => l.includes('] [error] ')).length);
+		expect(out[0]).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z stdin ERROR: \[Sun Dec 04 04:47:44 2005\] \[error\] mod_jk child workerEnv in error state 6$/);
+	});
+
+	it('-o json is NDJSON of LogEvent with the original record; -o template fills fields', async () => {
+		const input = '{"timestamp":"2024-05-01T10:00:00Z","level":"error","service":"billing","host":"b-1","logger":"pay","message":"card declined","order":42}\nplain line\n';
+		const json = await run(['-o', 'json'], {input});
+		const [first, second] = json.stdout.trim().split('\n').map(l => JSON.parse(l) as Record<string, unknown>);
+		expect(first).toMatchObject({seq: 1, time: '2024-05-01T10:00:00.000Z', source: 'stdin', kind: 'stdin', service: 'billing', host: 'b-1', proc: 'pay', level: 'ERROR', message: 'card declined'});
+		expect((first!['record'] as Record<string, unknown>)['order']).toBe(42);
+		expect(second).toMatchObject({service: 'stdin', level: 'INFO', message: 'plain line'});
+
+		const tpl = await run(['-o', 'template', '--template', '{service}|{level}|{message}'], {input});
+		expect(tpl.stdout).toBe('billing|ERROR|card declined\nstdin|INFO|plain line\n');
+		const bad = await run(['--template', '{nope}'], {input});
+		expect(bad.code).toBe(2);
+		expect(bad.stderr).toMatch(/--template: unknown field \{nope\}/);
+	});
+
+	it('`| head` closes the pipe: logmon exits 0 at once, with no stack trace', async () => {
+		const child = start(['-o', 'raw']);
+		child.stdin!.on('error', () => {}); // logmon goes away while we still write
+		let lines = 0;
+		let writing = true;
+		const feed = (): void => {
+			while (writing && child.stdin!.write(apache)) {
+				// Keep the pipe full until logmon exits.
+			}
+
+			if (writing) {
+				child.stdin!.once('drain', feed);
+			}
+		};
+
+		feed();
+		const result = new Promise<{code: number | null; stderr: string}>(resolve => {
+			let stderr = '';
+			child.stderr!.on('data', (d: Buffer) => {
+				stderr += d.toString();
+			});
+			child.once('close', code => {
+				writing = false;
+				resolve({code, stderr});
+			});
+		});
+		child.stdout!.on('data', (d: Buffer) => {
+			lines += d.toString().split('\n').length - 1;
+			if (lines >= 5) {
+				child.stdout!.destroy(); // what `head -n 5` does
+			}
+		});
+		const {code, stderr} = await result;
+		expect(code).toBe(0);
+		expect(stderr).toBe('');
+	});
+
+	it('a shell pipeline into head exits promptly with status 0', async () => {
+		const script = `yes "GET / 200" | node ${JSON.stringify(path.join(root, 'bin', 'logmon.js'))} -o raw | head -n 5; echo "logmon exit \${PIPESTATUS[1]}" >&2`;
+		const sh = spawn('bash', ['-c', script], {env: {...process.env, XDG_CONFIG_HOME: tmpdir()}});
+		const r = await collect(sh);
+		expect(r.stdout).toBe('GET / 200\n'.repeat(5));
+		expect(r.stderr).toBe('logmon exit 0\n');
+	});
+
+	it('SIGTERM flushes what was read, then exits 143', async () => {
+		const child = start(['-o', 'raw']);
+		const body = apacheLines.map((l, i) => `${i} ${l}\n`).join('');
+		child.stdin!.write(body.repeat(5)); // ~850 KB, more than the pipes hold
+		child.stdout!.pause(); // a reader that is not reading: logmon holds a backlog
+		await new Promise(resolve => setTimeout(resolve, 1500));
+		child.kill('SIGTERM');
+		child.stdout!.resume();
+		const r = await collect(child);
+		expect(r.code).toBe(143);
+		const m = /SIGTERM: (\d+) events read, (\d+) written/.exec(r.stderr);
+		expect(m, r.stderr).not.toBeNull();
+		const [read, written] = [Number(m![1]), Number(m![2])];
+		expect(read).toBeGreaterThan(0);
+		expect(written).toBe(read);
+		const out = r.stdout.split('\n').filter(Boolean);
+		expect(out).toHaveLength(written);
+		const expected = body.repeat(5).split(/\r?\n/);
+		expect(out).toEqual(expected.slice(0, out.length)); // in order, every line whole
+	});
+
+	it('SIGINT exits 130', async () => {
+		const child = start([]);
+		child.stdin!.write('hello\n');
+		await waitFor(child.stdout!, 'hello');
+		child.kill('SIGINT');
+		const r = await collect(child);
+		expect(r.code).toBe(130);
+	});
+
+	it('colour: auto is plain into a pipe, NO_COLOR beats FORCE_COLOR, --color always/never win', async () => {
+		const input = 'ERROR boom\n';
+		const ansi = /\u001B\[/;
+		expect((await run([], {input})).stdout).not.toMatch(ansi);
+		expect((await run([], {input, env: {FORCE_COLOR: '1'}})).stdout).toMatch(ansi);
+		expect((await run([], {input, env: {FORCE_COLOR: '1', NO_COLOR: '1'}})).stdout).not.toMatch(ansi);
+		expect((await run(['--color', 'always'], {input, env: {NO_COLOR: '1'}})).stdout).toMatch(ansi);
+		expect((await run(['--color', 'never'], {input, env: {FORCE_COLOR: '1'}})).stdout).toMatch(/Z stdin ERROR: ERROR boom\n$/);
+		const bad = await run(['--color', 'sometimes'], {input});
+		expect(bad.code).toBe(2);
+		expect(bad.stderr).toMatch(/--color: expected one of auto, always, never/);
+	});
+
+	it('an invalid regex exits 2 with an error naming the flag', async () => {
+		const r = await run(['--grep', 'ok', '--exclude', '(oops'], {input: 'x\n'});
+		expect(r.code).toBe(2);
+		expect(r.stderr).toBe('logmon: --exclude: invalid regular expression "(oops": /(oops/: Unterminated group\n');
+		const backref = await run(['-g', '(a)\\1'], {input: 'x\n'});
+		expect(backref.code).toBe(2);
+		expect(backref.stderr).toMatch(/^logmon: --grep: backreferences are not allowed/);
+		const level = await run(['--level', 'loud'], {input: 'x\n'});
+		expect(level.code).toBe(2);
+		expect(level.stderr).toMatch(/--level: unknown level "loud"/);
+		const unknown = await run(['--bogus'], {input: 'x\n'});
+		expect(unknown.code).toBe(2);
+	});
+
+	it('a bad config file exits 2 naming the file and the JSON path', async () => {
+		const dir = mkdtempSync(path.join(tmpdir(), 'logmon-e2e-'));
+		const file = path.join(dir, 'config.json');
+		const {writeFileSync} = await import('node:fs');
+		writeFileSync(file, JSON.stringify({sources: [{type: 'kafka', brokers: []}]}));
+		const r = await run(['--config', file], {input: ''});
+		expect(r.code).toBe(2);
+		expect(r.stderr).toContain(`${file}: sources[0].brokers: `);
+	});
+
+	it('a 5 MB line is cut at the cap with a visible marker; the lines around it survive', async () => {
+		const big = 'x'.repeat(5 * 1024 * 1024);
+		const r = await run(['-o', 'raw'], {input: `before\n${big}\nafter\n`});
+		expect(r.code).toBe(0);
+		const out = r.stdout.split('\n');
+		expect(out[0]).toBe('before');
+		expect(out[1]).toBe('x'.repeat(1024 * 1024) + ` …[truncated ${big.length - 1024 * 1024} bytes]`);
+		expect(out[2]).toBe('after');
+		expect(r.stderr).toMatch(/line longer than the cap/);
+	});
+
+	it('invalid UTF-8 becomes U+FFFD', async () => {
+		const r = await run(['-o', 'raw'], {input: Buffer.from([0x6F, 0x6B, 0xC3, 0x28, 0xFF, 0x0A])});
+		expect(r.stdout).toBe('ok\uFFFD(\uFFFD\n');
+	});
+
+	it('escape sequences never reach a terminal-bound text output; -o raw into a pipe keeps bytes', async () => {
+		const input = 'title \u001B]0;owned\u0007 clip \u001B]52;c;aGk=\u0007 \u001B[31mred\u001B[0m\n';
+		const text = await run(['--color', 'never'], {input});
+		expect(text.stdout).not.toContain('\u001B');
+		expect(text.stdout).toMatch(/title {2}clip {2}red\n$/);
+		const raw = await run(['-o', 'raw'], {input});
+		expect(raw.stdout).toBe(input);
+	});
+
+	it('a slow reader keeps memory bounded: stdin is paused, nothing is dropped', async () => {
+		const yes = spawn('yes', ['x'.repeat(1000)]);
+		const child = start(['-o', 'raw'], {stdin: yes.stdout});
+		child.stdout!.pause(); // the reader stalls
+		await new Promise(resolve => setTimeout(resolve, 3000));
+		const stalled = rssKb(child.pid!);
+		child.stdout!.resume();
+		child.stdout!.pause();
+		await new Promise(resolve => setTimeout(resolve, 1000));
+		const later = rssKb(child.pid!);
+		yes.kill();
+		child.kill('SIGTERM');
+		const r = await collect(child);
+		// Unbounded buffering of `yes` would reach gigabytes in these seconds.
+		expect(stalled).toBeLessThan(200 * 1024);
+		expect(later).toBeLessThan(200 * 1024);
+		expect(r.stderr).not.toMatch(/dropped/);
+	});
+
+	it('pipe mode never loads React or Ink', async () => {
+		const log = path.join(mkdtempSync(path.join(tmpdir(), 'logmon-imports-')), 'imports.txt');
+		const r = await run(['--level', 'warn'], {
+			input: apache,
+			env: {LOGMON_IMPORT_LOG: log},
+			nodeArgs: ['--import', path.join(root, 'test', 'support', 'record-imports.mjs')],
+		});
+		expect(r.code).toBe(0);
+		const urls = readFileSync(log, 'utf8');
+		expect(urls).toContain('/dist/pipe.js');
+		expect(urls).not.toMatch(/node_modules\/(ink|react|react-reconciler)\//);
+	});
+
+	it('--help lists flags with examples; --version prints the version', async () => {
+		const help = await run(['--help']);
+		expect(help.stdout).toMatch(/Usage/);
+		expect(help.stdout).toMatch(/--grep RE/);
+		expect(help.stdout).toMatch(/Examples/);
+		const version = await run(['--version']);
+		expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+	});
+});
