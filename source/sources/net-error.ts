@@ -52,7 +52,9 @@ export function describeNetworkError(error: unknown): string {
 
 	const code = typeof e.code === 'string' ? e.code : '';
 	if (isTlsError(e)) {
-		return `TLS: ${oneLine(e.message) || code}`;
+		// OpenSSL messages carry a library trace; the reason is the part after "SSL routines:<function>:".
+		const openssl = /SSL routines:[^:]*:([^:]+)/.exec(e.message);
+		return `TLS: ${openssl ? openssl[1]!.trim() : (oneLine(e.message) || code)}`;
 	}
 
 	switch (code) {
