@@ -1,8 +1,7 @@
-import {createServer} from 'node:net';
 import {afterEach, describe, expect, test} from 'vitest';
 import {Bus} from '../source/core/bus.js';
 import {LogstreamTestServer} from '../source/testing/logstream-server.js';
-import {config, type Harness, startSource, staticConfig, until} from './logstream-support.js';
+import {config, freePort, type Harness, startSource, staticConfig, until} from './logstream-support.js';
 
 // Untrusted input: every bad frame is counted and skipped and the good frames
 // around it all arrive; fatal and network failures give one clear cause.
@@ -24,14 +23,6 @@ async function live(options: Parameters<typeof LogstreamTestServer.start>[0] = {
 	cleanups.push(async () => h.stop());
 	await until(() => h.source.toggles.pairs().some(p => p.state === 'enabled'), 'php-error enabled');
 	return {server, h};
-}
-
-async function freePort(): Promise<number> {
-	const s = createServer();
-	await new Promise<void>(resolve => s.listen(0, '127.0.0.1', resolve));
-	const {port} = s.address() as {port: number};
-	await new Promise(resolve => s.close(resolve));
-	return port;
 }
 
 const line = (extra: Record<string, unknown>): string => JSON.stringify({cmd: 'line', log_type: 'php-error', server: 'web-1', disp_time: '2024-01-02 03:04:05', text: 'x', ...extra});

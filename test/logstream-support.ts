@@ -1,3 +1,4 @@
+import {createServer} from 'node:net';
 import {Bus, type SourceHandle} from '../source/core/bus.js';
 import {type LogEvent} from '../source/core/event.js';
 import {type LogstreamConfig, logstreamConfig} from '../source/config/logstream.js';
@@ -78,4 +79,13 @@ export async function startSource(cfg: LogstreamConfig, options: LogstreamOption
 /** The client messages of one connection, as parsed objects. */
 export function sent(server: LogstreamTestServer, connection = 0): Array<Record<string, unknown>> {
 	return (server.connections[connection]?.received ?? []) as Array<Record<string, unknown>>;
+}
+
+/** A port nothing listens on (for connection-refused cases). */
+export async function freePort(): Promise<number> {
+	const s = createServer();
+	await new Promise<void>(resolve => s.listen(0, '127.0.0.1', resolve));
+	const {port} = s.address() as {port: number};
+	await new Promise(resolve => s.close(resolve));
+	return port;
 }
