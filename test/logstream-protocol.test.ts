@@ -1,3 +1,6 @@
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
 import {afterEach, describe, expect, test} from 'vitest';
 import {LogstreamTestServer, sampleLine} from '../source/testing/logstream-server.js';
 import {type Harness, sent, startSource, staticConfig, until} from './logstream-support.js';
@@ -191,5 +194,40 @@ describe('logstream protocol', () => {
 		expect(h.handle.health.parseErrors).toBe(0);
 		expect(h.bus.diagnostics.recent(50).filter(d => d.level === 'warn')).toEqual([]);
 		expect(h.handle.health.state).toBe('live');
+	});
+});
+
+describe('logstream test server', () => {
+	test('feed() replays a log file at a rate, round-robin over the servers with that type', async () => {
+		const dir = mkdtempSync(path.join(tmpdir(), 'logmon-feed-'));
+		try {
+			const file = path.join(dir, 'Apache_small.log');
+			const lines = Array.from({length: 40}, (_, i) => `[Sun Dec 04 04:47:${String(i).padStart(2, '0')} 2005] [error] line ${i}`);
+			writeFileSync(file, lines.join('\n') + '\n');
+			server = await LogstreamTestServer.start();
+			harness = await startSource(staticConfig(server, {types: ['apache-error']}));
+			const h = harness;
+			await until(() => enabledCount(h) === 2, 'apache-error on web-1 and web-2');
+			const feed = server.feed({file, type: 'apache-error', rate: 2000, loop: false});
+			expect(await feed.done).toBe(40);
+			await until(() => h.lines().length === 40, 'forty lines');
+			expect(h.lines().map(e => e.message)).toEqual(lines);
+			expect(h.lines().map(e => e.host).slice(0, 4)).toEqual(['web-1', 'web-2', 'web-1', 'web-2']);
+			expect(h.lines().every(e => e.level === 'ERROR')).toBe(true);
+		} finally {
+			rmSync(dir, {recursive: true, force: true});
+		}
+	});
+
+	test('flood() sends N lines and resolves once the client has read them all', async () => {
+		server = await LogstreamTestServer.start({backends: readmeBackends});
+		harness = await startSource(staticConfig(server));
+		const h = harness;
+		await until(() => enabledCount(h) === 4, 'four enabled pairs');
+		const {sent: n} = await server.flood(5000);
+		expect(n).toBe(5000);
+		await until(() => h.lines().length === 5000, 'all lines');
+		expect(new Set(h.lines().map(e => `${e.host} ${e.type}`)).size).toBe(4);
+		expect(h.handle.health.parseErrors).toBe(0);
 	});
 });

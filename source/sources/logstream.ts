@@ -4,7 +4,7 @@ import {type LogstreamAuth, type LogstreamConfig} from '../config/logstream.js';
 import {Backoff, type BackoffOptions} from '../core/backoff.js';
 import {type SourceHandle} from '../core/bus.js';
 import {type EventInit} from '../core/event.js';
-import {detectLevel} from '../core/level.js';
+import {detectLevel, levelFromStatus} from '../core/level.js';
 import {parseJsonObject, parseTime} from '../core/record.js';
 import {sanitize} from '../core/sanitize.js';
 import {CloudApi, CloudApiError, readCredentials, type StreamParams} from './acquia-api.js';
@@ -82,6 +82,9 @@ function varnishMessage(f: Json): string {
 	return parts.join(' ');
 }
 
+/** Request logs: the HTTP status says how bad a line is; words in a URL must not. */
+const requestTypes = new Set(['apache-request', 'varnish-request', 'bal-request', 'drupal-request']);
+
 function statusOf(v: unknown): number | undefined | false {
 	if (v === undefined || v === null) {
 		return undefined;
@@ -137,6 +140,11 @@ export class LogstreamSource implements LogSource {
 	private readonly listeners = new Set<() => void>();
 	private pending: EventInit[] = [];
 	private flushQueued = false;
+	private readonly lastName: [string, string] = ['', ''];
+	private readonly lastSafe: [string, string] = ['', ''];
+	/** Lines of one second share their disp_time: parsed once. */
+	private lastDisp = '';
+	private lastDispMs: number | undefined;
 
 	constructor(readonly id: string, readonly config: LogstreamConfig, readonly deps: SourceDeps, options: LogstreamOptions = {}) {
 		this.backoff = new Backoff({initialMs: 500, maxMs: 30_000, ...options.backoff});
@@ -590,7 +598,12 @@ export class LogstreamSource implements LogSource {
 			}
 
 			// A malformed but present time keeps the line, stamped when it arrived.
-			time = parseDispTime(disp);
+			if (disp !== this.lastDisp) {
+				this.lastDisp = disp;
+				this.lastDispMs = parseDispTime(disp);
+			}
+
+			time = this.lastDispMs;
 		}
 
 		let message = text;
@@ -613,10 +626,10 @@ export class LogstreamSource implements LogSource {
 			sourceId: this.id,
 			sourceKind: 'logstream',
 			service: this.service,
-			host: sanitize(server),
+			host: this.safeName(server, 0),
 			proc: '',
-			type: sanitize(type),
-			level: detectLevel({status, type, text: message}),
+			type: this.safeName(type, 1),
+			level: status !== undefined && requestTypes.has(type) ? levelFromStatus(status) ?? 'INFO' : detectLevel({status, type, text: message}),
 			status,
 			message: sanitize(message),
 			raw: text,
@@ -629,6 +642,16 @@ export class LogstreamSource implements LogSource {
 		}
 
 		this.markLive();
+	}
+
+	/** Consecutive lines mostly share a server and a type: sanitise a name only when it changes. */
+	private safeName(name: string, slot: 0 | 1): string {
+		if (name !== this.lastName[slot]) {
+			this.lastName[slot] = name;
+			this.lastSafe[slot] = sanitize(name);
+		}
+
+		return this.lastSafe[slot];
 	}
 
 	private readonly flush = (): void => {
