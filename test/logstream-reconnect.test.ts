@@ -131,4 +131,19 @@ describe('logstream reconnect', () => {
 		expect(sent(server, 1).slice(1)).toEqual([{cmd: 'enable', type: 'php-error', server: 'web-1'}]);
 		await until(() => h.events.some(e => e.marker === 'gap'), 'the gap marker');
 	});
+
+	test('toggles made while reconnecting apply to the next connection', async () => {
+		const server = await LogstreamTestServer.start();
+		cleanups.push(async () => server.stop());
+		const h = await startSource(config({url: server.url, auth: server.auth()}));
+		cleanups.push(async () => h.stop());
+		await until(() => enabledKeys(h).length === 7, 'the default pairs enabled');
+		await server.kill();
+		await until(() => h.handle.health.state === 'retrying' && h.source.toggles.pairs().length === 0, 'retrying');
+		h.source.toggles.setType('php-error', false);
+		h.source.toggles.setPair('web-1', 'apache-error', true);
+		await server.restart();
+		await until(() => h.handle.health.state === 'live' && enabledKeys(h).length === 6, 'back with the changes');
+		expect(enabledKeys(h).sort()).toEqual(['bal-1 varnish-request', 'web-1 apache-error', 'web-1 apache-request', 'web-1 drupal-watchdog', 'web-2 apache-request', 'web-2 drupal-watchdog']);
+	});
 });

@@ -33,6 +33,9 @@ export type LogstreamOptions = {
 };
 
 const defaultAuthFallbackMs = 2000;
+/** A real environment has tens of servers with up to 8 types each; more is a misbehaving server. */
+const maxServers = 1000;
+const maxPairs = 8000;
 /** Error replies logged per connection before they are only counted. */
 const errorLogLimit = 20;
 
@@ -135,9 +138,12 @@ export class LogstreamSource implements LogSource {
 
 	/** What the user wants on or off, kept across connections; a pair not in here follows the selection. */
 	private readonly desired = new Map<string, boolean>();
+	/** Pairs of earlier connections, so whole-server and whole-type toggles work while reconnecting. */
+	private readonly seen = new Set<string>();
 	/** Set when a connection dropped; the gap marker covers from here to the next open. */
 	private downSince: number | undefined;
 	private readonly listeners = new Set<() => void>();
+	private notifyQueued = false;
 	private pending: EventInit[] = [];
 	private flushQueued = false;
 	private readonly lastName: [string, string] = ['', ''];
@@ -399,8 +405,25 @@ export class LogstreamSource implements LogSource {
 		}
 
 		if (this.pairMap.size > 0) {
+			// Only what differs from the selection needs remembering, which keeps this map small.
 			for (const [key, p] of this.pairMap) {
-				this.desired.set(key, p.state === 'enabled' || p.state === 'pending-enable');
+				this.seen.add(key);
+				const on = p.state === 'enabled' || p.state === 'pending-enable';
+				if (on === this.selected(p.server, p.type)) {
+					this.desired.delete(key);
+				} else {
+					this.desired.set(key, on);
+				}
+			}
+
+			for (const map of [this.desired, this.seen]) {
+				for (const key of map.keys()) {
+					if (map.size <= maxPairs) {
+						break;
+					}
+
+					map.delete(key);
+				}
 			}
 
 			this.pairMap.clear();
@@ -436,8 +459,8 @@ export class LogstreamSource implements LogSource {
 
 	private markLive(): void {
 		if (!this.live && this.authSent) {
+			// The backoff is reset only by a connection that stays up (Backoff.connectionEnded), so a flapping server is not hammered.
 			this.live = true;
-			this.backoff.reset();
 			this.handle?.setState('live');
 		}
 	}
@@ -682,6 +705,11 @@ export class LogstreamSource implements LogSource {
 			return;
 		}
 
+		if (!this.servers.has(server) && this.servers.size >= maxServers) {
+			this.handle!.parseError(`more than ${maxServers} servers announced; "connected" skipped`);
+			return;
+		}
+
 		this.servers.add(server);
 		this.handle!.detail('servers', [...this.servers]);
 		this.markLive();
@@ -697,13 +725,18 @@ export class LogstreamSource implements LogSource {
 		}
 
 		this.markLive();
+		const key = pairKey(server, type);
+		const known = this.pairMap.get(key);
+		if (!known && (this.pairMap.size >= maxPairs || (!this.servers.has(server) && this.servers.size >= maxServers))) {
+			this.handle!.parseError(`more than ${maxPairs} (server, type) pairs or ${maxServers} servers announced; "available" skipped`);
+			return;
+		}
+
 		if (!this.servers.has(server)) {
 			this.servers.add(server);
 			this.handle!.detail('servers', [...this.servers]);
 		}
 
-		const key = pairKey(server, type);
-		const known = this.pairMap.get(key);
 		if (known) {
 			// A repeat, e.g. the reply to list-available: nothing to enable again.
 			if (typeof display === 'string') {
@@ -836,7 +869,7 @@ export class LogstreamSource implements LogSource {
 	}
 
 	private knownPairs(): Array<[string, string]> {
-		const keys = new Set([...this.pairMap.keys(), ...this.desired.keys()]);
+		const keys = new Set([...this.pairMap.keys(), ...this.seen, ...this.desired.keys()]);
 		return [...keys].map(k => k.split('\u0000') as [string, string]);
 	}
 
@@ -885,10 +918,23 @@ export class LogstreamSource implements LogSource {
 		this.notify();
 	}
 
+	/** Listeners hear once per burst (a server announcing its types), not once per message. */
 	private notify(): void {
-		this.handle?.detail('pairs', this.pairs());
-		for (const l of this.listeners) {
-			l();
+		if (this.notifyQueued) {
+			return;
 		}
+
+		this.notifyQueued = true;
+		queueMicrotask(() => {
+			this.notifyQueued = false;
+			this.handle?.detail('pairs', this.pairs());
+			for (const l of this.listeners) {
+				try {
+					l();
+				} catch (error) {
+					this.handle?.log('error', `a pairs listener threw: ${(error as Error).message}`);
+				}
+			}
+		});
 	}
 }
