@@ -122,8 +122,14 @@ export function sampleLine(type: string, server: string, i: number, time = Date.
 			};
 		}
 
-		case 'varnish-request':
 		case 'bal-request': {
+			return {
+				text: `${ip} - - [${clf(time)}] "GET ${path} HTTP/1.1" ${status} ${1000 + (i % 9000)} "-" "Mozilla/5.0 (X11; Linux x86_64)" upstream=web-${1 + (i % 2)} request_time=${(0.001 * (1 + (i % 900))).toFixed(3)}`,
+				httpStatus: status,
+			};
+		}
+
+		case 'varnish-request': {
 			return {
 				text: JSON.stringify({
 					time: `[${clf(time)}]`, status: String(status), bytes: String(512 + (i % 4096)), method: 'GET', host: 'site.example.com',
