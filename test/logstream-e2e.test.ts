@@ -5,7 +5,7 @@ import {afterAll, afterEach, beforeAll, describe, expect, test} from 'vitest';
 import {CloudApiTestServer, LogstreamTestServer} from '../source/testing/logstream-server.js';
 import {testApplication} from '../source/testing/cloud-api-server.js';
 import {collect, run, start, waitFor} from './support/logmon.js';
-import {until} from './logstream-support.js';
+import {freePort, until} from './logstream-support.js';
 
 // The built binary against the local Cloud API and logstream server, over real sockets.
 
@@ -112,6 +112,23 @@ describe('logmon with a logstream source (built binary)', () => {
 		expect(stdout).toBe('');
 		expect(stderr.split('\n').filter(l => l.includes('failed'))).toEqual(['logmon: logstream: failed: Cloud API token: HTTP 401: invalid_client: Client authentication failed']);
 		expect(stderr).not.toContain('wrong-secret');
+	});
+
+	test('an auth refusal: one line naming the source and the server description, exit 1', async () => {
+		const config = writeJson('bad-auth.json', {sources: [{type: 'logstream', url: server.url, auth: {...server.auth(), d: 'a'.repeat(64)}}]});
+		const {code, stderr} = await run(['--config', config, '--no-ui', '--no-stdin']);
+		expect(code).toBe(1);
+		expect(stderr.split('\n').filter(l => l.includes('failed'))).toEqual(['logmon: logstream: failed: authentication refused by logstream-api-61: invalid authentication token']);
+	});
+
+	test('connection refused: the source says it is retrying and why', async () => {
+		const config = writeJson('refused.json', {sources: [{type: 'logstream', name: 'acquia-prod', url: `ws://127.0.0.1:${await freePort()}/`, auth: server.auth()}]});
+		const child = start(['--config', config, '--no-ui', '--no-stdin']);
+		children.push(child);
+		const result = collect(child, 30_000);
+		await waitFor(child.stderr!, /logmon: acquia-prod: retrying in \d+ s \(connection refused\)/);
+		child.kill('SIGTERM');
+		expect((await result).stdout).toBe('');
 	});
 
 	test('tail without an environment is a usage error', async () => {
