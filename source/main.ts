@@ -76,7 +76,9 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
 		throw error;
 	}
 
-	const app = new App(settings.buffer);
+	// Pipe mode never reads the store: a one-event store lets events die young instead of
+	// being kept (and copied by the GC) for a view that does not exist.
+	const app = new App(useUi ? settings.buffer : 1);
 	await app.addSources(settings.sources, {debug: settings.debug, maxLine: settings.maxLine});
 	const filter = compileFilter(settings.filter);
 

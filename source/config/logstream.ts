@@ -4,6 +4,9 @@ import {sourceName} from './common.js';
 // Source kind "logstream": Acquia logstream over WebSocket (protocols.md §1).
 export const defaultLogstreamTypes = ['apache-request', 'php-error', 'drupal-watchdog', 'varnish-request'];
 
+export const defaultTokenUrl = 'https://accounts.acquia.com/api/auth/oauth/token';
+export const defaultApiUrl = 'https://cloud.acquia.com/api';
+
 export const logstreamConfig = z.strictObject({
 	type: z.literal('logstream'),
 	name: sourceName.optional(),
@@ -15,7 +18,9 @@ export const logstreamConfig = z.strictObject({
 		application: z.string().min(1),
 		environment: z.string().min(1),
 		credentials: z.string().default('~/.acquia/cloudapiv2.conf'),
+		/** Default https://accounts.acquia.com/api/auth/oauth/token. */
 		tokenUrl: z.string().url().optional(),
+		/** Base of the Cloud API, default https://cloud.acquia.com/api. */
 		apiUrl: z.string().url().optional(),
 		/** Override the WebSocket base URL returned by the API (tests, private endpoints). */
 		streamUrl: z.string().url().optional(),
@@ -24,6 +29,8 @@ export const logstreamConfig = z.strictObject({
 	/** Empty: every server. */
 	servers: z.array(z.string()).default([]),
 	maxPayload: z.number().int().positive().default(1024 * 1024),
+	/** Off by default: log frames are small and many, and inflating each costs more CPU than the bytes saved on a 2-core box. */
+	perMessageDeflate: z.boolean().default(false),
 	pingIntervalMs: z.number().int().positive().default(15_000),
 	/** A connection silent this long is treated as dead. */
 	deadAfterMs: z.number().int().positive().default(45_000),
@@ -32,3 +39,5 @@ export const logstreamConfig = z.strictObject({
 });
 
 export type LogstreamConfig = z.infer<typeof logstreamConfig>;
+export type LogstreamAuth = NonNullable<LogstreamConfig['auth']>;
+export type AcquiaConfig = NonNullable<LogstreamConfig['acquia']>;
