@@ -26,9 +26,18 @@ export class TemplateError extends Error {}
 export const templateFields = ['time', 'receivedAt', 'service', 'host', 'proc', 'type', 'level', 'status', 'message', 'raw', 'source', 'kind', 'seq'] as const;
 type TemplateField = (typeof templateFields)[number];
 
+// Events of one batch mostly share a millisecond; formatting it once saves a toISOString per event.
+let lastMs = Number.NaN;
+let lastIso = '';
+
 function iso(ms: number): string {
-	const d = new Date(ms);
-	return Number.isNaN(d.getTime()) ? String(ms) : d.toISOString();
+	if (ms !== lastMs) {
+		const d = new Date(ms);
+		lastIso = Number.isNaN(d.getTime()) ? String(ms) : d.toISOString();
+		lastMs = ms;
+	}
+
+	return lastIso;
 }
 
 const serviceColors = ['cyan', 'magenta', 'blue', 'green', 'yellow', 'cyanBright', 'magentaBright', 'blueBright', 'greenBright'] as const;
