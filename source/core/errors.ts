@@ -1,0 +1,175 @@
+import {type Level, type LogEvent, levelRank} from './event.js';
+import {Histogram} from './histogram.js';
+
+// Error grouping. Every ERROR/CRITICAL event, 5xx response, php-error and
+// apache-error line is reduced to a fingerprint (its message with the parts
+// that vary masked: UUIDs, URLs, IPs, hex, paths, ids and numbers), and counted
+// per fingerprint. The number of groups is capped; the least recently seen
+// group is evicted first. Fed by bus.subscribe, O(batch).
+
+const errorTypes = new Set(['php-error', 'apache-error']);
+
+/** True for the events the error list counts. Gap markers never are. */
+export function isErrorEvent(e: LogEvent): boolean {
+	if (e.marker) {
+		return false;
+	}
+
+	return levelRank[e.level] >= levelRank.ERROR || (e.status !== undefined && e.status >= 500 && e.status <= 599) || errorTypes.has(e.type);
+}
+
+// One pass, leftmost match; at the same position the earlier alternative wins.
+const maskPattern = new RegExp([
+	String.raw`(?<uuid>\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b)`,
+	String.raw`(?<url>\b[a-z][a-z0-9+.-]*://[^\s"'<>]+)`,
+	String.raw`(?<ip>\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?\b|(?<![\w:])(?=[0-9a-f:]*(?:::|[a-f][0-9a-f]*:))(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4}(?![\w:]))`,
+	String.raw`(?<hex>\b0x[0-9a-f]+\b|\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{6,}\b)`,
+	String.raw`(?<path>(?<![\w:/.])(?:[a-z]:)?(?:[/\\][\w.~%+@-]+){1,}[/\\]?)`,
+	String.raw`(?<id>\b(?=[\w-]*[a-z_])(?=[\w-]*\d)[\w-]{5,}\b)`,
+	String.raw`(?<num>[-+]?\d+(?:[.,]\d+)*)`,
+].join('|'), 'gi');
+
+const maskFor: Record<string, string> = {uuid: '<uuid>', url: '<url>', ip: '<ip>', hex: '<hex>', path: '<path>', id: '<id>', num: '<n>'};
+
+/** Longest message prefix that is fingerprinted; the rest rarely tells groups apart. */
+const fingerprintLength = 300;
+
+/** The message with its varying parts masked, e.g. "timeout after <n> ms from <ip>". */
+export function fingerprint(message: string): string {
+	const text = message.length > fingerprintLength ? message.slice(0, fingerprintLength) : message;
+	return text.replace(maskPattern, (...args: unknown[]) => {
+		const groups = args.at(-1) as Record<string, string | undefined>;
+		for (const name in groups) {
+			if (groups[name] !== undefined) {
+				return maskFor[name]!;
+			}
+		}
+
+		return String(args[0]);
+	}).replace(/\s+/g, ' ').trim();
+}
+
+export type ErrorGroup = {
+	readonly fingerprint: string;
+	count: number;
+	/** Receive times, ms since the epoch. */
+	firstSeen: number;
+	lastSeen: number;
+	/** Services seen with this error (at most `maxServices`; `moreServices` counts the rest). */
+	readonly services: Set<string>;
+	moreServices: boolean;
+	/** Most severe level seen. */
+	level: Level;
+	/** The latest occurrence, kept whole (the tail buffer may have dropped it). */
+	latest: LogEvent;
+	readonly histogram: Histogram;
+};
+
+export type ErrorGroupsOptions = {
+	/** Groups kept; the least recently seen is evicted. Default 500. */
+	maxGroups?: number;
+	/** Sparkline buckets and their width. Default 30 × 10 s (the last five minutes). */
+	buckets?: number;
+	bucketMs?: number;
+	maxServices?: number;
+};
+
+export type ErrorSort = 'recent' | 'count';
+
+export class ErrorGroups {
+	readonly maxGroups: number;
+	readonly buckets: number;
+	readonly bucketMs: number;
+	private readonly maxServices: number;
+	/** Insertion order is recency order: a group is moved to the end when seen. */
+	private readonly groups = new Map<string, ErrorGroup>();
+	/** Error events counted since start. */
+	total = 0;
+	/** Groups evicted to stay within maxGroups. */
+	evicted = 0;
+	/** Bumped whenever a batch held an error; views compare it to skip work. */
+	version = 0;
+
+	constructor(options: ErrorGroupsOptions = {}) {
+		this.maxGroups = options.maxGroups ?? 500;
+		this.buckets = options.buckets ?? 30;
+		this.bucketMs = options.bucketMs ?? 10_000;
+		this.maxServices = options.maxServices ?? 8;
+	}
+
+	get size(): number {
+		return this.groups.size;
+	}
+
+	add(events: readonly LogEvent[]): void {
+		let changed = false;
+		for (const e of events) {
+			if (isErrorEvent(e)) {
+				this.addOne(e);
+				changed = true;
+			}
+		}
+
+		if (changed) {
+			this.version++;
+		}
+	}
+
+	private addOne(e: LogEvent): void {
+		this.total++;
+		const key = fingerprint(e.message);
+		let g = this.groups.get(key);
+		if (g) {
+			this.groups.delete(key); // re-inserted below: now the most recent
+		} else {
+			g = {
+				fingerprint: key,
+				count: 0,
+				firstSeen: e.receivedAt,
+				lastSeen: e.receivedAt,
+				services: new Set(),
+				moreServices: false,
+				level: e.level,
+				latest: e,
+				histogram: new Histogram(this.buckets, this.bucketMs),
+			};
+			if (this.groups.size >= this.maxGroups) {
+				const oldest = this.groups.keys().next().value!;
+				this.groups.delete(oldest);
+				this.evicted++;
+			}
+		}
+
+		this.groups.set(key, g);
+		g.count++;
+		g.lastSeen = Math.max(g.lastSeen, e.receivedAt);
+		g.latest = e;
+		if (levelRank[e.level] > levelRank[g.level]) {
+			g.level = e.level;
+		}
+
+		if (e.service && !g.services.has(e.service)) {
+			if (g.services.size < this.maxServices) {
+				g.services.add(e.service);
+			} else {
+				g.moreServices = true;
+			}
+		}
+
+		g.histogram.add(e.receivedAt);
+	}
+
+	get(fingerprint: string): ErrorGroup | undefined {
+		return this.groups.get(fingerprint);
+	}
+
+	/** Groups, most recent first (or by count), at most `limit`. */
+	list(sort: ErrorSort = 'recent', limit = Number.POSITIVE_INFINITY): ErrorGroup[] {
+		const all = [...this.groups.values()].reverse();
+		if (sort === 'count') {
+			all.sort((a, b) => b.count - a.count || b.lastSeen - a.lastSeen);
+		}
+
+		return all.slice(0, limit);
+	}
+}

@@ -1,0 +1,104 @@
+import {describe, expect, test} from 'vitest';
+import {ErrorGroups, fingerprint, isErrorEvent} from '../../source/core/errors.js';
+import {gapEvent} from '../../source/core/event.js';
+import {event} from '../support/events.js';
+
+describe('fingerprint', () => {
+	test.each([
+		['timeout after 3000 ms', 'timeout after <n> ms'],
+		['user 42 not found', 'user <n> not found'],
+		['request 3f1c2a9e-1b2c-4d5e-8f90-0a1b2c3d4e5f failed', 'request <uuid> failed'],
+		['connect to 10.0.3.17:5432 refused', 'connect to <ip> refused'],
+		['peer fe80::1ff:fe23:4567:890a gone', 'peer <ip> gone'],
+		['bad pointer 0xdeadbeef', 'bad pointer <hex>'],
+		['commit a94a8fe5ccb19ba61c4c0873d391e987982fbbd3 missing', 'commit <hex> missing'],
+		['cannot open /var/www/html/index.php', 'cannot open <path>'],
+		['block blk_-1608999687919862906 lost', 'block <id> lost'],
+		['fetch https://api.example.com/v1/users?id=7 failed', 'fetch <url> failed'],
+	])('%s', (message, expected) => {
+		expect(fingerprint(message)).toBe(expected);
+	});
+
+	test('messages that differ only in varying parts share a fingerprint', () => {
+		expect(fingerprint('PHP Fatal error: Allowed memory size of 134217728 bytes exhausted (tried to allocate 20480 bytes) in /srv/a.php on line 12'))
+			.toBe(fingerprint('PHP Fatal error: Allowed memory size of 268435456 bytes exhausted (tried to allocate 64 bytes) in /srv/lib/b.php on line 900'));
+	});
+
+	test('times are masked, words are kept', () => {
+		expect(fingerprint('at 12:34:56 the worker died')).toBe('at <n>:<n>:<n> the worker died');
+	});
+});
+
+describe('isErrorEvent', () => {
+	test('levels, 5xx and error types', () => {
+		expect(isErrorEvent(event({level: 'ERROR'}))).toBe(true);
+		expect(isErrorEvent(event({level: 'CRITICAL'}))).toBe(true);
+		expect(isErrorEvent(event({level: 'WARN'}))).toBe(false);
+		expect(isErrorEvent(event({status: 503}))).toBe(true);
+		expect(isErrorEvent(event({status: 404}))).toBe(false);
+		expect(isErrorEvent(event({type: 'php-error'}))).toBe(true);
+		expect(isErrorEvent(event({type: 'apache-error'}))).toBe(true);
+		expect(isErrorEvent(event({type: 'apache-request'}))).toBe(false);
+		expect(isErrorEvent(gapEvent('s', 'stdin', 0, 1))).toBe(false);
+	});
+});
+
+describe('ErrorGroups', () => {
+	test('groups by fingerprint with count, seen times, services and latest', () => {
+		const groups = new ErrorGroups();
+		const t = 1_700_000_000_000;
+		groups.add([
+			event({level: 'ERROR', message: 'timeout after 30 ms', service: 'api', receivedAt: t}),
+			event({level: 'INFO', message: 'fine'}),
+			event({level: 'ERROR', message: 'timeout after 45 ms', service: 'worker', receivedAt: t + 5000}),
+			event({level: 'CRITICAL', message: 'disk full', service: 'db', receivedAt: t + 6000}),
+		]);
+		const last = event({level: 'ERROR', message: 'timeout after 99 ms', service: 'api', receivedAt: t + 20_000});
+		groups.add([last]);
+
+		expect(groups.total).toBe(4);
+		const list = groups.list();
+		expect(list.map(g => g.fingerprint)).toEqual(['timeout after <n> ms', 'disk full']);
+		const timeout = list[0]!;
+		expect(timeout.count).toBe(3);
+		expect(timeout.firstSeen).toBe(t);
+		expect(timeout.lastSeen).toBe(t + 20_000);
+		expect([...timeout.services]).toEqual(['api', 'worker']);
+		expect(timeout.latest).toBe(last);
+		expect(groups.list('count').map(g => g.count)).toEqual([3, 1]);
+		expect(list[1]!.level).toBe('CRITICAL');
+	});
+
+	test('the histogram feeds a sparkline', () => {
+		const groups = new ErrorGroups({buckets: 4, bucketMs: 1000});
+		const t = 1_700_000_000_000;
+		groups.add([
+			event({level: 'ERROR', message: 'x', receivedAt: t}),
+			event({level: 'ERROR', message: 'x', receivedAt: t + 2000}),
+			event({level: 'ERROR', message: 'x', receivedAt: t + 2100}),
+		]);
+		expect(groups.get('x')!.histogram.series(t + 3000)).toEqual([1, 0, 2, 0]);
+	});
+
+	test('bounded: the least recently seen group is evicted', () => {
+		const groups = new ErrorGroups({maxGroups: 3});
+		for (const word of ['alpha', 'beta', 'gamma']) {
+			groups.add([event({level: 'ERROR', message: `${word} broke`})]);
+		}
+
+		groups.add([event({level: 'ERROR', message: 'alpha broke'})]); // alpha is now the most recent
+		groups.add([event({level: 'ERROR', message: 'delta broke'})]);
+		expect(groups.size).toBe(3);
+		expect(groups.evicted).toBe(1);
+		expect(groups.get('beta broke')).toBeUndefined();
+		expect(groups.list().map(g => g.fingerprint)).toEqual(['delta broke', 'alpha broke', 'gamma broke']);
+	});
+
+	test('the services list is bounded too', () => {
+		const groups = new ErrorGroups({maxServices: 2});
+		groups.add(['a', 'b', 'c'].map(service => event({level: 'ERROR', message: 'x', service})));
+		const g = groups.get('x')!;
+		expect(g.services.size).toBe(2);
+		expect(g.moreServices).toBe(true);
+	});
+});
