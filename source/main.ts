@@ -82,8 +82,25 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
 	await app.addSources(settings.sources, {debug: settings.debug, maxLine: settings.maxLine});
 	const filter = compileFilter(settings.filter);
 
-	if (useUi) {
-		// The UI lands with its own issue; until then a terminal gets the text stream.
+	// TODO(--demo): start the embedded demo servers here and add their sources before the UI or pipe starts.
+
+	// `logmon | grep x` from a terminal: the UI draws on /dev/tty and the stream still goes to stdout.
+	const wantUi = settings.ui ?? (useUi || Boolean(process.stdin.isTTY));
+	if (wantUi) {
+		// No React or Ink unless the UI really runs: pipe mode never loads them.
+		const {openTerminal} = await import('./ui/tty.js');
+		const terminal = openTerminal();
+		if (terminal) {
+			// ink 6.8 draws no live frames when it thinks it runs under CI; this is a real terminal.
+			delete env['CI'];
+			delete env['CONTINUOUS_INTEGRATION'];
+			const {runUi} = await import('./ui/run.js');
+			return runUi(app, {settings, filter, format, terminal, pipe: terminal.separateFromStdout ? stdout : undefined, stderr});
+		}
+
+		if (settings.ui === true) {
+			return fail(stderr, '--ui: no terminal to draw on (stdout is not a terminal and /dev/tty cannot be opened)');
+		}
 	}
 
 	const {runPipe} = await import('./pipe.js');

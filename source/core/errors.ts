@@ -19,7 +19,11 @@ export function isErrorEvent(e: LogEvent): boolean {
 }
 
 // One pass, leftmost match; at the same position the earlier alternative wins.
+const month = '(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*';
+const weekday = '(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*';
 const maskPattern = new RegExp([
+	// Timestamps first, so "Mon Dec 05 19:14:09 2005" is one <time>, not five numbers.
+	String.raw`(?<time>\b\d{4}-\d{2}-\d{2}[t ]\d{2}:\d{2}(?::\d{2})?(?:[.,]\d+)?(?:z|[+-]\d{2}:?\d{2})?|\b(?:${weekday},? +)?(?:${month} +\d{1,2}|\d{1,2} +${month})(?: +\d{4})?,? +\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?(?: +\d{4})?|\b\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?)`,
 	String.raw`(?<uuid>\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b)`,
 	String.raw`(?<url>\b[a-z][a-z0-9+.-]*://[^\s"'<>]+)`,
 	String.raw`(?<ip>\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?\b|(?<![\w:])(?=[0-9a-f:]*(?:::|[a-f][0-9a-f]*:))(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4}(?![\w:]))`,
@@ -29,7 +33,7 @@ const maskPattern = new RegExp([
 	String.raw`(?<num>[-+]?\d+(?:[.,]\d+)*)`,
 ].join('|'), 'gi');
 
-const maskFor: Record<string, string> = {uuid: '<uuid>', url: '<url>', ip: '<ip>', hex: '<hex>', path: '<path>', id: '<id>', num: '<n>'};
+const maskFor: Record<string, string> = {time: '<time>', uuid: '<uuid>', url: '<url>', ip: '<ip>', hex: '<hex>', path: '<path>', id: '<id>', num: '<n>'};
 
 /** Longest message prefix that is fingerprinted; the rest rarely tells groups apart. */
 const fingerprintLength = 300;

@@ -24,8 +24,11 @@ describe('fingerprint', () => {
 			.toBe(fingerprint('PHP Fatal error: Allowed memory size of 268435456 bytes exhausted (tried to allocate 64 bytes) in /srv/lib/b.php on line 900'));
 	});
 
-	test('times are masked, words are kept', () => {
-		expect(fingerprint('at 12:34:56 the worker died')).toBe('at <n>:<n>:<n> the worker died');
+	test('timestamps are masked as one, words are kept', () => {
+		expect(fingerprint('at 12:34:56 the worker died')).toBe('at <time> the worker died');
+		expect(fingerprint('[Mon Dec 05 19:14:09 2005] [error] mod_jk child in error state 6')).toBe('[<time>] [error] mod_jk child in error state <n>');
+		expect(fingerprint('2015-10-18 18:01:47,978 WARN job 12 failed')).toBe('<time> WARN job <n> failed');
+		expect(fingerprint('Dec 10 06:55:46 LabSZ sshd[24200]: error')).toBe('<time> LabSZ sshd[<n>]: error');
 	});
 });
 

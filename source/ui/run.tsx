@@ -1,0 +1,220 @@
+import {render} from 'ink';
+import {type App} from '../app.js';
+import {ErrorGroups} from '../core/errors.js';
+import {type Filter} from '../core/filter.js';
+import {ServiceStats} from '../core/stats.js';
+import {exitCodes} from '../exit.js';
+import {type Settings} from '../settings.js';
+import {type Formatter} from '../sinks/format.js';
+import {StdoutSink} from '../sinks/stdout.js';
+import {UiRoot} from './App.js';
+import {UiController} from './controller.js';
+import {type Terminal, enterScreen, restoreTerminal} from './tty.js';
+
+// The UI entry called by main.ts. Sources -> bus -> store and aggregates (here)
+// -> controller -> Ink. When the UI draws on /dev/tty and stdout is a pipe, the
+// filtered stream is written to stdout too and follows the UI's filter.
+
+export type UiOptions = {
+	settings: Settings;
+	filter: Filter;
+	format: Formatter;
+	terminal: Terminal;
+	/** Where the filtered stream goes while the UI draws elsewhere (stdout in `logmon | grep x`). */
+	pipe?: NodeJS.WritableStream | undefined;
+	stderr: NodeJS.WritableStream;
+	env?: NodeJS.ProcessEnv;
+};
+
+type QuitReason = 'quit' | 'interrupt' | 'SIGINT' | 'SIGTERM' | 'SIGHUP';
+
+export function uiColorLevel(mode: Settings['color'], output: NodeJS.WriteStream, env: NodeJS.ProcessEnv): 0 | 1 | 2 | 3 {
+	if (mode === 'never') {
+		return 0;
+	}
+
+	if (mode === 'auto' && ((env['NO_COLOR'] !== undefined && env['NO_COLOR'] !== '') || env['TERM'] === 'dumb')) {
+		return 0;
+	}
+
+	const depth = typeof output.getColorDepth === 'function' ? output.getColorDepth(env) : 4;
+	if (depth >= 24) {
+		return 3;
+	}
+
+	return depth >= 8 ? 2 : 1;
+}
+
+export async function runUi(app: App, options: UiOptions): Promise<number> {
+	const {terminal, settings, stderr} = options;
+	const env = options.env ?? process.env;
+	const out = terminal.output;
+
+	// Aggregates see every event, before any source starts.
+	const errors = new ErrorGroups();
+	const stats = new ServiceStats();
+	app.bus.subscribe(events => {
+		errors.add(events);
+		stats.add(events);
+	});
+
+	const queue = options.pipe ? app.bus.queue('stdout', {filter: options.filter}) : undefined;
+	const sink = queue && options.pipe ? new StdoutSink(queue, options.pipe as never, options.format) : undefined;
+
+	let quit!: (reason: QuitReason) => void;
+	const quitting = new Promise<QuitReason>(resolve => {
+		quit = resolve;
+	});
+	sink?.whenClosed(() => {
+		// The reader of the pipe went away; the UI itself carries on.
+		app.bus.diagnostics.add('info', 'stdout', 'the pipe reader closed; the stream is no longer written');
+	});
+
+	const controller = new UiController({
+		bus: app.bus,
+		store: app.store,
+		errors,
+		stats,
+		sources: app.sources.map(s => ({id: s.source.id, toggles: s.source.toggles})),
+		filter: options.filter.spec,
+		colorLevel: uiColorLevel(settings.color, out, env),
+		onFilterChange(filter) {
+			if (queue) {
+				queue.filter = filter; // the piped stream follows the UI
+			}
+		},
+		onQuit: reason => {
+			quit(reason);
+		},
+	});
+	for (const {source} of app.sources) {
+		source.toggles?.onPairsChange(() => {
+			controller.invalidate();
+		});
+	}
+
+	app.bus.diagnostics.listen(() => {
+		controller.invalidate();
+	});
+	app.bus.onHealth(() => {
+		controller.invalidate();
+	});
+
+	// Count what reaches the terminal, so the frame rate can respect a byte budget.
+	const write = out.write.bind(out) as (chunk: unknown, ...rest: unknown[]) => boolean;
+	out.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+		controller.noteBytes(typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length);
+		return write(chunk, ...rest);
+	}) as typeof out.write;
+
+	const restore = (): void => {
+		restoreTerminal(terminal);
+	};
+
+	const onFatal = (error: unknown): void => {
+		restore();
+		stderr.write(`logmon: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+		process.exit(70);
+	};
+
+	const signals = {
+		SIGINT: () => quit('SIGINT'),
+		SIGTERM: () => quit('SIGTERM'),
+		SIGHUP: () => quit('SIGHUP'),
+	};
+	process.on('exit', restore);
+	process.on('uncaughtException', onFatal);
+	process.on('unhandledRejection', onFatal);
+	for (const [signal, handler] of Object.entries(signals)) {
+		process.on(signal, handler);
+	}
+
+	const onResize = (): void => {
+		controller.setSize(out.columns, out.rows);
+	};
+
+	write(enterScreen);
+	controller.setSize(out.columns, out.rows);
+	out.on('resize', onResize);
+
+	const testThrow = env['LOGMON_TEST_THROW'];
+	const instance = render(<UiRoot controller={controller} throwInRender={testThrow === 'render'}/>, {
+		stdout: out,
+		stdin: terminal.input,
+		stderr: process.stderr,
+		exitOnCtrlC: false,
+		patchConsole: false,
+		maxFps: 30,
+		// Not incremental: in ink 6.8 it moves the cursor one line short when the frame ends with a newline, so unchanged lines drift.
+		incrementalRendering: false,
+		onRender(metrics) {
+			controller.noteRender(metrics.renderTime);
+		},
+	});
+
+	controller.start();
+	sink?.start();
+	await app.start();
+
+	if (testThrow === '1' || testThrow === 'timer') {
+		// Test hook: an error nobody catches, after the UI has drawn.
+		setTimeout(() => {
+			throw new Error('LOGMON_TEST_THROW: thrown from a timer');
+		}, 500);
+	}
+
+	let reason: QuitReason | undefined;
+	let failure: unknown;
+	try {
+		reason = await Promise.race([quitting, instance.waitUntilExit().then(() => 'quit' as const)]);
+	} catch (error) {
+		failure = error;
+	}
+
+	controller.stop();
+	try {
+		instance.unmount();
+	} catch {
+		// Already unmounted after a render error.
+	}
+
+	restore();
+	out.off('resize', onResize);
+	process.off('exit', restore);
+	process.off('uncaughtException', onFatal);
+	process.off('unhandledRejection', onFatal);
+	for (const [signal, handler] of Object.entries(signals)) {
+		process.off(signal, handler);
+	}
+
+	out.write = write as typeof out.write;
+	terminal.close();
+	if (settings.debug) {
+		stderr.write(`logmon: ui: ${JSON.stringify(controller.metrics)}\n`);
+	}
+
+	await app.stop();
+	await sink?.flush();
+	if (failure) {
+		throw failure;
+	}
+
+	switch (reason) {
+		case 'interrupt':
+		case 'SIGINT': {
+			return exitCodes.sigint;
+		}
+
+		case 'SIGTERM': {
+			return exitCodes.sigterm;
+		}
+
+		case 'SIGHUP': {
+			return 129;
+		}
+
+		default: {
+			return exitCodes.ok;
+		}
+	}
+}

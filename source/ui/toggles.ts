@@ -1,0 +1,182 @@
+import {type FilterSpec} from '../core/filter.js';
+import {LEVELS} from '../core/event.js';
+import {type ServiceStats} from '../core/stats.js';
+import {type Pair, type Toggleable} from '../sources/source.js';
+import {safe} from './text.js';
+
+// The toggles panel: servers and log types (upstream for logstream, local
+// filter otherwise), services, levels and sources (local filter).
+
+export const sections = ['servers', 'types', 'services', 'levels', 'sources'] as const;
+export type Section = (typeof sections)[number];
+
+export type RowState = 'on' | 'off' | 'partial' | 'pending' | 'failed';
+
+export type ToggleRow = {
+	name: string;
+	state: RowState;
+	/** "2/3", or the server's error text. */
+	detail: string;
+	/** Switched by telling the server (logstream), not by the local filter. */
+	upstream: boolean;
+	/** What switching the row asks for: rows that are (or are becoming) fully on go off, anything else goes on. */
+	next: boolean;
+};
+
+export type ToggleSource = {id: string; toggles?: Toggleable | undefined};
+
+type HideKey = 'hideHosts' | 'hideTypes' | 'hideServices' | 'hideLevels' | 'hideSources';
+
+const hideKeyOf: Record<Section, HideKey> = {
+	servers: 'hideHosts',
+	types: 'hideTypes',
+	services: 'hideServices',
+	levels: 'hideLevels',
+	sources: 'hideSources',
+};
+
+function upstreamRows(pairs: readonly Pair[], by: 'server' | 'type'): Map<string, Pair[]> {
+	const out = new Map<string, Pair[]>();
+	for (const p of pairs) {
+		const name = p[by];
+		const list = out.get(name);
+		if (list) {
+			list.push(p);
+		} else {
+			out.set(name, [p]);
+		}
+	}
+
+	return out;
+}
+
+function pairRow(name: string, pairs: readonly Pair[]): ToggleRow {
+	let enabled = 0;
+	let pending = 0;
+	let failed = 0;
+	let error = '';
+	let wanted = 0; // enabled or being enabled
+	for (const p of pairs) {
+		if (p.state === 'enabled' || p.state === 'pending-enable') {
+			wanted++;
+		}
+
+		if (p.state === 'enabled') {
+			enabled++;
+		} else if (p.state === 'pending-enable' || p.state === 'pending-disable') {
+			pending++;
+		} else if (p.state === 'failed') {
+			failed++;
+			error ||= p.error ?? 'failed';
+		}
+	}
+
+	const n = pairs.length;
+	const count = `${enabled}/${n}`;
+	let state: RowState;
+	if (pending > 0) {
+		state = 'pending';
+	} else if (failed > 0 && enabled === 0) {
+		state = 'failed';
+	} else if (enabled === n) {
+		state = 'on';
+	} else if (enabled === 0) {
+		state = 'off';
+	} else {
+		state = 'partial';
+	}
+
+	return {name, state, detail: state === 'failed' ? safe(error) : count, upstream: true, next: wanted < n};
+}
+
+export class Toggles {
+	constructor(private readonly sources: readonly ToggleSource[], private readonly stats: ServiceStats) {}
+
+	private toggleables(): Toggleable[] {
+		return this.sources.flatMap(s => (s.toggles ? [s.toggles] : []));
+	}
+
+	private pairs(): Pair[] {
+		return this.toggleables().flatMap(t => t.pairs());
+	}
+
+	/** The rows of a section, given the local filter's hidden lists. */
+	rows(section: Section, spec: FilterSpec): ToggleRow[] {
+		const hidden = new Set<string>(spec[hideKeyOf[section]]);
+		const local = (names: Iterable<string>, skip?: Set<string>): ToggleRow[] => {
+			const all = new Set<string>(names);
+			for (const h of hidden) {
+				all.add(h);
+			}
+
+			return [...all].filter(n => !skip?.has(n)).sort().map(name => ({
+				name,
+				state: hidden.has(name) ? 'off' as const : 'on' as const,
+				detail: '',
+				upstream: false,
+				next: hidden.has(name),
+			}));
+		};
+
+		switch (section) {
+			case 'servers':
+			case 'types': {
+				const by = section === 'servers' ? 'server' : 'type';
+				const up = upstreamRows(this.pairs(), by);
+				const upRows = [...up.keys()].sort().map(name => pairRow(name, up.get(name)!));
+				const seen = section === 'servers' ? this.stats.seenHosts() : this.stats.seenTypes();
+				return [...upRows, ...local(seen, new Set(up.keys()))];
+			}
+
+			case 'services': {
+				return local(this.stats.seenServices());
+			}
+
+			case 'levels': {
+				return LEVELS.map(level => ({name: level, state: hidden.has(level) ? 'off' as const : 'on' as const, detail: '', upstream: false, next: hidden.has(level)}));
+			}
+
+			case 'sources': {
+				return local(this.sources.map(s => s.id));
+			}
+		}
+	}
+
+	/**
+	 * Switch rows on or off. Upstream rows go to the server; the returned spec
+	 * carries the local changes (the same object when nothing local changed).
+	 */
+	set(section: Section, rows: readonly ToggleRow[], on: boolean, spec: FilterSpec): FilterSpec {
+		let next = spec;
+		for (const row of rows) {
+			if (row.upstream) {
+				for (const t of this.toggleables()) {
+					const has = t.pairs().some(p => (section === 'servers' ? p.server : p.type) === row.name);
+					if (!has) {
+						continue;
+					}
+
+					if (section === 'servers') {
+						t.setServer(row.name, on);
+					} else {
+						t.setType(row.name, on);
+					}
+				}
+
+				continue;
+			}
+
+			const key = hideKeyOf[section];
+			const name = row.name;
+			const list = next[key] as string[];
+			const isHidden = list.includes(name);
+			if (on === !isHidden) {
+				continue;
+			}
+
+			next = {...next, [key]: on ? list.filter(n => n !== name) : [...list, name]};
+		}
+
+		return next;
+	}
+}
