@@ -295,8 +295,8 @@ export class UiController {
 			this.frameBytes = (this.frameBytes * 0.7) + (bytes * 0.3);
 		}
 
-		// Spend at most about a fifth of the time drawing, and stay within the byte budget.
-		const byCost = this.frameCost * 5;
+		// Spend at most about a quarter of the time drawing, and stay within the byte budget.
+		const byCost = this.frameCost * 4;
 		const byBytes = (this.frameBytes / byteBudget) * 1000;
 		this.metrics.intervalMs = Math.round(Math.min(maxIntervalMs, Math.max(minIntervalMs, byCost, byBytes)));
 	}

@@ -21,7 +21,30 @@ export type ToggleRow = {
 	upstream: boolean;
 	/** What switching the row asks for: rows that are (or are becoming) fully on go off, anything else goes on. */
 	next: boolean;
+	/** Upstream rows: one state per pair along the other axis (types of a server, servers of a type), sorted by name. */
+	cells?: RowState[] | undefined;
 };
+
+function cellState(p: Pair): RowState {
+	switch (p.state) {
+		case 'enabled': {
+			return 'on';
+		}
+
+		case 'pending-enable':
+		case 'pending-disable': {
+			return 'pending';
+		}
+
+		case 'failed': {
+			return 'failed';
+		}
+
+		case 'available': {
+			return 'off';
+		}
+	}
+}
 
 export type ToggleSource = {id: string; toggles?: Toggleable | undefined};
 
@@ -50,7 +73,7 @@ function upstreamRows(pairs: readonly Pair[], by: 'server' | 'type'): Map<string
 	return out;
 }
 
-function pairRow(name: string, pairs: readonly Pair[]): ToggleRow {
+function pairRow(name: string, pairs: readonly Pair[], other: 'server' | 'type'): ToggleRow {
 	let enabled = 0;
 	let pending = 0;
 	let failed = 0;
@@ -86,7 +109,8 @@ function pairRow(name: string, pairs: readonly Pair[]): ToggleRow {
 		state = 'partial';
 	}
 
-	return {name, state, detail: state === 'failed' ? safe(error) : count, upstream: true, next: wanted < n};
+	const cells = [...pairs].sort((a, b) => (a[other] < b[other] ? -1 : (a[other] > b[other] ? 1 : 0))).map(p => cellState(p));
+	return {name, state, detail: state === 'failed' ? safe(error) : count, upstream: true, next: wanted < n, cells};
 }
 
 export class Toggles {
@@ -123,7 +147,7 @@ export class Toggles {
 			case 'types': {
 				const by = section === 'servers' ? 'server' : 'type';
 				const up = upstreamRows(this.pairs(), by);
-				const upRows = [...up.keys()].sort().map(name => pairRow(name, up.get(name)!));
+				const upRows = [...up.keys()].sort().map(name => pairRow(name, up.get(name)!, by === 'server' ? 'type' : 'server'));
 				const seen = section === 'servers' ? this.stats.seenHosts() : this.stats.seenTypes();
 				return [...upRows, ...local(seen, new Set(up.keys()))];
 			}

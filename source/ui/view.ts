@@ -185,7 +185,7 @@ function tailPane(ctx: Ctx, w: number, h: number): PaneView {
 	}
 
 	if (s.search) {
-		extra.push({text: ` /${s.search.text}/ n/N`, style: {color: 'cyan'}});
+		extra.push({text: ` /${safe(s.search.text)}/ n/N`, style: {color: 'cyan'}});
 	}
 
 	if (s.wrap) {
@@ -419,11 +419,14 @@ function togglesPane(ctx: Ctx, w: number, h: number): PaneView {
 		const g = stateGlyph[row.state]!;
 		const name = safe(row.name) || '(none)';
 		const detail = row.state === 'on' || row.state === 'off' ? (row.upstream ? row.detail : '') : `${row.state} ${row.detail}`;
+		// Servers x types: each upstream row also shows one glyph per pair, when there is room.
+		const cells: Segment[] = row.cells && w >= 40 ? [{text: ' '}, ...row.cells.map(cell => ({text: stateGlyph[cell]!.glyph, style: stateGlyph[cell]!.style}))] : [];
 		const segs: Segment[] = [
 			{text: label + ' ', style: {bold: true}},
 			{text: g.glyph + ' ', style: g.style},
 			{text: name, style: row.state === 'off' ? {dim: true} : undefined},
 			...(detail ? [{text: ' ' + detail, style: row.state === 'failed' ? {color: 'red'} : {dim: true}}] : []),
+			...cells,
 		];
 		lines.push(selectedLine(ctx, segs, w, focused && i === s.selected.toggles));
 	}

@@ -283,6 +283,8 @@ describe('toggles', () => {
 
 		await h.press('s');
 		f = await h.waitFor('web-2');
+		// Servers x types: one glyph per type (apache-request on, drupal-watchdog failed, php-error off).
+		expect(f).toMatch(/1 ◑ web-1 partial 1\/3 ●✗○/);
 		await h.press('1');
 		await h.waitFor(/1 ◌ web-1 pending/);
 		expect(toggles.calls.at(-1)).toMatch(/^(enable|disable) web-1\//);
