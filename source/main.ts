@@ -5,6 +5,7 @@ import {FilterError, compileFilter} from './core/filter.js';
 import {exitCodes} from './exit.js';
 import {createFormatter, TemplateError} from './sinks/format.js';
 import {resolveSettings, type Settings, UsageError} from './settings.js';
+import {type Terminal} from './ui/tty.js';
 
 // The entry: parse, resolve settings, pick pipe or UI mode, run, exit.
 
@@ -76,31 +77,31 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
 		throw error;
 	}
 
+	// `logmon | grep x` from a terminal: the UI draws on /dev/tty and the stream still goes to stdout.
+	let terminal: Terminal | undefined;
+	if (settings.ui ?? (useUi || Boolean(process.stdin.isTTY))) {
+		// No React or Ink unless the UI really runs: pipe mode never loads them.
+		const {openTerminal} = await import('./ui/tty.js');
+		terminal = openTerminal();
+		if (!terminal && settings.ui === true) {
+			return fail(stderr, '--ui: no terminal to draw on (stdout is not a terminal and /dev/tty cannot be opened)');
+		}
+	}
+
 	// Pipe mode never reads the store: a one-event store lets events die young instead of
 	// being kept (and copied by the GC) for a view that does not exist.
-	const app = new App(useUi ? settings.buffer : 1);
+	const app = new App(terminal ? settings.buffer : 1);
 	await app.addSources(settings.sources, {debug: settings.debug, maxLine: settings.maxLine});
 	const filter = compileFilter(settings.filter);
 
 	// TODO(--demo): start the embedded demo servers here and add their sources before the UI or pipe starts.
 
-	// `logmon | grep x` from a terminal: the UI draws on /dev/tty and the stream still goes to stdout.
-	const wantUi = settings.ui ?? (useUi || Boolean(process.stdin.isTTY));
-	if (wantUi) {
-		// No React or Ink unless the UI really runs: pipe mode never loads them.
-		const {openTerminal} = await import('./ui/tty.js');
-		const terminal = openTerminal();
-		if (terminal) {
-			// ink 6.8 draws no live frames when it thinks it runs under CI; this is a real terminal.
-			delete env['CI'];
-			delete env['CONTINUOUS_INTEGRATION'];
-			const {runUi} = await import('./ui/run.js');
-			return runUi(app, {settings, filter, format, terminal, pipe: terminal.separateFromStdout ? stdout : undefined, stderr});
-		}
-
-		if (settings.ui === true) {
-			return fail(stderr, '--ui: no terminal to draw on (stdout is not a terminal and /dev/tty cannot be opened)');
-		}
+	if (terminal) {
+		// ink 6.8 draws no live frames when it thinks it runs under CI; this is a real terminal.
+		delete env['CI'];
+		delete env['CONTINUOUS_INTEGRATION'];
+		const {runUi} = await import('./ui/run.js');
+		return runUi(app, {settings, filter, format, terminal, pipe: terminal.separateFromStdout ? stdout : undefined, stderr});
 	}
 
 	const {runPipe} = await import('./pipe.js');
