@@ -46,6 +46,8 @@ export type SubscriberInfo = {
 	since: number;
 	sent: number;
 	dropped: number;
+	/** Lines waiting for its socket. */
+	queued: number;
 };
 
 export type Fanout = {
@@ -89,7 +91,7 @@ class Subscriber {
 	sent = 0;
 	dropped = 0;
 	private reported = 0;
-	private pending: string[] = [];
+	pending: string[] = [];
 	private pendingBytes = 0;
 	private busy = false; // waiting for 'drain'
 	closed = false;
@@ -280,7 +282,7 @@ export async function startFanout(bus: Bus, hostPort: string, options: FanoutOpt
 	return {
 		url,
 		address,
-		subscribers: () => [...subscribers].map(s => ({remote: s.remote, query: s.query, since: s.since, sent: s.sent, dropped: s.dropped})),
+		subscribers: () => [...subscribers].map(s => ({remote: s.remote, query: s.query, since: s.since, sent: s.sent, dropped: s.dropped, queued: s.pending.length})),
 		async close() {
 			closed ??= new Promise<void>(resolve => {
 				unsubscribe();
