@@ -146,7 +146,10 @@ class Subscriber {
 		}
 
 		// The first write also sends the status line and headers, as the original does.
-		if (!this.res.write(chunk)) {
+		// Writing on past the stream's small high-water mark (up to our own byte cap) saves a
+		// wait for 'drain' per batch; the cap still bounds what one subscriber can hold.
+		this.res.write(chunk);
+		if (this.res.writableLength >= this.limits.bytes) {
 			this.busy = true;
 			this.res.once('drain', () => {
 				this.busy = false;
