@@ -164,7 +164,7 @@ describe('logio-listen source', () => {
 		await until(() => p.state.closed, 'close');
 		expect(p.state.reply).toMatch(/a JSON value is longer than 1048576 bytes/);
 		expect(handle.health.parseErrors).toBe(1);
-		expect(source.connected()).toHaveLength(0);
+		await until(() => source.connected().length === 0, 'the server to forget the connection');
 	});
 
 	test('a connection that ends inside a value is counted', async () => {
