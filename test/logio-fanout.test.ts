@@ -219,7 +219,6 @@ describe('logio fan-out (--serve-subscribers)', () => {
 				}
 			}
 
-			// eslint-disable-next-line no-await-in-loop
 			await until(() => fastLines === 2 * (i + 50), `the reading subscriber to get line ${2 * (i + 50)}`);
 		}
 

@@ -154,7 +154,6 @@ describe('logio-listen source', () => {
 		// Keep writing like a runaway publisher; the server must give up at the cap.
 		while (!p.state.closed && written < 64 * 1024 * 1024) {
 			if (!p.socket.write(chunk)) {
-				// eslint-disable-next-line no-await-in-loop
 				await Promise.race([new Promise(resolve => p.socket.once('drain', resolve)), until(() => p.state.closed, 'close')]);
 			}
 
@@ -179,7 +178,6 @@ describe('logio-listen source', () => {
 		const {events, port, source, details} = await listener();
 		const wave = 200;
 		for (let w = 0; w < 10_000 / wave; w++) {
-			// eslint-disable-next-line no-await-in-loop
 			await Promise.all(Array.from({length: wave}, async (_, i) => {
 				const socket = net.connect(port, '127.0.0.1');
 				socket.on('error', () => {

@@ -145,9 +145,7 @@ describe('end to end: logmon publish -> logmon --listen --serve-subscribers -> l
 		const to = `logio://127.0.0.1:${listenPort}?app=shop&proc=web`;
 		for (let tries = 0; !readerOut.includes('probe'); tries++) {
 			expect(tries).toBeLessThan(30);
-			// eslint-disable-next-line no-await-in-loop
 			await run(['publish', '--to', to], {input: 'probe\n'});
-			// eslint-disable-next-line no-await-in-loop
 			await until(() => readerOut.includes('probe'), 'a probe line at the reader', 1000).catch(() => undefined);
 		}
 

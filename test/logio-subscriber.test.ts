@@ -71,7 +71,6 @@ describe('logio subscriber source', () => {
 		for (const cut of cuts) {
 			server.writeRaw(text.subarray(last, cut));
 			last = cut;
-			// eslint-disable-next-line no-await-in-loop
 			await new Promise(resolve => setTimeout(resolve, 5));
 		}
 
@@ -121,7 +120,6 @@ describe('logio subscriber source', () => {
 		const again = new ReferenceLogioServer();
 		// The port was ours a moment ago; should another process take it meanwhile, try again briefly.
 		for (let tries = 0; !again.server.listening; tries++) {
-			// eslint-disable-next-line no-await-in-loop
 			await again.listen(port).catch(async (error: unknown) => {
 				if (tries > 50) {
 					throw error;

@@ -44,7 +44,6 @@ async function waitForText(child: ChildProcess, re: RegExp, sink: {text: string}
 			break;
 		}
 
-		// eslint-disable-next-line no-await-in-loop
 		await sleep(20);
 	}
 
@@ -99,7 +98,6 @@ async function scenario(lines: string[], withSubscribers: boolean): Promise<void
 		// 64 KiB writes cut at any byte, as a real publisher's segments are.
 		for (let i = 0; i < stream.length; i += 65_536) {
 			if (!socket.write(stream.subarray(i, i + 65_536))) {
-				// eslint-disable-next-line no-await-in-loop
 				await new Promise(resolve => socket.once('drain', resolve));
 			}
 		}
@@ -116,7 +114,6 @@ async function scenario(lines: string[], withSubscribers: boolean): Promise<void
 	let last = cpuTicks(pid);
 	let lastChange = performance.now();
 	while (performance.now() - lastChange < 500) {
-		// eslint-disable-next-line no-await-in-loop
 		await sleep(50);
 		const now = cpuTicks(pid);
 		if (now !== last) {

@@ -17,7 +17,6 @@ export async function until(check: () => boolean, what: string, timeoutMs = 20_0
 			throw new Error(`timed out waiting for ${what}`);
 		}
 
-		// eslint-disable-next-line no-await-in-loop
 		await new Promise(resolve => setTimeout(resolve, 10));
 	}
 }
