@@ -9,10 +9,15 @@ import {type LogSource} from './sources/source.js';
 
 export type RunningSource = {source: LogSource; handle: SourceHandle};
 
+/** A logio-listen source's `serveSubscribers`: the drop-in logio subscriber server, a sink on the bus. */
+type FanoutPlan = {hostPort: string; buffer: number};
+
 export class App {
 	readonly bus = new Bus();
 	readonly store: Store;
 	readonly sources: RunningSource[] = [];
+	private readonly fanoutPlans: FanoutPlan[] = [];
+	private readonly fanouts: Array<{close(): Promise<void>}> = [];
 
 	constructor(bufferSize: number) {
 		this.store = new Store(bufferSize);
@@ -27,6 +32,9 @@ export class App {
 			const id = sourceId(config, i, taken);
 			const source = await createSource(config, id, {...deps, diagnostics: this.bus.diagnostics});
 			this.add(source);
+			if (config.type === 'logio-listen' && config.serveSubscribers !== undefined) {
+				this.fanoutPlans.push({hostPort: config.serveSubscribers, buffer: config.subscriberBuffer});
+			}
 		}
 	}
 
@@ -38,6 +46,15 @@ export class App {
 
 	/** Start every source; one that throws is marked failed and the others go on. */
 	async start(): Promise<void> {
+		for (const plan of this.fanoutPlans.splice(0)) {
+			try {
+				const {startFanout} = await import('./sinks/logio-fanout.js');
+				this.fanouts.push(await startFanout(this.bus, plan.hostPort, {buffer: plan.buffer}));
+			} catch (error) {
+				this.bus.diagnostics.add('error', 'logio-fanout', error instanceof Error ? error.message : String(error));
+			}
+		}
+
 		await Promise.all(this.sources.map(async ({source, handle}) => {
 			try {
 				await source.start(handle);
@@ -48,12 +65,13 @@ export class App {
 	}
 
 	async stop(timeoutMs = 2000): Promise<void> {
-		const all = Promise.allSettled(this.sources.map(async ({source, handle}) => {
+		const fanouts = this.fanouts.splice(0).map(async f => f.close());
+		const all = Promise.allSettled([...fanouts, ...this.sources.map(async ({source, handle}) => {
 			await source.stop();
 			if (handle.health.state !== 'ended' && handle.health.state !== 'failed') {
 				handle.setState('stopped');
 			}
-		}));
+		})]);
 		await Promise.race([all, new Promise(resolve => setTimeout(resolve, timeoutMs).unref())]);
 	}
 

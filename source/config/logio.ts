@@ -3,15 +3,19 @@ import {hostPort, sourceName} from './common.js';
 
 // Source kinds "logio-listen" (be a logio server) and "logio" (subscribe to one), protocols.md §2.
 
+export const defaultListen = '127.0.0.1:7701';
+
 export const logioListenConfig = z.strictObject({
 	type: z.literal('logio-listen'),
 	name: sourceName.optional(),
 	/** Where publishers connect. Anything but loopback must be given explicitly. */
-	listen: hostPort.default('127.0.0.1:7701'),
+	listen: hostPort.default(defaultListen),
 	/** Serve logio HTTP subscribers here (drop-in logio server). */
 	serveSubscribers: hostPort.optional(),
 	/** Largest single JSON value from a publisher, bytes. */
 	maxValue: z.number().int().positive().default(1024 * 1024),
+	/** Publishers connected at once; more are refused until some leave. */
+	maxPublishers: z.number().int().positive().default(1024),
 	/** Events buffered per HTTP subscriber before it loses lines. */
 	subscriberBuffer: z.number().int().positive().default(10_000),
 });
@@ -20,7 +24,8 @@ export const logioConfig = z.strictObject({
 	type: z.literal('logio'),
 	name: sourceName.optional(),
 	/** http://host:7702/?app=…&proc=…&host=…&log=… */
-	url: z.string().url(),
+	url: z.string().url().refine(u => /^https?:/i.test(u), 'expected an http:// or https:// URL'),
+	/** Regexes; when set they replace the same parameter of the URL. */
 	app: z.string().optional(),
 	proc: z.string().optional(),
 	host: z.string().optional(),
@@ -29,3 +34,27 @@ export const logioConfig = z.strictObject({
 
 export type LogioListenConfig = z.infer<typeof logioListenConfig>;
 export type LogioConfig = z.infer<typeof logioConfig>;
+
+export type HostPort = {host: string; port: number};
+
+/** `[host:]port` as the flags and config take it; the host defaults to loopback. */
+export function parseHostPort(value: string, defaultHost = '127.0.0.1'): HostPort {
+	const m = /^(?:(?:\[([^\]]+)\]|([^:\s]*)):)?(\d{1,5})$/.exec(value.trim());
+	const port = Number(m?.[3]);
+	if (!m || port > 65_535) {
+		throw new Error(`expected [host:]port, e.g. 127.0.0.1:7701, got ${JSON.stringify(value)}`);
+	}
+
+	const host = m[1] ?? m[2] ?? '';
+	return {host: host === '' ? defaultHost : host, port};
+}
+
+/** True for addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+	return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host) || /^::ffff:127\./i.test(host);
+}
+
+/** host:port for messages, with IPv6 in brackets. */
+export function formatHostPort(host: string, port: number): string {
+	return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}

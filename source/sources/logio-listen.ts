@@ -1,19 +1,354 @@
+import net from 'node:net';
 import {type SourceHandle} from '../core/bus.js';
-import {type LogioListenConfig} from '../config/logio.js';
+import {type EventInit} from '../core/event.js';
+import {JsonStreamDecoder} from '../core/json-stream.js';
+import {detectLevel} from '../core/level.js';
+import {parseRfc3339} from '../core/logio-line.js';
+import {sanitize} from '../core/sanitize.js';
+import {type LogioListenConfig, defaultListen, formatHostPort, isLoopback, parseHostPort} from '../config/logio.js';
 import {type SourceDeps} from './index.js';
 import {type LogSource} from './source.js';
 
-// Placeholder until this source kind lands.
+// Be a logio server for publishers (protocols.md §2.1): a plain TCP port where
+// each connection sends a topic {"app","proc","host"} and then concatenated
+// {"time","raw"} values, with no reply unless something is wrong.
+//
+// Unlike the original server:
+// - every log is read on its own, so a missing field never takes the previous log's value;
+// - an invalid `time` is counted and the receive time used, the connection stays open
+//   (a publisher with an odd clock format loses nothing);
+// - a log without `raw` is counted and skipped;
+// - a value that is not JSON, or has the wrong shape, is counted and that connection is
+//   closed with the error text written back, as the original does; others go on.
+
+/** Longest app/proc/host kept, characters. */
+const maxName = 256;
+/** Publishers listed one by one in health; the count covers all. */
+const maxListed = 100;
+/** After an error is written back, how long the peer gets to read it before the socket is destroyed. */
+const lingerMs = 2000;
+
+export type Publisher = {
+	app: string;
+	proc: string;
+	host: string;
+	remote: string;
+	/** Logs received on this connection. */
+	events: number;
+	since: number;
+};
+
+export type Topic = {app: string; proc: string; host: string};
+
+function isObject(v: unknown): v is Record<string, unknown> {
+	return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function kindOf(v: unknown): string {
+	return v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v;
+}
+
+function name(v: string): string {
+	return sanitize(v.length > maxName ? v.slice(0, maxName) : v);
+}
+
+/** The first value: {"app","proc","host"}, missing keys empty. A string describes what is wrong. */
+export function readTopic(v: unknown): Topic | string {
+	if (!isObject(v)) {
+		return `the first value must be the topic {"app","proc","host"}, got ${kindOf(v)}`;
+	}
+
+	const out: Topic = {app: '', proc: '', host: ''};
+	for (const key of ['app', 'proc', 'host'] as const) {
+		const field = v[key];
+		if (typeof field === 'string') {
+			out[key] = name(field);
+		} else if (field !== undefined && field !== null) {
+			return `topic field "${key}" must be a string, got ${kindOf(field)}`;
+		}
+	}
+
+	return out;
+}
+
+export type LogRead =
+	| {ok: true; time: number | undefined; raw: string; badTime?: string}
+	| {ok: false; fatal: boolean; reason: string};
+
+/** One log value {"time","raw"}; nothing carries over from the previous one. */
+export function readLog(v: unknown): LogRead {
+	if (!isObject(v)) {
+		return {ok: false, fatal: true, reason: `a log must be an object {"time","raw"}, got ${kindOf(v)}`};
+	}
+
+	const {time, raw} = v;
+	if (raw !== undefined && raw !== null && typeof raw !== 'string') {
+		return {ok: false, fatal: true, reason: `log field "raw" must be a string, got ${kindOf(raw)}`};
+	}
+
+	if (time !== undefined && time !== null && typeof time !== 'string') {
+		return {ok: false, fatal: true, reason: `log field "time" must be an RFC 3339 string, got ${kindOf(time)}`};
+	}
+
+	if (typeof raw !== 'string') {
+		return {ok: false, fatal: false, reason: 'a log without "raw" was skipped'};
+	}
+
+	if (typeof time !== 'string') {
+		return {ok: true, time: undefined, raw};
+	}
+
+	const t = parseRfc3339(time);
+	return t === undefined ? {ok: true, time: undefined, raw, badTime: time} : {ok: true, time: t, raw};
+}
+
+/** The text of a raw without the one newline every Go log line ends with. */
+export function stripNewline(raw: string): string {
+	if (raw.endsWith('\n')) {
+		return raw.slice(0, raw.endsWith('\r\n') ? -2 : -1);
+	}
+
+	return raw;
+}
+
 export class LogioListenSource implements LogSource {
 	readonly kind = 'logio-listen' as const;
+	/** Where it listens, once started (port 0 becomes the real port). */
+	address: {host: string; port: number} | undefined;
+	private server: net.Server | undefined;
+	private handle: SourceHandle | undefined;
+	private readonly publishers = new Map<net.Socket, Publisher>();
+	private connections = 0;
+	private refused = 0;
+	private rejected = 0;
 
 	constructor(readonly id: string, readonly config: LogioListenConfig, readonly deps: SourceDeps) {}
 
 	async start(handle: SourceHandle): Promise<void> {
-		handle.setState('failed', 'this source kind is not built yet');
+		this.handle = handle;
+		let where: {host: string; port: number};
+		try {
+			where = parseHostPort(this.config.listen);
+		} catch (error) {
+			handle.setState('failed', `listen: ${(error as Error).message}`);
+			return;
+		}
+
+		const server = net.createServer(socket => {
+			this.accept(socket);
+		});
+		server.maxConnections = this.config.maxPublishers;
+		server.on('drop', () => {
+			this.refused++;
+			if (this.refused === 1 || this.refused % 1000 === 0) {
+				handle.log('warn', `refused ${this.refused} publisher connection(s): ${this.config.maxPublishers} already connected (maxPublishers)`);
+			}
+
+			this.updateDetails();
+		});
+		this.server = server;
+
+		try {
+			await new Promise<void>((resolve, reject) => {
+				server.once('error', reject);
+				server.listen({host: where.host, port: where.port}, () => {
+					server.off('error', reject);
+					resolve();
+				});
+			});
+		} catch (error) {
+			const e = error as NodeJS.ErrnoException;
+			const why = e.code === 'EADDRINUSE' ? 'address already in use (another logmon or logio server?)' : e.message;
+			handle.setState('failed', `cannot listen on ${formatHostPort(where.host, where.port)}: ${why}`);
+			this.server = undefined;
+			return;
+		}
+
+		server.on('error', error => {
+			handle.log('error', `listener: ${error.message}`);
+		});
+		const bound = server.address();
+		const port = typeof bound === 'object' && bound ? bound.port : where.port;
+		this.address = {host: where.host, port};
+		handle.setState('live');
+		this.updateDetails();
+		handle.log('info', `listening on ${formatHostPort(where.host, port)} for logio publishers`);
+		if (!isLoopback(where.host)) {
+			handle.log('warn', `${formatHostPort(where.host, port)} is reachable from other machines and logio has no authentication: anyone who can reach it can publish`);
+		}
+
+		if (this.config.listen === defaultListen) {
+			this.debug('default listener (no source configured)');
+		}
 	}
 
 	async stop(): Promise<void> {
-		// Nothing to release.
+		const server = this.server;
+		this.server = undefined;
+		if (!server) {
+			return;
+		}
+
+		for (const socket of this.publishers.keys()) {
+			socket.destroy();
+		}
+
+		await new Promise<void>(resolve => {
+			server.close(() => {
+				resolve();
+			});
+		});
+	}
+
+	/** The publishers connected now (a copy). */
+	connected(): Publisher[] {
+		return [...this.publishers.values()];
+	}
+
+	private accept(socket: net.Socket): void {
+		const handle = this.handle!;
+		const remote = formatHostPort(socket.remoteAddress ?? '?', socket.remotePort ?? 0);
+		const publisher: Publisher = {app: '', proc: '', host: '', remote, events: 0, since: Date.now()};
+		const decoder = new JsonStreamDecoder({maxValueBytes: this.config.maxValue});
+		let topic = false;
+		let closing = false;
+		this.connections++;
+		this.publishers.set(socket, publisher);
+		this.updateDetails();
+		this.debug(`publisher ${remote} connected`);
+		socket.setKeepAlive(true, 60_000);
+		socket.setNoDelay(true);
+
+		const reject = (reason: string): void => {
+			closing = true;
+			this.rejected++;
+			handle.parseError(`publisher ${remote}: ${sanitize(reason)}; connection closed`);
+			// The original writes err.Error() back and closes; the newline is for people using nc.
+			socket.end(reason + '\n');
+			setTimeout(() => socket.destroy(), lingerMs).unref();
+		};
+
+		socket.on('data', (chunk: Buffer) => {
+			if (closing) {
+				return;
+			}
+
+			handle.addBytes(chunk.length);
+			const values = decoder.push(chunk);
+			let events: EventInit[] | undefined;
+			let now = 0;
+			for (const v of values) {
+				if (!topic) {
+					const t = readTopic(v);
+					if (typeof t === 'string') {
+						reject(t);
+						break;
+					}
+
+					topic = true;
+					publisher.app = t.app;
+					publisher.proc = t.proc;
+					publisher.host = t.host;
+					this.updateDetails();
+					this.debug(`publisher ${remote} topic ${JSON.stringify(t)}`);
+					continue;
+				}
+
+				const log = readLog(v);
+				if (!log.ok) {
+					if (log.fatal) {
+						reject(log.reason);
+						break;
+					}
+
+					handle.parseError(`publisher ${remote}: ${log.reason}`);
+					continue;
+				}
+
+				now ||= Date.now();
+				if (log.badTime !== undefined) {
+					handle.parseError(`publisher ${remote}: invalid time ${JSON.stringify(sanitize(log.badTime.slice(0, 64)))}; the receive time is used`);
+				}
+
+				const raw = stripNewline(log.raw);
+				publisher.events++;
+				(events ??= []).push({
+					time: log.time ?? now,
+					receivedAt: now,
+					sourceId: this.id,
+					sourceKind: this.kind,
+					service: publisher.app,
+					host: publisher.host,
+					proc: publisher.proc,
+					type: '',
+					level: detectLevel({text: raw}),
+					message: sanitize(raw),
+					raw,
+				});
+			}
+
+			if (events) {
+				handle.publish(events);
+			}
+
+			if (!closing && decoder.error !== undefined) {
+				reject(decoder.error);
+			}
+		});
+
+		socket.on('end', () => {
+			const {error} = decoder.end();
+			if (!closing && error !== undefined) {
+				closing = true;
+				handle.parseError(`publisher ${remote}: connection ended inside a JSON value (${sanitize(error)})`);
+			}
+		});
+
+		socket.on('error', error => {
+			// Resets are how many publishers leave; only the close matters.
+			this.debug(`publisher ${remote}: ${error.message}`);
+		});
+
+		socket.on('close', () => {
+			this.publishers.delete(socket);
+			this.updateDetails();
+			this.debug(`publisher ${remote} left after ${publisher.events} logs`);
+		});
+	}
+
+	private updateDetails(): void {
+		const handle = this.handle;
+		if (!handle) {
+			return;
+		}
+
+		const list: Publisher[] = [];
+		for (const p of this.publishers.values()) {
+			if (list.length >= maxListed) {
+				break;
+			}
+
+			list.push(p);
+		}
+
+		handle.detail('publishers', {
+			count: this.publishers.size,
+			/** Connections accepted since start. */
+			total: this.connections,
+			/** Connections closed for bad input. */
+			rejected: this.rejected,
+			/** Connections refused at maxPublishers. */
+			refused: this.refused,
+			list,
+		});
+		if (this.address) {
+			handle.detail('listen', formatHostPort(this.address.host, this.address.port));
+		}
+	}
+
+	private debug(text: string): void {
+		if (this.deps.debug) {
+			process.stderr.write(`logmon: debug: ${this.id}: ${text}\n`);
+		}
 	}
 }

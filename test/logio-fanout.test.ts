@@ -1,0 +1,245 @@
+import http from 'node:http';
+import net from 'node:net';
+import {afterEach, describe, expect, test} from 'vitest';
+import {type Bus} from '../source/core/bus.js';
+import {logioListenConfig} from '../source/config/logio.js';
+import {type Fanout, startFanout} from '../source/sinks/logio-fanout.js';
+import {LogioListenSource} from '../source/sources/logio-listen.js';
+import {LogioPublisher} from '../source/publish/logio.js';
+import {collectingBus, deps, until} from './support/logio-peers.js';
+
+const stops: Array<() => Promise<void>> = [];
+afterEach(async () => {
+	await Promise.all(stops.splice(0).map(async s => s()));
+});
+
+async function setup(options: Parameters<typeof startFanout>[2] = {}) {
+	const {bus, events} = collectingBus();
+	const source = new LogioListenSource('logio-listen', logioListenConfig.parse({type: 'logio-listen', listen: '127.0.0.1:0'}), deps);
+	const handle = bus.addSource(source.id, source.kind);
+	await source.start(handle);
+	const fanout = await startFanout(bus, '127.0.0.1:0', {hostname: 'logmon-host', ...options});
+	stops.push(async () => fanout.close(), async () => source.stop());
+	return {bus, events, handle, port: source.address!.port, fanout};
+}
+
+/** A subscriber over a raw socket: sees exactly the bytes the server writes, headers included. */
+function rawSubscriber(fanout: Fanout, query: string) {
+	const socket = net.connect(fanout.address.port, '127.0.0.1');
+	const state = {bytes: Buffer.alloc(0), closed: false};
+	socket.on('data', (d: Buffer) => {
+		state.bytes = Buffer.concat([state.bytes, d]);
+	});
+	socket.on('close', () => {
+		state.closed = true;
+	});
+	socket.write(`GET /${query} HTTP/1.1\r\nHost: x\r\n\r\n`);
+	stops.push(async () => {
+		socket.destroy();
+	});
+	return {socket, state, text: () => state.bytes.toString('utf8')};
+}
+
+/** The body of a chunked HTTP response, de-chunked. */
+function body(raw: string): string {
+	const rest = raw.slice(raw.indexOf('\r\n\r\n') + 4);
+	let out = '';
+	let i = 0;
+	while (i < rest.length) {
+		const eol = rest.indexOf('\r\n', i);
+		if (eol === -1) {
+			break;
+		}
+
+		const size = Number.parseInt(rest.slice(i, eol), 16);
+		if (!(size > 0)) {
+			break;
+		}
+
+		out += rest.slice(eol + 2, eol + 2 + size);
+		i = eol + 2 + size + 2;
+	}
+
+	return out;
+}
+
+async function subscribed(fanout: Fanout, n: number): Promise<void> {
+	await until(() => fanout.subscribers().length === n, `${n} subscribers`);
+}
+
+function publish(port: number, app: string, proc: string, host: string, logs: Array<[string, string]>): void {
+	const socket = net.connect(port, '127.0.0.1');
+	socket.end(JSON.stringify({app, proc, host}) + logs.map(([time, raw]) => JSON.stringify({time, raw})).join(''));
+}
+
+function publishBus(bus: Bus, kind: 'stdin' | 'logio' | 'kafka', id: string, service: string, raw: string): void {
+	const h = bus.source(id) ?? bus.addSource(id, kind);
+	h.publish([{time: Date.UTC(2020, 0, 1), receivedAt: Date.now(), sourceId: id, sourceKind: kind, service, host: 'h', proc: 'p', type: '', level: 'INFO', message: raw, raw}]);
+}
+
+describe('logio fan-out (--serve-subscribers)', () => {
+	test('headers are deferred until the first matching line; the line format is the original\'s', async () => {
+		const {port, fanout} = await setup();
+		const sub = rawSubscriber(fanout, '?app=myapp');
+		await subscribed(fanout, 1);
+		publish(port, 'other', 'web', 'h', [['2016-12-06T17:14:21.448912-05:00', 'not for you\n']]);
+		// Nothing may arrive for a non-matching line: not even the status line.
+		await new Promise(resolve => setTimeout(resolve, 300));
+		expect(sub.state.bytes.length).toBe(0);
+		publish(port, 'myapp', 'web', 'i-10-34-20-12', [['2016-12-06T17:14:21.448912-05:00', '2016/12/06 17:14:21 INFO This is a web log\n']]);
+		await until(() => sub.text().includes('web log'), 'the first line');
+		const text = sub.text();
+		expect(text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+		expect(text).toMatch(/\r\nContent-Type: text\/event-stream\r\n/);
+		expect(text).toMatch(/\r\nCache-Control: no-cache\r\n/);
+		expect(body(text)).toBe('2016-12-06T22:14:21.448 myapp[web] i-10-34-20-12: 2016/12/06 17:14:21 INFO This is a web log\n');
+	});
+
+	test('original regex semantics: unanchored, case-sensitive unless (?i), alternation, empty = all, log against raw with its newline', async () => {
+		const {port, fanout} = await setup();
+		const queries = {
+			all: '',
+			web: '?app=web',
+			webi: '?app=(?i)WEB',
+			procs: '?app=&proc=web%7Cworker',
+			host: '?host=%5Ehost-2%24',
+			errEnd: '?log=ERROR%24',
+			errNl: '?log=ERROR%0A%24',
+			exact: '?app=%5Eweb%24',
+		};
+		const subs = Object.fromEntries(Object.entries(queries).map(([k, q]) => [k, rawSubscriber(fanout, q)]));
+		await subscribed(fanout, Object.keys(queries).length);
+		const t = '2016-12-06T22:14:21.448Z';
+		publish(port, 'webapp', 'web', 'host-1', [[t, 'a ERROR\n']]);
+		publish(port, 'myweb', 'worker', 'host-2', [[t, 'b\n']]);
+		publish(port, 'Web', 'cron', 'host-22', [[t, 'c\n']]);
+		const apps = (k: string) => body(subs[k]!.text()).split('\n').filter(Boolean).map(l => /^\S+ ([^[]*)\[/.exec(l)![1]).sort();
+		const want: Record<string, string[]> = {
+			all: ['Web', 'myweb', 'webapp'],
+			web: ['myweb', 'webapp'],
+			webi: ['Web', 'myweb', 'webapp'],
+			procs: ['myweb', 'webapp'],
+			host: ['myweb'],
+			errEnd: [],
+			errNl: ['webapp'],
+			exact: [],
+		};
+		await until(() => Object.keys(want).every(k => apps(k).length >= want[k]!.length), 'every subscriber\'s lines');
+		for (const [k, v] of Object.entries(want)) {
+			expect(apps(k), k).toEqual(v);
+		}
+
+		// Nothing matched: still no response at all.
+		expect(subs['errEnd']!.state.bytes.length).toBe(0);
+	});
+
+	test('an invalid regex gets 400 with the reason', async () => {
+		const {fanout} = await setup();
+		const response = await new Promise<{status: number; text: string}>((resolve, reject) => {
+			http.get(`${fanout.url}?proc=web(`, res => {
+				let text = '';
+				res.setEncoding('utf8').on('data', (d: string) => {
+					text += d;
+				}).on('end', () => {
+					resolve({status: res.statusCode ?? 0, text});
+				});
+			}).on('error', reject);
+		});
+		expect(response.status).toBe(400);
+		expect(response.text).toMatch(/^proc: invalid regular expression "web\(": /);
+	});
+
+	test('X-Forwarded-For is ignored, any path and method work', async () => {
+		const {port, fanout} = await setup();
+		const socket = net.connect(fanout.address.port, '127.0.0.1');
+		let text = '';
+		socket.setEncoding('utf8').on('data', (d: string) => {
+			text += d;
+		});
+		socket.write('POST /any/path?app=x HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 1.2.3.4\r\nContent-Length: 0\r\n\r\n');
+		stops.push(async () => {
+			socket.destroy();
+		});
+		await subscribed(fanout, 1);
+		publish(port, 'x', 'p', 'h', [['2016-12-06T22:14:21.448Z', 'hi\n']]);
+		await until(() => text.includes('hi\n'), 'the line');
+		expect(text).toMatch(/^HTTP\/1\.1 200/);
+	});
+
+	test('a raw without a newline gets one, a multi-line raw keeps its continuation lines', async () => {
+		const {port, fanout} = await setup();
+		const sub = rawSubscriber(fanout, '');
+		await subscribed(fanout, 1);
+		publish(port, 'a', 'p', 'h', [['2016-12-06T22:14:21.448Z', 'no newline'], ['2016-12-06T22:14:21.449Z', 'Traceback:\n  at x\n  at y\n']]);
+		await until(() => body(sub.text()).endsWith('at y\n'), 'both');
+		expect(body(sub.text())).toBe('2016-12-06T22:14:21.448 a[p] h: no newline\n2016-12-06T22:14:21.449 a[p] h: Traceback:\n  at x\n  at y\n');
+	});
+
+	test('serves every source but logio subscribers (no echo loops) and no gap markers', async () => {
+		const {bus, fanout} = await setup();
+		const sub = rawSubscriber(fanout, '');
+		await subscribed(fanout, 1);
+		publishBus(bus, 'logio', 'upstream', 'looped', 'from a logio subscription');
+		bus.source('upstream')!.gap(Date.now() - 1000);
+		publishBus(bus, 'stdin', 'stdin', 'piped', 'from stdin');
+		publishBus(bus, 'kafka', 'kafka', 'svc', 'from kafka');
+		await until(() => body(sub.text()).includes('from kafka'), 'the kafka line');
+		expect(body(sub.text())).toBe('2020-01-01T00:00:00.000 piped[p] h: from stdin\n2020-01-01T00:00:00.000 svc[p] h: from kafka\n');
+	});
+
+	test('a stalled subscriber loses lines with a count; publishers and other subscribers are not slowed', async () => {
+		const {events, port, fanout} = await setup({buffer: 200, bufferBytes: 256 * 1024});
+		// Subscribes, then never reads: its socket buffers fill and stay full.
+		const stalled = rawSubscriber(fanout, '?app=load');
+		stalled.socket.pause();
+		let fastLines = 0;
+		let fastTail = '';
+		const fast = http.get(`${fanout.url}?app=load`, res => {
+			res.setEncoding('utf8').on('data', (d: string) => {
+				const text = fastTail + d;
+				const parts = text.split('\n');
+				fastTail = parts.pop()!;
+				fastLines += parts.length;
+			});
+		});
+		stops.push(async () => {
+			fast.destroy();
+		});
+		await subscribed(fanout, 2);
+		const total = 40_000;
+		const line = 'x'.repeat(1000);
+		const publishers = Array.from({length: 2}, () => new LogioPublisher({host: '127.0.0.1', port, topic: {app: 'load', proc: 'p', host: 'h'}}));
+		await until(() => publishers.every(p => p.isConnected), 'publishers to connect');
+		// Bursts of 100 lines (100 KB, within a subscriber's buffer of 200 lines and 256 KiB), each waited for at the reading
+		// subscriber: it must keep getting everything while the stalled one holds its socket full.
+		for (let i = 0; i < total / 2; i += 50) {
+			for (let k = i; k < i + 50; k++) {
+				for (const p of publishers) {
+					p.send(`${k} ${line}\n`);
+				}
+			}
+
+			await until(() => fastLines === 2 * (i + 50), `the reading subscriber to get line ${2 * (i + 50)}`);
+		}
+
+		const results = await Promise.all(publishers.map(async p => p.close(30_000)));
+		expect(results.map(r => r.dropped)).toEqual([0, 0]);
+		await until(() => events.length === total, 'the listener to take every line', 30_000);
+		await until(() => fastLines === total, 'the reading subscriber to get every line', 30_000);
+		const stalledInfo = fanout.subscribers().find(s => s.sent < total)!;
+		expect(stalledInfo.dropped).toBeGreaterThan(0);
+		expect(stalledInfo.sent + stalledInfo.dropped + stalledInfo.queued).toBe(total);
+		// When it reads again it is told how many lines it lost.
+		stalled.socket.resume();
+		await until(() => stalled.text().includes('lines dropped'), 'the drop notice', 30_000);
+		expect(body(stalled.text())).toMatch(new RegExp(`logmon\\[fanout\\] logmon-host: logmon: ${stalledInfo.dropped} lines dropped: this subscriber read more slowly than they arrived\\n`));
+	});
+
+	test('a subscriber that leaves is forgotten', async () => {
+		const {fanout} = await setup();
+		const sub = rawSubscriber(fanout, '?app=x');
+		await subscribed(fanout, 1);
+		sub.socket.destroy();
+		await subscribed(fanout, 0);
+	});
+});
