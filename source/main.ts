@@ -94,16 +94,20 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
 	await app.addSources(settings.sources, {debug: settings.debug, maxLine: settings.maxLine});
 	const filter = compileFilter(settings.filter);
 
-	// TODO(--demo): start the embedded demo servers here and add their sources before the UI or pipe starts.
+	const demo = settings.demo ? await (await import('./demo.js')).startDemo(app, {rate: settings.demoRate, debug: settings.debug, maxLine: settings.maxLine}) : undefined;
 
 	if (terminal) {
 		// ink 6.8 draws no live frames when it thinks it runs under CI; this is a real terminal.
 		delete env['CI'];
 		delete env['CONTINUOUS_INTEGRATION'];
 		const {runUi} = await import('./ui/run.js');
-		return runUi(app, {settings, filter, format, terminal, pipe: terminal.separateFromStdout ? stdout : undefined, stderr});
+		const code = await runUi(app, {settings, filter, format, terminal, pipe: terminal.separateFromStdout ? stdout : undefined, stderr});
+		await demo?.stop();
+		return code;
 	}
 
 	const {runPipe} = await import('./pipe.js');
-	return runPipe(app, {filter, format, stderr, out: stdout});
+	const code = await runPipe(app, {filter, format, stderr, out: stdout});
+	await demo?.stop();
+	return code;
 }

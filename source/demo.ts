@@ -1,0 +1,91 @@
+import {readFileSync} from 'node:fs';
+import path from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {type App} from './app.js';
+import {sourceConfig} from './config/schema.js';
+import {LogioPublisher} from './publish/logio.js';
+import {type LogioListenSource} from './sources/logio-listen.js';
+import {LogstreamTestServer, sampleLine} from './testing/logstream-server.js';
+
+// `logmon --demo`: everything runs in this process. A logstream test server (several
+// servers and log types) and logio publishers replay real logs from the loghub
+// fixtures at --demo-rate lines per second, so every pane has something to show.
+
+const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'test', 'fixtures', 'loghub');
+
+/** A logio app replaying one fixture. */
+const logioApps = [
+	{file: 'Zookeeper_2k.log', app: 'zookeeper', proc: 'quorum', host: 'zk-1'},
+	{file: 'Hadoop_2k.log', app: 'hadoop', proc: 'mapreduce', host: 'hd-1'},
+	{file: 'Spark_2k.log', app: 'spark', proc: 'executor', host: 'spark-2'},
+	{file: 'OpenStack_2k.log', app: 'openstack', proc: 'nova', host: 'nova-1'},
+	{file: 'HDFS_2k.log', app: 'hdfs', proc: 'datanode', host: 'dn-3'},
+	{file: 'OpenSSH_2k.log', app: 'sshd', proc: 'sshd', host: 'bastion'},
+];
+
+/** Logstream types fed with generated lines; apache-error replays the Apache fixture. */
+const logstreamTypes = ['apache-request', 'varnish-request', 'php-error', 'drupal-watchdog', 'apache-error'];
+
+function fixtureLines(file: string): string[] {
+	return readFileSync(path.join(fixtures, file), 'utf8').split(/\r?\n/).filter(Boolean);
+}
+
+export type Demo = {stop: () => Promise<void>};
+
+export type DemoOptions = {
+	/** Lines per second, all streams together. */
+	rate: number;
+	debug: boolean;
+	maxLine: number;
+};
+
+/** Start the embedded servers and add their sources to the app (before `app.start()`). */
+export async function startDemo(app: App, options: DemoOptions): Promise<Demo> {
+	const server = await LogstreamTestServer.start({site: 'demo:drupalsite', environment: 'prod'});
+	server.addServer('web-3', ['apache-request', 'php-error', 'drupal-watchdog']);
+	const deps = {debug: options.debug, maxLine: options.maxLine};
+	await app.addSources([
+		{type: 'logstream', name: 'logstream', url: server.url, auth: server.auth()},
+		{type: 'logio-listen', name: 'logio', listen: '127.0.0.1:0'},
+	].map(c => sourceConfig.parse(c)), deps);
+	const listener = app.sources.find(s => s.source.id === 'logio')?.source as LogioListenSource | undefined;
+
+	const apache = fixtureLines('Apache_2k.log');
+	const replays = logioApps.map(a => ({...a, lines: fixtureLines(a.file), next: 0, publisher: undefined as LogioPublisher | undefined}));
+	const webServers = ['web-1', 'web-2', 'web-3'];
+	let i = 0;
+	let credit = 0;
+	const tickMs = 100;
+	const timer = setInterval(() => {
+		credit += options.rate * tickMs / 1000;
+		const address = listener?.address;
+		for (; credit >= 1; credit--) {
+			i++;
+			// Half the lines go to logstream, half to the logio apps.
+			if (i % 2 === 0) {
+				const type = logstreamTypes[(i / 2) % logstreamTypes.length]!;
+				const host = type === 'varnish-request' ? 'bal-1' : webServers[i % webServers.length]!;
+				const line = type === 'apache-error' ? {text: apache[i % apache.length]!} : sampleLine(type, host, i);
+				server.line({server: host, type, ...line});
+				continue;
+			}
+
+			if (!address) {
+				continue;
+			}
+
+			const r = replays[((i - 1) / 2) % replays.length]!;
+			r.publisher ??= new LogioPublisher({host: address.host, port: address.port, topic: {app: r.app, proc: r.proc, host: r.host}});
+			r.publisher.send(r.lines[r.next++ % r.lines.length]! + '\n');
+		}
+	}, tickMs);
+	timer.unref();
+
+	return {
+		async stop() {
+			clearInterval(timer);
+			await Promise.allSettled(replays.map(async r => r.publisher?.close()));
+			await server.stop();
+		},
+	};
+}
