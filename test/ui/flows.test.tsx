@@ -289,8 +289,7 @@ describe('toggles', () => {
 		await h.waitFor(/1 ◌ web-1 pending/);
 		expect(toggles.calls.at(-1)).toMatch(/^(enable|disable) web-1\//);
 	});
-	// TODO(after merge): the same flow against the real logstream source and its test server
-	// (enable/disable frames on the wire, pending until the server answers).
+	// The same flow against the real logstream source and test server: toggles-logstream.test.tsx.
 
 	test('for other sources a toggle filters locally; a switches every row', async () => {
 		h = setup({columns: 100, rows: 30});

@@ -149,7 +149,7 @@ export const keys = {
  * A small Toggleable that behaves like a logstream server's bookkeeping:
  * a request puts pairs in a pending state and is recorded; `reply()` settles
  * them as the server would (or fails them, like an unknown type).
- * TODO(after merge): the same flow against the real LogstreamSource and its test server.
+ * toggles-logstream.test.tsx runs the same flow against the real LogstreamSource and test server.
  */
 export class RecordingToggles implements Toggleable {
 	readonly calls: string[] = [];
