@@ -114,10 +114,11 @@ running() { # dir
 }
 
 start() {
-	local d="${1:-}"
+	local d="${1:-}" own=""
 	fetch
 	if [[ -z "$d" ]]; then
 		d="$(mktemp -d "${TMPDIR:-/tmp}/logmon-kafka.XXXXXX")"
+		own=1
 	fi
 
 	mkdir -p "$d"
@@ -142,8 +143,11 @@ start() {
 		-XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent $(java_opts "$d") \
 		-cp "$libs/*" kafka.Kafka "$d/server.properties" >"$log" 2>&1 </dev/null &
 	echo $! >"$d/kafka.pid"
-	mkdir -p "$cache"
-	echo "$d" >"$current"
+	# The default broker of stop/status when none is named: the last one started without a DIR.
+	if [[ -n "$own" ]]; then
+		mkdir -p "$cache"
+		echo "$d" >"$current"
+	fi
 
 	local deadline=$((SECONDS + ${KAFKA_START_TIMEOUT:-120}))
 	until grep -q 'Kafka Server started' "$log" && answers "$host" "$port"; do

@@ -276,6 +276,14 @@ export class KafkaSource implements LogSource {
 		}
 
 		await admin?.disconnect().catch(() => undefined);
+		const counts = [
+			this.duplicates > 0 ? `${this.duplicates} records seen on two topics shown once` : '',
+			this.skipped > 0 ? `${this.skipped} tombstones or empty records skipped` : '',
+			this.redelivered > 0 ? `${this.redelivered} records delivered again after a restart` : '',
+		].filter(Boolean);
+		if (counts.length > 0) {
+			this.handle?.log('info', counts.join(', '));
+		}
 	}
 
 	private applyPause(): void {
@@ -341,6 +349,7 @@ export class KafkaSource implements LogSource {
 			const consumer = this.kafka!.consumer({
 				groupId: this.group,
 				sessionTimeout: 10_000,
+				rebalanceTimeout: 20_000,
 				heartbeatInterval: 3000,
 				...fetchTuning,
 				retry: {initialRetryTime: 300, maxRetryTime: 3000, retries: 3, restartOnFailure: async () => false},
@@ -466,6 +475,7 @@ export class KafkaSource implements LogSource {
 		const events: EventInit[] = [];
 		let again = 0;
 		let firstAgain = '';
+		let lastAgain = '';
 		for (const m of messages) {
 			if (reportRedelivery && this.delivered!.deliveredBefore(topic, partition, Number(m.offset))) {
 				if (again === 0) {
@@ -473,6 +483,7 @@ export class KafkaSource implements LogSource {
 				}
 
 				again++;
+				lastAgain = m.offset;
 			}
 
 			const e = this.toEvent(topic, partition, m, now, handle);
@@ -484,7 +495,7 @@ export class KafkaSource implements LogSource {
 		handle.publish(events);
 		if (again > 0) {
 			this.redelivered += again;
-			handle.log('warn', `${again} records on ${key} (offsets ${firstAgain}–${last}) were delivered before logmon restarted; shown again (redelivered: ${this.redelivered})`);
+			handle.log('warn', `${again} records on ${key} (offsets ${firstAgain}–${lastAgain}) were delivered before logmon restarted; shown again (redelivered: ${this.redelivered})`);
 		}
 
 		payload.resolveOffset(last);
@@ -506,6 +517,10 @@ export class KafkaSource implements LogSource {
 		const value = m.value;
 		if (!value || value.length === 0) {
 			this.skipped++;
+			if (this.skipped <= 3 || this.skipped % 1000 === 0) {
+				handle.log('info', `record ${topic}/${partition}@${m.offset} has no value (${value ? 'empty' : 'tombstone'}); skipped (skipped: ${this.skipped})`);
+			}
+
 			return undefined;
 		}
 
@@ -542,6 +557,10 @@ export class KafkaSource implements LogSource {
 				const dk = dedupKey(obj, e.service, e.message);
 				if (dk !== undefined && this.dedup.seen(dk, topic, now)) {
 					this.duplicates++;
+					if (this.duplicates <= 3 || this.duplicates % 1000 === 0) {
+						handle.log('debug', `record ${topic}/${partition}@${m.offset} was already shown from another topic (duplicates: ${this.duplicates})`);
+					}
+
 					return undefined;
 				}
 			}
