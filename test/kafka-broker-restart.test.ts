@@ -24,7 +24,7 @@ describe.skipIf(skipKafka() || !canStartBrokers())('kafka source across a broker
 	test('logmon shows it is retrying, then resumes with nothing lost', async () => {
 		const topic = unique('outage');
 		await kafka.createTopics([{topic}]);
-		m = new Running(['--kafka', broker.address, '--topic', topic, '-G', unique('g'), '-o', 'raw'], {XDG_STATE_HOME: stateHome()});
+		m = new Running(['--kafka', broker.address, '--topic', topic, '-G', unique('g'), '--from-beginning', '-o', 'raw'], {XDG_STATE_HOME: stateHome()});
 		await m.joined();
 		await kafka.produce(topic, Array.from({length: 50}, (_, i) => ({value: `before ${i}`})));
 		await m.lineCount(50);

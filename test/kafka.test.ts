@@ -34,7 +34,8 @@ describe.skipIf(skipKafka())('kafka source', () => {
 		const topic = unique('logs');
 		const errors = `${topic}-errors`;
 		await kafka.createTopics([{topic}, {topic: errors}]);
-		const m = logmon(['--topic', topic, '--topic', errors, '-G', unique('g'), '-o', 'json']);
+		// Fresh topics, so --from-beginning: a new group at "latest" would race the producer.
+		const m = logmon(['--topic', topic, '--topic', errors, '-G', unique('g'), '--from-beginning', '-o', 'json']);
 		await m.joined();
 
 		const json = JSON.stringify({timestamp: '2025-01-02T03:04:05.678Z', service: 'api', host: 'web-1', level: 'warning', logger: 'app.db', message: 'slow query', took_ms: 812});
@@ -103,7 +104,7 @@ describe.skipIf(skipKafka())('kafka source', () => {
 		const group = unique('g');
 		await kafka.createTopics([{topic}]);
 		const args = ['--topic', topic, '-G', group, '-o', 'raw'];
-		const first = logmon(args);
+		const first = logmon([...args, '--from-beginning']);
 		await first.joined();
 		await kafka.produce(topic, Array.from({length: 20}, (_, i) => ({value: `r${i}`})));
 		await first.lineCount(20);
@@ -128,7 +129,7 @@ describe.skipIf(skipKafka())('kafka source', () => {
 		const topic = unique('split');
 		const group = unique('g');
 		await kafka.createTopics([{topic, partitions: 4}]);
-		const args = ['--topic', topic, '-G', group, '-o', 'json'];
+		const args = ['--topic', topic, '-G', group, '--from-beginning', '-o', 'json'];
 		const a = logmon(args);
 		await a.joined();
 		const b = logmon(args);
@@ -201,7 +202,8 @@ describe.skipIf(skipKafka())('kafka source', () => {
 		const topic = unique('pub');
 		const errors = `${topic}-errors`;
 		await kafka.createTopics([{topic}, {topic: errors}]);
-		const m = logmon(['--topic', topic, '--topic', errors, '-G', unique('g'), '-o', 'json']);
+		// Fresh topics, so --from-beginning: a new group at "latest" would race the producer.
+		const m = logmon(['--topic', topic, '--topic', errors, '-G', unique('g'), '--from-beginning', '-o', 'json']);
 		await m.joined();
 		const input = [
 			'2025-01-02 03:04:05,678 INFO dfs.DataNode: Receiving block blk_1',

@@ -171,10 +171,13 @@ function hasOwnTime(obj: Record<string, unknown>): boolean {
 	return obj['timestamp'] !== undefined || obj['time'] !== undefined || obj['@timestamp'] !== undefined || obj['ts'] !== undefined;
 }
 
-// Fetch tuning: a big fetch per round trip is what makes a tail fast; the wait bounds latency.
+// Fetch tuning. Measured with the benchmark (300,000 records of 250 bytes): 256 KB to
+// 10 MB per partition made no difference beyond noise; decoding and mapping records
+// is the cost, not round trips. 1 MB keeps a fetched batch (about 4,000 such records)
+// small next to the bus queue, so a pause takes effect soon. The wait bounds latency.
 const fetchTuning = {
-	maxBytesPerPartition: 4 * 1024 * 1024,
-	maxBytes: 16 * 1024 * 1024,
+	maxBytesPerPartition: 1024 * 1024,
+	maxBytes: 10 * 1024 * 1024,
 	minBytes: 1,
 	maxWaitTimeInMs: 250,
 };
@@ -319,6 +322,12 @@ export class KafkaSource implements LogSource {
 	/** Offsets for --from-beginning / --since, per partition, before the group is joined. */
 	private async resolveStart(): Promise<void> {
 		if (this.startAt !== undefined || (this.config.from !== 'beginning' && this.config.since === undefined)) {
+			return;
+		}
+
+		// A throw-away group has no offsets, so subscribing from the beginning is enough.
+		if (this.config.ephemeralGroup && this.config.since === undefined) {
+			this.startAt = new Map();
 			return;
 		}
 
@@ -526,11 +535,12 @@ export class KafkaSource implements LogSource {
 
 		handle.addBytes(value.length);
 		const kafkaTime = Number(m.timestamp);
+		// Kept cheap: this runs for every record. The Kafka timestamp stays in ms.
 		const meta: Record<string, unknown> = {
 			topic,
 			partition,
 			offset: Number(m.offset),
-			timestamp: Number.isFinite(kafkaTime) ? new Date(kafkaTime).toISOString() : m.timestamp,
+			timestamp: Number.isFinite(kafkaTime) ? kafkaTime : m.timestamp,
 			key: m.key ? m.key.toString('utf8') : null,
 		};
 		const headers = headersText(m.headers);
@@ -552,7 +562,8 @@ export class KafkaSource implements LogSource {
 		const obj = cut === 0 ? parseJsonObject(text) : undefined;
 		let e: EventInit;
 		if (obj) {
-			e = eventFromRecord(obj, text, origin, {record: {...meta, value: obj}});
+			meta['value'] = obj;
+			e = eventFromRecord(obj, text, origin, {record: meta});
 			if (this.dedup) {
 				const dk = dedupKey(obj, e.service, e.message);
 				if (dk !== undefined && this.dedup.seen(dk, topic, now)) {

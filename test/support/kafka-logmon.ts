@@ -40,7 +40,7 @@ export class Running {
 		return this.lines.map(l => JSON.parse(l) as Record<string, any>);
 	}
 
-	async until(test: () => boolean, what: string, timeoutMs = 60_000): Promise<void> {
+	async until(test: () => boolean, what: string, timeoutMs = 40_000): Promise<void> {
 		const deadline = Date.now() + timeoutMs;
 		while (!test()) {
 			if (Date.now() > deadline) {
