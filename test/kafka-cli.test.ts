@@ -1,6 +1,7 @@
 import {describe, expect, test} from 'vitest';
 import {parseSince} from '../source/config/kafka.js';
 import {CrossTopicDedup, dedupKey} from '../source/sources/kafka-dedup.js';
+import {Running} from './support/kafka-logmon.js';
 import {run} from './support/logmon.js';
 
 // Kafka flags and the pieces that need no broker.
@@ -27,9 +28,10 @@ describe('kafka flags', () => {
 	});
 
 	test('an unreachable broker shows retrying on stderr, never on stdout', async () => {
-		const r = await run(['--no-ui', '--kafka', '127.0.0.1:1', '-t', 'x', '-G', 'g'], {timeoutMs: 8000});
-		expect(r.stdout).toBe('');
-		expect(r.stderr).toMatch(/kafka: retrying in \d+ s \(.*ECONNREFUSED/);
+		const m = new Running(['--kafka', '127.0.0.1:1', '-t', 'x', '-G', 'g']);
+		await m.until(() => /kafka: retrying in \d+ s \(.*ECONNREFUSED/.test(m.stderr), 'retrying');
+		expect(await m.stop()).toBe(143);
+		expect(m.lines).toEqual([]);
 	});
 });
 
