@@ -23,6 +23,7 @@ export const help = `
 	  --ephemeral            Kafka: a throw-away consumer group
 	  --from-beginning       Kafka: start at the oldest offsets (default: latest)
 	  --since 10m|RFC3339    Kafka: start at offsets for that time
+	  --exit-at-end          Kafka: exit once every partition is read to its end (like kcat -e)
 	  --servers LIST         Logstream servers to enable (default: all)
 	  --stdin / --no-stdin   Read standard input (default: when piped and no source flag is given)
 	  --demo                 Replay real logs through embedded servers
@@ -58,6 +59,7 @@ export const help = `
 	  $ logmon tail 3f1c…-uuid prod --types php-error,drupal-watchdog
 	  $ logmon --no-ui -o template --template '{time} {service} {message}' < app.log
 	  $ tail -f app.log | logmon publish --to 'logio://127.0.0.1:7701?app=shop&proc=web'
+	  $ tail -f app.log | logmon publish --to kafka://127.0.0.1:9092/application-logs --service shop
 `;
 
 export function parseArgs(argv: string[] = process.argv.slice(2)) {
@@ -79,6 +81,7 @@ export function parseArgs(argv: string[] = process.argv.slice(2)) {
 			ephemeral: {type: 'boolean', default: false},
 			fromBeginning: {type: 'boolean', default: false},
 			since: {type: 'string'},
+			exitAtEnd: {type: 'boolean', default: false},
 			servers: {type: 'string', isMultiple: true, default: []},
 			stdin: {type: 'boolean'},
 			demo: {type: 'boolean', default: false},

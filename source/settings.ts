@@ -103,9 +103,10 @@ function sourcesFromFlags(flags: Flags, config: ConfigFile, env: Environment): S
 			ephemeralGroup: flags.ephemeral,
 			from: flags.fromBeginning ? 'beginning' : 'latest',
 			...(flags.since ? {since: flags.since} : {}),
+			...(flags.exitAtEnd ? {exitAtEnd: true} : {}),
 		}, '--kafka'));
-	} else if (list(flags.topic).length > 0 || flags.group || flags.fromBeginning || flags.since) {
-		throw new UsageError('--topic, --group, --from-beginning and --since need --kafka BROKERS');
+	} else if (list(flags.topic).length > 0 || flags.group || flags.ephemeral || flags.fromBeginning || flags.since || flags.exitAtEnd) {
+		throw new UsageError('--topic, --group, --ephemeral, --from-beginning, --since and --exit-at-end need --kafka BROKERS');
 	}
 
 	return out;

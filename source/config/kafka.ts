@@ -1,4 +1,5 @@
 import {z} from 'zod';
+import {parseTime} from '../core/record.js';
 import {sourceName} from './common.js';
 
 // Source kind "kafka".
@@ -15,7 +16,9 @@ export const kafkaConfig = z.strictObject({
 	ephemeralGroup: z.boolean().default(false),
 	from: z.enum(['latest', 'beginning']).default('latest'),
 	/** 10m, 2h, or an RFC 3339 time: start from offsets for that time. */
-	since: z.string().optional(),
+	since: z.string().refine(v => parseSince(v) !== undefined, 'expected a duration like 30s, 10m, 2h, 1d or an RFC 3339 time').optional(),
+	/** Stop once every assigned partition is read to its end (like kcat -e). */
+	exitAtEnd: z.boolean().default(false),
 	clientId: z.string().default('logmon'),
 	sasl: z.strictObject({
 		mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
@@ -33,6 +36,21 @@ export const kafkaConfig = z.strictObject({
 	]).default(false),
 	/** Window for de-duplicating a record seen on both topics, ms. */
 	dedupWindowMs: z.number().int().positive().default(60_000),
+}).refine(c => !(c.from === 'beginning' && c.since !== undefined), {
+	message: 'give either "from": "beginning" (--from-beginning) or "since" (--since), not both',
 });
 
 export type KafkaConfig = z.infer<typeof kafkaConfig>;
+
+const units: Record<string, number> = {s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000};
+
+/** `10m`, `2h`, `30s`, `1d` before `now`, or an RFC 3339 time: ms since the epoch. */
+export function parseSince(text: string, now = Date.now()): number | undefined {
+	const m = /^(\d+)\s*([smhd])$/.exec(text.trim());
+	if (m) {
+		return now - Number(m[1]) * units[m[2]!]!;
+	}
+
+	// A bare number would read as epoch seconds; ask for a unit instead.
+	return /^\d+$/.test(text.trim()) ? undefined : parseTime(text.trim());
+}

@@ -1,0 +1,61 @@
+import {describe, expect, test} from 'vitest';
+import {parseSince} from '../source/config/kafka.js';
+import {CrossTopicDedup, dedupKey} from '../source/sources/kafka-dedup.js';
+import {Running} from './support/kafka-logmon.js';
+import {run} from './support/logmon.js';
+
+// Kafka flags and the pieces that need no broker.
+
+describe('kafka flags', () => {
+	test('--since takes a duration or an RFC 3339 time', () => {
+		const now = Date.parse('2025-01-02T03:04:05Z');
+		expect(parseSince('10m', now)).toBe(now - 600_000);
+		expect(parseSince('2h', now)).toBe(now - 7_200_000);
+		expect(parseSince('2025-01-01T00:00:00Z', now)).toBe(Date.parse('2025-01-01T00:00:00Z'));
+		expect(parseSince('soon', now)).toBeUndefined();
+		expect(parseSince('10', now)).toBeUndefined();
+	});
+
+	test('bad combinations are usage errors', async () => {
+		const bad = await run(['--no-ui', '--kafka', '127.0.0.1:1', '--since', 'yesterday']);
+		expect(bad.code).toBe(2);
+		expect(bad.stderr).toMatch(/since: expected a duration/);
+		const both = await run(['--no-ui', '--kafka', '127.0.0.1:1', '--since', '10m', '--from-beginning']);
+		expect(both.code).toBe(2);
+		const orphan = await run(['--no-ui', '--exit-at-end']);
+		expect(orphan.code).toBe(2);
+		expect(orphan.stderr).toMatch(/need --kafka BROKERS/);
+	});
+
+	test('an unreachable broker shows retrying on stderr, never on stdout', async () => {
+		const m = new Running(['--kafka', '127.0.0.1:1', '-t', 'x', '-G', 'g']);
+		await m.until(() => /kafka: retrying in \d+ s \(.*ECONNREFUSED/.test(m.stderr), 'retrying');
+		expect(await m.stop()).toBe(143);
+		expect(m.lines).toEqual([]);
+	});
+});
+
+describe('cross-topic dedup', () => {
+	test('a record on both topics is kept once; repeats on one topic are all kept', () => {
+		const d = new CrossTopicDedup({windowMs: 1000});
+		const k = dedupKey({timestamp: 't1'}, 'api', 'boom')!;
+		expect(d.seen(k, 'logs', 0)).toBe(false);
+		expect(d.seen(k, 'logs', 1)).toBe(false);
+		expect(d.seen(k, 'logs-errors', 2)).toBe(true);
+		expect(d.seen(k, 'logs-errors', 3)).toBe(true);
+		expect(d.seen(k, 'logs-errors', 4)).toBe(false);
+		expect(dedupKey({id: 7, timestamp: 't'}, 'a', 'b')).toBe('id\u00007');
+		expect(dedupKey({}, 'a', 'b')).toBeUndefined();
+	});
+
+	test('memory stays bounded by the window and the cap', () => {
+		const d = new CrossTopicDedup({windowMs: 1000, maxEntries: 100});
+		for (let i = 0; i < 10_000; i++) {
+			d.seen(`k${i}`, 'logs', i);
+		}
+
+		expect(d.size).toBeLessThanOrEqual(100);
+		d.seen('late', 'logs', 1_000_000);
+		expect(d.size).toBe(1);
+	});
+});
