@@ -10,6 +10,8 @@ import {LogstreamTestServer, sampleLine} from './testing/logstream-server.js';
 // `logmon --demo`: everything runs in this process. A logstream test server (several
 // servers and log types) and logio publishers replay real logs from the loghub
 // fixtures at --demo-rate lines per second, so every pane has something to show.
+// With KAFKA_BROKERS set, Kafka joins: demo services produce JSON records to
+// application-logs (errors also to application-logs-errors) and logmon consumes them.
 
 const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'test', 'fixtures', 'loghub');
 
@@ -37,7 +39,62 @@ export type DemoOptions = {
 	rate: number;
 	debug: boolean;
 	maxLine: number;
+	/** Brokers from KAFKA_BROKERS: Kafka joins the demo. */
+	kafkaBrokers?: string | undefined;
 };
+
+/** Kafka services of the demo, each replaying a fixture as JSON records. */
+const kafkaServices = [
+	{file: 'Hadoop_2k.log', service: 'orders', host: 'orders-7f9c'},
+	{file: 'BGL_2k.log', service: 'payments', host: 'payments-2b1d'},
+	{file: 'Linux_2k.log', service: 'auth', host: 'auth-0c44'},
+];
+
+type KafkaFeed = {send: () => void; stop: () => Promise<void>};
+
+/** Produce demo records in batches, as the services' logging handler would (errors to both topics). */
+async function kafkaFeed(app: App, brokers: string[], options: DemoOptions): Promise<KafkaFeed> {
+	const {KafkaTool} = await import('./sources/kafka.js');
+	const {recordFor} = await import('./publish/kafka.js');
+	const tool = new KafkaTool({brokers, clientId: 'logmon-demo'});
+	const topics = ['application-logs', 'application-logs-errors'];
+	await tool.createTopics(topics.map(topic => ({topic}))).catch(() => undefined);
+	await app.addSources([sourceConfig.parse({type: 'kafka', name: 'kafka', brokers, topics, ephemeralGroup: true})], {debug: options.debug, maxLine: options.maxLine});
+	const replays = kafkaServices.map(k => ({...k, lines: fixtureLines(k.file), next: 0}));
+	let pending: Array<{value: string; level: string; service: string}> = [];
+	let i = 0;
+	let busy = false;
+	const timer = setInterval(() => {
+		if (busy || pending.length === 0) {
+			return;
+		}
+
+		const batch = pending;
+		pending = [];
+		busy = true;
+		const main = batch.map(r => ({key: r.service, value: r.value}));
+		const errors = batch.filter(r => r.level === 'ERROR' || r.level === 'CRITICAL').map(r => ({key: r.service, value: r.value}));
+		void Promise.all([tool.produce(topics[0]!, main), errors.length > 0 ? tool.produce(topics[1]!, errors) : undefined])
+			.catch(() => undefined) // the kafka source shows the broker's state
+			.finally(() => {
+				busy = false;
+			});
+	}, 200);
+	timer.unref();
+	return {
+		send() {
+			const r = replays[i++ % replays.length]!;
+			const line = r.lines[r.next++ % r.lines.length]!;
+			if (pending.length < 10_000) {
+				pending.push({...recordFor(line, r.service, r.host), service: r.service});
+			}
+		},
+		async stop() {
+			clearInterval(timer);
+			await tool.disconnect().catch(() => undefined);
+		},
+	};
+}
 
 /** Start the embedded servers and add their sources to the app (before `app.start()`). */
 export async function startDemo(app: App, options: DemoOptions): Promise<Demo> {
@@ -49,6 +106,7 @@ export async function startDemo(app: App, options: DemoOptions): Promise<Demo> {
 		{type: 'logio-listen', name: 'logio', listen: '127.0.0.1:0'},
 	].map(c => sourceConfig.parse(c)), deps);
 	const listener = app.sources.find(s => s.source.id === 'logio')?.source as LogioListenSource | undefined;
+	const kafka = options.kafkaBrokers ? await kafkaFeed(app, options.kafkaBrokers.split(',').map(b => b.trim()).filter(Boolean), options) : undefined;
 
 	const apache = fixtureLines('Apache_2k.log');
 	const replays = logioApps.map(a => ({...a, lines: fixtureLines(a.file), next: 0, publisher: undefined as LogioPublisher | undefined}));
@@ -61,7 +119,12 @@ export async function startDemo(app: App, options: DemoOptions): Promise<Demo> {
 		const address = listener?.address;
 		for (; credit >= 1; credit--) {
 			i++;
-			// Half the lines go to logstream, half to the logio apps.
+			// Half the lines go to logstream, half to the logio apps; with Kafka, a third each.
+			if (kafka && i % 3 === 0) {
+				kafka.send();
+				continue;
+			}
+
 			if (i % 2 === 0) {
 				const type = logstreamTypes[(i / 2) % logstreamTypes.length]!;
 				const host = type === 'varnish-request' ? 'bal-1' : webServers[i % webServers.length]!;
@@ -84,7 +147,7 @@ export async function startDemo(app: App, options: DemoOptions): Promise<Demo> {
 	return {
 		async stop() {
 			clearInterval(timer);
-			await Promise.allSettled(replays.map(async r => r.publisher?.close()));
+			await Promise.allSettled([...replays.map(async r => r.publisher?.close()), kafka?.stop()]);
 			await server.stop();
 		},
 	};

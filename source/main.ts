@@ -94,7 +94,7 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
 	await app.addSources(settings.sources, {debug: settings.debug, maxLine: settings.maxLine});
 	const filter = compileFilter(settings.filter);
 
-	const demo = settings.demo ? await (await import('./demo.js')).startDemo(app, {rate: settings.demoRate, debug: settings.debug, maxLine: settings.maxLine}) : undefined;
+	const demo = settings.demo ? await (await import('./demo.js')).startDemo(app, {rate: settings.demoRate, debug: settings.debug, maxLine: settings.maxLine, kafkaBrokers: env['KAFKA_BROKERS']}) : undefined;
 
 	if (terminal) {
 		// ink 6.8 draws no live frames when it thinks it runs under CI; this is a real terminal.
