@@ -8,6 +8,7 @@ import {openSync, readFileSync, readdirSync} from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {cpuTicks, mb, sample} from '../support/measure.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const corpus = path.join(root, 'test', 'fixtures', 'loghub');
@@ -22,16 +23,7 @@ function fixtureLines(): string[] {
 
 const sleep = async (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
-function cpuTicks(pid: number): number {
-	const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-	const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-	return Number(fields[11]) + Number(fields[12]); // utime + stime
-}
 
-function peakRss(pid: number): string {
-	const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-	return /VmHWM:\s+(\d+ kB)/.exec(status)?.[1] ?? '?';
-}
 
 async function waitForText(child: ChildProcess, re: RegExp, sink: {text: string}): Promise<RegExpExecArray> {
 	for (let i = 0; i < 500; i++) {
@@ -123,7 +115,7 @@ async function scenario(lines: string[], withSubscribers: boolean): Promise<void
 	}
 
 	const seconds = (lastChange - start) / 1000;
-	const rss = peakRss(pid);
+	const rss = mb(sample(pid)?.hwmKb ?? 0);
 	const exited = new Promise(resolve => logmon.once('close', resolve));
 	logmon.kill('SIGTERM');
 	await exited;

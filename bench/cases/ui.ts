@@ -10,11 +10,13 @@
 //   CPU, RSS          /proc/<pid>/stat and /proc/<pid>/status of logmon
 // BENCH_UI_SECONDS shortens each phase (default 30).
 import {type ChildProcess, spawn} from 'node:child_process';
-import {createWriteStream, mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs';
+import {createWriteStream, mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import {execFileSync} from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
+import {descendants} from '../../test/support/tmux.js';
+import {cpuTicks, rssKb} from '../support/measure.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const columns = 200;
@@ -42,33 +44,6 @@ type PhaseResult = {
 	statusRate: string;
 };
 
-function descendants(pid: number): number[] {
-	const children = new Map<number, number[]>();
-	for (const entry of readdirSync('/proc')) {
-		if (!/^\d+$/.test(entry)) {
-			continue;
-		}
-
-		try {
-			const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-			const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-			children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-		} catch {
-			// Gone meanwhile.
-		}
-	}
-
-	const out: number[] = [];
-	const queue = [pid];
-	while (queue.length > 0) {
-		for (const c of children.get(queue.shift()!) ?? []) {
-			out.push(c);
-			queue.push(c);
-		}
-	}
-
-	return out;
-}
 
 function findLogmon(scriptPid: number): number | undefined {
 	for (const pid of descendants(scriptPid)) {
@@ -85,17 +60,7 @@ function findLogmon(scriptPid: number): number | undefined {
 	return undefined;
 }
 
-function cpuTicks(pid: number): number {
-	const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-	const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-	return Number(fields[11]) + Number(fields[12]); // utime + stime
-}
 
-function rssMb(pid: number): number {
-	const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-	const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-	return kb / 1024;
-}
 
 function percentile(values: number[], p: number): number {
 	if (values.length === 0) {
@@ -219,7 +184,7 @@ class Feeder {
 }
 
 async function measurePhase(phase: Phase, pid: number, screen: Screen, feeder: Feeder, keys: NodeJS.WritableStream): Promise<PhaseResult> {
-	const rssStart = rssMb(pid);
+	const rssStart = rssKb(pid) / 1024;
 	const cpu0 = cpuTicks(pid);
 	const bytes0 = screen.bytes;
 	const frames0 = screen.frames;
@@ -231,7 +196,7 @@ async function measurePhase(phase: Phase, pid: number, screen: Screen, feeder: F
 	const rssSeries: number[] = [];
 	await sleep(2000); // let it settle before pressing keys
 	while (Date.now() - t0 < (phase.seconds * 1000) - 2500) {
-		rssSeries.push(Math.round(rssMb(pid)));
+		rssSeries.push(Math.round(rssKb(pid) / 1024));
 		const k0 = Date.now();
 		keys.write('?');
 		if (await screen.waitFor('show or hide this help', 5000)) {
@@ -265,7 +230,7 @@ async function measurePhase(phase: Phase, pid: number, screen: Screen, feeder: F
 		keyP99: percentile(keyLatencies, 99),
 		keySamples: keyLatencies.length,
 		rssStartMb: rssStart,
-		rssEndMb: rssMb(pid),
+		rssEndMb: rssKb(pid) / 1024,
 		rssSeries,
 		statusRate: screen.statusRate,
 	};
@@ -300,7 +265,7 @@ export async function run(): Promise<void> {
 
 		await screen.waitFor('Services', 15_000);
 		await sleep(1000);
-		const rssIdle = rssMb(pid);
+		const rssIdle = rssKb(pid) / 1024;
 		const cpuIdle0 = cpuTicks(pid);
 		const bytesIdle0 = screen.bytes;
 		await sleep(3000);

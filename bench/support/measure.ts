@@ -48,6 +48,15 @@ export function sample(pid: number): Sample | undefined {
 	}
 }
 
+/** CPU time used so far (utime + stime), in clock ticks. */
+export function cpuTicks(pid: number): number {
+	return sample(pid)?.cpuTicks ?? 0;
+}
+
+export function rssKb(pid: number): number {
+	return sample(pid)?.rssKb ?? 0;
+}
+
 export type RunResult = {ms: number; peakRssKb: number; cpuSeconds: number; code: number | null; stdout: string};
 
 /** Run a command to completion, sampling /proc every 20 ms. */
