@@ -88,6 +88,11 @@ export async function main(argv = process.argv.slice(2)): Promise<number> {
 		}
 	}
 
+	if (terminal && settings.debug && process.stderr.isTTY) {
+		// Protocol traces on the terminal the UI draws on would tear the screen apart.
+		return fail(stderr, '--debug: with the UI, send the trace elsewhere: logmon --debug 2>logmon-debug.log (or use --no-ui)');
+	}
+
 	// Pipe mode never reads the store: a one-event store lets events die young instead of
 	// being kept (and copied by the GC) for a view that does not exist.
 	const app = new App(terminal ? settings.buffer : 1);
