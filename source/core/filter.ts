@@ -177,10 +177,16 @@ export function compileFilter(spec: FilterSpec, flagNames: {grep?: string; exclu
 	return {spec, test, all};
 }
 
+/** Space-separated words; quotes keep spaces in one: `"connection refused"`, `!'GET /health'`. */
+function tokens(expression: string): string[] {
+	const words = expression.match(/(?:[^\s"']+|"[^"]*"|'[^']*')+/g) ?? [];
+	return words.map(w => w.replace(/"([^"]*)"|'([^']*)'/g, (_, d?: string, q?: string) => d ?? q ?? ''));
+}
+
 /** Parse the UI's filter prompt: `regex`, `!regex`, `level>=warn`, `service=x`, `host=x`, `type=x`, `source=x`, space-separated. */
 export function parseFilterExpression(expression: string, base: FilterSpec = emptySpec()): FilterSpec {
 	const spec: FilterSpec = structuredClone(base);
-	for (const token of expression.trim().split(/\s+/).filter(Boolean)) {
+	for (const token of tokens(expression)) {
 		const m = /^(level|service|host|type|source)(>=|=)(.*)$/.exec(token);
 		if (m) {
 			const [, key, op, value = ''] = m;

@@ -86,6 +86,13 @@ describe('the filter prompt', () => {
 		expect(s.sources).toEqual(['kafka']);
 	});
 
+	it('quotes keep spaces inside one term', () => {
+		const s = parseFilterExpression('"connection refused" !\'GET /health\' service="web shop"');
+		expect(s.grep).toEqual(['connection refused']);
+		expect(s.exclude).toEqual(['GET /health']);
+		expect(s.services).toEqual(['web shop']);
+	});
+
 	it('rejects a bad regex or level with a clear error', () => {
 		expect(() => parseFilterExpression('(')).toThrow(/filter: invalid regular expression/);
 		expect(() => parseFilterExpression('level>=loud')).toThrow(/unknown level "loud"/);
