@@ -274,3 +274,23 @@ describe('logmon --listen (the built binary)', () => {
 		}
 	});
 });
+
+describe('the embedded default', () => {
+	test('with no source configured and nothing on stdin, logmon is a logio server on 127.0.0.1:7701', async () => {
+		const child = start(['--no-ui', '--no-stdin', '-o', 'template', '--template', '{service}[{proc}] {host}: {message}']);
+		try {
+			await waitFor(child.stderr!, 'listening on 127.0.0.1:7701 for logio publishers');
+			let stdout = '';
+			child.stdout!.on('data', (d: Buffer) => {
+				stdout += d.toString();
+			});
+			const p = new LogioPublisher({host: '127.0.0.1', port: 7701, topic: {app: 'shop', proc: 'web', host: 'h1'}});
+			p.send('hello from the default\n');
+			expect(await p.close()).toEqual({sent: 1, dropped: 0});
+			await until(() => stdout.includes('\n'), 'the line on stdout');
+			expect(stdout).toBe('shop[web] h1: hello from the default\n');
+		} finally {
+			child.kill('SIGKILL');
+		}
+	});
+});
