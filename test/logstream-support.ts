@@ -1,4 +1,3 @@
-import {createServer} from 'node:net';
 import {Bus, type SourceHandle} from '../source/core/bus.js';
 import {type LogEvent} from '../source/core/event.js';
 import {type LogstreamConfig, logstreamConfig} from '../source/config/logstream.js';
@@ -8,22 +7,7 @@ import {type LogstreamTestServer} from '../source/testing/logstream-server.js';
 // Shared by the logstream tests: an in-process source on a real bus, talking to
 // the real test servers over real sockets.
 
-/** Poll until `check` returns something truthy; no fixed sleeps. */
-export async function until<T>(check: () => T | undefined | false, what: string, timeoutMs = 20_000): Promise<T> {
-	const deadline = Date.now() + timeoutMs;
-	for (;;) {
-		const v = check();
-		if (v) {
-			return v;
-		}
-
-		if (Date.now() > deadline) {
-			throw new Error(`timed out waiting for ${what}`);
-		}
-
-		await new Promise(resolve => setTimeout(resolve, 10));
-	}
-}
+export {freePort, until} from './support/logmon.js';
 
 export type Harness = {
 	bus: Bus;
@@ -81,11 +65,3 @@ export function sent(server: LogstreamTestServer, connection = 0): Array<Record<
 	return (server.connections[connection]?.received ?? []) as Array<Record<string, unknown>>;
 }
 
-/** A port nothing listens on (for connection-refused cases). */
-export async function freePort(): Promise<number> {
-	const s = createServer();
-	await new Promise<void>(resolve => s.listen(0, '127.0.0.1', resolve));
-	const {port} = s.address() as {port: number};
-	await new Promise(resolve => s.close(resolve));
-	return port;
-}

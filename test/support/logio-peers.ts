@@ -9,17 +9,7 @@ import {Diagnostics} from '../../source/core/diagnostics.js';
 // matches unanchored regexes, writes `time app[proc] host: raw` in UTC with no
 // newline added, and a helper to run a bus and collect what sources publish.
 
-/** Poll until `check` is true; throws with `what` after `timeoutMs`. */
-export async function until(check: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-	const deadline = Date.now() + timeoutMs;
-	while (!check()) {
-		if (Date.now() > deadline) {
-			throw new Error(`timed out waiting for ${what}`);
-		}
-
-		await new Promise(resolve => setTimeout(resolve, 10));
-	}
-}
+export {freePort, until} from './logmon.js';
 
 export const deps = {diagnostics: new Diagnostics(), debug: false, maxLine: 1024 * 1024};
 
@@ -31,14 +21,6 @@ export function collectingBus(): {bus: Bus; events: LogEvent[]} {
 		events.push(...batch);
 	});
 	return {bus, events};
-}
-
-export async function freePort(): Promise<number> {
-	const server = net.createServer();
-	await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
-	const {port} = server.address() as net.AddressInfo;
-	await new Promise(resolve => server.close(resolve));
-	return port;
 }
 
 export type ReferenceRecord = {time: number; app: string; proc: string; host: string; raw: string};

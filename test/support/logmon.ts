@@ -1,4 +1,5 @@
 import {type ChildProcess, spawn} from 'node:child_process';
+import net from 'node:net';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 
@@ -85,4 +86,30 @@ export async function waitFor(stream: NodeJS.ReadableStream, text: string | RegE
 
 		stream.on('data', onData);
 	});
+}
+
+/** Poll until `check` returns something truthy, and return it; no fixed sleeps. */
+export async function until<T>(check: () => T | undefined | false, what: string, timeoutMs = 20_000): Promise<T> {
+	const deadline = Date.now() + timeoutMs;
+	for (;;) {
+		const v = check();
+		if (v) {
+			return v;
+		}
+
+		if (Date.now() > deadline) {
+			throw new Error(`timed out waiting for ${what}`);
+		}
+
+		await new Promise(resolve => setTimeout(resolve, 10));
+	}
+}
+
+/** A loopback port that was free a moment ago (nothing listens on it). */
+export async function freePort(): Promise<number> {
+	const server = net.createServer();
+	await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+	const {port} = server.address() as net.AddressInfo;
+	await new Promise(resolve => server.close(resolve));
+	return port;
 }
