@@ -53,6 +53,7 @@ export const help = `
 	  2 usage or config error   130 interrupted (SIGINT)   143 terminated (SIGTERM)
 
 	Examples
+	  $ logmon --demo                   # every pane alive, from embedded servers
 	  $ kubectl logs -f deploy/api | logmon --level warn
 	  $ logmon --kafka 127.0.0.1:9092 -t application-logs -G mygroup --level error -o json | jq .message
 	  $ logmon --logio 'http://logs:7702/?app=shop&proc=web|worker' --grep 'timeout|refused'
