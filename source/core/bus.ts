@@ -38,6 +38,8 @@ export class QueueConsumer {
 	private offset = 0; // into batches[first]
 	private count = 0;
 	private waiter: (() => void) | undefined;
+	/** Called synchronously whenever events were queued: lets a consumer take them while they are young. */
+	onQueued: (() => void) | undefined;
 	closed = false;
 
 	constructor(name: string, options: QueueOptions, private readonly bus: Bus) {
@@ -94,6 +96,7 @@ export class QueueConsumer {
 			const w = this.waiter;
 			this.waiter = undefined;
 			w?.();
+			this.onQueued?.();
 		}
 
 		return lost;

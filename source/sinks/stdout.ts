@@ -2,11 +2,12 @@ import {type Writable} from 'node:stream';
 import {type QueueConsumer} from '../core/bus.js';
 import {type Formatter} from './format.js';
 
-// Writes the filtered stream to stdout. It takes events from its own bounded
-// bus queue and writes them in batches. When stdout is slow, write() returns
-// false and the writer waits for 'drain'; meanwhile its queue fills, the bus
-// pauses sources that can pause (stdin, Kafka) and drops, with a count, from
-// those that cannot (network sockets must keep draining).
+// Writes the filtered stream to stdout. While stdout keeps up, events are written
+// as soon as the bus hands them over, so they die young and cost the GC nothing.
+// When stdout is slow, write() returns false and the writer waits for 'drain';
+// meanwhile its bounded bus queue fills, the bus pauses the sources that can pause
+// (stdin, Kafka) and drops, with a count, from those that cannot (network sockets
+// must keep draining).
 
 export type StdoutSinkOptions = {
 	/** Events per write. */
@@ -18,18 +19,23 @@ export class StdoutSink {
 	/** Set when the reader went away (EPIPE). */
 	closed = false;
 	private readonly batch: number;
-	private running: Promise<void> | undefined;
-	private stopping = false;
+	private started = false;
+	private blocked = false;
 	private onClosed: (() => void) | undefined;
+	private onIdle: (() => void) | undefined;
 
 	constructor(private readonly queue: QueueConsumer, private readonly out: Writable, private readonly format: Formatter, options: StdoutSinkOptions = {}) {
 		this.batch = options.batch ?? 1000;
-		out.on('error', (error: NodeJS.ErrnoException) => {
+		out.on('error', () => {
 			// EPIPE: the reader (e.g. `head`) is done. Anything else: also nothing more to write.
-			void error;
 			this.closed = true;
 			this.queue.close();
 			this.onClosed?.();
+			this.onIdle?.();
+		});
+		out.on('drain', () => {
+			this.blocked = false;
+			this.pump();
 		});
 	}
 
@@ -39,21 +45,19 @@ export class StdoutSink {
 	}
 
 	start(): void {
-		this.running ??= this.loop();
+		if (!this.started) {
+			this.started = true;
+			this.queue.onQueued = () => {
+				this.pump();
+			};
+			this.pump();
+		}
 	}
 
-	private async loop(): Promise<void> {
-		while (!this.closed) {
-			await this.queue.wait();
-			if (this.closed || (this.stopping && this.queue.length === 0)) {
-				return;
-			}
-
+	/** Write what is queued until stdout asks us to wait. */
+	private pump(): void {
+		while (!this.blocked && !this.closed && this.queue.length > 0) {
 			const events = this.queue.take(this.batch);
-			if (events.length === 0) {
-				continue;
-			}
-
 			let chunk = '';
 			for (const e of events) {
 				chunk += this.format(e) + '\n';
@@ -61,36 +65,25 @@ export class StdoutSink {
 
 			this.written += events.length;
 			if (!this.out.write(chunk)) {
-				await this.drained();
+				this.blocked = true;
 			}
 		}
-	}
 
-	private async drained(): Promise<void> {
-		if (this.closed) {
-			return;
+		if (!this.blocked && this.queue.length === 0) {
+			this.onIdle?.();
 		}
-
-		await new Promise<void>(resolve => {
-			const done = (): void => {
-				this.out.off('drain', done);
-				this.out.off('error', done);
-				this.out.off('close', done);
-				resolve();
-			};
-
-			this.out.once('drain', done);
-			this.out.once('error', done);
-			this.out.once('close', done);
-		});
 	}
 
 	/** Write what is queued, then resolve once stdout has taken it (or the timeout passes). */
 	async flush(timeoutMs = 3000): Promise<void> {
-		this.stopping = true;
-		this.queue.close(); // wakes the loop; it drains the rest
+		this.start();
 		const deadline = new Promise<void>(resolve => setTimeout(resolve, timeoutMs).unref());
-		await Promise.race([this.running ?? Promise.resolve(), deadline]);
+		const idle = new Promise<void>(resolve => {
+			this.onIdle = resolve;
+		});
+		this.pump();
+		await Promise.race([idle, deadline]);
+		this.queue.close();
 		if (this.closed) {
 			return;
 		}

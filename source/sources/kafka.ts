@@ -182,6 +182,9 @@ const fetchTuning = {
 	maxWaitTimeInMs: 250,
 };
 
+/** Events handed to the bus at a time while a fetched batch is mapped. */
+const publishSlice = 256;
+
 export class KafkaSource implements LogSource {
 	readonly kind = 'kafka' as const;
 	readonly group: string;
@@ -498,6 +501,10 @@ export class KafkaSource implements LogSource {
 			const e = this.toEvent(topic, partition, m, now, handle);
 			if (e) {
 				events.push(e);
+				// Hand over in small slices: events that reach stdout at once die young.
+				if (events.length === publishSlice) {
+					handle.publish(events.splice(0));
+				}
 			}
 		}
 
