@@ -37,7 +37,6 @@ export class QueueConsumer {
 	private first = 0; // index of the oldest unconsumed batch
 	private offset = 0; // into batches[first]
 	private count = 0;
-	private waiter: (() => void) | undefined;
 	/** Called synchronously whenever events were queued: lets a consumer take them while they are young. */
 	onQueued: (() => void) | undefined;
 	closed = false;
@@ -93,9 +92,6 @@ export class QueueConsumer {
 				this.bus.pressure(this, true);
 			}
 
-			const w = this.waiter;
-			this.waiter = undefined;
-			w?.();
 			this.onQueued?.();
 		}
 
@@ -133,24 +129,10 @@ export class QueueConsumer {
 		return out;
 	}
 
-	/** Resolves when events are queued (at once if some are) or the consumer is closed. */
-	async wait(): Promise<void> {
-		if (this.count > 0 || this.closed) {
-			return;
-		}
-
-		await new Promise<void>(resolve => {
-			this.waiter = resolve;
-		});
-	}
-
 	close(): void {
 		this.closed = true;
 		this.bus.pressure(this, false);
 		this.bus.unsubscribeQueue(this);
-		const w = this.waiter;
-		this.waiter = undefined;
-		w?.();
 	}
 }
 
