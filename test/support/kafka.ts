@@ -1,5 +1,5 @@
 import {execFile} from 'node:child_process';
-import {existsSync, mkdtempSync, readFileSync} from 'node:fs';
+import {existsSync, mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {promisify} from 'node:util';
@@ -96,5 +96,9 @@ export function unique(prefix: string): string {
 
 /** A fresh XDG_STATE_HOME, so runs never see another run's delivery state. */
 export function stateHome(): string {
-	return mkdtempSync(path.join(tmpdir(), 'logmon-state-'));
+	const dir = mkdtempSync(path.join(tmpdir(), 'logmon-state-'));
+	process.once('exit', () => {
+		rmSync(dir, {recursive: true, force: true});
+	});
+	return dir;
 }
