@@ -36,6 +36,38 @@ function text(v: unknown): string | undefined {
 	return undefined;
 }
 
+// Most records carry UTC RFC 3339 times that differ only after the seconds:
+// "2024-05-01T10:00:00.123Z". The seconds part is parsed once and reused.
+const isoUtc = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(?:Z|[+-]00:?00)$/;
+let cachedSecondText = '';
+let cachedSecondMs = 0;
+
+function parseIsoUtc(v: string): number | undefined {
+	const m = isoUtc.exec(v);
+	if (!m) {
+		return undefined;
+	}
+
+	const secondText = m[1]!;
+	if (secondText !== cachedSecondText) {
+		const ms = Date.parse(secondText + 'Z');
+		if (Number.isNaN(ms)) {
+			return undefined;
+		}
+
+		cachedSecondText = secondText;
+		cachedSecondMs = ms;
+	}
+
+	const fraction = m[2];
+	return fraction === undefined ? cachedSecondMs : cachedSecondMs + Math.floor(Number(fraction.slice(0, 3).padEnd(3, '0')));
+}
+
+function parseOther(v: string): number | undefined {
+	const ms = Date.parse(v);
+	return Number.isNaN(ms) ? undefined : ms;
+}
+
 /** Parse a time value: ISO 8601 / RFC 3339 text, or epoch seconds or milliseconds. */
 export function parseTime(v: unknown): number | undefined {
 	if (typeof v === 'number' && Number.isFinite(v)) {
@@ -48,8 +80,7 @@ export function parseTime(v: unknown): number | undefined {
 			return parseTime(Number(v));
 		}
 
-		const ms = Date.parse(v);
-		return Number.isNaN(ms) ? undefined : ms;
+		return parseIsoUtc(v) ?? parseOther(v);
 	}
 
 	return undefined;

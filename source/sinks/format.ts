@@ -26,18 +26,25 @@ export class TemplateError extends Error {}
 export const templateFields = ['time', 'receivedAt', 'service', 'host', 'proc', 'type', 'level', 'status', 'message', 'raw', 'source', 'kind', 'seq'] as const;
 type TemplateField = (typeof templateFields)[number];
 
-// Events of one batch mostly share a millisecond; formatting it once saves a toISOString per event.
-let lastMs = Number.NaN;
-let lastIso = '';
+// Formatting a time is on the hot path. Records of one second share everything up to
+// the milliseconds, so the "YYYY-MM-DDTHH:MM:SS." prefix is made once per second.
+let prefixSecond = Number.NaN;
+let prefix = '';
 
 function iso(ms: number): string {
-	if (ms !== lastMs) {
-		const d = new Date(ms);
-		lastIso = Number.isNaN(d.getTime()) ? String(ms) : d.toISOString();
-		lastMs = ms;
+	const second = Math.floor(ms / 1000);
+	if (second !== prefixSecond) {
+		const d = new Date(second * 1000);
+		if (Number.isNaN(d.getTime())) {
+			return String(ms);
+		}
+
+		prefix = d.toISOString().slice(0, 20);
+		prefixSecond = second;
 	}
 
-	return lastIso;
+	const milli = ms - second * 1000;
+	return prefix + (milli < 10 ? '00' : milli < 100 ? '0' : '') + String(Math.floor(milli)) + 'Z';
 }
 
 const serviceColors = ['cyan', 'magenta', 'blue', 'green', 'yellow', 'cyanBright', 'magentaBright', 'blueBright', 'greenBright'] as const;
