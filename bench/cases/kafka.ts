@@ -44,7 +44,7 @@ function corpusLines(): Array<{service: string; line: string}> {
 
 	return readdirSync(dir).filter(f => f.endsWith('.log')).sort().flatMap(f => {
 		const service = f.replace(/_2k\.log$/, '').toLowerCase();
-		return readFileSync(path.join(dir, f), 'utf8').split('\n').filter(Boolean).map(line => ({service, line}));
+		return readFileSync(path.join(dir, f), 'utf8').split(/\r?\n/).filter(Boolean).map(line => ({service, line}));
 	});
 }
 

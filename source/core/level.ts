@@ -33,12 +33,20 @@ const names: Record<string, Level> = {
 	panic: 'CRITICAL',
 };
 
+const exactNames = new Map<string, Level>(Object.entries(names).flatMap(([name, level]) => [[name, level], [name.toUpperCase(), level]]));
+
 // Syslog severities 0-7 (RFC 5424).
 const syslog: Level[] = ['CRITICAL', 'CRITICAL', 'CRITICAL', 'ERROR', 'WARN', 'NOTICE', 'INFO', 'DEBUG'];
 
 /** A level from a structured field value: a name ("warn", "ERROR") or a number. */
 export function levelFromField(value: unknown): Level | undefined {
 	if (typeof value === 'string') {
+		// Most records spell the level exactly like one of ours ("ERROR"): no copies needed.
+		const exact = exactNames.get(value);
+		if (exact) {
+			return exact;
+		}
+
 		const named = names[value.trim().toLowerCase()];
 		if (named) {
 			return named;

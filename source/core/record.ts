@@ -42,7 +42,19 @@ const isoUtc = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(?:Z|[+-]00:?00
 let cachedSecondText = '';
 let cachedSecondMs = 0;
 
+// The fraction and zone after a cached second: "Z", ".1Z" ... ".123456789Z".
+const fractionZ = /^(?:\.(\d{1,9}))?Z$/;
+
 function parseIsoUtc(v: string): number | undefined {
+	// Fast path: same second as the last record, so only the tail needs reading.
+	if (cachedSecondText !== '' && v.startsWith(cachedSecondText)) {
+		const tail = fractionZ.exec(v.slice(cachedSecondText.length));
+		if (tail) {
+			const fraction = tail[1];
+			return fraction === undefined ? cachedSecondMs : cachedSecondMs + Math.floor(Number(fraction.slice(0, 3).padEnd(3, '0')));
+		}
+	}
+
 	const m = isoUtc.exec(v);
 	if (!m) {
 		return undefined;
@@ -76,11 +88,12 @@ export function parseTime(v: unknown): number | undefined {
 	}
 
 	if (typeof v === 'string' && v.length > 0 && v.length < 64) {
-		if (/^\d+(\.\d+)?$/.test(v)) {
-			return parseTime(Number(v));
+		const iso = parseIsoUtc(v);
+		if (iso !== undefined) {
+			return iso;
 		}
 
-		return parseIsoUtc(v) ?? parseOther(v);
+		return /^\d+(\.\d+)?$/.test(v) ? parseTime(Number(v)) : parseOther(v);
 	}
 
 	return undefined;
@@ -98,18 +111,31 @@ export type RecordFields = {
 	proc?: string | undefined;
 };
 
+// The field names, made once: readRecord runs for every structured record.
+const names = {
+	status: ['status', 'http_status', 'status_code'],
+	time: ['timestamp', 'time', '@timestamp', 'ts'],
+	level: ['level', 'levelname', 'severity'],
+	service: ['service', 'service_name', 'app'],
+	host: ['host', 'hostname'],
+	logger: ['logger', 'name'],
+	message: ['message', 'msg'],
+	type: ['log_type', 'type'],
+	proc: ['proc', 'process', 'pid'],
+} as const;
+
 export function readRecord(obj: Json): RecordFields {
-	const status = pick(obj, ['status', 'http_status', 'status_code']);
+	const status = pick(obj, names.status);
 	return {
-		time: parseTime(pick(obj, ['timestamp', 'time', '@timestamp', 'ts'])),
-		levelField: pick(obj, ['level', 'levelname', 'severity']),
-		service: text(pick(obj, ['service', 'service_name', 'app'])),
-		host: text(pick(obj, ['host', 'hostname'])),
-		logger: text(pick(obj, ['logger', 'name'])),
-		message: text(pick(obj, ['message', 'msg'])),
+		time: parseTime(pick(obj, names.time)),
+		levelField: pick(obj, names.level),
+		service: text(pick(obj, names.service)),
+		host: text(pick(obj, names.host)),
+		logger: text(pick(obj, names.logger)),
+		message: text(pick(obj, names.message)),
 		status: typeof status === 'number' && Number.isInteger(status) ? status : (typeof status === 'string' && /^\d{3}$/.test(status) ? Number(status) : undefined),
-		type: text(pick(obj, ['log_type', 'type'])),
-		proc: text(pick(obj, ['proc', 'process', 'pid'])),
+		type: text(pick(obj, names.type)),
+		proc: text(pick(obj, names.proc)),
 	};
 }
 

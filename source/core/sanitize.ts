@@ -7,6 +7,7 @@ import stripAnsi from 'strip-ansi';
 // C0 except TAB, DEL, and C1 (0x80-0x9f, which includes the 8-bit CSI 0x9b).
 const unsafe = /[\u0000-\u0008\u000A-\u001F\u007F-\u009F]/;
 const unsafeGlobal = /[\u0000-\u0008\u000A-\u001F\u007F-\u009F]/g;
+const escapeStart = /[\u001B\u0080-\u009F]/;
 
 function hex(ch: string): string {
 	return '\\x' + ch.charCodeAt(0).toString(16).padStart(2, '0');
@@ -18,7 +19,8 @@ export function sanitize(text: string): string {
 		return text;
 	}
 
-	return stripAnsi(text).replace(unsafeGlobal, hex);
+	// Escape sequences start with ESC or a C1 control; without either, strip-ansi has nothing to do.
+	return (escapeStart.test(text) ? stripAnsi(text) : text).replace(unsafeGlobal, hex);
 }
 
 /** True when the text holds nothing a terminal would act on. */

@@ -483,7 +483,8 @@ export class KafkaSource implements LogSource {
 			this.delivered.save();
 		}
 
-		const now = Date.now();
+		// One origin per batch: every record of it shares the topic and the receive time.
+		const origin: Origin = {sourceId: this.id, sourceKind: this.kind, service: topic, receivedAt: Date.now()};
 		const events: EventInit[] = [];
 		let again = 0;
 		let firstAgain = '';
@@ -498,7 +499,7 @@ export class KafkaSource implements LogSource {
 				lastAgain = m.offset;
 			}
 
-			const e = this.toEvent(topic, partition, m, now, handle);
+			const e = this.toEvent(origin, partition, m, handle);
 			if (e) {
 				events.push(e);
 				// Hand over in small slices: events that reach stdout at once die young.
@@ -529,7 +530,9 @@ export class KafkaSource implements LogSource {
 		await payload.heartbeat();
 	}
 
-	private toEvent(topic: string, partition: number, m: KafkaMessage, now: number, handle: SourceHandle): EventInit | undefined {
+	private toEvent(origin: Origin, partition: number, m: KafkaMessage, handle: SourceHandle): EventInit | undefined {
+		const topic = origin.service;
+		const now = origin.receivedAt;
 		const value = m.value;
 		if (!value || value.length === 0) {
 			this.skipped++;
@@ -555,7 +558,6 @@ export class KafkaSource implements LogSource {
 			meta['headers'] = headers;
 		}
 
-		const origin: Origin = {sourceId: this.id, sourceKind: this.kind, service: topic, receivedAt: now};
 		let text: string;
 		let cut = 0;
 		if (value.length > this.deps.maxLine) {
