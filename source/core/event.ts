@@ -1,3 +1,5 @@
+import {clock} from './time.js';
+
 // The one normalized event every source produces and every consumer reads.
 
 export const LEVELS = ['TRACE', 'DEBUG', 'INFO', 'NOTICE', 'WARN', 'ERROR', 'CRITICAL'] as const;
@@ -66,14 +68,4 @@ export function gapEvent(sourceId: string, sourceKind: SourceKind, from: number,
 		raw: message,
 		marker: 'gap',
 	};
-}
-
-function pad(n: number, width = 2): string {
-	return String(n).padStart(width, '0');
-}
-
-/** HH:MM:SS in local time, for markers a person reads. */
-export function clock(ms: number): string {
-	const d = new Date(ms);
-	return `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }

@@ -1,4 +1,5 @@
 import {LineSplitter} from './lines.js';
+import {isoTime, pad} from './time.js';
 
 // The text formats of logio (protocols.md §2). Pure: no I/O.
 //
@@ -25,12 +26,14 @@ export type LogioRecord = {
 	badTime: boolean;
 };
 
-function pad(n: number, width = 2): string {
-	return String(n).padStart(width, '0');
-}
-
 /** `2016-12-06T22:14:21.448`: UTC, milliseconds, no zone letter. */
 export function formatLogioTime(ms: number): string {
+	const iso = isoTime(ms);
+	if (iso.length === 24) {
+		// Years 0-9999: the ISO text without its zone letter.
+		return iso.slice(0, 23);
+	}
+
 	const d = new Date(ms);
 	const y = d.getUTCFullYear();
 	const year = y >= 0 && y <= 9999 ? pad(y, 4) : String(y);

@@ -1,6 +1,7 @@
 import {Chalk, type ChalkInstance} from 'chalk';
 import {type Level, type LogEvent} from '../core/event.js';
 import {sanitize} from '../core/sanitize.js';
+import {isoTime as iso} from '../core/time.js';
 
 // Output formats for the stdout writer:
 //   text      <time> <service>[<proc>] <host> <LEVEL>: <message>   (logio-like)
@@ -25,27 +26,6 @@ export class TemplateError extends Error {}
 
 export const templateFields = ['time', 'receivedAt', 'service', 'host', 'proc', 'type', 'level', 'status', 'message', 'raw', 'source', 'kind', 'seq'] as const;
 type TemplateField = (typeof templateFields)[number];
-
-// Formatting a time is on the hot path. Records of one second share everything up to
-// the milliseconds, so the "YYYY-MM-DDTHH:MM:SS." prefix is made once per second.
-let prefixSecond = Number.NaN;
-let prefix = '';
-
-function iso(ms: number): string {
-	const second = Math.floor(ms / 1000);
-	if (second !== prefixSecond) {
-		const d = new Date(second * 1000);
-		if (Number.isNaN(d.getTime())) {
-			return String(ms);
-		}
-
-		prefix = d.toISOString().slice(0, 20);
-		prefixSecond = second;
-	}
-
-	const milli = ms - second * 1000;
-	return prefix + (milli < 10 ? '00' : milli < 100 ? '0' : '') + String(Math.floor(milli)) + 'Z';
-}
 
 const serviceColors = ['cyan', 'magenta', 'blue', 'green', 'yellow', 'cyanBright', 'magentaBright', 'blueBright', 'greenBright'] as const;
 

@@ -1,4 +1,5 @@
-import {type LogEvent, type Level, clock, LEVELS} from '../core/event.js';
+import {type LogEvent, type Level, LEVELS} from '../core/event.js';
+import {clock, isoTime} from '../core/time.js';
 import {describeState, type SourceHealth} from '../core/health.js';
 import {sparkline} from '../core/histogram.js';
 import {serviceColor} from '../sinks/format.js';
@@ -474,14 +475,9 @@ function helpOverlay(ctx: Ctx, w: number, h: number): PaneView {
 }
 
 function detailOverlay(ctx: Ctx, e: LogEvent, w: number, h: number): PaneView {
-	const iso = (ms: number): string => {
-		const d = new Date(ms);
-		return Number.isNaN(d.getTime()) ? String(ms) : d.toISOString();
-	};
-
 	const fields: Array<[string, string]> = [
-		['time', iso(e.time)],
-		['received', iso(e.receivedAt)],
+		['time', isoTime(e.time)],
+		['received', isoTime(e.receivedAt)],
 		['source', `${e.sourceId} (${e.sourceKind})`],
 		['service', e.service],
 		['host', e.host],
