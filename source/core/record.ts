@@ -13,15 +13,9 @@ import {sanitize} from './sanitize.js';
 
 type Json = Record<string, unknown>;
 
-function pick(obj: Json, keys: readonly string[]): unknown {
-	for (const key of keys) {
-		const v = obj[key];
-		if (v !== undefined && v !== null) {
-			return v;
-		}
-	}
-
-	return undefined;
+/** The first field that is neither undefined nor null. */
+function first(a: unknown, b?: unknown, c?: unknown, d?: unknown): unknown {
+	return a ?? b ?? c ?? d ?? undefined;
 }
 
 function text(v: unknown): string | undefined {
@@ -42,16 +36,44 @@ const isoUtc = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(?:Z|[+-]00:?00
 let cachedSecondText = '';
 let cachedSecondMs = 0;
 
-// The fraction and zone after a cached second: "Z", ".1Z" ... ".123456789Z".
-const fractionZ = /^(?:\.(\d{1,9}))?Z$/;
+/** Milliseconds of a fraction and zone after the seconds: "Z", ".1Z" ... ".123456789Z"; -1 if it is not one. */
+function fractionZ(v: string, from: number): number {
+	const end = v.length - 1;
+	if (v.charCodeAt(end) !== 0x5A /* Z */) {
+		return -1;
+	}
+
+	if (from === end) {
+		return 0;
+	}
+
+	const digits = end - from - 1;
+	if (v.charCodeAt(from) !== 0x2E /* . */ || digits < 1 || digits > 9) {
+		return -1;
+	}
+
+	let ms = 0;
+	for (let i = 1; i <= digits; i++) {
+		const d = v.charCodeAt(from + i) - 0x30;
+		if (d < 0 || d > 9) {
+			return -1;
+		}
+
+		if (i <= 3) {
+			ms = (ms * 10) + d;
+		}
+	}
+
+	return digits === 1 ? ms * 100 : (digits === 2 ? ms * 10 : ms);
+}
 
 function parseIsoUtc(v: string): number | undefined {
 	// Fast path: same second as the last record, so only the tail needs reading.
-	if (cachedSecondText !== '' && v.startsWith(cachedSecondText)) {
-		const tail = fractionZ.exec(v.slice(cachedSecondText.length));
-		if (tail) {
-			const fraction = tail[1];
-			return fraction === undefined ? cachedSecondMs : cachedSecondMs + Math.floor(Number(fraction.slice(0, 3).padEnd(3, '0')));
+	const n = cachedSecondText.length;
+	if (n !== 0 && v.length > n && v.startsWith(cachedSecondText)) {
+		const ms = fractionZ(v, n);
+		if (ms >= 0) {
+			return cachedSecondMs + ms;
 		}
 	}
 
@@ -99,44 +121,12 @@ export function parseTime(v: unknown): number | undefined {
 	return undefined;
 }
 
-export type RecordFields = {
-	time?: number | undefined;
-	levelField?: unknown;
-	service?: string | undefined;
-	host?: string | undefined;
-	logger?: string | undefined;
-	message?: string | undefined;
-	status?: number | undefined;
-	type?: string | undefined;
-	proc?: string | undefined;
-};
+function httpStatus(v: unknown): number | undefined {
+	if (typeof v === 'number') {
+		return Number.isInteger(v) ? v : undefined;
+	}
 
-// The field names, made once: readRecord runs for every structured record.
-const names = {
-	status: ['status', 'http_status', 'status_code'],
-	time: ['timestamp', 'time', '@timestamp', 'ts'],
-	level: ['level', 'levelname', 'severity'],
-	service: ['service', 'service_name', 'app'],
-	host: ['host', 'hostname'],
-	logger: ['logger', 'name'],
-	message: ['message', 'msg'],
-	type: ['log_type', 'type'],
-	proc: ['proc', 'process', 'pid'],
-} as const;
-
-export function readRecord(obj: Json): RecordFields {
-	const status = pick(obj, names.status);
-	return {
-		time: parseTime(pick(obj, names.time)),
-		levelField: pick(obj, names.level),
-		service: text(pick(obj, names.service)),
-		host: text(pick(obj, names.host)),
-		logger: text(pick(obj, names.logger)),
-		message: text(pick(obj, names.message)),
-		status: typeof status === 'number' && Number.isInteger(status) ? status : (typeof status === 'string' && /^\d{3}$/.test(status) ? Number(status) : undefined),
-		type: text(pick(obj, names.type)),
-		proc: text(pick(obj, names.proc)),
-	};
+	return typeof v === 'string' && /^\d{3}$/.test(v) ? Number(v) : undefined;
 }
 
 /** Parse a line as a JSON object, or undefined. Cheap rejection for plain text. */
@@ -189,21 +179,29 @@ export function eventFromLine(line: string, origin: Origin): EventInit {
 
 /** A structured record to an event; `raw` is the original text of the record. */
 export function eventFromRecord(obj: Json, raw: string, origin: Origin, extra?: {level?: Level; record?: unknown}): EventInit {
-	const f = readRecord(obj);
-	const message = f.message ?? raw;
-	const logger = f.logger === undefined ? '' : sanitize(f.logger);
-	const type = f.type ?? origin.type ?? '';
+	// Field names as written, not looked up from lists: this runs for every record,
+	// and records of one producer share a shape, so each lookup stays cheap.
+	const time = parseTime(first(obj['timestamp'], obj['time'], obj['@timestamp'], obj['ts']));
+	const levelField = first(obj['level'], obj['levelname'], obj['severity']);
+	const service = text(first(obj['service'], obj['service_name'], obj['app']));
+	const host = text(first(obj['host'], obj['hostname']));
+	const loggerName = text(first(obj['logger'], obj['name']));
+	const message = text(first(obj['message'], obj['msg'])) ?? raw;
+	const status = httpStatus(first(obj['status'], obj['http_status'], obj['status_code']));
+	const type = text(first(obj['log_type'], obj['type'])) ?? origin.type ?? '';
+	const proc = text(first(obj['proc'], obj['process'], obj['pid']));
+	const logger = loggerName === undefined ? '' : sanitize(loggerName);
 	return {
-		time: f.time ?? origin.receivedAt,
+		time: time ?? origin.receivedAt,
 		receivedAt: origin.receivedAt,
 		sourceId: origin.sourceId,
 		sourceKind: origin.sourceKind,
-		service: sanitize(f.service ?? origin.service),
-		host: sanitize(f.host ?? origin.host ?? ''),
-		proc: f.proc === undefined ? (f.logger === undefined ? origin.proc ?? '' : logger) : sanitize(f.proc),
+		service: sanitize(service ?? origin.service),
+		host: sanitize(host ?? origin.host ?? ''),
+		proc: proc === undefined ? (loggerName === undefined ? origin.proc ?? '' : logger) : sanitize(proc),
 		type: sanitize(type),
-		level: extra?.level ?? detectLevel({field: f.levelField, status: f.status, type, text: message}),
-		status: f.status,
+		level: extra?.level ?? detectLevel({field: levelField, status, type, text: message}),
+		status,
 		message: sanitize(message),
 		raw,
 		record: extra?.record ?? obj,

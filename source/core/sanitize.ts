@@ -13,9 +13,25 @@ function hex(ch: string): string {
 	return '\\x' + ch.charCodeAt(0).toString(16).padStart(2, '0');
 }
 
+/** True for a short text with nothing unsafe in it (a loop is cheaper than a regex call there). */
+function shortAndClean(text: string): boolean {
+	if (text.length > 32) {
+		return false;
+	}
+
+	for (let i = 0; i < text.length; i++) {
+		const c = text.charCodeAt(i);
+		if ((c < 0x20 && c !== 0x09) || (c >= 0x7F && c <= 0x9F)) {
+			return false;
+		}
+	}
+
+	return true;
+}
+
 /** Make one line safe for a terminal. Fast path: most lines need nothing. */
 export function sanitize(text: string): string {
-	if (!unsafe.test(text)) {
+	if (shortAndClean(text) || !unsafe.test(text)) {
 		return text;
 	}
 

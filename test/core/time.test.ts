@@ -12,6 +12,14 @@ describe('time parsing and formatting agree with Date', () => {
 		}
 
 		expect(parseTime('2024-13-01T10:00:00Z')).toBeUndefined();
+		// The tail after a cached second is read by hand: each shape once right after the same second.
+		for (const tail of ['Z', '.1Z', '.12Z', '.123Z', '.1234Z', '.987654321Z', '.1234567890Z', '.12aZ', '.Z', '1Z', '.123', '.123+00:00', '.123z']) {
+			expect(parseTime('2024-05-01T10:00:00.5Z')).toBe(Date.parse('2024-05-01T10:00:00.5Z'));
+			const c = `2024-05-01T10:00:00${tail}`;
+			const want = Date.parse(c);
+			expect(parseTime(c), c).toBe(Number.isNaN(want) ? undefined : want);
+		}
+
 		expect(parseTime(1_714_557_600)).toBe(1_714_557_600_000);
 		expect(parseTime(1_714_557_600_123)).toBe(1_714_557_600_123);
 	});
