@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// Thin launcher: production React build, then the compiled entry.
+// Thin launcher: production React build, then the bundled entry (npm run build makes it).
 process.env.NODE_ENV ??= 'production';
 
-const {main} = await import('../dist/main.js').catch(error => {
+const {main} = await import('../dist/bundle/main.js').catch(error => {
 	if (error?.code === 'ERR_MODULE_NOT_FOUND') {
 		process.stderr.write('logmon: dist/ is missing; run `npm run build` first\n');
 		process.exit(1);

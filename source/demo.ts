@@ -1,4 +1,4 @@
-import {readFileSync} from 'node:fs';
+import {existsSync, readFileSync} from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {type App} from './app.js';
@@ -13,7 +13,12 @@ import {LogstreamTestServer, sampleLine} from './testing/logstream-server.js';
 // With KAFKA_BROKERS set, Kafka joins: demo services produce JSON records to
 // application-logs (errors also to application-logs-errors) and logmon consumes them.
 
-const fixtures = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'test', 'fixtures', 'loghub');
+// The checkout's fixtures, found upward from this module: it runs from dist/ and from dist/bundle/.
+const fixtures = (() => {
+	const here = path.dirname(fileURLToPath(import.meta.url));
+	const candidates = [1, 2, 3].map(up => path.join(here, ...Array.from({length: up}, () => '..'), 'test', 'fixtures', 'loghub'));
+	return candidates.find(dir => existsSync(dir)) ?? candidates[0]!;
+})();
 
 /** A logio app replaying one fixture. */
 const logioApps = [
