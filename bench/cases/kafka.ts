@@ -65,6 +65,25 @@ function records(): string[] {
 	return out;
 }
 
+async function produceAll(brokers: string, topics: Array<{topic: string; partitions: number}>): Promise<void> {
+	const kafka = new KafkaTool({brokers: [brokers]});
+	try {
+		const values = records();
+		const avg = Math.round(values.reduce((n, v) => n + Buffer.byteLength(v), 0) / values.length);
+		await kafka.createTopics(topics);
+		for (const {topic, partitions} of topics) {
+			const started = Date.now();
+			for (let i = 0; i < total; i += 10_000) {
+				await kafka.produce(topic, values.slice(i, i + 10_000).map((value, j) => ({value, partition: (i + j) % partitions})));
+			}
+
+			console.log(`produced ${total} records (avg ${avg} bytes) to ${topic} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+		}
+	} finally {
+		await kafka.disconnect();
+	}
+}
+
 async function timed(command: string, args: string[]): Promise<{seconds: number; code: number | null; stderr: string}> {
 	const out = openSync('/dev/null', 'w');
 	const started = process.hrtime.bigint();
@@ -87,23 +106,13 @@ export async function run(): Promise<void> {
 		brokers = execFileSync(script, ['start', dir], {encoding: 'utf8'}).trim().split('\n').at(-1)!;
 	}
 
-	const kafka = new KafkaTool({brokers: [brokers]});
 	try {
-		const values = records();
-		const avg = Math.round(values.reduce((n, v) => n + Buffer.byteLength(v), 0) / values.length);
 		const stamp = Date.now().toString(36);
 		const topics = [{topic: `bench-1p-${stamp}`, partitions: 1}, {topic: `bench-4p-${stamp}`, partitions: 4}];
-		await kafka.createTopics(topics);
-		for (const {topic, partitions} of topics) {
-			const started = Date.now();
-			for (let i = 0; i < total; i += 10_000) {
-				await kafka.produce(topic, values.slice(i, i + 10_000).map((value, j) => ({value, partition: (i + j) % partitions})));
-			}
-
-			console.log(`produced ${total} records (avg ${avg} bytes) to ${topic} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-		}
-
-		await kafka.disconnect();
+		await produceAll(brokers, topics);
+		// logmon is CPU-bound and kcat is not: let this process's garbage collection of the
+		// produced records finish before timing, so it does not run beside logmon.
+		await new Promise(resolve => setTimeout(resolve, 3000));
 		const node = process.execPath;
 		const bin = path.join(root, 'bin', 'logmon.js');
 		for (const {topic, partitions} of topics) {
@@ -132,7 +141,6 @@ export async function run(): Promise<void> {
 				+ `ratio ${(rate(l) / rate(k)).toFixed(2)}x (goal >= 0.5x)`);
 		}
 	} finally {
-		await kafka.disconnect();
 		if (dir) {
 			execFileSync(script, ['stop', dir], {stdio: 'ignore'});
 		}
