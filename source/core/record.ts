@@ -177,8 +177,11 @@ export function eventFromLine(line: string, origin: Origin): EventInit {
 	};
 }
 
-/** A structured record to an event; `raw` is the original text of the record. */
-export function eventFromRecord(obj: Json, raw: string, origin: Origin, extra?: {level?: Level; record?: unknown}): EventInit {
+/**
+ * A structured record to an event; `raw` is the original text of the record.
+ * `extra.time` stands in when the record has no readable time of its own (else the receive time does).
+ */
+export function eventFromRecord(obj: Json, raw: string, origin: Origin, extra?: {level?: Level; record?: unknown; time?: number | undefined}): EventInit {
 	// Field names as written, not looked up from lists: this runs for every record,
 	// and records of one producer share a shape, so each lookup stays cheap.
 	const time = parseTime(first(obj['timestamp'], obj['time'], obj['@timestamp'], obj['ts']));
@@ -192,7 +195,7 @@ export function eventFromRecord(obj: Json, raw: string, origin: Origin, extra?: 
 	const proc = text(first(obj['proc'], obj['process'], obj['pid']));
 	const logger = loggerName === undefined ? '' : sanitize(loggerName);
 	return {
-		time: time ?? origin.receivedAt,
+		time: time ?? extra?.time ?? origin.receivedAt,
 		receivedAt: origin.receivedAt,
 		sourceId: origin.sourceId,
 		sourceKind: origin.sourceKind,

@@ -147,29 +147,20 @@ export function defaultGroup(): string {
 }
 
 function headersText(headers: IHeaders | undefined): Record<string, string | string[]> | undefined {
-	if (!headers) {
-		return undefined;
-	}
-
-	const out: Record<string, string | string[]> = {};
-	let any = false;
-	for (const [k, v] of Object.entries(headers)) {
-		if (v === undefined) {
-			continue;
+	let out: Record<string, string | string[]> | undefined;
+	// for-in, not Object.entries: most records have no headers, and this runs for each.
+	for (const k in headers) {
+		const v = headers[k];
+		if (v !== undefined) {
+			out ??= {};
+			out[k] = Array.isArray(v) ? v.map(x => x.toString()) : v.toString();
 		}
-
-		out[k] = Array.isArray(v) ? v.map(x => x.toString()) : v.toString();
-		any = true;
 	}
 
-	return any ? out : undefined;
+	return out;
 }
 
 const tp = (topic: string, partition: number): string => `${topic}/${partition}`;
-
-function hasOwnTime(obj: Record<string, unknown>): boolean {
-	return obj['timestamp'] !== undefined || obj['time'] !== undefined || obj['@timestamp'] !== undefined || obj['ts'] !== undefined;
-}
 
 // Fetch tuning. Measured with the benchmark (300,000 records of 250 bytes): 256 KB to
 // 10 MB per partition made no difference beyond noise; decoding and mapping records
@@ -572,7 +563,8 @@ export class KafkaSource implements LogSource {
 		let e: EventInit;
 		if (obj) {
 			meta['value'] = obj;
-			e = eventFromRecord(obj, text, origin, {record: meta});
+			// A record without a time of its own gets the Kafka timestamp.
+			e = eventFromRecord(obj, text, origin, {record: meta, time: Number.isFinite(kafkaTime) ? kafkaTime : undefined});
 			if (this.dedup) {
 				const dk = dedupKey(obj, e.service, e.message);
 				if (dk !== undefined && this.dedup.seen(dk, topic, now)) {
@@ -583,10 +575,6 @@ export class KafkaSource implements LogSource {
 
 					return undefined;
 				}
-			}
-
-			if (!hasOwnTime(obj) && Number.isFinite(kafkaTime)) {
-				e.time = kafkaTime;
 			}
 		} else {
 			if (cut === 0 && text.trimStart().startsWith('{')) {
