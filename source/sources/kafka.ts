@@ -566,7 +566,7 @@ export class KafkaSource implements LogSource {
 		let e: EventInit;
 		if (obj) {
 			meta['value'] = obj;
-			// A record without a time of its own gets the Kafka timestamp.
+			// A record without a readable time of its own gets the Kafka timestamp.
 			e = eventFromRecord(obj, text, origin, {record: meta, time: Number.isFinite(kafkaTime) ? kafkaTime : undefined});
 			if (this.dedup) {
 				const dk = dedupKey(obj, e.service, e.message);
