@@ -54,6 +54,9 @@ describe.skipIf(skipKafka())('kafka source', () => {
 			{value: bothWithId},
 			{value: repeat},
 			{value: repeat},
+			// No readable time of its own: the Kafka timestamp stands in.
+			{value: JSON.stringify({service: 'api', level: 'info', message: 'no time field'}), timestamp: Date.parse('2025-01-02T03:04:09.250Z')},
+			{value: JSON.stringify({time: 'soon', service: 'api', level: 'info', message: 'unreadable time'}), timestamp: Date.parse('2025-01-02T03:04:09.500Z')},
 		]);
 		await kafka.produce(errors, [{value: both}, {value: bothWithId}, {value: 'the end'}]);
 		await kafka.produce(topic, [{value: 'the end'}]);
@@ -72,6 +75,8 @@ describe.skipIf(skipKafka())('kafka source', () => {
 			'ledger out of balance',
 			'same line twice',
 			'same line twice',
+			'no time field',
+			'unreadable time',
 			'the end',
 		].sort());
 
@@ -90,7 +95,9 @@ describe.skipIf(skipKafka())('kafka source', () => {
 		expect(malformed).toMatchObject({service: topic, raw: '{"level": "info", "message": broken'});
 		expect(large!['raw']).toBe(big);
 		expect(large!['record']).toMatchObject({offset: 5});
-		expect(last!['record']).toMatchObject({topic, offset: 10});
+		expect(last!['record']).toMatchObject({topic, offset: 12});
+		expect(byMessage('no time field')).toMatchObject({time: '2025-01-02T03:04:09.250Z'});
+		expect(byMessage('unreadable time')).toMatchObject({time: '2025-01-02T03:04:09.500Z'});
 		expect(m.stderr).toMatch(/not valid JSON; shown as text/);
 		expect(m.stderr).toMatch(/has no value \(tombstone\); skipped/);
 		expect(m.stderr).toMatch(/has no value \(empty\); skipped/);
