@@ -8,6 +8,10 @@
 #   scripts/kafka.sh stop [DIR]     stop it (DIR default: the last one started); --keep keeps DIR
 #   scripts/kafka.sh status [DIR]   print the address and exit 0 when it answers, else exit 1
 #
+# Besides PLAINTEXT, the broker has a SASL_PLAINTEXT listener (PLAIN, SCRAM-SHA-256 and
+# SCRAM-SHA-512, user "logmon") and an SSL listener with a self-signed certificate for
+# 127.0.0.1; DIR/secured.json names their addresses, the credentials and the CA file.
+#
 # Only the bootstrap address goes to stdout; progress goes to stderr.
 # Needs java (17+), mvn and node. Environment: KAFKA_VERSION (default 3.9.1), KAFKA_HEAP (default 512m).
 set -euo pipefail
@@ -56,22 +60,43 @@ java_opts() { # dir
 	echo "-Dlog4j.configuration=file:$1/log4j.properties -Dkafka.logs.dir=$1/logs -Djava.awt.headless=true"
 }
 
-configure() { # dir: write the config of a new broker on two free ports
-	local d="$1" port controller
-	port="$(free_port)"
-	controller="$(free_port)"
-	while [[ "$controller" == "$port" ]]; do controller="$(free_port)"; done
+configure() { # dir: write the config of a new broker on four free ports
+	local d="$1" port controller sasl ssl p
+	local -a ports=()
+	while ((${#ports[@]} < 4)); do
+		p="$(free_port)"
+		[[ " ${ports[*]} " == *" $p "* ]] || ports+=("$p")
+	done
+	port="${ports[0]}" controller="${ports[1]}" sasl="${ports[2]}" ssl="${ports[3]}"
 	mkdir -p "$d/logs" "$d/data"
-	# The shipped KRaft server.properties of 3.9, loopback only, plus test tuning.
+	# A throw-away secret for a throw-away broker on loopback.
+	local user=logmon secret=logmon-secret storepass=logmon-store
+	keytool -genkeypair -alias broker -keyalg RSA -keysize 2048 -validity 3650 -dname CN=127.0.0.1 \
+		-ext SAN=ip:127.0.0.1,dns:localhost -keystore "$d/broker.p12" -storetype PKCS12 \
+		-storepass "$storepass" -keypass "$storepass" >"$d/logs/keytool.log" 2>&1 \
+		|| { cat "$d/logs/keytool.log" >&2; die "keytool could not make the broker's certificate"; }
+	keytool -exportcert -rfc -alias broker -keystore "$d/broker.p12" -storepass "$storepass" -file "$d/ca.pem" \
+		>>"$d/logs/keytool.log" 2>&1 || { cat "$d/logs/keytool.log" >&2; die "keytool could not export the certificate"; }
+	# The shipped KRaft server.properties of 3.9, loopback only, plus test tuning and the
+	# SASL and SSL listeners.
 	cat >"$d/server.properties" <<EOF
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$controller
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller
-advertised.listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller,SASL_PLAINTEXT://127.0.0.1:$sasl,SSL://127.0.0.1:$ssl
+advertised.listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller,SASL_PLAINTEXT://127.0.0.1:$sasl,SSL://127.0.0.1:$ssl
 inter.broker.listener.name=PLAINTEXT
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="$user" password="$secret" user_$user="$secret";
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+ssl.keystore.type=PKCS12
+ssl.keystore.location=$d/broker.p12
+ssl.keystore.password=$storepass
+ssl.key.password=$storepass
+ssl.client.auth=none
 log.dirs=$d/data
 num.partitions=1
 auto.create.topics.enable=true
@@ -90,6 +115,9 @@ num.recovery.threads.per.data.dir=1
 message.max.bytes=4194304
 replica.fetch.max.bytes=4194304
 EOF
+	cat >"$d/secured.json" <<EOF
+{"sasl": "127.0.0.1:$sasl", "ssl": "127.0.0.1:$ssl", "ca": "$d/ca.pem", "username": "$user", "password": "$secret"}
+EOF
 	cat >"$d/log4j.properties" <<'EOF'
 log4j.rootLogger=INFO, stdout
 log4j.appender.stdout=org.apache.log4j.ConsoleAppender
@@ -105,7 +133,9 @@ EOF
 	# shellcheck disable=SC2046
 	cid="$(java $(java_opts "$d") -cp "$libs/*" kafka.tools.StorageTool random-uuid)"
 	# shellcheck disable=SC2046
-	java $(java_opts "$d") -cp "$libs/*" kafka.tools.StorageTool format -t "$cid" -c "$d/server.properties" >"$d/logs/format.log" 2>&1 \
+	java $(java_opts "$d") -cp "$libs/*" kafka.tools.StorageTool format -t "$cid" -c "$d/server.properties" \
+		--add-scram "SCRAM-SHA-256=[name=$user,password=$secret]" --add-scram "SCRAM-SHA-512=[name=$user,password=$secret]" \
+		>"$d/logs/format.log" 2>&1 \
 		|| { cat "$d/logs/format.log" >&2; die "formatting KRaft storage failed"; }
 }
 

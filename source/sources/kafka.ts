@@ -185,7 +185,7 @@ export class KafkaSource implements LogSource {
 	private handle: SourceHandle | undefined;
 	private kafka: Kafka | undefined;
 	private consumer: Consumer | undefined;
-	private adminReady: Promise<Admin | undefined> | undefined;
+	private adminReady: Promise<Admin> | undefined;
 	private loop: Promise<void> | undefined;
 	private stopping = false;
 	private stopped: Promise<void> | undefined;
@@ -304,12 +304,13 @@ export class KafkaSource implements LogSource {
 		}
 	}
 
-	private async getAdmin(): Promise<Admin | undefined> {
+	/** The admin client, connected; a failed connect is thrown (with its reason) and tried again next time. */
+	private async getAdmin(): Promise<Admin> {
 		if (!this.adminReady) {
 			const admin = this.kafka!.admin({retry: {retries: 1, initialRetryTime: 300}});
-			this.adminReady = admin.connect().then(() => admin, () => {
+			this.adminReady = admin.connect().then(() => admin, (error: unknown) => {
 				this.adminReady = undefined;
-				return undefined;
+				throw error;
 			});
 		}
 
@@ -328,11 +329,8 @@ export class KafkaSource implements LogSource {
 			return;
 		}
 
+		// A failure here (unreachable, refused credentials) reaches the reconnect loop with its reason.
 		const admin = await this.getAdmin();
-		if (!admin) {
-			throw new Error('cannot reach the brokers to look up start offsets');
-		}
-
 		const startAt = new Map<string, string>();
 		const since = this.config.since === undefined ? undefined : parseSince(this.config.since);
 		for (const topic of this.config.topics) {
@@ -638,12 +636,8 @@ export class KafkaSource implements LogSource {
 			return;
 		}
 
-		const admin = await this.getAdmin();
-		if (!admin) {
-			return;
-		}
-
 		try {
+			const admin = await this.getAdmin();
 			const committed = await admin.fetchOffsets({groupId: this.group, topics: this.config.topics});
 			const done = new Map<string, number>();
 			for (const t of committed) {

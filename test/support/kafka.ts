@@ -102,3 +102,12 @@ export function stateHome(): string {
 	});
 	return dir;
 }
+
+/** The SASL and SSL listeners of the broker scripts/kafka.sh started (see secured.json there). */
+export type SecuredListeners = {sasl: string; ssl: string; ca: string; username: string; password: string};
+
+/** The shared broker's secured listeners, or undefined for a broker the suite did not start. */
+export function securedListeners(): SecuredListeners | undefined {
+	const p = inject('kafka');
+	return p.mode === 'started' ? JSON.parse(readFileSync(path.join(p.dir, 'secured.json'), 'utf8')) as SecuredListeners : undefined;
+}
