@@ -1,10 +1,10 @@
-import {chmodSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {afterAll, afterEach, beforeAll, describe, expect, test} from 'vitest';
 import {CloudApiTestServer, LogstreamTestServer} from '../source/testing/logstream-server.js';
 import {testApplication} from '../source/testing/cloud-api-server.js';
-import {collect, run, start, waitFor} from './support/logmon.js';
+import {collect, root, run, start, waitFor} from './support/logmon.js';
 import {freePort, until} from './logstream-support.js';
 
 // The built binary against the local Cloud API and logstream server, over real sockets.
@@ -129,6 +129,32 @@ describe('logmon with a logstream source (built binary)', () => {
 		await waitFor(child.stderr!, /logmon: acquia-prod: retrying in \d+ s \(connection refused\)/);
 		child.kill('SIGTERM');
 		expect((await result).stdout).toBe('');
+	});
+
+	test('wss:// to a certificate nobody vouches for: retrying with the reason; trusted with NODE_EXTRA_CA_CERTS', async () => {
+		// A self-signed certificate for 127.0.0.1 (test/fixtures/tls, made with openssl for this test).
+		const tls = path.join(root, 'test', 'fixtures', 'tls');
+		const secure = await LogstreamTestServer.start({backends: [{name: 'web-1', types: ['php-error']}], tls: {key: readFileSync(path.join(tls, 'key.pem')), cert: readFileSync(path.join(tls, 'cert.pem'))}});
+		try {
+			const config = writeJson('wss.json', {sources: [{type: 'logstream', name: 'acquia-tls', url: secure.url, auth: secure.auth(), types: ['php-error']}]});
+			const untrusted = start(['--config', config, '--no-ui', '--no-stdin', '-o', 'raw']);
+			children.push(untrusted);
+			const refused = collect(untrusted, 30_000);
+			await waitFor(untrusted.stderr!, /logmon: acquia-tls: retrying in \d+ s \(TLS: self-signed certificate\)/);
+			untrusted.kill('SIGTERM');
+			expect((await refused).stdout).toBe('');
+
+			const trusted = start(['--config', config, '--no-ui', '--no-stdin', '-o', 'raw'], {env: {NODE_EXTRA_CA_CERTS: path.join(tls, 'cert.pem')}});
+			children.push(trusted);
+			const result = collect(trusted, 30_000);
+			await until(() => secure.liveClients.at(-1)?.enabled.has('web-1 php-error'), 'php-error enabled over wss');
+			secure.line({server: 'web-1', type: 'php-error', text: 'PHP Warning:  over TLS'});
+			await waitFor(trusted.stdout!, 'over TLS');
+			trusted.kill('SIGTERM');
+			expect((await result).stdout).toBe('PHP Warning:  over TLS\n');
+		} finally {
+			await secure.stop();
+		}
 	});
 
 	test('tail without an environment is a usage error', async () => {

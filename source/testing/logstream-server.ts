@@ -1,6 +1,7 @@
 import {createHmac, timingSafeEqual} from 'node:crypto';
 import {readFileSync} from 'node:fs';
-import {createServer, type IncomingMessage, type Server} from 'node:http';
+import {createServer, type IncomingMessage, type RequestListener, type Server} from 'node:http';
+import {createServer as createTlsServer} from 'node:https';
 import {type AddressInfo, type Socket} from 'node:net';
 import {WebSocket, WebSocketServer} from 'ws';
 
@@ -58,6 +59,8 @@ export type LogstreamServerOptions = {
 	/** Send a keepalive success to a client idle this long; 0 (default) sends none. */
 	keepaliveMs?: number;
 	path?: string;
+	/** Serve wss:// with this key and certificate (PEM). */
+	tls?: {key: string | Buffer; cert: string | Buffer};
 };
 
 export type StreamParams = {t: number; hmac: string; environment: string; site: string};
@@ -214,7 +217,7 @@ export class LogstreamTestServer {
 	}
 
 	get url(): string {
-		return `ws://${this.options.host ?? '127.0.0.1'}:${this.portNumber}${this.options.path ?? '/ah_websocket/logstream/v1'}`;
+		return `${this.options.tls ? 'wss' : 'ws'}://${this.options.host ?? '127.0.0.1'}:${this.portNumber}${this.options.path ?? '/ah_websocket/logstream/v1'}`;
 	}
 
 	/** Clients that have authenticated and are still connected. */
@@ -421,9 +424,11 @@ export class LogstreamTestServer {
 	// --- plumbing ---------------------------------------------------------
 
 	private async listen(port: number): Promise<void> {
-		const http = createServer((_req, res) => {
+		const refuse: RequestListener = (_req, res) => {
 			res.writeHead(426, {'content-type': 'text/plain'}).end('logstream: WebSocket only\n');
-		});
+		};
+		const {tls} = this.options;
+		const http = tls ? createTlsServer({key: tls.key, cert: tls.cert}, refuse) : createServer(refuse);
 		http.on('connection', (socket: Socket) => {
 			this.sockets.add(socket);
 			socket.once('close', () => this.sockets.delete(socket));
