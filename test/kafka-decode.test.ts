@@ -3,8 +3,8 @@ import {createRequire} from 'node:module';
 import {describe, expect, it} from 'vitest';
 
 // patches/kafkajs+2.2.4.patch adds offsets and timestamps of ordinary size as
-// numbers instead of BigInt-backed Longs. These cases pin it to exact Int64
-// arithmetic, on both sides of the point where it falls back to the Long path.
+// numbers instead of BigInt-backed Longs. These cases pin it to the Long path's
+// exact integer results, on both sides of the point where it falls back to that path.
 
 const require = createRequire(import.meta.url);
 const Decoder = require('kafkajs/src/protocol/decoder');
@@ -43,7 +43,7 @@ describe('kafkajs record decoding (patched)', () => {
 		['5', 1, '0', String(2 ** 48)],
 		['5', 1, '0', String(-(2 ** 60))],
 		['5', 1, '1700000000000', '9223372036854775807'],
-		// Offsets and times past 2^52 keep exact Int64 arithmetic.
+		// Offsets and times past 2^52 keep exact integer arithmetic.
 		['4503599627370495', 2_147_483_647, '4503599627370495', '1'],
 		['9007199254740993', 3, '9007199254740993', '5'],
 		['9223372036854775800', 7, '-9223372036854775807', '-1'],
