@@ -221,7 +221,7 @@ describe('errors and stats', () => {
 		]);
 		h.lines(numbered('later', 1, 60));
 		let f = await h.waitFor('later 60');
-		expect(f).toMatch(/2 .*timeout after <n> ms calling bil/);
+		expect(f).toMatch(/2 .*timeout after 45 ms calling bil/); // the latest message, not the fingerprint
 		await h.press(keys.tab, keys.enter);
 		f = await h.waitFor('Latest occurrence');
 		expect(f).toContain('timeout after 45 ms calling billing');
@@ -230,6 +230,24 @@ describe('errors and stats', () => {
 		f = await h.waitFor('▶');
 		expect(f).toMatch(/▶.*timeout after 45 ms/);
 		expect(f).toContain('PAUSED');
+	});
+
+	test('an error group shows its latest message, the varying parts dimmed, not the masked fingerprint', async () => {
+		h = setup({columns: 100, rows: 30, colorLevel: 1});
+		h.publish([
+			{message: '[10/Dec/2023:06:55:46 +0000] PHP Fatal error: Allowed memory size of 134217728 bytes exhausted in /srv/a.php', level: 'CRITICAL', service: 'php'},
+			{message: '[10/Dec/2023:06:57:02 +0000] PHP Fatal error: Allowed memory size of 268435456 bytes exhausted in /srv/lib/b.php', level: 'CRITICAL', service: 'php'},
+		]);
+		await h.waitFor('Allowed memory size of 268435456');
+		await h.press(keys.tab, 'z'); // the errors pane, maximised
+		const f = await h.waitFor(x => !x.includes('Tail') && x.includes('268435456'));
+		const row = f.split('\n').find(l => /^\s*2 .*PHP Fatal/.test(l)) ?? f; // one group of two
+		expect(row).toContain('PHP Fatal error: Allowed memory size of 268');
+		expect(row).not.toContain('10/Dec/2023'); // a leading timestamp tells nothing in this pane
+		expect(f).not.toMatch(/<n>|<time>|<path>/);
+		expect(h.raw()).toContain('\u001B[2m268435456\u001B[22m'); // what varies is dimmed
+		expect(h.raw()).not.toContain('\u001B[2mPHP Fatal error');
+		expect(h.errors.list()[0]!.fingerprint).toBe('[<time>] PHP Fatal error: Allowed memory size of <n> bytes exhausted in <path>'); // still the key
 	});
 
 	test('stats sort by rate, errors and name; per host toggle', async () => {
