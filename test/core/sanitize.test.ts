@@ -41,6 +41,30 @@ describe('sanitize', () => {
 		expect(sanitize('a\u0000b')).toBe('a\\x00b');
 	});
 
+	it('shows bidi controls and other invisible format characters escaped', () => {
+		expect(sanitize('invoice\u202Egnp.exe')).toBe(String.raw`invoice\u202egnp.exe`);
+		expect(sanitize('a\u2066b\u2069c\u200Ed\u061C')).toBe(String.raw`a\u2066b\u2069c\u200ed\u061c`);
+		expect(sanitize('zero\u200Bwidth bom\uFEFF soft\u00ADhyphen line\u2028sep filler\u3164')).toBe(String.raw`zero\u200bwidth bom\ufeff soft\xadhyphen line\u2028sep filler\u3164`);
+		// Tag characters spell invisible ASCII unless they make an emoji flag.
+		expect(sanitize('hidden\u{E0041}\u{E0042}')).toBe(String.raw`hidden\u{e0041}\u{e0042}`);
+		expect(isSafe(sanitize('x\u202Ey'))).toBe(true);
+		expect(isSafe('x\u202Ey')).toBe(false);
+	});
+
+	it('keeps what scripts and emoji need: ZWJ, ZWNJ, variation selectors, combining marks, flag tags', () => {
+		for (const s of [
+			'family \u{1F468}\u200D\u{1F469}\u200D\u{1F467}\u200D\u{1F466}',
+			'heart \u2764\uFE0F',
+			'flag \u{1F1FA}\u{1F1F8} and \u{1F3F4}\u{E0067}\u{E0062}\u{E0065}\u{E006E}\u{E0067}\u{E007F}',
+			'persian \u0645\u06CC\u200C\u062E\u0648\u0627\u0647\u0645',
+			'cafe\u0301 Z\u0334\u0321a\u0337',
+			'日本語 한국어',
+		]) {
+			expect(sanitize(s)).toBe(s);
+			expect(isSafe(s)).toBe(true);
+		}
+	});
+
 	it('escape sequences split across chunks are still caught once the line is whole', () => {
 		const line = Buffer.from(`x ${ESC}]52;c;ZWNobw==\u0007 ${ESC}[31my\n`);
 		for (let cut = 1; cut < line.length; cut++) {
