@@ -104,16 +104,17 @@ export class Tmux {
 
 /**
  * A pane command: run the built logmon with `args` (stdin from `input` files
- * when given), then report its exit code and the terminal's modes (stty) once
+ * when given; `launcher` before node, e.g. `setsid -w`), then report its exit code and the terminal's modes (stty) once
  * it has exited, and stay open so the screen can be read.
  */
-export function paneCommand(args: string, options: {input?: string[]; env?: Record<string, string>; gate?: string} = {}): string {
+export function paneCommand(args: string, options: {input?: string[]; env?: Record<string, string>; gate?: string; launcher?: string} = {}): string {
 	// With a gate, logmon starts once that file exists (e.g. after `record()`).
 	const wait = options.gate ? `while [ ! -e ${shellQuote(options.gate)} ]; do sleep 0.05; done; ` : '';
 	const vars = Object.entries({XDG_CONFIG_HOME: path.join(root, 'test', 'fixtures', 'no-config'), ...options.env}).map(([k, v]) => `${k}=${shellQuote(v)}`).join(' ');
 	const feed = options.input ? `cat ${options.input.map(f => shellQuote(f)).join(' ')} | ` : '';
 	const report = 'echo "EXIT=$?"; echo "MODES=$(stty -a | tr " ;" "\\n\\n" | grep -E "^-?(icanon|echo|isig)$" | tr "\\n" " ")"; echo DONE; sleep 600';
-	return `sh -c ${shellQuote(`${wait}${feed}env ${vars} node bin/logmon.js ${args}; ${report}`)}`;
+	const launcher = options.launcher ? `${options.launcher} ` : '';
+	return `sh -c ${shellQuote(`${wait}${feed}env ${vars} ${launcher}node bin/logmon.js ${args}; ${report}`)}`;
 }
 
 /** Every process below `pid`. */

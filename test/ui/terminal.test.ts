@@ -1,5 +1,5 @@
 import {execFileSync} from 'node:child_process';
-import {createWriteStream, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import stringWidth from 'string-width';
@@ -104,6 +104,41 @@ describe('the UI in a real terminal', () => {
 		const result = await afterExit(tmux);
 		expect(result.code).toBe(143);
 		expectClean(result);
+	});
+
+	test('with --debug 2>file, no terminal control goes into the file', async () => {
+		const dir = mkdtempSync(path.join(os.tmpdir(), 'logmon-debug-'));
+		try {
+			const log = path.join(dir, 'debug.log');
+			tmux = new Tmux(paneCommand(`--debug --stdin 2>${shellQuote(log)}`, {input: [fixture]}), 100, 30);
+			await tmux.waitFor('Services');
+			tmux.keys(['q']);
+			const result = await afterExit(tmux);
+			expect(result.code).toBe(0);
+			expectClean(result);
+			const written = readFileSync(log, 'utf8');
+			expect(written).toContain('logmon: ui:'); // the trace is there
+			expect(written).not.toContain('\u001B');
+		} finally {
+			rmSync(dir, {recursive: true, force: true});
+		}
+	});
+
+	// The terminal goes away: SIGHUP to the pane's processes; with setsid logmon gets none and reading the terminal fails instead.
+	test.each([['SIGHUP', ''], ['reading the terminal fails', 'setsid -w']])('the terminal going away ends logmon (%s), without a crash report', async (_, launcher) => {
+		const dir = mkdtempSync(path.join(os.tmpdir(), 'logmon-hup-'));
+		try {
+			const log = path.join(dir, 'stderr');
+			tmux = new Tmux(paneCommand(`--demo 2>${shellQuote(log)}`, {launcher}), 100, 30);
+			await tmux.waitFor('Services');
+			const pid = logmonPid(tmux);
+			tmux.kill();
+			tmux = undefined;
+			await until(() => !existsSync(`/proc/${pid}`), 10_000);
+			expect(readFileSync(log, 'utf8')).not.toMatch(/Assertion failed|internal error/);
+		} finally {
+			rmSync(dir, {recursive: true, force: true});
+		}
 	});
 
 	test.each(['timer', 'render'])('a thrown error (%s) leaves the terminal clean and is reported', async where => {
