@@ -1,7 +1,8 @@
 import {type Bus} from '../core/bus.js';
 import {type ErrorGroups, type ErrorSort} from '../core/errors.js';
 import {type LogEvent} from '../core/event.js';
-import {type Filter, type FilterSpec, FilterError, compileFilter, compileUserRegex, describeFilter, emptySpec, parseFilterExpression} from '../core/filter.js';
+import {type Filter, type FilterSpec, FilterError, compileFilter, describeFilter, emptySpec, parseFilterExpression} from '../core/filter.js';
+import {type UserRegex, compileLiteralSearch, compileUserRegex} from '../core/regex.js';
 import {type ServiceStats, type StatsSort} from '../core/stats.js';
 import {type Store} from '../core/store.js';
 import {type Context, lookup} from './keybindings.js';
@@ -52,7 +53,7 @@ export type UiState = {
 	wrap: boolean;
 	prompt: Prompt | undefined;
 	/** The active search: highlighted in the tail, n/N move between matches. */
-	search: {text: string; re: RegExp; global: RegExp} | undefined;
+	search: {text: string; re: UserRegex} | undefined;
 	/** The current search match or jump target, marked in the tail. */
 	markSeq: number | undefined;
 	/** Text typed with `f` (the flags' filter is shown in it at start). */
@@ -687,7 +688,7 @@ export class UiController {
 
 	private searchOrigin: Pick<UiState, 'following' | 'anchorSeq' | 'pausedAtSeq' | 'search' | 'markSeq'> | undefined;
 
-	private searchFilter(re: RegExp): Filter {
+	private searchFilter(re: UserRegex): Filter {
 		const view = this.state.filter;
 		return {spec: view.spec, all: false, test: e => !e.marker && view.test(e) && re.test(e.message)};
 	}
@@ -699,15 +700,15 @@ export class UiController {
 
 		// Smart case: all lower case searches ignore case.
 		const ci = text === text.toLowerCase() && !text.startsWith('(?i)');
-		let re: RegExp;
+		let re: UserRegex;
 		try {
 			re = compileUserRegex(ci ? `(?i)${text}` : text, 'search');
 		} catch {
 			// Half-typed regexes ("foo(") search for the literal text meanwhile.
-			re = new RegExp(text.replaceAll(/[\\^$.*+?()[\]{}|/]/g, String.raw`\$&`), ci ? 'i' : '');
+			re = compileLiteralSearch(text, ci);
 		}
 
-		return {text, re, global: new RegExp(re.source, re.flags + 'g')};
+		return {text, re};
 	}
 
 	private searchStep(direction: 'older' | 'newer', from?: number): boolean {

@@ -1,6 +1,7 @@
 import {Chalk, type ChalkInstance} from 'chalk';
 import stringWidth from 'string-width';
 import {sanitize} from '../core/sanitize.js';
+import {type UserRegex} from '../core/regex.js';
 
 // Rows are built as styled segments, cut to the pane width in plain text, and
 // only then turned into ANSI. Ink never has to wrap or truncate anything.
@@ -104,33 +105,26 @@ export function segmentsWidth(segments: readonly Segment[]): number {
 	return w;
 }
 
-/**
- * Split `text` into plain and highlighted segments wherever `pattern` matches.
- * The pattern must have the g flag.
- */
-export function highlight(text: string, pattern: RegExp | undefined, base: Style | undefined, hit: Style): Segment[] {
+/** Split `text` into plain and highlighted segments wherever `pattern` matches. */
+export function highlight(text: string, pattern: UserRegex | undefined, base: Style | undefined, hit: Style): Segment[] {
 	if (!pattern) {
 		return [{text, style: base}];
 	}
 
 	const out: Segment[] = [];
 	let last = 0;
-	pattern.lastIndex = 0;
-	for (let m = pattern.exec(text); m; m = pattern.exec(text)) {
-		if (m[0].length === 0) {
-			pattern.lastIndex++;
+	// Enough for one row.
+	for (const [start, end] of pattern.ranges(text, 100)) {
+		if (end === start) {
 			continue;
 		}
 
-		if (m.index > last) {
-			out.push({text: text.slice(last, m.index), style: base});
+		if (start > last) {
+			out.push({text: text.slice(last, start), style: base});
 		}
 
-		out.push({text: m[0], style: {...base, ...hit}});
-		last = m.index + m[0].length;
-		if (out.length > 200) {
-			break; // enough for one row
-		}
+		out.push({text: text.slice(start, end), style: {...base, ...hit}});
+		last = end;
 	}
 
 	if (last < text.length) {

@@ -130,7 +130,7 @@ function tailLines(ctx: Ctx, w: number, h: number): {lines: string[]; note: stri
 		events = store.tail(h, s.filter, s.anchorSeq + 1);
 	}
 
-	const search = s.search?.global;
+	const search = s.search?.re;
 	const lines: string[] = [];
 	const textWidth = w - 1; // one column for the mark
 	for (const e of events) {
