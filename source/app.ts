@@ -2,8 +2,8 @@ import {Bus} from './core/bus.js';
 import {Store} from './core/store.js';
 import {type SourceHandle} from './core/bus.js';
 import {type SourceConfig} from './config/schema.js';
-import {createSource, type SourceDeps, sourceId} from './sources/index.js';
-import {type LogSource} from './sources/source.js';
+import {createSource, sourceId} from './sources/create.js';
+import {type LogSource, type SourceDeps} from './sources/source.js';
 
 // Wires sources to the bus and the bus to the store. Shared by pipe mode and the UI.
 

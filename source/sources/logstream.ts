@@ -8,9 +8,8 @@ import {detectLevel, levelFromStatus} from '../core/level.js';
 import {parseJsonObject, parseTime} from '../core/record.js';
 import {sanitize} from '../core/sanitize.js';
 import {CloudApi, CloudApiError, readCredentials, type StreamParams} from './acquia-api.js';
-import {type SourceDeps} from './index.js';
 import {describeNetworkError, oneLine} from './net-error.js';
-import {type LogSource, type Pair, type PairState, type Toggleable} from './source.js';
+import {type LogSource, type Pair, type PairState, type SourceDeps, type Toggleable} from './source.js';
 
 // Acquia logstream over WebSocket (protocols.md §1.2). One connection at a time:
 //   open -> first `connected` (the API front) -> stream-environment, once
