@@ -106,6 +106,33 @@ describe('logmon with a logstream source (built binary)', () => {
 		expect(stdout).toBe('PHP Warning:  raw line\n');
 	});
 
+	test('a 3 MiB frame among 5,000 good lines: the connection stays up, every good line arrives, the big line is cut to --max-line and counted', async () => {
+		const config = writeJson('big-frame.json', {sources: [{type: 'logstream', url: server.url, auth: server.auth()}]});
+		const connectionsBefore = server.connections.length;
+		const child = start(['--logstream', server.url, '--config', config, '--no-ui', '-o', 'raw', '-t', 'php-error', '--servers', 'web-1', '--max-line', '100000']);
+		children.push(child);
+		const result = collect(child, 60_000);
+		await enabled(1);
+		const big = 'B'.repeat(3 * 1024 * 1024);
+		for (let i = 0; i < 5000; i++) {
+			if (i === 2500) {
+				server.line({server: 'web-1', type: 'php-error', text: big});
+			}
+
+			server.line({server: 'web-1', type: 'php-error', text: `good ${i}`});
+		}
+
+		await waitFor(child.stdout!, 'good 4999\n', 30_000);
+		child.kill('SIGTERM');
+		const {stdout, stderr} = await result;
+		const lines = stdout.split('\n').filter(Boolean);
+		expect(lines.filter((_, i) => i !== 2500)).toEqual(Array.from({length: 5000}, (_, i) => `good ${i}`));
+		const cut = big.length - 100_000;
+		expect(lines[2500]).toBe(`${'B'.repeat(100_000)} …[truncated ${cut} bytes]`);
+		expect(stderr).toContain(`logmon: logstream: line longer than the cap (--max-line 100000 bytes), ${cut} bytes cut (parse errors: 1)`);
+		expect(server.connections.length - connectionsBefore).toBe(1);
+	});
+
 	test('a bad secret: one line naming the source and the cause, exit 1', async () => {
 		const {code, stdout, stderr} = await run(['tail', testApplication, 'prod', '--config', tailConfig('wrong-secret'), '--no-ui']);
 		expect(code).toBe(1);

@@ -1,5 +1,6 @@
 import {type EventInit} from '../core/event.js';
 import {detectLevel, levelFromStatus} from '../core/level.js';
+import {truncationMarker} from '../core/lines.js';
 import {parseJsonObject, parseTime} from '../core/record.js';
 import {sanitize} from '../core/sanitize.js';
 import {type Json, preview} from './logstream-messages.js';
@@ -7,6 +8,7 @@ import {type Json, preview} from './logstream-messages.js';
 // A logstream `line` message (protocols.md §1.2) into a log event: the site as
 // service, the server as host, the log type as type, the HTTP status, the time
 // from unix_time or disp_time (UTC), and varnish-request JSON parsed into fields.
+// A text longer than --max-line is cut there, marked and counted, as stdin does.
 // This runs for every line, so the repeated work (names, times) is cached.
 
 /** `disp_time` is "YYYY-MM-DD HH:MM:SS" in UTC with no zone marker. */
@@ -66,6 +68,22 @@ function statusOf(v: unknown): number | undefined | false {
 	return false;
 }
 
+/** `text` cut to at most `maxLine` UTF-8 bytes at a character boundary, and the bytes cut; undefined when it fits. */
+function cutToBytes(text: string, maxLine: number): {kept: string; cut: number} | undefined {
+	// A UTF-16 unit is at most 3 UTF-8 bytes: most lines need no counting at all.
+	if (text.length * 3 <= maxLine || Buffer.byteLength(text) <= maxLine) {
+		return undefined;
+	}
+
+	const bytes = Buffer.from(text);
+	let end = maxLine;
+	while (end > 0 && (bytes[end]! & 0xC0) === 0x80) {
+		end--; // Inside a character: cut before it.
+	}
+
+	return {kept: bytes.toString('utf8', 0, end), cut: bytes.length - end};
+}
+
 export class LineReader {
 	private readonly lastName: [string, string] = ['', ''];
 	private readonly lastSafe: [string, string] = ['', ''];
@@ -73,8 +91,8 @@ export class LineReader {
 	private lastDisp = '';
 	private lastDispMs: number | undefined;
 
-	/** `problem` hears every parse error. */
-	constructor(private readonly sourceId: string, private readonly problem: (why: string) => void) {}
+	/** `problem` hears every parse error; `maxLine` is the longest text kept whole, in bytes. */
+	constructor(private readonly sourceId: string, private readonly maxLine: number, private readonly problem: (why: string) => void) {}
 
 	/** The event for a `line` message, or undefined when the line is skipped (its problem reported). */
 	read(m: Json, service: string): EventInit | undefined {
@@ -118,9 +136,18 @@ export class LineReader {
 			time = this.lastDispMs;
 		}
 
-		let message = text;
+		let raw = text;
 		let record: unknown = m;
-		if (type === 'varnish-request') {
+		const over = cutToBytes(text, this.maxLine);
+		if (over) {
+			this.problem(`line longer than the cap (--max-line ${this.maxLine} bytes), ${over.cut} bytes cut`);
+			raw = over.kept + truncationMarker(over.cut);
+			// The record must not keep the whole text alive either.
+			record = {...m, text: raw};
+		}
+
+		let message = raw;
+		if (type === 'varnish-request' && !over) {
 			const fields = parseJsonObject(text);
 			if (fields) {
 				message = varnishMessage(fields);
@@ -144,7 +171,7 @@ export class LineReader {
 			level: status !== undefined && requestTypes.has(type) ? levelFromStatus(status) ?? 'INFO' : detectLevel({status, type, text: message}),
 			status,
 			message: sanitize(message),
-			raw: text,
+			raw,
 			record,
 		};
 	}

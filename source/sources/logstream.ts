@@ -91,7 +91,7 @@ export class LogstreamSource implements LogSource {
 			handle: () => this.handle,
 		});
 		this.toggles = this.pairTable.toggles;
-		this.lines = new LineReader(id, why => {
+		this.lines = new LineReader(id, deps.maxLine, why => {
 			this.handle?.parseError(why);
 		});
 	}
