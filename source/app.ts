@@ -80,6 +80,16 @@ export class App {
 		return this.sources.every(({handle}) => ['ended', 'failed', 'stopped'].includes(handle.health.state));
 	}
 
+	/**
+	 * True when a source failed and none of the others read anything: "every source failed", exit 1.
+	 * A source that ended empty (stdin from /dev/null, added because stdin was not a terminal) counts
+	 * as failed, or a refused logstream would exit 0 whenever logmon runs from a script.
+	 */
+	allFailed(): boolean {
+		const healths = this.sources.map(({handle}) => handle.health);
+		return healths.some(h => h.state === 'failed') && healths.every(h => h.state === 'failed' || (h.state === 'ended' && h.events === 0));
+	}
+
 	/** Resolves when `finished()` becomes true. */
 	async whenFinished(): Promise<void> {
 		if (this.finished()) {

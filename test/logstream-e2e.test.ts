@@ -148,6 +148,33 @@ describe('logmon with a logstream source (built binary)', () => {
 		expect(stderr.split('\n').filter(l => l.includes('failed'))).toEqual(['logmon: logstream: failed: authentication refused by logstream-api-61: invalid authentication token']);
 	});
 
+	// Run from a script, stdin is not a terminal, so a config-only run adds a stdin source; empty, it ends
+	// at once. Having read nothing, it must not turn "every source failed" into exit 0.
+	test('refused credentials from the config file, stdin empty: exit 1', async () => {
+		const config = writeJson('bad-auth-stdin.json', {sources: [{type: 'logstream', url: server.url, auth: {...server.auth(), d: 'b'.repeat(64)}}]});
+		const {code, stdout, stderr} = await run(['--config', config, '--no-ui'], {input: ''});
+		expect(stderr.split('\n').filter(l => l.includes('failed'))).toEqual(['logmon: logstream: failed: authentication refused by logstream-api-61: invalid authentication token']);
+		expect(stdout).toBe('');
+		expect(code).toBe(1);
+	});
+
+	test('a Cloud API token endpoint answering 401, from the config file, stdin empty: exit 1', async () => {
+		const credentials = writeJson('creds-401.conf', {api_key: cloud.apiKey, api_secret: 'not-the-secret'});
+		const config = writeJson('cloud-401.json', {sources: [{type: 'logstream', acquia: {application: testApplication, environment: 'prod', credentials, tokenUrl: cloud.tokenUrl, apiUrl: cloud.apiUrl}}]});
+		const {code, stdout, stderr} = await run(['--config', config, '--no-ui'], {input: ''});
+		expect(stderr.split('\n').filter(l => l.includes('failed'))).toEqual(['logmon: logstream: failed: Cloud API token: HTTP 401: invalid_client: Client authentication failed']);
+		expect(stdout).toBe('');
+		expect(code).toBe(1);
+	});
+
+	test('refused credentials while stdin delivers lines: not every source failed, exit 0', async () => {
+		const config = writeJson('bad-auth-with-lines.json', {sources: [{type: 'logstream', url: server.url, auth: {...server.auth(), d: 'c'.repeat(64)}}]});
+		const {code, stdout, stderr} = await run(['--config', config, '--no-ui', '-o', 'raw'], {input: 'one\ntwo\n'});
+		expect(stderr).toContain('logmon: logstream: failed: authentication refused');
+		expect(stdout).toBe('one\ntwo\n');
+		expect(code).toBe(0);
+	});
+
 	test('connection refused: the source says it is retrying and why', async () => {
 		const config = writeJson('refused.json', {sources: [{type: 'logstream', name: 'acquia-prod', url: `ws://127.0.0.1:${await freePort()}/`, auth: server.auth()}]});
 		const child = start(['--config', config, '--no-ui', '--no-stdin']);
