@@ -56,8 +56,7 @@ export async function runPipe(app: App, options: PipeOptions): Promise<number> {
 		return reason === 'SIGINT' ? exitCodes.sigint : exitCodes.sigterm;
 	}
 
-	const states = app.sources.map(s => s.handle.health.state);
-	return states.length > 0 && states.every(s => s === 'failed') ? exitCodes.failed : exitCodes.ok;
+	return app.allFailed() ? exitCodes.failed : exitCodes.ok;
 }
 
 /**
