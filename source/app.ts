@@ -2,8 +2,8 @@ import {Bus} from './core/bus.js';
 import {Store} from './core/store.js';
 import {type SourceHandle} from './core/bus.js';
 import {type SourceConfig} from './config/schema.js';
-import {createSource, type SourceDeps, sourceId} from './sources/index.js';
-import {type LogSource} from './sources/source.js';
+import {createSource, sourceId} from './sources/create.js';
+import {type LogSource, type SourceDeps} from './sources/source.js';
 
 // Wires sources to the bus and the bus to the store. Shared by pipe mode and the UI.
 
@@ -78,6 +78,16 @@ export class App {
 	/** True when no source can produce anything more (all ended, failed or stopped). */
 	finished(): boolean {
 		return this.sources.every(({handle}) => ['ended', 'failed', 'stopped'].includes(handle.health.state));
+	}
+
+	/**
+	 * True when a source failed and none of the others read anything: "every source failed", exit 1.
+	 * A source that ended empty (stdin from /dev/null, added because stdin was not a terminal) counts
+	 * as failed, or a refused logstream would exit 0 whenever logmon runs from a script.
+	 */
+	allFailed(): boolean {
+		const healths = this.sources.map(({handle}) => handle.health);
+		return healths.some(h => h.state === 'failed') && healths.every(h => h.state === 'failed' || (h.state === 'ended' && h.events === 0));
 	}
 
 	/** Resolves when `finished()` becomes true. */

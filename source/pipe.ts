@@ -1,5 +1,6 @@
 import {type App} from './app.js';
 import {type Filter} from './core/filter.js';
+import {type QueueConsumer} from './core/bus.js';
 import {describeState} from './core/health.js';
 import {StdoutSink} from './sinks/stdout.js';
 import {type Formatter} from './sinks/format.js';
@@ -51,14 +52,34 @@ export async function runPipe(app: App, options: PipeOptions): Promise<number> {
 	await sink.flush();
 	reportDrops(queue.dropped, queue.droppedBySource, stderr);
 	if (reason === 'SIGINT' || reason === 'SIGTERM') {
-		// Say what was read and written, so an interrupted run can be accounted for.
-		const read = app.sources.reduce((n, s) => n + s.handle.health.events, 0);
-		stderr.write(`logmon: ${reason}: ${read} events read, ${sink.written} written\n`);
+		stderr.write(`logmon: ${reason}: ${exitSummary(app, queue, sink)}\n`);
 		return reason === 'SIGINT' ? exitCodes.sigint : exitCodes.sigterm;
 	}
 
-	const states = app.sources.map(s => s.handle.health.state);
-	return states.length > 0 && states.every(s => s === 'failed') ? exitCodes.failed : exitCodes.ok;
+	return app.allFailed() ? exitCodes.failed : exitCodes.ok;
+}
+
+/**
+ * What happened to every event read, so an interrupted run can be accounted for:
+ * read = written + filtered out + dropped + not written. Gap markers are written but not read.
+ */
+function exitSummary(app: App, queue: QueueConsumer, sink: StdoutSink): string {
+	const read = app.sources.reduce((n, s) => n + s.handle.health.events, 0);
+	const parts = [`${read} events read`, `${sink.written - sink.markers} written`];
+	if (queue.filtered > 0) {
+		parts.push(`${queue.filtered} filtered out`);
+	}
+
+	if (queue.dropped > 0) {
+		parts.push(`${queue.dropped} dropped`);
+	}
+
+	if (sink.unwritten > 0) {
+		parts.push(`${sink.unwritten} not written (stdout did not take them before the exit deadline)`);
+	}
+
+	const markers = sink.markers > 0 ? `; ${sink.markers} gap marker${sink.markers === 1 ? '' : 's'} written too` : '';
+	return parts.join(', ') + markers;
 }
 
 function reportDrops(total: number, bySource: Map<string, number>, stderr: NodeJS.WritableStream): void {

@@ -139,7 +139,7 @@ describe('logio subscription regexes', () => {
 		// RE2 $ without (?m) is the end of the text, so a raw ending in \n does not match ERROR$.
 		expect(compileLogioRegex('ERROR$', 'log')!.test('boom ERROR\n')).toBe(false);
 		expect(compileLogioRegex('(?m)ERROR$', 'log')!.test('boom ERROR\n')).toBe(true);
-		expect(compileLogioRegex('(?P<w>web)', 'app')!.exec('web')!.groups).toEqual({w: 'web'});
+		expect(compileLogioRegex('(?P<w>web)', 'app')!.test('web')).toBe(true);
 	});
 
 	test('an invalid regex is an error naming the parameter', () => {

@@ -74,6 +74,38 @@ describe('logstream bad input', () => {
 		expect(h.handle.health.lastParseError).toMatch(/larger than maxPayload \(4096 bytes\)/);
 	});
 
+	test('a 3 MiB line among 5,000 good ones: same connection, every good line, the big one cut to maxLine and counted', async () => {
+		// Odd, so that the cap falls inside a two-byte character and the cut must step back to a whole one.
+		const maxLine = 64 * 1024 + 1;
+		const server = await LogstreamTestServer.start({backends: [{name: 'web-1', types: ['php-error']}]});
+		cleanups.push(async () => server.stop());
+		const h = await startSource(staticConfig(server, {types: ['php-error']}), {maxLine});
+		cleanups.push(async () => h.stop());
+		await until(() => h.source.toggles.pairs().some(p => p.state === 'enabled'), 'php-error enabled');
+		const big = 'é'.repeat(1.5 * 1024 * 1024) + 'the end';
+		for (let i = 0; i < 5000; i++) {
+			if (i === 2500) {
+				server.line({server: 'web-1', type: 'php-error', text: big});
+			}
+
+			server.line({server: 'web-1', type: 'php-error', text: `good ${i}`});
+		}
+
+		await until(() => h.lines().length === 5001, 'all 5,001 lines', 30_000);
+		const lines = h.lines();
+		expect(lines.filter((_, i) => i !== 2500).map(e => e.message)).toEqual(Array.from({length: 5000}, (_, i) => `good ${i}`));
+		const kept = 'é'.repeat((maxLine - 1) / 2);
+		const cut = Buffer.byteLength(big) - Buffer.byteLength(kept);
+		expect(lines[2500]!.message).toBe(`${kept} …[truncated ${cut} bytes]`);
+		expect(lines[2500]!.raw).toBe(lines[2500]!.message);
+		expect((lines[2500]!.record as {text: string}).text).toBe(lines[2500]!.raw);
+		expect(h.handle.health.parseErrors).toBe(1);
+		expect(h.handle.health.lastParseError).toBe(`line longer than the cap (--max-line ${maxLine} bytes), ${cut} bytes cut`);
+		expect(server.connections).toHaveLength(1);
+		expect(h.handle.health.reconnects).toBe(0);
+		expect(h.handle.health.state).toBe('live');
+	});
+
 	test('a malformed disp_time keeps the line, stamped on arrival', async () => {
 		const {server, h} = await live();
 		const t0 = Date.now();

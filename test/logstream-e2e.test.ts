@@ -106,6 +106,33 @@ describe('logmon with a logstream source (built binary)', () => {
 		expect(stdout).toBe('PHP Warning:  raw line\n');
 	});
 
+	test('a 3 MiB frame among 5,000 good lines: the connection stays up, every good line arrives, the big line is cut to --max-line and counted', async () => {
+		const config = writeJson('big-frame.json', {sources: [{type: 'logstream', url: server.url, auth: server.auth()}]});
+		const connectionsBefore = server.connections.length;
+		const child = start(['--logstream', server.url, '--config', config, '--no-ui', '-o', 'raw', '-t', 'php-error', '--servers', 'web-1', '--max-line', '100000']);
+		children.push(child);
+		const result = collect(child, 60_000);
+		await enabled(1);
+		const big = 'B'.repeat(3 * 1024 * 1024);
+		for (let i = 0; i < 5000; i++) {
+			if (i === 2500) {
+				server.line({server: 'web-1', type: 'php-error', text: big});
+			}
+
+			server.line({server: 'web-1', type: 'php-error', text: `good ${i}`});
+		}
+
+		await waitFor(child.stdout!, 'good 4999\n', 30_000);
+		child.kill('SIGTERM');
+		const {stdout, stderr} = await result;
+		const lines = stdout.split('\n').filter(Boolean);
+		expect(lines.filter((_, i) => i !== 2500)).toEqual(Array.from({length: 5000}, (_, i) => `good ${i}`));
+		const cut = big.length - 100_000;
+		expect(lines[2500]).toBe(`${'B'.repeat(100_000)} …[truncated ${cut} bytes]`);
+		expect(stderr).toContain(`logmon: logstream: line longer than the cap (--max-line 100000 bytes), ${cut} bytes cut (parse errors: 1)`);
+		expect(server.connections.length - connectionsBefore).toBe(1);
+	});
+
 	test('a bad secret: one line naming the source and the cause, exit 1', async () => {
 		const {code, stdout, stderr} = await run(['tail', testApplication, 'prod', '--config', tailConfig('wrong-secret'), '--no-ui']);
 		expect(code).toBe(1);
@@ -119,6 +146,33 @@ describe('logmon with a logstream source (built binary)', () => {
 		const {code, stderr} = await run(['--config', config, '--no-ui', '--no-stdin']);
 		expect(code).toBe(1);
 		expect(stderr.split('\n').filter(l => l.includes('failed'))).toEqual(['logmon: logstream: failed: authentication refused by logstream-api-61: invalid authentication token']);
+	});
+
+	// Run from a script, stdin is not a terminal, so a config-only run adds a stdin source; empty, it ends
+	// at once. Having read nothing, it must not turn "every source failed" into exit 0.
+	test('refused credentials from the config file, stdin empty: exit 1', async () => {
+		const config = writeJson('bad-auth-stdin.json', {sources: [{type: 'logstream', url: server.url, auth: {...server.auth(), d: 'b'.repeat(64)}}]});
+		const {code, stdout, stderr} = await run(['--config', config, '--no-ui'], {input: ''});
+		expect(stderr.split('\n').filter(l => l.includes('failed'))).toEqual(['logmon: logstream: failed: authentication refused by logstream-api-61: invalid authentication token']);
+		expect(stdout).toBe('');
+		expect(code).toBe(1);
+	});
+
+	test('a Cloud API token endpoint answering 401, from the config file, stdin empty: exit 1', async () => {
+		const credentials = writeJson('creds-401.conf', {api_key: cloud.apiKey, api_secret: 'not-the-secret'});
+		const config = writeJson('cloud-401.json', {sources: [{type: 'logstream', acquia: {application: testApplication, environment: 'prod', credentials, tokenUrl: cloud.tokenUrl, apiUrl: cloud.apiUrl}}]});
+		const {code, stdout, stderr} = await run(['--config', config, '--no-ui'], {input: ''});
+		expect(stderr.split('\n').filter(l => l.includes('failed'))).toEqual(['logmon: logstream: failed: Cloud API token: HTTP 401: invalid_client: Client authentication failed']);
+		expect(stdout).toBe('');
+		expect(code).toBe(1);
+	});
+
+	test('refused credentials while stdin delivers lines: not every source failed, exit 0', async () => {
+		const config = writeJson('bad-auth-with-lines.json', {sources: [{type: 'logstream', url: server.url, auth: {...server.auth(), d: 'c'.repeat(64)}}]});
+		const {code, stdout, stderr} = await run(['--config', config, '--no-ui', '-o', 'raw'], {input: 'one\ntwo\n'});
+		expect(stderr).toContain('logmon: logstream: failed: authentication refused');
+		expect(stdout).toBe('one\ntwo\n');
+		expect(code).toBe(0);
 	});
 
 	test('connection refused: the source says it is retrying and why', async () => {

@@ -30,11 +30,11 @@ export function staticConfig(server: LogstreamTestServer, extra: Record<string, 
 	return config({url: server.url, auth: server.auth(), ...extra});
 }
 
-export async function startSource(cfg: LogstreamConfig, options: LogstreamOptions & {debug?: boolean; id?: string; bus?: Bus} = {}): Promise<Harness> {
+export async function startSource(cfg: LogstreamConfig, options: LogstreamOptions & {debug?: boolean; id?: string; bus?: Bus; maxLine?: number} = {}): Promise<Harness> {
 	const bus = options.bus ?? new Bus();
 	const debug: string[] = [];
 	const id = options.id ?? 'logstream';
-	const source = new LogstreamSource(id, cfg, {diagnostics: bus.diagnostics, debug: options.debug ?? false, maxLine: 1024 * 1024}, {
+	const source = new LogstreamSource(id, cfg, {diagnostics: bus.diagnostics, debug: options.debug ?? false, maxLine: options.maxLine ?? 1024 * 1024}, {
 		debugOut: line => debug.push(line),
 		backoff: {initialMs: 100, maxMs: 1000, ...options.backoff},
 		...(options.authFallbackMs === undefined ? {} : {authFallbackMs: options.authFallbackMs}),

@@ -59,10 +59,14 @@ export function rssKb(pid: number): number {
 
 export type RunResult = {ms: number; peakRssKb: number; cpuSeconds: number; code: number | null; stdout: string};
 
-/** Run a command to completion, sampling /proc every 20 ms. */
-export async function measure(command: string, args: string[], stdio: StdioOptions, env: NodeJS.ProcessEnv = process.env): Promise<RunResult> {
+/** Run a command to completion, sampling /proc every 20 ms; past `limitMs` it is killed and `onLimit` called. */
+export async function measure(command: string, args: string[], stdio: StdioOptions, env: NodeJS.ProcessEnv = process.env, onLimit?: () => void, limitMs?: number): Promise<RunResult> {
 	const started = performance.now();
 	const child = spawn(command, args, {stdio, env});
+	const limit = limitMs === undefined ? undefined : setTimeout(() => {
+		onLimit?.();
+		child.kill('SIGKILL');
+	}, limitMs);
 	let last: Sample | undefined;
 	let peak = 0;
 	const timer = setInterval(() => {
@@ -78,6 +82,7 @@ export async function measure(command: string, args: string[], stdio: StdioOptio
 	});
 	const code = await new Promise<number | null>(resolve => child.once('close', c => resolve(c)));
 	clearInterval(timer);
+	clearTimeout(limit);
 	return {ms: performance.now() - started, peakRssKb: peak, cpuSeconds: (last?.cpuTicks ?? 0) / 100, code, stdout};
 }
 

@@ -67,7 +67,14 @@ export function formatIssues(file: string, error: z.ZodError): string {
 
 /** Validate an already-parsed config object. */
 export function parseConfig(raw: unknown, file: string, env: NodeJS.ProcessEnv = process.env): ConfigFile {
-	const expanded = interpolate(raw, env);
+	let expanded: unknown;
+	try {
+		expanded = interpolate(raw, env);
+	} catch (error) {
+		// Name the file: the same JSON path may be in several configs.
+		throw error instanceof ConfigError ? new ConfigError(`${file}: ${error.message}`) : error;
+	}
+
 	const result = configFile.safeParse(expanded);
 	if (!result.success) {
 		throw new ConfigError(formatIssues(file, result.error));

@@ -28,7 +28,12 @@ export const logstreamConfig = z.strictObject({
 	types: z.array(z.string()).default(defaultLogstreamTypes),
 	/** Empty: every server. */
 	servers: z.array(z.string()).default([]),
-	maxPayload: z.number().int().positive().default(1024 * 1024),
+	/**
+	 * Largest frame read, bytes. A longer frame closes the connection (ws cannot skip one), so this is
+	 * well above any real line; a line longer than --max-line inside it is cut there. Memory stays
+	 * bounded: ws assembles one frame at a time.
+	 */
+	maxPayload: z.number().int().positive().default(16 * 1024 * 1024),
 	/** Off by default: log frames are small and many, and inflating each costs more CPU than the bytes saved on a 2-core box. */
 	perMessageDeflate: z.boolean().default(false),
 	pingIntervalMs: z.number().int().positive().default(15_000),

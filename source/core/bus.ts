@@ -32,6 +32,8 @@ export class QueueConsumer {
 	readonly capacity: number;
 	filter: Filter | undefined;
 	dropped = 0;
+	/** Events its filter turned away: with `dropped`, what an exit summary needs to add up. */
+	filtered = 0;
 	readonly droppedBySource = new Map<string, number>();
 	private batches: LogEvent[][] = [];
 	private first = 0; // index of the oldest unconsumed batch
@@ -72,6 +74,7 @@ export class QueueConsumer {
 		let lost = 0;
 		for (const e of events) {
 			if (test && !test(e)) {
+				this.filtered++;
 				continue;
 			}
 

@@ -1,51 +1,10 @@
-import {setFlagsFromString} from 'node:v8';
 import {type Level, type LogEvent, levelRank, LEVELS} from './event.js';
+import {FilterError, compileUserRegex} from './regex.js';
 
 // One filter object drives the pipe output, the UI toggles and the UI's `f` prompt.
-// User regexes run with V8's non-backtracking fallback, so a pattern like
-// (a+)+$ cannot freeze logmon; backreferences cannot fall back, so they are refused.
+// Its regexes are RE2's, compiled by core/regex.ts: linear in the input, whatever the pattern.
 
-let fallbackEnabled = false;
-/** Turn on V8's linear-time fallback for regexes that backtrack too much. Affects regexes compiled afterwards. */
-export function enableRegexFallback(): void {
-	if (!fallbackEnabled) {
-		setFlagsFromString('--enable-experimental-regexp-engine-on-excessive-backtracks');
-		fallbackEnabled = true;
-	}
-}
-
-export class FilterError extends Error {
-	constructor(readonly flag: string, message: string) {
-		super(`${flag}: ${message}`);
-		this.name = 'FilterError';
-	}
-}
-
-// \1..\9 outside a character class, or a named backreference \k<name>.
-const backreference = /(?<!\\)(?:\\\\)*\\(?:[1-9]|k<)/;
-
-/** Compile a user regex or throw a FilterError naming the flag. Case-sensitive unless the pattern says otherwise. */
-export function compileUserRegex(pattern: string, flag: string): RegExp {
-	enableRegexFallback();
-	if (backreference.test(pattern)) {
-		throw new FilterError(flag, `backreferences are not allowed in ${JSON.stringify(pattern)} (they defeat the linear-time regex engine)`);
-	}
-
-	let flags = '';
-	let body = pattern;
-	// Accept the common (?i) prefix, as grep -P, RE2 and logio do.
-	if (body.startsWith('(?i)')) {
-		flags = 'i';
-		body = body.slice(4);
-	}
-
-	try {
-		return new RegExp(body, flags);
-	} catch (error) {
-		const reason = error instanceof Error ? error.message.replace(/^Invalid regular expression: /, '') : String(error);
-		throw new FilterError(flag, `invalid regular expression ${JSON.stringify(pattern)}: ${reason}`);
-	}
-}
+export {FilterError, compileUserRegex} from './regex.js';
 
 export function parseLevel(value: string, flag: string): Level {
 	const v = value.trim().toUpperCase();

@@ -1,4 +1,5 @@
 import {type EventInit, type Level, type SourceKind} from './event.js';
+import {depthReason, parseJsonBounded} from './json-depth.js';
 import {detectLevel} from './level.js';
 import {sanitize} from './sanitize.js';
 
@@ -97,22 +98,26 @@ function parseIsoUtc(v: string): number | undefined {
 	return fraction === undefined ? cachedSecondMs : cachedSecondMs + Math.floor(Number(fraction.slice(0, 3).padEnd(3, '0')));
 }
 
+/** 9999-12-31T23:59:59.999Z: later times cannot be written as RFC 3339, and no log is from then. */
+const maxTime = 253_402_300_799_999;
+
 function parseOther(v: string): number | undefined {
 	const ms = Date.parse(v);
-	return Number.isNaN(ms) ? undefined : ms;
+	return Number.isNaN(ms) || ms < 0 || ms > maxTime ? undefined : ms;
 }
 
 /** Parse a time value: ISO 8601 / RFC 3339 text, or epoch seconds or milliseconds. */
 export function parseTime(v: unknown): number | undefined {
 	if (typeof v === 'number' && Number.isFinite(v)) {
 		// Seconds until the year 5138 are below 1e11; anything larger is milliseconds.
-		return v < 1e11 ? Math.round(v * 1000) : Math.round(v);
+		const ms = v < 1e11 ? Math.round(v * 1000) : Math.round(v);
+		return ms >= 0 && ms <= maxTime ? ms : undefined;
 	}
 
 	if (typeof v === 'string' && v.length > 0 && v.length < 64) {
 		const iso = parseIsoUtc(v);
 		if (iso !== undefined) {
-			return iso;
+			return iso >= 0 ? iso : undefined;
 		}
 
 		return /^\d+(\.\d+)?$/.test(v) ? parseTime(Number(v)) : parseOther(v);
@@ -129,16 +134,23 @@ function httpStatus(v: unknown): number | undefined {
 	return typeof v === 'string' && /^\d{3}$/.test(v) ? Number(v) : undefined;
 }
 
-/** Parse a line as a JSON object, or undefined. Cheap rejection for plain text. */
-export function parseJsonObject(line: string): Json | undefined {
+/**
+ * Parse a line as a JSON object, or undefined. Cheap rejection for plain text.
+ * Nesting is bounded (core/json-depth.ts); `parseError` hears when a part was kept as text.
+ */
+export function parseJsonObject(line: string, parseError?: (reason: string) => void): Json | undefined {
 	const first = line.charCodeAt(0) === 0x20 ? line.trimStart().charCodeAt(0) : line.charCodeAt(0);
 	if (first !== 0x7B /* { */) {
 		return undefined;
 	}
 
 	try {
-		const v: unknown = JSON.parse(line);
-		return v !== null && typeof v === 'object' && !Array.isArray(v) ? v as Json : undefined;
+		const {value, cut} = parseJsonBounded(line);
+		if (cut) {
+			parseError?.(depthReason());
+		}
+
+		return value !== null && typeof value === 'object' && !Array.isArray(value) ? value as Json : undefined;
 	} catch {
 		return undefined;
 	}
@@ -153,11 +165,13 @@ export type Origin = {
 	proc?: string;
 	type?: string;
 	receivedAt: number;
+	/** Told of what was wrong with a record that was still turned into an event (counted in health). */
+	parseError?: ((reason: string) => void) | undefined;
 };
 
 /** One line of text (plain or a JSON record) to an event. */
 export function eventFromLine(line: string, origin: Origin): EventInit {
-	const obj = parseJsonObject(line);
+	const obj = parseJsonObject(line, origin.parseError);
 	if (obj) {
 		return eventFromRecord(obj, line, origin);
 	}
@@ -184,7 +198,12 @@ export function eventFromLine(line: string, origin: Origin): EventInit {
 export function eventFromRecord(obj: Json, raw: string, origin: Origin, extra?: {level?: Level; record?: unknown; time?: number | undefined}): EventInit {
 	// Field names as written, not looked up from lists: this runs for every record,
 	// and records of one producer share a shape, so each lookup stays cheap.
-	const time = parseTime(first(obj['timestamp'], obj['time'], obj['@timestamp'], obj['ts']));
+	const timeField = first(obj['timestamp'], obj['time'], obj['@timestamp'], obj['ts']);
+	const time = parseTime(timeField);
+	if (time === undefined && timeField !== undefined) {
+		origin.parseError?.(`a record with an unreadable time ${JSON.stringify(String(timeField).slice(0, 40))}; ${extra?.time === undefined ? 'the receive time' : 'the time of its transport'} is used`);
+	}
+
 	const levelField = first(obj['level'], obj['levelname'], obj['severity']);
 	const service = text(first(obj['service'], obj['service_name'], obj['app']));
 	const host = text(first(obj['host'], obj['hostname']));

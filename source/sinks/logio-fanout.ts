@@ -2,7 +2,7 @@ import http from 'node:http';
 import {hostname} from 'node:os';
 import {type Bus} from '../core/bus.js';
 import {type LogEvent} from '../core/event.js';
-import {FilterError, compileUserRegex} from '../core/filter.js';
+import {FilterError, type UserRegex, compileUserRegex} from '../core/regex.js';
 import {logioPrefix} from '../core/logio-line.js';
 import {formatHostPort, isLoopback, parseHostPort} from '../config/logio.js';
 
@@ -64,26 +64,9 @@ export function defaultAccept(e: LogEvent): boolean {
 	return e.marker === undefined && e.sourceKind !== 'logio';
 }
 
-/** A logio (RE2) subscription regex for JavaScript: leading (?ims) flags and (?P<name> groups are translated. */
-export function compileLogioRegex(pattern: string, param: string): RegExp | undefined {
-	if (pattern === '') {
-		return undefined;
-	}
-
-	let body = pattern.replaceAll('(?P<', '(?<');
-	let extra = '';
-	const flags = /^\(\?([ims]+)\)/.exec(body);
-	if (flags) {
-		body = body.slice(flags[0].length);
-		if (flags[1]!.includes('i')) {
-			body = '(?i)' + body;
-		}
-
-		extra = (flags[1]!.includes('m') ? 'm' : '') + (flags[1]!.includes('s') ? 's' : '');
-	}
-
-	const re = compileUserRegex(body, param);
-	return extra ? new RegExp(re.source, re.flags + extra) : re;
+/** A logio subscription regex: Go's RE2 syntax and meaning, as the original server has them. */
+export function compileLogioRegex(pattern: string, param: string): UserRegex | undefined {
+	return pattern === '' ? undefined : compileUserRegex(pattern, param);
 }
 
 class Subscriber {
@@ -100,10 +83,10 @@ class Subscriber {
 		readonly res: http.ServerResponse,
 		readonly remote: string,
 		readonly query: string,
-		readonly app: RegExp | undefined,
-		readonly proc: RegExp | undefined,
-		readonly host: RegExp | undefined,
-		readonly log: RegExp | undefined,
+		readonly app: UserRegex | undefined,
+		readonly proc: UserRegex | undefined,
+		readonly host: UserRegex | undefined,
+		readonly log: UserRegex | undefined,
 		private readonly limits: {lines: number; bytes: number; hostname: string; warn: (text: string) => void},
 	) {}
 
@@ -215,7 +198,7 @@ export async function startFanout(bus: Bus, hostPort: string, options: FanoutOpt
 		const remote = formatHostPort(req.socket.remoteAddress ?? '?', req.socket.remotePort ?? 0);
 		const url = new URL(req.url ?? '/', 'http://logio');
 		const q = url.searchParams;
-		let regexes: Array<RegExp | undefined>;
+		let regexes: Array<UserRegex | undefined>;
 		try {
 			regexes = (['app', 'proc', 'host', 'log'] as const).map(p => compileLogioRegex(q.get(p) ?? '', p));
 		} catch (error) {

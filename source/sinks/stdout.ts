@@ -15,7 +15,14 @@ export type StdoutSinkOptions = {
 };
 
 export class StdoutSink {
+	/** Events stdout has taken (its write callback said so), gap markers included. */
 	written = 0;
+	/** Gap markers among them. */
+	markers = 0;
+	/** Events handed to stdout's write, taken or still in its buffer. */
+	private handed = 0;
+	/** Events still queued when a flush gave up waiting for stdout. */
+	private leftInQueue = 0;
 	/** Set when the reader went away (EPIPE). */
 	closed = false;
 	private readonly batch: number;
@@ -39,6 +46,11 @@ export class StdoutSink {
 		});
 	}
 
+	/** Events that never reached stdout: left in the queue, or in Node's buffer, when a flush gave up. */
+	get unwritten(): number {
+		return this.leftInQueue + this.handed - this.written;
+	}
+
 	/** Called once when the reader goes away. */
 	whenClosed(callback: () => void): void {
 		this.onClosed = callback;
@@ -59,12 +71,25 @@ export class StdoutSink {
 		while (!this.blocked && !this.closed && this.queue.length > 0) {
 			const events = this.queue.take(this.batch);
 			let chunk = '';
+			let markers = 0;
 			for (const e of events) {
 				chunk += this.format(e) + '\n';
+				if (e.marker !== undefined) {
+					markers++;
+				}
 			}
 
-			this.written += events.length;
-			if (!this.out.write(chunk)) {
+			const n = events.length;
+			this.handed += n;
+			// Counted once stdout has the bytes: what sits in Node's buffer at exit is lost.
+			const taken = (error?: Error | null): void => {
+				if (!error) {
+					this.written += n;
+					this.markers += markers;
+				}
+			};
+
+			if (!this.out.write(chunk, taken)) {
 				this.blocked = true;
 			}
 		}
@@ -83,6 +108,7 @@ export class StdoutSink {
 		});
 		this.pump();
 		await Promise.race([idle, deadline]);
+		this.leftInQueue = this.queue.length;
 		this.queue.close();
 		if (this.closed) {
 			return;

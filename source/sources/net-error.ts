@@ -53,8 +53,10 @@ export function describeNetworkError(error: unknown): string {
 	const code = typeof e.code === 'string' ? e.code : '';
 	if (isTlsError(e)) {
 		// OpenSSL messages carry a library trace; the reason is the part after "SSL routines:<function>:".
+		// Node 24 appends advice on --use-system-ca; logmon's README gives its own (NODE_EXTRA_CA_CERTS).
 		const openssl = /SSL routines:[^:]*:([^:]+)/.exec(e.message);
-		return `TLS: ${openssl ? openssl[1]!.trim() : (oneLine(e.message) || code)}`;
+		const message = e.message.replace(/; if the root CA is installed locally, try running Node\.js with --use-system-ca$/, '');
+		return `TLS: ${openssl ? openssl[1]!.trim() : (oneLine(message) || code)}`;
 	}
 
 	switch (code) {

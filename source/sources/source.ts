@@ -1,4 +1,5 @@
 import {type SourceHandle} from '../core/bus.js';
+import {type Diagnostics} from '../core/diagnostics.js';
 import {type SourceKind} from '../core/event.js';
 
 // Every source kind sits behind this interface. A source turns its input into
@@ -19,6 +20,15 @@ export type LogSource = {
 	readonly ended?: Promise<void>;
 	/** Present on sources whose server can be told what to send (logstream). */
 	readonly toggles?: Toggleable;
+};
+
+/** What every source is built with, besides its own config. */
+export type SourceDeps = {
+	diagnostics: Diagnostics;
+	/** --debug: print protocol exchanges to stderr. */
+	debug: boolean;
+	/** Longest line kept whole, bytes. */
+	maxLine: number;
 };
 
 /** Where one (server, log type) pair stands, from the logstream server's replies. */

@@ -74,7 +74,8 @@ export class StdinSource implements LogSource {
 		}
 
 		const now = Date.now();
-		const origin = {sourceId: this.id, sourceKind: this.kind, service: this.service, receivedAt: now};
+		const handle = this.handle;
+		const origin = {sourceId: this.id, sourceKind: this.kind, service: this.service, receivedAt: now, parseError: (reason: string) => handle.parseError(reason)};
 		const events: EventInit[] = [];
 		for (const {text, truncated} of lines) {
 			if (truncated > 0) {

@@ -34,7 +34,7 @@ describe('config validation', () => {
 		const kafka = c.sources[0];
 		expect(kafka?.type === 'kafka' && kafka.brokers).toEqual(['b:9092']);
 		expect(kafka?.type === 'kafka' && kafka.sasl?.password).toBe('s3cret');
-		expect(errorOf({sources: [{type: 'kafka', brokers: ['${NOPE_NOT_SET}']}]})).toBe('sources[0].brokers[0]: environment variable NOPE_NOT_SET is not set');
+		expect(errorOf({sources: [{type: 'kafka', brokers: ['${NOPE_NOT_SET}']}]})).toBe('c.json: sources[0].brokers[0]: environment variable NOPE_NOT_SET is not set');
 		const escaped = parseConfig({template: '$${literal}'}, 'c.json', {});
 		expect(escaped.template).toBe('${literal}');
 	});

@@ -59,6 +59,7 @@ describe('filters', () => {
 		expect(() => compileFilter(spec({exclude: ['[z-a]']}))).toThrow(/^--exclude: /);
 		expect(() => compileUserRegex('(a)\\1', '--grep')).toThrow(FilterError);
 		expect(() => compileUserRegex('(?<x>a)\\k<x>', '--grep')).toThrow(/backreferences/);
+		expect(() => compileUserRegex('foo(?=bar)', '--grep')).toThrow(/lookarounds are not supported/);
 		expect(() => compileUserRegex('\\\\1', '--grep')).not.toThrow(); // an escaped backslash then 1
 	});
 

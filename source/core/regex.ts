@@ -1,0 +1,184 @@
+import {RE2JS} from 're2js';
+
+// Every regex a user gives logmon (--grep, --exclude, the `f` prompt, `/` search, logio
+// subscriber parameters, and later alert, forward and redaction rules) is compiled here.
+//
+// The syntax and the meaning are RE2's, as Go's regexp package and the logio server have them,
+// and matching takes time linear in the input whatever the pattern: V8's backtracking engine
+// needs seconds for `.*foo.*bar` on one long line. Patterns that are plain text or a choice of
+// plain texts (most of what people type: `ERROR`, `timeout|refused`) run on V8's engine, which
+// is linear for them and several times faster than re2js; everything else runs on re2js.
+
+export class FilterError extends Error {
+	constructor(readonly flag: string, message: string) {
+		super(`${flag}: ${message}`);
+		this.name = 'FilterError';
+	}
+}
+
+export type UserRegex = {
+	/** The pattern as the user wrote it. */
+	readonly source: string;
+	/** Does it match anywhere in text (unanchored, like grep and Go's MatchString)? */
+	test(text: string): boolean;
+	/** Where it matches, leftmost-first and non-overlapping, as UTF-16 [start, end) pairs: for highlighting. */
+	ranges(text: string, limit?: number): Array<[number, number]>;
+};
+
+// RE2 reads a backslash before ASCII punctuation as that character; any other escape (\d, \b, \pL, \Q…) is syntax.
+function quotable(c: string): boolean {
+	const code = c.charCodeAt(0);
+	return code < 0x80 && !(code >= 0x30 && code <= 0x39) && !(code >= 0x41 && code <= 0x5A) && !(code >= 0x61 && code <= 0x7A);
+}
+
+const special = new Set('\\.+*?()|[]{}^$');
+
+/**
+ * The alternatives of a pattern made only of plain text and `|`, with quoted punctuation
+ * unquoted; undefined when the pattern uses any other syntax.
+ */
+export function literalAlternatives(pattern: string): string[] | undefined {
+	const out: string[] = [];
+	let current = '';
+	for (let i = 0; i < pattern.length; i++) {
+		const c = pattern[i]!;
+		const code = c.charCodeAt(0);
+		if (code >= 0xD800 && code <= 0xDFFF) {
+			return undefined; // astral text: RE2 counts code points, V8 without /u counts halves
+		}
+
+		if (c === '|') {
+			out.push(current);
+			current = '';
+		} else if (c === '\\') {
+			const next = pattern[i + 1];
+			if (next === undefined || !quotable(next)) {
+				return undefined;
+			}
+
+			current += next;
+			i++;
+		} else if (special.has(c)) {
+			return undefined;
+		} else {
+			current += c;
+		}
+	}
+
+	out.push(current);
+	return out;
+}
+
+function escapeForV8(text: string): string {
+	return text.replaceAll(/[\\^$.*+?()[\]{}|/]/g, String.raw`\$&`);
+}
+
+function isAscii(text: string): boolean {
+	for (let i = 0; i < text.length; i++) {
+		if (text.charCodeAt(i) > 0x7F) {
+			return false;
+		}
+	}
+
+	return true;
+}
+
+/** Plain text, or a choice of plain texts, on V8's engine: linear, since nothing can repeat. */
+function nativeLiteral(source: string, alternatives: string[], caseInsensitive: boolean): UserRegex {
+	const body = alternatives.map(a => escapeForV8(a)).join('|');
+	// With /u, V8 folds case as RE2 does (the Kelvin sign with k, the long s with s).
+	const flags = caseInsensitive ? 'iu' : '';
+	const re = new RegExp(body, flags);
+	const global = new RegExp(body, flags + 'g');
+	return {
+		source,
+		test: text => re.test(text),
+		ranges(text, limit = Number.POSITIVE_INFINITY) {
+			const out: Array<[number, number]> = [];
+			global.lastIndex = 0;
+			let m: RegExpExecArray | null;
+			while (out.length < limit && (m = global.exec(text)) !== null) {
+				const end = m.index + m[0].length;
+				out.push([m.index, end]);
+				if (end === m.index) {
+					global.lastIndex++; // an empty alternative: step on
+				}
+			}
+
+			return out;
+		},
+	};
+}
+
+function re2(source: string, compiled: RE2JS): UserRegex {
+	return {
+		source,
+		test: text => compiled.test(text),
+		ranges(text, limit = Number.POSITIVE_INFINITY) {
+			const out: Array<[number, number]> = [];
+			const m = compiled.matcher(text);
+			while (out.length < limit && m.find()) {
+				out.push([m.start(), m.end()]);
+			}
+
+			return out;
+		},
+	};
+}
+
+function reason(error: unknown): string {
+	const text = (error instanceof Error ? error.message : String(error)).replace(/^error parsing regexp: /, '');
+	// Say why the usual Perl and JavaScript habits are refused.
+	if (/`\\(?:[1-9]|k)/.test(text)) {
+		return `${text} (backreferences are not supported: logmon's regexes are RE2's, which run in linear time)`;
+	}
+
+	if (/`\(\?<?[=!]/.test(text)) {
+		return `${text} (lookarounds are not supported: logmon's regexes are RE2's, which run in linear time)`;
+	}
+
+	return text;
+}
+
+/** Compile a user regex in RE2 syntax, or throw a FilterError naming the flag (or parameter) it came from. */
+export function compileUserRegex(pattern: string, flag: string): UserRegex {
+	let body = pattern;
+	let caseInsensitive = false;
+	// A leading (?i) is the common case-insensitive switch (grep -P, RE2, logio).
+	if (body.startsWith('(?i)')) {
+		caseInsensitive = true;
+		body = body.slice(4);
+	}
+
+	const alternatives = literalAlternatives(body);
+	// Case folding beyond ASCII differs in detail between the engines (RE2 folds the Kelvin sign into k).
+	if (alternatives && (!caseInsensitive || isAscii(body))) {
+		return nativeLiteral(pattern, alternatives, caseInsensitive);
+	}
+
+	try {
+		return re2(pattern, RE2JS.compile(pattern));
+	} catch (error) {
+		throw new FilterError(flag, `invalid regular expression ${JSON.stringify(pattern)}: ${reason(error)}`);
+	}
+}
+
+/** The UI's plain-text search: the text itself, optionally ignoring case. */
+export function compileLiteralSearch(text: string, caseInsensitive: boolean): UserRegex {
+	if (!caseInsensitive || isAscii(text)) {
+		let simple = true;
+		for (let i = 0; i < text.length; i++) {
+			const code = text.charCodeAt(i);
+			if (code >= 0xD800 && code <= 0xDFFF) {
+				simple = false;
+				break;
+			}
+		}
+
+		if (simple) {
+			return nativeLiteral(text, [text], caseInsensitive);
+		}
+	}
+
+	return re2(text, RE2JS.compile(RE2JS.quote(text), caseInsensitive ? RE2JS.CASE_INSENSITIVE : 0));
+}

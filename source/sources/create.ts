@@ -1,0 +1,44 @@
+import {type SourceConfig} from '../config/schema.js';
+import {type LogSource, type SourceDeps} from './source.js';
+
+// Builds a source from its config. Each kind is imported only when used, so
+// pipe mode with stdin never loads ws or kafkajs.
+
+export function sourceId(config: SourceConfig, index: number, taken: Set<string>): string {
+	let id = config.name ?? config.type;
+	if (!config.name && taken.has(id)) {
+		id = `${config.type}-${index + 1}`;
+	}
+
+	taken.add(id);
+	return id;
+}
+
+export async function createSource(config: SourceConfig, id: string, deps: SourceDeps): Promise<LogSource> {
+	switch (config.type) {
+		case 'stdin': {
+			const {StdinSource} = await import('./stdin.js');
+			return new StdinSource({name: id, service: config.service, maxLine: deps.maxLine});
+		}
+
+		case 'logstream': {
+			const {LogstreamSource} = await import('./logstream.js');
+			return new LogstreamSource(id, config, deps);
+		}
+
+		case 'logio': {
+			const {LogioSubscriberSource} = await import('./logio.js');
+			return new LogioSubscriberSource(id, config, deps);
+		}
+
+		case 'logio-listen': {
+			const {LogioListenSource} = await import('./logio-listen.js');
+			return new LogioListenSource(id, config, deps);
+		}
+
+		case 'kafka': {
+			const {KafkaSource} = await import('./kafka.js');
+			return new KafkaSource(id, config, deps);
+		}
+	}
+}
