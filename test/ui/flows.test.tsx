@@ -104,6 +104,53 @@ describe('search', () => {
 	});
 });
 
+describe('slow work runs in slices', () => {
+	// Long lines that nearly match: every test of one reads the whole line.
+	const long = (i: number): string => `line ${i} ` + 'fo fO Fo '.repeat(30_000);
+
+	test('a search over many long lines runs off the key path, shows its progress, and Escape drops it', async () => {
+		h = setup({columns: 120, rows: 30});
+		h.lines([...Array.from({length: 150}, (_, i) => long(i)), 'the last line']);
+		await h.waitFor('the last line');
+		await h.press('/', ...'.*foo!');
+		// The keys returned before the scan ended: it runs in slices, with the progress on screen.
+		expect(h.controller.busy()).toMatch(/^searching \/\.\*foo!\/ \d+%$/);
+		await h.waitFor(/searching \/\.\*foo!\/ \d+%/);
+		await h.press(keys.escape);
+		expect(h.controller.busy()).toBeUndefined();
+		expect(h.controller.state.prompt).toBeUndefined();
+		const f = await h.waitFor(x => !x.includes('searching'));
+		expect(f).toContain('the last line');
+		expect(f).not.toContain('no older match'); // dropped, not finished
+	});
+
+	test('a new query drops the running scan; the match shows once its scan gets there', async () => {
+		h = setup({columns: 120, rows: 30});
+		h.lines(['the needle', ...Array.from({length: 100}, (_, i) => long(i)), 'the last line']);
+		await h.waitFor('the last line');
+		await h.press('/', ...'.*foo!');
+		expect(h.controller.busy()).toMatch(/^searching/);
+		await h.press(keys.backspace, 'x');
+		expect(h.controller.busy()).toMatch(/^searching \/\.\*foox\//);
+		await h.press(keys.ctrlU, ...'needle', keys.enter);
+		const f = await h.waitFor(x => /▶.*the needle/.test(x), 30_000);
+		expect(f).not.toContain('searching');
+	});
+
+	test('a new filter sorts the held events in slices; keys are handled meanwhile', async () => {
+		h = setup({columns: 120, rows: 30});
+		h.lines(['keep me', ...Array.from({length: 150}, (_, i) => long(i)), 'keep me too']);
+		await h.waitFor('keep me too');
+		await h.press('f', ...'(?i)keep|fo.?.?x', keys.enter);
+		expect(h.controller.busy()).toMatch(/^filtering \d+%$/);
+		await h.press('q');
+		expect(h.quits).toEqual(['quit']); // answered while the filter was still at work
+		const f = await h.waitFor(x => x.includes('keep me') && !x.includes('filtering'), 30_000);
+		expect(h.tail(f)).toContain('keep me too');
+		expect(h.tail(f)).not.toContain('line 3 ');
+	});
+});
+
 describe('filter', () => {
 	test('f applies the same filter objects as pipe mode, and F clears it', async () => {
 		h = setup();

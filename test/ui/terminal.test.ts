@@ -150,6 +150,58 @@ describe('the UI in a real terminal', () => {
 	});
 });
 
+describe('a search over long lines', () => {
+	// A few lines of 1 MiB: with a backtracking engine, `.*foo` took minutes on each and froze the screen.
+	function longLines(dir: string): string {
+		const file = path.join(dir, 'long.log');
+		const big = 'abcdefghij fo fO '.repeat(61_000); // just under --max-line
+		writeFileSync(file, ['first line', big, big, 'a needle foo here', big, big, 'the last line', ''].join('\n'));
+		return file;
+	}
+
+	test('/ .*foo: Escape and q are answered', async () => {
+		const dir = mkdtempSync(path.join(os.tmpdir(), 'logmon-long-'));
+		try {
+			tmux = new Tmux(paneCommand('--stdin', {input: [longLines(dir)]}), 120, 30);
+			await tmux.waitFor(s => s.includes('stdin: ended') && s.includes('the last line'));
+			tmux.keys(['/']);
+			tmux.keys(['.*foo'], true);
+			await tmux.waitFor(/▶.*needle foo here/);
+			tmux.keys(['Escape']);
+			await tmux.waitFor(s => /^q quit/m.test(s));
+			tmux.keys(['/']);
+			tmux.keys(['.*fooo'], true);
+			await tmux.waitFor(s => /^\/\.\*fooo/m.test(s)); // the prompt, searching or done
+			tmux.keys(['Escape']);
+			await tmux.waitFor(s => /^q quit/m.test(s) && !s.includes('.*fooo'));
+			tmux.keys(['q']);
+			const result = await afterExit(tmux);
+			expect(result.code).toBe(0);
+			expectClean(result);
+		} finally {
+			rmSync(dir, {recursive: true, force: true});
+		}
+	});
+
+	test('/ .*foo: SIGTERM during the search ends logmon', async () => {
+		const dir = mkdtempSync(path.join(os.tmpdir(), 'logmon-long-'));
+		try {
+			tmux = new Tmux(paneCommand('--stdin', {input: [longLines(dir)]}), 120, 30);
+			await tmux.waitFor(s => s.includes('stdin: ended') && s.includes('the last line'));
+			const pid = logmonPid(tmux);
+			tmux.keys(['/']);
+			tmux.keys(['.*fooo'], true);
+			process.kill(pid, 'SIGTERM');
+			await until(() => !existsSync(`/proc/${pid}`), 10_000);
+			const result = await afterExit(tmux);
+			expect(result.code).toBe(143);
+			expectClean(result);
+		} finally {
+			rmSync(dir, {recursive: true, force: true});
+		}
+	});
+});
+
 describe('text that breaks layouts', () => {
 	// test/fixtures/layout/hostile-text.log: TABs, emoji ZWJ sequences, flags, combining marks,
 	// bidi controls (U+202E) and other invisible format characters, CJK; in messages, error
