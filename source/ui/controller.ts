@@ -1,9 +1,10 @@
 import {type LogEvent} from '../core/event.js';
 import {type Filter, type FilterSpec, FilterError, compileFilter, emptySpec, parseFilterExpression} from '../core/filter.js';
 import {FrameLoop} from './frames.js';
-import {type Context, lookup} from './keybindings.js';
-import {type Layout, type PaneId, computeLayout, paneIds} from './layout.js';
-import {type Move, type TailPosition, center, clampAnchor, follow, moveTail, stopFollowing} from './navigation.js';
+import {type Action, type Context, lookup} from './keybindings.js';
+import {type Layout, computeLayout} from './layout.js';
+import {type TailPosition, center, clampAnchor, follow, moveTail, stopFollowing} from './navigation.js';
+import {moveSelection, paneAction} from './panes.js';
 import {type Rows, FilteredEvents, allRows, passes} from './scan.js';
 import {Search} from './search.js';
 import {type UiDeps, type UiModel, type UiState, specToExpression, togglesWindow, withHidden} from './state.js';
@@ -286,8 +287,15 @@ export class UiController implements UiModel {
 		}
 	}
 
-	private act(action: string, name: string): void {
+	private act(action: Action, name: string): void {
 		const s = this.state;
+		if (paneAction(s, action, text => {
+			this.notify(text);
+		})) {
+			this.changed();
+			return;
+		}
+
 		switch (action) {
 			case 'quit':
 			case 'interrupt': {
@@ -295,51 +303,10 @@ export class UiController implements UiModel {
 				return;
 			}
 
-			case 'help': {
-				s.help = !s.help;
-				break;
-			}
-
 			case 'close': {
 				this.search.clear();
 				s.help = false;
 				s.detail = undefined;
-				break;
-			}
-
-			case 'focus-next':
-			case 'focus-prev': {
-				const visible = paneIds.filter(p => !s.hidden.has(p));
-				const i = visible.indexOf(s.focus);
-				const step = action === 'focus-next' ? 1 : visible.length - 1;
-				s.focus = visible[(i + step) % visible.length] ?? 'tail';
-				if (s.maximized) {
-					s.maximized = s.focus;
-				}
-
-				break;
-			}
-
-			case 'maximize': {
-				s.maximized = s.maximized ? undefined : s.focus;
-				break;
-			}
-
-			case 'hide-pane': {
-				if (s.focus === 'tail') {
-					this.notify('the tail cannot be hidden; z maximises it');
-				} else {
-					s.hidden.add(s.focus);
-					s.maximized = undefined;
-					s.focus = 'tail';
-				}
-
-				break;
-			}
-
-			case 'show-panes': {
-				s.hidden.clear();
-				s.maximized = undefined;
 				break;
 			}
 
@@ -362,14 +329,10 @@ export class UiController implements UiModel {
 				if (s.focus === 'tail') {
 					moveTail(this.position(), action);
 				} else {
-					this.moveSelection(s.focus, action);
+					const box = this.layout().others.find(b => b.id === s.focus);
+					moveSelection(s, s.focus, action, this.listLength(s.focus), box?.height ?? 10);
 				}
 
-				break;
-			}
-
-			case 'wrap': {
-				s.wrap = !s.wrap;
 				break;
 			}
 
@@ -399,15 +362,6 @@ export class UiController implements UiModel {
 				break;
 			}
 
-			case 'section-servers':
-			case 'section-types':
-			case 'section-services':
-			case 'section-levels':
-			case 'section-sources': {
-				this.showSection(action.slice('section-'.length) as UiState['section']);
-				break;
-			}
-
 			case 'toggle-row': {
 				this.toggleRow(name);
 				break;
@@ -417,23 +371,6 @@ export class UiController implements UiModel {
 				const rows = this.toggles.rows(s.section, s.spec);
 				const on = rows.some(r => r.state !== 'on');
 				this.setLocalSpec(this.toggles.set(s.section, rows, on, s.spec));
-				break;
-			}
-
-			case 'stats-sort': {
-				s.statsSort = s.statsSort === 'rate' ? 'errors' : (s.statsSort === 'errors' ? 'name' : 'rate');
-				break;
-			}
-
-			case 'stats-by-host': {
-				s.statsByHost = !s.statsByHost;
-				s.selected.stats = 0;
-				break;
-			}
-
-			case 'errors-sort': {
-				s.errorsSort = s.errorsSort === 'recent' ? 'count' : 'recent';
-				s.selected.errors = 0;
 				break;
 			}
 
@@ -489,16 +426,6 @@ export class UiController implements UiModel {
 				return this.toggles.rows(s.section, s.spec).length;
 			}
 		}
-	}
-
-	private moveSelection(pane: Exclude<PaneId, 'tail'>, action: Move): void {
-		const s = this.state;
-		const n = this.listLength(pane);
-		const box = this.layout().others.find(b => b.id === pane);
-		const page = Math.max(1, (box?.height ?? 10) - 3);
-		const i = s.selected[pane];
-		const next = {up: i - 1, down: i + 1, 'page-up': i - page, 'page-down': i + page, top: 0, bottom: n - 1}[action];
-		s.selected[pane] = Math.max(0, Math.min(n - 1, next));
 	}
 
 	// ---- prompts and the filter ----
@@ -592,17 +519,6 @@ export class UiController implements UiModel {
 			center(this.position(), group.latest.seq);
 		} else {
 			this.notify('that line has left the tail buffer; shown in full only');
-		}
-	}
-
-	private showSection(section: UiState['section']): void {
-		const s = this.state;
-		s.section = section;
-		s.selected.toggles = 0;
-		s.hidden.delete('toggles');
-		s.focus = 'toggles';
-		if (s.maximized) {
-			s.maximized = 'toggles';
 		}
 	}
 
