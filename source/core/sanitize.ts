@@ -9,20 +9,53 @@ import stripAnsi from 'strip-ansi';
 // beside it along), zero-width spaces, soft hyphens, BOMs, line separators,
 // tag characters (invisible ASCII), and the other default-ignorable code points
 // that terminals and width tables disagree on. Kept: ZWJ and ZWNJ (emoji and
-// scripts need them), variation selectors, and the tag characters of an emoji
-// flag sequence (🏴 + tags + cancel tag). TAB is kept here; what writes to a
-// terminal expands it (`expandTabs`).
+// scripts need them), CGJ, variation selectors, and the tag characters of an
+// emoji flag sequence (🏴 + tags + cancel tag). TAB is kept here; what writes
+// to a terminal expands it (`expandTabs`).
 
-// C0 except TAB, DEL, and C1 (0x80-0x9f, which includes the 8-bit CSI 0x9b).
-const control = String.raw`\u0000-\u0008\u000A-\u001F\u007F-\u009F`;
-const invisible = String.raw`[[\p{Cf}\p{Default_Ignorable_Code_Point}\p{Zl}\p{Zp}]--[\u200C\u200D\u034F\u180B-\u180D\u180F\uFE00-\uFE0F\u{E0100}-\u{E01EF}]]`;
-const unsafe = new RegExp(`[${control}]|${invisible}`, 'v');
-/** An emoji tag sequence (subdivision flags) is kept whole; any other tag character is escaped. */
-const unsafeGlobal = new RegExp(String.raw`(\u{1F3F4}[\u{E0020}-\u{E007E}]{1,30}\u{E007F})|[${control}]|${invisible}`, 'gv');
+/**
+ * The invisible characters escaped: format characters (Cf), default-ignorable
+ * code points and the line and paragraph separators, less ZWNJ, ZWJ, CGJ, the
+ * Mongolian free variation selectors and the variation selectors; as of
+ * Unicode 17. test/core/sanitize.test.ts checks the list against the Unicode
+ * properties of the running Node. Ranges are inclusive and ascending.
+ */
+export const invisibleRanges: ReadonlyArray<readonly [number, number]> = [
+	[0xAD, 0xAD], [0x600, 0x605], [0x61C, 0x61C], [0x6DD, 0x6DD], [0x70F, 0x70F], [0x890, 0x891], [0x8E2, 0x8E2],
+	[0x115F, 0x1160], [0x17B4, 0x17B5], [0x180E, 0x180E], [0x200B, 0x200B], [0x200E, 0x200F], [0x2028, 0x202E],
+	[0x2060, 0x206F], [0x3164, 0x3164], [0xFEFF, 0xFEFF], [0xFFA0, 0xFFA0], [0xFFF0, 0xFFFB],
+	[0x110BD, 0x110BD], [0x110CD, 0x110CD], [0x13430, 0x1343F], [0x1BCA0, 0x1BCA3], [0x1D173, 0x1D17A],
+	[0xE0000, 0xE00FF], [0xE01F0, 0xE0FFF],
+];
+
+export function isInvisible(codePoint: number): boolean {
+	if (codePoint < 0xAD) {
+		return false;
+	}
+
+	for (const [from, to] of invisibleRanges) {
+		if (codePoint < from) {
+			return false;
+		}
+
+		if (codePoint <= to) {
+			return true;
+		}
+	}
+
+	return false;
+}
+
+/** C0 except TAB, DEL, and C1 (0x80-0x9f, which includes the 8-bit CSI 0x9b). */
+function isControl(c: number): boolean {
+	return (c < 0x20 && c !== 0x09) || (c >= 0x7F && c <= 0x9F);
+}
+
+/** Where escaping may be needed: a control, a soft hyphen, or anything from U+0600 up. One scan for most lines. */
+const suspect = /[\u0000-\u0008\u000A-\u001F\u007F-\u009F\u00AD\u0600-\uFFFF]/;
 const escapeStart = /[\u001B\u0080-\u009F]/;
 
-function hex(ch: string): string {
-	const c = ch.codePointAt(0)!;
+function hex(c: number): string {
 	if (c < 0x100) {
 		return '\\x' + c.toString(16).padStart(2, '0');
 	}
@@ -30,8 +63,100 @@ function hex(ch: string): string {
 	return c > 0xFFFF ? `\\u{${c.toString(16)}}` : '\\u' + c.toString(16).padStart(4, '0');
 }
 
-function escapeMatch(match: string, flag: string | undefined): string {
-	return flag ?? hex(match);
+function codePointAt(text: string, i: number): number {
+	const c = text.charCodeAt(i);
+	if (c >= 0xD800 && c <= 0xDBFF && i + 1 < text.length) {
+		const d = text.charCodeAt(i + 1);
+		if (d >= 0xDC00 && d <= 0xDFFF) {
+			return ((c - 0xD800) * 0x400) + (d - 0xDC00) + 0x10000;
+		}
+	}
+
+	return c;
+}
+
+const blackFlag = 0x1F3F4;
+const cancelTag = 0xE007F;
+
+/** Length (UTF-16) of an emoji tag sequence (🏴 + 1-30 tags + cancel tag) at `i`, or 0. */
+function flagSequence(text: string, i: number): number {
+	if (codePointAt(text, i) !== blackFlag) {
+		return 0;
+	}
+
+	let k = i + 2;
+	let tags = 0;
+	for (;;) {
+		const c = codePointAt(text, k);
+		if (c === cancelTag) {
+			return tags > 0 ? k + 2 - i : 0;
+		}
+
+		if (c < 0xE0020 || c > 0xE007E || ++tags > 30) {
+			return 0;
+		}
+
+		k += 2;
+	}
+}
+
+/** True when something from index `from` on must be escaped. */
+function needsEscape(text: string, from: number): boolean {
+	for (let i = from; i < text.length; i++) {
+		const c = text.charCodeAt(i);
+		if (c < 0x600) {
+			if (isControl(c) || c === 0xAD) {
+				return true;
+			}
+
+			continue;
+		}
+
+		const flag = flagSequence(text, i);
+		if (flag > 0) {
+			i += flag - 1;
+			continue;
+		}
+
+		const cp = codePointAt(text, i);
+		if (isInvisible(cp)) {
+			return true;
+		}
+
+		if (cp > 0xFFFF) {
+			i++;
+		}
+	}
+
+	return false;
+}
+
+function escapeAll(text: string): string {
+	let out = '';
+	let from = 0;
+	for (let i = 0; i < text.length; i++) {
+		const c = text.charCodeAt(i);
+		if (c >= 0x20 && c < 0x7F) {
+			continue;
+		}
+
+		const flag = flagSequence(text, i);
+		if (flag > 0) {
+			i += flag - 1;
+			continue;
+		}
+
+		const cp = codePointAt(text, i);
+		const size = cp > 0xFFFF ? 2 : 1;
+		if (isControl(cp) || isInvisible(cp)) {
+			out += text.slice(from, i) + hex(cp);
+			from = i + size;
+		}
+
+		i += size - 1;
+	}
+
+	return from === 0 ? text : out + text.slice(from);
 }
 
 /** True for a short text with nothing unsafe in it (a loop is cheaper than a regex call there). */
@@ -42,7 +167,7 @@ function shortAndClean(text: string): boolean {
 
 	for (let i = 0; i < text.length; i++) {
 		const c = text.charCodeAt(i);
-		// Anything outside printable ASCII (and TAB) takes the regex.
+		// Anything outside printable ASCII (and TAB) takes the longer way.
 		if ((c < 0x20 && c !== 0x09) || c >= 0x7F) {
 			return false;
 		}
@@ -51,25 +176,25 @@ function shortAndClean(text: string): boolean {
 	return true;
 }
 
+/** True when the text holds nothing a terminal would act on (TAB aside) and no invisible character. */
+export function isSafe(text: string): boolean {
+	const at = text.search(suspect);
+	return at === -1 || !needsEscape(text, at);
+}
+
 /** Make one line safe for a terminal. Fast path: most lines need nothing. */
 export function sanitize(text: string): string {
-	if (shortAndClean(text) || !unsafe.test(text)) {
+	if (shortAndClean(text)) {
+		return text;
+	}
+
+	const at = text.search(suspect);
+	if (at === -1 || !needsEscape(text, at)) {
 		return text;
 	}
 
 	// Escape sequences start with ESC or a C1 control; without either, strip-ansi has nothing to do.
-	const stripped = escapeStart.test(text) ? stripAnsi(text) : text;
-	return stripped.replace(unsafeGlobal, escapeMatch);
-}
-
-/** True when the text holds nothing a terminal would act on (TAB aside) and no invisible format character. */
-export function isSafe(text: string): boolean {
-	if (!unsafe.test(text)) {
-		return true;
-	}
-
-	// Only emoji flag sequences may match: check that escaping changes nothing.
-	return text.replace(unsafeGlobal, escapeMatch) === text;
+	return escapeAll(escapeStart.test(text) ? stripAnsi(text) : text);
 }
 
 export const tabWidth = 8;

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest';
 import {LineSplitter} from '../../source/core/lines.js';
-import {isSafe, sanitize} from '../../source/core/sanitize.js';
+import {invisibleRanges, isInvisible, isSafe, sanitize} from '../../source/core/sanitize.js';
 
 const ESC = '\u001B';
 const families: Record<string, string> = {
@@ -49,6 +49,23 @@ describe('sanitize', () => {
 		expect(sanitize('hidden\u{E0041}\u{E0042}')).toBe(String.raw`hidden\u{e0041}\u{e0042}`);
 		expect(isSafe(sanitize('x\u202Ey'))).toBe(true);
 		expect(isSafe('x\u202Ey')).toBe(false);
+	});
+
+	it('escapes exactly the format characters, default-ignorable code points and separators, less what emoji and scripts need', () => {
+		const rule = /^[[\p{Cf}\p{Default_Ignorable_Code_Point}\p{Zl}\p{Zp}]--[\u200C\u200D\u034F\u180B-\u180D\u180F\uFE00-\uFE0F\u{E0100}-\u{E01EF}]]$/v;
+		const wrong: string[] = [];
+		for (let c = 0; c <= 0x10FFFF; c++) {
+			if (c >= 0xD800 && c <= 0xDFFF) {
+				continue;
+			}
+
+			if (rule.test(String.fromCodePoint(c)) !== isInvisible(c)) {
+				wrong.push(c.toString(16));
+			}
+		}
+
+		expect(wrong).toEqual([]); // when Unicode adds some, add them to invisibleRanges
+		expect(invisibleRanges.every(([a, b], i) => a <= b && (i === 0 || invisibleRanges[i - 1]![1] < a))).toBe(true);
 	});
 
 	it('keeps what scripts and emoji need: ZWJ, ZWNJ, variation selectors, combining marks, flag tags', () => {
