@@ -106,10 +106,10 @@ export function measure(text: string, max = Number.POSITIVE_INFINITY, column = 0
 }
 
 // BMP characters that form a cluster on their own when the next character is one too
-// (no mark, joiner, selector, surrogate, control, Hangul jamo or prepend): their widths,
+// (no mark or other extender, joiner, selector, surrogate, control, Hangul jamo or prepend): their widths,
 // in a table filled on first use. 0 = not known yet, 1 = not simple, 2 + width otherwise.
 const simple = new Uint8Array(0x10000);
-const notSimple = /[\p{M}\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\u1100-\u11FF\uA960-\uA97F\uD7B0-\uD7FF\u0D4E]/u;
+const notSimple = /[\p{M}\p{Grapheme_Extend}\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\u1100-\u11FF\uA960-\uA97F\uD7B0-\uD7FF\u0D4E]/u;
 
 function learn(c: number): number {
 	const ch = String.fromCharCode(c);
@@ -154,7 +154,7 @@ function singleWidth(text: string, k: number, n: number): number {
 }
 
 /** `measure` from index `start` (a cluster boundary), `startWidth` columns already used. Not cached. */
-export function measureFrom(text: string, start: number, max: number, column = 0, startWidth = 0): Measure {
+function measureFrom(text: string, start: number, max: number, column = 0, startWidth = 0): Measure {
 	const n = text.length;
 	let i = start;
 	let w = startWidth;
@@ -221,17 +221,6 @@ export function cut(text: string, max: number): string {
 
 	const m = measure(text, max);
 	return m.end === text.length ? text : text.slice(0, m.end);
-}
-
-/** Text to show: TABs expanded to spaces (from `column`), cut to `max` columns. */
-export function shown(text: string, max: number, column = 0): string {
-	if (max <= 0) {
-		return '';
-	}
-
-	const m = measure(text, max, column);
-	const head = m.end === text.length ? text : text.slice(0, m.end);
-	return expandTabs(head, width, column);
 }
 
 /** The longest suffix of `text` that fits in `max` columns (whole clusters; no TABs expected). */

@@ -1,6 +1,6 @@
 import stringWidth from 'string-width';
 import {describe, expect, test} from 'vitest';
-import {chunks, cut, cutSegments, cutStart, fit, measure, shown, width} from '../../source/ui/text.js';
+import {chunks, cut, cutSegments, cutStart, fit, measure, width} from '../../source/ui/text.js';
 import {createFormatter} from '../../source/sinks/format.js';
 import {event} from '../support/events.js';
 
@@ -17,6 +17,8 @@ describe('width and cut', () => {
 		['ZWJ family', `${family}!`, 3],
 		['flags', flags, 4],
 		['CJK', '日本語のログ', 12],
+		['halfwidth kana with a voiced mark', 'ｶﾞｷﾞ', 4],
+		['Hangul jamo', '\u1100\u1161\u11A8한', 4],
 		['mixed', `a${family}日e\u0301${flags}`, 1 + 2 + 2 + 1 + 4],
 	])('%s', (_, text, columns) => {
 		expect(width(text)).toBe(columns);
@@ -39,6 +41,29 @@ describe('width and cut', () => {
 		}
 	});
 
+	test('random mixes of the hard cases: widths as string-width says, cuts only between clusters', () => {
+		const pieces = ['a', 'Z', ' ', '.', 'é', 'e\u0301', '\u0308', '日', 'ｶ', 'ﾞ', '한', '\u1100', '\u1161', family, '\u{1F44D}\u{1F3FD}', '\u2764\uFE0F', flags, '\u{1F1FA}', '\u200D', '\u0915\u094D\u0937', 'ก\u0E31', '\u{1F3F4}\u{E0067}\u{E0062}\u{E0065}\u{E006E}\u{E0067}\u{E007F}'];
+		let seed = 42;
+		const next = (n: number): number => {
+			seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+			return seed % n;
+		};
+
+		for (let k = 0; k < 400; k++) {
+			let text = '';
+			for (let n = next(30); n > 0; n--) {
+				text += pieces[next(pieces.length)]!;
+			}
+
+			expect(width(text), JSON.stringify(text)).toBe(clusters(text).reduce((a, c) => a + stringWidth(c), 0));
+			const max = next(20);
+			const head = cut(text, max);
+			expect(width(head)).toBeLessThanOrEqual(max);
+			const boundaries = new Set(clusters(text).map((_, i, all) => all.slice(0, i + 1).join('').length));
+			expect(head.length === 0 || boundaries.has(head.length), JSON.stringify([text, head])).toBe(true);
+		}
+	});
+
 	test('a cut takes the widest whole-cluster prefix: a wide cluster that does not fit is left out, not split', () => {
 		expect(cut(`ab${family}cd`, 3)).toBe('ab');
 		expect(cut(`ab${family}cd`, 4)).toBe(`ab${family}`);
@@ -55,8 +80,8 @@ describe('width and cut', () => {
 
 	test('TABs count to the next multiple of 8 and are shown as spaces', () => {
 		expect(width('a\tb')).toBe(9);
-		expect(shown('a\tb\t日\tz', 40)).toBe('a       b       日      z');
-		expect(shown('a\tb', 4)).toBe('a');
+		expect(fit('a\tb\t日\tz', 25)).toBe('a       b       日      z');
+		expect(cutSegments([{text: 'a\tb'}], 4).map(s => s.text)).toEqual(['a']);
 		expect(fit('ab\tc', 12)).toBe('ab      c   ');
 		const segs = cutSegments([{text: 'abc'}, {text: '\tx'}], 20);
 		expect(segs.map(s => s.text).join('')).toBe('abc     x');
