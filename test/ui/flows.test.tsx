@@ -190,6 +190,17 @@ describe('filter', () => {
 		expect(h.filterChanges).toHaveLength(0);
 	});
 
+	test('text and Enter that arrive in one chunk (typing fast over SSH) apply the filter', async () => {
+		h = setup();
+		h.publish([{message: 'just info', level: 'INFO'}, {message: 'a real error', level: 'ERROR'}]);
+		await h.waitFor('a real error');
+		await h.press('f');
+		await h.press('level>=error\r');
+		const f = await h.waitFor(x => !x.includes('just info'));
+		expect(f).toContain('filter level>=error');
+		expect(f).not.toContain('filter>');
+	});
+
 	test('regex include and !exclude', async () => {
 		h = setup();
 		h.lines(['timeout talking to db', 'timeout in healthcheck', 'all fine']);
