@@ -133,6 +133,27 @@ describe('logmon with a logstream source (built binary)', () => {
 		expect(server.connections.length - connectionsBefore).toBe(1);
 	});
 
+	test('-o json: records nested 5,000 deep, in a varnish line and in the frame itself, are written with the deep part as text; nothing after them is lost', async () => {
+		const config = writeJson('deep.json', {sources: [{type: 'logstream', url: server.url, auth: server.auth()}]});
+		const child = start(['--logstream', server.url, '--config', config, '--no-ui', '-o', 'json', '-t', 'varnish-request', '--servers', 'bal-4']);
+		children.push(child);
+		const result = collect(child, 30_000);
+		await enabled(1);
+		const deep = '{"a":'.repeat(5000) + '1' + '}'.repeat(5000);
+		server.line({server: 'bal-4', type: 'varnish-request', text: 'before'});
+		server.line({server: 'bal-4', type: 'varnish-request', text: `{"status":200,"deep":${deep}}`});
+		server.sendRaw(`{"cmd":"line","log_type":"varnish-request","server":"bal-4","disp_time":"2024-01-02 03:04:05","text":"frame","extra":${deep}}`);
+		server.line({server: 'bal-4', type: 'varnish-request', text: 'after'});
+		await waitFor(child.stdout!, '"message":"after"');
+		child.kill('SIGTERM');
+		const {code, stdout, stderr} = await result;
+		expect(code).toBe(143);
+		const events = stdout.trim().split('\n').map(l => JSON.parse(l) as {raw: string});
+		expect(events.map(e => e.raw.slice(0, 12))).toEqual(['before', '{"status":20', 'frame', 'after']);
+		expect(stderr.match(/nested deeper than 64 levels; the deeper part is kept as text/g)).toHaveLength(2);
+		expect(stderr).not.toMatch(/RangeError|internal error/);
+	});
+
 	test('a bad secret: one line naming the source and the cause, exit 1', async () => {
 		const {code, stdout, stderr} = await run(['tail', testApplication, 'prod', '--config', tailConfig('wrong-secret'), '--no-ui']);
 		expect(code).toBe(1);

@@ -391,7 +391,7 @@ export class LogstreamSource implements LogSource {
 			this.trace('<- ' + this.redact(sanitize(text)));
 		}
 
-		const m = parseFrame(text);
+		const m = parseFrame(text, why => handle.parseError(why));
 		if (typeof m === 'string') {
 			handle.parseError(m);
 			return;
