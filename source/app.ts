@@ -1,4 +1,5 @@
 import {Bus} from './core/bus.js';
+import {configSecrets} from './config/secrets.js';
 import {Store} from './core/store.js';
 import {type SourceHandle} from './core/bus.js';
 import {type SourceConfig} from './config/schema.js';
@@ -29,6 +30,10 @@ export class App {
 	async addSources(configs: SourceConfig[], deps: Omit<SourceDeps, 'diagnostics'>): Promise<void> {
 		const taken = new Set(this.sources.map(s => s.source.id));
 		for (const [i, config] of configs.entries()) {
+			for (const secret of configSecrets(config)) {
+				this.bus.diagnostics.secrets.add(secret);
+			}
+
 			const id = sourceId(config, i, taken);
 			const source = await createSource(config, id, {...deps, diagnostics: this.bus.diagnostics});
 			this.add(source);

@@ -162,6 +162,32 @@ describe('logmon with a logstream source (built binary)', () => {
 		expect(stderr).not.toContain('wrong-secret');
 	});
 
+	test('secrets a server echoes back never reach stderr: a Cloud API 401 repeating the client secret, a logstream error repeating the hmac', async () => {
+		const echoing = await CloudApiTestServer.start({logstream: () => ({url: server.url, params: server.params()}), echoSecret: true});
+		const echoingStream = await LogstreamTestServer.start({backends: [{name: 'web-1', types: ['php-error']}], echoAuth: true});
+		try {
+			const secret = 'wrong-s3cret/with+chars';
+			const credentials = writeJson('echo-creds.conf', {api_key: echoing.apiKey, api_secret: secret});
+			const config = writeJson('echo-tail.json', {sources: [{type: 'logstream', acquia: {application: 'x', environment: 'x', credentials, tokenUrl: echoing.tokenUrl, apiUrl: echoing.apiUrl}}]});
+			const cloudRun = await run(['tail', testApplication, 'prod', '--config', config, '--no-ui', '-o', 'json']);
+			expect(cloudRun.code).toBe(1);
+			expect(cloudRun.stderr).toContain('Client authentication failed for client_secret=[redacted]');
+			for (const form of [secret, encodeURIComponent(secret)]) {
+				expect(cloudRun.stderr).not.toContain(form);
+			}
+
+			const d = 'c'.repeat(64);
+			const streamConfig = writeJson('echo-auth.json', {sources: [{type: 'logstream', url: echoingStream.url, auth: {...echoingStream.auth(), d}}]});
+			const streamRun = await run(['--config', streamConfig, '--no-ui', '--no-stdin']);
+			expect(streamRun.code).toBe(1);
+			expect(streamRun.stderr).toContain('invalid authentication token [redacted]');
+			expect(streamRun.stderr).not.toContain(d);
+		} finally {
+			await echoing.stop();
+			await echoingStream.stop();
+		}
+	});
+
 	test('an auth refusal: one line naming the source and the server description, exit 1', async () => {
 		const config = writeJson('bad-auth.json', {sources: [{type: 'logstream', url: server.url, auth: {...server.auth(), d: 'a'.repeat(64)}}]});
 		const {code, stderr} = await run(['--config', config, '--no-ui', '--no-stdin']);

@@ -80,7 +80,7 @@ export class LogstreamSource implements LogSource {
 		}
 
 		if (config.acquia) {
-			this.api = new CloudApi(config.acquia, this.trace);
+			this.api = new CloudApi(config.acquia, this.trace, deps.diagnostics.secrets);
 		}
 
 		this.pairTable = new PairTable(config, {
