@@ -16,8 +16,8 @@ export const logioListenConfig = z.strictObject({
 	maxValue: z.number().int().positive().default(1024 * 1024),
 	/** Publishers connected at once; more are refused until some leave. */
 	maxPublishers: z.number().int().positive().default(1024),
-	/** Events buffered per HTTP subscriber before it loses lines. */
-	subscriberBuffer: z.number().int().positive().default(10_000),
+	/** Bytes an HTTP subscriber's socket may hold unsent once it has stopped draining; past that it loses lines. */
+	subscriberBufferBytes: z.number().int().positive().default(4 * 1024 * 1024),
 });
 
 export const logioConfig = z.strictObject({
