@@ -1,4 +1,3 @@
-import {type ChildProcess} from 'node:child_process';
 import {readFileSync} from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -28,8 +27,8 @@ async function setup(options: Parameters<typeof startFanout>[2] = {}) {
 }
 
 /** A subscriber over a raw socket: sees exactly the bytes the server writes, headers included. */
-function rawSubscriber(fanout: Fanout, query: string) {
-	const socket = net.connect(fanout.address.port, '127.0.0.1');
+function rawSubscriber(port: number, query: string) {
+	const socket = net.connect(port, '127.0.0.1');
 	const state = {bytes: Buffer.alloc(0), closed: false};
 	socket.on('data', (d: Buffer) => {
 		state.bytes = Buffer.concat([state.bytes, d]);
@@ -84,7 +83,7 @@ function publishBus(bus: Bus, kind: 'stdin' | 'logio' | 'kafka', id: string, ser
 describe('logio fan-out (--serve-subscribers)', () => {
 	test('headers are deferred until the first matching line; the line format is the original\'s', async () => {
 		const {port, fanout} = await setup();
-		const sub = rawSubscriber(fanout, '?app=myapp');
+		const sub = rawSubscriber(fanout.address.port, '?app=myapp');
 		await subscribed(fanout, 1);
 		publish(port, 'other', 'web', 'h', [['2016-12-06T17:14:21.448912-05:00', 'not for you\n']]);
 		// Nothing may arrive for a non-matching line: not even the status line.
@@ -111,7 +110,7 @@ describe('logio fan-out (--serve-subscribers)', () => {
 			errNl: '?log=ERROR%0A%24',
 			exact: '?app=%5Eweb%24',
 		};
-		const subs = Object.fromEntries(Object.entries(queries).map(([k, q]) => [k, rawSubscriber(fanout, q)]));
+		const subs = Object.fromEntries(Object.entries(queries).map(([k, q]) => [k, rawSubscriber(fanout.address.port, q)]));
 		await subscribed(fanout, Object.keys(queries).length);
 		const t = '2016-12-06T22:14:21.448Z';
 		publish(port, 'webapp', 'web', 'host-1', [[t, 'a ERROR\n']]);
@@ -172,7 +171,7 @@ describe('logio fan-out (--serve-subscribers)', () => {
 
 	test('a raw without a newline gets one, a multi-line raw keeps its continuation lines', async () => {
 		const {port, fanout} = await setup();
-		const sub = rawSubscriber(fanout, '');
+		const sub = rawSubscriber(fanout.address.port, '');
 		await subscribed(fanout, 1);
 		publish(port, 'a', 'p', 'h', [['2016-12-06T22:14:21.448Z', 'no newline'], ['2016-12-06T22:14:21.449Z', 'Traceback:\n  at x\n  at y\n']]);
 		await until(() => body(sub.text()).endsWith('at y\n'), 'both');
@@ -181,7 +180,7 @@ describe('logio fan-out (--serve-subscribers)', () => {
 
 	test('serves every source but logio subscribers (no echo loops) and no gap markers', async () => {
 		const {bus, fanout} = await setup();
-		const sub = rawSubscriber(fanout, '');
+		const sub = rawSubscriber(fanout.address.port, '');
 		await subscribed(fanout, 1);
 		publishBus(bus, 'logio', 'upstream', 'looped', 'from a logio subscription');
 		bus.source('upstream')!.gap(Date.now() - 1000);
@@ -194,7 +193,7 @@ describe('logio fan-out (--serve-subscribers)', () => {
 	test('a stalled subscriber loses lines with a count; publishers and other subscribers are not slowed', async () => {
 		const {events, port, fanout} = await setup({bufferBytes: 256 * 1024, maxBufferBytes: 1024 * 1024});
 		// Subscribes, then never reads: its socket buffers fill and stay full.
-		const stalled = rawSubscriber(fanout, '?app=load');
+		const stalled = rawSubscriber(fanout.address.port, '?app=load');
 		stalled.socket.pause();
 		let fastLines = 0;
 		let fastTail = '';
@@ -243,27 +242,32 @@ describe('logio fan-out (--serve-subscribers)', () => {
 
 	test('a subscriber that leaves is forgotten', async () => {
 		const {fanout} = await setup();
-		const sub = rawSubscriber(fanout, '?app=x');
+		const sub = rawSubscriber(fanout.address.port, '?app=x');
 		await subscribed(fanout, 1);
 		sub.socket.destroy();
 		await subscribed(fanout, 0);
 	});
 });
 
-/** The built logmon as a logio server with a fan-out; stdout (-o raw) is read and thrown away. */
-async function logmonServer(): Promise<{child: ChildProcess; port: number; url: string; stderr: () => string}> {
+/** The built logmon as a logio server with a fan-out, writing -o raw to its stdout. */
+async function logmonServer(options: {keepStdout?: boolean} = {}) {
 	const child = start(['--no-ui', '-o', 'raw', '--listen', '127.0.0.1:0', '--serve-subscribers', '127.0.0.1:0'], {stdin: 'ignore'});
 	stops.push(async () => {
 		child.kill('SIGCONT');
 		child.kill('SIGKILL');
 	});
-	child.stdout!.resume();
+	let stdout = Buffer.alloc(0);
+	child.stdout!.on('data', (d: Buffer) => {
+		if (options.keepStdout) {
+			stdout = Buffer.concat([stdout, d]);
+		}
+	});
 	let stderr = '';
 	child.stderr!.setEncoding('utf8').on('data', (d: string) => {
 		stderr += d;
 	});
 	const m = await until(() => /serving logio subscribers on (\S+)[\s\S]*listening on 127\.0\.0\.1:(\d+)/.exec(stderr) ?? undefined, 'logmon to listen');
-	return {child, port: Number(m[2]), url: m[1]!, stderr: () => stderr};
+	return {child, port: Number(m[2]), url: m[1]!, stdout: () => stdout, stderr: () => stderr};
 }
 
 /** A subscriber that reads as fast as it can: counts lines, and the lines logmon says it dropped. */
@@ -386,4 +390,25 @@ describe('reading subscribers lose nothing (the built binary)', () => {
 		expect(sub.notices).toEqual([]);
 		expect(sub.lines).toBe(total);
 	}, 120_000);
+});
+
+describe('line ends as published (the built binary)', () => {
+	test('a publisher\'s CR LF reaches subscribers and -o raw as CR LF, and log= sees the CR', async () => {
+		const {port, url, stdout} = await logmonServer({keepStdout: true});
+		const all = rawSubscriber(Number(new URL(url).port), '');
+		const cr = rawSubscriber(Number(new URL(url).port), '?log=one%0D%0A%24');
+		// The CR-matching subscriber sees only the CR LF line; the other gets both.
+		const logs = [['2016-12-06T22:14:21.448Z', 'windows one\r\n'], ['2016-12-06T22:14:21.449Z', 'unix two\n']] as Array<[string, string]>;
+		for (let i = 0; i < 100 && !(body(all.text()).includes('unix two') && body(cr.text()).includes('windows one')); i++) {
+			publish(port, 'crlf', 'p', 'h', logs);
+			await new Promise(resolve => setTimeout(resolve, 100));
+		}
+
+		const first = body(all.text()).split(/(?<=\n)/).slice(0, 2).join('');
+		expect(first).toBe('2016-12-06T22:14:21.448 crlf[p] h: windows one\r\n2016-12-06T22:14:21.449 crlf[p] h: unix two\n');
+		expect(body(cr.text()).split(/(?<=\n)/)[0]).toBe('2016-12-06T22:14:21.448 crlf[p] h: windows one\r\n');
+		expect(body(cr.text())).not.toContain('unix two');
+		await until(() => stdout().includes('unix two\n'), 'the lines on stdout');
+		expect(stdout().toString('utf8').split(/(?<=\n)/).slice(0, 2).join('')).toBe('windows one\r\nunix two\n');
+	});
 });

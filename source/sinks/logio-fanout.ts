@@ -12,7 +12,8 @@ import {formatHostPort, isLoopback, parseHostPort} from '../config/logio.js';
 // Kept from the original: any path and method; app/proc/host/log are unanchored
 // regexes, case-sensitive unless (?i), empty means all; `log` is matched against
 // raw with its trailing newline (so `log=ERROR$` does not match, as with RE2);
-// headers are deferred until the first matching line; each line is
+// raw is served as published, so a publisher's CR LF arrives as CR LF and `log=`
+// sees the CR; headers are deferred until the first matching line; each line is
 // `YYYY-MM-DDTHH:MM:SS.mmm app[proc] host: raw` in UTC.
 //
 // Changed: an invalid regex gets 400 and the reason (the original silently

@@ -18,6 +18,8 @@ import {type LogSource} from './source.js';
 // - an invalid `time` is counted and the receive time used, the connection stays open
 //   (a publisher with an odd clock format loses nothing);
 // - a log without `raw` is counted and skipped;
+// - as in the original, raw keeps its bytes (a CR LF stays CR LF for the fan-out and
+//   `-o raw`); only the text shown drops the line end;
 // - a value that is not JSON, or has the wrong shape, is counted and that connection is
 //   closed with the error text written back, as the original does; others go on.
 
@@ -102,13 +104,17 @@ export function readLog(v: unknown): LogRead {
 	return t === undefined ? {ok: true, time: undefined, raw, badTime: time} : {ok: true, time: t, raw};
 }
 
-/** The text of a raw without the one newline every Go log line ends with. */
+/**
+ * The raw as published, less the one newline every Go log line ends with (the fan-out and
+ * `-o raw` put it back). A CR before it stays: a publisher's CR LF is served as CR LF.
+ */
 export function stripNewline(raw: string): string {
-	if (raw.endsWith('\n')) {
-		return raw.slice(0, raw.endsWith('\r\n') ? -2 : -1);
-	}
+	return raw.endsWith('\n') ? raw.slice(0, -1) : raw;
+}
 
-	return raw;
+/** The text to show and to detect the level in: without the line end, CR LF or LF. */
+export function displayText(raw: string): string {
+	return raw.endsWith('\r') ? raw.slice(0, -1) : raw;
 }
 
 export class LogioListenSource implements LogSource {
@@ -271,6 +277,7 @@ export class LogioListenSource implements LogSource {
 				}
 
 				const raw = stripNewline(log.raw);
+				const text = displayText(raw);
 				publisher.events++;
 				(events ??= []).push({
 					time: log.time ?? now,
@@ -281,8 +288,8 @@ export class LogioListenSource implements LogSource {
 					host: publisher.host,
 					proc: publisher.proc,
 					type: '',
-					level: detectLevel({text: raw}),
-					message: sanitize(raw),
+					level: detectLevel({text}),
+					message: sanitize(text),
 					raw,
 				});
 			}
