@@ -57,8 +57,11 @@ export async function runPipe(app: App, options: PipeOptions): Promise<number> {
 		return reason === 'SIGINT' ? exitCodes.sigint : exitCodes.sigterm;
 	}
 
-	const states = app.sources.map(s => s.handle.health.state);
-	return states.length > 0 && states.every(s => s === 'failed') ? exitCodes.failed : exitCodes.ok;
+	// Every source failed. A stdin that ended with nothing on it (logmon started from a
+	// script, stdin not a terminal) worked no more than they did.
+	const healths = app.sources.map(s => s.handle.health);
+	const idle = (h: (typeof healths)[number]): boolean => h.kind === 'stdin' && h.state === 'ended' && h.bytes === 0;
+	return healths.some(h => h.state === 'failed') && healths.every(h => h.state === 'failed' || idle(h)) ? exitCodes.failed : exitCodes.ok;
 }
 
 function reportDrops(total: number, bySource: Map<string, number>, stderr: NodeJS.WritableStream): void {
