@@ -6,7 +6,7 @@ import {detectLevel} from '../core/level.js';
 import {parseRfc3339} from '../core/logio-line.js';
 import {sanitize} from '../core/sanitize.js';
 import {type LogioListenConfig, defaultListen, formatHostPort, isLoopback, parseHostPort} from '../config/logio.js';
-import {type SourceDeps} from './index.js';
+import {type SourceDeps} from './source.js';
 import {type LogSource} from './source.js';
 
 // Be a logio server for publishers (protocols.md §2.1): a plain TCP port where
