@@ -133,12 +133,59 @@ describe('logmon with a logstream source (built binary)', () => {
 		expect(server.connections.length - connectionsBefore).toBe(1);
 	});
 
+	test('-o json: records nested 5,000 deep, in a varnish line and in the frame itself, are written with the deep part as text; nothing after them is lost', async () => {
+		const config = writeJson('deep.json', {sources: [{type: 'logstream', url: server.url, auth: server.auth()}]});
+		const child = start(['--logstream', server.url, '--config', config, '--no-ui', '-o', 'json', '-t', 'varnish-request', '--servers', 'bal-4']);
+		children.push(child);
+		const result = collect(child, 30_000);
+		await enabled(1);
+		const deep = '{"a":'.repeat(5000) + '1' + '}'.repeat(5000);
+		server.line({server: 'bal-4', type: 'varnish-request', text: 'before'});
+		server.line({server: 'bal-4', type: 'varnish-request', text: `{"status":200,"deep":${deep}}`});
+		server.sendRaw(`{"cmd":"line","log_type":"varnish-request","server":"bal-4","disp_time":"2024-01-02 03:04:05","text":"frame","extra":${deep}}`);
+		server.line({server: 'bal-4', type: 'varnish-request', text: 'after'});
+		await waitFor(child.stdout!, '"message":"after"');
+		child.kill('SIGTERM');
+		const {code, stdout, stderr} = await result;
+		expect(code).toBe(143);
+		const events = stdout.trim().split('\n').map(l => JSON.parse(l) as {raw: string});
+		expect(events.map(e => e.raw.slice(0, 12))).toEqual(['before', '{"status":20', 'frame', 'after']);
+		expect(stderr.match(/nested deeper than 64 levels; the deeper part is kept as text/g)).toHaveLength(2);
+		expect(stderr).not.toMatch(/RangeError|internal error/);
+	});
+
 	test('a bad secret: one line naming the source and the cause, exit 1', async () => {
 		const {code, stdout, stderr} = await run(['tail', testApplication, 'prod', '--config', tailConfig('wrong-secret'), '--no-ui']);
 		expect(code).toBe(1);
 		expect(stdout).toBe('');
 		expect(stderr.split('\n').filter(l => l.includes('failed'))).toEqual(['logmon: logstream: failed: Cloud API token: HTTP 401: invalid_client: Client authentication failed']);
 		expect(stderr).not.toContain('wrong-secret');
+	});
+
+	test('secrets a server echoes back never reach stderr: a Cloud API 401 repeating the client secret, a logstream error repeating the hmac', async () => {
+		const echoing = await CloudApiTestServer.start({logstream: () => ({url: server.url, params: server.params()}), echoSecret: true});
+		const echoingStream = await LogstreamTestServer.start({backends: [{name: 'web-1', types: ['php-error']}], echoAuth: true});
+		try {
+			const secret = 'wrong-s3cret/with+chars';
+			const credentials = writeJson('echo-creds.conf', {api_key: echoing.apiKey, api_secret: secret});
+			const config = writeJson('echo-tail.json', {sources: [{type: 'logstream', acquia: {application: 'x', environment: 'x', credentials, tokenUrl: echoing.tokenUrl, apiUrl: echoing.apiUrl}}]});
+			const cloudRun = await run(['tail', testApplication, 'prod', '--config', config, '--no-ui', '-o', 'json']);
+			expect(cloudRun.code).toBe(1);
+			expect(cloudRun.stderr).toContain('Client authentication failed for client_secret=[redacted]');
+			for (const form of [secret, encodeURIComponent(secret)]) {
+				expect(cloudRun.stderr).not.toContain(form);
+			}
+
+			const d = 'c'.repeat(64);
+			const streamConfig = writeJson('echo-auth.json', {sources: [{type: 'logstream', url: echoingStream.url, auth: {...echoingStream.auth(), d}}]});
+			const streamRun = await run(['--config', streamConfig, '--no-ui', '--no-stdin']);
+			expect(streamRun.code).toBe(1);
+			expect(streamRun.stderr).toContain('invalid authentication token [redacted]');
+			expect(streamRun.stderr).not.toContain(d);
+		} finally {
+			await echoing.stop();
+			await echoingStream.stop();
+		}
 	});
 
 	test('an auth refusal: one line naming the source and the server description, exit 1', async () => {

@@ -163,8 +163,9 @@ export class SourceHandle {
 		this.bus.publish(this, events);
 	}
 
-	setState(state: SourceState, reason?: string, retryInMs?: number): void {
+	setState(state: SourceState, cause?: string, retryInMs?: number): void {
 		const h = this.health;
+		const reason = cause === undefined ? undefined : this.bus.diagnostics.secrets.redact(cause);
 		const retryAt = retryInMs === undefined ? undefined : Date.now() + retryInMs;
 		if (h.state === state && h.reason === reason && h.retryAt === retryAt) {
 			return;
@@ -182,7 +183,8 @@ export class SourceHandle {
 	}
 
 	/** Count one bad input and say why; the input itself is skipped. */
-	parseError(reason: string): void {
+	parseError(cause: string): void {
+		const reason = this.bus.diagnostics.secrets.redact(cause);
 		this.health.parseErrors++;
 		this.health.lastParseError = reason;
 		if (this.health.parseErrors <= 5 || this.health.parseErrors % 1000 === 0) {
@@ -200,7 +202,7 @@ export class SourceHandle {
 	}
 
 	detail(key: string, value: unknown): void {
-		this.health.details[key] = value;
+		this.health.details[key] = typeof value === 'string' ? this.bus.diagnostics.secrets.redact(value) : value;
 	}
 
 	log(level: 'debug' | 'info' | 'warn' | 'error', text: string): void {

@@ -2,6 +2,7 @@
 // small ring for the UI; the CLI forwards them to stderr in pipe mode. Never stdout.
 
 import {Ring} from './ring.js';
+import {Secrets} from './secrets.js';
 
 export type DiagnosticLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -18,9 +19,11 @@ type Listener = (d: Diagnostic) => void;
 export class Diagnostics {
 	private readonly ring = new Ring<Diagnostic>(500);
 	private readonly listeners = new Set<Listener>();
+	/** Known secret values: blanked out of every message before anyone sees it. */
+	readonly secrets = new Secrets();
 
 	add(level: DiagnosticLevel, origin: string, text: string): void {
-		const d = {time: Date.now(), level, origin, text};
+		const d = {time: Date.now(), level, origin, text: this.secrets.redact(text)};
 		this.ring.push(d);
 		for (const l of this.listeners) {
 			l(d);

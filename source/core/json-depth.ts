@@ -21,12 +21,11 @@ function deeperThan(value: unknown, max: number): boolean {
 		return false;
 	}
 
+	// JSON.parse makes plain objects: every enumerable key is their own.
 	for (const key in value as Record<string, unknown>) {
-		if (Object.hasOwn(value as object, key)) {
-			const item = (value as Record<string, unknown>)[key];
-			if (item !== null && typeof item === 'object' && deeperThan(item, max - 1)) {
-				return true;
-			}
+		const item = (value as Record<string, unknown>)[key];
+		if (item !== null && typeof item === 'object' && deeperThan(item, max - 1)) {
+			return true;
 		}
 	}
 

@@ -64,6 +64,11 @@ function levelPainter(chalk: ChalkInstance): Record<Level, (s: string) => string
 	};
 }
 
+/** raw for a person to read: a CR that ended the line (CR LF input) is not shown as \x0d. */
+function displayRaw(raw: string): string {
+	return sanitize(raw.endsWith('\r') ? raw.slice(0, -1) : raw);
+}
+
 // Event fields are sanitised at ingest; raw is the original and may hold escapes.
 function field(e: LogEvent, name: TemplateField): string {
 	switch (name) {
@@ -76,7 +81,7 @@ function field(e: LogEvent, name: TemplateField): string {
 		case 'level': return e.level;
 		case 'status': return e.status === undefined ? '' : String(e.status);
 		case 'message': return e.message;
-		case 'raw': return sanitize(e.raw);
+		case 'raw': return displayRaw(e.raw);
 		case 'source': return e.sourceId;
 		case 'kind': return e.sourceKind;
 		case 'seq': return String(e.seq);
@@ -140,7 +145,8 @@ export function toJson(e: LogEvent): string {
 export function createFormatter(options: FormatOptions): Formatter {
 	switch (options.format) {
 		case 'raw': {
-			return options.toTerminal ? e => tabsOut(sanitize(e.raw)) : e => e.raw;
+			// Into a pipe the bytes as they came, a publisher's CR LF included.
+			return options.toTerminal ? e => tabsOut(displayRaw(e.raw)) : e => e.raw;
 		}
 
 		case 'json': {

@@ -1,6 +1,7 @@
 import {readFile, stat} from 'node:fs/promises';
 import {type AcquiaConfig, type LogstreamAuth, defaultApiUrl, defaultTokenUrl} from '../config/logstream.js';
 import {expandHome} from '../config/load.js';
+import {type Secrets} from '../core/secrets.js';
 import {describeNetworkError, oneLine} from './net-error.js';
 
 // The Cloud API v2 sign-in for logstream (protocols.md §1.1):
@@ -81,7 +82,13 @@ export class CloudApi {
 	/** Secrets seen so far, scrubbed from every trace line. */
 	private readonly secrets = new Set<string>();
 
-	constructor(private readonly config: AcquiaConfig, private readonly trace?: Trace) {}
+	/** `known` hears every secret too, so that no message logmon shows can repeat one. */
+	constructor(private readonly config: AcquiaConfig, private readonly trace?: Trace, private readonly known?: Secrets) {}
+
+	private remember(secret: string): void {
+		this.secrets.add(secret);
+		this.known?.add(secret);
+	}
 
 	get tokenUrl(): string {
 		return this.config.tokenUrl ?? defaultTokenUrl;
@@ -93,7 +100,7 @@ export class CloudApi {
 
 	/** Fresh stream URL and auth message. Throws CloudApiError. */
 	async streamParams(credentials: Credentials): Promise<StreamParams> {
-		this.secrets.add(credentials.apiSecret);
+		this.remember(credentials.apiSecret);
 		const token = await this.token(credentials);
 		this.environmentId ??= await this.findEnvironment(token);
 		const reply = await this.get(`${this.apiUrl}/environments/${encodeURIComponent(this.environmentId)}/logstream`, token, 'logstream');
@@ -105,7 +112,7 @@ export class CloudApi {
 			throw new CloudApiError(`Cloud API logstream: unexpected reply: ${oneLine(reply.text, 120)}`, true);
 		}
 
-		this.secrets.add(p['hmac']);
+		this.remember(p['hmac']);
 		// The renames matter: env <- environment, d <- hmac; t stays a number.
 		return {url, auth: {site: p['site'], env: p['environment'], t: p['t'], d: p['hmac']}};
 	}
@@ -126,7 +133,7 @@ export class CloudApi {
 			throw new CloudApiError('Cloud API token: the reply has no access_token', true);
 		}
 
-		this.secrets.add(token);
+		this.remember(token);
 		return token;
 	}
 

@@ -148,7 +148,7 @@ export class LineReader {
 
 		let message = raw;
 		if (type === 'varnish-request' && !over) {
-			const fields = parseJsonObject(text);
+			const fields = parseJsonObject(text, this.problem);
 			if (fields) {
 				message = varnishMessage(fields);
 				record = {...m, fields};

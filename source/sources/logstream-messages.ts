@@ -1,5 +1,6 @@
 import {isUtf8} from 'node:buffer';
 import {type LogstreamAuth} from '../config/logstream.js';
+import {depthReason, parseJsonBounded} from '../core/json-depth.js';
 import {parseJsonObject} from '../core/record.js';
 import {oneLine} from './net-error.js';
 
@@ -28,11 +29,15 @@ export function unreadableFrame(data: Buffer, isBinary: boolean): {problem: stri
 	return undefined;
 }
 
-/** The frame's JSON object, or (a string) why it is skipped. */
-export function parseFrame(text: string): Json | string {
+/** The frame's JSON object, or (a string) why it is skipped. `cut` hears of parts nested too deep, kept as text. */
+export function parseFrame(text: string, cut?: (why: string) => void): Json | string {
 	let msg: unknown;
 	try {
-		msg = JSON.parse(text);
+		const bounded = parseJsonBounded(text);
+		msg = bounded.value;
+		if (bounded.cut) {
+			cut?.(`frame with ${depthReason()}`);
+		}
 	} catch {
 		return `frame is not JSON: ${preview(text)}`;
 	}

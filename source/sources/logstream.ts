@@ -80,7 +80,7 @@ export class LogstreamSource implements LogSource {
 		}
 
 		if (config.acquia) {
-			this.api = new CloudApi(config.acquia, this.trace);
+			this.api = new CloudApi(config.acquia, this.trace, deps.diagnostics.secrets);
 		}
 
 		this.pairTable = new PairTable(config, {
@@ -391,7 +391,7 @@ export class LogstreamSource implements LogSource {
 			this.trace('<- ' + this.redact(sanitize(text)));
 		}
 
-		const m = parseFrame(text);
+		const m = parseFrame(text, why => handle.parseError(why));
 		if (typeof m === 'string') {
 			handle.parseError(m);
 			return;

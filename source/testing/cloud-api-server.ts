@@ -19,6 +19,8 @@ export type CloudApiServerOptions = {
 	applications?: Record<string, CloudEnvironment[]>;
 	/** Where the logstream endpoint gets its answer; called once per request. */
 	logstream: () => {url: string; params: {t: number; hmac: string; environment: string; site: string}};
+	/** Repeat the client secret it was sent in a 401's description, as careless servers do. */
+	echoSecret?: boolean;
 };
 
 export const testApplication = 'a47ac10b-58cc-4372-a567-0e02b2c3d470';
@@ -115,7 +117,8 @@ export class CloudApiTestServer {
 			}
 
 			if (form.get('client_id') !== this.apiKey || form.get('client_secret') !== this.apiSecret) {
-				send(401, {error: 'invalid_client', error_description: 'Client authentication failed'});
+				const echoed = this.options.echoSecret ? ` for client_secret=${form.get('client_secret') ?? ''}` : '';
+				send(401, {error: 'invalid_client', error_description: `Client authentication failed${echoed}`});
 				return;
 			}
 

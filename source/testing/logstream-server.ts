@@ -59,6 +59,8 @@ export type LogstreamServerOptions = {
 	/** Send a keepalive success to a client idle this long; 0 (default) sends none. */
 	keepaliveMs?: number;
 	path?: string;
+	/** Repeat a refused `d` in the error description, as careless servers do. */
+	echoAuth?: boolean;
 	/** Serve wss:// with this key and certificate (PEM). */
 	tls?: {key: string | Buffer; cert: string | Buffer};
 };
@@ -604,7 +606,7 @@ export class LogstreamTestServer {
 			problem = `unknown site or environment ${String(site)}/${String(env)}`;
 		} else if (typeof d !== 'string' || expected === undefined || d.length !== expected.length
 			|| !timingSafeEqual(Buffer.from(d), Buffer.from(expected))) {
-			problem = 'invalid authentication token';
+			problem = this.options.echoAuth ? `invalid authentication token ${String(d)}` : 'invalid authentication token';
 		} else if (Math.abs(Date.now() / 1000 - tNum) > maxAge) {
 			problem = 'authentication token expired';
 		} else if (this.options.singleUse && this.usedParams.has(d)) {
