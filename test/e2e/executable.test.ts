@@ -4,7 +4,8 @@ import path from 'node:path';
 import {beforeAll, describe, expect, test} from 'vitest';
 import {demoLogFiles} from '../../source/demo-logs.js';
 import {distChecks, type Launcher, makeDir, scratch, skipDist} from '../support/dist.js';
-import {corpus, root} from '../support/logmon.js';
+import {buildExecutable} from '../support/install.js';
+import {corpus} from '../support/logmon.js';
 
 // The single executable (npm run build:exe) as users run it: the one file copied alone into an
 // empty folder, run with `env -i` (no PATH, so no Node to find; HOME only).
@@ -14,9 +15,7 @@ describe.skipIf(skipDist())('the single executable, copied alone and run with an
 	let built: string;
 
 	beforeAll(() => {
-		// Builds it unless build/ holds one made from the same dist/ (the stamp of build-exe.mjs).
-		execFileSync(process.execPath, [path.join(root, 'scripts', 'build-exe.mjs')], {cwd: root, stdio: ['ignore', 'inherit', 'inherit']});
-		built = path.join(root, 'build', 'logmon-linux-x64');
+		built = buildExecutable();
 		const dir = scratch('exe');
 		const box = makeDir(path.join(dir, 'box'));
 		const command = path.join(box, 'logmon');

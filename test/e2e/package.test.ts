@@ -3,13 +3,12 @@ import {readdirSync, readFileSync, realpathSync, statSync} from 'node:fs';
 import path from 'node:path';
 import {beforeAll, describe, expect, test} from 'vitest';
 import {demoLogFiles, demoLogNotices} from '../../source/demo-logs.js';
-import {distChecks, type Launcher, makeDir, npmEnv, scratch, skipDist} from '../support/dist.js';
+import {distChecks, type Launcher, makeDir, scratch, skipDist} from '../support/dist.js';
+import {type Installed, npmEnv, packAndInstall} from '../support/install.js';
 import {root} from '../support/logmon.js';
 
 // The npm package as users install it: `npm pack`, then `npm install --global` of the tarball
 // into a temporary prefix, run from a folder outside the clone with only node on the PATH.
-
-type Packed = {filename: string; size: number; unpackedSize: number; files: Array<{path: string}>};
 
 /** Every file below `dir`, node_modules left out. */
 function files(dir: string): string[] {
@@ -20,23 +19,20 @@ function files(dir: string): string[] {
 }
 
 describe.skipIf(skipDist())('the npm package, packed and installed from its tarball', () => {
-	let packed: Packed;
+	let install: Installed;
 	let installed: string;
 	let launcher: Launcher;
 
 	beforeAll(() => {
 		const dir = scratch('package');
-		// `npm test` has just built dist/; --ignore-scripts leaves out prepack's second build.
-		packed = (JSON.parse(execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], {cwd: root, env: npmEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe']})) as Packed[])[0]!;
-		const prefix = path.join(dir, 'prefix');
-		const work = makeDir(path.join(dir, 'work'));
-		execFileSync('npm', ['install', '--global', '--prefix', prefix, '--prefer-offline', '--no-audit', '--no-fund', path.join(dir, packed.filename)], {cwd: work, env: npmEnv(), stdio: ['ignore', 'pipe', 'pipe']});
-		installed = path.join(prefix, 'lib', 'node_modules', 'logmon');
-		launcher = {command: path.join(prefix, 'bin', 'logmon'), env: {HOME: makeDir(path.join(dir, 'home')), PATH: path.dirname(process.execPath)}, cwd: work};
+		// `npm test` has just built dist/, which the tarball takes.
+		install = packAndInstall(dir);
+		installed = install.packageDir;
+		launcher = {command: install.bin, env: {HOME: makeDir(path.join(dir, 'home')), PATH: path.dirname(process.execPath)}, cwd: makeDir(path.join(dir, 'work'))};
 	}, 300_000);
 
 	test('the tarball: README, bin, the bundle and the demo\'s logs beside the loghub notice; nothing else', () => {
-		const paths = packed.files.map(f => f.path);
+		const paths = install.packed.files.map(f => f.path);
 		for (const p of paths) {
 			expect(p).toMatch(/^(package\.json|README\.md|bin\/logmon\.js|dist\/bundle\/[\w/-]+\.js|dist\/demo-logs\/[\w.-]+)$/);
 			expect(p).not.toMatch(/(^|\/)(test|source|scripts|patches|\.cache|node_modules)\/|\.map$|\.env|\.npmrc|\.pem$|\.key$/);
@@ -47,7 +43,7 @@ describe.skipIf(skipDist())('the npm package, packed and installed from its tarb
 		}
 
 		expect(paths).toContain('README.md');
-		expect(packed.size).toBeLessThan(1.5 * 2 ** 20);
+		expect(install.packed.size).toBeLessThan(1.5 * 2 ** 20);
 	});
 
 	test('the install: ink and react from the registry, everything else inside the bundle, nothing of the clone', () => {

@@ -43,11 +43,6 @@ export function scratch(prefix: string): string {
 	return dir;
 }
 
-/** The environment for npm itself: this process's, less what `npm test` set for the clone. */
-export function npmEnv(): NodeJS.ProcessEnv {
-	return Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && k !== 'INIT_CWD'));
-}
-
 export const version = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as {version: string}).version;
 
 type Io = {input?: string; stdinFile?: string};
