@@ -20,7 +20,7 @@ import {build} from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const work = path.join(root, 'build', 'sea');
-export const executable = path.join(root, 'build', 'logmon-linux-x64');
+const executable = path.join(root, 'build', 'logmon-linux-x64');
 const stampFile = `${executable}.stamp`;
 const fuse = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
