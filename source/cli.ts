@@ -63,9 +63,14 @@ export const help = `
 	  $ tail -f app.log | logmon publish --to kafka://127.0.0.1:9092/application-logs --service shop
 `;
 
-export function parseArgs(argv: string[] = process.argv.slice(2)) {
+/**
+ * `pkg`: the package.json fields meow shows (name, version); without it meow reads the
+ * package.json above this module. The single executable has none there and passes its own.
+ */
+export function parseArgs(argv: string[] = process.argv.slice(2), pkg?: Record<string, unknown>) {
 	return meow(help, {
 		importMeta: import.meta,
+		...(pkg ? {pkg} : {}),
 		argv,
 		allowUnknownFlags: false,
 		booleanDefault: undefined,

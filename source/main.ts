@@ -34,8 +34,13 @@ function fail(stderr: NodeJS.WritableStream, message: string): number {
 	return exitCodes.usage;
 }
 
-export async function main(argv = process.argv.slice(2)): Promise<number> {
-	const cli = parseArgs(argv);
+export type MainOptions = {
+	/** package.json fields for --version and the process title (the single executable's, embedded at build time). */
+	pkg?: Record<string, unknown>;
+};
+
+export async function main(argv = process.argv.slice(2), options: MainOptions = {}): Promise<number> {
+	const cli = parseArgs(argv, options.pkg);
 	const {flags, input} = cli;
 	const {stdout, stderr, env} = process;
 
