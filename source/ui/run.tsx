@@ -45,8 +45,26 @@ export function uiColorLevel(mode: Settings['color'], output: NodeJS.WriteStream
 	return depth >= 8 ? 2 : 1;
 }
 
+const showCursor = '\u001B[?25h';
+
+/**
+ * ink's cursor helper (restore-cursor 4) writes its show-cursor escape to process.stderr at exit,
+ * even when stderr is a file (`--debug 2>debug.log`). logmon shows the cursor on the terminal it
+ * drew on itself, so that one escape is kept out of a stderr that is not a terminal. A guard here,
+ * not a patch of the package: an installed logmon gets ink's dependencies from the registry.
+ */
+function keepCursorEscapeOffFiles(): void {
+	if (process.stderr.isTTY) {
+		return;
+	}
+
+	const write = process.stderr.write.bind(process.stderr) as (chunk: unknown, ...rest: unknown[]) => boolean;
+	process.stderr.write = ((chunk: unknown, ...rest: unknown[]) => chunk === showCursor || write(chunk, ...rest)) as typeof process.stderr.write;
+}
+
 export async function runUi(app: App, options: UiOptions): Promise<number> {
 	const {terminal, settings, stderr} = options;
+	keepCursorEscapeOffFiles();
 	const env = options.env ?? process.env;
 	const out = terminal.output;
 
