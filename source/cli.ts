@@ -29,7 +29,7 @@ export const help = `
 	  --demo                 Replay real logs through embedded servers
 	  --demo-rate N          Demo lines per second (default 200)
 
-	Filters (composable; the UI and the pipe share them; RE is an RE2 regex, as in Go, matched in linear time)
+	Filters (shared by the UI and the pipe; RE is an RE2 regex, as in Go, run in linear time)
 	  -g, --grep RE          Keep messages matching RE (repeatable; any may match)
 	  -v, --exclude RE       Drop messages matching RE (repeatable)
 	  -l, --level LEVEL      Keep LEVEL and above: trace debug info notice warn error critical
