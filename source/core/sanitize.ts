@@ -184,12 +184,7 @@ export function isSafe(text: string): boolean {
 
 /** Make one line safe for a terminal. Fast path: most lines need nothing. */
 export function sanitize(text: string): string {
-	if (shortAndClean(text)) {
-		return text;
-	}
-
-	const at = text.search(suspect);
-	if (at === -1 || !needsEscape(text, at)) {
+	if (shortAndClean(text) || isSafe(text)) {
 		return text;
 	}
 
