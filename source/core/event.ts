@@ -43,8 +43,11 @@ export type LogEvent = {
 	raw: string;
 	/** The original structured record (JSON object, Kafka metadata...), kept for `-o json`. */
 	record?: unknown;
-	/** Set on synthetic events, e.g. the gap marker after a reconnect. */
-	marker?: 'gap' | undefined;
+	/**
+	 * Set on synthetic events: `gap`, the marker after a reconnect; `history`, a row the UI adds
+	 * over the history (where it ends, loading…), never on the bus.
+	 */
+	marker?: 'gap' | 'history' | undefined;
 };
 
 /** What a source fills in; the bus assigns `seq`. */

@@ -41,7 +41,7 @@ export type ServiceStatsOptions = {
 	rateWindowMs?: number;
 };
 
-function zeroLevels(): Record<Level, number> {
+export function zeroLevels(): Record<Level, number> {
 	const out = {} as Record<Level, number>;
 	for (const l of LEVELS) {
 		out[l] = 0;
@@ -73,6 +73,27 @@ class RecentNames {
 
 	list(): string[] {
 		return [...this.names.keys()].sort();
+	}
+}
+
+/** Sort stats rows in place: by rate, by errors, or by name (then by name, so the order is stable). */
+export function sortStatsRows(rows: StatsRow[], sort: StatsSort): void {
+	const byName = (a: StatsRow, b: StatsRow): number => a.stat.key < b.stat.key ? -1 : (a.stat.key > b.stat.key ? 1 : 0);
+	switch (sort) {
+		case 'rate': {
+			rows.sort((a, b) => b.rate - a.rate || b.stat.lastSeen - a.stat.lastSeen || byName(a, b));
+			break;
+		}
+
+		case 'errors': {
+			rows.sort((a, b) => b.stat.errors - a.stat.errors || b.rate - a.rate || byName(a, b));
+			break;
+		}
+
+		case 'name': {
+			rows.sort(byName);
+			break;
+		}
 	}
 }
 
@@ -181,24 +202,7 @@ export class ServiceStats {
 			rows.push({stat, rate: this.rate(stat.histogram, now), errorShare: stat.total > 0 ? stat.errors / stat.total : 0});
 		}
 
-		const byName = (a: StatsRow, b: StatsRow): number => a.stat.key < b.stat.key ? -1 : (a.stat.key > b.stat.key ? 1 : 0);
-		switch (options.sort ?? 'rate') {
-			case 'rate': {
-				rows.sort((a, b) => b.rate - a.rate || b.stat.lastSeen - a.stat.lastSeen || byName(a, b));
-				break;
-			}
-
-			case 'errors': {
-				rows.sort((a, b) => b.stat.errors - a.stat.errors || b.rate - a.rate || byName(a, b));
-				break;
-			}
-
-			case 'name': {
-				rows.sort(byName);
-				break;
-			}
-		}
-
+		sortStatsRows(rows, options.sort ?? 'rate');
 		return rows.slice(0, options.limit ?? rows.length);
 	}
 

@@ -1,13 +1,16 @@
 import {type LogEvent} from '../core/event.js';
 import {type Filter, type FilterSpec, FilterError, compileFilter, emptySpec, parseFilterExpression} from '../core/filter.js';
 import {FrameLoop} from './frames.js';
+import {type TailHistory} from './history-tail.js';
+import {type Aggregates, type HistoryWindow, liveAggregates} from './history-window.js';
+import {uiHistory} from './history.js';
 import {type Action, type Context, lookup} from './keybindings.js';
 import {type Layout, computeLayout} from './layout.js';
 import {type TailPosition, center, clampAnchor, follow, moveTail, stopFollowing} from './navigation.js';
 import {moveSelection, paneAction} from './panes.js';
 import {type Rows, FilteredEvents, allRows, passes} from './scan.js';
 import {Search} from './search.js';
-import {type UiDeps, type UiModel, type UiState, specToExpression, togglesWindow, withHidden} from './state.js';
+import {type UiDeps, type UiModel, type UiState, initialState, togglesWindow, withHidden} from './state.js';
 import {Toggles, sections} from './toggles.js';
 import {type View, buildView} from './view.js';
 
@@ -18,6 +21,8 @@ import {type View, buildView} from './view.js';
 //   navigation.ts  following, pausing and scrolling the tail
 //   search.ts      `/`, n, N
 //   scan.ts        the slow work over the held events (filter, search), in slices
+//   history*.ts    the history: the tail's older pages, the search past memory,
+//                  the time window of the errors and stats
 //   view*.ts       the frame's text
 //
 // Slow work (a new filter over 50,000 held events, a search) runs in slices
@@ -44,43 +49,45 @@ export class UiController implements UiModel {
 	private pumping: NodeJS.Immediate | undefined;
 	private running = false;
 	private note = '';
+	/** Present when there is a history. */
+	private readonly history: TailHistory | undefined;
+	private readonly window: HistoryWindow | undefined;
 
 	constructor(deps: UiDeps) {
 		this.deps = deps;
 		this.now = deps.now ?? Date.now;
 		const spec = structuredClone(deps.filter);
 		const filter = compileFilter(spec);
-		this.state = {
-			columns: 80,
-			rows: 24,
-			focus: 'tail',
-			hidden: new Set(),
-			maximized: undefined,
-			following: true,
-			anchorSeq: 0,
-			pausedAtSeq: 0,
-			wrap: false,
-			prompt: undefined,
-			search: undefined,
-			markSeq: undefined,
-			filterText: specToExpression(spec),
-			spec,
-			filter,
-			help: false,
-			detail: undefined,
-			section: 'types',
-			selected: {errors: 0, stats: 0, toggles: 0},
-			statsSort: 'rate',
-			statsByHost: false,
-			errorsSort: 'recent',
-			notice: undefined,
-		};
+		this.state = initialState(spec, filter);
 		this.filtered = filter.all ? undefined : new FilteredEvents(deps.store, filter);
 		this.toggles = new Toggles(deps.sources, deps.stats);
 		this.frames = new FrameLoop({signature: now => this.signature(now), build: now => this.build(now)}, this.now);
-		this.search = new Search({
+		const history = deps.history ? uiHistory({
 			state: this.state,
 			store: deps.store,
+			bus: deps.bus,
+			reader: deps.history,
+			runStart: deps.runStart ?? this.now(),
+			now: this.now,
+			filter: () => this.state.filter,
+			found: seq => {
+				this.state.markSeq = seq;
+				center(this.position(), seq);
+				this.changed();
+			},
+			changed: () => {
+				this.changed();
+			},
+			notify: text => {
+				this.notify(text);
+			},
+		}) : undefined;
+		this.history = history?.tail;
+		this.window = history?.window;
+		this.search = new Search({
+			state: this.state,
+			memory: () => history?.tail.memory() ?? deps.store,
+			history: history?.search,
 			lastSeq: () => this.deps.bus.lastSeq,
 			passes: () => passes(this.state.filter, this.filtered),
 			center: seq => {
@@ -130,8 +137,18 @@ export class UiController implements UiModel {
 		this.wake();
 	}
 
+	/** Fill the tail, the error list and the statistics from the history (before the sources start). */
+	async startHistory(): Promise<void> {
+		await this.history?.start(events => {
+			this.deps.errors.add(events);
+			this.deps.stats.add(events);
+		});
+	}
+
 	stop(): void {
 		this.running = false;
+		this.search.cancel();
+		this.window?.stop();
 		this.frames.stop();
 		if (this.pumping) {
 			clearImmediate(this.pumping);
@@ -172,7 +189,7 @@ export class UiController implements UiModel {
 			this.wake(); // new events to sort through
 		}
 
-		return `${store.version}:${errors.version}:${stats.version}:${this.version}:${Math.floor(now / 1000)}:${this.healthSignature()}`;
+		return `${store.version}:${errors.version}:${stats.version}:${this.version}:${this.aggregates().version}:${Math.floor(now / 1000)}:${this.healthSignature()}`;
 	}
 
 	private build(now: number): View {
@@ -180,7 +197,13 @@ export class UiController implements UiModel {
 			this.state.notice = undefined;
 		}
 
+		this.history?.prune();
 		this.note = clampAnchor(this.position()) ? 'paused lines left the buffer' : '';
+		if (this.history) {
+			const height = this.tailRows();
+			this.history.check(this.tailEvents(height), height, this.rows());
+		}
+
 		return buildView(this, now);
 	}
 
@@ -229,11 +252,12 @@ export class UiController implements UiModel {
 	}
 
 	private rows(): Rows {
-		return this.filtered ?? allRows(this.deps.store);
+		const live = this.filtered ?? allRows(this.deps.store);
+		return this.history ? this.history.rows(live) : live;
 	}
 
 	private position(): TailPosition {
-		return {state: this.state, store: this.deps.store, rows: this.rows(), lastSeq: this.deps.bus.lastSeq, height: this.tailRows()};
+		return {state: this.state, store: this.deps.store, rows: this.rows(), lastSeq: this.deps.bus.lastSeq, height: this.tailRows(), floor: this.history?.floor()};
 	}
 
 	tailEvents(count: number): LogEvent[] {
@@ -252,7 +276,12 @@ export class UiController implements UiModel {
 		}
 
 		const f = this.filtered;
-		return f && !f.complete && f.progress < 1 ? `filtering ${Math.floor(f.progress * 100)}%` : undefined;
+		return f && !f.complete && f.progress < 1 ? `filtering ${Math.floor(f.progress * 100)}%` : this.history?.busy();
+	}
+
+	aggregates(): Aggregates {
+		const {errors, stats} = this.deps;
+		return this.window ? this.window.aggregates({errors, stats}) : liveAggregates({errors, stats}, 0);
 	}
 
 	// ---- keys ----
@@ -327,6 +356,7 @@ export class UiController implements UiModel {
 			case 'top':
 			case 'bottom': {
 				if (s.focus === 'tail') {
+					this.history?.moved(action === 'down' || action === 'page-down' || action === 'bottom' ? 'down' : 'up');
 					moveTail(this.position(), action);
 				} else {
 					const box = this.layout().others.find(b => b.id === s.focus);
@@ -354,6 +384,18 @@ export class UiController implements UiModel {
 
 			case 'clear-filter': {
 				this.applyFilter('');
+				break;
+			}
+
+			case 'history-window': {
+				if (this.window) {
+					this.notify(`errors and stats: ${this.window.next()}`);
+				} else {
+					this.notify('no history: the time window reads it (see --history)');
+				}
+
+				s.selected.errors = 0;
+				s.selected.stats = 0;
 				break;
 			}
 
@@ -415,11 +457,11 @@ export class UiController implements UiModel {
 		const s = this.state;
 		switch (pane) {
 			case 'errors': {
-				return this.deps.errors.size;
+				return this.aggregates().errors.size;
 			}
 
 			case 'stats': {
-				return this.deps.stats.rows({byHost: s.statsByHost}).length;
+				return this.aggregates().stats({byHost: s.statsByHost, sort: s.statsSort, now: this.now()}).length;
 			}
 
 			case 'toggles': {
@@ -493,8 +535,10 @@ export class UiController implements UiModel {
 		const s = this.state;
 		s.spec = spec;
 		s.filter = filter;
-		// The held events are sorted through again, in slices.
+		// The held events are sorted through again, in slices; history pages are read again through it.
 		this.filtered = filter.all ? undefined : new FilteredEvents(this.deps.store, filter);
+		this.search.cancel();
+		this.history?.reset();
 		this.wake();
 		if (!s.following) {
 			// The anchor may be filtered out now; keep the position by sequence number.
@@ -508,13 +552,14 @@ export class UiController implements UiModel {
 
 	private openError(): void {
 		const s = this.state;
-		const group = this.deps.errors.list(s.errorsSort)[s.selected.errors];
+		const group = this.aggregates().errors.list(s.errorsSort)[s.selected.errors];
 		if (!group) {
 			return;
 		}
 
 		s.detail = group.latest;
-		if (this.deps.store.get(group.latest.seq)) {
+		// The same event, not one of an earlier run with the same seq (from the history).
+		if (this.deps.store.get(group.latest.seq) === group.latest) {
 			s.markSeq = group.latest.seq;
 			center(this.position(), group.latest.seq);
 		} else {

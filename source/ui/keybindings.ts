@@ -15,7 +15,7 @@ export type Action =
 	| 'open'
 	| 'section-servers' | 'section-types' | 'section-services' | 'section-levels' | 'section-sources'
 	| 'toggle-row' | 'toggle-all'
-	| 'stats-sort' | 'stats-by-host' | 'errors-sort'
+	| 'stats-sort' | 'stats-by-host' | 'errors-sort' | 'history-window'
 	| 'prompt-accept' | 'prompt-cancel' | 'prompt-erase' | 'prompt-clear';
 
 export type Binding = {
@@ -65,6 +65,7 @@ export const keybindings: readonly Binding[] = [
 	{keys: ['r'], action: 'stats-sort', description: 'stats: sort by rate, errors, name', context: 'global'},
 	{keys: ['b'], action: 'stats-by-host', description: 'stats: per service, or per service x host', context: 'global'},
 	{keys: ['c'], action: 'errors-sort', description: 'errors: sort by most recent or by count', context: 'global'},
+	{keys: ['h'], action: 'history-window', description: 'errors and stats: since start, 1h, 24h, 3d (from the history)', context: 'global'},
 	{keys: ['enter'], action: 'prompt-accept', description: 'apply', context: 'prompt'},
 	{keys: ['escape'], action: 'prompt-cancel', description: 'cancel', context: 'prompt'},
 	{keys: ['backspace'], action: 'prompt-erase', description: 'erase a character', context: 'prompt'},

@@ -4,7 +4,8 @@ import {type UiState} from './state.js';
 
 // Where the tail is: following the newest line, or anchored at a line while
 // paused or scrolled, and how keys move it. Reads the filtered rows, never the
-// whole store.
+// whole store. With a history, rows read from it sit above the store's with
+// seqs below zero (history-chain.ts), so "the oldest row" is -Infinity's next.
 
 export type TailPosition = {
 	state: UiState;
@@ -15,7 +16,12 @@ export type TailPosition = {
 	lastSeq: number;
 	/** Rows of the tail pane (without its title). */
 	height: number;
+	/** The lowest seq still shown: an anchor below it has left the buffer. Default: the store's oldest. */
+	floor?: number | undefined;
 };
+
+/** Before every row, the history's included. */
+const first = Number.NEGATIVE_INFINITY;
 
 export type Move = 'up' | 'down' | 'page-up' | 'page-down' | 'top' | 'bottom';
 
@@ -45,7 +51,7 @@ export function center(t: TailPosition, seq: number): void {
 /** While paused, the anchored line may have left the buffer: hold on to the oldest screenful. True when it had. */
 export function clampAnchor(t: TailPosition): boolean {
 	const s = t.state;
-	const oldest = t.store.at(0)?.seq ?? 0;
+	const oldest = t.floor ?? t.store.at(0)?.seq ?? 0;
 	if (s.following || s.anchorSeq >= oldest) {
 		return false;
 	}
@@ -66,7 +72,7 @@ export function moveTail(t: TailPosition, action: Move): void {
 
 		case 'top': {
 			stopFollowing(t);
-			s.anchorSeq = rows.after(0, height).at(-1)?.seq ?? s.anchorSeq;
+			s.anchorSeq = rows.after(first, height).at(-1)?.seq ?? s.anchorSeq;
 			return;
 		}
 
@@ -80,9 +86,11 @@ export function moveTail(t: TailPosition, action: Move): void {
 			}
 
 			s.anchorSeq = before[0]!.seq;
-			// Keep a full screen: the bottom row stays at or below the first screenful.
-			if (rows.tail(height, s.anchorSeq + 1).length < height) {
-				s.anchorSeq = rows.after(0, height).at(-1)?.seq ?? s.anchorSeq;
+			// Keep a full screen: the bottom row stays at or below the first screenful (unless
+			// the top row is history still being read: the screen fills when it comes).
+			const shown = rows.tail(height, s.anchorSeq + 1);
+			if (shown.length < height && shown[0]?.marker !== 'history') {
+				s.anchorSeq = rows.after(first, height).at(-1)?.seq ?? s.anchorSeq;
 			}
 
 			return;
@@ -98,6 +106,12 @@ export function moveTail(t: TailPosition, action: Move): void {
 			const n = action === 'down' ? 1 : page;
 			const next = rows.after(s.anchorSeq, n);
 			if (next.length < n) {
+				const last = next.at(-1)?.seq ?? s.anchorSeq;
+				if (rows.stalled?.(last)) {
+					s.anchorSeq = last; // newer history rows are being read: wait there
+					return;
+				}
+
 				// Scrolled past the newest line: follow again.
 				follow(s);
 				return;

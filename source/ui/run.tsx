@@ -5,6 +5,7 @@ import {type Filter} from '../core/filter.js';
 import {ServiceStats} from '../core/stats.js';
 import {exitCodes, exitNow} from '../exit.js';
 import {type Settings} from '../settings.js';
+import {type HistoryReader} from '../history/types.js';
 import {type Formatter} from '../sinks/format.js';
 import {StdoutSink} from '../sinks/stdout.js';
 import {UiRoot} from './App.js';
@@ -24,6 +25,8 @@ export type UiOptions = {
 	pipe?: NodeJS.WritableStream | undefined;
 	stderr: NodeJS.WritableStream;
 	env?: NodeJS.ProcessEnv;
+	/** The on-disk history, when it is on: the tail, search, errors and stats reach back into it. */
+	history?: HistoryReader | undefined;
 };
 
 type QuitReason = 'quit' | 'interrupt' | 'SIGINT' | 'SIGTERM' | 'SIGHUP';
@@ -104,6 +107,8 @@ export async function runUi(app: App, options: UiOptions): Promise<number> {
 		onQuit: reason => {
 			end(reason);
 		},
+		history: options.history,
+		runStart: Date.now(),
 	});
 	for (const {source} of app.sources) {
 		source.toggles?.onPairsChange(() => {
@@ -212,6 +217,8 @@ export async function runUi(app: App, options: UiOptions): Promise<number> {
 
 	controller.start();
 	sink?.start();
+	// The history's last events before the live ones (the aggregates too), then the sources.
+	await controller.startHistory();
 	await app.start();
 
 	if (testThrow === '1' || testThrow === 'timer') {

@@ -20,7 +20,12 @@ export type Rows = {
 	tail(count: number, beforeSeq?: number): LogEvent[];
 	/** Up to `count` events strictly after `afterSeq`, oldest first. */
 	after(afterSeq: number, count: number): LogEvent[];
+	/** True when the rows after `seq` are still being read (from the history): scrolling waits. */
+	stalled?(seq: number): boolean;
 };
+
+/** Held events by position, as a scan walks them: the store, or the store with history rows above. */
+export type Scannable = Pick<Store, 'size' | 'at' | 'indexAfter'>;
 
 /** No filter: the store as it is. */
 export function allRows(store: Store): Rows {
@@ -196,7 +201,7 @@ export class SearchScan {
 	private readonly total: number;
 	found: LogEvent | undefined;
 
-	constructor(private readonly store: Store, private readonly accept: (e: LogEvent) => boolean, from: number, readonly direction: 'older' | 'newer') {
+	constructor(private readonly store: Scannable, private readonly accept: (e: LogEvent) => boolean, from: number, readonly direction: 'older' | 'newer') {
 		this.cursor = from;
 		const i = store.indexAfter(from - (direction === 'older' ? 1 : 0));
 		this.total = direction === 'older' ? i : store.size - i;

@@ -1,17 +1,30 @@
 import {type LogEvent} from '../core/event.js';
-import {type Store} from '../core/store.js';
+import {isLoadingTop, standinPages} from './history-chain.js';
 import {compileSearch} from './matcher.js';
-import {type ScanResult, SearchScan} from './scan.js';
+import {type ScanResult, type Scannable, SearchScan} from './scan.js';
 import {type UiState} from './state.js';
 
 // The search: `/` types it (incremental: every key searches again from where
 // the search began), n/N go to the previous/next match. Finding a match is a
 // scan over the held events that can take seconds (many long lines), so it
-// runs in slices off the frame path; a new query or Escape drops it.
+// runs in slices off the frame path; a new query or Escape drops it. When
+// memory has no older match, the search goes on into the history
+// (history-search.ts), from the oldest row memory holds.
+
+/** The search's way on into the history. */
+export type DeeperSearch = {
+	/** Look for an older match from the chain's page `page` (its end when omitted). */
+	older(text: string, test: (e: LogEvent) => boolean, page?: number): void;
+	cancel(): void;
+	busy(): string | undefined;
+};
 
 export type SearchHost = {
 	readonly state: UiState;
-	readonly store: Store;
+	/** What a search looks through in memory: the store, and the history rows above it. */
+	memory(): Scannable;
+	/** Present when there is a history. */
+	readonly history?: DeeperSearch | undefined;
 	lastSeq(): number;
 	/** The tail's filter, as a test (a search only finds rows the tail shows). */
 	passes(): (e: LogEvent) => boolean;
@@ -35,7 +48,8 @@ export class Search {
 	busy(): string | undefined {
 		const {scan} = this;
 		const search = this.host.state.search;
-		return scan && search ? `searching /${search.text}/ ${Math.floor(scan.progress * 100)}%` : undefined;
+		const deeper = this.host.history?.busy();
+		return scan && search ? `searching /${search.text}/ ${Math.floor(scan.progress * 100)}%` : deeper;
 	}
 
 	get running(): boolean {
@@ -44,6 +58,7 @@ export class Search {
 
 	cancel(): void {
 		this.scan = undefined;
+		this.host.history?.cancel();
 	}
 
 	/** `/` pressed. */
@@ -66,7 +81,7 @@ export class Search {
 		const matcher = compileSearch(text);
 		s.search = matcher ? {text, matcher} : undefined;
 		s.markSeq = undefined;
-		this.scan = undefined;
+		this.cancel();
 		if (s.search) {
 			this.start('older', o && !o.following ? o.anchorSeq + 1 : this.host.lastSeq() + 1);
 		}
@@ -86,14 +101,14 @@ export class Search {
 		}
 
 		this.origin = undefined;
-		this.scan = undefined;
+		this.cancel();
 		s.prompt = undefined;
 	}
 
 	/** Escape outside the prompt: no search, no highlight. */
 	clear(): void {
 		const s = this.host.state;
-		this.scan = undefined;
+		this.cancel();
 		if (s.search) {
 			s.search = undefined;
 			s.markSeq = undefined;
@@ -108,6 +123,10 @@ export class Search {
 			return;
 		}
 
+		if (direction === 'older' && this.host.history?.busy()) {
+			return; // still searching the history for the previous n
+		}
+
 		this.start(direction, s.markSeq ?? (s.following ? this.host.lastSeq() + 1 : s.anchorSeq + 1));
 	}
 
@@ -115,7 +134,16 @@ export class Search {
 		const s = this.host.state;
 		const {matcher} = s.search!;
 		const passes = this.host.passes();
-		this.scan = new SearchScan(this.host.store, e => !e.marker && passes(e) && matcher.test(e.message), from, direction);
+		// History rows (seq < 0) were read through the filter. Going older, a row standing for
+		// history not held stops the scan: the history search goes on from there.
+		const deeper = direction === 'older' && this.host.history !== undefined;
+		if (!deeper) {
+			this.host.history?.cancel();
+		}
+
+		this.scan = new SearchScan(this.host.memory(), e => e.marker
+			? deeper && (standinPages(e) !== undefined || isLoadingTop(e))
+			: (e.seq < 0 || passes(e)) && matcher.test(e.message), from, direction);
 		this.host.wake();
 	}
 
@@ -133,6 +161,14 @@ export class Search {
 
 		this.scan = undefined;
 		const s = this.host.state;
+		const {history} = this.host;
+		if (history && s.search && scan.direction === 'older' && (result === 'none' || scan.found!.marker)) {
+			const {text, matcher} = s.search;
+			const page = result === 'found' ? standinPages(scan.found!)?.newest : undefined;
+			history.older(text, e => !e.marker && matcher.test(e.message), page);
+			return {more: false, done: false};
+		}
+
 		if (result === 'found') {
 			s.markSeq = scan.found!.seq;
 			this.host.center(scan.found!.seq);

@@ -4,6 +4,8 @@ import {type LogEvent} from '../core/event.js';
 import {type Filter, type FilterSpec} from '../core/filter.js';
 import {type ServiceStats, type StatsSort} from '../core/stats.js';
 import {type Store} from '../core/store.js';
+import {type HistoryReader} from '../history/types.js';
+import {type Aggregates} from './history-window.js';
 import {type Layout, type PaneId} from './layout.js';
 import {type Matcher} from './matcher.js';
 import {type Section, type ToggleSource, type Toggles} from './toggles.js';
@@ -24,6 +26,10 @@ export type UiDeps = {
 	onFilterChange?: ((filter: Filter) => void) | undefined;
 	onQuit?: ((reason: 'quit' | 'interrupt') => void) | undefined;
 	now?: () => number;
+	/** The on-disk history, when it is on: the tail, search, errors and stats reach into it. */
+	history?: HistoryReader | undefined;
+	/** Receive time this run began (events before it are history). Default: when the UI is made. */
+	runStart?: number | undefined;
 };
 
 export type Prompt = {kind: 'search' | 'filter'; text: string; error?: string | undefined};
@@ -72,7 +78,38 @@ export type UiModel = {
 	tailNote(): string;
 	/** Work going on off the frame path (a search, a new filter over the held events), for the status bar. */
 	busy(): string | undefined;
+	/** What the errors and stats panes show: since start, or a window of the history. */
+	aggregates(): Aggregates;
 };
+
+/** The state at start: the tail following, the filter the run started with. */
+export function initialState(spec: FilterSpec, filter: Filter): UiState {
+	return {
+		columns: 80,
+		rows: 24,
+		focus: 'tail',
+		hidden: new Set(),
+		maximized: undefined,
+		following: true,
+		anchorSeq: 0,
+		pausedAtSeq: 0,
+		wrap: false,
+		prompt: undefined,
+		search: undefined,
+		markSeq: undefined,
+		filterText: specToExpression(spec),
+		spec,
+		filter,
+		help: false,
+		detail: undefined,
+		section: 'types',
+		selected: {errors: 0, stats: 0, toggles: 0},
+		statsSort: 'rate',
+		statsByHost: false,
+		errorsSort: 'recent',
+		notice: undefined,
+	};
+}
 
 /** The `f` prompt text that gives this spec (the hidden lists are not part of it). */
 export function specToExpression(spec: FilterSpec): string {

@@ -3,6 +3,7 @@ import {type Level, type LogEvent, LEVELS} from '../core/event.js';
 import {sparkline} from '../core/histogram.js';
 import {type StatsRow} from '../core/stats.js';
 import {serviceColor} from '../sinks/format.js';
+import {type Aggregates} from './history-window.js';
 import {togglesWindow} from './state.js';
 import {sections} from './toggles.js';
 import {type Ctx, type PaneView, age, count, levelStyle, padLeft, pane, selectedLine, title, windowFor} from './view-common.js';
@@ -50,11 +51,21 @@ function sample(g: ErrorGroup): Segment[] {
 	return segs;
 }
 
+/** The time window in a pane's title, when it is not "since start"; `loading…` while it is read. */
+function windowTitle(agg: Aggregates): Segment[] {
+	if (agg.window === 'since start') {
+		return [];
+	}
+
+	const state = agg.failed ? ` failed: ${agg.failed}` : (agg.loading ? ' loading…' : '');
+	return [{text: ` ${agg.window}`, style: {color: 'cyan', bold: true}}, ...(state ? [{text: state, style: {color: agg.failed ? 'red' : 'yellow'}}] : [])];
+}
+
 export function errorsPane(ctx: Ctx, w: number, h: number): PaneView {
 	const {m, now} = ctx;
 	const s = m.state;
-	const {errors} = m.deps;
-	const groups = errors.list(s.errorsSort);
+	const agg = m.aggregates();
+	const groups = agg.errors.list(s.errorsSort);
 	const focused = s.focus === 'errors';
 	const sel = Math.min(s.selected.errors, Math.max(0, groups.length - 1));
 	const twoLine = w < 70;
@@ -89,11 +100,12 @@ export function errorsPane(ctx: Ctx, w: number, h: number): PaneView {
 	}
 
 	if (groups.length === 0) {
-		lines.push(ctx.p.style('no errors yet', {dim: true}));
+		lines.push(ctx.p.style(agg.loading ? 'loading…' : (agg.window === 'since start' ? 'no errors yet' : `no errors in ${agg.window}`), {dim: true}));
 	}
 
 	const t = title(ctx, 'errors', 'Errors', w, [
-		{text: ` ${count(errors.total)} in ${groups.length} groups`, style: {dim: true}},
+		...windowTitle(agg),
+		{text: ` ${count(agg.errorTotal)} in ${groups.length} groups`, style: {dim: true}},
 		{text: ` ${s.errorsSort === 'count' ? 'by count' : 'recent first'} · first/last seen`, style: {dim: true}},
 	]);
 	return pane('errors', w, h, t, lines);
@@ -182,7 +194,8 @@ function statsCell(ctx: Ctx, col: Column, row: StatsRow): Segment[] {
 		}
 
 		case 'seen': {
-			return [{text: padLeft(age(ctx.now - stat.lastSeen), col.width), style: {dim: true}}];
+			// Rows from the history's counts have no last-seen time.
+			return [{text: padLeft(stat.lastSeen > 0 ? age(ctx.now - stat.lastSeen) : '', col.width), style: {dim: true}}];
 		}
 
 		default: {
@@ -194,7 +207,8 @@ function statsCell(ctx: Ctx, col: Column, row: StatsRow): Segment[] {
 export function statsPane(ctx: Ctx, w: number, h: number): PaneView {
 	const {m, now} = ctx;
 	const s = m.state;
-	const rows = m.deps.stats.rows({byHost: s.statsByHost, sort: s.statsSort, now});
+	const agg = m.aggregates();
+	const rows = agg.stats({byHost: s.statsByHost, sort: s.statsSort, now});
 	const focused = s.focus === 'stats';
 	const sel = Math.min(s.selected.stats, Math.max(0, rows.length - 1));
 	const {name: nameWidth, columns} = statsColumns(w, s.statsByHost);
@@ -216,12 +230,14 @@ export function statsPane(ctx: Ctx, w: number, h: number): PaneView {
 	}
 
 	if (rows.length === 0) {
-		lines.push(ctx.p.style('no events yet', {dim: true}));
+		lines.push(ctx.p.style(agg.loading ? 'loading…' : 'no events yet', {dim: true}));
 	}
 
+	const perHost = s.statsByHost ? (agg.hosts ? ' · per host' : ' · per host: since start only') : '';
 	const t = title(ctx, 'stats', 'Services', w, [
-		{text: ` by ${s.statsSort}${s.statsByHost ? ' · per host' : ''}`, style: {dim: true}},
-		{text: ' r:sort b:hosts', style: {dim: true}},
+		...windowTitle(agg),
+		{text: ` by ${s.statsSort}${perHost}`, style: {dim: true}},
+		{text: agg.window === 'since start' ? ' r:sort b:hosts' : ' r:sort b:hosts · ev/s: average', style: {dim: true}},
 	]);
 	return pane('stats', w, h, t, lines);
 }

@@ -49,6 +49,12 @@ function tailLines(ctx: Ctx, w: number, h: number): string[] {
 	for (const e of events) {
 		const isMarked = e.seq === s.markSeq;
 		const gutter = isMarked ? p.style('▶', {color: 'yellow', bold: true}) : ' ';
+		if (e.marker === 'history') {
+			// Where the history ends, `loading…`: rows the tail adds over the history.
+			lines.push(gutter + p.style(cut(`── ${e.message} ──`, textWidth), {color: 'cyan', bold: true}));
+			continue;
+		}
+
 		if (e.marker) {
 			lines.push(gutter + p.style(cut(`~~ ${e.message} ~~`, textWidth), {color: 'yellow', inverse: true}));
 			continue;
@@ -83,6 +89,10 @@ export function tailPane(ctx: Ctx, w: number, h: number): PaneView {
 	const lines = tailLines(ctx, w, h - 1);
 	const note = m.tailNote();
 	const extra: Segment[] = [];
+	if (!s.following && s.anchorSeq < 0) {
+		extra.push({text: ' history', style: {color: 'cyan', bold: true}});
+	}
+
 	if (s.following) {
 		extra.push({text: ' following', style: {color: 'green'}});
 	} else {

@@ -1,0 +1,211 @@
+import {type LogEvent} from '../core/event.js';
+import {type Filter} from '../core/filter.js';
+import {type Store} from '../core/store.js';
+import {type HistoryReader} from '../history/types.js';
+import {HistoryChain, type Key, keyOf, standinPages} from './history-chain.js';
+import {TailRows, memoryRows} from './history-rows.js';
+import {type Rows, type Scannable} from './scan.js';
+import {type UiState} from './state.js';
+
+// The tail over the history: at start, the last events of the history above the live ones
+// (the last `--buffer` events or the last hour, whichever is less), and, when the view goes up
+// past them or past the oldest event in memory, older pages read from the store. Reads run off
+// the frame path: a frame only starts them (`check`), and the rows come in when they are read.
+
+/** Events per page read from the store. */
+export const defaultPageSize = 1000;
+
+/** How far back the start fill looks. */
+const startWindowMs = 3_600_000;
+
+export type TailHistoryHost = {
+	readonly state: UiState;
+	readonly store: Store;
+	readonly reader: HistoryReader;
+	/** Receive time when this run began: older events are history. */
+	readonly runStart: number;
+	/** The tail's filter: pages are read through it. */
+	filter(): Filter;
+	/** Something to draw. */
+	changed(): void;
+	notify(text: string): void;
+};
+
+export class TailHistory {
+	chain: HistoryChain | undefined;
+	readonly pageSize: number;
+	private readonly maxRows: number;
+	/** The last way the view moved: which end of pages not held to read first. */
+	private direction: 'up' | 'down' = 'up';
+	private failed = false;
+
+	constructor(private readonly host: TailHistoryHost, options: {pageSize?: number} = {}) {
+		this.pageSize = options.pageSize ?? defaultPageSize;
+		this.maxRows = Math.max(host.store.capacity, this.pageSize * 3);
+	}
+
+	/**
+	 * Fill the tail from the history, before the sources start; `seed` gets the same events
+	 * (unfiltered) for the error list and the statistics.
+	 */
+	async start(seed: (events: LogEvent[]) => void): Promise<void> {
+		const {reader, runStart, store} = this.host;
+		const chain = this.newChain();
+		this.chain = chain;
+		chain.startLoading(0);
+		let events: LogEvent[];
+		try {
+			events = await reader.newest(store.capacity, runStart - startWindowMs);
+		} catch (error) {
+			chain.doneLoading(0);
+			this.fail(error);
+			return;
+		}
+
+		chain.doneLoading(0);
+		events = events.filter(e => e.receivedAt < runStart);
+		seed(events);
+		if (this.chain === chain) {
+			const filter = this.host.filter();
+			const shown = filter.all ? events : events.filter(e => filter.test(e));
+			for (let end = shown.length; end > 0; end -= this.pageSize) {
+				chain.addOlder(shown.slice(Math.max(0, end - this.pageSize), end).reverse(), true, false);
+			}
+		}
+
+		this.host.changed();
+	}
+
+	/** The tail's rows: `live` (the store, filtered) with the history's above. */
+	rows(live: Rows): Rows {
+		return this.chain ? new TailRows(live, this.chain) : live;
+	}
+
+	/** What a search looks through in memory. */
+	memory(): Scannable {
+		return memoryRows(this.chain, this.host.store);
+	}
+
+	/** The lowest seq the tail can still show: anything below is clamped. */
+	floor(): number {
+		return this.chain ? Number.NEGATIVE_INFINITY : (this.host.store.at(0)?.seq ?? 0);
+	}
+
+	moved(direction: 'up' | 'down'): void {
+		this.direction = direction;
+	}
+
+	/** The filter changed: pages read through the old one are dropped. */
+	reset(): void {
+		this.chain = undefined;
+	}
+
+	/** The chain a search extends, made when there is none. */
+	searchChain(): HistoryChain {
+		this.chain ??= this.newChain();
+		return this.chain;
+	}
+
+	busy(): string | undefined {
+		return this.chain && this.chain.loading.size > 0 ? 'loading history…' : undefined;
+	}
+
+	/** A row's place in the tail as the history's key: rows of this run keep theirs. */
+	original(seq: number): Key | undefined {
+		return seq < 0 ? this.chain?.original(seq) : undefined;
+	}
+
+	/** Before each frame: drop a chain that no longer meets the events in memory. */
+	prune(): void {
+		const {state: s, store} = this.host;
+		const {chain} = this;
+		if (chain && store.evicted !== chain.evictedAt && (s.following || s.anchorSeq > 0)) {
+			// The store has moved on: this chain no longer ends where memory begins.
+			this.chain = undefined;
+		} else if (chain && s.following && (chain.held()[0] ?? 0) > 0) {
+			chain.releaseAll(); // back at the live end: the far pages are read again when needed
+		}
+	}
+
+	/** Called with each frame's visible rows: start reading the pages the view is near. Never waits. */
+	check(visible: readonly LogEvent[], height: number, rows: Rows): void {
+		const s = this.host.state;
+		let {chain} = this;
+		if (this.failed) {
+			return;
+		}
+
+		for (const e of visible) {
+			const pages = chain && standinPages(e);
+			if (chain && pages) {
+				const held = chain.held();
+				const newerHeld = held.length > 0 && held[0]! > pages.oldest;
+				const olderHeld = held.length > 0 && held[0]! < pages.newest;
+				const page = olderHeld || (!newerHeld && this.direction === 'up') ? pages.newest : pages.oldest;
+				this.load(chain, page);
+			}
+		}
+
+		// The older end: read the next page when the view's top is in the oldest page, or at the
+		// top of everything (following too, while the screen is not full).
+		if (s.following && visible.length >= height) {
+			return;
+		}
+
+		const top = visible[0];
+		const atTop = !top || rows.tail(1, top.seq).length === 0;
+		const nearTop = atTop || (chain !== undefined && top.seq < 0 && chain.pageOf(top.seq) >= chain.known - 1);
+		if (!nearTop) {
+			return;
+		}
+
+		chain ??= this.chain = this.newChain();
+		if (!chain.exhausted && !chain.extending && !chain.loading.has(chain.known)) {
+			this.load(chain, chain.known);
+		}
+	}
+
+	private newChain(): HistoryChain {
+		const {store, runStart} = this.host;
+		const oldest = store.evicted > 0 ? store.at(0) : undefined;
+		const top: Key = oldest ? keyOf(oldest) : {receivedAt: runStart, seq: 0};
+		return new HistoryChain(top, store.evicted, {pageSize: this.pageSize, maxRows: this.maxRows, runStart});
+	}
+
+	private load(chain: HistoryChain, page: number): void {
+		if (chain.loading.has(page)) {
+			return;
+		}
+
+		const adding = page === chain.known;
+		const generation = chain.generation;
+		const filter = this.host.filter();
+		chain.startLoading(page);
+		this.host.reader.before(chain.top(page), this.pageSize, filter.all ? undefined : filter).then(events => {
+			chain.doneLoading(page);
+			if (this.chain !== chain || chain.generation !== generation) {
+				return;
+			}
+
+			const newestFirst = events.reverse();
+			if (!adding) {
+				chain.fill(page, newestFirst);
+			} else if (page === chain.known && !chain.extending) {
+				chain.addOlder(newestFirst);
+			}
+
+			const s = this.host.state;
+			chain.trim(s.following || s.anchorSeq > 0 ? 0 : chain.pageOf(s.anchorSeq));
+			this.host.changed();
+		}, (error: unknown) => {
+			chain.doneLoading(page);
+			this.fail(error);
+		});
+	}
+
+	private fail(error: unknown): void {
+		this.failed = true;
+		this.host.notify(`history ${this.host.reader.dir}: ${error instanceof Error ? error.message : String(error)}`);
+		this.host.changed();
+	}
+}
