@@ -105,7 +105,8 @@ export function errorsPane(ctx: Ctx, w: number, h: number): PaneView {
 
 	const t = title(ctx, 'errors', 'Errors', w, [
 		...windowTitle(agg),
-		{text: ` ${count(agg.errorTotal)} in ${groups.length} groups`, style: {dim: true}},
+		// A window's total is exact: the store counted it.
+		{text: ` ${agg.window === 'since start' ? count(agg.errorTotal) : agg.errorTotal.toLocaleString('en-US')} in ${groups.length} groups`, style: {dim: true}},
 		{text: ` ${s.errorsSort === 'count' ? 'by count' : 'recent first'} · first/last seen`, style: {dim: true}},
 	]);
 	return pane('errors', w, h, t, lines);

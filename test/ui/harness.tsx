@@ -5,6 +5,7 @@ import {ErrorGroups} from '../../source/core/errors.js';
 import {type EventInit} from '../../source/core/event.js';
 import {type Filter, type FilterSpec, emptySpec} from '../../source/core/filter.js';
 import {ServiceStats} from '../../source/core/stats.js';
+import {type HistoryReader} from '../../source/history/types.js';
 import {type Pair, type PairState, type Toggleable} from '../../source/sources/source.js';
 import {UiRoot} from '../../source/ui/App.js';
 import {UiController} from '../../source/ui/controller.js';
@@ -21,6 +22,11 @@ export type HarnessOptions = {
 	sources?: ToggleSource[];
 	colorLevel?: 0 | 1 | 2 | 3;
 	now?: () => number;
+	/** Events the store holds (default 5000). */
+	buffer?: number;
+	/** A history on disk for the UI to read (call `controller.startHistory()` to fill the tail). */
+	history?: HistoryReader;
+	runStart?: number;
 };
 
 /** What the tests use of ink-testing-library's instance. */
@@ -34,7 +40,7 @@ export type UiHandle = {
 };
 
 export function setup(options: HarnessOptions = {}) {
-	const app = new App(5000);
+	const app = new App(options.buffer ?? 5000);
 	const errors = new ErrorGroups();
 	const stats = new ServiceStats();
 	app.bus.subscribe(events => {
@@ -56,6 +62,8 @@ export function setup(options: HarnessOptions = {}) {
 		onFilterChange: f => filterChanges.push(f),
 		onQuit: r => quits.push(r),
 		...(options.now ? {now: options.now} : {}),
+		history: options.history,
+		runStart: options.runStart,
 	});
 	controller.setSize(options.columns ?? 100, options.rows ?? 30);
 	for (const s of options.sources ?? []) {
