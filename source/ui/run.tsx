@@ -5,6 +5,7 @@ import {type Filter} from '../core/filter.js';
 import {ServiceStats} from '../core/stats.js';
 import {exitCodes, exitNow} from '../exit.js';
 import {type Settings} from '../settings.js';
+import {threadedReader} from '../history/reader-thread.js';
 import {type HistoryReader} from '../history/types.js';
 import {type Formatter} from '../sinks/format.js';
 import {StdoutSink} from '../sinks/stdout.js';
@@ -91,6 +92,8 @@ export async function runUi(app: App, options: UiOptions): Promise<number> {
 		app.bus.diagnostics.add('info', 'stdout', 'the pipe reader closed; the stream is no longer written');
 	});
 
+	// The UI reads the history off its own thread: decoding a large segment takes long enough to skip frames.
+	const reader = options.history ? threadedReader(options.history.dir) : undefined;
 	const controller = new UiController({
 		bus: app.bus,
 		store: app.store,
@@ -107,7 +110,7 @@ export async function runUi(app: App, options: UiOptions): Promise<number> {
 		onQuit: reason => {
 			end(reason);
 		},
-		history: options.history,
+		history: reader,
 		runStart: Date.now(),
 	});
 	for (const {source} of app.sources) {
@@ -256,6 +259,7 @@ export async function runUi(app: App, options: UiOptions): Promise<number> {
 
 	out.write = write as typeof out.write;
 	terminal.close();
+	await reader?.close();
 	if (settings.debug) {
 		stderr.write(`logmon: ui: ${JSON.stringify(controller.metrics)}\n`);
 	}

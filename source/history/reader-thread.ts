@@ -1,0 +1,158 @@
+import {existsSync} from 'node:fs';
+import {fileURLToPath} from 'node:url';
+import {Worker} from 'node:worker_threads';
+import {type LogEvent} from '../core/event.js';
+import {type Filter} from '../core/filter.js';
+import {Reader} from './reader.js';
+import {type Reply, type Request, type WorkerQuery} from './reader-worker.js';
+import {type HistoryCounts, type HistoryQuery, type HistoryReader, type HistoryStatus} from './types.js';
+
+// A history reader whose work runs in a worker thread (reader-worker.ts): for the UI, whose
+// frames must not wait while a segment of 200,000 events is decompressed and decoded (a few
+// hundred ms on one thread). Filters cross as their specs and are compiled again there. Where
+// there is no compiled worker file (the single executable, tests run from the TypeScript
+// source) the reader runs in this thread.
+
+/** Events a scan sends back per message. */
+const scanBatch = 512;
+
+function workerFile(): string | undefined {
+	for (const rel of ['./reader-worker.js', './history/reader-worker.js', '../history/reader-worker.js']) {
+		const url = new URL(rel, import.meta.url);
+		if (url.protocol === 'file:' && existsSync(url)) {
+			return fileURLToPath(url);
+		}
+	}
+
+	return undefined;
+}
+
+export type ClosableReader = HistoryReader & {close(): Promise<void>};
+
+/** A reader of `dir` off this thread when it can be. */
+export function threadedReader(dir: string): ClosableReader {
+	const file = workerFile();
+	if (!file) {
+		const reader = new Reader(dir);
+		return Object.assign(reader, {
+			async close() {
+				// Nothing held.
+			},
+		});
+	}
+
+	return new ThreadedReader(dir, file);
+}
+
+type Pending = {resolve: (value: unknown) => void; reject: (error: Error) => void};
+
+type Call = Request extends infer R ? (R extends {id: number} ? Omit<R, 'id'> : never) : never;
+
+class ThreadedReader implements ClosableReader {
+	private readonly worker: Worker;
+	private readonly pending = new Map<number, Pending>();
+	private nextId = 1;
+	private stopped: Error | undefined;
+
+	constructor(readonly dir: string, file: string) {
+		this.worker = new Worker(file, {workerData: {dir}});
+		// Reads cut short at exit are of no use to anyone: the worker never holds the process.
+		this.worker.unref();
+		this.worker.on('message', (m: Reply) => {
+			const p = this.pending.get(m.id);
+			this.pending.delete(m.id);
+			if (m.error === undefined) {
+				p?.resolve(m.result);
+			} else {
+				p?.reject(new Error(m.error));
+			}
+		});
+		this.worker.on('error', error => {
+			this.fail(error);
+		});
+		this.worker.on('exit', () => {
+			this.fail(new Error('the history reader stopped'));
+		});
+	}
+
+	async newest(count: number, since?: number): Promise<LogEvent[]> {
+		// As a scan, so the events cross in batches: 50,000 in one message take long to unpack here.
+		const out: LogEvent[] = [];
+		for await (const e of this.run({reverse: true, limit: count})) {
+			if (since !== undefined && e.receivedAt < since) {
+				break;
+			}
+
+			out.push(e);
+		}
+
+		return out.reverse();
+	}
+
+	async before(before: Pick<LogEvent, 'receivedAt' | 'seq'>, count: number, filter?: Filter): Promise<LogEvent[]> {
+		return this.call({op: 'before', key: {receivedAt: before.receivedAt, seq: before.seq}, count, spec: filter?.spec}) as Promise<LogEvent[]>;
+	}
+
+	async counts(since?: number, until?: number): Promise<HistoryCounts> {
+		return this.call({op: 'counts', since, until}) as Promise<HistoryCounts>;
+	}
+
+	scan(query: HistoryQuery): AsyncIterable<LogEvent> {
+		return this.run(query);
+	}
+
+	status(): HistoryStatus {
+		return {state: 'read-only', dir: this.dir, written: 0, dropped: 0, tornLines: 0, damagedSegments: 0, bytesOnDisk: 0, segments: 0};
+	}
+
+	async close(): Promise<void> {
+		this.fail(new Error('history reader closed'));
+		await this.worker.terminate();
+	}
+
+	private async * run(query: HistoryQuery): AsyncGenerator<LogEvent> {
+		const {filter, signal, ...rest} = query;
+		const wanted: WorkerQuery = {...rest, spec: filter?.spec};
+		const scan = this.nextId++;
+		let done = false;
+		try {
+			while (!done && !signal?.aborted) {
+				// eslint-disable-next-line no-await-in-loop
+				const batch = await this.call({op: 'scan-next', scan, query: wanted, max: scanBatch}) as {events: LogEvent[]; done: boolean};
+				done = batch.done;
+				for (const e of batch.events) {
+					if (signal?.aborted) {
+						return;
+					}
+
+					yield e;
+				}
+			}
+		} finally {
+			if (!done && !this.stopped) {
+				void this.call({op: 'scan-close', scan}).catch(() => undefined);
+			}
+		}
+	}
+
+	private async call(request: Call): Promise<unknown> {
+		if (this.stopped) {
+			throw this.stopped;
+		}
+
+		const id = this.nextId++;
+		return new Promise((resolve, reject) => {
+			this.pending.set(id, {resolve, reject});
+			this.worker.postMessage({...request, id});
+		});
+	}
+
+	private fail(error: Error): void {
+		this.stopped ??= error;
+		for (const p of this.pending.values()) {
+			p.reject(error);
+		}
+
+		this.pending.clear();
+	}
+}
