@@ -68,6 +68,7 @@ export class UiController implements UiModel {
 			bus: deps.bus,
 			reader: deps.history,
 			runStart: deps.runStart ?? this.now(),
+			pageSize: deps.historyPage,
 			now: this.now,
 			filter: () => this.state.filter,
 			found: seq => {
@@ -356,7 +357,6 @@ export class UiController implements UiModel {
 			case 'top':
 			case 'bottom': {
 				if (s.focus === 'tail') {
-					this.history?.moved(action === 'down' || action === 'page-down' || action === 'bottom' ? 'down' : 'up');
 					moveTail(this.position(), action);
 				} else {
 					const box = this.layout().others.find(b => b.id === s.focus);

@@ -201,20 +201,20 @@ export class HistoryChain {
 	}
 
 	/**
-	 * Keep at most `maxRows` rows (and at least three pages), letting go of the held pages farthest
-	 * from `near` first, from the end away from it, so the held pages stay one run.
+	 * Keep at most `maxRows` rows (and at least three pages), letting go of the held pages
+	 * farthest from the view (pages `first` to `last`, 0 the newest) first; the pages in view and
+	 * the one on each side of them are kept whatever it costs.
 	 */
-	trim(near: number): void {
+	trim(first: number, last: number): void {
 		const max = Math.max(this.options.maxRows, this.options.pageSize * 3);
-		for (;;) {
-			const held = this.held();
-			if (held.length <= 3 || this.heldRows() <= max) {
+		while (this.heldRows() > max) {
+			const far = this.held().filter(p => p < first - 1 || p > last + 1);
+			if (far.length === 0) {
 				return;
 			}
 
-			const newest = held[0]!;
-			const oldest = held.at(-1)!;
-			this.release(Math.abs(near - newest) > Math.abs(near - oldest) ? newest : oldest);
+			const distance = (p: number): number => (p < first ? first - p : p - last);
+			this.release(far.reduce((a, b) => (distance(b) > distance(a) ? b : a)));
 		}
 	}
 

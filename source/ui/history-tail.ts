@@ -35,8 +35,6 @@ export class TailHistory {
 	chain: HistoryChain | undefined;
 	readonly pageSize: number;
 	private readonly maxRows: number;
-	/** The last way the view moved: which end of pages not held to read first. */
-	private direction: 'up' | 'down' = 'up';
 	private failed = false;
 
 	constructor(private readonly host: TailHistoryHost, options: {pageSize?: number} = {}) {
@@ -91,10 +89,6 @@ export class TailHistory {
 		return this.chain ? Number.NEGATIVE_INFINITY : (this.host.store.at(0)?.seq ?? 0);
 	}
 
-	moved(direction: 'up' | 'down'): void {
-		this.direction = direction;
-	}
-
 	/** The filter changed: pages read through the old one are dropped. */
 	reset(): void {
 		this.chain = undefined;
@@ -135,14 +129,16 @@ export class TailHistory {
 			return;
 		}
 
+		// Memory stays bounded: the held pages far from the view go (they are read again when needed).
+		const inView = chain ? visible.filter(e => e.seq < 0).map(e => chain!.pageOf(e.seq)) : [];
+		chain?.trim(inView.length > 0 ? Math.min(...inView) : 0, inView.length > 0 ? Math.max(...inView) : 0);
 		for (const e of visible) {
 			const pages = chain && standinPages(e);
 			if (chain && pages) {
+				// The end of the run next to the held pages (page 0, next to memory, when none are held).
 				const held = chain.held();
-				const newerHeld = held.length > 0 && held[0]! > pages.oldest;
-				const olderHeld = held.length > 0 && held[0]! < pages.newest;
-				const page = olderHeld || (!newerHeld && this.direction === 'up') ? pages.newest : pages.oldest;
-				this.load(chain, page);
+				const heldAreOlder = held.length > 0 && held[0]! > pages.oldest;
+				this.load(chain, heldAreOlder ? pages.oldest : pages.newest);
 			}
 		}
 
@@ -194,8 +190,6 @@ export class TailHistory {
 				chain.addOlder(newestFirst);
 			}
 
-			const s = this.host.state;
-			chain.trim(s.following || s.anchorSeq > 0 ? 0 : chain.pageOf(s.anchorSeq));
 			this.host.changed();
 		}, (error: unknown) => {
 			chain.doneLoading(page);

@@ -24,6 +24,7 @@ export type UiHistoryHost = {
 	readonly bus: Bus;
 	readonly reader: HistoryReader;
 	readonly runStart: number;
+	readonly pageSize?: number | undefined;
 	now(): number;
 	/** The tail's filter. */
 	filter(): Filter;
@@ -36,7 +37,7 @@ export type UiHistoryHost = {
 
 export function uiHistory(host: UiHistoryHost): UiHistory {
 	const {reader, changed, notify, filter} = host;
-	const tail = new TailHistory({state: host.state, store: host.store, reader, runStart: host.runStart, filter, changed, notify});
+	const tail = new TailHistory({state: host.state, store: host.store, reader, runStart: host.runStart, filter, changed, notify}, {pageSize: host.pageSize});
 	const search = new HistorySearch({
 		reader,
 		filter,

@@ -30,6 +30,8 @@ export type UiDeps = {
 	history?: HistoryReader | undefined;
 	/** Receive time this run began (events before it are history). Default: when the UI is made. */
 	runStart?: number | undefined;
+	/** Events per page read from the history (default 1000). */
+	historyPage?: number | undefined;
 };
 
 export type Prompt = {kind: 'search' | 'filter'; text: string; error?: string | undefined};

@@ -27,6 +27,7 @@ export type HarnessOptions = {
 	/** A history on disk for the UI to read (call `controller.startHistory()` to fill the tail). */
 	history?: HistoryReader;
 	runStart?: number;
+	historyPage?: number;
 };
 
 /** What the tests use of ink-testing-library's instance. */
@@ -64,6 +65,7 @@ export function setup(options: HarnessOptions = {}) {
 		...(options.now ? {now: options.now} : {}),
 		history: options.history,
 		runStart: options.runStart,
+		historyPage: options.historyPage,
 	});
 	controller.setSize(options.columns ?? 100, options.rows ?? 30);
 	for (const s of options.sources ?? []) {

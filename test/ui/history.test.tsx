@@ -82,6 +82,34 @@ describe('the tail over the history', () => {
 		await u.waitFor(x => x.includes('live one') && x.includes('following'));
 	});
 
+	test('pages let go are read again: back down from deep in the history, no row is skipped', async () => {
+		// Pages of 20 events and at most 60 rows held: going 300 rows up lets the newest pages go.
+		const u = await start({historyPage: 20});
+		u.lines(['live one']);
+		await u.waitFor('live one');
+		let f = u.frame();
+		for (let i = 0; i < 40 && Math.min(...counters(f)) > count - 300; i++) {
+			await u.press('g');
+			f = await u.waitFor(x => !x.includes('loading…') && counters(x).length > 0);
+		}
+
+		const deepest = Math.min(...counters(f));
+		expect(deepest).toBeLessThanOrEqual(count - 300);
+		const seen = new Set(counters(f));
+		for (let i = 0; i < 200 && !f.includes('live one'); i++) {
+			await u.press(keys.pageDown);
+			f = await u.waitFor(x => !x.includes('loading…'));
+			for (const c of counters(f)) {
+				seen.add(c);
+			}
+		}
+
+		expect(f).toContain('live one');
+		for (let c = deepest; c <= count; c++) {
+			expect(seen.has(c), `#${c} shown`).toBe(true);
+		}
+	});
+
 	test('/ goes on into the history and n keeps going back', async () => {
 		const u = await start();
 		u.lines(['live one']);
