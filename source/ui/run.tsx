@@ -111,7 +111,8 @@ export async function runUi(app: App, options: UiOptions): Promise<number> {
 			end(reason);
 		},
 		history: reader,
-		runStart: Date.now(),
+		// Before any event of this run (a demo may have published some already).
+		runStart: Math.min(Date.now(), app.store.at(0)?.receivedAt ?? Number.POSITIVE_INFINITY),
 	});
 	for (const {source} of app.sources) {
 		source.toggles?.onPairsChange(() => {
