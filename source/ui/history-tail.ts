@@ -148,10 +148,15 @@ export class TailHistory {
 			return;
 		}
 
+		// Only past a held page: pages known but let go are read again first (above).
+		const n = chain?.known ?? 0;
+		if (chain && n > 0 && !chain.held().includes(n - 1)) {
+			return;
+		}
+
 		const top = visible[0];
 		const atTop = !top || rows.tail(1, top.seq).length === 0;
-		const nearTop = atTop || (chain !== undefined && top.seq < 0 && chain.pageOf(top.seq) >= chain.known - 1);
-		if (!nearTop) {
+		if (!atTop && !(chain && top.seq < 0 && chain.pageOf(top.seq) >= n - 1)) {
 			return;
 		}
 
