@@ -6,7 +6,6 @@ import {ServiceStats} from '../core/stats.js';
 import {exitCodes, exitNow} from '../exit.js';
 import {type Settings} from '../settings.js';
 import {threadedReader} from '../history/reader-thread.js';
-import {type HistoryReader} from '../history/types.js';
 import {type Formatter} from '../sinks/format.js';
 import {StdoutSink} from '../sinks/stdout.js';
 import {UiRoot} from './App.js';
@@ -26,8 +25,6 @@ export type UiOptions = {
 	pipe?: NodeJS.WritableStream | undefined;
 	stderr: NodeJS.WritableStream;
 	env?: NodeJS.ProcessEnv;
-	/** The on-disk history, when it is on: the tail, search, errors and stats reach back into it. */
-	history?: HistoryReader | undefined;
 };
 
 type QuitReason = 'quit' | 'interrupt' | 'SIGINT' | 'SIGTERM' | 'SIGHUP';
@@ -92,8 +89,9 @@ export async function runUi(app: App, options: UiOptions): Promise<number> {
 		app.bus.diagnostics.add('info', 'stdout', 'the pipe reader closed; the stream is no longer written');
 	});
 
-	// The UI reads the history off its own thread: decoding a large segment takes long enough to skip frames.
-	const reader = options.history ? threadedReader(options.history.dir) : undefined;
+	// With a history, the tail, search, errors and stats reach back into it. The UI reads it off its
+	// own thread: decoding a large segment takes long enough to skip frames.
+	const reader = app.history?.reader ? threadedReader(app.history.dir) : undefined;
 	const controller = new UiController({
 		bus: app.bus,
 		store: app.store,
