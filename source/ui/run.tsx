@@ -109,6 +109,7 @@ export async function runUi(app: App, options: UiOptions): Promise<number> {
 			end(reason);
 		},
 		history: reader,
+		historyStatus: app.history ? () => app.history!.status() : undefined,
 		// Before any event of this run (a demo may have published some already).
 		runStart: Math.min(Date.now(), app.store.at(0)?.receivedAt ?? Number.POSITIVE_INFINITY),
 	});
@@ -122,6 +123,9 @@ export async function runUi(app: App, options: UiOptions): Promise<number> {
 		controller.invalidate();
 	});
 	app.bus.onHealth(() => {
+		controller.invalidate();
+	});
+	app.history?.onStatus(() => {
 		controller.invalidate();
 	});
 

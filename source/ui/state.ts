@@ -4,7 +4,7 @@ import {type LogEvent} from '../core/event.js';
 import {type Filter, type FilterSpec} from '../core/filter.js';
 import {type ServiceStats, type StatsSort} from '../core/stats.js';
 import {type Store} from '../core/store.js';
-import {type HistoryReader} from '../history/types.js';
+import {type HistoryReader, type HistoryStatus} from '../history/types.js';
 import {type Aggregates} from './history-window.js';
 import {type Layout, type PaneId} from './layout.js';
 import {type Matcher} from './matcher.js';
@@ -32,6 +32,8 @@ export type UiDeps = {
 	runStart?: number | undefined;
 	/** Events per page read from the history (default 1000). */
 	historyPage?: number | undefined;
+	/** The history's state for the status bar (writing, read-only, failed: disk full). */
+	historyStatus?: (() => HistoryStatus) | undefined;
 };
 
 export type Prompt = {kind: 'search' | 'filter'; text: string; error?: string | undefined};

@@ -1,5 +1,6 @@
 import {describeFilter} from '../core/filter.js';
 import {describeState, type SourceHealth} from '../core/health.js';
+import {describeHistory} from '../history/status-text.js';
 import {type Ctx, count} from './view-common.js';
 import {type Segment, type Style, cut, cutSegments, cutStart, safe, segmentsWidth} from './text.js';
 
@@ -53,6 +54,12 @@ export function statusLine(ctx: Ctx, w: number): string {
 	segs.push({text: ' │ ', style: {dim: true}}, {text: `drops ${count(drops)}`, style: drops > 0 ? {color: 'red'} : {dim: true}});
 	if (!s.following) {
 		segs.push({text: ' │ ', style: {dim: true}}, {text: 'PAUSED', style: {color: 'yellow', bold: true}});
+	}
+
+	const history = m.deps.historyStatus?.();
+	if (history) {
+		const style: Style = history.state === 'writing' ? {dim: true} : (history.state === 'read-only' ? {color: 'yellow'} : {color: 'red'});
+		segs.push({text: ' │ ', style: {dim: true}}, {text: safe(describeHistory(history)), style});
 	}
 
 	const busy = m.busy();

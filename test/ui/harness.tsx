@@ -5,7 +5,7 @@ import {ErrorGroups} from '../../source/core/errors.js';
 import {type EventInit} from '../../source/core/event.js';
 import {type Filter, type FilterSpec, emptySpec} from '../../source/core/filter.js';
 import {ServiceStats} from '../../source/core/stats.js';
-import {type HistoryReader} from '../../source/history/types.js';
+import {type HistoryReader, type HistoryStatus} from '../../source/history/types.js';
 import {type Pair, type PairState, type Toggleable} from '../../source/sources/source.js';
 import {UiRoot} from '../../source/ui/App.js';
 import {UiController} from '../../source/ui/controller.js';
@@ -28,6 +28,7 @@ export type HarnessOptions = {
 	history?: HistoryReader;
 	runStart?: number;
 	historyPage?: number;
+	historyStatus?: () => HistoryStatus;
 };
 
 /** What the tests use of ink-testing-library's instance. */
@@ -66,6 +67,7 @@ export function setup(options: HarnessOptions = {}) {
 		history: options.history,
 		runStart: options.runStart,
 		historyPage: options.historyPage,
+		historyStatus: options.historyStatus,
 	});
 	controller.setSize(options.columns ?? 100, options.rows ?? 30);
 	for (const s of options.sources ?? []) {
