@@ -557,11 +557,13 @@ export class UiController implements UiModel {
 			return;
 		}
 
-		s.detail = group.latest;
-		// The same event, not one of an earlier run with the same seq (from the history).
-		if (this.deps.store.get(group.latest.seq) === group.latest) {
-			s.markSeq = group.latest.seq;
-			center(this.position(), group.latest.seq);
+		const {latest} = group;
+		s.detail = latest;
+		// The same event, not one of an earlier run with the same seq; or its row read from the history.
+		const at = this.deps.store.get(latest.seq) === latest ? latest.seq : this.history?.find(latest);
+		if (at !== undefined) {
+			s.markSeq = at;
+			center(this.position(), at);
 		} else {
 			this.notify('that line has left the tail buffer; shown in full only');
 		}

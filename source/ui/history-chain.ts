@@ -230,6 +230,19 @@ export class HistoryChain {
 		return original === undefined ? undefined : {receivedAt: page.rows[j]!.receivedAt, seq: original};
 	}
 
+	/** Where a held row read from the history is, by the event's own receive time and seq. */
+	find(key: Key): number | undefined {
+		for (const page of this.pages.values()) {
+			for (const [j, row] of page.rows.entries()) {
+				if (page.original[j] === key.seq && row.receivedAt === key.receivedAt) {
+					return row.seq;
+				}
+			}
+		}
+
+		return undefined;
+	}
+
 	/** Every row, oldest first: held pages, and a stand-in for each run of pages not held. */
 	rows(): LogEvent[] {
 		if (this.cache?.version === this.version) {

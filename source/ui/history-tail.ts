@@ -104,9 +104,9 @@ export class TailHistory {
 		return this.chain && this.chain.loading.size > 0 ? 'loading history…' : undefined;
 	}
 
-	/** A row's place in the tail as the history's key: rows of this run keep theirs. */
-	original(seq: number): Key | undefined {
-		return seq < 0 ? this.chain?.original(seq) : undefined;
+	/** Where the tail shows an event read from the history, if it holds it. */
+	find(e: Key): number | undefined {
+		return this.chain?.find(e);
 	}
 
 	/** Before each frame: drop a chain that no longer meets the events in memory. */

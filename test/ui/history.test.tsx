@@ -130,6 +130,29 @@ describe('the tail over the history', () => {
 		await u.waitFor(x => !x.includes('searching history'));
 	});
 
+	test('the error list starts from the history; Enter on a group marks its row among the history rows', async () => {
+		// 2,500 events end with BGL lines, some of them errors.
+		const small = mkdtempSync(path.join(tmpdir(), 'logmon-ui-history-errors-'));
+		const fewer = fixtureEvents({count: 2500});
+		await writeHistory(small, fewer.events);
+		const other = await openHistory(small, {readOnly: true});
+		try {
+			const u = await start({history: other.reader, columns: 160, rows: 40});
+			const f = await u.waitFor(x => /Errors +\d+ in [1-9]\d* groups/.test(x));
+			const newestError = fewer.events.findLast(e => e.level === 'ERROR')!;
+			expect(u.errors.total).toBeGreaterThan(0);
+			expect(f).toContain(newestError.message.slice(0, 20));
+			await u.press(keys.tab, keys.enter);
+			await u.waitFor('Latest occurrence');
+			await u.press(keys.escape);
+			const frame = await u.waitFor(x => !x.includes('Latest occurrence'));
+			expect(frame).toMatch(new RegExp(`▶.*${newestError.message.slice(0, 12).replace(/[^\w ]/g, '.')}`));
+		} finally {
+			await other.close();
+			rmSync(small, {recursive: true, force: true});
+		}
+	});
+
 	test('the status bar shows the history\'s state: read-only while another logmon writes it', async () => {
 		const writer = await openHistory(dir);
 		const second = await openHistory(dir);
