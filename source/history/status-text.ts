@@ -14,7 +14,7 @@ export function describeHistory(s: HistoryStatus): string {
 	}
 
 	if (s.dropped > 0) {
-		text += ` (${s.dropped} dropped)`;
+		text += `, ${s.dropped} dropped`;
 	}
 
 	return text;
