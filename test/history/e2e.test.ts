@@ -177,6 +177,18 @@ describe('history e2e', () => {
 		await stop(again);
 	});
 
+	test('--demo writes its history to a temporary directory, removed at exit', async () => {
+		const child = start(['--demo', '--no-ui', '--demo-rate', '400', '-o', 'raw', '--no-stdin'], {env: {TMPDIR: dir}});
+		children.push(child);
+		const demoDir = (): string | undefined => readdirSync(dir).find(f => f.startsWith('logmon-demo-history-'));
+		await until(() => demoDir() && files(path.join(demoDir()!, 'all')).some(f => f.endsWith('.ndjson')), 'a demo history on disk');
+		expect(statSync(path.join(dir, demoDir()!)).mode & 0o777).toBe(0o700);
+		const closed = new Promise(resolve => child.once('close', resolve));
+		child.kill('SIGTERM');
+		await closed;
+		expect(demoDir()).toBeUndefined();
+	});
+
 	test('two logmon on one directory: the second is read-only and says so, and still runs', async () => {
 		const first = await logmon();
 		const second = await logmon();
