@@ -1,5 +1,5 @@
 import {type ChildProcess, execFileSync, spawn} from 'node:child_process';
-import {mkdtempSync, readdirSync, rmSync, statSync} from 'node:fs';
+import {mkdtempSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import net from 'node:net';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
@@ -187,6 +187,18 @@ describe('history e2e', () => {
 		child.kill('SIGTERM');
 		await closed;
 		expect(demoDir()).toBeUndefined();
+	});
+
+	test('a directory from a newer logmon: the history is off, saying why and naming it; logmon runs on', async () => {
+		writeFileSync(path.join(dir, 'FORMAT'), '{"format":"logmon-history","version":99}\n');
+		const r = await logmon();
+		await until(() => r.err.text.includes('history: off') || undefined, 'the notice');
+		expect(r.err.text).toContain(`logmon: history: off: it was written by a newer logmon (history format 99; this logmon reads 1) (${dir})`);
+		const send = await publisher(r.port);
+		await send(lines(1, 10));
+		await until(() => r.out.lines >= 10, 'stdout');
+		expect(files('.')).toEqual(['FORMAT']);
+		await stop(r);
 	});
 
 	test('two logmon on one directory: the second is read-only and says so, and still runs', async () => {
