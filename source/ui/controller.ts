@@ -62,11 +62,11 @@ export class UiController implements UiModel {
 		this.filtered = filter.all ? undefined : new FilteredEvents(deps.store, filter);
 		this.toggles = new Toggles(deps.sources, deps.stats);
 		this.frames = new FrameLoop({signature: now => this.signature(now), build: now => this.build(now)}, this.now);
-		const history = deps.history ? uiHistory({
+		const history = deps.historyReader ? uiHistory({
 			state: this.state,
 			store: deps.store,
 			bus: deps.bus,
-			reader: deps.history,
+			reader: deps.historyReader,
 			runStart: deps.runStart ?? this.now(),
 			pageSize: deps.historyPage,
 			now: this.now,
@@ -179,6 +179,11 @@ export class UiController implements UiModel {
 		let s = '';
 		for (const h of this.deps.bus.health()) {
 			s += `${h.id}:${h.state}:${h.reason ?? ''}:${h.retryAt ?? ''}:${h.drops}:${h.paused ? 1 : 0}:${h.parseErrors}|`;
+		}
+
+		const history = this.deps.history?.status();
+		if (history) {
+			s += `history:${history.state}:${history.reason ?? ''}:${history.dropped}`;
 		}
 
 		return s;

@@ -11,6 +11,7 @@ import {StdoutSink} from '../sinks/stdout.js';
 import {UiRoot} from './App.js';
 import {UiController} from './controller.js';
 import {type Terminal, enterScreen, restoreTerminal} from './tty.js';
+import {describeHistory} from '../history/status-text.js';
 
 // The UI entry called by main.ts. Sources -> bus -> store and aggregates (here)
 // -> controller -> Ink. When the UI draws on /dev/tty and stdout is a pipe, the
@@ -100,6 +101,10 @@ export async function runUi(app: App, options: UiOptions): Promise<number> {
 		sources: app.sources.map(s => ({id: s.source.id, toggles: s.source.toggles})),
 		filter: options.filter.spec,
 		colorLevel: uiColorLevel(settings.color, out, env),
+		history: app.history,
+		historyReader: reader,
+		// Before any event of this run (a demo may have published some already).
+		runStart: Math.min(Date.now(), app.store.at(0)?.receivedAt ?? Number.POSITIVE_INFINITY),
 		onFilterChange(filter) {
 			if (queue) {
 				queue.filter = filter; // the piped stream follows the UI
@@ -108,10 +113,6 @@ export async function runUi(app: App, options: UiOptions): Promise<number> {
 		onQuit: reason => {
 			end(reason);
 		},
-		history: reader,
-		historyStatus: app.history ? () => app.history!.status() : undefined,
-		// Before any event of this run (a demo may have published some already).
-		runStart: Math.min(Date.now(), app.store.at(0)?.receivedAt ?? Number.POSITIVE_INFINITY),
 	});
 	for (const {source} of app.sources) {
 		source.toggles?.onPairsChange(() => {
@@ -125,9 +126,23 @@ export async function runUi(app: App, options: UiOptions): Promise<number> {
 	app.bus.onHealth(() => {
 		controller.invalidate();
 	});
-	app.history?.onStatus(() => {
-		controller.invalidate();
-	});
+	// The history's state is in the status bar; why it is not writing goes to the hint line and the log.
+	const history = app.history;
+	if (history) {
+		const tell = (): void => {
+			const status = history.status();
+			app.bus.diagnostics.add(status.state === 'writing' ? 'info' : 'warn', 'history', `${describeHistory(status).replace(/^history: /, '')} (${history.dir})`);
+		};
+
+		if (history.status().state !== 'writing') {
+			tell();
+		}
+
+		history.onStatus(() => {
+			tell();
+			controller.invalidate();
+		});
+	}
 
 	// Count what reaches the terminal, so the frame rate can respect a byte budget.
 	const write = out.write.bind(out) as (chunk: unknown, ...rest: unknown[]) => boolean;

@@ -25,15 +25,15 @@ export type UiDeps = {
 	/** Called when the filter changes, e.g. so the piped stream follows it. */
 	onFilterChange?: ((filter: Filter) => void) | undefined;
 	onQuit?: ((reason: 'quit' | 'interrupt') => void) | undefined;
+	/** The on-disk history's state, when the history is on. */
+	history?: {status(): HistoryStatus} | undefined;
 	now?: () => number;
-	/** The on-disk history, when it is on: the tail, search, errors and stats reach into it. */
-	history?: HistoryReader | undefined;
+	/** The on-disk history's reader, when it is on: the tail, search, errors and stats reach into it. */
+	historyReader?: HistoryReader | undefined;
 	/** Receive time this run began (events before it are history). Default: when the UI is made. */
 	runStart?: number | undefined;
 	/** Events per page read from the history (default 1000). */
 	historyPage?: number | undefined;
-	/** The history's state for the status bar (writing, read-only, failed: disk full). */
-	historyStatus?: (() => HistoryStatus) | undefined;
 };
 
 export type Prompt = {kind: 'search' | 'filter'; text: string; error?: string | undefined};

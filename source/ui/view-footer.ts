@@ -52,14 +52,13 @@ export function statusLine(ctx: Ctx, w: number): string {
 
 	segs.push({text: `${count(stats.overallRate(now))} ev/s`, style: {bold: true}});
 	segs.push({text: ' │ ', style: {dim: true}}, {text: `drops ${count(drops)}`, style: drops > 0 ? {color: 'red'} : {dim: true}});
+	const history = m.deps.history?.status();
+	if (history) {
+		const style: Style = history.state === 'writing' ? (history.dropped > 0 ? {color: 'yellow'} : {dim: true}) : (history.state === 'read-only' ? {color: 'yellow'} : {color: 'red'});
+		segs.push({text: ' │ ', style: {dim: true}}, {text: safe(describeHistory(history, true)), style});
+	}
 	if (!s.following) {
 		segs.push({text: ' │ ', style: {dim: true}}, {text: 'PAUSED', style: {color: 'yellow', bold: true}});
-	}
-
-	const history = m.deps.historyStatus?.();
-	if (history) {
-		const style: Style = history.state === 'writing' ? {dim: true} : (history.state === 'read-only' ? {color: 'yellow'} : {color: 'red'});
-		segs.push({text: ' │ ', style: {dim: true}}, {text: safe(describeHistory(history)), style});
 	}
 
 	const busy = m.busy();

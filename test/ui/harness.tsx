@@ -24,11 +24,12 @@ export type HarnessOptions = {
 	now?: () => number;
 	/** Events the store holds (default 5000). */
 	buffer?: number;
+	/** The on-disk history's state, for the status bar. */
+	history?: {status(): HistoryStatus};
 	/** A history on disk for the UI to read (call `controller.startHistory()` to fill the tail). */
-	history?: HistoryReader;
+	historyReader?: HistoryReader;
 	runStart?: number;
 	historyPage?: number;
-	historyStatus?: () => HistoryStatus;
 };
 
 /** What the tests use of ink-testing-library's instance. */
@@ -64,10 +65,10 @@ export function setup(options: HarnessOptions = {}) {
 		onFilterChange: f => filterChanges.push(f),
 		onQuit: r => quits.push(r),
 		...(options.now ? {now: options.now} : {}),
-		history: options.history,
+		...(options.history ? {history: options.history} : {}),
+		historyReader: options.historyReader,
 		runStart: options.runStart,
 		historyPage: options.historyPage,
-		historyStatus: options.historyStatus,
 	});
 	controller.setSize(options.columns ?? 100, options.rows ?? 30);
 	for (const s of options.sources ?? []) {

@@ -42,7 +42,7 @@ function counters(frame: string): number[] {
 }
 
 async function start(options: Parameters<typeof setup>[0] = {}): Promise<Harness> {
-	h = setup({rows: 30, buffer: 50, history: history.reader, ...options});
+	h = setup({rows: 30, buffer: 50, historyReader: history.reader, ...options});
 	await h.controller.startHistory();
 	return h;
 }
@@ -137,7 +137,7 @@ describe('the tail over the history', () => {
 		await writeHistory(small, fewer.events);
 		const other = await openHistory(small, {readOnly: true});
 		try {
-			const u = await start({history: other.reader, columns: 160, rows: 40});
+			const u = await start({historyReader: other.reader, columns: 160, rows: 40});
 			const f = await u.waitFor(x => /Errors +\d+ in [1-9]\d* groups/.test(x));
 			const newestError = fewer.events.findLast(e => e.level === 'ERROR')!;
 			expect(u.errors.total).toBeGreaterThan(0);
@@ -157,7 +157,7 @@ describe('the tail over the history', () => {
 		const writer = await openHistory(dir);
 		const second = await openHistory(dir);
 		try {
-			const u = await start({historyStatus: () => second.status(), columns: 160});
+			const u = await start({history: second, columns: 160});
 			await u.waitFor(`history: read-only: another logmon (pid ${process.pid}) writes it`);
 		} finally {
 			await second.close();
