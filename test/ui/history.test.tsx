@@ -153,18 +153,6 @@ describe('the tail over the history', () => {
 		}
 	});
 
-	test('the status bar shows the history\'s state: read-only while another logmon writes it', async () => {
-		const writer = await openHistory(dir);
-		const second = await openHistory(dir);
-		try {
-			const u = await start({history: second, columns: 160});
-			await u.waitFor(`history: read-only: another logmon (pid ${process.pid}) writes it`);
-		} finally {
-			await second.close();
-			await writer.close();
-		}
-	});
-
 	test('h: errors and stats over 3 days come from the history', async () => {
 		const u = await start({columns: 160, rows: 40});
 		for (const label of ['1h', '24h', '3d']) {
