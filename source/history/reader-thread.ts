@@ -17,6 +17,10 @@ import {type HistoryCounts, type HistoryQuery, type HistoryReader, type HistoryS
 const scanBatch = 512;
 
 function workerFile(): string | undefined {
+	if (!import.meta.url.endsWith('.js')) {
+		return undefined; // the single executable (its own path) or TypeScript run from source
+	}
+
 	for (const rel of ['./reader-worker.js', './history/reader-worker.js', '../history/reader-worker.js']) {
 		const url = new URL(rel, import.meta.url);
 		if (url.protocol === 'file:' && existsSync(url)) {
