@@ -393,12 +393,7 @@ export class UiController implements UiModel {
 			}
 
 			case 'history-window': {
-				if (this.window) {
-					this.notify(`errors and stats: ${this.window.next()}`);
-				} else {
-					this.notify('no history: the time window reads it (see --history)');
-				}
-
+				this.notify(this.window ? `errors and stats: ${this.window.next()}` : 'no history: the time window reads it (see --history)');
 				s.selected.errors = 0;
 				s.selected.stats = 0;
 				break;
