@@ -8,6 +8,7 @@ export const help = `
 	  $ some-command | logmon [options]       watch standard input
 	  $ logmon tail <application-uuid> <env>  Acquia logstream for an environment (Cloud API v2)
 	  $ logmon publish --to URL               publish stdin lines to logio:// or kafka://
+	  $ logmon redact --test < lines          print lines as redaction leaves them, with the rules that fired
 
 	Sources
 	  --config PATH          Config file (default $XDG_CONFIG_HOME/logmon/config.json)
@@ -38,6 +39,14 @@ export const help = `
 	  --type NAME            Keep these log types (repeatable)
 	  --source NAME          Keep these sources (repeatable)
 
+	Redaction (on by default: keys, tokens, passwords, card numbers... are replaced before anything sees them)
+	  --no-redact            Show, pass on and serve events as they came
+	  --redact-enable LIST   Also these built-in rules: email, ipv4, ipv6, ip
+	  --redact-disable LIST  Not these built-in rules, e.g. card
+	  --redact-rule NAME=RE  A rule of your own (repeatable; RE2 syntax; a capture group limits the part replaced)
+	  --redact-field PATH    A key of JSON records whose value is replaced (repeatable), e.g. user.email
+	  --redact-mode MODE     mask (default: [REDACTED:rule]) or hash ([rule:keyed hash], the same value gives the same hash)
+
 	Output
 	  --no-ui                Never draw the UI; write the stream to stdout
 	  -o, --output FORMAT    text (default), raw, json, template
@@ -59,6 +68,8 @@ export const help = `
 	  $ logmon --logio 'http://logs:7702/?app=shop&proc=web|worker' --grep 'timeout|refused'
 	  $ logmon tail 3f1c…-uuid prod --types php-error,drupal-watchdog
 	  $ logmon --no-ui -o template --template '{time} {service} {message}' < app.log
+	  $ logmon --redact-enable email --redact-rule 'order-token=tok_[a-z0-9]{24}' < app.log
+	  $ echo 'key=AKIAIOSFODNN7EXAMPLE' | logmon redact --test
 	  $ tail -f app.log | logmon publish --to 'logio://127.0.0.1:7701?app=shop&proc=web'
 	  $ tail -f app.log | logmon publish --to kafka://127.0.0.1:9092/application-logs --service shop
 `;
@@ -101,6 +112,13 @@ export function parseArgs(argv: string[] = process.argv.slice(2)) {
 			buffer: {type: 'number'},
 			maxLine: {type: 'number'},
 			debug: {type: 'boolean', default: false},
+			redact: {type: 'boolean'},
+			redactEnable: {type: 'string', isMultiple: true, default: []},
+			redactDisable: {type: 'string', isMultiple: true, default: []},
+			redactRule: {type: 'string', isMultiple: true, default: []},
+			redactField: {type: 'string', isMultiple: true, default: []},
+			redactMode: {type: 'string'},
+			test: {type: 'boolean', default: false},
 			// publish
 			to: {type: 'string'},
 		},
@@ -109,6 +127,11 @@ export function parseArgs(argv: string[] = process.argv.slice(2)) {
 
 export type Cli = ReturnType<typeof parseArgs>;
 export type Flags = Cli['flags'];
+
+/** --color, with --no-color (which the parser gives as false) read as never. */
+export function colorMode(flags: Flags): string | undefined {
+	return (flags.color as unknown) === false ? 'never' : flags.color;
+}
 
 /** "a,b" and repeated flags, flattened. */
 export function list(values: readonly string[]): string[] {

@@ -21,8 +21,13 @@ export type UserRegex = {
 	readonly source: string;
 	/** Does it match anywhere in text (unanchored, like grep and Go's MatchString)? */
 	test(text: string): boolean;
-	/** Where it matches, leftmost-first and non-overlapping, as UTF-16 [start, end) pairs: for highlighting. */
-	ranges(text: string, limit?: number): Array<[number, number]>;
+	/**
+	 * Where it matches, leftmost-first and non-overlapping, as UTF-16 [start, end) pairs: for
+	 * highlighting. With `group`, where that capture group matched (matches without it are left out).
+	 */
+	ranges(text: string, limit?: number, group?: number): Array<[number, number]>;
+	/** How many capture groups the pattern has. */
+	readonly groups: number;
 };
 
 // RE2 reads a backslash before ASCII punctuation as that character; any other escape (\d, \b, \pL, \Q…) is syntax.
@@ -92,6 +97,7 @@ function nativeLiteral(source: string, alternatives: string[], caseInsensitive: 
 	const global = new RegExp(body, flags + 'g');
 	return {
 		source,
+		groups: 0,
 		test: text => re.test(text),
 		ranges(text, limit = Number.POSITIVE_INFINITY) {
 			const out: Array<[number, number]> = [];
@@ -110,20 +116,194 @@ function nativeLiteral(source: string, alternatives: string[], caseInsensitive: 
 	};
 }
 
-function re2(source: string, compiled: RE2JS): UserRegex {
+function re2(source: string, compiled: RE2JS, literal = requiredLiteral(source)): UserRegex {
+	// A text without the plain text every match holds cannot match: V8 finds that out many times
+	// faster than re2js would (`customer_id=(\d+)` on a line without `customer_id=`).
+	const absent = literal === undefined
+		? () => false
+		: (literal.caseInsensitive
+			? ((re: RegExp) => (text: string) => !re.test(text))(new RegExp(escapeForV8(literal.text), 'iu'))
+			: (text: string) => !text.includes(literal.text));
 	return {
 		source,
-		test: text => compiled.test(text),
-		ranges(text, limit = Number.POSITIVE_INFINITY) {
+		groups: compiled.groupCount(),
+		test: text => !absent(text) && compiled.test(text),
+		ranges(text, limit = Number.POSITIVE_INFINITY, group = 0) {
 			const out: Array<[number, number]> = [];
+			if (absent(text)) {
+				return out;
+			}
+
 			const m = compiled.matcher(text);
 			while (out.length < limit && m.find()) {
-				out.push([m.start(), m.end()]);
+				const start = m.start(group);
+				if (start !== -1) {
+					out.push([start, m.end(group)]);
+				}
 			}
 
 			return out;
 		},
 	};
+}
+
+const flagGroup = /^\(\?([imsU]+)\)/;
+const simpleEscape = new Set('dDsSwWbBAzntrfva');
+
+/** The index just past the group or class that opens at `from` (escapes and nested classes skipped), or -1. */
+function skipBracketed(pattern: string, from: number): number {
+	let depth = 0;
+	for (let i = from; i < pattern.length; i++) {
+		const c = pattern[i]!;
+		if (c === '\\') {
+			i++;
+		} else if (c === '[') {
+			// A class: `]` right after `[` or `[^` is literal; `[:alpha:]` nests once.
+			let j = i + 1;
+			if (pattern[j] === '^') {
+				j++;
+			}
+
+			if (pattern[j] === ']') {
+				j++;
+			}
+
+			for (; j < pattern.length && pattern[j] !== ']'; j++) {
+				if (pattern[j] === '\\') {
+					j++;
+				} else if (pattern[j] === '[' && pattern[j + 1] === ':') {
+					const close = pattern.indexOf(':]', j + 2);
+					if (close !== -1) {
+						j = close + 1;
+					}
+				}
+			}
+
+			if (j >= pattern.length) {
+				return -1;
+			}
+
+			if (depth === 0) {
+				return j + 1;
+			}
+
+			i = j;
+		} else if (c === '(') {
+			depth++;
+		} else if (c === ')') {
+			depth--;
+			if (depth === 0) {
+				return i + 1;
+			}
+		}
+	}
+
+	return -1;
+}
+
+/**
+ * Plain text that every match of a valid RE2 pattern contains, read off its top level
+ * (`customer_id=(\d+)` holds `customer_id=`), or undefined when there is none that is easy to be
+ * sure of: a top-level `|`, and escapes or flags this reader does not follow, give up.
+ */
+export function requiredLiteral(pattern: string): {text: string; caseInsensitive: boolean} | undefined {
+	let i = 0;
+	let caseInsensitive = false;
+	let m: RegExpExecArray | null;
+	while ((m = flagGroup.exec(pattern.slice(i))) !== null) {
+		caseInsensitive ||= m[1]!.includes('i');
+		i += m[0].length;
+	}
+
+	let best = '';
+	let run = '';
+	const flush = () => {
+		if (run.length > best.length) {
+			best = run;
+		}
+
+		run = '';
+	};
+
+	while (i < pattern.length) {
+		const c = pattern[i]!;
+		let atom: string | undefined; // the literal character this item is, if it is one
+		let next = i + 1;
+		if (c === '|') {
+			return undefined;
+		}
+
+		if (c === '\\') {
+			const e = pattern[i + 1];
+			if (e === undefined) {
+				return undefined;
+			}
+
+			if (quotable(e)) {
+				atom = e;
+			} else if (!simpleEscape.has(e)) {
+				return undefined; // \p{…}, \x{…}, \Q…\E, octal: not followed here
+			}
+
+			next = i + 2;
+		} else if (c === '[' || c === '(') {
+			if (c === '(' && pattern[i + 1] === '?' && !pattern.startsWith('(?:', i) && !pattern.startsWith('(?P<', i) && !pattern.startsWith('(?<', i)) {
+				return undefined; // flags that change what follows, e.g. (?i) in the middle
+			}
+
+			next = skipBracketed(pattern, i);
+			if (next === -1) {
+				return undefined;
+			}
+		} else if (c === '*' || c === '+' || c === '?' || c === '{' || c === ')') {
+			return undefined; // a quantifier here is handled after its atom; anything else is not followed
+		} else if (c !== '.' && c !== '^' && c !== '$') {
+			atom = c;
+		}
+
+		// A quantifier after the item: the item may be absent (* ? {0,}) or repeated.
+		const q = pattern[next];
+		if (q === '*' || q === '?' || q === '{') {
+			flush();
+			if (q === '{') {
+				const close = /^\{\d+(?:,\d*)?\}/.exec(pattern.slice(next));
+				if (!close) {
+					return undefined;
+				}
+
+				next += close[0].length;
+			} else {
+				next++;
+			}
+		} else if (q === '+') {
+			if (atom === undefined) {
+				flush();
+			} else {
+				run += atom;
+				flush();
+				atom = undefined;
+			}
+
+			next++;
+		} else if (atom === undefined) {
+			flush();
+		} else {
+			run += atom;
+		}
+
+		if (pattern[next] === '?' && (q === '*' || q === '+' || q === '?' || q === '{')) {
+			next++; // lazy
+		}
+
+		i = next;
+	}
+
+	flush();
+	if (best === '' || (caseInsensitive && !isAscii(best))) {
+		return undefined;
+	}
+
+	return {text: best, caseInsensitive};
 }
 
 function reason(error: unknown): string {

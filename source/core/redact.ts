@@ -1,0 +1,634 @@
+import {type EventInit} from './event.js';
+import {type BuiltinRule, Hits, builtinRules, isPlaceholder, keyRule, placeholder, privateKeyBody, privateKeyEnd, ruleAliases} from './redact-rules.js';
+import {FilterError, type UserRegex, compileUserRegex} from './regex.js';
+
+// The redaction stage: secrets and personal data are replaced in every event before the bus
+// hands it to anyone (store, stdout, the logio fan-out, and whatever comes later), so nothing
+// downstream sees the original text. It rewrites the message, the raw line and the string fields
+// of the record (service, host and proc too when a rule that may match them is on), and never
+// throws: an event it cannot handle is withheld (its text replaced) and counted.
+//
+// Built-in rules are in core/redact-rules.ts. User rules are RE2 regexes (core/regex.ts: linear
+// time); when a rule has a capture group, only the first group is replaced. Field rules name keys
+// of JSON records (`ssn`, `user.email`: a path matches at any depth, by its last keys) whose whole
+// value is replaced, wherever else that value appears in the event too.
+
+export type RedactMode = 'mask' | 'hash';
+
+export type RedactSpec = {
+	/** Built-in rules (or `ip`) to turn on, besides the default ones. */
+	enable: readonly string[];
+	disable: readonly string[];
+	rules: ReadonlyArray<{name: string; pattern: string; from: string}>;
+	fields: readonly string[];
+	mode: RedactMode;
+	/** Where enable/disable/fields came from, for errors: `--redact-enable`, `redact.enable`... */
+	from?: {enable?: string; disable?: string; fields?: string};
+};
+
+export type RuleKind = 'built-in' | 'rule' | 'field';
+
+export type RuleHealth = {name: string; kind: RuleKind; hits: number};
+
+/** What the stage has done: each rule's hits (events it changed), and events it had to withhold. */
+export type RedactHealth = {mode: RedactMode; rules: RuleHealth[]; failures: number; lastFailure?: string | undefined};
+
+const ruleName = /^[a-z\d][\w.-]{0,39}$/i;
+const fieldPath = /^[\w$@-]+(?:\.[\w$@-]+)*$/;
+
+type Rule = RuleHealth & {
+	builtin?: BuiltinRule;
+	user?: UserRegex;
+	field?: string[];
+	/** The event serial it last counted a hit in: a hit counts once per event. */
+	stamp: number;
+};
+
+type KeyInfo = {segments: string[]; builtin: number; fields: number[]};
+
+/** Bounded memo: cleared when full, so a stream of distinct values cannot grow it. */
+class Memo<V> {
+	private readonly map = new Map<string, V>();
+	constructor(private readonly max: number) {}
+
+	get(key: string, make: (key: string) => V): V {
+		let v = this.map.get(key);
+		if (v === undefined && !this.map.has(key)) {
+			v = make(key);
+			if (this.map.size >= this.max) {
+				this.map.clear();
+			}
+
+			this.map.set(key, v);
+		}
+
+		return v!;
+	}
+}
+
+/** Built-in rule names (and `ip`, `default`) to rules, or a FilterError naming the flag. */
+export function ruleNames(names: readonly string[], flag: string): string[] {
+	const known = new Set(builtinRules.map(r => r.name));
+	return names.flatMap(n => {
+		const name = n.trim().toLowerCase();
+		if (ruleAliases[name]) {
+			return [...ruleAliases[name]];
+		}
+
+		if (!known.has(name)) {
+			throw new FilterError(flag, `unknown rule ${JSON.stringify(n)}; the built-in rules are ${[...known].join(', ')} (and ip for both IP rules)`);
+		}
+
+		return [name];
+	});
+}
+
+/** A field rule's path, or a FilterError naming the flag. */
+export function checkField(path: string, flag: string): void {
+	if (!fieldPath.test(path)) {
+		throw new FilterError(flag, `field ${JSON.stringify(path)}: expected a key or a dotted path of keys, e.g. ssn or user.email`);
+	}
+}
+
+export class Redactor {
+	readonly mode: RedactMode;
+	private readonly rules: Rule[] = [];
+	private readonly enabled: ReadonlySet<string>;
+	/** One scan for the marks every enabled built-in rule starts from; undefined when none is on. */
+	private readonly trigger: RegExp | undefined;
+	/** Built-in rule indices by the first character of their marks. */
+	private readonly dispatch: number[][] = Array.from({length: 128}, () => []);
+	private readonly users: number[] = [];
+	private readonly fieldsByKey = new Map<string, number[]>();
+	/** Where each rule may look again in the current text. */
+	private readonly resume: number[];
+	private readonly hits = new Hits();
+	private readonly keys = new Memo<KeyInfo | null>(4096);
+	private readonly names = new Memo<string>(2048);
+	private readonly pseudonyms = new Memo<string>(10_000);
+	/** Streams in the middle of a private key block: lines left to treat as its body. */
+	private readonly openKeys = new Map<string, number>();
+	/** Service, host and proc are redacted too when a rule that may match them is on. */
+	private readonly redactNames: boolean;
+	private serial = 0;
+	private readonly path: string[] = [];
+	/** Values replaced whole in the current event's record, with their replacements. */
+	private pairs: Array<[string | number, string]> = [];
+	failures = 0;
+	lastFailure: string | undefined;
+
+	/** `pseudonym`: the keyed hash of a value, for hash mode (made outside core: it needs the key). */
+	constructor(spec: RedactSpec, private readonly pseudonym?: (value: string) => string) {
+		this.mode = spec.mode;
+		const on = new Set(builtinRules.filter(r => r.onByDefault).map(r => r.name));
+		for (const n of ruleNames(spec.enable, spec.from?.enable ?? '--redact-enable')) {
+			on.add(n);
+		}
+
+		for (const n of ruleNames(spec.disable, spec.from?.disable ?? '--redact-disable')) {
+			on.delete(n);
+		}
+
+		this.enabled = on;
+		const triggers: string[] = [];
+		for (const b of builtinRules) {
+			if (on.has(b.name)) {
+				const index = this.add({name: b.name, kind: 'built-in', builtin: b});
+				triggers.push(b.trigger);
+				for (const c of b.first) {
+					this.dispatch[c.charCodeAt(0)]!.push(index);
+				}
+			}
+		}
+
+		this.trigger = triggers.length > 0 ? new RegExp(triggers.join('|'), 'g') : undefined;
+		const taken = new Set(builtinRules.map(r => r.name));
+		for (const r of spec.rules) {
+			if (!ruleName.test(r.name)) {
+				throw new FilterError(r.from, `rule name ${JSON.stringify(r.name)}: use letters, digits, . _ - (at most 40), starting with a letter or digit`);
+			}
+
+			if (taken.has(r.name)) {
+				throw new FilterError(r.from, `rule name ${JSON.stringify(r.name)} is taken (${builtinRules.some(b => b.name === r.name) ? 'a built-in rule' : 'another rule'}); pick another`);
+			}
+
+			taken.add(r.name);
+			const user = compileUserRegex(r.pattern, r.from);
+			this.users.push(this.add({name: r.name, kind: 'rule', user}));
+		}
+
+		for (const f of spec.fields) {
+			checkField(f, spec.from?.fields ?? '--redact-field');
+			const segments = f.split('.');
+			const index = this.add({name: f, kind: 'field', field: segments});
+			const last = segments.at(-1)!;
+			this.fieldsByKey.set(last, [...(this.fieldsByKey.get(last) ?? []), index]);
+		}
+
+		this.resume = this.rules.map(() => 0);
+		this.redactNames = this.users.length > 0 || ['email', 'ipv4', 'ipv6'].some(n => on.has(n));
+	}
+
+	private add(rule: Omit<Rule, 'hits' | 'stamp'>): number {
+		this.rules.push({...rule, hits: 0, stamp: 0});
+		return this.rules.length - 1;
+	}
+
+	health(): RedactHealth {
+		return {mode: this.mode, rules: this.rules.map(r => ({name: r.name, kind: r.kind, hits: r.hits})), failures: this.failures, lastFailure: this.lastFailure};
+	}
+
+	/** Names of the rules that changed the last event (or text), in rule order. */
+	fired(): string[] {
+		return this.rules.filter(r => r.stamp === this.serial).map(r => r.name);
+	}
+
+	/** Redact every event of a batch in place. Gap markers are logmon's own text and pass. */
+	redactBatch(events: readonly EventInit[]): void {
+		for (const e of events) {
+			if (e.marker === undefined) {
+				this.redactEvent(e);
+			}
+		}
+	}
+
+	redactEvent(e: EventInit): void {
+		this.serial++;
+		try {
+			this.rewrite(e);
+		} catch (error) {
+			// A bug must not let the original through: withhold the text, keep the event.
+			this.failures++;
+			this.lastFailure = error instanceof Error ? error.message : String(error);
+			e.message = '[REDACTED:withheld: redaction failed]';
+			e.raw = e.message;
+			e.record = undefined;
+		}
+	}
+
+	/** One text on its own (`logmon redact --test`, tests): counted like an event. */
+	redactLine(text: string): string {
+		this.serial++;
+		return this.text(text);
+	}
+
+	private rewrite(e: EventInit): void {
+		const raw = e.raw;
+		let rawOut = raw;
+		let messageOut = e.message;
+		let stream: string | undefined;
+		if (this.openKeys.size > 0) {
+			stream = streamOf(e);
+			const left = this.openKeys.get(stream);
+			if (left !== undefined) {
+				this.openKeys.delete(stream);
+				[rawOut, messageOut] = this.keyBody(raw, e.message, left, stream);
+			}
+		}
+
+		if (e.record !== undefined && e.record !== null && typeof e.record === 'object') {
+			this.pairs.length = 0;
+			this.path.length = 0;
+			e.record = this.walk(e.record, 0, -1);
+			if (this.pairs.length > 0) {
+				rawOut = this.replacePairs(rawOut, true);
+				messageOut = messageOut === raw ? rawOut : this.replacePairs(messageOut, false);
+				e.service = this.replacePairs(e.service, false, true);
+				e.host = this.replacePairs(e.host, false, true);
+				e.proc = this.replacePairs(e.proc, false, true);
+			}
+		}
+
+		const sameText = messageOut === rawOut;
+		e.raw = this.text(rawOut);
+		if (this.hits.open && this.openKeys.size < 1000) {
+			// The block goes on in the stream's next lines (a key printed line by line).
+			this.openKeys.set(stream ?? streamOf(e), maxKeyLines);
+		}
+
+		e.message = sameText ? e.raw : this.text(messageOut);
+		if (this.redactNames) {
+			e.service = this.name(e.service);
+			e.host = this.name(e.host);
+			e.proc = this.name(e.proc);
+		}
+	}
+
+	/** The next line of a stream inside a private key block: its body, or its END line, is replaced. */
+	private keyBody(raw: string, message: string, left: number, stream: string): [string, string] {
+		const end = privateKeyEnd(raw, 0);
+		if (end === -1 && !privateKeyBody(raw)) {
+			return [raw, message]; // not key material: the block was cut short
+		}
+
+		const index = this.rules.findIndex(r => r.name === 'private-key');
+		const replacement = this.replacement(index, end === -1 ? raw : raw.slice(0, end), false);
+		if (end === -1) {
+			if (left > 1) {
+				this.openKeys.set(stream, left - 1);
+			}
+
+			return [replacement, replacement];
+		}
+
+		const messageEnd = privateKeyEnd(message, 0);
+		return [replacement + raw.slice(end), messageEnd === -1 ? replacement : replacement + message.slice(messageEnd)];
+	}
+
+	private name(value: string): string {
+		if (value === '') {
+			return value;
+		}
+
+		const out = this.names.get(value, v => this.text(v));
+		// A remembered answer still counts as a hit for this event.
+		if (out !== value) {
+			this.countNameHits(out);
+		}
+
+		return out;
+	}
+
+	private countNameHits(out: string): void {
+		placeholder.lastIndex = 0;
+		let m: RegExpExecArray | null;
+		while ((m = placeholder.exec(out)) !== null) {
+			const name = m[0].startsWith('[REDACTED:') ? m[0].slice(10, -1) : m[0].slice(1, m[0].lastIndexOf(':'));
+			const index = this.rules.findIndex(r => r.name === name);
+			if (index !== -1) {
+				this.count(index);
+			}
+		}
+	}
+
+	private count(index: number): void {
+		const r = this.rules[index]!;
+		if (r.stamp !== this.serial) {
+			r.stamp = this.serial;
+			r.hits++;
+		}
+	}
+
+	private replacement(index: number, value: string, quote: boolean): string {
+		this.count(index);
+		const {name} = this.rules[index]!;
+		let text = `[REDACTED:${name}]`;
+		if (this.mode === 'hash') {
+			const pseudonym = this.pseudonym;
+			if (!pseudonym) {
+				throw new Error('hash mode without a key');
+			}
+
+			text = `[${name}:${this.pseudonyms.get(value, pseudonym)}]`;
+		}
+
+		return quote ? `"${text}"` : text;
+	}
+
+	/** The text with every span the rules find replaced. */
+	private text(text: string): string {
+		const hits = this.hits;
+		hits.clear();
+		const trigger = this.trigger;
+		if (trigger !== undefined) {
+			this.scan(text, trigger);
+		}
+
+		for (const index of this.users) {
+			const rule = this.rules[index]!;
+			const user = rule.user!;
+			const found = user.ranges(text, Number.POSITIVE_INFINITY, user.groups > 0 ? 1 : 0);
+			if (found.length > 0) {
+				hits.current = index;
+				for (const [start, end] of found) {
+					if (end > start) {
+						hits.add(start, end);
+					}
+				}
+			}
+		}
+
+		return hits.length === 0 ? text : this.build(text);
+	}
+
+	private scan(text: string, trigger: RegExp): void {
+		const hits = this.hits;
+		this.resume.fill(0);
+		trigger.lastIndex = 0;
+		let m: RegExpExecArray | null;
+		while ((m = trigger.exec(text)) !== null) {
+			const at = m.index;
+			let next = at + 1;
+			const code = text.charCodeAt(at);
+			const candidates = code < 128 ? this.dispatch[code]! : [];
+			for (const index of candidates) {
+				if (this.resume[index]! > at) {
+					continue;
+				}
+
+				const before = hits.length;
+				hits.current = index;
+				const resume = this.rules[index]!.builtin!.find(text, at, hits);
+				this.resume[index] = resume;
+				if (hits.length > before) {
+					// What was found is replaced whole: other marks inside it need no look.
+					next = Math.max(next, hits.end[hits.length - 1]!, resume);
+					break;
+				}
+			}
+
+			trigger.lastIndex = next;
+		}
+	}
+
+	/** Replace the spans found, leftmost first; a span overlapping an earlier one is left out. */
+	private build(text: string): string {
+		const {start, end, rule, quote} = this.hits;
+		const order = start.map((_, i) => i);
+		if (this.users.length > 0) {
+			order.sort((a, b) => (start[a]! - start[b]!) || (end[b]! - end[a]!));
+		}
+
+		const kept = this.users.length > 0 ? placeholderRanges(text) : undefined;
+		let out = '';
+		let last = 0;
+		for (const i of order) {
+			const s = start[i]!;
+			const e = end[i]!;
+			if (s < last || (kept && overlaps(kept, s, e))) {
+				continue;
+			}
+
+			out += text.slice(last, s) + this.replacement(rule[i]!, text.slice(s, e), quote[i]! || bareJsonValue(text, s, e));
+			last = e;
+		}
+
+		return out + text.slice(last);
+	}
+
+	/** Walk a record, redacting its strings; returns it, or a copy where something changed. */
+	private walk(value: unknown, depth: number, owner: number): unknown {
+		if (depth > 100) {
+			throw new Error('a record nested more than 100 levels deep');
+		}
+
+		if (typeof value === 'string') {
+			if (owner !== -1) {
+				return this.whole(owner, value);
+			}
+
+			return value.length === 0 ? value : this.text(value);
+		}
+
+		if (typeof value === 'number') {
+			if (owner !== -1) {
+				return this.whole(owner, value);
+			}
+
+			// A card number written as a JSON number.
+			if (Number.isSafeInteger(value) && value >= 1e12 && this.enabled.has('card')) {
+				const text = String(value);
+				const out = this.text(text);
+				return out === text ? value : out;
+			}
+
+			return value;
+		}
+
+		if (value === null || typeof value !== 'object') {
+			return value;
+		}
+
+		if (Array.isArray(value)) {
+			let copy: unknown[] | undefined;
+			for (let i = 0; i < value.length; i++) {
+				const v: unknown = value[i];
+				const out = this.walk(v, depth + 1, owner);
+				if (out !== v) {
+					copy ??= [...value];
+					copy[i] = out;
+				}
+			}
+
+			return copy ?? value;
+		}
+
+		const proto: unknown = Object.getPrototypeOf(value);
+		if (proto !== Object.prototype && proto !== null) {
+			return value; // not a record's plain object (a Buffer, a Date): left as it is
+		}
+
+		const object = value as Record<string, unknown>;
+		let copy: Record<string, unknown> | undefined;
+		for (const key in object) {
+			const v = object[key];
+			const info = this.keys.get(key, k => this.keyInfo(k));
+			let rule = owner;
+			if (info !== null) {
+				this.path.push(...info.segments);
+				const field = this.matchField(info);
+				rule = field === -1 ? (info.builtin === -1 ? owner : info.builtin) : field;
+			} else {
+				this.path.push(key);
+			}
+
+			const out = rule !== -1 && this.rules[rule]!.kind === 'field' && v !== null && typeof v === 'object' ? this.whole(rule, JSON.stringify(v)) : this.walk(v, depth + 1, rule);
+			this.path.length -= info === null ? 1 : info.segments.length;
+			if (out !== v) {
+				copy ??= {...object};
+				copy[key] = out;
+			}
+		}
+
+		return copy ?? object;
+	}
+
+	private keyInfo(key: string): KeyInfo | null {
+		const builtin = keyRule(key, this.enabled);
+		const segments = key.includes('.') ? key.split('.') : [key];
+		const fields = this.fieldsByKey.get(segments.at(-1)!) ?? [];
+		if (builtin === undefined && fields.length === 0 && segments.length === 1) {
+			return null;
+		}
+
+		return {segments, builtin: builtin === undefined ? -1 : this.rules.findIndex(r => r.name === builtin && r.kind === 'built-in'), fields};
+	}
+
+	/** The field rule whose path ends the current path, or -1. */
+	private matchField(info: KeyInfo): number {
+		for (const index of info.fields) {
+			const want = this.rules[index]!.field!;
+			const have = this.path;
+			if (want.length <= have.length && want.every((s, i) => have[have.length - want.length + i] === s)) {
+				return index;
+			}
+		}
+
+		return -1;
+	}
+
+	/** A value a rule owns whole (a password field, a field rule): replaced, and remembered. */
+	private whole(index: number, value: string | number): string | number {
+		if (value === '' || (typeof value === 'string' && isPlaceholder(value))) {
+			return value;
+		}
+
+		const out = this.replacement(index, String(value), false);
+		this.pairs.push([value, out]);
+		return out;
+	}
+
+	/**
+	 * The values replaced in the record, replaced in a text too: as JSON (`"value"`, raw lines of
+	 * JSON records) or as written (messages, names; only values of 4 characters or more).
+	 */
+	private replacePairs(text: string, json: boolean, exact = false): string {
+		let out = text;
+		for (const [value, replacement] of this.pairs) {
+			if (exact) {
+				out = out === String(value) ? replacement : out;
+			} else if (typeof value === 'number') {
+				out = replaceNumber(out, String(value), json ? JSON.stringify(replacement) : replacement);
+			} else if (json) {
+				const needle = JSON.stringify(value);
+				if (!out.includes(needle)) {
+					return this.reserialize(text); // written with other escapes: once, for every value
+				}
+
+				out = out.split(needle).join(JSON.stringify(replacement));
+			} else if (value.length >= 4 && out.includes(value)) {
+				out = out.split(value).join(replacement);
+			}
+		}
+
+		return out;
+	}
+
+	/** A JSON line whose value is written with other escapes (`\u0040`): written again from its parse. */
+	private reserialize(raw: string): string {
+		let parsed: unknown;
+		try {
+			parsed = JSON.parse(raw);
+		} catch {
+			return raw; // not JSON: the value was never in it as JSON
+		}
+
+		const pairs = this.pairs;
+		this.pairs = [];
+		const path = [...this.path];
+		this.path.length = 0;
+		const out = this.walk(parsed, 0, -1);
+		this.pairs = pairs;
+		this.path.push(...path);
+		return out === parsed ? raw : JSON.stringify(out);
+	}
+}
+
+function replaceNumber(text: string, digits: string, replacement: string): string {
+	let out = '';
+	let last = 0;
+	let i = text.indexOf(digits);
+	while (i !== -1) {
+		const before = text.charCodeAt(i - 1);
+		const after = text.charCodeAt(i + digits.length);
+		const bounded = !(before >= 0x30 && before <= 0x39) && before !== 0x2E && !(after >= 0x30 && after <= 0x39) && after !== 0x2E;
+		if (bounded) {
+			out += text.slice(last, i) + replacement;
+			last = i + digits.length;
+		}
+
+		i = text.indexOf(digits, i + digits.length);
+	}
+
+	return last === 0 ? text : out + text.slice(last);
+}
+
+/** Is text[start, end) a bare value in a JSON text (after `:`, `[` or `,`, in a text that starts as JSON)? */
+function bareJsonValue(text: string, start: number, end: number): boolean {
+	const first = text.trimStart().charCodeAt(0);
+	if (first !== 0x7B && first !== 0x5B) {
+		return false;
+	}
+
+	let i = start - 1;
+	while (i >= 0 && (text.charCodeAt(i) === 0x20 || text.charCodeAt(i) === 0x09)) {
+		i--;
+	}
+
+	const before = text.charCodeAt(i);
+	const after = text.charCodeAt(end);
+	return (before === 0x3A || before === 0x5B || before === 0x2C) && (Number.isNaN(after) || after === 0x2C || after === 0x7D || after === 0x5D || after === 0x20);
+}
+
+function placeholderRanges(text: string): Array<[number, number]> | undefined {
+	if (!text.includes('[')) {
+		return undefined;
+	}
+
+	const out: Array<[number, number]> = [];
+	placeholder.lastIndex = 0;
+	let m: RegExpExecArray | null;
+	while ((m = placeholder.exec(text)) !== null) {
+		out.push([m.index, m.index + m[0].length]);
+	}
+
+	return out.length > 0 ? out : undefined;
+}
+
+function overlaps(ranges: Array<[number, number]>, start: number, end: number): boolean {
+	return ranges.some(([s, e]) => start < e && end > s);
+}
+
+/** Lines of a private key block printed one per event that are taken as its body, at most. */
+const maxKeyLines = 200;
+
+function streamOf(e: EventInit): string {
+	return `${e.sourceId}\u0000${e.service}\u0000${e.host}\u0000${e.proc}`;
+}
+
+/** The stage for a spec, or a FilterError naming the flag or config key at fault. */
+export function compileRedaction(spec: RedactSpec, pseudonym?: (value: string) => string): Redactor {
+	return new Redactor(spec, pseudonym);
+}
+
+export {builtinRules} from './redact-rules.js';
