@@ -19,27 +19,22 @@ export class Hits {
 	readonly rule: number[] = [];
 	/** The value stood bare where JSON wants a string: its replacement gets quotes. */
 	readonly quote: boolean[] = [];
+	length = 0;
 	/** The rule being asked, recorded with each span it adds. */
 	current = 0;
 	/** A private key block began and did not end in this text: the stream's next lines are its body. */
 	open = false;
 
-	get length(): number {
-		return this.start.length;
-	}
-
 	add(start: number, end: number, quote = false): void {
-		this.start.push(start);
-		this.end.push(end);
-		this.rule.push(this.current);
-		this.quote.push(quote);
+		const i = this.length++;
+		this.start[i] = start;
+		this.end[i] = end;
+		this.rule[i] = this.current;
+		this.quote[i] = quote;
 	}
 
 	clear(): void {
-		this.start.length = 0;
-		this.end.length = 0;
-		this.rule.length = 0;
-		this.quote.length = 0;
+		this.length = 0;
 		this.open = false;
 	}
 }
@@ -49,21 +44,25 @@ export type BuiltinRule = {
 	readonly onByDefault: boolean;
 	/** What it catches, for the README and `--help`. */
 	readonly what: string;
+	/** Keys of a JSON record whose whole value this rule replaces (lower case, without _ - .). */
+	readonly keys?: (key: string) => boolean;
+} & ({
 	/** Regex source of the marks it starts from: bounded length, no captures. */
 	readonly trigger: string;
 	/** The characters a trigger match starts with: which rules to ask at a position. */
 	readonly first: string;
-	/** Keys of a JSON record whose whole value this rule replaces (lower case, without _ - .). */
-	readonly keys?: (key: string) => boolean;
 	/**
 	 * At a trigger match starting at `at`: add what it finds to `hits`, and return where this rule
 	 * may look again (at least at + 1; past a span it added, or past what it read).
 	 */
 	find(text: string, at: number, hits: Hits): number;
-};
+} | {
+	/** A rule that finds its own marks (digits, @): adds every span in the text to `hits`. */
+	scan(text: string, hits: Hits): void;
+});
 
-const digits = '0123456789';
-const hex = '0123456789abcdefABCDEF';
+type Find = (text: string, at: number, hits: Hits) => number;
+
 
 function isDigit(c: number): boolean {
 	return c >= 0x30 && c <= 0x39;
@@ -76,8 +75,6 @@ function isAlnum(c: number): boolean {
 function isHex(c: number): boolean {
 	return isDigit(c) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
 }
-
-type Find = BuiltinRule['find'];
 
 /** A rule whose whole match, or its last capture (which must end the match), is the secret. */
 function sticky(source: string, flags = ''): Find {
@@ -111,8 +108,15 @@ export function isPlaceholder(value: string): boolean {
 const valueTail = String.raw`(?:(["'])[ \t]{0,16}[:=]|[ \t]{0,16}=)[ \t]{0,16}(?:"((?:[^"\\\n]|\\.){0,1024})"?|'([^'\n]{0,1024})'?|([^\s"',;&}\]]{1,1024}))`;
 
 function keyValue(key: string): Find {
+	// Most marks are words like "Failed password for": a cheap look for the separator first.
+	const separator = new RegExp(key + String.raw`(?:["']?[ \t]{0,16}=|["'][ \t]{0,16}:)`, 'iy');
 	const re = new RegExp(key + valueTail, 'iyd');
 	return (text, at, hits) => {
+		separator.lastIndex = at;
+		if (!separator.test(text)) {
+			return at + 1;
+		}
+
 		re.lastIndex = at;
 		const m = re.exec(text);
 		if (!m?.indices) {
@@ -193,10 +197,16 @@ export function cardNetwork(n: string): boolean {
 	}
 }
 
-// Groups of the current run of digits, reused between calls: [start, end) pairs and the separator after each.
+// Groups of the current run of digits, reused between calls: [start, end) pairs and the separator
+// after each (0 after the last).
 const groupStart: number[] = [];
 const groupEnd: number[] = [];
 const groupSep: number[] = [];
+let groups = 0;
+
+function size(group: number): number {
+	return groupEnd[group]! - groupStart[group]!;
+}
 
 /** Groups a..b form a card number as cards are written: 13-19 digits, or 4-4-4-4(-3), 4-6-5, 4-6-4. */
 function cardShape(a: number, b: number): boolean {
@@ -206,7 +216,6 @@ function cardShape(a: number, b: number): boolean {
 		return len >= 13 && len <= 16;
 	}
 
-	const size = (g: number) => groupEnd[g]! - groupStart[g]!;
 	const sep = groupSep[a]!;
 	for (let g = a; g < b; g++) {
 		if (groupSep[g] !== sep) {
@@ -250,9 +259,7 @@ function cardDigits(text: string, a: number, b: number): string {
 /** At a run of digits: every card number in it; this rule looks again past the run. */
 function findCard(text: string, at: number, hits: Hits): number {
 	const n = text.length;
-	groupStart.length = 0;
-	groupEnd.length = 0;
-	groupSep.length = 0;
+	groups = 0;
 	let j = at;
 	for (;;) {
 		const s = j;
@@ -260,16 +267,16 @@ function findCard(text: string, at: number, hits: Hits): number {
 			j++;
 		}
 
-		groupStart.push(s);
-		groupEnd.push(j);
+		groupStart[groups] = s;
+		groupEnd[groups] = j;
 		const c = text.charCodeAt(j);
 		if ((c === 0x20 || c === 0x2D) && isDigit(text.charCodeAt(j + 1))) {
-			groupSep.push(c);
+			groupSep[groups++] = c;
 			j++;
 			continue;
 		}
 
-		groupSep.push(0);
+		groupSep[groups++] = 0;
 		break;
 	}
 
@@ -278,7 +285,7 @@ function findCard(text: string, at: number, hits: Hits): number {
 	const before = at > 0 ? text.charCodeAt(at - 1) : 0x20;
 	const firstUsable = isAlnum(before) || before === 0x2E || before === 0x5F || before === 0x2D || before === 0x2B ? 1 : 0;
 	const after = j < n ? text.charCodeAt(j) : 0x20;
-	const lastUsable = isAlnum(after) || after === 0x5F || (after === 0x2E && isDigit(text.charCodeAt(j + 1))) ? groupStart.length - 2 : groupStart.length - 1;
+	const lastUsable = isAlnum(after) || after === 0x5F || (after === 0x2E && isDigit(text.charCodeAt(j + 1))) ? groups - 2 : groups - 1;
 	for (let a = firstUsable; a <= lastUsable; a++) {
 		let best = -1;
 		// At most 19 digits in at most 5 groups: a bounded look from each group.
@@ -298,6 +305,80 @@ function findCard(text: string, at: number, hits: Hits): number {
 	}
 
 	return Math.max(j, at + 1);
+}
+
+/**
+ * Every card number in the text. Cards are 13-16 digits unbroken, or groups of 4 (4-6-5, 4-6-4)
+ * with one separator between them: no six characters in a row of one are free of digits, so
+ * probing every sixth character finds each. Only a run of 13-16 digits, or a run of groups
+ * holding 13 digits or more, is read further; each run is read once.
+ */
+function scanCards(text: string, hits: Hits): void {
+	const n = text.length;
+	let i = 5;
+	while (i < n) {
+		const c = text.charCodeAt(i);
+		if (c < 0x30 || c > 0x39) {
+			i += 6;
+			continue;
+		}
+
+		let a = i;
+		while (a > 0 && isDigit(text.charCodeAt(a - 1))) {
+			a--;
+		}
+
+		let b = i + 1;
+		while (b < n && isDigit(text.charCodeAt(b))) {
+			b++;
+		}
+
+		const len = b - a;
+		if (len >= 3 && len <= 6 && (isSeparated(text, b) || (a >= 2 && isSeparated(text, a - 1) && isDigit(text.charCodeAt(a - 2))))) {
+			// A group: the run of groups around it, from its first.
+			let digits = len;
+			while (a >= 2 && isSeparated(text, a - 1) && isDigit(text.charCodeAt(a - 2))) {
+				a--;
+				while (a > 0 && isDigit(text.charCodeAt(a - 1))) {
+					a--;
+					digits++;
+				}
+			}
+
+			while (isSeparated(text, b)) {
+				b++;
+				while (b < n && isDigit(text.charCodeAt(b))) {
+					b++;
+					digits++;
+				}
+			}
+
+			if (digits >= 13) {
+				findCard(text, a, hits);
+			}
+		} else if (len >= 13 && len <= 16) {
+			findCard(text, a, hits);
+		}
+
+		i = b + 6;
+	}
+}
+
+/** A separator at `at` with a digit after it. */
+function isSeparated(text: string, at: number): boolean {
+	const sep = text.charCodeAt(at);
+	return (sep === 0x20 || sep === 0x2D) && isDigit(text.charCodeAt(at + 1));
+}
+
+/** Every match of a trigger regex, handed to `find`. */
+function scanWith(trigger: RegExp, find: Find): (text: string, hits: Hits) => void {
+	return (text, hits) => {
+		trigger.lastIndex = 0;
+		let m: RegExpExecArray | null;
+		while ((m = trigger.exec(text)) !== null) {
+			trigger.lastIndex = find(text, m.index, hits);
+		}
+	};
 }
 
 // --- private key blocks ---
@@ -371,6 +452,13 @@ function findUrlPassword(text: string, at: number, hits: Hits): number {
 
 function isLocalChar(c: number): boolean {
 	return isAlnum(c) || c === 0x2E || c === 0x5F || c === 0x25 || c === 0x2B || c === 0x2D;
+}
+
+function scanEmails(text: string, hits: Hits): void {
+	let at = text.indexOf('@');
+	while (at !== -1) {
+		at = text.indexOf('@', findEmail(text, at, hits));
+	}
 }
 
 function findEmail(text: string, at: number, hits: Hits): number {
@@ -508,7 +596,7 @@ export const builtinRules: readonly BuiltinRule[] = [
 		name: 'aws-key',
 		onByDefault: true,
 		what: 'AWS access key ids (AKIA…, ASIA…)',
-		trigger: 'A(?:KIA|SIA|BIA|CCA|3T[A-Z0-9])',
+		trigger: 'A(?:KIA|SIA|BIA|CCA|3T)',
 		first: 'A',
 		find: sticky('(?<![A-Za-z0-9])(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])'),
 	},
@@ -525,7 +613,7 @@ export const builtinRules: readonly BuiltinRule[] = [
 		name: 'authorization',
 		onByDefault: true,
 		what: 'Authorization header values (the scheme is kept)',
-		trigger: '[Aa]uthorization|AUTHORIZATION',
+		trigger: '[Aa]uthoriz|AUTHORIZ',
 		first: 'Aa',
 		keys: key => key.endsWith('authorization'),
 		find: sticky(String.raw`authorization["']?[ \t]{0,16}[:=][ \t]{0,16}["']?(?:[A-Za-z][\w-]{0,30}[ \t]+)?([^\s"',;]{1,4096})`, 'i'),
@@ -611,33 +699,25 @@ export const builtinRules: readonly BuiltinRule[] = [
 		name: 'card',
 		onByDefault: true,
 		what: 'payment card numbers: 13-16 digits, or 13-19 in groups as printed on cards, of a card network, passing the Luhn check',
-		trigger: String.raw`(?<!\d)\d[\d -]{12}`,
-		first: digits,
-		find: findCard,
+		scan: scanCards,
 	},
 	{
 		name: 'email',
 		onByDefault: false,
 		what: 'e-mail addresses',
-		trigger: '@',
-		first: '@',
-		find: findEmail,
+		scan: scanEmails,
 	},
 	{
 		name: 'ipv4',
 		onByDefault: false,
 		what: 'IPv4 addresses',
-		trigger: String.raw`\d{1,3}\.\d{1,3}\.\d{1,3}\.\d`,
-		first: digits,
-		find: findIpv4,
+		scan: scanWith(/(?<![\d.])\d{1,3}\.\d{1,3}\.\d{1,3}\.\d/g, findIpv4),
 	},
 	{
 		name: 'ipv6',
 		onByDefault: false,
 		what: 'IPv6 addresses',
-		trigger: '::|[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:',
-		first: hex + ':',
-		find: findIpv6,
+		scan: scanWith(/::|[\dA-Fa-f]{1,4}:[\dA-Fa-f]{1,4}:/g, findIpv6),
 	},
 ];
 

@@ -31,7 +31,14 @@ export type RuleKind = 'built-in' | 'rule' | 'field';
 export type RuleHealth = {name: string; kind: RuleKind; hits: number};
 
 /** What the stage has done: each rule's hits (events it changed), and events it had to withhold. */
-export type RedactHealth = {mode: RedactMode; rules: RuleHealth[]; failures: number; lastFailure?: string | undefined};
+export type RedactHealth = {
+	mode: RedactMode;
+	rules: RuleHealth[];
+	/** Events (or texts) at least one rule changed. */
+	changed: number;
+	failures: number;
+	lastFailure?: string | undefined;
+};
 
 const ruleName = /^[a-z\d][\w.-]{0,39}$/i;
 const fieldPath = /^[\w$@-]+(?:\.[\w$@-]+)*$/;
@@ -98,6 +105,8 @@ export class Redactor {
 	private readonly trigger: RegExp | undefined;
 	/** Built-in rule indices by the first character of their marks. */
 	private readonly dispatch: number[][] = Array.from({length: 128}, () => []);
+	/** Built-in rules that find their own marks (cards, e-mail and IP addresses). */
+	private readonly scanners: number[] = [];
 	private readonly users: number[] = [];
 	private readonly fieldsByKey = new Map<string, number[]>();
 	/** Where each rule may look again in the current text. */
@@ -114,6 +123,14 @@ export class Redactor {
 	private readonly path: string[] = [];
 	/** Values replaced whole in the current event's record, with their replacements. */
 	private pairs: Array<[string | number, string]> = [];
+	/** The current event's raw line (redacted spans in rawSpans) while it holds the record's strings. */
+	private covering: string | undefined;
+	private readonly rawSpans: number[] = [];
+	/** Texts shorter than this cannot hold a match of the enabled rules. */
+	private readonly shortest: number;
+	/** Events at least one rule changed. */
+	changed = 0;
+	private changedStamp = 0;
 	failures = 0;
 	lastFailure: string | undefined;
 
@@ -134,9 +151,13 @@ export class Redactor {
 		for (const b of builtinRules) {
 			if (on.has(b.name)) {
 				const index = this.add({name: b.name, kind: 'built-in', builtin: b});
-				triggers.push(b.trigger);
-				for (const c of b.first) {
-					this.dispatch[c.charCodeAt(0)]!.push(index);
+				if ('scan' in b) {
+					this.scanners.push(index);
+				} else {
+					triggers.push(b.trigger);
+					for (const c of b.first) {
+						this.dispatch[c.charCodeAt(0)]!.push(index);
+					}
 				}
 			}
 		}
@@ -166,6 +187,8 @@ export class Redactor {
 		}
 
 		this.resume = this.rules.map(() => 0);
+		// `pwd=x` is five characters; an IPv6 address can be three (::1); a user rule, one.
+		this.shortest = this.users.length > 0 ? 1 : (on.has('ipv6') ? 3 : 5);
 		this.redactNames = this.users.length > 0 || ['email', 'ipv4', 'ipv6'].some(n => on.has(n));
 	}
 
@@ -175,7 +198,7 @@ export class Redactor {
 	}
 
 	health(): RedactHealth {
-		return {mode: this.mode, rules: this.rules.map(r => ({name: r.name, kind: r.kind, hits: r.hits})), failures: this.failures, lastFailure: this.lastFailure};
+		return {mode: this.mode, rules: this.rules.map(r => ({name: r.name, kind: r.kind, hits: r.hits})), changed: this.changed, failures: this.failures, lastFailure: this.lastFailure};
 	}
 
 	/** Names of the rules that changed the last event (or text), in rule order. */
@@ -226,19 +249,6 @@ export class Redactor {
 			}
 		}
 
-		if (e.record !== undefined && e.record !== null && typeof e.record === 'object') {
-			this.pairs.length = 0;
-			this.path.length = 0;
-			e.record = this.walk(e.record, 0, -1);
-			if (this.pairs.length > 0) {
-				rawOut = this.replacePairs(rawOut, true);
-				messageOut = messageOut === raw ? rawOut : this.replacePairs(messageOut, false);
-				e.service = this.replacePairs(e.service, false, true);
-				e.host = this.replacePairs(e.host, false, true);
-				e.proc = this.replacePairs(e.proc, false, true);
-			}
-		}
-
 		const sameText = messageOut === rawOut;
 		e.raw = this.text(rawOut);
 		if (this.hits.open && this.openKeys.size < 1000) {
@@ -246,7 +256,33 @@ export class Redactor {
 			this.openKeys.set(stream ?? streamOf(e), maxKeyLines);
 		}
 
-		e.message = sameText ? e.raw : this.text(messageOut);
+		const record = e.record !== undefined && e.record !== null && typeof e.record === 'object';
+		// A raw line without escapes holds every string of the record parsed from it between quotes,
+		// where the built-in rules find what they would find in that string alone: a string there,
+		// clear of what was found, needs no second look.
+		this.covering = !sameText && this.users.length === 0 && !rawOut.includes('\\') ? rawOut : undefined;
+		if (this.covering !== undefined) {
+			this.rawSpans.length = 0;
+			for (let i = 0; i < this.hits.length; i++) {
+				this.rawSpans.push(this.hits.start[i]!, this.hits.end[i]!);
+			}
+		}
+
+		e.message = sameText ? e.raw : (this.covered(messageOut) ? messageOut : this.text(messageOut));
+		if (record) {
+			this.pairs.length = 0;
+			this.path.length = 0;
+			e.record = this.walk(e.record, 0, -1);
+			if (this.pairs.length > 0) {
+				e.raw = this.replacePairs(e.raw, raw);
+				e.message = sameText ? e.raw : this.replacePairs(e.message);
+				e.service = this.replacePairs(e.service, undefined, true);
+				e.host = this.replacePairs(e.host, undefined, true);
+				e.proc = this.replacePairs(e.proc, undefined, true);
+			}
+		}
+
+		this.covering = undefined;
 		if (this.redactNames) {
 			e.service = this.name(e.service);
 			e.host = this.name(e.host);
@@ -306,6 +342,10 @@ export class Redactor {
 		if (r.stamp !== this.serial) {
 			r.stamp = this.serial;
 			r.hits++;
+			if (this.changedStamp !== this.serial) {
+				this.changedStamp = this.serial;
+				this.changed++;
+			}
 		}
 	}
 
@@ -334,6 +374,14 @@ export class Redactor {
 			this.scan(text, trigger);
 		}
 
+		let sources = hits.length > 0 ? 1 : 0;
+		for (const index of this.scanners) {
+			const before = hits.length;
+			hits.current = index;
+			(this.rules[index]!.builtin as {scan: (text: string, hits: Hits) => void}).scan(text, hits);
+			sources += hits.length > before ? 1 : 0;
+		}
+
 		for (const index of this.users) {
 			const rule = this.rules[index]!;
 			const user = rule.user!;
@@ -345,18 +393,24 @@ export class Redactor {
 						hits.add(start, end);
 					}
 				}
+
+				sources += 2; // may lie anywhere, placeholders included
 			}
 		}
 
-		return hits.length === 0 ? text : this.build(text);
+		return hits.length === 0 ? text : this.build(text, sources);
 	}
 
 	private scan(text: string, trigger: RegExp): void {
 		const hits = this.hits;
-		this.resume.fill(0);
 		trigger.lastIndex = 0;
-		let m: RegExpExecArray | null;
-		while ((m = trigger.exec(text)) !== null) {
+		let m = trigger.exec(text);
+		if (m === null) {
+			return;
+		}
+
+		this.resume.fill(0);
+		for (; m !== null; m = trigger.exec(text)) {
 			const at = m.index;
 			let next = at + 1;
 			const code = text.charCodeAt(at);
@@ -368,7 +422,7 @@ export class Redactor {
 
 				const before = hits.length;
 				hits.current = index;
-				const resume = this.rules[index]!.builtin!.find(text, at, hits);
+				const resume = (this.rules[index]!.builtin as {find: (text: string, at: number, hits: Hits) => number}).find(text, at, hits);
 				this.resume[index] = resume;
 				if (hits.length > before) {
 					// What was found is replaced whole: other marks inside it need no look.
@@ -381,15 +435,23 @@ export class Redactor {
 		}
 	}
 
-	/** Replace the spans found, leftmost first; a span overlapping an earlier one is left out. */
-	private build(text: string): string {
-		const {start, end, rule, quote} = this.hits;
-		const order = start.map((_, i) => i);
-		if (this.users.length > 0) {
-			order.sort((a, b) => (start[a]! - start[b]!) || (end[b]! - end[a]!));
+	/**
+	 * Replace the spans found, leftmost first; a span overlapping an earlier one is left out.
+	 * `sources` > 1: spans came from more than one scan and need sorting; > 2: from a user rule,
+	 * which may also match inside a placeholder.
+	 */
+	private build(text: string, sources: number): string {
+		const {start, end, rule, quote, length} = this.hits;
+		const order: number[] = [];
+		for (let i = 0; i < length; i++) {
+			order.push(i);
 		}
 
-		const kept = this.users.length > 0 ? placeholderRanges(text) : undefined;
+		if (sources > 1) {
+			order.sort((a, b) => (start[a]! - start[b]!) || (rule[a]! - rule[b]!) || (end[b]! - end[a]!));
+		}
+
+		const kept = sources > 2 ? placeholderRanges(text) : undefined;
 		let out = '';
 		let last = 0;
 		for (const i of order) {
@@ -417,7 +479,7 @@ export class Redactor {
 				return this.whole(owner, value);
 			}
 
-			return value.length === 0 ? value : this.text(value);
+			return value.length < this.shortest || this.covered(value) ? value : this.text(value);
 		}
 
 		if (typeof value === 'number') {
@@ -483,6 +545,33 @@ export class Redactor {
 		return copy ?? object;
 	}
 
+	/** Is the value in the raw line between quotes, clear of every span redacted there? */
+	private covered(value: string): boolean {
+		const raw = this.covering;
+		if (raw === undefined) {
+			return false;
+		}
+
+		let i = raw.indexOf(value);
+		for (let tries = 0; i !== -1 && tries < 8; tries++) {
+			if (raw.charCodeAt(i - 1) === 0x22 && raw.charCodeAt(i + value.length) === 0x22) {
+				const spans = this.rawSpans;
+				let clear = true;
+				for (let k = 0; k < spans.length && clear; k += 2) {
+					clear = spans[k + 1]! <= i || spans[k]! >= i + value.length;
+				}
+
+				if (clear) {
+					return true;
+				}
+			}
+
+			i = raw.indexOf(value, i + 1);
+		}
+
+		return false;
+	}
+
 	private keyInfo(key: string): KeyInfo | null {
 		const builtin = keyRule(key, this.enabled);
 		const segments = key.includes('.') ? key.split('.') : [key];
@@ -519,23 +608,24 @@ export class Redactor {
 	}
 
 	/**
-	 * The values replaced in the record, replaced in a text too: as JSON (`"value"`, raw lines of
-	 * JSON records) or as written (messages, names; only values of 4 characters or more).
+	 * The values replaced in the record, replaced in a text too: in the raw line as JSON (`"value"`;
+	 * `original` is the raw line before redaction), in the message as written (values of 4 characters
+	 * or more), or in a name when it is the whole value (`exact`).
 	 */
-	private replacePairs(text: string, json: boolean, exact = false): string {
+	private replacePairs(text: string, original?: string, exact = false): string {
 		let out = text;
 		for (const [value, replacement] of this.pairs) {
 			if (exact) {
 				out = out === String(value) ? replacement : out;
 			} else if (typeof value === 'number') {
-				out = replaceNumber(out, String(value), json ? JSON.stringify(replacement) : replacement);
-			} else if (json) {
+				out = replaceNumber(out, String(value), original === undefined ? replacement : JSON.stringify(replacement));
+			} else if (original !== undefined) {
 				const needle = JSON.stringify(value);
-				if (!out.includes(needle)) {
+				if (out.includes(needle)) {
+					out = out.split(needle).join(JSON.stringify(replacement));
+				} else if (!original.includes(needle)) {
 					return this.reserialize(text); // written with other escapes: once, for every value
-				}
-
-				out = out.split(needle).join(JSON.stringify(replacement));
+				} // else a text rule replaced it already
 			} else if (value.length >= 4 && out.includes(value)) {
 				out = out.split(value).join(replacement);
 			}
@@ -629,6 +719,17 @@ function streamOf(e: EventInit): string {
 /** The stage for a spec, or a FilterError naming the flag or config key at fault. */
 export function compileRedaction(spec: RedactSpec, pseudonym?: (value: string) => string): Redactor {
 	return new Redactor(spec, pseudonym);
+}
+
+/** One line for people: "12 events changed (card 9, aws-key 3)", or undefined when nothing was. */
+export function describeRedaction(h: RedactHealth): string | undefined {
+	if (h.changed === 0 && h.failures === 0) {
+		return undefined;
+	}
+
+	const rules = h.rules.filter(r => r.hits > 0).sort((a, b) => b.hits - a.hits).map(r => `${r.name}${r.kind === 'field' ? ' (field)' : ''} ${r.hits}`);
+	const withheld = h.failures > 0 ? `; ${h.failures} withheld (redaction failed)` : '';
+	return `${h.changed} event${h.changed === 1 ? '' : 's'} changed (${rules.join(', ')})${withheld}`;
 }
 
 export {builtinRules} from './redact-rules.js';

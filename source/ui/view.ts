@@ -1,6 +1,7 @@
 import {type LogEvent, type Level, LEVELS} from '../core/event.js';
 import {clock, isoTime} from '../core/time.js';
 import {describeState, type SourceHealth} from '../core/health.js';
+import {describeRedaction} from '../core/redact.js';
 import {sparkline} from '../core/histogram.js';
 import {serviceColor} from '../sinks/format.js';
 import {type UiController} from './controller.js';
@@ -448,7 +449,7 @@ function helpOverlay(ctx: Ctx, w: number, h: number): PaneView {
 		return {keys, text: b.description + where};
 	});
 	const prompt = keybindings.filter(b => b.context === 'prompt').map(b => `${b.keys.join(' ')} ${b.description}`).join(' · ');
-	const rows = h - 2;
+	const rows = h - 3;
 	const columns = Math.max(1, Math.ceil(entries.length / rows));
 	const colWidth = Math.floor(w / columns);
 	const keyWidth = 12;
@@ -470,6 +471,10 @@ function helpOverlay(ctx: Ctx, w: number, h: number): PaneView {
 	}
 
 	lines.push(ctx.p.style(cut(`in a prompt: ${prompt}`, w), {dim: true}));
+	// Each redaction rule's hits (the health of the redaction stage).
+	const redactor = ctx.c.dependencies.bus.redactor;
+	const redaction = redactor ? describeRedaction(redactor.health()) ?? 'nothing yet' : 'off (--no-redact)';
+	lines.push(ctx.p.style(cut(`redacted: ${safe(redaction)}`, w), {color: 'magenta'}));
 	const t = title(ctx, 'overlay', 'Keys', w, [{text: ' ? or Esc to close', style: {dim: true}}]);
 	return {id: 'overlay', width: w, height: h, title: t, lines, key: t + lines.join('\n')};
 }
@@ -552,6 +557,11 @@ function statusLine(ctx: Ctx, w: number): string {
 
 	segs.push({text: `${count(stats.overallRate(now))} ev/s`, style: {bold: true}});
 	segs.push({text: ' │ ', style: {dim: true}}, {text: `drops ${count(drops)}`, style: drops > 0 ? {color: 'red'} : {dim: true}});
+	const redaction = bus.redactor;
+	if (redaction && (redaction.changed > 0 || redaction.failures > 0)) {
+		segs.push({text: ' │ ', style: {dim: true}}, {text: `redacted ${count(redaction.changed)}`, style: redaction.failures > 0 ? {color: 'red'} : {color: 'magenta'}});
+	}
+
 	if (!s.following) {
 		segs.push({text: ' │ ', style: {dim: true}}, {text: 'PAUSED', style: {color: 'yellow', bold: true}});
 	}
