@@ -274,6 +274,7 @@ export class Redactor {
 			this.path.length = 0;
 			e.record = this.walk(e.record, 0, -1);
 			if (this.pairs.length > 0) {
+				e.record = this.spread(e.record, 0);
 				e.raw = this.replacePairs(e.raw, raw);
 				e.message = sameText ? e.raw : this.replacePairs(e.message);
 				e.service = this.replacePairs(e.service, undefined, true);
@@ -545,6 +546,35 @@ export class Redactor {
 		return copy ?? object;
 	}
 
+	/** The values replaced whole, replaced in the record's other strings too. */
+	private spread(value: unknown, depth: number): unknown {
+		if (typeof value === 'string') {
+			return this.replacePairs(value);
+		}
+
+		if (value === null || typeof value !== 'object' || depth > 100) {
+			return value;
+		}
+
+		const proto: unknown = Object.getPrototypeOf(value);
+		if (!Array.isArray(value) && proto !== Object.prototype && proto !== null) {
+			return value;
+		}
+
+		let copy: Record<string, unknown> | unknown[] | undefined;
+		const object = value as Record<string, unknown>;
+		for (const key in object) {
+			const v = object[key];
+			const out = this.spread(v, depth + 1);
+			if (out !== v) {
+				copy ??= Array.isArray(value) ? [...value] : {...object};
+				(copy as Record<string, unknown>)[key] = out;
+			}
+		}
+
+		return copy ?? value;
+	}
+
 	/** Is the value in the raw line between quotes, clear of every span redacted there? */
 	private covered(value: string): boolean {
 		const raw = this.covering;
@@ -626,6 +656,12 @@ export class Redactor {
 				} else if (!original.includes(needle)) {
 					return this.reserialize(text); // written with other escapes: once, for every value
 				} // else a text rule replaced it already
+
+				// Inside other strings too (a message that quotes the value).
+				const inner = needle.slice(1, -1);
+				if (inner.length >= 4 && out.includes(inner)) {
+					out = out.split(inner).join(replacement);
+				}
 			} else if (value.length >= 4 && out.includes(value)) {
 				out = out.split(value).join(replacement);
 			}
