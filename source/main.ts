@@ -65,9 +65,16 @@ async function redactCommand(flags: Cli['flags'], input: string[], stderr: NodeJ
 }
 
 export async function main(argv = process.argv.slice(2)): Promise<number> {
-	const cli = parseArgs(argv);
-	const {flags, input} = cli;
 	const {stdout, stderr, env} = process;
+	let cli: Cli;
+	try {
+		cli = parseArgs(argv);
+	} catch (error) {
+		// meow throws on a flag given twice (`--color always --no-color`): a usage error, not a bug.
+		return fail(stderr, error instanceof Error ? error.message : String(error));
+	}
+
+	const {flags, input} = cli;
 
 	if (input[0] === 'publish') {
 		const {runPublish} = await import('./publish.js');
