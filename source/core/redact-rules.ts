@@ -64,6 +64,11 @@ export type BuiltinRule = {
 type Find = (text: string, at: number, hits: Hits) => number;
 
 
+/** The character code at `i`, or 0 past either end: reading out of bounds costs V8 its fast code. */
+function codeAt(text: string, i: number): number {
+	return i >= 0 && i < text.length ? text.charCodeAt(i) : 0;
+}
+
 function isDigit(c: number): boolean {
 	return c >= 0x30 && c <= 0x39;
 }
@@ -199,9 +204,9 @@ export function cardNetwork(n: string): boolean {
 
 // Groups of the current run of digits, reused between calls: [start, end) pairs and the separator
 // after each (0 after the last).
-const groupStart: number[] = [];
-const groupEnd: number[] = [];
-const groupSep: number[] = [];
+const groupStart: number[] = Array.from({length: 64}, () => 0);
+const groupEnd: number[] = Array.from({length: 64}, () => 0);
+const groupSep: number[] = Array.from({length: 64}, () => 0);
 let groups = 0;
 
 function size(group: number): number {
@@ -269,8 +274,8 @@ function findCard(text: string, at: number, hits: Hits): number {
 
 		groupStart[groups] = s;
 		groupEnd[groups] = j;
-		const c = text.charCodeAt(j);
-		if ((c === 0x20 || c === 0x2D) && isDigit(text.charCodeAt(j + 1))) {
+		const c = codeAt(text, j);
+		if ((c === 0x20 || c === 0x2D) && isDigit(codeAt(text, j + 1))) {
 			groupSep[groups++] = c;
 			j++;
 			continue;
@@ -281,11 +286,12 @@ function findCard(text: string, at: number, hits: Hits): number {
 	}
 
 	// A number glued to a word, an underscore or a decimal point is an identifier or a fraction,
-	// and one after a sign is a number: the group it touches is not part of a card.
-	const before = at > 0 ? text.charCodeAt(at - 1) : 0x20;
-	const firstUsable = isAlnum(before) || before === 0x2E || before === 0x5F || before === 0x2D || before === 0x2B ? 1 : 0;
+	// and one after a sign (`+4…`, `_-4…`, ` -4…`) is a number: the group it touches is not part of a card.
+	const before = codeAt(text, at - 1);
+	const sign = before === 0x2B || (before === 0x2D && !isAlnum(codeAt(text, at - 2)));
+	const firstUsable = isAlnum(before) || before === 0x2E || before === 0x5F || sign ? 1 : 0;
 	const after = j < n ? text.charCodeAt(j) : 0x20;
-	const lastUsable = isAlnum(after) || after === 0x5F || (after === 0x2E && isDigit(text.charCodeAt(j + 1))) ? groups - 2 : groups - 1;
+	const lastUsable = isAlnum(after) || after === 0x5F || (after === 0x2E && isDigit(codeAt(text, j + 1))) ? groups - 2 : groups - 1;
 	for (let a = firstUsable; a <= lastUsable; a++) {
 		let best = -1;
 		// At most 19 digits in at most 5 groups: a bounded look from each group.
@@ -307,67 +313,73 @@ function findCard(text: string, at: number, hits: Hits): number {
 	return Math.max(j, at + 1);
 }
 
+function isCardChar(c: number): boolean {
+	return (c >= 0x30 && c <= 0x39) || c === 0x20 || c === 0x2D;
+}
+
 /**
- * Every card number in the text. Cards are 13-16 digits unbroken, or groups of 4 (4-6-5, 4-6-4)
- * with one separator between them: no six characters in a row of one are free of digits, so
- * probing every sixth character finds each. Only a run of 13-16 digits, or a run of groups
- * holding 13 digits or more, is read further; each run is read once.
+ * Can a run of 13 card characters pass through `i`? Any such run holds i-8 and i-4, or i-4 and
+ * i+4, or i+4 and i+8: a few looks instead of walking every short run of spaces and digits.
+ */
+function longRun(text: string, i: number): boolean {
+	const before = isCardChar(codeAt(text, i - 4));
+	const after = isCardChar(codeAt(text, i + 4));
+	return (before && (after || isCardChar(codeAt(text, i - 8)))) || (after && isCardChar(codeAt(text, i + 8)));
+}
+
+/**
+ * Every card number in the text. A card is a run of at least 13 digits and single spaces or dashes
+ * between them, so probing every 13th character lands in each; a probe on anything else skips 13
+ * at once. A run of such characters that long is read group by group (findCard), once.
  */
 function scanCards(text: string, hits: Hits): void {
 	const n = text.length;
-	let i = 5;
+	let i = 12;
 	while (i < n) {
+		// Inside a card every character is a digit or a separator between two digits.
 		const c = text.charCodeAt(i);
-		if (c < 0x30 || c > 0x39) {
-			i += 6;
+		if (!(isDigit(c) || ((c === 0x20 || c === 0x2D) && isDigit(codeAt(text, i - 1)) && isDigit(codeAt(text, i + 1)))) || !longRun(text, i)) {
+			i += 13;
 			continue;
 		}
 
 		let a = i;
-		while (a > 0 && isDigit(text.charCodeAt(a - 1))) {
+		while (a > 0 && isCardChar(text.charCodeAt(a - 1))) {
 			a--;
 		}
 
-		let b = i + 1;
-		while (b < n && isDigit(text.charCodeAt(b))) {
-			b++;
+		// One pass over the run: a card needs 13 digits, and an unbroken group of 13-16 or a
+		// group of exactly 4 before a separator. Dates, times and long ids have neither.
+		let b = a;
+		let digits = 0;
+		let group = 0;
+		let shaped = false;
+		for (; b < n; b++) {
+			const c = text.charCodeAt(b);
+			if (c >= 0x30 && c <= 0x39) {
+				digits++;
+				group++;
+			} else if (c === 0x20 || c === 0x2D) {
+				shaped ||= group === 4 || (group >= 13 && group <= 16);
+				group = 0;
+			} else {
+				break;
+			}
 		}
 
-		const len = b - a;
-		if (len >= 3 && len <= 6 && (isSeparated(text, b) || (a >= 2 && isSeparated(text, a - 1) && isDigit(text.charCodeAt(a - 2))))) {
-			// A group: the run of groups around it, from its first.
-			let digits = len;
-			while (a >= 2 && isSeparated(text, a - 1) && isDigit(text.charCodeAt(a - 2))) {
-				a--;
-				while (a > 0 && isDigit(text.charCodeAt(a - 1))) {
-					a--;
-					digits++;
+		shaped ||= group >= 13 && group <= 16;
+		if (digits >= 13 && shaped) {
+			for (let j = a; j < b;) {
+				if (isDigit(text.charCodeAt(j))) {
+					j = findCard(text, j, hits);
+				} else {
+					j++;
 				}
 			}
-
-			while (isSeparated(text, b)) {
-				b++;
-				while (b < n && isDigit(text.charCodeAt(b))) {
-					b++;
-					digits++;
-				}
-			}
-
-			if (digits >= 13) {
-				findCard(text, a, hits);
-			}
-		} else if (len >= 13 && len <= 16) {
-			findCard(text, a, hits);
 		}
 
-		i = b + 6;
+		i = b + 13;
 	}
-}
-
-/** A separator at `at` with a digit after it. */
-function isSeparated(text: string, at: number): boolean {
-	const sep = text.charCodeAt(at);
-	return (sep === 0x20 || sep === 0x2D) && isDigit(text.charCodeAt(at + 1));
 }
 
 /** Every match of a trigger regex, handed to `find`. */
@@ -484,7 +496,7 @@ function findEmail(text: string, at: number, hits: Hits): number {
 
 	const domain = text.slice(at + 1, end);
 	const dot = domain.lastIndexOf('.');
-	if (start < at && isAlnum(text.charCodeAt(at + 1)) && dot > 0 && !domain.includes('..') && /^[A-Za-z]{2,63}$/.test(domain.slice(dot + 1))) {
+	if (start < at && isAlnum(codeAt(text, at + 1)) && dot > 0 && !domain.includes('..') && /^[A-Za-z]{2,63}$/.test(domain.slice(dot + 1))) {
 		hits.add(start, end);
 	}
 
@@ -504,7 +516,7 @@ function findIpv4(text: string, at: number, hits: Hits): number {
 		const c = text.charCodeAt(j);
 		if (isDigit(c)) {
 			j++;
-		} else if (c === 0x2E && isDigit(text.charCodeAt(j + 1))) {
+		} else if (c === 0x2E && isDigit(codeAt(text, j + 1))) {
 			ok &&= octet(text, partStart, j);
 			dots++;
 			j++;
@@ -573,7 +585,7 @@ function findIpv6(text: string, at: number, hits: Hits): number {
 	}
 
 	let end = at;
-	while (end < text.length && (isIpv6Char(text.charCodeAt(end)) || (text.charCodeAt(end) === 0x2E && isDigit(text.charCodeAt(end + 1))))) {
+	while (end < text.length && (isIpv6Char(text.charCodeAt(end)) || (text.charCodeAt(end) === 0x2E && isDigit(codeAt(text, end + 1))))) {
 		end++;
 	}
 
@@ -604,7 +616,7 @@ export const builtinRules: readonly BuiltinRule[] = [
 		name: 'aws-secret',
 		onByDefault: true,
 		what: 'AWS secret access keys after aws_secret_access_key= or "SecretAccessKey":',
-		trigger: '[Ss]ecret|SECRET',
+		trigger: '[Ss](?:ecret|ECRET)',
 		first: 'Ss',
 		keys: secretKeys,
 		find: sticky(String.raw`secret[_-]?(?:access[_-]?)?key["']?[ \t]{0,16}[:=][ \t]{0,16}["']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])`, 'i'),
@@ -613,7 +625,7 @@ export const builtinRules: readonly BuiltinRule[] = [
 		name: 'authorization',
 		onByDefault: true,
 		what: 'Authorization header values (the scheme is kept)',
-		trigger: '[Aa]uthoriz|AUTHORIZ',
+		trigger: '[Aa](?:uthoriz|UTHORIZ)',
 		first: 'Aa',
 		keys: key => key.endsWith('authorization'),
 		find: sticky(String.raw`authorization["']?[ \t]{0,16}[:=][ \t]{0,16}["']?(?:[A-Za-z][\w-]{0,30}[ \t]+)?([^\s"',;]{1,4096})`, 'i'),
@@ -622,7 +634,7 @@ export const builtinRules: readonly BuiltinRule[] = [
 		name: 'bearer',
 		onByDefault: true,
 		what: 'bearer tokens (Bearer <token>)',
-		trigger: '[Bb]earer|BEARER',
+		trigger: '[Bb](?:earer|EARER)',
 		first: 'Bb',
 		find(text, at, hits) {
 			bearer.lastIndex = at;
@@ -650,7 +662,7 @@ export const builtinRules: readonly BuiltinRule[] = [
 		name: 'github-token',
 		onByDefault: true,
 		what: 'GitHub tokens (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_)',
-		trigger: 'gh[pousr]_|github_pat_',
+		trigger: 'g(?:h[pousr]_|ithub_pat_)',
 		first: 'g',
 		find: sticky(String.raw`gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_\w{22,255}`),
 	},
@@ -690,7 +702,7 @@ export const builtinRules: readonly BuiltinRule[] = [
 		name: 'password',
 		onByDefault: true,
 		what: 'password=…, "password": "…" (also passwd, passphrase, pass, pwd)',
-		trigger: '[Pp]ass|PASS|[Pp]wd|PWD',
+		trigger: '[Pp](?:ass|wd|ASS|WD)',
 		first: 'Pp',
 		keys: passwordKeys,
 		find: keyValue('(?:password|passwd|passphrase|(?<![a-z0-9])pass|(?<![a-z0-9])pwd)'),

@@ -105,8 +105,9 @@ export class Redactor {
 	private readonly trigger: RegExp | undefined;
 	/** Built-in rule indices by the first character of their marks. */
 	private readonly dispatch: number[][] = Array.from({length: 128}, () => []);
-	/** Built-in rules that find their own marks (cards, e-mail and IP addresses). */
+	/** Built-in rules that find their own marks (cards, e-mail and IP addresses), and how. */
 	private readonly scanners: number[] = [];
+	private readonly scanFns: Array<(text: string, hits: Hits) => void> = [];
 	private readonly users: number[] = [];
 	private readonly fieldsByKey = new Map<string, number[]>();
 	/** Where each rule may look again in the current text. */
@@ -153,6 +154,7 @@ export class Redactor {
 				const index = this.add({name: b.name, kind: 'built-in', builtin: b});
 				if ('scan' in b) {
 					this.scanners.push(index);
+					this.scanFns.push(b.scan);
 				} else {
 					triggers.push(b.trigger);
 					for (const c of b.first) {
@@ -376,16 +378,19 @@ export class Redactor {
 		}
 
 		let sources = hits.length > 0 ? 1 : 0;
-		for (const index of this.scanners) {
+		for (let k = 0; k < this.scanners.length; k++) {
 			const before = hits.length;
-			hits.current = index;
-			(this.rules[index]!.builtin as {scan: (text: string, hits: Hits) => void}).scan(text, hits);
+			hits.current = this.scanners[k]!;
+			this.scanFns[k]!(text, hits);
 			sources += hits.length > before ? 1 : 0;
 		}
 
 		for (const index of this.users) {
-			const rule = this.rules[index]!;
-			const user = rule.user!;
+			const user = this.rules[index]!.user!;
+			if (!user.mayMatch(text)) {
+				continue;
+			}
+
 			const found = user.ranges(text, Number.POSITIVE_INFINITY, user.groups > 0 ? 1 : 0);
 			if (found.length > 0) {
 				hits.current = index;
@@ -584,7 +589,7 @@ export class Redactor {
 
 		let i = raw.indexOf(value);
 		for (let tries = 0; i !== -1 && tries < 8; tries++) {
-			if (raw.charCodeAt(i - 1) === 0x22 && raw.charCodeAt(i + value.length) === 0x22) {
+			if (i > 0 && i + value.length < raw.length && raw.charCodeAt(i - 1) === 0x22 && raw.charCodeAt(i + value.length) === 0x22) {
 				const spans = this.rawSpans;
 				let clear = true;
 				for (let k = 0; k < spans.length && clear; k += 2) {
@@ -695,8 +700,8 @@ function replaceNumber(text: string, digits: string, replacement: string): strin
 	let last = 0;
 	let i = text.indexOf(digits);
 	while (i !== -1) {
-		const before = text.charCodeAt(i - 1);
-		const after = text.charCodeAt(i + digits.length);
+		const before = i > 0 ? text.charCodeAt(i - 1) : 0;
+		const after = i + digits.length < text.length ? text.charCodeAt(i + digits.length) : 0;
 		const bounded = !(before >= 0x30 && before <= 0x39) && before !== 0x2E && !(after >= 0x30 && after <= 0x39) && after !== 0x2E;
 		if (bounded) {
 			out += text.slice(last, i) + replacement;
@@ -721,9 +726,9 @@ function bareJsonValue(text: string, start: number, end: number): boolean {
 		i--;
 	}
 
-	const before = text.charCodeAt(i);
-	const after = text.charCodeAt(end);
-	return (before === 0x3A || before === 0x5B || before === 0x2C) && (Number.isNaN(after) || after === 0x2C || after === 0x7D || after === 0x5D || after === 0x20);
+	const before = i >= 0 ? text.charCodeAt(i) : 0;
+	const after = end < text.length ? text.charCodeAt(end) : -1;
+	return (before === 0x3A || before === 0x5B || before === 0x2C) && (after === -1 || after === 0x2C || after === 0x7D || after === 0x5D || after === 0x20);
 }
 
 function placeholderRanges(text: string): Array<[number, number]> | undefined {

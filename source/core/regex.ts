@@ -29,6 +29,8 @@ export type UserRegex = {
 	ranges(text: string, limit?: number, group?: number): Array<[number, number]>;
 	/** How many capture groups the pattern has. */
 	readonly groups: number;
+	/** False for texts it cannot match, cheaply; true says nothing (core/regex-prefilter.ts). */
+	mayMatch(text: string): boolean;
 };
 
 const special = new Set('\\.+*?()|[]{}^$');
@@ -83,6 +85,7 @@ function nativeLiteral(source: string, alternatives: string[], caseInsensitive: 
 	return {
 		source,
 		groups: 0,
+		mayMatch: () => true,
 		test: text => re.test(text),
 		ranges(text, limit = Number.POSITIVE_INFINITY) {
 			const out: Array<[number, number]> = [];
@@ -107,6 +110,7 @@ function re2(source: string, compiled: RE2JS, mayMatch: (text: string) => boolea
 	return {
 		source,
 		groups: compiled.groupCount(),
+		mayMatch,
 		test: text => !absent(text) && compiled.test(text),
 		ranges(text, limit = Number.POSITIVE_INFINITY, group = 0) {
 			const out: Array<[number, number]> = [];
