@@ -101,8 +101,10 @@ export class TextRedactor {
 	protected readonly users: number[] = [];
 	/** Field rules by the last key of their path. */
 	protected readonly fieldsByKey = new Map<string, number[]>();
-	/** Where each rule may look again in the current text. */
+	/** Where each rule may look again in the current text (valid when its stamp is the scan's). */
 	private readonly resume: number[];
+	private readonly resumeStamp: number[];
+	private scanStamp = 0;
 	protected readonly hits = new Hits();
 	private readonly pseudonyms = new Memo<string>(10_000);
 	/** Counts the event (or text) being redacted: a rule's hit counts once per event. */
@@ -169,6 +171,7 @@ export class TextRedactor {
 		}
 
 		this.resume = this.rules.map(() => 0);
+		this.resumeStamp = this.rules.map(() => 0);
 		// `pwd=x` is five characters; an IPv6 address can be three (::1); a user rule, one.
 		this.shortest = this.users.length > 0 ? 1 : (on.has('ipv6') ? 3 : 5);
 	}
@@ -268,14 +271,15 @@ export class TextRedactor {
 			return;
 		}
 
-		this.resume.fill(0);
+		// Where each rule may look again, for this text only: stamped, not cleared.
+		const stamp = ++this.scanStamp;
 		for (; m !== null; m = trigger.exec(text)) {
 			const at = m.index;
 			let next = at + 1;
 			const code = text.charCodeAt(at);
 			const candidates = code < 128 ? this.dispatch[code]! : [];
 			for (const index of candidates) {
-				if (this.resume[index]! > at) {
+				if (this.resumeStamp[index] === stamp && this.resume[index]! > at) {
 					continue;
 				}
 
@@ -283,6 +287,7 @@ export class TextRedactor {
 				hits.current = index;
 				const resume = (this.rules[index]!.builtin as {find: (text: string, at: number, hits: Hits) => number}).find(text, at, hits);
 				this.resume[index] = resume;
+				this.resumeStamp[index] = stamp;
 				if (hits.length > before) {
 					// What was found is replaced whole: other marks inside it need no look.
 					next = Math.max(next, hits.end[hits.length - 1]!, resume);

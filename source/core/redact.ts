@@ -85,7 +85,10 @@ export class Redactor extends TextRedactor {
 		// clear of what was found, needs no second look.
 		this.covering = !sameText && this.users.length === 0 && !rawOut.includes('\\') ? rawOut : undefined;
 		if (this.covering !== undefined) {
-			this.rawSpans.length = 0;
+			if (this.rawSpans.length > 0) {
+				this.rawSpans.length = 0;
+			}
+
 			for (let i = 0; i < this.hits.length; i++) {
 				this.rawSpans.push(this.hits.start[i]!, this.hits.end[i]!);
 			}
@@ -93,8 +96,14 @@ export class Redactor extends TextRedactor {
 
 		e.message = sameText ? e.raw : (this.covered(messageOut) ? messageOut : this.text(messageOut));
 		if (record) {
-			this.pairs.length = 0;
-			this.path.length = 0;
+			if (this.pairs.length > 0) {
+				this.pairs.length = 0;
+			}
+
+			if (this.path.length > 0) {
+				this.path.length = 0; // left over by a walk that threw
+			}
+
 			e.record = this.walk(e.record, 0, -1);
 			if (this.pairs.length > 0) {
 				e.record = this.spread(e.record, 0);
@@ -219,16 +228,21 @@ export class Redactor extends TextRedactor {
 			const v = object[key];
 			const info = this.keys.get(key, k => this.keyInfo(k));
 			let rule = owner;
+			// The path of keys matters to field rules only.
+			const tracked = this.fieldsByKey.size === 0 ? 0 : (info === null ? 1 : info.segments.length);
+			if (tracked > 0) {
+				this.path.push(...(info === null ? [key] : info.segments));
+			}
+
 			if (info !== null) {
-				this.path.push(...info.segments);
-				const field = this.matchField(info);
+				const field = tracked > 0 ? this.matchField(info) : -1;
 				rule = field === -1 ? (info.builtin === -1 ? owner : info.builtin) : field;
-			} else {
-				this.path.push(key);
 			}
 
 			const out = rule !== -1 && this.rules[rule]!.kind === 'field' && v !== null && typeof v === 'object' ? this.whole(rule, JSON.stringify(v)) : this.walk(v, depth + 1, rule);
-			this.path.length -= info === null ? 1 : info.segments.length;
+			if (tracked > 0) {
+				this.path.length -= tracked;
+			}
 			if (out !== v) {
 				copy ??= {...object};
 				copy[key] = out;
