@@ -39,13 +39,13 @@ export const help = `
 	  --type NAME            Keep these log types (repeatable)
 	  --source NAME          Keep these sources (repeatable)
 
-	Redaction (on by default: keys, tokens, passwords, card numbers... are replaced before anything sees them)
+	Redaction (on by default: keys, tokens, passwords, card numbers are replaced as events come in)
 	  --no-redact            Show, pass on and serve events as they came
 	  --redact-enable LIST   Also these built-in rules: email, ipv4, ipv6, ip
 	  --redact-disable LIST  Not these built-in rules, e.g. card
-	  --redact-rule NAME=RE  A rule of your own (repeatable; RE2 syntax; a capture group limits the part replaced)
+	  --redact-rule NAME=RE  A rule of your own (repeatable; RE2; with a group, only the group is replaced)
 	  --redact-field PATH    A key of JSON records whose value is replaced (repeatable), e.g. user.email
-	  --redact-mode MODE     mask (default: [REDACTED:rule]) or hash ([rule:keyed hash], the same value gives the same hash)
+	  --redact-mode MODE     mask ([REDACTED:rule], default) or hash ([rule:3f9a1c07be], a keyed pseudonym)
 
 	Output
 	  --no-ui                Never draw the UI; write the stream to stdout

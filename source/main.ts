@@ -4,6 +4,7 @@ import {ConfigError, loadConfig} from './config/load.js';
 import {FilterError, compileFilter} from './core/filter.js';
 import {exitCodes} from './exit.js';
 import {createFormatter, TemplateError} from './sinks/format.js';
+import {colorModes} from './config/schema.js';
 import {createRedactor, RedactKeyError} from './redact-key.js';
 import {resolveRedaction, resolveSettings, type Settings, UsageError} from './settings.js';
 import {type Terminal} from './ui/tty.js';
@@ -54,12 +55,16 @@ async function redactCommand(flags: Cli['flags'], input: string[], stderr: NodeJ
 		throw error;
 	}
 
-	const color = colorMode(flags);
+	const color = colorModes.find(m => m === (colorMode(flags) ?? 'auto'));
+	if (!color) {
+		return fail(stderr, `--color: expected one of ${colorModes.join(', ')}, got ${JSON.stringify(colorMode(flags))}`);
+	}
+
 	const {runRedactTest} = await import('./redact-test.js');
 	return runRedactTest(redactor, {
 		stdin: process.stdin,
 		stdout: process.stdout,
-		color: color !== 'never' && colorLevel(color === 'always' ? 'always' : 'auto', Boolean(process.stdout.isTTY), env) > 0,
+		color: colorLevel(color, Boolean(process.stdout.isTTY), env) > 0,
 		maxLine: flags.maxLine ?? 1024 * 1024,
 	});
 }
