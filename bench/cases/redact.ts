@@ -1,4 +1,4 @@
-import {closeSync, openSync, writeFileSync} from 'node:fs';
+import {closeSync, openSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {corpusLines as redactionCorpus} from '../../test/support/redact-corpus.js';
@@ -82,7 +82,20 @@ function median(values: number[]): number {
 const perSecond = (n: number): string => `${Math.round(n).toLocaleString('en-US')}/s`;
 
 export async function run(): Promise<void> {
-	for (const input of inputs()) {
+	const all = inputs();
+	try {
+		await runAll(all);
+	} finally {
+		for (const input of all) {
+			rmSync(input.file, {force: true});
+		}
+
+		rmSync(path.join(tmpdir(), `logmon-bench-redact-${process.pid}.out`), {force: true});
+	}
+}
+
+async function runAll(all: ReturnType<typeof inputs>): Promise<void> {
+	for (const input of all) {
 		console.log(`${input.title} (${rounds} rounds, medians)`);
 		const cpu = new Map<string, number[]>(variants.map(v => [v.name, []]));
 		const wall = new Map<string, number[]>(variants.map(v => [v.name, []]));
