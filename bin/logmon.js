@@ -13,6 +13,12 @@ const {main} = await import('../dist/bundle/main.js').catch(error => {
 
 try {
 	const code = await main();
+	if (code === 129) {
+		// Hung up: end by the signal itself. Node's exit-time restore of a terminal that is gone aborts (EIO).
+		process.removeAllListeners('SIGHUP');
+		process.kill(process.pid, 'SIGHUP');
+	}
+
 	process.exitCode = code;
 	// Sockets and timers of stopped sources must not hold the process open.
 	setTimeout(() => process.exit(code), 100).unref();

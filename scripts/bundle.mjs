@@ -6,13 +6,19 @@
 // Each dynamic import stays a file of its own (code splitting), so pipe mode still
 // loads only what it uses. The UI's packages (ink, react) are not bundled: they load
 // from node_modules when the UI runs, and the pipe-mode test can see they never do.
-import {rmSync} from 'node:fs';
+//
+// It also copies the logs `--demo` replays, with the loghub licence notice, into
+// dist/demo-logs/, where the demo finds them relative to itself: the npm package ships
+// dist/bundle/ and dist/demo-logs/, never the source tree (package.json `files`).
+import {copyFileSync, mkdirSync, rmSync} from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {build} from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = path.join(root, 'dist', 'bundle');
+// tsc's output: the list of the demo's logs.
+const {demoLogFiles, demoLogNotices, demoLogsName} = await import('../dist/demo-logs.js');
 
 rmSync(outdir, {recursive: true, force: true});
 await build({
@@ -33,3 +39,11 @@ await build({
 	keepNames: true,
 	logLevel: 'warning',
 });
+
+const fixtures = path.join(root, 'test', 'fixtures', 'loghub');
+const logs = path.join(root, 'dist', demoLogsName);
+rmSync(logs, {recursive: true, force: true});
+mkdirSync(logs, {recursive: true});
+for (const file of [...demoLogFiles, ...demoLogNotices]) {
+	copyFileSync(path.join(fixtures, file), path.join(logs, file));
+}

@@ -11,7 +11,7 @@ import {type LogSource, type SourceDeps} from './sources/source.js';
 export type RunningSource = {source: LogSource; handle: SourceHandle};
 
 /** A logio-listen source's `serveSubscribers`: the drop-in logio subscriber server, a sink on the bus. */
-type FanoutPlan = {hostPort: string; buffer: number};
+type FanoutPlan = {hostPort: string; bufferBytes: number};
 
 export class App {
 	readonly bus = new Bus();
@@ -38,7 +38,7 @@ export class App {
 			const source = await createSource(config, id, {...deps, diagnostics: this.bus.diagnostics});
 			this.add(source);
 			if (config.type === 'logio-listen' && config.serveSubscribers !== undefined) {
-				this.fanoutPlans.push({hostPort: config.serveSubscribers, buffer: config.subscriberBuffer});
+				this.fanoutPlans.push({hostPort: config.serveSubscribers, bufferBytes: config.subscriberBufferBytes});
 			}
 		}
 	}
@@ -54,7 +54,7 @@ export class App {
 		for (const plan of this.fanoutPlans.splice(0)) {
 			try {
 				const {startFanout} = await import('./sinks/logio-fanout.js');
-				this.fanouts.push(await startFanout(this.bus, plan.hostPort, {buffer: plan.buffer}));
+				this.fanouts.push(await startFanout(this.bus, plan.hostPort, {bufferBytes: plan.bufferBytes}));
 			} catch (error) {
 				this.bus.diagnostics.add('error', 'logio-fanout', error instanceof Error ? error.message : String(error));
 			}

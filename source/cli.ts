@@ -30,7 +30,7 @@ export const help = `
 	  --demo                 Replay real logs through embedded servers
 	  --demo-rate N          Demo lines per second (default 200)
 
-	Filters (composable; the UI and the pipe share them)
+	Filters (shared by the UI and the pipe; RE is an RE2 regex, as in Go, run in linear time)
 	  -g, --grep RE          Keep messages matching RE (repeatable; any may match)
 	  -v, --exclude RE       Drop messages matching RE (repeatable)
 	  -l, --level LEVEL      Keep LEVEL and above: trace debug info notice warn error critical
@@ -74,9 +74,14 @@ export const help = `
 	  $ tail -f app.log | logmon publish --to kafka://127.0.0.1:9092/application-logs --service shop
 `;
 
-export function parseArgs(argv: string[] = process.argv.slice(2)) {
+/**
+ * `pkg`: the package.json fields meow shows (name, version); without it meow reads the
+ * package.json above this module. The single executable has none there and passes its own.
+ */
+export function parseArgs(argv: string[] = process.argv.slice(2), pkg?: Record<string, unknown>) {
 	return meow(help, {
 		importMeta: import.meta,
+		...(pkg ? {pkg} : {}),
 		argv,
 		allowUnknownFlags: false,
 		booleanDefault: undefined,

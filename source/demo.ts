@@ -1,8 +1,6 @@
-import {existsSync, readFileSync} from 'node:fs';
-import path from 'node:path';
-import {fileURLToPath} from 'node:url';
 import {type App} from './app.js';
 import {sourceConfig} from './config/schema.js';
+import {type DemoLogFile, readDemoLog} from './demo-logs.js';
 import {LogioPublisher} from './publish/logio.js';
 import {type LogioListenSource} from './sources/logio-listen.js';
 import {LogstreamTestServer, sampleLine} from './testing/logstream-server.js';
@@ -13,15 +11,8 @@ import {LogstreamTestServer, sampleLine} from './testing/logstream-server.js';
 // With KAFKA_BROKERS set, Kafka joins: demo services produce JSON records to
 // application-logs (errors also to application-logs-errors) and logmon consumes them.
 
-// The checkout's fixtures, found upward from this module: it runs from dist/ and from dist/bundle/.
-const fixtures = (() => {
-	const here = path.dirname(fileURLToPath(import.meta.url));
-	const candidates = [1, 2, 3].map(up => path.join(here, ...Array.from({length: up}, () => '..'), 'test', 'fixtures', 'loghub'));
-	return candidates.find(dir => existsSync(dir)) ?? candidates[0]!;
-})();
-
 /** A logio app replaying one fixture. */
-const logioApps = [
+const logioApps: Array<{file: DemoLogFile; app: string; proc: string; host: string}> = [
 	{file: 'Zookeeper_2k.log', app: 'zookeeper', proc: 'quorum', host: 'zk-1'},
 	{file: 'Hadoop_2k.log', app: 'hadoop', proc: 'mapreduce', host: 'hd-1'},
 	{file: 'Spark_2k.log', app: 'spark', proc: 'executor', host: 'spark-2'},
@@ -41,8 +32,9 @@ const fakeSecrets = [
 	'calling billing api with Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJkZW1vIn0.c2lnbmF0dXJl',
 ];
 
-function fixtureLines(file: string): string[] {
-	return readFileSync(path.join(fixtures, file), 'utf8').split(/\r?\n/).filter(Boolean);
+/** The fixture's lines; the logs ship with logmon (see demo-logs.ts). */
+function fixtureLines(file: DemoLogFile): string[] {
+	return readDemoLog(file).split(/\r?\n/).filter(Boolean);
 }
 
 export type Demo = {stop: () => Promise<void>};
@@ -57,7 +49,7 @@ export type DemoOptions = {
 };
 
 /** Kafka services of the demo, each replaying a fixture as JSON records. */
-const kafkaServices = [
+const kafkaServices: Array<{file: DemoLogFile; service: string; host: string}> = [
 	{file: 'Hadoop_2k.log', service: 'orders', host: 'orders-7f9c'},
 	{file: 'BGL_2k.log', service: 'payments', host: 'payments-2b1d'},
 	{file: 'Linux_2k.log', service: 'auth', host: 'auth-0c44'},

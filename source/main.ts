@@ -69,11 +69,16 @@ async function redactCommand(flags: Cli['flags'], input: string[], stderr: NodeJ
 	});
 }
 
-export async function main(argv = process.argv.slice(2)): Promise<number> {
+export type MainOptions = {
+	/** package.json fields for --version and the process title (the single executable's, embedded at build time). */
+	pkg?: Record<string, unknown>;
+};
+
+export async function main(argv = process.argv.slice(2), options: MainOptions = {}): Promise<number> {
 	const {stdout, stderr, env} = process;
 	let cli: Cli;
 	try {
-		cli = parseArgs(argv);
+		cli = parseArgs(argv, options.pkg);
 	} catch (error) {
 		// meow throws on a flag given twice (`--color always --no-color`): a usage error, not a bug.
 		return fail(stderr, error instanceof Error ? error.message : String(error));

@@ -42,5 +42,43 @@ describe.skipIf(skipKafka() || !canStartBrokers())('kafka source across a broker
 			...Array.from({length: 50}, (_, i) => `after ${i}`),
 		]);
 		expect(m.stderr).toMatch(/joined group[^\n]*\n[\s\S]*retrying in \d+ s[\s\S]*joined group/);
+		expect(await m.stop()).toBe(143);
+		m = undefined;
 	}, 150_000);
+
+	test('records the broker sends again after it crashed are skipped and counted, never shown twice', async () => {
+		// A crash while logmon works through a backlog: the offsets of the batch it was
+		// showing were never committed, so the broker sends that batch again after the restart.
+		const topic = unique('crash');
+		const total = 400_000;
+		await kafka.createTopics([{topic, partitions: 2}]);
+		const pad = 'x'.repeat(80);
+		for (let i = 0; i < total; i += 10_000) {
+			await kafka.produce(topic, Array.from({length: 10_000}, (_, j) => ({value: `r ${i + j} ${pad}`})));
+		}
+
+		await kafka.disconnect();
+		const logmon = new Running(['--kafka', broker.address, '--topic', topic, '-G', unique('g'), '--from-beginning', '-o', 'raw'], {XDG_STATE_HOME: stateHome()});
+		m = logmon;
+		await logmon.joined();
+		const repeated = /records on [^ ]+ \(offsets \d+–\d+\) were already shown by this run; skipped \(repeats: (\d+)\)/;
+		// A crash does not always catch a batch between shown and committed: crash again, up to 6 times.
+		for (let crash = 1; crash <= 6 && !repeated.test(logmon.stderr) && logmon.lines.length < total - 100_000; crash++) {
+			const at = logmon.lines.length;
+			await logmon.until(() => logmon.lines.length >= at + 10_000, 'the consumer busy with the backlog');
+			await broker.crash();
+			await broker.start();
+			// After a crash the broker takes a while to recover, and logmon's backoff grows meanwhile.
+			await logmon.until(() => (logmon.stderr.match(/joined group/g) ?? []).length > crash, 'joined again', 120_000);
+		}
+
+		await logmon.lineCount(total, 120_000);
+		expect(await logmon.stop()).toBe(143);
+		expect(logmon.lines).toHaveLength(total);
+		expect(new Set(logmon.lines).size).toBe(total);
+		expect(logmon.stderr).toMatch(repeated);
+		const skipped = Number(/(\d+) repeats of records already shown skipped/.exec(logmon.stderr)?.[1]);
+		expect(skipped).toBeGreaterThan(0);
+		kafka = tool(broker.address);
+	}, 300_000);
 });

@@ -74,6 +74,19 @@ describe.skipIf(skipKafka())('kafka over SASL and SSL', () => {
 		expect(r.stderr).not.toContain('not-the-password');
 	});
 
+	test('a wrong SASL password, run from a script (stdin not a terminal, nothing on it): exit 1, one line naming the source and the cause', async () => {
+		if (!secured) {
+			return;
+		}
+
+		// No --no-stdin: stdin is an empty pipe, so logmon also reads it, and it ends at once.
+		const file = config({name: 'orders-kafka', brokers: [secured.sasl], sasl: {mechanism: 'plain', username: secured.username, password: '${LOGMON_TEST_KAFKA_PASSWORD}'}});
+		const r = await run(['--no-ui', '--config', file, '-o', 'raw'], {env: {...env, LOGMON_TEST_KAFKA_PASSWORD: 'not-the-password'}});
+		expect(r.stdout).toBe('');
+		expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^logmon: orders-kafka: failed: SASL PLAIN authentication failed: .*invalid username or password/i)]);
+		expect(r.code).toBe(1);
+	});
+
 	test('SSL with the broker\'s CA file', async () => {
 		if (!secured) {
 			return;

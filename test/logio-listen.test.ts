@@ -6,6 +6,7 @@ import {type SourceHandle} from '../source/core/bus.js';
 import {logioListenConfig} from '../source/config/logio.js';
 import {LogioListenSource} from '../source/sources/logio-listen.js';
 import {LogioPublisher} from '../source/publish/logio.js';
+import {createFormatter} from '../source/sinks/format.js';
 import {collectingBus, deps, until} from './support/logio-peers.js';
 import {collect, corpus, start, waitFor} from './support/logmon.js';
 
@@ -82,6 +83,21 @@ describe('logio-listen source', () => {
 		b.socket.end(JSON.stringify({app: 'other'}) + log('b\n'));
 		await until(() => events.length === 2, 'second');
 		expect(events[1]).toMatchObject({service: 'other', proc: '', host: '', raw: 'b'});
+	});
+
+	test('CR LF: raw keeps the CR as published, the message shown and the level do without it', async () => {
+		const {events, port} = await listener();
+		const p = await rawPublisher(port);
+		p.socket.end(topic + log('2016/12/06 17:14:21 ERROR from windows\r\n') + log('multi\r\nline\r\n'));
+		await until(() => events.length === 2, 'two events');
+		expect(events[0]).toMatchObject({raw: '2016/12/06 17:14:21 ERROR from windows\r', message: '2016/12/06 17:14:21 ERROR from windows', level: 'ERROR'});
+		expect(events[1]!.raw).toBe('multi\r\nline\r');
+		expect(events[1]!.message).not.toMatch(/\r|\\x0d$/);
+		// -o raw: the bytes into a pipe; on a terminal, and in a template, the line end is not shown.
+		const raw = (toTerminal: boolean) => createFormatter({format: 'raw', colorLevel: 0, toTerminal});
+		expect(raw(false)(events[0]!)).toBe('2016/12/06 17:14:21 ERROR from windows\r');
+		expect(raw(true)(events[0]!)).toBe('2016/12/06 17:14:21 ERROR from windows');
+		expect(createFormatter({format: 'template', template: '[{raw}]', colorLevel: 0, toTerminal: false})(events[0]!)).toBe('[2016/12/06 17:14:21 ERROR from windows]');
 	});
 
 	test('NDJSON works too, and values split at every byte arrive whole', async () => {

@@ -65,6 +65,19 @@ describe('logmon publish --to logio://', () => {
 		expect(Math.abs(Date.parse(time) - Date.now())).toBeLessThan(60_000);
 	});
 
+	test('the original server\'s `EOF` after a clean close is not reported', async () => {
+		// The original answers a publisher's end of stream with the text of io.EOF, then closes.
+		const {connections, port} = await sink(socket => {
+			socket.on('end', () => {
+				socket.end('EOF');
+			});
+		});
+		const result = await run(['publish', '--to', `logio://127.0.0.1:${port}?app=shop`], {input: 'one\ntwo\n'});
+		expect(result.code).toBe(0);
+		expect(result.stderr).toBe('');
+		expect(connections[0]).toContain('two\\n');
+	});
+
 	test('an app is required', async () => {
 		const result = await run(['publish', '--to', 'logio://127.0.0.1:1']);
 		expect(result.code).toBe(2);

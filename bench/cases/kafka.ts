@@ -119,9 +119,12 @@ export async function run(): Promise<void> {
 		await new Promise(resolve => setTimeout(resolve, 3000));
 		const node = process.execPath;
 		const bin = path.join(root, 'bin', 'logmon.js');
+		// LOGMON_BENCH_BASELINE=/path/to/other/bin/logmon.js: that build too, in the same rounds.
+		const baseline = process.env['LOGMON_BENCH_BASELINE'];
 		for (const {topic, partitions} of topics) {
 			const logmonRuns: number[] = [];
 			const kcatRuns: number[] = [];
+			const baselineRuns: number[] = [];
 			// Untimed runs of each first: a broker that has just started is still compiling its
 			// fetch path (JIT), as a broker in service is not. kcat prefetches and barely notices;
 			// logmon, fetching and then mapping, is slower against a cold broker.
@@ -144,6 +147,10 @@ export async function run(): Promise<void> {
 				}
 
 				kcatRuns.push(k.seconds);
+				if (baseline) {
+					const b = await timed(node, [baseline, '--no-ui', '--kafka', brokers, '-t', topic, '--from-beginning', '--ephemeral', '--exit-at-end', '-o', 'text']);
+					baselineRuns.push(b.seconds);
+				}
 			}
 
 			const rate = (s: number): number => Math.round(total / s);
@@ -152,6 +159,10 @@ export async function run(): Promise<void> {
 			console.log(`${partitions} partition${partitions > 1 ? 's' : ''}: logmon ${rate(l).toLocaleString('en')} msgs/s (${l.toFixed(2)} s; runs ${logmonRuns.map(s => s.toFixed(2)).join(', ')}), `
 				+ `kcat ${rate(k).toLocaleString('en')} msgs/s (${k.toFixed(2)} s; runs ${kcatRuns.map(s => s.toFixed(2)).join(', ')}), `
 				+ `ratio ${(rate(l) / rate(k)).toFixed(2)}x (goal >= 0.5x)`);
+			if (baseline) {
+				const b = Math.min(...baselineRuns);
+				console.log(`  baseline ${baseline}: ${rate(b).toLocaleString('en')} msgs/s (${b.toFixed(2)} s; runs ${baselineRuns.map(s => s.toFixed(2)).join(', ')}), ratio ${(rate(b) / rate(k)).toFixed(2)}x`);
+			}
 		}
 	} finally {
 		if (dir) {

@@ -14,10 +14,14 @@ export const logioListenConfig = z.strictObject({
 	serveSubscribers: hostPort.optional(),
 	/** Largest single JSON value from a publisher, bytes. */
 	maxValue: z.number().int().positive().default(1024 * 1024),
-	/** Publishers connected at once; more are refused until some leave. */
+	/** Publishers connected at once; more are told so and closed until some leave. */
 	maxPublishers: z.number().int().positive().default(1024),
-	/** Events buffered per HTTP subscriber before it loses lines. */
-	subscriberBuffer: z.number().int().positive().default(10_000),
+	/** A connection that has not sent its topic within this many ms is closed. */
+	topicTimeoutMs: z.number().int().positive().default(5000),
+	/** Bytes of unfinished values held across all publishers; past it the one holding the most is closed. */
+	maxPartialBytes: z.number().int().positive().default(64 * 1024 * 1024),
+	/** Bytes an HTTP subscriber's socket may hold unsent once it has stopped draining; past that it loses lines. */
+	subscriberBufferBytes: z.number().int().positive().default(4 * 1024 * 1024),
 });
 
 export const logioConfig = z.strictObject({

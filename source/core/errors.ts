@@ -4,7 +4,8 @@ import {Histogram} from './histogram.js';
 // Error grouping. Every ERROR/CRITICAL event, 5xx response, php-error and
 // apache-error line is reduced to a fingerprint (its message with the parts
 // that vary masked: UUIDs, URLs, IPs, hex, paths, ids and numbers), and counted
-// per fingerprint. The number of groups is capped; the least recently seen
+// per fingerprint. The fingerprint is the key, not for reading: views show the
+// latest message of a group with its varying parts (`varyingParts`) dimmed. The number of groups is capped; the least recently seen
 // group is evicted first. Fed by bus.subscribe, O(batch).
 
 const errorTypes = new Set(['php-error', 'apache-error']);
@@ -23,7 +24,8 @@ const month = '(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*';
 const weekday = '(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*';
 const maskPattern = new RegExp([
 	// Timestamps first, so "Mon Dec 05 19:14:09 2005" is one <time>, not five numbers.
-	String.raw`(?<time>\b\d{4}-\d{2}-\d{2}[t ]\d{2}:\d{2}(?::\d{2})?(?:[.,]\d+)?(?:z|[+-]\d{2}:?\d{2})?|\b(?:${weekday},? +)?(?:${month} +\d{1,2}|\d{1,2} +${month})(?: +\d{4})?,? +\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?(?: +\d{4})?|\b\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?)`,
+	// ISO 8601, syslog/ctime ("Mon Dec 05 19:14:09 2005"), Apache's common log format ("10/Dec/2023:06:55:46 +0000"), a bare clock.
+	String.raw`(?<time>\b\d{1,2}/${month}/\d{4}:\d{2}:\d{2}:\d{2}(?: [+-]\d{4})?|\b\d{4}-\d{2}-\d{2}[t ]\d{2}:\d{2}(?::\d{2})?(?:[.,]\d+)?(?:z|[+-]\d{2}:?\d{2})?|\b(?:${weekday},? +)?(?:${month} +\d{1,2}|\d{1,2} +${month})(?: +\d{4})?,? +\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?(?: +\d{4})?|\b\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?)`,
 	String.raw`(?<uuid>\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b)`,
 	String.raw`(?<url>\b[a-z][a-z0-9+.-]*://[^\s"'<>]+)`,
 	String.raw`(?<ip>\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?\b|(?<![\w:])(?=[0-9a-f:]*(?:::|[a-f][0-9a-f]*:))(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{0,4}(?![\w:]))`,
@@ -33,7 +35,7 @@ const maskPattern = new RegExp([
 	String.raw`(?<num>[-+]?\d+(?:[.,]\d+)*)`,
 ].join('|'), 'gi');
 
-const maskFor: Record<string, string> = {time: '<time>', uuid: '<uuid>', url: '<url>', ip: '<ip>', hex: '<hex>', path: '<path>', id: '<id>', num: '<n>'};
+const maskFor = {time: '<time>', uuid: '<uuid>', url: '<url>', ip: '<ip>', hex: '<hex>', path: '<path>', id: '<id>', num: '<n>'} as const;
 
 /** Longest message prefix that is fingerprinted; the rest rarely tells groups apart. */
 const fingerprintLength = 300;
@@ -45,12 +47,34 @@ export function fingerprint(message: string): string {
 		const groups = args.at(-1) as Record<string, string | undefined>;
 		for (const name in groups) {
 			if (groups[name] !== undefined) {
-				return maskFor[name]!;
+				return maskFor[name as keyof typeof maskFor];
 			}
 		}
 
 		return String(args[0]);
 	}).replace(/\s+/g, ' ').trim();
+}
+
+export type VaryingPart = {start: number; end: number; kind: keyof typeof maskFor};
+
+/**
+ * Where a message's varying parts are: what `fingerprint` masks, as UTF-16
+ * ranges of the message, within its first 300 characters.
+ */
+export function varyingParts(message: string): VaryingPart[] {
+	const text = message.length > fingerprintLength ? message.slice(0, fingerprintLength) : message;
+	const out: VaryingPart[] = [];
+	for (const m of text.matchAll(maskPattern)) {
+		const groups = m.groups ?? {};
+		for (const name in groups) {
+			if (groups[name] !== undefined) {
+				out.push({start: m.index, end: m.index + m[0].length, kind: name as VaryingPart['kind']});
+				break;
+			}
+		}
+	}
+
+	return out;
 }
 
 export type ErrorGroup = {

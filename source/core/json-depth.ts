@@ -105,6 +105,4 @@ export function parseJsonBounded(text: string, max = maxJsonDepth): Bounded {
 	return {value: JSON.parse(flattenDeep(text, max)), cut: true};
 }
 
-export function depthReason(): string {
-	return `a JSON value nested deeper than ${maxJsonDepth} levels; the deeper part is kept as text`;
-}
+export const depthReason = `a JSON value nested deeper than ${maxJsonDepth} levels; the deeper part is kept as text`;

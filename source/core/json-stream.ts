@@ -146,6 +146,13 @@ export class JsonStreamDecoder {
 		return {values: out, error: this.error};
 	}
 
+	/** The caller is closing the connection: free what is held and ignore further input. */
+	discard(): void {
+		if (this.error === undefined) {
+			this.fail('input discarded');
+		}
+	}
+
 	// Scan a string, object or array from `i`; returns the index after its end, or -1 when the chunk ends first.
 	private scan(buf: Buffer, i: number): number {
 		const n = buf.length;

@@ -147,7 +147,7 @@ export function parseJsonObject(line: string, parseError?: (reason: string) => v
 	try {
 		const {value, cut} = parseJsonBounded(line);
 		if (cut) {
-			parseError?.(depthReason());
+			parseError?.(depthReason);
 		}
 
 		return value !== null && typeof value === 'object' && !Array.isArray(value) ? value as Json : undefined;

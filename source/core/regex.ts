@@ -173,22 +173,7 @@ export function compileUserRegex(pattern: string, flag: string): UserRegex {
 	}
 }
 
-/** The UI's plain-text search: the text itself, optionally ignoring case. */
+/** The UI's plain-text search: the text itself, optionally ignoring case. Quoted, it takes the same paths as a regex. */
 export function compileLiteralSearch(text: string, caseInsensitive: boolean): UserRegex {
-	if (!caseInsensitive || isAscii(text)) {
-		let simple = true;
-		for (let i = 0; i < text.length; i++) {
-			const code = text.charCodeAt(i);
-			if (code >= 0xD800 && code <= 0xDFFF) {
-				simple = false;
-				break;
-			}
-		}
-
-		if (simple) {
-			return nativeLiteral(text, [text], caseInsensitive);
-		}
-	}
-
-	return re2(text, RE2JS.compile(RE2JS.quote(text), caseInsensitive ? RE2JS.CASE_INSENSITIVE : 0));
+	return compileUserRegex((caseInsensitive ? '(?i)' : '') + RE2JS.quote(text), 'search');
 }

@@ -97,8 +97,13 @@ export class Store {
 		return n;
 	}
 
+	/** Held event by age: 0 is the oldest, size-1 the newest. Indexes move as events come and go; scans hold on to seqs. */
+	at(index: number): LogEvent | undefined {
+		return this.ring.at(index);
+	}
+
 	/** Binary search: index of the first held event with seq > afterSeq. Seqs are increasing. */
-	private indexAfter(afterSeq: number): number {
+	indexAfter(afterSeq: number): number {
 		let lo = 0;
 		let hi = this.ring.size;
 		while (lo < hi) {

@@ -183,8 +183,14 @@ export class LogioPublisher {
 		});
 		socket.setEncoding('utf8');
 		socket.on('data', (text: string) => {
-			// logio writes only to say why it is closing the connection.
-			this.notice(`the server says: ${sanitize(text.trim().slice(0, 500))}`);
+			// logio writes only to say why it is closing the connection. After our own end it
+			// says `EOF` (its decoder reached the end of our stream): that is a clean close.
+			const said = text.trim();
+			if (this.closing && said === 'EOF') {
+				return;
+			}
+
+			this.notice(`the server says: ${sanitize(said.slice(0, 500))}`);
 		});
 		socket.on('error', error => {
 			const code = (error as NodeJS.ErrnoException).code;

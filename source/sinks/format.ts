@@ -1,6 +1,7 @@
 import {Chalk, type ChalkInstance} from 'chalk';
+import stringWidth from 'string-width';
 import {type Level, type LogEvent} from '../core/event.js';
-import {sanitize} from '../core/sanitize.js';
+import {expandTabs, sanitize} from '../core/sanitize.js';
 import {isoTime as iso} from '../core/time.js';
 
 // Output formats for the stdout writer:
@@ -16,9 +17,16 @@ export type FormatOptions = {
 	template?: string | undefined;
 	/** 0 = no colour. */
 	colorLevel: 0 | 1 | 2 | 3;
-	/** The writer goes to a terminal: raw output is sanitised too. */
+	/** The writer goes to a terminal: raw output is sanitised too, and TABs in event fields become spaces. */
 	toTerminal: boolean;
 };
+
+/** A raw TAB moves a terminal's cursor by an amount only the terminal knows: text fields bound for one get spaces instead. */
+function tabsOut(text: string): string {
+	return text.includes('\t') ? expandTabs(text, stringWidth) : text;
+}
+
+const same = (text: string): string => text;
 
 export type Formatter = (event: LogEvent) => string;
 
@@ -56,6 +64,11 @@ function levelPainter(chalk: ChalkInstance): Record<Level, (s: string) => string
 	};
 }
 
+/** raw for a person to read: a CR that ended the line (CR LF input) is not shown as \x0d. */
+function displayRaw(raw: string): string {
+	return sanitize(raw.endsWith('\r') ? raw.slice(0, -1) : raw);
+}
+
 // Event fields are sanitised at ingest; raw is the original and may hold escapes.
 function field(e: LogEvent, name: TemplateField): string {
 	switch (name) {
@@ -68,14 +81,15 @@ function field(e: LogEvent, name: TemplateField): string {
 		case 'level': return e.level;
 		case 'status': return e.status === undefined ? '' : String(e.status);
 		case 'message': return e.message;
-		case 'raw': return sanitize(e.raw);
+		case 'raw': return displayRaw(e.raw);
 		case 'source': return e.sourceId;
 		case 'kind': return e.sourceKind;
 		case 'seq': return String(e.seq);
 	}
 }
 
-export function compileTemplate(template: string): Formatter {
+export function compileTemplate(template: string, toTerminal = false): Formatter {
+	const out = toTerminal ? tabsOut : same;
 	// Alternating literal text and field names: [text, field, text, field, ..., text].
 	const texts: string[] = [];
 	const fields: TemplateField[] = [];
@@ -97,7 +111,7 @@ export function compileTemplate(template: string): Formatter {
 	return e => {
 		let s = texts[0]!;
 		for (let i = 0; i < fields.length; i++) {
-			s += field(e, fields[i]!) + texts[i + 1]!;
+			s += out(field(e, fields[i]!)) + texts[i + 1]!;
 		}
 
 		return s;
@@ -131,7 +145,8 @@ export function toJson(e: LogEvent): string {
 export function createFormatter(options: FormatOptions): Formatter {
 	switch (options.format) {
 		case 'raw': {
-			return options.toTerminal ? e => sanitize(e.raw) : e => e.raw;
+			// Into a pipe the bytes as they came, a publisher's CR LF included.
+			return options.toTerminal ? e => tabsOut(displayRaw(e.raw)) : e => e.raw;
 		}
 
 		case 'json': {
@@ -143,24 +158,24 @@ export function createFormatter(options: FormatOptions): Formatter {
 				throw new TemplateError('--template: -o template needs --template, e.g. --template \'{time} {service} {message}\'');
 			}
 
-			return compileTemplate(options.template);
+			return compileTemplate(options.template, options.toTerminal);
 		}
 
 		case 'text': {
-			return textFormatter(options.colorLevel);
+			return textFormatter(options.colorLevel, options.toTerminal ? tabsOut : same);
 		}
 	}
 }
 
-function textFormatter(colorLevel: FormatOptions['colorLevel']): Formatter {
+function textFormatter(colorLevel: FormatOptions['colorLevel'], out: (text: string) => string): Formatter {
 	if (colorLevel === 0) {
 		return e => {
 			if (e.marker) {
-				return `${iso(e.time)} ~~ ${e.message} ~~`;
+				return `${iso(e.time)} ~~ ${out(e.message)} ~~`;
 			}
 
-			const who = e.proc ? `${e.service}[${e.proc}]` : e.service;
-			return `${iso(e.time)} ${who}${e.host ? ' ' + e.host : ''} ${e.level}: ${e.message}`;
+			const who = out(e.proc ? `${e.service}[${e.proc}]` : e.service);
+			return `${iso(e.time)} ${who}${e.host ? ' ' + out(e.host) : ''} ${e.level}: ${out(e.message)}`;
 		};
 	}
 
@@ -168,12 +183,12 @@ function textFormatter(colorLevel: FormatOptions['colorLevel']): Formatter {
 	const paint = levelPainter(chalk);
 	return e => {
 		if (e.marker) {
-			return chalk.yellow.inverse(`${iso(e.time)} ~~ ${e.message} ~~`);
+			return chalk.yellow.inverse(`${iso(e.time)} ~~ ${out(e.message)} ~~`);
 		}
 
-		const who = e.proc ? `${e.service}[${e.proc}]` : e.service;
+		const who = out(e.proc ? `${e.service}[${e.proc}]` : e.service);
 		const status = e.status === undefined ? undefined : (e.status >= 500 ? chalk.red : e.status >= 400 ? chalk.yellow : undefined);
-		const message = status ? status(e.message) : e.message;
-		return `${chalk.gray(iso(e.time))} ${chalk[serviceColor(e.service)](who)}${e.host ? ' ' + chalk.dim(e.host) : ''} ${paint[e.level](e.level)}: ${message}`;
+		const message = status ? status(out(e.message)) : out(e.message);
+		return `${chalk.gray(iso(e.time))} ${chalk[serviceColor(e.service)](who)}${e.host ? ' ' + chalk.dim(out(e.host)) : ''} ${paint[e.level](e.level)}: ${message}`;
 	};
 }

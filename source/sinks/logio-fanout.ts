@@ -12,15 +12,22 @@ import {formatHostPort, isLoopback, parseHostPort} from '../config/logio.js';
 // Kept from the original: any path and method; app/proc/host/log are unanchored
 // regexes, case-sensitive unless (?i), empty means all; `log` is matched against
 // raw with its trailing newline (so `log=ERROR$` does not match, as with RE2);
-// headers are deferred until the first matching line; each line is
+// raw is served as published, so a publisher's CR LF arrives as CR LF and `log=`
+// sees the CR; headers are deferred until the first matching line; each line is
 // `YYYY-MM-DDTHH:MM:SS.mmm app[proc] host: raw` in UTC.
 //
 // Changed: an invalid regex gets 400 and the reason (the original silently
 // matches nothing); X-Forwarded-For is ignored (the original refuses it); a raw
-// without a final newline gets one, so it cannot run into the next record; and
-// each subscriber has its own bounded buffer: one that reads too slowly loses
-// lines, counted and announced in its stream, instead of stalling every
-// publisher as the original does (§2.3).
+// without a final newline gets one, so it cannot run into the next record; and a
+// subscriber whose socket stops draining loses lines, counted and announced in
+// its stream, instead of stalling every publisher as the original does (§2.3).
+//
+// Lines are written to a subscriber's socket as they arrive, in the same turn.
+// What the socket has not yet taken is bounded in bytes: a subscriber that is
+// reading may hold up to `maxBufferBytes` (a burst read in one turn can be large),
+// one whose socket has taken nothing for `stallMs` and two turns only
+// `bufferBytes`; past that its lines are dropped. So a subscriber that keeps up
+// never loses a line, however many arrive in one turn.
 //
 // What it serves: events from every source except logio subscriber sources, so
 // a logmon reading Kafka or stdin can re-serve them too, while a logmon that
@@ -28,10 +35,12 @@ import {formatHostPort, isLoopback, parseHostPort} from '../config/logio.js';
 // Gap markers are not logio records and are not served.
 
 export type FanoutOptions = {
-	/** Lines held per subscriber while its socket is busy. Default 10,000. */
-	buffer?: number;
-	/** Bytes held per subscriber while its socket is busy. Default 4 MiB. */
+	/** Bytes a subscriber's socket may hold unsent once it has stopped draining. Default 4 MiB. */
 	bufferBytes?: number;
+	/** Bytes a subscriber's socket may hold unsent while it is draining. Default 32 MiB. */
+	maxBufferBytes?: number;
+	/** A socket holding bytes that takes none of them for this long (and two turns) has stopped draining. Default 1 s. */
+	stallMs?: number;
 	/** Subscribers at once; more get 503. Default 100. */
 	maxSubscribers?: number;
 	/** Which events are served. Default: all but logio subscriber sources and markers. */
@@ -44,10 +53,11 @@ export type SubscriberInfo = {
 	remote: string;
 	query: string;
 	since: number;
+	/** Lines handed to its socket. */
 	sent: number;
 	dropped: number;
-	/** Lines waiting for its socket. */
-	queued: number;
+	/** Bytes its socket holds that the peer has not taken yet. */
+	buffered: number;
 };
 
 export type Fanout = {
@@ -69,14 +79,30 @@ export function compileLogioRegex(pattern: string, param: string): UserRegex | u
 	return pattern === '' ? undefined : compileUserRegex(pattern, param);
 }
 
+type Limits = {
+	bufferBytes: number;
+	maxBufferBytes: number;
+	stallMs: number;
+	hostname: string;
+	warn: (text: string) => void;
+	/** Turns of the event loop in which the fan-out wrote something. */
+	turn: () => number;
+};
+
 class Subscriber {
 	readonly since = Date.now();
 	sent = 0;
 	dropped = 0;
 	private reported = 0;
-	pending: string[] = [];
-	private pendingBytes = 0;
-	private busy = false; // waiting for 'drain'
+	/** Lines accepted in the current bus batch, written at its end. */
+	private batch: string[] = [];
+	private batchBytes = 0;
+	/** The room left for this batch, computed at its first line. */
+	private room = -1;
+	/** writableLength after our last write: when it is lower later, the socket took bytes. */
+	private lastLength = 0;
+	private progressAt = Date.now();
+	private progressTurn: number;
 	closed = false;
 
 	constructor(
@@ -87,8 +113,16 @@ class Subscriber {
 		readonly proc: UserRegex | undefined,
 		readonly host: UserRegex | undefined,
 		readonly log: UserRegex | undefined,
-		private readonly limits: {lines: number; bytes: number; hostname: string; warn: (text: string) => void},
-	) {}
+		private readonly limits: Limits,
+	) {
+		this.progressTurn = limits.turn();
+		// A subscriber that lost lines is told so as soon as its socket has room again.
+		res.on('drain', () => {
+			if (this.dropped > this.reported) {
+				this.write('');
+			}
+		});
+	}
 
 	matches(e: LogEvent, raw: string): boolean {
 		return (this.app === undefined || this.app.test(e.service))
@@ -97,48 +131,73 @@ class Subscriber {
 			&& (this.log === undefined || this.log.test(raw));
 	}
 
-	/** Queue a line; drop it (counted) when the buffer is full. */
-	offer(line: string): void {
-		if (this.pending.length >= this.limits.lines || this.pendingBytes + line.length > this.limits.bytes) {
+	/** Take a line for this batch, or drop it (counted) when its socket holds too much. */
+	offer(line: string): boolean {
+		if (this.room < 0) {
+			this.room = this.roomNow();
+		}
+
+		if (this.batchBytes + line.length > this.room) {
 			if (this.dropped === this.reported) {
 				this.limits.warn(`subscriber ${this.remote} reads too slowly; dropping lines for it`);
 			}
 
 			this.dropped++;
-			return;
+			// Nothing after a lost line in this batch either, so the notice stands where lines went missing.
+			this.room = 0;
+			return false;
 		}
 
-		this.pending.push(line);
-		this.pendingBytes += line.length;
+		this.batch.push(line);
+		this.batchBytes += line.length;
+		return true;
 	}
 
-	/** Write what is queued, unless the socket is still busy with the last write. */
+	/** End of a bus batch: write what it took. */
 	flush(): void {
-		if (this.busy || this.closed || (this.pending.length === 0 && this.dropped === this.reported)) {
+		this.room = -1;
+		if (this.batch.length === 0) {
 			return;
 		}
 
-		let chunk = this.pending.length === 1 ? this.pending[0]! : this.pending.join('');
-		this.sent += this.pending.length;
-		this.pending = [];
-		this.pendingBytes = 0;
+		const chunk = this.batch.length === 1 ? this.batch[0]! : this.batch.join('');
+		this.sent += this.batch.length;
+		this.batch = [];
+		this.batchBytes = 0;
+		this.write(chunk);
+	}
+
+	// Bytes this subscriber may still be given: many while its socket drains, few once it has stopped.
+	private roomNow(): number {
+		const length = this.res.writableLength;
+		const now = Date.now();
+		if (length === 0 || length < this.lastLength) {
+			this.progressAt = now;
+			this.progressTurn = this.limits.turn();
+		}
+
+		this.lastLength = length;
+		// Both a time and two turns: after a pause of logmon itself (SIGSTOP, a long GC) time has
+		// passed but the socket has not yet had a turn to drain in.
+		const stalled = length > 0 && now - this.progressAt >= this.limits.stallMs && this.limits.turn() - this.progressTurn >= 2;
+		return Math.max(0, (stalled ? this.limits.bufferBytes : this.limits.maxBufferBytes) - length);
+	}
+
+	private write(chunk: string): void {
+		if (this.closed) {
+			return;
+		}
+
 		if (this.dropped > this.reported) {
 			const lost = this.dropped - this.reported;
 			this.reported = this.dropped;
-			chunk += `${logioPrefix(Date.now(), 'logmon', 'fanout', this.limits.hostname)}logmon: ${lost} lines dropped: this subscriber read more slowly than they arrived\n`;
+			// Where the lines went missing: before the ones written now.
+			chunk = `${logioPrefix(Date.now(), 'logmon', 'fanout', this.limits.hostname)}logmon: ${lost} lines dropped: this subscriber read more slowly than they arrived\n${chunk}`;
 		}
 
 		// The first write also sends the status line and headers, as the original does.
-		// Writing on past the stream's small high-water mark (up to our own byte cap) saves a
-		// wait for 'drain' per batch; the cap still bounds what one subscriber can hold.
 		this.res.write(chunk);
-		if (this.res.writableLength >= this.limits.bytes) {
-			this.busy = true;
-			this.res.once('drain', () => {
-				this.busy = false;
-				this.flush();
-			});
-		}
+		this.lastLength = this.res.writableLength;
 	}
 }
 
@@ -147,31 +206,32 @@ export async function startFanout(bus: Bus, hostPort: string, options: FanoutOpt
 	const where = parseHostPort(hostPort);
 	const accept = options.accept ?? defaultAccept;
 	const maxSubscribers = options.maxSubscribers ?? 100;
-	const limits = {
-		lines: options.buffer ?? 10_000,
-		bytes: options.bufferBytes ?? 4 * 1024 * 1024,
+	let turn = 0;
+	let turnScheduled = false;
+	const endTurn = (): void => {
+		turn++;
+		turnScheduled = false;
+	};
+
+	const limits: Limits = {
+		bufferBytes: options.bufferBytes ?? 4 * 1024 * 1024,
+		maxBufferBytes: options.maxBufferBytes ?? 32 * 1024 * 1024,
+		stallMs: options.stallMs ?? 1000,
 		hostname: options.hostname ?? hostname(),
 		warn(text: string) {
 			bus.diagnostics.add('warn', origin, text);
 		},
+		turn: () => turn,
 	};
 	const subscribers = new Set<Subscriber>();
-	let flushScheduled = false;
 
-	const flushAll = (): void => {
-		flushScheduled = false;
-		for (const s of subscribers) {
-			s.flush();
-		}
-	};
-
-	// Synchronous and O(batch × subscribers): format once, queue per subscriber, write on the next turn.
+	// Synchronous and O(batch × subscribers): format once, and write each subscriber's share at the end of the batch.
 	const unsubscribe = bus.subscribe(events => {
 		if (subscribers.size === 0) {
 			return;
 		}
 
-		let queued = false;
+		let taken: Set<Subscriber> | undefined;
 		for (const e of events) {
 			if (!accept(e)) {
 				continue;
@@ -183,14 +243,20 @@ export async function startFanout(bus: Bus, hostPort: string, options: FanoutOpt
 				if (s.matches(e, raw)) {
 					line ??= logioPrefix(e.time, e.service, e.proc, e.host) + raw;
 					s.offer(line);
-					queued = true;
+					(taken ??= new Set()).add(s);
 				}
 			}
 		}
 
-		if (queued && !flushScheduled) {
-			flushScheduled = true;
-			setImmediate(flushAll);
+		if (taken) {
+			for (const s of taken) {
+				s.flush();
+			}
+
+			if (!turnScheduled) {
+				turnScheduled = true;
+				setImmediate(endTurn);
+			}
 		}
 	});
 
@@ -268,11 +334,10 @@ export async function startFanout(bus: Bus, hostPort: string, options: FanoutOpt
 	return {
 		url,
 		address,
-		subscribers: () => [...subscribers].map(s => ({remote: s.remote, query: s.query, since: s.since, sent: s.sent, dropped: s.dropped, queued: s.pending.length})),
+		subscribers: () => [...subscribers].map(s => ({remote: s.remote, query: s.query, since: s.since, sent: s.sent, dropped: s.dropped, buffered: s.res.writableLength})),
 		async close() {
 			closed ??= new Promise<void>(resolve => {
 				unsubscribe();
-				flushAll();
 				for (const s of subscribers) {
 					s.res.end();
 				}

@@ -37,7 +37,7 @@ export async function createSource(config: SourceConfig, id: string, deps: Sourc
 		}
 
 		case 'kafka': {
-			const {KafkaSource} = await import('./kafka.js');
+			const {KafkaSource} = await import('./kafka-source.js');
 			return new KafkaSource(id, config, deps);
 		}
 	}

@@ -1,46 +1,39 @@
 import {readFileSync} from 'node:fs';
-import {hostname, userInfo} from 'node:os';
 import {type ConnectionOptions} from 'node:tls';
 import {
 	type Admin,
 	AssignerProtocol,
 	type Consumer,
-	type EachBatchPayload,
-	type IHeaders,
 	Kafka,
 	type KafkaConfig as ClientConfig,
-	type KafkaMessage,
 	type LogEntry,
 	logLevel,
 	Partitioners,
 	type Producer,
 	type SASLOptions,
 } from 'kafkajs';
-import {type KafkaConfig, parseSince} from '../config/kafka.js';
+import {type KafkaConfig} from '../config/kafka.js';
 import {expandHome} from '../config/load.js';
-import {Backoff} from '../core/backoff.js';
-import {type SourceHandle} from '../core/bus.js';
-import {type EventInit} from '../core/event.js';
-import {truncationMarker} from '../core/lines.js';
-import {type Origin, eventFromLine, eventFromRecord, parseJsonObject} from '../core/record.js';
-import {CrossTopicDedup, dedupKey} from './kafka-dedup.js';
-import {DeliveredLog, stateDir} from './kafka-delivered.js';
-import {type SourceDeps} from './index.js';
-import {type LogSource} from './source.js';
 
-// The Kafka source, and the only module that imports kafkajs: a later change of
-// client library touches this file alone. It also exports the small producer and
-// admin wrapper that `logmon publish`, the tests and the benchmark use.
+// The Kafka client, and the only module that imports kafkajs: a later change of client
+// library starts here. It builds the client from logmon's config (TLS, SASL, logging,
+// retries), the consumer with its fetch tuning, and the small producer and admin
+// wrapper that `logmon publish`, the tests and the benchmark use. The other kafka-*.ts
+// files take kafkajs' types from here.
 // patches/kafkajs+2.2.4.patch speeds up kafkajs' record decoding (see the README).
 //
-// Consuming: eachBatch, offsets committed per batch after the batch is published
-// (at-least-once). The bus pauses fetching when a consumer queue is full; records
-// already fetched are still published. kafkajs' own retries are kept short and the
-// reconnect loop here owns the backoff, so health shows "retrying in N s".
+//   kafka-source.ts     the source: lifecycle, the reconnect loop, group membership
+//   kafka-batch.ts      one fetched batch: repeats skipped, records mapped and handed on, guarded
+//   kafka-event.ts      one record to one event
+//   kafka-positions.ts  start offsets, positions, lag, --exit-at-end
+//   kafka-dedup.ts      a record on two topics shown once
+//   kafka-delivered.ts  records shown again after logmon restarted, reported
+
+export type {Admin, Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage} from 'kafkajs';
 
 export type ConnectOptions = Pick<KafkaConfig, 'brokers' | 'clientId' | 'sasl' | 'ssl'>;
 
-type LogSink = (level: 'debug' | 'info' | 'warn' | 'error', text: string) => void;
+export type LogSink = (level: 'debug' | 'info' | 'warn' | 'error', text: string) => void;
 
 /** kafkajs logs go to logmon's diagnostics (never stdout); a repeat of the same text is held back for a minute. */
 function logCreator(sink: LogSink): ClientConfig['logCreator'] {
@@ -106,7 +99,7 @@ function saslOptions(sasl: NonNullable<KafkaConfig['sasl']>): SASLOptions {
 	}
 }
 
-function client(options: ConnectOptions, sink: LogSink, debug = false): Kafka {
+export function client(options: ConnectOptions, sink: LogSink, debug = false): Kafka {
 	return new Kafka({
 		clientId: options.clientId,
 		brokers: options.brokers,
@@ -121,7 +114,7 @@ function client(options: ConnectOptions, sink: LogSink, debug = false): Kafka {
 }
 
 /** The error a person should read: kafkajs wraps the cause in "retries exceeded". */
-function reason(error: unknown): string {
+export function reason(error: unknown): string {
 	let e = error as {message?: unknown; cause?: unknown} | undefined;
 	while (e?.cause && typeof e.cause === 'object') {
 		e = e.cause as {message?: unknown; cause?: unknown};
@@ -131,37 +124,22 @@ function reason(error: unknown): string {
 	return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 
-function isFatal(error: unknown): boolean {
-	const name = (error as {name?: unknown} | undefined)?.name;
-	return name === 'KafkaJSSASLAuthenticationError' || name === 'KafkaJSInvalidConfigurationError';
-}
-
-export function defaultGroup(): string {
-	let user = process.env['USER'] ?? 'user';
-	try {
-		user = userInfo().username;
-	} catch {
-		// No passwd entry (containers): keep $USER.
-	}
-
-	return `logmon-${user}-${hostname()}`;
-}
-
-function headersText(headers: IHeaders | undefined): Record<string, string | string[]> | undefined {
-	let out: Record<string, string | string[]> | undefined;
-	// for-in, not Object.entries: most records have no headers, and this runs for each.
-	for (const k in headers) {
-		const v = headers[k];
-		if (v !== undefined) {
-			out ??= {};
-			out[k] = Array.isArray(v) ? v.map(x => x.toString()) : v.toString();
+/** Refused credentials or a config kafkajs rejects: trying again cannot help. Wrapped causes count too. */
+export function isFatal(error: unknown): boolean {
+	let e = error as {name?: unknown; cause?: unknown} | undefined;
+	for (let depth = 0; e && depth < 10; depth++) {
+		if (e.name === 'KafkaJSSASLAuthenticationError' || e.name === 'KafkaJSInvalidConfigurationError') {
+			return true;
 		}
+
+		e = typeof e.cause === 'object' && e.cause !== null ? e.cause as {name?: unknown; cause?: unknown} : undefined;
 	}
 
-	return out;
+	return false;
 }
 
-const tp = (topic: string, partition: number): string => `${topic}/${partition}`;
+/** "topic/partition": the key of a partition in logmon's maps and messages. */
+export const tp = (topic: string, partition: number): string => `${topic}/${partition}`;
 
 // Fetch tuning, measured with the benchmark (300,000 records of 250 bytes). At most
 // 1 MB per fetch in all, not per partition: kafkajs decodes a whole response before
@@ -177,518 +155,16 @@ const fetchTuning = {
 	maxWaitTimeInMs: 250,
 };
 
-/** Events handed to the bus at a time while a fetched batch is mapped. */
-const publishSlice = 256;
-
-export class KafkaSource implements LogSource {
-	readonly kind = 'kafka' as const;
-	readonly group: string;
-	private handle: SourceHandle | undefined;
-	private kafka: Kafka | undefined;
-	private consumer: Consumer | undefined;
-	private adminReady: Promise<Admin> | undefined;
-	private loop: Promise<void> | undefined;
-	private stopping = false;
-	private stopped: Promise<void> | undefined;
-	private ending: Promise<void> | undefined;
-	private paused = false;
-	private wake: (() => void) | undefined;
-	private readonly backoff = new Backoff({initialMs: 1000, maxMs: 30_000});
-	private readonly dedup: CrossTopicDedup | undefined;
-	private readonly delivered: DeliveredLog | undefined;
-	/** Start offsets this run was asked for (--from-beginning, --since), applied once per partition. */
-	private startAt: Map<string, string> | undefined;
-	private readonly positioned = new Set<string>();
-	private assigned: string[] = [];
-	private readonly lag = new Map<string, number>();
-	/** Next offset to read per partition, as far as this run knows. */
-	private readonly position = new Map<string, number>();
-	private readonly high = new Map<string, number>();
-	private readonly atEnd = new Set<string>();
-	private endChecked = false;
-	private rebalances = 0;
-	private skipped = 0;
-	private duplicates = 0;
-	private redelivered = 0;
-	private lagTimer: NodeJS.Timeout | undefined;
-
-	constructor(readonly id: string, readonly config: KafkaConfig, readonly deps: SourceDeps) {
-		const base = config.group ?? defaultGroup();
-		this.group = config.ephemeralGroup ? `${base}-${process.pid}-${Math.random().toString(36).slice(2, 8)}` : base;
-		this.dedup = config.topics.length > 1 ? new CrossTopicDedup({windowMs: config.dedupWindowMs}) : undefined;
-		// A throw-away group is never resumed, so there is nothing to compare with later.
-		this.delivered = config.ephemeralGroup ? undefined : new DeliveredLog(this.group, config.brokers, stateDir());
-	}
-
-	async start(handle: SourceHandle): Promise<void> {
-		this.handle = handle;
-		handle.detail('group', this.group);
-		handle.detail('topics', this.config.topics);
-		this.publishDetails();
-		try {
-			this.kafka = client(this.config, (level, text) => {
-				if (this.deps.debug) {
-					process.stderr.write(`logmon: ${this.id}: kafkajs: ${text}\n`);
-				} else {
-					handle.log(level, `kafkajs: ${text}`);
-				}
-			}, this.deps.debug);
-		} catch (error) {
-			handle.setState('failed', reason(error));
-			return;
-		}
-
-		handle.setState('connecting');
-		this.loop = this.run();
-		this.lagTimer = setInterval(() => {
-			void this.refreshLag();
-		}, 5000);
-		this.lagTimer.unref();
-	}
-
-	pause = (): void => {
-		this.paused = true;
-		this.applyPause();
-	};
-
-	resume = (): void => {
-		this.paused = false;
-		this.applyPause();
-	};
-
-	async stop(): Promise<void> {
-		this.stopped ??= this.shutDown();
-		await this.stopped;
-	}
-
-	private async shutDown(): Promise<void> {
-		this.stopping = true;
-		clearInterval(this.lagTimer);
-		this.wake?.();
-		const consumer = this.consumer;
-		this.consumer = undefined;
-		// A clean disconnect leaves the group, so the others get its partitions at once.
-		await consumer?.disconnect().catch(() => undefined);
-		await this.ending;
-		await this.loop;
-		const admin = await this.adminReady?.catch(() => undefined);
-		if (admin && this.config.ephemeralGroup) {
-			await admin.deleteGroups([this.group]).catch(() => undefined);
-		}
-
-		await admin?.disconnect().catch(() => undefined);
-		const counts = [
-			this.duplicates > 0 ? `${this.duplicates} records seen on two topics shown once` : '',
-			this.skipped > 0 ? `${this.skipped} tombstones or empty records skipped` : '',
-			this.redelivered > 0 ? `${this.redelivered} records delivered again after a restart` : '',
-		].filter(Boolean);
-		if (counts.length > 0) {
-			this.handle?.log('info', counts.join(', '));
-		}
-	}
-
-	private applyPause(): void {
-		const c = this.consumer;
-		if (!c) {
-			return;
-		}
-
-		const topics = this.config.topics.map(topic => ({topic}));
-		try {
-			if (this.paused) {
-				c.pause(topics);
-			} else {
-				c.resume(topics);
-			}
-		} catch {
-			// Not running yet; applied once it is.
-		}
-	}
-
-	/** The admin client, connected; a failed connect is thrown (with its reason) and tried again next time. */
-	private async getAdmin(): Promise<Admin> {
-		if (!this.adminReady) {
-			const admin = this.kafka!.admin({retry: {retries: 1, initialRetryTime: 300}});
-			this.adminReady = admin.connect().then(() => admin, (error: unknown) => {
-				this.adminReady = undefined;
-				throw error;
-			});
-		}
-
-		return this.adminReady;
-	}
-
-	/** Offsets for --from-beginning / --since, per partition, before the group is joined. */
-	private async resolveStart(): Promise<void> {
-		if (this.startAt !== undefined || (this.config.from !== 'beginning' && this.config.since === undefined)) {
-			return;
-		}
-
-		// A throw-away group has no offsets, so subscribing from the beginning is enough.
-		if (this.config.ephemeralGroup && this.config.since === undefined) {
-			this.startAt = new Map();
-			return;
-		}
-
-		// A failure here (unreachable, refused credentials) reaches the reconnect loop with its reason.
-		const admin = await this.getAdmin();
-		const startAt = new Map<string, string>();
-		const since = this.config.since === undefined ? undefined : parseSince(this.config.since);
-		for (const topic of this.config.topics) {
-			const offsets = since === undefined
-				? (await admin.fetchTopicOffsets(topic)).map(o => ({partition: o.partition, offset: o.low}))
-				: await admin.fetchTopicOffsetsByTimestamp(topic, since);
-			for (const o of offsets) {
-				startAt.set(tp(topic, o.partition), o.offset);
-			}
-		}
-
-		this.startAt = startAt;
-	}
-
-	private async run(): Promise<void> {
-		const handle = this.handle!;
-		while (!this.stopping) {
-			let upSince: number | undefined;
-			let failure: unknown;
-			const consumer = this.kafka!.consumer({
-				groupId: this.group,
-				sessionTimeout: 10_000,
-				rebalanceTimeout: 20_000,
-				heartbeatInterval: 3000,
-				...fetchTuning,
-				retry: {initialRetryTime: 300, maxRetryTime: 3000, retries: 3, restartOnFailure: async () => false},
-			});
-			this.consumer = consumer;
-			const crashed = new Promise<unknown>(resolve => {
-				consumer.on(consumer.events.CRASH, event => {
-					resolve(event.payload.error);
-				});
-				this.wake = () => {
-					resolve(undefined);
-				};
-			});
-			consumer.on(consumer.events.GROUP_JOIN, event => {
-				upSince ??= Date.now();
-				this.joined(event.payload.memberAssignment);
-			});
-			consumer.on(consumer.events.REBALANCING, () => {
-				this.rebalances++;
-				this.publishDetails();
-			});
-
-			try {
-				await this.resolveStart();
-				await consumer.connect();
-				await consumer.subscribe({topics: this.config.topics, fromBeginning: this.config.from === 'beginning'});
-				await consumer.run({
-					eachBatchAutoResolve: false,
-					autoCommit: true,
-					partitionsConsumedConcurrently: 1,
-					eachBatch: async payload => this.eachBatch(payload),
-				});
-				this.applyPause();
-				failure = await crashed;
-			} catch (error) {
-				failure = error;
-			}
-
-			this.consumer = undefined;
-			if (this.stopping) {
-				break;
-			}
-
-			await consumer.disconnect().catch(() => undefined);
-			if (this.stopping) {
-				break;
-			}
-
-			if (failure === undefined && handle.health.state === 'ended') {
-				break;
-			}
-
-			if (isFatal(failure)) {
-				handle.setState('failed', reason(failure));
-				break;
-			}
-
-			this.backoff.connectionEnded(upSince === undefined ? 0 : Date.now() - upSince);
-			const delay = this.backoff.next();
-			handle.setState('retrying', failure === undefined ? 'consumer stopped' : reason(failure), delay);
-			handle.reconnected();
-			await new Promise<void>(resolve => {
-				const timer = setTimeout(resolve, delay);
-				this.wake = () => {
-					clearTimeout(timer);
-					resolve();
-				};
-			});
-			if (!this.stopping) {
-				handle.setState('connecting');
-			}
-		}
-	}
-
-	private joined(assignment: Record<string, number[]>): void {
-		const handle = this.handle!;
-		const parts: string[] = [];
-		for (const [topic, partitions] of Object.entries(assignment)) {
-			for (const p of [...partitions].sort((a, b) => a - b)) {
-				const key = tp(topic, p);
-				parts.push(key);
-				const offset = this.startAt?.get(key);
-				if (offset !== undefined && !this.positioned.has(key)) {
-					this.consumer?.seek({topic, partition: p, offset});
-					this.position.set(key, Number(offset));
-				}
-
-				this.positioned.add(key);
-			}
-		}
-
-		this.assigned = parts;
-		for (const key of this.lag.keys()) {
-			if (!parts.includes(key)) {
-				this.lag.delete(key);
-			}
-		}
-
-		handle.setState('live');
-		handle.log('info', `joined group ${this.group}: ${parts.length > 0 ? parts.join(', ') : 'no partitions assigned'}`);
-		this.publishDetails();
-		void this.refreshLag();
-	}
-
-	private async eachBatch(payload: EachBatchPayload): Promise<void> {
-		const {batch} = payload;
-		const handle = this.handle!;
-		const {topic, partition} = batch;
-		const key = tp(topic, partition);
-		const messages = batch.messages;
-		if (messages.length === 0) {
-			return;
-		}
-
-		const last = messages.at(-1)!.offset;
-		const reportRedelivery = this.delivered !== undefined && this.startAt === undefined;
-		if (this.delivered) {
-			this.delivered.mark(topic, partition, Number(last));
-			this.delivered.save();
-		}
-
-		// One origin per batch: every record of it shares the topic and the receive time.
-		const origin: Origin = {sourceId: this.id, sourceKind: this.kind, service: topic, receivedAt: Date.now()};
-		const events: EventInit[] = [];
-		let again = 0;
-		let firstAgain = '';
-		let lastAgain = '';
-		for (const m of messages) {
-			if (reportRedelivery && this.delivered!.deliveredBefore(topic, partition, Number(m.offset))) {
-				if (again === 0) {
-					firstAgain = m.offset;
-				}
-
-				again++;
-				lastAgain = m.offset;
-			}
-
-			const e = this.toEvent(origin, partition, m, handle);
-			if (e) {
-				events.push(e);
-				// Hand over in small slices: events that reach stdout at once die young.
-				if (events.length === publishSlice) {
-					handle.publish(events.splice(0));
-				}
-			}
-		}
-
-		handle.publish(events);
-		if (again > 0) {
-			this.redelivered += again;
-			handle.log('warn', `${again} records on ${key} (offsets ${firstAgain}–${lastAgain}) were delivered before logmon restarted; shown again (redelivered: ${this.redelivered})`);
-		}
-
-		payload.resolveOffset(last);
-		await payload.commitOffsetsIfNecessary();
-		const next = Number(last) + 1;
-		const high = Number(batch.highWatermark);
-		this.position.set(key, next);
-		this.high.set(key, high);
-		this.lag.set(key, Math.max(0, high - next));
-		this.publishDetails();
-		if (this.config.exitAtEnd) {
-			this.checkEnd();
-		}
-
-		await payload.heartbeat();
-	}
-
-	private toEvent(origin: Origin, partition: number, m: KafkaMessage, handle: SourceHandle): EventInit | undefined {
-		const topic = origin.service;
-		const now = origin.receivedAt;
-		const value = m.value;
-		if (!value || value.length === 0) {
-			this.skipped++;
-			if (this.skipped <= 3 || this.skipped % 1000 === 0) {
-				handle.log('info', `record ${topic}/${partition}@${m.offset} has no value (${value ? 'empty' : 'tombstone'}); skipped (skipped: ${this.skipped})`);
-			}
-
-			return undefined;
-		}
-
-		handle.addBytes(value.length);
-		const kafkaTime = Number(m.timestamp);
-		// Kept cheap: this runs for every record. The Kafka timestamp stays in ms.
-		const meta: Record<string, unknown> = {
-			topic,
-			partition,
-			offset: Number(m.offset),
-			timestamp: Number.isFinite(kafkaTime) ? kafkaTime : m.timestamp,
-			key: m.key ? m.key.toString('utf8') : null,
-		};
-		const headers = headersText(m.headers);
-		if (headers) {
-			meta['headers'] = headers;
-		}
-
-		let text: string;
-		let cut = 0;
-		if (value.length > this.deps.maxLine) {
-			cut = value.length - this.deps.maxLine;
-			text = value.toString('utf8', 0, this.deps.maxLine);
-			handle.parseError(`record ${topic}/${partition}@${m.offset} is longer than the cap, ${cut} bytes cut`);
-		} else {
-			text = value.toString('utf8');
-		}
-
-		const obj = cut === 0 ? parseJsonObject(text) : undefined;
-		let e: EventInit;
-		if (obj) {
-			meta['value'] = obj;
-			// A record without a readable time of its own gets the Kafka timestamp.
-			e = eventFromRecord(obj, text, origin, {record: meta, time: Number.isFinite(kafkaTime) ? kafkaTime : undefined});
-			if (this.dedup) {
-				const dk = dedupKey(obj, e.service, e.message);
-				if (dk !== undefined && this.dedup.seen(dk, topic, now)) {
-					this.duplicates++;
-					if (this.duplicates <= 3 || this.duplicates % 1000 === 0) {
-						handle.log('debug', `record ${topic}/${partition}@${m.offset} was already shown from another topic (duplicates: ${this.duplicates})`);
-					}
-
-					return undefined;
-				}
-			}
-		} else {
-			if (cut === 0 && text.trimStart().startsWith('{')) {
-				handle.parseError(`record ${topic}/${partition}@${m.offset} is not valid JSON; shown as text`);
-			}
-
-			e = eventFromLine(text, origin);
-			e.record = meta;
-			if (Number.isFinite(kafkaTime)) {
-				e.time = kafkaTime;
-			}
-
-			if (cut > 0) {
-				const marker = truncationMarker(cut);
-				e.message += marker;
-				e.raw += marker;
-			}
-		}
-
-		return e;
-	}
-
-	/** --exit-at-end: done once every assigned partition has been read to its high watermark. */
-	private checkEnd(): void {
-		const handle = this.handle!;
-		if (handle.health.state === 'ended' || this.assigned.length === 0 || !this.endChecked) {
-			return;
-		}
-
-		for (const key of this.assigned) {
-			const pos = this.position.get(key);
-			const high = this.high.get(key);
-			if (pos !== undefined && high !== undefined && pos >= high) {
-				this.atEnd.add(key);
-			}
-		}
-
-		if (this.assigned.every(k => this.atEnd.has(k))) {
-			handle.setState('ended', 'read to the end');
-			this.stopping = true;
-			this.wake?.();
-			// Leave the group after this batch's commit has gone out.
-			const consumer = this.consumer;
-			this.consumer = undefined;
-			this.ending = new Promise(resolve => {
-				setImmediate(() => {
-					void consumer?.disconnect().catch(() => undefined).then(() => {
-						resolve();
-					});
-				});
-			});
-		}
-	}
-
-	/** Lag per partition: high watermark minus committed offset, from the brokers. */
-	private async refreshLag(): Promise<void> {
-		if (this.stopping || this.assigned.length === 0) {
-			return;
-		}
-
-		try {
-			const admin = await this.getAdmin();
-			const committed = await admin.fetchOffsets({groupId: this.group, topics: this.config.topics});
-			const done = new Map<string, number>();
-			for (const t of committed) {
-				for (const p of t.partitions) {
-					done.set(tp(t.topic, p.partition), Number(p.offset));
-				}
-			}
-
-			for (const topic of this.config.topics) {
-				for (const o of await admin.fetchTopicOffsets(topic)) {
-					const key = tp(topic, o.partition);
-					if (!this.assigned.includes(key)) {
-						continue;
-					}
-
-					const high = Number(o.high);
-					const at = done.get(key) ?? -1;
-					// No commit yet: the position this run knows, else where a new group starts.
-					const committedAt = at >= 0 ? at : (this.position.get(key) ?? Number(this.config.from === 'beginning' ? o.low : o.high));
-					this.lag.set(key, Math.max(0, high - committedAt));
-					this.high.set(key, Math.max(high, this.high.get(key) ?? 0));
-					if (!this.position.has(key)) {
-						this.position.set(key, committedAt);
-					}
-				}
-			}
-
-			this.publishDetails();
-			if (this.config.exitAtEnd) {
-				this.endChecked = true;
-				this.checkEnd();
-			}
-		} catch (error) {
-			this.handle?.log('debug', `lag lookup failed: ${reason(error)}`);
-		}
-	}
-
-	private publishDetails(): void {
-		const h = this.handle;
-		if (!h) {
-			return;
-		}
-
-		h.detail('partitions', this.assigned);
-		h.detail('lag', Object.fromEntries(this.lag));
-		h.detail('rebalances', this.rebalances);
-		h.detail('skipped', this.skipped);
-		h.detail('duplicates', this.duplicates);
-		h.detail('redelivered', this.redelivered);
-	}
+/** A group consumer. kafkajs' own retries are short: the source's reconnect loop owns the backoff. */
+export function groupConsumer(kafka: Kafka, groupId: string): Consumer {
+	return kafka.consumer({
+		groupId,
+		sessionTimeout: 10_000,
+		rebalanceTimeout: 20_000,
+		heartbeatInterval: 3000,
+		...fetchTuning,
+		retry: {initialRetryTime: 300, maxRetryTime: 3000, retries: 3, restartOnFailure: async () => false},
+	});
 }
 
 // ---- Producer and admin wrapper for `logmon publish`, the tests and the benchmark ----

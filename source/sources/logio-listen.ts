@@ -6,7 +6,7 @@ import {detectLevel} from '../core/level.js';
 import {parseRfc3339} from '../core/logio-line.js';
 import {sanitize} from '../core/sanitize.js';
 import {type LogioListenConfig, defaultListen, formatHostPort, isLoopback, parseHostPort} from '../config/logio.js';
-import {type SourceDeps} from './index.js';
+import {type SourceDeps} from './source.js';
 import {type LogSource} from './source.js';
 
 // Be a logio server for publishers (protocols.md §2.1): a plain TCP port where
@@ -18,8 +18,18 @@ import {type LogSource} from './source.js';
 // - an invalid `time` is counted and the receive time used, the connection stays open
 //   (a publisher with an odd clock format loses nothing);
 // - a log without `raw` is counted and skipped;
+// - as in the original, raw keeps its bytes (a CR LF stays CR LF for the fan-out and
+//   `-o raw`); only the text shown drops the line end;
 // - a value that is not JSON, or has the wrong shape, is counted and that connection is
 //   closed with the error text written back, as the original does; others go on.
+//
+// Local peers must not be able to lock real publishers out or take memory for good:
+// - a connection that has not sent its whole topic within `topicTimeoutMs` is closed;
+// - past `maxPublishers`, a connection is told so in words and closed (not dropped
+//   unread, which a publisher would take for a successful connect);
+// - unfinished values across all connections share one byte budget, `maxPartialBytes`;
+//   past it the connection holding the most is closed and its bytes freed.
+// Each of these is counted in the source's health and said back to the peer.
 
 /** Longest app/proc/host kept, characters. */
 const maxName = 256;
@@ -39,6 +49,16 @@ export type Publisher = {
 };
 
 export type Topic = {app: string; proc: string; host: string};
+
+/** A connection's state: its publisher, its decoder, and how much of an unfinished value it holds. */
+type Connection = {
+	publisher: Publisher;
+	decoder: JsonStreamDecoder;
+	/** Bytes counted against the budget for unfinished values. */
+	held: number;
+	/** Close it with the reason written back. */
+	close: (reason: string) => void;
+};
 
 function isObject(v: unknown): v is Record<string, unknown> {
 	return v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -102,13 +122,17 @@ export function readLog(v: unknown): LogRead {
 	return t === undefined ? {ok: true, time: undefined, raw, badTime: time} : {ok: true, time: t, raw};
 }
 
-/** The text of a raw without the one newline every Go log line ends with. */
+/**
+ * The raw as published, less the one newline every Go log line ends with (the fan-out and
+ * `-o raw` put it back). A CR before it stays: a publisher's CR LF is served as CR LF.
+ */
 export function stripNewline(raw: string): string {
-	if (raw.endsWith('\n')) {
-		return raw.slice(0, raw.endsWith('\r\n') ? -2 : -1);
-	}
+	return raw.endsWith('\n') ? raw.slice(0, -1) : raw;
+}
 
-	return raw;
+/** The text to show and to detect the level in: without the line end, CR LF or LF. */
+export function displayText(raw: string): string {
+	return raw.endsWith('\r') ? raw.slice(0, -1) : raw;
 }
 
 export class LogioListenSource implements LogSource {
@@ -117,10 +141,16 @@ export class LogioListenSource implements LogSource {
 	address: {host: string; port: number} | undefined;
 	private server: net.Server | undefined;
 	private handle: SourceHandle | undefined;
-	private readonly publishers = new Map<net.Socket, Publisher>();
+	private readonly publishers = new Map<net.Socket, Connection>();
 	private connections = 0;
 	private refused = 0;
 	private rejected = 0;
+	private timedOut = 0;
+	private overBudget = 0;
+	/** Bytes of unfinished values held across all connections. */
+	private partialBytes = 0;
+	/** Refused connections still being told why. */
+	private refusing = 0;
 
 	constructor(readonly id: string, readonly config: LogioListenConfig, readonly deps: SourceDeps) {}
 
@@ -135,16 +165,11 @@ export class LogioListenSource implements LogSource {
 		}
 
 		const server = net.createServer(socket => {
-			this.accept(socket);
-		});
-		server.maxConnections = this.config.maxPublishers;
-		server.on('drop', () => {
-			this.refused++;
-			if (this.refused === 1 || this.refused % 1000 === 0) {
-				handle.log('warn', `refused ${this.refused} publisher connection(s): ${this.config.maxPublishers} already connected (maxPublishers)`);
+			if (this.publishers.size >= this.config.maxPublishers) {
+				this.refuse(socket);
+			} else {
+				this.accept(socket);
 			}
-
-			this.updateDetails();
 		});
 		this.server = server;
 
@@ -202,7 +227,58 @@ export class LogioListenSource implements LogSource {
 
 	/** The publishers connected now (a copy). */
 	connected(): Publisher[] {
-		return [...this.publishers.values()];
+		return [...this.publishers.values()].map(c => c.publisher);
+	}
+
+	// Past maxPublishers: say so and close, reading (and discarding) meanwhile so that a reset
+	// does not swallow the words. A flood of them gets no words, only the close.
+	private refuse(socket: net.Socket): void {
+		this.refused++;
+		this.warnAt(this.refused, `refused ${this.refused} publisher connection(s): ${this.config.maxPublishers} already connected (maxPublishers)`);
+		this.updateDetails();
+		socket.on('error', () => {
+			// It may reset while being told.
+		});
+		if (this.refusing >= this.config.maxPublishers) {
+			socket.destroy();
+			return;
+		}
+
+		this.refusing++;
+		socket.once('close', () => {
+			this.refusing--;
+		});
+		socket.resume();
+		socket.end(`too many publishers connected (${this.config.maxPublishers}); try again later\n`);
+		setTimeout(() => socket.destroy(), lingerMs).unref();
+	}
+
+	/** Log a count's first occurrence and every 1000th, so a flood cannot flood the log. */
+	private warnAt(count: number, text: string): void {
+		if (count === 1 || count % 1000 === 0) {
+			this.handle?.log('warn', text);
+		}
+	}
+
+	// Over the budget for unfinished values: close the connections holding the most until under it.
+	private enforceBudget(): void {
+		const budget = this.config.maxPartialBytes;
+		while (this.partialBytes > budget) {
+			let largest: Connection | undefined;
+			for (const c of this.publishers.values()) {
+				if (c.held > (largest?.held ?? 0)) {
+					largest = c;
+				}
+			}
+
+			if (!largest) {
+				return;
+			}
+
+			this.overBudget++;
+			this.warnAt(this.overBudget, `closed ${this.overBudget} publisher connection(s) holding the most of an unfinished value: all connections together held more than ${budget} bytes (maxPartialBytes)`);
+			largest.close(`this connection holds ${largest.held} bytes of an unfinished JSON value, and unfinished values of all publishers together passed the server's budget of ${budget} bytes`);
+		}
 	}
 
 	private accept(socket: net.Socket): void {
@@ -213,20 +289,40 @@ export class LogioListenSource implements LogSource {
 		let topic = false;
 		let closing = false;
 		this.connections++;
-		this.publishers.set(socket, publisher);
-		this.updateDetails();
 		this.debug(`publisher ${remote} connected`);
 		socket.setKeepAlive(true, 60_000);
 		socket.setNoDelay(true);
 
-		const reject = (reason: string): void => {
+		// Write the reason back and close, as the original does; the newline is for people using nc.
+		// What it held of an unfinished value is freed now.
+		const close = (reason: string): void => {
 			closing = true;
-			this.rejected++;
-			handle.parseError(`publisher ${remote}: ${sanitize(reason)}; connection closed`);
-			// The original writes err.Error() back and closes; the newline is for people using nc.
+			clearTimeout(topicTimer);
+			decoder.discard();
+			this.release(connection);
 			socket.end(reason + '\n');
 			setTimeout(() => socket.destroy(), lingerMs).unref();
+			this.updateDetails();
 		};
+
+		const connection: Connection = {publisher, decoder, held: 0, close};
+		this.publishers.set(socket, connection);
+		this.updateDetails();
+
+		const reject = (reason: string): void => {
+			this.rejected++;
+			handle.parseError(`publisher ${remote}: ${sanitize(reason)}; connection closed`);
+			close(reason);
+		};
+
+		const topicTimer = setTimeout(() => {
+			if (!topic && !closing) {
+				this.timedOut++;
+				this.warnAt(this.timedOut, `closed ${this.timedOut} publisher connection(s) that sent no topic within ${this.config.topicTimeoutMs} ms (topicTimeoutMs)`);
+				close(`no topic {"app","proc","host"} within ${this.config.topicTimeoutMs} ms`);
+			}
+		}, this.config.topicTimeoutMs);
+		topicTimer.unref();
 
 		socket.on('data', (chunk: Buffer) => {
 			if (closing) {
@@ -246,6 +342,7 @@ export class LogioListenSource implements LogSource {
 					}
 
 					topic = true;
+					clearTimeout(topicTimer);
 					publisher.app = t.app;
 					publisher.proc = t.proc;
 					publisher.host = t.host;
@@ -271,6 +368,7 @@ export class LogioListenSource implements LogSource {
 				}
 
 				const raw = stripNewline(log.raw);
+				const text = displayText(raw);
 				publisher.events++;
 				(events ??= []).push({
 					time: log.time ?? now,
@@ -281,8 +379,8 @@ export class LogioListenSource implements LogSource {
 					host: publisher.host,
 					proc: publisher.proc,
 					type: '',
-					level: detectLevel({text: raw}),
-					message: sanitize(raw),
+					level: detectLevel({text}),
+					message: sanitize(text),
 					raw,
 				});
 			}
@@ -291,13 +389,28 @@ export class LogioListenSource implements LogSource {
 				handle.publish(events);
 			}
 
-			if (!closing && decoder.error !== undefined) {
+			if (closing) {
+				return;
+			}
+
+			if (decoder.error !== undefined) {
 				reject(decoder.error);
+				return;
+			}
+
+			const held = decoder.pendingBytes;
+			if (held !== connection.held) {
+				this.partialBytes += held - connection.held;
+				connection.held = held;
+				if (this.partialBytes > this.config.maxPartialBytes) {
+					this.enforceBudget();
+				}
 			}
 		});
 
 		socket.on('end', () => {
 			const {error} = decoder.end();
+			this.release(connection);
 			if (!closing && error !== undefined) {
 				closing = true;
 				handle.parseError(`publisher ${remote}: connection ended inside a JSON value (${sanitize(error)})`);
@@ -310,10 +423,18 @@ export class LogioListenSource implements LogSource {
 		});
 
 		socket.on('close', () => {
+			clearTimeout(topicTimer);
+			this.release(connection);
 			this.publishers.delete(socket);
 			this.updateDetails();
 			this.debug(`publisher ${remote} left after ${publisher.events} logs`);
 		});
+	}
+
+	/** Take a connection's unfinished value off the budget. */
+	private release(c: Connection): void {
+		this.partialBytes -= c.held;
+		c.held = 0;
 	}
 
 	private updateDetails(): void {
@@ -323,12 +444,12 @@ export class LogioListenSource implements LogSource {
 		}
 
 		const list: Publisher[] = [];
-		for (const p of this.publishers.values()) {
+		for (const c of this.publishers.values()) {
 			if (list.length >= maxListed) {
 				break;
 			}
 
-			list.push(p);
+			list.push(c.publisher);
 		}
 
 		handle.detail('publishers', {
@@ -339,6 +460,12 @@ export class LogioListenSource implements LogSource {
 			rejected: this.rejected,
 			/** Connections refused at maxPublishers. */
 			refused: this.refused,
+			/** Connections closed for sending no topic within topicTimeoutMs. */
+			timedOut: this.timedOut,
+			/** Connections closed for holding the most when unfinished values passed maxPartialBytes. */
+			overBudget: this.overBudget,
+			/** Bytes of unfinished values held now, across all connections. */
+			partialBytes: this.partialBytes,
 			list,
 		});
 		if (this.address) {

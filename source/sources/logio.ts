@@ -8,7 +8,7 @@ import {type LogioRecord, LogioLineParser} from '../core/logio-line.js';
 import {truncationMarker} from '../core/lines.js';
 import {sanitize} from '../core/sanitize.js';
 import {type LogioConfig} from '../config/logio.js';
-import {type SourceDeps} from './index.js';
+import {type SourceDeps} from './source.js';
 import {type LogSource} from './source.js';
 
 // Subscribe to a logio server (protocols.md §2.2): one long GET whose status line

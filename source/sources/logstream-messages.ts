@@ -36,7 +36,7 @@ export function parseFrame(text: string, cut?: (why: string) => void): Json | st
 		const bounded = parseJsonBounded(text);
 		msg = bounded.value;
 		if (bounded.cut) {
-			cut?.(`frame with ${depthReason()}`);
+			cut?.(`frame with ${depthReason}`);
 		}
 	} catch {
 		return `frame is not JSON: ${preview(text)}`;

@@ -1,7 +1,7 @@
 import {useSyncExternalStore} from 'react';
 import {useInput, useStdin} from 'ink';
 import {type UiController} from './controller.js';
-import {keyName} from './input.js';
+import {charKeyName, keyName} from './input.js';
 import {Screen} from './Screen.js';
 
 // The React root: shows the controller's latest frame and hands it the keys.
@@ -17,10 +17,12 @@ export function UiRoot({controller, throwInRender}: UiRootProps) {
 	const view = useSyncExternalStore(controller.subscribe, controller.getView);
 	const {isRawModeSupported} = useStdin();
 	useInput((input, key) => {
-		// Pasted text arrives as one chunk: feed a prompt character by character.
+		// Pasted text, or keys that arrived together (typing fast over SSH), come as one chunk:
+		// one key per character, Enter and the other control keys included.
 		if (input.length > 1 && !key.ctrl && !key.meta) {
 			for (const ch of input) {
-				controller.key(ch === ' ' ? 'space' : ch, ch);
+				const name = charKeyName(ch);
+				controller.key(name, name === ch || name === 'space' ? ch : '');
 			}
 
 			return;

@@ -1,132 +1,55 @@
-import {type Bus} from '../core/bus.js';
-import {type ErrorGroups, type ErrorSort} from '../core/errors.js';
 import {type LogEvent} from '../core/event.js';
-import {type Filter, type FilterSpec, FilterError, compileFilter, describeFilter, emptySpec, parseFilterExpression} from '../core/filter.js';
-import {type UserRegex, compileLiteralSearch, compileUserRegex} from '../core/regex.js';
-import {type ServiceStats, type StatsSort} from '../core/stats.js';
-import {type Store} from '../core/store.js';
-import {type Context, lookup} from './keybindings.js';
-import {type PaneId, computeLayout, paneIds} from './layout.js';
-import {type Section, type ToggleSource, Toggles, sections} from './toggles.js';
+import {type Filter, type FilterSpec, FilterError, compileFilter, emptySpec, parseFilterExpression} from '../core/filter.js';
+import {FrameLoop} from './frames.js';
+import {type Action, type Context, lookup} from './keybindings.js';
+import {type Layout, computeLayout} from './layout.js';
+import {type TailPosition, center, clampAnchor, follow, moveTail, stopFollowing} from './navigation.js';
+import {moveSelection, paneAction} from './panes.js';
+import {type Rows, FilteredEvents, allRows, passes} from './scan.js';
+import {Search} from './search.js';
+import {type UiDeps, type UiModel, type UiState, specToExpression, togglesWindow, withHidden} from './state.js';
+import {Toggles, sections} from './toggles.js';
 import {type View, buildView} from './view.js';
 
-// Everything the UI knows and does, outside React: the UI state, what each key
-// does, and when a new frame is worth drawing. React only shows `View`s.
+// Everything the UI knows and does, outside React: the UI state and what each
+// key does. React only shows `View`s. The parts:
+//   state.ts       the state, and what a frame reads (UiModel)
+//   frames.ts      when a frame is worth drawing
+//   navigation.ts  following, pausing and scrolling the tail
+//   search.ts      `/`, n, N
+//   scan.ts        the slow work over the held events (filter, search), in slices
+//   view*.ts       the frame's text
 //
-// Frames: a timer asks for a frame between every 50 ms and every 1 s. The
-// interval grows when frames are expensive (time spent building and drawing)
-// or when they write many bytes (SSH links), and shrinks again when they are
-// cheap. A frame is skipped without any work when nothing it shows can have
-// changed (store, aggregates, health, UI state, size, the clock's second), and
-// skipped after building when its text equals the last one, so an idle screen
-// writes nothing. Keys draw at once.
+// Slow work (a new filter over 50,000 held events, a search) runs in slices
+// of about 10 ms with the event loop free in between, so keys, signals and
+// frames always get their turn; the status bar shows its progress.
 
-export type UiDeps = {
-	bus: Bus;
-	store: Store;
-	errors: ErrorGroups;
-	stats: ServiceStats;
-	sources: readonly ToggleSource[];
-	/** The filter the run started with (flags and config). */
-	filter: FilterSpec;
-	colorLevel: 0 | 1 | 2 | 3;
-	/** Called when the filter changes, e.g. so the piped stream follows it. */
-	onFilterChange?: ((filter: Filter) => void) | undefined;
-	onQuit?: ((reason: 'quit' | 'interrupt') => void) | undefined;
-	now?: () => number;
-};
+export type {Prompt, UiDeps, UiState} from './state.js';
+export {specToExpression} from './state.js';
 
-export type Prompt = {kind: 'search' | 'filter'; text: string; error?: string | undefined};
+/** Time one slice of slow work may take before keys, signals and frames get their turn. */
+const sliceMs = 10;
 
-export type UiState = {
-	columns: number;
-	rows: number;
-	focus: PaneId;
-	hidden: Set<PaneId>;
-	maximized: PaneId | undefined;
-	/** Newest line at the bottom, moving. False when paused or scrolled. */
-	following: boolean;
-	/** Sequence number of the bottom row while not following. */
-	anchorSeq: number;
-	/** The bus's last sequence number when following stopped: the counter of what arrived since. */
-	pausedAtSeq: number;
-	wrap: boolean;
-	prompt: Prompt | undefined;
-	/** The active search: highlighted in the tail, n/N move between matches. */
-	search: {text: string; re: UserRegex} | undefined;
-	/** The current search match or jump target, marked in the tail. */
-	markSeq: number | undefined;
-	/** Text typed with `f` (the flags' filter is shown in it at start). */
-	filterText: string;
-	spec: FilterSpec;
-	filter: Filter;
-	help: boolean;
-	detail: LogEvent | undefined;
-	section: Section;
-	selected: Record<'errors' | 'stats' | 'toggles', number>;
-	statsSort: StatsSort;
-	statsByHost: boolean;
-	errorsSort: ErrorSort;
-	notice: {text: string; until: number} | undefined;
-};
-
-/** The `f` prompt text that gives this spec (the hidden lists are not part of it). */
-export function specToExpression(spec: FilterSpec): string {
-	const parts: string[] = [...spec.grep, ...spec.exclude.map(x => `!${x}`)];
-	if (spec.minLevel) {
-		parts.push(`level>=${spec.minLevel.toLowerCase()}`);
-	}
-
-	for (const [key, values] of [['service', spec.services], ['host', spec.hosts], ['type', spec.types], ['source', spec.sources]] as const) {
-		for (const v of values) {
-			parts.push(`${key}=${v}`);
-		}
-	}
-
-	return parts.join(' ');
-}
-
-function withHidden(spec: FilterSpec, from: FilterSpec): FilterSpec {
-	return {
-		...spec,
-		hideHosts: from.hideHosts,
-		hideTypes: from.hideTypes,
-		hideServices: from.hideServices,
-		hideLevels: from.hideLevels,
-		hideSources: from.hideSources,
-	};
-}
-
-const minIntervalMs = 50;
-const maxIntervalMs = 1000;
-/** Terminal output the adaptive timer aims to stay under (bytes/s), for slow links. */
-const byteBudget = 100_000;
-
-export class UiController {
+export class UiController implements UiModel {
 	readonly state: UiState;
 	readonly toggles: Toggles;
-	private readonly deps: UiDeps;
+	readonly deps: UiDeps;
 	private readonly now: () => number;
 	/** Bumped by every state change; part of the frame signature. */
 	private version = 0;
-	private view: View | undefined;
-	private viewText = '';
-	private signature = '';
-	private readonly listeners = new Set<() => void>();
-	private timer: NodeJS.Timeout | undefined;
-	private immediate: NodeJS.Immediate | undefined;
+	private readonly frames: FrameLoop;
+	private readonly search: Search;
+	/** The held events that pass the tail's filter (none when it lets everything through). */
+	private filtered: FilteredEvents | undefined;
+	private pumping: NodeJS.Immediate | undefined;
 	private running = false;
-	/** Smoothed cost of a frame (ms) and its output (bytes). */
-	private frameCost = 0;
-	private frameBytes = 0;
-	private bytesSinceFrame = 0;
-	/** Counters for the benchmark and --debug. */
-	readonly metrics = {frames: 0, skipped: 0, built: 0, intervalMs: minIntervalMs};
+	private note = '';
 
 	constructor(deps: UiDeps) {
 		this.deps = deps;
 		this.now = deps.now ?? Date.now;
 		const spec = structuredClone(deps.filter);
+		const filter = compileFilter(spec);
 		this.state = {
 			columns: 80,
 			rows: 24,
@@ -142,7 +65,7 @@ export class UiController {
 			markSeq: undefined,
 			filterText: specToExpression(spec),
 			spec,
-			filter: compileFilter(spec),
+			filter,
 			help: false,
 			detail: undefined,
 			section: 'types',
@@ -152,22 +75,39 @@ export class UiController {
 			errorsSort: 'recent',
 			notice: undefined,
 		};
+		this.filtered = filter.all ? undefined : new FilteredEvents(deps.store, filter);
 		this.toggles = new Toggles(deps.sources, deps.stats);
+		this.frames = new FrameLoop({signature: now => this.signature(now), build: now => this.build(now)}, this.now);
+		this.search = new Search({
+			state: this.state,
+			store: deps.store,
+			lastSeq: () => this.deps.bus.lastSeq,
+			passes: () => passes(this.state.filter, this.filtered),
+			center: seq => {
+				center(this.position(), seq);
+			},
+			notify: text => {
+				this.notify(text);
+			},
+			wake: () => {
+				this.wake();
+			},
+		});
 	}
 
 	get filter(): Filter {
 		return this.state.filter;
 	}
 
+	get metrics(): FrameLoop['metrics'] {
+		return this.frames.metrics;
+	}
+
 	// ---- frames ----
 
-	/** For useSyncExternalStore. */
-	subscribe = (listener: () => void): (() => void) => {
-		this.listeners.add(listener);
-		return () => this.listeners.delete(listener);
-	};
+	subscribe = (listener: () => void): (() => void) => this.frames.subscribe(listener);
 
-	getView = (): View | undefined => this.view;
+	getView = (): View | undefined => this.frames.getView();
 
 	/** Something outside the store changed (upstream toggles, diagnostics): draw on the next tick. */
 	invalidate(): void {
@@ -185,60 +125,36 @@ export class UiController {
 	}
 
 	start(): void {
-		if (this.running) {
-			return;
-		}
-
 		this.running = true;
-		this.frame();
-		this.schedule();
+		this.frames.start();
+		this.wake();
 	}
 
 	stop(): void {
 		this.running = false;
-		clearTimeout(this.timer);
-		if (this.immediate) {
-			clearImmediate(this.immediate);
+		this.frames.stop();
+		if (this.pumping) {
+			clearImmediate(this.pumping);
+			this.pumping = undefined;
 		}
 	}
 
-	/** Ink's own measure of turning the tree into output (onRender). */
 	noteRender(ms: number): void {
-		this.frameCost = Math.max(this.frameCost, ms);
+		this.frames.noteRender(ms);
 	}
 
-	/** Bytes written to the terminal (counted by the runner). */
 	noteBytes(n: number): void {
-		this.bytesSinceFrame += n;
+		this.frames.noteBytes(n);
 	}
 
-	private schedule(): void {
-		if (!this.running) {
-			return;
-		}
-
-		clearTimeout(this.timer);
-		this.timer = setTimeout(() => {
-			this.frame();
-			this.schedule();
-		}, this.metrics.intervalMs);
-	}
-
-	/** Draw soon (after a key or resize), without waiting for the timer. */
-	private requestFrame(): void {
-		if (!this.running || this.immediate) {
-			return;
-		}
-
-		this.immediate = setImmediate(() => {
-			this.immediate = undefined;
-			this.frame();
-		});
+	/** Build and publish a frame if anything on screen may have changed. Returns true when it published. */
+	frame(): boolean {
+		return this.frames.frame();
 	}
 
 	private changed(): void {
 		this.version++;
-		this.requestFrame();
+		this.frames.request();
 	}
 
 	private healthSignature(): string {
@@ -250,65 +166,59 @@ export class UiController {
 		return s;
 	}
 
-	/** Build and publish a frame if anything on screen may have changed. Returns true when it published. */
-	frame(): boolean {
-		const now = this.now();
+	private signature(now: number): string {
 		const {store, errors, stats} = this.deps;
-		const signature = `${store.version}:${errors.version}:${stats.version}:${this.version}:${Math.floor(now / 1000)}:${this.healthSignature()}`;
-		if (signature === this.signature) {
-			this.metrics.skipped++;
-			return false;
+		if (this.filtered?.pending) {
+			this.wake(); // new events to sort through
 		}
 
-		this.signature = signature;
-		const start = performance.now();
+		return `${store.version}:${errors.version}:${stats.version}:${this.version}:${Math.floor(now / 1000)}:${this.healthSignature()}`;
+	}
+
+	private build(now: number): View {
 		if (this.state.notice && this.state.notice.until <= now) {
 			this.state.notice = undefined;
 		}
 
-		const view = buildView(this, now);
-		this.metrics.built++;
-		if (view.text === this.viewText) {
-			this.adapt(performance.now() - start);
-			return false;
-		}
-
-		this.view = view;
-		this.viewText = view.text;
-		this.bytesSinceFrame = 0;
-		for (const l of this.listeners) {
-			l();
-		}
-
-		this.metrics.frames++;
-		// React commits in a microtask queued by the listener above; this one runs after it,
-		// so the cost covers building, React, Yoga layout and Ink's output.
-		queueMicrotask(() => {
-			this.adapt(performance.now() - start, this.bytesSinceFrame);
-		});
-		return true;
+		this.note = clampAnchor(this.position()) ? 'paused lines left the buffer' : '';
+		return buildView(this, now);
 	}
 
-	private adapt(costMs: number, bytes?: number): void {
-		// Smoothed, so one slow frame (a GC pause) does not stall the screen for a second.
-		this.frameCost = (this.frameCost * 0.7) + (costMs * 0.3);
-		if (bytes !== undefined) {
-			this.frameBytes = (this.frameBytes * 0.7) + (bytes * 0.3);
+	// ---- slow work, in slices ----
+
+	private wake(): void {
+		if (this.running && !this.pumping) {
+			this.pumping = setImmediate(this.pump);
+		}
+	}
+
+	private readonly pump = (): void => {
+		this.pumping = undefined;
+		if (!this.running) {
+			return;
 		}
 
-		// Spend at most about a quarter of the time drawing, and stay within the byte budget.
-		const byCost = this.frameCost * 4;
-		const byBytes = (this.frameBytes / byteBudget) * 1000;
-		this.metrics.intervalMs = Math.round(Math.min(maxIntervalMs, Math.max(minIntervalMs, byCost, byBytes)));
-	}
+		const deadline = performance.now() + sliceMs;
+		const search = this.search.work(deadline);
+		let more = search.more;
+		if (this.filtered?.pending) {
+			more = (performance.now() < deadline ? this.filtered.step(deadline) : true) || more;
+		}
 
-	// ---- derived data for the view ----
+		if (search.done) {
+			this.changed();
+		} else {
+			this.version++; // progress shows on the next tick
+		}
 
-	get dependencies(): UiDeps {
-		return this.deps;
-	}
+		if (more) {
+			this.pumping = setImmediate(this.pump);
+		}
+	};
 
-	layout() {
+	// ---- what a frame reads (UiModel) ----
+
+	layout(): Layout {
 		return computeLayout(this.state.columns, this.state.rows, this.state.hidden, this.state.maximized);
 	}
 
@@ -318,8 +228,31 @@ export class UiController {
 		return Math.max(1, (l.tail?.height ?? l.bodyHeight) - 1);
 	}
 
-	private oldestSeq(): number {
-		return this.deps.store.after(0, 1)[0]?.seq ?? 0;
+	private rows(): Rows {
+		return this.filtered ?? allRows(this.deps.store);
+	}
+
+	private position(): TailPosition {
+		return {state: this.state, store: this.deps.store, rows: this.rows(), lastSeq: this.deps.bus.lastSeq, height: this.tailRows()};
+	}
+
+	tailEvents(count: number): LogEvent[] {
+		const s = this.state;
+		return s.following ? this.rows().tail(count) : this.rows().tail(count, s.anchorSeq + 1);
+	}
+
+	tailNote(): string {
+		return this.note;
+	}
+
+	busy(): string | undefined {
+		const searching = this.search.busy();
+		if (searching) {
+			return searching;
+		}
+
+		const f = this.filtered;
+		return f && !f.complete && f.progress < 1 ? `filtering ${Math.floor(f.progress * 100)}%` : undefined;
 	}
 
 	// ---- keys ----
@@ -354,8 +287,15 @@ export class UiController {
 		}
 	}
 
-	private act(action: string, name: string): void {
+	private act(action: Action, name: string): void {
 		const s = this.state;
+		if (paneAction(s, action, text => {
+			this.notify(text);
+		})) {
+			this.changed();
+			return;
+		}
+
 		switch (action) {
 			case 'quit':
 			case 'interrupt': {
@@ -363,63 +303,18 @@ export class UiController {
 				return;
 			}
 
-			case 'help': {
-				s.help = !s.help;
-				break;
-			}
-
 			case 'close': {
-				if (s.search) {
-					s.search = undefined;
-					s.markSeq = undefined;
-				}
-
+				this.search.clear();
 				s.help = false;
 				s.detail = undefined;
 				break;
 			}
 
-			case 'focus-next':
-			case 'focus-prev': {
-				const visible = paneIds.filter(p => !s.hidden.has(p));
-				const i = visible.indexOf(s.focus);
-				const step = action === 'focus-next' ? 1 : visible.length - 1;
-				s.focus = visible[(i + step) % visible.length] ?? 'tail';
-				if (s.maximized) {
-					s.maximized = s.focus;
-				}
-
-				break;
-			}
-
-			case 'maximize': {
-				s.maximized = s.maximized ? undefined : s.focus;
-				break;
-			}
-
-			case 'hide-pane': {
-				if (s.focus !== 'tail') {
-					s.hidden.add(s.focus);
-					s.maximized = undefined;
-					s.focus = 'tail';
-				} else {
-					this.notify('the tail cannot be hidden; z maximises it');
-				}
-
-				break;
-			}
-
-			case 'show-panes': {
-				s.hidden.clear();
-				s.maximized = undefined;
-				break;
-			}
-
 			case 'pause': {
 				if (s.following) {
-					this.stopFollowing();
+					stopFollowing(this.position());
 				} else {
-					this.follow();
+					follow(s);
 				}
 
 				break;
@@ -431,24 +326,24 @@ export class UiController {
 			case 'page-down':
 			case 'top':
 			case 'bottom': {
-				this.move(action);
-				break;
-			}
+				if (s.focus === 'tail') {
+					moveTail(this.position(), action);
+				} else {
+					const box = this.layout().others.find(b => b.id === s.focus);
+					moveSelection(s, s.focus, action, this.listLength(s.focus), box?.height ?? 10);
+				}
 
-			case 'wrap': {
-				s.wrap = !s.wrap;
 				break;
 			}
 
 			case 'search': {
-				s.prompt = {kind: 'search', text: ''};
-				this.searchOrigin = {following: s.following, anchorSeq: s.anchorSeq, pausedAtSeq: s.pausedAtSeq, search: s.search, markSeq: s.markSeq};
+				this.search.open();
 				break;
 			}
 
 			case 'search-older':
 			case 'search-newer': {
-				this.searchStep(action === 'search-older' ? 'older' : 'newer');
+				this.search.step(action === 'search-older' ? 'older' : 'newer');
 				break;
 			}
 
@@ -467,22 +362,6 @@ export class UiController {
 				break;
 			}
 
-			case 'section-servers':
-			case 'section-types':
-			case 'section-services':
-			case 'section-levels':
-			case 'section-sources': {
-				s.section = action.slice('section-'.length) as Section;
-				s.selected.toggles = 0;
-				s.hidden.delete('toggles');
-				s.focus = 'toggles';
-				if (s.maximized) {
-					s.maximized = 'toggles';
-				}
-
-				break;
-			}
-
 			case 'toggle-row': {
 				this.toggleRow(name);
 				break;
@@ -492,23 +371,6 @@ export class UiController {
 				const rows = this.toggles.rows(s.section, s.spec);
 				const on = rows.some(r => r.state !== 'on');
 				this.setLocalSpec(this.toggles.set(s.section, rows, on, s.spec));
-				break;
-			}
-
-			case 'stats-sort': {
-				s.statsSort = s.statsSort === 'rate' ? 'errors' : (s.statsSort === 'errors' ? 'name' : 'rate');
-				break;
-			}
-
-			case 'stats-by-host': {
-				s.statsByHost = !s.statsByHost;
-				s.selected.stats = 0;
-				break;
-			}
-
-			case 'errors-sort': {
-				s.errorsSort = s.errorsSort === 'recent' ? 'count' : 'recent';
-				s.selected.errors = 0;
 				break;
 			}
 
@@ -547,106 +409,7 @@ export class UiController {
 		this.state.notice = {text, until: this.now() + ms};
 	}
 
-	// ---- tail position ----
-
-	private stopFollowing(): void {
-		const s = this.state;
-		if (!s.following) {
-			return;
-		}
-
-		s.following = false;
-		s.anchorSeq = this.deps.store.tail(1, s.filter)[0]?.seq ?? this.deps.bus.lastSeq;
-		s.pausedAtSeq = this.deps.bus.lastSeq;
-	}
-
-	private follow(): void {
-		const s = this.state;
-		s.following = true;
-		s.markSeq = s.search ? s.markSeq : undefined;
-	}
-
-	/** Put `seq` in the middle of the tail, so the lines around it show. */
-	private center(seq: number): void {
-		const s = this.state;
-		this.stopFollowing();
-		const after = this.deps.store.after(seq, Math.floor(this.tailRows() / 2), s.filter);
-		s.anchorSeq = after.at(-1)?.seq ?? seq;
-	}
-
-	private move(action: 'up' | 'down' | 'page-up' | 'page-down' | 'top' | 'bottom'): void {
-		const s = this.state;
-		if (s.focus !== 'tail') {
-			this.moveSelection(s.focus, action);
-			return;
-		}
-
-		const {store} = this.deps;
-		const page = Math.max(1, this.tailRows() - 1);
-		switch (action) {
-			case 'bottom': {
-				this.follow();
-				return;
-			}
-
-			case 'top': {
-				this.stopFollowing();
-				const first = store.after(0, this.tailRows(), s.filter);
-				s.anchorSeq = first.at(-1)?.seq ?? s.anchorSeq;
-				return;
-			}
-
-			case 'up':
-			case 'page-up': {
-				this.stopFollowing();
-				this.clampAnchor();
-				const n = action === 'up' ? 1 : page;
-				const before = store.tail(n, s.filter, s.anchorSeq);
-				if (before.length === 0) {
-					return;
-				}
-
-				s.anchorSeq = before[0]!.seq;
-				// Keep a full screen: the bottom row stays at or below the first screenful.
-				const rows = this.tailRows();
-				if (store.tail(rows, s.filter, s.anchorSeq + 1).length < rows) {
-					s.anchorSeq = store.after(0, rows, s.filter).at(-1)?.seq ?? s.anchorSeq;
-				}
-
-				return;
-			}
-
-			case 'down':
-			case 'page-down': {
-				if (s.following) {
-					return;
-				}
-
-				this.clampAnchor();
-				const n = action === 'down' ? 1 : page;
-				const next = store.after(s.anchorSeq, n, s.filter);
-				if (next.length < n) {
-					// Scrolled past the newest line: follow again.
-					this.follow();
-					return;
-				}
-
-				s.anchorSeq = next.at(-1)!.seq;
-				return;
-			}
-		}
-	}
-
-	/** While paused, the anchored line may have left the buffer: hold on to the oldest screenful. */
-	clampAnchor(): boolean {
-		const s = this.state;
-		if (s.following || s.anchorSeq >= this.oldestSeq()) {
-			return false;
-		}
-
-		s.anchorSeq = this.deps.store.after(0, this.tailRows(), s.filter).at(-1)?.seq ?? s.anchorSeq;
-		return true;
-	}
+	// ---- lists ----
 
 	private listLength(pane: 'errors' | 'stats' | 'toggles'): number {
 		const s = this.state;
@@ -665,74 +428,7 @@ export class UiController {
 		}
 	}
 
-	private moveSelection(pane: 'errors' | 'stats' | 'toggles', action: string): void {
-		const s = this.state;
-		const n = this.listLength(pane);
-		const box = this.layout().others.find(b => b.id === pane);
-		const page = Math.max(1, (box?.height ?? 10) - 3);
-		let i = s.selected[pane];
-		switch (action) {
-			case 'up': { i--; break; }
-			case 'down': { i++; break; }
-			case 'page-up': { i -= page; break; }
-			case 'page-down': { i += page; break; }
-			case 'top': { i = 0; break; }
-			case 'bottom': { i = n - 1; break; }
-			default: { break; }
-		}
-
-		s.selected[pane] = Math.max(0, Math.min(n - 1, i));
-	}
-
-	// ---- search ----
-
-	private searchOrigin: Pick<UiState, 'following' | 'anchorSeq' | 'pausedAtSeq' | 'search' | 'markSeq'> | undefined;
-
-	private searchFilter(re: UserRegex): Filter {
-		const view = this.state.filter;
-		return {spec: view.spec, all: false, test: e => !e.marker && view.test(e) && re.test(e.message)};
-	}
-
-	private compileSearch(text: string): UiState['search'] {
-		if (text === '') {
-			return undefined;
-		}
-
-		// Smart case: all lower case searches ignore case.
-		const ci = text === text.toLowerCase() && !text.startsWith('(?i)');
-		let re: UserRegex;
-		try {
-			re = compileUserRegex(ci ? `(?i)${text}` : text, 'search');
-		} catch {
-			// Half-typed regexes ("foo(") search for the literal text meanwhile.
-			re = compileLiteralSearch(text, ci);
-		}
-
-		return {text, re};
-	}
-
-	private searchStep(direction: 'older' | 'newer', from?: number): boolean {
-		const s = this.state;
-		if (!s.search) {
-			this.notify('no search: press / first');
-			return false;
-		}
-
-		const {store} = this.deps;
-		const filter = this.searchFilter(s.search.re);
-		const start = from ?? s.markSeq ?? (s.following ? this.deps.bus.lastSeq + 1 : s.anchorSeq + 1);
-		const hit = direction === 'older' ? store.tail(1, filter, start)[0] : store.after(start, 1, filter)[0];
-		if (!hit) {
-			this.notify(direction === 'older' ? `no older match for /${s.search.text}/` : `no newer match for /${s.search.text}/`);
-			return false;
-		}
-
-		s.markSeq = hit.seq;
-		this.center(hit.seq);
-		return true;
-	}
-
-	// ---- prompts ----
+	// ---- prompts and the filter ----
 
 	private promptInput(text: string): void {
 		const s = this.state;
@@ -742,49 +438,27 @@ export class UiController {
 
 		s.prompt = {...s.prompt, text, error: undefined};
 		if (s.prompt.kind === 'search') {
-			// Incremental: every keystroke searches again from where the search began.
-			const o = this.searchOrigin;
-			if (o) {
-				s.following = o.following;
-				s.anchorSeq = o.anchorSeq;
-				s.pausedAtSeq = o.pausedAtSeq;
-			}
-
-			s.search = this.compileSearch(text);
-			s.markSeq = undefined;
-			if (s.search) {
-				const from = o && !o.following ? o.anchorSeq + 1 : this.deps.bus.lastSeq + 1;
-				this.searchStep('older', from);
-			}
+			this.search.input(text);
 		}
 
 		this.changed();
 	}
 
 	private promptAccept(): void {
-		const s = this.state;
-		const p = s.prompt;
-		if (!p) {
-			return;
+		const p = this.state.prompt;
+		if (p?.kind === 'search') {
+			this.search.accept();
+		} else if (p) {
+			this.applyFilter(p.text);
 		}
-
-		if (p.kind === 'search') {
-			s.prompt = undefined;
-			this.searchOrigin = undefined;
-			return;
-		}
-
-		this.applyFilter(p.text);
 	}
 
 	private promptCancel(): void {
-		const s = this.state;
-		if (s.prompt?.kind === 'search' && this.searchOrigin) {
-			Object.assign(s, this.searchOrigin);
+		if (this.state.prompt?.kind === 'search') {
+			this.search.abandon();
 		}
 
-		this.searchOrigin = undefined;
-		s.prompt = undefined;
+		this.state.prompt = undefined;
 	}
 
 	/** Apply `f` text; on a bad expression the prompt stays open with the reason. */
@@ -819,17 +493,15 @@ export class UiController {
 		const s = this.state;
 		s.spec = spec;
 		s.filter = filter;
+		// The held events are sorted through again, in slices.
+		this.filtered = filter.all ? undefined : new FilteredEvents(this.deps.store, filter);
+		this.wake();
 		if (!s.following) {
 			// The anchor may be filtered out now; keep the position by sequence number.
 			s.pausedAtSeq = Math.min(s.pausedAtSeq, this.deps.bus.lastSeq);
 		}
 
 		this.deps.onFilterChange?.(filter);
-	}
-
-	/** Short description of the active filter for the status bar. */
-	describeFilter(): string {
-		return describeFilter(this.state.spec);
 	}
 
 	// ---- errors and toggles ----
@@ -844,18 +516,10 @@ export class UiController {
 		s.detail = group.latest;
 		if (this.deps.store.get(group.latest.seq)) {
 			s.markSeq = group.latest.seq;
-			this.center(group.latest.seq);
+			center(this.position(), group.latest.seq);
 		} else {
 			this.notify('that line has left the tail buffer; shown in full only');
 		}
-	}
-
-	/** First visible row of the toggles list (it scrolls to keep the selection in view). */
-	togglesWindow(height: number): {start: number; rows: number} {
-		const rows = Math.max(1, height);
-		const sel = this.state.selected.toggles;
-		const start = Math.max(0, sel - rows + 1);
-		return {start, rows};
 	}
 
 	private toggleRow(name: string): void {
@@ -866,9 +530,8 @@ export class UiController {
 			index = s.selected.toggles;
 		} else {
 			const box = this.layout().others.find(b => b.id === 'toggles');
-			const {start} = this.togglesWindow((box?.height ?? 12) - 2);
-			const n = name === '0' ? 9 : Number(name) - 1;
-			index = start + n;
+			const {start} = togglesWindow(s.selected.toggles, (box?.height ?? 12) - 2);
+			index = start + (name === '0' ? 9 : Number(name) - 1);
 			s.selected.toggles = Math.min(index, Math.max(0, rows.length - 1));
 		}
 

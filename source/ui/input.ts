@@ -61,3 +61,38 @@ export function keyName(input: string, key: Key): string {
 
 	return input;
 }
+
+/**
+ * One character of a chunk that held several (a paste, or keys that arrived
+ * together over a slow link): Enter, Tab, Backspace and Ctrl+letter as keys,
+ * anything else typed.
+ */
+export function charKeyName(ch: string): string {
+	const c = ch.charCodeAt(0);
+	if (ch.length !== 1 || c >= 0x20) {
+		return c === 0x7F ? 'backspace' : (ch === ' ' ? 'space' : ch);
+	}
+
+	switch (c) {
+		case 0x0D:
+		case 0x0A: {
+			return 'enter';
+		}
+
+		case 0x09: {
+			return 'tab';
+		}
+
+		case 0x08: {
+			return 'backspace';
+		}
+
+		case 0x1B: {
+			return 'escape';
+		}
+
+		default: {
+			return `ctrl+${String.fromCharCode(c + 0x60)}`;
+		}
+	}
+}

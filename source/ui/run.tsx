@@ -3,7 +3,7 @@ import {type App} from '../app.js';
 import {ErrorGroups} from '../core/errors.js';
 import {type Filter} from '../core/filter.js';
 import {ServiceStats} from '../core/stats.js';
-import {exitCodes} from '../exit.js';
+import {exitCodes, exitNow} from '../exit.js';
 import {type Settings} from '../settings.js';
 import {type Formatter} from '../sinks/format.js';
 import {StdoutSink} from '../sinks/stdout.js';
@@ -45,8 +45,26 @@ export function uiColorLevel(mode: Settings['color'], output: NodeJS.WriteStream
 	return depth >= 8 ? 2 : 1;
 }
 
+const showCursor = '\u001B[?25h';
+
+/**
+ * ink's cursor helper (restore-cursor 4) writes its show-cursor escape to process.stderr at exit,
+ * even when stderr is a file (`--debug 2>debug.log`). logmon shows the cursor on the terminal it
+ * drew on itself, so that one escape is kept out of a stderr that is not a terminal. A guard here,
+ * not a patch of the package: an installed logmon gets ink's dependencies from the registry.
+ */
+function keepCursorEscapeOffFiles(): void {
+	if (process.stderr.isTTY) {
+		return;
+	}
+
+	const write = process.stderr.write.bind(process.stderr) as (chunk: unknown, ...rest: unknown[]) => boolean;
+	process.stderr.write = ((chunk: unknown, ...rest: unknown[]) => chunk === showCursor || write(chunk, ...rest)) as typeof process.stderr.write;
+}
+
 export async function runUi(app: App, options: UiOptions): Promise<number> {
 	const {terminal, settings, stderr} = options;
+	keepCursorEscapeOffFiles();
 	const env = options.env ?? process.env;
 	const out = terminal.output;
 
@@ -84,7 +102,7 @@ export async function runUi(app: App, options: UiOptions): Promise<number> {
 			}
 		},
 		onQuit: reason => {
-			quit(reason);
+			end(reason);
 		},
 	});
 	for (const {source} of app.sources) {
@@ -117,12 +135,51 @@ export async function runUi(app: App, options: UiOptions): Promise<number> {
 		process.exit(70);
 	};
 
+	// After a signal, shutting down must not hang (the terminal may be gone): a second signal,
+	// or shutdown taking longer than a few seconds, exits at once. q and Ctrl+C as a key wait
+	// for the piped stream to be written out.
+	let ending: QuitReason | undefined;
+	const end = (reason: QuitReason): void => {
+		const signal = reason !== 'quit' && reason !== 'interrupt';
+		if (ending) {
+			if (signal) {
+				restore();
+				exitNow(exitCode(reason));
+			}
+
+			return;
+		}
+
+		ending = reason;
+		quit(reason);
+		if (signal) {
+			setTimeout(() => {
+				restore();
+				stderr.write(`logmon: ${reason}: shutdown took too long; exiting\n`);
+				exitNow(exitCode(reason));
+			}, shutdownMs).unref();
+		}
+	};
+
 	const signals = {
-		SIGINT: () => quit('SIGINT'),
-		SIGTERM: () => quit('SIGTERM'),
-		SIGHUP: () => quit('SIGHUP'),
+		SIGINT: () => {
+			end('SIGINT');
+		},
+		SIGTERM: () => {
+			end('SIGTERM');
+		},
+		SIGHUP: () => {
+			end('SIGHUP');
+		},
+	};
+	// The terminal went away (its window closed, SSH dropped): reading or writing it fails or ends.
+	const hangup = (): void => {
+		end('SIGHUP');
 	};
 	process.on('exit', restore);
+	terminal.input.on('end', hangup);
+	terminal.input.on('error', hangup);
+	out.on('error', hangup);
 	process.on('uncaughtException', onFatal);
 	process.on('unhandledRejection', onFatal);
 	for (const [signal, handler] of Object.entries(signals)) {
@@ -141,7 +198,8 @@ export async function runUi(app: App, options: UiOptions): Promise<number> {
 	const instance = render(<UiRoot controller={controller} throwInRender={testThrow === 'render'}/>, {
 		stdout: out,
 		stdin: terminal.input,
-		stderr: process.stderr,
+		// Terminal control goes to the terminal only; stderr may be a file (`--debug 2>debug.log`).
+		stderr: out,
 		exitOnCtrlC: false,
 		patchConsole: false,
 		maxFps: 30,
@@ -181,6 +239,8 @@ export async function runUi(app: App, options: UiOptions): Promise<number> {
 	restore();
 	out.off('resize', onResize);
 	process.off('exit', restore);
+	terminal.input.off('end', hangup);
+	terminal.input.off('error', hangup);
 	process.off('uncaughtException', onFatal);
 	process.off('unhandledRejection', onFatal);
 	for (const [signal, handler] of Object.entries(signals)) {
@@ -199,6 +259,13 @@ export async function runUi(app: App, options: UiOptions): Promise<number> {
 		throw failure;
 	}
 
+	return exitCode(reason ?? 'quit');
+}
+
+/** Time shutdown may take after a signal before logmon exits anyway. */
+const shutdownMs = 5000;
+
+function exitCode(reason: QuitReason): number {
 	switch (reason) {
 		case 'interrupt':
 		case 'SIGINT': {
@@ -210,10 +277,10 @@ export async function runUi(app: App, options: UiOptions): Promise<number> {
 		}
 
 		case 'SIGHUP': {
-			return 129;
+			return exitCodes.sighup;
 		}
 
-		default: {
+		case 'quit': {
 			return exitCodes.ok;
 		}
 	}

@@ -89,8 +89,14 @@ export function openTerminal(io: Io = {stdin: process.stdin, stdout: process.std
 	};
 }
 
-export const enterScreen = '\u001B[?1049h\u001B[2J\u001B[H\u001B[?25l';
-export const leaveScreen = '\u001B[?25h\u001B[?1049l';
+/**
+ * Alternate screen, cleared, cursor hidden, and autowrap off: every row is cut
+ * to its pane already, and should a terminal draw some cluster wider than the
+ * width tables say, the row is clipped at the edge instead of wrapping and
+ * pushing every row below it down.
+ */
+export const enterScreen = '\u001B[?1049h\u001B[2J\u001B[H\u001B[?25l\u001B[?7l';
+export const leaveScreen = '\u001B[?7h\u001B[?25h\u001B[?1049l';
 
 /** Put the terminal back as it was: raw mode off, cursor shown, main screen. Safe to call twice, and from 'exit'. */
 export function restoreTerminal(terminal: Terminal): void {

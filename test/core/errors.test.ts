@@ -1,5 +1,5 @@
 import {describe, expect, test} from 'vitest';
-import {ErrorGroups, fingerprint, isErrorEvent} from '../../source/core/errors.js';
+import {ErrorGroups, fingerprint, isErrorEvent, varyingParts} from '../../source/core/errors.js';
 import {gapEvent} from '../../source/core/event.js';
 import {event} from '../support/events.js';
 
@@ -29,6 +29,24 @@ describe('fingerprint', () => {
 		expect(fingerprint('[Mon Dec 05 19:14:09 2005] [error] mod_jk child in error state 6')).toBe('[<time>] [error] mod_jk child in error state <n>');
 		expect(fingerprint('2015-10-18 18:01:47,978 WARN job 12 failed')).toBe('<time> WARN job <n> failed');
 		expect(fingerprint('Dec 10 06:55:46 LabSZ sshd[24200]: error')).toBe('<time> LabSZ sshd[<n>]: error');
+	});
+});
+
+describe('varyingParts', () => {
+	test('are where the fingerprint masks, so a view can show the message with them dimmed', () => {
+		const message = '[10/Dec/2023:06:55:46 +0000] user 42 timed out after 3000 ms on 10.0.3.17:5432';
+		const parts = varyingParts(message);
+		expect(parts.map(p => [p.kind, message.slice(p.start, p.end)])).toEqual([
+			['time', '10/Dec/2023:06:55:46 +0000'],
+			['num', '42'],
+			['num', '3000'],
+			['ip', '10.0.3.17:5432'],
+		]);
+		expect(fingerprint(message)).toBe('[<time>] user <n> timed out after <n> ms on <ip>');
+	});
+
+	test('only within the fingerprinted prefix', () => {
+		expect(varyingParts('x'.repeat(400) + ' 42')).toEqual([]);
 	});
 });
 

@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest';
 import {LineSplitter} from '../../source/core/lines.js';
-import {isSafe, sanitize} from '../../source/core/sanitize.js';
+import {invisibleRanges, isInvisible, isSafe, sanitize} from '../../source/core/sanitize.js';
 
 const ESC = '\u001B';
 const families: Record<string, string> = {
@@ -39,6 +39,47 @@ describe('sanitize', () => {
 		expect(sanitize('a\u0007b')).toBe('a\\x07b');
 		expect(sanitize('a\rb')).toBe('a\\x0db');
 		expect(sanitize('a\u0000b')).toBe('a\\x00b');
+	});
+
+	it('shows bidi controls and other invisible format characters escaped', () => {
+		expect(sanitize('invoice\u202Egnp.exe')).toBe(String.raw`invoice\u202egnp.exe`);
+		expect(sanitize('a\u2066b\u2069c\u200Ed\u061C')).toBe(String.raw`a\u2066b\u2069c\u200ed\u061c`);
+		expect(sanitize('zero\u200Bwidth bom\uFEFF soft\u00ADhyphen line\u2028sep filler\u3164')).toBe(String.raw`zero\u200bwidth bom\ufeff soft\xadhyphen line\u2028sep filler\u3164`);
+		// Tag characters spell invisible ASCII unless they make an emoji flag.
+		expect(sanitize('hidden\u{E0041}\u{E0042}')).toBe(String.raw`hidden\u{e0041}\u{e0042}`);
+		expect(isSafe(sanitize('x\u202Ey'))).toBe(true);
+		expect(isSafe('x\u202Ey')).toBe(false);
+	});
+
+	it('escapes exactly the format characters, default-ignorable code points and separators, less what emoji and scripts need', () => {
+		const rule = /^[[\p{Cf}\p{Default_Ignorable_Code_Point}\p{Zl}\p{Zp}]--[\u200C\u200D\u034F\u180B-\u180D\u180F\uFE00-\uFE0F\u{E0100}-\u{E01EF}]]$/v;
+		const wrong: string[] = [];
+		for (let c = 0; c <= 0x10FFFF; c++) {
+			if (c >= 0xD800 && c <= 0xDFFF) {
+				continue;
+			}
+
+			if (rule.test(String.fromCodePoint(c)) !== isInvisible(c)) {
+				wrong.push(c.toString(16));
+			}
+		}
+
+		expect(wrong).toEqual([]); // when Unicode adds some, add them to invisibleRanges
+		expect(invisibleRanges.every(([a, b], i) => a <= b && (i === 0 || invisibleRanges[i - 1]![1] < a))).toBe(true);
+	});
+
+	it('keeps what scripts and emoji need: ZWJ, ZWNJ, variation selectors, combining marks, flag tags', () => {
+		for (const s of [
+			'family \u{1F468}\u200D\u{1F469}\u200D\u{1F467}\u200D\u{1F466}',
+			'heart \u2764\uFE0F',
+			'flag \u{1F1FA}\u{1F1F8} and \u{1F3F4}\u{E0067}\u{E0062}\u{E0065}\u{E006E}\u{E0067}\u{E007F}',
+			'persian \u0645\u06CC\u200C\u062E\u0648\u0627\u0647\u0645',
+			'cafe\u0301 Z\u0334\u0321a\u0337',
+			'日本語 한국어',
+		]) {
+			expect(sanitize(s)).toBe(s);
+			expect(isSafe(s)).toBe(true);
+		}
 	});
 
 	it('escape sequences split across chunks are still caught once the line is whole', () => {

@@ -84,6 +84,32 @@ export class DedicatedBroker {
 	async stop(keep = false): Promise<void> {
 		await run(script, keep ? ['stop', '--keep', this.dir] : ['stop', this.dir], {timeout: 60_000});
 	}
+
+	/**
+	 * A crash: the broker is frozen wherever it is (requests in flight go unanswered),
+	 * then killed. Data and ports are kept for a restart with start().
+	 */
+	async crash(): Promise<void> {
+		const pid = Number(readFileSync(path.join(this.dir, 'kafka.pid'), 'utf8'));
+		process.kill(pid, 'SIGSTOP');
+		await new Promise(resolve => setTimeout(resolve, 500));
+		process.kill(pid, 'SIGKILL');
+		// Gone, or a zombie: its sockets are closed either way.
+		const alive = (): boolean => {
+			try {
+				return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z ');
+			} catch {
+				return false;
+			}
+		};
+
+		while (alive()) {
+			await new Promise(resolve => setTimeout(resolve, 50));
+		}
+
+		// A zombie still answers kill -0: without its pid file, start() knows it is gone.
+		rmSync(path.join(this.dir, 'kafka.pid'), {force: true});
+	}
 }
 
 export function tool(address: string): KafkaTool {

@@ -48,6 +48,34 @@ export class Tmux {
 		return this.run(['display-message', '-p', '-t', '0', f]).trim();
 	}
 
+	/**
+	 * Where `text` first appears on the screen, in cells (column and row), as
+	 * tmux's copy mode finds it: what a person sees, whatever the text's widths.
+	 * Undefined when it is not on the screen.
+	 */
+	locate(text: string): {x: number; y: number} | undefined {
+		if (!this.capture().includes(text)) {
+			return undefined;
+		}
+
+		// vi keys: a search leaves the cursor on the first cell of the match (emacs keys: just past it).
+		this.run(['set-option', '-g', 'mode-keys', 'vi']);
+		this.run(['copy-mode', '-t', '0']);
+		try {
+			this.run(['send-keys', '-t', '0', '-X', 'history-top']);
+			this.run(['send-keys', '-t', '0', '-X', 'search-forward-text', text]);
+			const [x, y] = this.format('#{copy_cursor_x},#{copy_cursor_y}').split(',').map(Number);
+			return {x: x!, y: y!};
+		} finally {
+			this.run(['send-keys', '-t', '0', '-X', 'cancel']);
+		}
+	}
+
+	/** Copy everything the pane's program writes from now on (escape sequences and all) to `file`. */
+	record(file: string): void {
+		this.run(['pipe-pane', '-t', '0', `cat > ${shellQuote(file)}`]);
+	}
+
 	async waitFor(check: string | RegExp | ((screen: string) => boolean), timeoutMs = 20_000): Promise<string> {
 		const test = typeof check === 'function' ? check : (s: string) => (typeof check === 'string' ? s.includes(check) : check.test(s));
 		const deadline = Date.now() + timeoutMs;
@@ -76,14 +104,17 @@ export class Tmux {
 
 /**
  * A pane command: run the built logmon with `args` (stdin from `input` files
- * when given), then report its exit code and the terminal's modes (stty) once
+ * when given; `launcher` before node, e.g. `setsid -w`), then report its exit code and the terminal's modes (stty) once
  * it has exited, and stay open so the screen can be read.
  */
-export function paneCommand(args: string, options: {input?: string[]; env?: Record<string, string>} = {}): string {
+export function paneCommand(args: string, options: {input?: string[]; env?: Record<string, string>; gate?: string; launcher?: string} = {}): string {
+	// With a gate, logmon starts once that file exists (e.g. after `record()`).
+	const wait = options.gate ? `while [ ! -e ${shellQuote(options.gate)} ]; do sleep 0.05; done; ` : '';
 	const vars = Object.entries({XDG_CONFIG_HOME: path.join(root, 'test', 'fixtures', 'no-config'), ...options.env}).map(([k, v]) => `${k}=${shellQuote(v)}`).join(' ');
 	const feed = options.input ? `cat ${options.input.map(f => shellQuote(f)).join(' ')} | ` : '';
 	const report = 'echo "EXIT=$?"; echo "MODES=$(stty -a | tr " ;" "\\n\\n" | grep -E "^-?(icanon|echo|isig)$" | tr "\\n" " ")"; echo DONE; sleep 600';
-	return `sh -c ${shellQuote(`${feed}env ${vars} node bin/logmon.js ${args}; ${report}`)}`;
+	const launcher = options.launcher ? `${options.launcher} ` : '';
+	return `sh -c ${shellQuote(`${wait}${feed}env ${vars} ${launcher}node bin/logmon.js ${args}; ${report}`)}`;
 }
 
 /** Every process below `pid`. */

@@ -104,6 +104,53 @@ describe('search', () => {
 	});
 });
 
+describe('slow work runs in slices', () => {
+	// Long lines that nearly match: every test of one reads the whole line.
+	const long = (i: number): string => `line ${i} ` + 'fo fO Fo '.repeat(30_000);
+
+	test('a search over many long lines runs off the key path, shows its progress, and Escape drops it', async () => {
+		h = setup({columns: 120, rows: 30});
+		h.lines([...Array.from({length: 150}, (_, i) => long(i)), 'the last line']);
+		await h.waitFor('the last line');
+		await h.press('/', ...'.*foo!');
+		// The keys returned before the scan ended: it runs in slices, with the progress on screen.
+		expect(h.controller.busy()).toMatch(/^searching \/\.\*foo!\/ \d+%$/);
+		await h.waitFor(/searching \/\.\*foo!\/ \d+%/);
+		await h.press(keys.escape);
+		expect(h.controller.busy()).toBeUndefined();
+		expect(h.controller.state.prompt).toBeUndefined();
+		const f = await h.waitFor(x => !x.includes('searching'));
+		expect(f).toContain('the last line');
+		expect(f).not.toContain('no older match'); // dropped, not finished
+	});
+
+	test('a new query drops the running scan; the match shows once its scan gets there', async () => {
+		h = setup({columns: 120, rows: 30});
+		h.lines(['the needle', ...Array.from({length: 100}, (_, i) => long(i)), 'the last line']);
+		await h.waitFor('the last line');
+		await h.press('/', ...'.*foo!');
+		expect(h.controller.busy()).toMatch(/^searching/);
+		await h.press(keys.backspace, 'x');
+		expect(h.controller.busy()).toMatch(/^searching \/\.\*foox\//);
+		await h.press(keys.ctrlU, ...'needle', keys.enter);
+		const f = await h.waitFor(x => /▶.*the needle/.test(x), 30_000);
+		expect(f).not.toContain('searching');
+	});
+
+	test('a new filter sorts the held events in slices; keys are handled meanwhile', async () => {
+		h = setup({columns: 120, rows: 30});
+		h.lines(['keep me', ...Array.from({length: 150}, (_, i) => long(i)), 'keep me too']);
+		await h.waitFor('keep me too');
+		await h.press('f', ...'(?i)keep|fo.?.?x', keys.enter);
+		expect(h.controller.busy()).toMatch(/^filtering \d+%$/);
+		await h.press('q');
+		expect(h.quits).toEqual(['quit']); // answered while the filter was still at work
+		const f = await h.waitFor(x => x.includes('keep me') && !x.includes('filtering'), 30_000);
+		expect(h.tail(f)).toContain('keep me too');
+		expect(h.tail(f)).not.toContain('line 3 ');
+	});
+});
+
 describe('filter', () => {
 	test('f applies the same filter objects as pipe mode, and F clears it', async () => {
 		h = setup();
@@ -141,6 +188,17 @@ describe('filter', () => {
 		await h.press(keys.escape);
 		await h.waitFor(x => !x.includes('filter>'));
 		expect(h.filterChanges).toHaveLength(0);
+	});
+
+	test('text and Enter that arrive in one chunk (typing fast over SSH) apply the filter', async () => {
+		h = setup();
+		h.publish([{message: 'just info', level: 'INFO'}, {message: 'a real error', level: 'ERROR'}]);
+		await h.waitFor('a real error');
+		await h.press('f');
+		await h.press('level>=error\r');
+		const f = await h.waitFor(x => !x.includes('just info'));
+		expect(f).toContain('filter level>=error');
+		expect(f).not.toContain('filter>');
 	});
 
 	test('regex include and !exclude', async () => {
@@ -221,7 +279,7 @@ describe('errors and stats', () => {
 		]);
 		h.lines(numbered('later', 1, 60));
 		let f = await h.waitFor('later 60');
-		expect(f).toMatch(/2 .*timeout after <n> ms calling bil/);
+		expect(f).toMatch(/2 .*timeout after 45 ms calling bil/); // the latest message, not the fingerprint
 		await h.press(keys.tab, keys.enter);
 		f = await h.waitFor('Latest occurrence');
 		expect(f).toContain('timeout after 45 ms calling billing');
@@ -230,6 +288,24 @@ describe('errors and stats', () => {
 		f = await h.waitFor('▶');
 		expect(f).toMatch(/▶.*timeout after 45 ms/);
 		expect(f).toContain('PAUSED');
+	});
+
+	test('an error group shows its latest message, the varying parts dimmed, not the masked fingerprint', async () => {
+		h = setup({columns: 100, rows: 30, colorLevel: 1});
+		h.publish([
+			{message: '[10/Dec/2023:06:55:46 +0000] PHP Fatal error: Allowed memory size of 134217728 bytes exhausted in /srv/a.php', level: 'CRITICAL', service: 'php'},
+			{message: '[10/Dec/2023:06:57:02 +0000] PHP Fatal error: Allowed memory size of 268435456 bytes exhausted in /srv/lib/b.php', level: 'CRITICAL', service: 'php'},
+		]);
+		await h.waitFor('Allowed memory size of 268435456');
+		await h.press(keys.tab, 'z'); // the errors pane, maximised
+		const f = await h.waitFor(x => !x.includes('Tail') && x.includes('268435456'));
+		const row = f.split('\n').find(l => /^\s*2 .*PHP Fatal/.test(l)) ?? f; // one group of two
+		expect(row).toContain('PHP Fatal error: Allowed memory size of 268');
+		expect(row).not.toContain('10/Dec/2023'); // a leading timestamp tells nothing in this pane
+		expect(f).not.toMatch(/<n>|<time>|<path>/);
+		expect(h.raw()).toContain('\u001B[2m268435456\u001B[22m'); // what varies is dimmed
+		expect(h.raw()).not.toContain('\u001B[2mPHP Fatal error');
+		expect(h.errors.list()[0]!.fingerprint).toBe('[<time>] PHP Fatal error: Allowed memory size of <n> bytes exhausted in <path>'); // still the key
 	});
 
 	test('stats sort by rate, errors and name; per host toggle', async () => {

@@ -1,9 +1,11 @@
 import {execFileSync} from 'node:child_process';
-import {createWriteStream, mkdtempSync, readFileSync, rmSync} from 'node:fs';
+import {createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import stringWidth from 'string-width';
 import {afterEach, beforeAll, describe, expect, test} from 'vitest';
-import {corpus} from '../support/logmon.js';
+import {computeLayout} from '../../source/ui/layout.js';
+import {corpus, root} from '../support/logmon.js';
 import {logmonPid, paneCommand, prepare, shellQuote, Tmux} from '../support/tmux.js';
 
 // The built binary in a real terminal (tmux): what a person sees, and that the
@@ -11,6 +13,7 @@ import {logmonPid, paneCommand, prepare, shellQuote, Tmux} from '../support/tmux
 
 const fixture = path.join(corpus, 'OpenSSH_2k.log');
 const apache = path.join(corpus, 'Apache_2k.log');
+const hostile = path.join(root, 'test', 'fixtures', 'layout', 'hostile-text.log');
 let tmux: Tmux | undefined;
 
 beforeAll(() => {
@@ -23,17 +26,29 @@ afterEach(() => {
 });
 
 /** The terminal after logmon exited: its exit code, modes, cursor and screen. */
-async function afterExit(t: Tmux): Promise<{code: number; modes: string; cursor: string; alternate: string; screen: string}> {
+async function afterExit(t: Tmux): Promise<{code: number; modes: string; cursor: string; alternate: string; wrap: string; screen: string}> {
 	const screen = await t.waitFor('DONE');
 	const code = Number(/EXIT=(\d+)/.exec(screen)?.[1]);
 	const modes = /MODES=(.*)/.exec(screen)?.[1]?.trim() ?? '';
-	return {code, modes, cursor: t.format('#{cursor_flag}'), alternate: t.format('#{alternate_on}'), screen};
+	return {code, modes, cursor: t.format('#{cursor_flag}'), alternate: t.format('#{alternate_on}'), wrap: t.format('#{wrap_flag}'), screen};
 }
 
-function expectClean(result: {modes: string; cursor: string; alternate: string}): void {
+async function until(check: () => boolean, timeoutMs = 20_000): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	while (!check()) {
+		if (Date.now() > deadline) {
+			throw new Error('timed out');
+		}
+
+		await new Promise(resolve => setTimeout(resolve, 50));
+	}
+}
+
+function expectClean(result: {modes: string; cursor: string; alternate: string; wrap: string}): void {
 	expect(result.modes.split(' ')).toEqual(expect.arrayContaining(['icanon', 'echo', 'isig'])); // raw mode is off
 	expect(result.cursor).toBe('1'); // cursor shown
 	expect(result.alternate).toBe('0'); // back on the main screen
+	expect(result.wrap).toBe('1'); // autowrap on again
 }
 
 
@@ -91,12 +106,177 @@ describe('the UI in a real terminal', () => {
 		expectClean(result);
 	});
 
+	test('with --debug 2>file, no terminal control goes into the file', async () => {
+		const dir = mkdtempSync(path.join(os.tmpdir(), 'logmon-debug-'));
+		try {
+			const log = path.join(dir, 'debug.log');
+			tmux = new Tmux(paneCommand(`--debug --stdin 2>${shellQuote(log)}`, {input: [fixture]}), 100, 30);
+			await tmux.waitFor('Services');
+			tmux.keys(['q']);
+			const result = await afterExit(tmux);
+			expect(result.code).toBe(0);
+			expectClean(result);
+			const written = readFileSync(log, 'utf8');
+			expect(written).toContain('logmon: ui:'); // the trace is there
+			expect(written).not.toContain('\u001B');
+		} finally {
+			rmSync(dir, {recursive: true, force: true});
+		}
+	});
+
+	// The terminal goes away: SIGHUP to the pane's processes; with setsid logmon gets none and reading the terminal fails instead.
+	test.each([['SIGHUP', ''], ['reading the terminal fails', 'setsid -w']])('the terminal going away ends logmon (%s), without a crash report', async (_, launcher) => {
+		const dir = mkdtempSync(path.join(os.tmpdir(), 'logmon-hup-'));
+		try {
+			const log = path.join(dir, 'stderr');
+			tmux = new Tmux(paneCommand(`--demo 2>${shellQuote(log)}`, {launcher}), 100, 30);
+			await tmux.waitFor('Services');
+			const pid = logmonPid(tmux);
+			tmux.kill();
+			tmux = undefined;
+			await until(() => !existsSync(`/proc/${pid}`), 10_000);
+			expect(readFileSync(log, 'utf8')).not.toMatch(/Assertion failed|internal error/);
+		} finally {
+			rmSync(dir, {recursive: true, force: true});
+		}
+	});
+
 	test.each(['timer', 'render'])('a thrown error (%s) leaves the terminal clean and is reported', async where => {
 		tmux = new Tmux(paneCommand('--stdin', {input: [fixture], env: {LOGMON_TEST_THROW: where}}), 100, 30);
 		const result = await afterExit(tmux);
 		expect(result.code).toBe(70);
 		expect(result.screen).toContain('LOGMON_TEST_THROW');
 		expectClean(result);
+	});
+});
+
+describe('a search over long lines', () => {
+	// A few lines of 1 MiB: with a backtracking engine, `.*foo` took minutes on each and froze the screen.
+	function longLines(dir: string): string {
+		const file = path.join(dir, 'long.log');
+		const big = 'abcdefghij fo fO '.repeat(61_000); // just under --max-line
+		writeFileSync(file, ['first line', big, big, 'a needle foo here', big, big, 'the last line', ''].join('\n'));
+		return file;
+	}
+
+	test('/ .*foo: Escape and q are answered', async () => {
+		const dir = mkdtempSync(path.join(os.tmpdir(), 'logmon-long-'));
+		try {
+			tmux = new Tmux(paneCommand('--stdin', {input: [longLines(dir)]}), 120, 30);
+			await tmux.waitFor(s => s.includes('stdin: ended') && s.includes('the last line'));
+			tmux.keys(['/']);
+			tmux.keys(['.*foo'], true);
+			await tmux.waitFor(/▶.*needle foo here/);
+			tmux.keys(['Escape']);
+			await tmux.waitFor(s => /^q quit/m.test(s));
+			tmux.keys(['/']);
+			tmux.keys(['.*fooo'], true);
+			await tmux.waitFor(s => /^\/\.\*fooo/m.test(s)); // the prompt, searching or done
+			tmux.keys(['Escape']);
+			await tmux.waitFor(s => /^q quit/m.test(s) && !s.includes('.*fooo'));
+			tmux.keys(['q']);
+			const result = await afterExit(tmux);
+			expect(result.code).toBe(0);
+			expectClean(result);
+		} finally {
+			rmSync(dir, {recursive: true, force: true});
+		}
+	});
+
+	test('/ .*foo: SIGTERM during the search ends logmon', async () => {
+		const dir = mkdtempSync(path.join(os.tmpdir(), 'logmon-long-'));
+		try {
+			tmux = new Tmux(paneCommand('--stdin', {input: [longLines(dir)]}), 120, 30);
+			await tmux.waitFor(s => s.includes('stdin: ended') && s.includes('the last line'));
+			const pid = logmonPid(tmux);
+			tmux.keys(['/']);
+			tmux.keys(['.*fooo'], true);
+			process.kill(pid, 'SIGTERM');
+			await until(() => !existsSync(`/proc/${pid}`), 10_000);
+			const result = await afterExit(tmux);
+			expect(result.code).toBe(143);
+			expectClean(result);
+		} finally {
+			rmSync(dir, {recursive: true, force: true});
+		}
+	});
+});
+
+describe('text that breaks layouts', () => {
+	// test/fixtures/layout/hostile-text.log: TABs, emoji ZWJ sequences, flags, combining marks,
+	// bidi controls (U+202E) and other invisible format characters, CJK; in messages, error
+	// lines and service/host names (JSON records), so every pane gets some.
+	test.each([[80, 24], [200, 50]])('%ix%i: every row fits, the panes stay where the layout puts them, no raw TAB or U+202E reaches the terminal', async (columns, rows) => {
+		const dir = mkdtempSync(path.join(os.tmpdir(), 'logmon-ui-'));
+		try {
+			const gate = path.join(dir, 'go');
+			const bytes = path.join(dir, 'bytes');
+			tmux = new Tmux(paneCommand('--stdin', {input: [hostile], gate}), columns, rows);
+			tmux.record(bytes);
+			writeFileSync(gate, '');
+			const screen = await tmux.waitFor(s => s.includes('stdin: ended') && s.includes('payment'));
+			const lines = screen.split('\n');
+			for (const line of lines) {
+				expect(stringWidth(line), line).toBeLessThanOrEqual(columns);
+			}
+
+			// The title row on top, the status bar and hint line at the bottom: nothing wrapped or scrolled.
+			expect(lines[0]).toMatch(/^ Tail /);
+			expect(lines[rows - 3]).toContain('stdin: ended');
+			expect(lines[rows - 2]).toMatch(/^q quit/);
+
+			// Each pane's title and first row exactly where the layout puts the pane, in cells as tmux draws them.
+			const layout = computeLayout(columns, rows, new Set(), undefined);
+			const tailHeight = layout.tail!.height;
+			let x = layout.arrangement === 'side' ? layout.tail!.width + 1 : 0;
+			let y = layout.arrangement === 'side' ? 0 : tailHeight;
+			const titles = {errors: 'Errors', stats: 'Services', toggles: 'Toggles'};
+			const firstRows = {errors: undefined, stats: 'service ', toggles: 's:srv t:type'};
+			for (const box of layout.others) {
+				expect(tmux.locate(titles[box.id as keyof typeof titles]), box.id).toEqual({x: x + 1, y});
+				const first = firstRows[box.id as keyof typeof firstRows];
+				if (first) {
+					expect(tmux.locate(first), box.id).toEqual({x, y: y + 1});
+				}
+
+				if (layout.arrangement === 'side') {
+					y += box.height;
+				} else {
+					x += box.width + 1;
+				}
+			}
+
+			// Escaped, never raw: not on the screen, not in what logmon wrote.
+			expect(screen).toContain(String.raw`\u202e`);
+			expect(screen).not.toContain('\u202E');
+			await until(() => readFileSync(bytes, 'utf8').includes('payment'));
+			const written = readFileSync(bytes, 'utf8');
+			expect(written).not.toContain('\u202E');
+			expect(written).not.toContain('\t');
+			expect(written).toContain('\u001B[?7l'); // autowrap off while the UI runs
+		} finally {
+			rmSync(dir, {recursive: true, force: true});
+		}
+	});
+
+	test('-o text to a terminal writes no raw TAB or U+202E', async () => {
+		const dir = mkdtempSync(path.join(os.tmpdir(), 'logmon-text-'));
+		try {
+			const gate = path.join(dir, 'go');
+			const bytes = path.join(dir, 'bytes');
+			tmux = new Tmux(paneCommand('--no-ui --stdin -o text', {input: [hostile], gate}), 200, 50);
+			tmux.record(bytes);
+			writeFileSync(gate, '');
+			await afterExit(tmux);
+			const written = readFileSync(bytes, 'utf8');
+			expect(written).toContain('payment');
+			expect(written).toContain(String.raw`\u202e`);
+			expect(written).not.toContain('\u202E');
+			const output = written.slice(0, written.indexOf('EXIT='));
+			expect(output).not.toContain('\t');
+		} finally {
+			rmSync(dir, {recursive: true, force: true});
+		}
 	});
 });
 

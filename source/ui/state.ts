@@ -1,0 +1,109 @@
+import {type Bus} from '../core/bus.js';
+import {type ErrorGroups, type ErrorSort} from '../core/errors.js';
+import {type LogEvent} from '../core/event.js';
+import {type Filter, type FilterSpec} from '../core/filter.js';
+import {type ServiceStats, type StatsSort} from '../core/stats.js';
+import {type Store} from '../core/store.js';
+import {type Layout, type PaneId} from './layout.js';
+import {type Matcher} from './matcher.js';
+import {type Section, type ToggleSource, type Toggles} from './toggles.js';
+
+// The UI's state and what the view reads of the controller. The view imports
+// only this module's types, never the controller: controller -> view -> state.
+
+export type UiDeps = {
+	bus: Bus;
+	store: Store;
+	errors: ErrorGroups;
+	stats: ServiceStats;
+	sources: readonly ToggleSource[];
+	/** The filter the run started with (flags and config). */
+	filter: FilterSpec;
+	colorLevel: 0 | 1 | 2 | 3;
+	/** Called when the filter changes, e.g. so the piped stream follows it. */
+	onFilterChange?: ((filter: Filter) => void) | undefined;
+	onQuit?: ((reason: 'quit' | 'interrupt') => void) | undefined;
+	now?: () => number;
+};
+
+export type Prompt = {kind: 'search' | 'filter'; text: string; error?: string | undefined};
+
+export type UiState = {
+	columns: number;
+	rows: number;
+	focus: PaneId;
+	hidden: Set<PaneId>;
+	maximized: PaneId | undefined;
+	/** Newest line at the bottom, moving. False when paused or scrolled. */
+	following: boolean;
+	/** Sequence number of the bottom row while not following. */
+	anchorSeq: number;
+	/** The bus's last sequence number when following stopped: the counter of what arrived since. */
+	pausedAtSeq: number;
+	wrap: boolean;
+	prompt: Prompt | undefined;
+	/** The active search: highlighted in the tail, n/N move between matches. */
+	search: {text: string; matcher: Matcher} | undefined;
+	/** The current search match or jump target, marked in the tail. */
+	markSeq: number | undefined;
+	/** Text typed with `f` (the flags' filter is shown in it at start). */
+	filterText: string;
+	spec: FilterSpec;
+	filter: Filter;
+	help: boolean;
+	detail: LogEvent | undefined;
+	section: Section;
+	selected: Record<'errors' | 'stats' | 'toggles', number>;
+	statsSort: StatsSort;
+	statsByHost: boolean;
+	errorsSort: ErrorSort;
+	notice: {text: string; until: number} | undefined;
+};
+
+/** What a frame is built from. */
+export type UiModel = {
+	readonly state: UiState;
+	readonly deps: UiDeps;
+	readonly toggles: Toggles;
+	layout(): Layout;
+	/** The tail's events: the newest `count` that pass the filter, or those ending at the anchor while paused. */
+	tailEvents(count: number): LogEvent[];
+	/** A note for the tail's title (e.g. paused lines left the buffer). */
+	tailNote(): string;
+	/** Work going on off the frame path (a search, a new filter over the held events), for the status bar. */
+	busy(): string | undefined;
+};
+
+/** The `f` prompt text that gives this spec (the hidden lists are not part of it). */
+export function specToExpression(spec: FilterSpec): string {
+	const parts: string[] = [...spec.grep, ...spec.exclude.map(x => `!${x}`)];
+	if (spec.minLevel) {
+		parts.push(`level>=${spec.minLevel.toLowerCase()}`);
+	}
+
+	for (const [key, values] of [['service', spec.services], ['host', spec.hosts], ['type', spec.types], ['source', spec.sources]] as const) {
+		for (const v of values) {
+			parts.push(`${key}=${v}`);
+		}
+	}
+
+	return parts.join(' ');
+}
+
+/** `spec` with the toggles' hidden lists of `from`. */
+export function withHidden(spec: FilterSpec, from: FilterSpec): FilterSpec {
+	return {
+		...spec,
+		hideHosts: from.hideHosts,
+		hideTypes: from.hideTypes,
+		hideServices: from.hideServices,
+		hideLevels: from.hideLevels,
+		hideSources: from.hideSources,
+	};
+}
+
+/** First visible row of the toggles list (it scrolls to keep the selection in view). */
+export function togglesWindow(selected: number, height: number): {start: number; rows: number} {
+	const rows = Math.max(1, height);
+	return {start: Math.max(0, selected - rows + 1), rows};
+}

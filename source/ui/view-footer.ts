@@ -1,0 +1,117 @@
+import {describeFilter} from '../core/filter.js';
+import {describeState, type SourceHealth} from '../core/health.js';
+import {type Ctx, count} from './view-common.js';
+import {type Segment, type Style, cut, cutSegments, cutStart, safe, segmentsWidth} from './text.js';
+
+// The two rows under the panes: the status bar (sources, rate, drops, pause,
+// work in progress, filter) and the hint line (prompt, notice, last problem, keys).
+
+function stateStyle(h: SourceHealth): Style {
+	switch (h.state) {
+		case 'live': {
+			return {color: 'green'};
+		}
+
+		case 'failed': {
+			return {color: 'red'};
+		}
+
+		case 'connecting':
+		case 'retrying': {
+			return {color: 'yellow'};
+		}
+
+		default: {
+			return {dim: true};
+		}
+	}
+}
+
+export function statusLine(ctx: Ctx, w: number): string {
+	const {m, now} = ctx;
+	const s = m.state;
+	const {bus, stats} = m.deps;
+	const segs: Segment[] = [];
+	const health = bus.health();
+	let drops = 0;
+	for (const h of health) {
+		drops += h.drops;
+		const state = health.length > 3 && h.state === 'live' ? 'live' : describeState(h, now);
+		segs.push({text: `${safe(h.id)}: `, style: {bold: true}}, {text: safe(state), style: stateStyle(h)});
+		if (h.paused) {
+			segs.push({text: ' (held back)', style: {color: 'yellow'}});
+		}
+
+		if (h.parseErrors > 0) {
+			segs.push({text: ` ${count(h.parseErrors)} bad`, style: {color: 'yellow'}});
+		}
+
+		segs.push({text: ' │ ', style: {dim: true}});
+	}
+
+	segs.push({text: `${count(stats.overallRate(now))} ev/s`, style: {bold: true}});
+	segs.push({text: ' │ ', style: {dim: true}}, {text: `drops ${count(drops)}`, style: drops > 0 ? {color: 'red'} : {dim: true}});
+	const redaction = bus.redactor;
+	if (redaction && (redaction.changed > 0 || redaction.failures > 0)) {
+		segs.push({text: ' │ ', style: {dim: true}}, {text: `redacted ${count(redaction.changed)}`, style: redaction.failures > 0 ? {color: 'red'} : {color: 'magenta'}});
+	}
+
+	if (!s.following) {
+		segs.push({text: ' │ ', style: {dim: true}}, {text: 'PAUSED', style: {color: 'yellow', bold: true}});
+	}
+
+	const busy = m.busy();
+	if (busy) {
+		segs.push({text: ' │ ', style: {dim: true}}, {text: safe(busy), style: {color: 'magenta', bold: true}});
+	}
+
+	const filter = describeFilter(s.spec);
+	if (filter) {
+		segs.push({text: ' │ ', style: {dim: true}}, {text: 'filter ', style: {dim: true}}, {text: safe(filter), style: {color: 'cyan'}});
+	}
+
+	return ctx.p.paint(cutSegments(segs, w));
+}
+
+const defaultHint = 'q quit  ? keys  space pause  / search  f filter  tab focus  z max  s/t/v/l/o toggles';
+
+function promptLine(ctx: Ctx, w: number): string {
+	const prompt = ctx.m.state.prompt!;
+	const label = prompt.kind === 'search' ? '/' : 'filter> ';
+	const text = safe(prompt.text);
+	const segs: Segment[] = [{text: label, style: {color: 'cyan', bold: true}}, {text}, {text: ' ', style: {inverse: true}}];
+	if (prompt.error) {
+		segs.push({text: '  ' + safe(prompt.error), style: {color: 'red'}});
+		return ctx.p.paint(cutSegments(segs, w));
+	}
+
+	if (prompt.kind === 'filter') {
+		segs.push({text: '  re !re level>=warn service= host= type= source=', style: {dim: true}});
+	}
+
+	// Keep the end of a long prompt visible.
+	if (segmentsWidth(segs) > w) {
+		return ctx.p.paint([{text: '…' + cutStart(label + text, w - 2), style: {color: 'cyan'}}, {text: ' ', style: {inverse: true}}]);
+	}
+
+	return ctx.p.paint(segs);
+}
+
+export function hintLine(ctx: Ctx, w: number): string {
+	const {m, now} = ctx;
+	const s = m.state;
+	if (s.prompt) {
+		return promptLine(ctx, w);
+	}
+
+	if (s.notice) {
+		return ctx.p.style(cut(safe(s.notice.text), w), {color: 'yellow'});
+	}
+
+	const last = m.deps.bus.diagnostics.recent(1)[0];
+	if (last && last.level !== 'debug' && last.level !== 'info' && now - last.time < 10_000) {
+		return ctx.p.paint(cutSegments([{text: `${safe(last.origin)}: ${safe(last.text)}`, style: {color: last.level === 'error' ? 'red' : 'yellow'}}], w));
+	}
+
+	return ctx.p.style(cut(defaultHint, w), {dim: true});
+}

@@ -1,0 +1,74 @@
+import {type LogEvent} from '../core/event.js';
+import {describeRedaction} from '../core/redact.js';
+import {isoTime} from '../core/time.js';
+import {keybindings} from './keybindings.js';
+import {type Ctx, type PaneView, messageStyle, pane, title} from './view-common.js';
+import {type Segment, chunks, cut, cutSegments, fit, safe} from './text.js';
+
+// What covers the panes: the key list (`?`) and an event in full (Enter on an error group).
+
+export function helpOverlay(ctx: Ctx, w: number, h: number): PaneView {
+	const entries = keybindings.filter(b => b.context !== 'prompt').map(b => {
+		const keys = b.keys.length > 3 ? `${b.keys[0]}-${b.keys.at(-1)}` : b.keys.join(' ');
+		const where = b.context === 'global' ? '' : ` (${b.context})`;
+		return {keys, text: b.description + where};
+	});
+	const prompt = keybindings.filter(b => b.context === 'prompt').map(b => `${b.keys.join(' ')} ${b.description}`).join(' · ');
+	const rows = h - 3;
+	const columns = Math.max(1, Math.ceil(entries.length / rows));
+	const colWidth = Math.floor(w / columns);
+	const keyWidth = 12;
+	const lines: string[] = [];
+	for (let r = 0; r < rows; r++) {
+		const segs: Segment[] = [];
+		for (let col = 0; col < columns; col++) {
+			const e = entries[(col * rows) + r];
+			if (!e) {
+				continue;
+			}
+
+			segs.push({text: fit(e.keys, keyWidth), style: {color: 'cyan', bold: true}}, {text: fit(e.text, Math.max(0, colWidth - keyWidth))});
+		}
+
+		if (segs.length > 0) {
+			lines.push(ctx.p.paint(cutSegments(segs, w)));
+		}
+	}
+
+	lines.push(ctx.p.style(cut(`in a prompt: ${prompt}`, w), {dim: true}));
+	// Each redaction rule's hits (the health of the redaction stage).
+	const redactor = ctx.m.deps.bus.redactor;
+	const redaction = redactor ? describeRedaction(redactor.health()) ?? 'nothing yet' : 'off (--no-redact)';
+	lines.push(ctx.p.style(cut(`redacted: ${safe(redaction)}`, w), {color: 'magenta'}));
+	const t = title(ctx, 'overlay', 'Keys', w, [{text: ' ? or Esc to close', style: {dim: true}}]);
+	return pane('overlay', w, h, t, lines);
+}
+
+export function detailOverlay(ctx: Ctx, e: LogEvent, w: number, h: number): PaneView {
+	const fields: Array<[string, string]> = [
+		['time', isoTime(e.time)],
+		['received', isoTime(e.receivedAt)],
+		['source', `${e.sourceId} (${e.sourceKind})`],
+		['service', e.service],
+		['host', e.host],
+		['proc', e.proc],
+		['type', e.type],
+		['level', e.level],
+		['status', e.status === undefined ? '' : String(e.status)],
+		['seq', String(e.seq)],
+	];
+	const lines: string[] = [];
+	for (const [k, v] of fields) {
+		if (v) {
+			lines.push(ctx.p.paint(cutSegments([{text: fit(k, 10), style: {dim: true}}, {text: v}], w)));
+		}
+	}
+
+	lines.push('');
+	for (const part of chunks(e.message, w, Math.max(0, h - 1 - lines.length))) {
+		lines.push(ctx.p.style(part, messageStyle(e)));
+	}
+
+	const t = title(ctx, 'overlay', 'Latest occurrence', w, [{text: ' Esc or Enter to close · marked ▶ in the tail', style: {dim: true}}]);
+	return pane('overlay', w, h, t, lines.slice(0, h - 1));
+}
