@@ -1,7 +1,7 @@
 import {type Hits, codeAt, isAlnum, isDigit} from './redact-scan.js';
 
-// Payment card numbers: found by probing for runs of digits (scanCards), read group by group as
-// cards are printed, and kept only when a card network could have issued them and Luhn agrees.
+// Payment card numbers: found around the digits every card shape holds (scanCards), read group by
+// group as cards are printed, and kept only when a card network could have issued them and Luhn agrees.
 
 function luhn(number: string): boolean {
 	let sum = 0;
@@ -174,38 +174,30 @@ function isCardChar(c: number): boolean {
 }
 
 /**
- * Can a run of 13 card characters pass through `i`? Any such run holds i-8 and i-4, or i-4 and
- * i+4, or i+4 and i+8: a few looks instead of walking every short run of spaces and digits.
+ * What every card holds from its first digit on (cardShape, cardNetwork): a network's first digit (2-6)
+ * starting an unbroken group of 13-16 digits, or groups of exactly 4, 4, 4 and at least one more
+ * digit, or of 4, 6 and 4, with spaces or dashes between. Most log
+ * lines, full of dates, times and long ids, have none of it, and V8's engine tells that fast when
+ * each digit is written out (a counted `\d{13}` runs several times slower).
  */
-function longRun(text: string, i: number): boolean {
-	const before = isCardChar(codeAt(text, i - 4));
-	const after = isCardChar(codeAt(text, i + 4));
-	return (before && (after || isCardChar(codeAt(text, i - 8)))) || (after && isCardChar(codeAt(text, i + 8)));
-}
+const cardMark = /(?<!\d)[2-6]\d\d\d(?:\d\d\d\d\d\d\d\d\d(?:\d(?:\d\d?)?)?(?!\d)|[ -]\d\d\d\d(?:[ -]\d\d\d\d[ -]\d|\d\d[ -]\d\d\d\d))/g;
 
 /**
- * Every card number in the text. A card is a run of at least 13 digits and single spaces or dashes
- * between them, so probing every 13th character lands in each; a probe on anything else skips 13
- * at once. A run of such characters that long is read group by group (findCard), once.
+ * Every card number in the text. Only around a mark (cardMark) can one be: the run of digits,
+ * spaces and dashes holding the mark is read group by group (findCard), once.
  */
 export function scanCards(text: string, hits: Hits): void {
 	const n = text.length;
-	let i = 12;
-	while (i < n) {
-		// Inside a card every character is a digit or a separator between two digits.
-		const c = text.charCodeAt(i);
-		if (!(isDigit(c) || ((c === 0x20 || c === 0x2D) && isDigit(codeAt(text, i - 1)) && isDigit(codeAt(text, i + 1)))) || !longRun(text, i)) {
-			i += 13;
-			continue;
-		}
-
-		let a = i;
+	cardMark.lastIndex = 0;
+	// `test` moves lastIndex past the mark without making a match array; the run holds its last digit.
+	while (cardMark.test(text)) {
+		let a = cardMark.lastIndex - 1;
 		while (a > 0 && isCardChar(text.charCodeAt(a - 1))) {
 			a--;
 		}
 
 		// One pass over the run: a card needs 13 digits, and an unbroken group of 13-16 or a
-		// group of exactly 4 before a separator. Dates, times and long ids have neither.
+		// group of exactly 4 before a separator.
 		let b = a;
 		let digits = 0;
 		let group = 0;
@@ -234,6 +226,6 @@ export function scanCards(text: string, hits: Hits): void {
 			}
 		}
 
-		i = b + 13;
+		cardMark.lastIndex = b;
 	}
 }
