@@ -8,6 +8,7 @@ export const help = `
 	  $ some-command | logmon [options]       watch standard input
 	  $ logmon tail <application-uuid> <env>  Acquia logstream for an environment (Cloud API v2)
 	  $ logmon publish --to URL               publish stdin lines to logio:// or kafka://
+	  $ logmon redact --test < lines          print lines as redaction leaves them, with the rules that fired
 
 	Sources
 	  --config PATH          Config file (default $XDG_CONFIG_HOME/logmon/config.json)
@@ -44,6 +45,13 @@ export const help = `
 	  --history-dir DIR      Where (default $XDG_STATE_HOME/logmon/history)
 	  --retention AGE        Keep events this long (default 3d; errors: history.errorRetention, 30d)
 	  --history-max SIZE     Keep the directory under this size (default 2GiB)
+	Redaction (on by default: keys, tokens, passwords, card numbers are replaced as events come in)
+	  --no-redact            Show, pass on and serve events as they came
+	  --redact-enable LIST   Also these built-in rules: email, ipv4, ipv6, ip
+	  --redact-disable LIST  Not these built-in rules, e.g. card
+	  --redact-rule NAME=RE  A rule of your own (repeatable; RE2; with a group, only the group is replaced)
+	  --redact-field PATH    A key of JSON records whose value is replaced (repeatable), e.g. user.email
+	  --redact-mode MODE     mask ([REDACTED:rule], default) or hash ([rule:3f9a1c07be], a keyed pseudonym)
 
 	Output
 	  --no-ui                Never draw the UI; write the stream to stdout
@@ -67,6 +75,8 @@ export const help = `
 	  $ logmon tail 3f1c…-uuid prod --types php-error,drupal-watchdog
 	  $ logmon --listen 0.0.0.0:7701 --retention 7d --history-max 10GiB
 	  $ logmon --no-ui -o template --template '{time} {service} {message}' < app.log
+	  $ logmon --redact-enable email --redact-rule 'order-token=tok_[a-z0-9]{24}' < app.log
+	  $ echo 'key=AKIAIOSFODNN7EXAMPLE' | logmon redact --test
 	  $ tail -f app.log | logmon publish --to 'logio://127.0.0.1:7701?app=shop&proc=web'
 	  $ tail -f app.log | logmon publish --to kafka://127.0.0.1:9092/application-logs --service shop
 `;
@@ -118,6 +128,13 @@ export function parseArgs(argv: string[] = process.argv.slice(2), pkg?: Record<s
 			historyDir: {type: 'string'},
 			retention: {type: 'string'},
 			historyMax: {type: 'string'},
+			redact: {type: 'boolean'},
+			redactEnable: {type: 'string', isMultiple: true, default: []},
+			redactDisable: {type: 'string', isMultiple: true, default: []},
+			redactRule: {type: 'string', isMultiple: true, default: []},
+			redactField: {type: 'string', isMultiple: true, default: []},
+			redactMode: {type: 'string'},
+			test: {type: 'boolean', default: false},
 			// publish
 			to: {type: 'string'},
 		},
@@ -126,6 +143,11 @@ export function parseArgs(argv: string[] = process.argv.slice(2), pkg?: Record<s
 
 export type Cli = ReturnType<typeof parseArgs>;
 export type Flags = Cli['flags'];
+
+/** --color, with --no-color (which the parser gives as false) read as never. */
+export function colorMode(flags: Flags): string | undefined {
+	return (flags.color as unknown) === false ? 'never' : flags.color;
+}
 
 /** "a,b" and repeated flags, flattened. */
 export function list(values: readonly string[]): string[] {

@@ -24,6 +24,14 @@ const logioApps: Array<{file: DemoLogFile; app: string; proc: string; host: stri
 /** Logstream types fed with generated lines; apache-error replays the Apache fixture. */
 const logstreamTypes = ['apache-request', 'varnish-request', 'php-error', 'drupal-watchdog', 'apache-error'];
 
+/** Now and then a logio app logs a fake secret; the redaction stage replaces it before anyone sees it. */
+const fakeSecrets = [
+	'config reload: aws_access_key_id=AKIAIOSFODNN7EXAMPLE region=eu-west-1',
+	'payment retry for card 4111 1111 1111 1111 (declined)',
+	'connecting to postgres://app:demo-Pa55word@db.internal:5432/orders',
+	'calling billing api with Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJkZW1vIn0.c2lnbmF0dXJl',
+];
+
 /** The fixture's lines; the logs ship with logmon (see demo-logs.ts). */
 function fixtureLines(file: DemoLogFile): string[] {
 	return readDemoLog(file).split(/\r?\n/).filter(Boolean);
@@ -136,7 +144,8 @@ export async function startDemo(app: App, options: DemoOptions): Promise<Demo> {
 
 			const r = replays[((i - 1) / 2) % replays.length]!;
 			r.publisher ??= new LogioPublisher({host: address.host, port: address.port, topic: {app: r.app, proc: r.proc, host: r.host}});
-			r.publisher.send(r.lines[r.next++ % r.lines.length]! + '\n');
+			const secret = i % 100 === 1 ? fakeSecrets[Math.floor(i / 100) % fakeSecrets.length] : undefined;
+			r.publisher.send((secret ?? r.lines[r.next++ % r.lines.length]!) + '\n');
 		}
 	}, tickMs);
 	timer.unref();

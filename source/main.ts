@@ -1,10 +1,12 @@
 import {App} from './app.js';
-import {parseArgs} from './cli.js';
+import {type Cli, colorMode, parseArgs} from './cli.js';
 import {ConfigError, loadConfig} from './config/load.js';
 import {FilterError, compileFilter} from './core/filter.js';
 import {exitCodes} from './exit.js';
 import {createFormatter, TemplateError} from './sinks/format.js';
-import {resolveSettings, type Settings, UsageError} from './settings.js';
+import {colorModes} from './config/schema.js';
+import {createRedactor, RedactKeyError} from './redact-key.js';
+import {resolveRedaction, resolveSettings, type Settings, UsageError} from './settings.js';
 import {type Terminal} from './ui/tty.js';
 
 // The entry: parse, resolve settings, pick pipe or UI mode, run, exit.
@@ -34,19 +36,63 @@ function fail(stderr: NodeJS.WritableStream, message: string): number {
 	return exitCodes.usage;
 }
 
+/** `logmon redact --test`: stdin lines as the redaction stage leaves them. */
+async function redactCommand(flags: Cli['flags'], input: string[], stderr: NodeJS.WritableStream, env: NodeJS.ProcessEnv): Promise<number> {
+	if (!flags.test || input.length > 1) {
+		return fail(stderr, 'redact: usage: logmon redact --test [--redact-rule NAME=REGEX …] < lines');
+	}
+
+	let redactor;
+	try {
+		const {config} = loadConfig(flags.config, env);
+		const redact = resolveRedaction(flags, config);
+		redactor = createRedactor(redact, {secret() {/* nothing is shown but the lines */}, warn: text => stderr.write(`logmon: ${text}\n`), env});
+	} catch (error) {
+		if (error instanceof ConfigError || error instanceof FilterError || error instanceof UsageError || error instanceof RedactKeyError) {
+			return fail(stderr, error.message);
+		}
+
+		throw error;
+	}
+
+	const color = colorModes.find(m => m === (colorMode(flags) ?? 'auto'));
+	if (!color) {
+		return fail(stderr, `--color: expected one of ${colorModes.join(', ')}, got ${JSON.stringify(colorMode(flags))}`);
+	}
+
+	const {runRedactTest} = await import('./redact-test.js');
+	return runRedactTest(redactor, {
+		stdin: process.stdin,
+		stdout: process.stdout,
+		color: colorLevel(color, Boolean(process.stdout.isTTY), env) > 0,
+		maxLine: flags.maxLine ?? 1024 * 1024,
+	});
+}
+
 export type MainOptions = {
 	/** package.json fields for --version and the process title (the single executable's, embedded at build time). */
 	pkg?: Record<string, unknown>;
 };
 
 export async function main(argv = process.argv.slice(2), options: MainOptions = {}): Promise<number> {
-	const cli = parseArgs(argv, options.pkg);
-	const {flags, input} = cli;
 	const {stdout, stderr, env} = process;
+	let cli: Cli;
+	try {
+		cli = parseArgs(argv, options.pkg);
+	} catch (error) {
+		// meow throws on a flag given twice (`--color always --no-color`): a usage error, not a bug.
+		return fail(stderr, error instanceof Error ? error.message : String(error));
+	}
+
+	const {flags, input} = cli;
 
 	if (input[0] === 'publish') {
 		const {runPublish} = await import('./publish.js');
 		return runPublish(flags, stderr);
+	}
+
+	if (input[0] === 'redact') {
+		return redactCommand(cli.flags, input, stderr, env);
 	}
 
 	if (input.length > 0 && input[0] !== 'tail') {
@@ -101,6 +147,35 @@ export async function main(argv = process.argv.slice(2), options: MainOptions = 
 	// Pipe mode never reads the store: a one-event store lets events die young instead of
 	// being kept (and copied by the GC) for a view that does not exist.
 	const app = new App(terminal ? settings.buffer : 1);
+	const warn = (text: string): void => {
+		if (terminal) {
+			app.bus.diagnostics.add('warn', 'redact', text);
+		} else {
+			stderr.write(`logmon: ${text}\n`);
+		}
+	};
+
+	try {
+		app.bus.redactor = createRedactor(settings.redact, {secret: s => app.bus.diagnostics.secrets.add(s), warn, env});
+	} catch (error) {
+		if (error instanceof RedactKeyError) {
+			return fail(stderr, error.message);
+		}
+
+		throw error;
+	}
+
+	if (!settings.redact.enabled) {
+		// Places that keep or pass on events: without redaction, they get secrets as they came.
+		const keepers = [
+			...(settings.sources.some(s => s.type === 'logio-listen' && s.serveSubscribers !== undefined) ? ['logio subscribers get'] : []),
+			...(settings.history.enabled ? ['the history keeps'] : []),
+		];
+		if (keepers.length > 0) {
+			warn(`redaction is off (--no-redact or redact.enabled: false): ${keepers.join(' and ')} every line as it came, secrets included`);
+		}
+	}
+
 	await app.addSources(settings.sources, {debug: settings.debug, maxLine: settings.maxLine});
 	const filter = compileFilter(settings.filter);
 

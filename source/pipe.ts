@@ -2,6 +2,7 @@ import {type App} from './app.js';
 import {type Filter} from './core/filter.js';
 import {type QueueConsumer} from './core/bus.js';
 import {describeState} from './core/health.js';
+import {describeRedaction} from './core/redact.js';
 import {StdoutSink} from './sinks/stdout.js';
 import {type Formatter} from './sinks/format.js';
 import {exitCodes} from './exit.js';
@@ -65,6 +66,11 @@ export async function runPipe(app: App, options: PipeOptions): Promise<number> {
 	await app.stop();
 	await sink.flush();
 	reportDrops(queue.dropped, queue.droppedBySource, stderr);
+	const redacted = app.bus.redactor && describeRedaction(app.bus.redactor.health());
+	if (redacted) {
+		stderr.write(`logmon: redacted: ${redacted}\n`);
+	}
+
 	if (reason === 'SIGINT' || reason === 'SIGTERM') {
 		stderr.write(`logmon: ${reason}: ${exitSummary(app, queue, sink)}\n`);
 		return reason === 'SIGINT' ? exitCodes.sigint : exitCodes.sigterm;

@@ -1,11 +1,12 @@
 import {type ConfigFile, colorModes, outputFormats, type SourceConfig, sourceConfig} from './config/schema.js';
-import {ConfigError, formatIssues} from './config/load.js';
+import {ConfigError, expandHome, formatIssues} from './config/load.js';
 import {type LogstreamConfig} from './config/logstream.js';
 import {type FilterSpec, compileFilter, emptySpec, parseLevel} from './core/filter.js';
-import {type Flags, list} from './cli.js';
 import {defaultHistoryDir} from './history/paths.js';
 import {parseDuration, parseSize} from './history/units.js';
-import {expandHome} from './config/load.js';
+import {type RedactSpec, checkField, compileRedaction, ruleNames} from './core/redact.js';
+import {FilterError} from './core/regex.js';
+import {type Flags, colorMode, list} from './cli.js';
 
 // Flags over config: the one resolved description of what this run does.
 
@@ -23,6 +24,7 @@ export type Settings = {
 	demo: boolean;
 	demoRate: number;
 	history: HistorySettings;
+	redact: RedactSettings;
 };
 
 export type HistorySettings = {
@@ -33,6 +35,12 @@ export type HistorySettings = {
 	errorRetentionMs: number;
 	maxBytes: number;
 	flushMs: number;
+};
+
+export type RedactSettings = RedactSpec & {
+	enabled: boolean;
+	/** The key of hash mode from the config; undefined: the one in the state directory. */
+	key: string | undefined;
 };
 
 export class UsageError extends Error {}
@@ -166,6 +174,47 @@ function sourcesFromFlags(flags: Flags, config: ConfigFile, env: Environment): S
 	return out;
 }
 
+const redactModes = ['mask', 'hash'] as const;
+
+/** `--redact-rule NAME=REGEX`, the config's `redact` object, and the other --redact flags. */
+export function resolveRedaction(flags: Flags, config: ConfigFile): RedactSettings {
+	const fromFlags = flags.redactRule.map(r => {
+		const eq = r.indexOf('=');
+		if (eq <= 0) {
+			throw new FilterError('--redact-rule', `expected NAME=REGEX, e.g. --redact-rule 'order-token=tok_[a-z0-9]{24}', got ${JSON.stringify(r)}`);
+		}
+
+		return {name: r.slice(0, eq), pattern: r.slice(eq + 1), from: '--redact-rule'};
+	});
+	const cliEnable = list(flags.redactEnable);
+	const cliDisable = list(flags.redactDisable);
+	const cliFields = list(flags.redactField);
+	// Each list checked where it came from, so an error names the flag or the config key at fault.
+	ruleNames(config.redact.enable, 'redact.enable');
+	ruleNames(config.redact.disable, 'redact.disable');
+	ruleNames(cliEnable, '--redact-enable');
+	ruleNames(cliDisable, '--redact-disable');
+	for (const f of config.redact.fields) {
+		checkField(f, 'redact.fields');
+	}
+
+	for (const f of cliFields) {
+		checkField(f, '--redact-field');
+	}
+
+	const redact: RedactSettings = {
+		enabled: flags.redact ?? config.redact.enabled,
+		mode: oneOf(flags.redactMode, redactModes, '--redact-mode') ?? config.redact.mode,
+		key: config.redact.key,
+		enable: [...config.redact.enable, ...cliEnable],
+		disable: [...config.redact.disable, ...cliDisable],
+		rules: [...config.redact.rules.map((r, i) => ({...r, from: `redact.rules[${i}]`})), ...fromFlags],
+		fields: [...config.redact.fields, ...cliFields],
+	};
+	compileRedaction(redact); // throws a FilterError naming the flag or config key
+	return redact;
+}
+
 export function resolveSettings(flags: Flags, config: ConfigFile, env: Environment): Settings {
 	const fromFlags = sourcesFromFlags(flags, config, env);
 	let sources = fromFlags.length > 0 ? fromFlags : config.sources;
@@ -214,13 +263,14 @@ export function resolveSettings(flags: Flags, config: ConfigFile, env: Environme
 		history: resolveHistory(flags, config, sources, processEnv(env)),
 		output: oneOf(flags.output, outputFormats, '--output') ?? (flags.template ? 'template' : config.output),
 		template: flags.template ?? config.template,
-		color: oneOf(flags.color, colorModes, '--color') ?? config.color,
+		color: oneOf(colorMode(flags), colorModes, '--color') ?? config.color,
 		buffer,
 		maxLine,
 		debug: flags.debug,
 		ui: flags.ui,
 		demo: flags.demo,
 		demoRate,
+		redact: resolveRedaction(flags, config),
 	};
 }
 

@@ -45,6 +45,20 @@ export const configFile = z.strictObject({
 		sources: z.array(z.string()).default([]),
 	}).prefault({}),
 	history: historyConfig,
+	/** Redaction of secrets and personal data in events (core/redact.ts); on unless turned off. */
+	redact: z.strictObject({
+		enabled: z.boolean().default(true),
+		mode: z.enum(['mask', 'hash']).default('mask'),
+		/** The key of hash mode (say `${LOGMON_REDACT_KEY}`); without it one is made in the state directory. */
+		key: z.string().min(16, 'expected at least 16 characters (a random key; put it in an environment variable)').optional(),
+		/** Built-in rules to turn on besides the default ones: email, ipv4, ipv6, ip. */
+		enable: z.array(z.string()).default([]),
+		disable: z.array(z.string()).default([]),
+		/** Your own rules: RE2 regexes; with a capture group, only the first group is replaced. */
+		rules: z.array(z.strictObject({name: z.string(), pattern: z.string()})).default([]),
+		/** Keys of JSON records whose whole value is replaced: `ssn`, `user.email`. */
+		fields: z.array(z.string()).default([]),
+	}).prefault({}),
 	ui: z.strictObject({
 		/** Slowest and fastest UI refresh, ms. */
 		minIntervalMs: z.number().int().min(16).default(50),

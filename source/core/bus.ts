@@ -2,6 +2,7 @@ import {type EventInit, type LogEvent, type SourceKind, gapEvent} from './event.
 import {type Filter} from './filter.js';
 import {Diagnostics} from './diagnostics.js';
 import {type SourceHealth, type SourceState, newHealth} from './health.js';
+import {type Redactor} from './redact.js';
 
 // The one event bus. Sources publish batches; consumers subscribe.
 //
@@ -214,6 +215,8 @@ export type HealthListener = (health: SourceHealth) => void;
 
 export class Bus {
 	readonly diagnostics = new Diagnostics();
+	/** The redaction stage: every event passes it before anyone sees it (core/redact.ts). */
+	redactor: Redactor | undefined;
 	private seq = 0;
 	private readonly sources = new Map<string, SourceHandle>();
 	private readonly direct = new Set<Direct>();
@@ -260,6 +263,15 @@ export class Bus {
 	publish(source: SourceHandle, events: EventInit[]): void {
 		if (events.length === 0) {
 			return;
+		}
+
+		const redactor = this.redactor;
+		if (redactor) {
+			const failures = redactor.failures;
+			redactor.redactBatch(events);
+			if (redactor.failures > failures && (failures < 5 || redactor.failures % 1000 < redactor.failures - failures)) {
+				this.diagnostics.add('error', 'redact', `an event could not be redacted and was withheld (${redactor.lastFailure}); withheld so far: ${redactor.failures}`);
+			}
 		}
 
 		const batch = events as LogEvent[];

@@ -57,6 +57,11 @@ export function statusLine(ctx: Ctx, w: number): string {
 		const style: Style = history.state === 'writing' ? (history.dropped > 0 ? {color: 'yellow'} : {dim: true}) : (history.state === 'read-only' ? {color: 'yellow'} : {color: 'red'});
 		segs.push({text: ' │ ', style: {dim: true}}, {text: safe(describeHistory(history, true)), style});
 	}
+	const redaction = bus.redactor;
+	if (redaction && (redaction.changed > 0 || redaction.failures > 0)) {
+		segs.push({text: ' │ ', style: {dim: true}}, {text: `redacted ${count(redaction.changed)}`, style: redaction.failures > 0 ? {color: 'red'} : {color: 'magenta'}});
+	}
+
 	if (!s.following) {
 		segs.push({text: ' │ ', style: {dim: true}}, {text: 'PAUSED', style: {color: 'yellow', bold: true}});
 	}

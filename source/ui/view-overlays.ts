@@ -1,8 +1,9 @@
 import {type LogEvent} from '../core/event.js';
+import {describeRedaction} from '../core/redact.js';
 import {isoTime} from '../core/time.js';
 import {keybindings} from './keybindings.js';
 import {type Ctx, type PaneView, messageStyle, pane, title} from './view-common.js';
-import {type Segment, chunks, cut, cutSegments, fit} from './text.js';
+import {type Segment, chunks, cut, cutSegments, fit, safe} from './text.js';
 
 // What covers the panes: the key list (`?`) and an event in full (Enter on an error group).
 
@@ -13,7 +14,7 @@ export function helpOverlay(ctx: Ctx, w: number, h: number): PaneView {
 		return {keys, text: b.description + where};
 	});
 	const prompt = keybindings.filter(b => b.context === 'prompt').map(b => `${b.keys.join(' ')} ${b.description}`).join(' · ');
-	const rows = h - 2;
+	const rows = h - 3;
 	const columns = Math.max(1, Math.ceil(entries.length / rows));
 	const colWidth = Math.floor(w / columns);
 	const keyWidth = 12;
@@ -35,6 +36,10 @@ export function helpOverlay(ctx: Ctx, w: number, h: number): PaneView {
 	}
 
 	lines.push(ctx.p.style(cut(`in a prompt: ${prompt}`, w), {dim: true}));
+	// Each redaction rule's hits (the health of the redaction stage).
+	const redactor = ctx.m.deps.bus.redactor;
+	const redaction = redactor ? describeRedaction(redactor.health()) ?? 'nothing yet' : 'off (--no-redact)';
+	lines.push(ctx.p.style(cut(`redacted: ${safe(redaction)}`, w), {color: 'magenta'}));
 	const t = title(ctx, 'overlay', 'Keys', w, [{text: ' ? or Esc to close', style: {dim: true}}]);
 	return pane('overlay', w, h, t, lines);
 }

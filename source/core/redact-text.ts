@@ -1,0 +1,381 @@
+import {type BuiltinRule, Hits, builtinRules, placeholder, ruleAliases} from './redact-rules.js';
+import {FilterError, type UserRegex, compileUserRegex} from './regex.js';
+
+// Redaction of one text: the rules compiled from a spec (built-in, user and field rules), one scan
+// for the built-in rules' marks and each user rule, the spans found replaced leftmost first, and
+// each rule's hits counted. core/redact.ts builds the event stage on it.
+
+export type RedactMode = 'mask' | 'hash';
+
+export type RedactSpec = {
+	/** Built-in rules (or `ip`) to turn on, besides the default ones. */
+	enable: readonly string[];
+	disable: readonly string[];
+	rules: ReadonlyArray<{name: string; pattern: string; from: string}>;
+	fields: readonly string[];
+	mode: RedactMode;
+	/** Where enable/disable/fields came from, for errors: `--redact-enable`, `redact.enable`... */
+	from?: {enable?: string; disable?: string; fields?: string};
+};
+
+export type RuleKind = 'built-in' | 'rule' | 'field';
+
+export type RuleHealth = {name: string; kind: RuleKind; hits: number};
+
+/** What the stage has done: each rule's hits (events it changed), and events it had to withhold. */
+export type RedactHealth = {
+	mode: RedactMode;
+	rules: RuleHealth[];
+	/** Events (or texts) at least one rule changed. */
+	changed: number;
+	failures: number;
+	lastFailure?: string | undefined;
+};
+
+const ruleName = /^[a-z\d][\w.-]{0,39}$/i;
+const fieldPath = /^[\w$@-]+(?:\.[\w$@-]+)*$/;
+
+export type Rule = RuleHealth & {
+	builtin?: BuiltinRule;
+	user?: UserRegex;
+	field?: string[];
+	/** The event serial it last counted a hit in: a hit counts once per event. */
+	stamp: number;
+};
+
+/** Bounded memo: cleared when full, so a stream of distinct values cannot grow it. */
+export class Memo<V> {
+	private readonly map = new Map<string, V>();
+	constructor(private readonly max: number) {}
+
+	get(key: string, make: (key: string) => V): V {
+		let v = this.map.get(key);
+		if (v === undefined && !this.map.has(key)) {
+			v = make(key);
+			if (this.map.size >= this.max) {
+				this.map.clear();
+			}
+
+			this.map.set(key, v);
+		}
+
+		return v!;
+	}
+}
+
+/** Built-in rule names (and `ip`, `default`) to rules, or a FilterError naming the flag. */
+export function ruleNames(names: readonly string[], flag: string): string[] {
+	const known = new Set(builtinRules.map(r => r.name));
+	return names.flatMap(n => {
+		const name = n.trim().toLowerCase();
+		if (ruleAliases[name]) {
+			return [...ruleAliases[name]];
+		}
+
+		if (!known.has(name)) {
+			throw new FilterError(flag, `unknown rule ${JSON.stringify(n)}; the built-in rules are ${[...known].join(', ')} (and ip for both IP rules)`);
+		}
+
+		return [name];
+	});
+}
+
+/** A field rule's path, or a FilterError naming the flag. */
+export function checkField(path: string, flag: string): void {
+	if (!fieldPath.test(path)) {
+		throw new FilterError(flag, `field ${JSON.stringify(path)}: expected a key or a dotted path of keys, e.g. ssn or user.email`);
+	}
+}
+
+export class TextRedactor {
+	readonly mode: RedactMode;
+	protected readonly rules: Rule[] = [];
+	protected readonly enabled: ReadonlySet<string>;
+	/** One scan for the marks every enabled built-in rule starts from; undefined when none is on. */
+	private readonly trigger: RegExp | undefined;
+	/** Built-in rule indices by the first character of their marks. */
+	private readonly dispatch: number[][] = Array.from({length: 128}, () => []);
+	/** Built-in rules that find their own marks (cards, e-mail and IP addresses), and how. */
+	private readonly scanners: number[] = [];
+	private readonly scanFns: Array<(text: string, hits: Hits) => void> = [];
+	protected readonly users: number[] = [];
+	/** Field rules by the last key of their path. */
+	protected readonly fieldsByKey = new Map<string, number[]>();
+	/** Where each rule may look again in the current text (valid when its stamp is the scan's). */
+	private readonly resume: number[];
+	private readonly resumeStamp: number[];
+	private scanStamp = 0;
+	protected readonly hits = new Hits();
+	private readonly pseudonyms = new Memo<string>(10_000);
+	/** Counts the event (or text) being redacted: a rule's hit counts once per event. */
+	protected serial = 0;
+	/** Texts shorter than this cannot hold a match of the enabled rules. */
+	protected readonly shortest: number;
+	/** Events at least one rule changed. */
+	changed = 0;
+	private changedStamp = 0;
+	failures = 0;
+	lastFailure: string | undefined;
+
+	/** `pseudonym`: the keyed hash of a value, for hash mode (made outside core: it needs the key). */
+	constructor(spec: RedactSpec, private readonly pseudonym?: (value: string) => string) {
+		this.mode = spec.mode;
+		const on = new Set(builtinRules.filter(r => r.onByDefault).map(r => r.name));
+		for (const n of ruleNames(spec.enable, spec.from?.enable ?? '--redact-enable')) {
+			on.add(n);
+		}
+
+		for (const n of ruleNames(spec.disable, spec.from?.disable ?? '--redact-disable')) {
+			on.delete(n);
+		}
+
+		this.enabled = on;
+		const triggers: string[] = [];
+		for (const b of builtinRules) {
+			if (on.has(b.name)) {
+				const index = this.add({name: b.name, kind: 'built-in', builtin: b});
+				if ('scan' in b) {
+					this.scanners.push(index);
+					this.scanFns.push(b.scan);
+				} else {
+					triggers.push(b.trigger);
+					for (const c of b.first) {
+						this.dispatch[c.charCodeAt(0)]!.push(index);
+					}
+				}
+			}
+		}
+
+		this.trigger = triggers.length > 0 ? new RegExp(triggers.join('|'), 'g') : undefined;
+		const taken = new Set(builtinRules.map(r => r.name));
+		for (const r of spec.rules) {
+			if (!ruleName.test(r.name)) {
+				throw new FilterError(r.from, `rule name ${JSON.stringify(r.name)}: use letters, digits, . _ - (at most 40), starting with a letter or digit`);
+			}
+
+			if (taken.has(r.name)) {
+				throw new FilterError(r.from, `rule name ${JSON.stringify(r.name)} is taken (${builtinRules.some(b => b.name === r.name) ? 'a built-in rule' : 'another rule'}); pick another`);
+			}
+
+			taken.add(r.name);
+			const user = compileUserRegex(r.pattern, r.from);
+			this.users.push(this.add({name: r.name, kind: 'rule', user}));
+		}
+
+		for (const f of spec.fields) {
+			checkField(f, spec.from?.fields ?? '--redact-field');
+			const segments = f.split('.');
+			const index = this.add({name: f, kind: 'field', field: segments});
+			const last = segments.at(-1)!;
+			this.fieldsByKey.set(last, [...(this.fieldsByKey.get(last) ?? []), index]);
+		}
+
+		this.resume = this.rules.map(() => 0);
+		this.resumeStamp = this.rules.map(() => 0);
+		// `pwd=x` is five characters; an IPv6 address can be three (::1); a user rule, one.
+		this.shortest = this.users.length > 0 ? 1 : (on.has('ipv6') ? 3 : 5);
+	}
+
+	private add(rule: Omit<Rule, 'hits' | 'stamp'>): number {
+		this.rules.push({...rule, hits: 0, stamp: 0});
+		return this.rules.length - 1;
+	}
+
+	health(): RedactHealth {
+		return {mode: this.mode, rules: this.rules.map(r => ({name: r.name, kind: r.kind, hits: r.hits})), changed: this.changed, failures: this.failures, lastFailure: this.lastFailure};
+	}
+
+	/** Names of the rules that changed the last event (or text), in rule order. */
+	fired(): string[] {
+		return this.rules.filter(r => r.stamp === this.serial).map(r => r.name);
+	}
+
+	/** One text on its own (`logmon redact --test`, tests): counted like an event. */
+	redactLine(text: string): string {
+		this.serial++;
+		return this.text(text);
+	}
+
+	protected count(index: number): void {
+		const r = this.rules[index]!;
+		if (r.stamp !== this.serial) {
+			r.stamp = this.serial;
+			r.hits++;
+			if (this.changedStamp !== this.serial) {
+				this.changedStamp = this.serial;
+				this.changed++;
+			}
+		}
+	}
+
+	protected replacement(index: number, value: string, quote: boolean): string {
+		this.count(index);
+		const {name} = this.rules[index]!;
+		let text = `[REDACTED:${name}]`;
+		if (this.mode === 'hash') {
+			const pseudonym = this.pseudonym;
+			if (!pseudonym) {
+				throw new Error('hash mode without a key');
+			}
+
+			text = `[${name}:${this.pseudonyms.get(value, pseudonym)}]`;
+		}
+
+		return quote ? `"${text}"` : text;
+	}
+
+	/** The text with every span the rules find replaced. */
+	protected text(text: string): string {
+		const hits = this.hits;
+		hits.clear();
+		const trigger = this.trigger;
+		if (trigger !== undefined) {
+			this.scan(text, trigger);
+		}
+
+		let sources = hits.length > 0 ? 1 : 0;
+		for (let k = 0; k < this.scanners.length; k++) {
+			const before = hits.length;
+			hits.current = this.scanners[k]!;
+			this.scanFns[k]!(text, hits);
+			sources += hits.length > before ? 1 : 0;
+		}
+
+		for (const index of this.users) {
+			const user = this.rules[index]!.user!;
+			if (!user.mayMatch(text)) {
+				continue;
+			}
+
+			const found = user.ranges(text, Number.POSITIVE_INFINITY, user.groups > 0 ? 1 : 0);
+			if (found.length > 0) {
+				hits.current = index;
+				for (const [start, end] of found) {
+					if (end > start) {
+						hits.add(start, end);
+					}
+				}
+
+				sources += 2; // may lie anywhere, placeholders included
+			}
+		}
+
+		return hits.length === 0 ? text : this.build(text, sources);
+	}
+
+	private scan(text: string, trigger: RegExp): void {
+		const hits = this.hits;
+		trigger.lastIndex = 0;
+		let m = trigger.exec(text);
+		if (m === null) {
+			return;
+		}
+
+		// Where each rule may look again, for this text only: stamped, not cleared.
+		const stamp = ++this.scanStamp;
+		for (; m !== null; m = trigger.exec(text)) {
+			const at = m.index;
+			let next = at + 1;
+			const code = text.charCodeAt(at);
+			const candidates = code < 128 ? this.dispatch[code]! : [];
+			for (const index of candidates) {
+				if (this.resumeStamp[index] === stamp && this.resume[index]! > at) {
+					continue;
+				}
+
+				const before = hits.length;
+				hits.current = index;
+				const resume = (this.rules[index]!.builtin as {find: (text: string, at: number, hits: Hits) => number}).find(text, at, hits);
+				this.resume[index] = resume;
+				this.resumeStamp[index] = stamp;
+				if (hits.length > before) {
+					// What was found is replaced whole: other marks inside it need no look.
+					next = Math.max(next, hits.end[hits.length - 1]!, resume);
+					break;
+				}
+			}
+
+			trigger.lastIndex = next;
+		}
+	}
+
+	/**
+	 * Replace the spans found, leftmost first; a span overlapping an earlier one is left out.
+	 * `sources` > 1: spans came from more than one scan and need sorting; > 2: from a user rule,
+	 * which may also match inside a placeholder.
+	 */
+	private build(text: string, sources: number): string {
+		const {start, end, rule, quote, length} = this.hits;
+		const order: number[] = [];
+		for (let i = 0; i < length; i++) {
+			order.push(i);
+		}
+
+		if (sources > 1) {
+			order.sort((a, b) => (start[a]! - start[b]!) || (rule[a]! - rule[b]!) || (end[b]! - end[a]!));
+		}
+
+		const kept = sources > 2 ? placeholderRanges(text) : undefined;
+		let out = '';
+		let last = 0;
+		for (const i of order) {
+			const s = start[i]!;
+			const e = end[i]!;
+			if (s < last || (kept && overlaps(kept, s, e))) {
+				continue;
+			}
+
+			out += text.slice(last, s) + this.replacement(rule[i]!, text.slice(s, e), quote[i]! || bareJsonValue(text, s, e));
+			last = e;
+		}
+
+		return out + text.slice(last);
+	}
+}
+
+/** Is text[start, end) a bare value in a JSON text (after `:`, `[` or `,`, in a text that starts as JSON)? */
+function bareJsonValue(text: string, start: number, end: number): boolean {
+	const first = text.trimStart().charCodeAt(0);
+	if (first !== 0x7B && first !== 0x5B) {
+		return false;
+	}
+
+	let i = start - 1;
+	while (i >= 0 && (text.charCodeAt(i) === 0x20 || text.charCodeAt(i) === 0x09)) {
+		i--;
+	}
+
+	const before = i >= 0 ? text.charCodeAt(i) : 0;
+	const after = end < text.length ? text.charCodeAt(end) : -1;
+	return (before === 0x3A || before === 0x5B || before === 0x2C) && (after === -1 || after === 0x2C || after === 0x7D || after === 0x5D || after === 0x20);
+}
+
+function placeholderRanges(text: string): Array<[number, number]> | undefined {
+	if (!text.includes('[')) {
+		return undefined;
+	}
+
+	const out: Array<[number, number]> = [];
+	placeholder.lastIndex = 0;
+	let m: RegExpExecArray | null;
+	while ((m = placeholder.exec(text)) !== null) {
+		out.push([m.index, m.index + m[0].length]);
+	}
+
+	return out.length > 0 ? out : undefined;
+}
+
+function overlaps(ranges: Array<[number, number]>, start: number, end: number): boolean {
+	return ranges.some(([s, e]) => start < e && end > s);
+}
+
+/** One line for people: "12 events changed (card 9, aws-key 3)", or undefined when nothing was. */
+export function describeRedaction(h: RedactHealth): string | undefined {
+	if (h.changed === 0 && h.failures === 0) {
+		return undefined;
+	}
+
+	const rules = h.rules.filter(r => r.hits > 0).sort((a, b) => b.hits - a.hits).map(r => `${r.name}${r.kind === 'field' ? ' (field)' : ''} ${r.hits}`);
+	const withheld = h.failures > 0 ? `; ${h.failures} withheld (redaction failed)` : '';
+	return `${h.changed} event${h.changed === 1 ? '' : 's'} changed (${rules.join(', ')})${withheld}`;
+}

@@ -1,0 +1,218 @@
+import {describe, expect, it} from 'vitest';
+import {Bus} from '../../source/core/bus.js';
+import {type EventInit, type LogEvent} from '../../source/core/event.js';
+import {type RedactSpec, Redactor, compileRedaction, describeRedaction} from '../../source/core/redact.js';
+import {eventFromLine} from '../../source/core/record.js';
+import {pseudonymizer} from '../../source/redact-key.js';
+import {caseLine, nearMisses, secretCases} from '../support/redact-corpus.js';
+
+// The redaction stage on its own: what each rule replaces and what it leaves, in text and in
+// records; field and user rules; hash mode; and that it never throws.
+
+function spec(fields: Partial<RedactSpec> = {}): RedactSpec {
+	return {enable: [], disable: [], rules: [], fields: [], mode: 'mask', ...fields};
+}
+
+function line(text: string, sourceId = 'stdin'): EventInit {
+	return eventFromLine(text, {sourceId, sourceKind: 'stdin', service: 'stdin', receivedAt: 0});
+}
+
+/** Everything of an event a consumer can see, as one text. */
+function visible(e: EventInit): string {
+	return [e.message, e.raw, e.service, e.host, e.proc, JSON.stringify(e.record ?? null)].join('\n');
+}
+
+describe('redaction: the built-in rules', () => {
+	const forms = ['plain', 'logfmt', 'json'] as const;
+	for (const form of forms) {
+		it(`replaces each kind of secret everywhere in an event: ${form}`, () => {
+			const r = new Redactor(spec());
+			for (const c of secretCases) {
+				const e = line(caseLine(c, form));
+				r.redactEvent(e);
+				expect(visible(e), `${c.rule} (${form})`).not.toContain(c.secret);
+				expect(r.fired(), `${c.rule} (${form})`).toContain(c.rule);
+				expect(e.raw, `${c.rule} (${form})`).toContain(`[REDACTED:${c.rule}]`);
+			}
+		});
+	}
+
+	it('leaves near-misses alone: an order number failing Luhn, a UUID, a hex id, a commit hash, a block id...', () => {
+		const r = new Redactor(spec());
+		for (const n of nearMisses) {
+			const e = line(n.line);
+			r.redactEvent(e);
+			expect(e.raw, n.what).toBe(n.line);
+			expect(e.message, n.what).toBe(n.line);
+			expect(r.fired(), n.what).toEqual([]);
+		}
+	});
+
+	it('keeps JSON lines JSON: raw parses after redaction, a bare card number becomes a string', () => {
+		const r = new Redactor(spec());
+		for (const c of secretCases) {
+			const e = line(caseLine(c, 'json'));
+			r.redactEvent(e);
+			expect(() => JSON.parse(e.raw) as unknown, e.raw).not.toThrow();
+			expect(e.raw).not.toContain(c.secret);
+		}
+
+		const bare = line('{"pan": 5555555555554444, "password": 1234}');
+		r.redactEvent(bare);
+		expect(JSON.parse(bare.raw)).toEqual({pan: '[REDACTED:card]', password: '[REDACTED:password]'});
+	});
+
+	it('a value written with other escapes is still found: the raw line is written again from its parse', () => {
+		const r = new Redactor(spec({fields: ['ssn']}));
+		const e = line(String.raw`{"msg":"ok","ssn":"123\u002d45-6789"}`);
+		r.redactEvent(e);
+		expect(JSON.parse(e.raw)).toEqual({msg: 'ok', ssn: '[REDACTED:ssn]'});
+		expect(visible(e)).not.toMatch(/6789/);
+	});
+
+	it('cards: grouped as printed or unbroken, of a card network, passing Luhn; ids and numbers after a sign are not', () => {
+		const r = new Redactor(spec());
+		const cards = ['4111111111111111', '4111 1111 1111 1111', '4111-1111-1111-1111', '378282246310005', '3782 822463 10005', '6011111111111117', '5105105105105100', '4222222222222', '6011 0009 9013 9424'];
+		for (const c of cards) {
+			expect(r.redactLine(`paid ${c} ok`), c).toBe('paid [REDACTED:card] ok');
+		}
+
+		const kept = ['4111111111111112', 'x4111111111111111', '4111111111111111y', 'blk_-4111111111111111', '+4111111111111111', '3.4111111111111111', '12 4111 1111 1111 1111 34', '4111111111111111111', '1111111111111117', '1234-4111-1111-1111-1111'];
+		for (const k of kept) {
+			expect(r.redactLine(`id ${k} end`), k).toBe(`id ${k} end`);
+		}
+	});
+
+	it('a private key printed line by line is replaced up to its END line, in that stream only', () => {
+		const r = new Redactor(spec());
+		const key = ['-----BEGIN OPENSSH PRIVATE KEY-----', 'b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW', 'QyNTUxOQAAACBq9b9U0dXmG4jKUd9Qb1wQwvK3F0vDm6d7Gm8pQ9p5xAAAAJg=', '-----END OPENSSH PRIVATE KEY----- loaded'];
+		const mine = key.map(k => line(k, 'a'));
+		const other = line('b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ', 'b');
+		r.redactBatch([mine[0]!, mine[1]!, other, mine[2]!, mine[3]!]);
+		expect(mine.map(e => e.raw)).toEqual(['[REDACTED:private-key]', '[REDACTED:private-key]', '[REDACTED:private-key]', '[REDACTED:private-key] loaded']);
+		expect(other.raw).toBe('b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQ');
+		const after = line('QyNTUxOQAAACBq9b9U0dXmG4jKUd9Qb1wQwvK3F0vDm6d7Gm8pQ9p5xAAAAJg', 'a');
+		r.redactEvent(after);
+		expect(after.raw).toBe('QyNTUxOQAAACBq9b9U0dXmG4jKUd9Qb1wQwvK3F0vDm6d7Gm8pQ9p5xAAAAJg'); // the block ended
+	});
+
+	it('e-mail and IP addresses are off by default and one switch away', () => {
+		const text = 'login bob.smith+tag@example.co.uk from 10.1.2.3 and [2001:db8::ff00:42:8329] at 12:34:56 v1.2.3.4.5 Foo::bar';
+		expect(new Redactor(spec()).redactLine(text)).toBe(text);
+		expect(new Redactor(spec({enable: ['email', 'ip']})).redactLine(text)).toBe('login [REDACTED:email] from [REDACTED:ipv4] and [[REDACTED:ipv6]] at 12:34:56 v1.2.3.4.5 Foo::bar');
+		expect(new Redactor(spec({disable: ['card']})).redactLine('4111 1111 1111 1111')).toBe('4111 1111 1111 1111');
+	});
+});
+
+describe('redaction: user and field rules', () => {
+	it('a user rule is an RE2 regex; with a capture group only the group is replaced', () => {
+		const r = new Redactor(spec({rules: [{name: 'order-token', pattern: 'tok_[a-z0-9]{8}', from: '--redact-rule'}, {name: 'customer', pattern: '(?i)customer_id=(\\d+)', from: '--redact-rule'}]}));
+		expect(r.redactLine('paid with tok_ab12cd34 by CUSTOMER_ID=991 ok')).toBe('paid with [REDACTED:order-token] by CUSTOMER_ID=[REDACTED:customer] ok');
+		expect(r.fired()).toEqual(['order-token', 'customer']);
+		// A user rule does not match inside a placeholder another rule wrote.
+		const hex = new Redactor(spec({rules: [{name: 'word', pattern: 'REDACTED', from: 'x'}]}));
+		expect(hex.redactLine('key AKIAIOSFODNN7EXAMPLE REDACTED')).toBe('key [REDACTED:aws-key] [REDACTED:word]');
+	});
+
+	it('field rules replace a key of a record at any depth, and that value wherever else the event shows it', () => {
+		const r = new Redactor(spec({fields: ['ssn', 'user.email']}));
+		const e = line('{"message":"signup for ann@example.com","ssn":"123-45-6789","user":{"email":"ann@example.com","name":"Ann"},"data":{"user":{"email":"bob@example.com"}},"host":"123-45-6789"}');
+		r.redactEvent(e);
+		expect(e.record).toEqual({message: 'signup for [REDACTED:user.email]', ssn: '[REDACTED:ssn]', user: {email: '[REDACTED:user.email]', name: 'Ann'}, data: {user: {email: '[REDACTED:user.email]'}}, host: '[REDACTED:ssn]'});
+		expect(e.message).toBe('signup for [REDACTED:user.email]');
+		expect(e.host).toBe('[REDACTED:ssn]');
+		expect(visible(e)).not.toMatch(/ann@|bob@|6789/);
+		expect(r.health().rules.filter(h => h.kind === 'field')).toEqual([{name: 'ssn', kind: 'field', hits: 1}, {name: 'user.email', kind: 'field', hits: 1}]);
+	});
+
+	it('records from elsewhere (Kafka metadata) are walked too; the original record is not changed', () => {
+		const r = new Redactor(spec());
+		const value = {message: 'x', password: 'hunter2'};
+		const record = {topic: 'logs', key: 'AKIAIOSFODNN7EXAMPLE', headers: {authorization: 'Basic dXNlcjpwYXNz'}, value};
+		const e: EventInit = {...line('x'), record};
+		r.redactEvent(e);
+		expect(e.record).toEqual({topic: 'logs', key: '[REDACTED:aws-key]', headers: {authorization: '[REDACTED:authorization]'}, value: {message: 'x', password: '[REDACTED:password]'}});
+		expect(value.password).toBe('hunter2');
+	});
+
+	it('names rules and fields that cannot be used, naming the flag', () => {
+		expect(() => compileRedaction(spec({enable: ['emial']}))).toThrow(/^--redact-enable: unknown rule "emial"; the built-in rules are aws-key, /);
+		expect(() => compileRedaction(spec({rules: [{name: 'x', pattern: '(a', from: '--redact-rule'}]}))).toThrow(/^--redact-rule: invalid regular expression "\(a"/);
+		expect(() => compileRedaction(spec({rules: [{name: 'x', pattern: '(a)\\1', from: 'redact.rules[0]'}]}))).toThrow(/^redact.rules\[0\]: .*backreferences are not supported/);
+		expect(() => compileRedaction(spec({rules: [{name: 'card', pattern: 'x', from: '--redact-rule'}]}))).toThrow(/^--redact-rule: rule name "card" is taken \(a built-in rule\)/);
+		expect(() => compileRedaction(spec({rules: [{name: 'a b', pattern: 'x', from: '--redact-rule'}]}))).toThrow(/^--redact-rule: rule name "a b"/);
+		expect(() => compileRedaction(spec({fields: ['user..email']}))).toThrow(/^--redact-field: field "user..email"/);
+	});
+});
+
+describe('redaction: hash mode, health, the bus', () => {
+	it('hash mode: the same value gets the same pseudonym with the same key, another with another key', () => {
+		const text = 'card 4111 1111 1111 1111 and again 4111-1111-1111-1111, other 5555555555554444';
+		const a = new Redactor(spec({mode: 'hash'}), pseudonymizer('key-one-0123456789abcdef'));
+		const again = new Redactor(spec({mode: 'hash'}), pseudonymizer('key-one-0123456789abcdef'));
+		const b = new Redactor(spec({mode: 'hash'}), pseudonymizer('key-two-0123456789abcdef'));
+		const outA = a.redactLine('user AKIAIOSFODNN7EXAMPLE');
+		expect(outA).toMatch(/^user \[aws-key:[\da-f]{10}\]$/);
+		expect(again.redactLine('user AKIAIOSFODNN7EXAMPLE')).toBe(outA);
+		expect(b.redactLine('user AKIAIOSFODNN7EXAMPLE')).not.toBe(outA);
+		// The pseudonym is of the text as written: the same digits grouped otherwise differ.
+		const parts = a.redactLine(text).match(/\[card:[\da-f]{10}\]/g);
+		expect(parts).toHaveLength(3);
+		expect(new Set(parts).size).toBe(3);
+	});
+
+	it('counts hits per rule (events it changed) and describes them', () => {
+		const r = new Redactor(spec());
+		r.redactLine('a AKIAIOSFODNN7EXAMPLE b AKIAIOSFODNN7EXAMPLE');
+		r.redactLine('card 4111 1111 1111 1111');
+		r.redactLine('nothing');
+		const h = r.health();
+		expect(h.changed).toBe(2);
+		expect(h.rules.find(x => x.name === 'aws-key')?.hits).toBe(1);
+		expect(describeRedaction(h)).toBe('2 events changed (aws-key 1, card 1)');
+		expect(describeRedaction(new Redactor(spec()).health())).toBeUndefined();
+	});
+
+	it('runs on the bus before any consumer: the store and every queue see only redacted events', () => {
+		const bus = new Bus();
+		bus.redactor = new Redactor(spec());
+		const direct: LogEvent[] = [];
+		bus.subscribe(batch => direct.push(...batch));
+		const queue = bus.queue('stdout');
+		bus.addSource('stdin', 'stdin').publish([line('key=AKIAIOSFODNN7EXAMPLE'), line('fine')]);
+		for (const e of [...direct, ...queue.take()]) {
+			expect(visible(e)).not.toContain('AKIAIOSFODNN7EXAMPLE');
+		}
+
+		expect(direct.map(e => e.seq)).toEqual([1, 2]);
+	});
+
+	it('never throws: an event it cannot handle is withheld and counted', () => {
+		const bus = new Bus();
+		bus.redactor = new Redactor(spec());
+		const seen: LogEvent[] = [];
+		bus.subscribe(batch => seen.push(...batch));
+		let deep: unknown = 'AKIAIOSFODNN7EXAMPLE';
+		for (let i = 0; i < 200; i++) {
+			deep = {d: deep};
+		}
+
+		const throwing = {get password(): string {
+			throw new Error('a getter that throws');
+		}};
+		const odd = [
+			{...line('deep'), record: deep},
+			{...line('getter'), record: throwing},
+			line('lone \uD800 surrogate AKIAIOSFODNN7EXAMPLE'),
+			line(''),
+			{...line('x'), record: [null, 1, true, {a: [Number.NaN]}, 'AKIAIOSFODNN7EXAMPLE']},
+		];
+		bus.addSource('stdin', 'stdin').publish(odd);
+		expect(seen).toHaveLength(5);
+		expect(bus.redactor.failures).toBe(2);
+		expect(seen[0]!.raw).toBe('[REDACTED:withheld: redaction failed]');
+		expect(seen[2]!.raw).toBe('lone \uD800 surrogate [REDACTED:aws-key]');
+		expect(visible(seen[4]!)).not.toContain('AKIAIOSFODNN7EXAMPLE');
+		expect(bus.diagnostics.recent(5).map(d => d.text).join('\n')).toMatch(/withheld so far: 2/);
+	});
+});

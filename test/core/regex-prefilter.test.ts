@@ -1,0 +1,72 @@
+import {RE2JS} from 're2js';
+import {expect, test} from 'vitest';
+import {prefilter, prefixRegex, requiredLiteral} from '../../source/core/regex-prefilter.js';
+
+// The V8 tests run before re2js on user regexes may only ever let too much through: whatever
+// re2js matches, the prefilter must pass. Checked on crafted texts (astral characters, the Kelvin
+// sign and the long s that (?i) folds, Unicode spaces, newlines) and on random ones.
+
+test('the plain text every match holds is read off the pattern, or nothing is', () => {
+	expect(requiredLiteral('customer_id=(\\d+)')).toEqual({text: 'customer_id=', caseInsensitive: false});
+	expect(requiredLiteral('(?i)tok_[a-z0-9]{24}')).toEqual({text: 'tok_', caseInsensitive: true});
+	expect(requiredLiteral('ab+c')).toEqual({text: 'ab', caseInsensitive: false});
+	expect(requiredLiteral('abc?def')).toEqual({text: 'def', caseInsensitive: false});
+	expect(requiredLiteral('x{2}yz\\.q')).toEqual({text: 'yz.q', caseInsensitive: false});
+	expect(requiredLiteral('[|(]abc')).toEqual({text: 'abc', caseInsensitive: false});
+	for (const p of ['a|b', '(x|y)z|w', '(?i:abc)', 'x(?i)abc', '\\Qabc\\E', '\\pLabc', 'a{', '(?i)école', '.*', '']) {
+		expect(requiredLiteral(p), p).toBeUndefined();
+	}
+});
+
+test('the fixed-length start of every match is written for V8', () => {
+	expect(prefixRegex(String.raw`\b[A-Z]{2}\d{2}[A-Z0-9]{11,30}\b`)?.source).toBe(String.raw`[A-Z]{2}\d{2}[A-Z0-9]{11}`);
+	expect(prefixRegex(String.raw`\b\d{3}-\d{2}-\d{4}\b`)?.source).toBe(String.raw`\d{3}\u{2d}\d{2}\u{2d}\d{4}`);
+	expect(prefixRegex(String.raw`\+\d{1,3}[ -]?\d{6,12}`)?.source).toBe(String.raw`\u{2b}\d{1}`);
+	expect(prefixRegex('(?i)session(?:_id)?=')?.flags).toBe('iu');
+	expect(prefixRegex('a.b\\Sc')?.source).toBe(String.raw`a[^\n]b[^\t\n\f\r ]c`);
+	for (const p of ['a|b', '(?s)a.b', '(?m)^a', '*a', '(ab)c', 'x*y']) {
+		expect(prefixRegex(p), p).toBeUndefined();
+	}
+});
+
+const patterns = [
+	'customer_id=(\\d+)', '(?i)customer_id=(\\d+)', '\\b\\d{3}-\\d{2}-\\d{4}\\b', '\\b[A-Z]{2}\\d{2}[A-Z0-9]{11,30}\\b', '\\+\\d{1,3}[ -]?\\d{6,12}',
+	'(?i)kelvin', '(?i)[k-m]ey', '(?i)stop', 'a.b', 'x\\Sy', 'x\\sy', '[^a-z]x', 'x[^a]y', '(?i)\\w\\w', 'é+t', '😀.x', '[😀-😂]z', '(?i)ſ', 'a{0}b', 'a{2,}b',
+	'tok_[a-z0-9]{4}', '[]a]b', '[^]a]b', '[a-]c', '\\.corp\\.example\\.com', '(?U)a+?b', '^ab', 'ab$', '\\Aab', 'q\\tw', '[\\d\\s]x',
+];
+
+const crafted = [
+	'customer_id=42', 'CUSTOMER_ID=7', 'ssn 123-45-6789 ok', 'DE89370400440532013000', '+49 1701234567', 'the \u212Aelvin sign', 'KEY', '\u212Aey', 'ſtop',
+	'a\nb', 'a😀b', 'x\u00A0y', 'x y', 'x\ty', '😀x', 'bx', 'xby', 'x😀y', 'ſſ', 'éét', 'éé', '😀😀x', '😁z', 'ſ', 'b', 'aab', 'tok_ab12', ']b', 'bb', '-c',
+	'a.corp.example.com', 'aab', 'ab', 'xab', 'q\tw', '5x', ' x', '',
+];
+
+function randomText(rand: () => number): string {
+	const alphabet = ['a', 'b', 'x', 'y', 'k', 'K', '\u212A', 'ſ', 's', 'S', '1', '2', '-', ' ', '\u00A0', '\n', '\t', '😀', 'é', '_', '+', '.', 'z', ']'];
+	let out = '';
+	const n = Math.floor(rand() * 12);
+	for (let i = 0; i < n; i++) {
+		out += alphabet[Math.floor(rand() * alphabet.length)];
+	}
+
+	return out;
+}
+
+test('the prefilter passes every text re2js matches', () => {
+	let seed = 7;
+	const rand = () => {
+		seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+		return seed / 2_147_483_648;
+	};
+
+	const texts = [...crafted, ...Array.from({length: 3000}, () => randomText(rand))];
+	for (const pattern of patterns) {
+		const re = RE2JS.compile(pattern);
+		const may = prefilter(pattern);
+		for (const text of texts) {
+			if (re.test(text)) {
+				expect(may(text), `${pattern} on ${JSON.stringify(text)}`).toBe(true);
+			}
+		}
+	}
+});
