@@ -8,6 +8,7 @@ export const help = `
 	  $ some-command | logmon [options]       watch standard input
 	  $ logmon tail <application-uuid> <env>  Acquia logstream for an environment (Cloud API v2)
 	  $ logmon publish --to URL               publish stdin lines to logio:// or kafka://
+	  $ logmon query [options]                print the events kept on disk (see History)
 
 	Sources
 	  --config PATH          Config file (default $XDG_CONFIG_HOME/logmon/config.json)
@@ -22,7 +23,7 @@ export const help = `
 	  -G, --group ID         Kafka consumer group (default logmon-<user>-<hostname>)
 	  --ephemeral            Kafka: a throw-away consumer group
 	  --from-beginning       Kafka: start at the oldest offsets (default: latest)
-	  --since 10m|RFC3339    Kafka: start at offsets for that time
+	  --since 10m|RFC3339    Kafka: start at offsets for that time (query: see History)
 	  --exit-at-end          Kafka: exit once every partition is read to its end (like kcat -e)
 	  --servers LIST         Logstream servers to enable (default: all)
 	  --stdin / --no-stdin   Read standard input (default: when piped and no source flag is given)
@@ -48,6 +49,15 @@ export const help = `
 	  --debug                Print protocol exchanges to stderr (secrets redacted)
 	  --help, --version
 
+	History (logmon query [filters] [output options] [options]: events from disk, oldest first)
+	  --since 2h|RFC3339     Events from then on, by the event's own time
+	  --until 30m|RFC3339    Events up to then, by the event's own time
+	  --limit N              Only the newest N matches, still printed oldest first
+	  --reverse              Newest first
+	  --count                Print the number of matches only
+	  --stats                Events per service and level, from the index (no scan)
+	  -f, --follow           Then keep printing new events as they arrive, with no gap or repeat
+
 	Exit codes
 	  0 done (end of input, or the reader closed the pipe)   1 every source failed
 	  2 usage or config error   130 interrupted (SIGINT)   143 terminated (SIGTERM)
@@ -61,6 +71,9 @@ export const help = `
 	  $ logmon --no-ui -o template --template '{time} {service} {message}' < app.log
 	  $ tail -f app.log | logmon publish --to 'logio://127.0.0.1:7701?app=shop&proc=web'
 	  $ tail -f app.log | logmon publish --to kafka://127.0.0.1:9092/application-logs --service shop
+	  $ logmon query --since 2h --level error --service checkout
+	  $ logmon query --grep '\\breq-7f3a\\b' --count   # a whole word: the index skips the segments without it
+	  $ logmon query -f --since 10m --level warn         # the last 10 minutes, then live
 `;
 
 /**
@@ -108,6 +121,13 @@ export function parseArgs(argv: string[] = process.argv.slice(2), pkg?: Record<s
 			debug: {type: 'boolean', default: false},
 			// publish
 			to: {type: 'string'},
+			// query
+			until: {type: 'string'},
+			limit: {type: 'number'},
+			reverse: {type: 'boolean', default: false},
+			count: {type: 'boolean', default: false},
+			stats: {type: 'boolean', default: false},
+			follow: {type: 'boolean', shortFlag: 'f', default: false},
 		},
 	});
 }

@@ -1,0 +1,62 @@
+import {existsSync} from 'node:fs';
+import path from 'node:path';
+import {type Flags} from './cli.js';
+import {type ConfigFile} from './config/schema.js';
+import {expandHome} from './config/load.js';
+import {defaultHistoryDir, HistoryFormatError, openHistory} from './history/open.js';
+import {type HistoryReader} from './history/types.js';
+import {type WordRule} from './query-tokens.js';
+
+// What `logmon query` needs from the store: where it is, a reader that never writes, and how its
+// index cuts words.
+
+export class QueryStoreError extends Error {
+	constructor(message: string, readonly missing = false) {
+		super(message);
+		this.name = 'QueryStoreError';
+	}
+}
+
+/** The index's words: runs of ASCII letters, digits and `_` (history/bloom.ts), all lengths. */
+export const indexWordRule: WordRule = {
+	isWordChar: c => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95,
+	minLength: 1,
+	maxLength: Number.POSITIVE_INFINITY,
+};
+
+export type QueryDir = {
+	dir: string;
+	/** Where it was named: a missing directory is an error when the user named it. */
+	from: '--history-dir' | 'history.dir' | undefined;
+};
+
+export function resolveQueryDir(flags: Flags, config: ConfigFile, env: NodeJS.ProcessEnv): QueryDir {
+	if (flags.historyDir) {
+		return {dir: path.resolve(expandHome(flags.historyDir)), from: '--history-dir'};
+	}
+
+	if (config.history.dir) {
+		return {dir: path.resolve(expandHome(config.history.dir)), from: 'history.dir'};
+	}
+
+	return {dir: defaultHistoryDir(env), from: undefined};
+}
+
+/** A reader of the history at `where`, never writing it. Throws QueryStoreError naming the directory. */
+export async function openQueryReader(where: QueryDir): Promise<HistoryReader> {
+	if (!existsSync(where.dir)) {
+		throw where.from
+			? new QueryStoreError(`${where.from}: no history at ${where.dir} (no such directory)`)
+			: new QueryStoreError(`no history in ${where.dir} yet (logmon keeps one while a network source runs)`, true);
+	}
+
+	try {
+		return (await openHistory(where.dir, {readOnly: true})).reader;
+	} catch (error) {
+		if (error instanceof HistoryFormatError) {
+			throw new QueryStoreError(error.message);
+		}
+
+		throw error;
+	}
+}

@@ -1,0 +1,99 @@
+import {readdirSync, readFileSync} from 'node:fs';
+import path from 'node:path';
+import {describe, expect, test} from 'vitest';
+import {compileUserRegex} from '../../source/core/regex.js';
+import {words} from '../../source/history/bloom.js';
+import {grepWords, patternWords} from '../../source/query-tokens.js';
+import {indexWordRule} from '../../source/query-store.js';
+import {corpus} from '../support/logmon.js';
+
+// The words a --grep pattern guarantees let the index skip segments: a word too many would
+// lose events, so every derived word is checked against what the pattern really matches.
+
+const rule = indexWordRule;
+
+describe('words a --grep pattern guarantees', () => {
+	test('a word with boundaries on both sides, and nothing for a bare word that can sit inside a longer one', () => {
+		expect(patternWords(String.raw`\breq42\b`, rule)).toEqual(['req42']);
+		expect(patternWords(String.raw`\bReq-42\b`, rule)).toEqual(['req', '42']);
+		expect(patternWords('abc123', rule)).toEqual([]);
+		expect(patternWords('user=alice;', rule)).toEqual(['alice']);
+		expect(patternWords(' timeout ', rule)).toEqual(['timeout']);
+		expect(patternWords('^Connection closed by', rule)).toEqual(['connection', 'closed']);
+		expect(patternWords(String.raw`port 22\.$`, rule)).toEqual(['22']);
+		expect(patternWords('(?i)\\bERROR\\b', rule)).toEqual(['error']);
+	});
+
+	test('any other syntax gives nothing: alternation, repetition, classes, groups, other escapes', () => {
+		for (const p of ['a|b', String.raw`\bfoo\b|\bbar\b`, 'fo+ bar ', String.raw`\d+ x `, '[a-z] word ', '(word) ', 'a.b c ', String.raw`\Qx y\E`, String.raw`\w `, '']) {
+			expect(patternWords(p, rule), p).toEqual([]);
+		}
+	});
+
+	test('(?i) never vouches for s or k, which RE2 folds with characters outside ASCII', () => {
+		expect(patternWords(String.raw`(?i)\bsession\b`, rule)).toEqual([]);
+		expect(patternWords(String.raw`(?i)\bdone\b`, rule)).toEqual(['done']);
+		expect(patternWords(String.raw`\bsession\b`, rule)).toEqual(['session']);
+	});
+
+	test('several patterns: only the words all of them hold', () => {
+		expect(grepWords([String.raw`\bfoo\b \bbar\b`, String.raw`\bbar\b`], rule)).toEqual(['bar']);
+		expect(grepWords([String.raw`\bfoo\b`, 'bar'], rule)).toEqual([]);
+		expect(grepWords([], rule)).toEqual([]);
+	});
+
+	test('the rule is the index\'s own: every character splits or joins words as bloom.ts does', () => {
+		for (let c = 0; c <= 0xFF_FF; c++) {
+			if (c >= 0xD8_00 && c <= 0xDF_FF) {
+				continue;
+			}
+
+			const found: string[] = [];
+			words(`a${String.fromCharCode(c)}b`, w => found.push(w));
+			expect(found.length === 1, `U+${c.toString(16)}`).toBe(rule.isWordChar(c));
+		}
+	});
+
+	test('no false negative on the fixture logs: whenever a pattern matches, its words are words of the message', () => {
+		const lines = readdirSync(corpus).filter(f => f.endsWith('.log'))
+			.flatMap(f => readFileSync(path.join(corpus, f), 'utf8').split(/\r?\n/).filter(Boolean));
+		// Patterns cut from the lines themselves at random places, with and without boundaries and (?i).
+		let seed = 42;
+		const random = (n: number): number => {
+			seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+			return seed % n;
+		};
+
+		const quote = (s: string): string => s.replaceAll(/[\\.+*?()|[\]{}^$]/g, String.raw`\$&`);
+		let checked = 0;
+		for (let i = 0; i < 300; i++) {
+			const line = lines[random(lines.length)]!;
+			const start = random(line.length);
+			const piece = line.slice(start, start + 3 + random(30));
+			const variants = [quote(piece), `\\b${quote(piece)}\\b`, `(?i)${quote(piece.toUpperCase())}`, `(?i)\\b${quote(piece)}`];
+			for (const pattern of variants) {
+				const guaranteed = patternWords(pattern, rule);
+				if (guaranteed.length === 0) {
+					continue;
+				}
+
+				const re = compileUserRegex(pattern, 'test');
+				for (const other of lines) {
+					if (!re.test(other)) {
+						continue;
+					}
+
+					const have = new Set<string>();
+					words(other, w => have.add(w));
+					for (const w of guaranteed) {
+						expect(have.has(w), `${JSON.stringify(pattern)} matched ${JSON.stringify(other)} without the word ${w}`).toBe(true);
+					}
+
+					checked++;
+				}
+			}
+		}
+
+		expect(checked).toBeGreaterThan(300);
+	});
+});
