@@ -1,0 +1,100 @@
+import {type LogEvent} from '../core/event.js';
+import {Bloom, eventTexts, hashWords} from './bloom.js';
+import {type SegmentIndex, errorLevels} from './types.js';
+
+// Builds a sealed segment's sidecar (types.ts SegmentIndex) from its events. No fs calls:
+// the sealer feeds it the decoded lines. Counts and word hashes are gathered first; the
+// bloom filter is sized at the end, when the number of distinct words is known.
+
+const minuteMs = 60_000;
+
+export class IndexBuilder {
+	private minTime = Number.POSITIVE_INFINITY;
+	private maxTime = Number.NEGATIVE_INFINITY;
+	private minReceived = Number.POSITIVE_INFINITY;
+	private maxReceived = Number.NEGATIVE_INFINITY;
+	private firstSeq = 0;
+	private lastSeq = 0;
+	events = 0;
+	private readonly counts = new Map<string, number>();
+	private readonly errorsPerMinute = new Map<number, number>();
+	private readonly hashes = new Set<number>();
+	private readonly addHash = (h: number): void => {
+		this.hashes.add(h);
+	};
+
+	private readonly addText = (text: string): void => {
+		hashWords(text, this.addHash);
+	};
+
+	add(e: LogEvent): void {
+		this.events++;
+		this.minTime = Math.min(this.minTime, e.time);
+		this.maxTime = Math.max(this.maxTime, e.time);
+		this.minReceived = Math.min(this.minReceived, e.receivedAt);
+		this.maxReceived = Math.max(this.maxReceived, e.receivedAt);
+		if (this.events === 1) {
+			this.firstSeq = e.seq;
+		}
+
+		this.lastSeq = e.seq;
+		const key = `${e.service}\t${e.level}`;
+		this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+		if (errorLevels.has(e.level)) {
+			const minute = Math.floor(e.time / minuteMs) * minuteMs;
+			this.errorsPerMinute.set(minute, (this.errorsPerMinute.get(minute) ?? 0) + 1);
+		}
+
+		eventTexts(e, this.addText);
+	}
+
+	build(rawBytes: number, gzBytes: number): SegmentIndex {
+		const bloom = Bloom.forCount(this.hashes.size);
+		for (const h of this.hashes) {
+			bloom.add(h);
+		}
+
+		const empty = this.events === 0;
+		return {
+			version: 1,
+			minTime: empty ? 0 : this.minTime,
+			maxTime: empty ? 0 : this.maxTime,
+			minReceived: empty ? 0 : this.minReceived,
+			maxReceived: empty ? 0 : this.maxReceived,
+			firstSeq: this.firstSeq,
+			lastSeq: this.lastSeq,
+			events: this.events,
+			rawBytes,
+			gzBytes,
+			counts: Object.fromEntries(this.counts),
+			errorsPerMinute: Object.fromEntries(this.errorsPerMinute),
+			bloom: bloom.toJson(),
+		};
+	}
+}
+
+/** A sidecar's JSON checked for the fields readers rely on; undefined when damaged. */
+export function parseIndex(text: string): SegmentIndex | undefined {
+	let v: unknown;
+	try {
+		v = JSON.parse(text);
+	} catch {
+		return undefined;
+	}
+
+	const x = v as Partial<SegmentIndex> | null;
+	if (x === null || typeof x !== 'object' || x.version !== 1) {
+		return undefined;
+	}
+
+	const numbers = [x.minTime, x.maxTime, x.minReceived, x.maxReceived, x.events, x.rawBytes, x.gzBytes];
+	if (!numbers.every(n => typeof n === 'number' && Number.isFinite(n))) {
+		return undefined;
+	}
+
+	if (x.counts === null || typeof x.counts !== 'object' || x.errorsPerMinute === null || typeof x.errorsPerMinute !== 'object' || !x.bloom || typeof x.bloom.bits !== 'string') {
+		return undefined;
+	}
+
+	return x as SegmentIndex;
+}

@@ -1,0 +1,101 @@
+import {constants, closeSync, linkSync, openSync, readFileSync, unlinkSync, writeSync, fchmodSync} from 'node:fs';
+import {hostname} from 'node:os';
+import path from 'node:path';
+import {fileMode} from './segments.js';
+
+// One writer per directory: `writer.lock` holds {"pid","host","startedAt"}. It is written to a
+// temporary file and linked into place, so it appears whole or not at all, and the link fails
+// when another writer holds it. A lock whose pid is dead on this host is stale and taken over
+// (a `kill -9` leaves one behind); a lock from another host is respected.
+
+export type LockHolder = {pid: number; host: string; startedAt?: number};
+
+export type LockResult = {ok: true; release: () => void} | {ok: false; holder: LockHolder | undefined};
+
+export const lockName = 'writer.lock';
+
+/** The holder; 'damaged' when the file holds something else, undefined when it cannot be read (gone, another user's). */
+function readHolder(file: string): LockHolder | 'damaged' | undefined {
+	let text: string;
+	try {
+		text = readFileSync(file, 'utf8');
+	} catch {
+		return undefined;
+	}
+
+	try {
+		const v = JSON.parse(text) as Partial<LockHolder>;
+		return typeof v.pid === 'number' && typeof v.host === 'string' ? {pid: v.pid, host: v.host, startedAt: v.startedAt} : 'damaged';
+	} catch {
+		return 'damaged';
+	}
+}
+
+function known(holder: LockHolder | 'damaged' | undefined): LockHolder | undefined {
+	return typeof holder === 'object' ? holder : undefined;
+}
+
+function alive(pid: number): boolean {
+	try {
+		process.kill(pid, 0);
+		return true;
+	} catch (error) {
+		// EPERM: it exists, under another user.
+		return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+	}
+}
+
+export function acquireLock(dir: string, now = Date.now()): LockResult {
+	const file = path.join(dir, lockName);
+	const me: LockHolder = {pid: process.pid, host: hostname(), startedAt: now};
+	const tmp = path.join(dir, `${lockName}.${process.pid}.tmp`);
+	const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, fileMode);
+	try {
+		fchmodSync(fd, fileMode);
+		writeSync(fd, JSON.stringify(me) + '\n');
+	} finally {
+		closeSync(fd);
+	}
+
+	try {
+		for (let attempt = 0; attempt < 2; attempt++) {
+			try {
+				linkSync(tmp, file);
+				return {ok: true, release: () => release(file)};
+			} catch (error) {
+				if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
+					throw error;
+				}
+			}
+
+			const holder = readHolder(file);
+			// A lock is linked into place whole, so one that cannot be read is damaged: stale too.
+			const stale = holder === 'damaged' || (holder !== undefined && holder.host === me.host && holder.pid !== process.pid && !alive(holder.pid));
+			if (!stale) {
+				return {ok: false, holder: known(holder)};
+			}
+
+			try {
+				unlinkSync(file);
+			} catch {
+				// Another process took it over first; the next link says who holds it.
+			}
+		}
+
+		return {ok: false, holder: known(readHolder(file))};
+	} finally {
+		try {
+			unlinkSync(tmp);
+		} catch {}
+	}
+}
+
+/** Remove the lock if it is still ours. */
+function release(file: string): void {
+	const holder = known(readHolder(file));
+	if (holder?.pid === process.pid && holder.host === hostname()) {
+		try {
+			unlinkSync(file);
+		} catch {}
+	}
+}

@@ -1,0 +1,517 @@
+import fs from 'node:fs/promises';
+import {promisify} from 'node:util';
+import zlib from 'node:zlib';
+import {type Filter} from '../core/filter.js';
+import {type LogEvent, levelRank} from '../core/event.js';
+import {Bloom, eventHasWords} from './bloom.js';
+import {compareSegments, decodeLine, hourMs} from './format.js';
+import {parseIndex} from './index-builder.js';
+import {type Stream} from './retention-plan.js';
+import {listSegments, type SegmentFiles} from './segments.js';
+import {type HistoryCounts, type HistoryQuery, type HistoryReader, type HistoryStatus, type SegmentIndex, errorLevels} from './types.js';
+
+// Reads the history, in this process or in another one while a writer appends. Sealed segments
+// are pruned by their sidecar (event-time range, bloom filter of words) before anything is
+// decompressed; the active segment (no sidecar yet) is read up to its last newline, so a write
+// in progress is never half-read. The next segment is decompressed (on libuv's pool) while the
+// current one is decoded; at most two segments are held, and lines are decoded one at a time.
+
+const gunzip = promisify(zlib.gunzip);
+
+/** Text is taken from a segment's bytes this much at a time, cut at a newline. */
+const sliceBytes = 1024 * 1024;
+
+/** How often `follow` looks for appended lines. */
+const followPollMs = 200;
+
+export type ReaderOptions = {
+	/** The writer's status, when this process writes. */
+	writerStatus?: (() => HistoryStatus) | undefined;
+	/** Why there is no writer here ("read-only: another logmon (pid N) writes it"). */
+	readOnlyReason?: string | undefined;
+};
+
+type Segment = SegmentFiles & {sidecar?: SegmentIndex | undefined; sidecarRead?: boolean};
+
+/** A segment's bytes, whole lines only. */
+type Loaded = {segment: Segment; bytes: Buffer};
+
+type ScanPlan = HistoryQuery & {
+	/** Only events received before this one (scroll-back). */
+	before?: Pick<LogEvent, 'receivedAt' | 'seq'> | undefined;
+	/** Only events received at or after this time (the UI's start). */
+	receivedSince?: number | undefined;
+};
+
+export class Reader implements HistoryReader {
+	/** Segments that could not be read (bad gzip), counted once each. */
+	private readonly damaged = new Set<string>();
+	private lastListing: {bytes: number; segments: number; oldest: number | undefined} = {bytes: 0, segments: 0, oldest: undefined};
+
+	constructor(readonly dir: string, private readonly options: ReaderOptions = {}) {}
+
+	scan(query: HistoryQuery): AsyncIterable<LogEvent> {
+		return this.run(query);
+	}
+
+	async newest(count: number, since?: number): Promise<LogEvent[]> {
+		const out: LogEvent[] = [];
+		for await (const e of this.run({reverse: true, limit: count, receivedSince: since})) {
+			out.push(e);
+		}
+
+		return out.reverse();
+	}
+
+	async before(before: Pick<LogEvent, 'receivedAt' | 'seq'>, count: number, filter?: Filter): Promise<LogEvent[]> {
+		const out: LogEvent[] = [];
+		for await (const e of this.run({reverse: true, limit: count, before, filter})) {
+			out.push(e);
+		}
+
+		return out.reverse();
+	}
+
+	async counts(since?: number, until?: number): Promise<HistoryCounts> {
+		const counts = new Map<string, number>();
+		const errorsPerMinute = new Map<number, number>();
+		const from = since ?? Number.NEGATIVE_INFINITY;
+		const to = until ?? Number.POSITIVE_INFINITY;
+		for (const s of await this.segments('all')) {
+			const index = s.gz ? await this.index(s) : undefined;
+			if (index && (index.maxTime < from || index.minTime > to)) {
+				continue;
+			}
+
+			if (index && index.minTime >= from && index.maxTime <= to) {
+				for (const [k, n] of Object.entries(index.counts)) {
+					counts.set(k, (counts.get(k) ?? 0) + n);
+				}
+
+				for (const [k, n] of Object.entries(index.errorsPerMinute)) {
+					errorsPerMinute.set(Number(k), (errorsPerMinute.get(Number(k)) ?? 0) + n);
+				}
+
+				continue;
+			}
+
+			// The active segment, or one the window cuts through: count its events.
+			const loaded = await this.load(s);
+			if (!loaded) {
+				continue;
+			}
+
+			eachLine(loaded.bytes, false, line => {
+				const e = decodeLine(line);
+				if (e && e.time >= from && e.time <= to) {
+					const key = `${e.service}\t${e.level}`;
+					counts.set(key, (counts.get(key) ?? 0) + 1);
+					if (errorLevels.has(e.level)) {
+						const minute = Math.floor(e.time / 60_000) * 60_000;
+						errorsPerMinute.set(minute, (errorsPerMinute.get(minute) ?? 0) + 1);
+					}
+				}
+
+				return true;
+			});
+		}
+
+		return {counts, errorsPerMinute};
+	}
+
+	status(): HistoryStatus {
+		const own = this.options.writerStatus?.();
+		if (own) {
+			return {...own, damagedSegments: own.damagedSegments + this.damaged.size};
+		}
+
+		return {
+			state: 'read-only',
+			reason: this.options.readOnlyReason,
+			dir: this.dir,
+			written: 0,
+			dropped: 0,
+			tornLines: 0,
+			damagedSegments: this.damaged.size,
+			bytesOnDisk: this.lastListing.bytes,
+			segments: this.lastListing.segments,
+			oldest: this.lastListing.oldest,
+		};
+	}
+
+	/** Refresh the disk figures a read-only status shows. */
+	async refresh(): Promise<void> {
+		await this.segments('all');
+	}
+
+	private async segments(stream: Stream): Promise<Segment[]> {
+		const list = await listSegments(this.dir, stream);
+		if (stream === 'all') {
+			this.lastListing = {bytes: list.reduce((n, s) => n + s.bytes, 0), segments: list.length, oldest: list[0]?.hour};
+		}
+
+		return list;
+	}
+
+	private async index(s: Segment): Promise<SegmentIndex | undefined> {
+		if (!s.sidecarRead && s.gz && s.index) {
+			s.sidecarRead = true;
+			let text: string | undefined;
+			try {
+				text = await fs.readFile(s.index, 'utf8');
+			} catch {
+				// Removed by retention meanwhile.
+			}
+
+			s.sidecar = text === undefined ? undefined : parseIndex(text);
+			if (text !== undefined && !s.sidecar) {
+				this.damaged.add(s.index); // read the segment itself, and count the sidecar as damaged
+			}
+		}
+
+		return s.sidecar;
+	}
+
+	/** False when the sidecar proves the segment holds nothing the query wants. */
+	private async mayMatch(s: Segment, q: ScanPlan, words: readonly string[]): Promise<boolean> {
+		if (q.before && s.hour > q.before.receivedAt) {
+			return false;
+		}
+
+		if (q.receivedSince !== undefined && s.hour + hourMs <= q.receivedSince) {
+			return false;
+		}
+
+		if (!s.gz) {
+			return true;
+		}
+
+		const index = await this.index(s);
+		if (!index) {
+			return true; // no usable sidecar: read it to be sure
+		}
+
+		if ((q.since !== undefined && index.maxTime < q.since) || (q.until !== undefined && index.minTime > q.until)) {
+			return false;
+		}
+
+		if (q.before && index.minReceived > q.before.receivedAt) {
+			return false;
+		}
+
+		if (words.length > 0) {
+			const bloom = Bloom.fromJson(index.bloom);
+			if (bloom && !bloom.hasAll(words)) {
+				return false;
+			}
+		}
+
+		return true;
+	}
+
+	/** A segment's whole lines; undefined when it is gone or cannot be read (counted). */
+	private async load(s: Segment): Promise<Loaded | undefined> {
+		if (s.gz) {
+			let packed: Buffer;
+			try {
+				packed = await fs.readFile(s.gz);
+			} catch {
+				return undefined; // removed by retention meanwhile
+			}
+
+			try {
+				return {segment: s, bytes: await gunzip(packed)};
+			} catch {
+				this.damaged.add(s.gz);
+				// A cut-off gzip still gives what it holds up to the cut.
+				try {
+					const salvaged = await gunzip(packed, {finishFlush: zlib.constants.Z_SYNC_FLUSH});
+					return {segment: s, bytes: salvaged.subarray(0, salvaged.lastIndexOf(10) + 1)};
+				} catch {
+					return undefined;
+				}
+			}
+		}
+
+		try {
+			const bytes = await fs.readFile(s.raw!);
+			return {segment: s, bytes: bytes.subarray(0, bytes.lastIndexOf(10) + 1)};
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+				// Sealed between the listing and now: read the gzip instead.
+				const gz = s.raw!.replace(/\.ndjson$/, '.ndjson.gz');
+				return this.load({...s, raw: undefined, gz});
+			}
+
+			return undefined;
+		}
+	}
+
+	private async * run(q: ScanPlan): AsyncGenerator<LogEvent> {
+		const stream: Stream = q.errorsOnly ? 'errors' : 'all';
+		const words = q.tokens ?? [];
+		const prefilter = linePrefilter(q);
+		const accept = eventTest(q, words);
+		const reverse = q.reverse === true;
+		const limit = q.limit ?? Number.POSITIVE_INFINITY;
+		if (limit <= 0) {
+			return;
+		}
+
+		const list = await this.segments(stream);
+		if (reverse) {
+			list.reverse();
+		}
+
+		let found = 0;
+		let i = 0;
+		let last: {segment: Segment; length: number} | undefined;
+		const next = async (): Promise<Loaded | undefined> => {
+			while (i < list.length) {
+				const s = list[i++]!;
+				if (q.follow) {
+					last = {segment: s, length: 0};
+				}
+
+				if (await this.mayMatch(s, q, words)) {
+					return (await this.load(s)) ?? {segment: s, bytes: Buffer.alloc(0)};
+				}
+			}
+
+			return undefined;
+		};
+
+		let pending = next();
+		for (;;) {
+			const loaded = await pending;
+			if (!loaded || q.signal?.aborted) {
+				break;
+			}
+
+			pending = next(); // decompress the next while this one is decoded
+			if (q.follow) {
+				last = {segment: loaded.segment, length: loaded.bytes.length};
+			}
+
+			const batch: LogEvent[] = [];
+			let stop = false;
+			eachLine(loaded.bytes, reverse, line => {
+				if (prefilter && !prefilter(line)) {
+					return true;
+				}
+
+				const e = decodeLine(line);
+				if (!e || !accept(e)) {
+					return true;
+				}
+
+				if (q.receivedSince !== undefined && e.receivedAt < q.receivedSince) {
+					stop = reverse;
+					return !stop;
+				}
+
+				batch.push(e);
+				found++;
+				return found < limit;
+			});
+			for (const e of batch) {
+				if (q.signal?.aborted) {
+					return;
+				}
+
+				yield e;
+			}
+
+			if (found >= limit || stop) {
+				break;
+			}
+		}
+
+		await pending.catch(() => undefined);
+		if (q.follow && !reverse && found < limit) {
+			yield * this.follow(stream, q, last, accept, prefilter, limit - found);
+		}
+	}
+
+	/** After the stored lines: what the writer appends, across rolls, until the signal aborts. */
+	private async * follow(stream: Stream, q: ScanPlan, from: {segment: Segment; length: number} | undefined, accept: (e: LogEvent) => boolean, prefilter: ((line: string) => boolean) | undefined, limit: number): AsyncGenerator<LogEvent> {
+		// Where the stored pass ended; a sealed segment gets nothing more and is not read again.
+		let cursor = from ? {base: from.segment.base, hour: from.segment.hour, n: from.segment.n, offset: from.length, sealed: from.segment.gz !== undefined} : undefined;
+		let found = 0;
+		while (!q.signal?.aborted) {
+			const list = await listSegments(this.dir, stream);
+			let moved = false;
+			for (const s of list) {
+				if (cursor && compareSegments(s, cursor) < 0) {
+					continue;
+				}
+
+				const same = cursor?.base === s.base;
+				if (same && cursor!.sealed) {
+					continue;
+				}
+
+				const offset = same ? cursor!.offset : 0;
+				const bytes = await readFrom(s, offset);
+				if (bytes === undefined) {
+					continue;
+				}
+
+				cursor = {base: s.base, hour: s.hour, n: s.n, offset: offset + bytes.length, sealed: s.gz !== undefined};
+				moved ||= bytes.length > 0;
+				const batch: LogEvent[] = [];
+				eachLine(bytes, false, line => {
+					if (prefilter && !prefilter(line)) {
+						return true;
+					}
+
+					const e = decodeLine(line);
+					if (e && accept(e)) {
+						batch.push(e);
+					}
+
+					return true;
+				});
+				for (const e of batch) {
+					if (q.signal?.aborted) {
+						return;
+					}
+
+					yield e;
+					if (++found >= limit) {
+						return;
+					}
+				}
+			}
+
+			if (!moved) {
+				await sleep(followPollMs, q.signal);
+			}
+		}
+	}
+}
+
+/** A segment's whole lines from `offset` on (the raw file while it exists, else its gzip). */
+async function readFrom(s: SegmentFiles, offset: number): Promise<Buffer | undefined> {
+	if (s.raw && !s.gz) {
+		try {
+			const h = await fs.open(s.raw, 'r');
+			try {
+				const {size} = await h.stat();
+				const buf = Buffer.alloc(Math.max(0, size - offset));
+				let got = 0;
+				while (got < buf.length) {
+					const {bytesRead} = await h.read(buf, got, buf.length - got, offset + got);
+					if (bytesRead === 0) {
+						break;
+					}
+
+					got += bytesRead;
+				}
+
+				return buf.subarray(0, buf.subarray(0, got).lastIndexOf(10) + 1);
+			} finally {
+				await h.close();
+			}
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+				return undefined;
+			}
+		}
+	}
+
+	const gz = s.gz ?? s.raw!.replace(/\.ndjson$/, '.ndjson.gz');
+	try {
+		const all = await gunzip(await fs.readFile(gz));
+		return all.subarray(Math.min(offset, all.length), all.lastIndexOf(10) + 1);
+	} catch {
+		return undefined;
+	}
+}
+
+async function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+	await new Promise<void>(resolve => {
+		const timer = setTimeout(done, ms);
+		function done(): void {
+			clearTimeout(timer);
+			signal?.removeEventListener('abort', done);
+			resolve();
+		}
+
+		signal?.addEventListener('abort', done, {once: true});
+	});
+}
+
+/**
+ * Call `onLine` with each line of `bytes` (which ends with a newline), first to last or last to
+ * first, until it returns false. Text is made a slice of about 1 MiB at a time.
+ */
+export function eachLine(bytes: Buffer, reverse: boolean, onLine: (line: string) => boolean): void {
+	if (reverse) {
+		let end = bytes.length;
+		while (end > 0) {
+			const start = end - 1 > sliceBytes ? bytes.lastIndexOf(10, end - 1 - sliceBytes) + 1 : 0;
+			const lines = bytes.toString('utf8', start, end).split('\n');
+			for (let j = lines.length - 2; j >= 0; j--) {
+				if (!onLine(lines[j]!)) {
+					return;
+				}
+			}
+
+			end = start;
+		}
+
+		return;
+	}
+
+	let start = 0;
+	while (start < bytes.length) {
+		const cut = start + sliceBytes < bytes.length ? bytes.indexOf(10, start + sliceBytes) : -1;
+		const end = cut < 0 ? bytes.length : cut + 1;
+		const text = bytes.toString('utf8', start, end);
+		let from = 0;
+		for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
+			const line = text.slice(from, nl);
+			from = nl + 1;
+			if (!onLine(line)) {
+				return;
+			}
+		}
+
+		start = end;
+	}
+}
+
+const levelByInitial: Record<string, number> = {T: 0, D: 1, I: 2, N: 3, W: 4, E: 5, C: 6};
+
+/**
+ * A test on the raw line that runs before it is decoded and never turns away a line the query
+ * wants: every word must occur in it (case-insensitively), and its level must be high enough.
+ */
+function linePrefilter(q: ScanPlan): ((line: string) => boolean) | undefined {
+	const tests: Array<(line: string) => boolean> = [];
+	for (const w of q.tokens ?? []) {
+		const re = new RegExp(w.replaceAll(/[^\w]/g, '\\$&'), 'i');
+		tests.push(line => re.test(line));
+	}
+
+	const min = q.filter?.spec.minLevel === undefined ? -1 : levelRank[q.filter.spec.minLevel];
+	if (min > 0) {
+		tests.push(line => {
+			const at = line.indexOf(',"level":"');
+			const rank = at < 0 ? undefined : levelByInitial[line.charAt(at + 10)];
+			return rank === undefined || rank >= min;
+		});
+	}
+
+	return tests.length === 0 ? undefined : line => tests.every(t => t(line));
+}
+
+function eventTest(q: ScanPlan, words: readonly string[]): (e: LogEvent) => boolean {
+	const {since, until, filter, before} = q;
+	return e => (since === undefined || e.time >= since)
+		&& (until === undefined || e.time <= until)
+		&& (before === undefined || e.receivedAt < before.receivedAt || (e.receivedAt === before.receivedAt && e.seq < before.seq))
+		&& (filter === undefined || filter.all || filter.test(e))
+		&& (words.length === 0 || eventHasWords(e, words));
+}

@@ -1,0 +1,143 @@
+import {createReadStream, createWriteStream} from 'node:fs';
+import fs from 'node:fs/promises';
+import {pipeline} from 'node:stream/promises';
+import {Transform} from 'node:stream';
+import zlib from 'node:zlib';
+import {decodeLine} from './format.js';
+import {IndexBuilder} from './index-builder.js';
+import {fileMode, writeFileAtomic} from './segments.js';
+
+// Sealing one raw segment: gzip it (level 6) to `.gz.tmp`, fsync, rename to `.ndjson.gz`, write
+// its sidecar the same way, then unlink the raw file. Runs in the seal worker (seal-worker.ts)
+// so the ingest thread only encodes and writes; a crash at any step leaves either the raw file
+// (sealed again at the next start) or a complete `.gz` (its sidecar rebuilt if missing).
+
+export type SealJob = {raw: string; gz: string; index: string};
+
+export type SealResult = {
+	events: number;
+	/** Lines that did not decode (damage inside the file): kept in the gzip, skipped by readers. */
+	badLines: number;
+	/** Bytes after the last newline: a torn last write, left out. */
+	tornBytes: number;
+	rawBytes: number;
+	gzBytes: number;
+};
+
+/** Offset just past the last newline of the file (0 when it has none). */
+export async function lastNewlineEnd(file: string): Promise<{end: number; size: number}> {
+	const h = await fs.open(file, 'r');
+	try {
+		const {size} = await h.stat();
+		const chunk = Buffer.alloc(64 * 1024);
+		let pos = size;
+		while (pos > 0) {
+			const from = Math.max(0, pos - chunk.length);
+			const {bytesRead} = await h.read(chunk, 0, pos - from, from);
+			const i = chunk.subarray(0, bytesRead).lastIndexOf(10);
+			if (i >= 0) {
+				return {end: from + i + 1, size};
+			}
+
+			pos = from;
+		}
+
+		return {end: 0, size};
+	} finally {
+		await h.close();
+	}
+}
+
+/** Feeds every complete line of the stream to `onLine` and passes the bytes through. */
+function lineTap(onLine: (line: string) => void): Transform {
+	let carry: Buffer | undefined;
+	return new Transform({
+		transform(chunk: Buffer, _encoding, done) {
+			let start = 0;
+			let buf = chunk;
+			if (carry) {
+				buf = Buffer.concat([carry, chunk]);
+				carry = undefined;
+			}
+
+			for (let nl = buf.indexOf(10, start); nl >= 0; nl = buf.indexOf(10, start)) {
+				onLine(buf.toString('utf8', start, nl));
+				start = nl + 1;
+			}
+
+			if (start < buf.length) {
+				carry = Buffer.from(buf.subarray(start));
+			}
+
+			done(null, chunk);
+		},
+	});
+}
+
+/** gzip → fsync → rename, then the sidecar, then unlink the raw file. */
+export async function sealFile(job: SealJob): Promise<SealResult> {
+	const {end, size} = await lastNewlineEnd(job.raw);
+	const builder = new IndexBuilder();
+	let badLines = 0;
+	const tmp = `${job.gz}.tmp`;
+	if (end > 0) {
+		await pipeline(
+			createReadStream(job.raw, {start: 0, end: end - 1}),
+			lineTap(line => {
+				const e = decodeLine(line);
+				if (e) {
+					builder.add(e);
+				} else if (line !== '') {
+					badLines++;
+				}
+			}),
+			zlib.createGzip({level: 6}),
+			createWriteStream(tmp, {mode: fileMode}),
+		);
+	} else {
+		await fs.writeFile(tmp, zlib.gzipSync(Buffer.alloc(0)), {mode: fileMode});
+	}
+
+	const h = await fs.open(tmp, 'r+');
+	let gzBytes: number;
+	try {
+		await h.chmod(fileMode);
+		await h.sync();
+		gzBytes = (await h.stat()).size;
+	} finally {
+		await h.close();
+	}
+
+	await fs.rename(tmp, job.gz);
+	await writeFileAtomic(job.index, JSON.stringify(builder.build(end, gzBytes)));
+	await fs.unlink(job.raw);
+	return {events: builder.events, badLines, tornBytes: size - end, rawBytes: end, gzBytes};
+}
+
+/** A sealed segment that lost its sidecar (a crash between the two renames): build it from the gzip. */
+export async function indexFromGz(gz: string, index: string): Promise<SealResult> {
+	const builder = new IndexBuilder();
+	let badLines = 0;
+	let rawBytes = 0;
+	const counter = new Transform({
+		transform(chunk: Buffer, _encoding, done) {
+			rawBytes += chunk.length;
+			done(null, chunk);
+		},
+	});
+	await pipeline(createReadStream(gz), zlib.createGunzip(), counter, lineTap(line => {
+		const e = decodeLine(line);
+		if (e) {
+			builder.add(e);
+		} else if (line !== '') {
+			badLines++;
+		}
+	}), async function * (source) {
+		for await (const _ of source) {
+			// Drained: only the tap's lines matter.
+		}
+	});
+	const gzBytes = (await fs.stat(gz)).size;
+	await writeFileAtomic(index, JSON.stringify(builder.build(rawBytes, gzBytes)));
+	return {events: builder.events, badLines, tornBytes: 0, rawBytes, gzBytes};
+}

@@ -1,0 +1,512 @@
+import {constants} from 'node:fs';
+import fs, {type FileHandle} from 'node:fs/promises';
+import {type Bus} from '../core/bus.js';
+import {type LogEvent} from '../core/event.js';
+import {encodeEvent, hourMs, hourOf, segmentBase} from './format.js';
+import {planRetention, type PlannedSegment, type RetentionLimits, type Stream} from './retention-plan.js';
+import {type Sealer} from './seal.js';
+import {type SealResult} from './seal-file.js';
+import {failureReason, fileMode, gzPath, indexPath, listSegments, makeDir, rawPath, type SegmentFiles, streamDir, streams} from './segments.js';
+import {type HistoryStatus} from './types.js';
+
+// The history writer. The bus calls `append` synchronously: it only encodes each event into a
+// pending buffer (bounded: past `maxPendingBytes` events are dropped and counted). A flush every
+// `flushMs`, or as soon as `flushBytes` are pending, appends the buffer to the active segment
+// with one async write in flight, so a slow disk never blocks a source. ERROR and CRITICAL lines
+// also go to the errors stream.
+//
+// A segment holds the events received within one UTC hour and rolls at the hour or at
+// `segmentBytes`; a rolled segment goes to the sealer. Each run starts new segments: any raw
+// segment found at start is from an earlier run and is sealed (its torn last line cut off).
+// When a write fails (disk full, read-only, file size limit) the status turns `failed`, the
+// events are dropped and counted, and writing is tried again every `retryMs`.
+
+export type WriterOptions = {
+	flushMs: number;
+	flushBytes: number;
+	maxPendingBytes: number;
+	segmentBytes: number;
+	retryMs: number;
+	maintenanceMs: number;
+	limits: RetentionLimits;
+	clock: () => number;
+};
+
+export const defaultWriterOptions: WriterOptions = {
+	flushMs: 1000,
+	flushBytes: 1024 * 1024,
+	maxPendingBytes: 32 * 1024 * 1024,
+	segmentBytes: 64 * 1024 * 1024,
+	retryMs: 3000,
+	maintenanceMs: 60_000,
+	limits: {maxAgeMs: 3 * 86_400_000, errorMaxAgeMs: 30 * 86_400_000, maxBytes: 2 * 1024 ** 3},
+	clock: Date.now,
+};
+
+type Chunk = {hour: number; lines: string[]; bytes: number};
+
+type Active = {base: string; hour: number; file: string; handle: FileHandle; size: number};
+
+/** One segment stream (all/ or errors/): its pending lines and its active segment. */
+class StreamWriter {
+	chunks: Chunk[] = [];
+	private current: Chunk | undefined;
+	private hourStart = 0;
+	private hourEnd = -1;
+	active: Active | undefined;
+	/** The highest segment number used per hour. */
+	readonly lastN = new Map<number, number>();
+
+	constructor(readonly stream: Stream, private readonly dir: string) {}
+
+	push(line: string, receivedAt: number): void {
+		if (receivedAt >= this.hourEnd || receivedAt < this.hourStart) {
+			this.hourStart = hourOf(receivedAt);
+			this.hourEnd = this.hourStart + hourMs;
+			this.current = {hour: this.hourStart, lines: [], bytes: 0};
+			this.chunks.push(this.current);
+		}
+
+		this.current!.lines.push(line);
+		this.current!.bytes += line.length;
+	}
+
+	take(): Chunk[] {
+		const out = this.chunks;
+		this.chunks = [];
+		this.current = undefined;
+		this.hourEnd = -1;
+		return out;
+	}
+
+	/** Append one chunk, rolling first when its hour differs or the segment is full. Returns a rolled segment. */
+	async write(chunk: Chunk, segmentBytes: number): Promise<Active | undefined> {
+		let rolled: Active | undefined;
+		if (this.active && (this.active.hour !== chunk.hour || this.active.size >= segmentBytes)) {
+			rolled = this.active;
+			this.active = undefined;
+			await rolled.handle.close();
+		}
+
+		this.active ??= await this.open(chunk.hour);
+		const a = this.active;
+		const data = Buffer.from(chunk.lines.join(''));
+		let done = 0;
+		try {
+			while (done < data.length) {
+				const {bytesWritten} = await a.handle.write(data, done, data.length - done);
+				done += bytesWritten;
+			}
+		} catch (error) {
+			// Take back what landed of this batch, so the segment ends on a whole line.
+			await a.handle.truncate(a.size).catch(() => undefined);
+			throw error;
+		}
+
+		a.size += data.length;
+		return rolled;
+	}
+
+	/** Close the active segment after a failure or at exit; returns it for sealing. */
+	async abandon(): Promise<Active | undefined> {
+		const a = this.active;
+		this.active = undefined;
+		await a?.handle.close().catch(() => undefined);
+		return a;
+	}
+
+	private async open(hour: number): Promise<Active> {
+		await makeDir(streamDir(this.dir, this.stream));
+		for (;;) {
+			const n = (this.lastN.get(hour) ?? -1) + 1;
+			this.lastN.set(hour, n);
+			const base = segmentBase(hour, n);
+			const file = rawPath(this.dir, this.stream, base);
+			let handle: FileHandle;
+			try {
+				handle = await fs.open(file, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_APPEND, fileMode);
+			} catch (error) {
+				if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+					continue;
+				}
+
+				throw error;
+			}
+
+			await handle.chmod(fileMode);
+			return {base, hour, file, handle, size: 0};
+		}
+	}
+}
+
+export type StatusListener = (status: HistoryStatus) => void;
+
+export class HistoryWriter {
+	readonly options: WriterOptions;
+	private readonly all: StreamWriter;
+	private readonly errors: StreamWriter;
+	private pendingBytes = 0;
+	private flushing: Promise<void> | undefined;
+	private flushTimer: NodeJS.Timeout | undefined;
+	private maintenanceTimer: NodeJS.Timeout | undefined;
+	private retryTimer: NodeJS.Timeout | undefined;
+	private readonly sealing = new Set<string>();
+	private readonly sealRuns = new Set<Promise<unknown>>();
+	/** False while failed and not yet trying again: events are dropped at once. */
+	private accepting = true;
+	private closed = false;
+	private readonly listeners = new Set<StatusListener>();
+	private unsubscribe: (() => void) | undefined;
+	readonly state: HistoryStatus;
+
+	/** False until the directory is set up (made, FORMAT checked, lock held); retried before each write. */
+	private ready: boolean;
+
+	/**
+	 * `setup`, when given, has not run yet or failed: it is run again before writing (make the
+	 * directory, check FORMAT, take the lock). It returns why the history is read-only, if it is.
+	 */
+	constructor(readonly dir: string, private readonly sealer: Sealer, options: Partial<WriterOptions> = {}, private readonly setup?: () => Promise<string | undefined>) {
+		this.ready = setup === undefined;
+		this.options = {...defaultWriterOptions, ...options};
+		this.all = new StreamWriter('all', dir);
+		this.errors = new StreamWriter('errors', dir);
+		this.state = {state: 'writing', dir, written: 0, dropped: 0, tornLines: 0, damagedSegments: 0, bytesOnDisk: 0, segments: 0};
+	}
+
+	/** Seal what earlier runs left, apply retention, start the timers. */
+	async start(): Promise<void> {
+		try {
+			await (this.ready ? this.recover() : this.prepare());
+		} catch (error) {
+			this.fail(error);
+		}
+
+		this.flushTimer = setInterval(() => {
+			void this.flush();
+		}, this.options.flushMs);
+		this.flushTimer.unref();
+		this.maintenanceTimer = setInterval(() => {
+			void (this.ready ? this.maintain() : Promise.resolve()).catch(() => undefined);
+		}, this.options.maintenanceMs);
+		this.maintenanceTimer.unref();
+	}
+
+	/** Subscribe to the bus: every event it carries is written. */
+	attach(bus: Bus): void {
+		this.unsubscribe = bus.subscribe(events => {
+			this.append(events);
+		});
+	}
+
+	/** Called by the bus: encode into the pending buffer. Never waits. */
+	append(events: readonly LogEvent[]): void {
+		if (!this.accepting || this.closed) {
+			this.state.dropped += events.length;
+			return;
+		}
+
+		const max = this.options.maxPendingBytes;
+		for (const e of events) {
+			if (this.pendingBytes > max) {
+				this.state.dropped++;
+				continue;
+			}
+
+			const line = encodeEvent(e);
+			this.all.push(line, e.receivedAt);
+			if (e.level === 'ERROR' || e.level === 'CRITICAL') {
+				this.errors.push(line, e.receivedAt);
+			}
+
+			this.pendingBytes += line.length;
+		}
+
+		if (this.pendingBytes >= this.options.flushBytes && !this.flushing) {
+			void this.flush();
+		}
+	}
+
+	/** Write what is pending; resolves when it is on disk (or counted as dropped). */
+	async flush(): Promise<void> {
+		while (this.flushing) {
+			await this.flushing;
+		}
+
+		if (this.all.chunks.length === 0 && this.errors.chunks.length === 0) {
+			return;
+		}
+
+		this.flushing = this.writePending().finally(() => {
+			this.flushing = undefined;
+		});
+		await this.flushing;
+		if (this.pendingBytes >= this.options.flushBytes) {
+			await this.flush();
+		}
+	}
+
+	/** Resolves once what is pending is written and every seal started so far is done. */
+	async settle(): Promise<void> {
+		await this.flush();
+		while (this.sealRuns.size > 0) {
+			await Promise.all(this.sealRuns);
+		}
+	}
+
+	status(): HistoryStatus {
+		return this.state;
+	}
+
+	onStatus(listener: StatusListener): () => void {
+		this.listeners.add(listener);
+		return () => this.listeners.delete(listener);
+	}
+
+	/** The active segment's file of a stream (readers in this process read it like any other). */
+	activeBase(stream: Stream): string | undefined {
+		return (stream === 'all' ? this.all : this.errors).active?.base;
+	}
+
+	/** Flush, close the segments, stop the timers. Raw segments are sealed at the next start. */
+	async close(): Promise<void> {
+		this.unsubscribe?.();
+		clearInterval(this.flushTimer);
+		clearInterval(this.maintenanceTimer);
+		clearTimeout(this.retryTimer);
+		if (this.accepting) {
+			await this.flush().catch(() => undefined);
+		}
+
+		this.closed = true;
+		await this.all.abandon();
+		await this.errors.abandon();
+	}
+
+	private async prepare(): Promise<void> {
+		if (this.ready) {
+			return;
+		}
+
+		const readOnly = await this.setup!();
+		if (readOnly !== undefined) {
+			this.closed = true;
+			this.accepting = false;
+			this.setState('read-only', readOnly);
+			return;
+		}
+
+		this.ready = true;
+		await this.recover();
+	}
+
+	/** What a run does first: clear what a crash left half done, seal earlier runs' segments, apply retention. */
+	private async recover(): Promise<void> {
+		// Nothing is being sealed yet: any temporary file is one a crash cut short.
+		for (const stream of streams) {
+			await removeTemporaries(streamDir(this.dir, stream));
+		}
+
+		await this.maintain();
+	}
+
+	private async writePending(): Promise<void> {
+		if (!this.ready) {
+			try {
+				await this.prepare();
+			} catch (error) {
+				this.fail(error);
+				return;
+			}
+
+			if (this.closed) {
+				this.all.take();
+				this.errors.take();
+				this.pendingBytes = 0;
+				return;
+			}
+		}
+
+		const all = this.all.take();
+		const errors = this.errors.take();
+		this.pendingBytes = 0;
+		const rolled: Array<{stream: Stream; active: {base: string}}> = [];
+		let i = 0;
+		try {
+			for (; i < all.length; i++) {
+				const r = await this.all.write(all[i]!, this.options.segmentBytes);
+				this.state.written += all[i]!.lines.length;
+				if (r) {
+					rolled.push({stream: 'all', active: r});
+				}
+			}
+
+			for (const chunk of errors) {
+				const r = await this.errors.write(chunk, this.options.segmentBytes);
+				if (r) {
+					rolled.push({stream: 'errors', active: r});
+				}
+			}
+
+			if (this.state.state === 'failed') {
+				this.setState('writing');
+			}
+		} catch (error) {
+			for (; i < all.length; i++) {
+				this.state.dropped += all[i]!.lines.length;
+			}
+
+			this.fail(error);
+		}
+
+		for (const r of rolled) {
+			this.seal(r.stream, r.active.base);
+		}
+	}
+
+	private fail(error: unknown): void {
+		// Drop what is pending and stop taking events until the retry.
+		for (const c of this.all.take()) {
+			this.state.dropped += c.lines.length;
+		}
+
+		this.errors.take();
+		this.pendingBytes = 0;
+		this.accepting = false;
+		this.setState('failed', failureReason(error));
+		void Promise.all([this.all.abandon(), this.errors.abandon()]).then(([a, e]) => {
+			if (a) {
+				this.seal('all', a.base);
+			}
+
+			if (e) {
+				this.seal('errors', e.base);
+			}
+		});
+		clearTimeout(this.retryTimer);
+		this.retryTimer = setTimeout(() => {
+			// Take events again; the next flush says whether the disk takes them.
+			this.accepting = !this.closed;
+		}, this.options.retryMs);
+		this.retryTimer.unref();
+	}
+
+	private setState(state: HistoryStatus['state'], reason?: string): void {
+		if (this.state.state === state && this.state.reason === reason) {
+			return;
+		}
+
+		this.state.state = state;
+		this.state.reason = reason;
+		for (const l of this.listeners) {
+			l(this.state);
+		}
+	}
+
+	private seal(stream: Stream, base: string): void {
+		const key = `${stream}/${base}`;
+		if (this.sealing.has(key)) {
+			return;
+		}
+
+		this.sealing.add(key);
+		const job = {raw: rawPath(this.dir, stream, base), gz: gzPath(this.dir, stream, base), index: indexPath(this.dir, stream, base)};
+		const run = this.sealer.seal(job).then(r => {
+			this.sealed(r);
+		}, () => {
+			// Left raw; the next maintenance tries again (disk full, worker gone at exit).
+		}).finally(() => {
+			this.sealing.delete(key);
+			this.sealRuns.delete(run);
+		});
+		this.sealRuns.add(run);
+	}
+
+	private sealed(r: SealResult): void {
+		if (r.tornBytes > 0) {
+			this.state.tornLines++;
+		}
+
+		if (r.badLines > 0) {
+			this.state.damagedSegments++;
+		}
+	}
+
+	/** Seal leftovers, rebuild missing sidecars, apply retention, refresh the disk figures. */
+	async maintain(): Promise<void> {
+		const listed: SegmentFiles[] = [];
+		for (const stream of streams) {
+			const w = stream === 'all' ? this.all : this.errors;
+			const segments = await listSegments(this.dir, stream);
+			for (const s of segments) {
+				w.lastN.set(s.hour, Math.max(w.lastN.get(s.hour) ?? -1, s.n));
+				if (s.base === w.active?.base || this.sealing.has(`${stream}/${s.base}`)) {
+					continue;
+				}
+
+				if (s.raw && s.gz) {
+					// Sealed, then stopped before the raw file was removed.
+					if (!s.index) {
+						await this.sealer.index({raw: s.raw, gz: s.gz, index: indexPath(this.dir, stream, s.base)}).catch(() => undefined);
+					}
+
+					await fs.unlink(s.raw).catch(() => undefined);
+				} else if (s.raw) {
+					this.seal(stream, s.base);
+				} else if (s.gz && !s.index) {
+					const key = `${stream}/${s.base}`;
+					if (!this.sealing.has(key)) {
+						this.sealing.add(key);
+						await this.sealer.index({raw: rawPath(this.dir, stream, s.base), gz: s.gz, index: indexPath(this.dir, stream, s.base)}).catch(() => {
+							this.state.damagedSegments++;
+						}).finally(() => this.sealing.delete(key));
+					}
+				}
+			}
+
+			listed.push(...segments);
+		}
+
+		const planned: PlannedSegment[] = listed.map(s => ({
+			stream: s.stream,
+			hour: s.hour,
+			n: s.n,
+			base: s.base,
+			// A segment holds one receive hour, so its newest event is before the hour's end.
+			newest: s.hour + hourMs,
+			bytes: s.bytes,
+			active: s.base === (s.stream === 'all' ? this.all : this.errors).active?.base || this.sealing.has(`${s.stream}/${s.base}`),
+		}));
+		const plan = planRetention(planned, this.options.clock(), this.options.limits);
+		const gone = new Set<string>();
+		for (const s of plan.remove) {
+			gone.add(`${s.stream}/${s.base}`);
+			await Promise.all([gzPath, indexPath, rawPath].map(async p => fs.unlink(p(this.dir, s.stream, s.base)).catch(() => undefined)));
+		}
+
+		const left = listed.filter(s => !gone.has(`${s.stream}/${s.base}`));
+		this.state.bytesOnDisk = plan.bytesAfter;
+		this.state.segments = left.filter(s => s.stream === 'all').length;
+		this.state.oldest = left.length > 0 ? Math.min(...left.map(s => s.hour)) : undefined;
+	}
+}
+
+/** Remove `*.tmp` files: a seal or sidecar cut short by a crash. */
+export async function removeTemporaries(dir: string): Promise<void> {
+	let names: string[];
+	try {
+		names = await fs.readdir(dir);
+	} catch {
+		return;
+	}
+
+	await Promise.all(names.filter(n => n.endsWith('.tmp')).map(async n => fs.unlink(`${dir}/${n}`).catch(() => undefined)));
+}
+
+/** Make the history directory and its streams (mode 0700). */
+export async function makeHistoryDirs(dir: string): Promise<void> {
+	await makeDir(dir);
+	for (const stream of streams) {
+		await makeDir(streamDir(dir, stream));
+	}
+}

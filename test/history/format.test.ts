@@ -1,0 +1,205 @@
+import {readdirSync, readFileSync} from 'node:fs';
+import path from 'node:path';
+import {describe, expect, test} from 'vitest';
+import {gapEvent, type LogEvent} from '../../source/core/event.js';
+import {eventFromLine as eventFromText} from '../../source/core/record.js';
+import {Bloom, eventTexts, hashWord, hashWords, queryWords, words} from '../../source/history/bloom.js';
+import {checkFormat, decodeLine, encodeEvent, formatFileText, parseSegmentFile, segmentBase} from '../../source/history/format.js';
+import {IndexBuilder, parseIndex} from '../../source/history/index-builder.js';
+import {parseDuration, parseSize} from '../../source/history/units.js';
+import {corpus} from '../support/logmon.js';
+import {event} from '../support/events.js';
+
+// The pure half of the history: line format, segment names, words and bloom filter, sidecar.
+
+function roundTrip(e: LogEvent): LogEvent {
+	const line = encodeEvent(e);
+	expect(line.endsWith('\n')).toBe(true);
+	expect(line.slice(0, -1)).not.toContain('\n');
+	return decodeLine(line.slice(0, -1))!;
+}
+
+function fixtureLines(): string[] {
+	return readdirSync(corpus).filter(f => f.endsWith('.log')).sort().flatMap(f => readFileSync(path.join(corpus, f), 'utf8').split(/\r?\n/).filter(Boolean));
+}
+
+describe('line format', () => {
+	test('every field and the record round-trip', () => {
+		const e = event({
+			seq: 42,
+			time: 1_700_000_000_123,
+			receivedAt: 1_700_000_000_456,
+			sourceId: 'kafka',
+			sourceKind: 'kafka',
+			service: 'orders "eu"',
+			host: 'h\u00E9te-1',
+			proc: 'worker',
+			type: 'php-error',
+			level: 'CRITICAL',
+			status: 503,
+			message: 'shown \\x1b[31m',
+			raw: 'raw \u001B[31m with escape\nand a second line\ttab',
+			record: {topic: 't', offset: '17', value: {nested: [1, 'two', null, {deep: true}]}, key: null},
+		});
+		expect(roundTrip(e)).toEqual(e);
+	});
+
+	test('defaults are left out and restored', () => {
+		const e = event({host: '', proc: '', type: '', message: 'same', raw: 'same'});
+		const line = encodeEvent(e);
+		expect(line).not.toContain('"host"');
+		expect(line).not.toContain('"msg"');
+		expect(line).not.toContain('"status"');
+		expect(roundTrip(e)).toEqual(e);
+	});
+
+	test('gap markers round-trip', () => {
+		const gap = {...gapEvent('logio', 'logio', 1000, 5000), seq: 7};
+		expect(roundTrip(gap)).toEqual(gap);
+	});
+
+	test('a record whose JSON is the raw text is written once', () => {
+		const raw = '{"level":"error","message":"boom","n":1}';
+		const e = {...eventFromText(raw, {sourceId: 's', sourceKind: 'stdin', service: 'x', receivedAt: 5}), seq: 1} as LogEvent;
+		const line = encodeEvent(e);
+		expect(line).toContain('"rawrec":1');
+		expect(line).not.toContain('"rec":');
+		expect(roundTrip(e)).toEqual(e);
+	});
+
+	test('a record JSON cannot hold is kept as text', () => {
+		const e = event({record: {n: 10n}});
+		expect(roundTrip(e).record).toBe('[object Object]');
+	});
+
+	test('damaged lines decode to nothing', () => {
+		expect(decodeLine('{"seq":1,"time":')).toBeUndefined();
+		expect(decodeLine('{"other":true}')).toBeUndefined();
+		expect(decodeLine('')).toBeUndefined();
+		expect(decodeLine('null')).toBeUndefined();
+	});
+
+	test('fixture lines round-trip', () => {
+		let seq = 0;
+		for (const raw of fixtureLines()) {
+			const e = {...eventFromText(raw, {sourceId: 'l', sourceKind: 'logio-listen', service: 'svc', host: 'h', receivedAt: 1000}), seq: ++seq} as LogEvent;
+			expect(roundTrip(e)).toEqual(e);
+		}
+	});
+});
+
+describe('segment names and FORMAT', () => {
+	test('names sort by hour and number and parse back', () => {
+		const hour = Date.UTC(2024, 4, 1, 9);
+		expect(segmentBase(hour, 3)).toBe('20240501T09-3');
+		expect(parseSegmentFile('20240501T09-3.ndjson.gz')).toEqual({hour, n: 3, base: '20240501T09-3', kind: 'gz'});
+		expect(parseSegmentFile('20240501T09-3.ndjson')?.kind).toBe('raw');
+		expect(parseSegmentFile('20240501T09-3.idx.json')?.kind).toBe('index');
+		expect(parseSegmentFile('20240501T09-3.ndjson.gz.tmp')).toBeUndefined();
+		expect(parseSegmentFile('FORMAT')).toBeUndefined();
+	});
+
+	test('a newer format is refused with a reason', () => {
+		expect(checkFormat(formatFileText)).toEqual({ok: true});
+		const newer = checkFormat('{"format":"logmon-history","version":99}');
+		expect(newer.ok).toBe(false);
+		expect(!newer.ok && newer.reason).toMatch(/newer logmon/);
+		expect(checkFormat('garbage').ok).toBe(false);
+	});
+
+	test('durations and sizes', () => {
+		expect(parseDuration('3d')).toBe(3 * 86_400_000);
+		expect(parseDuration('90m')).toBe(5_400_000);
+		expect(parseDuration('3 days')).toBeUndefined();
+		expect(parseSize('2GiB')).toBe(2 * 1024 ** 3);
+		expect(parseSize('500MB')).toBe(500e6);
+		expect(parseSize('1024')).toBe(1024);
+		expect(parseSize('2 parsecs')).toBeUndefined();
+	});
+});
+
+describe('words and the bloom filter', () => {
+	test('the word rule', () => {
+		expect(queryWords('Req-42.Foo:bar req_id=ABC café')).toEqual(['req', '42', 'foo', 'bar', 'req_id', 'abc', 'caf']);
+		const hashes: number[] = [];
+		hashWords('Req-42.Foo:bar', h => hashes.push(h));
+		expect(hashes).toEqual(['req', '42', 'foo', 'bar'].map(w => hashWord(w)));
+	});
+
+	test('no false negatives: every word of every fixture line is found in its segment\'s filter', () => {
+		const lines = fixtureLines();
+		let checked = 0;
+		const missed: string[] = [];
+		// Segments of 2,000 lines, as the loghub files are.
+		for (let at = 0; at < lines.length; at += 2000) {
+			const builder = new IndexBuilder();
+			const events = lines.slice(at, at + 2000).map((raw, i) => ({...eventFromText(raw, {sourceId: 'l', sourceKind: 'logio-listen', service: 'svc', receivedAt: 1000}), seq: i + 1}) as LogEvent);
+			for (const e of events) {
+				builder.add(e);
+			}
+
+			const index = parseIndex(JSON.stringify(builder.build(0, 0)))!;
+			const bloom = Bloom.fromJson(index.bloom)!;
+			for (const e of events) {
+				eventTexts(e, text => {
+					// The words a user would type, found by the query side's own rule.
+					for (const w of queryWords(text)) {
+						checked++;
+						if (!bloom.has(hashWord(w))) {
+							missed.push(w);
+						}
+					}
+				});
+				for (const w of queryWords(e.raw.toUpperCase())) {
+					if (!bloom.hasAll([w])) {
+						missed.push(w);
+					}
+				}
+			}
+		}
+
+		expect(missed).toEqual([]);
+		expect(checked).toBeGreaterThan(100_000);
+	});
+
+	test('about 1% false positives', () => {
+		const bloom = Bloom.forCount(10_000);
+		for (let i = 0; i < 10_000; i++) {
+			bloom.add(hashWord(`word${i}`));
+		}
+
+		let positives = 0;
+		for (let i = 0; i < 10_000; i++) {
+			words(`other${i}`, w => {
+				positives += bloom.has(hashWord(w)) ? 1 : 0;
+			});
+		}
+
+		expect(positives).toBeLessThan(300);
+	});
+});
+
+describe('sidecar', () => {
+	test('counts per service and level, errors per minute, time ranges', () => {
+		const b = new IndexBuilder();
+		b.add(event({seq: 1, service: 'a', level: 'ERROR', time: 120_000, receivedAt: 500_000}));
+		b.add(event({seq: 2, service: 'a', level: 'ERROR', time: 60_000, receivedAt: 500_001}));
+		b.add(event({seq: 3, service: 'b', level: 'INFO', time: 999_999, receivedAt: 500_002}));
+		const index = b.build(100, 50);
+		expect(index).toMatchObject({
+			minTime: 60_000,
+			maxTime: 999_999,
+			minReceived: 500_000,
+			maxReceived: 500_002,
+			firstSeq: 1,
+			lastSeq: 3,
+			events: 3,
+			rawBytes: 100,
+			gzBytes: 50,
+			counts: {'a\tERROR': 2, 'b\tINFO': 1},
+			errorsPerMinute: {60000: 1, 120000: 1},
+		});
+		expect(parseIndex('{"version":1,"garbage":true}')).toBeUndefined();
+		expect(parseIndex('not json')).toBeUndefined();
+	});
+});
