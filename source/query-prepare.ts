@@ -3,11 +3,11 @@ import {type Flags} from './cli.js';
 import {loadConfig} from './config/load.js';
 import {levelRank} from './core/event.js';
 import {type Filter, compileFilter} from './core/filter.js';
-import {type HistoryQuery} from './history/types.js';
 import {colorLevel, createFormatter, type Formatter} from './sinks/format.js';
 import {resolveSettings, type Settings, UsageError} from './settings.js';
 import {queryOptions, type QueryOptions} from './query-options.js';
-import {grepWords} from './query-tokens.js';
+import {grepLiterals, grepWords} from './query-tokens.js';
+import {type ScanQuery} from './query-scan.js';
 import {indexWordRule, type QueryDir, resolveQueryDir} from './query-store.js';
 
 // `logmon query`'s flags and config resolved once: the options, pipe mode's filter and format,
@@ -24,16 +24,21 @@ export type Prepared = {
 	settings: Settings;
 	filter: Filter;
 	format: Formatter;
-	query: HistoryQuery;
+	query: ScanQuery;
 	where: QueryDir;
 };
+
+/** How a stored line spells its service (history/format.ts): a line of that service holds it. */
+export function serviceField(service: string): string {
+	return `"service":${JSON.stringify(service)},`;
+}
 
 export function prepare(flags: Flags, io: QueryIo): Prepared {
 	const options = queryOptions(flags);
 	const {config} = loadConfig(flags.config, io.env);
 	// Pipe mode's resolution: config filter and output merged with the flags. --since is query's
 	// own here (in the default command it is Kafka's start position).
-	const settings = resolveSettings({...flags, since: undefined}, config, {stdinIsTTY: true, input: []});
+	const settings = resolveSettings({...flags, since: undefined}, config, {stdinIsTTY: true, input: [], env: io.env});
 	const filter = compileFilter(settings.filter);
 	if (options.mode === 'stats') {
 		const {grep, exclude, hosts, types, sources} = settings.filter;
@@ -56,15 +61,16 @@ export function prepare(flags: Flags, io: QueryIo): Prepared {
 		colorLevel: colorLevel(settings.color, toTerminal, io.env),
 		toTerminal,
 	});
-	const where = resolveQueryDir(flags, config, io.env);
+	const where = resolveQueryDir(flags, config, settings, io.env);
 	const tokens = grepWords(settings.filter.grep, indexWordRule);
-	const query: HistoryQuery = {
+	const query: ScanQuery = {
 		since: options.since,
 		until: options.until,
 		filter: filter.all ? undefined : filter,
 		tokens: tokens.length > 0 ? tokens : undefined,
 		// ERROR and CRITICAL only: their own stream, smaller and kept longer.
 		errorsOnly: settings.filter.minLevel !== undefined && levelRank[settings.filter.minLevel] >= levelRank.ERROR,
+		lineHolds: grepLiterals(settings.filter.grep) ?? (settings.filter.services.length > 0 ? settings.filter.services.map(s => serviceField(s)) : undefined),
 	};
 	return {options, settings, filter, format, query, where};
 }

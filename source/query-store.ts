@@ -2,7 +2,7 @@ import {existsSync} from 'node:fs';
 import path from 'node:path';
 import {type Flags} from './cli.js';
 import {type ConfigFile} from './config/schema.js';
-import {expandHome} from './config/load.js';
+import {type Settings} from './settings.js';
 import {defaultHistoryDir, HistoryFormatError, openHistory} from './history/open.js';
 import {type HistoryReader} from './history/types.js';
 import {type WordRule} from './query-tokens.js';
@@ -30,16 +30,10 @@ export type QueryDir = {
 	from: '--history-dir' | 'history.dir' | undefined;
 };
 
-export function resolveQueryDir(flags: Flags, config: ConfigFile, env: NodeJS.ProcessEnv): QueryDir {
-	if (flags.historyDir) {
-		return {dir: path.resolve(expandHome(flags.historyDir)), from: '--history-dir'};
-	}
-
-	if (config.history.dir) {
-		return {dir: path.resolve(expandHome(config.history.dir)), from: 'history.dir'};
-	}
-
-	return {dir: defaultHistoryDir(env), from: undefined};
+/** The directory settings.ts resolved (--history-dir, then history.dir, then the XDG default), and where it was named. */
+export function resolveQueryDir(flags: Flags, config: ConfigFile, settings: Settings, env: NodeJS.ProcessEnv): QueryDir {
+	const from = flags.historyDir === undefined ? (config.history.dir === undefined ? undefined : 'history.dir') : '--history-dir';
+	return {dir: path.resolve(settings.history.dir ?? defaultHistoryDir(env)), from};
 }
 
 /** A reader of the history at `where`, never writing it. Throws QueryStoreError naming the directory. */

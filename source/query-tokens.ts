@@ -156,3 +156,173 @@ export function grepWords(patterns: readonly string[], rule: WordRule): string[]
 
 	return [...common!];
 }
+
+// Literal text every match holds, for a cheap test on a stored line before it is decoded. A line
+// stores the message as a JSON string, which changes only `"`, `\`, control characters and lone
+// surrogates: text without those appears in the line exactly as in the message.
+
+/** `{n}`, `{n,}`, `{n,m}` at `i`: its length, or 0 when `{` is a literal brace there (as RE2 reads it). */
+function repeatLength(pattern: string, i: number): number {
+	const m = /^\{\d+(?:,\d*)?\}/.exec(pattern.slice(i, i + 24));
+	return m ? m[0].length : 0;
+}
+
+/** Index just past the group or class opening at `i` (`(`, `[`), or -1 when it is not closed. */
+function skipBracketed(pattern: string, i: number): number {
+	if (pattern[i] === '[') {
+		let j = i + 1;
+		if (pattern[j] === '^') {
+			j++;
+		}
+
+		if (pattern[j] === ']') {
+			j++; // a leading ] is literal
+		}
+
+		for (; j < pattern.length; j++) {
+			if (pattern[j] === '\\') {
+				j++;
+			} else if (pattern.startsWith('[:', j)) {
+				const end = pattern.indexOf(':]', j + 2);
+				if (end < 0) {
+					return -1;
+				}
+
+				j = end + 1;
+			} else if (pattern[j] === ']') {
+				return j + 1;
+			}
+		}
+
+		return -1;
+	}
+
+	let depth = 0;
+	for (let j = i; j < pattern.length; j++) {
+		const c = pattern[j];
+		if (c === '\\') {
+			j++;
+		} else if (c === '[') {
+			const end = skipBracketed(pattern, j);
+			if (end < 0) {
+				return -1;
+			}
+
+			j = end - 1;
+		} else if (c === '(') {
+			depth++;
+		} else if (c === ')' && --depth === 0) {
+			return j + 1;
+		}
+	}
+
+	return -1;
+}
+
+function storedVerbatim(c: string): boolean {
+	const code = c.charCodeAt(0);
+	return code >= 0x20 && c !== '"' && c !== '\\' && !(code >= 0xD8_00 && code <= 0xDF_FF);
+}
+
+/**
+ * The longest run of literal text every match of the pattern holds and a stored line keeps as it
+ * is; undefined when there is none (case-insensitive, alternation at the top, or syntax not read here).
+ */
+export function patternLiteral(pattern: string): string | undefined {
+	const runs: string[] = [];
+	let run = '';
+	const cut = (): void => {
+		if (run.length > 0) {
+			runs.push(run);
+		}
+
+		run = '';
+	};
+
+	/** A quantifier after the last atom: a literal character before it may be absent or repeated. */
+	const quantifier = (i: number): number => {
+		const c = pattern[i];
+		const n = c === '*' || c === '+' || c === '?' ? 1 : (c === '{' ? repeatLength(pattern, i) : 0);
+		return n > 0 && pattern[i + n] === '?' ? n + 1 : n;
+	};
+
+	for (let i = 0; i < pattern.length;) {
+		const c = pattern[i]!;
+		let atom: string | undefined; // a literal character, or undefined for any other atom
+		let next: number;
+		if (c === '\\') {
+			const e = pattern[i + 1];
+			if (e !== undefined && /[!-/:-@[-`{-~]/.test(e)) {
+				atom = e;
+				next = i + 2;
+			} else if (e !== undefined && 'dDwWsSbBAz'.includes(e)) {
+				next = i + 2;
+			} else if ((e === 'p' || e === 'P') && pattern[i + 2] === '{') {
+				const end = pattern.indexOf('}', i + 3);
+				if (end < 0) {
+					return undefined;
+				}
+
+				next = end + 1;
+			} else if ((e === 'p' || e === 'P') && /[A-Za-z]/.test(pattern[i + 2] ?? '')) {
+				next = i + 3;
+			} else {
+				return undefined; // \Q…\E, \x, octal, \C…: not read here
+			}
+		} else if (c === '(') {
+			if (/^\(\?[A-Za-z-]*\)/.test(pattern.slice(i))) {
+				return undefined; // flags for the rest, such as (?i)
+			}
+
+			next = skipBracketed(pattern, i);
+			if (next < 0) {
+				return undefined;
+			}
+		} else if (c === '[') {
+			next = skipBracketed(pattern, i);
+			if (next < 0) {
+				return undefined;
+			}
+		} else if (c === '|') {
+			return undefined;
+		} else if (c === '.' || c === '^' || c === '$') {
+			next = i + 1;
+		} else if (c === '*' || c === '+' || c === '?' || c === ')' || (c === '{' && repeatLength(pattern, i) > 0)) {
+			return undefined; // a quantifier with nothing before it: leave it to the regex
+		} else {
+			atom = c;
+			next = i + 1;
+		}
+
+		const q = quantifier(next);
+		if (atom !== undefined && q === 0 && storedVerbatim(atom)) {
+			run += atom;
+		} else {
+			cut();
+		}
+
+		i = next + q;
+	}
+
+	cut();
+	return runs.sort((a, b) => b.length - a.length)[0];
+}
+
+/** A literal per --grep pattern (any may match), or undefined when one of them has none. */
+export function grepLiterals(patterns: readonly string[]): string[] | undefined {
+	if (patterns.length === 0) {
+		return undefined;
+	}
+
+	const out: string[] = [];
+	for (const p of patterns) {
+		const literal = patternLiteral(p);
+		if (literal === undefined) {
+			return undefined;
+		}
+
+		out.push(literal);
+	}
+
+	return out;
+}

@@ -9,6 +9,7 @@ import {type Formatter, TemplateError} from './sinks/format.js';
 import {UsageError} from './settings.js';
 import {QueryOutput, serviceRows, statsTable} from './query-output.js';
 import {prepare, type Prepared, type QueryIo} from './query-prepare.js';
+import {QueryScan, type ScanCounts} from './query-scan.js';
 import {openQueryReader, QueryStoreError} from './query-store.js';
 
 // `logmon query`: the history on disk, through pipe mode's filters and output formats.
@@ -17,40 +18,51 @@ import {openQueryReader, QueryStoreError} from './query-store.js';
 // error (naming the flag) or a directory this logmon cannot read (naming it), 130/143 on a signal.
 
 /** Print events as they come; stop early when the reader goes away. */
-async function print(events: AsyncIterable<LogEvent> | Iterable<LogEvent>, format: Formatter, out: QueryOutput): Promise<void> {
-	for await (const e of events) {
-		if (out.line(format(e))) {
-			await out.flush();
-			if (out.closed) {
-				return;
+async function print(batches: AsyncIterable<LogEvent[]> | Iterable<LogEvent[]>, format: Formatter, out: QueryOutput): Promise<void> {
+	for await (const events of batches) {
+		for (const e of events) {
+			if (out.line(format(e))) {
+				await out.flush();
+				if (out.closed) {
+					return;
+				}
 			}
 		}
 	}
 }
 
-async function runEvents(reader: HistoryReader, p: Prepared, out: QueryOutput, signal: AbortSignal): Promise<void> {
+function scan(p: Prepared, signal: AbortSignal, order: {reverse?: boolean; limit?: number | undefined} = {}): QueryScan {
+	return new QueryScan(p.where.dir, {...p.query, ...order, signal});
+}
+
+async function runEvents(p: Prepared, out: QueryOutput, signal: AbortSignal): Promise<ScanCounts> {
 	const {limit, reverse} = p.options;
 	if (limit !== undefined && !reverse) {
 		// The newest N, printed oldest first: read newest first, then turn them round.
-		const newest: LogEvent[] = [];
-		for await (const e of reader.scan({...p.query, reverse: true, limit, signal})) {
-			newest.push(e);
+		const newest = scan(p, signal, {reverse: true, limit});
+		const kept: LogEvent[] = [];
+		for await (const events of newest.batches()) {
+			kept.push(...events);
 		}
 
-		await print(newest.reverse(), p.format, out);
-		return;
+		await print([kept.reverse()], p.format, out);
+		return newest.counts;
 	}
 
-	await print(reader.scan({...p.query, reverse, limit, signal}), p.format, out);
+	const all = scan(p, signal, {reverse, limit});
+	await print(all.batches(), p.format, out);
+	return all.counts;
 }
 
-async function runCount(reader: HistoryReader, p: Prepared, out: QueryOutput, signal: AbortSignal): Promise<void> {
+async function runCount(p: Prepared, out: QueryOutput, signal: AbortSignal): Promise<ScanCounts> {
+	const all = scan(p, signal);
 	let n = 0;
-	for await (const _ of reader.scan({...p.query, signal})) {
-		n++;
+	for await (const events of all.batches()) {
+		n += events.length;
 	}
 
 	out.line(p.settings.output === 'json' ? JSON.stringify({count: n}) : String(n));
+	return all.counts;
 }
 
 async function runStats(reader: HistoryReader, p: Prepared, out: QueryOutput): Promise<void> {
@@ -70,30 +82,25 @@ async function runStats(reader: HistoryReader, p: Prepared, out: QueryOutput): P
 	}
 }
 
-async function run(p: Prepared, out: QueryOutput, signal: AbortSignal, io: QueryIo): Promise<void> {
+/** Returns the exit code of a follow run that became the writer; undefined otherwise. */
+async function run(p: Prepared, out: QueryOutput, signal: AbortSignal, io: QueryIo): Promise<number | undefined> {
 	if (p.options.follow) {
 		const {runFollow} = await import('./query-follow.js');
-		await runFollow(p, out, signal, io);
-		return;
+		return runFollow(p, out, signal, io);
 	}
 
 	const reader = await openQueryReader(p.where);
-	switch (p.options.mode) {
-		case 'count': {
-			await runCount(reader, p, out, signal);
-			break;
-		}
-
-		case 'stats': {
-			await runStats(reader, p, out);
-			break;
-		}
-
-		case 'events': {
-			await runEvents(reader, p, out, signal);
-			break;
-		}
+	if (p.options.mode === 'stats') {
+		await runStats(reader, p, out);
+		return undefined;
 	}
+
+	const counts = p.options.mode === 'count' ? await runCount(p, out, signal) : await runEvents(p, out, signal);
+	if (counts.damagedLines + counts.damagedSegments > 0) {
+		io.stderr.write(`logmon: query: skipped ${counts.damagedLines} damaged lines and ${counts.damagedSegments} damaged segments in ${p.where.dir}\n`);
+	}
+
+	return undefined;
 }
 
 function usage(stderr: NodeJS.WritableStream, message: string): number {
@@ -125,8 +132,9 @@ export async function runQuery(flags: Flags, io: QueryIo = {stdout: process.stdo
 	const onTerm = onSignal('SIGTERM');
 	process.once('SIGINT', onInt);
 	process.once('SIGTERM', onTerm);
+	let code: number | undefined;
 	try {
-		await run(p, out, stop.signal, io);
+		code = await run(p, out, stop.signal, io);
 		await out.end();
 	} catch (error) {
 		if (!(error instanceof QueryStoreError)) {
@@ -147,6 +155,10 @@ export async function runQuery(flags: Flags, io: QueryIo = {stdout: process.stdo
 	} finally {
 		process.off('SIGINT', onInt);
 		process.off('SIGTERM', onTerm);
+	}
+
+	if (code !== undefined) {
+		return code;
 	}
 
 	if (signalled) {

@@ -64,14 +64,14 @@ class StreamFiles {
 		const ok = this.out!.write(this.chunk);
 		this.chunk = '';
 		if (!ok) {
-			await new Promise(resolve => this.out!.once('drain', resolve));
+			await new Promise<void>(resolve => this.out!.once('drain', () => resolve()));
 		}
 	}
 
 	async close(): Promise<void> {
 		if (this.out) {
 			await this.write();
-			await new Promise(resolve => this.out!.end(resolve));
+			await new Promise<void>(resolve => this.out!.end(() => resolve()));
 			this.out = undefined;
 		}
 	}

@@ -74,8 +74,8 @@ async function ingest(lines: string[], args: string[], total: number, publishers
 			}
 		}
 
-		await new Promise(resolve => {
-			socket.end(resolve);
+		await new Promise<void>(resolve => {
+			socket.end(() => resolve());
 		});
 	}));
 	let last = cpuTicks(pid);

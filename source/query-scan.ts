@@ -1,0 +1,378 @@
+import {createReadStream} from 'node:fs';
+import fs from 'node:fs/promises';
+import {createGunzip} from 'node:zlib';
+import {type LogEvent} from './core/event.js';
+import {Bloom} from './history/bloom.js';
+import {decodeLine} from './history/format.js';
+import {parseIndex} from './history/index-builder.js';
+import {gzPath, listSegments, type SegmentFiles} from './history/segments.js';
+import {type HistoryQuery} from './history/types.js';
+
+// `logmon query`'s read of the stored segments (everything but --stats and --follow, which ask the
+// store's reader). Built for a scan of days of history:
+// - segments the sidecar rules out (event-time range, bloom filter of words) are not opened;
+// - a segment is gunzipped as a stream (on libuv's pool) while the one before it is searched, and
+//   only a few MiB of it are held at a time, whatever its size;
+// - lines are looked at as bytes first: when every match must hold some literal text (a --grep
+//   literal, the service's field) a line without it is never turned into a string or parsed.
+
+export type ScanQuery = HistoryQuery & {
+	/** Every matching line holds one of these (byte strings), when set. */
+	lineHolds?: string[] | undefined;
+};
+
+/** Bytes of decompressed text read ahead of the search, per segment. */
+const readAhead = 8 * 1024 * 1024;
+
+/** The complete lines of a segment in chunks (each ends with a newline); a torn last line is left out. */
+class SegmentText {
+	private readonly chunks: Buffer[] = [];
+	private queued = 0;
+	private carry: Buffer | undefined;
+	private done = false;
+	private failed: Error | undefined;
+	private wake: (() => void) | undefined;
+	private readonly stream: NodeJS.ReadableStream & {destroy(): void; pause(): void; resume(): void};
+
+	/** `sealedAs`: for a raw segment, the gzip it becomes when sealed. */
+	constructor(file: string, gz: boolean, readonly sealedAs?: string) {
+		const input = createReadStream(file, {highWaterMark: 256 * 1024});
+		this.stream = gz ? input.pipe(createGunzip({chunkSize: 256 * 1024})) : input;
+		this.stream.on('data', (chunk: Buffer) => {
+			this.take(chunk);
+		});
+		this.stream.on('end', () => {
+			this.done = true;
+			this.wake?.();
+		});
+		const fail = (error: Error): void => {
+			this.failed = error;
+			this.done = true;
+			this.wake?.();
+		};
+
+		this.stream.on('error', fail);
+		if (gz) {
+			input.on('error', fail);
+		}
+	}
+
+	private take(chunk: Buffer): void {
+		const joined = this.carry ? Buffer.concat([this.carry, chunk]) : chunk;
+		const end = joined.lastIndexOf(10);
+		if (end < 0) {
+			this.carry = joined;
+			return;
+		}
+
+		this.carry = end + 1 < joined.length ? joined.subarray(end + 1) : undefined;
+		this.chunks.push(joined.subarray(0, end + 1));
+		this.queued += end + 1;
+		if (this.queued > readAhead) {
+			this.stream.pause();
+		}
+
+		this.wake?.();
+	}
+
+	/** The next chunk of whole lines; undefined at the end. Throws when the file cannot be read. */
+	async next(): Promise<Buffer | undefined> {
+		while (this.chunks.length === 0 && !this.done) {
+			await new Promise<void>(resolve => {
+				this.wake = resolve;
+			});
+			this.wake = undefined;
+		}
+
+		const chunk = this.chunks.shift();
+		if (chunk) {
+			this.queued -= chunk.length;
+			if (this.queued <= readAhead / 2) {
+				this.stream.resume();
+			}
+
+			return chunk;
+		}
+
+		if (this.failed) {
+			throw this.failed;
+		}
+
+		return undefined;
+	}
+
+	close(): void {
+		this.stream.destroy();
+	}
+}
+
+/** Runs one segment's search ahead of its reader, holding at most `maxHeld` matches. */
+class SegmentSearch {
+	private readonly held: LogEvent[][] = [];
+	private count = 0;
+	private done = false;
+	private closed = false;
+	private wakeReader: (() => void) | undefined;
+	private wakeSearch: (() => void) | undefined;
+
+	constructor(search: AsyncGenerator<LogEvent[]>, private readonly text: SegmentText, private readonly maxHeld = 20_000) {
+		void this.pump(search);
+	}
+
+	private async pump(search: AsyncGenerator<LogEvent[]>): Promise<void> {
+		try {
+			for await (const events of search) {
+				this.held.push(events);
+				this.count += events.length;
+				this.wakeReader?.();
+				while (this.count >= this.maxHeld && !this.closed) {
+					await new Promise<void>(resolve => {
+						this.wakeSearch = resolve;
+					});
+				}
+
+				if (this.closed) {
+					break;
+				}
+			}
+		} finally {
+			this.done = true;
+			this.wakeReader?.();
+		}
+	}
+
+	async * results(): AsyncGenerator<LogEvent[]> {
+		for (;;) {
+			const events = this.held.shift();
+			if (events) {
+				this.count -= events.length;
+				this.wakeSearch?.();
+				yield events;
+			} else if (this.done) {
+				return;
+			} else {
+				await new Promise<void>(resolve => {
+					this.wakeReader = resolve;
+				});
+				this.wakeReader = undefined;
+			}
+		}
+	}
+
+	close(): void {
+		this.closed = true;
+		this.wakeSearch?.();
+		this.text.close();
+	}
+}
+
+export type ScanCounts = {
+	/** Segments that could not be read to their end (a damaged gzip): what came before was read. */
+	damagedSegments: number;
+	/** Lines that did not decode. */
+	damagedLines: number;
+};
+
+export class QueryScan {
+	readonly counts: ScanCounts = {damagedSegments: 0, damagedLines: 0};
+	private readonly holds: Buffer[] | undefined;
+	private readonly accept: (e: LogEvent) => boolean;
+
+	constructor(private readonly dir: string, private readonly q: ScanQuery) {
+		this.holds = q.lineHolds?.map(s => Buffer.from(s));
+		const {since, until, filter} = q;
+		this.accept = e => (since === undefined || e.time >= since) && (until === undefined || e.time <= until) && (filter === undefined || filter.test(e));
+	}
+
+	/** Matching events in receive order (newest first with `reverse`), batch by batch. */
+	async * batches(): AsyncGenerator<LogEvent[]> {
+		const {reverse, signal} = this.q;
+		const limit = this.q.limit ?? Number.POSITIVE_INFINITY;
+		const segments = await this.candidates();
+		if (reverse) {
+			segments.reverse();
+		}
+
+		let found = 0;
+		// Two segments are searched at once: their gunzip runs on two of libuv's threads, and the
+		// second one's matches wait (a bounded number) until the first one's are handed out.
+		const searchOf = (i: number): SegmentSearch | undefined => {
+			const text = i < segments.length ? this.open(segments[i]!) : undefined;
+			return text ? new SegmentSearch(this.search(text), text) : undefined;
+		};
+
+		let current = searchOf(0);
+		let ahead = searchOf(1);
+		try {
+			for (let i = 0; i < segments.length && found < limit && !signal?.aborted; i++) {
+				const search = current;
+				if (search) {
+					if (reverse) {
+						// Lines come oldest first: keep this segment's newest matches, then hand them out newest first.
+						const kept: LogEvent[] = [];
+						for await (const events of search.results()) {
+							kept.push(...events);
+							if (kept.length > limit - found) {
+								kept.splice(0, kept.length - (limit - found));
+							}
+						}
+
+						found += kept.length;
+						yield kept.reverse();
+					} else {
+						for await (const events of search.results()) {
+							const room = limit - found;
+							const out = events.length > room ? events.slice(0, room) : events;
+							found += out.length;
+							yield out;
+							if (found >= limit || signal?.aborted) {
+								break;
+							}
+						}
+					}
+
+					search.close();
+				}
+
+				current = ahead;
+				ahead = searchOf(i + 2);
+			}
+		} finally {
+			current?.close();
+			ahead?.close();
+		}
+	}
+
+	/** The segments the sidecars do not rule out, oldest first. */
+	private async candidates(): Promise<SegmentFiles[]> {
+		const {since, until, tokens} = this.q;
+		const all = await listSegments(this.dir, this.q.errorsOnly ? 'errors' : 'all');
+		const kept: SegmentFiles[] = [];
+		for (const s of all) {
+			if (!s.gz || !s.index) {
+				kept.push(s); // being written, or no sidecar: read it to be sure
+				continue;
+			}
+
+			let index;
+			try {
+				index = parseIndex(await fs.readFile(s.index, 'utf8'));
+			} catch {
+				// Removed by retention meanwhile, or unreadable: the gzip says which.
+			}
+
+			if (index && index.events > 0) {
+				if ((since !== undefined && index.maxTime < since) || (until !== undefined && index.minTime > until)) {
+					continue;
+				}
+
+				const bloom = tokens?.length ? Bloom.fromJson(index.bloom) : undefined;
+				if (bloom && !bloom.hasAll(tokens!)) {
+					continue;
+				}
+			}
+
+			kept.push(s);
+		}
+
+		return kept;
+	}
+
+	/** The segment's text: its gzip once sealed, else its raw file. */
+	private open(s: SegmentFiles): SegmentText | undefined {
+		if (s.gz) {
+			return new SegmentText(s.gz, true);
+		}
+
+		return s.raw ? new SegmentText(s.raw, false, gzPath(this.dir, s.stream, s.base)) : undefined;
+	}
+
+	private async * search(opened: SegmentText): AsyncGenerator<LogEvent[]> {
+		let text = opened;
+		try {
+			for (;;) {
+				let chunk: Buffer | undefined;
+				try {
+					chunk = await text.next();
+				} catch (error) {
+					const code = (error as NodeJS.ErrnoException).code;
+					if (code === 'ENOENT' && text.sealedAs) {
+						// Sealed between the listing and the read: all of it is in the gzip now.
+						text = new SegmentText(text.sealedAs, true);
+						continue;
+					}
+
+					if (code !== 'ENOENT') {
+						this.counts.damagedSegments++;
+					}
+
+					return;
+				}
+
+				if (!chunk) {
+					return;
+				}
+
+				const events = this.holds ? this.matchesHolding(chunk, this.holds) : this.matches(chunk.toString('utf8'));
+				if (events.length > 0) {
+					yield events;
+				}
+			}
+		} finally {
+			if (text !== opened) {
+				text.close();
+			}
+		}
+	}
+
+	private decode(line: string, out: LogEvent[]): void {
+		if (line === '') {
+			return;
+		}
+
+		const e = decodeLine(line);
+		if (!e) {
+			this.counts.damagedLines++;
+		} else if (this.accept(e)) {
+			out.push(e);
+		}
+	}
+
+	private matches(text: string): LogEvent[] {
+		const out: LogEvent[] = [];
+		let from = 0;
+		for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
+			this.decode(text.slice(from, nl), out);
+			from = nl + 1;
+		}
+
+		return out;
+	}
+
+	/** Only the lines that hold one of `holds` are made strings and decoded, each once, in file order. */
+	private matchesHolding(chunk: Buffer, holds: Buffer[]): LogEvent[] {
+		const starts: number[] = [];
+		for (const needle of holds) {
+			for (let at = chunk.indexOf(needle); at >= 0;) {
+				const end = chunk.indexOf(10, at);
+				starts.push(chunk.lastIndexOf(10, at) + 1);
+				at = chunk.indexOf(needle, end + 1);
+			}
+		}
+
+		if (holds.length > 1) {
+			starts.sort((a, b) => a - b);
+		}
+
+		const out: LogEvent[] = [];
+		let last = -1;
+		for (const start of starts) {
+			if (start !== last) {
+				this.decode(chunk.toString('utf8', start, chunk.indexOf(10, start)), out);
+				last = start;
+			}
+		}
+
+		return out;
+	}
+}
