@@ -27,7 +27,13 @@ const rareIndex = Math.floor(totalEvents / 2) + 12_345;
 
 export type BenchHistory = {dir: string; events: number; errorEvents: number; token: string; build: 'cached' | 'built'; buildSeconds: number};
 
-type Done = {version: number; events: number; errorEvents: number; token: string; buildSeconds: number};
+type Done = {version: number; probe: string; events: number; errorEvents: number; token: string; buildSeconds: number};
+
+/** One event as the format code writes it now: a change of the line format without a new version rebuilds too. */
+function formatProbe(): string {
+	const init = eventFromLine('{"level":"error","msg":"probe \\u00e9 \\"q\\"","n":1}', {sourceId: 'listen', sourceKind: 'logio-listen', service: 'probe', host: 'h', proc: 'p', receivedAt: endTime});
+	return encodeEvent({...init, seq: 1});
+}
 
 function serviceOf(file: string): string {
 	return file.replace(/_2k\.log$/, '').toLowerCase();
@@ -125,7 +131,7 @@ async function build(dir: string): Promise<Done> {
 			await sealFile({raw: base + rawSuffix, gz: base + gzSuffix, index: base + indexSuffix});
 		}
 	}));
-	return {version: historyFormatVersion, events: totalEvents, errorEvents, token: rareToken, buildSeconds: (performance.now() - started) / 1000};
+	return {version: historyFormatVersion, probe: formatProbe(), events: totalEvents, errorEvents, token: rareToken, buildSeconds: (performance.now() - started) / 1000};
 }
 
 /** The cached 3-day history, built first when missing or of another format version. */
@@ -134,7 +140,7 @@ export async function benchHistory(): Promise<BenchHistory> {
 	const doneFile = path.join(root, '.cache', 'bench-history', `v${historyFormatVersion}.done.json`);
 	if (existsSync(doneFile) && existsSync(dir)) {
 		const done = JSON.parse(readFileSync(doneFile, 'utf8')) as Done;
-		if (done.version === historyFormatVersion && done.events === totalEvents && done.token === rareToken) {
+		if (done.version === historyFormatVersion && done.probe === formatProbe() && done.events === totalEvents && done.token === rareToken) {
 			return {dir, events: done.events, errorEvents: done.errorEvents, token: done.token, build: 'cached', buildSeconds: done.buildSeconds};
 		}
 	}

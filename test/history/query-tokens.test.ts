@@ -3,7 +3,10 @@ import path from 'node:path';
 import {describe, expect, test} from 'vitest';
 import {compileUserRegex} from '../../source/core/regex.js';
 import {words} from '../../source/history/bloom.js';
-import {grepWords, patternWords} from '../../source/query-tokens.js';
+import {grepLiterals, grepWords, patternLiteral, patternWords} from '../../source/query-tokens.js';
+import {encodeEvent} from '../../source/history/format.js';
+import {serviceField} from '../../source/query-prepare.js';
+import {event} from '../support/events.js';
 import {indexWordRule} from '../../source/query-store.js';
 import {corpus} from '../support/logmon.js';
 
@@ -95,5 +98,63 @@ describe('words a --grep pattern guarantees', () => {
 		}
 
 		expect(checked).toBeGreaterThan(100);
+	});
+});
+
+describe('literal text a --grep pattern guarantees, tested on stored lines before decoding', () => {
+	test('the longest literal run outside groups, classes and quantified characters', () => {
+		expect(patternLiteral(String.raw`session (opened|closed) for user [a-z]+`)).toBe(' for user ');
+		expect(patternLiteral('timeout')).toBe('timeout');
+		expect(patternLiteral(String.raw`conn\.ection refused`)).toBe('conn.ection refused');
+		expect(patternLiteral('abcd*ef')).toBe('abc');
+		expect(patternLiteral('x{2}yyy{1,3}')).toBe('yy');
+		expect(patternLiteral('a{x}b')).toBe('a{x}b');
+		expect(patternLiteral(String.raw`\d+ ms elapsed`)).toBe(' ms elapsed');
+		expect(patternLiteral(String.raw`say "hi" right now`)).toBe(' right now');
+		expect(patternLiteral(String.raw`\pL+ \p{Greek} word`)).toBe(' word');
+	});
+
+	test('nothing when a match need not hold literal text as stored', () => {
+		for (const p of ['a|b', '(?i)timeout', String.raw`x(?i)y`, String.raw`\Qa.b\E`, String.raw`\x41bc`, '[a-z]+', '.*', '', '(unclosed', '*a']) {
+			expect(patternLiteral(p), p).toBeUndefined();
+		}
+
+		expect(grepLiterals(['timeout', 'a|b'])).toBeUndefined();
+		expect(grepLiterals(['timeout', 'refused'])).toEqual(['timeout', 'refused']);
+	});
+
+	test('a stored line holds the literal whenever the pattern matches the message (fixture logs), and its service field', () => {
+		const all = readdirSync(corpus).filter(f => f.endsWith('.log'))
+			.flatMap(f => readFileSync(path.join(corpus, f), 'utf8').split(/\r?\n/).filter(Boolean)).slice(0, 6000);
+		const stored = all.map(message => encodeEvent(event({message, raw: message.includes('"') ? `{"msg":${JSON.stringify(message)}}` : message, service: 'svc "x"'})));
+		let seed = 9;
+		const random = (n: number): number => {
+			seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+			return seed % n;
+		};
+
+		let checked = 0;
+		for (let i = 0; i < 150; i++) {
+			const line = all[random(all.length)]!;
+			const start = random(line.length);
+			const piece = line.slice(start, start + 4 + random(20)).replaceAll(/[\\.+*?()|[\]{}^$]/g, String.raw`\$&`);
+			for (const pattern of [piece, `${piece}.*[0-9]`, `(x|y)?${piece}`]) {
+				const literal = patternLiteral(pattern);
+				if (literal === undefined) {
+					continue;
+				}
+
+				const re = compileUserRegex(pattern, 'test');
+				for (const [k, message] of all.entries()) {
+					if (re.test(message)) {
+						expect(stored[k]!.includes(literal), `${pattern} on ${message}`).toBe(true);
+						checked++;
+					}
+				}
+			}
+		}
+
+		expect(checked).toBeGreaterThan(100);
+		expect(stored.every(l => l.includes(serviceField('svc "x"')))).toBe(true);
 	});
 });
