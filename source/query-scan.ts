@@ -1,7 +1,7 @@
 import {createReadStream} from 'node:fs';
 import fs from 'node:fs/promises';
 import {createGunzip} from 'node:zlib';
-import {type LogEvent} from './core/event.js';
+import {type Level, type LogEvent, levelRank} from './core/event.js';
 import {Bloom} from './history/bloom.js';
 import {decodeLine} from './history/format.js';
 import {parseIndex} from './history/index-builder.js';
@@ -106,6 +106,47 @@ class SegmentText {
 	}
 }
 
+const rankByInitial: Record<string, number> = {T: levelRank.TRACE, D: levelRank.DEBUG, I: levelRank.INFO, N: levelRank.NOTICE, W: levelRank.WARN, E: levelRank.ERROR, C: levelRank.CRITICAL};
+
+/**
+ * A test of a line's first fields (`{"seq":…,"time":…,"recv":…,"level":"…"`, history/format.ts)
+ * read as text, before the line is parsed: out of the time window or below the level, it is
+ * skipped. A line whose head reads otherwise is parsed and tested as usual.
+ */
+function headTest(since: number | undefined, until: number | undefined, minLevel: Level | undefined): ((line: string) => boolean) | undefined {
+	const min = minLevel === undefined ? 0 : levelRank[minLevel];
+	if (since === undefined && until === undefined && min === 0) {
+		return undefined;
+	}
+
+	const from = since ?? Number.NEGATIVE_INFINITY;
+	const to = until ?? Number.POSITIVE_INFINITY;
+	return line => {
+		const at = line.indexOf(',"time":');
+		if (at < 0 || at > 32) {
+			return true;
+		}
+
+		let time = 0;
+		let i = at + 8;
+		for (let c = line.charCodeAt(i); c >= 48 && c <= 57; c = line.charCodeAt(++i)) {
+			time = time * 10 + c - 48;
+		}
+
+		if (line.charCodeAt(i) === 44 /* , */ && i > at + 8 && (time < from || time > to)) {
+			return false;
+		}
+
+		if (min > 0) {
+			const l = line.indexOf(',"level":"', i);
+			const rank = l < 0 || l > i + 40 ? undefined : rankByInitial[line.charAt(l + 10)];
+			return rank === undefined || rank >= min;
+		}
+
+		return true;
+	};
+}
+
 /** Runs one segment's search ahead of its reader, holding at most `maxHeld` matches. */
 class SegmentSearch {
 	private readonly held: LogEvent[][] = [];
@@ -177,11 +218,13 @@ export class QueryScan {
 	readonly counts: ScanCounts = {damagedSegments: 0, damagedLines: 0};
 	private readonly holds: Buffer[] | undefined;
 	private readonly accept: (e: LogEvent) => boolean;
+	private readonly head: ((line: string) => boolean) | undefined;
 
 	constructor(private readonly dir: string, private readonly q: ScanQuery) {
 		this.holds = q.lineHolds?.map(s => Buffer.from(s));
 		const {since, until, filter} = q;
 		this.accept = e => (since === undefined || e.time >= since) && (until === undefined || e.time <= until) && (filter === undefined || filter.test(e));
+		this.head = headTest(since, until, filter?.spec.minLevel);
 	}
 
 	/** Matching events in receive order (newest first with `reverse`), batch by batch. */
@@ -326,7 +369,7 @@ export class QueryScan {
 	}
 
 	private decode(line: string, out: LogEvent[]): void {
-		if (line === '') {
+		if (line === '' || (this.head && !this.head(line))) {
 			return;
 		}
 
