@@ -5,6 +5,7 @@ import {type SourceHandle} from './core/bus.js';
 import {type SourceConfig} from './config/schema.js';
 import {createSource, sourceId} from './sources/create.js';
 import {type LogSource, type SourceDeps} from './sources/source.js';
+import {type RunHistory} from './history/start.js';
 
 // Wires sources to the bus and the bus to the store. Shared by pipe mode and the UI.
 
@@ -19,6 +20,8 @@ export class App {
 	readonly sources: RunningSource[] = [];
 	private readonly fanoutPlans: FanoutPlan[] = [];
 	private readonly fanouts: Array<{close(): Promise<void>}> = [];
+	/** The on-disk history, when it is on: its writer is subscribed to the bus. */
+	history: RunHistory | undefined;
 
 	constructor(bufferSize: number) {
 		this.store = new Store(bufferSize);

@@ -39,6 +39,13 @@ export const help = `
 	  --type NAME            Keep these log types (repeatable)
 	  --source NAME          Keep these sources (repeatable)
 
+	History (events kept on disk; on by default with a network source, off for stdin alone)
+	  --history / --no-history
+	                         Keep a history, or not, whatever the sources
+	  --history-dir DIR      Where (default $XDG_STATE_HOME/logmon/history)
+	  --retention AGE        Keep events this long (default 3d; errors: history.errorRetention, 30d)
+	  --history-max SIZE     Keep the directory under this size (default 2GiB)
+
 	Output
 	  --no-ui                Never draw the UI; write the stream to stdout
 	  -o, --output FORMAT    text (default), raw, json, template
@@ -68,6 +75,7 @@ export const help = `
 	  $ logmon --kafka 127.0.0.1:9092 -t application-logs -G mygroup --level error -o json | jq .message
 	  $ logmon --logio 'http://logs:7702/?app=shop&proc=web|worker' --grep 'timeout|refused'
 	  $ logmon tail 3f1c…-uuid prod --types php-error,drupal-watchdog
+	  $ logmon --listen 0.0.0.0:7701 --retention 7d --history-max 10GiB
 	  $ logmon --no-ui -o template --template '{time} {service} {message}' < app.log
 	  $ tail -f app.log | logmon publish --to 'logio://127.0.0.1:7701?app=shop&proc=web'
 	  $ tail -f app.log | logmon publish --to kafka://127.0.0.1:9092/application-logs --service shop
@@ -119,6 +127,10 @@ export function parseArgs(argv: string[] = process.argv.slice(2), pkg?: Record<s
 			buffer: {type: 'number'},
 			maxLine: {type: 'number'},
 			debug: {type: 'boolean', default: false},
+			history: {type: 'boolean'},
+			historyDir: {type: 'string'},
+			retention: {type: 'string'},
+			historyMax: {type: 'string'},
 			// publish
 			to: {type: 'string'},
 			// query

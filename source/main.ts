@@ -100,6 +100,11 @@ export async function main(argv = process.argv.slice(2), options: MainOptions = 
 	await app.addSources(settings.sources, {debug: settings.debug, maxLine: settings.maxLine});
 	const filter = compileFilter(settings.filter);
 
+	if (settings.history.enabled) {
+		const {startHistory} = await import('./history/start.js');
+		app.history = await startHistory(app.bus, settings.history);
+	}
+
 	const demo = settings.demo ? await (await import('./demo.js')).startDemo(app, {rate: settings.demoRate, debug: settings.debug, maxLine: settings.maxLine, kafkaBrokers: env['KAFKA_BROKERS']}) : undefined;
 
 	if (terminal) {
@@ -109,11 +114,13 @@ export async function main(argv = process.argv.slice(2), options: MainOptions = 
 		const {runUi} = await import('./ui/run.js');
 		const code = await runUi(app, {settings, filter, format, terminal, pipe: terminal.separateFromStdout ? stdout : undefined, stderr});
 		await demo?.stop();
+		await app.history?.close();
 		return code;
 	}
 
 	const {runPipe} = await import('./pipe.js');
 	const code = await runPipe(app, {filter, format, stderr, out: stdout});
 	await demo?.stop();
+	await app.history?.close();
 	return code;
 }

@@ -5,6 +5,7 @@ import {describeState} from './core/health.js';
 import {StdoutSink} from './sinks/stdout.js';
 import {type Formatter} from './sinks/format.js';
 import {exitCodes} from './exit.js';
+import {describeHistory} from './history/status-text.js';
 
 // Pipe mode (stdout is not a terminal, or --no-ui): sources -> bus -> filter -> stdout.
 // Never imports React or Ink.
@@ -31,6 +32,19 @@ export async function runPipe(app: App, options: PipeOptions): Promise<number> {
 			stderr.write(`logmon: ${h.id}: ${describeState(h)}\n`);
 		}
 	});
+
+	const history = app.history;
+	if (history) {
+		const say = (): void => {
+			stderr.write(`logmon: ${describeHistory(history.status())} (${history.dir})\n`);
+		};
+
+		if (history.status().state !== 'writing') {
+			say();
+		}
+
+		history.onStatus(say);
+	}
 
 	sink.start();
 	await app.start();

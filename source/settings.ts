@@ -3,6 +3,9 @@ import {ConfigError, formatIssues} from './config/load.js';
 import {type LogstreamConfig} from './config/logstream.js';
 import {type FilterSpec, compileFilter, emptySpec, parseLevel} from './core/filter.js';
 import {type Flags, list} from './cli.js';
+import {defaultHistoryDir} from './history/paths.js';
+import {parseDuration, parseSize} from './history/units.js';
+import {expandHome} from './config/load.js';
 
 // Flags over config: the one resolved description of what this run does.
 
@@ -19,6 +22,17 @@ export type Settings = {
 	ui: boolean | undefined;
 	demo: boolean;
 	demoRate: number;
+	history: HistorySettings;
+};
+
+export type HistorySettings = {
+	enabled: boolean;
+	/** Undefined with --demo: a temporary directory, removed at exit. */
+	dir: string | undefined;
+	retentionMs: number;
+	errorRetentionMs: number;
+	maxBytes: number;
+	flushMs: number;
 };
 
 export class UsageError extends Error {}
@@ -48,7 +62,47 @@ function validSource(raw: unknown, flag: string): SourceConfig {
 export type Environment = {
 	stdinIsTTY: boolean;
 	input: string[];
+	/** For $XDG_STATE_HOME; default process.env. */
+	env?: NodeJS.ProcessEnv | undefined;
 };
+
+function processEnv(env: Environment): NodeJS.ProcessEnv {
+	return env.env ?? process.env;
+}
+
+/**
+ * On whenever a network source runs: what those sources carry is gone once it scrolls past,
+ * and the history is how it is seen again. Off for stdin alone: the input is usually a file
+ * or a command's output that can be read again. --history / --no-history decide otherwise.
+ */
+function resolveHistory(flags: Flags, config: ConfigFile, sources: SourceConfig[], env: NodeJS.ProcessEnv): HistorySettings {
+	const network = sources.some(s => s.type !== 'stdin');
+	const enabled = flags.history ?? config.history.enabled ?? (network || flags.demo);
+	const retentionMs = flags.retention === undefined ? config.history.retention : parseDuration(flags.retention);
+	if (retentionMs === undefined) {
+		throw new UsageError(`--retention: expected a duration such as 3d, 12h or 90m, got ${JSON.stringify(flags.retention)}`);
+	}
+
+	const maxBytes = flags.historyMax === undefined ? config.history.maxSize : parseSize(flags.historyMax);
+	if (maxBytes === undefined) {
+		throw new UsageError(`--history-max: expected a size such as 2GiB or 500MB, got ${JSON.stringify(flags.historyMax)}`);
+	}
+
+	if (flags.historyDir === '') {
+		throw new UsageError('--history-dir: expected a directory');
+	}
+
+	// --demo keeps its history in a temporary directory unless one is named on the command line.
+	const named = flags.historyDir ?? (flags.demo ? undefined : config.history.dir);
+	return {
+		enabled,
+		dir: named === undefined ? (flags.demo ? undefined : defaultHistoryDir(env)) : expandHome(named),
+		retentionMs,
+		errorRetentionMs: Math.max(retentionMs, config.history.errorRetention),
+		maxBytes,
+		flushMs: config.history.flushMs,
+	};
+}
 
 /** The sources named on the command line, or undefined when none were. */
 function sourcesFromFlags(flags: Flags, config: ConfigFile, env: Environment): SourceConfig[] {
@@ -157,6 +211,7 @@ export function resolveSettings(flags: Flags, config: ConfigFile, env: Environme
 	return {
 		sources,
 		filter,
+		history: resolveHistory(flags, config, sources, processEnv(env)),
 		output: oneOf(flags.output, outputFormats, '--output') ?? (flags.template ? 'template' : config.output),
 		template: flags.template ?? config.template,
 		color: oneOf(flags.color, colorModes, '--color') ?? config.color,

@@ -6,6 +6,7 @@ import {kafkaConfig} from './kafka.js';
 import {logioConfig, logioListenConfig} from './logio.js';
 import {logstreamConfig} from './logstream.js';
 import {stdinConfig} from './stdin.js';
+import {historyConfig} from './history.js';
 
 // The whole config file: {"sources": [...], ...global options}. CLI flags override it.
 
@@ -43,6 +44,7 @@ export const configFile = z.strictObject({
 		types: z.array(z.string()).default([]),
 		sources: z.array(z.string()).default([]),
 	}).prefault({}),
+	history: historyConfig,
 	ui: z.strictObject({
 		/** Slowest and fastest UI refresh, ms. */
 		minIntervalMs: z.number().int().min(16).default(50),

@@ -93,6 +93,11 @@ function recordTexts(v: unknown, onText: (text: string) => void, depth: number):
 	}
 }
 
+/** The texts of an event's record whose words are indexed: keys, strings, numbers, booleans. */
+export function recordWords(record: unknown, onText: (text: string) => void): void {
+	recordTexts(record, onText, 0);
+}
+
 /** Every text of an event whose words are indexed. */
 export function eventTexts(e: LogEvent, onText: (text: string) => void): void {
 	onText(e.raw);

@@ -11,9 +11,7 @@ import {historyFormatVersion} from './types.js';
 // when it differs from `raw` (most lines: the message is the raw text). `"rawrec":1` stands for
 // "the record is JSON.parse(raw)", written instead of `rec` when the record's JSON is the raw text itself.
 //
-// Encoding is on the ingest path (one call per event), so it is string concatenation with
-// JSON.stringify only on the strings; the fields that repeat (service, host, source…) are
-// encoded once and cached.
+// Encoding is on the ingest path (one call per event); see encodeEventInto.
 
 /** What the FORMAT file holds. */
 export const formatFileText = `${JSON.stringify({format: 'logmon-history', version: historyFormatVersion})}\n`;
@@ -74,47 +72,204 @@ function recordJson(record: unknown): string {
 	}
 }
 
-/** One event as one line, newline included. */
-export function encodeEvent(e: LogEvent): string {
-	let line = '{"seq":' + e.seq + ',"time":' + e.time + ',"recv":' + e.receivedAt + levelPart[e.level]
-		+ ',"service":' + cached(e.service) + ',"src":' + cached(e.sourceId) + ',"kind":' + cached(e.sourceKind);
+// Encoding writes UTF-8 bytes straight into the writer's buffer: the numbers digit by digit,
+// the fields that repeat (level, service, source, host, proc, type) as bytes made once per run
+// of events sharing them, and the raw text (most of a line) as it is, checked afterwards for
+// anything JSON must escape. No string is built for the line as a whole.
+
+function ascii(text: string): Uint8Array {
+	return Uint8Array.from(text, c => c.charCodeAt(0));
+}
+
+const seqKey = ascii('{"seq":');
+const timeKey = ascii(',"time":');
+const recvKey = ascii(',"recv":');
+const statusKey = ascii(',"status":');
+const msgKey = ascii(',"msg":');
+const rawKey = ascii(',"raw":"');
+
+function put(buf: Uint8Array, at: number, bytes: Uint8Array): number {
+	for (let i = 0; i < bytes.length; i++) {
+		buf[at + i] = bytes[i]!;
+	}
+
+	return at + bytes.length;
+}
+
+/** Digits of 0 <= n < 2^31, in 32-bit integer arithmetic. */
+function putSmall(buf: Uint8Array, at: number, n: number): number {
+	let digits = 1;
+	for (let x = n; x >= 10; x = (x / 10) | 0) {
+		digits++;
+	}
+
+	for (let i = at + digits - 1; i >= at; i--) {
+		const q = (n / 10) | 0;
+		buf[i] = 48 + n - (q * 10);
+		n = q;
+	}
+
+	return at + digits;
+}
+
+/** A number as JSON writes it (not finite: null). Times in ms are two 32-bit halves. */
+function putNumber(buf: Buffer, at: number, n: number): number {
+	if (n >= 0 && n < 2_147_483_648 && (n | 0) === n) {
+		return putSmall(buf, at, n);
+	}
+
+	if (n >= 1e6 && Number.isSafeInteger(n)) {
+		const high = Math.floor(n / 1e6);
+		let low = n - (high * 1e6);
+		at = putSmall(buf, at, high);
+		for (let i = at + 5; i >= at; i--) {
+			const q = (low / 10) | 0;
+			buf[i] = 48 + low - (q * 10);
+			low = q;
+		}
+
+		return at + 6;
+	}
+
+	return at + buf.write(Number.isFinite(n) ? String(n) : 'null', at, 'latin1');
+}
+
+let fieldsOf: LogEvent | undefined;
+let fields = new Uint8Array(0);
+
+/** `,"level":…,"service":…,"src":…,"kind":…[,"host"…][,"proc"…][,"type"…]` as bytes, made when they change. */
+function fieldsBytes(e: LogEvent): Uint8Array {
+	const h = fieldsOf;
+	if (h !== undefined && h.level === e.level && h.service === e.service && h.sourceId === e.sourceId && h.host === e.host && h.proc === e.proc && h.type === e.type && h.sourceKind === e.sourceKind) {
+		return fields;
+	}
+
+	let part = levelPart[e.level] + ',"service":' + cached(e.service) + ',"src":' + cached(e.sourceId) + ',"kind":' + cached(e.sourceKind);
 	if (e.host !== '') {
-		line += ',"host":' + cached(e.host);
+		part += ',"host":' + cached(e.host);
 	}
 
 	if (e.proc !== '') {
-		line += ',"proc":' + cached(e.proc);
+		part += ',"proc":' + cached(e.proc);
 	}
 
 	if (e.type !== '') {
-		line += ',"type":' + cached(e.type);
+		part += ',"type":' + cached(e.type);
 	}
 
-	if (e.status !== undefined) {
-		line += ',"status":' + e.status;
+	fieldsOf = e;
+	fields = new Uint8Array(Buffer.from(part));
+	return fields;
+}
+
+/** Bytes JSON must escape inside a string (controls, quote, backslash); 0xEF may start U+FFFD. */
+const flagged = new Uint8Array(256);
+for (let i = 0; i < 0x20; i++) {
+	flagged[i] = 1;
+}
+
+flagged[0x22] = 1;
+flagged[0x5C] = 1;
+flagged[0xEF] = 2;
+
+/**
+ * True when the UTF-8 of a string holds a byte JSON must escape, or U+FFFD (which is also what a
+ * lone surrogate becomes in UTF-8: such a string is written by JSON.stringify, which keeps it).
+ */
+function needsEscape(buf: Uint8Array, from: number, to: number): boolean {
+	for (let i = from; i < to; i++) {
+		const f = flagged[buf[i]!]!;
+		if (f === 1 || (f === 2 && buf[i + 1] === 0xBF && buf[i + 2] === 0xBD)) {
+			return true;
+		}
 	}
 
-	const raw = JSON.stringify(e.raw);
-	if (e.message !== e.raw) {
-		line += ',"msg":' + JSON.stringify(e.message);
-	}
+	return false;
+}
 
-	line += ',"raw":' + raw;
+/** The line after the raw text: the record, the marker. */
+function lineTail(e: LogEvent): string {
+	let tail = '';
 	if (e.record !== undefined) {
 		const rec = recordJson(e.record);
-		line += rec === e.raw ? ',"rawrec":1' : ',"rec":' + rec;
+		tail += rec === e.raw ? ',"rawrec":1' : ',"rec":' + rec;
 	}
 
 	if (e.marker !== undefined) {
-		line += ',"marker":"' + e.marker + '"';
+		tail += ',"marker":"' + e.marker + '"';
 	}
 
-	return line + '}\n';
+	return tail;
+}
+
+/**
+ * Encode one event as a line (newline included), UTF-8, into `buf` at `at`; returns the offset
+ * after it, or -1 when it may not fit (then nothing is written).
+ */
+export function encodeEventInto(e: LogEvent, buf: Buffer, at: number): number {
+	const head = fieldsBytes(e);
+	const message = e.message === e.raw ? undefined : e.message;
+	const tail = e.record === undefined && e.marker === undefined ? '' : lineTail(e);
+	const raw = e.raw;
+	const bound = 120 + head.length + ((message?.length ?? 0) * 6) + (raw.length * 6) + (tail.length * 3);
+	if (at + bound > buf.length) {
+		return -1;
+	}
+
+	at = put(buf, at, seqKey);
+	at = putNumber(buf, at, e.seq);
+	at = put(buf, at, timeKey);
+	at = putNumber(buf, at, e.time);
+	at = put(buf, at, recvKey);
+	at = putNumber(buf, at, e.receivedAt);
+	buf.set(head, at);
+	at += head.length;
+	if (e.status !== undefined) {
+		at = put(buf, at, statusKey);
+		at = putNumber(buf, at, e.status);
+	}
+
+	if (message !== undefined) {
+		at = put(buf, at, msgKey);
+		at += buf.write(JSON.stringify(message), at);
+	}
+
+	at = put(buf, at, rawKey);
+	const from = at;
+	at += buf.write(raw, at);
+	if (needsEscape(buf, from, at)) {
+		at = from - 1; // back to the opening quote
+		at += buf.write(JSON.stringify(raw), at);
+	} else {
+		buf[at++] = 0x22;
+	}
+
+	if (tail !== '') {
+		at += buf.write(tail, at);
+	}
+
+	buf[at++] = 0x7D;
+	buf[at++] = 0x0A;
+	return at;
+}
+
+/** One event as one line, newline included: the same bytes as encodeEventInto. */
+export function encodeEvent(e: LogEvent): string {
+	let size = 4096;
+	for (;;) {
+		const buf = Buffer.allocUnsafe(size);
+		const end = encodeEventInto(e, buf, 0);
+		if (end >= 0) {
+			return buf.toString('utf8', 0, end);
+		}
+
+		size *= 4;
+	}
 }
 
 type Line = {
 	seq: number;
-	time: number;
+	time: number | null;
 	recv: number;
 	level: Level;
 	service: string;
@@ -140,13 +295,13 @@ export function eventFromLine(o: unknown): LogEvent | undefined {
 	}
 
 	const l = o as Line;
-	if (typeof l.seq !== 'number' || typeof l.time !== 'number' || typeof l.recv !== 'number' || typeof l.raw !== 'string' || !levels.has(l.level)) {
+	if (typeof l.seq !== 'number' || (typeof l.time !== 'number' && l.time !== null) || typeof l.recv !== 'number' || typeof l.raw !== 'string' || !levels.has(l.level)) {
 		return undefined;
 	}
 
 	const e: LogEvent = {
 		seq: l.seq,
-		time: l.time,
+		time: l.time ?? Number.NaN, // JSON has no NaN
 		receivedAt: l.recv,
 		sourceId: String(l.src ?? ''),
 		sourceKind: l.kind,

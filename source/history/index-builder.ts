@@ -1,5 +1,5 @@
 import {type LogEvent} from '../core/event.js';
-import {Bloom, eventTexts, hashWords} from './bloom.js';
+import {Bloom, hashWords, recordWords} from './bloom.js';
 import {type SegmentIndex, errorLevels} from './types.js';
 
 // Builds a sealed segment's sidecar (types.ts SegmentIndex) from its events. No fs calls:
@@ -45,8 +45,31 @@ export class IndexBuilder {
 			this.errorsPerMinute.set(minute, (this.errorsPerMinute.get(minute) ?? 0) + 1);
 		}
 
-		eventTexts(e, this.addText);
+		// The words of bloom.ts eventTexts; the fields that repeat are hashed when they change.
+		this.addText(e.raw);
+		if (e.message !== e.raw) {
+			this.addText(e.message);
+		}
+
+		const seen = this.seen;
+		for (const text of [e.service, e.host, e.proc, e.type, e.sourceId, e.status === undefined ? '' : String(e.status)]) {
+			if (!seen.has(text)) {
+				if (seen.size >= 10_000) {
+					seen.clear();
+				}
+
+				seen.add(text);
+				this.addText(text);
+			}
+		}
+
+		if (e.record !== undefined) {
+			recordWords(e.record, this.addText);
+		}
 	}
+
+	/** Field values whose words are in already. */
+	private readonly seen = new Set<string>();
 
 	build(rawBytes: number, gzBytes: number): SegmentIndex {
 		const bloom = Bloom.forCount(this.hashes.size);

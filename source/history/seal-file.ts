@@ -7,10 +7,16 @@ import {decodeLine} from './format.js';
 import {IndexBuilder} from './index-builder.js';
 import {fileMode, writeFileAtomic} from './segments.js';
 
-// Sealing one raw segment: gzip it (level 6) to `.gz.tmp`, fsync, rename to `.ndjson.gz`, write
+// Sealing one raw segment: gzip it (level 3, see gzipLevel) to `.gz.tmp`, fsync, rename to `.ndjson.gz`, write
 // its sidecar the same way, then unlink the raw file. Runs in the seal worker (seal-worker.ts)
 // so the ingest thread only encodes and writes; a crash at any step leaves either the raw file
 // (sealed again at the next start) or a complete `.gz` (its sidecar rebuilt if missing).
+
+/**
+ * Level 3, not 6: measured on the fixture lines, 6 takes two to four times the CPU of 3
+ * for about 14% less disk (25.4 against 29.5 bytes per event).
+ */
+export const gzipLevel = 3;
 
 export type SealJob = {raw: string; gz: string; index: string};
 
@@ -91,7 +97,7 @@ export async function sealFile(job: SealJob): Promise<SealResult> {
 					badLines++;
 				}
 			}),
-			zlib.createGzip({level: 6}),
+			zlib.createGzip({level: gzipLevel}),
 			createWriteStream(tmp, {mode: fileMode}),
 		);
 	} else {

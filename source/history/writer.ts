@@ -2,7 +2,7 @@ import {constants} from 'node:fs';
 import fs, {type FileHandle} from 'node:fs/promises';
 import {type Bus} from '../core/bus.js';
 import {type LogEvent} from '../core/event.js';
-import {encodeEvent, hourMs, hourOf, segmentBase} from './format.js';
+import {encodeEvent, encodeEventInto, hourMs, hourOf, segmentBase} from './format.js';
 import {planRetention, type PlannedSegment, type RetentionLimits, type Stream} from './retention-plan.js';
 import {type Sealer} from './seal.js';
 import {type SealResult} from './seal-file.js';
@@ -43,9 +43,13 @@ export const defaultWriterOptions: WriterOptions = {
 	clock: Date.now,
 };
 
-type Chunk = {hour: number; lines: string[]; bytes: number};
+/** Lines received within one hour, as UTF-8 bytes. */
+type Chunk = {hour: number; parts: Buffer[]; lines: number; bytes: number};
 
 type Active = {base: string; hour: number; file: string; handle: FileHandle; size: number};
+
+/** Pending lines are encoded into buffers this big: off the JS heap, so the GC never copies them. */
+const bufferBytes = 1024 * 1024;
 
 /** One segment stream (all/ or errors/): its pending lines and its active segment. */
 class StreamWriter {
@@ -53,25 +57,73 @@ class StreamWriter {
 	private current: Chunk | undefined;
 	private hourStart = 0;
 	private hourEnd = -1;
+	private buf = Buffer.allocUnsafe(0);
+	private start = 0; // where the current chunk's bytes begin in buf
+	private offset = 0; // where the next line goes
 	active: Active | undefined;
 	/** The highest segment number used per hour. */
 	readonly lastN = new Map<number, number>();
 
 	constructor(readonly stream: Stream, private readonly dir: string) {}
 
-	push(line: string, receivedAt: number): void {
+	/** The chunk of this receive time's hour. */
+	private chunkFor(receivedAt: number): Chunk {
 		if (receivedAt >= this.hourEnd || receivedAt < this.hourStart) {
+			this.closePart();
 			this.hourStart = hourOf(receivedAt);
 			this.hourEnd = this.hourStart + hourMs;
-			this.current = {hour: this.hourStart, lines: [], bytes: 0};
+			this.current = {hour: this.hourStart, parts: [], lines: 0, bytes: 0};
 			this.chunks.push(this.current);
 		}
 
-		this.current!.lines.push(line);
-		this.current!.bytes += line.length;
+		return this.current!;
+	}
+
+	/** Make room for `bytes` more in buf, closing off the part written so far. */
+	private room(bytes: number): void {
+		if (this.offset + bytes > this.buf.length) {
+			this.closePart();
+			this.buf = Buffer.allocUnsafe(Math.max(bufferBytes, bytes));
+			this.start = 0;
+			this.offset = 0;
+		}
+	}
+
+	/** Close off the bytes written into buf since `start` as a part of the current chunk. */
+	private closePart(): void {
+		if (this.current && this.offset > this.start) {
+			this.current.parts.push(this.buf.subarray(this.start, this.offset));
+			this.current.bytes += this.offset - this.start;
+			this.start = this.offset;
+		}
+	}
+
+	/** Encode one event; returns where its bytes are, for the errors stream to copy. */
+	push(e: LogEvent): {buf: Buffer; from: number; to: number} {
+		const chunk = this.chunkFor(e.receivedAt);
+		let to = encodeEventInto(e, this.buf, this.offset);
+		if (to < 0) {
+			// A line longer than what is left: a new buffer, as big as it needs.
+			const line = encodeEvent(e);
+			this.room(Buffer.byteLength(line));
+			to = this.offset + this.buf.write(line, this.offset);
+		}
+
+		const from = this.offset;
+		this.offset = to;
+		chunk.lines++;
+		return {buf: this.buf, from, to};
+	}
+
+	pushBytes(bytes: Buffer, from: number, to: number, receivedAt: number): void {
+		const chunk = this.chunkFor(receivedAt);
+		this.room(to - from);
+		this.offset += bytes.copy(this.buf, this.offset, from, to);
+		chunk.lines++;
 	}
 
 	take(): Chunk[] {
+		this.closePart();
 		const out = this.chunks;
 		this.chunks = [];
 		this.current = undefined;
@@ -90,12 +142,16 @@ class StreamWriter {
 
 		this.active ??= await this.open(chunk.hour);
 		const a = this.active;
-		const data = Buffer.from(chunk.lines.join(''));
+		let parts = chunk.parts;
 		let done = 0;
 		try {
-			while (done < data.length) {
-				const {bytesWritten} = await a.handle.write(data, done, data.length - done);
+			// One writev per chunk; a short write (disk nearly full) continues with what is left.
+			while (done < chunk.bytes) {
+				const {bytesWritten} = await a.handle.writev(parts);
 				done += bytesWritten;
+				if (done < chunk.bytes) {
+					parts = remainder(chunk.parts, done);
+				}
 			}
 		} catch (error) {
 			// Take back what landed of this batch, so the segment ends on a whole line.
@@ -103,7 +159,7 @@ class StreamWriter {
 			throw error;
 		}
 
-		a.size += data.length;
+		a.size += chunk.bytes;
 		return rolled;
 	}
 
@@ -137,6 +193,21 @@ class StreamWriter {
 			return {base, hour, file, handle, size: 0};
 		}
 	}
+}
+
+/** The parts after the first `skip` bytes. */
+function remainder(parts: Buffer[], skip: number): Buffer[] {
+	const out: Buffer[] = [];
+	for (const p of parts) {
+		if (skip >= p.length) {
+			skip -= p.length;
+		} else {
+			out.push(skip > 0 ? p.subarray(skip) : p);
+			skip = 0;
+		}
+	}
+
+	return out;
 }
 
 export type StatusListener = (status: HistoryStatus) => void;
@@ -213,13 +284,12 @@ export class HistoryWriter {
 				continue;
 			}
 
-			const line = encodeEvent(e);
-			this.all.push(line, e.receivedAt);
+			const at = this.all.push(e);
 			if (e.level === 'ERROR' || e.level === 'CRITICAL') {
-				this.errors.push(line, e.receivedAt);
+				this.errors.pushBytes(at.buf, at.from, at.to, e.receivedAt);
 			}
 
-			this.pendingBytes += line.length;
+			this.pendingBytes += at.to - at.from;
 		}
 
 		if (this.pendingBytes >= this.options.flushBytes && !this.flushing) {
@@ -335,7 +405,7 @@ export class HistoryWriter {
 		try {
 			for (; i < all.length; i++) {
 				const r = await this.all.write(all[i]!, this.options.segmentBytes);
-				this.state.written += all[i]!.lines.length;
+				this.state.written += all[i]!.lines;
 				if (r) {
 					rolled.push({stream: 'all', active: r});
 				}
@@ -353,7 +423,7 @@ export class HistoryWriter {
 			}
 		} catch (error) {
 			for (; i < all.length; i++) {
-				this.state.dropped += all[i]!.lines.length;
+				this.state.dropped += all[i]!.lines;
 			}
 
 			this.fail(error);
@@ -367,7 +437,7 @@ export class HistoryWriter {
 	private fail(error: unknown): void {
 		// Drop what is pending and stop taking events until the retry.
 		for (const c of this.all.take()) {
-			this.state.dropped += c.lines.length;
+			this.state.dropped += c.lines;
 		}
 
 		this.errors.take();

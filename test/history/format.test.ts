@@ -4,7 +4,7 @@ import {describe, expect, test} from 'vitest';
 import {gapEvent, type LogEvent} from '../../source/core/event.js';
 import {eventFromLine as eventFromText} from '../../source/core/record.js';
 import {Bloom, eventTexts, hashWord, hashWords, queryWords, words} from '../../source/history/bloom.js';
-import {checkFormat, decodeLine, encodeEvent, formatFileText, parseSegmentFile, segmentBase} from '../../source/history/format.js';
+import {checkFormat, decodeLine, encodeEvent, encodeEventInto, formatFileText, parseSegmentFile, segmentBase} from '../../source/history/format.js';
 import {IndexBuilder, parseIndex} from '../../source/history/index-builder.js';
 import {parseDuration, parseSize} from '../../source/history/units.js';
 import {corpus} from '../support/logmon.js';
@@ -77,6 +77,20 @@ describe('line format', () => {
 		expect(decodeLine('{"other":true}')).toBeUndefined();
 		expect(decodeLine('')).toBeUndefined();
 		expect(decodeLine('null')).toBeUndefined();
+	});
+
+	test('encoding into a buffer gives the same bytes as the string, escapes and surrogates included', () => {
+		const buf = Buffer.alloc(1 << 16);
+		const tricky = ['plain', 'quote " and \\ backslash', 'tab\tcr\r', 'emoji 😀 and é', 'lone \uD800 surrogate', '\u0000\u001F', ''];
+		for (const [i, raw] of tricky.entries()) {
+			for (const e of [event({seq: i, raw, message: raw}), event({seq: i, raw, message: 'other', status: 500, record: {raw}, marker: 'gap'})]) {
+				const end = encodeEventInto(e, buf, 10);
+				expect(buf.subarray(10, end).toString()).toBe(encodeEvent(e));
+				expect(decodeLine(buf.subarray(10, end - 1).toString())).toEqual(e);
+			}
+		}
+
+		expect(encodeEventInto(event({raw: 'x'.repeat(100)}), Buffer.alloc(100), 0)).toBe(-1);
 	});
 
 	test('fixture lines round-trip', () => {
