@@ -45,6 +45,15 @@ export const help = `
 	  --history-dir DIR      Where (default $XDG_STATE_HOME/logmon/history)
 	  --retention AGE        Keep events this long (default 3d; errors: history.errorRetention, 30d)
 	  --history-max SIZE     Keep the directory under this size (default 2GiB)
+	  logmon query [filters] [output options]: the stored events, oldest first; also
+	  --since 2h|RFC3339     Events from then on, by the event's own time
+	  --until 30m|RFC3339    Events up to then, by the event's own time
+	  --limit N              Only the newest N matches, still printed oldest first
+	  --reverse              Newest first
+	  --count                Print the number of matches only
+	  --stats                Events per service and level, from the index
+	  -f, --follow           Then the new events as they arrive, with no gap or repeat
+	  e.g. $ logmon query --since 2h --level error --service checkout
 
 	Output
 	  --no-ui                Never draw the UI; write the stream to stdout
@@ -55,15 +64,6 @@ export const help = `
 	  --max-line BYTES       Longest line kept whole (default 1048576)
 	  --debug                Print protocol exchanges to stderr (secrets redacted)
 	  --help, --version
-
-	History (logmon query [filters] [output options] [options]: events from disk, oldest first)
-	  --since 2h|RFC3339     Events from then on, by the event's own time
-	  --until 30m|RFC3339    Events up to then, by the event's own time
-	  --limit N              Only the newest N matches, still printed oldest first
-	  --reverse              Newest first
-	  --count                Print the number of matches only
-	  --stats                Events per service and level, from the index (no scan)
-	  -f, --follow           Then keep printing new events as they arrive, with no gap or repeat
 
 	Exit codes
 	  0 done (end of input, or the reader closed the pipe)   1 every source failed
@@ -79,9 +79,8 @@ export const help = `
 	  $ logmon --no-ui -o template --template '{time} {service} {message}' < app.log
 	  $ tail -f app.log | logmon publish --to 'logio://127.0.0.1:7701?app=shop&proc=web'
 	  $ tail -f app.log | logmon publish --to kafka://127.0.0.1:9092/application-logs --service shop
-	  $ logmon query --since 2h --level error --service checkout
-	  $ logmon query --grep '\\breq-7f3a\\b' --count   # a whole word: the index skips the segments without it
-	  $ logmon query -f --since 10m --level warn         # the last 10 minutes, then live
+	  $ logmon query --grep '\\breq-7f3a\\b' --count  # a whole word: the index skips segments without it
+	  $ logmon query -f --since 10m --level warn        # the last 10 minutes, then live
 `;
 
 /**

@@ -71,7 +71,7 @@ export function queryOptions(flags: Flags, now = Date.now()): QueryOptions {
 	const mode: QueryMode = flags.count ? 'count' : (flags.stats ? 'stats' : 'events');
 	if (mode !== 'events') {
 		const flag = mode === 'count' ? '--count' : '--stats';
-		for (const [given, other] of [[flags.follow, '--follow'], [flags.reverse, '--reverse'], [limit !== undefined, '--limit'], [flags.output !== undefined && mode === 'count', '--output'], [flags.template !== undefined, '--template']] as const) {
+		for (const [given, other] of [[flags.follow, '--follow'], [flags.reverse, '--reverse'], [limit !== undefined, '--limit'], [flags.template !== undefined, '--template']] as const) {
 			if (given) {
 				throw new UsageError(`${other}: cannot be combined with ${flag}`);
 			}
