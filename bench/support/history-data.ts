@@ -1,4 +1,5 @@
-import {createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, type WriteStream} from 'node:fs';
+import {createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, type WriteStream} from 'node:fs';
+import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {eventFromLine} from '../../source/core/record.js';
 import {type LogEvent} from '../../source/core/event.js';
@@ -29,10 +30,19 @@ export type BenchHistory = {dir: string; events: number; errorEvents: number; to
 
 type Done = {version: number; probe: string; events: number; errorEvents: number; token: string; buildSeconds: number};
 
-/** One event as the format code writes it now: a change of the line format without a new version rebuilds too. */
-function formatProbe(): string {
-	const init = eventFromLine('{"level":"error","msg":"probe \\u00e9 \\"q\\"","n":1}', {sourceId: 'listen', sourceKind: 'logio-listen', service: 'probe', host: 'h', proc: 'p', receivedAt: endTime});
-	return encodeEvent({...init, seq: 1});
+/**
+ * What the format and sealing code make of a sample now: one line as encoded, and the sealed size
+ * of a thousand. A change of either (the line format, the gzip level) rebuilds the history too.
+ */
+async function formatProbe(): Promise<string> {
+	const lines = readFileSync(path.join(corpusDir, corpusFiles[0]!), 'utf8').split(/\r?\n/).filter(Boolean).slice(0, 1000);
+	const encoded = lines.map((line, i) => encodeEvent({...eventFromLine(line, {sourceId: 'listen', sourceKind: 'logio-listen', service: 'probe', host: 'h', proc: 'p', receivedAt: endTime + i}), seq: i + 1}));
+	const dir = mkdtempSync(path.join(tmpdir(), 'logmon-bench-probe-'));
+	const base = path.join(dir, 'probe');
+	writeFileSync(base + rawSuffix, encoded.join(''));
+	const sealed = await sealFile({raw: base + rawSuffix, gz: base + gzSuffix, index: base + indexSuffix});
+	rmSync(dir, {recursive: true, force: true});
+	return `${encoded[0]!.trim()} ${sealed.gzBytes}`;
 }
 
 function serviceOf(file: string): string {
@@ -131,7 +141,7 @@ async function build(dir: string): Promise<Done> {
 			await sealFile({raw: base + rawSuffix, gz: base + gzSuffix, index: base + indexSuffix});
 		}
 	}));
-	return {version: historyFormatVersion, probe: formatProbe(), events: totalEvents, errorEvents, token: rareToken, buildSeconds: (performance.now() - started) / 1000};
+	return {version: historyFormatVersion, probe: await formatProbe(), events: totalEvents, errorEvents, token: rareToken, buildSeconds: (performance.now() - started) / 1000};
 }
 
 /** The cached 3-day history, built first when missing or of another format version. */
@@ -140,7 +150,7 @@ export async function benchHistory(): Promise<BenchHistory> {
 	const doneFile = path.join(root, '.cache', 'bench-history', `v${historyFormatVersion}.done.json`);
 	if (existsSync(doneFile) && existsSync(dir)) {
 		const done = JSON.parse(readFileSync(doneFile, 'utf8')) as Done;
-		if (done.version === historyFormatVersion && done.probe === formatProbe() && done.events === totalEvents && done.token === rareToken) {
+		if (done.version === historyFormatVersion && done.probe === await formatProbe() && done.events === totalEvents && done.token === rareToken) {
 			return {dir, events: done.events, errorEvents: done.errorEvents, token: done.token, build: 'cached', buildSeconds: done.buildSeconds};
 		}
 	}
