@@ -7,7 +7,7 @@ import {Sealer} from './seal.js';
 import {makeHistoryDirs, HistoryWriter, type StatusListener, type WriterOptions} from './writer.js';
 import {hostname} from 'node:os';
 import {type HistoryReader, type HistoryStatus} from './types.js';
-import {writeFileAtomic} from './segments.js';
+import {makeDir, writeFileAtomic} from './segments.js';
 
 // Opening a history directory: check its FORMAT, take the writer lock (or open read-only when
 // another logmon holds it), and hand out the reader and, when this process writes, the writer.
@@ -16,7 +16,7 @@ export {defaultHistoryDir} from './paths.js';
 
 /** The directory was written by a newer logmon, or is not a history: refuse rather than misread. */
 export class HistoryFormatError extends Error {
-	constructor(readonly dir: string, reason: string) {
+	constructor(readonly dir: string, readonly reason: string) {
 		super(`history ${dir}: ${reason}`);
 		this.name = 'HistoryFormatError';
 	}
@@ -92,8 +92,9 @@ export async function openHistory(dir: string, options: OpenOptions = {}): Promi
 	let release: () => void = () => undefined;
 	/** Make the directory, check FORMAT, take the lock; returns why it is read-only, if it is. */
 	const setup = async (): Promise<string | undefined> => {
+		await makeDir(dir);
+		await checkDirFormat(dir, true); // before anything is made inside a directory that may not be ours to change
 		await makeHistoryDirs(dir);
-		await checkDirFormat(dir, true);
 		const lock = acquireLock(dir);
 		if (!lock.ok) {
 			return holderText(lock.holder);

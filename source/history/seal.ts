@@ -9,6 +9,10 @@ import {type SealJob, type SealResult, indexFromGz, sealFile} from './seal-file.
 // gzip still runs on libuv's pool, only the index is built here.
 
 function workerFile(): string | undefined {
+	if (!import.meta.url.endsWith('.js')) {
+		return undefined; // the single executable (its own path) or TypeScript run from source
+	}
+
 	for (const rel of ['./seal-worker.js', './history/seal-worker.js', '../history/seal-worker.js']) {
 		const url = new URL(rel, import.meta.url);
 		if (url.protocol === 'file:' && existsSync(url)) {

@@ -44,7 +44,7 @@ export async function startHistory(bus: Bus, settings: HistorySettings): Promise
 		}});
 	} catch (error) {
 		if (error instanceof HistoryFormatError) {
-			return offHistory(dir, error.message);
+			return offHistory(dir, error.reason);
 		}
 
 		throw error;

@@ -163,6 +163,11 @@ export class UiController implements UiModel {
 			s += `${h.id}:${h.state}:${h.reason ?? ''}:${h.retryAt ?? ''}:${h.drops}:${h.paused ? 1 : 0}:${h.parseErrors}|`;
 		}
 
+		const history = this.deps.history?.status();
+		if (history) {
+			s += `history:${history.state}:${history.reason ?? ''}:${history.dropped}`;
+		}
+
 		return s;
 	}
 

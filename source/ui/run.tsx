@@ -10,6 +10,7 @@ import {StdoutSink} from '../sinks/stdout.js';
 import {UiRoot} from './App.js';
 import {UiController} from './controller.js';
 import {type Terminal, enterScreen, restoreTerminal} from './tty.js';
+import {describeHistory} from '../history/status-text.js';
 
 // The UI entry called by main.ts. Sources -> bus -> store and aggregates (here)
 // -> controller -> Ink. When the UI draws on /dev/tty and stdout is a pipe, the
@@ -96,6 +97,7 @@ export async function runUi(app: App, options: UiOptions): Promise<number> {
 		sources: app.sources.map(s => ({id: s.source.id, toggles: s.source.toggles})),
 		filter: options.filter.spec,
 		colorLevel: uiColorLevel(settings.color, out, env),
+		history: app.history,
 		onFilterChange(filter) {
 			if (queue) {
 				queue.filter = filter; // the piped stream follows the UI
@@ -117,6 +119,23 @@ export async function runUi(app: App, options: UiOptions): Promise<number> {
 	app.bus.onHealth(() => {
 		controller.invalidate();
 	});
+	// The history's state is in the status bar; why it is not writing goes to the hint line and the log.
+	const history = app.history;
+	if (history) {
+		const tell = (): void => {
+			const status = history.status();
+			app.bus.diagnostics.add(status.state === 'writing' ? 'info' : 'warn', 'history', `${describeHistory(status).replace(/^history: /, '')} (${history.dir})`);
+		};
+
+		if (history.status().state !== 'writing') {
+			tell();
+		}
+
+		history.onStatus(() => {
+			tell();
+			controller.invalidate();
+		});
+	}
 
 	// Count what reaches the terminal, so the frame rate can respect a byte budget.
 	const write = out.write.bind(out) as (chunk: unknown, ...rest: unknown[]) => boolean;

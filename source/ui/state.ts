@@ -7,6 +7,7 @@ import {type Store} from '../core/store.js';
 import {type Layout, type PaneId} from './layout.js';
 import {type Matcher} from './matcher.js';
 import {type Section, type ToggleSource, type Toggles} from './toggles.js';
+import {type HistoryStatus} from '../history/types.js';
 
 // The UI's state and what the view reads of the controller. The view imports
 // only this module's types, never the controller: controller -> view -> state.
@@ -23,6 +24,8 @@ export type UiDeps = {
 	/** Called when the filter changes, e.g. so the piped stream follows it. */
 	onFilterChange?: ((filter: Filter) => void) | undefined;
 	onQuit?: ((reason: 'quit' | 'interrupt') => void) | undefined;
+	/** The on-disk history's state, when the history is on. */
+	history?: {status(): HistoryStatus} | undefined;
 	now?: () => number;
 };
 

@@ -1,5 +1,6 @@
 import {describeFilter} from '../core/filter.js';
 import {describeState, type SourceHealth} from '../core/health.js';
+import {describeHistory} from '../history/status-text.js';
 import {type Ctx, count} from './view-common.js';
 import {type Segment, type Style, cut, cutSegments, cutStart, safe, segmentsWidth} from './text.js';
 
@@ -51,6 +52,11 @@ export function statusLine(ctx: Ctx, w: number): string {
 
 	segs.push({text: `${count(stats.overallRate(now))} ev/s`, style: {bold: true}});
 	segs.push({text: ' │ ', style: {dim: true}}, {text: `drops ${count(drops)}`, style: drops > 0 ? {color: 'red'} : {dim: true}});
+	const history = m.deps.history?.status();
+	if (history) {
+		const style: Style = history.state === 'writing' ? (history.dropped > 0 ? {color: 'yellow'} : {dim: true}) : (history.state === 'read-only' ? {color: 'yellow'} : {color: 'red'});
+		segs.push({text: ' │ ', style: {dim: true}}, {text: safe(describeHistory(history, true)), style});
+	}
 	if (!s.following) {
 		segs.push({text: ' │ ', style: {dim: true}}, {text: 'PAUSED', style: {color: 'yellow', bold: true}});
 	}

@@ -144,6 +144,39 @@ describe('writing and reading', () => {
 	});
 });
 
+describe('follow', () => {
+	test('the stored events, then what is appended, across a roll and a seal, with no gap and no repeat', async () => {
+		const h = await openAt();
+		h.writer!.append(events(50));
+		await h.writer!.settle();
+		const abort = new AbortController();
+		const got: number[] = [];
+		const reading = (async () => {
+			for await (const e of h.reader.scan({follow: true, signal: abort.signal})) {
+				got.push(e.seq);
+			}
+		})();
+		const waitFor = async (n: number) => {
+			while (got.length < n) {
+				await new Promise(resolve => setTimeout(resolve, 20));
+			}
+		};
+
+		await waitFor(50);
+		h.writer!.append(events(50, t0 + 50_000, 51));
+		await h.writer!.flush();
+		await waitFor(100);
+		// The next hour: the segment rolls and the last one is sealed while the reader follows.
+		h.writer!.append(events(50, t0 + hourMs, 101));
+		await h.writer!.settle();
+		await waitFor(150);
+		abort.abort();
+		await reading;
+		expect(got).toEqual(Array.from({length: 150}, (_, i) => i + 1));
+		expect(files('all')).toContain('20240501T10-0.ndjson.gz');
+	});
+});
+
 describe('reopen and damage', () => {
 	test('reopen seals the last run\'s segment and cuts a torn last write', async () => {
 		const first = await openAt();

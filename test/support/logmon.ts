@@ -1,4 +1,6 @@
 import {type ChildProcess, spawn} from 'node:child_process';
+import {mkdtempSync, rmSync} from 'node:fs';
+import {tmpdir} from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -32,9 +34,15 @@ const baseEnv = (): NodeJS.ProcessEnv => {
 
 /** Start logmon; stdin is a pipe unless `input` is given, in which case it is written and closed. */
 export function start(args: string[], options: SpawnOptions = {}): ChildProcess {
+	// Each logmon keeps its history (on with a network source) in a state directory of its own,
+	// removed when it exits: never the developer's, never shared by two tests.
+	const state = mkdtempSync(path.join(tmpdir(), 'logmon-test-state-'));
 	const child = spawn(process.execPath, [...(options.nodeArgs ?? []), bin, ...args], {
-		env: {...baseEnv(), ...options.env},
+		env: {...baseEnv(), XDG_STATE_HOME: state, ...options.env},
 		stdio: [(options.stdin ?? 'pipe') as 'pipe', 'pipe', 'pipe'],
+	});
+	child.once('close', () => {
+		rmSync(state, {recursive: true, force: true});
 	});
 	if (options.input !== undefined) {
 		child.stdin!.end(options.input);

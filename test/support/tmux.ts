@@ -1,5 +1,6 @@
 import {execFileSync} from 'node:child_process';
-import {existsSync, readdirSync, readFileSync} from 'node:fs';
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs';
+import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {root} from './logmon.js';
 
@@ -110,7 +111,12 @@ export class Tmux {
 export function paneCommand(args: string, options: {input?: string[]; env?: Record<string, string>; gate?: string; launcher?: string} = {}): string {
 	// With a gate, logmon starts once that file exists (e.g. after `record()`).
 	const wait = options.gate ? `while [ ! -e ${shellQuote(options.gate)} ]; do sleep 0.05; done; ` : '';
-	const vars = Object.entries({XDG_CONFIG_HOME: path.join(root, 'test', 'fixtures', 'no-config'), ...options.env}).map(([k, v]) => `${k}=${shellQuote(v)}`).join(' ');
+	// A history (on with a network source) of its own, never the developer's.
+	const state = mkdtempSync(path.join(tmpdir(), 'logmon-tmux-state-'));
+	process.once('exit', () => {
+		rmSync(state, {recursive: true, force: true});
+	});
+	const vars = Object.entries({XDG_CONFIG_HOME: path.join(root, 'test', 'fixtures', 'no-config'), XDG_STATE_HOME: state, ...options.env}).map(([k, v]) => `${k}=${shellQuote(v)}`).join(' ');
 	const feed = options.input ? `cat ${options.input.map(f => shellQuote(f)).join(' ')} | ` : '';
 	const report = 'echo "EXIT=$?"; echo "MODES=$(stty -a | tr " ;" "\\n\\n" | grep -E "^-?(icanon|echo|isig)$" | tr "\\n" " ")"; echo DONE; sleep 600';
 	const launcher = options.launcher ? `${options.launcher} ` : '';

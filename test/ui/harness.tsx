@@ -9,6 +9,7 @@ import {type Pair, type PairState, type Toggleable} from '../../source/sources/s
 import {UiRoot} from '../../source/ui/App.js';
 import {UiController} from '../../source/ui/controller.js';
 import {type ToggleSource} from '../../source/ui/toggles.js';
+import {type HistoryStatus} from '../../source/history/types.js';
 import {event} from '../support/events.js';
 
 // The UI wired to a real bus, store and aggregates, rendered by ink-testing-library.
@@ -21,6 +22,8 @@ export type HarnessOptions = {
 	sources?: ToggleSource[];
 	colorLevel?: 0 | 1 | 2 | 3;
 	now?: () => number;
+	/** The on-disk history's state, for the status bar. */
+	history?: {status(): HistoryStatus};
 };
 
 /** What the tests use of ink-testing-library's instance. */
@@ -56,6 +59,7 @@ export function setup(options: HarnessOptions = {}) {
 		onFilterChange: f => filterChanges.push(f),
 		onQuit: r => quits.push(r),
 		...(options.now ? {now: options.now} : {}),
+		...(options.history ? {history: options.history} : {}),
 	});
 	controller.setSize(options.columns ?? 100, options.rows ?? 30);
 	for (const s of options.sources ?? []) {
