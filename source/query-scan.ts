@@ -6,7 +6,7 @@ import {Bloom} from './history/bloom.js';
 import {decodeLine} from './history/format.js';
 import {parseIndex} from './history/index-builder.js';
 import {gzPath, listSegments, type SegmentFiles} from './history/segments.js';
-import {type HistoryQuery} from './history/types.js';
+import {type HistoryQuery, type SegmentIndex} from './history/types.js';
 
 // `logmon query`'s read of the stored segments (everything but --stats and --follow, which ask the
 // store's reader). Built for a scan of days of history:
@@ -145,6 +145,23 @@ function headTest(since: number | undefined, until: number | undefined, minLevel
 
 		return true;
 	};
+}
+
+async function readHead(file: string, bytes: number): Promise<string> {
+	const h = await fs.open(file, 'r');
+	try {
+		const buffer = Buffer.alloc(bytes);
+		const {bytesRead} = await h.read(buffer, 0, bytes, 0);
+		return buffer.toString('utf8', 0, bytesRead);
+	} finally {
+		await h.close();
+	}
+}
+
+/** `{"version":1,"minTime":…,"maxTime":…,…,"events":…,` as IndexBuilder writes it; undefined when it reads otherwise. */
+export function sidecarRange(head: string): Pick<SegmentIndex, 'minTime' | 'maxTime' | 'events'> | undefined {
+	const m = /^\{"version":1,"minTime":(-?\d+),"maxTime":(-?\d+),[^{}]*?"events":(\d+),/.exec(head);
+	return m ? {minTime: Number(m[1]), maxTime: Number(m[2]), events: Number(m[3])} : undefined;
 }
 
 /** Runs one segment's search ahead of its reader, holding at most `maxHeld` matches. */
@@ -288,37 +305,41 @@ export class QueryScan {
 
 	/** The segments the sidecars do not rule out, oldest first. */
 	private async candidates(): Promise<SegmentFiles[]> {
-		const {since, until, tokens} = this.q;
 		const all = await listSegments(this.dir, this.q.errorsOnly ? 'errors' : 'all');
-		const kept: SegmentFiles[] = [];
-		for (const s of all) {
-			if (!s.gz || !s.index) {
-				kept.push(s); // being written, or no sidecar: read it to be sure
-				continue;
-			}
+		const keep = await Promise.all(all.map(async s => this.mayHold(s)));
+		return all.filter((_, i) => keep[i]);
+	}
 
-			let index;
-			try {
-				index = parseIndex(await fs.readFile(s.index, 'utf8'));
-			} catch {
-				// Removed by retention meanwhile, or unreadable: the gzip says which.
-			}
-
-			if (index && index.events > 0) {
-				if ((since !== undefined && index.maxTime < since) || (until !== undefined && index.minTime > until)) {
-					continue;
-				}
-
-				const bloom = tokens?.length ? Bloom.fromJson(index.bloom) : undefined;
-				if (bloom && !bloom.hasAll(tokens!)) {
-					continue;
-				}
-			}
-
-			kept.push(s);
+	/** False when the sidecar proves the segment holds no match: outside the time window, or a word absent. */
+	private async mayHold(s: SegmentFiles): Promise<boolean> {
+		if (!s.gz || !s.index) {
+			return true; // being written, or no sidecar: read it to be sure
 		}
 
-		return kept;
+		const {since, until, tokens} = this.q;
+		let range: Pick<SegmentIndex, 'minTime' | 'maxTime' | 'events'> | undefined;
+		let index: SegmentIndex | undefined;
+		try {
+			// The time range leads the sidecar: without words to look up, its first bytes are enough.
+			range = tokens?.length ? undefined : sidecarRange(await readHead(s.index, 512));
+			if (!range) {
+				index = parseIndex(await fs.readFile(s.index, 'utf8'));
+				range = index;
+			}
+		} catch {
+			// Removed by retention meanwhile, or unreadable: the gzip says which.
+		}
+
+		if (!range || range.events === 0) {
+			return true;
+		}
+
+		if ((since !== undefined && range.maxTime < since) || (until !== undefined && range.minTime > until)) {
+			return false;
+		}
+
+		const bloom = index && tokens?.length ? Bloom.fromJson(index.bloom) : undefined;
+		return !bloom || bloom.hasAll(tokens!);
 	}
 
 	/** The segment's text: its gzip once sealed, else its raw file. */
