@@ -22,7 +22,7 @@ export type ScanQuery = HistoryQuery & {
 };
 
 /** Bytes of decompressed text read ahead of the search, per segment. */
-const readAhead = 8 * 1024 * 1024;
+const readAhead = 4 * 1024 * 1024;
 
 /** The complete lines of a segment in chunks (each ends with a newline); a torn last line is left out. */
 class SegmentText {
@@ -173,7 +173,7 @@ class SegmentSearch {
 	private wakeReader: (() => void) | undefined;
 	private wakeSearch: (() => void) | undefined;
 
-	constructor(search: AsyncGenerator<LogEvent[]>, private readonly text: SegmentText, private readonly maxHeld = 20_000) {
+	constructor(search: AsyncGenerator<LogEvent[]>, private readonly text: SegmentText, private readonly maxHeld = 4000) {
 		void this.pump(search);
 	}
 
