@@ -21,6 +21,9 @@ export type ScanQuery = HistoryQuery & {
 	lineHolds?: string[] | undefined;
 };
 
+/** Segments read at once when lines are tested as bytes: gunzip is then the work, on libuv's threads. */
+const inFlight = 3;
+
 /** Bytes of decompressed text read ahead of the search, per segment. */
 const readAhead = 4 * 1024 * 1024;
 
@@ -164,8 +167,10 @@ export function sidecarRange(head: string): Pick<SegmentIndex, 'minTime' | 'maxT
 	return m ? {minTime: Number(m[1]), maxTime: Number(m[2]), events: Number(m[3])} : undefined;
 }
 
+type Search = {results(): AsyncGenerator<LogEvent[]>; close(): void};
+
 /** Runs one segment's search ahead of its reader, holding at most `maxHeld` matches. */
-class SegmentSearch {
+class SearchAhead implements Search {
 	private readonly held: LogEvent[][] = [];
 	private count = 0;
 	private done = false;
@@ -173,7 +178,7 @@ class SegmentSearch {
 	private wakeReader: (() => void) | undefined;
 	private wakeSearch: (() => void) | undefined;
 
-	constructor(search: AsyncGenerator<LogEvent[]>, private readonly text: SegmentText, private readonly maxHeld = 4000) {
+	constructor(search: AsyncGenerator<LogEvent[]>, private readonly text: SegmentText, private readonly maxHeld = 10_000) {
 		void this.pump(search);
 	}
 
@@ -254,18 +259,26 @@ export class QueryScan {
 		}
 
 		let found = 0;
-		// Two segments are searched at once: their gunzip runs on two of libuv's threads, and the
-		// second one's matches wait (a bounded number) until the first one's are handed out.
-		const searchOf = (i: number): SegmentSearch | undefined => {
+		// Segments are read a few at once, their gunzip on libuv's threads. When lines are tested as
+		// bytes (few are decoded), the next segments are searched ahead too and their matches wait,
+		// a bounded number, until this one's are handed out. Otherwise decoding is the work and it
+		// waits its turn: only the next segment's first few MiB of text are held.
+		const searchOf = (i: number): Search | undefined => {
 			const text = i < segments.length ? this.open(segments[i]!) : undefined;
-			return text ? new SegmentSearch(this.search(text), text) : undefined;
+			if (!text) {
+				return undefined;
+			}
+
+			const search = this.search(text);
+			return this.holds ? new SearchAhead(search, text) : {results: () => search, close: () => text.close()};
 		};
 
-		let current = searchOf(0);
-		let ahead = searchOf(1);
+		const width = this.holds ? inFlight : 2;
+		const window = Array.from({length: Math.min(width, segments.length)}, (_, i) => searchOf(i));
 		try {
 			for (let i = 0; i < segments.length && found < limit && !signal?.aborted; i++) {
-				const search = current;
+				const search = window.shift();
+				window.push(searchOf(i + width));
 				if (search) {
 					if (reverse) {
 						// Lines come oldest first: keep this segment's newest matches, then hand them out newest first.
@@ -293,13 +306,11 @@ export class QueryScan {
 
 					search.close();
 				}
-
-				current = ahead;
-				ahead = searchOf(i + 2);
 			}
 		} finally {
-			current?.close();
-			ahead?.close();
+			for (const search of window) {
+				search?.close();
+			}
 		}
 	}
 
