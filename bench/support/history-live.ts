@@ -12,11 +12,18 @@ import {bin, corpusLines, cpuTicks, mb, sample} from './measure.js';
 const env = {...process.env, NODE_ENV: 'production', XDG_CONFIG_HOME: '/nonexistent'};
 const sleep = async (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
-type Running = {child: ChildProcess; port: number; stderr: {text: string}};
+type Running = {child: ChildProcess; port: number; stderr: {text: string}; lines: {count: number}};
 
-async function startLogmon(args: string[]): Promise<Running> {
+/** `countLines`: stdout comes here and its lines are counted; else it goes to /dev/null. */
+async function startLogmon(args: string[], countLines = false): Promise<Running> {
 	const devNull = openSync('/dev/null', 'w');
-	const child = spawn(process.execPath, [bin, '--no-ui', '-o', 'raw', '--listen', '127.0.0.1:0', ...args], {env, stdio: ['ignore', devNull, 'pipe']});
+	const child = spawn(process.execPath, [bin, '--no-ui', '-o', 'raw', '--listen', '127.0.0.1:0', ...args], {env, stdio: ['ignore', countLines ? 'pipe' : devNull, 'pipe']});
+	const lines = {count: 0};
+	child.stdout?.on('data', (d: Buffer) => {
+		for (let at = d.indexOf(10); at >= 0; at = d.indexOf(10, at + 1)) {
+			lines.count++;
+		}
+	});
 	const stderr = {text: ''};
 	child.stderr!.on('data', (d: Buffer) => {
 		stderr.text += d.toString();
@@ -24,7 +31,7 @@ async function startLogmon(args: string[]): Promise<Running> {
 	for (let i = 0; i < 1000; i++) {
 		const m = /listening on 127\.0\.0\.1:(\d+)/.exec(stderr.text);
 		if (m) {
-			return {child, port: Number(m[1]), stderr};
+			return {child, port: Number(m[1]), stderr, lines};
 		}
 
 		if (child.exitCode !== null) {
@@ -52,9 +59,13 @@ async function connect(port: number): Promise<net.Socket> {
 	return socket;
 }
 
-/** Lines/s of one ingest run: publishers send `total` lines; done when logmon's CPU goes quiet. */
-async function ingest(lines: string[], args: string[], total: number, publishers: number): Promise<{rate: number; rssKb: number}> {
-	const r = await startLogmon(args);
+/**
+ * One ingest run: publishers send `total` lines. Throughput is lines over the time until logmon has
+ * written them all to stdout; `settled` is when its CPU went quiet (for the history: the last
+ * segments sealed too).
+ */
+async function ingest(lines: string[], args: string[], total: number, publishers: number): Promise<{rate: number; settled: number; rssKb: number; notes: string}> {
+	const r = await startLogmon(args, true);
 	const base = Date.now();
 	const streams = Array.from({length: publishers}, (_, k) => {
 		const parts = [JSON.stringify({app: `bench${k}`, proc: 'web', host: 'bench'})];
@@ -78,6 +89,20 @@ async function ingest(lines: string[], args: string[], total: number, publishers
 			socket.end(() => resolve());
 		});
 	}));
+	// Until every line is out, or none came for 3 s (stdout dropped some: the rate then counts what came).
+	let seen = r.lines.count;
+	let seenAt = performance.now();
+	let written = seenAt;
+	while (r.lines.count < total && r.child.exitCode === null && performance.now() - seenAt < 3000) {
+		await sleep(5);
+		if (r.lines.count !== seen) {
+			seen = r.lines.count;
+			seenAt = performance.now();
+		}
+	}
+
+	written = r.lines.count >= total ? performance.now() : seenAt;
+	const out = r.lines.count;
 	let last = cpuTicks(pid);
 	let lastChange = performance.now();
 	while (performance.now() - lastChange < 700) {
@@ -91,13 +116,14 @@ async function ingest(lines: string[], args: string[], total: number, publishers
 
 	const rssKb = sample(pid)?.hwmKb ?? 0;
 	await stop(r, 'SIGTERM');
-	return {rate: total / ((lastChange - start) / 1000), rssKb};
+	const notes = r.stderr.text.split('\n').filter(l => l && !/listening on/.test(l)).slice(0, 3).join(' | ');
+	return {rate: out / ((written - start) / 1000), settled: (lastChange - start) / 1000, rssKb, notes: (out < total ? `${total - out} lines not written to stdout | ` : '') + notes};
 }
 
 export async function ingestOnOff(): Promise<void> {
 	const lines = corpusLines();
 	const total = 500_000;
-	console.log(`ingest: 4 logio publishers, ${total.toLocaleString('en')} lines, pipe mode to /dev/null`);
+	console.log(`ingest: 4 logio publishers, ${total.toLocaleString('en')} lines, pipe mode, stdout read by this process; rate = lines out over the time to the last one`);
 	const on: number[] = [];
 	const off: number[] = [];
 	for (let round = 1; round <= 3; round++) {
@@ -107,7 +133,10 @@ export async function ingestOnOff(): Promise<void> {
 		rmSync(dir, {recursive: true, force: true});
 		off.push(withOut.rate);
 		on.push(withHistory.rate);
-		console.log(`  round ${round}: history off ${Math.round(withOut.rate).toLocaleString('en')} lines/s (peak RSS ${mb(withOut.rssKb)})  on ${Math.round(withHistory.rate).toLocaleString('en')} lines/s (peak RSS ${mb(withHistory.rssKb)})  kept ${(withHistory.rate / withOut.rate * 100).toFixed(0)}%`);
+		console.log(`  round ${round}: history off ${Math.round(withOut.rate).toLocaleString('en')} lines/s (peak RSS ${mb(withOut.rssKb)}, CPU quiet after ${withOut.settled.toFixed(1)} s)  on ${Math.round(withHistory.rate).toLocaleString('en')} lines/s (peak RSS ${mb(withHistory.rssKb)}, CPU quiet after ${withHistory.settled.toFixed(1)} s)  kept ${(withHistory.rate / withOut.rate * 100).toFixed(0)}%`);
+		if (withHistory.notes) {
+			console.log(`    stderr with history: ${withHistory.notes}`);
+		}
 	}
 
 	const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
