@@ -1,9 +1,12 @@
 import {existsSync} from 'node:fs';
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import {type Flags} from './cli.js';
 import {type ConfigFile} from './config/schema.js';
 import {type Settings} from './settings.js';
-import {defaultHistoryDir, HistoryFormatError, openHistory} from './history/open.js';
+import {checkFormat} from './history/format.js';
+import {defaultHistoryDir} from './history/paths.js';
+import {Reader} from './history/reader.js';
 import {type HistoryReader} from './history/types.js';
 import {type WordRule} from './query-tokens.js';
 
@@ -38,19 +41,27 @@ export function resolveQueryDir(flags: Flags, config: ConfigFile, settings: Sett
 
 /** A reader of the history at `where`, never writing it. Throws QueryStoreError naming the directory. */
 export async function openQueryReader(where: QueryDir): Promise<HistoryReader> {
-	if (!existsSync(where.dir)) {
-		throw where.from
-			? new QueryStoreError(`${where.from}: no history at ${where.dir} (no such directory)`)
-			: new QueryStoreError(`no history in ${where.dir} yet (logmon keeps one while a network source runs)`, true);
-	}
-
+	let format: string | undefined;
 	try {
-		return (await openHistory(where.dir, {readOnly: true})).reader;
+		format = await fs.readFile(path.join(where.dir, 'FORMAT'), 'utf8');
 	} catch (error) {
-		if (error instanceof HistoryFormatError) {
-			throw new QueryStoreError(error.message);
+		if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+			throw new QueryStoreError(`history ${where.dir}: ${(error as Error).message}`);
 		}
 
-		throw error;
+		if (!existsSync(where.dir)) {
+			throw where.from
+				? new QueryStoreError(`${where.from}: no history at ${where.dir} (no such directory)`)
+				: new QueryStoreError(`no history in ${where.dir} yet (logmon keeps one while a network source runs)`, true);
+		}
 	}
+
+	// A directory without FORMAT yet (a writer just made it) reads as empty.
+	const check = format === undefined ? {ok: true as const} : checkFormat(format);
+	if (!check.ok) {
+		throw new QueryStoreError(`history ${where.dir}: ${check.reason}`);
+	}
+
+	// The reader alone: a query never writes, so the writer's modules are not loaded.
+	return new Reader(where.dir, {readOnlyReason: 'read-only'});
 }
