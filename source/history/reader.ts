@@ -72,12 +72,12 @@ export class Reader implements HistoryReader {
 		return out.reverse();
 	}
 
-	async counts(since?: number, until?: number): Promise<HistoryCounts> {
+	async counts(since?: number, until?: number, errorsOnly = false): Promise<HistoryCounts> {
 		const counts = new Map<string, number>();
 		const errorsPerMinute = new Map<number, number>();
 		const from = since ?? Number.NEGATIVE_INFINITY;
 		const to = until ?? Number.POSITIVE_INFINITY;
-		for (const s of await this.segments('all')) {
+		for (const s of await this.segments(errorsOnly ? 'errors' : 'all')) {
 			const index = s.gz ? await this.index(s) : undefined;
 			if (index && (index.maxTime < from || index.minTime > to)) {
 				continue;
