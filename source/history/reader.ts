@@ -13,8 +13,9 @@ import {type HistoryCounts, type HistoryQuery, type HistoryReader, type HistoryS
 // Reads the history, in this process or in another one while a writer appends. Sealed segments
 // are pruned by their sidecar (event-time range, bloom filter of words) before anything is
 // decompressed; the active segment (no sidecar yet) is read up to its last newline, so a write
-// in progress is never half-read. The next segment is decompressed (on libuv's pool) while the
-// current one is decoded; at most two segments are held, and lines are decoded one at a time.
+// in progress is never half-read. Oldest-first scans stream each segment through gunzip (on
+// libuv's pool, while this thread decodes) a slice of about 1 MiB at a time; newest-first scans
+// hold one segment's text (at most 64 MiB) to read it backwards. Events are yielded a slice at a time.
 
 const gunzip = promisify(zlib.gunzip);
 
