@@ -41,9 +41,12 @@ export function start(args: string[], options: SpawnOptions = {}): ChildProcess 
 		env: {...baseEnv(), XDG_STATE_HOME: state, ...options.env},
 		stdio: [(options.stdin ?? 'pipe') as 'pipe', 'pipe', 'pipe'],
 	});
-	child.once('close', () => {
+	const remove = (): void => {
 		rmSync(state, {recursive: true, force: true});
-	});
+	};
+
+	child.once('close', remove);
+	process.once('exit', remove); // a child still running when the test run ends
 	if (options.input !== undefined) {
 		child.stdin!.end(options.input);
 	}
