@@ -162,30 +162,12 @@ function fieldsBytes(e: LogEvent): Uint8Array {
 	return fields;
 }
 
-/** Bytes JSON must escape inside a string (controls, quote, backslash); 0xEF may start U+FFFD. */
-const flagged = new Uint8Array(256);
-for (let i = 0; i < 0x20; i++) {
-	flagged[i] = 1;
-}
-
-flagged[0x22] = 1;
-flagged[0x5C] = 1;
-flagged[0xEF] = 2;
-
 /**
- * True when the UTF-8 of a string holds a byte JSON must escape, or U+FFFD (which is also what a
- * lone surrogate becomes in UTF-8: such a string is written by JSON.stringify, which keeps it).
+ * A string with none of these is printable ASCII without a quote or backslash: it goes into JSON
+ * as it is, and its UTF-16 units are its bytes (a plain copy, the cheapest write there is).
+ * This test is the largest part of encoding a line (about 1 ns a character).
  */
-function needsEscape(buf: Uint8Array, from: number, to: number): boolean {
-	for (let i = from; i < to; i++) {
-		const f = flagged[buf[i]!]!;
-		if (f === 1 || (f === 2 && buf[i + 1] === 0xBF && buf[i + 2] === 0xBD)) {
-			return true;
-		}
-	}
-
-	return false;
-}
+const notPlain = /[\u0000-\u001F"\\\u007F-\uFFFF]/;
 
 /** The line after the raw text: the record, the marker. */
 function lineTail(e: LogEvent): string {
@@ -235,13 +217,11 @@ export function encodeEventInto(e: LogEvent, buf: Buffer, at: number): number {
 	}
 
 	at = put(buf, at, rawKey);
-	const from = at;
-	at += buf.write(raw, at);
-	if (needsEscape(buf, from, at)) {
-		at = from - 1; // back to the opening quote
-		at += buf.write(JSON.stringify(raw), at);
-	} else {
+	if (!notPlain.test(raw)) {
+		at += buf.write(raw, at, 'latin1');
 		buf[at++] = 0x22;
+	} else {
+		at += buf.write(JSON.stringify(raw), at - 1) - 1; // over rawKey's opening quote
 	}
 
 	if (tail !== '') {

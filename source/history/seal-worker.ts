@@ -1,7 +1,15 @@
+import {setPriority} from 'node:os';
 import {parentPort} from 'node:worker_threads';
 import {type SealJob, indexFromGz, sealFile} from './seal-file.js';
 
 // The seal worker: gzip, index and bloom filter off the ingest thread. One job at a time.
+
+// Sealing can wait; ingest cannot. On Linux the nice value is per thread: this lowers only this one.
+try {
+	setPriority(19);
+} catch {
+	// Not allowed here: the seal runs at the normal priority.
+}
 
 type Message = {id: number; job: SealJob; indexOnly?: boolean};
 

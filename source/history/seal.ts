@@ -88,7 +88,9 @@ export class Sealer {
 			return this.worker;
 		}
 
-		const w = new Worker(file);
+		// A small young generation keeps the memory a seal adds low (its garbage is short-lived lines);
+		// the old generation has room for the index of a segment with millions of distinct words.
+		const w = new Worker(file, {resourceLimits: {maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 256}});
 		// A seal cut short at exit is done again at the next start; it must not hold the process.
 		w.unref();
 		w.on('message', (m: {id: number; result?: SealResult; error?: {message: string; code?: string}}) => {
