@@ -25,7 +25,7 @@ export type ScanQuery = HistoryQuery & {
 const inFlight = 3;
 
 /** Bytes of decompressed text read ahead of the search, per segment. */
-const readAhead = 4 * 1024 * 1024;
+const readAhead = 2 * 1024 * 1024;
 
 /** The complete lines of a segment in chunks (each ends with a newline); a torn last line is left out. */
 class SegmentText {

@@ -27,8 +27,16 @@ describe('words a --grep pattern guarantees', () => {
 		expect(patternWords('(?i)\\bERROR\\b', rule)).toEqual(['error']);
 	});
 
-	test('any other syntax gives nothing: alternation, repetition, classes, groups, other escapes', () => {
-		for (const p of ['a|b', String.raw`\bfoo\b|\bbar\b`, 'fo+ bar ', String.raw`\d+ x `, '[a-z] word ', '(word) ', 'a.b c ', String.raw`\Qx y\E`, String.raw`\w `, '']) {
+	test('a regex: the words of its literal runs at the top level, edged on both sides', () => {
+		expect(patternWords('fo+ bar ', rule)).toEqual(['bar']);
+		expect(patternWords(String.raw`\bERR\d+ at \w+`, rule)).toEqual(['at']);
+		expect(patternWords(String.raw`session (opened|closed) for user [a-z]+`, rule)).toEqual(['for', 'user']);
+		expect(patternWords('a.b c ', rule)).toEqual(['c']);
+		expect(patternWords(String.raw`\bERR\b.*timeout`, rule)).toEqual(['err']);
+	});
+
+	test('nothing from alternation at the top, classes, groups, repetition or other escapes', () => {
+		for (const p of ['a|b', String.raw`\bfoo\b|\bbar\b`, 'fo+', String.raw`\d+`, '[a-z]+ ', '(word) ', String.raw`\Qx y\E`, String.raw`\w `, '', 'abc', String.raw`\bab*\b`, '(?m)^a b']) {
 			expect(patternWords(p, rule), p).toEqual([]);
 		}
 	});
@@ -73,7 +81,7 @@ describe('words a --grep pattern guarantees', () => {
 			const line = lines[random(lines.length)]!;
 			const start = random(line.length);
 			const piece = line.slice(start, start + 3 + random(30));
-			const variants = [quote(piece), `\\b${quote(piece)}\\b`, `(?i)${quote(piece.toUpperCase())}`, `(?i)\\b${quote(piece)}`];
+			const variants = [quote(piece), `\\b${quote(piece)}\\b`, `(?i)${quote(piece.toUpperCase())}`, `(?i)\\b${quote(piece)}`, `[a-z]?${quote(piece)}.*[0-9]`, `\\d*${quote(piece)}\\w*`, `^(x|y)?${quote(piece)}`];
 			for (const pattern of variants) {
 				const guaranteed = patternWords(pattern, rule);
 				if (guaranteed.length === 0) {
