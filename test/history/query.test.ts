@@ -4,7 +4,7 @@ import net from 'node:net';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, test} from 'vitest';
-import {collect, corpus, freePort, run, start, until, waitFor} from '../support/logmon.js';
+import {collect, corpus, freePort, root, run, start, until, waitFor} from '../support/logmon.js';
 
 // `logmon query` against a history written by a real logmon (a logio listener) in another
 // process, read while that logmon keeps writing. The history holds a sealed segment (from a first
@@ -191,6 +191,25 @@ describe('logmon query', () => {
 		const bad = await query('-o', 'template', '--template', '{nope}');
 		expect(bad.code).toBe(2);
 		expect(bad.stderr).toMatch(/--template: unknown field/);
+	});
+
+	test('a query loads neither React and Ink nor the sources; --help shows it with an example', async () => {
+		const log = path.join(mkdtempSync(path.join(tmpdir(), 'logmon-query-imports-')), 'imports.txt');
+		const r = await run(['query', '--history-dir', dir, '--count'], {
+			env: {LOGMON_IMPORT_LOG: log},
+			nodeArgs: ['--import', path.join(root, 'test', 'support', 'record-imports.mjs')],
+		});
+		expect(r.code).toBe(0);
+		const urls = readFileSync(log, 'utf8');
+		rmSync(path.dirname(log), {recursive: true, force: true});
+		expect(urls).toMatch(/\/dist\/bundle\/chunks\/query-\w+\.js/);
+		expect(urls).not.toMatch(/query-follow|kafka|logstream|node_modules\/(ink|react|react-reconciler)\//);
+		const help = await run(['--help']);
+		expect(help.stdout).toMatch(/logmon query --since 2h --level error --service checkout/);
+		expect(help.stdout).toMatch(/--until 30m\|RFC3339/);
+		const elsewhere = await run(['--no-ui', '--count'], {input: ''});
+		expect(elsewhere.code).toBe(2);
+		expect(elsewhere.stderr).toMatch(/--count: only for logmon query/);
 	});
 
 	test('a directory from a newer logmon, or none at all', async () => {
