@@ -9,6 +9,7 @@ export const help = `
 	  $ logmon tail <application-uuid> <env>  Acquia logstream for an environment (Cloud API v2)
 	  $ logmon publish --to URL               publish stdin lines to logio:// or kafka://
 	  $ logmon redact --test < lines          print lines as redaction leaves them, with the rules that fired
+	  $ logmon query [options]                print the events kept on disk (see History)
 
 	Sources
 	  --config PATH          Config file (default $XDG_CONFIG_HOME/logmon/config.json)
@@ -23,7 +24,7 @@ export const help = `
 	  -G, --group ID         Kafka consumer group (default logmon-<user>-<hostname>)
 	  --ephemeral            Kafka: a throw-away consumer group
 	  --from-beginning       Kafka: start at the oldest offsets (default: latest)
-	  --since 10m|RFC3339    Kafka: start at offsets for that time
+	  --since 10m|RFC3339    Kafka: start at offsets for that time (query: see History)
 	  --exit-at-end          Kafka: exit once every partition is read to its end (like kcat -e)
 	  --servers LIST         Logstream servers to enable (default: all)
 	  --stdin / --no-stdin   Read standard input (default: when piped and no source flag is given)
@@ -45,6 +46,16 @@ export const help = `
 	  --history-dir DIR      Where (default $XDG_STATE_HOME/logmon/history)
 	  --retention AGE        Keep events this long (default 3d; errors: history.errorRetention, 30d)
 	  --history-max SIZE     Keep the directory under this size (default 2GiB)
+	  logmon query [filters] [output options]: the stored events, oldest first; also
+	  --since 2h|RFC3339     Events from then on, by the event's own time
+	  --until 30m|RFC3339    Events up to then, by the event's own time
+	  --limit N              Only the newest N matches, still printed oldest first
+	  --reverse              Newest first
+	  --count                Print the number of matches only
+	  --stats                Events per service and level, from the index
+	  -f, --follow           Then the new events as they arrive, with no gap or repeat
+	  e.g. $ logmon query --since 2h --level error --service checkout
+
 	Redaction (on by default: keys, tokens, passwords, card numbers are replaced as events come in)
 	  --no-redact            Show, pass on and serve events as they came
 	  --redact-enable LIST   Also these built-in rules: email, ipv4, ipv6, ip
@@ -79,6 +90,8 @@ export const help = `
 	  $ echo 'key=AKIAIOSFODNN7EXAMPLE' | logmon redact --test
 	  $ tail -f app.log | logmon publish --to 'logio://127.0.0.1:7701?app=shop&proc=web'
 	  $ tail -f app.log | logmon publish --to kafka://127.0.0.1:9092/application-logs --service shop
+	  $ logmon query --grep '\\breq-7f3a\\b' --count  # a whole word: the index skips segments without it
+	  $ logmon query -f --since 10m --level warn        # the last 10 minutes, then live
 `;
 
 /**
@@ -137,6 +150,13 @@ export function parseArgs(argv: string[] = process.argv.slice(2), pkg?: Record<s
 			test: {type: 'boolean', default: false},
 			// publish
 			to: {type: 'string'},
+			// query
+			until: {type: 'string'},
+			limit: {type: 'number'},
+			reverse: {type: 'boolean', default: false},
+			count: {type: 'boolean', default: false},
+			stats: {type: 'boolean', default: false},
+			follow: {type: 'boolean', shortFlag: 'f', default: false},
 		},
 	});
 }

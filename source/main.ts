@@ -3,33 +3,13 @@ import {type Cli, colorMode, parseArgs} from './cli.js';
 import {ConfigError, loadConfig} from './config/load.js';
 import {FilterError, compileFilter} from './core/filter.js';
 import {exitCodes} from './exit.js';
-import {createFormatter, TemplateError} from './sinks/format.js';
+import {colorLevel, createFormatter, TemplateError} from './sinks/format.js';
 import {colorModes} from './config/schema.js';
 import {createRedactor, RedactKeyError} from './redact-key.js';
 import {resolveRedaction, resolveSettings, type Settings, UsageError} from './settings.js';
 import {type Terminal} from './ui/tty.js';
 
 // The entry: parse, resolve settings, pick pipe or UI mode, run, exit.
-
-function colorLevel(mode: Settings['color'], isTTY: boolean, env: NodeJS.ProcessEnv): 0 | 1 | 2 | 3 {
-	if (mode === 'never') {
-		return 0;
-	}
-
-	if (mode === 'auto') {
-		if (env['NO_COLOR'] !== undefined && env['NO_COLOR'] !== '') {
-			return 0;
-		}
-
-		const forced = env['FORCE_COLOR'] !== undefined && env['FORCE_COLOR'] !== '0';
-		if (!forced && (!isTTY || env['TERM'] === 'dumb')) {
-			return 0;
-		}
-	}
-
-	const term = env['COLORTERM'] ?? '';
-	return term === 'truecolor' || term === '24bit' ? 3 : ((env['TERM'] ?? '').includes('256') ? 2 : 1);
-}
 
 function fail(stderr: NodeJS.WritableStream, message: string): number {
 	stderr.write(`logmon: ${message}\n`);
@@ -93,6 +73,22 @@ export async function main(argv = process.argv.slice(2), options: MainOptions = 
 
 	if (input[0] === 'redact') {
 		return redactCommand(cli.flags, input, stderr, env);
+	}
+
+	if (input[0] === 'query') {
+		if (input.length > 1) {
+			return fail(stderr, `query: unexpected argument ${JSON.stringify(input[1])}; filters are flags, e.g. logmon query --grep ${JSON.stringify(input[1])}`);
+		}
+
+		// The history on disk: no sources, no React or Ink.
+		const {runQuery} = await import('./query.js');
+		return runQuery(flags);
+	}
+
+	const queryOnly = ([['until', '--until'], ['limit', '--limit'], ['reverse', '--reverse'], ['count', '--count'], ['stats', '--stats'], ['follow', '--follow']] as const)
+		.find(([key]) => flags[key] !== undefined && flags[key] !== false);
+	if (queryOnly) {
+		return fail(stderr, `${queryOnly[1]}: only for logmon query, e.g. logmon query ${queryOnly[1]}${queryOnly[0] === 'until' ? ' 30m' : (queryOnly[0] === 'limit' ? ' 100' : '')}`);
 	}
 
 	if (input.length > 0 && input[0] !== 'tail') {

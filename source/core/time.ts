@@ -5,21 +5,31 @@ export function pad(n: number, width = 2): string {
 }
 
 // Formatting a time is on the hot path. Times of one second share everything up to
-// the milliseconds, so the "YYYY-MM-DDTHH:MM:SS." prefix is made once per second.
+// the milliseconds, so the "YYYY-MM-DDTHH:MM:SS." prefix is made once per second. Two
+// seconds are kept: an event's own time and its receive time, written one after the other
+// (-o json), are often seconds apart.
 let prefixSecond = Number.NaN;
 let prefix = '';
+let otherSecond = Number.NaN;
+let other = '';
 
 /** Like `toISOString()` (`2024-05-01T10:00:00.123Z`); an invalid time is shown as its number. */
 export function isoTime(ms: number): string {
 	const second = Math.floor(ms / 1000);
 	if (second !== prefixSecond) {
-		const d = new Date(second * 1000);
-		if (Number.isNaN(d.getTime())) {
-			return String(ms);
-		}
+		if (second === otherSecond) {
+			[otherSecond, other, prefixSecond, prefix] = [prefixSecond, prefix, otherSecond, other];
+		} else {
+			const d = new Date(second * 1000);
+			if (Number.isNaN(d.getTime())) {
+				return String(ms);
+			}
 
-		prefix = d.toISOString().slice(0, -4);
-		prefixSecond = second;
+			otherSecond = prefixSecond;
+			other = prefix;
+			prefix = d.toISOString().slice(0, -4);
+			prefixSecond = second;
+		}
 	}
 
 	const milli = Math.floor(ms - second * 1000);

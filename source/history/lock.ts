@@ -90,6 +90,12 @@ export function acquireLock(dir: string, now = Date.now()): LockResult {
 	}
 }
 
+/** True when `dir` holds a lock whose process is gone from this host (a writer killed with SIGKILL). */
+export function lockIsStale(dir: string): boolean {
+	const holder = readHolder(path.join(dir, lockName));
+	return typeof holder === 'object' && holder.host === hostname() && holder.pid !== process.pid && !alive(holder.pid);
+}
+
 /** Remove the lock if it is still ours. */
 function release(file: string): void {
 	const holder = known(readHolder(file));

@@ -1,4 +1,4 @@
-import fs from 'node:fs/promises';
+import fs, {type FileHandle} from 'node:fs/promises';
 import {promisify} from 'node:util';
 import zlib from 'node:zlib';
 import {type Filter} from '../core/filter.js';
@@ -13,8 +13,9 @@ import {type HistoryCounts, type HistoryQuery, type HistoryReader, type HistoryS
 // Reads the history, in this process or in another one while a writer appends. Sealed segments
 // are pruned by their sidecar (event-time range, bloom filter of words) before anything is
 // decompressed; the active segment (no sidecar yet) is read up to its last newline, so a write
-// in progress is never half-read. The next segment is decompressed (on libuv's pool) while the
-// current one is decoded; at most two segments are held, and lines are decoded one at a time.
+// in progress is never half-read. Oldest-first scans stream each segment through gunzip (on
+// libuv's pool, while this thread decodes) a slice of about 1 MiB at a time; newest-first scans
+// hold one segment's text (at most 64 MiB) to read it backwards. Events are yielded a slice at a time.
 
 const gunzip = promisify(zlib.gunzip);
 
@@ -32,9 +33,6 @@ export type ReaderOptions = {
 };
 
 type Segment = SegmentFiles & {sidecar?: SegmentIndex | undefined; sidecarRead?: boolean};
-
-/** A segment's bytes, whole lines only. */
-type Loaded = {segment: Segment; bytes: Buffer};
 
 type ScanPlan = HistoryQuery & {
 	/** Only events received before this one (scroll-back). */
@@ -72,12 +70,12 @@ export class Reader implements HistoryReader {
 		return out.reverse();
 	}
 
-	async counts(since?: number, until?: number): Promise<HistoryCounts> {
+	async counts(since?: number, until?: number, errorsOnly = false): Promise<HistoryCounts> {
 		const counts = new Map<string, number>();
 		const errorsPerMinute = new Map<number, number>();
 		const from = since ?? Number.NEGATIVE_INFINITY;
 		const to = until ?? Number.POSITIVE_INFINITY;
-		for (const s of await this.segments('all')) {
+		for (const s of await this.segments(errorsOnly ? 'errors' : 'all')) {
 			const index = s.gz ? await this.index(s) : undefined;
 			if (index && (index.maxTime < from || index.minTime > to)) {
 				continue;
@@ -96,24 +94,19 @@ export class Reader implements HistoryReader {
 			}
 
 			// The active segment, or one the window cuts through: count its events.
-			const loaded = await this.load(s);
-			if (!loaded) {
-				continue;
-			}
-
-			eachLine(loaded.bytes, false, line => {
-				const e = decodeLine(line);
-				if (e && e.time >= from && e.time <= to) {
-					const key = `${e.service}\t${e.level}`;
-					counts.set(key, (counts.get(key) ?? 0) + 1);
-					if (errorLevels.has(e.level)) {
-						const minute = Math.floor(e.time / 60_000) * 60_000;
-						errorsPerMinute.set(minute, (errorsPerMinute.get(minute) ?? 0) + 1);
+			for await (const lines of this.forwardSlices(s, {bytes: 0})) {
+				for (const line of lines) {
+					const e = decodeLine(line);
+					if (e && e.time >= from && e.time <= to) {
+						const key = `${e.service}\t${e.level}`;
+						counts.set(key, (counts.get(key) ?? 0) + 1);
+						if (errorLevels.has(e.level)) {
+							const minute = Math.floor(e.time / 60_000) * 60_000;
+							errorsPerMinute.set(minute, (errorsPerMinute.get(minute) ?? 0) + 1);
+						}
 					}
 				}
-
-				return true;
-			});
+			}
 		}
 
 		return {counts, errorsPerMinute};
@@ -210,7 +203,7 @@ export class Reader implements HistoryReader {
 	}
 
 	/** A segment's whole lines; undefined when it is gone or cannot be read (counted). */
-	private async load(s: Segment): Promise<Loaded | undefined> {
+	private async load(s: Segment): Promise<Buffer | undefined> {
 		if (s.gz) {
 			let packed: Buffer;
 			try {
@@ -220,13 +213,13 @@ export class Reader implements HistoryReader {
 			}
 
 			try {
-				return {segment: s, bytes: await gunzip(packed)};
+				return await gunzip(packed);
 			} catch {
 				this.damaged.add(s.gz);
 				// A cut-off gzip still gives what it holds up to the cut.
 				try {
 					const salvaged = await gunzip(packed, {finishFlush: zlib.constants.Z_SYNC_FLUSH});
-					return {segment: s, bytes: salvaged.subarray(0, salvaged.lastIndexOf(10) + 1)};
+					return salvaged.subarray(0, salvaged.lastIndexOf(10) + 1);
 				} catch {
 					return undefined;
 				}
@@ -235,15 +228,78 @@ export class Reader implements HistoryReader {
 
 		try {
 			const bytes = await fs.readFile(s.raw!);
-			return {segment: s, bytes: bytes.subarray(0, bytes.lastIndexOf(10) + 1)};
+			return bytes.subarray(0, bytes.lastIndexOf(10) + 1);
 		} catch (error) {
 			if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
 				// Sealed between the listing and now: read the gzip instead.
-				const gz = s.raw!.replace(/\.ndjson$/, '.ndjson.gz');
-				return this.load({...s, raw: undefined, gz});
+				return this.load({...s, raw: undefined, gz: s.raw!.replace(/\.ndjson$/, '.ndjson.gz')});
 			}
 
 			return undefined;
+		}
+	}
+
+	private async * reverseSlices(s: Segment): AsyncGenerator<string[]> {
+		const bytes = await this.load(s);
+		if (bytes) {
+			yield * lineSlices(bytes, true);
+		}
+	}
+
+	/**
+	 * A segment's lines in order, decompressed as a stream: memory stays at a slice whatever the
+	 * segment's size. A last line without its newline (a write in progress) is left out;
+	 * `progress.bytes` counts the bytes of the lines given. A gzip that breaks off gives what it
+	 * held up to there, and is counted as damaged.
+	 */
+	private async * forwardSlices(s: Segment, progress: {bytes: number}): AsyncGenerator<string[]> {
+		let handle: FileHandle | undefined;
+		let gz = s.gz;
+		if (!gz) {
+			try {
+				handle = await fs.open(s.raw!, 'r');
+			} catch (error) {
+				if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+					return;
+				}
+
+				gz = s.raw!.replace(/\.ndjson$/, '.ndjson.gz'); // sealed meanwhile
+			}
+		}
+
+		if (gz) {
+			try {
+				handle = await fs.open(gz, 'r');
+			} catch {
+				return; // removed by retention meanwhile
+			}
+		}
+
+		const input = handle!.createReadStream({highWaterMark: sliceBytes});
+		const unzip = gz ? zlib.createGunzip({chunkSize: sliceBytes}) : undefined;
+		const source: AsyncIterable<Buffer> = unzip ? input.pipe(unzip) : input;
+		let carry: Buffer | undefined;
+		try {
+			for await (const chunk of source) {
+				const buf = carry ? Buffer.concat([carry, chunk]) : chunk;
+				const nl = buf.lastIndexOf(10);
+				if (nl < 0) {
+					carry = buf;
+					continue;
+				}
+
+				carry = nl + 1 < buf.length ? buf.subarray(nl + 1) : undefined;
+				progress.bytes += nl + 1;
+				yield buf.toString('utf8', 0, nl).split('\n');
+			}
+		} catch {
+			if (gz) {
+				this.damaged.add(gz);
+			}
+		} finally {
+			unzip?.destroy();
+			input.destroy();
+			await handle!.close().catch(() => undefined);
 		}
 	}
 
@@ -264,70 +320,68 @@ export class Reader implements HistoryReader {
 		}
 
 		let found = 0;
-		let i = 0;
 		let last: {segment: Segment; length: number} | undefined;
-		const next = async (): Promise<Loaded | undefined> => {
-			while (i < list.length) {
-				const s = list[i++]!;
-				if (q.follow) {
-					last = {segment: s, length: 0};
-				}
-
-				if (await this.mayMatch(s, q, words)) {
-					return (await this.load(s)) ?? {segment: s, bytes: Buffer.alloc(0)};
-				}
-			}
-
-			return undefined;
-		};
-
-		let pending = next();
-		for (;;) {
-			const loaded = await pending;
-			if (!loaded || q.signal?.aborted) {
+		for (const segment of list) {
+			if (q.signal?.aborted) {
 				break;
 			}
 
-			pending = next(); // decompress the next while this one is decoded
-			if (q.follow) {
-				last = {segment: loaded.segment, length: loaded.bytes.length};
+			if (!(await this.mayMatch(segment, q, words))) {
+				last = {segment, length: 0};
+				continue;
 			}
 
-			const batch: LogEvent[] = [];
+			// Oldest first: streamed, a slice at a time, while the next is decompressed (libuv's pool).
+			// Newest first: the segment's lines are read backwards, so it is held whole (at most 64 MiB).
+			const progress = {bytes: 0};
+			const slices = reverse ? this.reverseSlices(segment) : this.forwardSlices(segment, progress);
 			let stop = false;
-			eachLine(loaded.bytes, reverse, line => {
-				if (prefilter && !prefilter(line)) {
-					return true;
+			for await (const lines of slices) {
+				const batch: LogEvent[] = [];
+				for (const line of lines) {
+					if (prefilter && !prefilter(line)) {
+						continue;
+					}
+
+					const e = decodeLine(line);
+					if (!e || !accept(e)) {
+						continue;
+					}
+
+					if (q.receivedSince !== undefined && e.receivedAt < q.receivedSince) {
+						stop = reverse; // newest first: everything after this is older still
+						if (stop) {
+							break;
+						}
+
+						continue;
+					}
+
+					batch.push(e);
+					if (++found >= limit) {
+						break;
+					}
 				}
 
-				const e = decodeLine(line);
-				if (!e || !accept(e)) {
-					return true;
+				for (const e of batch) {
+					if (q.signal?.aborted) {
+						return;
+					}
+
+					yield e;
 				}
 
-				if (q.receivedSince !== undefined && e.receivedAt < q.receivedSince) {
-					stop = reverse;
-					return !stop;
+				if (found >= limit || stop || q.signal?.aborted) {
+					break;
 				}
-
-				batch.push(e);
-				found++;
-				return found < limit;
-			});
-			for (const e of batch) {
-				if (q.signal?.aborted) {
-					return;
-				}
-
-				yield e;
 			}
 
+			last = {segment, length: progress.bytes};
 			if (found >= limit || stop) {
 				break;
 			}
 		}
 
-		await pending.catch(() => undefined);
 		if (q.follow && !reverse && found < limit) {
 			yield * this.follow(stream, q, last, accept, prefilter, limit - found);
 		}
@@ -443,21 +497,16 @@ async function sleep(ms: number, signal: AbortSignal | undefined): Promise<void>
 }
 
 /**
- * Call `onLine` with each line of `bytes` (which ends with a newline), first to last or last to
- * first, until it returns false. Text is made a slice of about 1 MiB at a time.
+ * The lines of `bytes` (which ends with a newline), first to last or last to first, a slice of
+ * about 1 MiB of text at a time: what is decoded at once stays small whatever the segment's size.
  */
-export function eachLine(bytes: Buffer, reverse: boolean, onLine: (line: string) => boolean): void {
+export function * lineSlices(bytes: Buffer, reverse: boolean): Generator<string[]> {
 	if (reverse) {
 		let end = bytes.length;
 		while (end > 0) {
 			const start = end - 1 > sliceBytes ? bytes.lastIndexOf(10, end - 1 - sliceBytes) + 1 : 0;
-			const lines = bytes.toString('utf8', start, end).split('\n');
-			for (let j = lines.length - 2; j >= 0; j--) {
-				if (!onLine(lines[j]!)) {
-					return;
-				}
-			}
-
+			const lines = bytes.toString('utf8', start, end - 1).split('\n');
+			yield lines.reverse();
 			end = start;
 		}
 
@@ -468,17 +517,19 @@ export function eachLine(bytes: Buffer, reverse: boolean, onLine: (line: string)
 	while (start < bytes.length) {
 		const cut = start + sliceBytes < bytes.length ? bytes.indexOf(10, start + sliceBytes) : -1;
 		const end = cut < 0 ? bytes.length : cut + 1;
-		const text = bytes.toString('utf8', start, end);
-		let from = 0;
-		for (let nl = text.indexOf('\n'); nl >= 0; nl = text.indexOf('\n', from)) {
-			const line = text.slice(from, nl);
-			from = nl + 1;
+		yield bytes.toString('utf8', start, end - 1).split('\n');
+		start = end;
+	}
+}
+
+/** Call `onLine` with each line, in order or reversed, until it returns false. */
+export function eachLine(bytes: Buffer, reverse: boolean, onLine: (line: string) => boolean): void {
+	for (const lines of lineSlices(bytes, reverse)) {
+		for (const line of lines) {
 			if (!onLine(line)) {
 				return;
 			}
 		}
-
-		start = end;
 	}
 }
 

@@ -1,8 +1,9 @@
-import {mkdtemp, rm} from 'node:fs/promises';
+import {mkdtemp, readdir, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {type Bus} from '../core/bus.js';
 import {type HistorySettings} from '../settings.js';
+import {lockIsStale} from './lock.js';
 import {HistoryFormatError, openHistory, type History} from './open.js';
 import {type HistoryReader, type HistoryStatus} from './types.js';
 
@@ -32,10 +33,27 @@ function offHistory(dir: string, reason: string): RunHistory {
 	};
 }
 
+const demoPrefix = 'logmon-demo-history-';
+
+/** Temporary histories of demos that were killed before they could remove theirs. */
+async function removeStaleDemoDirs(): Promise<void> {
+	const names = await readdir(tmpdir()).catch(() => [] as string[]);
+	await Promise.all(names.filter(n => n.startsWith(demoPrefix)).map(async n => {
+		const dir = path.join(tmpdir(), n);
+		if (lockIsStale(dir)) {
+			await rm(dir, {recursive: true, force: true}).catch(() => undefined);
+		}
+	}));
+}
+
 export async function startHistory(bus: Bus, settings: HistorySettings): Promise<RunHistory> {
 	// --demo: a temporary directory, removed at exit, so the user's own history is left alone.
 	const temporary = settings.dir === undefined;
-	const dir = settings.dir ?? await mkdtemp(path.join(tmpdir(), 'logmon-demo-history-'));
+	if (temporary) {
+		await removeStaleDemoDirs();
+	}
+
+	const dir = settings.dir ?? await mkdtemp(path.join(tmpdir(), demoPrefix));
 	let history: History;
 	try {
 		history = await openHistory(dir, {writer: {

@@ -47,7 +47,11 @@ export type HistoryQuery = {
 	until?: number | undefined;
 	/** The same compiled filter as pipe mode's. */
 	filter?: Filter | undefined;
-	/** Words that every matching event must contain (lower-cased): lets the bloom filters skip segments. */
+	/**
+	 * Words that every matching event must contain: lets the bloom filters skip segments. Make them
+	 * with bloom.ts `queryWords(text)`, the same word rule the index uses (runs of ASCII letters,
+	 * digits and `_`, lower-cased), or a word the index split differently is never found.
+	 */
 	tokens?: string[] | undefined;
 	/** Only ERROR and CRITICAL: reads the errors stream, which is kept longer. */
 	errorsOnly?: boolean | undefined;
@@ -91,9 +95,14 @@ export type HistoryReader = {
 	readonly dir: string;
 	/** Matching events in time order (see HistoryQuery.reverse), streamed segment by segment. */
 	scan(query: HistoryQuery): AsyncIterable<LogEvent>;
-	/** Counts over a window, from the sidecars (and the active segment's live counts): no decompression. */
-	counts(since?: number, until?: number): Promise<HistoryCounts>;
-	/** The newest `count` events (by receive order) for the UI's start, oldest first. */
+	/**
+	 * Counts over a window (event time), from the sidecars: no decompression, except for the active
+	 * segment and a segment the window cuts through, whose lines are counted.
+	 * `errorsOnly` counts the errors stream, which is kept longer (history.errorRetention).
+	 * (Refined: `errorsOnly` added; the active segment is counted from its lines, not kept in memory.)
+	 */
+	counts(since?: number, until?: number, errorsOnly?: boolean): Promise<HistoryCounts>;
+	/** The newest `count` events (by receive order) for the UI's start, oldest first; `since` is a receive time. */
 	newest(count: number, since?: number): Promise<LogEvent[]>;
 	/** Up to `count` events received before the event `before` (its receivedAt and seq), oldest first: scroll-back. */
 	before(before: Pick<LogEvent, 'receivedAt' | 'seq'>, count: number, filter?: Filter): Promise<LogEvent[]>;

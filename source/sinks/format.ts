@@ -142,6 +142,27 @@ export function toJson(e: LogEvent): string {
 	return out.replace(jsonUnsafe, ch => '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0'));
 }
 
+/** The colour depth for `--color WHEN` on this stream: NO_COLOR and FORCE_COLOR honoured, TERM and COLORTERM read. */
+export function colorLevel(mode: 'auto' | 'always' | 'never', isTTY: boolean, env: NodeJS.ProcessEnv): 0 | 1 | 2 | 3 {
+	if (mode === 'never') {
+		return 0;
+	}
+
+	if (mode === 'auto') {
+		if (env['NO_COLOR'] !== undefined && env['NO_COLOR'] !== '') {
+			return 0;
+		}
+
+		const forced = env['FORCE_COLOR'] !== undefined && env['FORCE_COLOR'] !== '0';
+		if (!forced && (!isTTY || env['TERM'] === 'dumb')) {
+			return 0;
+		}
+	}
+
+	const term = env['COLORTERM'] ?? '';
+	return term === 'truecolor' || term === '24bit' ? 3 : ((env['TERM'] ?? '').includes('256') ? 2 : 1);
+}
+
 export function createFormatter(options: FormatOptions): Formatter {
 	switch (options.format) {
 		case 'raw': {

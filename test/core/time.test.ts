@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest';
 import {parseTime} from '../../source/core/record.js';
 import {toJson} from '../../source/sinks/format.js';
+import {isoTime} from '../../source/core/time.js';
 import {type LogEvent} from '../../source/core/event.js';
 
 describe('time parsing and formatting agree with Date', () => {
@@ -30,6 +31,14 @@ describe('time parsing and formatting agree with Date', () => {
 			const e = {seq: 1, time: ms, receivedAt: ms, sourceId: 's', sourceKind: 'stdin', service: '', host: '', proc: '', type: '', level: 'INFO', message: '', raw: ''} as LogEvent;
 			const json = JSON.parse(toJson(e)) as {time: string};
 			expect(json.time, String(ms)).toBe(new Date(ms).toISOString());
+		}
+	});
+
+	it('formats alternating times of two or three seconds right (an event time and its receive time)', () => {
+		const base = Date.parse('2024-05-01T23:59:58.500Z');
+		const times = [base, base + 3000, base + 1, base + 3001, base + 1500, base, base + 3000, base + 700, -1, base];
+		for (const ms of times) {
+			expect(isoTime(ms), String(ms)).toBe(new Date(ms).toISOString());
 		}
 	});
 });

@@ -52,6 +52,29 @@ describe('redaction in pipe mode', () => {
 		}
 	});
 
+	it('the history keeps only redacted text: read back by logmon query, and in the files on disk', async () => {
+		const history = path.join(dir, 'history');
+		const r = await run(['--no-ui', '-o', 'raw', '--history', '--history-dir', history], {input});
+		expect(r.code).toBe(0);
+		for (const format of ['raw', 'json']) {
+			const q = await run(['query', '--history-dir', history, '-o', format]);
+			expect(q.code, format).toBe(0);
+			expect(q.stdout.trim().split('\n'), format).toHaveLength(corpusLines().length);
+			expectRedacted(q.stdout);
+			for (const n of nearMisses) {
+				expect(q.stdout, `${format}: ${n.what}`).toContain(n.keep);
+			}
+		}
+
+		// What a person with zcat or jq finds in the directory.
+		const {execFileSync} = await import('node:child_process');
+		const files = execFileSync('sh', ['-c', 'cd "$1" && for f in all/* errors/*; do case "$f" in *.gz) zcat "$f";; *.ndjson) cat "$f";; esac; done', 'sh', history], {encoding: 'utf8', maxBuffer: 64 * 1024 * 1024});
+		expect(files.length).toBeGreaterThan(0);
+		for (const c of secretCases) {
+			expect(files, c.rule).not.toContain(c.secret);
+		}
+	});
+
 	it('--no-redact shows lines as they came; with --serve-subscribers or history it warns on stderr', async () => {
 		const off = await run(['--no-ui', '-o', 'raw', '--no-redact'], {input});
 		expect(off.stdout).toBe(input);

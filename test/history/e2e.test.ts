@@ -1,7 +1,7 @@
 import {type ChildProcess, execFileSync, spawn} from 'node:child_process';
-import {mkdtempSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs';
+import {mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import net from 'node:net';
-import {tmpdir} from 'node:os';
+import {hostname, tmpdir} from 'node:os';
 import path from 'node:path';
 import {afterEach, beforeEach, describe, expect, test} from 'vitest';
 import {openHistory} from '../../source/history/open.js';
@@ -177,16 +177,20 @@ describe('history e2e', () => {
 		await stop(again);
 	});
 
-	test('--demo writes its history to a temporary directory, removed at exit', async () => {
+	test('--demo writes its history to a temporary directory, removed at exit (and those of killed demos)', async () => {
+		// What a demo killed with SIGKILL leaves behind: its lock names a process that is gone.
+		const killed = path.join(dir, 'logmon-demo-history-killed');
+		mkdirSync(path.join(killed, 'all'), {recursive: true});
+		writeFileSync(path.join(killed, 'writer.lock'), JSON.stringify({pid: 2 ** 22 + 4321, host: hostname(), startedAt: 0}));
 		const child = start(['--demo', '--no-ui', '--demo-rate', '400', '-o', 'raw', '--no-stdin'], {env: {TMPDIR: dir}});
 		children.push(child);
-		const demoDir = (): string | undefined => readdirSync(dir).find(f => f.startsWith('logmon-demo-history-'));
+		const demoDir = (): string | undefined => readdirSync(dir).find(f => f.startsWith('logmon-demo-history-') && f !== 'logmon-demo-history-killed');
 		await until(() => demoDir() && files(path.join(demoDir()!, 'all')).some(f => f.endsWith('.ndjson')), 'a demo history on disk');
 		expect(statSync(path.join(dir, demoDir()!)).mode & 0o777).toBe(0o700);
 		const closed = new Promise(resolve => child.once('close', resolve));
 		child.kill('SIGTERM');
 		await closed;
-		expect(demoDir()).toBeUndefined();
+		expect(readdirSync(dir)).toEqual([]);
 	});
 
 	test('a directory from a newer logmon: the history is off, saying why and naming it; logmon runs on', async () => {

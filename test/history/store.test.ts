@@ -283,6 +283,10 @@ describe('retention', () => {
 		expect(files('all').filter(f => f.endsWith('.gz'))).toEqual(['20240501T12-0.ndjson.gz']);
 		expect(files('errors').filter(f => f.endsWith('.gz'))).toEqual(['20240501T10-0.ndjson.gz', '20240501T11-0.ndjson.gz', '20240501T12-0.ndjson.gz']);
 		expect((await all(h, {errorsOnly: true})).length).toBe(24);
+		// Error counts reach back further than the events of all/.
+		const errorCounts = await h.reader.counts(undefined, undefined, true);
+		expect(errorCounts.counts.get('api\tERROR')).toBe(24);
+		expect((await h.reader.counts()).counts.get('api\tERROR')).toBe(12);
 		now = t0 + (6 * hourMs) + 1;
 		await h.writer!.maintain();
 		expect(files('errors').filter(f => f.endsWith('.gz'))).toEqual(['20240501T11-0.ndjson.gz', '20240501T12-0.ndjson.gz']);

@@ -32,6 +32,14 @@ const baseEnv = (): NodeJS.ProcessEnv => {
 	return env;
 };
 
+/** State directories of logmon processes still running: removed when the test run ends. */
+const stateDirs = new Set<string>();
+process.once('exit', () => {
+	for (const dir of stateDirs) {
+		rmSync(dir, {recursive: true, force: true});
+	}
+});
+
 /** Start logmon; stdin is a pipe unless `input` is given, in which case it is written and closed. */
 export function start(args: string[], options: SpawnOptions = {}): ChildProcess {
 	// Each logmon keeps its history (on with a network source) in a state directory of its own,
@@ -41,8 +49,10 @@ export function start(args: string[], options: SpawnOptions = {}): ChildProcess 
 		env: {...baseEnv(), XDG_STATE_HOME: state, ...options.env},
 		stdio: [(options.stdin ?? 'pipe') as 'pipe', 'pipe', 'pipe'],
 	});
+	stateDirs.add(state);
 	child.once('close', () => {
 		rmSync(state, {recursive: true, force: true});
+		stateDirs.delete(state);
 	});
 	if (options.input !== undefined) {
 		child.stdin!.end(options.input);
