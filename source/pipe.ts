@@ -19,7 +19,7 @@ export type PipeOptions = {
 
 export async function runPipe(app: App, options: PipeOptions): Promise<number> {
 	const {stderr} = options;
-	const queue = app.bus.queue('stdout', {filter: options.filter});
+	const queue = app.bus.queue('stdout', {filter: options.filter, alerts: false});
 	const sink = new StdoutSink(queue, options.out as never, options.format);
 	app.bus.diagnostics.listen(d => {
 		if (d.level !== 'debug') {

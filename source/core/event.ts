@@ -16,7 +16,8 @@ export const levelRank: Readonly<Record<Level, number>> = {
 	CRITICAL: 6,
 };
 
-export type SourceKind = 'logstream' | 'logio' | 'logio-listen' | 'kafka' | 'stdin';
+/** `alerts`: the notices of logmon's own alert rules (type `alert`, marker `alert`). */
+export type SourceKind = 'logstream' | 'logio' | 'logio-listen' | 'kafka' | 'stdin' | 'alerts';
 
 export type LogEvent = {
 	/** Assigned by the bus: strictly increasing across all sources. */
@@ -43,8 +44,8 @@ export type LogEvent = {
 	raw: string;
 	/** The original structured record (JSON object, Kafka metadata...), kept for `-o json`. */
 	record?: unknown;
-	/** Set on synthetic events, e.g. the gap marker after a reconnect. */
-	marker?: 'gap' | undefined;
+	/** Set on synthetic events: the gap marker after a reconnect, an alert rule's firing or resolve. */
+	marker?: 'gap' | 'alert' | undefined;
 };
 
 /** What a source fills in; the bus assigns `seq`. */

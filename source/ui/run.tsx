@@ -76,7 +76,7 @@ export async function runUi(app: App, options: UiOptions): Promise<number> {
 		stats.add(events);
 	});
 
-	const queue = options.pipe ? app.bus.queue('stdout', {filter: options.filter}) : undefined;
+	const queue = options.pipe ? app.bus.queue('stdout', {filter: options.filter, alerts: false}) : undefined;
 	const sink = queue && options.pipe ? new StdoutSink(queue, options.pipe as never, options.format) : undefined;
 
 	let quit!: (reason: QuitReason) => void;
