@@ -38,6 +38,11 @@ export const help = `
 	  --type NAME            Keep these log types (repeatable)
 	  --source NAME          Keep these sources (repeatable)
 
+	Alerts (rules and sinks in the config's "alerts"; the README lists every kind)
+	  --alert EXPR           Alert on the terminal when an event matches EXPR, a filter as
+	                         above, e.g. 'level>=critical' (repeatable; pipe mode: on stderr)
+	  --no-bell              Alerts in the UI without the terminal bell
+
 	Output
 	  --no-ui                Never draw the UI; write the stream to stdout
 	  -o, --output FORMAT    text (default), raw, json, template
@@ -57,6 +62,7 @@ export const help = `
 	  $ kubectl logs -f deploy/api | logmon --level warn
 	  $ logmon --kafka 127.0.0.1:9092 -t application-logs -G mygroup --level error -o json | jq .message
 	  $ logmon --logio 'http://logs:7702/?app=shop&proc=web|worker' --grep 'timeout|refused'
+	  $ logmon --kafka 127.0.0.1:9092 --alert 'level>=critical' --alert 'service=checkout "connection refused"'
 	  $ logmon tail 3f1c…-uuid prod --types php-error,drupal-watchdog
 	  $ logmon --no-ui -o template --template '{time} {service} {message}' < app.log
 	  $ tail -f app.log | logmon publish --to 'logio://127.0.0.1:7701?app=shop&proc=web'
@@ -99,6 +105,8 @@ export function parseArgs(argv: string[] = process.argv.slice(2), pkg?: Record<s
 			host: {type: 'string', isMultiple: true, default: []},
 			type: {type: 'string', isMultiple: true, default: []},
 			source: {type: 'string', isMultiple: true, default: []},
+			alert: {type: 'string', isMultiple: true, default: []},
+			bell: {type: 'boolean'},
 			ui: {type: 'boolean'},
 			output: {type: 'string', shortFlag: 'o'},
 			template: {type: 'string'},

@@ -103,6 +103,11 @@ export async function main(argv = process.argv.slice(2), options: MainOptions = 
 	const app = new App(terminal ? settings.buffer : 1);
 	await app.addSources(settings.sources, {debug: settings.debug, maxLine: settings.maxLine});
 	const filter = compileFilter(settings.filter);
+	try {
+		await app.startAlerts(settings.alerts);
+	} catch (error) {
+		return fail(stderr, `alerts: ${error instanceof Error ? error.message : String(error)}`);
+	}
 
 	const demo = settings.demo ? await (await import('./demo.js')).startDemo(app, {rate: settings.demoRate, debug: settings.debug, maxLine: settings.maxLine, kafkaBrokers: env['KAFKA_BROKERS']}) : undefined;
 

@@ -32,6 +32,14 @@ export async function runPipe(app: App, options: PipeOptions): Promise<number> {
 		}
 	});
 
+	if (app.alerts) {
+		// Alerts go to stderr, one line each: stdout carries the stream only.
+		const {stderrLine} = await import('./alerts/terminal.js');
+		app.alerts.setTerminal(notice => {
+			stderr.write(stderrLine(notice));
+		});
+	}
+
 	sink.start();
 	await app.start();
 

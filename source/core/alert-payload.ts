@@ -108,7 +108,7 @@ export function alertmanagerWebhookBody(notices: readonly AlertNotice[], receive
 	const labels = notices.map(n => alertLabels(n));
 	const annotations = notices.map(n => alertAnnotations(n));
 	const commonLabels = common(labels);
-	const groupLabels = commonLabels['alertname'] === undefined ? {} : {alertname: commonLabels['alertname']};
+	const groupLabels: Record<string, string> = commonLabels['alertname'] === undefined ? {} : {alertname: commonLabels['alertname']};
 	return {
 		receiver,
 		status: batchStatus(notices),
