@@ -154,14 +154,17 @@ export class Delivery {
 		try {
 			while (this.queue.length > 0 && !this.stopped) {
 				const wait = this.nextAllowedAt - Date.now();
-				await this.sleep(wait);
-				if (this.stopped) {
-					break;
+				const limited = wait > 0 && this.minIntervalMs > 0;
+				if (wait > 0) {
+					await this.sleep(wait);
+					if (this.stopped) {
+						break;
+					}
 				}
 
 				const batch = this.queue.splice(0, this.options.maxBatch ?? 100);
-				if (batch.length > 1 && this.minIntervalMs > 0) {
-					h.heldBack += batch.length - 1;
+				if (limited) {
+					h.heldBack += batch.length;
 				}
 
 				h.queued = this.queue.length;
@@ -208,7 +211,7 @@ export class Delivery {
 			if (!outcome.retry || attempt >= this.options.retries) {
 				h.failed++;
 				h.state = 'failed';
-				const why = outcome.retry ? `${outcome.reason} (gave up after ${attempt + 1} attempts)` : outcome.reason;
+				const why = outcome.retry && attempt > 0 ? `${outcome.reason} (gave up after ${attempt + 1} attempts)` : outcome.reason;
 				h.lastError = why;
 				this.changed();
 				this.options.onFailure?.(why);
