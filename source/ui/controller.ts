@@ -1,5 +1,7 @@
+import {type AlertNotice} from '../core/alert-notice.js';
 import {type LogEvent} from '../core/event.js';
 import {type Filter, type FilterSpec, FilterError, compileFilter, emptySpec, parseFilterExpression} from '../core/filter.js';
+import {moveAlertSelection, showNotice, silenceSelected} from './alerts.js';
 import {FrameLoop} from './frames.js';
 import {type Action, type Context, lookup} from './keybindings.js';
 import {type Layout, computeLayout} from './layout.js';
@@ -17,6 +19,7 @@ import {type View, buildView} from './view.js';
 //   frames.ts      when a frame is worth drawing
 //   navigation.ts  following, pausing and scrolling the tail
 //   search.ts      `/`, n, N
+//   alerts.ts      the alerts list (A), silences (m), the banner and the bell
 //   scan.ts        the slow work over the held events (filter, search), in slices
 //   view*.ts       the frame's text
 //
@@ -29,6 +32,8 @@ export {specToExpression} from './state.js';
 
 /** Time one slice of slow work may take before keys, signals and frames get their turn. */
 const sliceMs = 10;
+
+
 
 export class UiController implements UiModel {
 	readonly state: UiState;
@@ -68,8 +73,10 @@ export class UiController implements UiModel {
 			filter,
 			help: false,
 			detail: undefined,
+			alertsOpen: false,
+			banner: undefined,
 			section: 'types',
-			selected: {errors: 0, stats: 0, toggles: 0},
+			selected: {errors: 0, stats: 0, toggles: 0, alerts: 0},
 			statsSort: 'rate',
 			statsByHost: false,
 			errorsSort: 'recent',
@@ -172,12 +179,16 @@ export class UiController implements UiModel {
 			this.wake(); // new events to sort through
 		}
 
-		return `${store.version}:${errors.version}:${stats.version}:${this.version}:${Math.floor(now / 1000)}:${this.healthSignature()}`;
+		return `${store.version}:${errors.version}:${stats.version}:${this.version}:${this.deps.alerts?.version() ?? ''}:${Math.floor(now / 1000)}:${this.healthSignature()}`;
 	}
 
 	private build(now: number): View {
 		if (this.state.notice && this.state.notice.until <= now) {
 			this.state.notice = undefined;
+		}
+
+		if (this.state.banner && this.state.banner.until <= now) {
+			this.state.banner = undefined;
 		}
 
 		this.note = clampAnchor(this.position()) ? 'paused lines left the buffer' : '';
@@ -260,7 +271,7 @@ export class UiController implements UiModel {
 	/** One keypress, named as in keybindings.ts; `text` is the typed character for prompts. */
 	key(name: string, text = ''): void {
 		const s = this.state;
-		const context: Context = s.help || s.detail ? 'overlay' : s.focus;
+		const context: Context = s.help || s.detail ? 'overlay' : (s.alertsOpen ? 'alerts' : s.focus);
 		const binding = lookup(name, context, s.prompt !== undefined);
 		if (s.prompt) {
 			if (binding) {
@@ -307,6 +318,25 @@ export class UiController implements UiModel {
 				this.search.clear();
 				s.help = false;
 				s.detail = undefined;
+				s.alertsOpen = false;
+				break;
+			}
+
+			case 'alerts': {
+				if (this.deps.alerts) {
+					s.alertsOpen = !s.alertsOpen;
+					s.selected.alerts = 0;
+				} else {
+					this.notify('no alert rules: add them to the config\'s "alerts", or give --alert EXPR');
+				}
+
+				break;
+			}
+
+			case 'alert-silence': {
+				silenceSelected(s, this.deps.alerts, this.now(), text => {
+					this.notify(text);
+				});
 				break;
 			}
 
@@ -326,7 +356,9 @@ export class UiController implements UiModel {
 			case 'page-down':
 			case 'top':
 			case 'bottom': {
-				if (s.focus === 'tail') {
+				if (s.alertsOpen) {
+					moveAlertSelection(s, this.deps.alerts, action, this.layout().bodyHeight);
+				} else if (s.focus === 'tail') {
 					moveTail(this.position(), action);
 				} else {
 					const box = this.layout().others.find(b => b.id === s.focus);
@@ -407,6 +439,14 @@ export class UiController implements UiModel {
 
 	private notify(text: string, ms = 3000): void {
 		this.state.notice = {text, until: this.now() + ms};
+	}
+
+	// ---- alerts ----
+
+	/** A notice for the terminal: the banner, and the bell when something starts firing. */
+	alertNotice(notice: AlertNotice): void {
+		showNotice(this.state, notice, this.now(), this.deps.bell);
+		this.changed();
 	}
 
 	// ---- lists ----

@@ -5,7 +5,7 @@
 // character as itself ("q", "G", "/"), or space, enter, escape, tab, shift+tab,
 // up, down, pageup, pagedown, home, end, backspace, ctrl+<letter>.
 
-export type Context = 'global' | 'tail' | 'errors' | 'stats' | 'toggles' | 'prompt' | 'overlay';
+export type Context = 'global' | 'tail' | 'errors' | 'stats' | 'toggles' | 'alerts' | 'prompt' | 'overlay';
 
 export type Action =
 	| 'quit' | 'interrupt' | 'help' | 'close'
@@ -16,6 +16,7 @@ export type Action =
 	| 'section-servers' | 'section-types' | 'section-services' | 'section-levels' | 'section-sources'
 	| 'toggle-row' | 'toggle-all'
 	| 'stats-sort' | 'stats-by-host' | 'errors-sort'
+	| 'alerts' | 'alert-silence'
 	| 'prompt-accept' | 'prompt-cancel' | 'prompt-erase' | 'prompt-clear';
 
 export type Binding = {
@@ -65,6 +66,8 @@ export const keybindings: readonly Binding[] = [
 	{keys: ['r'], action: 'stats-sort', description: 'stats: sort by rate, errors, name', context: 'global'},
 	{keys: ['b'], action: 'stats-by-host', description: 'stats: per service, or per service x host', context: 'global'},
 	{keys: ['c'], action: 'errors-sort', description: 'errors: sort by most recent or by count', context: 'global'},
+	{keys: ['A'], action: 'alerts', description: 'alerts: what fires, what resolved, when, the line that did it', context: 'global'},
+	{keys: ['m'], action: 'alert-silence', description: 'alerts: silence the selected rule for 1 h (again: lift it)', context: 'alerts'},
 	{keys: ['enter'], action: 'prompt-accept', description: 'apply', context: 'prompt'},
 	{keys: ['escape'], action: 'prompt-cancel', description: 'cancel', context: 'prompt'},
 	{keys: ['backspace'], action: 'prompt-erase', description: 'erase a character', context: 'prompt'},

@@ -104,6 +104,13 @@ export async function runUi(app: App, options: UiOptions): Promise<number> {
 		onQuit: reason => {
 			end(reason);
 		},
+		alerts: app.alerts
+			? {snapshot: () => app.alerts!.alertsSnapshot(), silence: (rule, until) => app.alerts!.engine.silence(rule, until), version: () => app.alerts!.engine.version}
+			: undefined,
+		bell: settings.alerts.bell ? () => out.write('\u0007') : undefined,
+	});
+	app.alerts?.setTerminal(notice => {
+		controller.alertNotice(notice);
 	});
 	for (const {source} of app.sources) {
 		source.toggles?.onPairsChange(() => {

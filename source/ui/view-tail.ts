@@ -49,6 +49,12 @@ function tailLines(ctx: Ctx, w: number, h: number): string[] {
 	for (const e of events) {
 		const isMarked = e.seq === s.markSeq;
 		const gutter = isMarked ? p.style('▶', {color: 'yellow', bold: true}) : ' ';
+		if (e.marker === 'alert') {
+			const style = e.level === 'INFO' ? {color: 'green', inverse: true} as const : {color: 'red', inverse: true, bold: true} as const;
+			lines.push(gutter + p.style(cut(`!! ${e.message}`, textWidth), style));
+			continue;
+		}
+
 		if (e.marker) {
 			lines.push(gutter + p.style(cut(`~~ ${e.message} ~~`, textWidth), {color: 'yellow', inverse: true}));
 			continue;
