@@ -106,8 +106,8 @@ export class Delivery {
 		}
 
 		await new Promise<void>(resolve => {
+			// Not unref'd: the wait itself keeps logmon alive until the queue is empty or the time is up.
 			const timer = setTimeout(done, timeoutMs);
-			timer.unref();
 			const self = this;
 			function done(): void {
 				clearTimeout(timer);

@@ -1,6 +1,8 @@
-import {type AlertRule, fieldValue, formatDuration, formatRate, spanOf} from './alert-rules.js';
+import {type GroupState, holds, summary} from './alert-conditions.js';
+import {type AlertRule, type NewTermSpec, fieldValue, spanOf} from './alert-rules.js';
 import {type AlertNotice, type AlertSample, hash64, sampleOf} from './alert-notice.js';
 import {BucketRing} from './alert-window.js';
+import {fingerprint} from './errors.js';
 import {type LogEvent} from './event.js';
 import {type Filter, compileFilter, emptySpec, parseFilterExpression} from './filter.js';
 
@@ -10,43 +12,46 @@ import {type Filter, compileFilter, emptySpec, parseFilterExpression} from './fi
 // changes: flatlines, windows that emptied, `for` durations, cooldowns, resolves.
 // Pure: the clock is injected and notices go to a callback.
 //
+// What each kind measures and when it holds: alert-conditions.ts.
+//
 // Per (rule, group): ok -> (pending, for rate rules with `for`) -> firing -> ok.
 // The move to firing sends a notice unless one went out less than `cooldown` ago;
 // while firing, a notice is sent again once the cooldown has passed (match rules:
 // only if more events matched). The move back to ok sends a resolved notice when
 // the rule asks for it and its firing was announced.
 
-type GroupState = {
-	readonly key: string;
-	readonly labels: Record<string, string>;
-	readonly fingerprint: string;
-	readonly ring: BucketRing | undefined;
-	readonly firstSeen: number;
-	lastMatch: number;
-	/** Events matched since the last firing notice. */
-	sinceNotice: number;
-	state: 'ok' | 'pending' | 'firing';
-	pendingSince: number;
-	firingSince: number;
-	/** Time of the last firing notice (initial or repeat). */
-	lastFiringNotice: number;
-	/** The current episode's firing was announced: its resolve is too. */
-	announced: boolean;
-	latest: LogEvent | undefined;
-	/** What the last evaluation measured (spike: the current window; `reference` the one before). */
-	value: number;
-	reference: number;
+
+/** Rules that share a `when` and a groupBy share the per-event work: one run count for all. */
+type Selector = {
+	readonly filter: number;
+	readonly groupBy: readonly string[];
+	readonly rules: RuleState[];
+	/** The run being counted: its group, receive time, length, first and latest event. */
+	key: string;
+	at: number;
+	count: number;
+	first: LogEvent | undefined;
+	last: LogEvent | undefined;
+};
+
+/** newTerm rules with the same `when`, groupBy, field and memory share what they have seen. */
+type TermSelector = {
+	readonly filter: number;
+	readonly groupBy: readonly string[];
+	readonly field: string;
+	readonly maxTerms: number;
+	/** Terms seen (per group), in recency order; seeded ones are keyed without a group. */
+	readonly seen: Map<string, true>;
+	readonly rules: RuleState[];
+	evicted: number;
 };
 
 type RuleState = {
 	readonly rule: AlertRule;
 	readonly filter: number;
 	readonly groups: Map<string, GroupState>;
-	/** newTerm: terms seen (per group), in recency order; seeded ones are keyed without a group. */
-	readonly seen: Map<string, true>;
 	/** Groups not tracked because the rule had `maxGroups` already. */
 	overflow: number;
-	termsEvicted: number;
 	silencedUntil: number;
 };
 
@@ -87,6 +92,8 @@ export class AlertEngine {
 	private readonly filters: Filter[] = [];
 	private readonly hits: Uint8Array;
 	private readonly rules: RuleState[] = [];
+	private readonly selectors: Selector[] = [];
+	private readonly terms: TermSelector[] = [];
 	private readonly maxGroups: number;
 	private readonly maxRecent: number;
 	private readonly onNotice: (notice: AlertNotice) => void;
@@ -94,6 +101,9 @@ export class AlertEngine {
 	private readonly firing = new Map<string, AlertView>();
 	/** Bumped on every notice and silence: views compare it to skip work. */
 	version = 0;
+	/** The last event fingerprinted: rules that share an event share the work. */
+	private fingerprinted: LogEvent | undefined;
+	private lastFingerprint = '';
 
 	constructor(options: EngineOptions) {
 		this.now = options.now ?? Date.now;
@@ -111,15 +121,41 @@ export class AlertEngine {
 				byWhen.set(when, index);
 			}
 
-			this.rules.push({rule, filter: index, groups: new Map(), seen: new Map(), overflow: 0, termsEvicted: 0, silencedUntil: 0});
+			const rs: RuleState = {rule, filter: index, groups: new Map(), overflow: 0, silencedUntil: 0};
+			this.rules.push(rs);
+			const by = rule.groupBy.join('\u0000');
+			if (rule.spec.kind === 'newTerm') {
+				// Keyed by each event's term: no runs.
+				const {field, maxTerms} = rule.spec;
+				let ts = this.terms.find(x => x.filter === index && x.groupBy.join('\u0000') === by && x.field === field && x.maxTerms === maxTerms);
+				if (!ts) {
+					ts = {filter: index, groupBy: rule.groupBy, field, maxTerms, seen: new Map(), rules: [], evicted: 0};
+					this.terms.push(ts);
+				}
+
+				ts.rules.push(rs);
+				continue;
+			}
+
+			let sel = this.selectors.find(x => x.filter === index && x.groupBy.join('\u0000') === by);
+			if (!sel) {
+				sel = {filter: index, groupBy: rule.groupBy, rules: [], key: '', at: 0, count: 0, first: undefined, last: undefined};
+				this.selectors.push(sel);
+			}
+
+			sel.rules.push(rs);
 		}
 
 		this.hits = new Uint8Array(this.filters.length);
 	}
 
-	/** The bus subscriber. Markers (gaps, alerts themselves) are never counted. */
+	/**
+	 * The bus subscriber. Markers (gaps, alerts themselves) are never counted. Consecutive matches
+	 * of a selector with the same group and receive time are counted as one run, so a burst from
+	 * one service costs each rule one update, not one per event.
+	 */
 	observe(events: readonly LogEvent[]): void {
-		const {filters, hits, rules} = this;
+		const {filters, hits, selectors, terms} = this;
 		for (const e of events) {
 			if (e.marker) {
 				continue;
@@ -137,10 +173,34 @@ export class AlertEngine {
 				continue;
 			}
 
-			for (const rs of rules) {
-				if (hits[rs.filter] === 1) {
-					this.matched(rs, e);
+			for (const sel of selectors) {
+				if (hits[sel.filter] === 1) {
+					const key = this.groupKey(sel.groupBy, e);
+					if (sel.count > 0 && (key !== sel.key || e.receivedAt !== sel.at)) {
+						this.flush(sel);
+					}
+
+					if (sel.count === 0) {
+						sel.first = e;
+					}
+
+					sel.key = key;
+					sel.at = e.receivedAt;
+					sel.last = e;
+					sel.count++;
 				}
+			}
+
+			for (const ts of terms) {
+				if (hits[ts.filter] === 1) {
+					this.newTermMatched(ts, e);
+				}
+			}
+		}
+
+		for (const sel of selectors) {
+			if (sel.count > 0) {
+				this.flush(sel);
 			}
 		}
 	}
@@ -150,7 +210,7 @@ export class AlertEngine {
 		for (const rs of this.rules) {
 			const span = spanOf(rs.rule.spec);
 			for (const g of rs.groups.values()) {
-				this.step(rs, g, now, this.holds(rs, g, now));
+				this.step(rs, g, now, holds(rs.rule, g, now, this.startedAt));
 				// Quiet groups are forgotten, but not while a cooldown still applies. Flatline groups are the point: kept.
 				if (g.state === 'ok' && rs.rule.spec.kind !== 'flatline' && now - g.lastMatch > span && now - g.lastFiringNotice >= rs.rule.cooldownMs) {
 					rs.groups.delete(g.key);
@@ -164,10 +224,9 @@ export class AlertEngine {
 	 * restart does not announce them again. Counts for every group of every newTerm rule.
 	 */
 	seedSeen(terms: Iterable<string>): void {
-		const newTerm = this.rules.filter(rs => rs.rule.spec.kind === 'newTerm');
 		for (const term of terms) {
-			for (const rs of newTerm) {
-				this.remember(rs, termSeparator + term);
+			for (const ts of this.terms) {
+				this.remember(ts, termSeparator + term);
 			}
 		}
 	}
@@ -217,45 +276,74 @@ export class AlertEngine {
 
 	// ---- per event ----
 
-	private groupKey(rule: AlertRule, e: LogEvent): string {
-		const by = rule.groupBy;
+	/** A field's value; the fingerprint (a costly masking pass) is made once per event, whatever the rules. */
+	private value(e: LogEvent, field: string): string {
+		if (field !== 'fingerprint') {
+			return fieldValue(e, field);
+		}
+
+		if (e !== this.fingerprinted) {
+			this.fingerprinted = e;
+			this.lastFingerprint = fingerprint(e.message);
+		}
+
+		return this.lastFingerprint;
+	}
+
+	private groupKey(by: readonly string[], e: LogEvent): string {
 		if (by.length === 0) {
 			return '';
 		}
 
 		if (by.length === 1) {
-			return fieldValue(e, by[0]!);
+			return this.value(e, by[0]!);
 		}
 
-		let key = fieldValue(e, by[0]!);
+		let key = this.value(e, by[0]!);
 		for (let i = 1; i < by.length; i++) {
-			key += separator + fieldValue(e, by[i]!);
+			key += separator + this.value(e, by[i]!);
 		}
 
 		return key;
 	}
 
-	private matched(rs: RuleState, e: LogEvent): void {
-		const {rule} = rs;
-		const t = e.receivedAt;
-		let key = this.groupKey(rule, e);
-		let term: string | undefined;
-		if (rule.spec.kind === 'newTerm') {
-			term = fieldValue(e, rule.spec.field);
-			const termKey = key + termSeparator + term;
-			const known = rs.seen.has(termKey) || rs.seen.has(termSeparator + term);
-			this.remember(rs, termKey);
-			if (known || t - this.startedAt < rule.spec.warmupMs) {
-				return; // learnt during the warm-up, or seen before
-			}
-
-			key = termKey;
+	/** A selector's run of `count` events of one group, received at one instant, for each of its rules. */
+	private flush(sel: Selector): void {
+		for (const rs of sel.rules) {
+			this.matched(rs, sel.key, sel.last!, sel.count, undefined, sel.first);
 		}
 
+		sel.count = 0;
+		sel.first = undefined;
+		sel.last = undefined;
+	}
+
+	private newTermMatched(ts: TermSelector, e: LogEvent): void {
+		const term = this.value(e, ts.field);
+		const termKey = this.groupKey(ts.groupBy, e) + termSeparator + term;
+		const known = ts.seen.has(termKey) || ts.seen.has(termSeparator + term);
+		this.remember(ts, termKey);
+		if (known) {
+			return;
+		}
+
+		for (const rs of ts.rules) {
+			if (e.receivedAt - this.startedAt >= (rs.rule.spec as NewTermSpec).warmupMs) {
+				this.matched(rs, termKey, e, 1, term); // not learnt during the warm-up, nor seen before
+			}
+		}
+	}
+
+	/**
+	 * `n` matching events of a group, the latest `e` (the first `first`), all received at `e.receivedAt`.
+	 * A notice that starts firing shows the first of them: the line that set it off.
+	 */
+	private matched(rs: RuleState, key: string, e: LogEvent, n: number, term?: string, first = e): void {
+		const t = e.receivedAt;
 		let g = rs.groups.get(key);
 		if (!g) {
 			if (rs.groups.size >= this.maxGroups) {
-				rs.overflow++;
+				rs.overflow += n;
 				return;
 			}
 
@@ -264,20 +352,22 @@ export class AlertEngine {
 		}
 
 		g.lastMatch = Math.max(g.lastMatch, t);
-		g.sinceNotice++;
-		g.latest = e;
-		g.ring?.add(t);
-		// Flatlines only change with time (the tick); every other kind can fire on this event.
-		if (rule.spec.kind !== 'flatline' || g.state === 'firing') {
-			this.step(rs, g, t, this.holds(rs, g, t));
+		g.sinceNotice += n;
+		g.latest = g.state === 'firing' ? e : first;
+		g.ring?.add(t, n);
+		// Flatlines only change with time (the tick); every other kind can fire now.
+		if (rs.rule.spec.kind !== 'flatline' || g.state === 'firing') {
+			this.step(rs, g, t, holds(rs.rule, g, t, this.startedAt));
 		}
+
+		g.latest = e;
 	}
 
 	private newGroup(rs: RuleState, key: string, e: LogEvent, term: string | undefined): GroupState {
 		const {rule} = rs;
 		const labels: Record<string, string> = {};
 		for (const field of rule.groupBy) {
-			labels[field] = fieldValue(e, field);
+			labels[field] = this.value(e, field);
 		}
 
 		if (term !== undefined) {
@@ -306,93 +396,12 @@ export class AlertEngine {
 	}
 
 	/** Remember a newTerm key as the most recent; the oldest is forgotten past `maxTerms`. */
-	private remember(rs: RuleState, key: string): void {
-		if (rs.rule.spec.kind !== 'newTerm') {
-			return;
-		}
-
-		rs.seen.delete(key);
-		rs.seen.set(key, true);
-		if (rs.seen.size > rs.rule.spec.maxTerms) {
-			rs.seen.delete(rs.seen.keys().next().value!);
-			rs.termsEvicted++;
-		}
-	}
-
-	// ---- conditions ----
-
-	/** Whether the rule's condition holds for the group at `now`; the measured value goes to `g.value`. */
-	private holds(rs: RuleState, g: GroupState, now: number): boolean {
-		const spec = rs.rule.spec;
-		switch (spec.kind) {
-			case 'match':
-			case 'newTerm': {
-				g.value = spec.kind === 'match' ? g.sinceNotice : 1;
-				return now - g.lastMatch < spec.resolveAfterMs;
-			}
-
-			case 'count': {
-				g.value = g.ring!.current(now);
-				return g.value >= spec.atLeast;
-			}
-
-			case 'rate': {
-				g.value = g.ring!.current(now) / (spec.windowMs / 60_000);
-				return g.value > spec.perMinute;
-			}
-
-			case 'spike': {
-				const current = g.ring!.current(now);
-				const reference = g.ring!.previous(now);
-				g.value = current;
-				g.reference = reference;
-				// Inactive until two windows have passed since the start: the reference must be a real one.
-				const armed = now - this.startedAt >= 2 * spec.windowMs;
-				return armed && current >= spec.minCurrent && reference >= spec.minReference && current >= spec.factor * reference;
-			}
-
-			case 'flatline': {
-				g.value = g.ring!.current(now);
-				// A group has to have been watched for a whole window before its silence means anything.
-				return now - g.firstSeen >= spec.windowMs && g.value < spec.below;
-			}
-		}
-	}
-
-	/** The notice's one line, from the value `holds` measured. */
-	private summary(rs: RuleState, g: GroupState, active: boolean): string {
-		const {rule} = rs;
-		const spec = rule.spec;
-		const v = g.value;
-		switch (spec.kind) {
-			case 'match': {
-				return active
-					? `${v} matching event${v === 1 ? '' : 's'}${rule.when ? ` (${rule.when})` : ''}`
-					: `no matching event for ${formatDuration(spec.resolveAfterMs)}`;
-			}
-
-			case 'newTerm': {
-				return `new ${spec.field}: ${g.labels['term'] ?? ''}`;
-			}
-
-			case 'count': {
-				return `${v} events in ${formatDuration(spec.windowMs)} (alert at ${spec.atLeast} or more)`;
-			}
-
-			case 'rate': {
-				const held = active && spec.forMs > 0 ? ` for ${formatDuration(spec.forMs)}` : '';
-				return `${formatRate(v)} over ${formatDuration(spec.windowMs)} ${active ? '>' : '≤'} ${formatRate(spec.perMinute)}${held}`;
-			}
-
-			case 'spike': {
-				const ref = g.reference;
-				const ratio = ref > 0 ? `${Math.round((v / ref) * 10) / 10}×` : 'up from none';
-				return `${v} events in the last ${formatDuration(spec.windowMs)}, ${ratio} the ${ref} before (alert at ${spec.factor}×)`;
-			}
-
-			case 'flatline': {
-				return `${v} events in the last ${formatDuration(spec.windowMs)} (alert below ${spec.below})`;
-			}
+	private remember(ts: TermSelector, key: string): void {
+		ts.seen.delete(key);
+		ts.seen.set(key, true);
+		if (ts.seen.size > ts.maxTerms) {
+			ts.seen.delete(ts.seen.keys().next().value!);
+			ts.evicted++;
 		}
 	}
 
@@ -469,7 +478,7 @@ export class AlertEngine {
 			startsAt: g.firingSince,
 			endsAt: status === 'resolved' ? now : undefined,
 			at: now,
-			summary: this.summary(rs, g, active),
+			summary: summary(rs.rule, g, active),
 			value: g.value,
 			severity: rule.severity,
 			labels: rule.labels,
