@@ -36,6 +36,12 @@ export function alertmanagerSink(name: string, config: Extract<SinkConfig, {type
 
 			delivery.enqueue(notice);
 		},
+		settle(notice) {
+			// Alertmanager holds the alert as firing (and logmon re-posts it): it must hear of the end even under a silence.
+			if (firing.delete(notice.fingerprint)) {
+				delivery.enqueue(notice);
+			}
+		},
 		async stop() {
 			clearInterval(resend);
 			await delivery.stop();

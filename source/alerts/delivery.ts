@@ -241,6 +241,8 @@ export type SinkContext = {
 export type Sink = {
 	readonly delivery: Delivery;
 	offer(notice: AlertNotice): void;
+	/** A resolve kept from the sinks by a silence: a sink that holds state about the alert settles it. */
+	settle?: (notice: AlertNotice) => void;
 	stop(): Promise<void>;
 };
 

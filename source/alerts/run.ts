@@ -118,7 +118,11 @@ export async function startAlerts(bus: Bus, settings: AlertSettings, options: Al
 			}
 
 			pending.push(alertEvent(notice));
-			if (!notice.silenced) {
+			if (notice.silenced && notice.status === 'resolved') {
+				for (const name of notice.notify) {
+					sinks.get(name)?.settle?.(notice);
+				}
+			} else if (!notice.silenced) {
 				for (const name of notice.notify) {
 					if (name === 'terminal') {
 						terminal?.(notice);

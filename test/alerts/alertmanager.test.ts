@@ -55,6 +55,20 @@ describe.skipIf(!binary && !requirePeers)('alertmanager sink against a real Aler
 		expect(sink.delivery.health).toMatchObject({sent: 2, failed: 0});
 	});
 
+	test('a resolve kept from the sinks by a silence still ends the alert in Alertmanager', async () => {
+		const context = recordingContext();
+		const quiet = alertmanagerSink('am3', sinkConfig<'alertmanager'>('am3', {type: 'alertmanager', url: am.url}), context);
+		const firing = notice({rule: 'silenced-later', startsAt: Date.now(), at: Date.now()});
+		quiet.offer(firing);
+		await until(() => hook.bodies<AmWebhook>().some(b => b.status === 'firing' && b.alerts[0]!.labels['alertname'] === 'silenced-later'), 'the firing notification', 30_000);
+		quiet.settle!({...firing, status: 'resolved', endsAt: Date.now(), at: Date.now(), silenced: true});
+		await until(() => hook.bodies<AmWebhook>().some(b => b.status === 'resolved' && b.alerts[0]!.labels['alertname'] === 'silenced-later'), 'the resolved notification', 30_000);
+		// Settled once: a second settle of the same alert sends nothing.
+		quiet.settle!({...firing, status: 'resolved', endsAt: Date.now(), at: Date.now(), silenced: true});
+		expect(quiet.delivery.health.queued).toBe(0);
+		await quiet.stop();
+	});
+
 	test('an alert Alertmanager refuses (400) is reported with its reason, not retried', async () => {
 		const context = recordingContext();
 		const bad = alertmanagerSink('am2', sinkConfig<'alertmanager'>('am2', {type: 'alertmanager', url: am.url}), context);
