@@ -126,6 +126,7 @@ describe('alerts in the UI (tmux)', () => {
 		expect(screen).toContain('A: alerts');
 		expect(screen).toMatch(/!! FIRING level>=critical: 1 matching event/);
 		expect(screen).toContain('alerts: 1 firing');
+		expect(tmux.format('#{window_bell_flag}')).toBe('0'); // --no-bell
 		tmux.keys(['A']);
 		screen = await tmux.waitFor(' Alerts ');
 		expect(screen).toMatch(/FIRING\s+since \d\d:\d\d:\d\d \(\d+s\)\s+level>=critical/);
@@ -136,6 +137,16 @@ describe('alerts in the UI (tmux)', () => {
 		expect(screen).toMatch(/silenced: level>=critical until \d\d:\d\d/);
 		tmux.keys(['Escape']);
 		await tmux.waitFor(s => !s.includes(' Alerts ') && s.includes('Tail'));
+		tmux.keys(['q']);
+		await tmux.waitFor('EXIT=0');
+	});
+
+	test('the bell rings when an alert fires', async () => {
+		const input = path.join(dir, 'ui-bell.log');
+		writeFileSync(input, 'CRITICAL payment gateway unreachable\n');
+		tmux = new Tmux(paneCommand(`--ui --alert ${shellQuote('level>=critical')}`, {input: [input]}), 100, 24);
+		await tmux.waitFor('ALERT FIRING level>=critical');
+		await until(() => tmux!.format('#{window_bell_flag}') === '1', 'the bell');
 		tmux.keys(['q']);
 		await tmux.waitFor('EXIT=0');
 	});
