@@ -106,15 +106,14 @@ export class Delivery {
 		}
 
 		await new Promise<void>(resolve => {
+			const done = (): void => {
+				clearTimeout(timer);
+				this.idle.delete(done);
+				resolve();
+			};
+
 			// Not unref'd: the wait itself keeps logmon alive until the queue is empty or the time is up.
 			const timer = setTimeout(done, timeoutMs);
-			const self = this;
-			function done(): void {
-				clearTimeout(timer);
-				self.idle.delete(done);
-				resolve();
-			}
-
 			this.idle.add(done);
 		});
 	}

@@ -20,7 +20,6 @@ import {type Filter, compileFilter, emptySpec, parseFilterExpression} from './fi
 // only if more events matched). The move back to ok sends a resolved notice when
 // the rule asks for it and its firing was announced.
 
-
 /** Rules that share a `when` and a groupBy share the per-event work: one run count for all. */
 type Selector = {
 	readonly filter: number;
@@ -70,7 +69,8 @@ export type AlertsSnapshot = {
 	firing: AlertView[];
 	/** The latest notices (firing, repeats and resolves), newest first. */
 	recent: AlertNotice[];
-	rules: Array<{name: string; kind: string; groups: number; overflow: number; silencedUntil?: number | undefined}>;
+	/** Per rule: groups tracked, groups over the cap, terms a newTerm rule forgot (past maxTerms), the silence. */
+	rules: Array<{name: string; kind: string; groups: number; overflow: number; termsForgotten?: number; silencedUntil?: number | undefined}>;
 };
 
 export type EngineOptions = {
@@ -265,6 +265,7 @@ export class AlertEngine {
 				kind: rs.rule.spec.kind,
 				groups: rs.groups.size,
 				overflow: rs.overflow,
+				...(rs.rule.spec.kind === 'newTerm' ? {termsForgotten: this.terms.find(ts => ts.rules.includes(rs))?.evicted ?? 0} : {}),
 				silencedUntil: rs.silencedUntil > now ? rs.silencedUntil : undefined,
 			})),
 		};

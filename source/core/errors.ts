@@ -41,6 +41,7 @@ const maskFor = {time: '<time>', uuid: '<uuid>', url: '<url>', ip: '<ip>', hex: 
 // a groups object for every match, which cost several times the matching itself.
 const maskNumbered = new RegExp(maskPattern.source.replaceAll(/\(\?<(?:time|uuid|url|ip|hex|path|id|num)>/g, '('), 'gi');
 
+/** The kinds in the order of their groups in the pattern. */
 const maskKinds = Object.keys(maskFor) as Array<keyof typeof maskFor>;
 
 function maskMatch(match: string, ...groups: unknown[]): string {

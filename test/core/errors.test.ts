@@ -1,7 +1,10 @@
+import {readdirSync, readFileSync} from 'node:fs';
+import path from 'node:path';
 import {describe, expect, test} from 'vitest';
 import {ErrorGroups, fingerprint, isErrorEvent, varyingParts} from '../../source/core/errors.js';
 import {gapEvent} from '../../source/core/event.js';
 import {event} from '../support/events.js';
+import {root} from '../support/logmon.js';
 
 describe('fingerprint', () => {
 	test.each([
@@ -121,5 +124,30 @@ describe('ErrorGroups', () => {
 		const g = groups.get('x')!;
 		expect(g.services.size).toBe(2);
 		expect(g.moreServices).toBe(true);
+	});
+});
+
+describe('fingerprint and varyingParts agree', () => {
+	test('on every line of the loghub fixtures: the fingerprint is the message with its varying parts masked', () => {
+		const masks = {time: '<time>', uuid: '<uuid>', url: '<url>', ip: '<ip>', hex: '<hex>', path: '<path>', id: '<id>', num: '<n>'};
+		const dir = path.join(root, 'test', 'fixtures', 'loghub');
+		let lines = 0;
+		for (const file of readdirSync(dir).filter(f => f.endsWith('.log'))) {
+			for (const line of readFileSync(path.join(dir, file), 'utf8').split(/\r?\n/).filter(Boolean)) {
+				const text = line.slice(0, 300);
+				let masked = '';
+				let from = 0;
+				for (const part of varyingParts(text)) {
+					masked += text.slice(from, part.start) + masks[part.kind];
+					from = part.end;
+				}
+
+				masked += text.slice(from);
+				expect(fingerprint(line)).toBe(masked.replace(/\s+/g, ' ').trim());
+				lines++;
+			}
+		}
+
+		expect(lines).toBeGreaterThan(10_000);
 	});
 });
