@@ -5,6 +5,7 @@
 //      (every kind, groupBy service, notifying a webhook here), alternately, two rounds.
 //      Goal: at least 80% of the throughput kept. A third run has the same 100 rules with
 //      level and service `when`s only (no regex), to tell the engine's cost from the regexes'.
+//      Then the same lines offered at 100,000 lines/s: lines written and CPU, with and without rules.
 //   2. Alert latency: from the triggering line leaving the publisher to the webhook body
 //      arriving here, for a `match` rule and a `count` rule (the third line of a group in
 //      the window), 200 probes each, while the 100 rules run and a background stream flows
@@ -141,8 +142,8 @@ async function stop(child: ChildProcess): Promise<void> {
 	await exited;
 }
 
-/** Each publisher's whole stream, encoded before the clock starts. */
-function streams(lines: string[]): Buffer[] {
+/** Each publisher's stream: its topic, then one encoded value per line, made before the clock starts. */
+function encoded(lines: string[]): string[][] {
 	const base = Date.now();
 	return Array.from({length: publishers}, (_, k) => {
 		const parts = [JSON.stringify({app: `svc${k}`, proc: 'web', host: 'bench'})];
@@ -150,7 +151,7 @@ function streams(lines: string[]): Buffer[] {
 			parts.push(JSON.stringify({time: new Date(base + i).toISOString(), raw: lines[i % lines.length]! + '\n'}));
 		}
 
-		return Buffer.from(parts.join(''));
+		return parts;
 	});
 }
 
@@ -199,8 +200,42 @@ async function throughput(configFile: string, data: Buffer[]): Promise<{rate: nu
 	const cpu = (last - cpuBefore) / 100;
 	const rss = mb(sample(pid)?.hwmKb ?? 0);
 	await stop(child);
-	const notes = stderr.text.split('\n').filter(l => l && !/listening on|logmon: alert /.test(l)).slice(0, 3);
+	const notes = stderr.text.split('\n').filter(l => l && !/listening on|logmon: alert |SIGTERM: \d+ events read, \d+ written$/.test(l)).slice(0, 3);
 	return {rate: total / seconds, cpu, rss, notes};
+}
+
+/** The same lines offered at `rate` lines/s (10 ms steps): what logmon wrote, and its CPU as a share of one core. */
+async function paced(configFile: string, data: string[][], rate: number): Promise<{written: number; seconds: number; cpuShare: number}> {
+	const {child, port, stderr} = await startLogmon(configFile);
+	const pid = child.pid!;
+	const cpuBefore = cpuTicks(pid);
+	const start = performance.now();
+	await Promise.all(data.map(async ([topic, ...values]) => {
+		const socket = await connect(port);
+		await write(socket, Buffer.from(topic!));
+		let next = 0;
+		const perPublisher = rate / data.length;
+		while (next < values.length) {
+			await sleep(10);
+			const due = Math.min(values.length, Math.floor(((performance.now() - start) / 1000) * perPublisher));
+			if (due > next) {
+				await write(socket, Buffer.from(values.slice(next, due).join('')));
+				next = due;
+			}
+		}
+
+		await new Promise(resolve => {
+			socket.end(() => {
+				resolve(undefined);
+			});
+		});
+	}));
+	const seconds = (performance.now() - start) / 1000;
+	const cpu = (cpuTicks(pid) - cpuBefore) / 100;
+	await sleep(500);
+	await stop(child);
+	const written = Number(/SIGTERM: \d+ events read, (\d+) written/.exec(stderr.text)?.[1] ?? Number.NaN);
+	return {written, seconds, cpuShare: cpu / seconds};
 }
 
 /** Letters only, so the error fingerprint keeps them: probe 27 -> "bb". */
@@ -295,7 +330,8 @@ export async function run(): Promise<void> {
 	const lines = corpusLines();
 	const hook = new Hook();
 	await hook.listen();
-	const data = streams(lines);
+	const values = encoded(lines);
+	const data = values.map(v => Buffer.from(v.join('')));
 	const without = config(hook.port, false, false);
 	const withRules = config(hook.port, true, false);
 	const plainRules = config(hook.port, 'plain', false);
@@ -316,6 +352,13 @@ export async function run(): Promise<void> {
 	}
 
 	console.log(`  webhook bodies received: ${hook.bodies}`);
+	const offered = 100_000;
+	console.log(`the same lines offered at ${offered.toLocaleString('en')} lines/s:`);
+	for (const [label, file] of [['no rules', without], ['100 rules', withRules]] as const) {
+		const r = await paced(file, values, offered);
+		console.log(`  ${label}: ${r.written.toLocaleString('en')} of ${total.toLocaleString('en')} lines written in ${r.seconds.toFixed(1)} s, CPU ${(r.cpuShare * 100).toFixed(0)}% of one core`);
+	}
+
 	const backgroundRate = Math.min(100_000, Math.round(best * 0.7));
 	console.log(`alert latency, 100 rules + 2 probe rules, background ${backgroundRate.toLocaleString('en')} lines/s:`);
 	await latency(hook, lines, backgroundRate);
