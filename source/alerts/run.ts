@@ -81,6 +81,8 @@ export async function startAlerts(bus: Bus, settings: AlertSettings, options: Al
 	let terminal: TerminalHandler | undefined;
 	let pending: EventInit[] = [];
 	const sinks = new Map<string, Sink>();
+	/** "terminal", and any sink configured with that type under another name. */
+	const terminals = new Set(['terminal', ...Object.entries(settings.sinks).filter(([, c]) => c.type === 'terminal').map(([name]) => name)]);
 	const {secrets} = bus.diagnostics;
 	const sinkHealth = (): SinkHealth[] => [...sinks.values()].map(s => {
 		const h = s.delivery.health;
@@ -124,7 +126,7 @@ export async function startAlerts(bus: Bus, settings: AlertSettings, options: Al
 				}
 			} else if (!notice.silenced) {
 				for (const name of notice.notify) {
-					if (name === 'terminal') {
+					if (terminals.has(name)) {
 						terminal?.(notice);
 					} else {
 						sinks.get(name)?.offer(notice);
