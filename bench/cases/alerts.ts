@@ -67,7 +67,7 @@ class Hook {
  * failures), 15 spike, 10 flatline (every event of a service, or its INFO and up), 15 newTerm
  * (new error fingerprints).
  */
-function hundredRules(plain = false): unknown[] {
+export function hundredRules(plain = false): unknown[] {
 	const whens: Record<string, string[]> = plain ? {
 		match: ['level>=critical', 'level>=error service=svc3', 'level>=error service=svc5'],
 		count: ['level>=error', 'level>=warn'],

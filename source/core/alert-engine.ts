@@ -2,9 +2,9 @@ import {type GroupState, holds, summary} from './alert-conditions.js';
 import {type AlertRule, type NewTermSpec, fieldValue, spanOf} from './alert-rules.js';
 import {type AlertNotice, type AlertSample, hash64, sampleOf} from './alert-notice.js';
 import {BucketRing} from './alert-window.js';
-import {fingerprint} from './errors.js';
+import {FingerprintCache} from './errors.js';
+import {Whens} from './alert-when.js';
 import {type LogEvent} from './event.js';
-import {type Filter, compileFilter, emptySpec, parseFilterExpression} from './filter.js';
 
 // The rule engine: a direct bus subscriber. Each event is tested once per distinct
 // `when` filter, then counted in its (rule, group)'s time buckets: constant work
@@ -36,6 +36,8 @@ type Selector = {
 /** newTerm rules with the same `when`, groupBy, field and memory share what they have seen. */
 type TermSelector = {
 	readonly filter: number;
+	/** Selectors with the same groupBy and field share the term and its keys of an event: their index. */
+	readonly key: number;
 	readonly groupBy: readonly string[];
 	readonly field: string;
 	readonly maxTerms: number;
@@ -89,7 +91,7 @@ const termSeparator = '\u001E';
 export class AlertEngine {
 	readonly startedAt: number;
 	private readonly now: () => number;
-	private readonly filters: Filter[] = [];
+	private readonly whens: Whens;
 	private readonly hits: Uint8Array;
 	private readonly rules: RuleState[] = [];
 	private readonly selectors: Selector[] = [];
@@ -104,6 +106,9 @@ export class AlertEngine {
 	/** The last event fingerprinted: rules that share an event share the work. */
 	private fingerprinted: LogEvent | undefined;
 	private lastFingerprint = '';
+	private readonly fingerprints = new FingerprintCache();
+	/** Per term key (see TermSelector.key): the event last keyed, its term, its key with and without its group. */
+	private readonly termKeys: Array<{event: LogEvent | undefined; term: string; grouped: string; ungrouped: string}> = [];
 
 	constructor(options: EngineOptions) {
 		this.now = options.now ?? Date.now;
@@ -116,8 +121,7 @@ export class AlertEngine {
 			const when = rule.when.trim();
 			let index = byWhen.get(when);
 			if (index === undefined) {
-				index = this.filters.length;
-				this.filters.push(compileFilter(parseFilterExpression(when, emptySpec()), {grep: 'when', exclude: 'when'}));
+				index = byWhen.size;
 				byWhen.set(when, index);
 			}
 
@@ -129,7 +133,9 @@ export class AlertEngine {
 				const {field, maxTerms} = rule.spec;
 				let ts = this.terms.find(x => x.filter === index && x.groupBy.join('\u0000') === by && x.field === field && x.maxTerms === maxTerms);
 				if (!ts) {
-					ts = {filter: index, groupBy: rule.groupBy, field, maxTerms, seen: new Map(), rules: [], evicted: 0};
+					const same = this.terms.find(x => x.groupBy.join('\u0000') === by && x.field === field);
+					const key = same?.key ?? this.termKeys.push({event: undefined, term: '', grouped: '', ungrouped: ''}) - 1;
+					ts = {filter: index, key, groupBy: rule.groupBy, field, maxTerms, seen: new Map(), rules: [], evicted: 0};
 					this.terms.push(ts);
 				}
 
@@ -146,7 +152,8 @@ export class AlertEngine {
 			sel.rules.push(rs);
 		}
 
-		this.hits = new Uint8Array(this.filters.length);
+		this.whens = new Whens([...byWhen.keys()]);
+		this.hits = new Uint8Array(this.whens.size);
 	}
 
 	/**
@@ -155,21 +162,13 @@ export class AlertEngine {
 	 * one service costs each rule one update, not one per event.
 	 */
 	observe(events: readonly LogEvent[]): void {
-		const {filters, hits, selectors, terms} = this;
+		const {whens, hits, selectors, terms} = this;
 		for (const e of events) {
 			if (e.marker) {
 				continue;
 			}
 
-			let any = false;
-			for (let i = 0; i < filters.length; i++) {
-				const f = filters[i]!;
-				const hit = f.all || f.test(e);
-				hits[i] = hit ? 1 : 0;
-				any ||= hit;
-			}
-
-			if (!any) {
+			if (!whens.test(e, hits)) {
 				continue;
 			}
 
@@ -285,7 +284,7 @@ export class AlertEngine {
 
 		if (e !== this.fingerprinted) {
 			this.fingerprinted = e;
-			this.lastFingerprint = fingerprint(e.message);
+			this.lastFingerprint = this.fingerprints.get(e.message);
 		}
 
 		return this.lastFingerprint;
@@ -320,9 +319,16 @@ export class AlertEngine {
 	}
 
 	private newTermMatched(ts: TermSelector, e: LogEvent): void {
-		const term = this.value(e, ts.field);
-		const termKey = this.groupKey(ts.groupBy, e) + termSeparator + term;
-		const known = ts.seen.has(termKey) || ts.seen.has(termSeparator + term);
+		const k = this.termKeys[ts.key]!;
+		if (k.event !== e) {
+			k.event = e;
+			k.term = this.value(e, ts.field);
+			k.ungrouped = termSeparator + k.term;
+			k.grouped = this.groupKey(ts.groupBy, e) + k.ungrouped;
+		}
+
+		const {term, grouped: termKey} = k;
+		const known = ts.seen.has(termKey) || ts.seen.has(k.ungrouped);
 		this.remember(ts, termKey);
 		if (known) {
 			return;

@@ -1,7 +1,7 @@
 import {readdirSync, readFileSync} from 'node:fs';
 import path from 'node:path';
 import {describe, expect, test} from 'vitest';
-import {ErrorGroups, fingerprint, isErrorEvent, varyingParts} from '../../source/core/errors.js';
+import {ErrorGroups, FingerprintCache, fingerprint, isErrorEvent, varyingParts} from '../../source/core/errors.js';
 import {gapEvent} from '../../source/core/event.js';
 import {event} from '../support/events.js';
 import {root} from '../support/logmon.js';
@@ -32,6 +32,27 @@ describe('fingerprint', () => {
 		expect(fingerprint('[Mon Dec 05 19:14:09 2005] [error] mod_jk child in error state 6')).toBe('[<time>] [error] mod_jk child in error state <n>');
 		expect(fingerprint('2015-10-18 18:01:47,978 WARN job 12 failed')).toBe('<time> WARN job <n> failed');
 		expect(fingerprint('Dec 10 06:55:46 LabSZ sshd[24200]: error')).toBe('<time> LabSZ sshd[<n>]: error');
+	});
+});
+
+describe('fingerprint whitespace', () => {
+	test.each([
+		['  worker   died  ', 'worker died'],
+		['worker\tdied\n', 'worker died'],
+		['worker \t died', 'worker died'],
+		['worker\u00A0died\u3000now', 'worker died now'],
+		['a b c', 'a b c'],
+		['', ''],
+	])('%j', (message, expected) => {
+		expect(fingerprint(message)).toBe(expected);
+	});
+
+	test('a cache of recent messages gives what fingerprint gives', () => {
+		const cache = new FingerprintCache(2);
+		const messages = ['timeout after 3000 ms', 'user 42 not found', 'timeout after 3000 ms', 'x'.repeat(400) + ' 12', 'a 1', 'b 2', 'timeout after 3000 ms'];
+		for (const m of [...messages, ...messages]) {
+			expect(cache.get(m)).toBe(fingerprint(m));
+		}
 	});
 });
 
