@@ -1,3 +1,5 @@
+import {type AlertsOptions, type AlertsRuntime} from './alerts/run.js';
+import {type AlertSettings} from './config/alerts.js';
 import {Bus} from './core/bus.js';
 import {configSecrets} from './config/secrets.js';
 import {Store} from './core/store.js';
@@ -22,6 +24,8 @@ export class App {
 	private readonly fanouts: Array<{close(): Promise<void>}> = [];
 	/** The on-disk history, when it is on: its writer is subscribed to the bus. */
 	history: RunHistory | undefined;
+	/** The alert rules and their sinks; undefined when no rule is configured. */
+	alerts: AlertsRuntime | undefined;
 
 	constructor(bufferSize: number) {
 		this.store = new Store(bufferSize);
@@ -44,6 +48,20 @@ export class App {
 				this.fanoutPlans.push({hostPort: config.serveSubscribers, bufferBytes: config.subscriberBufferBytes});
 			}
 		}
+	}
+
+	/**
+	 * Start the rule engine as a direct bus subscriber, before the sources start, so it sees
+	 * every event. Nothing of it is loaded when there is no rule.
+	 */
+	async startAlerts(settings: AlertSettings, options: AlertsOptions = {}): Promise<AlertsRuntime | undefined> {
+		if (settings.rules.length === 0) {
+			return undefined;
+		}
+
+		const {startAlerts} = await import('./alerts/run.js');
+		this.alerts = await startAlerts(this.bus, settings, options);
+		return this.alerts;
 	}
 
 	add(source: LogSource): SourceHandle {
@@ -74,7 +92,9 @@ export class App {
 
 	async stop(timeoutMs = 2000): Promise<void> {
 		const fanouts = this.fanouts.splice(0).map(async f => f.close());
-		const all = Promise.allSettled([...fanouts, ...this.sources.map(async ({source, handle}) => {
+		// Notices still queued get most of the time to go out.
+		const alerts = this.alerts?.stop(Math.max(0, timeoutMs - 200));
+		const all = Promise.allSettled([...fanouts, alerts, ...this.sources.map(async ({source, handle}) => {
 			await source.stop();
 			if (handle.health.state !== 'ended' && handle.health.state !== 'failed') {
 				handle.setState('stopped');

@@ -63,6 +63,10 @@ export const help = `
 	  --redact-rule NAME=RE  A rule of your own (repeatable; RE2; with a group, only the group is replaced)
 	  --redact-field PATH    A key of JSON records whose value is replaced (repeatable), e.g. user.email
 	  --redact-mode MODE     mask ([REDACTED:rule], default) or hash ([rule:3f9a1c07be], a keyed pseudonym)
+	Alerts (rules and sinks in the config's "alerts"; the README lists every kind)
+	  --alert EXPR           Alert on the terminal when an event matches EXPR, a filter as
+	                         above, e.g. 'level>=critical' (repeatable; pipe mode: on stderr)
+	  --no-bell              Alerts in the UI without the terminal bell
 
 	Output
 	  --no-ui                Never draw the UI; write the stream to stdout
@@ -83,6 +87,7 @@ export const help = `
 	  $ kubectl logs -f deploy/api | logmon --level warn
 	  $ logmon --kafka 127.0.0.1:9092 -t application-logs -G mygroup --level error -o json | jq .message
 	  $ logmon --logio 'http://logs:7702/?app=shop&proc=web|worker' --grep 'timeout|refused'
+	  $ logmon --kafka 127.0.0.1:9092 --alert 'level>=critical' --alert 'service=checkout "connection refused"'
 	  $ logmon tail 3f1c…-uuid prod --types php-error,drupal-watchdog
 	  $ logmon --listen 0.0.0.0:7701 --retention 7d --history-max 10GiB
 	  $ logmon --no-ui -o template --template '{time} {service} {message}' < app.log
@@ -130,6 +135,8 @@ export function parseArgs(argv: string[] = process.argv.slice(2), pkg?: Record<s
 			host: {type: 'string', isMultiple: true, default: []},
 			type: {type: 'string', isMultiple: true, default: []},
 			source: {type: 'string', isMultiple: true, default: []},
+			alert: {type: 'string', isMultiple: true, default: []},
+			bell: {type: 'boolean'},
 			ui: {type: 'boolean'},
 			output: {type: 'string', shortFlag: 'o'},
 			template: {type: 'string'},

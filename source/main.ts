@@ -174,6 +174,11 @@ export async function main(argv = process.argv.slice(2), options: MainOptions = 
 
 	await app.addSources(settings.sources, {debug: settings.debug, maxLine: settings.maxLine});
 	const filter = compileFilter(settings.filter);
+	try {
+		await app.startAlerts(settings.alerts);
+	} catch (error) {
+		return fail(stderr, `alerts: ${error instanceof Error ? error.message : String(error)}`);
+	}
 
 	if (settings.history.enabled) {
 		const {startHistory} = await import('./history/start.js');

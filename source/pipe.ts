@@ -21,7 +21,7 @@ export type PipeOptions = {
 
 export async function runPipe(app: App, options: PipeOptions): Promise<number> {
 	const {stderr} = options;
-	const queue = app.bus.queue('stdout', {filter: options.filter});
+	const queue = app.bus.queue('stdout', {filter: options.filter, alerts: false});
 	const sink = new StdoutSink(queue, options.out as never, options.format);
 	app.bus.diagnostics.listen(d => {
 		if (d.level !== 'debug') {
@@ -45,6 +45,14 @@ export async function runPipe(app: App, options: PipeOptions): Promise<number> {
 		}
 
 		history.onStatus(say);
+	}
+
+	if (app.alerts) {
+		// Alerts go to stderr, one line each: stdout carries the stream only.
+		const {stderrLine} = await import('./alerts/terminal.js');
+		app.alerts.setTerminal(notice => {
+			stderr.write(stderrLine(notice));
+		});
 	}
 
 	sink.start();

@@ -1,4 +1,6 @@
+import {type AlertSettings, ruleConfig, toRule} from './config/alerts.js';
 import {type ConfigFile, colorModes, outputFormats, type SourceConfig, sourceConfig} from './config/schema.js';
+import {demoRules} from './demo-alerts.js';
 import {ConfigError, expandHome, formatIssues} from './config/load.js';
 import {type LogstreamConfig} from './config/logstream.js';
 import {type FilterSpec, compileFilter, emptySpec, parseLevel} from './core/filter.js';
@@ -25,6 +27,7 @@ export type Settings = {
 	demoRate: number;
 	history: HistorySettings;
 	redact: RedactSettings;
+	alerts: AlertSettings;
 };
 
 export type HistorySettings = {
@@ -215,6 +218,40 @@ export function resolveRedaction(flags: Flags, config: ConfigFile): RedactSettin
 	return redact;
 }
 
+/** The config's rules, then `--alert` ones (terminal only), then the demo's. */
+function alertSettings(flags: Flags, config: ConfigFile): AlertSettings {
+	const {alerts} = config;
+	const rules = alerts.rules.map(r => toRule(r, alerts.defaults));
+	const names = new Set(rules.map(r => r.name));
+	const add = (raw: Record<string, unknown>, flag: string): void => {
+		const r = ruleConfig.safeParse(raw);
+		if (!r.success) {
+			throw new UsageError(formatIssues(flag, r.error));
+		}
+
+		let {name} = r.data;
+		for (let i = 2; names.has(name); i++) {
+			name = `${r.data.name} (${i})`;
+		}
+
+		names.add(name);
+		rules.push(toRule({...r.data, name}, {...alerts.defaults, notify: ['terminal']}));
+	};
+
+	for (const expression of flags.alert) {
+		add({name: expression, when: expression, severity: 'critical'}, '--alert');
+	}
+
+	if (flags.demo) {
+		for (const raw of demoRules) {
+			add(raw, '--demo');
+		}
+	}
+
+	const terminal = alerts.sinks['terminal'];
+	return {rules, sinks: alerts.sinks, bell: flags.bell ?? (terminal?.type === 'terminal' ? terminal.bell : true)};
+}
+
 export function resolveSettings(flags: Flags, config: ConfigFile, env: Environment): Settings {
 	const fromFlags = sourcesFromFlags(flags, config, env);
 	let sources = fromFlags.length > 0 ? fromFlags : config.sources;
@@ -271,6 +308,7 @@ export function resolveSettings(flags: Flags, config: ConfigFile, env: Environme
 		demo: flags.demo,
 		demoRate,
 		redact: resolveRedaction(flags, config),
+		alerts: alertSettings(flags, config),
 	};
 }
 

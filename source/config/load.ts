@@ -61,8 +61,25 @@ export function interpolate(value: unknown, env: NodeJS.ProcessEnv, where: Array
 	return value;
 }
 
-export function formatIssues(file: string, error: z.ZodError): string {
-	return error.issues.map(i => `${file}: ${jsonPath(i.path)}: ${i.message}`).join('\n');
+/** The path with each alert rule named: `alerts.rules[2] ("db-errors").count.window`. */
+function namedPath(parts: ReadonlyArray<PropertyKey>, raw: unknown): string {
+	let out = '';
+	let at: unknown = raw;
+	for (const [i, p] of parts.entries()) {
+		out += typeof p === 'number' ? `[${p}]` : (out ? '.' : '') + String(p);
+		at = at !== null && typeof at === 'object' ? (at as Record<PropertyKey, unknown>)[p] : undefined;
+		const name = at !== null && typeof at === 'object' ? (at as {name?: unknown}).name : undefined;
+		if (typeof p === 'number' && parts[i - 1] === 'rules' && typeof name === 'string') {
+			out += ` (${JSON.stringify(name)})`;
+		}
+	}
+
+	return out || '(top level)';
+}
+
+/** One line per issue: `file: path: message`; with `raw`, alert rules are named in the path. */
+export function formatIssues(file: string, error: z.ZodError, raw?: unknown): string {
+	return error.issues.map(i => `${file}: ${raw === undefined ? jsonPath(i.path) : namedPath(i.path, raw)}: ${i.message}`).join('\n');
 }
 
 /** Validate an already-parsed config object. */
@@ -77,7 +94,7 @@ export function parseConfig(raw: unknown, file: string, env: NodeJS.ProcessEnv =
 
 	const result = configFile.safeParse(expanded);
 	if (!result.success) {
-		throw new ConfigError(formatIssues(file, result.error));
+		throw new ConfigError(formatIssues(file, result.error, expanded));
 	}
 
 	return result.data;

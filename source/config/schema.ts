@@ -2,6 +2,7 @@ import {z} from 'zod';
 import {LEVELS} from '../core/event.js';
 import {defaultBufferSize} from '../core/store.js';
 import {defaultMaxLine} from '../core/lines.js';
+import {alertsConfig} from './alerts.js';
 import {kafkaConfig} from './kafka.js';
 import {logioConfig, logioListenConfig} from './logio.js';
 import {logstreamConfig} from './logstream.js';
@@ -64,6 +65,8 @@ export const configFile = z.strictObject({
 		minIntervalMs: z.number().int().min(16).default(50),
 		maxIntervalMs: z.number().int().max(5000).default(1000),
 	}).prefault({}),
+	/** Alert rules over the live stream and the sinks they notify (config/alerts.ts). */
+	alerts: alertsConfig,
 });
 
 export type ConfigFile = z.infer<typeof configFile>;

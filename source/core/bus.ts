@@ -26,12 +26,15 @@ export type QueueOptions = {
 	/** Events held at most for sources that cannot pause. Default 10,000. */
 	capacity?: number;
 	filter?: Filter | undefined;
+	/** False: alert events (marker `alert`) are never queued, e.g. for stdout, where they must not mix with the stream. */
+	alerts?: boolean;
 };
 
 export class QueueConsumer {
 	readonly name: string;
 	readonly capacity: number;
 	filter: Filter | undefined;
+	readonly alerts: boolean;
 	dropped = 0;
 	/** Events its filter turned away: with `dropped`, what an exit summary needs to add up. */
 	filtered = 0;
@@ -48,6 +51,7 @@ export class QueueConsumer {
 		this.name = name;
 		this.capacity = options.capacity ?? 10_000;
 		this.filter = options.filter;
+		this.alerts = options.alerts ?? true;
 	}
 
 	get length(): number {
@@ -74,6 +78,10 @@ export class QueueConsumer {
 		let accepted: LogEvent[] | undefined;
 		let lost = 0;
 		for (const e of events) {
+			if (e.marker === 'alert' && !this.alerts) {
+				continue;
+			}
+
 			if (test && !test(e)) {
 				this.filtered++;
 				continue;

@@ -16,7 +16,8 @@ export const levelRank: Readonly<Record<Level, number>> = {
 	CRITICAL: 6,
 };
 
-export type SourceKind = 'logstream' | 'logio' | 'logio-listen' | 'kafka' | 'stdin';
+/** `alerts`: the notices of logmon's own alert rules (type `alert`, marker `alert`). */
+export type SourceKind = 'logstream' | 'logio' | 'logio-listen' | 'kafka' | 'stdin' | 'alerts';
 
 export type LogEvent = {
 	/** Assigned by the bus: strictly increasing across all sources. */
@@ -44,10 +45,10 @@ export type LogEvent = {
 	/** The original structured record (JSON object, Kafka metadata...), kept for `-o json`. */
 	record?: unknown;
 	/**
-	 * Set on synthetic events: `gap`, the marker after a reconnect; `history`, a row the UI adds
-	 * over the history (where it ends, loading…), never on the bus.
+	 * Set on synthetic events: `gap`, the marker after a reconnect; `alert`, an alert rule's firing or
+	 * resolve; `history`, a row the UI adds over the history (where it ends, loading…), never on the bus.
 	 */
-	marker?: 'gap' | 'history' | undefined;
+	marker?: 'gap' | 'alert' | 'history' | undefined;
 };
 
 /** What a source fills in; the bus assigns `seq`. */

@@ -54,7 +54,7 @@ export function emptySpec(): FilterSpec {
 
 export type Filter = {
 	readonly spec: FilterSpec;
-	/** True when the event passes. Gap markers pass unless their source is filtered out. */
+	/** True when the event passes. Gap markers pass unless their source is filtered out; alert events are filtered like any other. */
 	test(event: LogEvent): boolean;
 	/** True when the filter lets everything through. */
 	readonly all: boolean;
@@ -90,7 +90,7 @@ export function compileFilter(spec: FilterSpec, flagNames: {grep?: string; exclu
 			return false;
 		}
 
-		if (e.marker) {
+		if (e.marker === 'gap') {
 			return true;
 		}
 

@@ -75,6 +75,208 @@ function escapeForV8(text: string): string {
 	return text.replaceAll(/[\\^$.*+?()[\]{}|/]/g, String.raw`\$&`);
 }
 
+/** Text every match of a pattern holds: one of `literals`, ignoring case when `caseInsensitive`. */
+export type RequiredText = {
+	readonly literals: readonly string[];
+	readonly caseInsensitive: boolean;
+};
+
+/** Index of the `]` closing the class opened at `start`, or -1. RE2: `[]a]` and `[^]a]` hold a `]`; `[[:alpha:]]` nests. */
+function classEnd(pattern: string, start: number): number {
+	let i = start + 1;
+	if (pattern[i] === '^') {
+		i++;
+	}
+
+	if (pattern[i] === ']') {
+		i++;
+	}
+
+	while (i < pattern.length) {
+		const c = pattern[i];
+		if (c === '\\') {
+			i += 2;
+		} else if (c === '[' && pattern[i + 1] === ':') {
+			const close = pattern.indexOf(':]', i + 2);
+			if (close < 0) {
+				return -1;
+			}
+
+			i = close + 2;
+		} else if (c === ']') {
+			return i;
+		} else {
+			i++;
+		}
+	}
+
+	return -1;
+}
+
+/** Index of the `)` closing the group opened at `start`, or -1. */
+function groupEnd(pattern: string, start: number): number {
+	let depth = 0;
+	for (let i = start; i < pattern.length; i++) {
+		const c = pattern[i];
+		if (c === '\\') {
+			i++;
+		} else if (c === '[') {
+			i = classEnd(pattern, i);
+			if (i < 0) {
+				return -1;
+			}
+		} else if (c === '(') {
+			depth++;
+		} else if (c === ')' && --depth === 0) {
+			return i;
+		}
+	}
+
+	return -1;
+}
+
+/** Where an escape that is not quoted punctuation ends: `\d`, `\pL`, `\p{Greek}`, `\x41`, `\x{263a}`, `\123`. */
+function escapeEnd(pattern: string, start: number): number {
+	const c = pattern[start + 1] ?? '';
+	const braces = (from: number): number => {
+		const close = pattern.indexOf('}', from);
+		return close < 0 ? -1 : close + 1;
+	};
+
+	if (c === 'p' || c === 'P') {
+		return pattern[start + 2] === '{' ? braces(start + 2) : start + 3;
+	}
+
+	if (c === 'x') {
+		return pattern[start + 2] === '{' ? braces(start + 2) : start + 4;
+	}
+
+	if (c >= '0' && c <= '7') {
+		let i = start + 2;
+		while (i < start + 4 && pattern[i]! >= '0' && pattern[i]! <= '7') {
+			i++;
+		}
+
+		return i;
+	}
+
+	return start + 2;
+}
+
+/**
+ * Of each top-level alternative of a pattern, the longest run of characters that every match
+ * of it holds as they are: literal characters, none of them optional or repeated, outside
+ * groups and classes. Undefined when an alternative has none.
+ */
+function longestRuns(pattern: string): string[] | undefined {
+	const out: string[] = [];
+	let best = '';
+	let run = '';
+	const endRun = (): void => {
+		if (run.length > best.length) {
+			best = run;
+		}
+
+		run = '';
+	};
+
+	let i = 0;
+	while (i < pattern.length) {
+		const c = pattern[i]!;
+		const code = c.charCodeAt(0);
+		if (code >= 0xD800 && code <= 0xDFFF) {
+			return undefined;
+		}
+
+		if (c === '|') {
+			endRun();
+			if (best === '') {
+				return undefined;
+			}
+
+			out.push(best);
+			best = '';
+			i++;
+		} else if (c === '(' || c === '[') {
+			endRun();
+			const close = c === '(' ? groupEnd(pattern, i) : classEnd(pattern, i);
+			if (close < 0) {
+				return undefined;
+			}
+
+			i = close + 1;
+		} else if (c === '?' || c === '*' || c === '+' || c === '{') {
+			// The atom before may be absent or repeated: it is no part of a run.
+			run = run.slice(0, -1);
+			endRun();
+			const repeat = c === '{' ? /^\{\d+(?:,\d*)?\}/.exec(pattern.slice(i)) : null;
+			i += repeat ? repeat[0].length : 1;
+		} else if (c === '\\') {
+			const next = pattern[i + 1];
+			if (next === undefined) {
+				return undefined;
+			}
+
+			if (quotable(next)) {
+				run += next;
+				i += 2;
+			} else {
+				endRun();
+				i = escapeEnd(pattern, i);
+				if (i < 0) {
+					return undefined;
+				}
+			}
+		} else if (c === '.' || c === '^' || c === '$') {
+			endRun();
+			i++;
+		} else {
+			run += c;
+			i++;
+		}
+	}
+
+	endRun();
+	if (best === '') {
+		return undefined;
+	}
+
+	out.push(best);
+	return out;
+}
+
+/**
+ * Text that every match of a pattern (RE2 syntax) contains: a cheap test that rules out most
+ * lines before the pattern itself runs. Undefined when a match may hold no fixed text (`\d+`,
+ * `a|b*`) or the pattern uses syntax this reading does not follow (flags past the start, \Q…\E):
+ * then the pattern has to run on every line. Case is ignored only with a leading (?i), and
+ * then only for ASCII text, where V8 and RE2 fold case alike.
+ */
+export function requiredText(pattern: string): RequiredText | undefined {
+	let body = pattern;
+	let caseInsensitive = false;
+	if (body.startsWith('(?i)')) {
+		caseInsensitive = true;
+		body = body.slice(4);
+	}
+
+	if (/\(\?[a-zA-Z-]*\)|\\Q/.test(body)) {
+		return undefined;
+	}
+
+	const alternatives = literalAlternatives(body) ?? longestRuns(body);
+	if (!alternatives || alternatives.some(a => a === '' || (caseInsensitive && !isAscii(a)))) {
+		return undefined;
+	}
+
+	return {literals: alternatives, caseInsensitive};
+}
+
+/** One V8 regex that finds whether any of the texts occurs: linear, since nothing can repeat. */
+export function anyOf(texts: readonly string[], caseInsensitive: boolean): RegExp {
+	return new RegExp(texts.map(t => escapeForV8(t)).join('|'), caseInsensitive ? 'iu' : '');
+}
+
 /** Plain text, or a choice of plain texts, on V8's engine: linear, since nothing can repeat. */
 function nativeLiteral(source: string, alternatives: string[], caseInsensitive: boolean): UserRegex {
 	const body = alternatives.map(a => escapeForV8(a)).join('|');

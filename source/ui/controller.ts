@@ -1,5 +1,7 @@
+import {type AlertNotice} from '../core/alert-notice.js';
 import {type LogEvent} from '../core/event.js';
 import {type Filter, type FilterSpec, FilterError, compileFilter, emptySpec, parseFilterExpression} from '../core/filter.js';
+import {moveAlertSelection, showNotice, silenceSelected} from './alerts.js';
 import {FrameLoop} from './frames.js';
 import {type TailHistory} from './history-tail.js';
 import {type Aggregates, type HistoryWindow, liveAggregates} from './history-window.js';
@@ -20,6 +22,7 @@ import {type View, buildView} from './view.js';
 //   frames.ts      when a frame is worth drawing
 //   navigation.ts  following, pausing and scrolling the tail
 //   search.ts      `/`, n, N
+//   alerts.ts      the alerts list (A), silences (m), the banner and the bell
 //   scan.ts        the slow work over the held events (filter, search), in slices
 //   history*.ts    the history: the tail's older pages, the search past memory,
 //                  the time window of the errors and stats
@@ -34,6 +37,8 @@ export {specToExpression} from './state.js';
 
 /** Time one slice of slow work may take before keys, signals and frames get their turn. */
 const sliceMs = 10;
+
+
 
 export class UiController implements UiModel {
 	readonly state: UiState;
@@ -195,7 +200,7 @@ export class UiController implements UiModel {
 			this.wake(); // new events to sort through
 		}
 
-		return `${store.version}:${errors.version}:${stats.version}:${this.version}:${this.aggregates().version}:${Math.floor(now / 1000)}:${this.healthSignature()}`;
+		return `${store.version}:${errors.version}:${stats.version}:${this.version}:${this.aggregates().version}:${this.deps.alerts?.version() ?? ''}:${Math.floor(now / 1000)}:${this.healthSignature()}`;
 	}
 
 	private build(now: number): View {
@@ -204,6 +209,11 @@ export class UiController implements UiModel {
 		}
 
 		this.history?.prune();
+
+		if (this.state.banner && this.state.banner.until <= now) {
+			this.state.banner = undefined;
+		}
+
 		this.note = clampAnchor(this.position()) ? 'paused lines left the buffer' : '';
 		if (this.history) {
 			const height = this.tailRows();
@@ -295,7 +305,7 @@ export class UiController implements UiModel {
 	/** One keypress, named as in keybindings.ts; `text` is the typed character for prompts. */
 	key(name: string, text = ''): void {
 		const s = this.state;
-		const context: Context = s.help || s.detail ? 'overlay' : s.focus;
+		const context: Context = s.help || s.detail ? 'overlay' : (s.alertsOpen ? 'alerts' : s.focus);
 		const binding = lookup(name, context, s.prompt !== undefined);
 		if (s.prompt) {
 			if (binding) {
@@ -342,6 +352,25 @@ export class UiController implements UiModel {
 				this.search.clear();
 				s.help = false;
 				s.detail = undefined;
+				s.alertsOpen = false;
+				break;
+			}
+
+			case 'alerts': {
+				if (this.deps.alerts) {
+					s.alertsOpen = !s.alertsOpen;
+					s.selected.alerts = 0;
+				} else {
+					this.notify('no alert rules: add them to the config\'s "alerts", or give --alert EXPR');
+				}
+
+				break;
+			}
+
+			case 'alert-silence': {
+				silenceSelected(s, this.deps.alerts, this.now(), text => {
+					this.notify(text);
+				});
 				break;
 			}
 
@@ -361,7 +390,9 @@ export class UiController implements UiModel {
 			case 'page-down':
 			case 'top':
 			case 'bottom': {
-				if (s.focus === 'tail') {
+				if (s.alertsOpen) {
+					moveAlertSelection(s, this.deps.alerts, action, this.layout().bodyHeight);
+				} else if (s.focus === 'tail') {
 					moveTail(this.position(), action);
 				} else {
 					const box = this.layout().others.find(b => b.id === s.focus);
@@ -449,6 +480,14 @@ export class UiController implements UiModel {
 
 	private notify(text: string, ms = 3000): void {
 		this.state.notice = {text, until: this.now() + ms};
+	}
+
+	// ---- alerts ----
+
+	/** A notice for the terminal: the banner, and the bell when something starts firing. */
+	alertNotice(notice: AlertNotice): void {
+		showNotice(this.state, notice, this.now(), this.deps.bell);
+		this.changed();
 	}
 
 	// ---- lists ----

@@ -5,7 +5,7 @@
 // character as itself ("q", "G", "/"), or space, enter, escape, tab, shift+tab,
 // up, down, pageup, pagedown, home, end, backspace, ctrl+<letter>.
 
-export type Context = 'global' | 'tail' | 'errors' | 'stats' | 'toggles' | 'prompt' | 'overlay';
+export type Context = 'global' | 'tail' | 'errors' | 'stats' | 'toggles' | 'alerts' | 'prompt' | 'overlay';
 
 export type Action =
 	| 'quit' | 'interrupt' | 'help' | 'close'
@@ -16,6 +16,7 @@ export type Action =
 	| 'section-servers' | 'section-types' | 'section-services' | 'section-levels' | 'section-sources'
 	| 'toggle-row' | 'toggle-all'
 	| 'stats-sort' | 'stats-by-host' | 'errors-sort' | 'history-window'
+	| 'alerts' | 'alert-silence'
 	| 'prompt-accept' | 'prompt-cancel' | 'prompt-erase' | 'prompt-clear';
 
 export type Binding = {
@@ -66,6 +67,8 @@ export const keybindings: readonly Binding[] = [
 	{keys: ['b'], action: 'stats-by-host', description: 'stats: per service, or per service x host', context: 'global'},
 	{keys: ['c'], action: 'errors-sort', description: 'errors: sort by most recent or by count', context: 'global'},
 	{keys: ['h'], action: 'history-window', description: 'errors and stats: since start, 1h, 24h, 3d (from the history)', context: 'global'},
+	{keys: ['A'], action: 'alerts', description: 'alerts: what fires, what resolved, when, the line that did it', context: 'global'},
+	{keys: ['m'], action: 'alert-silence', description: 'alerts: silence the selected rule for 1 h (again: lift it)', context: 'alerts'},
 	{keys: ['enter'], action: 'prompt-accept', description: 'apply', context: 'prompt'},
 	{keys: ['escape'], action: 'prompt-cancel', description: 'cancel', context: 'prompt'},
 	{keys: ['backspace'], action: 'prompt-erase', description: 'erase a character', context: 'prompt'},

@@ -78,7 +78,7 @@ export async function runUi(app: App, options: UiOptions): Promise<number> {
 		stats.add(events);
 	});
 
-	const queue = options.pipe ? app.bus.queue('stdout', {filter: options.filter}) : undefined;
+	const queue = options.pipe ? app.bus.queue('stdout', {filter: options.filter, alerts: false}) : undefined;
 	const sink = queue && options.pipe ? new StdoutSink(queue, options.pipe as never, options.format) : undefined;
 
 	let quit!: (reason: QuitReason) => void;
@@ -113,6 +113,13 @@ export async function runUi(app: App, options: UiOptions): Promise<number> {
 		onQuit: reason => {
 			end(reason);
 		},
+		alerts: app.alerts
+			? {snapshot: () => app.alerts!.alertsSnapshot(), silence: (rule, until) => app.alerts!.engine.silence(rule, until), version: () => app.alerts!.engine.version}
+			: undefined,
+		bell: settings.alerts.bell ? () => out.write('\u0007') : undefined,
+	});
+	app.alerts?.setTerminal(notice => {
+		controller.alertNotice(notice);
 	});
 	for (const {source} of app.sources) {
 		source.toggles?.onPairsChange(() => {

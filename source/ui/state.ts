@@ -1,3 +1,5 @@
+import {type AlertsSnapshot} from '../core/alert-engine.js';
+import {type AlertNotice} from '../core/alert-notice.js';
 import {type Bus} from '../core/bus.js';
 import {type ErrorGroups, type ErrorSort} from '../core/errors.js';
 import {type LogEvent} from '../core/event.js';
@@ -34,7 +36,23 @@ export type UiDeps = {
 	runStart?: number | undefined;
 	/** Events per page read from the history (default 1000). */
 	historyPage?: number | undefined;
+	/** The alert rules' state, when rules are configured. */
+	alerts?: AlertsModel | undefined;
+	/** Ring the terminal bell (unless --no-bell). */
+	bell?: (() => void) | undefined;
 };
+
+/** What the UI reads of the alerts and may change: silences. */
+export type AlertsModel = {
+	snapshot(): AlertsSnapshot;
+	/** Keep a rule's notices from its sinks until `until` (0: lift the silence). */
+	silence(rule: string, until: number): boolean;
+	/** Changes whenever a notice or silence does. */
+	version(): number;
+};
+
+/** A row of the alerts list: a firing alert or a recent notice, each about one rule. */
+export type AlertRow = {notice: AlertNotice; firing: boolean; silenced: boolean};
 
 export type Prompt = {kind: 'search' | 'filter'; text: string; error?: string | undefined};
 
@@ -62,8 +80,12 @@ export type UiState = {
 	filter: Filter;
 	help: boolean;
 	detail: LogEvent | undefined;
+	/** The alerts list (A) covers the panes. */
+	alertsOpen: boolean;
+	/** The latest alert notice, shown in the hint line for a while. */
+	banner: {notice: AlertNotice; until: number} | undefined;
 	section: Section;
-	selected: Record<'errors' | 'stats' | 'toggles', number>;
+	selected: Record<'errors' | 'stats' | 'toggles' | 'alerts', number>;
 	statsSort: StatsSort;
 	statsByHost: boolean;
 	errorsSort: ErrorSort;
@@ -106,8 +128,10 @@ export function initialState(spec: FilterSpec, filter: Filter): UiState {
 		filter,
 		help: false,
 		detail: undefined,
+		alertsOpen: false,
+		banner: undefined,
 		section: 'types',
-		selected: {errors: 0, stats: 0, toggles: 0},
+		selected: {errors: 0, stats: 0, toggles: 0, alerts: 0},
 		statsSort: 'rate',
 		statsByHost: false,
 		errorsSort: 'recent',
@@ -141,6 +165,14 @@ export function withHidden(spec: FilterSpec, from: FilterSpec): FilterSpec {
 		hideLevels: from.hideLevels,
 		hideSources: from.hideSources,
 	};
+}
+
+/** The alerts list: what fires now (newest first), then the recent notices. */
+export function alertRows(snapshot: AlertsSnapshot): AlertRow[] {
+	return [
+		...snapshot.firing.map(a => ({notice: a.last, firing: true, silenced: a.silenced})),
+		...snapshot.recent.map(n => ({notice: n, firing: false, silenced: n.silenced})),
+	];
 }
 
 /** First visible row of the toggles list (it scrolls to keep the selection in view). */

@@ -1,3 +1,4 @@
+import {noticeLine} from '../core/alert-notice.js';
 import {describeFilter} from '../core/filter.js';
 import {describeState, type SourceHealth} from '../core/health.js';
 import {describeHistory} from '../history/status-text.js';
@@ -37,6 +38,11 @@ export function statusLine(ctx: Ctx, w: number): string {
 	let drops = 0;
 	for (const h of health) {
 		drops += h.drops;
+		if (h.kind === 'alerts') {
+			segs.push(...alertsSegments(h), {text: ' │ ', style: {dim: true}});
+			continue;
+		}
+
 		const state = health.length > 3 && h.state === 'live' ? 'live' : describeState(h, now);
 		segs.push({text: `${safe(h.id)}: `, style: {bold: true}}, {text: safe(state), style: stateStyle(h)});
 		if (h.paused) {
@@ -79,6 +85,23 @@ export function statusLine(ctx: Ctx, w: number): string {
 	return ctx.p.paint(cutSegments(segs, w));
 }
 
+type SinkState = {name: string; state: string; lastError?: string; retryAt?: number};
+
+/** "alerts: 2 firing", and any sink that is not well: "slack retrying (HTTP 500)". */
+function alertsSegments(h: SourceHealth): Segment[] {
+	const firing = Number(h.details['firing'] ?? 0);
+	const segs: Segment[] = [{text: 'alerts: ', style: {bold: true}}, {text: firing > 0 ? `${firing} firing` : 'none firing', style: firing > 0 ? {color: 'red', bold: true} : {dim: true}}];
+	const sinks = (h.details['sinks'] ?? []) as SinkState[];
+	for (const sink of sinks) {
+		if (sink.state === 'failed' || sink.state === 'retrying') {
+			const why = sink.lastError ? ` (${sink.lastError})` : '';
+			segs.push({text: ` ${safe(sink.name)} ${sink.state}${safe(why)}`, style: sink.state === 'failed' ? {color: 'red'} : {color: 'yellow'}});
+		}
+	}
+
+	return segs;
+}
+
 const defaultHint = 'q quit  ? keys  space pause  / search  f filter  tab focus  z max  s/t/v/l/o toggles';
 
 function promptLine(ctx: Ctx, w: number): string {
@@ -112,6 +135,12 @@ export function hintLine(ctx: Ctx, w: number): string {
 
 	if (s.notice) {
 		return ctx.p.style(cut(safe(s.notice.text), w), {color: 'yellow'});
+	}
+
+	if (s.banner) {
+		const n = s.banner.notice;
+		const style = n.status === 'firing' ? {color: 'red', inverse: true, bold: true} as const : {color: 'green', inverse: true} as const;
+		return ctx.p.paint(cutSegments([{text: ` ALERT ${noticeLine(n)} `, style}, {text: '  A: alerts', style: {dim: true}}], w));
 	}
 
 	const last = m.deps.bus.diagnostics.recent(1)[0];

@@ -55,6 +55,12 @@ function tailLines(ctx: Ctx, w: number, h: number): string[] {
 			continue;
 		}
 
+		if (e.marker === 'alert') {
+			const style = e.level === 'INFO' ? {color: 'green', inverse: true} as const : {color: 'red', inverse: true, bold: true} as const;
+			lines.push(gutter + p.style(cut(`!! ${e.message}`, textWidth), style));
+			continue;
+		}
+
 		if (e.marker) {
 			lines.push(gutter + p.style(cut(`~~ ${e.message} ~~`, textWidth), {color: 'yellow', inverse: true}));
 			continue;

@@ -2,6 +2,7 @@ import {type Layout} from './layout.js';
 import {type UiModel} from './state.js';
 import {Painter} from './text.js';
 import {type Ctx, type PaneView} from './view-common.js';
+import {alertsOverlay} from './view-alerts.js';
 import {helpOverlay, detailOverlay} from './view-overlays.js';
 import {hintLine, statusLine} from './view-footer.js';
 import {errorsPane, statsPane, togglesPane} from './view-lists.js';
@@ -13,6 +14,7 @@ import {tailPane} from './view-tail.js';
 //   view-tail.ts      the live tail
 //   view-lists.ts     errors, services, toggles
 //   view-overlays.ts  help, an event in full
+//   view-alerts.ts    the alerts list
 //   view-footer.ts    status bar and hint/prompt line
 //   view-common.ts    pane shape, colours, formatters
 
@@ -41,6 +43,8 @@ export function buildView(m: UiModel, now: number): View {
 		overlay = helpOverlay(ctx, layout.width, layout.bodyHeight);
 	} else if (s.detail) {
 		overlay = detailOverlay(ctx, s.detail, layout.width, layout.bodyHeight);
+	} else if (s.alertsOpen) {
+		overlay = alertsOverlay(ctx, layout.width, layout.bodyHeight);
 	} else {
 		tail = layout.tail ? tailPane(ctx, layout.tail.width, layout.tail.height) : undefined;
 		others = layout.others.map(box => {

@@ -1,7 +1,10 @@
+import {readdirSync, readFileSync} from 'node:fs';
+import path from 'node:path';
 import {describe, expect, test} from 'vitest';
-import {ErrorGroups, fingerprint, isErrorEvent, varyingParts} from '../../source/core/errors.js';
+import {ErrorGroups, FingerprintCache, fingerprint, isErrorEvent, varyingParts} from '../../source/core/errors.js';
 import {gapEvent} from '../../source/core/event.js';
 import {event} from '../support/events.js';
+import {root} from '../support/logmon.js';
 
 describe('fingerprint', () => {
 	test.each([
@@ -29,6 +32,27 @@ describe('fingerprint', () => {
 		expect(fingerprint('[Mon Dec 05 19:14:09 2005] [error] mod_jk child in error state 6')).toBe('[<time>] [error] mod_jk child in error state <n>');
 		expect(fingerprint('2015-10-18 18:01:47,978 WARN job 12 failed')).toBe('<time> WARN job <n> failed');
 		expect(fingerprint('Dec 10 06:55:46 LabSZ sshd[24200]: error')).toBe('<time> LabSZ sshd[<n>]: error');
+	});
+});
+
+describe('fingerprint whitespace', () => {
+	test.each([
+		['  worker   died  ', 'worker died'],
+		['worker\tdied\n', 'worker died'],
+		['worker \t died', 'worker died'],
+		['worker\u00A0died\u3000now', 'worker died now'],
+		['a b c', 'a b c'],
+		['', ''],
+	])('%j', (message, expected) => {
+		expect(fingerprint(message)).toBe(expected);
+	});
+
+	test('a cache of recent messages gives what fingerprint gives', () => {
+		const cache = new FingerprintCache(2);
+		const messages = ['timeout after 3000 ms', 'user 42 not found', 'timeout after 3000 ms', 'x'.repeat(400) + ' 12', 'a 1', 'b 2', 'timeout after 3000 ms'];
+		for (const m of [...messages, ...messages]) {
+			expect(cache.get(m)).toBe(fingerprint(m));
+		}
 	});
 });
 
@@ -121,5 +145,30 @@ describe('ErrorGroups', () => {
 		const g = groups.get('x')!;
 		expect(g.services.size).toBe(2);
 		expect(g.moreServices).toBe(true);
+	});
+});
+
+describe('fingerprint and varyingParts agree', () => {
+	test('on every line of the loghub fixtures: the fingerprint is the message with its varying parts masked', () => {
+		const masks = {time: '<time>', uuid: '<uuid>', url: '<url>', ip: '<ip>', hex: '<hex>', path: '<path>', id: '<id>', num: '<n>'};
+		const dir = path.join(root, 'test', 'fixtures', 'loghub');
+		let lines = 0;
+		for (const file of readdirSync(dir).filter(f => f.endsWith('.log'))) {
+			for (const line of readFileSync(path.join(dir, file), 'utf8').split(/\r?\n/).filter(Boolean)) {
+				const text = line.slice(0, 300);
+				let masked = '';
+				let from = 0;
+				for (const part of varyingParts(text)) {
+					masked += text.slice(from, part.start) + masks[part.kind];
+					from = part.end;
+				}
+
+				masked += text.slice(from);
+				expect(fingerprint(line)).toBe(masked.replace(/\s+/g, ' ').trim());
+				lines++;
+			}
+		}
+
+		expect(lines).toBeGreaterThan(10_000);
 	});
 });

@@ -1,0 +1,516 @@
+import {type GroupState, holds, summary} from './alert-conditions.js';
+import {type AlertRule, type NewTermSpec, fieldValue, spanOf} from './alert-rules.js';
+import {type AlertNotice, type AlertSample, hash64, sampleOf} from './alert-notice.js';
+import {BucketRing} from './alert-window.js';
+import {FingerprintCache} from './errors.js';
+import {Whens} from './alert-when.js';
+import {type LogEvent} from './event.js';
+
+// The rule engine: a direct bus subscriber. Each event is tested once per distinct
+// `when` filter, then counted in its (rule, group)'s time buckets: constant work
+// per event, whatever the windows. A tick (once a second) evaluates what time alone
+// changes: flatlines, windows that emptied, `for` durations, cooldowns, resolves.
+// Pure: the clock is injected and notices go to a callback.
+//
+// What each kind measures and when it holds: alert-conditions.ts.
+//
+// Per (rule, group): ok -> (pending, for rate rules with `for`) -> firing -> ok.
+// The move to firing sends a notice unless one went out less than `cooldown` ago;
+// while firing, a notice is sent again once the cooldown has passed (match rules:
+// only if more events matched). The move back to ok sends a resolved notice when
+// the rule asks for it and its firing was announced.
+
+/** Rules that share a `when` and a groupBy share the per-event work: one run count for all. */
+type Selector = {
+	readonly filter: number;
+	readonly groupBy: readonly string[];
+	readonly rules: RuleState[];
+	/** The run being counted: its group, receive time, length, first and latest event. */
+	key: string;
+	at: number;
+	count: number;
+	first: LogEvent | undefined;
+	last: LogEvent | undefined;
+};
+
+/** newTerm rules with the same `when`, groupBy, field and memory share what they have seen. */
+type TermSelector = {
+	readonly filter: number;
+	/** Selectors with the same groupBy and field share the term and its keys of an event: their index. */
+	readonly key: number;
+	readonly groupBy: readonly string[];
+	readonly field: string;
+	readonly maxTerms: number;
+	/** Terms seen (per group), in recency order; seeded ones are keyed without a group. */
+	readonly seen: Map<string, true>;
+	readonly rules: RuleState[];
+	evicted: number;
+};
+
+type RuleState = {
+	readonly rule: AlertRule;
+	readonly filter: number;
+	readonly groups: Map<string, GroupState>;
+	/** Groups not tracked because the rule had `maxGroups` already. */
+	overflow: number;
+	silencedUntil: number;
+};
+
+export type AlertView = {
+	fingerprint: string;
+	rule: string;
+	group: Record<string, string>;
+	since: number;
+	/** The last notice of this (rule, group). */
+	last: AlertNotice;
+	silenced: boolean;
+};
+
+export type AlertsSnapshot = {
+	/** Firing now, newest first. */
+	firing: AlertView[];
+	/** The latest notices (firing, repeats and resolves), newest first. */
+	recent: AlertNotice[];
+	/** Per rule: groups tracked, groups over the cap, terms a newTerm rule forgot (past maxTerms), the silence. */
+	rules: Array<{name: string; kind: string; groups: number; overflow: number; termsForgotten?: number; silencedUntil?: number | undefined}>;
+};
+
+export type EngineOptions = {
+	rules: AlertRule[];
+	onNotice: (notice: AlertNotice) => void;
+	now?: () => number;
+	/** Groups tracked per rule; past it new groups are counted, not tracked. Default 1000. */
+	maxGroups?: number;
+	/** Notices kept for the snapshot. Default 100. */
+	recent?: number;
+};
+
+const separator = '\u001F';
+const termSeparator = '\u001E';
+
+export class AlertEngine {
+	readonly startedAt: number;
+	private readonly now: () => number;
+	private readonly whens: Whens;
+	private readonly hits: Uint8Array;
+	private readonly rules: RuleState[] = [];
+	private readonly selectors: Selector[] = [];
+	private readonly terms: TermSelector[] = [];
+	private readonly maxGroups: number;
+	private readonly maxRecent: number;
+	private readonly onNotice: (notice: AlertNotice) => void;
+	private readonly recentNotices: AlertNotice[] = [];
+	private readonly firing = new Map<string, AlertView>();
+	/** Bumped on every notice and silence: views compare it to skip work. */
+	version = 0;
+	/** The last event fingerprinted: rules that share an event share the work. */
+	private fingerprinted: LogEvent | undefined;
+	private lastFingerprint = '';
+	private readonly fingerprints = new FingerprintCache();
+	/** Per term key (see TermSelector.key): the event last keyed, its term, its key with and without its group. */
+	private readonly termKeys: Array<{event: LogEvent | undefined; term: string; grouped: string; ungrouped: string}> = [];
+
+	constructor(options: EngineOptions) {
+		this.now = options.now ?? Date.now;
+		this.startedAt = this.now();
+		this.maxGroups = options.maxGroups ?? 1000;
+		this.maxRecent = options.recent ?? 100;
+		this.onNotice = options.onNotice;
+		const byWhen = new Map<string, number>();
+		for (const rule of options.rules) {
+			const when = rule.when.trim();
+			let index = byWhen.get(when);
+			if (index === undefined) {
+				index = byWhen.size;
+				byWhen.set(when, index);
+			}
+
+			const rs: RuleState = {rule, filter: index, groups: new Map(), overflow: 0, silencedUntil: 0};
+			this.rules.push(rs);
+			const by = rule.groupBy.join('\u0000');
+			if (rule.spec.kind === 'newTerm') {
+				// Keyed by each event's term: no runs.
+				const {field, maxTerms} = rule.spec;
+				let ts = this.terms.find(x => x.filter === index && x.groupBy.join('\u0000') === by && x.field === field && x.maxTerms === maxTerms);
+				if (!ts) {
+					const same = this.terms.find(x => x.groupBy.join('\u0000') === by && x.field === field);
+					const key = same?.key ?? this.termKeys.push({event: undefined, term: '', grouped: '', ungrouped: ''}) - 1;
+					ts = {filter: index, key, groupBy: rule.groupBy, field, maxTerms, seen: new Map(), rules: [], evicted: 0};
+					this.terms.push(ts);
+				}
+
+				ts.rules.push(rs);
+				continue;
+			}
+
+			let sel = this.selectors.find(x => x.filter === index && x.groupBy.join('\u0000') === by);
+			if (!sel) {
+				sel = {filter: index, groupBy: rule.groupBy, rules: [], key: '', at: 0, count: 0, first: undefined, last: undefined};
+				this.selectors.push(sel);
+			}
+
+			sel.rules.push(rs);
+		}
+
+		this.whens = new Whens([...byWhen.keys()]);
+		this.hits = new Uint8Array(this.whens.size);
+	}
+
+	/**
+	 * The bus subscriber. Markers (gaps, alerts themselves) are never counted. Consecutive matches
+	 * of a selector with the same group and receive time are counted as one run, so a burst from
+	 * one service costs each rule one update, not one per event.
+	 */
+	observe(events: readonly LogEvent[]): void {
+		const {whens, hits, selectors, terms} = this;
+		for (const e of events) {
+			if (e.marker) {
+				continue;
+			}
+
+			if (!whens.test(e, hits)) {
+				continue;
+			}
+
+			for (const sel of selectors) {
+				if (hits[sel.filter] === 1) {
+					const key = this.groupKey(sel.groupBy, e);
+					if (sel.count > 0 && (key !== sel.key || e.receivedAt !== sel.at)) {
+						this.flush(sel);
+					}
+
+					if (sel.count === 0) {
+						sel.first = e;
+					}
+
+					sel.key = key;
+					sel.at = e.receivedAt;
+					sel.last = e;
+					sel.count++;
+				}
+			}
+
+			for (const ts of terms) {
+				if (hits[ts.filter] === 1) {
+					this.newTermMatched(ts, e);
+				}
+			}
+		}
+
+		for (const sel of selectors) {
+			if (sel.count > 0) {
+				this.flush(sel);
+			}
+		}
+	}
+
+	/** Evaluate what time alone changes; call about once a second. */
+	tick(now = this.now()): void {
+		for (const rs of this.rules) {
+			const span = spanOf(rs.rule.spec);
+			for (const g of rs.groups.values()) {
+				this.step(rs, g, now, holds(rs.rule, g, now, this.startedAt));
+				// Quiet groups are forgotten, but not while a cooldown still applies. Flatline groups are the point: kept.
+				if (g.state === 'ok' && rs.rule.spec.kind !== 'flatline' && now - g.lastMatch > span && now - g.lastFiringNotice >= rs.rule.cooldownMs) {
+					rs.groups.delete(g.key);
+				}
+			}
+		}
+	}
+
+	/**
+	 * Terms already known to newTerm rules (e.g. error fingerprints found in the history), so a
+	 * restart does not announce them again. Counts for every group of every newTerm rule.
+	 */
+	seedSeen(terms: Iterable<string>): void {
+		for (const term of terms) {
+			for (const ts of this.terms) {
+				this.remember(ts, termSeparator + term);
+			}
+		}
+	}
+
+	/** Keep a rule's notices from its sinks until `until` (0: now). Still evaluated, shown and recorded. */
+	silence(ruleName: string, until: number): boolean {
+		const rs = this.rules.find(r => r.rule.name === ruleName);
+		if (!rs) {
+			return false;
+		}
+
+		rs.silencedUntil = until;
+		for (const view of this.firing.values()) {
+			if (view.rule === ruleName) {
+				view.silenced = until > this.now();
+			}
+		}
+
+		this.version++;
+		return true;
+	}
+
+	silencedUntil(ruleName: string): number | undefined {
+		const until = this.rules.find(r => r.rule.name === ruleName)?.silencedUntil ?? 0;
+		return until > this.now() ? until : undefined;
+	}
+
+	/** Firing and recent alerts, for the UI and `GET /api/v1/alerts`. */
+	alertsSnapshot(): AlertsSnapshot {
+		const now = this.now();
+		return {
+			firing: [...this.firing.values()].sort((a, b) => b.since - a.since),
+			recent: [...this.recentNotices].reverse(),
+			rules: this.rules.map(rs => ({
+				name: rs.rule.name,
+				kind: rs.rule.spec.kind,
+				groups: rs.groups.size,
+				overflow: rs.overflow,
+				...(rs.rule.spec.kind === 'newTerm' ? {termsForgotten: this.terms.find(ts => ts.rules.includes(rs))?.evicted ?? 0} : {}),
+				silencedUntil: rs.silencedUntil > now ? rs.silencedUntil : undefined,
+			})),
+		};
+	}
+
+	get ruleCount(): number {
+		return this.rules.length;
+	}
+
+	// ---- per event ----
+
+	/** A field's value; the fingerprint (a costly masking pass) is made once per event, whatever the rules. */
+	private value(e: LogEvent, field: string): string {
+		if (field !== 'fingerprint') {
+			return fieldValue(e, field);
+		}
+
+		if (e !== this.fingerprinted) {
+			this.fingerprinted = e;
+			this.lastFingerprint = this.fingerprints.get(e.message);
+		}
+
+		return this.lastFingerprint;
+	}
+
+	private groupKey(by: readonly string[], e: LogEvent): string {
+		if (by.length === 0) {
+			return '';
+		}
+
+		if (by.length === 1) {
+			return this.value(e, by[0]!);
+		}
+
+		let key = this.value(e, by[0]!);
+		for (let i = 1; i < by.length; i++) {
+			key += separator + this.value(e, by[i]!);
+		}
+
+		return key;
+	}
+
+	/** A selector's run of `count` events of one group, received at one instant, for each of its rules. */
+	private flush(sel: Selector): void {
+		for (const rs of sel.rules) {
+			this.matched(rs, sel.key, sel.last!, sel.count, undefined, sel.first);
+		}
+
+		sel.count = 0;
+		sel.first = undefined;
+		sel.last = undefined;
+	}
+
+	private newTermMatched(ts: TermSelector, e: LogEvent): void {
+		const k = this.termKeys[ts.key]!;
+		if (k.event !== e) {
+			k.event = e;
+			k.term = this.value(e, ts.field);
+			k.ungrouped = termSeparator + k.term;
+			k.grouped = this.groupKey(ts.groupBy, e) + k.ungrouped;
+		}
+
+		const {term, grouped: termKey} = k;
+		const known = ts.seen.has(termKey) || ts.seen.has(k.ungrouped);
+		this.remember(ts, termKey);
+		if (known) {
+			return;
+		}
+
+		for (const rs of ts.rules) {
+			if (e.receivedAt - this.startedAt >= (rs.rule.spec as NewTermSpec).warmupMs) {
+				this.matched(rs, termKey, e, 1, term); // not learnt during the warm-up, nor seen before
+			}
+		}
+	}
+
+	/**
+	 * `n` matching events of a group, the latest `e` (the first `first`), all received at `e.receivedAt`.
+	 * A notice that starts firing shows the first of them: the line that set it off.
+	 */
+	private matched(rs: RuleState, key: string, e: LogEvent, n: number, term?: string, first = e): void {
+		const t = e.receivedAt;
+		let g = rs.groups.get(key);
+		if (!g) {
+			if (rs.groups.size >= this.maxGroups) {
+				rs.overflow += n;
+				return;
+			}
+
+			g = this.newGroup(rs, key, e, term);
+			rs.groups.set(key, g);
+		}
+
+		g.lastMatch = Math.max(g.lastMatch, t);
+		g.sinceNotice += n;
+		g.latest = g.state === 'firing' ? e : first;
+		g.ring?.add(t, n);
+		// Flatlines only change with time (the tick); every other kind can fire now.
+		if (rs.rule.spec.kind !== 'flatline' || g.state === 'firing') {
+			this.step(rs, g, t, holds(rs.rule, g, t, this.startedAt));
+		}
+
+		g.latest = e;
+	}
+
+	private newGroup(rs: RuleState, key: string, e: LogEvent, term: string | undefined): GroupState {
+		const {rule} = rs;
+		const labels: Record<string, string> = {};
+		for (const field of rule.groupBy) {
+			labels[field] = this.value(e, field);
+		}
+
+		if (term !== undefined) {
+			labels['term'] = term;
+		}
+
+		const spec = rule.spec;
+		const ring = spec.kind === 'match' || spec.kind === 'newTerm' ? undefined : new BucketRing(spec.windowMs, spec.kind === 'spike' ? 2 : 1);
+		return {
+			key,
+			labels,
+			fingerprint: hash64(`${rule.name}\u0000${key}`),
+			ring,
+			firstSeen: e.receivedAt,
+			lastMatch: e.receivedAt,
+			sinceNotice: 0,
+			state: 'ok',
+			pendingSince: 0,
+			firingSince: 0,
+			lastFiringNotice: Number.NEGATIVE_INFINITY,
+			announced: false,
+			latest: e,
+			value: 0,
+			reference: 0,
+		};
+	}
+
+	/** Remember a newTerm key as the most recent; the oldest is forgotten past `maxTerms`. */
+	private remember(ts: TermSelector, key: string): void {
+		ts.seen.delete(key);
+		ts.seen.set(key, true);
+		if (ts.seen.size > ts.maxTerms) {
+			ts.seen.delete(ts.seen.keys().next().value!);
+			ts.evicted++;
+		}
+	}
+
+	// ---- the state machine ----
+
+	private step(rs: RuleState, g: GroupState, now: number, active: boolean): void {
+		const {rule} = rs;
+		if (!active) {
+			if (g.state === 'firing') {
+				g.state = 'ok';
+				this.firing.delete(g.fingerprint);
+				if (g.announced && rule.resolve) {
+					this.emit(rs, g, now, false, 'resolved', false);
+				}
+
+				g.announced = false;
+			} else {
+				g.state = 'ok';
+			}
+
+			return;
+		}
+
+		if (g.state === 'ok' && rule.spec.kind === 'rate' && rule.spec.forMs > 0) {
+			g.state = 'pending';
+			g.pendingSince = now;
+		}
+
+		if (g.state === 'pending') {
+			if (rule.spec.kind === 'rate' && now - g.pendingSince < rule.spec.forMs) {
+				return;
+			}
+
+			g.state = 'ok';
+		}
+
+		if (g.state === 'ok') {
+			g.state = 'firing';
+			g.firingSince = now;
+			g.announced = false;
+			if (now - g.lastFiringNotice >= rule.cooldownMs) {
+				this.emit(rs, g, now, true, 'firing', false);
+			} else {
+				this.quietFiring(rs, g, now);
+			}
+
+			return;
+		}
+
+		// Firing: once more after the cooldown, while it holds (match rules: if more events matched).
+		const kind = rule.spec.kind;
+		if (kind !== 'newTerm' && now - g.lastFiringNotice >= rule.cooldownMs && (kind !== 'match' || g.sinceNotice > 0)) {
+			this.emit(rs, g, now, true, 'firing', g.announced);
+		}
+	}
+
+	/** A firing that stays quiet (within the cooldown) still shows in the snapshot. */
+	private quietFiring(rs: RuleState, g: GroupState, now: number): void {
+		const notice = this.notice(rs, g, now, true, 'firing', false);
+		this.firing.set(g.fingerprint, {fingerprint: g.fingerprint, rule: rs.rule.name, group: g.labels, since: now, last: notice, silenced: notice.silenced});
+		this.version++;
+	}
+
+	private notice(rs: RuleState, g: GroupState, now: number, active: boolean, status: AlertNotice['status'], repeat: boolean): AlertNotice {
+		const {rule} = rs;
+		const sample: AlertSample | undefined = g.latest ? sampleOf(g.latest) : undefined;
+		return {
+			fingerprint: g.fingerprint,
+			rule: rule.name,
+			kind: rule.spec.kind,
+			status,
+			repeat,
+			group: g.labels,
+			startsAt: g.firingSince,
+			endsAt: status === 'resolved' ? now : undefined,
+			at: now,
+			summary: summary(rs.rule, g, active),
+			value: g.value,
+			severity: rule.severity,
+			labels: rule.labels,
+			description: rule.description,
+			sample,
+			notify: rule.notify,
+			silenced: rs.silencedUntil > now,
+		};
+	}
+
+	private emit(rs: RuleState, g: GroupState, now: number, active: boolean, status: AlertNotice['status'], repeat: boolean): void {
+		const notice = this.notice(rs, g, now, active, status, repeat);
+		if (status === 'firing') {
+			g.lastFiringNotice = now;
+			g.announced = true;
+			g.sinceNotice = 0;
+			this.firing.set(g.fingerprint, {fingerprint: g.fingerprint, rule: rs.rule.name, group: g.labels, since: g.firingSince, last: notice, silenced: notice.silenced});
+		}
+
+		this.recentNotices.push(notice);
+		if (this.recentNotices.length > this.maxRecent) {
+			this.recentNotices.shift();
+		}
+
+		this.version++;
+		this.onNotice(notice);
+	}
+}

@@ -1,0 +1,194 @@
+import {type LogEvent, levelRank} from './event.js';
+import {emptySpec, parseFilterExpression} from './filter.js';
+import {type UserRegex, anyOf, compileUserRegex, literalAlternatives, requiredText} from './regex.js';
+
+// The `when`s of all alert rules, tested together on each event. Each means what the
+// same expression means as a filter (filter.ts compileFilter); what differs is the cost:
+//
+// - the cheap checks (level, service, host, type, source: numbers and set lookups) come
+//   first, and a `when` that fails them never looks at the text;
+// - a pattern used by several `when`s runs once per event;
+// - one prefilter per case mode finds whether the text holds any of the literal text the
+//   patterns require (`timeout|refused` requires one of its words, `conn.*refused` the word
+//   "refused"): most lines hold none, and then no pattern with such text runs at all. Only
+//   patterns with no text to require (`\d{3}`) run on every line that gets that far.
+
+type Pattern = {
+	readonly regex: UserRegex;
+	/** Which prefilter rules it out: 0 none, 1 the case-sensitive one, 2 the one ignoring case. */
+	prefilter: 0 | 1 | 2;
+	/** Plain text or a choice of plain texts: alone in its prefilter, it would be that prefilter. */
+	readonly literal: boolean;
+	readonly caseInsensitive: boolean;
+	readonly literals: readonly string[] | undefined;
+};
+
+type Condition = {
+	readonly min: number;
+	readonly services: Set<string> | undefined;
+	readonly hosts: Set<string> | undefined;
+	readonly types: Set<string> | undefined;
+	readonly sources: Set<string> | undefined;
+	/** Pattern indexes: one of `include` must match (when any), none of `exclude`. */
+	readonly include: readonly number[];
+	readonly exclude: readonly number[];
+	readonly text: boolean;
+};
+
+function setOrUndefined(values: readonly string[]): Set<string> | undefined {
+	return values.length > 0 ? new Set(values) : undefined;
+}
+
+export type WhenOptions = {
+	/** False: no literal prefilter, every pattern runs when the cheap checks pass (for comparison). */
+	prefilter?: boolean;
+};
+
+export class Whens {
+	readonly size: number;
+	private readonly conditions: Condition[] = [];
+	private readonly patterns: Pattern[] = [];
+	/** The prefilters, by the number `Pattern.prefilter` holds; undefined when no pattern uses it. */
+	private readonly prefilters: Array<RegExp | undefined> = [undefined, undefined, undefined];
+	/** Per event: `epoch` stamps which pattern results (and prefilter results) are known. */
+	private epoch = 0;
+	private readonly known: Float64Array;
+	private readonly results: Uint8Array;
+	private readonly prefilterKnown = new Float64Array(3);
+	private readonly prefilterFound = new Uint8Array(3);
+
+	/** Each `when` in the filter grammar; invalid ones throw a FilterError naming `flag`. */
+	constructor(whens: readonly string[], options: WhenOptions = {}, flag = 'when') {
+		const byPattern = new Map<string, number>();
+		const patternIndex = (source: string): number => {
+			let index = byPattern.get(source);
+			if (index === undefined) {
+				index = this.patterns.length;
+				const required = requiredText(source);
+				this.patterns.push({
+					regex: compileUserRegex(source, flag),
+					prefilter: required ? (required.caseInsensitive ? 2 : 1) : 0,
+					literal: literalAlternatives(source.startsWith('(?i)') ? source.slice(4) : source) !== undefined,
+					caseInsensitive: required?.caseInsensitive ?? false,
+					literals: required?.literals,
+				});
+				byPattern.set(source, index);
+			}
+
+			return index;
+		};
+
+		for (const when of whens) {
+			const spec = parseFilterExpression(when, emptySpec());
+			const include = spec.grep.map(p => patternIndex(p));
+			const exclude = spec.exclude.map(p => patternIndex(p));
+			this.conditions.push({
+				min: spec.minLevel === undefined ? -1 : levelRank[spec.minLevel],
+				services: setOrUndefined(spec.services),
+				hosts: setOrUndefined(spec.hosts),
+				types: setOrUndefined(spec.types),
+				sources: setOrUndefined(spec.sources),
+				include,
+				exclude,
+				text: include.length > 0 || exclude.length > 0,
+			});
+		}
+
+		this.size = this.conditions.length;
+		this.known = new Float64Array(this.patterns.length);
+		this.results = new Uint8Array(this.patterns.length);
+		for (const group of [1, 2] as const) {
+			const members = this.patterns.filter(p => p.prefilter === group);
+			// A prefilter is worth a scan when it stands for several patterns, or for one that is not plain text.
+			if (options.prefilter === false || (members.length === 1 && members[0]!.literal)) {
+				for (const p of members) {
+					p.prefilter = 0;
+				}
+			} else if (members.length > 0) {
+				this.prefilters[group] = anyOf(members.flatMap(p => p.literals!), group === 2);
+			}
+		}
+	}
+
+	/**
+	 * Set `hits[i]` to 1 for each `when` the event passes, 0 for the others; true when any passes.
+	 * Markers are not asked about: the engine never counts them.
+	 */
+	test(e: LogEvent, hits: Uint8Array): boolean {
+		const {conditions} = this;
+		const rank = levelRank[e.level];
+		let any = false;
+		let textEpoch = false;
+		for (let i = 0; i < conditions.length; i++) {
+			const c = conditions[i]!;
+			let hit = rank >= c.min
+				&& (c.services === undefined || c.services.has(e.service))
+				&& (c.hosts === undefined || c.hosts.has(e.host))
+				&& (c.types === undefined || c.types.has(e.type))
+				&& (c.sources === undefined || c.sources.has(e.sourceId));
+			if (hit && c.text) {
+				if (!textEpoch) {
+					this.epoch++;
+					textEpoch = true;
+				}
+
+				hit = this.textPasses(c, e.message);
+			}
+
+			hits[i] = hit ? 1 : 0;
+			any ||= hit;
+		}
+
+		return any;
+	}
+
+	private textPasses(c: Condition, message: string): boolean {
+		if (c.include.length > 0) {
+			let found = false;
+			for (const p of c.include) {
+				if (this.matches(p, message)) {
+					found = true;
+					break;
+				}
+			}
+
+			if (!found) {
+				return false;
+			}
+		}
+
+		for (const p of c.exclude) {
+			if (this.matches(p, message)) {
+				return false;
+			}
+		}
+
+		return true;
+	}
+
+	/** Whether pattern `index` matches the message: worked out once per event. */
+	private matches(index: number, message: string): boolean {
+		const {epoch} = this;
+		if (this.known[index] === epoch) {
+			return this.results[index] === 1;
+		}
+
+		const p = this.patterns[index]!;
+		let hit: boolean;
+		if (p.prefilter === 0) {
+			hit = p.regex.test(message);
+		} else {
+			const group = p.prefilter;
+			if (this.prefilterKnown[group] !== epoch) {
+				this.prefilterKnown[group] = epoch;
+				this.prefilterFound[group] = this.prefilters[group]!.test(message) ? 1 : 0;
+			}
+
+			hit = this.prefilterFound[group] === 1 && p.regex.test(message);
+		}
+
+		this.known[index] = epoch;
+		this.results[index] = hit ? 1 : 0;
+		return hit;
+	}
+}
