@@ -183,6 +183,15 @@ export async function main(argv = process.argv.slice(2), options: MainOptions = 
 	if (settings.history.enabled) {
 		const {startHistory} = await import('./history/start.js');
 		app.history = await startHistory(app.bus, settings.history);
+		const reader = app.history.reader;
+		if (app.alerts?.engine.learnsTerms && reader) {
+			const {learnFromHistory} = await import('./alerts/learn-history.js');
+			const {engine} = app.alerts;
+			learnFromHistory(engine, reader, Date.now() - settings.history.errorRetentionMs).then(
+				read => app.bus.diagnostics.add('debug', 'alerts', `newTerm rules learnt from ${read} stored errors`),
+				(error: unknown) => app.bus.diagnostics.add('warn', 'alerts', `newTerm rules could not read the history: ${error instanceof Error ? error.message : String(error)}`),
+			);
+		}
 	}
 
 	const demo = settings.demo ? await (await import('./demo.js')).startDemo(app, {rate: settings.demoRate, debug: settings.debug, maxLine: settings.maxLine, kafkaBrokers: env['KAFKA_BROKERS']}) : undefined;

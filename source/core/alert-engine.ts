@@ -218,14 +218,26 @@ export class AlertEngine {
 		}
 	}
 
+	/** True when a newTerm rule exists: only then is there anything to learn from the history. */
+	get learnsTerms(): boolean {
+		return this.terms.length > 0;
+	}
+
 	/**
-	 * Terms already known to newTerm rules (e.g. error fingerprints found in the history), so a
-	 * restart does not announce them again. Counts for every group of every newTerm rule.
+	 * Past events (the history's, read at start) teach the newTerm rules what they have seen,
+	 * with the same `when`, field and groups as live events, and fire nothing.
 	 */
-	seedSeen(terms: Iterable<string>): void {
-		for (const term of terms) {
-			for (const ts of this.terms) {
-				this.remember(ts, termSeparator + term);
+	learn(events: readonly LogEvent[]): void {
+		const {whens, hits, terms} = this;
+		for (const e of events) {
+			if (e.marker || !whens.test(e, hits)) {
+				continue;
+			}
+
+			for (const ts of terms) {
+				if (hits[ts.filter] === 1) {
+					this.remember(ts, this.groupKey(ts.groupBy, e) + termSeparator + this.value(e, ts.field));
+				}
 			}
 		}
 	}

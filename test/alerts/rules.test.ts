@@ -1,10 +1,15 @@
+import {mkdtempSync, rmSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
 import {describe, expect, test} from 'vitest';
+import {learnFromHistory} from '../../source/alerts/learn-history.js';
 import {AlertEngine} from '../../source/core/alert-engine.js';
 import {type AlertNotice, alertEvent} from '../../source/core/alert-notice.js';
 import {type AlertRule, type KindSpec, fieldValue, formatDuration, parseDuration, parseRate} from '../../source/core/alert-rules.js';
 import {BucketRing} from '../../source/core/alert-window.js';
 import {type LogEvent} from '../../source/core/event.js';
 import {compileFilter, parseFilterExpression} from '../../source/core/filter.js';
+import {openHistory} from '../../source/history/open.js';
 import {event} from '../support/events.js';
 
 // The rule engine with an injected clock: every kind, cooldowns, resolves, groups, window edges.
@@ -298,13 +303,18 @@ describe('newTerm', () => {
 		expect(h.log()).toHaveLength(2); // seen before: never announced again
 	});
 
-	test('seedSeen: terms known from elsewhere are not new', () => {
-		const h = harness([rule({...spec, warmupMs: 0})]);
-		h.engine.seedSeen(['db down on <ip>']);
-		h.at(1000, {message: 'db down on 10.0.0.1'});
+	test('learn: terms of past events (the history) are not new, with their groups, and fire nothing', () => {
+		const h = harness([rule({...spec, warmupMs: 0}, {when: 'level>=error', groupBy: ['service']})]);
+		h.engine.learn([
+			event({service: 'web', level: 'ERROR', message: 'db down on 10.0.0.1'}),
+			event({service: 'web', level: 'INFO', message: 'cache cold'}),
+		]);
 		expect(h.notices).toEqual([]);
-		h.at(2000, {message: 'db up'});
-		expect(h.log()).toEqual(['firing:db up']);
+		h.at(1000, {service: 'web', message: 'db down on 10.0.0.2'});
+		expect(h.notices).toEqual([]);
+		h.at(2000, {service: 'web', message: 'cache cold'});
+		h.at(3000, {service: 'api', message: 'db down on 10.0.0.3'});
+		expect(h.log()).toEqual(['firing:web,cache cold', 'firing:api,db down on <ip>']);
 	});
 
 	test('per group: a known error in a new service is new there', () => {
@@ -315,7 +325,29 @@ describe('newTerm', () => {
 		expect(h.log()).toEqual(['firing:web,boom', 'firing:api,boom']);
 	});
 
-	test.todo('newTerm looks back over history: the history store seeds seedSeen() with its error fingerprints at start');
+	test('looks back over a real history on disk: stored errors are not announced again after a restart', async () => {
+		const dir = mkdtempSync(path.join(tmpdir(), 'logmon-alerts-history-'));
+		try {
+			const stored = await openHistory(dir, {writer: {flushMs: 60_000, maintenanceMs: 3_600_000}});
+			stored.writer!.append([
+				event({seq: 1, receivedAt: 1000, time: 1000, level: 'ERROR', message: 'timeout after 3000 ms'}),
+				event({seq: 2, receivedAt: 2000, time: 2000, level: 'INFO', message: 'all good'}),
+			]);
+			await stored.writer!.settle();
+			await stored.close();
+
+			const history = await openHistory(dir, {readOnly: true});
+			const h = harness([rule({...spec, warmupMs: 0})], 10_000);
+			expect(await learnFromHistory(h.engine, history.reader, 0)).toBe(1);
+			await history.close();
+			h.at(11_000, {message: 'timeout after 12 ms'});
+			expect(h.notices).toEqual([]);
+			h.at(12_000, {message: 'disk full on /dev/sda1'});
+			expect(h.log()).toEqual(['firing:disk full on <path>']);
+		} finally {
+			rmSync(dir, {recursive: true, force: true});
+		}
+	});
 });
 
 describe('silences, snapshot and alert events', () => {
