@@ -217,9 +217,18 @@ export function distChecks(launcher: () => Launcher): void {
 		});
 	});
 
-	// HISTORY ISSUE: `logmon query` does not exist yet. When it lands, check it here against the
-	// installed package and the executable (e.g. a pipe run that records, then a query of it).
-	test.todo('logmon query');
+	test('history: a pipe run keeps its events with --history, logmon query reads them back', async () => {
+		const l = launcher();
+		const file = fixture('Apache_2k.log');
+		const dir = path.join(l.cwd, 'history');
+		const kept = await run(l, ['-o', 'raw', '--history', '--history-dir', dir], {stdinFile: file});
+		expect(kept.code).toBe(0);
+		const count = await run(l, ['query', '--history-dir', dir, '--count']);
+		expect(count.stdout.trim()).toBe(String(lines(file).length));
+		const errors = await run(l, ['query', '--history-dir', dir, '--level', 'error', '-o', 'raw']);
+		expect(errors.code).toBe(0);
+		expect(errors.stdout).toBe(lines(file).filter(l => l.includes('[error]')).join('\n') + '\n');
+	});
 }
 
 export function makeDir(dir: string): string {
