@@ -42,10 +42,11 @@ export function prepare(flags: Flags, io: QueryIo): Prepared {
 	const filter = compileFilter(settings.filter);
 	if (options.mode === 'stats') {
 		const {grep, exclude, hosts, types, sources} = settings.filter;
-		const unanswerable = [[grep, '--grep'], [exclude, '--exclude'], [hosts, '--host'], [types, '--type'], [sources, '--source']] as const;
-		for (const [values, flag] of unanswerable) {
+		const unanswerable = [[grep, '--grep', 'grep'], [exclude, '--exclude', 'exclude'], [hosts, '--host', 'hosts'], [types, '--type', 'types'], [sources, '--source', 'sources']] as const;
+		for (const [values, flag, key] of unanswerable) {
 			if (values.length > 0) {
-				throw new UsageError(`${flag}: --stats counts from the index, per service and level only; use --count with ${flag}`);
+				const given = config.filter[key].length < values.length ? flag : `filter.${key} in the config`;
+				throw new UsageError(`${given}: --stats counts from the index, per service and level only; use --count to count with ${flag}`);
 			}
 		}
 

@@ -11,10 +11,13 @@ import {type HistoryQuery, type SegmentIndex} from './history/types.js';
 // `logmon query`'s read of the stored segments (everything but --stats and --follow, which ask the
 // store's reader). Built for a scan of days of history:
 // - segments the sidecar rules out (event-time range, bloom filter of words) are not opened;
-// - a segment is gunzipped as a stream (on libuv's pool) while the one before it is searched, and
-//   only a few MiB of it are held at a time, whatever its size;
+// - segments are gunzipped as streams on libuv's pool, a few at once, and only a few MiB of each
+//   are held at a time, whatever its size;
 // - lines are looked at as bytes first: when every match must hold some literal text (a --grep
-//   literal, the service's field) a line without it is never turned into a string or parsed.
+//   literal, the service's field) a line without it is never turned into a string or parsed;
+//   a line's time and level are read from its head before it is parsed.
+// The store's reader could take these over; until then they live here, on its public pieces
+// (segment listing, sidecar parsing, bloom filter, line decoding).
 
 export type ScanQuery = HistoryQuery & {
 	/** Every matching line holds one of these (byte strings), when set. */

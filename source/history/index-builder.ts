@@ -1,6 +1,7 @@
 import {type LogEvent} from '../core/event.js';
 import {Bloom, hashWords, recordWords} from './bloom.js';
 import {type SegmentIndex, errorLevels} from './types.js';
+import {WordHashes} from './word-hashes.js';
 
 // Builds a sealed segment's sidecar (types.ts SegmentIndex) from its events. No fs calls:
 // the sealer feeds it the decoded lines. Counts and word hashes are gathered first; the
@@ -18,32 +19,36 @@ export class IndexBuilder {
 	events = 0;
 	private readonly counts = new Map<string, number>();
 	private readonly errorsPerMinute = new Map<number, number>();
-	private readonly hashes = new Set<number>();
+	readonly hashes = new WordHashes();
 	private readonly addHash = (h: number): void => {
 		this.hashes.add(h);
 	};
 
-	private readonly addText = (text: string): void => {
+	readonly addText = (text: string): void => {
 		hashWords(text, this.addHash);
 	};
 
-	add(e: LogEvent): void {
+	/** One event's figures (not its words): `countsKey` is `${service}\t${level}`. */
+	count(seq: number, time: number, receivedAt: number, countsKey: string, error: boolean): void {
 		this.events++;
-		this.minTime = Math.min(this.minTime, e.time);
-		this.maxTime = Math.max(this.maxTime, e.time);
-		this.minReceived = Math.min(this.minReceived, e.receivedAt);
-		this.maxReceived = Math.max(this.maxReceived, e.receivedAt);
+		this.minTime = Math.min(this.minTime, time);
+		this.maxTime = Math.max(this.maxTime, time);
+		this.minReceived = Math.min(this.minReceived, receivedAt);
+		this.maxReceived = Math.max(this.maxReceived, receivedAt);
 		if (this.events === 1) {
-			this.firstSeq = e.seq;
+			this.firstSeq = seq;
 		}
 
-		this.lastSeq = e.seq;
-		const key = `${e.service}\t${e.level}`;
-		this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
-		if (errorLevels.has(e.level)) {
-			const minute = Math.floor(e.time / minuteMs) * minuteMs;
+		this.lastSeq = seq;
+		this.counts.set(countsKey, (this.counts.get(countsKey) ?? 0) + 1);
+		if (error) {
+			const minute = Math.floor(time / minuteMs) * minuteMs;
 			this.errorsPerMinute.set(minute, (this.errorsPerMinute.get(minute) ?? 0) + 1);
 		}
+	}
+
+	add(e: LogEvent): void {
+		this.count(e.seq, e.time, e.receivedAt, `${e.service}\t${e.level}`, errorLevels.has(e.level));
 
 		// The words of bloom.ts eventTexts; the fields that repeat are hashed when they change.
 		this.addText(e.raw);
@@ -73,9 +78,9 @@ export class IndexBuilder {
 
 	build(rawBytes: number, gzBytes: number): SegmentIndex {
 		const bloom = Bloom.forCount(this.hashes.size);
-		for (const h of this.hashes) {
+		this.hashes.forEach(h => {
 			bloom.add(h);
-		}
+		});
 
 		const empty = this.events === 0;
 		return {

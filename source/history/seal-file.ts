@@ -5,6 +5,7 @@ import {Transform} from 'node:stream';
 import zlib from 'node:zlib';
 import {decodeLine} from './format.js';
 import {IndexBuilder} from './index-builder.js';
+import {LineIndexer} from './line-index.js';
 import {fileMode, writeFileAtomic} from './segments.js';
 
 // Sealing one raw segment: gzip it (level 3, see gzipLevel) to `.gz.tmp`, fsync, rename to `.ndjson.gz`, write
@@ -17,6 +18,9 @@ import {fileMode, writeFileAtomic} from './segments.js';
  * for about 14% less disk (25.4 against 29.5 bytes per event).
  */
 export const gzipLevel = 3;
+
+/** Reads of the raw segment: larger than the stream default, fewer turns per segment. */
+const readBytes = 1024 * 1024;
 
 export type SealJob = {raw: string; gz: string; index: string};
 
@@ -54,8 +58,8 @@ export async function lastNewlineEnd(file: string): Promise<{end: number; size: 
 	}
 }
 
-/** Feeds every complete line of the stream to `onLine` and passes the bytes through. */
-function lineTap(onLine: (line: string) => void): Transform {
+/** Feeds every complete line of the stream (its bytes, newline left out) to `onLine` and passes the bytes through. */
+function lineTap(onLine: (buf: Buffer, from: number, to: number) => void): Transform {
 	let carry: Buffer | undefined;
 	return new Transform({
 		transform(chunk: Buffer, _encoding, done) {
@@ -67,7 +71,7 @@ function lineTap(onLine: (line: string) => void): Transform {
 			}
 
 			for (let nl = buf.indexOf(10, start); nl >= 0; nl = buf.indexOf(10, start)) {
-				onLine(buf.toString('utf8', start, nl));
+				onLine(buf, start, nl);
 				start = nl + 1;
 			}
 
@@ -80,23 +84,37 @@ function lineTap(onLine: (line: string) => void): Transform {
 	});
 }
 
+/** Index a segment's lines: those in the writer's shape from their bytes, others decoded; counts the damaged. */
+function indexer(builder: IndexBuilder): {onLine: (buf: Buffer, from: number, to: number) => void; badLines: () => number} {
+	const lines = new LineIndexer(builder);
+	let badLines = 0;
+	return {
+		onLine(buf, from, to) {
+			if (lines.line(buf, from, to)) {
+				return;
+			}
+
+			const e = decodeLine(buf.toString('utf8', from, to));
+			if (e) {
+				builder.add(e);
+			} else if (to > from) {
+				badLines++;
+			}
+		},
+		badLines: () => badLines,
+	};
+}
+
 /** gzip → fsync → rename, then the sidecar, then unlink the raw file. */
 export async function sealFile(job: SealJob): Promise<SealResult> {
 	const {end, size} = await lastNewlineEnd(job.raw);
 	const builder = new IndexBuilder();
-	let badLines = 0;
+	const lines = indexer(builder);
 	const tmp = `${job.gz}.tmp`;
 	if (end > 0) {
 		await pipeline(
-			createReadStream(job.raw, {start: 0, end: end - 1}),
-			lineTap(line => {
-				const e = decodeLine(line);
-				if (e) {
-					builder.add(e);
-				} else if (line !== '') {
-					badLines++;
-				}
-			}),
+			createReadStream(job.raw, {start: 0, end: end - 1, highWaterMark: readBytes}),
+			lineTap(lines.onLine),
 			zlib.createGzip({level: gzipLevel}),
 			createWriteStream(tmp, {mode: fileMode}),
 		);
@@ -117,13 +135,13 @@ export async function sealFile(job: SealJob): Promise<SealResult> {
 	await fs.rename(tmp, job.gz);
 	await writeFileAtomic(job.index, JSON.stringify(builder.build(end, gzBytes)));
 	await fs.unlink(job.raw);
-	return {events: builder.events, badLines, tornBytes: size - end, rawBytes: end, gzBytes};
+	return {events: builder.events, badLines: lines.badLines(), tornBytes: size - end, rawBytes: end, gzBytes};
 }
 
 /** A sealed segment that lost its sidecar (a crash between the two renames): build it from the gzip. */
 export async function indexFromGz(gz: string, index: string): Promise<SealResult> {
 	const builder = new IndexBuilder();
-	let badLines = 0;
+	const lines = indexer(builder);
 	let rawBytes = 0;
 	const counter = new Transform({
 		transform(chunk: Buffer, _encoding, done) {
@@ -131,19 +149,12 @@ export async function indexFromGz(gz: string, index: string): Promise<SealResult
 			done(null, chunk);
 		},
 	});
-	await pipeline(createReadStream(gz), zlib.createGunzip(), counter, lineTap(line => {
-		const e = decodeLine(line);
-		if (e) {
-			builder.add(e);
-		} else if (line !== '') {
-			badLines++;
-		}
-	}), async function * (source) {
+	await pipeline(createReadStream(gz), zlib.createGunzip(), counter, lineTap(lines.onLine), async function * (source) {
 		for await (const _ of source) {
 			// Drained: only the tap's lines matter.
 		}
 	});
 	const gzBytes = (await fs.stat(gz)).size;
 	await writeFileAtomic(index, JSON.stringify(builder.build(rawBytes, gzBytes)));
-	return {events: builder.events, badLines, tornBytes: 0, rawBytes, gzBytes};
+	return {events: builder.events, badLines: lines.badLines(), tornBytes: 0, rawBytes, gzBytes};
 }
