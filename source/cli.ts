@@ -9,7 +9,7 @@ export const help = `
 	  $ logmon tail <application-uuid> <env>  Acquia logstream for an environment (Cloud API v2)
 	  $ logmon publish --to URL               publish stdin lines to logio:// or kafka://
 	  $ logmon redact --test < lines          print lines as redaction leaves them, with the rules that fired
-	  $ logmon query [options]                print the events kept on disk (see History)
+	  $ logmon query [options]                print the events kept on disk (see Query)
 
 	Sources
 	  --config PATH          Config file (default $XDG_CONFIG_HOME/logmon/config.json)
@@ -24,7 +24,7 @@ export const help = `
 	  -G, --group ID         Kafka consumer group (default logmon-<user>-<hostname>)
 	  --ephemeral            Kafka: a throw-away consumer group
 	  --from-beginning       Kafka: start at the oldest offsets (default: latest)
-	  --since 10m|RFC3339    Kafka: start at offsets for that time (query: see History)
+	  --since 10m|RFC3339    Kafka: start at offsets for that time (query: see Query)
 	  --exit-at-end          Kafka: exit once every partition is read to its end (like kcat -e)
 	  --servers LIST         Logstream servers to enable (default: all)
 	  --stdin / --no-stdin   Read standard input (default: when piped and no source flag is given)
@@ -46,7 +46,8 @@ export const help = `
 	  --history-dir DIR      Where (default $XDG_STATE_HOME/logmon/history)
 	  --retention AGE        Keep events this long (default 3d; errors: history.errorRetention, 30d)
 	  --history-max SIZE     Keep the directory under this size (default 2GiB)
-	  logmon query [filters] [output options]: the stored events, oldest first; also
+
+	Query (logmon query [filters] [output options]: the events kept on disk, oldest first)
 	  --since 2h|RFC3339     Events from then on, by the event's own time
 	  --until 30m|RFC3339    Events up to then, by the event's own time
 	  --limit N              Only the newest N matches, still printed oldest first
@@ -63,6 +64,7 @@ export const help = `
 	  --redact-rule NAME=RE  A rule of your own (repeatable; RE2; with a group, only the group is replaced)
 	  --redact-field PATH    A key of JSON records whose value is replaced (repeatable), e.g. user.email
 	  --redact-mode MODE     mask ([REDACTED:rule], default) or hash ([rule:3f9a1c07be], a keyed pseudonym)
+
 	Alerts (rules and sinks in the config's "alerts"; the README lists every kind)
 	  --alert EXPR           Alert on the terminal when an event matches EXPR, a filter as
 	                         above, e.g. 'level>=critical' (repeatable; pipe mode: on stderr)
@@ -95,8 +97,8 @@ export const help = `
 	  $ echo 'key=AKIAIOSFODNN7EXAMPLE' | logmon redact --test
 	  $ tail -f app.log | logmon publish --to 'logio://127.0.0.1:7701?app=shop&proc=web'
 	  $ tail -f app.log | logmon publish --to kafka://127.0.0.1:9092/application-logs --service shop
-	  $ logmon query --grep '\\breq-7f3a\\b' --count  # a whole word: the index skips segments without it
-	  $ logmon query -f --since 10m --level warn        # the last 10 minutes, then live
+	  $ logmon query --grep '\\breq-7f3a\\b' --count   # a whole word: the index skips segments without it
+	  $ logmon query -f --since 10m --level warn      # the last 10 minutes, then live
 `;
 
 /**
