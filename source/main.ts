@@ -6,7 +6,7 @@ import {exitCodes} from './exit.js';
 import {createFormatter, TemplateError} from './sinks/format.js';
 import {colorModes} from './config/schema.js';
 import {createRedactor, RedactKeyError} from './redact-key.js';
-import {resolveRedaction, resolveSettings, type Settings, UsageError} from './settings.js';
+import {eventOutlets, resolveRedaction, resolveSettings, type Settings, UsageError, unredactedWarning} from './settings.js';
 import {type Terminal} from './ui/tty.js';
 
 // The entry: parse, resolve settings, pick pipe or UI mode, run, exit.
@@ -165,8 +165,9 @@ export async function main(argv = process.argv.slice(2), options: MainOptions = 
 		throw error;
 	}
 
-	if (!settings.redact.enabled && settings.sources.some(s => s.type === 'logio-listen' && s.serveSubscribers !== undefined)) {
-		warn('redaction is off (--no-redact or redact.enabled: false): logio subscribers get every line as it came, secrets included');
+	const unredacted = unredactedWarning(settings.redact.enabled, eventOutlets(settings));
+	if (unredacted) {
+		warn(unredacted);
 	}
 
 	await app.addSources(settings.sources, {debug: settings.debug, maxLine: settings.maxLine});

@@ -1,6 +1,7 @@
 import {type BuiltinRule, Hits, builtinRules, placeholder, ruleAliases} from './redact-rules.js';
 import {FilterError, type UserRegex, compileUserRegex} from './regex.js';
-import {requiredLiterals} from './regex-prefilter.js';
+import {escapeLiteral, requiredLiterals} from './regex-prefilter.js';
+import {fastRegex} from './regex-syntax.js';
 
 // Redaction of one text: the rules compiled from a spec (built-in, user and field rules), one scan
 // for the built-in rules' marks and each user rule, the spans found replaced leftmost first, and
@@ -104,7 +105,7 @@ export class TextRedactor {
 	 * One V8 regex of the plain text each user rule needs (when it is 3 characters or more), any case:
 	 * a line with none of it skips those rules at once, instead of each looking on its own.
 	 */
-	private readonly userGate: RegExp | undefined;
+	private readonly userGate: {test(text: string): boolean} | undefined;
 	private readonly gated: boolean[] = [];
 	/** Field rules by the last key of their path. */
 	protected readonly fieldsByKey = new Map<string, number[]>();
@@ -172,11 +173,12 @@ export class TextRedactor {
 			const needs = requiredLiterals(r.pattern)?.texts[0];
 			if (needs !== undefined && needs.length >= 3) {
 				this.gated[index] = true;
-				needed.push(needs.replaceAll(/[\\^$.*+?()[\]{}|/]/g, String.raw`\$&`));
+				needed.push(escapeLiteral(needs));
 			}
 		}
 
-		this.userGate = needed.length > 1 ? new RegExp(needed.join('|'), 'iu') : undefined;
+		// Any case: a superset for the rules without (?i).
+		this.userGate = needed.length > 1 ? fastRegex(needed.join('|'), true) : undefined;
 
 		for (const f of spec.fields) {
 			checkField(f, spec.from?.fields ?? '--redact-field');

@@ -1,5 +1,5 @@
 import {prefixRegex} from './regex-prefix.js';
-import {isAscii, leadingFlags, quotable, simpleEscape, skipBracketed, topLevelChoice} from './regex-syntax.js';
+import {fastRegex, isAscii, leadingFlags, quotable, simpleEscape, skipBracketed, topLevelChoice} from './regex-syntax.js';
 
 // Cheap tests that tell a text a user's RE2 regex cannot match, run on V8's engine before re2js,
 // which is many times slower (core/regex.ts). Every redaction and grep rule runs on every line,
@@ -113,15 +113,21 @@ export function requiredLiterals(pattern: string): {texts: string[]; caseInsensi
 	return {texts: usable.filter((r, i) => i === 0 || r.length > 1).slice(0, 3), caseInsensitive: flags.caseInsensitive};
 }
 
+/** Plain text as a V8 regex source, with or without the `u` flag. */
+export function escapeLiteral(text: string): string {
+	return text.replaceAll(/[\\^$.*+?()[\]{}|/]/g, String.raw`\$&`);
+}
+
 /** A test that is false only for texts the pattern cannot match. */
 export function prefilter(pattern: string): (text: string) => boolean {
 	const literals = requiredLiterals(pattern);
-	const prefix = prefixRegex(pattern);
+	const start = prefixRegex(pattern);
+	const prefix = start && fastRegex(start.source, start.caseInsensitive);
 	let hasLiteral: ((text: string) => boolean) | undefined;
 	if (literals !== undefined) {
 		const tests = literals.texts.map(needle => {
 			if (literals.caseInsensitive) {
-				const re = new RegExp(needle.replaceAll(/[\\^$.*+?()[\]{}|/]/g, String.raw`\$&`), 'iu');
+				const re = fastRegex(escapeLiteral(needle), true);
 				return (text: string) => re.test(text);
 			}
 

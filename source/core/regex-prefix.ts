@@ -1,7 +1,8 @@
 import {controlEscapes, leadingFlags, quotable, skipBracketed, topLevelChoice} from './regex-syntax.js';
 
-// The start of every match of a user's RE2 pattern, written as a V8 regex (`u` flag, which reads
-// code points as RE2 does): a necessary condition, run before re2js (core/regex-prefilter.ts).
+// The start of every match of a user's RE2 pattern, written as a V8 regex (with the `u` flag where
+// it must read code points as RE2 does, core/regex-syntax.ts): a necessary condition, run before
+// re2js (core/regex-prefilter.ts).
 // `\b[A-Z]{2}\d{2}[A-Z0-9]{11,30}\b` starts with `[A-Z][A-Z]\d\d[A-Z0-9]…` (eleven times), and
 // `(?i)session(?:_id)?=([A-Za-z0-9]{16,})` with `session(?:_id)?=[A-Za-z0-9]…` (sixteen times).
 //
@@ -12,9 +13,13 @@ import {controlEscapes, leadingFlags, quotable, skipBracketed, topLevelChoice} f
 // number of times from each place. Assertions (\b, ^) are left out, which only lets more texts
 // through; whatever this reader does not follow ends the start there.
 
-/** A code point for a V8 `u` regex, escaped unless it is an ASCII letter or digit. */
+/** A code point for a V8 regex: ASCII letters and digits as they are, other ASCII as \xHH, the rest as \u{…} (which needs `u`). */
 function char(cp: number): string {
-	return (cp >= 0x30 && cp <= 0x39) || (cp >= 0x41 && cp <= 0x5A) || (cp >= 0x61 && cp <= 0x7A) ? String.fromCodePoint(cp) : `\\u{${cp.toString(16)}}`;
+	if ((cp >= 0x30 && cp <= 0x39) || (cp >= 0x41 && cp <= 0x5A) || (cp >= 0x61 && cp <= 0x7A)) {
+		return String.fromCodePoint(cp);
+	}
+
+	return cp < 0x80 ? `\\x${cp.toString(16).padStart(2, '0')}` : `\\u{${cp.toString(16)}}`;
 }
 
 /** The characters an item can start with: ASCII ones, and whether any other; undefined: any at all. */
@@ -332,8 +337,8 @@ function readSequence(pattern: string, from: number, to: number, ci: boolean, de
 	return {items, complete: i >= to};
 }
 
-/** The start of every match, as a V8 regex (see the top of this file), or undefined. */
-export function prefixRegex(pattern: string): RegExp | undefined {
+/** The start of every match, as a V8 regex source (see the top of this file), or undefined. */
+export function prefixRegex(pattern: string): {source: string; caseInsensitive: boolean} | undefined {
 	const flags = leadingFlags(pattern);
 	if (flags.other || topLevelChoice(pattern, flags.at)) {
 		return undefined;
@@ -344,9 +349,13 @@ export function prefixRegex(pattern: string): RegExp | undefined {
 		return undefined;
 	}
 
+	const source = render(items);
 	try {
-		return new RegExp(render(items), flags.caseInsensitive ? 'iu' : 'u');
+		new RegExp(source, flags.caseInsensitive ? 'iu' : 'u'); // eslint-disable-line no-new
+		new RegExp(source, flags.caseInsensitive ? 'i' : ''); // eslint-disable-line no-new
 	} catch {
 		return undefined;
 	}
+
+	return {source, caseInsensitive: flags.caseInsensitive};
 }

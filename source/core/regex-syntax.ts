@@ -110,3 +110,26 @@ export function topLevelChoice(pattern: string, from: number): boolean {
 }
 
 export const controlEscapes: Readonly<Record<string, number>> = {n: 0x0A, t: 0x09, r: 0x0D, f: 0x0C, v: 0x0B, a: 0x07};
+
+/**
+ * A V8 regex for a necessary condition, with V8's fastest flags: `u` only where its source needs
+ * code points (a non-ASCII character, or something that matches any character: `.`, `[^…]`, \D, \W,
+ * \S), and `i` without `u` for RE2's (?i), which folds the Kelvin sign with k and the long s with s
+ * as `i` alone does not: a text holding either gets the `iu` form too.
+ */
+export function fastRegex(source: string, caseInsensitive: boolean): {test(text: string): boolean} {
+	const unicode = /\\u\{|\[\^|\\[DWS]/.test(source);
+	if (!caseInsensitive) {
+		return new RegExp(source, unicode ? 'u' : '');
+	}
+
+	const full = new RegExp(source, 'iu');
+	if (unicode) {
+		return full;
+	}
+
+	const ascii = new RegExp(source, 'i');
+	return {test: text => ascii.test(text) || (foldsToAscii.test(text) && full.test(text))};
+}
+
+const foldsToAscii = /[\u212A\u017F]/;

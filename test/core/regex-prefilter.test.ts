@@ -27,12 +27,12 @@ test('the plain text every match holds is read off the pattern, or nothing is', 
 test('the start of every match is written for V8', () => {
 	// Fixed counts written out, which V8 runs faster.
 	expect(prefixRegex(String.raw`\b[A-Z]{2}\d{2}[A-Z0-9]{3,30}\b`)?.source).toBe(String.raw`[A-Z][A-Z]\d\d[A-Z0-9][A-Z0-9][A-Z0-9]`);
-	expect(prefixRegex(String.raw`\b\d{3}-\d{2}-\d{4}\b`)?.source).toBe(String.raw`\d\d\d\u{2d}\d\d\u{2d}\d\d\d\d`);
-	expect(prefixRegex(String.raw`\+\d{1,3}[ -]?\d{6,12}`)?.source).toBe(String.raw`\u{2b}\d`);
+	expect(prefixRegex(String.raw`\b\d{3}-\d{2}-\d{4}\b`)?.source).toBe(String.raw`\d\d\d\x2d\d\d\x2d\d\d\d\d`);
+	expect(prefixRegex(String.raw`\+\d{1,3}[ -]?\d{6,12}`)?.source).toBe(String.raw`\x2b\d`);
 	// Groups, and items that may be absent when what follows cannot start the same way.
-	expect(prefixRegex('(?i)session(?:_id)?=([A-Za-z0-9]{2,})')?.source).toBe(String.raw`session(?:\u{5f}id)?\u{3d}[A-Za-z0-9][A-Za-z0-9]`);
-	expect(prefixRegex('(?i)session(?:_id)?=')?.flags).toBe('iu');
-	expect(prefixRegex('(?i)api[_-]?key["\']?\\s*[:=]')?.source).toBe(String.raw`api[\u{5f}\u{2d}]?key`);
+	expect(prefixRegex('(?i)session(?:_id)?=([A-Za-z0-9]{2,})')?.source).toBe(String.raw`session(?:\x5fid)?\x3d[A-Za-z0-9][A-Za-z0-9]`);
+	expect(prefixRegex('(?i)session(?:_id)?=')?.caseInsensitive).toBe(true);
+	expect(prefixRegex('(?i)api[_-]?key["\']?\\s*[:=]')?.source).toBe(String.raw`api[\x5f\x2d]?key`);
 	expect(prefixRegex('(ab)c')?.source).toBe('(?:ab)c');
 	expect(prefixRegex('ab?bc')?.source).toBe('a');
 	expect(prefixRegex('(?i)a[ks]?\u212Ax')?.source).toBe('a');
