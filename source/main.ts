@@ -6,7 +6,7 @@ import {exitCodes} from './exit.js';
 import {colorLevel, createFormatter, TemplateError} from './sinks/format.js';
 import {colorModes} from './config/schema.js';
 import {createRedactor, RedactKeyError} from './redact-key.js';
-import {resolveRedaction, resolveSettings, type Settings, UsageError} from './settings.js';
+import {eventOutlets, resolveRedaction, resolveSettings, type Settings, UsageError, unredactedWarning} from './settings.js';
 import {type Terminal} from './ui/tty.js';
 
 // The entry: parse, resolve settings, pick pipe or UI mode, run, exit.
@@ -161,15 +161,9 @@ export async function main(argv = process.argv.slice(2), options: MainOptions = 
 		throw error;
 	}
 
-	if (!settings.redact.enabled) {
-		// Places that keep or pass on events: without redaction, they get secrets as they came.
-		const keepers = [
-			...(settings.sources.some(s => s.type === 'logio-listen' && s.serveSubscribers !== undefined) ? ['logio subscribers get'] : []),
-			...(settings.history.enabled ? ['the history keeps'] : []),
-		];
-		if (keepers.length > 0) {
-			warn(`redaction is off (--no-redact or redact.enabled: false): ${keepers.join(' and ')} every line as it came, secrets included`);
-		}
+	const unredacted = unredactedWarning(settings.redact.enabled, eventOutlets(settings));
+	if (unredacted) {
+		warn(unredacted);
 	}
 
 	await app.addSources(settings.sources, {debug: settings.debug, maxLine: settings.maxLine});

@@ -48,6 +48,34 @@ export type RedactSettings = RedactSpec & {
 
 export class UsageError extends Error {}
 
+/**
+ * Where this run keeps or sends events beyond its own view, by name: what `--no-redact` exposes
+ * there outlives the run or leaves the machine. History, the HTTP server and forwarders add
+ * themselves here as they come.
+ */
+export function eventOutlets(settings: Pick<Settings, 'sources' | 'history'>): string[] {
+	const outlets: string[] = [];
+	if (settings.sources.some(s => s.type === 'logio-listen' && s.serveSubscribers !== undefined)) {
+		outlets.push('logio subscribers');
+	}
+
+	if (settings.history.enabled) {
+		outlets.push('the history files');
+	}
+
+	return outlets;
+}
+
+/** The one-line warning for redaction turned off while events are kept or sent on, or undefined. */
+export function unredactedWarning(enabled: boolean, outlets: readonly string[]): string | undefined {
+	if (enabled || outlets.length === 0) {
+		return undefined;
+	}
+
+	const names = outlets.length === 1 ? outlets[0]! : `${outlets.slice(0, -1).join(', ')} and ${outlets.at(-1)!}`;
+	return `redaction is off (--no-redact or redact.enabled: false): ${names} get every line as it came, secrets included`;
+}
+
 function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], flag: string): T | undefined {
 	if (value === undefined) {
 		return undefined;

@@ -1,5 +1,6 @@
 import {RE2JS} from 're2js';
-import {isAscii, prefilter, quotable} from './regex-prefilter.js';
+import {prefilter} from './regex-prefilter.js';
+import {isAscii, quotable} from './regex-syntax.js';
 
 // Every regex a user gives logmon (--grep, --exclude, the `f` prompt, `/` search, logio
 // subscriber parameters, and later alert, forward and redaction rules) is compiled here.

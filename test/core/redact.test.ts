@@ -114,6 +114,18 @@ describe('redaction: user and field rules', () => {
 		expect(hex.redactLine('key AKIAIOSFODNN7EXAMPLE REDACTED')).toBe('key [REDACTED:aws-key] [REDACTED:word]');
 	});
 
+	it('user rules that need some plain text are skipped together on lines without it, never on lines with it', () => {
+		const r = new Redactor(spec({rules: [
+			{name: 'passport', pattern: '(?i)passport(?:_no)?=([A-Z0-9]{6,9})', from: 'x'},
+			{name: 'session', pattern: '(?i)session(?:_id)?=([A-Za-z0-9]{16,})', from: 'x'},
+			{name: 'iban', pattern: '\\b[A-Z]{2}\\d{2}[A-Z0-9]{11,30}\\b', from: 'x'},
+		]}));
+		expect(r.redactLine('session opened for user root by (uid=0)')).toBe('session opened for user root by (uid=0)');
+		expect(r.redactLine('Passport_No=X1234567 SESSION_ID=abcdefgh12345678 to DE89370400440532013000')).toBe('Passport_No=[REDACTED:passport] SESSION_ID=[REDACTED:session] to [REDACTED:iban]');
+		// (?i) folds the long s with s, and the Kelvin sign with k, as RE2 does.
+		expect(r.redactLine('pasſport=X1234567')).toBe('pasſport=[REDACTED:passport]');
+	});
+
 	it('field rules replace a key of a record at any depth, and that value wherever else the event shows it', () => {
 		const r = new Redactor(spec({fields: ['ssn', 'user.email']}));
 		const e = line('{"message":"signup for ann@example.com","ssn":"123-45-6789","user":{"email":"ann@example.com","name":"Ann"},"data":{"user":{"email":"bob@example.com"}},"host":"123-45-6789"}');

@@ -82,16 +82,17 @@ describe('redaction in pipe mode', () => {
 
 		const [listen, serve] = [await freePort(), await freePort()];
 		const child = start(['--no-ui', '--no-redact', '--listen', `127.0.0.1:${listen}`, '--serve-subscribers', `127.0.0.1:${serve}`]);
-		await waitFor(child.stderr!, /redaction is off \(--no-redact or redact.enabled: false\): logio subscribers get and the history keeps every line as it came/);
+		await waitFor(child.stderr!, /redaction is off \(--no-redact or redact.enabled: false\): logio subscribers and the history files get every line as it came/);
 		child.kill('SIGTERM');
 		await collect(child);
 
 		const kept = await run(['--no-ui', '-o', 'raw', '--no-redact', '--history'], {input: 'x\n'});
-		expect(kept.stderr).toMatch(/redaction is off .*: the history keeps every line as it came/);
+		expect(kept.stderr).toMatch(/redaction is off .*: the history files get every line as it came/);
 
 		const fromConfig = await run(['--no-ui', '-o', 'raw', '--config', config('off.json', {redact: {enabled: false}})], {input: 'key=AKIAIOSFODNN7EXAMPLE\n'});
 		expect(fromConfig.stdout).toBe('key=AKIAIOSFODNN7EXAMPLE\n');
 	});
+
 
 	it('--redact-rule, --redact-enable, --redact-field and the config add rules; bad ones exit 2 naming the flag', async () => {
 		const lines = '{"msg":"signup ann@example.com","ssn":"123-45-6789","order":"tok_ab12cd34ef56"}\nfrom 10.0.0.7 ref=tok_zz99yy88xx77\n';

@@ -1,0 +1,135 @@
+// Reading RE2 patterns enough to derive cheap V8 tests from them (core/regex-prefilter.ts,
+// core/regex-prefix.ts): flags, classes, groups, top-level choices.
+
+/** RE2 reads a backslash before ASCII punctuation as that character; any other escape is syntax. */
+export function quotable(c: string): boolean {
+	const code = c.charCodeAt(0);
+	return code < 0x80 && !(code >= 0x30 && code <= 0x39) && !(code >= 0x41 && code <= 0x5A) && !(code >= 0x61 && code <= 0x7A);
+}
+
+export function isAscii(text: string): boolean {
+	for (let i = 0; i < text.length; i++) {
+		if (text.charCodeAt(i) > 0x7F) {
+			return false;
+		}
+	}
+
+	return true;
+}
+
+const flagGroup = /^\(\?([imsU]+)\)/;
+export const simpleEscape = new Set('dDsSwWbBAzntrfva');
+
+/** Leading flag groups: where the pattern proper starts, and whether (?i) was among them; undefined for (?s) or (?m). */
+export function leadingFlags(pattern: string): {at: number; caseInsensitive: boolean; other: boolean} {
+	let at = 0;
+	let caseInsensitive = false;
+	let other = false;
+	let m: RegExpExecArray | null;
+	while ((m = flagGroup.exec(pattern.slice(at))) !== null) {
+		caseInsensitive ||= m[1]!.includes('i');
+		other ||= /[ms]/.test(m[1]!);
+		at += m[0].length;
+	}
+
+	return {at, caseInsensitive, other};
+}
+
+/** The index just past the class that opens at `from` (`[…]`, escapes and `[:alpha:]` skipped), or -1. */
+export function classEnd(pattern: string, from: number): number {
+	let j = from + 1;
+	if (pattern[j] === '^') {
+		j++;
+	}
+
+	if (pattern[j] === ']') {
+		j++;
+	}
+
+	for (; j < pattern.length && pattern[j] !== ']'; j++) {
+		if (pattern[j] === '\\') {
+			j++;
+		} else if (pattern[j] === '[' && pattern[j + 1] === ':') {
+			const close = pattern.indexOf(':]', j + 2);
+			if (close !== -1) {
+				j = close + 1;
+			}
+		}
+	}
+
+	return j < pattern.length ? j + 1 : -1;
+}
+
+/** The index just past the group or class that opens at `from`, or -1. */
+export function skipBracketed(pattern: string, from: number): number {
+	if (pattern[from] === '[') {
+		return classEnd(pattern, from);
+	}
+
+	let depth = 0;
+	for (let i = from; i < pattern.length; i++) {
+		const c = pattern[i]!;
+		if (c === '\\') {
+			i++;
+		} else if (c === '[') {
+			const end = classEnd(pattern, i);
+			if (end === -1) {
+				return -1;
+			}
+
+			i = end - 1;
+		} else if (c === '(') {
+			depth++;
+		} else if (c === ')' && --depth === 0) {
+			return i + 1;
+		}
+	}
+
+	return -1;
+}
+
+/** Does the pattern have a `|` outside every group and class? */
+export function topLevelChoice(pattern: string, from: number): boolean {
+	for (let i = from; i < pattern.length; i++) {
+		const c = pattern[i];
+		if (c === '\\') {
+			i++;
+		} else if (c === '[' || c === '(') {
+			const end = skipBracketed(pattern, i);
+			if (end === -1) {
+				return true; // not followed: assume the worst
+			}
+
+			i = end - 1;
+		} else if (c === '|') {
+			return true;
+		}
+	}
+
+	return false;
+}
+
+export const controlEscapes: Readonly<Record<string, number>> = {n: 0x0A, t: 0x09, r: 0x0D, f: 0x0C, v: 0x0B, a: 0x07};
+
+/**
+ * A V8 regex for a necessary condition, with V8's fastest flags: `u` only where its source needs
+ * code points (a non-ASCII character, or something that matches any character: `.`, `[^…]`, \D, \W,
+ * \S), and `i` without `u` for RE2's (?i), which folds the Kelvin sign with k and the long s with s
+ * as `i` alone does not: a text holding either gets the `iu` form too.
+ */
+export function fastRegex(source: string, caseInsensitive: boolean): {test(text: string): boolean} {
+	const unicode = /\\u\{|\[\^|\\[DWS]/.test(source);
+	if (!caseInsensitive) {
+		return new RegExp(source, unicode ? 'u' : '');
+	}
+
+	const full = new RegExp(source, 'iu');
+	if (unicode) {
+		return full;
+	}
+
+	const ascii = new RegExp(source, 'i');
+	return {test: text => ascii.test(text) || (foldsToAscii.test(text) && full.test(text))};
+}
+
+const foldsToAscii = /[\u212A\u017F]/;
