@@ -93,7 +93,6 @@ describe('redaction in pipe mode', () => {
 		expect(fromConfig.stdout).toBe('key=AKIAIOSFODNN7EXAMPLE\n');
 	});
 
-
 	it('--redact-rule, --redact-enable, --redact-field and the config add rules; bad ones exit 2 naming the flag', async () => {
 		const lines = '{"msg":"signup ann@example.com","ssn":"123-45-6789","order":"tok_ab12cd34ef56"}\nfrom 10.0.0.7 ref=tok_zz99yy88xx77\n';
 		const r = await run(['--no-ui', '-o', 'raw', '--redact-rule', 'order=tok_[a-z0-9]{12}', '--redact-enable', 'email,ipv4', '--redact-field', 'ssn'], {input: lines});
