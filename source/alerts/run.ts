@@ -151,6 +151,10 @@ export async function startAlerts(bus: Bus, settings: AlertSettings, options: Al
 		sinks.set(name, await createSink(name, config, context));
 	}
 
+	if (Object.entries(settings.sinks).some(([name, c]) => sinks.has(name) && (c.type === 'webhook' || c.type === 'alertmanager' || c.type === 'slack'))) {
+		await (await import('./http.js')).loadHttpClient();
+	}
+
 	const off = bus.subscribe(events => {
 		engine.observe(events);
 	});
