@@ -90,9 +90,8 @@ export async function startAlerts(bus: Bus, settings: AlertSettings, options: Al
 	});
 
 	const updateHealth = (): void => {
-		const firing = engine.alertsSnapshot().firing.length;
 		handle.detail('rules', settings.rules.length);
-		handle.detail('firing', firing);
+		handle.detail('firing', engine.firingCount);
 		handle.detail('sinks', sinkHealth());
 	};
 
