@@ -62,6 +62,18 @@ export function networkReason(error: unknown, timeoutMs: number): string {
 	return (code && known[code]) ?? e?.cause?.message ?? e?.message ?? String(error);
 }
 
+/**
+ * Node loads its HTTP client (undici) on the first fetch, some 50 to 300 ms of CPU: done when an
+ * HTTP sink starts, it holds up neither the stream nor the first alert. A data: URL, no network.
+ */
+export async function loadHttpClient(): Promise<void> {
+	try {
+		await (await fetch('data:,')).arrayBuffer();
+	} catch {
+		// The first real request will say what is wrong.
+	}
+}
+
 export type PostOptions = {headers?: Record<string, string>; timeoutMs: number};
 
 /** POST `body` as JSON; never throws. The timeout covers the whole exchange, the body of the answer included. */

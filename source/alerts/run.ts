@@ -90,9 +90,8 @@ export async function startAlerts(bus: Bus, settings: AlertSettings, options: Al
 	});
 
 	const updateHealth = (): void => {
-		const firing = engine.alertsSnapshot().firing.length;
 		handle.detail('rules', settings.rules.length);
-		handle.detail('firing', firing);
+		handle.detail('firing', engine.firingCount);
 		handle.detail('sinks', sinkHealth());
 	};
 
@@ -149,6 +148,10 @@ export async function startAlerts(bus: Bus, settings: AlertSettings, options: Al
 		}
 
 		sinks.set(name, await createSink(name, config, context));
+	}
+
+	if (Object.entries(settings.sinks).some(([name, c]) => sinks.has(name) && (c.type === 'webhook' || c.type === 'alertmanager' || c.type === 'slack'))) {
+		await (await import('./http.js')).loadHttpClient();
 	}
 
 	const off = bus.subscribe(events => {

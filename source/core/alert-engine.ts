@@ -282,6 +282,11 @@ export class AlertEngine {
 		};
 	}
 
+	/** How many (rule, group)s fire now: what health shows after every notice, without a snapshot. */
+	get firingCount(): number {
+		return this.firing.size;
+	}
+
 	get ruleCount(): number {
 		return this.rules.length;
 	}

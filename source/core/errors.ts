@@ -83,27 +83,31 @@ export function fingerprint(message: string): string {
 }
 
 /**
- * Fingerprints of the latest distinct messages, so an error repeated word for word is masked
- * once. First in, first out; messages past the fingerprinted length are not kept (nor held alive).
+ * Fingerprints of the latest distinct messages, so an error repeated word for word (a retry
+ * loop, a flapping peer) is masked once. A short ring compared in turn, not a map: a map hashes
+ * every message looked up, which costs about as much as it saves when most messages are new.
  */
 export class FingerprintCache {
-	private readonly byMessage = new Map<string, string>();
+	private readonly messages: string[] = [];
+	private readonly fingerprints: string[] = [];
+	private next = 0;
 
-	constructor(readonly size = 256) {}
+	constructor(readonly size = 16) {}
 
 	get(message: string): string {
-		if (message.length > fingerprintLength) {
-			return fingerprint(message);
+		const {messages} = this;
+		for (let i = 0; i < messages.length; i++) {
+			if (messages[i] === message) {
+				return this.fingerprints[i]!;
+			}
 		}
 
-		let fp = this.byMessage.get(message);
-		if (fp === undefined) {
-			fp = fingerprint(message);
-			if (this.byMessage.size >= this.size) {
-				this.byMessage.delete(this.byMessage.keys().next().value!);
-			}
-
-			this.byMessage.set(message, fp);
+		const fp = fingerprint(message);
+		if (message.length <= fingerprintLength) {
+			// Longer ones are not kept (nor held alive): they rarely repeat whole.
+			messages[this.next] = message;
+			this.fingerprints[this.next] = fp;
+			this.next = (this.next + 1) % this.size;
 		}
 
 		return fp;
