@@ -22,8 +22,8 @@ const {demoLogFiles, demoLogNotices, demoLogsName} = await import('../dist/demo-
 
 rmSync(outdir, {recursive: true, force: true});
 await build({
-	// The history's seal worker is a file of its own: a worker thread starts from a file.
-	entryPoints: [path.join(root, 'dist', 'main.js'), path.join(root, 'dist', 'history', 'seal-worker.js')],
+	// The history's workers are files of their own: a worker thread starts from a file.
+	entryPoints: [path.join(root, 'dist', 'main.js'), path.join(root, 'dist', 'history', 'seal-worker.js'), path.join(root, 'dist', 'history', 'encode-worker.js')],
 	outdir,
 	outbase: path.join(root, 'dist'),
 	entryNames: '[dir]/[name]',
