@@ -6,7 +6,7 @@ import {errorLevels} from './types.js';
 // Feeds the sidecar builder from a line's UTF-8 bytes, without JSON.parse of the line: the
 // seal worker's main cost when it decoded every line. No fs calls.
 //
-// It reads only the exact shape format.ts encodeEventInto writes (keys in its order, integer
+// It reads only the exact shape encode-batch.ts writes (keys in its order, integer
 // seq/time/recv, the fields that repeat in one run of bytes). Any other line, and a line with
 // a `rec`, returns false with nothing counted: the sealer then decodes it the general way
 // (decodeLine, IndexBuilder.add), which gives the same figures and the same words.

@@ -1,33 +1,15 @@
-import {existsSync} from 'node:fs';
-import {fileURLToPath} from 'node:url';
 import {Worker} from 'node:worker_threads';
 import {type SealJob, type SealResult, indexFromGz, sealFile} from './seal-file.js';
+import {workerFile} from './worker-file.js';
 
-// Runs seal jobs one at a time in a worker thread (seal-worker.js, next to this file in the
-// build, or in the bundle's history/ folder). Where there is no compiled worker file (the
-// single executable, tests run from the TypeScript source) the same code runs in this thread:
-// gzip still runs on libuv's pool, only the index is built here.
-
-function workerFile(): string | undefined {
-	if (!import.meta.url.endsWith('.js')) {
-		return undefined; // the single executable (its own path) or TypeScript run from source
-	}
-
-	for (const rel of ['./seal-worker.js', './history/seal-worker.js', '../history/seal-worker.js']) {
-		const url = new URL(rel, import.meta.url);
-		if (url.protocol === 'file:' && existsSync(url)) {
-			return fileURLToPath(url);
-		}
-	}
-
-	return undefined;
-}
+// Runs seal jobs one at a time in a worker thread (seal-worker.js, see worker-file.ts). Where
+// there is no compiled worker file the same code runs in this thread, a slice at a time.
 
 type Pending = {resolve: (r: SealResult) => void; reject: (e: Error) => void};
 
 export class Sealer {
 	private worker: Worker | undefined;
-	private readonly file = workerFile();
+	private readonly file = workerFile('seal-worker.js');
 	private nextId = 1;
 	private readonly pending = new Map<number, Pending>();
 	private chain: Promise<unknown> = Promise.resolve();

@@ -1,7 +1,9 @@
 import fs from 'node:fs/promises';
 import {type Bus} from '../core/bus.js';
 import {type LogEvent} from '../core/event.js';
-import {hourMs} from './format.js';
+import {Capture} from './capture.js';
+import {Encoder} from './encoder.js';
+import {hourMs, hourOf} from './format.js';
 import {StreamWriter} from './stream-writer.js';
 import {planRetention, type PlannedSegment, type RetentionLimits, type Stream} from './retention-plan.js';
 import {type Sealer} from './seal.js';
@@ -9,10 +11,11 @@ import {type SealResult} from './seal-file.js';
 import {failureReason, gzPath, indexPath, listSegments, makeDir, rawPath, type SegmentFiles, streamDir, streams} from './segments.js';
 import {type HistoryStatus} from './types.js';
 
-// The history writer. The bus calls `append` synchronously: it only encodes each event into a
-// pending buffer (bounded: past `maxPendingBytes` events are dropped and counted). A flush every
-// `flushMs`, or as soon as `flushBytes` are pending, appends the buffer to the active segment
-// with one async write in flight, so a slow disk never blocks a source. ERROR and CRITICAL lines
+// The history writer. The bus calls `append` synchronously: it only captures each event into a
+// pending batch (capture.ts; bounded: past `maxPendingBytes` events are dropped and counted). A
+// flush every `flushMs`, or as soon as `flushBytes` are pending, has the batches encoded into
+// lines by the encoder worker and appends them to the active segment, one async write in
+// flight, so neither the encoding nor a slow disk blocks a source. ERROR and CRITICAL lines
 // also go to the errors stream.
 //
 // A segment holds the events received within one UTC hour and rolls at the hour or at
@@ -49,7 +52,15 @@ export class HistoryWriter {
 	readonly options: WriterOptions;
 	private readonly all: StreamWriter;
 	private readonly errors: StreamWriter;
+	private readonly encoder = new Encoder();
+	/** Captured events not yet written, one batch per receive hour; the last one is being filled. */
+	private pending: Capture[] = [];
+	private current: Capture | undefined;
+	private hourStart = 0;
+	private hourEnd = -1;
 	private pendingBytes = 0;
+	/** A new batch starts about as big as the last one grew, so it seldom has to grow. */
+	private readonly sizeHint = {events: 1024, textBytes: 128 * 1024};
 	private flushing: Promise<void> | undefined;
 	private flushTimer: NodeJS.Timeout | undefined;
 	private maintenanceTimer: NodeJS.Timeout | undefined;
@@ -117,12 +128,14 @@ export class HistoryWriter {
 				continue;
 			}
 
-			const at = this.all.push(e);
-			if (e.level === 'ERROR' || e.level === 'CRITICAL') {
-				this.errors.pushBytes(at.buf, at.from, at.to, e.receivedAt);
+			if (e.receivedAt >= this.hourEnd || e.receivedAt < this.hourStart) {
+				this.hourStart = hourOf(e.receivedAt);
+				this.hourEnd = this.hourStart + hourMs;
+				this.current = new Capture(this.hourStart, this.sizeHint.events, this.sizeHint.textBytes, this.encoder.reuse());
+				this.pending.push(this.current);
 			}
 
-			this.pendingBytes += at.to - at.from;
+			this.pendingBytes += this.current!.push(e);
 		}
 
 		if (this.pendingBytes >= this.options.flushBytes && !this.flushing) {
@@ -136,7 +149,7 @@ export class HistoryWriter {
 			await this.flushing;
 		}
 
-		if (this.all.chunks.length === 0 && this.errors.chunks.length === 0) {
+		if (this.pending.length === 0) {
 			return;
 		}
 
@@ -182,8 +195,25 @@ export class HistoryWriter {
 		}
 
 		this.closed = true;
+		await this.encoder.close();
 		await this.all.abandon();
 		await this.errors.abandon();
+	}
+
+	/** The pending batches, taken to be written (or dropped). */
+	private take(): Capture[] {
+		const out = this.pending;
+		const last = out.at(-1);
+		if (last) {
+			this.sizeHint.events = Math.min(1 << 16, Math.max(1024, Math.ceil(last.count * 1.25)));
+			this.sizeHint.textBytes = Math.min(16 << 20, Math.max(128 * 1024, Math.ceil(last.textBytes * 1.25)));
+		}
+
+		this.pending = [];
+		this.current = undefined;
+		this.hourEnd = -1;
+		this.pendingBytes = 0;
+		return out;
 	}
 
 	private async prepare(): Promise<void> {
@@ -223,31 +253,34 @@ export class HistoryWriter {
 			}
 
 			if (this.closed) {
-				this.all.take();
-				this.errors.take();
-				this.pendingBytes = 0;
+				this.take();
 				return;
 			}
 		}
 
-		const all = this.all.take();
-		const errors = this.errors.take();
-		this.pendingBytes = 0;
+		const batches = this.take();
+		// All handed to the encoder at once: it works on the next while this one is written.
+		const encoded = batches.map(async c => this.encoder.encode(c.batch()));
 		const rolled: Array<{stream: Stream; active: {base: string}}> = [];
-		let i = 0;
+		let i = 0; // the first batch not written to all/
 		try {
-			for (; i < all.length; i++) {
-				const r = await this.all.write(all[i]!, this.options.segmentBytes);
-				this.state.written += all[i]!.lines;
+			while (i < batches.length) {
+				const c = batches[i]!;
+				const lines = await encoded[i]!;
+				const r = await this.all.write({hour: c.hour, parts: lines.all, lines: c.count, bytes: lines.allBytes}, this.options.segmentBytes);
+				this.state.written += c.count;
+				i++;
+				this.encoder.recycle(lines.all);
 				if (r) {
 					rolled.push({stream: 'all', active: r});
 				}
-			}
 
-			for (const chunk of errors) {
-				const r = await this.errors.write(chunk, this.options.segmentBytes);
-				if (r) {
-					rolled.push({stream: 'errors', active: r});
+				if (lines.errorBytes > 0) {
+					const e = await this.errors.write({hour: c.hour, parts: lines.errors, lines: c.errors, bytes: lines.errorBytes}, this.options.segmentBytes);
+					this.encoder.recycle(lines.errors);
+					if (e) {
+						rolled.push({stream: 'errors', active: e});
+					}
 				}
 			}
 
@@ -255,8 +288,13 @@ export class HistoryWriter {
 				this.setState('writing');
 			}
 		} catch (error) {
-			for (; i < all.length; i++) {
-				this.state.dropped += all[i]!.lines;
+			for (; i < batches.length; i++) {
+				this.state.dropped += batches[i]!.count;
+			}
+
+			// Batches still with the encoder: their answers are not waited for.
+			for (const e of encoded) {
+				e.catch(() => undefined);
 			}
 
 			this.fail(error);
@@ -269,12 +307,10 @@ export class HistoryWriter {
 
 	private fail(error: unknown): void {
 		// Drop what is pending and stop taking events until the retry.
-		for (const c of this.all.take()) {
-			this.state.dropped += c.lines;
+		for (const c of this.take()) {
+			this.state.dropped += c.count;
 		}
 
-		this.errors.take();
-		this.pendingBytes = 0;
 		this.accepting = false;
 		this.setState('failed', failureReason(error));
 		void Promise.all([this.all.abandon(), this.errors.abandon()]).then(([a, e]) => {

@@ -4,7 +4,9 @@ import {describe, expect, test} from 'vitest';
 import {gapEvent, type LogEvent} from '../../source/core/event.js';
 import {eventFromLine as eventFromText} from '../../source/core/record.js';
 import {Bloom, eventTexts, hashWord, hashWords, queryWords, words} from '../../source/history/bloom.js';
-import {checkFormat, decodeLine, encodeEvent, encodeEventInto, formatFileText, parseSegmentFile, segmentBase} from '../../source/history/format.js';
+import {Capture} from '../../source/history/capture.js';
+import {encodeBatch, encodeEvent} from '../../source/history/encode-batch.js';
+import {checkFormat, decodeLine, formatFileText, parseSegmentFile, segmentBase} from '../../source/history/format.js';
 import {IndexBuilder, parseIndex} from '../../source/history/index-builder.js';
 import {parseDuration, parseSize} from '../../source/history/units.js';
 import {corpus} from '../support/logmon.js';
@@ -79,18 +81,27 @@ describe('line format', () => {
 		expect(decodeLine('null')).toBeUndefined();
 	});
 
-	test('encoding into a buffer gives the same bytes as the string, escapes and surrogates included', () => {
-		const buf = Buffer.alloc(1 << 16);
-		const tricky = ['plain', 'quote " and \\ backslash', 'tab\tcr\r', 'emoji 😀 and é', 'lone \uD800 surrogate', '\u0000\u001F', ''];
+	test('a batch gives the lines of its events one by one, escapes, surrogates and long lines included', () => {
+		const tricky = ['plain', 'quote " and \\ backslash', 'tab\tcr\r', 'emoji 😀 and é', 'lone \uD800 surrogate', '\u0000\u001F', '', 'x'.repeat(300_000)];
+		const events: LogEvent[] = [];
 		for (const [i, raw] of tricky.entries()) {
-			for (const e of [event({seq: i, raw, message: raw}), event({seq: i, raw, message: 'other', status: 500, record: {raw}, marker: 'gap'})]) {
-				const end = encodeEventInto(e, buf, 10);
-				expect(buf.subarray(10, end).toString()).toBe(encodeEvent(e));
-				expect(decodeLine(buf.subarray(10, end - 1).toString())).toEqual(e);
-			}
+			events.push(event({seq: i, raw, message: raw}), event({seq: i, raw, message: 'other "é" \uDC00', status: 500, record: {raw}, marker: 'gap', level: 'ERROR'}));
 		}
 
-		expect(encodeEventInto(event({raw: 'x'.repeat(100)}), Buffer.alloc(100), 0)).toBe(-1);
+		// Small starting sizes: the capture grows and the lines spread over several parts.
+		const capture = new Capture(0, 2, 16);
+		for (const e of events) {
+			capture.push(e);
+		}
+
+		const encoded = encodeBatch(capture.batch());
+		const lines = events.map(e => encodeEvent(e));
+		expect(Buffer.concat(encoded.all).toString()).toBe(lines.join(''));
+		expect(encoded.allBytes).toBe(Buffer.byteLength(lines.join('')));
+		expect(Buffer.concat(encoded.errors).toString()).toBe(lines.filter((_, i) => i % 2 === 1).join(''));
+		for (const [i, line] of lines.entries()) {
+			expect(decodeLine(line.slice(0, -1))).toEqual(events[i]);
+		}
 	});
 
 	test('fixture lines round-trip', () => {

@@ -4,7 +4,7 @@ import {describe, expect, test} from 'vitest';
 import {compileUserRegex} from '../../source/core/regex.js';
 import {words} from '../../source/history/bloom.js';
 import {grepLiterals, grepWords, patternLiteral, patternWords} from '../../source/query-tokens.js';
-import {encodeEvent} from '../../source/history/format.js';
+import {encodeEvent} from '../../source/history/encode-batch.js';
 import {serviceField} from '../../source/query-prepare.js';
 import {event} from '../support/events.js';
 import {indexWordRule} from '../../source/query-store.js';

@@ -1,0 +1,257 @@
+import {LEVELS, type Level, type LogEvent, type SourceKind} from '../core/event.js';
+
+// What the history does with an event on the ingest thread: as little as it can. Its raw text
+// (and message, when it differs) is copied as UTF-8 into the batch's text buffer, its numbers
+// and flags into typed arrays, its repeating fields (level, service, source, host, proc,
+// type) as an index into the batch's list of them. The JSON lines are made from a batch later,
+// by encode-batch.ts, in the encoder worker (encoder.ts): a batch is plain typed arrays and
+// strings, moved to the worker without a copy. No fs calls.
+
+/** Flags of an event in a batch. */
+export const flag = {
+	/** The raw bytes are a JSON string literal already (text with a surrogate, see putText). */
+	rawJson: 1,
+	hasMessage: 2,
+	messageJson: 4,
+	hasStatus: 8,
+	/** The record is JSON.parse(raw): written as `"rawrec":1`. */
+	rawRecord: 16,
+	/** The record's JSON is the next of `extras`. */
+	hasRecord: 32,
+	/** The marker is the next of `extras`. */
+	hasMarker: 64,
+	/** ERROR or CRITICAL: the line goes to the errors stream too. */
+	error: 128,
+} as const;
+
+/** Per event: seq, time, receivedAt, status in `numbers`; raw bytes, message bytes, fields index, flags in `meta`. */
+export const slots = 4;
+
+/** The memory of a batch: handed to the encoder with it, and back for the next batch. */
+export type BatchBuffers = {numbers: Float64Array; meta: Uint32Array; text: Uint8Array};
+
+/** A batch of captured events, as it travels to the encoder. */
+export type Batch = {
+	count: number;
+	numbers: Float64Array;
+	meta: Uint32Array;
+	/** UTF-8 of each event's raw text, then its message when it has one of its own. */
+	text: Uint8Array;
+	textBytes: number;
+	/** The JSON of each combination of repeating fields, `,"level":…` (see fieldsJson). */
+	fields: string[];
+	/** Record JSON and marker texts, in event order. */
+	extras: string[];
+};
+
+const levelPart = Object.fromEntries(LEVELS.map(l => [l, `,"level":"${l}"`])) as Record<Level, string>;
+
+/** `,"level":…,"service":…,"src":…,"kind":…[,"host"…][,"proc"…][,"type"…]`: empty host, proc and type left out. */
+export function fieldsJson(e: LogEvent): string {
+	let part = levelPart[e.level] + ',"service":' + JSON.stringify(e.service) + ',"src":' + JSON.stringify(e.sourceId) + ',"kind":' + JSON.stringify(e.sourceKind);
+	if (e.host !== '') {
+		part += ',"host":' + JSON.stringify(e.host);
+	}
+
+	if (e.proc !== '') {
+		part += ',"proc":' + JSON.stringify(e.proc);
+	}
+
+	if (e.type !== '') {
+		part += ',"type":' + JSON.stringify(e.type);
+	}
+
+	return part;
+}
+
+/** JSON of a record; a value JSON cannot hold (a BigInt, a cycle) is kept as its text. */
+export function recordJson(record: unknown): string {
+	try {
+		return JSON.stringify(record) ?? JSON.stringify(String(record));
+	} catch {
+		return JSON.stringify(String(record));
+	}
+}
+
+/** One combination of repeating fields, and its index in the batch that last used it. */
+type Fields = {level: Level; service: string; sourceId: string; kind: SourceKind; host: string; proc: string; type: string; json: string; batch: number; index: number};
+
+/** Recent combinations, newest first: events of a few sources interleave, each at a few levels. */
+const recentFields: Fields[] = [];
+const maxRecentFields = 16;
+
+function fieldsOf(e: LogEvent): Fields {
+	for (let i = 0; i < recentFields.length; i++) {
+		const f = recentFields[i]!;
+		// Mostly the very same strings (one per source), so these compare pointers.
+		if (f.level === e.level && f.service === e.service && f.host === e.host && f.proc === e.proc && f.sourceId === e.sourceId && f.type === e.type && f.kind === e.sourceKind) {
+			if (i > 0) {
+				recentFields.splice(i, 1);
+				recentFields.unshift(f);
+			}
+
+			return f;
+		}
+	}
+
+	if (recentFields.length >= maxRecentFields) {
+		recentFields.pop();
+	}
+
+	const f: Fields = {level: e.level, service: e.service, sourceId: e.sourceId, kind: e.sourceKind, host: e.host, proc: e.proc, type: e.type, json: fieldsJson(e), batch: 0, index: 0};
+	recentFields.unshift(f);
+	return f;
+}
+
+/**
+ * A surrogate: the text may hold a lone one, which UTF-8 cannot carry (it would turn into
+ * U+FFFD) and JSON.stringify writes as an escape. Such text is stored as its JSON.
+ */
+const surrogate = /[\uD800-\uDFFF]/;
+
+let lastId = 0;
+
+/** Events captured for one hour's lines, until the writer takes them to be encoded and written. */
+export class Capture {
+	/** Tells the fields cache which batch an index belongs to. */
+	private readonly id = ++lastId;
+	count = 0;
+	/** ERROR and CRITICAL events among them. */
+	errors = 0;
+	private numbers: Float64Array;
+	private meta: Uint32Array;
+	private text: Buffer;
+	textBytes = 0;
+	private readonly fields: string[] = [];
+	private readonly extras: string[] = [];
+	/** Set by putText: the text went in as JSON. */
+	private json = false;
+
+	/** Room for about `events` and `textBytes`, in `reuse` when it is big enough (the encoder gives back each batch's memory). */
+	constructor(readonly hour: number, events = 1024, textBytes = 128 * 1024, reuse?: BatchBuffers) {
+		if (reuse && reuse.meta.length >= events * slots && reuse.text.length >= textBytes) {
+			this.numbers = reuse.numbers;
+			this.meta = reuse.meta;
+			this.text = Buffer.from(reuse.text.buffer, reuse.text.byteOffset, reuse.text.byteLength);
+		} else {
+			this.numbers = new Float64Array(events * slots);
+			this.meta = new Uint32Array(events * slots);
+			this.text = Buffer.allocUnsafeSlow(textBytes);
+		}
+	}
+
+	/** What the batch holds, in bytes: what the writer's memory bound counts. */
+	get bytes(): number {
+		return this.textBytes + (this.count * slots * 12);
+	}
+
+	/** Capture one event; returns the bytes it added. */
+	push(e: LogEvent): number {
+		const before = this.textBytes;
+		const i = this.count;
+		if ((i + 1) * slots > this.meta.length) {
+			this.growTable();
+		}
+
+		const f = fieldsOf(e);
+		if (f.batch !== this.id) {
+			f.batch = this.id;
+			f.index = this.fields.length;
+			this.fields.push(f.json);
+		}
+
+		let flags = 0;
+		const rawBytes = this.putText(e.raw);
+		if (this.json) {
+			flags |= flag.rawJson;
+		}
+
+		let messageBytes = 0;
+		if (e.message !== e.raw) {
+			flags |= flag.hasMessage;
+			messageBytes = this.putText(e.message);
+			if (this.json) {
+				flags |= flag.messageJson;
+			}
+		}
+
+		const s = i * slots;
+		this.numbers[s] = e.seq;
+		this.numbers[s + 1] = e.time;
+		this.numbers[s + 2] = e.receivedAt;
+		if (e.status !== undefined) {
+			flags |= flag.hasStatus;
+			this.numbers[s + 3] = e.status;
+		}
+
+		if (e.record !== undefined) {
+			const rec = recordJson(e.record);
+			if (rec === e.raw) {
+				flags |= flag.rawRecord;
+			} else {
+				flags |= flag.hasRecord;
+				this.extras.push(rec);
+			}
+		}
+
+		if (e.marker !== undefined) {
+			flags |= flag.hasMarker;
+			this.extras.push(e.marker);
+		}
+
+		if (e.level === 'ERROR' || e.level === 'CRITICAL') {
+			flags |= flag.error;
+			this.errors++;
+		}
+
+		this.meta[s] = rawBytes;
+		this.meta[s + 1] = messageBytes;
+		this.meta[s + 2] = f.index;
+		this.meta[s + 3] = flags;
+		this.count++;
+		return this.textBytes - before + (slots * 12);
+	}
+
+	/** The batch, handed over whole: this capture is done with. */
+	batch(): Batch {
+		return {count: this.count, numbers: this.numbers, meta: this.meta, text: this.text, textBytes: this.textBytes, fields: this.fields, extras: this.extras};
+	}
+
+	/**
+	 * Append `text` as UTF-8 (most text: the same bytes JSON has, escapes aside, which the encoder
+	 * adds); text with a surrogate as its JSON (then `json` is set). Returns its bytes.
+	 */
+	private putText(text: string): number {
+		this.room(text.length * 3);
+		const at = this.textBytes;
+		let n = this.text.write(text, at);
+		this.json = false;
+		// More bytes than characters: not ASCII; a surrogate is looked for only then.
+		if (n !== text.length && surrogate.test(text)) {
+			const json = JSON.stringify(text);
+			this.room(json.length * 3);
+			n = this.text.write(json, at);
+			this.json = true;
+		}
+
+		this.textBytes += n;
+		return n;
+	}
+
+	private room(bytes: number): void {
+		if (this.textBytes + bytes > this.text.length) {
+			const bigger = Buffer.allocUnsafeSlow(Math.max(this.text.length * 2, this.textBytes + bytes));
+			this.text.copy(bigger, 0, 0, this.textBytes);
+			this.text = bigger;
+		}
+	}
+
+	private growTable(): void {
+		const numbers = new Float64Array(this.numbers.length * 2);
+		numbers.set(this.numbers);
+		this.numbers = numbers;
+		const meta = new Uint32Array(this.meta.length * 2);
+		meta.set(this.meta);
+		this.meta = meta;
+	}
+}
