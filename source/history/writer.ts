@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import {type Bus} from '../core/bus.js';
 import {type LogEvent} from '../core/event.js';
 import {Capture} from './capture.js';
+import {partBuffers} from './encode-batch.js';
 import {Encoder} from './encoder.js';
 import {hourMs, hourOf} from './format.js';
 import {StreamWriter} from './stream-writer.js';
@@ -131,7 +132,7 @@ export class HistoryWriter {
 			if (e.receivedAt >= this.hourEnd || e.receivedAt < this.hourStart) {
 				this.hourStart = hourOf(e.receivedAt);
 				this.hourEnd = this.hourStart + hourMs;
-				this.current = new Capture(this.hourStart, this.sizeHint.events, this.sizeHint.textBytes, this.encoder.reuse());
+				this.current = new Capture(this.hourStart, this.encoder.pool, this.sizeHint.events, this.sizeHint.textBytes);
 				this.pending.push(this.current);
 			}
 
@@ -260,27 +261,30 @@ export class HistoryWriter {
 
 		const batches = this.take();
 		// All handed to the encoder at once: it works on the next while this one is written.
-		const encoded = batches.map(async c => this.encoder.encode(c.batch()));
+		const encoded = batches.map(async c => this.encoder.encode(c));
 		const rolled: Array<{stream: Stream; active: {base: string}}> = [];
 		let i = 0; // the first batch not written to all/
+		let next = 0; // the first answer of the encoder not taken yet
 		try {
 			while (i < batches.length) {
 				const c = batches[i]!;
-				const lines = await encoded[i]!;
-				const r = await this.all.write({hour: c.hour, parts: lines.all, lines: c.count, bytes: lines.allBytes}, this.options.segmentBytes);
-				this.state.written += c.count;
-				i++;
-				this.encoder.recycle(lines.all);
-				if (r) {
-					rolled.push({stream: 'all', active: r});
-				}
-
-				if (lines.errorBytes > 0) {
-					const e = await this.errors.write({hour: c.hour, parts: lines.errors, lines: c.errors, bytes: lines.errorBytes}, this.options.segmentBytes);
-					this.encoder.recycle(lines.errors);
-					if (e) {
-						rolled.push({stream: 'errors', active: e});
+				const lines = await encoded[next++]!;
+				try {
+					const r = await this.all.write({hour: c.hour, parts: partBuffers(lines.all), lines: c.count, bytes: lines.allBytes}, this.options.segmentBytes);
+					this.state.written += c.count;
+					i++;
+					if (r) {
+						rolled.push({stream: 'all', active: r});
 					}
+
+					if (lines.errorBytes > 0) {
+						const e = await this.errors.write({hour: c.hour, parts: partBuffers(lines.errors), lines: c.errors, bytes: lines.errorBytes}, this.options.segmentBytes);
+						if (e) {
+							rolled.push({stream: 'errors', active: e});
+						}
+					}
+				} finally {
+					this.encoder.recycle(lines);
 				}
 			}
 
@@ -292,9 +296,11 @@ export class HistoryWriter {
 				this.state.dropped += batches[i]!.count;
 			}
 
-			// Batches still with the encoder: their answers are not waited for.
-			for (const e of encoded) {
-				e.catch(() => undefined);
+			// Batches still with the encoder: their lines are not written, their memory goes back.
+			for (const e of encoded.slice(next)) {
+				e.then(lines => {
+					this.encoder.recycle(lines);
+				}, () => undefined);
 			}
 
 			this.fail(error);
