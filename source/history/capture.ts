@@ -73,7 +73,7 @@ export function recordJson(record: unknown): string {
 /** One combination of repeating fields, and its index in the batch that last used it. */
 type Fields = {level: Level; service: string; sourceId: string; kind: SourceKind; host: string; proc: string; type: string; json: string; batch: number; index: number};
 
-/** Recent combinations, newest first: events of a few sources interleave, each at a few levels. */
+/** Recent combinations, the most used near the top: events of a few sources interleave, each at a few levels. */
 const recentFields: Fields[] = [];
 const maxRecentFields = 16;
 
@@ -83,8 +83,9 @@ function fieldsOf(e: LogEvent): Fields {
 		// Mostly the very same strings (one per source), so these compare pointers.
 		if (f.level === e.level && f.service === e.service && f.host === e.host && f.proc === e.proc && f.sourceId === e.sourceId && f.type === e.type && f.kind === e.sourceKind) {
 			if (i > 0) {
-				recentFields.splice(i, 1);
-				recentFields.unshift(f);
+				// Found further down: one step up, so the ones in use stay near the top.
+				recentFields[i] = recentFields[i - 1]!;
+				recentFields[i - 1] = f;
 			}
 
 			return f;
@@ -95,6 +96,7 @@ function fieldsOf(e: LogEvent): Fields {
 		recentFields.pop();
 	}
 
+	// A new one goes in at the top.
 	const f: Fields = {level: e.level, service: e.service, sourceId: e.sourceId, kind: e.sourceKind, host: e.host, proc: e.proc, type: e.type, json: fieldsJson(e), batch: 0, index: 0};
 	recentFields.unshift(f);
 	return f;

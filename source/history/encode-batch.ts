@@ -256,7 +256,7 @@ export function partBuffers(parts: Part[]): Buffer[] {
 	return parts.map(p => Buffer.from(p.slab.buffer, 0, p.bytes));
 }
 
-const onePool = new SlabPool(4);
+const onePool = new SlabPool(1024 * 1024);
 
 /** One event as one line, newline included: the bytes the writer appends for it. */
 export function encodeEvent(e: LogEvent): string {

@@ -10,7 +10,7 @@ import {SlabMap, SlabPool} from './slabs.js';
 /** The writer's slabs, holding batches. */
 const batches = new SlabMap();
 /** This thread's slabs, holding lines. */
-const lines = new SlabPool(8);
+const lines = new SlabPool(16 * 1024 * 1024);
 const made = new Map<number, ReturnType<SlabPool['take']>>();
 
 parentPort?.on('message', (m: EncodeRequest) => {

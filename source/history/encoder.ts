@@ -33,8 +33,8 @@ export type EncodeReply = {
 
 type Pending = {resolve: (r: Encoded) => void; reject: (e: Error) => void; capture: Capture};
 
-/** Free slabs kept for batches, and for lines. */
-const maxFreeSlabs = 8;
+/** Free slab memory kept for batches, and for lines (a few flushes' worth at a high rate). */
+const maxFreeBytes = 16 * 1024 * 1024;
 
 export class Encoder {
 	private worker: Worker | undefined;
@@ -43,10 +43,10 @@ export class Encoder {
 	private readonly pending = new Map<number, Pending>();
 	private closed = false;
 	/** Slabs for batches (this thread makes them). */
-	readonly pool = new SlabPool(maxFreeSlabs);
+	readonly pool = new SlabPool(maxFreeBytes);
 	/** Slabs for lines: made by the worker (known by number), or here when there is no worker. */
 	private readonly lineSlabs = new SlabMap();
-	private readonly linePool = new SlabPool(maxFreeSlabs);
+	private readonly linePool = new SlabPool(maxFreeBytes);
 	private written: number[] = [];
 
 	/** True when batches are encoded in a worker thread. */

@@ -15,11 +15,13 @@ const minSlabBytes = 64 * 1024;
 
 export class SlabPool {
 	private readonly free: Slab[] = [];
+	private freeBytes = 0;
 	private nextId = 1;
 	private unsent: Slab[] = [];
 	private forgotten: number[] = [];
 
-	constructor(private readonly maxFree: number) {}
+	/** Free slabs are kept up to `maxFreeBytes` in all: memory stays bounded after a burst. */
+	constructor(private readonly maxFreeBytes: number) {}
 
 	/** A slab of at least `bytes`, free to fill. */
 	take(bytes: number): Slab {
@@ -32,7 +34,9 @@ export class SlabPool {
 		}
 
 		if (best >= 0) {
-			return this.free.splice(best, 1)[0]!;
+			const slab = this.free.splice(best, 1)[0]!;
+			this.freeBytes -= slab.buffer.byteLength;
+			return slab;
 		}
 
 		let size = minSlabBytes;
@@ -51,8 +55,9 @@ export class SlabPool {
 			return; // given back twice: once is what counts
 		}
 
-		if (this.free.length < this.maxFree) {
+		if (this.freeBytes + slab.buffer.byteLength <= this.maxFreeBytes) {
 			this.free.push(slab);
+			this.freeBytes += slab.buffer.byteLength;
 			return;
 		}
 

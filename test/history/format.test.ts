@@ -90,7 +90,7 @@ describe('line format', () => {
 		}
 
 		// Small starting sizes: the capture grows and the lines spread over several parts.
-		const pool = new SlabPool(2);
+		const pool = new SlabPool(1024 * 1024);
 		const capture = new Capture(0, pool, 2, 16);
 		for (const e of events) {
 			capture.push(e);
