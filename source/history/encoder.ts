@@ -85,6 +85,13 @@ export class Encoder {
 		});
 	}
 
+	/** Start the worker thread ahead of the first batch. */
+	warm(): void {
+		if (this.file && !this.closed) {
+			this.start(this.file);
+		}
+	}
+
 	/** Lines that are written: their slabs can hold more. */
 	recycle(encoded: Encoded): void {
 		for (const p of [...encoded.all, ...encoded.errors]) {
