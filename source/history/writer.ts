@@ -13,11 +13,12 @@ import {failureReason, gzPath, indexPath, listSegments, makeDir, rawPath, type S
 import {type HistoryStatus} from './types.js';
 
 // The history writer. The bus calls `append` synchronously: it only captures each event into a
-// pending batch (capture.ts; bounded: past `maxPendingBytes` events are dropped and counted). A
-// flush every `flushMs`, or as soon as `flushBytes` are pending, has the batches encoded into
-// lines by the encoder worker and appends them to the active segment, one async write in
-// flight, so neither the encoding nor a slow disk blocks a source. ERROR and CRITICAL lines
-// also go to the errors stream.
+// pending batch (capture.ts). As soon as `flushBytes` are pending, and at least every `flushMs`,
+// the batches go to the encoder worker (encoder.ts), which makes their lines while earlier ones
+// are written; the lines that are back are appended to the active segment together, one async
+// write in flight, so neither the encoding nor a slow disk blocks a source. Memory is bounded:
+// past `maxPendingBytes` captured and not yet written, events are dropped and counted. ERROR and
+// CRITICAL lines also go to the errors stream.
 //
 // A segment holds the events received within one UTC hour and rolls at the hour or at
 // `segmentBytes`; a rolled segment goes to the sealer. Each run starts new segments: any raw
