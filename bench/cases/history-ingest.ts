@@ -7,9 +7,9 @@
 //   landed in the output file (polled every 10 ms; done when it has stopped growing and logmon's
 //   CPU has gone quiet, so a seal running in the background is part of the run). Each round runs
 //   both, off then on or on then off in turn, so the machine's load drifts over both alike.
-// Also shown per run: logmon's CPU seconds (a figure a loaded machine disturbs less than wall
-// time), lines lost, and for the history on: bytes per event on disk (sealed segments, from
-// their sidecars; the active segment's raw bytes shown apart).
+// Also shown per run: logmon's CPU seconds (all its threads), lines lost on stdout, and for the
+// history on: the lines it holds once logmon has exited (goal: every one), and bytes per event
+// on disk (sealed segments, from their sidecars; the active segment's raw bytes shown apart).
 //
 // LOGMON_BENCH_INGEST_LINES and LOGMON_BENCH_INGEST_ROUNDS change the size and the rounds;
 // LOGMON_BENCH_BASELINE=/path/to/other/bin/logmon.js runs that build's history on in the same rounds.
@@ -22,7 +22,7 @@ import path from 'node:path';
 import {bin, corpusLines, cpuTicks} from '../support/measure.js';
 
 const total = Number(process.env['LOGMON_BENCH_INGEST_LINES'] ?? 1_000_000);
-const rounds = Number(process.env['LOGMON_BENCH_INGEST_ROUNDS'] ?? 3);
+const rounds = Number(process.env['LOGMON_BENCH_INGEST_ROUNDS'] ?? 5);
 const publishers = 4;
 
 const sleep = async (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
@@ -91,12 +91,13 @@ function countLines(file: string): number {
 	return n;
 }
 
-/** Bytes per event of the sealed segments (their sidecars say both), and what is still raw. */
+/** The lines the history holds (sealed ones from their sidecars), bytes per event of the sealed segments, what is still raw. */
 function diskFigures(dir: string): string {
 	const all = path.join(dir, 'all');
 	let events = 0;
 	let gzBytes = 0;
 	let rawBytes = 0;
+	let rawLines = 0;
 	let segments = 0;
 	for (const name of readdirSync(all)) {
 		if (name.endsWith('.idx.json')) {
@@ -106,11 +107,13 @@ function diskFigures(dir: string): string {
 			segments++;
 		} else if (name.endsWith('.ndjson')) {
 			rawBytes += statSync(path.join(all, name)).size;
+			rawLines += countLines(path.join(all, name));
 		}
 	}
 
+	const held = events + rawLines;
 	const sealed = events > 0 ? `${segments} sealed segments, ${(gzBytes / events).toFixed(1)} B/event gzip` : 'nothing sealed yet';
-	return `${sealed}; ${(rawBytes / 1024 / 1024).toFixed(1)} MiB still raw`;
+	return `${held === total ? 'every line' : `${held.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} lines`}; ${sealed}; ${(rawBytes / 1024 / 1024).toFixed(1)} MiB still raw`;
 }
 
 async function once(variant: Variant, streams: Buffer[]): Promise<Result> {

@@ -1,11 +1,12 @@
 import {LEVELS, type Level, type LogEvent, type SourceKind} from '../core/event.js';
+import {type Slab, type SlabPool} from './slabs.js';
 
 // What the history does with an event on the ingest thread: as little as it can. Its raw text
 // (and message, when it differs) is copied as UTF-8 into the batch's text buffer, its numbers
-// and flags into typed arrays, its repeating fields (level, service, source, host, proc,
-// type) as an index into the batch's list of them. The JSON lines are made from a batch later,
-// by encode-batch.ts, in the encoder worker (encoder.ts): a batch is plain typed arrays and
-// strings, moved to the worker without a copy. No fs calls.
+// and flags into a table, its repeating fields (level, service, source, host, proc, type) as
+// an index into the batch's list of them. The JSON lines are made from a batch later, by
+// encode-batch.ts, in the encoder worker (encoder.ts), which reads the text and the table in
+// shared memory (slabs.ts). No fs calls.
 
 /** Flags of an event in a batch. */
 export const flag = {
@@ -24,17 +25,13 @@ export const flag = {
 	error: 128,
 } as const;
 
-/** Per event: seq, time, receivedAt, status in `numbers`; raw bytes, message bytes, fields index, flags in `meta`. */
-export const slots = 4;
+/** Per event in `table`: seq, time, receivedAt, status, raw bytes, message bytes, fields index, flags. */
+export const slots = 8;
 
-/** The memory of a batch: handed to the encoder with it, and back for the next batch. */
-export type BatchBuffers = {numbers: Float64Array; meta: Uint32Array; text: Uint8Array};
-
-/** A batch of captured events, as it travels to the encoder. */
+/** A batch of captured events, as the encoder reads it. */
 export type Batch = {
 	count: number;
-	numbers: Float64Array;
-	meta: Uint32Array;
+	table: Float64Array;
 	/** UTF-8 of each event's raw text, then its message when it has one of its own. */
 	text: Uint8Array;
 	textBytes: number;
@@ -76,7 +73,7 @@ export function recordJson(record: unknown): string {
 /** One combination of repeating fields, and its index in the batch that last used it. */
 type Fields = {level: Level; service: string; sourceId: string; kind: SourceKind; host: string; proc: string; type: string; json: string; batch: number; index: number};
 
-/** Recent combinations, newest first: events of a few sources interleave, each at a few levels. */
+/** Recent combinations, the most used near the top: events of a few sources interleave, each at a few levels. */
 const recentFields: Fields[] = [];
 const maxRecentFields = 16;
 
@@ -86,8 +83,9 @@ function fieldsOf(e: LogEvent): Fields {
 		// Mostly the very same strings (one per source), so these compare pointers.
 		if (f.level === e.level && f.service === e.service && f.host === e.host && f.proc === e.proc && f.sourceId === e.sourceId && f.type === e.type && f.kind === e.sourceKind) {
 			if (i > 0) {
-				recentFields.splice(i, 1);
-				recentFields.unshift(f);
+				// Found further down: one step up, so the ones in use stay near the top.
+				recentFields[i] = recentFields[i - 1]!;
+				recentFields[i - 1] = f;
 			}
 
 			return f;
@@ -98,6 +96,7 @@ function fieldsOf(e: LogEvent): Fields {
 		recentFields.pop();
 	}
 
+	// A new one goes in at the top.
 	const f: Fields = {level: e.level, service: e.service, sourceId: e.sourceId, kind: e.sourceKind, host: e.host, proc: e.proc, type: e.type, json: fieldsJson(e), batch: 0, index: 0};
 	recentFields.unshift(f);
 	return f;
@@ -118,38 +117,35 @@ export class Capture {
 	count = 0;
 	/** ERROR and CRITICAL events among them. */
 	errors = 0;
-	private numbers: Float64Array;
-	private meta: Uint32Array;
-	private text: Buffer;
 	textBytes = 0;
+	/** The shared memory the batch is in (slabs.ts): given back to the pool once encoded. */
+	tableSlab: Slab;
+	textSlab: Slab;
+	private table: Float64Array;
+	private text: Buffer;
 	private readonly fields: string[] = [];
 	private readonly extras: string[] = [];
 	/** Set by putText: the text went in as JSON. */
 	private json = false;
 
-	/** Room for about `events` and `textBytes`, in `reuse` when it is big enough (the encoder gives back each batch's memory). */
-	constructor(readonly hour: number, events = 1024, textBytes = 128 * 1024, reuse?: BatchBuffers) {
-		if (reuse && reuse.meta.length >= events * slots && reuse.text.length >= textBytes) {
-			this.numbers = reuse.numbers;
-			this.meta = reuse.meta;
-			this.text = Buffer.from(reuse.text.buffer, reuse.text.byteOffset, reuse.text.byteLength);
-		} else {
-			this.numbers = new Float64Array(events * slots);
-			this.meta = new Uint32Array(events * slots);
-			this.text = Buffer.allocUnsafeSlow(textBytes);
-		}
+	/** Room for about `events` and `textBytes` to start with, from `pool`. */
+	constructor(readonly hour: number, private readonly pool: SlabPool, events = 1024, textBytes = 128 * 1024) {
+		this.tableSlab = pool.take(events * slots * 8);
+		this.table = new Float64Array(this.tableSlab.buffer);
+		this.textSlab = pool.take(textBytes);
+		this.text = Buffer.from(this.textSlab.buffer);
 	}
 
 	/** What the batch holds, in bytes: what the writer's memory bound counts. */
 	get bytes(): number {
-		return this.textBytes + (this.count * slots * 12);
+		return this.textBytes + (this.count * slots * 8);
 	}
 
 	/** Capture one event; returns the bytes it added. */
 	push(e: LogEvent): number {
 		const before = this.textBytes;
 		const i = this.count;
-		if ((i + 1) * slots > this.meta.length) {
+		if ((i + 1) * slots > this.table.length) {
 			this.growTable();
 		}
 
@@ -175,13 +171,14 @@ export class Capture {
 			}
 		}
 
+		const t = this.table;
 		const s = i * slots;
-		this.numbers[s] = e.seq;
-		this.numbers[s + 1] = e.time;
-		this.numbers[s + 2] = e.receivedAt;
+		t[s] = e.seq;
+		t[s + 1] = e.time;
+		t[s + 2] = e.receivedAt;
 		if (e.status !== undefined) {
 			flags |= flag.hasStatus;
-			this.numbers[s + 3] = e.status;
+			t[s + 3] = e.status;
 		}
 
 		if (e.record !== undefined) {
@@ -204,17 +201,17 @@ export class Capture {
 			this.errors++;
 		}
 
-		this.meta[s] = rawBytes;
-		this.meta[s + 1] = messageBytes;
-		this.meta[s + 2] = f.index;
-		this.meta[s + 3] = flags;
+		t[s + 4] = rawBytes;
+		t[s + 5] = messageBytes;
+		t[s + 6] = f.index;
+		t[s + 7] = flags;
 		this.count++;
-		return this.textBytes - before + (slots * 12);
+		return this.textBytes - before + (slots * 8);
 	}
 
-	/** The batch, handed over whole: this capture is done with. */
+	/** The batch as the encoder reads it. */
 	batch(): Batch {
-		return {count: this.count, numbers: this.numbers, meta: this.meta, text: this.text, textBytes: this.textBytes, fields: this.fields, extras: this.extras};
+		return {count: this.count, table: this.table, text: this.text, textBytes: this.textBytes, fields: this.fields, extras: this.extras};
 	}
 
 	/**
@@ -240,18 +237,21 @@ export class Capture {
 
 	private room(bytes: number): void {
 		if (this.textBytes + bytes > this.text.length) {
-			const bigger = Buffer.allocUnsafeSlow(Math.max(this.text.length * 2, this.textBytes + bytes));
+			const slab = this.pool.take(Math.max(this.text.length * 2, this.textBytes + bytes));
+			const bigger = Buffer.from(slab.buffer);
 			this.text.copy(bigger, 0, 0, this.textBytes);
+			this.pool.give(this.textSlab);
+			this.textSlab = slab;
 			this.text = bigger;
 		}
 	}
 
 	private growTable(): void {
-		const numbers = new Float64Array(this.numbers.length * 2);
-		numbers.set(this.numbers);
-		this.numbers = numbers;
-		const meta = new Uint32Array(this.meta.length * 2);
-		meta.set(this.meta);
-		this.meta = meta;
+		const slab = this.pool.take(this.table.length * 8 * 2);
+		const table = new Float64Array(slab.buffer);
+		table.set(this.table.subarray(0, this.count * slots));
+		this.pool.give(this.tableSlab);
+		this.tableSlab = slab;
+		this.table = table;
 	}
 }

@@ -1,5 +1,6 @@
 import {type LogEvent} from '../core/event.js';
 import {type Batch, Capture, flag, slots} from './capture.js';
+import {type Slab, SlabPool} from './slabs.js';
 
 // A captured batch (capture.ts) to its JSON lines, as UTF-8: what the writer appends to the
 // segments. Runs in the encoder worker (encoder.ts), off the ingest thread. No fs calls.
@@ -124,88 +125,93 @@ function putJsonText(out: Buffer, at: number, text: Uint8Array, from: number, to
 	return at;
 }
 
-/**
- * Lines written into buffers of at least `partBytes` (spare ones first: the writer hands back
- * the buffers it has written), a new one when the next line may not fit.
- */
-class Parts {
-	readonly parts: Buffer[] = [];
-	bytes = 0;
-	buf = Buffer.alloc(0);
-	at = 0;
+/** Where the lines go: slabs (shared memory) from a pool, each cut to the lines written in it. */
+export type Part = {slab: Slab; bytes: number};
 
-	constructor(private readonly partBytes: number, private readonly spares: ArrayBuffer[]) {}
+/** Lines written into slabs of at least `partBytes`, a new one when the next line may not fit. */
+class Parts {
+	readonly parts: Part[] = [];
+	bytes = 0;
+	buf: Buffer = Buffer.alloc(0);
+	at = 0;
+	private slab: Slab | undefined;
+
+	constructor(private readonly partBytes: number, private readonly pool: SlabPool) {}
 
 	/** Room for `bytes` more at `at`. */
 	room(bytes: number): void {
 		if (this.at + bytes > this.buf.length) {
 			this.close();
-			const size = Math.max(this.partBytes, bytes);
-			const spare = this.spares.findIndex(b => b.byteLength >= size);
-			this.buf = spare < 0 ? Buffer.allocUnsafeSlow(size) : Buffer.from(this.spares.splice(spare, 1)[0]!);
+			this.slab = this.pool.take(Math.max(this.partBytes, bytes));
+			this.buf = Buffer.from(this.slab.buffer);
 			this.at = 0;
 		}
 	}
 
-	/** The parts, the last one cut to what was written. */
-	take(): Buffer[] {
+	take(): Part[] {
 		this.close();
 		return this.parts;
 	}
 
 	private close(): void {
-		if (this.at > 0) {
-			this.parts.push(this.buf.subarray(0, this.at));
-			this.bytes += this.at;
+		if (this.slab) {
+			if (this.at > 0) {
+				this.parts.push({slab: this.slab, bytes: this.at});
+				this.bytes += this.at;
+			} else {
+				this.pool.give(this.slab);
+			}
+
+			this.slab = undefined;
 		}
 	}
 }
 
 export type Encoded = {
 	/** Every line. */
-	all: Buffer[];
+	all: Part[];
 	allBytes: number;
 	/** The ERROR and CRITICAL lines, for the errors stream. */
-	errors: Buffer[];
+	errors: Part[];
 	errorBytes: number;
 };
 
-/** The lines of a batch, in `spares` where they are big enough (those used are taken out). */
-export function encodeBatch(b: Batch, spares: ArrayBuffer[] = []): Encoded {
+/** The lines of a batch, in slabs from `pool`. */
+export function encodeBatch(b: Batch, pool: SlabPool): Encoded {
 	const fields = b.fields.map(f => Buffer.from(f));
 	let fieldsMax = 0;
 	for (const f of fields) {
 		fieldsMax = Math.max(fieldsMax, f.length);
 	}
 
-	// Most lines: the text, the fields, the numbers and keys. One buffer, unless escapes grow them.
-	const out = new Parts(b.textBytes + (b.count * (100 + fieldsMax)) + 4096, spares);
-	const errors = new Parts(64 * 1024, spares);
-	const {numbers, meta, text} = b;
+	// Most lines: the text, the fields, the numbers and keys. One slab, unless escapes grow them.
+	const out = new Parts(b.textBytes + (b.count * (100 + fieldsMax)) + 4096, pool);
+	const errors = new Parts(64 * 1024, pool);
+	const {table, text} = b;
 	let textAt = 0;
 	let extra = 0;
 	for (let i = 0; i < b.count; i++) {
 		const s = i * slots;
-		const rawBytes = meta[s]!;
-		const messageBytes = meta[s + 1]!;
-		const head = fields[meta[s + 2]!]!;
-		const flags = meta[s + 3]!;
+		const rawBytes = table[s + 4]!;
+		const messageBytes = table[s + 5]!;
+		const head = fields[table[s + 6]!]!;
+		const flags = table[s + 7]!;
 		const rec = (flags & flag.hasRecord) === 0 ? undefined : b.extras[extra++]!;
 		const marker = (flags & flag.hasMarker) === 0 ? undefined : b.extras[extra++]!;
 		out.room(120 + head.length + (6 * (rawBytes + messageBytes)) + (3 * ((rec?.length ?? 0) + (marker?.length ?? 0))));
 		const buf = out.buf;
 		const start = out.at;
 		let at = put(buf, start, seqKey);
-		at = putNumber(buf, at, numbers[s]!);
+		at = putNumber(buf, at, table[s]!);
 		at = put(buf, at, timeKey);
-		at = putNumber(buf, at, numbers[s + 1]!);
+		at = putNumber(buf, at, table[s + 1]!);
 		at = put(buf, at, recvKey);
-		at = putNumber(buf, at, numbers[s + 2]!);
+		at = putNumber(buf, at, table[s + 2]!);
 		buf.set(head, at);
 		at += head.length;
 		if ((flags & flag.hasStatus) !== 0) {
 			at = put(buf, at, statusKey);
-			at = putNumber(buf, at, numbers[s + 3]!);
+			at = putNumber(buf, at, table[s + 3]!);
 		}
 
 		const rawFrom = textAt;
@@ -245,10 +251,23 @@ export function encodeBatch(b: Batch, spares: ArrayBuffer[] = []): Encoded {
 	return {all, allBytes: out.bytes, errors: errorParts, errorBytes: errors.bytes};
 }
 
+/** The bytes of encoded parts. */
+export function partBuffers(parts: Part[]): Buffer[] {
+	return parts.map(p => Buffer.from(p.slab.buffer, 0, p.bytes));
+}
+
+const onePool = new SlabPool(1024 * 1024);
+
 /** One event as one line, newline included: the bytes the writer appends for it. */
 export function encodeEvent(e: LogEvent): string {
-	const capture = new Capture(0, 1, 64);
+	const capture = new Capture(0, onePool, 1, 256);
 	capture.push(e);
-	const encoded = encodeBatch(capture.batch());
-	return Buffer.concat(encoded.all).toString('utf8');
+	const encoded = encodeBatch(capture.batch(), onePool);
+	const line = Buffer.concat(partBuffers(encoded.all)).toString('utf8');
+	for (const slab of [capture.tableSlab, capture.textSlab, ...[...encoded.all, ...encoded.errors].map(p => p.slab)]) {
+		onePool.give(slab);
+	}
+
+	onePool.news();
+	return line;
 }

@@ -1,23 +1,40 @@
 import {Worker} from 'node:worker_threads';
-import {type Batch, type BatchBuffers} from './capture.js';
+import {type Capture} from './capture.js';
 import {type Encoded, encodeBatch} from './encode-batch.js';
+import {SlabMap, SlabPool, type SlabNews} from './slabs.js';
 import {workerFile} from './worker-file.js';
 
 // Encodes the writer's captured batches into lines in a worker thread (encode-worker.js), so
 // the ingest thread only captures. Where there is no compiled worker file, in this thread.
-// The memory goes round rather than being made anew for each batch (the garbage collector
-// counts every new buffer): a batch's buffers come back for a later batch (`reuse`), and the
-// lines' buffers, once written (`recycle`), go back to hold more lines.
+// Batches and lines are in shared memory (slabs.ts): a batch's slabs are given back once it is
+// encoded, the lines' slabs once the writer has written them (`recycle`).
 
-const maxSpares = 8;
-const maxBuffers = 4;
+/** What the writer sends the worker for one batch. */
+export type EncodeRequest = {
+	id: number;
+	batch: {count: number; textBytes: number; fields: string[]; extras: string[]; table: number; text: number};
+	/** News of the writer's slabs (for batches). */
+	news: SlabNews;
+	/** Line slabs written, for the worker to fill again. */
+	written: number[];
+};
 
-type Pending = {resolve: (r: Encoded) => void; reject: (e: Error) => void};
+/** The worker's answer: the lines as slab numbers and lengths. */
+export type EncodeReply = {
+	id: number;
+	all?: Array<{slab: number; bytes: number}>;
+	allBytes?: number;
+	errors?: Array<{slab: number; bytes: number}>;
+	errorBytes?: number;
+	/** News of the worker's slabs (for lines). */
+	news?: SlabNews;
+	error?: string;
+};
 
-/** A Uint8Array the worker sent back: a Buffer over the same memory. */
-function asBuffer(a: Uint8Array): Buffer {
-	return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
-}
+type Pending = {resolve: (r: Encoded) => void; reject: (e: Error) => void; capture: Capture};
+
+/** Free slab memory kept for batches, and for lines (a few flushes' worth at a high rate). */
+const maxFreeBytes = 16 * 1024 * 1024;
 
 export class Encoder {
 	private worker: Worker | undefined;
@@ -25,55 +42,64 @@ export class Encoder {
 	private nextId = 1;
 	private readonly pending = new Map<number, Pending>();
 	private closed = false;
-	/** Written lines' buffers, for the encoder to fill again. */
-	private spares: ArrayBuffer[] = [];
-	/** Batch buffers given back. */
-	private readonly buffers: BatchBuffers[] = [];
+	/** Slabs for batches (this thread makes them). */
+	readonly pool = new SlabPool(maxFreeBytes);
+	/** Slabs for lines: made by the worker (known by number), or here when there is no worker. */
+	private readonly lineSlabs = new SlabMap();
+	private readonly linePool = new SlabPool(maxFreeBytes);
+	private written: number[] = [];
 
 	/** True when batches are encoded in a worker thread. */
 	get threaded(): boolean {
 		return this.file !== undefined;
 	}
 
-	/** The lines of a batch. The batch's buffers are handed over: the caller must not touch them again. */
-	async encode(batch: Batch): Promise<Encoded> {
+	/** The lines of a captured batch; its slabs go back to the pool. */
+	async encode(capture: Capture): Promise<Encoded> {
 		if (this.closed) {
 			throw new Error('history closed');
 		}
 
 		if (!this.file) {
-			const encoded = encodeBatch(batch, this.spares);
-			this.giveBack(batch);
+			const encoded = encodeBatch(capture.batch(), this.linePool);
+			this.release(capture);
+			// One thread: nothing to tell.
+			this.pool.news();
+			this.linePool.news();
 			return encoded;
 		}
 
 		const w = this.start(this.file);
 		const id = this.nextId++;
-		const spares = this.spares;
-		this.spares = [];
+		const b = capture.batch();
+		const request: EncodeRequest = {
+			id,
+			batch: {count: b.count, textBytes: b.textBytes, fields: b.fields, extras: b.extras, table: capture.tableSlab.id, text: capture.textSlab.id},
+			news: this.pool.news(),
+			written: this.written,
+		};
+		this.written = [];
 		return new Promise<Encoded>((resolve, reject) => {
-			this.pending.set(id, {resolve, reject});
-			w.postMessage({id, batch, spares}, [batch.numbers.buffer, batch.meta.buffer, batch.text.buffer, ...spares] as ArrayBuffer[]);
+			this.pending.set(id, {resolve, reject, capture});
+			w.postMessage(request);
 		});
 	}
 
-	/** Buffers for the next batch, when one came back. */
-	reuse(): BatchBuffers | undefined {
-		return this.buffers.pop();
-	}
-
-	/** Lines that are written: their buffers can hold more. */
-	recycle(parts: Buffer[]): void {
-		for (const p of parts) {
-			if (this.spares.length < maxSpares && p.byteOffset === 0 && !this.spares.includes(p.buffer as ArrayBuffer)) {
-				this.spares.push(p.buffer as ArrayBuffer);
-			}
+	/** Start the worker thread ahead of the first batch. */
+	warm(): void {
+		if (this.file && !this.closed) {
+			this.start(this.file);
 		}
 	}
 
-	private giveBack(b: BatchBuffers): void {
-		if (this.buffers.length < maxBuffers) {
-			this.buffers.push({numbers: b.numbers, meta: b.meta, text: b.text});
+	/** Lines that are written: their slabs can hold more. */
+	recycle(encoded: Encoded): void {
+		for (const p of [...encoded.all, ...encoded.errors]) {
+			if (this.file) {
+				this.written.push(p.slab.id);
+			} else {
+				this.linePool.give(p.slab);
+			}
 		}
 	}
 
@@ -85,6 +111,11 @@ export class Encoder {
 		await w?.terminate();
 	}
 
+	private release(capture: Capture): void {
+		this.pool.give(capture.tableSlab);
+		this.pool.give(capture.textSlab);
+	}
+
 	private start(file: string): Worker {
 		if (this.worker) {
 			return this.worker;
@@ -93,18 +124,23 @@ export class Encoder {
 		const w = new Worker(file, {resourceLimits: {maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64}});
 		// Nothing is left to it at exit: the writer's last flush waits for its answer.
 		w.unref();
-		w.on('message', (m: {id: number; encoded?: Encoded; returned?: BatchBuffers; error?: string}) => {
+		w.on('message', (m: EncodeReply) => {
 			const p = this.pending.get(m.id);
 			this.pending.delete(m.id);
-			if (m.returned) {
-				this.giveBack(m.returned);
+			if (m.news) {
+				this.lineSlabs.learn(m.news);
 			}
 
-			if (m.encoded) {
-				const e = m.encoded;
-				p?.resolve({all: e.all.map(b => asBuffer(b)), allBytes: e.allBytes, errors: e.errors.map(b => asBuffer(b)), errorBytes: e.errorBytes});
+			if (!p) {
+				return;
+			}
+
+			this.release(p.capture);
+			if (m.error === undefined && m.all && m.errors) {
+				const part = (x: {slab: number; bytes: number}) => ({slab: this.lineSlabs.get(x.slab), bytes: x.bytes});
+				p.resolve({all: m.all.map(x => part(x)), allBytes: m.allBytes ?? 0, errors: m.errors.map(x => part(x)), errorBytes: m.errorBytes ?? 0});
 			} else {
-				p?.reject(new Error(m.error ?? 'the history encoder failed'));
+				p.reject(new Error(m.error ?? 'the history encoder failed'));
 			}
 		});
 		w.on('error', error => {

@@ -2,9 +2,10 @@ import fs from 'node:fs/promises';
 import {type Bus} from '../core/bus.js';
 import {type LogEvent} from '../core/event.js';
 import {Capture} from './capture.js';
+import {type Encoded, partBuffers} from './encode-batch.js';
 import {Encoder} from './encoder.js';
 import {hourMs, hourOf} from './format.js';
-import {StreamWriter} from './stream-writer.js';
+import {type Chunk, StreamWriter} from './stream-writer.js';
 import {planRetention, type PlannedSegment, type RetentionLimits, type Stream} from './retention-plan.js';
 import {type Sealer} from './seal.js';
 import {type SealResult} from './seal-file.js';
@@ -12,11 +13,12 @@ import {failureReason, gzPath, indexPath, listSegments, makeDir, rawPath, type S
 import {type HistoryStatus} from './types.js';
 
 // The history writer. The bus calls `append` synchronously: it only captures each event into a
-// pending batch (capture.ts; bounded: past `maxPendingBytes` events are dropped and counted). A
-// flush every `flushMs`, or as soon as `flushBytes` are pending, has the batches encoded into
-// lines by the encoder worker and appends them to the active segment, one async write in
-// flight, so neither the encoding nor a slow disk blocks a source. ERROR and CRITICAL lines
-// also go to the errors stream.
+// pending batch (capture.ts). As soon as `flushBytes` are pending, and at least every `flushMs`,
+// the batches go to the encoder worker (encoder.ts), which makes their lines while earlier ones
+// are written; the lines that are back are appended to the active segment together, one async
+// write in flight, so neither the encoding nor a slow disk blocks a source. Memory is bounded:
+// past `maxPendingBytes` captured and not yet written, events are dropped and counted. ERROR and
+// CRITICAL lines also go to the errors stream.
 //
 // A segment holds the events received within one UTC hour and rolls at the hour or at
 // `segmentBytes`; a rolled segment goes to the sealer. Each run starts new segments: any raw
@@ -48,6 +50,31 @@ export const defaultWriterOptions: WriterOptions = {
 
 export type StatusListener = (status: HistoryStatus) => void;
 
+/** Batches written together at most. */
+const maxGroup = 64;
+
+function sum<T>(items: readonly T[], of: (item: T) => number): number {
+	let n = 0;
+	for (const item of items) {
+		n += of(item);
+	}
+
+	return n;
+}
+
+/** A batch with the encoder or waiting to be written. */
+type Queued = {
+	capture: Capture;
+	bytes: number;
+	lines: Promise<Encoded>;
+	/** Its lines, once the encoder has answered. */
+	encoded?: Encoded;
+	/** The write loop has its lines (and gives their memory back). */
+	taken: boolean;
+	/** Its lines are in all/. */
+	written: boolean;
+};
+
 export class HistoryWriter {
 	readonly options: WriterOptions;
 	private readonly all: StreamWriter;
@@ -59,9 +86,13 @@ export class HistoryWriter {
 	private hourStart = 0;
 	private hourEnd = -1;
 	private pendingBytes = 0;
+	/** Batches handed to the encoder, oldest first, until their lines are written (or dropped). */
+	private queue: Queued[] = [];
+	private queuedBytes = 0;
+	/** The loop that writes the queue, one write at a time; undefined when it is idle. */
+	private writing: Promise<void> | undefined;
 	/** A new batch starts about as big as the last one grew, so it seldom has to grow. */
 	private readonly sizeHint = {events: 1024, textBytes: 128 * 1024};
-	private flushing: Promise<void> | undefined;
 	private flushTimer: NodeJS.Timeout | undefined;
 	private maintenanceTimer: NodeJS.Timeout | undefined;
 	private retryTimer: NodeJS.Timeout | undefined;
@@ -91,6 +122,9 @@ export class HistoryWriter {
 
 	/** Seal what earlier runs left, apply retention, start the timers. */
 	async start(): Promise<void> {
+		// The encoder's thread starts now, not at the first flush: starting it then would hold up
+		// that flush, and the events that come in meanwhile, when ingest is at its busiest.
+		this.encoder.warm();
 		try {
 			await (this.ready ? this.recover() : this.prepare());
 		} catch (error) {
@@ -123,7 +157,7 @@ export class HistoryWriter {
 
 		const max = this.options.maxPendingBytes;
 		for (const e of events) {
-			if (this.pendingBytes > max) {
+			if (this.pendingBytes + this.queuedBytes > max) {
 				this.state.dropped++;
 				continue;
 			}
@@ -131,35 +165,52 @@ export class HistoryWriter {
 			if (e.receivedAt >= this.hourEnd || e.receivedAt < this.hourStart) {
 				this.hourStart = hourOf(e.receivedAt);
 				this.hourEnd = this.hourStart + hourMs;
-				this.current = new Capture(this.hourStart, this.sizeHint.events, this.sizeHint.textBytes, this.encoder.reuse());
+				this.current = new Capture(this.hourStart, this.encoder.pool, this.sizeHint.events, this.sizeHint.textBytes);
 				this.pending.push(this.current);
 			}
 
 			this.pendingBytes += this.current!.push(e);
 		}
 
-		if (this.pendingBytes >= this.options.flushBytes && !this.flushing) {
-			void this.flush();
+		if (this.pendingBytes >= this.options.flushBytes) {
+			this.dispatch();
 		}
 	}
 
 	/** Write what is pending; resolves when it is on disk (or counted as dropped). */
 	async flush(): Promise<void> {
-		while (this.flushing) {
-			await this.flushing;
+		this.dispatch();
+		while (this.writing) {
+			await this.writing;
+		}
+	}
+
+	/**
+	 * Hand the pending batches to the encoder now, and have them written in order as their lines
+	 * come back: the encoder works on the next batches while one is being written.
+	 */
+	private dispatch(): void {
+		for (const capture of this.take()) {
+			const lines = this.encoder.encode(capture);
+			const item: Queued = {capture, bytes: capture.bytes, lines, taken: false, written: false};
+			// A failure is handled where the lines are awaited (or dropped); this keeps one waiting behind another from going unhandled.
+			lines.then(encoded => {
+				item.encoded = encoded;
+			}, () => undefined);
+			this.queue.push(item);
+			this.queuedBytes += capture.bytes;
 		}
 
-		if (this.pending.length === 0) {
+		if (this.queue.length === 0) {
 			return;
 		}
 
-		this.flushing = this.writePending().finally(() => {
-			this.flushing = undefined;
+		this.writing ??= this.writeQueue().finally(() => {
+			this.writing = undefined;
+			if (this.queue.length > 0 && this.accepting) {
+				this.dispatch();
+			}
 		});
-		await this.flushing;
-		if (this.pendingBytes >= this.options.flushBytes) {
-			await this.flush();
-		}
 	}
 
 	/** Resolves once what is pending is written and every seal started so far is done. */
@@ -243,7 +294,8 @@ export class HistoryWriter {
 		await this.maintain();
 	}
 
-	private async writePending(): Promise<void> {
+	/** Write the queue's lines in order, one write at a time, until it is empty. */
+	private async writeQueue(): Promise<void> {
 		if (!this.ready) {
 			try {
 				await this.prepare();
@@ -253,34 +305,59 @@ export class HistoryWriter {
 			}
 
 			if (this.closed) {
-				this.take();
+				// Read-only after all: another logmon writes the directory.
+				this.dropQueue(false);
 				return;
 			}
 		}
 
-		const batches = this.take();
-		// All handed to the encoder at once: it works on the next while this one is written.
-		const encoded = batches.map(async c => this.encoder.encode(c.batch()));
 		const rolled: Array<{stream: Stream; active: {base: string}}> = [];
-		let i = 0; // the first batch not written to all/
 		try {
-			while (i < batches.length) {
-				const c = batches[i]!;
-				const lines = await encoded[i]!;
-				const r = await this.all.write({hour: c.hour, parts: lines.all, lines: c.count, bytes: lines.allBytes}, this.options.segmentBytes);
-				this.state.written += c.count;
-				i++;
-				this.encoder.recycle(lines.all);
-				if (r) {
-					rolled.push({stream: 'all', active: r});
+			while (this.queue.length > 0) {
+				const head = this.queue[0]!;
+				await head.lines;
+				// The head, and the batches after it of the same hour whose lines are back too: one
+				// write for all of them. A write costs a turn of the event loop, which ingest keeps busy.
+				const group: Queued[] = [];
+				for (const item of this.queue) {
+					if (item.encoded === undefined || item.capture.hour !== head.capture.hour || group.length >= maxGroup) {
+						break;
+					}
+
+					item.taken = true;
+					group.push(item);
 				}
 
-				if (lines.errorBytes > 0) {
-					const e = await this.errors.write({hour: c.hour, parts: lines.errors, lines: c.errors, bytes: lines.errorBytes}, this.options.segmentBytes);
-					this.encoder.recycle(lines.errors);
-					if (e) {
-						rolled.push({stream: 'errors', active: e});
+				const hour = head.capture.hour;
+				const encoded = group.map(item => item.encoded!);
+				try {
+					const all: Chunk = {hour, parts: encoded.flatMap(e => partBuffers(e.all)), lines: sum(group, item => item.capture.count), bytes: sum(encoded, e => e.allBytes)};
+					const r = await this.all.write(all, this.options.segmentBytes);
+					this.state.written += all.lines;
+					for (const item of group) {
+						item.written = true;
 					}
+
+					if (r) {
+						rolled.push({stream: 'all', active: r});
+					}
+
+					const errors: Chunk = {hour, parts: encoded.flatMap(e => partBuffers(e.errors)), lines: sum(group, item => item.capture.errors), bytes: sum(encoded, e => e.errorBytes)};
+					if (errors.bytes > 0) {
+						const e = await this.errors.write(errors, this.options.segmentBytes);
+						if (e) {
+							rolled.push({stream: 'errors', active: e});
+						}
+					}
+				} finally {
+					for (const e of encoded) {
+						this.encoder.recycle(e);
+					}
+				}
+
+				if (this.queue[0] === head) {
+					this.queue.splice(0, group.length);
+					this.queuedBytes -= sum(group, item => item.bytes);
 				}
 			}
 
@@ -288,15 +365,6 @@ export class HistoryWriter {
 				this.setState('writing');
 			}
 		} catch (error) {
-			for (; i < batches.length; i++) {
-				this.state.dropped += batches[i]!.count;
-			}
-
-			// Batches still with the encoder: their answers are not waited for.
-			for (const e of encoded) {
-				e.catch(() => undefined);
-			}
-
 			this.fail(error);
 		}
 
@@ -305,12 +373,31 @@ export class HistoryWriter {
 		}
 	}
 
+	/** Drop the queue: its events counted as dropped (when `count`), its memory given back as the encoder answers. */
+	private dropQueue(count: boolean): void {
+		for (const item of this.queue) {
+			if (count && !item.written) {
+				this.state.dropped += item.capture.count;
+			}
+
+			if (!item.taken) {
+				item.lines.then(lines => {
+					this.encoder.recycle(lines);
+				}, () => undefined);
+			}
+		}
+
+		this.queue = [];
+		this.queuedBytes = 0;
+	}
+
 	private fail(error: unknown): void {
 		// Drop what is pending and stop taking events until the retry.
 		for (const c of this.take()) {
 			this.state.dropped += c.count;
 		}
 
+		this.dropQueue(true);
 		this.accepting = false;
 		this.setState('failed', failureReason(error));
 		void Promise.all([this.all.abandon(), this.errors.abandon()]).then(([a, e]) => {
