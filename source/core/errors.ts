@@ -83,16 +83,16 @@ export function fingerprint(message: string): string {
 }
 
 /**
- * Fingerprints of the latest distinct messages, so an error repeated word for word (a retry
- * loop, a flapping peer) is masked once. A short ring compared in turn, not a map: a map hashes
- * every message looked up, which costs about as much as it saves when most messages are new.
+ * Fingerprints of the last distinct messages, so an error repeated word for word (a retry
+ * loop, a flapping peer) is masked once. Two, compared in turn: on real logs most repeats
+ * come straight after each other, and each comparison of two messages costs a little.
  */
 export class FingerprintCache {
 	private readonly messages: string[] = [];
 	private readonly fingerprints: string[] = [];
 	private next = 0;
 
-	constructor(readonly size = 16) {}
+	constructor(readonly size = 2) {}
 
 	get(message: string): string {
 		const {messages} = this;
