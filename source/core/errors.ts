@@ -45,7 +45,7 @@ const maskFor = {time: '<time>', uuid: '<uuid>', url: '<url>', ip: '<ip>', hex: 
 // hyphen, a URL "://", an IP address a dot or a colon, a path a slash or a backslash.
 const numberedParts = maskParts.map(p => p.replace(/^\(\?<\w+>/, '('));
 const maskKinds = Object.keys(maskFor) as Array<keyof typeof maskFor>;
-const leaveOut = {time: 1, uuid: 2, url: 4, ip: 8, path: 16} as const;
+const leaveOut: Partial<Record<keyof typeof maskFor, number>> = {time: 1, uuid: 2, url: 4, ip: 8, path: 16};
 
 type Masker = {readonly pattern: RegExp; readonly masks: readonly string[]};
 
@@ -56,31 +56,31 @@ function maskerFor(text: string): Masker {
 	const colon = text.includes(':');
 	let out = 0;
 	if (!colon) {
-		out |= leaveOut.time;
+		out |= leaveOut.time!;
 	}
 
 	if (!text.includes('-')) {
-		out |= leaveOut.uuid;
+		out |= leaveOut.uuid!;
 	}
 
 	if (!colon || !text.includes('://')) {
-		out |= leaveOut.url;
+		out |= leaveOut.url!;
 	}
 
 	if (!colon && !text.includes('.')) {
-		out |= leaveOut.ip;
+		out |= leaveOut.ip!;
 	}
 
 	if (!text.includes('/') && !text.includes('\\')) {
-		out |= leaveOut.path;
+		out |= leaveOut.path!;
 	}
 
 	let masker = maskers[out];
 	if (!masker) {
-		const kept = maskKinds.filter(k => !((leaveOut[k as keyof typeof leaveOut] ?? 0) & out));
+		const kept = [...maskKinds.keys()].filter(i => ((leaveOut[maskKinds[i]!] ?? 0) & out) === 0);
 		masker = {
-			pattern: new RegExp(kept.map(k => numberedParts[maskKinds.indexOf(k)]!).join('|'), 'gi'),
-			masks: kept.map(k => maskFor[k]),
+			pattern: new RegExp(kept.map(i => numberedParts[i]!).join('|'), 'gi'),
+			masks: kept.map(i => maskFor[maskKinds[i]!]),
 		};
 		maskers[out] = masker;
 	}
