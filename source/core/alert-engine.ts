@@ -43,6 +43,10 @@ type TermSelector = {
 	readonly maxTerms: number;
 	/** Terms seen (per group), in recency order; seeded ones are keyed without a group. */
 	readonly seen: Map<string, true>;
+	/** Some terms were seeded (looked up without a group too). */
+	seeded: boolean;
+	/** The key remembered last: already the most recent. */
+	last: string;
 	readonly rules: RuleState[];
 	evicted: number;
 };
@@ -135,7 +139,7 @@ export class AlertEngine {
 				if (!ts) {
 					const same = this.terms.find(x => x.groupBy.join('\u0000') === by && x.field === field);
 					const key = same?.key ?? this.termKeys.push({event: undefined, term: '', grouped: '', ungrouped: ''}) - 1;
-					ts = {filter: index, key, groupBy: rule.groupBy, field, maxTerms, seen: new Map(), rules: [], evicted: 0};
+					ts = {filter: index, key, groupBy: rule.groupBy, field, maxTerms, seen: new Map(), seeded: false, last: '', rules: [], evicted: 0};
 					this.terms.push(ts);
 				}
 
@@ -226,6 +230,7 @@ export class AlertEngine {
 		for (const term of terms) {
 			for (const ts of this.terms) {
 				this.remember(ts, termSeparator + term);
+				ts.seeded = true;
 			}
 		}
 	}
@@ -333,7 +338,12 @@ export class AlertEngine {
 		}
 
 		const {term, grouped: termKey} = k;
-		const known = ts.seen.has(termKey) || ts.seen.has(k.ungrouped);
+		// The last key remembered is known and already the most recent: a repeated error costs no lookup.
+		if (termKey === ts.last) {
+			return;
+		}
+
+		const known = ts.seen.has(termKey) || (ts.seeded && ts.seen.has(k.ungrouped));
 		this.remember(ts, termKey);
 		if (known) {
 			return;
@@ -411,11 +421,17 @@ export class AlertEngine {
 	private remember(ts: TermSelector, key: string): void {
 		ts.seen.delete(key);
 		ts.seen.set(key, true);
+		ts.last = key;
 		if (ts.seen.size > ts.maxTerms) {
-			ts.seen.delete(ts.seen.keys().next().value!);
+			const oldest = ts.seen.keys().next().value!;
+			ts.seen.delete(oldest);
 			ts.evicted++;
+			if (oldest === key) {
+				ts.last = ''; // no memory at all: nothing is known
+			}
 		}
 	}
+
 
 	// ---- the state machine ----
 
