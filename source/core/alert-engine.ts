@@ -41,8 +41,10 @@ type TermSelector = {
 	readonly groupBy: readonly string[];
 	readonly field: string;
 	readonly maxTerms: number;
-	/** Terms seen (per group), in recency order; seeded ones are keyed without a group. */
+	/** Terms seen (per group), in recency order. */
 	readonly seen: Map<string, true>;
+	/** The key remembered last: already the most recent. */
+	last: string;
 	readonly rules: RuleState[];
 	evicted: number;
 };
@@ -135,7 +137,7 @@ export class AlertEngine {
 				if (!ts) {
 					const same = this.terms.find(x => x.groupBy.join('\u0000') === by && x.field === field);
 					const key = same?.key ?? this.termKeys.push({event: undefined, term: '', grouped: '', ungrouped: ''}) - 1;
-					ts = {filter: index, key, groupBy: rule.groupBy, field, maxTerms, seen: new Map(), rules: [], evicted: 0};
+					ts = {filter: index, key, groupBy: rule.groupBy, field, maxTerms, seen: new Map(), last: '', rules: [], evicted: 0};
 					this.terms.push(ts);
 				}
 
@@ -345,7 +347,12 @@ export class AlertEngine {
 		}
 
 		const {term, grouped: termKey} = k;
-		const known = ts.seen.has(termKey) || ts.seen.has(k.ungrouped);
+		// The last key remembered is known and already the most recent: a repeated error costs no lookup.
+		if (termKey === ts.last) {
+			return;
+		}
+
+		const known = ts.seen.has(termKey);
 		this.remember(ts, termKey);
 		if (known) {
 			return;
@@ -423,9 +430,14 @@ export class AlertEngine {
 	private remember(ts: TermSelector, key: string): void {
 		ts.seen.delete(key);
 		ts.seen.set(key, true);
+		ts.last = key;
 		if (ts.seen.size > ts.maxTerms) {
-			ts.seen.delete(ts.seen.keys().next().value!);
+			const oldest = ts.seen.keys().next().value!;
+			ts.seen.delete(oldest);
 			ts.evicted++;
+			if (oldest === key) {
+				ts.last = ''; // no memory at all: nothing is known
+			}
 		}
 	}
 

@@ -22,7 +22,7 @@ export function isErrorEvent(e: LogEvent): boolean {
 // One pass, leftmost match; at the same position the earlier alternative wins.
 const month = '(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*';
 const weekday = '(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*';
-const maskPattern = new RegExp([
+const maskParts = [
 	// Timestamps first, so "Mon Dec 05 19:14:09 2005" is one <time>, not five numbers.
 	// ISO 8601, syslog/ctime ("Mon Dec 05 19:14:09 2005"), Apache's common log format ("10/Dec/2023:06:55:46 +0000"), a bare clock.
 	String.raw`(?<time>\b\d{1,2}/${month}/\d{4}:\d{2}:\d{2}:\d{2}(?: [+-]\d{4})?|\b\d{4}-\d{2}-\d{2}[t ]\d{2}:\d{2}(?::\d{2})?(?:[.,]\d+)?(?:z|[+-]\d{2}:?\d{2})?|\b(?:${weekday},? +)?(?:${month} +\d{1,2}|\d{1,2} +${month})(?: +\d{4})?,? +\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?(?: +\d{4})?|\b\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?)`,
@@ -33,16 +33,60 @@ const maskPattern = new RegExp([
 	String.raw`(?<path>(?<![\w:/.])(?:[a-z]:)?(?:[/\\][\w.~%+@-]+){1,}[/\\]?)`,
 	String.raw`(?<id>\b(?=[\w-]*[a-z_])(?=[\w-]*\d)[\w-]{5,}\b)`,
 	String.raw`(?<num>[-+]?\d+(?:[.,]\d+)*)`,
-].join('|'), 'gi');
+];
+const maskPattern = new RegExp(maskParts.join('|'), 'gi');
 
 const maskFor = {time: '<time>', uuid: '<uuid>', url: '<url>', ip: '<ip>', hex: '<hex>', path: '<path>', id: '<id>', num: '<n>'} as const;
 
-// The same pattern with numbered groups, for `fingerprint`: named groups make the engine build
-// a groups object for every match, which cost several times the matching itself.
-const maskNumbered = new RegExp(maskPattern.source.replaceAll(/\(\?<(?:time|uuid|url|ip|hex|path|id|num)>/g, '('), 'gi');
+// For `fingerprint`, the same parts with numbered groups: named groups make the engine build a
+// groups object for every match, which cost several times the matching itself. And a part that
+// cannot match in a text is left out of the pattern used on it (the others match just the same,
+// and each part left out is one less try at every position): a time needs a colon, a UUID a
+// hyphen, a URL "://", an IP address a dot or a colon, a path a slash or a backslash.
+const numberedParts = maskParts.map(p => p.replace(/^\(\?<\w+>/, '('));
+const maskKinds = Object.keys(maskFor) as Array<keyof typeof maskFor>;
+const leaveOut: Partial<Record<keyof typeof maskFor, number>> = {time: 1, uuid: 2, url: 4, ip: 8, path: 16};
 
-/** The masks in the order of their groups in the pattern. */
-const masks = Object.values(maskFor);
+type Masker = {readonly pattern: RegExp; readonly masks: readonly string[]};
+
+/** By the parts left out (a sum of `leaveOut` values). */
+const maskers: Masker[] = [];
+
+function maskerFor(text: string): Masker {
+	const colon = text.includes(':');
+	let out = 0;
+	if (!colon) {
+		out |= leaveOut.time!;
+	}
+
+	if (!text.includes('-')) {
+		out |= leaveOut.uuid!;
+	}
+
+	if (!colon || !text.includes('://')) {
+		out |= leaveOut.url!;
+	}
+
+	if (!colon && !text.includes('.')) {
+		out |= leaveOut.ip!;
+	}
+
+	if (!text.includes('/') && !text.includes('\\')) {
+		out |= leaveOut.path!;
+	}
+
+	let masker = maskers[out];
+	if (!masker) {
+		const kept = [...maskKinds.keys()].filter(i => ((leaveOut[maskKinds[i]!] ?? 0) & out) === 0);
+		masker = {
+			pattern: new RegExp(kept.map(i => numberedParts[i]!).join('|'), 'gi'),
+			masks: kept.map(i => maskFor[maskKinds[i]!]),
+		};
+		maskers[out] = masker;
+	}
+
+	return masker;
+}
 
 /** Longest message prefix that is fingerprinted; the rest rarely tells groups apart. */
 const fingerprintLength = 300;
@@ -58,11 +102,12 @@ const untidySpace = /\s{2,}|[^\S ]/g;
 export function fingerprint(message: string): string {
 	const text = message.length > fingerprintLength ? message.slice(0, fingerprintLength) : message;
 	// An exec loop, not replace with a callback: that call, with its arguments, cost a third of the masking.
-	maskNumbered.lastIndex = 0;
+	const {pattern, masks} = maskerFor(text);
+	pattern.lastIndex = 0;
 	let masked = '';
 	let from = 0;
 	let m: RegExpExecArray | null;
-	while ((m = maskNumbered.exec(text)) !== null) {
+	while ((m = pattern.exec(text)) !== null) {
 		let mask = m[0];
 		for (let i = 0; i < masks.length; i++) {
 			if (m[i + 1] !== undefined) {
@@ -72,9 +117,9 @@ export function fingerprint(message: string): string {
 		}
 
 		masked += text.slice(from, m.index) + mask;
-		from = maskNumbered.lastIndex;
+		from = pattern.lastIndex;
 		if (m[0].length === 0) {
-			maskNumbered.lastIndex++; // no part is empty; should one ever be, step on
+			pattern.lastIndex++; // no part is empty; should one ever be, step on
 		}
 	}
 
@@ -83,16 +128,16 @@ export function fingerprint(message: string): string {
 }
 
 /**
- * Fingerprints of the latest distinct messages, so an error repeated word for word (a retry
- * loop, a flapping peer) is masked once. A short ring compared in turn, not a map: a map hashes
- * every message looked up, which costs about as much as it saves when most messages are new.
+ * Fingerprints of the last distinct messages, so an error repeated word for word (a retry
+ * loop, a flapping peer) is masked once. Two, compared in turn: on real logs most repeats
+ * come straight after each other, and each comparison of two messages costs a little.
  */
 export class FingerprintCache {
 	private readonly messages: string[] = [];
 	private readonly fingerprints: string[] = [];
 	private next = 0;
 
-	constructor(readonly size = 16) {}
+	constructor(readonly size = 2) {}
 
 	get(message: string): string {
 		const {messages} = this;

@@ -348,6 +348,18 @@ describe('newTerm', () => {
 			rmSync(dir, {recursive: true, force: true});
 		}
 	});
+
+	test('memory: past maxTerms the least recently seen term is forgotten, and is new again', () => {
+		const h = harness([rule({...spec, warmupMs: 0, maxTerms: 2})]);
+		// A repeat straight after itself is known; a seen again is more recent than b, which c pushes out.
+		h.at(1000, {message: 'a'}, {message: 'a'}, {message: 'b'}, {message: 'b'});
+		h.at(2000, {message: 'a'}, {message: 'c'});
+		h.tick(70_000);
+		// b was forgotten: new again, and it pushes a out, which is new again too.
+		h.at(71_000, {message: 'b'}, {message: 'a'}, {message: 'a'});
+		expect(h.log()).toEqual(['firing:a', 'firing:b', 'firing:c', 'resolved:a', 'resolved:b', 'resolved:c', 'firing:b', 'firing:a']);
+		expect(h.engine.alertsSnapshot().rules[0]!.termsForgotten).toBe(3);
+	});
 });
 
 describe('silences, snapshot and alert events', () => {

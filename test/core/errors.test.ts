@@ -149,26 +149,43 @@ describe('ErrorGroups', () => {
 });
 
 describe('fingerprint and varyingParts agree', () => {
+	const masks = {time: '<time>', uuid: '<uuid>', url: '<url>', ip: '<ip>', hex: '<hex>', path: '<path>', id: '<id>', num: '<n>'};
+	/** The message with what varyingParts finds masked, its whitespace made single spaces. */
+	function masked(line: string): string {
+		const text = line.slice(0, 300);
+		let out = '';
+		let from = 0;
+		for (const part of varyingParts(text)) {
+			out += text.slice(from, part.start) + masks[part.kind];
+			from = part.end;
+		}
+
+		out += text.slice(from);
+		return out.replace(/\s+/g, ' ').trim();
+	}
+
 	test('on every line of the loghub fixtures: the fingerprint is the message with its varying parts masked', () => {
-		const masks = {time: '<time>', uuid: '<uuid>', url: '<url>', ip: '<ip>', hex: '<hex>', path: '<path>', id: '<id>', num: '<n>'};
 		const dir = path.join(root, 'test', 'fixtures', 'loghub');
 		let lines = 0;
 		for (const file of readdirSync(dir).filter(f => f.endsWith('.log'))) {
 			for (const line of readFileSync(path.join(dir, file), 'utf8').split(/\r?\n/).filter(Boolean)) {
-				const text = line.slice(0, 300);
-				let masked = '';
-				let from = 0;
-				for (const part of varyingParts(text)) {
-					masked += text.slice(from, part.start) + masks[part.kind];
-					from = part.end;
-				}
-
-				masked += text.slice(from);
-				expect(fingerprint(line)).toBe(masked.replace(/\s+/g, ' ').trim());
+				expect(fingerprint(line)).toBe(masked(line));
 				lines++;
 			}
 		}
 
 		expect(lines).toBeGreaterThan(10_000);
+	});
+
+	test('with and without the characters each kind of part needs (colon, hyphen, "://", dot, slash)', () => {
+		const lines = [
+			'plain words only', 'job 12 failed', 'at 12:34:56 job 7', 'id 3f1c2a9e-1b2c-4d5e-8f90-0a1b2c3d4e5f x-y 5',
+			'get http://h.example/a?b=1 now', 'ftp://x', 'from 10.0.3.17 v1.2', 'peer fe80::1 gone', 'c:\\temp\\x.log 12',
+			'/var/log/a.log', 'a-b-c 0x1f deadbeef12 blk_-160899', 'Dec 10 06:55:46 host', '2015-10-18 18:01:47,978 x',
+			'x:y - . / \\ ://', '::', 'a.b.c.d', '1.2.3', 'https://a-b.c/d:8080 10.0.0.1:80 12:00',
+		];
+		for (const line of lines) {
+			expect(fingerprint(line), line).toBe(masked(line));
+		}
 	});
 });

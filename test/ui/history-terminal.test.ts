@@ -44,7 +44,7 @@ describe('the UI over a history of 200,000 events', () => {
 
 		// Up past memory: g goes to the oldest row held, and older pages are read from the store.
 		let oldest = Math.min(...counters(screen));
-		for (let i = 0; i < 20 && oldest > count - 3000; i++) {
+		for (let i = 0; i < 40 && oldest >= count - 3000; i++) {
 			tmux.keys(['g']);
 			// eslint-disable-next-line no-await-in-loop
 			screen = await tmux.waitFor(s => counters(s).length > 0 && Math.min(...counters(s)) < oldest);
