@@ -74,6 +74,12 @@ export async function runPipe(app: App, options: PipeOptions): Promise<number> {
 	await app.stop();
 	await sink.flush();
 	reportDrops(queue.dropped, queue.droppedBySource, stderr);
+	// The history may have dropped events without a state change (its buffer full): say so at exit.
+	const kept = history?.status();
+	if (kept && kept.dropped > 0) {
+		stderr.write(`logmon: ${kept.dropped} events not kept in the history (it fell behind or could not write; ${history!.dir})\n`);
+	}
+
 	const redacted = app.bus.redactor && describeRedaction(app.bus.redactor.health());
 	if (redacted) {
 		stderr.write(`logmon: redacted: ${redacted}\n`);

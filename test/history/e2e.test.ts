@@ -254,6 +254,8 @@ describe('history e2e', () => {
 		await eventually(async () => counters(await readAll()).filter(n => n > 2000).length === 50, 'new lines on disk after the failure');
 		expect(counters(await readAll()).slice(0, 100)).toEqual(lines(1, 100).map((_, i) => i + 1));
 		await stop(r);
+		// What the history lost is said again at exit, beside pipe mode's own accounting.
+		expect(r.err.text).toMatch(new RegExp(`logmon: \\d+ events not kept in the history \\(it fell behind or could not write; ${dir}\\)`));
 	});
 
 	test('a file size limit (ulimit -f): failed with the reason, stdout goes on, writing resumes in a new segment', async () => {
