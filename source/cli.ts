@@ -146,6 +146,8 @@ export function parseArgs(argv: string[] = process.argv.slice(2), pkg?: Record<s
 			buffer: {type: 'number'},
 			maxLine: {type: 'number'},
 			debug: {type: 'boolean', default: false},
+			http: {type: 'string'},
+			httpToken: {type: 'string'},
 			history: {type: 'boolean'},
 			historyDir: {type: 'string'},
 			retention: {type: 'string'},
