@@ -8,6 +8,7 @@ import {colorModes} from './config/schema.js';
 import {createRedactor, RedactKeyError} from './redact-key.js';
 import {eventOutlets, resolveRedaction, resolveSettings, type Settings, UsageError, unredactedWarning} from './settings.js';
 import {type Terminal} from './ui/tty.js';
+import {type RunningHttp} from './http/start.js';
 
 // The entry: parse, resolve settings, pick pipe or UI mode, run, exit.
 
@@ -91,7 +92,11 @@ export async function main(argv = process.argv.slice(2), options: MainOptions = 
 		return fail(stderr, `${queryOnly[1]}: only for logmon query, e.g. logmon query ${queryOnly[1]}${queryOnly[0] === 'until' ? ' 30m' : (queryOnly[0] === 'limit' ? ' 100' : '')}`);
 	}
 
-	if (input.length > 0 && input[0] !== 'tail') {
+	if (input[0] === 'serve' && input.length > 1) {
+		return fail(stderr, `serve: unexpected argument ${JSON.stringify(input[1])}; see logmon --help`);
+	}
+
+	if (input.length > 0 && input[0] !== 'tail' && input[0] !== 'serve') {
 		return fail(stderr, `unknown command ${JSON.stringify(input[0])}; see logmon --help`);
 	}
 
@@ -107,7 +112,11 @@ export async function main(argv = process.argv.slice(2), options: MainOptions = 
 		throw error;
 	}
 
-	const useUi = settings.ui ?? Boolean(stdout.isTTY);
+	if (settings.serve && settings.ui) {
+		return fail(stderr, '--ui: logmon serve has no UI; watch it with the dashboard or the API');
+	}
+
+	const useUi = !settings.serve && (settings.ui ?? Boolean(stdout.isTTY));
 	let format;
 	try {
 		format = createFormatter({
@@ -126,7 +135,7 @@ export async function main(argv = process.argv.slice(2), options: MainOptions = 
 
 	// `logmon | grep x` from a terminal: the UI draws on /dev/tty and the stream still goes to stdout.
 	let terminal: Terminal | undefined;
-	if (settings.ui ?? (useUi || Boolean(process.stdin.isTTY))) {
+	if (!settings.serve && (settings.ui ?? (useUi || Boolean(process.stdin.isTTY)))) {
 		// No React or Ink unless the UI really runs: pipe mode never loads them.
 		const {openTerminal} = await import('./ui/tty.js');
 		terminal = openTerminal();
@@ -142,7 +151,8 @@ export async function main(argv = process.argv.slice(2), options: MainOptions = 
 
 	// Pipe mode never reads the store: a one-event store lets events die young instead of
 	// being kept (and copied by the GC) for a view that does not exist.
-	const app = new App(terminal ? settings.buffer : 1);
+	// The HTTP API answers from the store too.
+	const app = new App(terminal || settings.http ? settings.buffer : 1);
 	const warn = (text: string): void => {
 		if (terminal) {
 			app.bus.diagnostics.add('warn', 'redact', text);
@@ -188,6 +198,50 @@ export async function main(argv = process.argv.slice(2), options: MainOptions = 
 		}
 	}
 
+	// Before the sources start, so its aggregates see every event.
+	let http: RunningHttp | undefined;
+	if (settings.http) {
+		const {startHttp} = await import('./http/start.js');
+		const {HttpListenError} = await import('./http/server.js');
+		const version = typeof cli.pkg.version === 'string' ? cli.pkg.version : 'unknown';
+		try {
+			http = await startHttp(app, settings.http, {
+				version,
+				historyFlushMs: settings.history.flushMs,
+				say(level, text) {
+					if (terminal) {
+						app.bus.diagnostics.add(level, 'http', text);
+					} else {
+						stderr.write(`logmon: http: ${text}\n`);
+					}
+				},
+			});
+		} catch (error) {
+			if (error instanceof HttpListenError) {
+				await app.history?.close();
+				return fail(stderr, error.message);
+			}
+
+			throw error;
+		}
+
+		if (!settings.serve) {
+			const line = `http: serving ${http.url}/api/v1/`;
+			if (terminal) {
+				app.bus.diagnostics.add('info', 'http', line);
+			} else {
+				stderr.write(`logmon: ${line}\n`);
+			}
+		}
+	}
+
+	if (settings.serve) {
+		const {runServe} = await import('./serve.js');
+		const code = await runServe(app, {http: http!, stderr});
+		await app.history?.close();
+		return code;
+	}
+
 	const demo = settings.demo ? await (await import('./demo.js')).startDemo(app, {rate: settings.demoRate, debug: settings.debug, maxLine: settings.maxLine, kafkaBrokers: env['KAFKA_BROKERS']}) : undefined;
 
 	if (terminal) {
@@ -196,6 +250,7 @@ export async function main(argv = process.argv.slice(2), options: MainOptions = 
 		delete env['CONTINUOUS_INTEGRATION'];
 		const {runUi} = await import('./ui/run.js');
 		const code = await runUi(app, {settings, filter, format, terminal, pipe: terminal.separateFromStdout ? stdout : undefined, stderr});
+		await http?.close();
 		await demo?.stop();
 		await app.history?.close();
 		return code;
@@ -203,6 +258,7 @@ export async function main(argv = process.argv.slice(2), options: MainOptions = 
 
 	const {runPipe} = await import('./pipe.js');
 	const code = await runPipe(app, {filter, format, stderr, out: stdout});
+	await http?.close();
 	await demo?.stop();
 	await app.history?.close();
 	return code;

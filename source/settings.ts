@@ -9,6 +9,7 @@ import {parseDuration, parseSize} from './history/units.js';
 import {type RedactSpec, checkField, compileRedaction, ruleNames} from './core/redact.js';
 import {FilterError} from './core/regex.js';
 import {type Flags, colorMode, list} from './cli.js';
+import {type HttpSettings, HttpSettingsError, resolveHttp} from './http/settings.js';
 
 // Flags over config: the one resolved description of what this run does.
 
@@ -28,6 +29,10 @@ export type Settings = {
 	history: HistorySettings;
 	redact: RedactSettings;
 	alerts: AlertSettings;
+	/** The HTTP server (--http, logmon serve); undefined when there is none. */
+	http: HttpSettings | undefined;
+	/** `logmon serve`: headless, nothing on stdout. */
+	serve: boolean;
 };
 
 export type HistorySettings = {
@@ -53,7 +58,7 @@ export class UsageError extends Error {}
  * there outlives the run or leaves the machine. History, the HTTP server and forwarders add
  * themselves here as they come.
  */
-export function eventOutlets(settings: Pick<Settings, 'sources' | 'history'>): string[] {
+export function eventOutlets(settings: Pick<Settings, 'sources' | 'history'> & Partial<Pick<Settings, 'http'>>): string[] {
 	const outlets: string[] = [];
 	if (settings.sources.some(s => s.type === 'logio-listen' && s.serveSubscribers !== undefined)) {
 		outlets.push('logio subscribers');
@@ -61,6 +66,10 @@ export function eventOutlets(settings: Pick<Settings, 'sources' | 'history'>): s
 
 	if (settings.history.enabled) {
 		outlets.push('the history files');
+	}
+
+	if (settings.http) {
+		outlets.push('the HTTP API');
 	}
 
 	return outlets;
@@ -283,7 +292,9 @@ function alertSettings(flags: Flags, config: ConfigFile): AlertSettings {
 export function resolveSettings(flags: Flags, config: ConfigFile, env: Environment): Settings {
 	const fromFlags = sourcesFromFlags(flags, config, env);
 	let sources = fromFlags.length > 0 ? fromFlags : config.sources;
-	const wantStdin = flags.stdin ?? (!env.stdinIsTTY && fromFlags.length === 0 && !flags.demo);
+	// A service reads stdin only when told to: under systemd it is /dev/null.
+	const serve = env.input[0] === 'serve';
+	const wantStdin = flags.stdin ?? (!env.stdinIsTTY && fromFlags.length === 0 && !flags.demo && !serve);
 	if (wantStdin && !sources.some(s => s.type === 'stdin')) {
 		sources = [...sources, validSource({type: 'stdin'}, '--stdin')];
 	} else if (flags.stdin === false) {
@@ -337,7 +348,17 @@ export function resolveSettings(flags: Flags, config: ConfigFile, env: Environme
 		demoRate,
 		redact: resolveRedaction(flags, config),
 		alerts: alertSettings(flags, config),
+		http: httpSettings(flags, config, serve),
+		serve,
 	};
+}
+
+function httpSettings(flags: Flags, config: ConfigFile, serve: boolean): HttpSettings | undefined {
+	try {
+		return resolveHttp(flags, config, serve);
+	} catch (error) {
+		throw error instanceof HttpSettingsError ? new UsageError(error.message) : error;
+	}
 }
 
 export {ConfigError};

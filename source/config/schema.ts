@@ -8,6 +8,7 @@ import {logioConfig, logioListenConfig} from './logio.js';
 import {logstreamConfig} from './logstream.js';
 import {stdinConfig} from './stdin.js';
 import {historyConfig} from './history.js';
+import {httpConfig} from './http.js';
 
 // The whole config file: {"sources": [...], ...global options}. CLI flags override it.
 
@@ -46,6 +47,8 @@ export const configFile = z.strictObject({
 		sources: z.array(z.string()).default([]),
 	}).prefault({}),
 	history: historyConfig,
+	/** The HTTP server of `logmon serve` and --http (source/http/). */
+	http: httpConfig,
 	/** Redaction of secrets and personal data in events (core/redact.ts); on unless turned off. */
 	redact: z.strictObject({
 		enabled: z.boolean().default(true),
