@@ -1,3 +1,4 @@
+import {registerGrafana} from './grafana.js';
 import {registerHealth} from './api-health.js';
 import {Router} from './router.js';
 
@@ -6,5 +7,6 @@ import {Router} from './router.js';
 export function createRouter(): Router {
 	const router = new Router();
 	registerHealth(router);
+	registerGrafana(router);
 	return router;
 }

@@ -2,6 +2,7 @@ import {type App} from '../app.js';
 import {threadedReader} from '../history/reader-thread.js';
 import {startAggregates} from './aggregates.js';
 import {type HttpContext, type HttpCounters, defaultLimits} from './context.js';
+import {startGrafana} from './grafana-live.js';
 import {createRouter} from './routes.js';
 import {type HttpServer, startServer} from './server.js';
 import {type HttpSettings} from './settings.js';
@@ -45,6 +46,7 @@ export async function startHttp(app: App, settings: HttpSettings, options: Start
 		},
 	};
 
+	startGrafana(context);
 	let server: HttpServer;
 	try {
 		server = await startServer(settings, createRouter(), context);
