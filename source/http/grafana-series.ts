@@ -75,17 +75,26 @@ export class SeriesSet {
 		const {start: b0, stepMs} = this.buckets;
 		const shares = new Map<number, number>();
 		let total = 0;
+		let sums: Float64Array | undefined;
 		for (const [start, width, n] of parts) {
+			// A whole count within one bucket (a minute of errors in a bucket of minutes) is added as it is.
+			const b = Math.floor((start - b0) / stepMs);
+			if (Number.isInteger(n) && start >= b0 && start + width <= Math.min(clipTo, this.end) && b === Math.floor((start + width - 1 - b0) / stepMs)) {
+				sums ??= this.series(name);
+				sums[b]! += n;
+				continue;
+			}
+
 			let lo = Math.max(start, b0);
 			const hi = Math.min(start + width, clipTo, this.end);
-			let b = Math.floor((lo - b0) / stepMs);
+			let i = Math.floor((lo - b0) / stepMs);
 			while (lo < hi) {
-				const to = Math.min(hi, b0 + ((b + 1) * stepMs));
+				const to = Math.min(hi, b0 + ((i + 1) * stepMs));
 				const share = n * (to - lo) / width;
-				shares.set(b, (shares.get(b) ?? 0) + share);
+				shares.set(i, (shares.get(i) ?? 0) + share);
 				total += share;
 				lo = to;
-				b++;
+				i++;
 			}
 		}
 
@@ -93,7 +102,7 @@ export class SeriesSet {
 			return;
 		}
 
-		const sums = this.series(name);
+		sums ??= this.series(name);
 		const rest: Array<[number, number]> = [];
 		let given = 0;
 		for (const [b, share] of shares) {
