@@ -1,14 +1,18 @@
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import {LEVELS, type Level} from '../core/event.js';
+import {compareSegments, indexSuffix, parseSegmentFile, type ParsedFileName} from '../history/format.js';
 import {parseIndex} from '../history/index-builder.js';
 import {type Stream} from '../history/retention-plan.js';
-import {listSegments} from '../history/segments.js';
+import {streamDir} from '../history/segments.js';
 import {type HistoryCountsView, type SegmentCounts} from './grafana-series.js';
 
 // The history's per-segment counts for the Grafana series: each sealed segment's sidecar, read
 // once (a sealed segment never changes) and kept without its bloom filter, a few hundred bytes
-// a segment. The directory listing is read again at most once a second; a segment that
-// retention removed leaves the cache at the next listing. Damaged sidecars are counted and skipped.
+// a segment. The directory is listed (names only, no stat) at most once a second, in the
+// background: a request gets the last listing at once, so a slow disk never holds up an answer,
+// and sees a newly sealed segment a second or so later. A segment that retention removed leaves
+// the cache at the next listing. Damaged sidecars are counted and skipped.
 
 const listingMs = 1000;
 const levels = new Set<string>(LEVELS);
@@ -21,6 +25,8 @@ export class SidecarCache {
 	private readonly pending = new Map<Stream, Promise<Listing>>();
 	/** Sidecars that could not be read or parsed. */
 	damaged = 0;
+	/** Why the last listing failed, if it did. */
+	failed: string | undefined;
 
 	constructor(readonly dir: string, private readonly now: () => number = Date.now) {}
 
@@ -52,32 +58,60 @@ export class SidecarCache {
 
 		let p = this.pending.get(stream);
 		if (!p) {
-			p = this.read(stream).finally(() => this.pending.delete(stream));
+			// A listing that fails (a directory made unreadable) leaves the last one in use, and says why.
+			p = this.read(stream).then(listing => {
+				this.failed = undefined;
+				return listing;
+			}, (error: unknown) => {
+				this.failed = `${streamDir(this.dir, stream)}: ${error instanceof Error ? error.message : String(error)}`;
+				return known ?? {at: this.now(), segments: []};
+			}).finally(() => this.pending.delete(stream));
 			this.pending.set(stream, p);
 		}
 
-		return p;
+		// The last listing while the next is read; the first one is waited for.
+		return known ?? p;
 	}
 
 	private async read(stream: Stream): Promise<Listing> {
 		const at = this.now();
-		const files = await listSegments(this.dir, stream);
-		const present = new Set<string>();
-		const segments: SegmentCounts[] = [];
-		for (const f of files) {
-			if (!f.gz || !f.index) {
-				continue; // being written or sealed: not in the counts yet
+		const dir = streamDir(this.dir, stream);
+		let names: string[];
+		try {
+			names = await fs.readdir(dir);
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+				throw error;
 			}
 
-			present.add(f.index);
-			let counts = this.cache.get(f.index);
-			if (!this.cache.has(f.index)) {
-				counts = await readSidecar(f.index, f.base);
+			names = [];
+		}
+
+		// Sealed: the gzip and the sidecar are both there (the sidecar is written last).
+		const files = new Map<string, {name: ParsedFileName; gz: boolean; index: boolean}>();
+		for (const file of names) {
+			const name = parseSegmentFile(file);
+			if (name && name.kind !== 'raw') {
+				const f = files.get(name.base) ?? {name, gz: false, index: false};
+				f[name.kind] = true;
+				files.set(name.base, f);
+			}
+		}
+
+		const sealed = [...files.values()].filter(f => f.gz && f.index).map(f => f.name).sort(compareSegments);
+		const present = new Set<string>();
+		const segments: SegmentCounts[] = [];
+		for (const name of sealed) {
+			const file = path.join(dir, name.base + indexSuffix);
+			present.add(file);
+			let counts = this.cache.get(file);
+			if (!this.cache.has(file)) {
+				counts = await readSidecar(file, name.base);
 				if (!counts) {
 					this.damaged++;
 				}
 
-				this.cache.set(f.index, counts);
+				this.cache.set(file, counts);
 			}
 
 			if (counts) {
@@ -86,7 +120,7 @@ export class SidecarCache {
 		}
 
 		for (const key of this.cache.keys()) {
-			if (key.includes(`/${stream}/`) && !present.has(key)) {
+			if (key.startsWith(dir + path.sep) && !present.has(key)) {
 				this.cache.delete(key);
 			}
 		}

@@ -22,6 +22,13 @@ export async function answerQuery(plan: QueryPlan, context: HttpContext, state: 
 			const stream = info.errorsOnly ? 'errors' : 'all';
 			const history = state.sidecars ? await state.sidecars.view(stream, state.live.since) : undefined;
 			const series = targetSeries({target, buckets: plan.buckets, live: state.live, history, now});
+			const failed = state.sidecars?.failed;
+			if (failed) {
+				for (const s of series) {
+					s.meta = {notices: [...(s.meta?.notices ?? []), {severity: 'warning', text: `The history's indexes could not be listed (${failed}): counts from before this run may be missing.`}]};
+				}
+			}
+
 			out.push(...(target.asTable ? [seriesTable(target, series)] : series));
 		} else if (info.name === 'recent_errors') {
 			out.push({...eventTable(await recentErrors(plan, target, context)), refId: target.refId});

@@ -83,6 +83,12 @@ function keyOfQuery(value: unknown): TagKey | undefined {
 	return undefined;
 }
 
+/** Sidecars that could not be read, and why the last listing failed: what a test connection should show. */
+function historyIndexes(context: HttpContext): Record<string, unknown> {
+	const sidecars = grafanaState(context).sidecars;
+	return sidecars && (sidecars.damaged > 0 || sidecars.failed) ? {historyIndexes: {damaged: sidecars.damaged, failed: sidecars.failed}} : {};
+}
+
 export function registerGrafana(router: Router): void {
 	// Test connection: simPod calls the base URL without a trailing slash, SimpleJSON with one (the router takes both).
 	router.get(base, (_request, context) => ({json: {
@@ -92,6 +98,7 @@ export function registerGrafana(router: Router): void {
 		// Without the history the series start when this logmon started.
 		from: context.reader ? 'history' : 'memory',
 		targets: targets.map(t => t.name),
+		...historyIndexes(context),
 	}}));
 
 	// Target names: /search (SimpleJSON, simPod <= 0.5; also its variable queries) and /metrics (simPod >= 0.6).
