@@ -4,7 +4,7 @@ import {Ring} from '../core/ring.js';
 import {type HttpContext} from './context.js';
 import {LiveCounts} from './grafana-counts.js';
 import {SidecarCache} from './grafana-history.js';
-import {type Annotation} from './grafana-model.js';
+import {type Annotation} from './grafana-tables.js';
 
 // What the Grafana endpoints keep while logmon runs: the live counts (grafana-counts.ts), the
 // history's sidecar cache, and this run's annotations: gap markers, alert notices and source

@@ -4,7 +4,8 @@ import {errorLevels} from '../history/types.js';
 import {grepWords} from '../query-tokens.js';
 import {indexWordRule} from '../query-store.js';
 import {type HttpContext} from './context.js';
-import {type Annotation, type AnnotationKind, type DimensionTest, type QueryPlan, type TargetRequest, GrafanaRequestError, annotationKinds, annotationTable, eventTable} from './grafana-model.js';
+import {type DimensionTest, type QueryPlan, type TargetRequest, GrafanaRequestError} from './grafana-model.js';
+import {type Annotation, type AnnotationKind, annotationKinds, annotationTable, eventTable} from './grafana-tables.js';
 import {type GrafanaState} from './grafana-live.js';
 import {type Series, targetSeries} from './grafana-series.js';
 

@@ -1,8 +1,9 @@
 import {LEVELS} from '../core/event.js';
 import {type HttpContext} from './context.js';
-import {type TagKey, GrafanaRequestError, annotationKindsOf, annotationList, metricsList, readQuery, readRange, tagKeyOf, tagKeys, targets, variableRows} from './grafana-model.js';
+import {type TagKey, GrafanaRequestError, metricsList, readQuery, readRange, tagKeyOf, tagKeys, targets} from './grafana-model.js';
 import {grafanaState} from './grafana-live.js';
 import {annotationRows, answerQuery} from './grafana-query.js';
+import {annotationKindsOf, annotationList, variableRows} from './grafana-tables.js';
 import {type Reply} from './reply.js';
 import {type HttpRequest, type Router} from './router.js';
 
