@@ -92,7 +92,7 @@ export type SlotVisitor = (key: number, n: number, slotStart: number, slotMs: nu
 
 export class LiveCounts {
 	private readonly combos: Combo[] = [];
-	private readonly comboIds = new Map<string, number>();
+	private readonly comboIds = new Map<string, Map<string, Map<string, Map<string, number>>>>();
 	private readonly fine = new Map<number, Slot>();
 	private readonly coarse = new Map<number, Slot>();
 	/** Events counted in a slot, and those outside the kept window. */
@@ -123,8 +123,11 @@ export class LiveCounts {
 			this.prune(now);
 		}
 
-		let slotIndex = Number.NaN;
+		// Runs of events with the same key in the same slot are added at once.
 		let slot: Slot | undefined;
+		let slotIndex = Number.NaN;
+		let runKey = -1;
+		let run = 0;
 		for (const e of events) {
 			if (e.marker) {
 				continue;
@@ -137,19 +140,29 @@ export class LiveCounts {
 			}
 
 			const key = countKey(this.comboId(e), e.level, statusClass(e));
-			if (t >= this.fineFrom) {
-				const i = Math.floor(t / fineMs);
-				if (i !== slotIndex) {
-					slotIndex = i;
-					slot = slotOf(this.fine, i);
+			const fine = t >= this.fineFrom;
+			// Fine slots are numbered from 0 up, minute slots below zero: one number says which.
+			const i = fine ? Math.floor(t / fineMs) : -1 - Math.floor(t / coarseMs);
+			if (i !== slotIndex || key !== runKey) {
+				if (run > 0) {
+					slot!.add(runKey, run);
 				}
 
-				slot!.add(key, 1);
-			} else {
-				slotOf(this.coarse, Math.floor(t / coarseMs)).add(key, 1);
+				if (i !== slotIndex) {
+					slotIndex = i;
+					slot = fine ? slotOf(this.fine, i) : slotOf(this.coarse, -1 - i);
+				}
+
+				runKey = key;
+				run = 0;
 			}
 
+			run++;
 			this.counted++;
+		}
+
+		if (run > 0) {
+			slot!.add(runKey, run);
 		}
 	}
 
@@ -227,8 +240,11 @@ export class LiveCounts {
 			return this.last.id;
 		}
 
-		const text = `${e.service}\u0000${e.host}\u0000${e.sourceId}\u0000${e.type}`;
-		let id = this.comboIds.get(text);
+		// Else one map per field, nested: no key text to build per event.
+		const byHost = child(this.comboIds, e.service);
+		const bySource = child(byHost, e.host);
+		const byType = child(bySource, e.sourceId);
+		let id = byType.get(e.type);
 		if (id === undefined) {
 			if (this.combos.length >= maxCombos) {
 				this.overflowed++;
@@ -236,7 +252,7 @@ export class LiveCounts {
 			} else {
 				id = this.combos.length;
 				this.combos.push({service: e.service, host: e.host, source: e.sourceId, type: e.type});
-				this.comboIds.set(text, id);
+				byType.set(e.type, id);
 			}
 		}
 
@@ -270,6 +286,16 @@ export function keyStatusClass(key: number): number {
 
 export function dimensionsOf(c: Combo, level: Level): Dimensions {
 	return {service: c.service, level, host: c.host, source: c.source, type: c.type};
+}
+
+function child<K, V>(map: Map<K, Map<string, V>>, key: K): Map<string, V> {
+	let m = map.get(key);
+	if (!m) {
+		m = new Map();
+		map.set(key, m);
+	}
+
+	return m;
 }
 
 function slotOf(map: Map<number, Slot>, i: number): Slot {

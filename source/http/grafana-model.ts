@@ -464,6 +464,8 @@ export function planBuckets(from: number, to: number, intervalMs?: number, maxDa
 
 const requestLine = /HTTP\/\d(?:\.\d)?"?\s+([1-5]\d\d)\b/;
 const statusField = /\bstatus(?:_code)?["']?\s*[=:]\s*["']?([1-5]\d\d)\b/i;
+/** One quick look that most messages fail: neither pattern can match without one of these. */
+const mayHoldStatus = /HTTP\/|[Ss]tatus|STATUS/;
 
 /** 1 to 5 for 1xx to 5xx; 0 when the event carries no HTTP status. */
 export function statusClass(e: Pick<LogEvent, 'status' | 'message'>): number {
@@ -472,7 +474,11 @@ export function statusClass(e: Pick<LogEvent, 'status' | 'message'>): number {
 	}
 
 	const m = e.message;
-	const hit = (m.includes('HTTP/') ? requestLine.exec(m) : null) ?? (m.includes('tatus') || m.includes('TATUS') ? statusField.exec(m) : null);
+	if (!mayHoldStatus.test(m)) {
+		return 0;
+	}
+
+	const hit = requestLine.exec(m) ?? statusField.exec(m);
 	return hit ? Number(hit[1]![0]) : 0;
 }
 
