@@ -21,6 +21,8 @@ import {type LiveCounts, dimensionsOf, keyCombo, keyLevel, keyStatusClass} from 
 //   A segment from before the start that is still being sealed counts once its sidecar is written.
 // - HTTP status classes and the host, source and type of events are not in the sidecars: those
 //   series and filters cover this run only, and the answer carries a notice saying so.
+// - A history that another logmon writes (read-only here) counts up to this run's start; its
+//   segments sealed since are that logmon's events, not this one's, and are left out.
 
 /** One sealed segment's counts, from its sidecar (history/types.ts SegmentIndex). */
 export type SegmentCounts = {
