@@ -1,12 +1,12 @@
-import {registerGrafana} from './grafana.js';
 import {registerHealth} from './api-health.js';
 import {Router} from './router.js';
+import {registerGrafana} from './grafana.js';
 
 // Every route of the HTTP server, one concern per file: a new concern adds its file and a line here.
 
 export function createRouter(): Router {
 	const router = new Router();
-	registerHealth(router);
 	registerGrafana(router);
+	registerHealth(router);
 	return router;
 }
