@@ -102,6 +102,24 @@ describe('Grafana annotations: gaps, source failures, alerts', () => {
 	});
 });
 
+describe('Grafana with a token', () => {
+	it('every Grafana call needs the bearer token, the test connection too', async () => {
+		const token = 'grafana-test-token-0123456789abcdef';
+		const s = await serve(['--http-token', token]);
+		try {
+			const bare = await request(`${s.base}/api/v1/grafana`);
+			expect(bare.status).toBe(401);
+			const query = await request(`${s.base}/api/v1/grafana/search`, {method: 'POST', body: '{}'});
+			expect(query.status).toBe(401);
+			const ok = await request(`${s.base}/api/v1/grafana/search`, {method: 'POST', body: '{}', headers: {Authorization: `Bearer ${token}`}});
+			expect(ok.status).toBe(200);
+			expect(ok.json).toContain('error_count');
+		} finally {
+			await stop(s);
+		}
+	});
+});
+
 describe('Grafana in the browser: CORS preflight only when configured', () => {
 	it('answers the preflight of /query with the origin, methods and headers a browser needs', async () => {
 		const dir = mkdtempSync(path.join(tmpdir(), 'logmon-grafana-cors-'));

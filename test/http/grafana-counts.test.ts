@@ -121,5 +121,9 @@ describe('LiveCounts', () => {
 		const [series] = targetSeries({target: plan.targets[0]!, buckets: plan.buckets, live, history: undefined, now: t + 2 * minute});
 		expect(series!.datapoints.slice(0, 3)).toEqual([[1, t], [1, t + minute], [0, t + 2 * minute]]);
 		expect(series!.meta).toBeUndefined();
+		// Before the run began, and no history: the answer says where its counts start.
+		const early = readQuery({range: {from: new Date(t - 2 * hour).toISOString(), to: new Date(t).toISOString()}, intervalMs: minute, targets: [{target: 'error_count', refId: 'A'}]});
+		const [before] = targetSeries({target: early.targets[0]!, buckets: early.buckets, live, history: undefined, now: t + 2 * minute});
+		expect(before!.meta!.notices[0]!.text).toMatch(/^The history is off: counts start when this logmon started/);
 	});
 });
