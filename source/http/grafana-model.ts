@@ -202,6 +202,10 @@ function adhocConditions(body: Record<string, unknown>): Condition[] {
 		throw new GrafanaRequestError(name, 'expected a list of {key, operator, value}');
 	}
 
+	if (list.length > maxConditions) {
+		throw new GrafanaRequestError(name, `at most ${maxConditions} filters`);
+	}
+
 	return list.map((f: unknown, i) => {
 		const field = `${name}[${i}]`;
 		if (f === null || typeof f !== 'object') {
@@ -332,8 +336,11 @@ export type QueryPlan = {
 	targets: TargetRequest[];
 };
 
-/** Past this many buckets a series is refused, whatever maxDataPoints says. */
+/** A series holds at most this many buckets, whatever maxDataPoints says: the step is widened. */
 export const maxBuckets = 20_000;
+/** Targets and filters one request may hold: each target costs a pass over the counts. */
+export const maxTargets = 100;
+export const maxConditions = 100;
 /** The finest bucket: the live counts are kept per 10 s (grafana-counts.ts). */
 export const minStepMs = 10_000;
 
@@ -388,6 +395,10 @@ export function readQuery(body: unknown): QueryPlan {
 	const adhoc = adhocConditions(b);
 	if (!Array.isArray(b['targets'])) {
 		throw new GrafanaRequestError('targets', 'expected a list of {"target": "error_count", "refId": "A"}');
+	}
+
+	if (b['targets'].length > maxTargets) {
+		throw new GrafanaRequestError('targets', `at most ${maxTargets} targets in one request`);
 	}
 
 	const list: TargetRequest[] = [];

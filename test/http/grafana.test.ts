@@ -304,5 +304,7 @@ describe('Grafana endpoints', () => {
 		expect(empty.json).toEqual([]);
 		const notJson = await request(`${s.base}/api/v1/grafana/query`, {method: 'POST', body: '{'});
 		expect(notJson.status).toBe(400);
+		const many = await post('/query', simPod(Array.from({length: 101}, () => ({target: 'error_count'}))));
+		expect(many.json).toMatchObject({parameter: 'targets', message: 'targets: at most 100 targets in one request'});
 	});
 });
