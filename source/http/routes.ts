@@ -4,11 +4,13 @@ import {registerLogs} from './api-logs.js';
 import {registerStats} from './api-stats.js';
 import {registerStream} from './api-stream.js';
 import {Router} from './router.js';
+import {registerGrafana} from './grafana.js';
 
 // Every route of the HTTP server, one concern per file: a new concern adds its file and a line here.
 
 export function createRouter(): Router {
 	const router = new Router();
+	registerGrafana(router);
 	registerHealth(router);
 	registerLogs(router);
 	registerStats(router);

@@ -3,6 +3,7 @@ import {threadedReader} from '../history/reader-thread.js';
 import {startAggregates} from './aggregates.js';
 import {readBaseline} from './history-baseline.js';
 import {type HttpContext, type HttpCounters, defaultLimits} from './context.js';
+import {startGrafana} from './grafana-live.js';
 import {createRouter} from './routes.js';
 import {type HttpServer, startServer} from './server.js';
 import {type HttpSettings} from './settings.js';
@@ -51,6 +52,7 @@ export async function startHttp(app: App, settings: HttpSettings, options: Start
 		},
 	};
 
+	startGrafana(context);
 	let server: HttpServer;
 	try {
 		server = await startServer(settings, createRouter(), context);
