@@ -1,4 +1,5 @@
 import {registerHealth} from './api-health.js';
+import {registerDashboard} from './dashboard.js';
 import {Router} from './router.js';
 
 // Every route of the HTTP server, one concern per file: a new concern adds its file and a line here.
@@ -6,5 +7,6 @@ import {Router} from './router.js';
 export function createRouter(): Router {
 	const router = new Router();
 	registerHealth(router);
+	registerDashboard(router);
 	return router;
 }
