@@ -357,8 +357,13 @@ export function resolveSettings(flags: Flags, config: ConfigFile, env: Environme
 function httpSettings(flags: Flags, config: ConfigFile, serve: boolean): HttpSettings | undefined {
 	try {
 		const http = resolveHttp(flags, config, serve);
+		if (http || !flags.demo) {
+			return http;
+		}
+
 		// --demo shows the web dashboard too: on 127.0.0.1:5004, or the next free port (main.ts).
-		return http ?? (flags.demo ? {host: defaultHttpHost, port: defaultHttpPort, from: '--demo', token: undefined, cors: []} : undefined);
+		const demo = resolveHttp({http: `${defaultHttpHost}:${defaultHttpPort}`}, config, false);
+		return demo && {...demo, from: '--demo'};
 	} catch (error) {
 		throw error instanceof HttpSettingsError ? new UsageError(error.message) : error;
 	}
