@@ -1,4 +1,8 @@
+import {registerGroups} from './api-groups.js';
 import {registerHealth} from './api-health.js';
+import {registerLogs} from './api-logs.js';
+import {registerStats} from './api-stats.js';
+import {registerStream} from './api-stream.js';
 import {registerDashboard} from './dashboard.js';
 import {Router} from './router.js';
 
@@ -7,6 +11,10 @@ import {Router} from './router.js';
 export function createRouter(): Router {
 	const router = new Router();
 	registerHealth(router);
+	registerLogs(router);
+	registerStats(router);
+	registerGroups(router);
+	registerStream(router);
 	registerDashboard(router);
 	return router;
 }
