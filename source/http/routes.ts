@@ -1,6 +1,7 @@
 import {registerGroups} from './api-groups.js';
 import {registerHealth} from './api-health.js';
 import {registerLogs} from './api-logs.js';
+import {registerSeries} from './api-series.js';
 import {registerStats} from './api-stats.js';
 import {registerStream} from './api-stream.js';
 import {registerDashboard} from './dashboard.js';
@@ -15,6 +16,7 @@ export function createRouter(): Router {
 	registerStats(router);
 	registerGroups(router);
 	registerStream(router);
+	registerSeries(router);
 	registerDashboard(router);
 	return router;
 }
