@@ -9,7 +9,8 @@ import {type Router} from './router.js';
 // GET /api/v1/logs/series?since=15m&until=…&points=60&…filter…: events and errors (ERROR and
 // CRITICAL, as the stats count them) per step over a window of event time: the dashboard's chart
 // of events/s and errors/s. The buffer in memory answers for what it holds, the history for what
-// came before it; at most limits.maxScan events are read (the answer then says `partial`).
+// came before it; at most limits.maxScan events are read from the history, newest first (the answer
+// then says `partial`, and `countedFrom` the receive time the steps are whole back to).
 
 const defaultWindowMs = 15 * 60_000;
 const defaultPoints = 60;
@@ -65,6 +66,8 @@ export function registerSeries(router: Router): void {
 		const {store, reader, limits} = context;
 		let scanned = 0;
 		let partial = false;
+		/** With `partial`: the event time back to which the steps are counted. */
+		let countedFrom: number | undefined;
 		store.forEach(e => {
 			if (!e.marker && test(e)) {
 				addToSeries(series, e);
@@ -72,11 +75,13 @@ export function registerSeries(router: Router): void {
 		});
 		const oldest = store.at(0);
 		if (reader) {
-			// What came before the buffer's oldest event: the history has it.
+			// What came before the buffer's oldest event: the history has it. Newest first, so a scan
+			// cut short at its limit leaves the recent steps whole and only the oldest ones short.
 			const abort = new AbortController();
-			for await (const e of reader.scan({since, until, filter: filter.all ? undefined : filter, tokens, before: oldest && {receivedAt: oldest.receivedAt, seq: oldest.seq}, signal: abort.signal})) {
+			for await (const e of reader.scan({since, until, filter: filter.all ? undefined : filter, tokens, before: oldest && {receivedAt: oldest.receivedAt, seq: oldest.seq}, reverse: true, signal: abort.signal})) {
 				if (++scanned > limits.maxScan) {
 					partial = true;
+					countedFrom = e.receivedAt;
 					abort.abort();
 					break;
 				}
@@ -93,6 +98,7 @@ export function registerSeries(router: Router): void {
 		return {json: {
 			from: reader ? 'history' : 'memory',
 			...(partial ? {partial: true} : {}),
+			...(countedFrom === undefined ? {} : {countedFrom: new Date(countedFrom).toISOString()}),
 			since: new Date(series.start).toISOString(),
 			until: new Date(until).toISOString(),
 			stepMs: series.stepMs,

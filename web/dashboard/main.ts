@@ -95,7 +95,7 @@ async function restart(): Promise<void> {
 			setBadge(detail ? `${s}: ${detail}` : s, s);
 		},
 	}, recent.events[0]?.id);
-	void refreshAll();
+	void refreshAll(true);
 }
 
 async function panel<T>(path: string, note: string, render: (answer: T) => void): Promise<void> {
@@ -117,13 +117,22 @@ async function refreshGroups(): Promise<void> {
 }
 
 async function refreshSeries(): Promise<void> {
-	await panel<SeriesAnswer>(`/api/v1/logs/series${apiQuery(state.q, {since: state.window, ...(state.service ? {service: state.service} : {})})}`, 'chart-note', renderSeries);
+	seriesAt = Date.now();
+	await panel<SeriesAnswer>(`/api/v1/logs/series${apiQuery(state.q, {since: state.window, ...(state.service ? {service: state.service} : {})})}`, 'chart-note', answer => {
+		seriesStepMs = answer.stepMs;
+		renderSeries(answer);
+	});
 }
 
-async function refreshAll(): Promise<void> {
+/** The chart changes by a step at a time: it is asked for again once a step (5 s to a minute) has gone by. */
+let seriesAt = 0;
+let seriesStepMs = 5000;
+
+async function refreshAll(force = false): Promise<void> {
+	const chart = force || Date.now() - seriesAt >= Math.min(60_000, seriesStepMs);
 	await Promise.all([
 		refreshGroups(),
-		refreshSeries(),
+		chart ? refreshSeries() : undefined,
 		panel<StatsAnswer>(`/api/v1/logs/stats${apiQuery(state.q)}`, 'totals', answer => {
 			renderStats(answer, pickService);
 		}),

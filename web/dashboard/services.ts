@@ -46,5 +46,5 @@ export function renderSeries(answer: SeriesAnswer): void {
 		el('span', {className: 'key events', text: 'events/s'}),
 		el('span', {className: 'key errors', text: 'errors/s'}),
 	));
-	byId('chart-note').textContent = `${answer.stepMs >= 60_000 ? `${answer.stepMs / 60_000} min` : `${answer.stepMs / 1000} s`} steps, from ${answer.from}${answer.partial ? ', partial (the scan stopped at its limit)' : ''}`;
+	byId('chart-note').textContent = `${answer.stepMs >= 60_000 ? `${answer.stepMs / 60_000} min` : `${answer.stepMs / 1000} s`} steps, from ${answer.from}${answer.partial ? `, partial: counted back to ${answer.countedFrom ? new Date(answer.countedFrom).toLocaleString() : 'the scan\'s limit'}` : ''}`;
 }

@@ -63,6 +63,7 @@ export type StatsAnswer = {
 export type SeriesAnswer = {
 	from: string;
 	partial?: boolean;
+	countedFrom?: string;
 	since: string;
 	until: string;
 	stepMs: number;
