@@ -21,7 +21,7 @@ function points(values: readonly number[], width: number, height: number, max: n
 	}).join(' ');
 }
 
-export function sparkline(values: readonly number[], width = 120, height = 24): SVGSVGElement {
+export function sparkline(values: readonly number[], width = 120, height = 20): SVGSVGElement {
 	const root = svg('svg', {class: 'sparkline', width, height, viewBox: `0 0 ${width} ${height}`, role: 'img'});
 	const max = Math.max(0, ...values);
 	root.append(svg('polyline', {points: points(values, width, height - 2, max, 1), fill: 'none'}));

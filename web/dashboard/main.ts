@@ -169,11 +169,12 @@ function applyFilter(): void {
 }
 
 // A click on a cut row of the tail or the error groups shows all of it.
-for (const id of ['tail', 'groups']) {
-	byId(id).addEventListener('click', event => {
-		(event.target as Element).closest('tbody tr')?.classList.toggle('open');
-	});
-}
+byId('tail').addEventListener('click', event => {
+	(event.target as Element).closest('tbody tr')?.classList.toggle('open');
+});
+byId('groups').addEventListener('click', event => {
+	(event.target as Element).closest('tbody')?.classList.toggle('open');
+});
 
 byId<HTMLFormElement>('filter-form').addEventListener('submit', event => {
 	event.preventDefault();
