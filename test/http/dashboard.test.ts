@@ -1,10 +1,12 @@
+import {mkdtempSync, rmSync} from 'node:fs';
+import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {type Browser, type Page} from 'playwright-core';
 import {afterAll, afterEach, beforeAll, describe, expect, it} from 'vitest';
 import {requirePeers} from '../support/alert-peers.js';
 import {ensureChromium, launchChromium} from '../support/browser.js';
 import {eventually, request, serve, stop, type Served} from '../support/http.js';
-import {root} from '../support/logmon.js';
+import {freePort, root, start, waitFor} from '../support/logmon.js';
 
 // The web dashboard in a real headless browser (Debian's Chromium, driven by playwright-core),
 // against the built logmon over real HTTP: the tail moves, a filter narrows it and lands in the
@@ -213,6 +215,67 @@ describe.skipIf(!haveChromium && !requirePeers)('the web dashboard with a token'
 		await waitForRow(page, 'sealed');
 		expect(dialogs).toEqual([]);
 		expect(s.stderr()).not.toContain(token);
+	});
+});
+
+describe.skipIf(!haveChromium && !requirePeers)('the web dashboard across a restart of logmon', () => {
+	let browser: Browser;
+	const dir = mkdtempSync(path.join(tmpdir(), 'logmon-dashboard-history-'));
+	const running: Served[] = [];
+
+	/** `logmon serve --stdin` on this port, with the history in `dir`. */
+	async function serveOn(port: number): Promise<Served> {
+		const child = start(['serve', '--stdin', '--http', `127.0.0.1:${port}`, '--history', '--history-dir', dir]);
+		let err = '';
+		child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+			err += d;
+		});
+		await waitFor(child.stderr!, /serving http:\/\//);
+		const served: Served = {child, port, base: `http://127.0.0.1:${port}`, stderr: () => err, stdout: () => ''};
+		running.push(served);
+		return served;
+	}
+
+	beforeAll(async () => {
+		browser = await launchChromium();
+	});
+
+	afterAll(async () => {
+		await browser?.close();
+		for (const s of running) {
+			// eslint-disable-next-line no-await-in-loop
+			await stop(s);
+		}
+
+		rmSync(dir, {recursive: true, force: true});
+	});
+
+	it('reconnects with Last-Event-ID: what came meanwhile shows, nothing twice', async () => {
+		const port = await freePort();
+		const first = await serveOn(port);
+		const page = await browser.newPage();
+		await page.goto(`${first.base}/`);
+		await page.locator('#connection.live').waitFor();
+		publish(first, {level: 'info', service: 'web', message: 'before the restart'});
+		await waitForRow(page, 'before the restart');
+		await eventually(async () => (await request(`${first.base}/api/v1/health`)).json?.history?.written >= 1, 'the history written');
+		// The page may not come back until the new logmon has had an event: it can only have it by resuming.
+		let refused = 0;
+		await page.route('**/api/v1/stream**', async route => {
+			refused++;
+			await route.abort();
+		});
+		await stop(first);
+		const second = await serveOn(port);
+		publish(second, {level: 'info', service: 'web', message: 'while the page was away'});
+		await eventually(async () => (await request(`${second.base}/api/v1/health`)).json?.sources?.[0]?.events === 1, 'the event read');
+		await eventually(async () => refused > 0, 'a reconnect refused');
+		await page.unroute('**/api/v1/stream**');
+		await waitForRow(page, 'while the page was away');
+		await page.locator('#connection.live').waitFor();
+		publish(second, {level: 'info', service: 'web', message: 'after the reconnect'});
+		await waitForRow(page, 'after the reconnect');
+		expect((await tailRows(page)).map(r => r[2])).toEqual(['after the reconnect', 'while the page was away', 'before the restart']);
 	});
 });
 
