@@ -80,9 +80,7 @@ async function restart(): Promise<void> {
 	}
 
 	showFilterError(undefined);
-	for (const e of recent.events.toReversed()) {
-		tail.add(e);
-	}
+	tail.fill(recent.events.toReversed());
 
 	// Last-Event-ID: the stream goes on right after the newest event shown, nothing twice.
 	stream = openStream(`/api/v1/stream${apiQuery(state.q)}`, {

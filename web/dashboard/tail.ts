@@ -40,6 +40,13 @@ export class Tail {
 		this.showCount();
 	}
 
+	/** The most recent events, oldest first, drawn at once: where the stream then goes on. */
+	fill(events: readonly ApiEvent[]): void {
+		this.received += events.length;
+		this.body.prepend(...events.slice(-maxRows).map(e => row(e)).reverse());
+		this.showCount();
+	}
+
 	add(e: ApiEvent): void {
 		this.received++;
 		this.pending.push(e);
