@@ -17,6 +17,7 @@ import {chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {build} from 'esbuild';
+import {dashboardDefine} from './dashboard.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const work = path.join(root, 'build', 'sea');
@@ -123,6 +124,8 @@ await build({
 		'import.meta': 'logmonImportMeta',
 		'process.env.NODE_ENV': '"production"',
 		LOGMON_PACKAGE: JSON.stringify({name: pkg.name, version: pkg.version, description: pkg.description, bin: pkg.bin}),
+		// The web dashboard, as `npm run build` left it in dist/dashboard/.
+		...dashboardDefine(root),
 	},
 	// ws' native helpers are optional (it catches their absence); ink loads react-devtools-core only with DEV=true.
 	external: ['bufferutil', 'utf-8-validate', 'react-devtools-core'],

@@ -7,6 +7,8 @@
 // loads only what it uses. The UI's packages (ink, react) are not bundled: they load
 // from node_modules when the UI runs, and the pipe-mode test can see they never do.
 //
+// The web dashboard (web/dashboard/) is built first, by scripts/dashboard.mjs, and carried inside.
+//
 // It also copies the logs `--demo` replays, with the loghub licence notice, into
 // dist/demo-logs/, where the demo finds them relative to itself: the npm package ships
 // dist/bundle/ and dist/demo-logs/, never the source tree (package.json `files`).
@@ -14,6 +16,7 @@ import {copyFileSync, mkdirSync, rmSync} from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {build} from 'esbuild';
+import {buildDashboard} from './dashboard.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = path.join(root, 'dist', 'bundle');
@@ -21,6 +24,8 @@ const outdir = path.join(root, 'dist', 'bundle');
 const {demoLogFiles, demoLogNotices, demoLogsName} = await import('../dist/demo-logs.js');
 
 rmSync(outdir, {recursive: true, force: true});
+// The web dashboard first: the bundle carries its files.
+const dashboard = await buildDashboard(root);
 await build({
 	// The history's workers are files of their own: a worker thread starts from a file.
 	entryPoints: [path.join(root, 'dist', 'main.js'), ...['seal-worker', 'encode-worker', 'reader-worker'].map(name => path.join(root, 'dist', 'history', `${name}.js`))],
@@ -37,6 +42,7 @@ await build({
 	external: ['ink', 'react', 'react/*', 'bufferutil', 'utf-8-validate'],
 	// Bundled CommonJS (kafkajs, ws) calls require() for Node's built-in modules.
 	banner: {js: 'import {createRequire as logmonCreateRequire} from \'node:module\'; const require = logmonCreateRequire(import.meta.url);'},
+	define: dashboard,
 	keepNames: true,
 	logLevel: 'warning',
 });

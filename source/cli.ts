@@ -29,7 +29,7 @@ export const help = `
 	  --exit-at-end          Kafka: exit once every partition is read to its end (like kcat -e)
 	  --servers LIST         Logstream servers to enable (default: all)
 	  --stdin / --no-stdin   Read standard input (default: when piped and no source flag is given)
-	  --demo                 Replay real logs through embedded servers
+	  --demo                 Replay real logs through embedded servers; web dashboard on 127.0.0.1:5004
 	  --demo-rate N          Demo lines per second (default 200)
 
 	Filters (shared by the UI and the pipe; RE is an RE2 regex, as in Go, run in linear time)
@@ -91,7 +91,7 @@ export const help = `
 	  2 usage or config error   130 interrupted (SIGINT)   143 terminated (SIGTERM)
 
 	Examples
-	  $ logmon --demo                   # every pane alive, from embedded servers
+	  $ logmon --demo                   # every pane alive, and the web dashboard at http://127.0.0.1:5004/
 	  $ kubectl logs -f deploy/api | logmon --level warn
 	  $ logmon --kafka 127.0.0.1:9092 -t application-logs -G mygroup --level error -o json | jq .message
 	  $ logmon --logio 'http://logs:7702/?app=shop&proc=web|worker' --grep 'timeout|refused'

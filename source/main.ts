@@ -204,6 +204,12 @@ export async function main(argv = process.argv.slice(2), options: MainOptions = 
 		const {startHttp} = await import('./http/start.js');
 		const {HttpListenError} = await import('./http/server.js');
 		const version = typeof cli.pkg.version === 'string' ? cli.pkg.version : 'unknown';
+		if (settings.http.from === '--demo') {
+			const {firstFreePort} = await import('./http/free-port.js');
+			// None of the next few free: any port the system gives.
+			settings.http.port = await firstFreePort(settings.http.host, settings.http.port) ?? 0;
+		}
+
 		try {
 			http = await startHttp(app, settings.http, {
 				version,
@@ -231,6 +237,13 @@ export async function main(argv = process.argv.slice(2), options: MainOptions = 
 				app.bus.diagnostics.add('info', 'http', line);
 			} else {
 				stderr.write(`logmon: ${line}\n`);
+			}
+
+			if (settings.demo) {
+				// Before the UI takes the screen: the browser view of the same run.
+				const dashboard = `dashboard: ${http.url}/`;
+				stderr.write(`logmon: ${dashboard}\n`);
+				app.bus.diagnostics.add('info', 'http', dashboard);
 			}
 		}
 	}

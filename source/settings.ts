@@ -9,6 +9,7 @@ import {parseDuration, parseSize} from './history/units.js';
 import {type RedactSpec, checkField, compileRedaction, ruleNames} from './core/redact.js';
 import {FilterError} from './core/regex.js';
 import {type Flags, colorMode, list} from './cli.js';
+import {defaultHttpHost, defaultHttpPort} from './http/address.js';
 import {type HttpSettings, HttpSettingsError, resolveHttp} from './http/settings.js';
 
 // Flags over config: the one resolved description of what this run does.
@@ -355,7 +356,14 @@ export function resolveSettings(flags: Flags, config: ConfigFile, env: Environme
 
 function httpSettings(flags: Flags, config: ConfigFile, serve: boolean): HttpSettings | undefined {
 	try {
-		return resolveHttp(flags, config, serve);
+		const http = resolveHttp(flags, config, serve);
+		if (http || !flags.demo) {
+			return http;
+		}
+
+		// --demo shows the web dashboard too: on 127.0.0.1:5004, or the next free port (main.ts).
+		const demo = resolveHttp({http: `${defaultHttpHost}:${defaultHttpPort}`}, config, false);
+		return demo && {...demo, from: '--demo'};
 	} catch (error) {
 		throw error instanceof HttpSettingsError ? new UsageError(error.message) : error;
 	}

@@ -1,8 +1,10 @@
 import {registerGroups} from './api-groups.js';
 import {registerHealth} from './api-health.js';
 import {registerLogs} from './api-logs.js';
+import {registerSeries} from './api-series.js';
 import {registerStats} from './api-stats.js';
 import {registerStream} from './api-stream.js';
+import {registerDashboard} from './dashboard.js';
 import {Router} from './router.js';
 import {registerGrafana} from './grafana.js';
 
@@ -16,5 +18,7 @@ export function createRouter(): Router {
 	registerStats(router);
 	registerGroups(router);
 	registerStream(router);
+	registerSeries(router);
+	registerDashboard(router);
 	return router;
 }

@@ -118,10 +118,17 @@ export function distChecks(launcher: () => Launcher): void {
 		expect(new Set(got.map(e => e.level))).toEqual(new Set(['ERROR']));
 	});
 
-	test('--demo --no-ui replays the shipped logs; SIGTERM ends it with 143 and the events written', async () => {
+	test('--demo --no-ui replays the shipped logs and serves the dashboard it carries; SIGTERM ends it with 143 and the events written', async () => {
 		const child = launch(launcher(), ['--demo', '--no-ui', '--no-stdin', '--demo-rate', '400', '-o', 'json']);
 		running.push(child);
+		const said = waitFor(child.stderr!, /dashboard: http:\/\/127\.0\.0\.1:\d+\/\n/, 30_000);
 		const seen = await waitFor(child.stdout!, /"source":"logstream"[\s\S]*"source":"logio"|"source":"logio"[\s\S]*"source":"logstream"/, 30_000);
+		// The page and its script come from inside logmon (the bundle or the executable), no file beside it.
+		const url = /dashboard: (http:\/\/127\.0\.0\.1:\d+\/)\n/.exec(await said)![1]!;
+		const page = await fetch(url);
+		expect(page.headers.get('content-security-policy')).toContain('script-src \'self\'');
+		expect(await page.text()).toContain('/assets/dashboard.js');
+		expect(await (await fetch(`${url}assets/dashboard.js`)).text()).toContain('logmon.token');
 		child.kill('SIGTERM');
 		const r = await collect(child);
 		expect(r.code).toBe(143);

@@ -1,0 +1,21 @@
+import {ago, bodyOf, byId, count, el} from './dom.js';
+import {type HealthAnswer} from './types.js';
+
+// Source health: each source's state and counters, the history's state, logmon's version.
+
+export function renderHealth(answer: HealthAnswer): void {
+	const now = Date.now();
+	const rows = answer.sources.map(s => el('tr', {className: `state-${s.state}`},
+		el('td', {className: 'source', text: s.id}),
+		el('td', {text: s.kind}),
+		el('td', {className: 'state', text: s.state, title: s.reason ?? ''}),
+		el('td', {className: 'num', text: count(s.events)}),
+		el('td', {className: 'num', text: count(s.drops)}),
+		el('td', {className: 'num', text: count(s.parseErrors)}),
+		el('td', {className: 'num', text: count(s.reconnects)}),
+		el('td', {text: s.lastEventAt === undefined ? '–' : ago(Date.parse(s.lastEventAt), now)}),
+	));
+	bodyOf('health').replaceChildren(...rows);
+	const history = answer.history.state === 'off' ? 'history off (answers from memory)' : `history ${answer.history.state}${answer.history.reason ? `: ${answer.history.reason}` : ''}`;
+	byId('health-note').textContent = `logmon ${answer.version}, up ${ago(now - (answer.uptimeSeconds * 1000), now).replace(' ago', '')}, ${history}, ${count(answer.memory.events)} events in memory`;
+}
