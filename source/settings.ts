@@ -121,10 +121,12 @@ function processEnv(env: Environment): NodeJS.ProcessEnv {
 /**
  * On whenever a network source runs: what those sources carry is gone once it scrolls past,
  * and the history is how it is seen again. Off for stdin alone: the input is usually a file
- * or a command's output that can be read again. --history / --no-history decide otherwise.
+ * or a command's output that can be read again; off for --connect alone: the logmon it reads
+ * keeps its own. --history / --no-history decide otherwise.
  */
 function resolveHistory(flags: Flags, config: ConfigFile, sources: SourceConfig[], env: NodeJS.ProcessEnv): HistorySettings {
-	const network = sources.some(s => s.type !== 'stdin');
+	// A connect source reads another logmon, which keeps the history itself.
+	const network = sources.some(s => s.type !== 'stdin' && s.type !== 'connect');
 	const enabled = flags.history ?? config.history.enabled ?? (network || flags.demo);
 	const retentionMs = flags.retention === undefined ? config.history.retention : parseDuration(flags.retention);
 	if (retentionMs === undefined) {
@@ -181,6 +183,15 @@ function sourcesFromFlags(flags: Flags, config: ConfigFile, env: Environment): S
 		}
 
 		out.push(validSource({...withAuth, url: flags.logstream, ...logstreamSelection}, '--logstream'));
+	}
+
+	const token = flags.token ?? processEnv(env)['LOGMON_HTTP_TOKEN'];
+	for (const url of flags.connect) {
+		out.push(validSource({type: 'connect', url, ...(token ? {token} : {})}, '--connect'));
+	}
+
+	if (flags.token !== undefined && flags.connect.length === 0) {
+		throw new UsageError('--token: only with --connect URL (the token of the logmon it connects to); the token of this logmon\'s own HTTP server is --http-token');
 	}
 
 	for (const url of flags.logio) {
