@@ -45,14 +45,15 @@ export async function runServe(app: App, options: ServeOptions): Promise<number>
 		});
 	}
 
-	say(`serving ${http.url}/api/v1/ (${app.sources.map(s => s.source.id).join(', ') || 'no sources'})`);
-	await app.start();
-
-	// Sources that end (stdin at its end) leave the service serving what it holds.
-	const signal = await new Promise<NodeJS.Signals>(resolve => {
+	// Sources that end (stdin at its end) leave the service serving what it holds; a signal stops it,
+	// from the moment it says it serves.
+	const stopped = new Promise<NodeJS.Signals>(resolve => {
 		process.once('SIGINT', () => resolve('SIGINT'));
 		process.once('SIGTERM', () => resolve('SIGTERM'));
 	});
+	say(`serving ${http.url}/api/v1/ (${app.sources.map(s => s.source.id).join(', ') || 'no sources'})`);
+	await app.start();
+	const signal = await stopped;
 	say(`${signal}: stopping`);
 	await http.close();
 	await app.stop();

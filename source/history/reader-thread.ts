@@ -97,8 +97,8 @@ class ThreadedReader implements ClosableReader {
 		return this.call({op: 'before', key: {receivedAt: before.receivedAt, seq: before.seq}, count, spec: filter?.spec}) as Promise<LogEvent[]>;
 	}
 
-	async counts(since?: number, until?: number): Promise<HistoryCounts> {
-		return this.call({op: 'counts', since, until}) as Promise<HistoryCounts>;
+	async counts(since?: number, until?: number, errorsOnly?: boolean): Promise<HistoryCounts> {
+		return this.call({op: 'counts', since, until, errorsOnly}) as Promise<HistoryCounts>;
 	}
 
 	scan(query: HistoryQuery): AsyncIterable<LogEvent> {

@@ -12,7 +12,7 @@ export type WorkerQuery = Omit<HistoryQuery, 'filter' | 'signal'> & {spec?: Filt
 
 export type Request =
 	| {id: number; op: 'before'; key: Pick<LogEvent, 'receivedAt' | 'seq'>; count: number; spec?: FilterSpec | undefined}
-	| {id: number; op: 'counts'; since?: number | undefined; until?: number | undefined}
+	| {id: number; op: 'counts'; since?: number | undefined; until?: number | undefined; errorsOnly?: boolean | undefined}
 	| {id: number; op: 'scan-next'; scan: number; query: WorkerQuery; max: number}
 	| {id: number; op: 'scan-close'; scan: number};
 
@@ -32,7 +32,7 @@ async function answer(m: Request): Promise<unknown> {
 		}
 
 		case 'counts': {
-			return reader.counts(m.since, m.until);
+			return reader.counts(m.since, m.until, m.errorsOnly);
 		}
 
 		case 'scan-next': {

@@ -34,12 +34,8 @@ export type ReaderOptions = {
 
 type Segment = SegmentFiles & {sidecar?: SegmentIndex | undefined; sidecarRead?: boolean};
 
-type ScanPlan = HistoryQuery & {
-	/** Only events received before this one (scroll-back). */
-	before?: Pick<LogEvent, 'receivedAt' | 'seq'> | undefined;
-	/** Only events received at or after this time (the UI's start). */
-	receivedSince?: number | undefined;
-};
+/** A scan: `before` and `receivedSince` (HistoryQuery) serve scroll-back and the UI's start too. */
+type ScanPlan = HistoryQuery;
 
 export class Reader implements HistoryReader {
 	/** Segments that could not be read (bad gzip), counted once each. */

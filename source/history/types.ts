@@ -57,6 +57,10 @@ export type HistoryQuery = {
 	errorsOnly?: boolean | undefined;
 	/** Newest first. Default oldest first. */
 	reverse?: boolean | undefined;
+	/** Only events received before this one, by (receivedAt, seq): scroll-back and the API's cursors. */
+	before?: Pick<LogEvent, 'receivedAt' | 'seq'> | undefined;
+	/** Only events received at or after this time (ms): lets a scan skip older segments. */
+	receivedSince?: number | undefined;
 	/** Stop after this many matches (with reverse: the newest N). */
 	limit?: number | undefined;
 	/**

@@ -4,6 +4,7 @@ import {type Store} from '../core/store.js';
 import {type HistoryReader, type HistoryStatus} from '../history/types.js';
 import {type HttpAggregates} from './aggregates.js';
 import {type SinkHealth} from '../alerts/delivery.js';
+import {type Baseline} from './history-baseline.js';
 
 // What every route handler may read: the typed context of the HTTP server. Views of the run, never
 // its sockets: sources -> bus -> store, history and aggregates -> here -> JSON.
@@ -52,6 +53,8 @@ export type HttpContext = {
 	/** The history's state (undefined: off). */
 	historyStatus(): HistoryStatus | undefined;
 	readonly aggregates: HttpAggregates;
+	/** The history's counts when logmon started (empty with the history off). */
+	readonly baseline: Baseline;
 	/** Alert rules, firing alerts and sinks; undefined when no rule is configured. */
 	alerts(): (AlertsSnapshot & {sinks: SinkHealth[]}) | undefined;
 	readonly version: string;

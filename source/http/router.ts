@@ -16,6 +16,8 @@ export type HttpRequest = {
 	readonly params: Readonly<Record<string, string>>;
 	readonly raw: IncomingMessage;
 	readonly res: ServerResponse;
+	/** Headers a handler that writes its own response (SSE) must send: the common ones and CORS. */
+	readonly replyHeaders: Readonly<Record<string, string>>;
 	/** The body, at most the server's cap (a 413 past it). */
 	body(): Promise<Buffer>;
 	/** The body as JSON (a 400 when it is not); `{}` for an empty body. */
@@ -104,7 +106,7 @@ function matchParts(pattern: string[], parts: string[]): Record<string, string> 
 }
 
 /** The request object handlers see. `maxBody`: bytes accepted before a 413. */
-export function httpRequest(raw: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams, params: Record<string, string>, maxBody: number): HttpRequest {
+export function httpRequest(raw: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams, params: Record<string, string>, maxBody: number, replyHeaders: Record<string, string>): HttpRequest {
 	let body: Promise<Buffer> | undefined;
 	const request: HttpRequest = {
 		method: raw.method ?? 'GET',
@@ -113,6 +115,7 @@ export function httpRequest(raw: IncomingMessage, res: ServerResponse, path: str
 		params,
 		raw,
 		res,
+		replyHeaders,
 		body: async () => (body ??= readBody(raw, maxBody)),
 		async json() {
 			const bytes = await request.body();

@@ -4,7 +4,7 @@ import {formatAddress, isLoopback} from './address.js';
 import {tokenCheck} from './auth.js';
 import {type HttpContext} from './context.js';
 import {createCors} from './cors.js';
-import {HttpError, send, sendError} from './reply.js';
+import {HttpError, baseHeaders, send, sendError} from './reply.js';
 import {maxBodyBytes} from './request.js';
 import {type Router, httpRequest} from './router.js';
 import {type HttpSettings} from './settings.js';
@@ -74,6 +74,11 @@ export async function startServer(settings: HttpSettings, router: Router, contex
 			throw new HttpError(401, 'Authorization: this logmon needs "Authorization: Bearer <token>" (its http.token or --http-token)', 'Authorization', {'WWW-Authenticate': 'Bearer realm="logmon"'});
 		}
 
+		const declared = Number(req.headers['content-length']);
+		if (Number.isFinite(declared) && declared > maxBodyBytes) {
+			throw new HttpError(413, `body: larger than ${maxBodyBytes} bytes`, 'body', {Connection: 'close'});
+		}
+
 		if (!match) {
 			throw new HttpError(404, `no such path: ${path}`);
 		}
@@ -82,7 +87,7 @@ export async function startServer(settings: HttpSettings, router: Router, contex
 			throw new HttpError(405, `${method} is not allowed here; use ${match.allowed.join(' or ')}`, undefined, {Allow: match.allowed.join(', ')});
 		}
 
-		const request = httpRequest(req, res, path, url.searchParams, match.params, maxBodyBytes);
+		const request = httpRequest(req, res, path, url.searchParams, match.params, maxBodyBytes, {...baseHeaders(), ...corsHeaders});
 		const reply = await match.route.handler(request, context);
 		if (reply) {
 			count(counters.byStatus, reply.status ?? 200);

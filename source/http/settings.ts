@@ -10,6 +10,9 @@ export type HttpSettings = ListenAddress & {
 	token: string | undefined;
 	/** Origins allowed to call from a browser: ['*'] for any; empty: no CORS headers at all. */
 	cors: string[];
+	maxStreamClients: number;
+	streamQueue: number;
+	streamStuckMs: number;
 };
 
 export class HttpSettingsError extends Error {}
@@ -53,5 +56,6 @@ export function resolveHttp(flags: HttpFlags, config: ConfigFile, serve: boolean
 	}
 
 	const cors = config.http.cors === undefined ? [] : (config.http.cors === '*' ? ['*'] : config.http.cors);
-	return {...address, from, token, cors};
+	const {maxStreamClients, streamQueue, streamStuckMs} = config.http;
+	return {...address, from, token, cors, maxStreamClients, streamQueue, streamStuckMs};
 }

@@ -1,6 +1,7 @@
 import {type App} from '../app.js';
 import {threadedReader} from '../history/reader-thread.js';
 import {startAggregates} from './aggregates.js';
+import {readBaseline} from './history-baseline.js';
 import {type HttpContext, type HttpCounters, defaultLimits} from './context.js';
 import {createRouter} from './routes.js';
 import {type HttpServer, startServer} from './server.js';
@@ -25,6 +26,7 @@ export async function startHttp(app: App, settings: HttpSettings, options: Start
 	const aggregates = startAggregates(app.bus);
 	// Reads of the history run off this thread: decoding a segment must not hold up the bus.
 	const reader = app.history?.reader ? threadedReader(app.history.dir) : undefined;
+	const baseline = await readBaseline(reader);
 	const cleanups: Array<() => void | Promise<void>> = [];
 	const counters: HttpCounters = {requests: 0, byStatus: {}, unauthorized: 0, streamClients: 0, streamRefused: 0, streamLost: 0, streamDropped: 0};
 	const context: HttpContext = {
@@ -33,10 +35,11 @@ export async function startHttp(app: App, settings: HttpSettings, options: Start
 		reader,
 		historyStatus: () => app.history?.status(),
 		aggregates,
+		baseline,
 		alerts: () => app.alerts?.alertsSnapshot(),
 		version: options.version,
 		startedAt: Date.now(),
-		limits: defaultLimits,
+		limits: {...defaultLimits, maxStreamClients: settings.maxStreamClients, streamQueue: settings.streamQueue, streamStuckMs: settings.streamStuckMs},
 		counters,
 		say: options.say,
 		now: options.now ?? Date.now,
