@@ -207,6 +207,7 @@ export async function main(argv = process.argv.slice(2), options: MainOptions = 
 		try {
 			http = await startHttp(app, settings.http, {
 				version,
+				historyFlushMs: settings.history.flushMs,
 				say(level, text) {
 					if (terminal) {
 						app.bus.diagnostics.add(level, 'http', text);

@@ -40,6 +40,40 @@ function later(a: EventKey, b: EventKey): EventKey {
 	return compareKeys(a, b) >= 0 ? a : b;
 }
 
+/** Margin on the history's flush interval for a write under way. */
+const settleMs = 1000;
+
+async function sleep(ms: number, signal: AbortSignal): Promise<void> {
+	if (ms <= 0 || signal.aborted) {
+		return;
+	}
+
+	await new Promise<void>(resolve => {
+		const timer = setTimeout(done, ms);
+		function done(): void {
+			clearTimeout(timer);
+			signal.removeEventListener('abort', done);
+			resolve();
+		}
+
+		signal.addEventListener('abort', done, {once: true});
+	});
+}
+
+/** The history's matching events after `after`, before `bound`, written at the socket's pace; returns the new `after`. */
+async function sendHistory(context: HttpContext, client: SseClient, after: EventKey, bound: EventKey | undefined, filter: Filter, receivedSince: number, signal: AbortSignal): Promise<EventKey> {
+	let last = after;
+	for await (const e of historyBetween(context, after, bound, filter, receivedSince, signal)) {
+		if (!await client.write(eventFrame(e))) {
+			break;
+		}
+
+		last = later(last, e);
+	}
+
+	return last;
+}
+
 /**
  * Send what came after `from`, then join the live stream. Events go out in (receivedAt, seq)
  * order and `after` only moves forward, so no event is sent twice.
@@ -56,19 +90,20 @@ async function resume(context: HttpContext, hub: StreamHub, client: SseClient, f
 			return;
 		}
 
-		if (!oldest || compareKeys(oldest, after) > 0) {
+		// The buffer holds everything after `after` once `after` reaches just before its oldest event.
+		if (!oldest || compareKeys(justBefore(oldest), after) > 0) {
 			if (reader) {
-				// The history's part: after `after`, before the buffer's oldest event.
+				// The history's part: after `after`, before the buffer's oldest event. What the writer had
+				// not written when the scan began is on disk a flush later: a second pass takes it.
+				const began = context.now();
 				// eslint-disable-next-line no-await-in-loop
-				for await (const e of historyBetween(context, after, oldest, filter, signal)) {
-					if (test(e)) {
-						// eslint-disable-next-line no-await-in-loop
-						if (!await client.write(eventFrame(e))) {
-							return;
-						}
-					}
-
-					after = later(after, e);
+				after = await sendHistory(context, client, after, oldest, filter, after.receivedAt, signal);
+				// eslint-disable-next-line no-await-in-loop
+				await sleep(began + context.historyFlushMs + settleMs - context.now(), signal);
+				// eslint-disable-next-line no-await-in-loop
+				after = await sendHistory(context, client, after, oldest, filter, Math.max(after.receivedAt, began - context.historyFlushMs - settleMs * 10), signal);
+				if (client.closed) {
+					return;
 				}
 
 				if (oldest) {
@@ -155,6 +190,7 @@ async function stream(request: HttpRequest, context: HttpContext): Promise<undef
 	res.write('retry: 2000\n\n');
 	counters.streamClients++;
 	const abort = new AbortController();
+	const peer = request.raw.socket.remoteAddress ?? 'unknown';
 	const client = new SseClient(res, {
 		capacity: limits.streamQueue,
 		stuckMs: limits.streamStuckMs,
@@ -164,7 +200,7 @@ async function stream(request: HttpRequest, context: HttpContext): Promise<undef
 		},
 		onStuck() {
 			counters.streamDropped++;
-			context.say('warn', `stream client ${request.raw.socket.remoteAddress ?? '?'} disconnected: it read nothing for ${limits.streamStuckMs / 1000} s while its queue was full (${client.lost} events lost)`);
+			context.say('warn', `stream client ${peer} disconnected: it read nothing for ${limits.streamStuckMs / 1000} s while its queue was full (${client.lost} events lost)`);
 		},
 	});
 	res.once('close', () => {

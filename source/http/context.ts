@@ -50,6 +50,8 @@ export type HttpContext = {
 	readonly store: Store;
 	/** The on-disk history's reader, off the event thread; undefined when the history is off. */
 	readonly reader: HistoryReader | undefined;
+	/** How often the history writes what it was given (ms): what it holds lags the bus by about this much. */
+	readonly historyFlushMs: number;
 	/** The history's state (undefined: off). */
 	historyStatus(): HistoryStatus | undefined;
 	readonly aggregates: HttpAggregates;

@@ -81,12 +81,17 @@ export async function newestEvents(context: HttpContext, q: ReadQuery): Promise<
  * The history's events after `after` and before `bound` (both exclusive), oldest first: what a
  * stream that resumes missed, up to where the store takes over.
  */
-export async function * historyBetween(context: HttpContext, after: EventKey, bound: EventKey | undefined, filter: Filter, signal: AbortSignal): AsyncGenerator<LogEvent> {
+export async function * historyBetween(context: HttpContext, after: EventKey, bound: EventKey | undefined, filter: Filter, receivedSince: number, signal: AbortSignal): AsyncGenerator<LogEvent> {
 	if (!context.reader) {
 		return;
 	}
 
-	for await (const e of context.reader.scan({receivedSince: after.receivedAt, filter: filter.all ? undefined : filter, signal})) {
+	const test = eventTest({filter});
+	for await (const e of context.reader.scan({receivedSince, filter: filter.all ? undefined : filter, signal})) {
+		if (!test(e)) {
+			continue;
+		}
+
 		// Past the bound the store has them; what follows in the history is at most the store's worth.
 		if (compareKeys(e, after) > 0 && (!bound || compareKeys(e, bound) < 0)) {
 			yield e;

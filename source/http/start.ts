@@ -14,6 +14,8 @@ export type RunningHttp = HttpServer & {readonly context: HttpContext};
 
 export type StartHttpOptions = {
 	version: string;
+	/** The history's flush interval (settings.history.flushMs). */
+	historyFlushMs: number;
 	say: HttpContext['say'];
 	now?: () => number;
 };
@@ -33,6 +35,7 @@ export async function startHttp(app: App, settings: HttpSettings, options: Start
 		bus: app.bus,
 		store: app.store,
 		reader,
+		historyFlushMs: options.historyFlushMs,
 		historyStatus: () => app.history?.status(),
 		aggregates,
 		baseline,

@@ -101,6 +101,7 @@ export type SseStream = {
 	ended: Promise<void>;
 	/** Stop reading (the socket's buffers fill up and the server sees backpressure). */
 	pause(): void;
+	resume(): void;
 	close(): void;
 	/** Resolves when at least `n` messages passed `test`. */
 	waitFor(test: (m: SseMessage) => boolean, n?: number, timeoutMs?: number): Promise<SseMessage[]>;
@@ -162,6 +163,9 @@ export async function openStream(url: string, headers: Record<string, string> = 
 				ended,
 				pause() {
 					res.pause();
+				},
+				resume() {
+					res.resume();
 				},
 				close() {
 					req.destroy();
