@@ -34,6 +34,13 @@ async function served(n: number): Promise<void> {
 	await eventually(async () => (await request(`http://127.0.0.1:${port}/api/v1/health`)).json?.sources?.[0]?.events === n, `the server to count ${n} events`);
 }
 
+/** The rows of the tail pane, cut where the errors pane begins. */
+function tailPane(screen: string): string {
+	const rows = screen.split('\n');
+	const right = rows.find(r => r.includes('Errors'))?.indexOf('Errors') ?? -1;
+	return rows.map(r => (right > 0 ? r.slice(0, right) : r)).join('\n');
+}
+
 function occurrences(screen: string, text: string): number {
 	return screen.split(text).length - 1;
 }
@@ -77,9 +84,13 @@ describe('logmon --connect in a terminal', () => {
 		server.stdin!.write(JSON.stringify({level: 'info', service: 'checkout', message: 'beta-one order placed'}) + '\n');
 		screen = await tmux.waitFor(s => s.includes('beta-one') && /connect: live ⇒ remote: stdin live/.test(s), 60_000);
 		expect(screen).toMatch(/~~ connect: disconnected \d\d:\d\d:\d\d.*lines may be missing ~~/);
+		// The tail pane: the columns left of the errors pane (which shows alpha-two, the error, too).
+		const tail = tailPane(screen);
 		for (const w of [...alpha, 'alpha-four', 'beta-one']) {
-			expect(occurrences(screen, w), w).toBe(1);
+			expect(occurrences(tail, w), w).toBe(1);
 		}
+
+		expect(screen).toMatch(/Errors +1 in 1 groups/);
 
 		// The gap marker sits between the last event before the stop and the first after.
 		const rows = screen.split('\n');
