@@ -52,6 +52,17 @@ export class SseReader {
 		}
 
 		this.afterCr = false;
+		if (!text.includes('\r')) {
+			// LF only, as logmon and most servers send: indexOf finds the ends far faster than a loop.
+			for (let i = text.indexOf('\n', start); i >= 0; i = text.indexOf('\n', start)) {
+				this.takeLine(text.slice(start, i), out);
+				start = i + 1;
+			}
+
+			this.keep(text.slice(start));
+			return out;
+		}
+
 		for (let i = start; i < text.length; i++) {
 			const c = text.charCodeAt(i);
 			if (c !== 0x0A && c !== 0x0D) {

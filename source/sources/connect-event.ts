@@ -110,35 +110,31 @@ export function readLoss(data: string): number | undefined {
 
 /**
  * The ids of the events taken lately, to drop one sent twice across a resume (or by a remote that
- * repeats itself). Bounded: the oldest ids are forgotten first.
+ * repeats itself). Bounded: two generations of ids, the older one forgotten whole when the newer
+ * fills (no per-id bookkeeping of age), so between capacity/2 and capacity ids are remembered.
  */
 export class RecentIds {
-	private readonly ids = new Set<string>();
-	private readonly order: string[] = [];
-	private head = 0;
+	private current = new Set<string>();
+	private previous = new Set<string>();
 
 	constructor(private readonly capacity = 100_000) {}
 
 	/** True when `id` is new (and now remembered); false for a repeat. */
 	add(id: string): boolean {
-		if (this.ids.has(id)) {
+		if (this.current.has(id) || this.previous.has(id)) {
 			return false;
 		}
 
-		this.ids.add(id);
-		this.order.push(id);
-		if (this.ids.size > this.capacity) {
-			this.ids.delete(this.order[this.head++]!);
-			if (this.head > 4096 && this.head * 2 > this.order.length) {
-				this.order.splice(0, this.head);
-				this.head = 0;
-			}
+		if (this.current.size * 2 >= this.capacity) {
+			this.previous = this.current;
+			this.current = new Set();
 		}
 
+		this.current.add(id);
 		return true;
 	}
 
 	get size(): number {
-		return this.ids.size;
+		return this.current.size + this.previous.size;
 	}
 }

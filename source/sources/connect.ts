@@ -110,12 +110,14 @@ export class ConnectSource implements LogSource {
 	}
 
 	readonly pause = (): void => {
+		this.debug('paused: a consumer is full; the remote holds, then drops, what comes meanwhile');
 		this.paused = true;
 		this.response?.pause();
 		clearTimeout(this.deadTimer);
 	};
 
 	readonly resume = (): void => {
+		this.debug('resumed');
 		this.paused = false;
 		if (this.response) {
 			this.response.resume();
@@ -435,10 +437,11 @@ export class ConnectSource implements LogSource {
 			handle.detail('remoteLost', this.remoteLost);
 		}
 
-		const message = lost === undefined
-			? `${this.id}: the remote no longer holds some events (its history is off); lines are missing`
-			: `${this.id}: the remote dropped ${lost} events it could not send fast enough; lines are missing`;
-		handle.log('warn', message);
+		const what = lost === undefined
+			? 'the remote no longer holds some events (its history is off); lines are missing'
+			: `the remote dropped ${lost} events it could not send fast enough; lines are missing`;
+		handle.log('warn', what);
+		const message = `${this.id}: ${what}`;
 		handle.publish([{time: now, receivedAt: now, sourceId: this.id, sourceKind: this.kind, service: '', host: '', proc: '', type: '', level: 'WARN', message, raw: message, marker: 'gap'}]);
 	}
 
