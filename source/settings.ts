@@ -10,6 +10,7 @@ import {type RedactSpec, checkField, compileRedaction, ruleNames} from './core/r
 import {FilterError} from './core/regex.js';
 import {type Flags, colorMode, list} from './cli.js';
 import {type HttpSettings, HttpSettingsError, resolveHttp} from './http/settings.js';
+import {isLoopback} from './http/address.js';
 
 // Flags over config: the one resolved description of what this run does.
 
@@ -359,9 +360,33 @@ export function resolveSettings(flags: Flags, config: ConfigFile, env: Environme
 		demoRate,
 		redact: resolveRedaction(flags, config),
 		alerts: alertSettings(flags, config),
-		http: httpSettings(flags, config, serve),
+		http: notOwnAddress(sources, httpSettings(flags, config, serve)),
 		serve,
 	};
+}
+
+/** A connect source aimed at this run's own HTTP server would read its own events back, forever. */
+function notOwnAddress(sources: SourceConfig[], http: HttpSettings | undefined): HttpSettings | undefined {
+	if (!http) {
+		return http;
+	}
+
+	const wildcard = http.host === '0.0.0.0' || http.host === '::';
+	for (const s of sources) {
+		if (s.type !== 'connect') {
+			continue;
+		}
+
+		const url = new URL(s.url);
+		const host = url.hostname.replace(/^\[|\]$/g, '');
+		const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+		const same = host === http.host || (isLoopback(host) && (isLoopback(http.host) || wildcard));
+		if (port === http.port && same) {
+			throw new UsageError(`${s.name ?? '--connect'}: ${s.url} is this logmon's own HTTP server (${http.from}); it would read its own events back forever. Connect to another logmon.`);
+		}
+	}
+
+	return http;
 }
 
 function httpSettings(flags: Flags, config: ConfigFile, serve: boolean): HttpSettings | undefined {

@@ -178,11 +178,25 @@ describe('logmon --connect: a token', () => {
 		await eventually(async () => byFlag.events().length === 1 && byEnv.events().length === 1, 'the event through both');
 		expect(byFlag.events()[0].message).toBe('a line behind a token');
 	});
+});
 
-	it('--token alone is a usage error', async () => {
-		const r = await collect(start(['--token', token, '--no-ui'], {stdin: 'ignore'}));
+describe('logmon --connect: usage errors', () => {
+	it('--token alone', async () => {
+		const r = await collect(start(['--token', 'connect-test-token-0123456789', '--no-ui'], {stdin: 'ignore'}));
 		expect(r.code).toBe(2);
 		expect(r.stderr).toMatch(/--token: only with --connect/);
+	});
+
+	it('a connection to this run\'s own HTTP server', async () => {
+		const r = await collect(start(['serve', '--connect', 'http://localhost:5004'], {stdin: 'ignore'}));
+		expect(r.code).toBe(2);
+		expect(r.stderr).toMatch(/--connect: http:\/\/localhost:5004 is this logmon's own HTTP server \(logmon serve\); it would read its own events back forever/);
+	});
+
+	it('a URL that is not http or https', async () => {
+		const r = await collect(start(['--connect', 'ftp://logbox:5004', '--no-ui'], {stdin: 'ignore'}));
+		expect(r.code).toBe(2);
+		expect(r.stderr).toMatch(/--connect.*expected an http:\/\/ or https:\/\/ URL/);
 	});
 });
 
