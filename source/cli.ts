@@ -10,6 +10,7 @@ export const help = `
 	  $ logmon publish --to URL               publish stdin lines to logio:// or kafka://
 	  $ logmon redact --test < lines          print lines as redaction leaves them, with the rules that fired
 	  $ logmon query [options]                print the events kept on disk (see Query)
+	  $ logmon serve [options]                headless: sources, history, alerts and the HTTP API, no UI
 
 	Sources
 	  --config PATH          Config file (default $XDG_CONFIG_HOME/logmon/config.json)
@@ -74,6 +75,11 @@ export const help = `
 	                         above, e.g. 'level>=critical' (repeatable; pipe mode: on stderr)
 	  --no-bell              Alerts in the UI without the terminal bell
 
+	HTTP (REST API and live stream under /api/v1/; see the README)
+	  --http [HOST:]PORT     Serve it on this run too (logmon serve: default 127.0.0.1:5004, or http.listen)
+	  --http-token TOKEN     Every API call needs "Authorization: Bearer TOKEN"; required off loopback
+	                         (better: "http": {"token": "\${LOGMON_HTTP_TOKEN}"} in the config)
+
 	Output
 	  --no-ui                Never draw the UI; write the stream to stdout
 	  -o, --output FORMAT    text (default), raw, json, template
@@ -104,6 +110,9 @@ export const help = `
 	  $ tail -f app.log | logmon publish --to kafka://127.0.0.1:9092/application-logs --service shop
 	  $ logmon query --grep '\\breq-7f3a\\b' --count   # a whole word: the index skips segments without it
 	  $ logmon query -f --since 10m --level warn      # the last 10 minutes, then live
+	  $ logmon serve --kafka 127.0.0.1:9092          # a service: curl 127.0.0.1:5004/api/v1/logs/errors
+	  $ logmon --http 5004 --kafka 127.0.0.1:9092    # the UI, and the API beside it
+	  $ curl -sN 'http://127.0.0.1:5004/api/v1/stream?q=level>=error'
 `;
 
 /**

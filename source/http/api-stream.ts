@@ -80,13 +80,14 @@ async function sendHistory(context: HttpContext, client: SseClient, after: Event
  */
 async function resume(context: HttpContext, hub: StreamHub, client: SseClient, from: EventKey | undefined, filter: Filter, signal: AbortSignal): Promise<void> {
 	const test = eventTest({filter});
+	const key = JSON.stringify(filter.spec);
 	const {store, reader, limits, bus} = context;
 	let after = from;
 	while (!client.closed) {
 		const oldest = store.at(0);
 		if (after === undefined || (!oldest && !reader)) {
 			client.lastSeq = bus.lastSeq;
-			hub.join(client, test);
+			hub.join(client, key, test);
 			return;
 		}
 
@@ -111,7 +112,7 @@ async function resume(context: HttpContext, hub: StreamHub, client: SseClient, f
 				} else if (store.size === 0) {
 					// Nothing of this run yet: everything is sent, live from here.
 					client.lastSeq = bus.lastSeq;
-					hub.join(client, test);
+					hub.join(client, key, test);
 					return;
 				}
 
@@ -145,7 +146,7 @@ async function resume(context: HttpContext, hub: StreamHub, client: SseClient, f
 			// In one step: the rest, then live.
 			client.push(pending.reverse().map(e => eventFrame(e)));
 			client.lastSeq = store.newest()?.seq ?? bus.lastSeq;
-			hub.join(client, test);
+			hub.join(client, key, test);
 			return;
 		}
 
@@ -207,6 +208,7 @@ async function stream(request: HttpRequest, context: HttpContext): Promise<undef
 		counters.streamClients--;
 		abort.abort();
 		client.close();
+		hub.leave(client);
 	});
 	try {
 		await resume(context, hub, client, from, filter, abort.signal);

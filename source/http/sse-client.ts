@@ -1,8 +1,7 @@
 import {type ServerResponse} from 'node:http';
-import {type LogEvent} from '../core/event.js';
 import {jsonText} from './reply.js';
 
-// One SSE client's side of the stream: a bounded queue of frames and a writer that honours the
+// One SSE client's side of the stream: a bounded queue of framed events and a writer that honours the
 // socket's backpressure. A client that does not read fills its queue; past it, events are lost
 // for that client only, counted, and a notice (`event: loss`) takes their place in its stream;
 // one whose queue stays full for `stuckMs` is disconnected. Nothing here ever waits on the bus.
@@ -18,12 +17,17 @@ export type ClientOptions = {
 	now: () => number;
 };
 
-/** Bytes written per call at most: the frames of a queue go in a few large writes, not one each. */
-const chunkBytes = 64 * 1024;
+/** How long queued events wait for more before they are written. */
+const flushDelayMs = 20;
+
+/** Events already framed for the stream: one buffer shared by every client of the same filter. */
+export type Chunk = {bytes: Buffer; events: number; lastSeq: number};
 
 export class SseClient {
-	private frames: string[] = [];
+	private chunks: Chunk[] = [];
 	private head = 0;
+	/** Events in the queued chunks. */
+	private queuedEvents = 0;
 	private waitingDrain = false;
 	private scheduled = false;
 	/** Events lost since the last notice, and in all. */
@@ -49,41 +53,40 @@ export class SseClient {
 	}
 
 	get queued(): number {
-		return this.frames.length - this.head;
+		return this.queuedEvents;
 	}
 
-	/** A live event, already serialized: queued, or counted as lost when the queue is full. */
-	offer(e: LogEvent, frame: string): void {
-		if (this.closed || e.seq <= this.lastSeq) {
+	/** Live events, framed: queued, or counted as lost when they do not fit. */
+	offer(chunk: Chunk): void {
+		if (this.closed || chunk.lastSeq <= this.lastSeq) {
 			return;
 		}
 
-		this.lastSeq = e.seq;
-		if (this.queued >= this.options.capacity) {
-			this.lostPending++;
-			this.lost++;
-			this.options.onLoss(1);
+		this.lastSeq = chunk.lastSeq;
+		if (this.queuedEvents + chunk.events > this.options.capacity) {
+			this.lostPending += chunk.events;
+			this.lost += chunk.events;
+			this.options.onLoss(chunk.events);
 			this.fullSince ??= this.options.now();
 			return;
 		}
 
 		if (this.lostPending > 0) {
-			this.frames.push(lossFrame(this.lostPending, this.lost));
+			this.enqueue({bytes: Buffer.from(lossFrame(this.lostPending, this.lost)), events: 0, lastSeq: chunk.lastSeq});
 			this.lostPending = 0;
 		}
 
 		this.fullSince = undefined;
-		this.frames.push(frame);
+		this.enqueue(chunk);
 		this.schedule();
 	}
 
 	/** Frames written in order at once, whatever the queue's capacity (the resume's last step, bounded by the caller). */
 	push(frames: readonly string[]): void {
-		for (const f of frames) {
-			this.frames.push(f);
+		if (frames.length > 0) {
+			this.enqueue({bytes: Buffer.from(frames.join('')), events: frames.length, lastSeq: this.lastSeq});
+			this.schedule();
 		}
-
-		this.schedule();
 	}
 
 	/** Write now, waiting for the socket to take it: the resume's history part. False once closed. */
@@ -124,7 +127,7 @@ export class SseClient {
 
 	/** A comment line that keeps proxies from closing an idle stream. */
 	ping(): void {
-		if (!this.closed && this.queued === 0 && !this.waitingDrain) {
+		if (!this.closed && this.queuedEvents === 0 && !this.waitingDrain) {
 			this.res.write(': ping\n\n');
 		}
 	}
@@ -135,8 +138,9 @@ export class SseClient {
 		}
 
 		this.closed = true;
-		this.frames = [];
+		this.chunks = [];
 		this.head = 0;
+		this.queuedEvents = 0;
 		for (const w of this.drainWaiters.splice(0)) {
 			w();
 		}
@@ -144,44 +148,57 @@ export class SseClient {
 		this.res.destroy();
 	}
 
+	private enqueue(chunk: Chunk): void {
+		this.chunks.push(chunk);
+		this.queuedEvents += chunk.events;
+	}
+
 	private schedule(): void {
 		if (!this.scheduled && !this.waitingDrain) {
 			this.scheduled = true;
-			setImmediate(() => {
+			// What arrives within a few ms leaves in one write: a write per batch and client cost
+			// more in system calls than the bytes themselves once dozens of clients read.
+			setTimeout(() => {
 				this.scheduled = false;
 				this.flush();
-			});
+			}, flushDelayMs);
 		}
 	}
 
 	private flush(): void {
-		while (!this.closed && !this.waitingDrain && this.head < this.frames.length) {
-			let chunk = '';
-			let n = 0;
-			while (this.head < this.frames.length && chunk.length < chunkBytes) {
-				chunk += this.frames[this.head++];
-				n++;
-			}
+		if (this.closed || this.waitingDrain || this.head >= this.chunks.length) {
+			this.notifyLoss();
+			return;
+		}
 
-			this.sent += n;
-			if (this.head > 4096 && this.head * 2 > this.frames.length) {
-				this.frames = this.frames.slice(this.head);
-				this.head = 0;
-			}
-
-			if (!this.res.write(chunk)) {
+		// Corked: the chunks queued since the last turn leave in one writev.
+		const socket = this.res.socket;
+		socket?.cork();
+		while (!this.waitingDrain && this.head < this.chunks.length) {
+			const chunk = this.chunks[this.head++]!;
+			this.queuedEvents -= chunk.events;
+			this.sent += chunk.events;
+			if (!this.res.write(chunk.bytes)) {
 				this.waitingDrain = true;
 			}
 		}
 
-		if (this.head === this.frames.length && this.head > 0) {
-			this.frames = [];
+		socket?.uncork();
+		if (this.head === this.chunks.length) {
+			this.chunks = [];
+			this.head = 0;
+		} else if (this.head > 1024) {
+			this.chunks = this.chunks.slice(this.head);
 			this.head = 0;
 		}
 
-		if (!this.closed && !this.waitingDrain && this.lostPending > 0) {
-			// Room again and nothing after the loss yet: the notice goes out now, not with the next event.
-			this.frames.push(lossFrame(this.lostPending, this.lost));
+		this.notifyLoss();
+	}
+
+	/** Room again and nothing after the loss yet: the notice goes out now, not with the next event. */
+	private notifyLoss(): void {
+		if (!this.closed && !this.waitingDrain && this.lostPending > 0 && this.head >= this.chunks.length) {
+			this.enqueue({bytes: Buffer.from(lossFrame(this.lostPending, this.lost)), events: 0, lastSeq: this.lastSeq});
 			this.lostPending = 0;
 			this.fullSince = undefined;
 			this.schedule();

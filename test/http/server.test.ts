@@ -1,5 +1,9 @@
+import {mkdtempSync, readdirSync, readFileSync, rmSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {eventually, request, serve, stop, type Served} from '../support/http.js';
+import {freePort, root, run} from '../support/logmon.js';
 
 // The HTTP server of the built logmon over real HTTP: routing, errors, health, serve's stop.
 
@@ -68,5 +72,34 @@ describe('logmon serve: stopping', () => {
 	it('SIGINT too', async () => {
 		const s = await serve();
 		expect(await stop(s, 'SIGINT')).toBe(0);
+	});
+});
+
+describe('loading', () => {
+	it('pipe mode loads no HTTP code without --http, and no React or Ink with it', async () => {
+		const chunks = path.join(root, 'dist', 'bundle', 'chunks');
+		const httpChunk = readdirSync(chunks).find(f => readFileSync(path.join(chunks, f), 'utf8').includes('no such path: '));
+		expect(httpChunk).toBeDefined();
+		const dir = mkdtempSync(path.join(tmpdir(), 'logmon-imports-'));
+		const recorder = ['--import', path.join(root, 'test', 'support', 'record-imports.mjs')];
+		const without = await run(['--no-ui'], {input: 'a line\n', env: {LOGMON_IMPORT_LOG: path.join(dir, 'without.txt')}, nodeArgs: recorder});
+		expect(without.code).toBe(0);
+		expect(readFileSync(path.join(dir, 'without.txt'), 'utf8')).not.toContain(httpChunk!);
+		const port = await freePort();
+		const withHttp = await run(['--no-ui', '--http', String(port)], {input: 'a line\n', env: {LOGMON_IMPORT_LOG: path.join(dir, 'with.txt')}, nodeArgs: recorder});
+		expect(withHttp.code).toBe(0);
+		expect(withHttp.stderr).toMatch(new RegExp(`logmon: http: serving http://127\\.0\\.0\\.1:${port}/api/v1/`));
+		const urls = readFileSync(path.join(dir, 'with.txt'), 'utf8');
+		expect(urls).toContain(httpChunk!);
+		expect(urls).not.toMatch(/node_modules\/(ink|react|react-reconciler)\//);
+		rmSync(dir, {recursive: true, force: true});
+	});
+
+	it('--help shows the HTTP flags and serve, with examples', async () => {
+		const help = await run(['--help']);
+		expect(help.stdout).toMatch(/logmon serve \[options\]/);
+		expect(help.stdout).toMatch(/--http \[HOST:\]PORT/);
+		expect(help.stdout).toMatch(/--http-token TOKEN/);
+		expect(help.stdout).toMatch(/\$ logmon serve --kafka/);
 	});
 });

@@ -1,0 +1,339 @@
+// The HTTP server of `logmon serve` under load (history on, a logio listener as the source).
+//
+// 1. Latency: GET /api/v1/logs/stats and /api/v1/logs/events?limit=100 while 20,000 events/s
+//    stream in: p50 and p99 (goal for stats: p99 under 50 ms) and requests/s, four requests in
+//    flight; in the same run, a bare node:http server (its own process) answering a constant JSON
+//    of the same size as logmon's stats answer, under the same load generator and the same stream.
+// 2. SSE fan-out: 50 clients on /api/v1/stream while 10,000 events/s stream in: per-client lag
+//    (the time a client reads an event minus the time logmon received it) p99 (goal under 1 s),
+//    logmon's CPU; then the bus's throughput (events/s through a listener, as fast as publishers
+//    send) with no client and with the 50 (goal: at least 90% kept).
+// `npm run bench -- http` runs only this case.
+import {type ChildProcess, spawn} from 'node:child_process';
+import {mkdtempSync, rmSync} from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import {corpusLines, cpuTicks, mb, root, sample} from '../support/measure.js';
+
+const sleep = async (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
+
+type Logmon = {child: ChildProcess; listen: number; http: number; stderr: {text: string}; dir: string};
+
+async function freePort(): Promise<number> {
+	const server = net.createServer();
+	await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+	const {port} = server.address() as net.AddressInfo;
+	await new Promise(resolve => server.close(resolve));
+	return port;
+}
+
+async function waitForText(child: ChildProcess, re: RegExp, sink: {text: string}): Promise<RegExpExecArray> {
+	for (let i = 0; i < 1000; i++) {
+		const m = re.exec(sink.text);
+		if (m) {
+			return m;
+		}
+
+		if (child.exitCode !== null) {
+			break;
+		}
+
+		await sleep(20);
+	}
+
+	throw new Error(`logmon did not print ${String(re)}; stderr: ${sink.text}`);
+}
+
+async function startLogmon(): Promise<Logmon> {
+	const dir = mkdtempSync(path.join(tmpdir(), 'logmon-bench-http-'));
+	const port = await freePort();
+	const child = spawn(process.execPath, ['bin/logmon.js', 'serve', '--listen', '127.0.0.1:0', '--http', `127.0.0.1:${port}`, '--history-dir', dir], {cwd: root, stdio: ['ignore', 'ignore', 'pipe']});
+	const stderr = {text: ''};
+	child.stderr!.on('data', (d: Buffer) => {
+		stderr.text += d.toString();
+	});
+	const listen = Number((await waitForText(child, /listening on 127\.0\.0\.1:(\d+)/, stderr))[1]);
+	await waitForText(child, /serving http:/, stderr);
+	return {child, listen, http: port, stderr, dir};
+}
+
+async function stopLogmon(l: Logmon): Promise<void> {
+	const closed = new Promise(resolve => l.child.once('close', resolve));
+	l.child.kill('SIGTERM');
+	await closed;
+	rmSync(l.dir, {recursive: true, force: true});
+}
+
+/** One logio publisher connection; `line(i)` is the i-th raw line. */
+async function publisher(port: number, app: string): Promise<net.Socket> {
+	const socket = net.connect(port, '127.0.0.1');
+	await new Promise(resolve => socket.once('connect', resolve));
+	socket.write(JSON.stringify({app, proc: 'web', host: 'bench'}));
+	return socket;
+}
+
+function encode(lines: readonly string[], from: number, count: number): Buffer {
+	const now = new Date().toISOString();
+	const parts: string[] = [];
+	for (let i = from; i < from + count; i++) {
+		parts.push(JSON.stringify({time: now, raw: lines[i % lines.length]! + '\n'}));
+	}
+
+	return Buffer.from(parts.join(''));
+}
+
+/** Send `perSecond` events/s in 20 slices a second until stopped; resolves with the events sent. */
+function paced(socket: net.Socket, lines: readonly string[], perSecond: number): {stop: () => Promise<number>} {
+	let sent = 0;
+	let running = true;
+	const slice = perSecond / 20;
+	const started = performance.now();
+	const done = (async () => {
+		while (running) {
+			const due = Math.floor(((performance.now() - started) / 1000) * perSecond);
+			if (due > sent) {
+				const n = Math.min(due - sent, slice * 4);
+				if (!socket.write(encode(lines, sent, n))) {
+					await new Promise(resolve => socket.once('drain', resolve));
+				}
+
+				sent += n;
+			}
+
+			await sleep(50);
+		}
+
+		return sent;
+	})();
+	return {
+		async stop() {
+			running = false;
+			return done;
+		},
+	};
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+	return sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+type Load = {requests: number; seconds: number; p50: number; p99: number; bytes: number; failures: number};
+
+/** `concurrency` requests in flight for `seconds`, on kept-alive connections. */
+async function load(url: string, seconds: number, concurrency = 4): Promise<Load> {
+	const agent = new http.Agent({keepAlive: true, maxSockets: concurrency});
+	const latencies: number[] = [];
+	let bytes = 0;
+	let failures = 0;
+	const end = performance.now() + seconds * 1000;
+	const started = performance.now();
+	await Promise.all(Array.from({length: concurrency}, async () => {
+		while (performance.now() < end) {
+			const t = performance.now();
+			// eslint-disable-next-line no-await-in-loop
+			await new Promise<void>(resolve => {
+				http.get(url, {agent}, res => {
+					let n = 0;
+					res.on('data', (d: Buffer) => {
+						n += d.length;
+					});
+					res.on('end', () => {
+						if (res.statusCode === 200) {
+							latencies.push(performance.now() - t);
+							bytes = n;
+						} else {
+							failures++;
+						}
+
+						resolve();
+					});
+				}).on('error', () => {
+					failures++;
+					resolve();
+				});
+			});
+		}
+	}));
+	agent.destroy();
+	latencies.sort((a, b) => a - b);
+	return {requests: latencies.length, seconds: (performance.now() - started) / 1000, p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), bytes, failures};
+}
+
+function describeLoad(label: string, l: Load): string {
+	return `${label}: p50 ${l.p50.toFixed(1)} ms, p99 ${l.p99.toFixed(1)} ms, ${Math.round(l.requests / l.seconds).toLocaleString('en')} requests/s (${l.bytes.toLocaleString('en')} B answers${l.failures > 0 ? `, ${l.failures} failed` : ''})`;
+}
+
+/** A bare node:http server in its own process, answering `body` to every request. */
+async function bareServer(body: string): Promise<{port: number; child: ChildProcess}> {
+	const script = `const http = require('node:http'); const body = Buffer.from(process.env.BODY);
+const server = http.createServer((req, res) => { res.writeHead(200, {'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.length}); res.end(body); });
+server.listen(0, '127.0.0.1', () => console.log(server.address().port));`;
+	const child = spawn(process.execPath, ['-e', script], {stdio: ['ignore', 'pipe', 'inherit'], env: {...process.env, BODY: body}});
+	const port = await new Promise<number>(resolve => {
+		child.stdout!.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+	});
+	return {port, child};
+}
+
+async function getText(url: string): Promise<string> {
+	return new Promise((resolve, reject) => {
+		http.get(url, res => {
+			let text = '';
+			res.setEncoding('utf8');
+			res.on('data', (d: string) => {
+				text += d;
+			});
+			res.on('end', () => resolve(text));
+		}).on('error', reject);
+	});
+}
+
+async function latency(lines: readonly string[]): Promise<void> {
+	const l = await startLogmon();
+	const socket = await publisher(l.listen, 'bench');
+	const feed = paced(socket, lines, 20_000);
+	await sleep(3000); // the stream and the history settle
+	const base = `http://127.0.0.1:${l.http}/api/v1`;
+	const statsBody = await getText(`${base}/logs/stats`);
+	const stats = await load(`${base}/logs/stats`, 8);
+	const events = await load(`${base}/logs/events?limit=100`, 8);
+	const bare = await bareServer(statsBody);
+	const bareLoad = await load(`http://127.0.0.1:${bare.port}/`, 8);
+	bare.child.kill();
+	const sent = await feed.stop();
+	const health = JSON.parse(await getText(`${base}/health`)) as {sources: Array<{events: number; drops: number}>; history: {written: number; dropped: number}};
+	console.log(`while 20,000 events/s stream in (history on; ${sent.toLocaleString('en')} sent, ${health.sources[0]!.events.toLocaleString('en')} read, history ${health.history.written.toLocaleString('en')} written, ${health.history.dropped} dropped):`);
+	console.log(`  ${describeLoad('GET /api/v1/logs/stats (goal p99 < 50 ms)', stats)}`);
+	console.log(`  ${describeLoad('GET /api/v1/logs/events?limit=100', events)}`);
+	console.log(`  ${describeLoad('bare node:http, constant JSON of the stats size', bareLoad)}`);
+	console.log(`  stats requests/s against the bare server: ${((stats.requests / stats.seconds) / (bareLoad.requests / bareLoad.seconds) * 100).toFixed(0)}%`);
+	socket.destroy();
+	await stopLogmon(l);
+}
+
+type ClientReport = Array<{p99: number | null; events: number; lost: number}>;
+
+/**
+ * SSE clients in processes of their own (bench/support/sse-clients.mjs), ten to a process: one
+ * process reading 50 streams of 10,000 events/s falls behind by itself, and its lag is not logmon's.
+ */
+type Clients = {ask(command: 'reset' | 'report'): Promise<ClientReport>; stop(): void};
+
+async function sseClients(url: string, count: number, perProcess = 10): Promise<Clients> {
+	const groups = Array.from({length: Math.ceil(count / perProcess)}, (_, i) => {
+		const child = spawn(process.execPath, [path.join(root, 'bench', 'support', 'sse-clients.mjs'), url, String(Math.min(perProcess, count - i * perProcess))], {stdio: ['pipe', 'pipe', 'inherit']});
+		let out = '';
+		const waiting: Array<(line: string) => void> = [];
+		child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+			out += d;
+			let nl: number;
+			while ((nl = out.indexOf('\n')) >= 0) {
+				const line = out.slice(0, nl);
+				out = out.slice(nl + 1);
+				waiting.shift()?.(line);
+			}
+		});
+		return {child, waiting};
+	});
+	await sleep(1500); // the connections land
+	return {
+		async ask(command) {
+			const answers = await Promise.all(groups.map(async g => {
+				g.child.stdin!.write(`${command}\n`);
+				if (command === 'reset') {
+					return [];
+				}
+
+				return new Promise<ClientReport>(resolve => {
+					g.waiting.push(line => resolve(JSON.parse(line) as ClientReport));
+				});
+			}));
+			return answers.flat();
+		},
+		stop() {
+			for (const g of groups) {
+				g.child.kill();
+			}
+		},
+	};
+}
+
+async function eventsRead(base: string): Promise<number> {
+	const health = JSON.parse(await getText(`${base}/health`)) as {sources: Array<{events: number}>};
+	return health.sources.reduce((n, x) => n + x.events, 0);
+}
+
+/** Events/s through the listener: `total` lines from 4 publishers as fast as they go, until logmon has read them all. */
+async function throughput(l: Logmon, lines: readonly string[], total: number): Promise<{rate: number; cpuUs: number}> {
+	const base = `http://127.0.0.1:${l.http}/api/v1`;
+	const before = await eventsRead(base);
+	const cpu0 = cpuTicks(l.child.pid!);
+	const streams = Array.from({length: 4}, (_, k) => encode(lines, k * (total / 4), total / 4));
+	const start = performance.now();
+	await Promise.all(streams.map(async (stream, k) => {
+		const socket = await publisher(l.listen, `burst${k}`);
+		for (let i = 0; i < stream.length; i += 65_536) {
+			if (!socket.write(stream.subarray(i, i + 65_536))) {
+				await new Promise(resolve => socket.once('drain', resolve));
+			}
+		}
+
+		await new Promise<void>(resolve => {
+			socket.end(() => {
+				resolve();
+			});
+		});
+	}));
+	while (await eventsRead(base) < before + total) {
+		await sleep(20);
+	}
+
+	const seconds = (performance.now() - start) / 1000;
+	// logmon's CPU for those events, the stream's writes included: on a busy machine, a steadier figure than the wall clock.
+	await sleep(500);
+	return {rate: total / seconds, cpuUs: (cpuTicks(l.child.pid!) - cpu0) * 10_000 / total};
+}
+
+async function fanout(lines: readonly string[]): Promise<void> {
+	const l = await startLogmon();
+	const base = `http://127.0.0.1:${l.http}/api/v1`;
+	const pid = l.child.pid!;
+	const total = 200_000;
+	const alone = await throughput(l, lines, total);
+
+	const clients = await sseClients(`${base}/stream`, 50);
+	const socket = await publisher(l.listen, 'paced');
+	const feed = paced(socket, lines, 10_000);
+	await sleep(2000);
+	await clients.ask('reset');
+	const cpu0 = cpuTicks(pid);
+	const t0 = performance.now();
+	await sleep(10_000);
+	const cpu = (cpuTicks(pid) - cpu0) / 100 / ((performance.now() - t0) / 1000);
+	const sent = await feed.stop();
+	socket.destroy();
+	const report = await clients.ask('report');
+	const p99s = report.map(c => c.p99 ?? Number.POSITIVE_INFINITY).sort((a, b) => a - b);
+	const lost = report.reduce((n, c) => n + c.lost, 0);
+	console.log(`50 SSE clients, 10,000 events/s (${sent.toLocaleString('en')} sent): per-client lag p99 median ${p99s[25]!.toFixed(0)} ms, worst ${p99s.at(-1)!.toFixed(0)} ms (goal < 1000 ms); logmon CPU ${(cpu * 100).toFixed(0)}% of a core; events lost by clients ${lost.toLocaleString('en')}`);
+
+	const withClients = await throughput(l, lines, total);
+	await sleep(1000);
+	const after = await clients.ask('report');
+	const got = after.map((c, i) => c.events - report[i]!.events);
+	const lostBurst = after.reduce((n, c) => n + c.lost, 0) - lost;
+	console.log(`bus throughput, ${total.toLocaleString('en')} events as fast as 4 publishers send: ${Math.round(alone.rate).toLocaleString('en')} events/s with no client, ${Math.round(withClients.rate).toLocaleString('en')} with 50 SSE clients = ${(withClients.rate / alone.rate * 100).toFixed(0)}% kept (goal >= 90%)`);
+	console.log(`  logmon CPU per event: ${alone.cpuUs.toFixed(1)} µs with no client, ${withClients.cpuUs.toFixed(1)} µs with 50 (${(alone.cpuUs / withClients.cpuUs * 100).toFixed(0)}% of the events per CPU second kept)`);
+	console.log(`  during that burst each client got ${Math.min(...got).toLocaleString('en')} to ${Math.max(...got).toLocaleString('en')} events, ${lostBurst.toLocaleString('en')} lost in all (counted, with notices); logmon peak RSS ${mb(sample(pid)?.hwmKb ?? 0)}`);
+	clients.stop();
+	await stopLogmon(l);
+}
+
+export async function run(): Promise<void> {
+	const lines = corpusLines();
+	console.log(`logmon serve, history on, a logio listener fed with ${lines.length.toLocaleString('en')} loghub lines, repeated`);
+	await latency(lines);
+	await fanout(lines);
+}

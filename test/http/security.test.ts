@@ -1,0 +1,112 @@
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import {afterAll, describe, expect, it} from 'vitest';
+import {request, serve, stop} from '../support/http.js';
+import {freePort, run} from '../support/logmon.js';
+
+// Loopback by default; a token needed off loopback and checked on every API call; never logged;
+// CORS only when configured; bodies capped.
+
+const dirs: string[] = [];
+afterAll(() => {
+	for (const d of dirs) {
+		rmSync(d, {recursive: true, force: true});
+	}
+});
+
+function config(value: unknown): string {
+	const dir = mkdtempSync(path.join(tmpdir(), 'logmon-http-security-'));
+	dirs.push(dir);
+	const file = path.join(dir, 'config.json');
+	writeFileSync(file, JSON.stringify(value));
+	return file;
+}
+
+const token = 'c0ffee-0123456789abcdef-token';
+
+describe('the token', () => {
+	it('a non-loopback address without a token is refused, saying how to set one', async () => {
+		const port = await freePort();
+		const r = await run(['serve', '--no-history', '--http', `0.0.0.0:${port}`]);
+		expect(r.code).toBe(2);
+		expect(r.stderr).toMatch(/^logmon: --http: 0\.0\.0\.0:\d+ is reachable from other machines, so the API needs a token: set a token with --http-token TOKEN or, better \(a flag shows in ps\), "http": \{"token": "\$\{LOGMON_HTTP_TOKEN\}"\} in the config; make one with: openssl rand -hex 32\n$/);
+		const fromConfig = await run(['serve', '--no-history', '--config', config({http: {listen: `[::]:${port}`}})]);
+		expect(fromConfig.code).toBe(2);
+		expect(fromConfig.stderr).toMatch(/^logmon: http\.listen: \[::\]:\d+ is reachable from other machines/);
+		const short = await run(['serve', '--no-history', '--http', `0.0.0.0:${port}`, '--http-token', 'abc']);
+		expect(short.code).toBe(2);
+		expect(short.stderr).toMatch(/--http-token: expected at least 16 characters/);
+	});
+
+	it('with a token every API call needs it; it never shows in logs or answers', async () => {
+		const s = await serve(['--no-history', '--http-token', token, '--debug'], {host: '0.0.0.0'});
+		const none = await request(`${s.base}/api/v1/health`);
+		expect(none.status).toBe(401);
+		expect(none.headers['www-authenticate']).toBe('Bearer realm="logmon"');
+		expect(none.json).toMatchObject({status: 401, parameter: 'Authorization'});
+		const wrong = await request(`${s.base}/api/v1/logs/events`, {headers: {Authorization: `Bearer ${token}x`}});
+		expect(wrong.status).toBe(401);
+		expect(wrong.text).not.toContain(token);
+		expect((await request(`${s.base}/api/v1/logs/events`, {headers: {Authorization: `Basic ${token}`}})).status).toBe(401);
+		expect((await request(`${s.base}/api/v1/stream`, {headers: {Authorization: 'Bearer short'}})).status).toBe(401);
+		// Unknown paths too: nothing is told without the token.
+		expect((await request(`${s.base}/api/v1/nope`)).status).toBe(401);
+		const ok = await request(`${s.base}/api/v1/health`, {headers: {Authorization: `Bearer ${token}`}});
+		expect(ok.status).toBe(200);
+		expect(ok.json.http.unauthorized).toBe(5);
+		// With a token the Host check is not needed: a name other machines use is fine.
+		expect((await request(`${s.base}/api/v1/health`, {headers: {Authorization: `Bearer ${token}`, Host: 'logs.example:5004'}})).status).toBe(200);
+		expect(JSON.stringify(ok.json)).not.toContain(token);
+		await stop(s);
+		expect(s.stderr()).not.toContain(token);
+		expect(s.stderr()).toMatch(/serving http:\/\/0\.0\.0\.0:\d+\/api\/v1\//);
+	});
+
+	it('http.token from the config, with ${ENV}; an unset variable is an error naming it', async () => {
+		const file = config({http: {token: '${LOGMON_TEST_HTTP_TOKEN}'}});
+		const s = await serve(['--no-history', '--config', file], {host: '0.0.0.0', env: {LOGMON_TEST_HTTP_TOKEN: token}});
+		expect((await request(`${s.base}/api/v1/health`)).status).toBe(401);
+		expect((await request(`${s.base}/api/v1/health`, {headers: {Authorization: `Bearer ${token}`}})).status).toBe(200);
+		await stop(s);
+		const unset = await run(['serve', '--no-history', '--config', file]);
+		expect(unset.code).toBe(2);
+		expect(unset.stderr).toMatch(/http\.token: environment variable LOGMON_TEST_HTTP_TOKEN is not set/);
+	});
+});
+
+describe('CORS and limits', () => {
+	it('CORS headers and preflights only for the configured origins', async () => {
+		const file = config({http: {cors: ['https://grafana.example']}});
+		const s = await serve(['--no-history', '--config', file]);
+		const preflight = await request(`${s.base}/api/v1/logs/stats`, {method: 'OPTIONS', headers: {Origin: 'https://grafana.example', 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'authorization'}});
+		expect(preflight.status).toBe(204);
+		expect(preflight.headers).toMatchObject({
+			'access-control-allow-origin': 'https://grafana.example',
+			'access-control-allow-methods': 'GET, OPTIONS',
+			'access-control-allow-headers': 'accept, authorization, content-type, last-event-id',
+			vary: 'Origin',
+		});
+		const get = await request(`${s.base}/api/v1/logs/stats`, {headers: {Origin: 'https://grafana.example'}});
+		expect(get.headers['access-control-allow-origin']).toBe('https://grafana.example');
+		const other = await request(`${s.base}/api/v1/logs/stats`, {headers: {Origin: 'https://evil.example'}});
+		expect(other.status).toBe(200);
+		expect(other.headers['access-control-allow-origin']).toBeUndefined();
+		const otherPreflight = await request(`${s.base}/api/v1/logs/stats`, {method: 'OPTIONS', headers: {Origin: 'https://evil.example', 'Access-Control-Request-Method': 'GET'}});
+		expect(otherPreflight.headers['access-control-allow-origin']).toBeUndefined();
+		await stop(s);
+
+		const any = await serve(['--no-history', '--config', config({http: {cors: '*'}})]);
+		const star = await request(`${any.base}/api/v1/health`, {headers: {Origin: 'https://anywhere.example'}});
+		expect(star.headers['access-control-allow-origin']).toBe('*');
+		await stop(any);
+	});
+
+	it('a body over 1 MiB gets a 413 before it is read', async () => {
+		const s = await serve(['--no-history']);
+		const r = await request(`${s.base}/api/v1/health`, {method: 'POST', headers: {'Content-Type': 'application/json', 'Content-Length': String(2 * 1024 * 1024)}, body: ''});
+		expect(r.status).toBe(413);
+		expect(r.json).toMatchObject({status: 413, parameter: 'body', error: 'body: larger than 1048576 bytes'});
+		await stop(s);
+	});
+});
