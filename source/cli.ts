@@ -29,6 +29,10 @@ export const help = `
 	  --exit-at-end          Kafka: exit once every partition is read to its end (like kcat -e)
 	  --servers LIST         Logstream servers to enable (default: all)
 	  --stdin / --no-stdin   Read standard input (default: when piped and no source flag is given)
+	  --connect URL          Watch another logmon (logmon serve, or a run with --http), e.g.
+	                         http://logbox:5004 (repeatable; URL parameters such as ?level=warn
+	                         filter on the remote)
+	  --token TOKEN          Its http.token for --connect (default $LOGMON_HTTP_TOKEN)
 	  --demo                 Replay real logs through embedded servers; web dashboard on 127.0.0.1:5004
 	  --demo-rate N          Demo lines per second (default 200)
 
@@ -98,6 +102,7 @@ export const help = `
 	  $ logmon --kafka 127.0.0.1:9092 --alert 'level>=critical' --alert 'service=checkout "connection refused"'
 	  $ logmon tail 3f1c…-uuid prod --types php-error,drupal-watchdog
 	  $ logmon --listen 0.0.0.0:7701 --retention 7d --history-max 10GiB
+	  $ LOGMON_HTTP_TOKEN=… logmon --connect http://logbox:5004 --level warn   # the UI on a logmon serve
 	  $ logmon --no-ui -o template --template '{time} {service} {message}' < app.log
 	  $ logmon --redact-enable email --redact-rule 'order-token=tok_[a-z0-9]{24}' < app.log
 	  $ echo 'key=AKIAIOSFODNN7EXAMPLE' | logmon redact --test
@@ -137,6 +142,8 @@ export function parseArgs(argv: string[] = process.argv.slice(2), pkg?: Record<s
 			exitAtEnd: {type: 'boolean', default: false},
 			servers: {type: 'string', isMultiple: true, default: []},
 			stdin: {type: 'boolean'},
+			connect: {type: 'string', isMultiple: true, default: []},
+			token: {type: 'string'},
 			demo: {type: 'boolean', default: false},
 			demoRate: {type: 'number'},
 			grep: {type: 'string', shortFlag: 'g', isMultiple: true, default: []},

@@ -11,6 +11,7 @@ import {FilterError} from './core/regex.js';
 import {type Flags, colorMode, list} from './cli.js';
 import {defaultHttpHost, defaultHttpPort} from './http/address.js';
 import {type HttpSettings, HttpSettingsError, resolveHttp} from './http/settings.js';
+import {isLoopback} from './http/address.js';
 
 // Flags over config: the one resolved description of what this run does.
 
@@ -122,10 +123,12 @@ function processEnv(env: Environment): NodeJS.ProcessEnv {
 /**
  * On whenever a network source runs: what those sources carry is gone once it scrolls past,
  * and the history is how it is seen again. Off for stdin alone: the input is usually a file
- * or a command's output that can be read again. --history / --no-history decide otherwise.
+ * or a command's output that can be read again; off for --connect alone: the logmon it reads
+ * keeps its own. --history / --no-history decide otherwise.
  */
 function resolveHistory(flags: Flags, config: ConfigFile, sources: SourceConfig[], env: NodeJS.ProcessEnv): HistorySettings {
-	const network = sources.some(s => s.type !== 'stdin');
+	// A connect source reads another logmon, which keeps the history itself.
+	const network = sources.some(s => s.type !== 'stdin' && s.type !== 'connect');
 	const enabled = flags.history ?? config.history.enabled ?? (network || flags.demo);
 	const retentionMs = flags.retention === undefined ? config.history.retention : parseDuration(flags.retention);
 	if (retentionMs === undefined) {
@@ -182,6 +185,15 @@ function sourcesFromFlags(flags: Flags, config: ConfigFile, env: Environment): S
 		}
 
 		out.push(validSource({...withAuth, url: flags.logstream, ...logstreamSelection}, '--logstream'));
+	}
+
+	const token = flags.token ?? processEnv(env)['LOGMON_HTTP_TOKEN'];
+	for (const url of flags.connect) {
+		out.push(validSource({type: 'connect', url, ...(token ? {token} : {})}, '--connect'));
+	}
+
+	if (flags.token !== undefined && flags.connect.length === 0) {
+		throw new UsageError('--token: only with --connect URL (the token of the logmon it connects to); the token of this logmon\'s own HTTP server is --http-token');
 	}
 
 	for (const url of flags.logio) {
@@ -349,9 +361,33 @@ export function resolveSettings(flags: Flags, config: ConfigFile, env: Environme
 		demoRate,
 		redact: resolveRedaction(flags, config),
 		alerts: alertSettings(flags, config),
-		http: httpSettings(flags, config, serve),
+		http: notOwnAddress(sources, httpSettings(flags, config, serve)),
 		serve,
 	};
+}
+
+/** A connect source aimed at this run's own HTTP server would read its own events back, forever. */
+function notOwnAddress(sources: SourceConfig[], http: HttpSettings | undefined): HttpSettings | undefined {
+	if (!http) {
+		return http;
+	}
+
+	const wildcard = http.host === '0.0.0.0' || http.host === '::';
+	for (const s of sources) {
+		if (s.type !== 'connect') {
+			continue;
+		}
+
+		const url = new URL(s.url);
+		const host = url.hostname.replace(/^\[|\]$/g, '');
+		const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
+		const same = host === http.host || (isLoopback(host) && (isLoopback(http.host) || wildcard));
+		if (port === http.port && same) {
+			throw new UsageError(`${s.name ?? '--connect'}: ${s.url} is this logmon's own HTTP server (${http.from}); it would read its own events back forever. Connect to another logmon.`);
+		}
+	}
+
+	return http;
 }
 
 function httpSettings(flags: Flags, config: ConfigFile, serve: boolean): HttpSettings | undefined {

@@ -3,6 +3,7 @@ import {LEVELS} from '../core/event.js';
 import {defaultBufferSize} from '../core/store.js';
 import {defaultMaxLine} from '../core/lines.js';
 import {alertsConfig} from './alerts.js';
+import {connectConfig} from './connect.js';
 import {kafkaConfig} from './kafka.js';
 import {logioConfig, logioListenConfig} from './logio.js';
 import {logstreamConfig} from './logstream.js';
@@ -12,7 +13,7 @@ import {httpConfig} from './http.js';
 
 // The whole config file: {"sources": [...], ...global options}. CLI flags override it.
 
-export const sourceConfig = z.discriminatedUnion('type', [logstreamConfig, logioConfig, logioListenConfig, kafkaConfig, stdinConfig]);
+export const sourceConfig = z.discriminatedUnion('type', [logstreamConfig, logioConfig, logioListenConfig, kafkaConfig, stdinConfig, connectConfig]);
 export type SourceConfig = z.infer<typeof sourceConfig>;
 
 const levelName = z.string().transform((v, ctx) => {

@@ -36,6 +36,11 @@ export async function createSource(config: SourceConfig, id: string, deps: Sourc
 			return new LogioListenSource(id, config, deps);
 		}
 
+		case 'connect': {
+			const {ConnectSource} = await import('./connect.js');
+			return new ConnectSource(id, config, deps);
+		}
+
 		case 'kafka': {
 			const {KafkaSource} = await import('./kafka-source.js');
 			return new KafkaSource(id, config, deps);

@@ -183,7 +183,9 @@ export class UiController implements UiModel {
 	private healthSignature(): string {
 		let s = '';
 		for (const h of this.deps.bus.health()) {
-			s += `${h.id}:${h.state}:${h.reason ?? ''}:${h.retryAt ?? ''}:${h.drops}:${h.paused ? 1 : 0}:${h.parseErrors}|`;
+			s += `${h.id}:${h.state}:${h.reason ?? ''}:${h.retryAt ?? ''}:${h.drops}:${h.paused ? 1 : 0}:${h.parseErrors}`;
+			// A connect source: when the remote's health was last read.
+			s += `:${(h.details['remote'] as {at?: number} | undefined)?.at ?? ''}|`;
 		}
 
 		const history = this.deps.history?.status();

@@ -1,6 +1,7 @@
 import {noticeLine} from '../core/alert-notice.js';
 import {describeFilter} from '../core/filter.js';
 import {describeState, type SourceHealth} from '../core/health.js';
+import {type RemoteHealth, describeRemoteSources, remoteTroubled} from '../core/remote-health.js';
 import {describeHistory} from '../history/status-text.js';
 import {type Ctx, count} from './view-common.js';
 import {type Segment, type Style, cut, cutSegments, cutStart, safe, segmentsWidth} from './text.js';
@@ -53,6 +54,10 @@ export function statusLine(ctx: Ctx, w: number): string {
 			segs.push({text: ` ${count(h.parseErrors)} bad`, style: {color: 'yellow'}});
 		}
 
+		if (h.kind === 'connect') {
+			segs.push(...remoteSegments(h));
+		}
+
 		segs.push({text: ' │ ', style: {dim: true}});
 	}
 
@@ -83,6 +88,17 @@ export function statusLine(ctx: Ctx, w: number): string {
 	}
 
 	return ctx.p.paint(cutSegments(segs, w));
+}
+
+/** A connect source's remote, while its stream is up: " ⇒ remote: kafka live, stdin ended". */
+function remoteSegments(h: SourceHealth): Segment[] {
+	const remote = h.details['remote'] as RemoteHealth | undefined;
+	if (h.state !== 'live' || !remote) {
+		return [];
+	}
+
+	const troubled = remoteTroubled(remote);
+	return [{text: ' ⇒ remote: ', style: {dim: true}}, {text: safe(describeRemoteSources(remote)), style: troubled ? {color: 'yellow'} : {color: 'green'}}];
 }
 
 type SinkState = {name: string; state: string; lastError?: string; retryAt?: number};
