@@ -1,35 +1,27 @@
-// SSE clients for bench/cases/http.ts, in a process of their own so that reading 50 streams does
+// SSE clients for bench/cases/http.ts, in processes of their own so that reading 50 streams does
 // not slow the bench's publisher. argv: URL COUNT. Commands on stdin, one a line:
 //   reset    forget the lags measured so far
-//   report   print one JSON line: per client, its lag p99 (ms), events read and events lost
-// Each client works on the bytes: it counts frames, reads the receive time of the newest event
-// of each chunk (lag = now - then), and adds up the loss notices.
+//   report   print one JSON line: per client, its lag p99 (ms) and the newest seq read
+// Each client reads the bytes as they come and looks only at the last event id of each chunk
+// (`id: <receivedAt ms>-<seq>`): lag = now - receivedAt. Losses are logmon's own count (/health).
 import http from 'node:http';
 import readline from 'node:readline';
 
 const [url, countText] = process.argv.slice(2);
 const idMark = Buffer.from('\nid: ');
-const timeMark = Buffer.from('"receivedAt":"');
-const lossMark = Buffer.from('event: loss');
 const clients = [];
 
 for (let k = 0; k < Number(countText); k++) {
-	const c = {lags: [], events: 0, lost: 0};
+	const c = {lags: [], seq: 0};
 	clients.push(c);
 	http.get(url, {agent: false}, res => {
 		res.on('data', d => {
-			for (let i = d.indexOf(idMark); i >= 0; i = d.indexOf(idMark, i + 1)) {
-				c.events++;
-			}
-
-			const at = d.lastIndexOf(timeMark);
-			if (at >= 0 && at + 38 <= d.length) {
-				c.lags.push(Date.now() - Date.parse(d.toString('latin1', at + 14, at + 38)));
-			}
-
-			for (let j = d.indexOf(lossMark); j >= 0; j = d.indexOf(lossMark, j + 1)) {
-				const m = /"lost":(\d+)/.exec(d.toString('latin1', j, j + 100));
-				c.lost += Number(m?.[1] ?? 0);
+			const at = d.lastIndexOf(idMark);
+			const end = at < 0 ? -1 : d.indexOf(10, at + 5);
+			if (end > 0) {
+				const [received, seq] = d.toString('latin1', at + 5, end).split('-');
+				c.lags.push(Date.now() - Number(received));
+				c.seq = Number(seq);
 			}
 		});
 	}).on('error', error => {
@@ -45,7 +37,7 @@ readline.createInterface({input: process.stdin}).on('line', line => {
 	} else if (line === 'report') {
 		const out = clients.map(c => {
 			const sorted = [...c.lags].sort((a, b) => a - b);
-			return {p99: sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))], events: c.events, lost: c.lost};
+			return {p99: sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))], seq: c.seq};
 		});
 		process.stdout.write(`${JSON.stringify(out)}\n`);
 	}
