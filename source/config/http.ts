@@ -13,6 +13,6 @@ export const httpConfig = z.strictObject({
 	maxStreamClients: z.number().int().min(1).max(10_000).default(64),
 	/** Events queued per SSE client before it loses some (counted, and said in its stream). */
 	streamQueue: z.number().int().min(10).max(1_000_000).default(10_000),
-	/** A client whose queue stays full this long (ms) is disconnected. */
+	/** A client whose socket takes nothing this long (ms) is disconnected. */
 	streamStuckMs: z.number().int().min(100).max(600_000).default(10_000),
 }).prefault({});

@@ -201,7 +201,7 @@ async function stream(request: HttpRequest, context: HttpContext): Promise<undef
 		},
 		onStuck() {
 			counters.streamDropped++;
-			context.say('warn', `stream client ${peer} disconnected: it read nothing for ${limits.streamStuckMs / 1000} s while its queue was full (${client.lost} events lost)`);
+			context.say('warn', `stream client ${peer} disconnected: it read nothing for ${limits.streamStuckMs / 1000} s (${client.lost} events lost)`);
 		},
 	});
 	res.once('close', () => {

@@ -17,7 +17,7 @@ export type HttpLimits = {
 	maxStreamClients: number;
 	/** Events queued per SSE client before it loses some (counted, said in its stream). */
 	streamQueue: number;
-	/** A client whose queue stays full this long is disconnected. */
+	/** A client whose socket takes nothing this long is disconnected. */
 	streamStuckMs: number;
 	/** Events a scan reads at most for one answer (a stats filter that the counts cannot answer). */
 	maxScan: number;

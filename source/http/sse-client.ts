@@ -4,7 +4,7 @@ import {jsonText} from './reply.js';
 // One SSE client's side of the stream: a bounded queue of framed events and a writer that honours the
 // socket's backpressure. A client that does not read fills its queue; past it, events are lost
 // for that client only, counted, and a notice (`event: loss`) takes their place in its stream;
-// one whose queue stays full for `stuckMs` is disconnected. Nothing here ever waits on the bus.
+// one whose socket takes nothing for `stuckMs` is disconnected. Nothing here ever waits on the bus.
 
 export type ClientOptions = {
 	/** Frames queued at most. */
@@ -34,8 +34,8 @@ export class SseClient {
 	private lostPending = 0;
 	lost = 0;
 	sent = 0;
-	/** When the queue first turned an event away, while it still does. */
-	private fullSince: number | undefined;
+	/** Since when the socket has taken nothing more (a write said to wait for 'drain'). */
+	private blockedSince: number | undefined;
 	/** The newest bus seq this client has been given (live: later seqs only). */
 	lastSeq = 0;
 	closed = false;
@@ -44,6 +44,7 @@ export class SseClient {
 	constructor(readonly res: ServerResponse, private readonly options: ClientOptions) {
 		res.on('drain', () => {
 			this.waitingDrain = false;
+			this.blockedSince = undefined;
 			for (const w of this.drainWaiters.splice(0)) {
 				w();
 			}
@@ -67,7 +68,6 @@ export class SseClient {
 			this.lostPending += chunk.events;
 			this.lost += chunk.events;
 			this.options.onLoss(chunk.events);
-			this.fullSince ??= this.options.now();
 			return;
 		}
 
@@ -76,7 +76,6 @@ export class SseClient {
 			this.lostPending = 0;
 		}
 
-		this.fullSince = undefined;
 		this.enqueue(chunk);
 		this.schedule();
 	}
@@ -96,7 +95,7 @@ export class SseClient {
 		}
 
 		if (!this.res.write(text)) {
-			this.waitingDrain = true;
+			this.block();
 			// A reader that takes nothing for stuckMs is dropped here too.
 			let timer: NodeJS.Timeout | undefined;
 			await new Promise<void>(resolve => {
@@ -114,9 +113,9 @@ export class SseClient {
 		return !this.closed;
 	}
 
-	/** True when it has stayed full too long (then it is closed). */
+	/** True when its socket has taken nothing for stuckMs (then it is closed). */
 	checkStuck(now: number): boolean {
-		if (this.closed || this.fullSince === undefined || now - this.fullSince < this.options.stuckMs) {
+		if (this.closed || this.blockedSince === undefined || now - this.blockedSince < this.options.stuckMs) {
 			return false;
 		}
 
@@ -146,6 +145,11 @@ export class SseClient {
 		}
 
 		this.res.destroy();
+	}
+
+	private block(): void {
+		this.waitingDrain = true;
+		this.blockedSince ??= this.options.now();
 	}
 
 	private enqueue(chunk: Chunk): void {
@@ -179,7 +183,7 @@ export class SseClient {
 			this.queuedEvents -= chunk.events;
 			this.sent += chunk.events;
 			if (!this.res.write(chunk.bytes)) {
-				this.waitingDrain = true;
+				this.block();
 			}
 		}
 
@@ -200,7 +204,6 @@ export class SseClient {
 		if (!this.closed && !this.waitingDrain && this.lostPending > 0 && this.head >= this.chunks.length) {
 			this.enqueue({bytes: Buffer.from(lossFrame(this.lostPending, this.lost)), events: 0, lastSeq: this.lastSeq});
 			this.lostPending = 0;
-			this.fullSince = undefined;
 			this.schedule();
 		}
 	}

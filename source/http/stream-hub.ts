@@ -63,6 +63,8 @@ export class StreamHub {
 
 	/** Each batch: per filter, the events it passes framed once into one buffer, queued for each of its clients. */
 	private publish(events: readonly LogEvent[]): void {
+		// An event that several filters pass is serialized once.
+		const frames: Array<string | undefined> = this.groups.size > 1 ? Array.from({length: events.length}) : [];
 		for (const g of this.groups.values()) {
 			let text = '';
 			let n = 0;
@@ -77,9 +79,9 @@ export class StreamHub {
 				n = 0;
 			};
 
-			for (const e of events) {
+			for (const [i, e] of events.entries()) {
 				if (g.test(e)) {
-					text += eventFrame(e);
+					text += frames.length > 0 ? (frames[i] ??= eventFrame(e)) : eventFrame(e);
 					n++;
 					lastSeq = e.seq;
 					// A large batch goes in pieces: a client with room for part of it gets that part.
