@@ -1,5 +1,6 @@
 import type http from 'node:http';
 import {type ConnectConfig} from '../config/connect.js';
+import {isLoopback} from '../config/logio.js';
 import {Backoff, type BackoffOptions} from '../core/backoff.js';
 import {type SourceHandle} from '../core/bus.js';
 import {type EventInit} from '../core/event.js';
@@ -100,6 +101,11 @@ export class ConnectSource implements LogSource {
 		}
 
 		handle.detail('url', redactUrl(this.base));
+		const host = this.base.hostname.replace(/^\[|\]$/g, '');
+		if (this.config.token !== undefined && this.base.protocol === 'http:' && !isLoopback(host)) {
+			handle.log('warn', `the token goes to ${host} in clear text (http://); put TLS in front of it (https://) or use an SSH tunnel`);
+		}
+
 		void this.connect();
 	}
 

@@ -178,6 +178,14 @@ describe('logmon --connect: a token', () => {
 		await eventually(async () => byFlag.events().length === 1 && byEnv.events().length === 1, 'the event through both');
 		expect(byFlag.events()[0].message).toBe('a line behind a token');
 	});
+
+	it('warns when the token would cross a network in clear text', async () => {
+		// 0.0.0.0 reaches this machine on Linux, but is not a loopback name: as a remote host would be.
+		const c = connect(`http://0.0.0.0:${s.port}`, ['--token', token]);
+		await eventually(async () => c.events().length === 1, 'the event');
+		expect(c.stderr()).toMatch(/connect: the token goes to 0\.0\.0\.0 in clear text \(http:\/\/\); put TLS in front of it/);
+		expect(c.stderr()).not.toContain(token);
+	});
 });
 
 describe('logmon --connect: usage errors', () => {
