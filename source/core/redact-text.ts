@@ -1,6 +1,6 @@
 import {type BuiltinRule, Hits, builtinRules, placeholder, ruleAliases} from './redact-rules.js';
 import {FilterError, type UserRegex, compileUserRegex} from './regex.js';
-import {escapeLiteral, requiredLiterals} from './regex-prefilter.js';
+import {escapeLiteral, needle} from './regex-prefilter.js';
 import {fastRegex} from './regex-syntax.js';
 
 // Redaction of one text: the rules compiled from a spec (built-in, user and field rules), one scan
@@ -102,11 +102,18 @@ export class TextRedactor {
 	private readonly scanFns: Array<(text: string, hits: Hits) => void> = [];
 	protected readonly users: number[] = [];
 	/**
-	 * One V8 regex of the plain text each user rule needs (when it is 3 characters or more), any case:
-	 * a line with none of it skips those rules at once, instead of each looking on its own.
+	 * The plain text each user rule needs (core/regex-prefilter.ts: `needle`), shared by the rules that
+	 * need the same and looked for at most once per text: a text without it costs the rule nothing more.
+	 * By user rule (in `users` order): the needle's index, or -1 for a rule without one.
 	 */
-	private readonly userGate: {test(text: string): boolean} | undefined;
-	private readonly gated: boolean[] = [];
+	private readonly needleOf: number[] = [];
+	private readonly needleText: string[] = [];
+	/** The V8 regex for a needle held in any case; undefined for one looked for as it is. */
+	private readonly needleCase: Array<{test(text: string): boolean} | undefined> = [];
+	/** Which needles the current text holds: known when stamped with the text's number. */
+	private readonly needleStamp: number[] = [];
+	private readonly needleFound: boolean[] = [];
+	private textStamp = 0;
 	/** Field rules by the last key of their path. */
 	protected readonly fieldsByKey = new Map<string, number[]>();
 	/** Where each rule may look again in the current text (valid when its stamp is the scan's). */
@@ -156,7 +163,7 @@ export class TextRedactor {
 
 		this.trigger = triggers.length > 0 ? new RegExp(triggers.join('|'), 'g') : undefined;
 		const taken = new Set(builtinRules.map(r => r.name));
-		const needed: string[] = [];
+		const needles = new Map<string, number>();
 		for (const r of spec.rules) {
 			if (!ruleName.test(r.name)) {
 				throw new FilterError(r.from, `rule name ${JSON.stringify(r.name)}: use letters, digits, . _ - (at most 40), starting with a letter or digit`);
@@ -170,15 +177,18 @@ export class TextRedactor {
 			const user = compileUserRegex(r.pattern, r.from);
 			const index = this.add({name: r.name, kind: 'rule', user});
 			this.users.push(index);
-			const needs = requiredLiterals(r.pattern)?.texts[0];
-			if (needs !== undefined && needs.length >= 3) {
-				this.gated[index] = true;
-				needed.push(escapeLiteral(needs));
+			const needs = needle(r.pattern);
+			const key = needs && `${needs.caseInsensitive ? 'i' : 's'}${needs.text}`;
+			if (key !== undefined && !needles.has(key)) {
+				needles.set(key, this.needleText.length);
+				this.needleText.push(needs!.text);
+				this.needleCase.push(needs!.caseInsensitive ? fastRegex(escapeLiteral(needs!.text), true) : undefined);
+				this.needleStamp.push(0);
+				this.needleFound.push(false);
 			}
-		}
 
-		// Any case: a superset for the rules without (?i).
-		this.userGate = needed.length > 1 ? fastRegex(needed.join('|'), true) : undefined;
+			this.needleOf.push(key === undefined ? -1 : needles.get(key)!);
+		}
 
 		for (const f of spec.fields) {
 			checkField(f, spec.from?.fields ?? '--redact-field');
@@ -259,10 +269,34 @@ export class TextRedactor {
 			sources += hits.length > before ? 1 : 0;
 		}
 
-		const gate = this.userGate === undefined || this.users.length === 0 || this.userGate.test(text);
-		for (const index of this.users) {
+		if (this.users.length > 0 && this.userRules(text)) {
+			sources += 2; // user rules' spans may lie anywhere, placeholders included
+		}
+
+		return hits.length === 0 ? text : this.build(text, sources);
+	}
+
+	/** Add the spans the user rules find; true when they found any. */
+	private userRules(text: string): boolean {
+		const hits = this.hits;
+		const stamp = ++this.textStamp;
+		let any = false;
+		for (let u = 0; u < this.users.length; u++) {
+			const k = this.needleOf[u]!;
+			if (k !== -1) {
+				if (this.needleStamp[k] !== stamp) {
+					this.needleStamp[k] = stamp;
+					this.needleFound[k] = this.needleCase[k]?.test(text) ?? text.includes(this.needleText[k]!);
+				}
+
+				if (!this.needleFound[k]) {
+					continue;
+				}
+			}
+
+			const index = this.users[u]!;
 			const user = this.rules[index]!.user!;
-			if ((!gate && this.gated[index]) || !user.mayMatch(text)) {
+			if (!user.mayMatch(text)) {
 				continue;
 			}
 
@@ -275,11 +309,11 @@ export class TextRedactor {
 					}
 				}
 
-				sources += 2; // may lie anywhere, placeholders included
+				any = true;
 			}
 		}
 
-		return hits.length === 0 ? text : this.build(text, sources);
+		return any;
 	}
 
 	private scan(text: string, trigger: RegExp): void {

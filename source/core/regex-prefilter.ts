@@ -26,6 +26,16 @@ export function requiredLiteral(pattern: string): {text: string; caseInsensitive
  * holds both `api` and `key`, and a line must hold both.
  */
 export function requiredLiterals(pattern: string): {texts: string[]; caseInsensitive: boolean} | undefined {
+	const read = literalRuns(pattern);
+	if (read === undefined || read.runs.length === 0) {
+		return undefined;
+	}
+
+	return {texts: read.runs.filter((r, i) => i === 0 || r.length > 1).slice(0, 3), caseInsensitive: read.caseInsensitive};
+}
+
+/** Every run of plain text read off the top level, longest first (the first found first among equals), without repeats. */
+function literalRuns(pattern: string): {runs: string[]; caseInsensitive: boolean} | undefined {
 	const flags = leadingFlags(pattern);
 	if (topLevelChoice(pattern, flags.at)) {
 		return undefined;
@@ -104,14 +114,76 @@ export function requiredLiterals(pattern: string): {texts: string[]; caseInsensi
 	}
 
 	flush();
-	// The longest first (the first found first among equals); non-ASCII text under (?i) folds differently in V8.
+	// Non-ASCII text under (?i) folds differently in V8.
 	const usable = [...new Set(runs.filter(r => !flags.caseInsensitive || isAscii(r)))].sort((a, b) => b.length - a.length);
-	if (usable.length === 0) {
+	return {runs: usable, caseInsensitive: flags.caseInsensitive};
+}
+
+/** A piece of text every match holds, for String#includes, or under (?i) for a V8 regex ignoring case. */
+export type Needle = {text: string; caseInsensitive: boolean};
+
+/**
+ * The cheapest look that rules out most texts a pattern cannot match: a piece of the plain text every
+ * match holds. V8 finds a piece by its first character and compares the rest, so the piece starts at
+ * the rarest character of a run (at least three characters long when the run is). Under (?i), a
+ * character no case folds (the `=` of `(?i)session_id=`) is looked for as it is, when it is not common
+ * in logs; else a run in any case. Undefined when every match may lack plain text.
+ */
+export function needle(pattern: string): Needle | undefined {
+	const read = literalRuns(pattern);
+	if (read === undefined || read.runs.length === 0) {
 		return undefined;
 	}
 
-	return {texts: usable.filter((r, i) => i === 0 || r.length > 1).slice(0, 3), caseInsensitive: flags.caseInsensitive};
+	if (read.caseInsensitive) {
+		let best: string | undefined;
+		for (const run of read.runs) {
+			for (const c of run) {
+				if (!/[a-z]/i.test(c) && (best === undefined || commonness(c) < commonness(best))) {
+					best = c;
+				}
+			}
+		}
+
+		if (best !== undefined && commonness(best) <= rareEnough) {
+			return {text: best, caseInsensitive: false};
+		}
+
+		// The longest run; among equals, the one of the rarer characters (`key` before `api`).
+		const weight = (run: string) => [...run.toLowerCase()].reduce((sum, c) => sum + commonness(c), 0);
+		const longest = read.runs.filter(r => r.length === read.runs[0]!.length);
+		return {text: longest.reduce((a, b) => (weight(b) < weight(a) ? b : a)), caseInsensitive: true};
+	}
+
+	let best = read.runs[0]!;
+	let score = commonness(best[0]!);
+	for (const run of read.runs) {
+		for (let s = 0; s < run.length && (s === 0 || run.length - s >= 3); s++) {
+			const c = commonness(run[s]!);
+			if (c < score || (c === score && run.length - s > best.length)) {
+				best = run.slice(s);
+				score = c;
+			}
+		}
+	}
+
+	return {text: best, caseInsensitive: false};
 }
+
+/**
+ * The characters most common in logs, most common first (measured on the loghub corpus: a space is
+ * 9% of all characters, `0` and `1` 6% each, `l` 1.4%); every other character is rarer than these.
+ */
+const commonInLogs = ' 01e2a5o.:-tr3sn4cid987u6lmpbhNfRg/vSk_';
+
+/** How common a character is in logs: its place from the end of commonInLogs, 0 for rarer ones. */
+function commonness(c: string): number {
+	const i = commonInLogs.indexOf(c);
+	return i === -1 ? 0 : commonInLogs.length - i;
+}
+
+/** Under (?i), a character looked for as it is must be at least this rare (`=`, `_`, `/`, but not `-` or `:`). */
+const rareEnough = commonness('/');
 
 /** Plain text as a V8 regex source, with or without the `u` flag. */
 export function escapeLiteral(text: string): string {

@@ -1,6 +1,7 @@
 import {RE2JS} from 're2js';
 import {expect, test} from 'vitest';
-import {prefilter, requiredLiteral, requiredLiterals} from '../../source/core/regex-prefilter.js';
+import {escapeLiteral, needle, prefilter, requiredLiteral, requiredLiterals} from '../../source/core/regex-prefilter.js';
+import {fastRegex} from '../../source/core/regex-syntax.js';
 import {prefixRegex} from '../../source/core/regex-prefix.js';
 
 // The V8 tests run before re2js on user regexes may only ever let too much through: whatever
@@ -22,6 +23,20 @@ test('the plain text every match holds is read off the pattern, or nothing is', 
 	expect(requiredLiterals('(?i)api[_-]?key["\']?\\s*[:=]')).toEqual({texts: ['api', 'key'], caseInsensitive: true});
 	expect(requiredLiterals('ab?cde+f')?.texts).toEqual(['cde']);
 	expect(requiredLiterals('x\\d-y')?.texts).toEqual(['-y']);
+});
+
+test('the needle is the piece of required text looked for fastest', () => {
+	// From the rarest character of a run on, three characters at least.
+	expect(needle('tok_[a-z0-9]{24}')).toEqual({text: 'tok_', caseInsensitive: false});
+	expect(needle('sk_live_[0-9a-zA-Z]{24}')).toEqual({text: '_live_', caseInsensitive: false});
+	expect(needle('[a-z0-9-]+\\.corp\\.example\\.com')).toEqual({text: 'xample.com', caseInsensitive: false});
+	// Under (?i), a rare character no case folds; else a run in any case, of the rarer characters.
+	expect(needle('(?i)session(?:_id)?=([A-Za-z0-9]{16,})')).toEqual({text: '=', caseInsensitive: false});
+	expect(needle('(?i)api[_-]?key["\']?\\s*[:=]')).toEqual({text: 'key', caseInsensitive: true});
+	expect(needle('(?i)a-b:c')).toEqual({text: 'a-b:c', caseInsensitive: true}); // - and : are common in logs
+	for (const p of ['\\b[A-Z]{2}\\d{2}\\b', 'a|b', '']) {
+		expect(needle(p), p).toBeUndefined();
+	}
 });
 
 test('the start of every match is written for V8', () => {
@@ -83,9 +98,12 @@ test('the prefilter passes every text re2js matches', () => {
 	for (const pattern of patterns) {
 		const re = RE2JS.compile(pattern);
 		const may = prefilter(pattern);
+		const needs = needle(pattern);
+		const holds = needs === undefined ? () => true : (needs.caseInsensitive ? (text: string) => fastRegex(escapeLiteral(needs.text), true).test(text) : (text: string) => text.includes(needs.text));
 		for (const text of texts) {
 			if (re.test(text)) {
 				expect(may(text), `${pattern} on ${JSON.stringify(text)}`).toBe(true);
+				expect(holds(text), `needle of ${pattern} on ${JSON.stringify(text)}`).toBe(true);
 			}
 		}
 	}
