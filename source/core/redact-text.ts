@@ -145,23 +145,31 @@ export class TextRedactor {
 		}
 
 		this.enabled = on;
-		const triggers: string[] = [];
+		// The marks by their first character: `A(?:KIA|…)|k(?:[Ee][Yy]|s\.slack…)|…`.
+		const marks = new Map<string, string[]>();
 		for (const b of builtinRules) {
 			if (on.has(b.name)) {
 				const index = this.add({name: b.name, kind: 'built-in', builtin: b});
 				if ('scan' in b) {
 					this.scanners.push(index);
 					this.scanFns.push(b.scan);
-				} else {
-					triggers.push(b.trigger);
-					for (const c of b.first) {
-						this.dispatch[c.charCodeAt(0)]!.push(index);
+					continue;
+				}
+
+				for (const mark of b.marks) {
+					const first = mark[0]!;
+					const rules = this.dispatch[first.charCodeAt(0)]!;
+					if (!rules.includes(index)) {
+						rules.push(index);
 					}
+
+					marks.set(first, [...(marks.get(first) ?? []), mark.slice(1)]);
 				}
 			}
 		}
 
-		this.trigger = triggers.length > 0 ? new RegExp(triggers.join('|'), 'g') : undefined;
+		const grouped = [...marks].map(([first, rests]) => escapeLiteral(first) + (rests.length === 1 ? rests[0]! : `(?:${rests.join('|')})`));
+		this.trigger = grouped.length > 0 ? new RegExp(grouped.join('|'), 'g') : undefined;
 		const taken = new Set(builtinRules.map(r => r.name));
 		const needles = new Map<string, number>();
 		for (const r of spec.rules) {
