@@ -1,14 +1,16 @@
 import {prefixRegex} from './regex-prefix.js';
-import {fastRegex, isAscii, leadingFlags, quotable, simpleEscape, skipBracketed, topLevelChoice} from './regex-syntax.js';
+import {escapeEnd, fastRegex, isAscii, leadingFlags, quotable, skipBracketed, topLevelAlternatives, topLevelChoice} from './regex-syntax.js';
 
-// Cheap tests that tell a text a user's RE2 regex cannot match, run on V8's engine before re2js,
-// which is many times slower (core/regex.ts). Every redaction and grep rule runs on every line,
-// and most lines match none of them.
+// The plain text every match of a user's RE2 regex holds, and cheap tests built on it that tell a
+// text the regex cannot match, run on V8's engine before re2js, which is many times slower
+// (core/regex.ts). Every redaction, grep and alert rule runs on every line, and most lines match
+// none of them.
 //
-// Two tests, each a necessary condition, read off the pattern's top level:
-// - plain text every match holds (`customer_id=(\d+)` holds `customer_id=`): String#includes;
-// - the start of every match, written for V8 (core/regex-prefix.ts).
-// A pattern with a top-level `|` gets neither.
+// - `requiredLiterals`, `needle`, `prefilter`: for one pattern without a top-level `|`, the runs of
+//   plain text every match holds (`customer_id=(\d+)` holds `customer_id=`), looked for with
+//   String#includes, and the start of every match, written for V8 (core/regex-prefix.ts);
+// - `requiredText`, `anyOf`: for the alert rules' patterns, one piece of text per top-level
+//   alternative, and one V8 regex that looks for the pieces of many patterns at once.
 
 /**
  * Plain text that every match of a valid RE2 pattern contains, read off its top level
@@ -41,6 +43,16 @@ function literalRuns(pattern: string): {runs: string[]; caseInsensitive: boolean
 		return undefined;
 	}
 
+	const runs = runsOf(pattern.slice(flags.at), flags.caseInsensitive);
+	return runs && {runs, caseInsensitive: flags.caseInsensitive};
+}
+
+/**
+ * The runs of plain text a pattern without a top-level `|` (and without its leading flags) holds in
+ * every match: literal characters, none of them optional or repeated past their first, outside groups
+ * and classes. Longest first, without repeats; undefined for syntax this reader does not follow.
+ */
+function runsOf(pattern: string, caseInsensitive: boolean): string[] | undefined {
 	const runs: string[] = [];
 	let run = '';
 	const flush = () => {
@@ -51,19 +63,22 @@ function literalRuns(pattern: string): {runs: string[]; caseInsensitive: boolean
 		run = '';
 	};
 
-	let i = flags.at;
+	let i = 0;
 	while (i < pattern.length) {
 		const c = pattern[i]!;
 		let atom: string | undefined; // the literal character this item is, if it is one
 		let next = i + 1;
 		if (c === '\\') {
 			const e = pattern[i + 1];
-			if (e === undefined || (!quotable(e) && !simpleEscape.has(e))) {
-				return undefined; // \p{…}, \x{…}, \Q…\E, octal: not followed here
+			if (e === undefined || e === 'Q') {
+				return undefined; // \Q…\E: not followed here
 			}
 
 			atom = quotable(e) ? e : undefined;
-			next = i + 2;
+			next = escapeEnd(pattern, i); // \d, \pL, \p{Greek}, \x41: no plain text
+			if (next === -1) {
+				return undefined;
+			}
 		} else if (c === '[' || c === '(') {
 			if (c === '(' && pattern[i + 1] === '?' && !pattern.startsWith('(?:', i) && !pattern.startsWith('(?P<', i) && !pattern.startsWith('(?<', i)) {
 				return undefined; // flags that change what follows, e.g. (?i) in the middle
@@ -76,7 +91,10 @@ function literalRuns(pattern: string): {runs: string[]; caseInsensitive: boolean
 		} else if (c === '*' || c === '+' || c === '?' || c === '{' || c === ')') {
 			return undefined; // a quantifier here is handled after its atom; anything else is not followed
 		} else if (c !== '.' && c !== '^' && c !== '$') {
-			atom = c;
+			// One code point: a quantifier after an astral character repeats all of it.
+			const cp = pattern.codePointAt(i)!;
+			atom = String.fromCodePoint(cp);
+			next = i + atom.length;
 		}
 
 		// A quantifier after the item: the item may be absent (* ? {0,}) or repeated.
@@ -115,8 +133,44 @@ function literalRuns(pattern: string): {runs: string[]; caseInsensitive: boolean
 
 	flush();
 	// Non-ASCII text under (?i) folds differently in V8.
-	const usable = [...new Set(runs.filter(r => !flags.caseInsensitive || isAscii(r)))].sort((a, b) => b.length - a.length);
-	return {runs: usable, caseInsensitive: flags.caseInsensitive};
+	return [...new Set(runs.filter(r => !caseInsensitive || isAscii(r)))].sort((a, b) => b.length - a.length);
+}
+
+/** Text every match of a pattern holds: one of `literals`, ignoring case when `caseInsensitive`. */
+export type RequiredText = {
+	readonly literals: readonly string[];
+	readonly caseInsensitive: boolean;
+};
+
+/**
+ * Text that every match of a pattern (RE2 syntax) contains, a choice when the pattern is one
+ * (`timeout|refused`, `fail(ed|ure)|timeout` holds `fail` or `timeout`): the longest run of plain
+ * text of each top-level alternative. A cheap test that rules out most lines before the pattern
+ * itself runs (`anyOf`). Undefined when a match may hold no fixed text (`\d+`, `a|b*`) or the pattern
+ * uses syntax this reader does not follow (flags past the start, \Q…\E): then the pattern has to run
+ * on every line. Case is ignored only with a leading (?i), and then only for ASCII text, where V8
+ * and RE2 fold case alike.
+ */
+export function requiredText(pattern: string): RequiredText | undefined {
+	const flags = leadingFlags(pattern);
+	const alternatives = topLevelAlternatives(pattern, flags.at);
+	const literals: string[] = [];
+	for (const alternative of alternatives ?? []) {
+		const longest = runsOf(alternative, flags.caseInsensitive)?.[0];
+		if (longest === undefined) {
+			return undefined;
+		}
+
+		literals.push(longest);
+	}
+
+	return literals.length > 0 ? {literals, caseInsensitive: flags.caseInsensitive} : undefined;
+}
+
+/** One V8 regex that finds whether any of the texts occurs: linear, since nothing can repeat. */
+export function anyOf(texts: readonly string[], caseInsensitive: boolean): RegExp {
+	// With /u, V8 folds case as RE2 does (the Kelvin sign with k, the long s with s).
+	return new RegExp(texts.map(t => escapeLiteral(t)).join('|'), caseInsensitive ? 'iu' : '');
 }
 
 /** A piece of text every match holds, for String#includes, or under (?i) for a V8 regex ignoring case. */

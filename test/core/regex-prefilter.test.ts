@@ -1,6 +1,7 @@
 import {RE2JS} from 're2js';
 import {expect, test} from 'vitest';
-import {escapeLiteral, needle, prefilter, requiredLiteral, requiredLiterals} from '../../source/core/regex-prefilter.js';
+import {compileUserRegex} from '../../source/core/regex.js';
+import {anyOf, escapeLiteral, needle, prefilter, requiredLiteral, requiredLiterals, requiredText} from '../../source/core/regex-prefilter.js';
 import {fastRegex} from '../../source/core/regex-syntax.js';
 import {prefixRegex} from '../../source/core/regex-prefix.js';
 
@@ -15,7 +16,8 @@ test('the plain text every match holds is read off the pattern, or nothing is', 
 	expect(requiredLiteral('abc?def')).toEqual({text: 'def', caseInsensitive: false});
 	expect(requiredLiteral('x{2}yz\\.q')).toEqual({text: 'yz.q', caseInsensitive: false});
 	expect(requiredLiteral('[|(]abc')).toEqual({text: 'abc', caseInsensitive: false});
-	for (const p of ['a|b', '(x|y)z|w', '(?i:abc)', 'x(?i)abc', '\\Qabc\\E', '\\pLabc', 'a{', '(?i)école', '.*', '']) {
+	expect(requiredLiteral('\\pLabc')).toEqual({text: 'abc', caseInsensitive: false});
+	for (const p of ['a|b', '(x|y)z|w', '(?i:abc)', 'x(?i)abc', '\\Qabc\\E', 'a{', '(?i)école', '.*', '']) {
 		expect(requiredLiteral(p), p).toBeUndefined();
 	}
 
@@ -23,6 +25,47 @@ test('the plain text every match holds is read off the pattern, or nothing is', 
 	expect(requiredLiterals('(?i)api[_-]?key["\']?\\s*[:=]')).toEqual({texts: ['api', 'key'], caseInsensitive: true});
 	expect(requiredLiterals('ab?cde+f')?.texts).toEqual(['cde']);
 	expect(requiredLiterals('x\\d-y')?.texts).toEqual(['-y']);
+});
+
+test('the text every match requires', () => {
+	const literals = (p: string) => requiredText(p)?.literals;
+	expect(literals('timeout|refused')).toEqual(['timeout', 'refused']);
+	expect(literals('conn.*refused')).toEqual(['refused']);
+	expect(literals(String.raw`\berror\b`)).toEqual(['error']);
+	expect(literals(String.raw`user \d+ (not found|gone)`)).toEqual(['user ']);
+	expect(literals('fail(ed|ure)|timeout')).toEqual(['fail', 'timeout']);
+	// Optional characters are no part of the text, repeated ones count once: "colou?r" requires "colo", "ab+cd" "ab" (and "cd").
+	expect(literals('colou?r')).toEqual(['colo']);
+	expect(literals('ab+cd')).toEqual(['ab']);
+	expect(literals('x{2}yz')).toEqual(['yz']);
+	expect(literals(String.raw`a\.b\x41cd`)).toEqual(['a.b']);
+	expect(literals(String.raw`\pLword`)).toEqual(['word']);
+	expect(literals(String.raw`\p{Greek}word`)).toEqual(['word']);
+	expect(literals(String.raw`[]x]+ok`)).toEqual(['ok']);
+	expect(literals('[[:alpha:]]ok')).toEqual(['ok']);
+	expect(requiredText('(?i)Refused')).toEqual({literals: ['Refused'], caseInsensitive: true});
+	// Leading flags other than (?i) leave plain text alone; astral characters are text like any other.
+	expect(requiredText('(?s)abc')).toEqual({literals: ['abc'], caseInsensitive: false});
+	expect(literals('😀x')).toEqual(['😀x']);
+	expect(literals('😀?x')).toEqual(['x']);
+	// No text to require, or syntax read no further: the pattern runs on every line.
+	for (const p of [String.raw`\d{3}`, 'a|b*', 'x|', '', '.*', String.raw`\Qa|b\E`, 'a(?i)b', '(?i)straße', 'a?']) {
+		expect(requiredText(p), p).toBeUndefined();
+	}
+});
+
+test('a line the pattern matches always holds the text it requires', () => {
+	const lines = ['conn 1 refused', 'Connection REFUSED', 'colour', 'color', 'abbbcd', 'xxyz', 'a.bAcd', 'user 42 gone', 'KELVIN \u212A', 'Error: x', 'x]]]ok', 'word', 'λword'];
+	for (const p of ['conn.*refused', '(?i)conn.*refused', 'colou?r', 'ab+cd', 'x{2}yz', String.raw`a\.b\x41cd`, String.raw`user \d+ (not found|gone)`, '(?i)kelvin k', String.raw`[Ee]rror: \w`, '[]x]+ok', String.raw`\pLword`]) {
+		const re = compileUserRegex(p, '--grep');
+		const required = requiredText(p)!;
+		const prefilter = anyOf(required.literals, required.caseInsensitive);
+		for (const line of lines) {
+			if (re.test(line)) {
+				expect(prefilter.test(line), `${p} on ${line}`).toBe(true);
+			}
+		}
+	}
 });
 
 test('the needle is the piece of required text looked for fastest', () => {
@@ -66,6 +109,7 @@ const patterns = [
 	'tok_[a-z0-9]{4}', '[]a]b', '[^]a]b', '[a-]c', '\\.corp\\.example\\.com', '(?U)a+?b', '^ab', 'ab$', '\\Aab', 'q\\tw', '[\\d\\s]x',
 	'(?i)session(?:_id)?=([A-Za-z0-9]{2,})', '(?i)api[_-]?key["\']?\\s*[:=]', 'a(?:_b)?=', 'x(y)?z', '(?i)a(?:k)?s', 'k?\u212Ay', '(?i)x[ks]?y', 'a_?b', '(ab)+c', '(?:a(?:b)?c)?d',
 	'x(ab*c)d', 'x(ab*c)?d', '1?-?2', '(?i)s?\u017Fx', '(?P<n>ab)c', '\\s?x', '(?i)\\w?-', 'a{2}b{0,2}c',
+	'😀?x', 'x😀+y', 'ab|cd', '(?i)k|s', 'x\\pLy', 'a\\x41b', '(?s)a.b', 'a+b|x?y',
 ];
 
 const crafted = [
@@ -73,7 +117,7 @@ const crafted = [
 	'a\nb', 'a😀b', 'x\u00A0y', 'x y', 'x\ty', '😀x', 'bx', 'xby', 'x😀y', 'ſſ', 'éét', 'éé', '😀😀x', '😁z', 'ſ', 'b', 'aab', 'tok_ab12', ']b', 'bb', '-c',
 	'a.corp.example.com', 'aab', 'ab', 'xab', 'q\tw', '5x', ' x', '',
 	'session=ab', 'SESSION_ID=xy', 'api_key: x', 'APIKEY="', 'a_b=', 'a=', 'xz', 'xyz', 'as', 'aks', 'aKs', 'a\u212As', '\u212Ay', 'k\u212Ay', 'x\u212Ay', 'xsy', 'x\u017Fy',
-	'ab', 'a_b', 'ababc', 'abc', 'acd', 'd', 'xabbbcd', 'xacd', 'xd', '12', '1-2', '-2', 'ſx', 'sſx', 'Sx', 'abc', '\u00A0x', '\u2003x', 'x', '\u212A-', '-', 'aabbc', 'aac',
+	'x', 'xy', 'x😀😀y', 'cd', 'xKy', 'aAb', 'a\nb', 'aab', 'ab', 'a_b', 'ababc', 'abc', 'acd', 'd', 'xabbbcd', 'xacd', 'xd', '12', '1-2', '-2', 'ſx', 'sſx', 'Sx', 'abc', '\u00A0x', '\u2003x', 'x', '\u212A-', '-', 'aabbc', 'aac',
 ];
 
 function randomText(rand: () => number): string {
@@ -99,11 +143,14 @@ test('the prefilter passes every text re2js matches', () => {
 		const re = RE2JS.compile(pattern);
 		const may = prefilter(pattern);
 		const needs = needle(pattern);
+		const required = requiredText(pattern);
+		const any = required && anyOf(required.literals, required.caseInsensitive);
 		const holds = needs === undefined ? () => true : (needs.caseInsensitive ? (text: string) => fastRegex(escapeLiteral(needs.text), true).test(text) : (text: string) => text.includes(needs.text));
 		for (const text of texts) {
 			if (re.test(text)) {
 				expect(may(text), `${pattern} on ${JSON.stringify(text)}`).toBe(true);
 				expect(holds(text), `needle of ${pattern} on ${JSON.stringify(text)}`).toBe(true);
+				expect(any?.test(text) ?? true, `required text of ${pattern} on ${JSON.stringify(text)}`).toBe(true);
 			}
 		}
 	}
