@@ -43,6 +43,9 @@ export type Rule = RuleHealth & {
 	field?: string[];
 	/** The event serial it last counted a hit in: a hit counts once per event. */
 	stamp: number;
+	/** What its hits become in mask mode, bare and as a JSON string. */
+	mask: string;
+	quotedMask: string;
 };
 
 /** Bounded memo: cleared when full, so a stream of distinct values cannot grow it. */
@@ -212,8 +215,9 @@ export class TextRedactor {
 		this.shortest = this.users.length > 0 ? 1 : (on.has('ipv6') ? 3 : 5);
 	}
 
-	private add(rule: Omit<Rule, 'hits' | 'stamp'>): number {
-		this.rules.push({...rule, hits: 0, stamp: 0});
+	private add(rule: Omit<Rule, 'hits' | 'stamp' | 'mask' | 'quotedMask'>): number {
+		const mask = `[REDACTED:${rule.name}]`;
+		this.rules.push({...rule, hits: 0, stamp: 0, mask, quotedMask: `"${mask}"`});
 		return this.rules.length - 1;
 	}
 
@@ -246,17 +250,16 @@ export class TextRedactor {
 
 	protected replacement(index: number, value: string, quote: boolean): string {
 		this.count(index);
-		const {name} = this.rules[index]!;
-		let text = `[REDACTED:${name}]`;
-		if (this.mode === 'hash') {
-			const pseudonym = this.pseudonym;
-			if (!pseudonym) {
-				throw new Error('hash mode without a key');
-			}
-
-			text = `[${name}:${this.pseudonyms.get(value, pseudonym)}]`;
+		if (this.mode !== 'hash') {
+			return quote ? this.rules[index]!.quotedMask : this.rules[index]!.mask;
 		}
 
+		const pseudonym = this.pseudonym;
+		if (!pseudonym) {
+			throw new Error('hash mode without a key');
+		}
+
+		const text = `[${this.rules[index]!.name}:${this.pseudonyms.get(value, pseudonym)}]`;
 		return quote ? `"${text}"` : text;
 	}
 
@@ -367,26 +370,26 @@ export class TextRedactor {
 	 */
 	private build(text: string, sources: number): string {
 		const {start, end, rule, quote, length} = this.hits;
-		const order: number[] = [];
-		for (let i = 0; i < length; i++) {
-			order.push(i);
-		}
-
+		// One scan finds its spans leftmost first: only spans from several need sorting.
+		let order: number[] | undefined;
 		if (sources > 1) {
+			order = Array.from({length}, (_, i) => i);
 			order.sort((a, b) => (start[a]! - start[b]!) || (rule[a]! - rule[b]!) || (end[b]! - end[a]!));
 		}
 
 		const kept = sources > 2 ? placeholderRanges(text) : undefined;
+		const hash = this.mode === 'hash';
 		let out = '';
 		let last = 0;
-		for (const i of order) {
+		for (let k = 0; k < length; k++) {
+			const i = order === undefined ? k : order[k]!;
 			const s = start[i]!;
 			const e = end[i]!;
 			if (s < last || (kept && overlaps(kept, s, e))) {
 				continue;
 			}
 
-			out += text.slice(last, s) + this.replacement(rule[i]!, text.slice(s, e), quote[i]! || bareJsonValue(text, s, e));
+			out += text.slice(last, s) + this.replacement(rule[i]!, hash ? text.slice(s, e) : '', quote[i]! || bareJsonValue(text, s, e));
 			last = e;
 		}
 
