@@ -259,7 +259,15 @@ export function prefilter(pattern: string): (text: string) => boolean {
 
 			return (text: string) => text.includes(needle);
 		});
-		hasLiteral = text => tests.every(test => test(text));
+		hasLiteral = tests.length === 1 ? tests[0] : text => {
+			for (const test of tests) {
+				if (!test(text)) {
+					return false;
+				}
+			}
+
+			return true;
+		};
 	}
 
 	if (hasLiteral && prefix) {
