@@ -1,7 +1,7 @@
 import {type BuiltinRule, Hits, builtinRules, placeholder, ruleAliases} from './redact-rules.js';
 import {FilterError, type UserRegex, compileUserRegex} from './regex.js';
-import {escapeLiteral, needle} from './regex-prefilter.js';
-import {fastRegex} from './regex-syntax.js';
+import {RegexGates} from './regex-gates.js';
+import {escapeLiteral} from './regex-prefilter.js';
 
 // Redaction of one text: the rules compiled from a spec (built-in, user and field rules), one scan
 // for the built-in rules' marks and each user rule, the spans found replaced leftmost first, and
@@ -104,19 +104,8 @@ export class TextRedactor {
 	private readonly scanners: number[] = [];
 	private readonly scanFns: Array<(text: string, hits: Hits) => void> = [];
 	protected readonly users: number[] = [];
-	/**
-	 * The plain text each user rule needs (core/regex-prefilter.ts: `needle`), shared by the rules that
-	 * need the same and looked for at most once per text: a text without it costs the rule nothing more.
-	 * By user rule (in `users` order): the needle's index, or -1 for a rule without one.
-	 */
-	private readonly needleOf: number[] = [];
-	private readonly needleText: string[] = [];
-	/** The V8 regex for a needle held in any case; undefined for one looked for as it is. */
-	private readonly needleCase: Array<{test(text: string): boolean} | undefined> = [];
-	/** Which needles the current text holds: known when stamped with the text's number. */
-	private readonly needleStamp: number[] = [];
-	private readonly needleFound: boolean[] = [];
-	private textStamp = 0;
+	/** Cheap tests that rule out user rules for most texts, each run at most once per text. */
+	private readonly gates: RegexGates;
 	/** Field rules by the last key of their path. */
 	protected readonly fieldsByKey = new Map<string, number[]>();
 	/** Where each rule may look again in the current text (valid when its stamp is the scan's). */
@@ -174,7 +163,6 @@ export class TextRedactor {
 		const grouped = [...marks].map(([first, rests]) => escapeLiteral(first) + (rests.length === 1 ? rests[0]! : `(?:${rests.join('|')})`));
 		this.trigger = grouped.length > 0 ? new RegExp(grouped.join('|'), 'g') : undefined;
 		const taken = new Set(builtinRules.map(r => r.name));
-		const needles = new Map<string, number>();
 		for (const r of spec.rules) {
 			if (!ruleName.test(r.name)) {
 				throw new FilterError(r.from, `rule name ${JSON.stringify(r.name)}: use letters, digits, . _ - (at most 40), starting with a letter or digit`);
@@ -188,18 +176,9 @@ export class TextRedactor {
 			const user = compileUserRegex(r.pattern, r.from);
 			const index = this.add({name: r.name, kind: 'rule', user});
 			this.users.push(index);
-			const needs = needle(r.pattern);
-			const key = needs && `${needs.caseInsensitive ? 'i' : 's'}${needs.text}`;
-			if (key !== undefined && !needles.has(key)) {
-				needles.set(key, this.needleText.length);
-				this.needleText.push(needs!.text);
-				this.needleCase.push(needs!.caseInsensitive ? fastRegex(escapeLiteral(needs!.text), true) : undefined);
-				this.needleStamp.push(0);
-				this.needleFound.push(false);
-			}
-
-			this.needleOf.push(key === undefined ? -1 : needles.get(key)!);
 		}
+
+		this.gates = new RegexGates(spec.rules.map(r => r.pattern));
 
 		for (const f of spec.fields) {
 			checkField(f, spec.from?.fields ?? '--redact-field');
@@ -290,19 +269,11 @@ export class TextRedactor {
 	/** Add the spans the user rules find; true when they found any. */
 	private userRules(text: string): boolean {
 		const hits = this.hits;
-		const stamp = ++this.textStamp;
+		this.gates.check(text);
 		let any = false;
 		for (let u = 0; u < this.users.length; u++) {
-			const k = this.needleOf[u]!;
-			if (k !== -1) {
-				if (this.needleStamp[k] !== stamp) {
-					this.needleStamp[k] = stamp;
-					this.needleFound[k] = this.needleCase[k]?.test(text) ?? text.includes(this.needleText[k]!);
-				}
-
-				if (!this.needleFound[k]) {
-					continue;
-				}
+			if (!this.gates.mayMatch(u)) {
+				continue;
 			}
 
 			const index = this.users[u]!;

@@ -173,13 +173,16 @@ export function anyOf(texts: readonly string[], caseInsensitive: boolean): RegEx
 	return new RegExp(texts.map(t => escapeLiteral(t)).join('|'), caseInsensitive ? 'iu' : '');
 }
 
-/** A piece of text every match holds, for String#includes, or under (?i) for a V8 regex ignoring case. */
-export type Needle = {text: string; caseInsensitive: boolean};
+/**
+ * A piece of text every match holds, for String#includes, or under (?i) for a V8 regex ignoring case.
+ * `common`: one character most log lines hold (`-`, `:`), which rules out few.
+ */
+export type Needle = {text: string; caseInsensitive: boolean; common: boolean};
 
 /**
  * The cheapest look that rules out most texts a pattern cannot match: a piece of the plain text every
  * match holds. V8 finds a piece by its first character and compares the rest, so the piece starts at
- * the rarest character of a run (at least three characters long when the run is). Under (?i), a
+ * the rarest character of a run (at least two characters long when the run is). Under (?i), a
  * character no case folds (the `=` of `(?i)session_id=`) is looked for as it is, when it is not common
  * in logs; else a run in any case. Undefined when every match may lack plain text.
  */
@@ -200,19 +203,20 @@ export function needle(pattern: string): Needle | undefined {
 		}
 
 		if (best !== undefined && commonness(best) <= rareEnough) {
-			return {text: best, caseInsensitive: false};
+			return {text: best, caseInsensitive: false, common: false};
 		}
 
 		// The longest run; among equals, the one of the rarer characters (`key` before `api`).
 		const weight = (run: string) => [...run.toLowerCase()].reduce((sum, c) => sum + commonness(c), 0);
 		const longest = read.runs.filter(r => r.length === read.runs[0]!.length);
-		return {text: longest.reduce((a, b) => (weight(b) < weight(a) ? b : a)), caseInsensitive: true};
+		const text = longest.reduce((a, b) => (weight(b) < weight(a) ? b : a));
+		return {text, caseInsensitive: true, common: text.length === 1 && commonness(text) > rareEnough};
 	}
 
 	let best = read.runs[0]!;
 	let score = commonness(best[0]!);
 	for (const run of read.runs) {
-		for (let s = 0; s < run.length && (s === 0 || run.length - s >= 3); s++) {
+		for (let s = 0; s < run.length && (s === 0 || run.length - s >= 2); s++) {
 			const c = commonness(run[s]!);
 			if (c < score || (c === score && run.length - s > best.length)) {
 				best = run.slice(s);
@@ -221,7 +225,7 @@ export function needle(pattern: string): Needle | undefined {
 		}
 	}
 
-	return {text: best, caseInsensitive: false};
+	return {text: best, caseInsensitive: false, common: best.length === 1 && commonness(best) > rareEnough};
 }
 
 /**

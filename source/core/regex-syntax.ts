@@ -183,8 +183,13 @@ export function fastRegex(source: string, caseInsensitive: boolean): {test(text:
 		return full;
 	}
 
-	const ascii = new RegExp(source, 'i');
-	return {test: text => ascii.test(text) || (foldsToAscii.test(text) && full.test(text))};
+	// One scan finds the text in ASCII case, or a character that folds to ASCII (then the full test
+	// decides). Without `u`, V8 folds no other character to ASCII, so only the class can match those.
+	const ascii = new RegExp(`${source}|[\u212A\u017F]`, 'i');
+	return {
+		test(text) {
+			const m = ascii.exec(text);
+			return m !== null && ((m[0] !== '\u212A' && m[0] !== '\u017F') || full.test(text));
+		},
+	};
 }
-
-const foldsToAscii = /[\u212A\u017F]/;

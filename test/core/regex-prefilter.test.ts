@@ -69,14 +69,15 @@ test('a line the pattern matches always holds the text it requires', () => {
 });
 
 test('the needle is the piece of required text looked for fastest', () => {
-	// From the rarest character of a run on, three characters at least.
-	expect(needle('tok_[a-z0-9]{24}')).toEqual({text: 'tok_', caseInsensitive: false});
-	expect(needle('sk_live_[0-9a-zA-Z]{24}')).toEqual({text: '_live_', caseInsensitive: false});
-	expect(needle('[a-z0-9-]+\\.corp\\.example\\.com')).toEqual({text: 'xample.com', caseInsensitive: false});
+	// From the rarest character of a run on, two characters at least.
+	expect(needle('tok_[a-z0-9]{24}')).toEqual({text: 'k_', caseInsensitive: false, common: false});
+	expect(needle('sk_live_[0-9a-zA-Z]{24}')).toEqual({text: '_live_', caseInsensitive: false, common: false});
+	expect(needle('[a-z0-9-]+\\.corp\\.example\\.com')).toEqual({text: 'xample.com', caseInsensitive: false, common: false});
 	// Under (?i), a rare character no case folds; else a run in any case, of the rarer characters.
-	expect(needle('(?i)session(?:_id)?=([A-Za-z0-9]{16,})')).toEqual({text: '=', caseInsensitive: false});
-	expect(needle('(?i)api[_-]?key["\']?\\s*[:=]')).toEqual({text: 'key', caseInsensitive: true});
-	expect(needle('(?i)a-b:c')).toEqual({text: 'a-b:c', caseInsensitive: true}); // - and : are common in logs
+	expect(needle('(?i)session(?:_id)?=([A-Za-z0-9]{16,})')).toEqual({text: '=', caseInsensitive: false, common: false});
+	expect(needle('(?i)api[_-]?key["\']?\\s*[:=]')).toEqual({text: 'key', caseInsensitive: true, common: false});
+	expect(needle('(?i)a-b:c')).toEqual({text: 'a-b:c', caseInsensitive: true, common: false}); // - and : are common in logs
+	expect(needle('\\d{3}-\\d{2}')).toEqual({text: '-', caseInsensitive: false, common: true});
 	for (const p of ['\\b[A-Z]{2}\\d{2}\\b', 'a|b', '']) {
 		expect(needle(p), p).toBeUndefined();
 	}
