@@ -259,18 +259,18 @@ export class TextRedactor {
 			sources += hits.length > before ? 1 : 0;
 		}
 
-		if (this.users.length > 0 && this.userRules(text)) {
-			sources += 2; // user rules' spans may lie anywhere, placeholders included
+		if (this.users.length > 0) {
+			sources += 2 * this.userRules(text); // user rules' spans may lie anywhere, placeholders included
 		}
 
 		return hits.length === 0 ? text : this.build(text, sources);
 	}
 
-	/** Add the spans the user rules find; true when they found any. */
-	private userRules(text: string): boolean {
+	/** Add the spans the user rules find; returns how many rules found some. */
+	private userRules(text: string): number {
 		const hits = this.hits;
 		this.gates.check(text);
-		let any = false;
+		let rules = 0;
 		for (let u = 0; u < this.users.length; u++) {
 			if (!this.gates.mayMatch(u)) {
 				continue;
@@ -291,11 +291,11 @@ export class TextRedactor {
 					}
 				}
 
-				any = true;
+				rules++;
 			}
 		}
 
-		return any;
+		return rules;
 	}
 
 	private scan(text: string, trigger: RegExp): void {
