@@ -2,6 +2,7 @@ import {RE2JS} from 're2js';
 import {expect, test} from 'vitest';
 import {compileUserRegex} from '../../source/core/regex.js';
 import {anyOf, escapeLiteral, needle, prefilter, requiredLiteral, requiredLiterals, requiredText} from '../../source/core/regex-prefilter.js';
+import {RegexGates} from '../../source/core/regex-gates.js';
 import {fastRegex} from '../../source/core/regex-syntax.js';
 import {prefixRegex} from '../../source/core/regex-prefix.js';
 
@@ -152,6 +153,31 @@ test('the prefilter passes every text re2js matches', () => {
 				expect(may(text), `${pattern} on ${JSON.stringify(text)}`).toBe(true);
 				expect(holds(text), `needle of ${pattern} on ${JSON.stringify(text)}`).toBe(true);
 				expect(any?.test(text) ?? true, `required text of ${pattern} on ${JSON.stringify(text)}`).toBe(true);
+			}
+		}
+	}
+});
+
+test('the gates shared by many patterns pass every text one of them matches', () => {
+	let seed = 11;
+	const rand = () => {
+		seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+		return seed / 2_147_483_648;
+	};
+
+	// All the patterns at once (needles shared, the starts of several in one regex), and the
+	// redaction benchmark's ten rules with texts near their matches.
+	const ten = ['tok_[a-z0-9]{24}', 'sk_live_[0-9a-zA-Z]{24}', '(?i)customer_id=(\\d+)', '\\b\\d{3}-\\d{2}-\\d{4}\\b', '(?i)session(?:_id)?=([A-Za-z0-9]{16,})', '(?i)api[_-]?key["\']?\\s*[:=]\\s*["\']?([A-Za-z0-9]{20,})', '[a-z0-9-]+\\.corp\\.example\\.com', '(?i)passport(?:_no)?=([A-Z0-9]{6,9})', '\\b[A-Z]{2}\\d{2}[A-Z0-9]{11,30}\\b', '\\+\\d{1,3}[ -]?\\d{6,12}'];
+	const near = ['tok_abcdefghijklmnopqrstuvwx', 'sk_live_ABCDEFGHIJKLMNOPQRSTUVWX', 'CUSTOMER_ID=42', 'ssn 123-45-6789', 'Session_Id=ABCDEFGHIJKLMNOP', 'API-KEY: "abcdefghijklmnopqrstuvwxyz"', 'db-1.corp.example.com', 'passport_no=X1234567', 'DE89370400440532013000', '+49 1701234567', '\u212Aey=1', 'ſession=ABCDEFGHIJKLMNOPQ'];
+	for (const set of [patterns, ten]) {
+		const gates = new RegexGates(set);
+		const compiled = set.map(p => RE2JS.compile(p));
+		for (const text of [...crafted, ...near, ...Array.from({length: 2000}, () => randomText(rand))]) {
+			gates.check(text);
+			for (const [i, re] of compiled.entries()) {
+				if (re.test(text)) {
+					expect(gates.mayMatch(i), `${set[i]} on ${JSON.stringify(text)}`).toBe(true);
+				}
 			}
 		}
 	}
