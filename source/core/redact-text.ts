@@ -344,7 +344,11 @@ export class TextRedactor {
 		// One scan finds its spans leftmost first: only spans from several need sorting.
 		let order: number[] | undefined;
 		if (sources > 1) {
-			order = Array.from({length}, (_, i) => i);
+			order = [];
+			for (let i = 0; i < length; i++) {
+				order.push(i);
+			}
+
 			order.sort((a, b) => (start[a]! - start[b]!) || (rule[a]! - rule[b]!) || (end[b]! - end[a]!));
 		}
 
