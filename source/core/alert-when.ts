@@ -1,6 +1,7 @@
 import {type LogEvent, levelRank} from './event.js';
 import {emptySpec, parseFilterExpression} from './filter.js';
-import {type UserRegex, anyOf, compileUserRegex, literalAlternatives, requiredText} from './regex.js';
+import {type UserRegex, compileUserRegex, literalAlternatives} from './regex.js';
+import {anyOf, requiredText} from './regex-prefilter.js';
 
 // The `when`s of all alert rules, tested together on each event. Each means what the
 // same expression means as a filter (filter.ts compileFilter); what differs is the cost:

@@ -4,15 +4,17 @@ import {type Find, type Hits, isAlnum, isPlaceholder} from './redact-scan.js';
 
 // The built-in redaction rules: what each finds, and why it cannot take more than linear time.
 //
-// Most rules start from a short literal mark (`AKIA`, `eyJ`, `ghp_`, `://`, a key name): one regex
+// Most rules start from a short literal mark (`AKIA`, `eyJ`, `ghp_`, `//`, a key name): one regex
 // of all the enabled marks scans a text once (core/redact-text.ts), and only where it stops does a
 // rule look further, with a sticky regex or a few lines of code. Cards, e-mail and IP addresses find
 // their own marks (core/redact-cards.ts, core/redact-addresses.ts). Plain lines cost one scan each.
 //
-// That scan is most of what redaction costs on ordinary lines, and V8's engine runs it fastest when
-// the characters a mark can start with are rare in logs: it then skips from one such character to
-// the next. So a mark may be the tail of what the rule looks for (`zation` for `authorization`,
-// `yJ` for `eyJ`): the rule's `find` steps back over the `lead` it knows before looking.
+// That scan is most of what redaction costs on ordinary lines. V8's engine steps over a character
+// no mark starts with at little cost, and tries the marks one by one where one may start; so the
+// scan is grouped by first character, and a mark starts at a character rare in logs: it may be the
+// tail of what the rule looks for (`zation` for `authorization`, `yJ` for `eyJ`, `//` for `://`,
+// `key` for `secret_key`), and the rule's `find` steps back over the `lead` it knows, or looks back
+// with a bounded lookbehind.
 //
 // Linear time, rule by rule: a mark has a bounded length. A sticky regex either has bounded
 // quantifiers only, or one unbounded run of a class that the literal after it is not in (nothing to
@@ -31,14 +33,16 @@ export type BuiltinRule = {
 	/** Keys of a JSON record whose whole value this rule replaces (lower case, without _ - .). */
 	readonly keys?: (key: string) => boolean;
 } & ({
-	/** Regex source of the marks it starts from: bounded length, no captures. */
-	readonly trigger: string;
-	/** The characters a trigger match starts with: which rules to ask at a position. */
-	readonly first: string;
 	/**
-	 * At a trigger match starting at `at` (past the lead the rule left out of its mark): add what it
-	 * finds to `hits`, and return where this rule may look again (at least at + 1; past a span it
-	 * added, or past what it read).
+	 * Regex sources of the marks it starts from: bounded length, no captures, each starting with a
+	 * plain character (not a class or an escape). A rule is asked where any mark starting with the
+	 * same character matches.
+	 */
+	readonly marks: readonly string[];
+	/**
+	 * At a mark starting at `at` (past the lead the rule left out of its mark): add what it finds to
+	 * `hits`, and return where this rule may look again (at least at + 1; past a span it added, or
+	 * past what it read).
 	 */
 	find(text: string, at: number, hits: Hits): number;
 } | {
@@ -157,7 +161,13 @@ export function privateKeyBody(line: string): boolean {
 
 // --- passwords in URLs: scheme://user:password@host ---
 
-function findUrlPassword(text: string, at: number, hits: Hits): number {
+/** At `//`, the mark of `://` (its colon is the lead). */
+function findUrlPassword(text: string, slashes: number, hits: Hits): number {
+	const at = slashes - 1;
+	if (at < 0 || text.charCodeAt(at) !== 0x3A) {
+		return slashes + 1;
+	}
+
 	// The authority ends at the path, query, fragment, a quote or a space. That end is before the
 	// next `://`, so no two authorities overlap.
 	const from = at + 3;
@@ -179,7 +189,25 @@ function findUrlPassword(text: string, at: number, hits: Hits): number {
 		hits.add(colon + 1, lastAt);
 	}
 
-	return Math.max(end, at + 1);
+	return Math.max(end, slashes + 1);
+}
+
+// --- AWS secret keys: secret_access_key=…, "SecretAccessKey": "…" ---
+
+// At `key`: the name before it is read by a lookbehind of at most 20 characters.
+const awsSecret = /(?<=(secret)[_-]?(?:access[_-]?)?)key["']?[ \t]{0,16}[:=][ \t]{0,16}["']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])/iy;
+
+function findAwsSecret(text: string, at: number, hits: Hits): number {
+	awsSecret.lastIndex = at;
+	const m = awsSecret.exec(text);
+	// `secret` in any case, as long as its last four letters are all lower or all upper case.
+	if (!m || !/cret|CRET/.test(m[1]!)) {
+		return at + 1;
+	}
+
+	const end = m.index + m[0].length;
+	hits.add(end - 40, end);
+	return end;
 }
 
 // --- the rules, in the order they are tried at one position ---
@@ -192,25 +220,22 @@ export const builtinRules: readonly BuiltinRule[] = [
 		name: 'aws-key',
 		onByDefault: true,
 		what: 'AWS access key ids (AKIA…, ASIA…)',
-		trigger: 'A(?:KIA|SIA|BIA|CCA|3T)',
-		first: 'A',
+		marks: ['A(?:KIA|SIA|BIA|CCA|3T)'],
 		find: sticky('(?<![A-Za-z0-9])(?:A3T[A-Z0-9]|AKIA|ASIA|ABIA|ACCA)[A-Z0-9]{16}(?![A-Za-z0-9])'),
 	},
 	{
 		name: 'aws-secret',
 		onByDefault: true,
 		what: 'AWS secret access keys after aws_secret_access_key= or "SecretAccessKey":',
-		trigger: 'cret|CRET',
-		first: 'cC',
+		marks: ['k[Ee][Yy]', 'K[Ee][Yy]'],
 		keys: secretKeys,
-		find: sticky(String.raw`secret[_-]?(?:access[_-]?)?key["']?[ \t]{0,16}[:=][ \t]{0,16}["']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])`, 'i', 2),
+		find: findAwsSecret,
 	},
 	{
 		name: 'authorization',
 		onByDefault: true,
 		what: 'Authorization header values (the scheme is kept)',
-		trigger: 'zation|ZATION',
-		first: 'zZ',
+		marks: ['zation', 'ZATION'],
 		keys: key => key.endsWith('authorization'),
 		find: sticky(String.raw`authorization["']?[ \t]{0,16}[:=][ \t]{0,16}["']?(?:[A-Za-z][\w-]{0,30}[ \t]+)?([^\s"',;]{1,4096})`, 'i', 7),
 	},
@@ -218,8 +243,7 @@ export const builtinRules: readonly BuiltinRule[] = [
 		name: 'bearer',
 		onByDefault: true,
 		what: 'bearer tokens (Bearer <token>)',
-		trigger: '[Bb](?:earer|EARER)',
-		first: 'Bb',
+		marks: ['B(?:earer|EARER)', 'b(?:earer|EARER)'],
 		find(text, at, hits) {
 			bearer.lastIndex = at;
 			const m = bearer.exec(text);
@@ -238,56 +262,49 @@ export const builtinRules: readonly BuiltinRule[] = [
 		name: 'jwt',
 		onByDefault: true,
 		what: 'JSON Web Tokens (eyJ….eyJ….…)',
-		trigger: 'yJ',
-		first: 'y',
+		marks: ['yJ'],
 		find: sticky(String.raw`(?<![\w-])eyJ[\w-]{4,}\.ey[\w-]{4,}\.[\w-]*`, '', 1),
 	},
 	{
 		name: 'github-token',
 		onByDefault: true,
 		what: 'GitHub tokens (ghp_, gho_, ghu_, ghs_, ghr_, github_pat_)',
-		trigger: 'gh[pousr]_|github_pat_',
-		first: 'g',
+		marks: ['gh[pousr]_', 'github_pat_'],
 		find: sticky(String.raw`gh[pousr]_[A-Za-z0-9]{36,255}|github_pat_\w{22,255}`),
 	},
 	{
 		name: 'gitlab-token',
 		onByDefault: true,
 		what: 'GitLab tokens (glpat-, gldt-, glrt-, glptt-, glft-, glimt-, glcbt-, glsoat-, glagent-, gloas-)',
-		trigger: 'gl(?:pat|dt|rt|ptt|ft|imt|cbt|soat|agent|oas)-',
-		first: 'g',
+		marks: ['gl(?:pat|dt|rt|ptt|ft|imt|cbt|soat|agent|oas)-'],
 		find: sticky(String.raw`gl(?:pat|dt|rt|ptt|ft|imt|cbt|soat|agent|oas)-[\w-]{20,255}`),
 	},
 	{
 		name: 'slack-token',
 		onByDefault: true,
 		what: 'Slack tokens (xoxb-, xoxp-, xoxa-, xoxr-, xoxe-, xoxs-, xoxo-, xapp-) and webhook URLs',
-		trigger: String.raw`x(?:ox[abeoprs]|app)-|ks\.slack\.com\/`,
-		first: 'xk',
+		marks: ['x(?:ox[abeoprs]|app)-', String.raw`ks\.slack\.com\/`],
 		find: slackFind,
 	},
 	{
 		name: 'private-key',
 		onByDefault: true,
 		what: 'private key blocks (-----BEGIN … PRIVATE KEY----- to -----END … PRIVATE KEY-----, also over several lines)',
-		trigger: 'BEGIN',
-		first: 'B',
+		marks: ['BEGIN'],
 		find: findPrivateKey,
 	},
 	{
 		name: 'url-password',
 		onByDefault: true,
 		what: 'passwords in URLs (scheme://user:password@host)',
-		trigger: ':\\/\\/',
-		first: ':',
+		marks: ['//'],
 		find: findUrlPassword,
 	},
 	{
 		name: 'password',
 		onByDefault: true,
 		what: 'password=…, "password": "…" (also passwd, passphrase, pass, pwd)',
-		trigger: '[Pp](?:ass|wd|ASS|WD)',
-		first: 'Pp',
+		marks: ['P(?:ass|wd|ASS|WD)', 'p(?:ass|wd|ASS|WD)'],
 		keys: passwordKeys,
 		find: keyValue('(?:password|passwd|passphrase|(?<![a-z0-9])pass|(?<![a-z0-9])pwd)'),
 	},

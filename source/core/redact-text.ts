@@ -1,7 +1,7 @@
 import {type BuiltinRule, Hits, builtinRules, placeholder, ruleAliases} from './redact-rules.js';
 import {FilterError, type UserRegex, compileUserRegex} from './regex.js';
-import {escapeLiteral, requiredLiterals} from './regex-prefilter.js';
-import {fastRegex} from './regex-syntax.js';
+import {RegexGates} from './regex-gates.js';
+import {escapeLiteral} from './regex-prefilter.js';
 
 // Redaction of one text: the rules compiled from a spec (built-in, user and field rules), one scan
 // for the built-in rules' marks and each user rule, the spans found replaced leftmost first, and
@@ -43,6 +43,9 @@ export type Rule = RuleHealth & {
 	field?: string[];
 	/** The event serial it last counted a hit in: a hit counts once per event. */
 	stamp: number;
+	/** What its hits become in mask mode, bare and as a JSON string. */
+	mask: string;
+	quotedMask: string;
 };
 
 /** Bounded memo: cleared when full, so a stream of distinct values cannot grow it. */
@@ -101,12 +104,8 @@ export class TextRedactor {
 	private readonly scanners: number[] = [];
 	private readonly scanFns: Array<(text: string, hits: Hits) => void> = [];
 	protected readonly users: number[] = [];
-	/**
-	 * One V8 regex of the plain text each user rule needs (when it is 3 characters or more), any case:
-	 * a line with none of it skips those rules at once, instead of each looking on its own.
-	 */
-	private readonly userGate: {test(text: string): boolean} | undefined;
-	private readonly gated: boolean[] = [];
+	/** Cheap tests that rule out user rules for most texts, each run at most once per text. */
+	private readonly gates: RegexGates;
 	/** Field rules by the last key of their path. */
 	protected readonly fieldsByKey = new Map<string, number[]>();
 	/** Where each rule may look again in the current text (valid when its stamp is the scan's). */
@@ -138,25 +137,32 @@ export class TextRedactor {
 		}
 
 		this.enabled = on;
-		const triggers: string[] = [];
+		// The marks by their first character: `A(?:KIA|…)|k(?:[Ee][Yy]|s\.slack…)|…`.
+		const marks = new Map<string, string[]>();
 		for (const b of builtinRules) {
 			if (on.has(b.name)) {
 				const index = this.add({name: b.name, kind: 'built-in', builtin: b});
 				if ('scan' in b) {
 					this.scanners.push(index);
 					this.scanFns.push(b.scan);
-				} else {
-					triggers.push(b.trigger);
-					for (const c of b.first) {
-						this.dispatch[c.charCodeAt(0)]!.push(index);
+					continue;
+				}
+
+				for (const mark of b.marks) {
+					const first = mark[0]!;
+					const rules = this.dispatch[first.charCodeAt(0)]!;
+					if (!rules.includes(index)) {
+						rules.push(index);
 					}
+
+					marks.set(first, [...(marks.get(first) ?? []), mark.slice(1)]);
 				}
 			}
 		}
 
-		this.trigger = triggers.length > 0 ? new RegExp(triggers.join('|'), 'g') : undefined;
+		const grouped = [...marks].map(([first, rests]) => escapeLiteral(first) + (rests.length === 1 ? rests[0]! : `(?:${rests.join('|')})`));
+		this.trigger = grouped.length > 0 ? new RegExp(grouped.join('|'), 'g') : undefined;
 		const taken = new Set(builtinRules.map(r => r.name));
-		const needed: string[] = [];
 		for (const r of spec.rules) {
 			if (!ruleName.test(r.name)) {
 				throw new FilterError(r.from, `rule name ${JSON.stringify(r.name)}: use letters, digits, . _ - (at most 40), starting with a letter or digit`);
@@ -170,15 +176,9 @@ export class TextRedactor {
 			const user = compileUserRegex(r.pattern, r.from);
 			const index = this.add({name: r.name, kind: 'rule', user});
 			this.users.push(index);
-			const needs = requiredLiterals(r.pattern)?.texts[0];
-			if (needs !== undefined && needs.length >= 3) {
-				this.gated[index] = true;
-				needed.push(escapeLiteral(needs));
-			}
 		}
 
-		// Any case: a superset for the rules without (?i).
-		this.userGate = needed.length > 1 ? fastRegex(needed.join('|'), true) : undefined;
+		this.gates = new RegexGates(spec.rules.map(r => r.pattern));
 
 		for (const f of spec.fields) {
 			checkField(f, spec.from?.fields ?? '--redact-field');
@@ -194,8 +194,9 @@ export class TextRedactor {
 		this.shortest = this.users.length > 0 ? 1 : (on.has('ipv6') ? 3 : 5);
 	}
 
-	private add(rule: Omit<Rule, 'hits' | 'stamp'>): number {
-		this.rules.push({...rule, hits: 0, stamp: 0});
+	private add(rule: Omit<Rule, 'hits' | 'stamp' | 'mask' | 'quotedMask'>): number {
+		const mask = `[REDACTED:${rule.name}]`;
+		this.rules.push({...rule, hits: 0, stamp: 0, mask, quotedMask: `"${mask}"`});
 		return this.rules.length - 1;
 	}
 
@@ -228,17 +229,16 @@ export class TextRedactor {
 
 	protected replacement(index: number, value: string, quote: boolean): string {
 		this.count(index);
-		const {name} = this.rules[index]!;
-		let text = `[REDACTED:${name}]`;
-		if (this.mode === 'hash') {
-			const pseudonym = this.pseudonym;
-			if (!pseudonym) {
-				throw new Error('hash mode without a key');
-			}
-
-			text = `[${name}:${this.pseudonyms.get(value, pseudonym)}]`;
+		if (this.mode !== 'hash') {
+			return quote ? this.rules[index]!.quotedMask : this.rules[index]!.mask;
 		}
 
+		const pseudonym = this.pseudonym;
+		if (!pseudonym) {
+			throw new Error('hash mode without a key');
+		}
+
+		const text = `[${this.rules[index]!.name}:${this.pseudonyms.get(value, pseudonym)}]`;
 		return quote ? `"${text}"` : text;
 	}
 
@@ -259,10 +259,26 @@ export class TextRedactor {
 			sources += hits.length > before ? 1 : 0;
 		}
 
-		const gate = this.userGate === undefined || this.users.length === 0 || this.userGate.test(text);
-		for (const index of this.users) {
+		if (this.users.length > 0) {
+			sources += 2 * this.userRules(text); // user rules' spans may lie anywhere, placeholders included
+		}
+
+		return hits.length === 0 ? text : this.build(text, sources);
+	}
+
+	/** Add the spans the user rules find; returns how many rules found some. */
+	private userRules(text: string): number {
+		const hits = this.hits;
+		this.gates.check(text);
+		let rules = 0;
+		for (let u = 0; u < this.users.length; u++) {
+			if (!this.gates.mayMatch(u)) {
+				continue;
+			}
+
+			const index = this.users[u]!;
 			const user = this.rules[index]!.user!;
-			if ((!gate && this.gated[index]) || !user.mayMatch(text)) {
+			if (!user.mayMatch(text)) {
 				continue;
 			}
 
@@ -275,11 +291,11 @@ export class TextRedactor {
 					}
 				}
 
-				sources += 2; // may lie anywhere, placeholders included
+				rules++;
 			}
 		}
 
-		return hits.length === 0 ? text : this.build(text, sources);
+		return rules;
 	}
 
 	private scan(text: string, trigger: RegExp): void {
@@ -325,26 +341,30 @@ export class TextRedactor {
 	 */
 	private build(text: string, sources: number): string {
 		const {start, end, rule, quote, length} = this.hits;
-		const order: number[] = [];
-		for (let i = 0; i < length; i++) {
-			order.push(i);
-		}
-
+		// One scan finds its spans leftmost first: only spans from several need sorting.
+		let order: number[] | undefined;
 		if (sources > 1) {
+			order = [];
+			for (let i = 0; i < length; i++) {
+				order.push(i);
+			}
+
 			order.sort((a, b) => (start[a]! - start[b]!) || (rule[a]! - rule[b]!) || (end[b]! - end[a]!));
 		}
 
 		const kept = sources > 2 ? placeholderRanges(text) : undefined;
+		const hash = this.mode === 'hash';
 		let out = '';
 		let last = 0;
-		for (const i of order) {
+		for (let k = 0; k < length; k++) {
+			const i = order === undefined ? k : order[k]!;
 			const s = start[i]!;
 			const e = end[i]!;
 			if (s < last || (kept && overlaps(kept, s, e))) {
 				continue;
 			}
 
-			out += text.slice(last, s) + this.replacement(rule[i]!, text.slice(s, e), quote[i]! || bareJsonValue(text, s, e));
+			out += text.slice(last, s) + this.replacement(rule[i]!, hash ? text.slice(s, e) : '', quote[i]! || bareJsonValue(text, s, e));
 			last = e;
 		}
 

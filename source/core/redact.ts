@@ -18,6 +18,9 @@ type KeyInfo = {segments: string[]; builtin: number; fields: number[]};
 export class Redactor extends TextRedactor {
 	private readonly keys = new Memo<KeyInfo | null>(4096);
 	private readonly names = new Memo<string>(2048);
+	/** The last name redacted in each slot (service, host, proc), and what it became. */
+	private readonly lastName = ['', '', ''];
+	private readonly lastOut = ['', '', ''];
 	/** Streams in the middle of a private key block: lines left to treat as its body. */
 	private readonly openKeys = new Map<string, number>();
 	/** Service, host and proc are redacted too when a rule that may match them is on. */
@@ -117,9 +120,9 @@ export class Redactor extends TextRedactor {
 
 		this.covering = undefined;
 		if (this.redactNames) {
-			e.service = this.name(e.service);
-			e.host = this.name(e.host);
-			e.proc = this.name(e.proc);
+			e.service = this.name(e.service, 0);
+			e.host = this.name(e.host, 1);
+			e.proc = this.name(e.proc, 2);
 		}
 	}
 
@@ -144,12 +147,19 @@ export class Redactor extends TextRedactor {
 		return [replacement + raw.slice(end), messageEnd === -1 ? replacement : replacement + message.slice(messageEnd)];
 	}
 
-	private name(value: string): string {
+	/** A service, host or proc (`slot` 0, 1, 2): most events of a stream repeat the last one's. */
+	private name(value: string, slot: number): string {
 		if (value === '') {
 			return value;
 		}
 
-		const out = this.names.get(value, v => this.text(v));
+		let out = this.lastOut[slot]!;
+		if (value !== this.lastName[slot]) {
+			out = this.names.get(value, v => this.text(v));
+			this.lastName[slot] = value;
+			this.lastOut[slot] = out;
+		}
+
 		// A remembered answer still counts as a hit for this event.
 		if (out !== value) {
 			this.countNameHits(out);

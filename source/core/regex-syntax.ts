@@ -18,7 +18,6 @@ export function isAscii(text: string): boolean {
 }
 
 const flagGroup = /^\(\?([imsU]+)\)/;
-export const simpleEscape = new Set('dDsSwWbBAzntrfva');
 
 /** Leading flag groups: where the pattern proper starts, and whether (?i) was among them; undefined for (?s) or (?m). */
 export function leadingFlags(pattern: string): {at: number; caseInsensitive: boolean; other: boolean} {
@@ -109,6 +108,62 @@ export function topLevelChoice(pattern: string, from: number): boolean {
 	return false;
 }
 
+/** The top-level alternatives of a pattern from `from` on (`a|b(c|d)` is `a` and `b(c|d)`); undefined when a group or class does not close. */
+export function topLevelAlternatives(pattern: string, from: number): string[] | undefined {
+	const out: string[] = [];
+	let start = from;
+	for (let i = from; i < pattern.length; i++) {
+		const c = pattern[i];
+		if (c === '\\') {
+			i++;
+		} else if (c === '[' || c === '(') {
+			const end = skipBracketed(pattern, i);
+			if (end === -1) {
+				return undefined;
+			}
+
+			i = end - 1;
+		} else if (c === '|') {
+			out.push(pattern.slice(start, i));
+			start = i + 1;
+		}
+	}
+
+	out.push(pattern.slice(start));
+	return out;
+}
+
+/**
+ * Where the escape at `start` ends: `\d`, `\.` and the like after two characters, `\pL`, `\p{Greek}`,
+ * `\x41`, `\x{263a}`, `\123` after theirs; -1 when braces do not close.
+ */
+export function escapeEnd(pattern: string, start: number): number {
+	const c = pattern[start + 1] ?? '';
+	const braces = (from: number): number => {
+		const close = pattern.indexOf('}', from);
+		return close < 0 ? -1 : close + 1;
+	};
+
+	if (c === 'p' || c === 'P') {
+		return pattern[start + 2] === '{' ? braces(start + 2) : start + 3;
+	}
+
+	if (c === 'x') {
+		return pattern[start + 2] === '{' ? braces(start + 2) : start + 4;
+	}
+
+	if (c >= '0' && c <= '7') {
+		let i = start + 2;
+		while (i < start + 4 && pattern[i]! >= '0' && pattern[i]! <= '7') {
+			i++;
+		}
+
+		return i;
+	}
+
+	return start + 2;
+}
+
 export const controlEscapes: Readonly<Record<string, number>> = {n: 0x0A, t: 0x09, r: 0x0D, f: 0x0C, v: 0x0B, a: 0x07};
 
 /**
@@ -128,8 +183,13 @@ export function fastRegex(source: string, caseInsensitive: boolean): {test(text:
 		return full;
 	}
 
-	const ascii = new RegExp(source, 'i');
-	return {test: text => ascii.test(text) || (foldsToAscii.test(text) && full.test(text))};
+	// One scan finds the text in ASCII case, or a character that folds to ASCII (then the full test
+	// decides). Without `u`, V8 folds no other character to ASCII, so only the class can match those.
+	const ascii = new RegExp(`${source}|[\u212A\u017F]`, 'i');
+	return {
+		test(text) {
+			const m = ascii.exec(text);
+			return m !== null && ((m[0] !== '\u212A' && m[0] !== '\u017F') || full.test(text));
+		},
+	};
 }
-
-const foldsToAscii = /[\u212A\u017F]/;

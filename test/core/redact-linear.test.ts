@@ -34,12 +34,12 @@ function fill(unit: string): string {
 }
 
 const hostile = [
-	fill('AKIA'), 'AKIA' + fill('A'), fill('secret_access_key='), 'aws_secret_access_key = ' + fill('/'),
+	fill('AKIA'), 'AKIA' + fill('A'), fill('secret_access_key='), 'aws_secret_access_key = ' + fill('/'), fill('secretkey'), fill('KEY: '), fill('secret-access-'),
 	fill('authorization'), 'Authorization: ' + fill('a'), fill('Authorization: Basic '),
 	fill('Bearer '), 'bearer ' + fill('x1'), fill('eyJ'), fill('eyJa.'), fill('eyJabcd.eyJabcd'), 'eyJ' + fill('a'),
 	fill('ghp_'), 'ghp_' + fill('a'), fill('github_pat_'), fill('glpat-'), fill('xoxb-'), fill('hooks.slack.com/'),
 	fill('-----BEGIN RSA PRIVATE KEY-----'), '-----BEGIN RSA PRIVATE KEY-----' + fill('-----END '),
-	fill('a://'), fill('a://b:c'), 'a://' + fill(':') + '@', fill('a://b:c@'),
+	fill('a://'), fill('//'), fill('a://b:c'), 'a://' + fill(':') + '@', fill('a://b:c@'),
 	fill('password='), fill('password="'), fill('password="\\'), fill('password=\''), fill('"password":'), fill('pass '), 'password=' + fill('x'),
 	fill('4111 '), fill('1 '), fill('1111-'), fill('4'), fill('4111 1111 1111 1111 '), fill('12 '), fill('0'),
 	fill('@'), fill('a@'), fill('a.') + '@' + fill('b.'), fill('1.'), fill('1.1.1.1.'), fill('::'), fill('1:'), fill('f:f:'), fill('12:34:'),

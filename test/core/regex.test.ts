@@ -1,5 +1,5 @@
 import {describe, expect, test} from 'vitest';
-import {anyOf, compileLiteralSearch, compileUserRegex, FilterError, literalAlternatives, requiredText} from '../../source/core/regex.js';
+import {compileLiteralSearch, compileUserRegex, FilterError, literalAlternatives} from '../../source/core/regex.js';
 
 // Linear time is checked against a linear reference on the same input, never against a clock
 // alone: the bound is generous, and V8's backtracking engine misses it by orders of magnitude.
@@ -42,43 +42,6 @@ describe('user regexes', () => {
 			const slow = compileUserRegex(`(?:)${p.startsWith('(?i)') ? `(?i:${p.slice(4)})` : `(?:${p})`}`, '--grep');
 			expect(lines.map(l => fast.test(l)), p).toEqual(lines.map(l => slow.test(l)));
 			expect(lines.map(l => fast.ranges(l)), p).toEqual(lines.map(l => slow.ranges(l)));
-		}
-	});
-
-	test('the text every match requires', () => {
-		const literals = (p: string) => requiredText(p)?.literals;
-		expect(literals('timeout|refused')).toEqual(['timeout', 'refused']);
-		expect(literals('conn.*refused')).toEqual(['refused']);
-		expect(literals(String.raw`\berror\b`)).toEqual(['error']);
-		expect(literals(String.raw`user \d+ (not found|gone)`)).toEqual(['user ']);
-		expect(literals('fail(ed|ure)|timeout')).toEqual(['fail', 'timeout']);
-		// Optional and repeated characters are no part of the text: "colou?r" requires "colo", "ab+c" "a".
-		expect(literals('colou?r')).toEqual(['colo']);
-		expect(literals('ab+cd')).toEqual(['cd']);
-		expect(literals('x{2}yz')).toEqual(['yz']);
-		expect(literals(String.raw`a\.b\x41cd`)).toEqual(['a.b']);
-		expect(literals(String.raw`\pLword`)).toEqual(['word']);
-		expect(literals(String.raw`\p{Greek}word`)).toEqual(['word']);
-		expect(literals(String.raw`[]x]+ok`)).toEqual(['ok']);
-		expect(literals('[[:alpha:]]ok')).toEqual(['ok']);
-		expect(requiredText('(?i)Refused')).toEqual({literals: ['Refused'], caseInsensitive: true});
-		// No text to require, or syntax read no further: the pattern runs on every line.
-		for (const p of [String.raw`\d{3}`, 'a|b*', 'x|', '', '.*', String.raw`\Qa|b\E`, 'a(?i)b', '(?s)abc', '(?i)straße', '😀x', 'a?']) {
-			expect(requiredText(p), p).toBeUndefined();
-		}
-	});
-
-	test('a line the pattern matches always holds the text it requires', () => {
-		const lines = ['conn 1 refused', 'Connection REFUSED', 'colour', 'color', 'abbbcd', 'xxyz', 'a.bAcd', 'user 42 gone', 'KELVIN \u212A', 'Error: x', 'x]]]ok', 'word', 'λword'];
-		for (const p of ['conn.*refused', '(?i)conn.*refused', 'colou?r', 'ab+cd', 'x{2}yz', String.raw`a\.b\x41cd`, String.raw`user \d+ (not found|gone)`, '(?i)kelvin k', String.raw`[Ee]rror: \w`, '[]x]+ok', String.raw`\pLword`]) {
-			const re = compileUserRegex(p, '--grep');
-			const required = requiredText(p)!;
-			const prefilter = anyOf(required.literals, required.caseInsensitive);
-			for (const line of lines) {
-				if (re.test(line)) {
-					expect(prefilter.test(line), `${p} on ${line}`).toBe(true);
-				}
-			}
 		}
 	});
 

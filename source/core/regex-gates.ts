@@ -1,0 +1,120 @@
+import {escapeLiteral, needle} from './regex-prefilter.js';
+import {prefixRegex} from './regex-prefix.js';
+import {fastRegex} from './regex-syntax.js';
+
+// Cheap tests that rule out most texts for many user regexes run on the same texts (the redaction
+// rules): each test runs at most once per text, however many patterns share it, and a pattern
+// whose tests fail costs nothing more.
+//
+// - A needle (core/regex-prefilter.ts): the plain text a pattern needs, looked for fastest. Patterns
+//   that need the same (`=` of `(?i)session_id=` and of `(?i)passport=`) share one look.
+// - The patterns with no needle that rules much out (`\b\d{3}-\d{2}-\d{4}\b` needs only `-`,
+//   `\b[A-Z]{2}\d{2}[A-Z0-9]{11,30}\b` no plain text at all) are looked for by the start of their
+//   matches (core/regex-prefix.ts), all in one V8 regex: one scan for them all instead of one each.
+//   Linear: each start is a bounded sequence that V8 can follow only one way, so the scan reads each
+//   character a bounded number of times from each place.
+
+/** Tests past this many are left out (a pattern then runs its own prefilter more often, nothing worse). */
+const maxGates = 30;
+
+export class RegexGates {
+	/** Gate g < literals.length: plain text looked for as it is; the others: V8 regexes, in `regexes`. */
+	private readonly literals: string[] = [];
+	private readonly regexes: Array<{test(text: string): boolean}> = [];
+	/** Per regex gate: the patterns that need it (it runs only while one of them may still match). */
+	private readonly users: number[][] = [];
+	/** Per pattern: its gates, as bits. */
+	private readonly masks: number[] = [];
+	/** The gates the current text failed, as bits. */
+	private failed = 0;
+
+	constructor(patterns: readonly string[]) {
+		const needles = patterns.map(p => needle(p));
+		const starts = patterns.map((p, i) => (needles[i] === undefined || needles[i].common ? prefixRegex(p) : undefined));
+		// Starts by case mode; alone, a start is the pattern's own prefilter already (core/regex.ts).
+		const groups = [false, true].map(ci => patterns.flatMap((_, i) => (starts[i]?.caseInsensitive === ci ? [i] : []))).filter(g => g.length > 1);
+		const grouped = new Set(groups.flat());
+		const literalGates = new Map<string, number[]>();
+		const regexGates = new Map<string, {make: () => {test(text: string): boolean}; users: number[]}>();
+		for (const [i, needs] of needles.entries()) {
+			// A common character rules out little that the start would not.
+			if (needs === undefined || (needs.common && grouped.has(i))) {
+				continue;
+			}
+
+			if (needs.caseInsensitive) {
+				const key = needs.text.toLowerCase();
+				const gate = regexGates.get(key) ?? {make: () => fastRegex(escapeLiteral(needs.text), true), users: []};
+				gate.users.push(i);
+				regexGates.set(key, gate);
+			} else {
+				literalGates.set(needs.text, [...(literalGates.get(needs.text) ?? []), i]);
+			}
+		}
+
+		for (const [k, group] of groups.entries()) {
+			regexGates.set(`start ${k}`, {make: () => fastRegex(group.map(i => `(?:${starts[i]!.source})`).join('|'), starts[group[0]!]!.caseInsensitive), users: group});
+		}
+
+		this.masks = patterns.map(() => 0);
+		let bit = 0;
+		for (const [text, users] of literalGates) {
+			if (bit < maxGates) {
+				this.literals.push(text);
+				this.add(users, bit++);
+			}
+		}
+
+		for (const gate of regexGates.values()) {
+			if (bit < maxGates) {
+				this.regexes.push(gate.make());
+				this.users.push(gate.users);
+				this.add(gate.users, bit++);
+			}
+		}
+	}
+
+	/** Run the tests on a text: then `mayMatch` answers for it. */
+	check(text: string): void {
+		let failed = 0;
+		let bit = 1;
+		for (const literal of this.literals) {
+			if (!text.includes(literal)) {
+				failed |= bit;
+			}
+
+			bit <<= 1;
+		}
+
+		for (let g = 0; g < this.regexes.length; g++, bit <<= 1) {
+			// Only while a pattern that needs it has passed every test so far.
+			if (this.alive(g, failed) && !this.regexes[g]!.test(text)) {
+				failed |= bit;
+			}
+		}
+
+		this.failed = failed;
+	}
+
+	/** False when pattern `i` cannot match the text last checked. */
+	mayMatch(i: number): boolean {
+		return (this.masks[i]! & this.failed) === 0;
+	}
+
+	/** Has a pattern that needs regex gate `g` passed every test so far? */
+	private alive(g: number, failed: number): boolean {
+		for (const i of this.users[g]!) {
+			if ((this.masks[i]! & failed) === 0) {
+				return true;
+			}
+		}
+
+		return false;
+	}
+
+	private add(users: readonly number[], bit: number): void {
+		for (const i of users) {
+			this.masks[i]! |= 1 << bit;
+		}
+	}
+}
