@@ -26,7 +26,23 @@ function loud(text: string): void {
 	process.stderr.write(`\n${bar}\n${text}\n${bar}\n\n`);
 }
 
+/**
+ * The Debian peers (tmux, Chromium, Alertmanager) are installed here, one after another, when
+ * missing: apt holds one lock, so test files installing them at the same moment would fail each
+ * other. Each test file still checks for its peer itself and says loudly when it is not there.
+ */
+function installDebianPeers(): void {
+	for (const script of ['ensure-tmux.sh', 'ensure-chromium.sh', 'ensure-alertmanager.sh']) {
+		try {
+			execFileSync('sh', [path.join(root, 'scripts', script)], {stdio: ['ignore', 'ignore', 'inherit'], timeout: 600_000});
+		} catch {
+			// Reported by the tests that need it.
+		}
+	}
+}
+
 export default function setup(project: TestProject): () => Promise<void> {
+	installDebianPeers();
 	const provide = (value: KafkaProvision): void => {
 		project.provide('kafka', value);
 	};
