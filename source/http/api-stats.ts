@@ -42,7 +42,9 @@ async function statsTable(request: HttpRequest, context: HttpContext): Promise<T
 
 	if (reader && countable) {
 		const {counts} = await reader.counts(since, until);
-		table.addCounts(counts, keep);
+		// A window that reaches now holds each service's newest event: its last-seen time is the
+		// service's own (this run's, else the history's); a window ending earlier leaves it null.
+		table.addCounts(counts, keep, until === undefined ? lastSeenNow(context) : undefined);
 		return {table, from, partial: false, since, until, rates};
 	}
 
@@ -80,6 +82,15 @@ async function statsTable(request: HttpRequest, context: HttpContext): Promise<T
 
 function iso(ms: number | undefined): string | null {
 	return ms === undefined ? null : new Date(ms).toISOString();
+}
+
+function lastSeenNow(context: HttpContext): Map<string, number> {
+	const seen = new Map(context.baseline.lastSeen);
+	for (const {stat} of context.aggregates.stats.rows({sort: 'name'})) {
+		seen.set(stat.service, Math.max(seen.get(stat.service) ?? 0, stat.lastSeen));
+	}
+
+	return seen;
 }
 
 export function registerStats(router: Router): void {

@@ -170,6 +170,8 @@ describe('REST API from the history', () => {
 			expect(lastSeen['usermanagement']).toBeLessThan(Date.now());
 			const windowed = await request(`${second.base}/api/v1/logs/stats?since=1h&service=billing`);
 			expect(windowed.json).toMatchObject({from: 'history', total: 2, errors: 1});
+			const windowedServices = (await request(`${second.base}/api/v1/logs/services?since=1h`)).json.services as Array<{service: string; lastSeen: string | null}>;
+			expect(Object.fromEntries(windowedServices.map(x => [x.service, x.lastSeen === null ? null : Date.parse(x.lastSeen)]))).toEqual(lastSeen);
 			// Pages run from the new run into the old one without a repeat.
 			const seen: string[] = [];
 			let cursor = '';
