@@ -262,7 +262,7 @@ export async function main(argv = process.argv.slice(2), options: MainOptions = 
 		delete env['CI'];
 		delete env['CONTINUOUS_INTEGRATION'];
 		const {runUi} = await import('./ui/run.js');
-		const code = await runUi(app, {settings, filter, format, terminal, pipe: terminal.separateFromStdout ? stdout : undefined, stderr});
+		const code = await runUi(app, {settings, filter, format, terminal, pipe: terminal.separateFromStdout ? stdout : undefined, stderr, stats: http?.context.aggregates.stats});
 		await http?.close();
 		await demo?.stop();
 		await app.history?.close();

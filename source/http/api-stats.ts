@@ -1,11 +1,11 @@
 import {type Level, levelRank} from '../core/event.js';
-import {type Histogram} from '../core/histogram.js';
 import {type HttpContext} from './context.js';
 import {filterParams, timeParam} from './params.js';
 import {eventTest} from './read-events.js';
 import {badParameter} from './reply.js';
 import {type HttpRequest, type Router} from './router.js';
 import {StatsTable} from './stats-table.js';
+import {statsRates} from './stats-rates.js';
 
 // GET /api/v1/logs/stats: totals, per service, per level, the error rate, events/s now and over
 // windows. GET /api/v1/logs/services: every service seen, with counts and last-seen time.
@@ -15,9 +15,7 @@ import {StatsTable} from './stats-table.js';
 // per-segment counts; with host, type, source or q, a scan (at most limits.maxScan events).
 // With the history off, the memory: the live counts since start, or a scan of the buffer.
 
-const rateWindows: Array<[string, number]> = [['1m', 60_000], ['5m', 300_000], ['15m', 900_000], ['1h', 3_600_000]];
-
-type Table = {table: StatsTable; from: 'history' | 'memory'; partial: boolean; since: number | undefined; until: number | undefined};
+type Table = {table: StatsTable; from: 'history' | 'memory'; partial: boolean; since: number | undefined; until: number | undefined; rates: () => ReturnType<typeof statsRates>};
 
 async function statsTable(request: HttpRequest, context: HttpContext): Promise<Table> {
 	const now = context.now();
@@ -28,6 +26,7 @@ async function statsTable(request: HttpRequest, context: HttpContext): Promise<T
 	}
 
 	const {spec, filter, tokens} = filterParams(request.query);
+	const rates = () => statsRates(context, spec, filter, context.now());
 	const countable = spec.grep.length === 0 && spec.exclude.length === 0 && spec.hosts.length === 0 && spec.types.length === 0 && spec.sources.length === 0;
 	const min = spec.minLevel === undefined ? -1 : levelRank[spec.minLevel];
 	const services = new Set(spec.services);
@@ -36,15 +35,17 @@ async function statsTable(request: HttpRequest, context: HttpContext): Promise<T
 	const {reader, limits} = context;
 	const from = reader ? 'history' : 'memory';
 	if (since === undefined && until === undefined && countable) {
-		table.addCounts(context.baseline.counts, keep);
+		table.addCounts(context.baseline.counts, keep, context.baseline.lastSeen);
 		table.addLive(context.aggregates.stats, keep, now);
-		return {table, from, partial: false, since, until};
+		return {table, from, partial: false, since, until, rates};
 	}
 
 	if (reader && countable) {
 		const {counts} = await reader.counts(since, until);
-		table.addCounts(counts, keep);
-		return {table, from, partial: false, since, until};
+		// A window that reaches now holds each service's newest event: its last-seen time is the
+		// service's own (this run's, else the history's); a window ending earlier leaves it null.
+		table.addCounts(counts, keep, until === undefined ? lastSeenNow(context) : undefined);
+		return {table, from, partial: false, since, until, rates};
 	}
 
 	let scanned = 0;
@@ -76,31 +77,27 @@ async function statsTable(request: HttpRequest, context: HttpContext): Promise<T
 	});
 	// Without the history, a buffer that lost older events does not hold a window reaching before its oldest.
 	partial ||= !reader && context.store.evicted > 0 && (since === undefined || (oldest !== undefined && oldest.time > since));
-	return {table, from, partial, since, until};
-}
-
-function perSecond(h: Histogram, now: number, spanMs: number, upMs: number): number {
-	const seconds = Math.max(1, Math.min(spanMs, upMs)) / 1000;
-	return h.sum(now, spanMs) / seconds;
+	return {table, from, partial, since, until, rates};
 }
 
 function iso(ms: number | undefined): string | null {
 	return ms === undefined ? null : new Date(ms).toISOString();
 }
 
+function lastSeenNow(context: HttpContext): Map<string, number> {
+	const seen = new Map(context.baseline.lastSeen);
+	for (const {stat} of context.aggregates.stats.rows({sort: 'name'})) {
+		seen.set(stat.service, Math.max(seen.get(stat.service) ?? 0, stat.lastSeen));
+	}
+
+	return seen;
+}
+
 export function registerStats(router: Router): void {
 	router.get('/api/v1/logs/stats', async (request, context) => {
-		const {table, from, partial, since, until} = await statsTable(request, context);
-		const now = context.now();
-		const up = now - context.startedAt;
-		const {aggregates} = context;
+		const {table, from, partial, since, until, rates} = await statsTable(request, context);
 		const totals = table.totals();
-		const rate: Record<string, number> = {now: aggregates.stats.overallRate(now)};
-		const errorRate: Record<string, number> = {};
-		for (const [name, span] of rateWindows) {
-			rate[name] = perSecond(aggregates.eventsPerMinute, now, span, up);
-			errorRate[name] = perSecond(aggregates.errorsPerMinute, now, span, up);
-		}
+		const rate = rates();
 
 		return {json: {
 			from,
@@ -113,9 +110,10 @@ export function registerStats(router: Router): void {
 			errorRate: totals.total > 0 ? totals.errors / totals.total : 0,
 			levels: totals.levels,
 			services: table.services(),
-			// Rates are of every event received, by receive time (the filter does not apply).
-			eventsPerSecond: rate,
-			errorsPerSecond: errorRate,
+			// Rates are of the events the filter passes over windows ending now (since/until do not apply).
+			eventsPerSecond: rate.events,
+			errorsPerSecond: rate.errors,
+			...(rate.from === 'buffer' ? {ratesFrom: 'buffer'} : {}),
 		}};
 	});
 	router.get('/api/v1/logs/services', async (request, context) => {

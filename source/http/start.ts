@@ -58,6 +58,7 @@ export async function startHttp(app: App, settings: HttpSettings, options: Start
 		server = await startServer(settings, createRouter(), context);
 	} catch (error) {
 		aggregates.stop();
+		baseline.stop();
 		await reader?.close();
 		throw error;
 	}
@@ -70,6 +71,7 @@ export async function startHttp(app: App, settings: HttpSettings, options: Start
 			await Promise.allSettled(cleanups.splice(0).map(async c => c()));
 			await server.close();
 			aggregates.stop();
+			baseline.stop();
 			await reader?.close();
 		},
 	};

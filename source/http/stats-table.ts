@@ -19,14 +19,19 @@ export class StatsTable {
 		return r;
 	}
 
-	/** Counts keyed `${service}\t${level}`; `keep` filters by service and level. */
-	addCounts(counts: ReadonlyMap<string, number>, keep: (service: string, level: Level) => boolean): void {
+	/** Counts keyed `${service}\t${level}`; `keep` filters by service and level; `lastSeen` per service, when known. */
+	addCounts(counts: ReadonlyMap<string, number>, keep: (service: string, level: Level) => boolean, lastSeen?: ReadonlyMap<string, number>): void {
 		for (const [key, n] of counts) {
 			const tab = key.lastIndexOf('\t');
 			const level = key.slice(tab + 1) as Level;
 			const service = key.slice(0, tab);
 			if (tab >= 0 && LEVELS.includes(level) && n > 0 && keep(service, level)) {
-				this.row(service).levels[level] += n;
+				const r = this.row(service);
+				r.levels[level] += n;
+				const seen = lastSeen?.get(service);
+				if (seen !== undefined) {
+					r.lastSeen = Math.max(r.lastSeen ?? 0, seen);
+				}
 			}
 		}
 	}

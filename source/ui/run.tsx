@@ -26,6 +26,8 @@ export type UiOptions = {
 	pipe?: NodeJS.WritableStream | undefined;
 	stderr: NodeJS.WritableStream;
 	env?: NodeJS.ProcessEnv;
+	/** The HTTP server's per-service statistics when --http runs: the same counts, kept once. */
+	stats?: ServiceStats | undefined;
 };
 
 type QuitReason = 'quit' | 'interrupt' | 'SIGINT' | 'SIGTERM' | 'SIGHUP';
@@ -70,12 +72,16 @@ export async function runUi(app: App, options: UiOptions): Promise<number> {
 	const env = options.env ?? process.env;
 	const out = terminal.output;
 
-	// Aggregates see every event, before any source starts.
+	// Aggregates see every event, before any source starts. With --http, the server's statistics
+	// (subscribed before the sources started) are these; its error groups keep longer sparklines.
 	const errors = new ErrorGroups();
-	const stats = new ServiceStats();
+	const ownStats = options.stats === undefined;
+	const stats = options.stats ?? new ServiceStats();
 	app.bus.subscribe(events => {
 		errors.add(events);
-		stats.add(events);
+		if (ownStats) {
+			stats.add(events);
+		}
 	});
 
 	const queue = options.pipe ? app.bus.queue('stdout', {filter: options.filter, alerts: false}) : undefined;

@@ -80,6 +80,31 @@ describe('REST API from memory (history off)', () => {
 		expect(filtered.json).toMatchObject({total: 1, errors: 1});
 	});
 
+	it('stats: the rates are of the events the filter passes', async () => {
+		const rates = async (q: string): Promise<{events: Record<string, number>; errors: Record<string, number>; from: unknown}> => {
+			const r = await request(`${s.base}/api/v1/logs/stats?${q}`);
+			return {events: r.json.eventsPerSecond, errors: r.json.errorsPerSecond, from: r.json.ratesFrom};
+		};
+
+		const all = await rates('');
+		// Every usermanagement event is an error: both rates are the same count over the same window.
+		const users = await rates('service=usermanagement');
+		expect(users.events['1h']).toBeGreaterThan(0);
+		expect(users.errors['1h']).toBe(users.events['1h']);
+		const web = await rates('service=web');
+		expect(web.errors['1h']).toBe(0);
+		expect(web.events['1h']).toBeGreaterThan(0);
+		expect(web.events['1h']).toBeLessThan(all.events['1h']!);
+		const level = await rates('level=critical');
+		expect(level.errors['15m']).toBe(level.events['15m']);
+		expect(level.events['15m']).toBeLessThan(users.events['15m']!);
+		expect(await rates('host=nowhere')).toMatchObject({events: {now: 0, '1m': 0, '1h': 0}, errors: {'1m': 0, '1h': 0}});
+		const q = await rates(`q=${encodeURIComponent('"not found"')}`);
+		expect(q.from).toBe('buffer');
+		expect(q.events['1m']).toBeGreaterThan(0);
+		expect(q.errors['1m']).toBe(q.events['1m']);
+	});
+
 	it('services: every service with counts and last-seen time', async () => {
 		const r = await request(`${s.base}/api/v1/logs/services`);
 		expect(r.json.from).toBe('memory');
@@ -136,8 +161,17 @@ describe('REST API from the history', () => {
 			expect(errors.json.events.map((e: {message: string}) => e.message)).toEqual(['after the restart', 'user 5678 not found in ldap://10.0.0.8', 'database connection refused', 'user 1234 not found in ldap://10.0.0.7']);
 			const stats = await request(`${second.base}/api/v1/logs/stats`);
 			expect(stats.json).toMatchObject({from: 'history', total: 7, errors: 4});
+			// A service only the history holds has its last-seen time too (read from the history in the background).
+			await eventually(async () => ((await request(`${second.base}/api/v1/logs/services`)).json?.services as Array<{service: string; lastSeen: string | null}> | undefined)?.every(x => x.lastSeen !== null), 'every lastSeen known');
+			const services = (await request(`${second.base}/api/v1/logs/services`)).json.services as Array<{service: string; lastSeen: string}>;
+			const lastSeen = Object.fromEntries(services.map(x => [x.service, Date.parse(x.lastSeen)]));
+			expect(lastSeen['billing']).toBeGreaterThanOrEqual(lastSeen['usermanagement']!);
+			expect(lastSeen['web']).toBeGreaterThan(lastSeen['billing']!);
+			expect(lastSeen['usermanagement']).toBeLessThan(Date.now());
 			const windowed = await request(`${second.base}/api/v1/logs/stats?since=1h&service=billing`);
 			expect(windowed.json).toMatchObject({from: 'history', total: 2, errors: 1});
+			const windowedServices = (await request(`${second.base}/api/v1/logs/services?since=1h`)).json.services as Array<{service: string; lastSeen: string | null}>;
+			expect(Object.fromEntries(windowedServices.map(x => [x.service, x.lastSeen === null ? null : Date.parse(x.lastSeen)]))).toEqual(lastSeen);
 			// Pages run from the new run into the old one without a repeat.
 			const seen: string[] = [];
 			let cursor = '';
