@@ -107,6 +107,32 @@ describe('line format', () => {
 		}
 	});
 
+	test('text is written as JSON.stringify writes it: every ASCII byte and some others, at every offset of a word', () => {
+		const pieces = [...Array.from({length: 128}, (_, c) => String.fromCodePoint(c)), '\u00E9', '\u2028', '\uFFFF', '😀', '\u007F\u0080'];
+		const events: LogEvent[] = [];
+		for (const piece of pieces) {
+			for (let lead = 0; lead < 8; lead++) {
+				// One batch: each text starts where the one before ended, at every offset of a 4-byte word.
+				for (const raw of ['a'.repeat(lead) + piece + 'bcdefgh'.slice(0, lead), 'x'.repeat(lead) + piece.repeat(9), piece + 'y'.repeat(lead)]) {
+					events.push(event({seq: events.length, raw, message: raw}));
+				}
+			}
+		}
+
+		const pool = new SlabPool(1024 * 1024);
+		const capture = new Capture(0, pool);
+		for (const e of events) {
+			capture.push(e);
+		}
+
+		const lines = Buffer.concat(partBuffers(encodeBatch(capture.batch(), pool).all)).toString().split('\n');
+		expect(lines.pop()).toBe('');
+		for (const [i, line] of lines.entries()) {
+			expect(line.endsWith(`,"raw":${JSON.stringify(events[i]!.raw)}}`)).toBe(true);
+			expect(decodeLine(line)).toEqual(events[i]);
+		}
+	});
+
 	test('fixture lines round-trip', () => {
 		let seq = 0;
 		for (const raw of fixtureLines()) {
