@@ -57,20 +57,38 @@ function put(out: Output, at: number, c: Constant): number {
 	return at + n;
 }
 
-/** Digits of 0 <= n < 2^31, in 32-bit integer arithmetic. */
-function putSmall(buf: Uint8Array, at: number, n: number): number {
-	let digits = 1;
-	for (let x = n; x >= 10; x = (x / 10) | 0) {
-		digits++;
+/** The number of digits of 0 <= n < 2^31. */
+function digitsOf(n: number): number {
+	if (n < 100_000) {
+		return n < 100 ? (n < 10 ? 1 : 2) : (n < 1000 ? 3 : (n < 10_000 ? 4 : 5));
 	}
 
-	for (let i = at + digits - 1; i >= at; i--) {
-		const q = (n / 10) | 0;
-		buf[i] = 48 + n - (q * 10);
+	return n < 10_000_000 ? (n < 1_000_000 ? 6 : 7) : (n < 100_000_000 ? 8 : (n < 1_000_000_000 ? 9 : 10));
+}
+
+/** "00" to "99", to write two digits a step. */
+const pairs = ascii(Array.from({length: 100}, (_, i) => String(i).padStart(2, '0')).join('')).bytes;
+
+/** Digits of 0 <= n < 2^31, in 32-bit integer arithmetic. */
+function putSmall(buf: Uint8Array, at: number, n: number): number {
+	const end = at + digitsOf(n);
+	let i = end;
+	while (n >= 100) {
+		const q = (n / 100) | 0;
+		const pair = (n - (q * 100)) * 2;
+		buf[--i] = pairs[pair + 1]!;
+		buf[--i] = pairs[pair]!;
 		n = q;
 	}
 
-	return at + digits;
+	if (n >= 10) {
+		buf[--i] = pairs[(n * 2) + 1]!;
+		buf[--i] = pairs[n * 2]!;
+	} else {
+		buf[--i] = 48 + n;
+	}
+
+	return end;
 }
 
 /** The digits of the last high half written: times in one batch mostly share it. */
@@ -96,10 +114,13 @@ function putNumber(buf: Buffer, at: number, n: number): number {
 			buf[at + i] = highDigits[i]!;
 		}
 
+		// The low half: six digits, leading zeros included.
 		at += highLength;
-		for (let i = at + 5; i >= at; i--) {
-			const q = (low / 10) | 0;
-			buf[i] = 48 + low - (q * 10);
+		for (let i = at + 6; i > at;) {
+			const q = (low / 100) | 0;
+			const pair = (low - (q * 100)) * 2;
+			buf[--i] = pairs[pair + 1]!;
+			buf[--i] = pairs[pair]!;
 			low = q;
 		}
 
@@ -134,31 +155,29 @@ function escapesIn(w: number): boolean {
 }
 
 /**
- * Text captured as UTF-8 (`text[from, to)`) as a JSON string at `at`. Bytes with nothing to
- * escape are the JSON as they are (non-ASCII included: JSON keeps it, and text with a
- * surrogate was captured as JSON already); otherwise they are escaped (`escaped`). Most text
- * has nothing to escape: it is looked at and copied four bytes at a time.
+ * Text captured as UTF-8 (`text[from, to)`) as a JSON string at `at`, as JSON.stringify writes
+ * it: the quote, the backslash and the controls escaped, every other byte as it is (non-ASCII
+ * included: the text is well-formed UTF-8, and text with a lone surrogate was captured as JSON
+ * already). Most text has nothing to escape: it is looked at and copied four bytes at a time.
  */
 function putJsonText(out: Output, at: number, text: Text, from: number, to: number, isJson: boolean): number {
 	const buf = out.buf;
+	const bytes = text.bytes;
 	if (isJson) {
 		for (let i = from; i < to; i++) {
-			buf[at++] = text.bytes[i]!;
+			buf[at++] = bytes[i]!;
 		}
 
 		return at;
 	}
 
-	const start = at;
 	buf[at++] = 0x22;
 	let i = from;
-	const bytes = text.bytes;
 	// Up to the first whole word of the text (the batch's text starts word-aligned in its slab).
-	const head = Math.min(to, (from + 3) & ~3);
-	for (; i < head; i++) {
+	for (const head = Math.min(to, (from + 3) & ~3); i < head; i++) {
 		const c = bytes[i]!;
 		if (escapeOf[c] !== 0) {
-			return escaped(out, start, text, from, to);
+			return putEscaped(out, at, text, i, to);
 		}
 
 		buf[at++] = c;
@@ -169,10 +188,10 @@ function putJsonText(out: Output, at: number, text: Text, from: number, to: numb
 	for (const end = Math.min(to & ~3, words.length * 4); i < end; i += 4) {
 		const w = words[i >> 2]!;
 		if (escapesIn(w)) {
-			return escaped(out, start, text, from, to);
+			return putEscaped(out, at, text, i, to);
 		}
 
-		// The words are read and written in the machine's order: the bytes land as they were.
+		// Read and written in the machine's byte order: the bytes land as they were.
 		view.setInt32(at, w, littleEndian);
 		at += 4;
 	}
@@ -180,7 +199,7 @@ function putJsonText(out: Output, at: number, text: Text, from: number, to: numb
 	for (; i < to; i++) {
 		const c = bytes[i]!;
 		if (escapeOf[c] !== 0) {
-			return escaped(out, start, text, from, to);
+			return putEscaped(out, at, text, i, to);
 		}
 
 		buf[at++] = c;
@@ -190,37 +209,55 @@ function putJsonText(out: Output, at: number, text: Text, from: number, to: numb
 	return at;
 }
 
-/**
- * Text with something to escape, as JSON.stringify writes it: the quote, the backslash and the
- * controls escaped, every other byte as it is (the text is well-formed UTF-8; lone surrogates
- * were captured as JSON already).
- */
-function escaped(out: Output, at: number, text: Text, from: number, to: number): number {
-	const buf = out.buf;
-	const bytes = text.bytes;
-	buf[at++] = 0x22;
-	for (let i = from; i < to; i++) {
-		const c = bytes[i]!;
-		const e = escapeOf[c]!;
-		if (e === 0) {
-			buf[at++] = c;
-		} else if (e === 0x75) {
-			buf[at] = 0x5C;
-			buf[at + 1] = 0x75;
-			buf[at + 2] = 0x30;
-			buf[at + 3] = 0x30;
-			buf[at + 4] = hexDigits[c >> 4]!;
-			buf[at + 5] = hexDigits[c & 15]!;
-			at += 6;
+/** The rest of a JSON string from the first byte to escape, `text[from, to)`, and its closing quote. */
+function putEscaped(out: Output, at: number, text: Text, from: number, to: number): number {
+	const {buf, view} = out;
+	const {bytes, words} = text;
+	let i = from;
+	for (const head = Math.min(to, (from + 3) & ~3); i < head; i++) {
+		at = putJsonByte(buf, at, bytes[i]!);
+	}
+
+	for (const end = Math.min(to & ~3, words.length * 4); i < end; i += 4) {
+		const w = words[i >> 2]!;
+		if (escapesIn(w)) {
+			for (let k = i; k < i + 4; k++) {
+				at = putJsonByte(buf, at, bytes[k]!);
+			}
 		} else {
-			buf[at] = 0x5C;
-			buf[at + 1] = e;
-			at += 2;
+			view.setInt32(at, w, littleEndian);
+			at += 4;
 		}
+	}
+
+	for (; i < to; i++) {
+		at = putJsonByte(buf, at, bytes[i]!);
 	}
 
 	buf[at++] = 0x22;
 	return at;
+}
+
+/** One byte of a JSON string: as it is, or its escape. */
+function putJsonByte(buf: Buffer, at: number, c: number): number {
+	const e = escapeOf[c]!;
+	if (e === 0) {
+		buf[at] = c;
+		return at + 1;
+	}
+
+	buf[at] = 0x5C;
+	if (e !== 0x75) {
+		buf[at + 1] = e;
+		return at + 2;
+	}
+
+	buf[at + 1] = 0x75;
+	buf[at + 2] = 0x30;
+	buf[at + 3] = 0x30;
+	buf[at + 4] = hexDigits[c >> 4]!;
+	buf[at + 5] = hexDigits[c & 15]!;
+	return at + 6;
 }
 
 /** A batch's text, as bytes and as 32-bit words over the same memory. */
