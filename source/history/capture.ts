@@ -71,35 +71,64 @@ export function recordJson(record: unknown): string {
 }
 
 /** One combination of repeating fields, and its index in the batch that last used it. */
-type Fields = {level: Level; service: string; sourceId: string; kind: SourceKind; host: string; proc: string; type: string; json: string; batch: number; index: number};
+type Fields = {json: string; batch: number; index: number};
 
-/** Recent combinations, the most used near the top: events of a few sources interleave, each at a few levels. */
-const recentFields: Fields[] = [];
-const maxRecentFields = 16;
+/** The repeating fields of one source but its level, and their combination with each level (by LEVELS index). */
+type SourceFields = {service: string; sourceId: string; kind: SourceKind; host: string; proc: string; type: string; byLevel: Array<Fields | undefined>};
+
+/** Recent sources, the last used first: events come in runs from one source. */
+const recentSources: SourceFields[] = [];
+const maxRecentSources = 16;
+
+function sameSource(s: SourceFields, e: LogEvent): boolean {
+	// Mostly the very same strings (one per source), so these compare pointers.
+	return s.service === e.service && s.sourceId === e.sourceId && s.host === e.host && s.proc === e.proc && s.type === e.type && s.kind === e.sourceKind;
+}
 
 function fieldsOf(e: LogEvent): Fields {
-	for (let i = 0; i < recentFields.length; i++) {
-		const f = recentFields[i]!;
-		// Mostly the very same strings (one per source), so these compare pointers.
-		if (f.level === e.level && f.service === e.service && f.host === e.host && f.proc === e.proc && f.sourceId === e.sourceId && f.type === e.type && f.kind === e.sourceKind) {
-			if (i > 0) {
-				// Found further down: one step up, so the ones in use stay near the top.
-				recentFields[i] = recentFields[i - 1]!;
-				recentFields[i - 1] = f;
-			}
+	let s = recentSources[0];
+	if (s === undefined || !sameSource(s, e)) {
+		s = sourceOf(e);
+	}
 
-			return f;
+	let level = 0;
+	while (level < LEVELS.length && LEVELS[level] !== e.level) {
+		level++;
+	}
+
+	let f = s.byLevel[level];
+	if (f === undefined) {
+		f = {json: fieldsJson(e), batch: 0, index: 0};
+		// A level that is not one of LEVELS (never, by its type) is not kept: it would stand for all such.
+		if (level < LEVELS.length) {
+			s.byLevel[level] = f;
 		}
 	}
 
-	if (recentFields.length >= maxRecentFields) {
-		recentFields.pop();
+	return f;
+}
+
+/** The source of `e` among the recent ones (moved to the front), or a new one at the front. */
+function sourceOf(e: LogEvent): SourceFields {
+	let i = 1;
+	while (i < recentSources.length && !sameSource(recentSources[i]!, e)) {
+		i++;
 	}
 
-	// A new one goes in at the top.
-	const f: Fields = {level: e.level, service: e.service, sourceId: e.sourceId, kind: e.sourceKind, host: e.host, proc: e.proc, type: e.type, json: fieldsJson(e), batch: 0, index: 0};
-	recentFields.unshift(f);
-	return f;
+	let s: SourceFields;
+	if (i < recentSources.length) {
+		s = recentSources[i]!;
+		recentSources.splice(i, 1);
+	} else {
+		if (recentSources.length >= maxRecentSources) {
+			recentSources.pop();
+		}
+
+		s = {service: e.service, sourceId: e.sourceId, kind: e.sourceKind, host: e.host, proc: e.proc, type: e.type, byLevel: Array.from({length: LEVELS.length}, () => undefined)};
+	}
+
+	recentSources.unshift(s);
+	return s;
 }
 
 /**

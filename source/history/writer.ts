@@ -39,7 +39,7 @@ export type WriterOptions = {
 
 export const defaultWriterOptions: WriterOptions = {
 	flushMs: 1000,
-	flushBytes: 1024 * 1024,
+	flushBytes: 2 * 1024 * 1024,
 	maxPendingBytes: 32 * 1024 * 1024,
 	segmentBytes: 64 * 1024 * 1024,
 	retryMs: 3000,
