@@ -1,7 +1,7 @@
 import {readdirSync, readFileSync} from 'node:fs';
 import path from 'node:path';
 import {describe, expect, test} from 'vitest';
-import {gapEvent, type LogEvent} from '../../source/core/event.js';
+import {gapEvent, LEVELS, type LogEvent} from '../../source/core/event.js';
 import {eventFromLine as eventFromText} from '../../source/core/record.js';
 import {Bloom, eventTexts, hashWord, hashWords, queryWords, words} from '../../source/history/bloom.js';
 import {Capture} from '../../source/history/capture.js';
@@ -131,6 +131,25 @@ describe('line format', () => {
 			expect(line.endsWith(`,"raw":${JSON.stringify(events[i]!.raw)}}`)).toBe(true);
 			expect(decodeLine(line)).toEqual(events[i]);
 		}
+	});
+
+	test('sources and levels interleaved, more sources than are remembered: each line has its own fields', () => {
+		const events: LogEvent[] = [];
+		for (let i = 0; i < 2000; i++) {
+			// 40 sources, each in runs of a few events, at every level; some share a service, differ in host.
+			const k = Math.floor(i / 3) % 40;
+			events.push(event({seq: i, sourceId: `src${k % 7}`, sourceKind: k % 2 === 0 ? 'logio' : 'kafka', service: `svc${k % 10}`, host: k < 20 ? '' : `host${k}`, proc: k % 3 === 0 ? 'web' : '', type: k % 5 === 0 ? 'php-error' : '', level: LEVELS[(i * 7) % LEVELS.length]!, raw: `line ${i}`, message: `line ${i}`}));
+		}
+
+		const pool = new SlabPool(1024 * 1024);
+		const capture = new Capture(0, pool);
+		for (const e of events) {
+			capture.push(e);
+		}
+
+		const lines = Buffer.concat(partBuffers(encodeBatch(capture.batch(), pool).all)).toString().split('\n');
+		expect(lines.pop()).toBe('');
+		expect(lines.map(line => decodeLine(line))).toEqual(events);
 	});
 
 	test('fixture lines round-trip', () => {
