@@ -2,9 +2,10 @@ import {LEVELS, type Level, type LogEvent, type SourceKind} from '../core/event.
 import {type Slab, type SlabPool} from './slabs.js';
 
 // What the history does with an event on the ingest thread: as little as it can. Its raw text
-// (and message, when it differs) is copied as UTF-8 into the batch's text buffer, its numbers
-// and flags into a table, its repeating fields (level, service, source, host, proc, type) as
-// an index into the batch's list of them. The JSON lines are made from a batch later, by
+// (and message, when it differs) is copied as UTF-8 into the batch's text buffer, the texts of
+// the events the bus delivers at once joined and written with one call; its numbers and flags
+// go into a table, its repeating fields (level, service, source, host, proc, type) as an index
+// into the batch's list of them. The JSON lines are made from a batch later, by
 // encode-batch.ts, in the encoder worker (encoder.ts), which reads the text and the table in
 // shared memory (slabs.ts). No fs calls.
 
@@ -154,6 +155,8 @@ export class Capture {
 	private text: Buffer;
 	private readonly fields: string[] = [];
 	private readonly extras: string[] = [];
+	/** The texts of the events being captured, joined to be written at once. */
+	private readonly texts: string[] = [];
 	/** Set by putText: the text went in as JSON. */
 	private json = false;
 
@@ -172,70 +175,115 @@ export class Capture {
 
 	/** Capture one event; returns the bytes it added. */
 	push(e: LogEvent): number {
-		const before = this.textBytes;
-		const i = this.count;
-		if ((i + 1) * slots > this.table.length) {
-			this.growTable();
+		return this.pushAll([e], 0, 1);
+	}
+
+	/**
+	 * Capture `events[from, to)`; returns the bytes they added. Their texts are joined and
+	 * written with one call: when that gives one byte per character (ASCII, most logs), the
+	 * character counts are the byte counts. Otherwise each text is written again on its own.
+	 */
+	pushAll(events: readonly LogEvent[], from: number, to: number): number {
+		const before = this.bytes;
+		const first = this.count;
+		if ((first + to - from) * slots > this.table.length) {
+			this.growTable(first + to - from);
 		}
 
-		const f = fieldsOf(e);
-		if (f.batch !== this.id) {
-			f.batch = this.id;
-			f.index = this.fields.length;
-			this.fields.push(f.json);
-		}
-
-		let flags = 0;
-		const rawBytes = this.putText(e.raw);
-		if (this.json) {
-			flags |= flag.rawJson;
-		}
-
-		let messageBytes = 0;
-		if (e.message !== e.raw) {
-			flags |= flag.hasMessage;
-			messageBytes = this.putText(e.message);
-			if (this.json) {
-				flags |= flag.messageJson;
-			}
-		}
-
+		const texts = this.texts;
+		let chars = 0;
 		const t = this.table;
-		const s = i * slots;
-		t[s] = e.seq;
-		t[s + 1] = e.time;
-		t[s + 2] = e.receivedAt;
-		if (e.status !== undefined) {
-			flags |= flag.hasStatus;
-			t[s + 3] = e.status;
-		}
-
-		if (e.record !== undefined) {
-			const rec = recordJson(e.record);
-			if (rec === e.raw) {
-				flags |= flag.rawRecord;
-			} else {
-				flags |= flag.hasRecord;
-				this.extras.push(rec);
+		for (let k = from; k < to; k++) {
+			const e = events[k]!;
+			const f = fieldsOf(e);
+			if (f.batch !== this.id) {
+				f.batch = this.id;
+				f.index = this.fields.length;
+				this.fields.push(f.json);
 			}
+
+			let flags = 0;
+			texts.push(e.raw);
+			chars += e.raw.length;
+			let messageChars = 0;
+			if (e.message !== e.raw) {
+				flags |= flag.hasMessage;
+				texts.push(e.message);
+				messageChars = e.message.length;
+				chars += messageChars;
+			}
+
+			const s = (first + k - from) * slots;
+			t[s] = e.seq;
+			t[s + 1] = e.time;
+			t[s + 2] = e.receivedAt;
+			if (e.status !== undefined) {
+				flags |= flag.hasStatus;
+				t[s + 3] = e.status;
+			}
+
+			if (e.record !== undefined) {
+				const rec = recordJson(e.record);
+				if (rec === e.raw) {
+					flags |= flag.rawRecord;
+				} else {
+					flags |= flag.hasRecord;
+					this.extras.push(rec);
+				}
+			}
+
+			if (e.marker !== undefined) {
+				flags |= flag.hasMarker;
+				this.extras.push(e.marker);
+			}
+
+			if (e.level === 'ERROR' || e.level === 'CRITICAL') {
+				flags |= flag.error;
+				this.errors++;
+			}
+
+			t[s + 4] = e.raw.length;
+			t[s + 5] = messageChars;
+			t[s + 6] = f.index;
+			t[s + 7] = flags;
 		}
 
-		if (e.marker !== undefined) {
-			flags |= flag.hasMarker;
-			this.extras.push(e.marker);
+		this.count = first + to - from;
+		const joined = texts.length === 1 ? texts[0]! : texts.join('');
+		// Let go of the texts: the array is used again, the strings need not live on.
+		texts.length = 0;
+		this.room(chars * 3);
+		const written = this.text.write(joined, this.textBytes);
+		if (written === chars) {
+			this.textBytes += written;
+		} else {
+			this.putEach(events, from, to, first);
 		}
 
-		if (e.level === 'ERROR' || e.level === 'CRITICAL') {
-			flags |= flag.error;
-			this.errors++;
-		}
+		return this.bytes - before;
+	}
 
-		t[s + 4] = rawBytes;
-		t[s + 5] = messageBytes;
-		t[s + 6] = f.index;
-		t[s + 7] = flags;
-		this.count++;
-		return this.textBytes - before + (slots * 8);
+	/** The texts of events[from, to) (captured from `first` on) one by one: byte counts, and text with a lone surrogate as its JSON. */
+	private putEach(events: readonly LogEvent[], from: number, to: number, first: number): void {
+		const t = this.table;
+		for (let k = from; k < to; k++) {
+			const e = events[k]!;
+			const s = (first + k - from) * slots;
+			let flags = t[s + 7]! & ~(flag.rawJson | flag.messageJson);
+			t[s + 4] = this.putText(e.raw);
+			if (this.json) {
+				flags |= flag.rawJson;
+			}
+
+			if ((flags & flag.hasMessage) !== 0) {
+				t[s + 5] = this.putText(e.message);
+				if (this.json) {
+					flags |= flag.messageJson;
+				}
+			}
+
+			t[s + 7] = flags;
+		}
 	}
 
 	/** The batch as the encoder reads it. */
@@ -275,8 +323,9 @@ export class Capture {
 		}
 	}
 
-	private growTable(): void {
-		const slab = this.pool.take(this.table.length * 8 * 2);
+	/** Room in the table for `events` in all. */
+	private growTable(events: number): void {
+		const slab = this.pool.take(Math.max(this.table.length * 2, events * slots) * 8);
 		const table = new Float64Array(slab.buffer);
 		table.set(this.table.subarray(0, this.count * slots));
 		this.pool.give(this.tableSlab);

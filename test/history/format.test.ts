@@ -133,6 +133,32 @@ describe('line format', () => {
 		}
 	});
 
+	test('events captured a run at a time: runs of ASCII text written at once, runs with other text one by one, the same lines', () => {
+		const texts = ['plain', 'quote " and \\ backslash', 'tab\tcr\r', 'emoji 😀 and é', 'lone \uD800 surrogate', '\u0000\u001F', '', 'x'.repeat(70_000)];
+		const events: LogEvent[] = [];
+		for (let i = 0; i < 400; i++) {
+			const raw = texts[i % texts.length]! + ` ${i}`;
+			// Runs of 10: every other run ASCII only; some messages differ from the raw text.
+			const ascii = Math.floor(i / 10) % 2 === 0;
+			const text = ascii ? raw.replace(/[^\u0000-\u007F]/g, '?') : raw;
+			events.push(event({seq: i, raw: text, message: i % 3 === 0 ? `shown ${text}` : text, level: i % 4 === 0 ? 'ERROR' : 'INFO', status: i % 5 === 0 ? 200 : undefined}));
+		}
+
+		const pool = new SlabPool(1024 * 1024);
+		const capture = new Capture(0, pool, 2, 16);
+		for (let i = 0; i < events.length; i += 10) {
+			capture.pushAll(events, i, i + 10);
+		}
+
+		const encoded = encodeBatch(capture.batch(), pool);
+		const lines = events.map(e => encodeEvent(e));
+		expect(Buffer.concat(partBuffers(encoded.all)).toString()).toBe(lines.join(''));
+		expect(Buffer.concat(partBuffers(encoded.errors)).toString()).toBe(lines.filter((_, i) => i % 4 === 0).join(''));
+		for (const [i, line] of lines.entries()) {
+			expect(decodeLine(line.slice(0, -1))).toEqual(events[i]);
+		}
+	});
+
 	test('sources and levels interleaved, more sources than are remembered: each line has its own fields', () => {
 		const events: LogEvent[] = [];
 		for (let i = 0; i < 2000; i++) {
