@@ -155,8 +155,6 @@ export class Capture {
 	private text: Buffer;
 	private readonly fields: string[] = [];
 	private readonly extras: string[] = [];
-	/** The texts of the events being captured, joined to be written at once. */
-	private readonly texts: string[] = [];
 	/** Set by putText: the text went in as JSON. */
 	private json = false;
 
@@ -190,7 +188,9 @@ export class Capture {
 			this.growTable(first + to - from);
 		}
 
-		const texts = this.texts;
+		// A new array each time: young, as the texts are (storing them into an old one costs more).
+		const texts = new Array<string>(to - from);
+		let n = 0;
 		let chars = 0;
 		const t = this.table;
 		for (let k = from; k < to; k++) {
@@ -203,12 +203,12 @@ export class Capture {
 			}
 
 			let flags = 0;
-			texts.push(e.raw);
+			texts[n++] = e.raw;
 			chars += e.raw.length;
 			let messageChars = 0;
 			if (e.message !== e.raw) {
 				flags |= flag.hasMessage;
-				texts.push(e.message);
+				texts[n++] = e.message;
 				messageChars = e.message.length;
 				chars += messageChars;
 			}
@@ -249,9 +249,8 @@ export class Capture {
 		}
 
 		this.count = first + to - from;
-		const joined = texts.length === 1 ? texts[0]! : texts.join('');
-		// Let go of the texts: the array is used again, the strings need not live on.
-		texts.length = 0;
+		texts.length = n;
+		const joined = n === 1 ? texts[0]! : texts.join('');
 		this.room(chars * 3);
 		const written = this.text.write(joined, this.textBytes);
 		if (written === chars) {
