@@ -2,9 +2,10 @@ import {LEVELS, type Level, type LogEvent, type SourceKind} from '../core/event.
 import {type Slab, type SlabPool} from './slabs.js';
 
 // What the history does with an event on the ingest thread: as little as it can. Its raw text
-// (and message, when it differs) is copied as UTF-8 into the batch's text buffer, its numbers
-// and flags into a table, its repeating fields (level, service, source, host, proc, type) as
-// an index into the batch's list of them. The JSON lines are made from a batch later, by
+// (and message, when it differs) is copied as UTF-8 into the batch's text buffer, the texts of
+// the events the bus delivers at once joined and written with one call; its numbers and flags
+// go into a table, its repeating fields (level, service, source, host, proc, type) as an index
+// into the batch's list of them. The JSON lines are made from a batch later, by
 // encode-batch.ts, in the encoder worker (encoder.ts), which reads the text and the table in
 // shared memory (slabs.ts). No fs calls.
 
@@ -71,35 +72,64 @@ export function recordJson(record: unknown): string {
 }
 
 /** One combination of repeating fields, and its index in the batch that last used it. */
-type Fields = {level: Level; service: string; sourceId: string; kind: SourceKind; host: string; proc: string; type: string; json: string; batch: number; index: number};
+type Fields = {json: string; batch: number; index: number};
 
-/** Recent combinations, the most used near the top: events of a few sources interleave, each at a few levels. */
-const recentFields: Fields[] = [];
-const maxRecentFields = 16;
+/** The repeating fields of one source but its level, and their combination with each level (by LEVELS index). */
+type SourceFields = {service: string; sourceId: string; kind: SourceKind; host: string; proc: string; type: string; byLevel: Array<Fields | undefined>};
+
+/** Recent sources, the last used first: events come in runs from one source. */
+const recentSources: SourceFields[] = [];
+const maxRecentSources = 16;
+
+function sameSource(s: SourceFields, e: LogEvent): boolean {
+	// Mostly the very same strings (one per source), so these compare pointers.
+	return s.service === e.service && s.sourceId === e.sourceId && s.host === e.host && s.proc === e.proc && s.type === e.type && s.kind === e.sourceKind;
+}
 
 function fieldsOf(e: LogEvent): Fields {
-	for (let i = 0; i < recentFields.length; i++) {
-		const f = recentFields[i]!;
-		// Mostly the very same strings (one per source), so these compare pointers.
-		if (f.level === e.level && f.service === e.service && f.host === e.host && f.proc === e.proc && f.sourceId === e.sourceId && f.type === e.type && f.kind === e.sourceKind) {
-			if (i > 0) {
-				// Found further down: one step up, so the ones in use stay near the top.
-				recentFields[i] = recentFields[i - 1]!;
-				recentFields[i - 1] = f;
-			}
+	let s = recentSources[0];
+	if (s === undefined || !sameSource(s, e)) {
+		s = sourceOf(e);
+	}
 
-			return f;
+	let level = 0;
+	while (level < LEVELS.length && LEVELS[level] !== e.level) {
+		level++;
+	}
+
+	let f = s.byLevel[level];
+	if (f === undefined) {
+		f = {json: fieldsJson(e), batch: 0, index: 0};
+		// A level that is not one of LEVELS (never, by its type) is not kept: it would stand for all such.
+		if (level < LEVELS.length) {
+			s.byLevel[level] = f;
 		}
 	}
 
-	if (recentFields.length >= maxRecentFields) {
-		recentFields.pop();
+	return f;
+}
+
+/** The source of `e` among the recent ones (moved to the front), or a new one at the front. */
+function sourceOf(e: LogEvent): SourceFields {
+	let i = 1;
+	while (i < recentSources.length && !sameSource(recentSources[i]!, e)) {
+		i++;
 	}
 
-	// A new one goes in at the top.
-	const f: Fields = {level: e.level, service: e.service, sourceId: e.sourceId, kind: e.sourceKind, host: e.host, proc: e.proc, type: e.type, json: fieldsJson(e), batch: 0, index: 0};
-	recentFields.unshift(f);
-	return f;
+	let s: SourceFields;
+	if (i < recentSources.length) {
+		s = recentSources[i]!;
+		recentSources.splice(i, 1);
+	} else {
+		if (recentSources.length >= maxRecentSources) {
+			recentSources.pop();
+		}
+
+		s = {service: e.service, sourceId: e.sourceId, kind: e.sourceKind, host: e.host, proc: e.proc, type: e.type, byLevel: Array.from({length: LEVELS.length}, () => undefined)};
+	}
+
+	recentSources.unshift(s);
+	return s;
 }
 
 /**
@@ -143,70 +173,116 @@ export class Capture {
 
 	/** Capture one event; returns the bytes it added. */
 	push(e: LogEvent): number {
-		const before = this.textBytes;
-		const i = this.count;
-		if ((i + 1) * slots > this.table.length) {
-			this.growTable();
+		return this.pushAll([e], 0, 1);
+	}
+
+	/**
+	 * Capture `events[from, to)`; returns the bytes they added. Their texts are joined and
+	 * written with one call: when that gives one byte per character (ASCII, most logs), the
+	 * character counts are the byte counts. Otherwise each text is written again on its own.
+	 */
+	pushAll(events: readonly LogEvent[], from: number, to: number): number {
+		const before = this.bytes;
+		const first = this.count;
+		if ((first + to - from) * slots > this.table.length) {
+			this.growTable(first + to - from);
 		}
 
-		const f = fieldsOf(e);
-		if (f.batch !== this.id) {
-			f.batch = this.id;
-			f.index = this.fields.length;
-			this.fields.push(f.json);
-		}
-
-		let flags = 0;
-		const rawBytes = this.putText(e.raw);
-		if (this.json) {
-			flags |= flag.rawJson;
-		}
-
-		let messageBytes = 0;
-		if (e.message !== e.raw) {
-			flags |= flag.hasMessage;
-			messageBytes = this.putText(e.message);
-			if (this.json) {
-				flags |= flag.messageJson;
-			}
-		}
-
+		// A new array each time: young, as the texts are (storing them into an old one costs more).
+		const texts = new Array<string>(to - from);
+		let n = 0;
+		let chars = 0;
 		const t = this.table;
-		const s = i * slots;
-		t[s] = e.seq;
-		t[s + 1] = e.time;
-		t[s + 2] = e.receivedAt;
-		if (e.status !== undefined) {
-			flags |= flag.hasStatus;
-			t[s + 3] = e.status;
-		}
-
-		if (e.record !== undefined) {
-			const rec = recordJson(e.record);
-			if (rec === e.raw) {
-				flags |= flag.rawRecord;
-			} else {
-				flags |= flag.hasRecord;
-				this.extras.push(rec);
+		for (let k = from; k < to; k++) {
+			const e = events[k]!;
+			const f = fieldsOf(e);
+			if (f.batch !== this.id) {
+				f.batch = this.id;
+				f.index = this.fields.length;
+				this.fields.push(f.json);
 			}
+
+			let flags = 0;
+			texts[n++] = e.raw;
+			chars += e.raw.length;
+			let messageChars = 0;
+			if (e.message !== e.raw) {
+				flags |= flag.hasMessage;
+				texts[n++] = e.message;
+				messageChars = e.message.length;
+				chars += messageChars;
+			}
+
+			const s = (first + k - from) * slots;
+			t[s] = e.seq;
+			t[s + 1] = e.time;
+			t[s + 2] = e.receivedAt;
+			if (e.status !== undefined) {
+				flags |= flag.hasStatus;
+				t[s + 3] = e.status;
+			}
+
+			if (e.record !== undefined) {
+				const rec = recordJson(e.record);
+				if (rec === e.raw) {
+					flags |= flag.rawRecord;
+				} else {
+					flags |= flag.hasRecord;
+					this.extras.push(rec);
+				}
+			}
+
+			if (e.marker !== undefined) {
+				flags |= flag.hasMarker;
+				this.extras.push(e.marker);
+			}
+
+			if (e.level === 'ERROR' || e.level === 'CRITICAL') {
+				flags |= flag.error;
+				this.errors++;
+			}
+
+			t[s + 4] = e.raw.length;
+			t[s + 5] = messageChars;
+			t[s + 6] = f.index;
+			t[s + 7] = flags;
 		}
 
-		if (e.marker !== undefined) {
-			flags |= flag.hasMarker;
-			this.extras.push(e.marker);
+		this.count = first + to - from;
+		texts.length = n;
+		const joined = n === 1 ? texts[0]! : texts.join('');
+		this.room(chars * 3);
+		const written = this.text.write(joined, this.textBytes);
+		if (written === chars) {
+			this.textBytes += written;
+		} else {
+			this.putEach(events, from, to, first);
 		}
 
-		if (e.level === 'ERROR' || e.level === 'CRITICAL') {
-			flags |= flag.error;
-			this.errors++;
-		}
+		return this.bytes - before;
+	}
 
-		t[s + 4] = rawBytes;
-		t[s + 5] = messageBytes;
-		t[s + 6] = f.index;
-		t[s + 7] = flags;
-		this.count++;
-		return this.textBytes - before + (slots * 8);
+	/** The texts of events[from, to) (captured from `first` on) one by one: byte counts, and text with a lone surrogate as its JSON. */
+	private putEach(events: readonly LogEvent[], from: number, to: number, first: number): void {
+		const t = this.table;
+		for (let k = from; k < to; k++) {
+			const e = events[k]!;
+			const s = (first + k - from) * slots;
+			let flags = t[s + 7]! & ~(flag.rawJson | flag.messageJson);
+			t[s + 4] = this.putText(e.raw);
+			if (this.json) {
+				flags |= flag.rawJson;
+			}
+
+			if ((flags & flag.hasMessage) !== 0) {
+				t[s + 5] = this.putText(e.message);
+				if (this.json) {
+					flags |= flag.messageJson;
+				}
+			}
+
+			t[s + 7] = flags;
+		}
 	}
 
 	/** The batch as the encoder reads it. */
@@ -246,8 +322,9 @@ export class Capture {
 		}
 	}
 
-	private growTable(): void {
-		const slab = this.pool.take(this.table.length * 8 * 2);
+	/** Room in the table for `events` in all. */
+	private growTable(events: number): void {
+		const slab = this.pool.take(Math.max(this.table.length * 2, events * slots) * 8);
 		const table = new Float64Array(slab.buffer);
 		table.set(this.table.subarray(0, this.count * slots));
 		this.pool.give(this.tableSlab);

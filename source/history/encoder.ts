@@ -1,8 +1,7 @@
-import {Worker} from 'node:worker_threads';
 import {type Capture} from './capture.js';
 import {type Encoded, encodeBatch} from './encode-batch.js';
 import {SlabMap, SlabPool, type SlabNews} from './slabs.js';
-import {workerFile} from './worker-file.js';
+import {WorkerClient, workerFile} from './worker-client.js';
 
 // Encodes the writer's captured batches into lines in a worker thread (encode-worker.js), so
 // the ingest thread only captures. Where there is no compiled worker file, in this thread.
@@ -31,16 +30,11 @@ export type EncodeReply = {
 	error?: string;
 };
 
-type Pending = {resolve: (r: Encoded) => void; reject: (e: Error) => void; capture: Capture};
-
 /** Free slab memory kept for batches, and for lines (a few flushes' worth at a high rate). */
 const maxFreeBytes = 16 * 1024 * 1024;
 
 export class Encoder {
-	private worker: Worker | undefined;
-	private readonly file = workerFile('encode-worker.js');
-	private nextId = 1;
-	private readonly pending = new Map<number, Pending>();
+	private readonly worker: WorkerClient<EncodeReply> | undefined;
 	private closed = false;
 	/** Slabs for batches (this thread makes them). */
 	readonly pool = new SlabPool(maxFreeBytes);
@@ -49,9 +43,24 @@ export class Encoder {
 	private readonly linePool = new SlabPool(maxFreeBytes);
 	private written: number[] = [];
 
+	constructor() {
+		const file = workerFile('encode-worker.js');
+		// Nothing is left to it at exit: the writer's last flush waits for its answer.
+		this.worker = file === undefined ? undefined : new WorkerClient<EncodeReply>(file, {
+			worker: {resourceLimits: {maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64}},
+			stopped: 'the history encoder stopped',
+			onReply: reply => {
+				// Every reply tells of the worker's slabs, one whose batch is no longer waited for too.
+				if (reply.news) {
+					this.lineSlabs.learn(reply.news);
+				}
+			},
+		});
+	}
+
 	/** True when batches are encoded in a worker thread. */
 	get threaded(): boolean {
-		return this.file !== undefined;
+		return this.worker !== undefined;
 	}
 
 	/** The lines of a captured batch; its slabs go back to the pool. */
@@ -60,7 +69,7 @@ export class Encoder {
 			throw new Error('history closed');
 		}
 
-		if (!this.file) {
+		if (!this.worker) {
 			const encoded = encodeBatch(capture.batch(), this.linePool);
 			this.release(capture);
 			// One thread: nothing to tell.
@@ -69,33 +78,34 @@ export class Encoder {
 			return encoded;
 		}
 
-		const w = this.start(this.file);
-		const id = this.nextId++;
 		const b = capture.batch();
-		const request: EncodeRequest = {
-			id,
+		const request: Omit<EncodeRequest, 'id'> = {
 			batch: {count: b.count, textBytes: b.textBytes, fields: b.fields, extras: b.extras, table: capture.tableSlab.id, text: capture.textSlab.id},
 			news: this.pool.news(),
 			written: this.written,
 		};
 		this.written = [];
-		return new Promise<Encoded>((resolve, reject) => {
-			this.pending.set(id, {resolve, reject, capture});
-			w.postMessage(request);
-		});
+		const m = await this.worker.request(request);
+		this.release(capture);
+		if (m.error === undefined && m.all && m.errors) {
+			const part = (x: {slab: number; bytes: number}) => ({slab: this.lineSlabs.get(x.slab), bytes: x.bytes});
+			return {all: m.all.map(x => part(x)), allBytes: m.allBytes ?? 0, errors: m.errors.map(x => part(x)), errorBytes: m.errorBytes ?? 0};
+		}
+
+		throw new Error(m.error ?? 'the history encoder failed');
 	}
 
 	/** Start the worker thread ahead of the first batch. */
 	warm(): void {
-		if (this.file && !this.closed) {
-			this.start(this.file);
+		if (this.worker && !this.closed) {
+			this.worker.start();
 		}
 	}
 
 	/** Lines that are written: their slabs can hold more. */
 	recycle(encoded: Encoded): void {
 		for (const p of [...encoded.all, ...encoded.errors]) {
-			if (this.file) {
+			if (this.worker) {
 				this.written.push(p.slab.id);
 			} else {
 				this.linePool.give(p.slab);
@@ -105,63 +115,11 @@ export class Encoder {
 
 	async close(): Promise<void> {
 		this.closed = true;
-		const w = this.worker;
-		this.worker = undefined;
-		this.fail(new Error('history closed'));
-		await w?.terminate();
+		await this.worker?.close(new Error('history closed'));
 	}
 
 	private release(capture: Capture): void {
 		this.pool.give(capture.tableSlab);
 		this.pool.give(capture.textSlab);
-	}
-
-	private start(file: string): Worker {
-		if (this.worker) {
-			return this.worker;
-		}
-
-		const w = new Worker(file, {resourceLimits: {maxYoungGenerationSizeMb: 8, maxOldGenerationSizeMb: 64}});
-		// Nothing is left to it at exit: the writer's last flush waits for its answer.
-		w.unref();
-		w.on('message', (m: EncodeReply) => {
-			const p = this.pending.get(m.id);
-			this.pending.delete(m.id);
-			if (m.news) {
-				this.lineSlabs.learn(m.news);
-			}
-
-			if (!p) {
-				return;
-			}
-
-			this.release(p.capture);
-			if (m.error === undefined && m.all && m.errors) {
-				const part = (x: {slab: number; bytes: number}) => ({slab: this.lineSlabs.get(x.slab), bytes: x.bytes});
-				p.resolve({all: m.all.map(x => part(x)), allBytes: m.allBytes ?? 0, errors: m.errors.map(x => part(x)), errorBytes: m.errorBytes ?? 0});
-			} else {
-				p.reject(new Error(m.error ?? 'the history encoder failed'));
-			}
-		});
-		w.on('error', error => {
-			this.fail(error);
-		});
-		w.on('exit', () => {
-			if (this.worker === w) {
-				this.worker = undefined;
-			}
-
-			this.fail(new Error('the history encoder stopped'));
-		});
-		this.worker = w;
-		return w;
-	}
-
-	private fail(error: Error): void {
-		for (const p of this.pending.values()) {
-			p.reject(error);
-		}
-
-		this.pending.clear();
 	}
 }

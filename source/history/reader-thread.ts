@@ -1,11 +1,9 @@
-import {existsSync} from 'node:fs';
-import {fileURLToPath} from 'node:url';
-import {Worker} from 'node:worker_threads';
 import {type LogEvent} from '../core/event.js';
 import {type Filter} from '../core/filter.js';
 import {Reader} from './reader.js';
 import {type Reply, type Request, type WorkerQuery} from './reader-worker.js';
 import {type HistoryCounts, type HistoryQuery, type HistoryReader, type HistoryStatus} from './types.js';
+import {WorkerClient, workerFile} from './worker-client.js';
 
 // A history reader whose work runs in a worker thread (reader-worker.ts): for the UI, whose
 // frames must not wait while a segment of 200,000 events is decompressed and decoded (a few
@@ -16,26 +14,11 @@ import {type HistoryCounts, type HistoryQuery, type HistoryReader, type HistoryS
 /** Events a scan sends back per message. */
 const scanBatch = 512;
 
-function workerFile(): string | undefined {
-	if (!import.meta.url.endsWith('.js')) {
-		return undefined; // the single executable (its own path) or TypeScript run from source
-	}
-
-	for (const rel of ['./reader-worker.js', './history/reader-worker.js', '../history/reader-worker.js']) {
-		const url = new URL(rel, import.meta.url);
-		if (url.protocol === 'file:' && existsSync(url)) {
-			return fileURLToPath(url);
-		}
-	}
-
-	return undefined;
-}
-
 export type ClosableReader = HistoryReader & {close(): Promise<void>};
 
 /** A reader of `dir` off this thread when it can be. */
 export function threadedReader(dir: string): ClosableReader {
-	const file = workerFile();
+	const file = workerFile('reader-worker.js');
 	if (!file) {
 		const reader = new Reader(dir);
 		return Object.assign(reader, {
@@ -48,35 +31,23 @@ export function threadedReader(dir: string): ClosableReader {
 	return new ThreadedReader(dir, file);
 }
 
-type Pending = {resolve: (value: unknown) => void; reject: (error: Error) => void};
-
 type Call = Request extends infer R ? (R extends {id: number} ? Omit<R, 'id'> : never) : never;
 
 class ThreadedReader implements ClosableReader {
-	private readonly worker: Worker;
-	private readonly pending = new Map<number, Pending>();
-	private nextId = 1;
+	private readonly worker: WorkerClient<Reply>;
+	private nextScan = 1;
 	private stopped: Error | undefined;
 
 	constructor(readonly dir: string, file: string) {
-		this.worker = new Worker(file, {workerData: {dir}});
 		// Reads cut short at exit are of no use to anyone: the worker never holds the process.
-		this.worker.unref();
-		this.worker.on('message', (m: Reply) => {
-			const p = this.pending.get(m.id);
-			this.pending.delete(m.id);
-			if (m.error === undefined) {
-				p?.resolve(m.result);
-			} else {
-				p?.reject(new Error(m.error));
-			}
+		this.worker = new WorkerClient<Reply>(file, {
+			worker: {workerData: {dir}},
+			stopped: 'the history reader stopped',
+			onStop: error => {
+				this.stopped ??= error;
+			},
 		});
-		this.worker.on('error', error => {
-			this.fail(error);
-		});
-		this.worker.on('exit', () => {
-			this.fail(new Error('the history reader stopped'));
-		});
+		this.worker.start();
 	}
 
 	async newest(count: number, since?: number): Promise<LogEvent[]> {
@@ -110,14 +81,13 @@ class ThreadedReader implements ClosableReader {
 	}
 
 	async close(): Promise<void> {
-		this.fail(new Error('history reader closed'));
-		await this.worker.terminate();
+		await this.worker.close(new Error('history reader closed'));
 	}
 
 	private async * run(query: HistoryQuery): AsyncGenerator<LogEvent> {
 		const {filter, signal, ...rest} = query;
 		const wanted: WorkerQuery = {...rest, spec: filter?.spec};
-		const scan = this.nextId++;
+		const scan = this.nextScan++;
 		let done = false;
 		try {
 			while (!done && !signal?.aborted) {
@@ -144,19 +114,11 @@ class ThreadedReader implements ClosableReader {
 			throw this.stopped;
 		}
 
-		const id = this.nextId++;
-		return new Promise((resolve, reject) => {
-			this.pending.set(id, {resolve, reject});
-			this.worker.postMessage({...request, id});
-		});
-	}
-
-	private fail(error: Error): void {
-		this.stopped ??= error;
-		for (const p of this.pending.values()) {
-			p.reject(error);
+		const m = await this.worker.request(request);
+		if (m.error !== undefined) {
+			throw new Error(m.error);
 		}
 
-		this.pending.clear();
+		return m.result;
 	}
 }

@@ -1,23 +1,30 @@
-import {Worker} from 'node:worker_threads';
 import {type SealJob, type SealResult, indexFromGz, sealFile} from './seal-file.js';
-import {workerFile} from './worker-file.js';
+import {WorkerClient, workerFile} from './worker-client.js';
 
-// Runs seal jobs one at a time in a worker thread (seal-worker.js, see worker-file.ts). Where
+// Runs seal jobs one at a time in a worker thread (seal-worker.js, see worker-client.ts). Where
 // there is no compiled worker file the same code runs in this thread, a slice at a time.
 
-type Pending = {resolve: (r: SealResult) => void; reject: (e: Error) => void};
+type Reply = {id: number; result?: SealResult; error?: {message: string; code?: string}};
 
 export class Sealer {
-	private worker: Worker | undefined;
-	private readonly file = workerFile('seal-worker.js');
-	private nextId = 1;
-	private readonly pending = new Map<number, Pending>();
+	private readonly worker: WorkerClient<Reply> | undefined;
 	private chain: Promise<unknown> = Promise.resolve();
 	private closed = false;
 
+	constructor() {
+		const file = workerFile('seal-worker.js');
+		// A small young generation keeps the memory a seal adds low (its garbage is short-lived lines);
+		// the old generation has room for the index of a segment with millions of distinct words.
+		// A seal cut short at exit is done again at the next start; it must not hold the process.
+		this.worker = file === undefined ? undefined : new WorkerClient<Reply>(file, {
+			worker: {resourceLimits: {maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 256}},
+			stopped: 'the seal worker stopped',
+		});
+	}
+
 	/** True when jobs run in a worker thread. */
 	get threaded(): boolean {
-		return this.file !== undefined;
+		return this.worker !== undefined;
 	}
 
 	/** Seal a raw segment; jobs run in order. */
@@ -32,14 +39,7 @@ export class Sealer {
 
 	async close(): Promise<void> {
 		this.closed = true;
-		const w = this.worker;
-		this.worker = undefined;
-		for (const p of this.pending.values()) {
-			p.reject(new Error('history closed'));
-		}
-
-		this.pending.clear();
-		await w?.terminate();
+		await this.worker?.close(new Error('history closed'));
 	}
 
 	private async enqueue(job: SealJob, indexOnly: boolean): Promise<SealResult> {
@@ -53,56 +53,15 @@ export class Sealer {
 			throw new Error('history closed');
 		}
 
-		if (!this.file) {
+		if (!this.worker) {
 			return indexOnly ? indexFromGz(job.gz, job.index) : sealFile(job);
 		}
 
-		const w = this.start(this.file);
-		const id = this.nextId++;
-		return new Promise<SealResult>((resolve, reject) => {
-			this.pending.set(id, {resolve, reject});
-			w.postMessage({id, job, indexOnly});
-		});
-	}
-
-	private start(file: string): Worker {
-		if (this.worker) {
-			return this.worker;
+		const reply = await this.worker.request({job, indexOnly});
+		if (reply.error) {
+			throw Object.assign(new Error(reply.error.message), {code: reply.error.code});
 		}
 
-		// A small young generation keeps the memory a seal adds low (its garbage is short-lived lines);
-		// the old generation has room for the index of a segment with millions of distinct words.
-		const w = new Worker(file, {resourceLimits: {maxYoungGenerationSizeMb: 4, maxOldGenerationSizeMb: 256}});
-		// A seal cut short at exit is done again at the next start; it must not hold the process.
-		w.unref();
-		w.on('message', (m: {id: number; result?: SealResult; error?: {message: string; code?: string}}) => {
-			const p = this.pending.get(m.id);
-			this.pending.delete(m.id);
-			if (m.error) {
-				p?.reject(Object.assign(new Error(m.error.message), {code: m.error.code}));
-			} else {
-				p?.resolve(m.result!);
-			}
-		});
-		w.on('error', error => {
-			this.fail(error);
-		});
-		w.on('exit', () => {
-			if (this.worker === w) {
-				this.worker = undefined;
-			}
-
-			this.fail(new Error('the seal worker stopped'));
-		});
-		this.worker = w;
-		return w;
-	}
-
-	private fail(error: Error): void {
-		for (const p of this.pending.values()) {
-			p.reject(error);
-		}
-
-		this.pending.clear();
+		return reply.result!;
 	}
 }

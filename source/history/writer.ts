@@ -39,7 +39,7 @@ export type WriterOptions = {
 
 export const defaultWriterOptions: WriterOptions = {
 	flushMs: 1000,
-	flushBytes: 1024 * 1024,
+	flushBytes: 2 * 1024 * 1024,
 	maxPendingBytes: 32 * 1024 * 1024,
 	segmentBytes: 64 * 1024 * 1024,
 	retryMs: 3000,
@@ -156,12 +156,14 @@ export class HistoryWriter {
 		}
 
 		const max = this.options.maxPendingBytes;
-		for (const e of events) {
+		for (let i = 0; i < events.length;) {
 			if (this.pendingBytes + this.queuedBytes > max) {
 				this.state.dropped++;
+				i++;
 				continue;
 			}
 
+			const e = events[i]!;
 			if (e.receivedAt >= this.hourEnd || e.receivedAt < this.hourStart) {
 				this.hourStart = hourOf(e.receivedAt);
 				this.hourEnd = this.hourStart + hourMs;
@@ -169,7 +171,14 @@ export class HistoryWriter {
 				this.pending.push(this.current);
 			}
 
-			this.pendingBytes += this.current!.push(e);
+			// The events of this receive hour from here on (mostly all of them) go in together.
+			let end = i + 1;
+			while (end < events.length && events[end]!.receivedAt >= this.hourStart && events[end]!.receivedAt < this.hourEnd) {
+				end++;
+			}
+
+			this.pendingBytes += this.current!.pushAll(events, i, end);
+			i = end;
 		}
 
 		if (this.pendingBytes >= this.options.flushBytes) {

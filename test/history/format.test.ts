@@ -1,7 +1,7 @@
 import {readdirSync, readFileSync} from 'node:fs';
 import path from 'node:path';
 import {describe, expect, test} from 'vitest';
-import {gapEvent, type LogEvent} from '../../source/core/event.js';
+import {gapEvent, LEVELS, type LogEvent} from '../../source/core/event.js';
 import {eventFromLine as eventFromText} from '../../source/core/record.js';
 import {Bloom, eventTexts, hashWord, hashWords, queryWords, words} from '../../source/history/bloom.js';
 import {Capture} from '../../source/history/capture.js';
@@ -105,6 +105,77 @@ describe('line format', () => {
 		for (const [i, line] of lines.entries()) {
 			expect(decodeLine(line.slice(0, -1))).toEqual(events[i]);
 		}
+	});
+
+	test('text is written as JSON.stringify writes it: every ASCII byte and some others, at every offset of a word', () => {
+		const pieces = [...Array.from({length: 128}, (_, c) => String.fromCodePoint(c)), '\u00E9', '\u2028', '\uFFFF', '😀', '\u007F\u0080'];
+		const events: LogEvent[] = [];
+		for (const piece of pieces) {
+			for (let lead = 0; lead < 8; lead++) {
+				// One batch: each text starts where the one before ended, at every offset of a 4-byte word.
+				for (const raw of ['a'.repeat(lead) + piece + 'bcdefgh'.slice(0, lead), 'x'.repeat(lead) + piece.repeat(9), piece + 'y'.repeat(lead)]) {
+					events.push(event({seq: events.length, raw, message: raw}));
+				}
+			}
+		}
+
+		const pool = new SlabPool(1024 * 1024);
+		const capture = new Capture(0, pool);
+		for (const e of events) {
+			capture.push(e);
+		}
+
+		const lines = Buffer.concat(partBuffers(encodeBatch(capture.batch(), pool).all)).toString().split('\n');
+		expect(lines.pop()).toBe('');
+		for (const [i, line] of lines.entries()) {
+			expect(line.endsWith(`,"raw":${JSON.stringify(events[i]!.raw)}}`)).toBe(true);
+			expect(decodeLine(line)).toEqual(events[i]);
+		}
+	});
+
+	test('events captured a run at a time: runs of ASCII text written at once, runs with other text one by one, the same lines', () => {
+		const texts = ['plain', 'quote " and \\ backslash', 'tab\tcr\r', 'emoji 😀 and é', 'lone \uD800 surrogate', '\u0000\u001F', '', 'x'.repeat(70_000)];
+		const events: LogEvent[] = [];
+		for (let i = 0; i < 400; i++) {
+			const raw = texts[i % texts.length]! + ` ${i}`;
+			// Runs of 10: every other run ASCII only; some messages differ from the raw text.
+			const ascii = Math.floor(i / 10) % 2 === 0;
+			const text = ascii ? raw.replace(/[^\u0000-\u007F]/g, '?') : raw;
+			events.push(event({seq: i, raw: text, message: i % 3 === 0 ? `shown ${text}` : text, level: i % 4 === 0 ? 'ERROR' : 'INFO', status: i % 5 === 0 ? 200 : undefined}));
+		}
+
+		const pool = new SlabPool(1024 * 1024);
+		const capture = new Capture(0, pool, 2, 16);
+		for (let i = 0; i < events.length; i += 10) {
+			capture.pushAll(events, i, i + 10);
+		}
+
+		const encoded = encodeBatch(capture.batch(), pool);
+		const lines = events.map(e => encodeEvent(e));
+		expect(Buffer.concat(partBuffers(encoded.all)).toString()).toBe(lines.join(''));
+		expect(Buffer.concat(partBuffers(encoded.errors)).toString()).toBe(lines.filter((_, i) => i % 4 === 0).join(''));
+		for (const [i, line] of lines.entries()) {
+			expect(decodeLine(line.slice(0, -1))).toEqual(events[i]);
+		}
+	});
+
+	test('sources and levels interleaved, more sources than are remembered: each line has its own fields', () => {
+		const events: LogEvent[] = [];
+		for (let i = 0; i < 2000; i++) {
+			// 40 sources, each in runs of a few events, at every level; some share a service, differ in host.
+			const k = Math.floor(i / 3) % 40;
+			events.push(event({seq: i, sourceId: `src${k % 7}`, sourceKind: k % 2 === 0 ? 'logio' : 'kafka', service: `svc${k % 10}`, host: k < 20 ? '' : `host${k}`, proc: k % 3 === 0 ? 'web' : '', type: k % 5 === 0 ? 'php-error' : '', level: LEVELS[(i * 7) % LEVELS.length]!, raw: `line ${i}`, message: `line ${i}`}));
+		}
+
+		const pool = new SlabPool(1024 * 1024);
+		const capture = new Capture(0, pool);
+		for (const e of events) {
+			capture.push(e);
+		}
+
+		const lines = Buffer.concat(partBuffers(encodeBatch(capture.batch(), pool).all)).toString().split('\n');
+		expect(lines.pop()).toBe('');
+		expect(lines.map(line => decodeLine(line))).toEqual(events);
 	});
 
 	test('fixture lines round-trip', () => {
