@@ -1,3 +1,4 @@
+import {createReadStream} from 'node:fs';
 import fs from 'node:fs/promises';
 import zlib from 'node:zlib';
 import {GzipDamage, inflateMember, LargeMember} from './gzip-members.js';
@@ -26,6 +27,9 @@ const sliceBytes = 1024 * 1024;
 
 /** A member with more text than this is not the sealer's: the rest of the file is read as a stream. */
 const maxMemberText = 8 * 1024 * 1024;
+
+/** A gzip is read this much at a time: the sealer's members are some 150 KiB each. */
+const packedWindow = 1024 * 1024;
 
 /** Joins pieces of text and gives out the whole lines; what follows the last newline waits for more. */
 class Lines {
@@ -67,7 +71,13 @@ class Lines {
  * tens of MiB behind. One segment at a time; the chunks it gives are their own memory.
  */
 export class SegmentReader {
-	private packed = Buffer.allocUnsafeSlow(0);
+	/** A window on the gzip, read on as its members are inflated. */
+	private packed: Buffer;
+
+	/** `window`: bytes of gzip held at a time (more while a member is larger). */
+	constructor(private readonly window = packedWindow) {
+		this.packed = Buffer.allocUnsafeSlow(window);
+	}
 
 	/** The chunks of a segment's text. Sets `counts.damaged` when it cannot be read to its end. */
 	async * text(source: SegmentSource, counts: TextCounts): AsyncGenerator<Buffer> {
@@ -81,60 +91,68 @@ export class SegmentReader {
 		}
 	}
 
-	/** The whole file in `this.packed`; undefined when it is gone. */
-	private async readPacked(file: string): Promise<Buffer | undefined> {
+	private async * gzipText(file: string, counts: TextCounts): AsyncGenerator<Buffer> {
 		let handle: fs.FileHandle;
 		try {
 			handle = await fs.open(file, 'r');
 		} catch (error) {
-			if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-				return undefined; // removed by retention meanwhile: nothing to read, nothing wrong
-			}
-
-			throw error;
-		}
-
-		try {
-			const {size} = await handle.stat();
-			if (this.packed.length < size) {
-				this.packed = Buffer.allocUnsafeSlow(Math.max(size, 2 * this.packed.length));
-			}
-
-			let got = 0;
-			while (got < size) {
-				const {bytesRead} = await handle.read(this.packed, got, size - got, got);
-				if (bytesRead === 0) {
-					break;
-				}
-
-				got += bytesRead;
-			}
-
-			return this.packed.subarray(0, got);
-		} finally {
-			await handle.close();
-		}
-	}
-
-	private async * gzipText(file: string, counts: TextCounts): AsyncGenerator<Buffer> {
-		let packed: Buffer | undefined;
-		try {
-			packed = await this.readPacked(file);
-		} catch {
-			counts.damaged = true;
-		}
-
-		if (!packed) {
+			// Removed by retention meanwhile: nothing to read, nothing wrong.
+			counts.damaged ||= (error as NodeJS.ErrnoException).code !== 'ENOENT';
 			return;
 		}
 
 		const lines = new Lines();
-		let at = 0;
 		try {
+			let {size} = await handle.stat();
+			// The window holds bytes [start, start + held) of the file; `at` is the next member in it.
+			let start = 0;
+			let held = 0;
+			let at = 0;
+			// Set when a member was cut by the window's end.
+			let cut = false;
 			for (;;) {
-				const member = inflateMember(packed, at, maxMemberText);
+				// Read on when little is left (a member is then cut by the window's end but rarely), or a member was cut.
+				if ((cut || held - at < this.window / 4) && start + held < size) {
+					cut = false;
+					// Move what is left to the front and read on; a member larger than the window grows it.
+					if (at === 0 && held === this.packed.length) {
+						const larger = Buffer.allocUnsafeSlow(2 * this.packed.length);
+						this.packed.copy(larger);
+						this.packed = larger;
+					}
+
+					this.packed.copy(this.packed, 0, at, held);
+					start += at;
+					held -= at;
+					at = 0;
+					const got = await readInto(handle, this.packed, held, start + held);
+					held += got;
+					if (got === 0) {
+						size = start + held; // shorter than it was a moment ago
+					}
+				}
+
+				const window = this.packed.subarray(0, held);
+				let member;
+				try {
+					member = inflateMember(window, at, maxMemberText);
+				} catch (error) {
+					if (error instanceof GzipDamage && start + held < size) {
+						// Cut by the window's end, not by damage: read on and try it again.
+						cut = true;
+						continue;
+					}
+
+					if (error instanceof LargeMember) {
+						yield * streamedText(file, start + at, lines, counts);
+						return;
+					}
+
+					throw error;
+				}
+
 				if (!member) {
-					counts.damaged ||= at === 0; // not a gzip at all
+					counts.damaged ||= start + at === 0; // not a gzip at all
 					return;
 				}
 
@@ -142,18 +160,16 @@ export class SegmentReader {
 				yield * lines.take(member.text);
 			}
 		} catch (error) {
-			if (error instanceof LargeMember) {
-				yield * streamedText(packed.subarray(at), lines, counts);
-				return;
-			}
-
 			if (!(error instanceof GzipDamage)) {
-				throw error;
+				counts.damaged = true;
+				return;
 			}
 
 			// What the damaged member held up to the damage, whole lines only.
 			counts.damaged = true;
 			yield * lines.take(error.salvaged);
+		} finally {
+			await handle.close();
 		}
 	}
 
@@ -193,18 +209,34 @@ export class SegmentReader {
 	}
 }
 
-/** Members too large to inflate at once (a gzip made by other means), through a gunzip stream. */
-async function * streamedText(packed: Buffer, lines: Lines, counts: TextCounts): AsyncGenerator<Buffer> {
+/** Members too large to inflate at once (a gzip made by other means), through a gunzip stream from `from` on. */
+async function * streamedText(file: string, from: number, lines: Lines, counts: TextCounts): AsyncGenerator<Buffer> {
+	const input = createReadStream(file, {start: from, highWaterMark: sliceBytes});
 	const gunzip = zlib.createGunzip({chunkSize: sliceBytes});
-	// A copy: the reader's buffer is used again once this segment is done.
-	gunzip.end(Buffer.from(packed));
+	input.on('error', error => gunzip.destroy(error));
 	try {
-		for await (const piece of gunzip as AsyncIterable<Buffer>) {
+		for await (const piece of input.pipe(gunzip) as AsyncIterable<Buffer>) {
 			yield * lines.take(piece);
 		}
 	} catch {
 		counts.damaged = true;
 	} finally {
 		gunzip.destroy();
+		input.destroy();
 	}
+}
+
+/** Read into `buffer` from `offset` up to its end (or the file's), from `position` in the file; the bytes read. */
+async function readInto(handle: fs.FileHandle, buffer: Buffer, offset: number, position: number): Promise<number> {
+	let got = 0;
+	while (offset + got < buffer.length) {
+		const {bytesRead} = await handle.read(buffer, offset + got, buffer.length - offset - got, position + got);
+		if (bytesRead === 0) {
+			break;
+		}
+
+		got += bytesRead;
+	}
+
+	return got;
 }

@@ -24,10 +24,10 @@ function event(line: string, i: number): LogEvent {
 	return {...init, seq: i + 1, time: init.receivedAt - (i % 7 === 0 ? 86_400_000 : 1000)};
 }
 
-async function read(source: SegmentSource): Promise<{text: string; counts: TextCounts}> {
+async function read(source: SegmentSource, window?: number): Promise<{text: string; counts: TextCounts}> {
 	const counts: TextCounts = {damaged: false};
 	const chunks: Buffer[] = [];
-	for await (const chunk of new SegmentReader().text(source, counts)) {
+	for await (const chunk of new SegmentReader(window).text(source, counts)) {
 		expect(chunk.at(-1), 'every chunk ends with a newline').toBe(10);
 		chunks.push(Buffer.from(chunk));
 	}
@@ -62,6 +62,12 @@ describe('a segment\'s text', () => {
 		expect(await read({gz: path.join(dir, 'seg.ndjson.gz')})).toEqual({text, counts: {damaged: false}});
 	});
 
+	test('read through a window smaller than the file, or than a member, it is the same', async () => {
+		for (const window of [4096, 100_000, 300_000]) {
+			expect(await read({gz: path.join(dir, 'seg.ndjson.gz')}, window)).toEqual({text, counts: {damaged: false}});
+		}
+	});
+
 	test('one member for the whole file (a gzip made by other means) reads the same', async () => {
 		const gz = file('one.ndjson.gz', zlib.gzipSync(text));
 		expect(await read({gz})).toEqual({text, counts: {damaged: false}});
@@ -77,19 +83,25 @@ describe('a segment\'s text', () => {
 		const packed = readFileSync(path.join(dir, 'seg.ndjson.gz'));
 		for (const keep of [0.3, 0.7, 0.999]) {
 			const gz = file('cut.ndjson.gz', packed.subarray(0, Math.floor(packed.length * keep)));
-			const r = await read({gz});
-			expect(r.counts.damaged).toBe(true);
-			expect(text.startsWith(r.text)).toBe(true);
-			expect(r.text.length).toBeGreaterThan(text.length * keep * 0.5);
+			for (const window of [undefined, 65_536]) {
+				const r = await read({gz}, window);
+				expect(r.counts.damaged).toBe(true);
+				expect(text.startsWith(r.text)).toBe(true);
+				expect(r.text.length).toBeGreaterThan(text.length * keep * 0.5);
+			}
 		}
 	});
 
 	test('a changed byte is found by the checksum or by inflate; what came before is kept', async () => {
 		const packed = Buffer.from(readFileSync(path.join(dir, 'seg.ndjson.gz')));
 		packed[Math.floor(packed.length / 2)]! ^= 0x10;
-		const r = await read({gz: file('flip.ndjson.gz', packed)});
-		expect(r.counts.damaged).toBe(true);
-		expect(text.startsWith(r.text)).toBe(true);
+		const gz = file('flip.ndjson.gz', packed);
+		for (const window of [undefined, 65_536]) {
+			const r = await read({gz}, window);
+			expect(r.counts.damaged).toBe(true);
+			expect(text.startsWith(r.text)).toBe(true);
+			expect(r.text.length).toBeGreaterThan(text.length * 0.3);
+		}
 	});
 
 	test('not a gzip is damaged; bytes after the last member are left as gunzip leaves them', async () => {
