@@ -4,10 +4,12 @@ import {Bloom} from './history/bloom.js';
 import {decodeLine} from './history/format.js';
 import {parseIndex} from './history/index-builder.js';
 import {type LineTest} from './history/line-filter.js';
-import {localFeed} from './history/segment-feed.js';
+import {InflatePool} from './history/inflate-pool.js';
+import {localFeed, type SegmentFeed} from './history/segment-feed.js';
 import {SegmentReader} from './history/segment-text.js';
 import {gzPath, listSegments, type SegmentFiles} from './history/segments.js';
 import {type HistoryQuery, type SegmentIndex} from './history/types.js';
+import {workerFile} from './history/worker-file.js';
 
 // `logmon query`'s read of the stored segments (everything but --stats and --follow, which ask the
 // store's reader). Built for a scan of days of history:
@@ -16,7 +18,9 @@ import {type HistoryQuery, type SegmentIndex} from './history/types.js';
 //   into zlib each (history/gzip-members.ts), and the lines that may match are picked from their
 //   bytes (history/line-filter.ts: the --grep literal or the service's field, the time and level
 //   at the line's head): only those are turned into strings and parsed, a piece at a time, each
-//   printed before the next is decoded. Memory stays at a segment's gzip and a member's text.
+//   printed before the next is decoded. Memory stays at a window on the gzip and a member's text;
+// - when lines are tested as bytes, a worker thread inflates most segments (history/inflate-
+//   worker.ts) while this thread searches and decodes: inflating is then most of the work.
 // The store's reader could take these over; until then they live here, on its public pieces
 // (segment listing, sidecar parsing, bloom filter, line decoding).
 
@@ -27,6 +31,22 @@ export type ScanQuery = HistoryQuery & {
 
 /** Text decoded at once: its events are printed before the next piece is decoded. */
 const pieceBytes = 64 * 1024;
+
+export type ScanThreads = {
+	/** The inflate worker's file; undefined: everything in this thread. */
+	file: string | undefined;
+	/** The worker starts only for a scan of at least this many bytes on disk (a worker takes some 30 ms to start). */
+	minBytes: number;
+};
+
+const defaultThreads = (): ScanThreads => ({file: workerFile('inflate-worker.js'), minBytes: 16 * 1024 * 1024});
+
+/**
+ * With the worker, this thread inflates one segment in this many itself: searching and decoding
+ * cost it about a third of what inflating costs the worker, so both stay busy. (One worker:
+ * each thread that inflates gigabytes holds tens of MiB of buffers the collector has yet to free.)
+ */
+const ownTurn = 4;
 
 async function readHead(file: string, bytes: number): Promise<string> {
 	const h = await fs.open(file, 'r');
@@ -57,7 +77,7 @@ export class QueryScan {
 	private readonly test: LineTest;
 	private readonly accept: (e: LogEvent) => boolean;
 
-	constructor(private readonly dir: string, private readonly q: ScanQuery) {
+	constructor(private readonly dir: string, private readonly q: ScanQuery, private readonly threads: ScanThreads = defaultThreads()) {
 		const {since, until, filter} = q;
 		const min = filter?.spec.minLevel;
 		this.test = {holds: q.lineHolds?.map(s => Buffer.from(s)), since, until, minRank: min === undefined ? 0 : levelRank[min]};
@@ -73,51 +93,86 @@ export class QueryScan {
 			segments.reverse();
 		}
 
+		const pool = this.pool(segments);
 		const reader = new SegmentReader();
-		let found = 0;
-		for (const s of segments) {
-			if (found >= limit || signal?.aborted) {
-				break;
+		const feedOf = (i: number): SegmentFeed | undefined => {
+			const s = segments[i];
+			if (!s) {
+				return undefined;
 			}
 
+			if (pool && s.gz && i % ownTurn !== ownTurn - 1) {
+				return pool.read(s.gz, this.test);
+			}
+
+			// Read here when it is first asked for, after the feed before it has closed (they share the reader).
 			const source = s.gz ? {gz: s.gz} : {raw: s.raw, sealedAs: gzPath(this.dir, s.stream, s.base)};
-			const feed = localFeed(reader, source, this.test);
-			try {
-				if (reverse) {
-					// Lines come oldest first: keep this segment's newest matches, then hand them out newest first.
-					const kept: LogEvent[] = [];
-					for (let lines = await feed.next(); lines; lines = await feed.next()) {
-						for (const events of this.matches(lines)) {
-							kept.push(...events);
-							if (kept.length > limit - found) {
-								kept.splice(0, kept.length - (limit - found));
-							}
-						}
-					}
+			return localFeed(reader, source, this.test);
+		};
 
-					found += kept.length;
-					yield kept.reverse();
-				} else {
-					for (let lines = await feed.next(); lines && found < limit && !signal?.aborted; lines = await feed.next()) {
-						for (const events of this.matches(lines)) {
-							const room = limit - found;
-							const out = events.length > room ? events.slice(0, room) : events;
-							found += out.length;
-							yield out;
-							if (found >= limit || signal?.aborted) {
-								break;
+		// The worker is asked for the next segments before they are due, so that it keeps reading.
+		const width = pool ? 3 : 1;
+		const window = Array.from({length: Math.min(width, segments.length)}, (_, i) => feedOf(i));
+		let found = 0;
+		try {
+			for (let i = 0; i < segments.length && found < limit && !signal?.aborted; i++) {
+				const feed = window.shift()!;
+				window.push(feedOf(i + width));
+				try {
+					if (reverse) {
+						// Lines come oldest first: keep this segment's newest matches, then hand them out newest first.
+						const kept: LogEvent[] = [];
+						for (let lines = await feed.next(); lines; lines = await feed.next()) {
+							for (const events of this.matches(lines)) {
+								kept.push(...events);
+								if (kept.length > limit - found) {
+									kept.splice(0, kept.length - (limit - found));
+								}
+							}
+						}
+
+						found += kept.length;
+						yield kept.reverse();
+					} else {
+						for (let lines = await feed.next(); lines && found < limit && !signal?.aborted; lines = await feed.next()) {
+							for (const events of this.matches(lines)) {
+								const room = limit - found;
+								const out = events.length > room ? events.slice(0, room) : events;
+								found += out.length;
+								yield out;
+								if (found >= limit || signal?.aborted) {
+									break;
+								}
 							}
 						}
 					}
+				} finally {
+					feed.close();
 				}
-			} finally {
-				feed.close();
+
+				if (feed.damaged) {
+					this.counts.damagedSegments++;
+				}
+			}
+		} finally {
+			for (const feed of window) {
+				feed?.close();
 			}
 
-			if (feed.damaged) {
-				this.counts.damagedSegments++;
-			}
+			await pool?.close();
 		}
+	}
+
+	/**
+	 * The inflate worker, for a scan big enough to be worth it that tests lines as bytes. When
+	 * every line is decoded, this thread is the work whoever inflates: no worker.
+	 */
+	private pool(segments: SegmentFiles[]): InflatePool | undefined {
+		const {file, minBytes} = this.threads;
+		const {holds, since, until, minRank} = this.test;
+		const picks = holds !== undefined || since !== undefined || until !== undefined || (minRank ?? 0) > 0;
+		const bytes = segments.reduce((n, s) => n + s.bytes, 0);
+		return file && picks && bytes >= minBytes && segments.length > 1 ? new InflatePool(file) : undefined;
 	}
 
 	/** The segments the sidecars do not rule out, oldest first. */

@@ -17,6 +17,13 @@ export type SegmentSource = {
 	sealedAs?: string | undefined;
 };
 
+/** A piece of a segment's text, not cut at a line. */
+export type Piece = {
+	text: Buffer;
+	/** The text is the whole of its memory's only use (an inflated member), which can be handed to another thread as it is. */
+	own: boolean;
+};
+
 export type TextCounts = {
 	/** The segment could not be read to its end (a damaged gzip, an unreadable file): what came before was given. */
 	damaged: boolean;
@@ -32,7 +39,7 @@ const maxMemberText = 8 * 1024 * 1024;
 const packedWindow = 1024 * 1024;
 
 /** Joins pieces of text and gives out the whole lines; what follows the last newline waits for more. */
-class Lines {
+export class Lines {
 	private carry: Buffer | undefined;
 
 	/** The whole lines completed by `piece`: the one the last piece began, then the rest (each may be absent). */
@@ -92,6 +99,14 @@ export class SegmentReader {
 	}
 
 	private async * gzipText(file: string, counts: TextCounts): AsyncGenerator<Buffer> {
+		const lines = new Lines();
+		for await (const piece of this.pieces(file, counts)) {
+			yield * lines.take(piece.text);
+		}
+	}
+
+	/** A sealed segment's text, a gzip member at a time. Sets `counts.damaged` when it cannot be read to its end. */
+	async * pieces(file: string, counts: TextCounts): AsyncGenerator<Piece> {
 		let handle: fs.FileHandle;
 		try {
 			handle = await fs.open(file, 'r');
@@ -101,7 +116,6 @@ export class SegmentReader {
 			return;
 		}
 
-		const lines = new Lines();
 		try {
 			let {size} = await handle.stat();
 			// The window holds bytes [start, start + held) of the file; `at` is the next member in it.
@@ -144,7 +158,7 @@ export class SegmentReader {
 					}
 
 					if (error instanceof LargeMember) {
-						yield * streamedText(file, start + at, lines, counts);
+						yield * streamedText(file, start + at, counts);
 						return;
 					}
 
@@ -157,7 +171,7 @@ export class SegmentReader {
 				}
 
 				at = member.next;
-				yield * lines.take(member.text);
+				yield {text: member.text, own: true};
 			}
 		} catch (error) {
 			if (!(error instanceof GzipDamage)) {
@@ -165,9 +179,9 @@ export class SegmentReader {
 				return;
 			}
 
-			// What the damaged member held up to the damage, whole lines only.
+			// What the damaged member held up to the damage.
 			counts.damaged = true;
-			yield * lines.take(error.salvaged);
+			yield {text: error.salvaged, own: false};
 		} finally {
 			await handle.close();
 		}
@@ -210,13 +224,13 @@ export class SegmentReader {
 }
 
 /** Members too large to inflate at once (a gzip made by other means), through a gunzip stream from `from` on. */
-async function * streamedText(file: string, from: number, lines: Lines, counts: TextCounts): AsyncGenerator<Buffer> {
+async function * streamedText(file: string, from: number, counts: TextCounts): AsyncGenerator<Piece> {
 	const input = createReadStream(file, {start: from, highWaterMark: sliceBytes});
 	const gunzip = zlib.createGunzip({chunkSize: sliceBytes});
 	input.on('error', error => gunzip.destroy(error));
 	try {
-		for await (const piece of input.pipe(gunzip) as AsyncIterable<Buffer>) {
-			yield * lines.take(piece);
+		for await (const text of input.pipe(gunzip) as AsyncIterable<Buffer>) {
+			yield {text, own: false}; // pieces of the stream's output buffer
 		}
 	} catch {
 		counts.damaged = true;

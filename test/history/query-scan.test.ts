@@ -1,4 +1,4 @@
-import {mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync} from 'node:fs';
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, test} from 'vitest';
@@ -10,11 +10,11 @@ import {formatFileText, gzSuffix, indexSuffix, rawSuffix, segmentBase} from '../
 import {IndexBuilder} from '../../source/history/index-builder.js';
 import {Reader} from '../../source/history/reader.js';
 import {sealFile} from '../../source/history/seal-file.js';
-import {QueryScan, sidecarRange} from '../../source/query-scan.js';
+import {QueryScan, type ScanThreads, sidecarRange} from '../../source/query-scan.js';
 import {serviceField} from '../../source/query-prepare.js';
 import {grepLiterals, grepWords} from '../../source/query-tokens.js';
 import {indexWordRule} from '../../source/query-store.js';
-import {corpus} from '../support/logmon.js';
+import {corpus, root} from '../support/logmon.js';
 
 // logmon query's own scan (streamed gunzip, byte-level tests before decoding) must find exactly
 // what the store's reader finds, in the same order, for every kind of query.
@@ -63,7 +63,10 @@ afterAll(() => {
 
 type Case = {spec?: Partial<FilterSpec>; since?: number; until?: number; reverse?: boolean; limit?: number};
 
-async function both(c: Case): Promise<{reader: LogEvent[]; scan: LogEvent[]}> {
+/** The inflate worker as the build makes it: tests run from the source, where the scan has none. */
+const inflateWorker = path.join(root, 'dist', 'history', 'inflate-worker.js');
+
+async function both(c: Case, threads?: ScanThreads): Promise<{reader: LogEvent[]; scan: LogEvent[]}> {
 	const spec = {...emptySpec(), ...c.spec};
 	const filter = compileFilter(spec);
 	const tokens = grepWords(spec.grep, indexWordRule);
@@ -76,7 +79,7 @@ async function both(c: Case): Promise<{reader: LogEvent[]; scan: LogEvent[]}> {
 
 	const scan: LogEvent[] = [];
 	const lineHolds = grepLiterals(spec.grep) ?? (spec.services.length > 0 ? spec.services.map(s => serviceField(s)) : undefined);
-	for await (const batch of new QueryScan(dir, {...q, lineHolds}).batches()) {
+	for await (const batch of new QueryScan(dir, {...q, lineHolds}, threads).batches()) {
 		scan.push(...batch);
 	}
 
@@ -106,6 +109,12 @@ describe('logmon query\'s scan', () => {
 			expect(scan.map(e => e.seq)).toEqual(reader.map(e => e.seq));
 			expect(scan).toEqual(reader);
 			expect(scan.length, 'the query matches something').toBeGreaterThan(0);
+		});
+
+		test(`${name}, with the inflate worker`, async () => {
+			expect(existsSync(inflateWorker), 'npm run build made the worker').toBe(true);
+			const {reader, scan} = await both(c, {file: inflateWorker, minBytes: 0});
+			expect(scan).toEqual(reader);
 		});
 	}
 
