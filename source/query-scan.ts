@@ -19,8 +19,10 @@ import {workerFile} from './history/worker-file.js';
 //   bytes (history/line-filter.ts: the --grep literal or the service's field, the time and level
 //   at the line's head): only those are turned into strings and parsed, a piece at a time, each
 //   printed before the next is decoded. Memory stays at a window on the gzip and a member's text;
-// - when lines are tested as bytes, a worker thread inflates most segments (history/inflate-
-//   worker.ts) while this thread searches and decodes: inflating is then most of the work.
+// - when lines are tested as bytes, a worker thread inflates the sealed segments (history/
+//   inflate-worker.ts) while this thread checks, searches and decodes: inflating is then the
+//   larger half of the work. One worker: a thread that inflates gigabytes holds tens of MiB of
+//   buffers the collector has yet to free.
 // The store's reader could take these over; until then they live here, on its public pieces
 // (segment listing, sidecar parsing, bloom filter, line decoding).
 
@@ -40,13 +42,6 @@ export type ScanThreads = {
 };
 
 const defaultThreads = (): ScanThreads => ({file: workerFile('inflate-worker.js'), minBytes: 16 * 1024 * 1024});
-
-/**
- * With the worker, this thread inflates one segment in this many itself: searching and decoding
- * cost it about a third of what inflating costs the worker, so both stay busy. (One worker:
- * each thread that inflates gigabytes holds tens of MiB of buffers the collector has yet to free.)
- */
-const ownTurn = 4;
 
 async function readHead(file: string, bytes: number): Promise<string> {
 	const h = await fs.open(file, 'r');
@@ -101,7 +96,7 @@ export class QueryScan {
 				return undefined;
 			}
 
-			if (pool && s.gz && i % ownTurn !== ownTurn - 1) {
+			if (pool && s.gz) {
 				return pool.read(s.gz, this.test);
 			}
 
@@ -110,8 +105,8 @@ export class QueryScan {
 			return localFeed(reader, source, this.test);
 		};
 
-		// The worker is asked for the next segments before they are due, so that it keeps reading.
-		const width = pool ? 3 : 1;
+		// The worker is asked for the next segment before it is due, so that it keeps reading.
+		const width = pool ? 2 : 1;
 		const window = Array.from({length: Math.min(width, segments.length)}, (_, i) => feedOf(i));
 		let found = 0;
 		try {

@@ -70,14 +70,25 @@ export function memberData(packed: Uint8Array, at: number): number {
 	return p;
 }
 
-export type Member = {text: Buffer; next: number};
+export type Member = {
+	text: Buffer;
+	next: number;
+	/** The CRC-32 the member's trailer gives, when `check` left it to the caller (checkCrc). */
+	crc?: number | undefined;
+};
+
+/** False when `text` does not match the CRC-32 its member gives (the text is then damaged). */
+export function checkCrc(text: Uint8Array, crc: number): boolean {
+	return !crc32 || crc32(text) === crc;
+}
 
 /**
  * The text of the member at `at` and where the next one starts; undefined past the last member.
  * Throws LargeMember when its text passes `maxText` bytes, GzipDamage (with what could be read of
- * it) when it is cut off or does not match its length or checksum.
+ * it) when it is cut off or does not match its length or checksum. With `check` false, the
+ * checksum is the caller's to test (checkCrc), on the thread that has time for it.
  */
-export function inflateMember(packed: Buffer, at: number, maxText: number): Member | undefined {
+export function inflateMember(packed: Buffer, at: number, maxText: number, check = true): Member | undefined {
 	const data = memberData(packed, at);
 	if (data < 0) {
 		return undefined;
@@ -104,11 +115,12 @@ export function inflateMember(packed: Buffer, at: number, maxText: number): Memb
 		throw new GzipDamage('gzip member cut off', text);
 	}
 
-	if (packed.readUInt32LE(trailer + 4) !== text.length % 0x1_00_00_00_00 || (crc32 && packed.readUInt32LE(trailer) !== crc32(text))) {
+	const crc = packed.readUInt32LE(trailer);
+	if (packed.readUInt32LE(trailer + 4) !== text.length % 0x1_00_00_00_00 || (check && !checkCrc(text, crc))) {
 		throw new GzipDamage('gzip member does not match its checksum', Buffer.alloc(0));
 	}
 
-	return {text, next: trailer + 8};
+	return {text, next: trailer + 8, crc: check ? undefined : crc};
 }
 
 /** What a damaged member gives up to the damage. */

@@ -1,12 +1,13 @@
 import {Worker} from 'node:worker_threads';
+import {checkCrc} from './gzip-members.js';
 import {type InflateReply, type InflateRequest} from './inflate-worker.js';
 import {headTest, type LineTest, pickLines} from './line-filter.js';
 import {type SegmentFeed} from './segment-feed.js';
 import {Lines} from './segment-text.js';
 
-// Sealed segments inflated by a worker thread (inflate-worker.ts) while this thread searches
-// and decodes: each segment is a feed of the lines that may match (line-filter.ts), picked here
-// from the members' text as it arrives. A worker sends at most `ahead` members of a segment
+// Sealed segments inflated by a worker thread (inflate-worker.ts) while this thread checks,
+// searches and decodes: each segment is a feed of the lines that may match (line-filter.ts),
+// picked here from the members' text as it arrives. A worker sends at most `ahead` members of a segment
 // before they are taken, so what waits here stays bounded whatever the segment's size.
 
 /** Members (about 1 MiB of text each) a worker sends before they are taken. */
@@ -14,7 +15,7 @@ const ahead = 2;
 
 class WorkerFeed implements SegmentFeed {
 	damaged = false;
-	private readonly texts: Buffer[] = [];
+	private readonly texts: Array<{text: Buffer; crc: number | undefined}> = [];
 	private readonly lines = new Lines();
 	private readonly head: ReturnType<typeof headTest>;
 	private ended = false;
@@ -27,7 +28,7 @@ class WorkerFeed implements SegmentFeed {
 
 	receive(reply: InflateReply): void {
 		if ('text' in reply) {
-			this.texts.push(Buffer.from(reply.text, 0, reply.length));
+			this.texts.push({text: Buffer.from(reply.text, 0, reply.length), crc: reply.crc});
 		} else {
 			this.ended = true;
 			this.damaged = reply.damaged;
@@ -52,8 +53,8 @@ class WorkerFeed implements SegmentFeed {
 				this.wake = undefined;
 			}
 
-			const text = this.texts.shift();
-			if (!text) {
+			const piece = this.texts.shift();
+			if (!piece) {
 				if (this.failed) {
 					throw this.failed;
 				}
@@ -61,11 +62,18 @@ class WorkerFeed implements SegmentFeed {
 				return undefined;
 			}
 
+			if (piece.crc !== undefined && !checkCrc(piece.text, piece.crc)) {
+				// Damaged: nothing of this member, nothing after it, as when read here.
+				this.close();
+				this.damaged = true;
+				return undefined;
+			}
+
 			if (!this.ended) {
 				this.worker.postMessage({op: 'more', id: this.id} satisfies InflateRequest);
 			}
 
-			const picked = this.lines.take(text).map(chunk => pickLines(chunk, this.test, this.head)).filter(chunk => chunk.length > 0);
+			const picked = this.lines.take(piece.text).map(chunk => pickLines(chunk, this.test, this.head)).filter(chunk => chunk.length > 0);
 			if (picked.length > 0) {
 				return picked.length === 1 ? picked[0]! : Buffer.concat(picked);
 			}

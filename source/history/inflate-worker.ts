@@ -2,9 +2,10 @@ import {parentPort} from 'node:worker_threads';
 import {SegmentReader, type TextCounts} from './segment-text.js';
 
 // A worker of `logmon query`'s scan (inflate-pool.ts): it inflates sealed segments, member by
-// member, and hands each member's text over (moved, not copied) while the query's thread
-// searches and decodes the text before. One segment at a time, in the order asked; at most
-// `ahead` members of a segment wait there before the query's thread asks for more.
+// member, and hands each member's text over (moved, not copied) with the CRC-32 it must have,
+// while the query's thread checks, searches and decodes the text before: inflating is the larger
+// half of the work. One segment at a time, in the order asked; at most `ahead` members of a
+// segment wait there before the query's thread asks for more.
 
 export type InflateRequest =
 	| {op: 'read'; id: number; file: string; ahead: number}
@@ -12,7 +13,7 @@ export type InflateRequest =
 	| {op: 'stop'; id: number};
 
 export type InflateReply =
-	| {id: number; text: ArrayBuffer; length: number}
+	| {id: number; text: ArrayBuffer; length: number; crc?: number | undefined}
 	| {id: number; end: true; damaged: boolean};
 
 type Job = {id: number; file: string; credit: number; stopped: boolean; wake?: (() => void) | undefined};
@@ -34,7 +35,7 @@ function movable(text: Buffer, own: boolean): ArrayBuffer {
 
 async function read(job: Job): Promise<void> {
 	const counts: TextCounts = {damaged: false};
-	for await (const {text, own} of reader.pieces(job.file, counts)) {
+	for await (const {text, own, crc} of reader.pieces(job.file, counts, false)) {
 		while (job.credit === 0 && !job.stopped) {
 			await new Promise<void>(resolve => {
 				job.wake = resolve;
@@ -49,7 +50,7 @@ async function read(job: Job): Promise<void> {
 		if (text.length > 0) {
 			job.credit--;
 			const buffer = movable(text, own);
-			parentPort!.postMessage({id: job.id, text: buffer, length: text.length} satisfies InflateReply, [buffer]);
+			parentPort!.postMessage({id: job.id, text: buffer, length: text.length, crc} satisfies InflateReply, [buffer]);
 		}
 	}
 

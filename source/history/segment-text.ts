@@ -22,6 +22,8 @@ export type Piece = {
 	text: Buffer;
 	/** The text is the whole of its memory's only use (an inflated member), which can be handed to another thread as it is. */
 	own: boolean;
+	/** The CRC-32 the text must have, when reading was asked to leave the check to the caller (gzip-members.ts checkCrc). */
+	crc?: number | undefined;
 };
 
 export type TextCounts = {
@@ -105,8 +107,11 @@ export class SegmentReader {
 		}
 	}
 
-	/** A sealed segment's text, a gzip member at a time. Sets `counts.damaged` when it cannot be read to its end. */
-	async * pieces(file: string, counts: TextCounts): AsyncGenerator<Piece> {
+	/**
+	 * A sealed segment's text, a gzip member at a time. Sets `counts.damaged` when it cannot be read
+	 * to its end. With `checkCrc` false, each member's checksum is given with it, to be tested by the caller.
+	 */
+	async * pieces(file: string, counts: TextCounts, checkCrc = true): AsyncGenerator<Piece> {
 		let handle: fs.FileHandle;
 		try {
 			handle = await fs.open(file, 'r');
@@ -149,7 +154,7 @@ export class SegmentReader {
 				const window = this.packed.subarray(0, held);
 				let member;
 				try {
-					member = inflateMember(window, at, maxMemberText);
+					member = inflateMember(window, at, maxMemberText, checkCrc);
 				} catch (error) {
 					if (error instanceof GzipDamage && start + held < size) {
 						// Cut by the window's end, not by damage: read on and try it again.
@@ -171,7 +176,7 @@ export class SegmentReader {
 				}
 
 				at = member.next;
-				yield {text: member.text, own: true};
+				yield {text: member.text, own: true, crc: member.crc};
 			}
 		} catch (error) {
 			if (!(error instanceof GzipDamage)) {
