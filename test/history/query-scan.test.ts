@@ -1,4 +1,4 @@
-import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync} from 'node:fs';
+import {cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, test} from 'vitest';
@@ -117,6 +117,34 @@ describe('logmon query\'s scan', () => {
 			expect(scan).toEqual(reader);
 		});
 	}
+
+	test('a damaged segment: what came before the damage, counted once, with the worker or without', async () => {
+		const copy = mkdtempSync(path.join(tmpdir(), 'logmon-query-scan-damaged-'));
+		try {
+			cpSync(dir, copy, {recursive: true});
+			const gz = path.join(copy, 'all', segmentBase(start + hour, 0) + gzSuffix);
+			const packed = readFileSync(gz);
+			packed[Math.floor(packed.length / 2)]! ^= 0x10;
+			writeFileSync(gz, packed);
+			const results = [];
+			for (const threads of [undefined, {file: inflateWorker, minBytes: 0}]) {
+				const scan = new QueryScan(copy, {filter: compileFilter({...emptySpec(), grep: ['sshd']}), lineHolds: ['sshd']}, threads);
+				const seqs: number[] = [];
+				for await (const batch of scan.batches()) {
+					seqs.push(...batch.map(e => e.seq));
+				}
+
+				results.push({seqs, damaged: scan.counts.damagedSegments});
+			}
+
+			expect(results[0]!.damaged).toBe(1);
+			expect(results[1]).toEqual(results[0]);
+			// The segments after the damaged one are all there.
+			expect(results[0]!.seqs.at(-1)).toBeGreaterThan(6000);
+		} finally {
+			rmSync(copy, {recursive: true, force: true});
+		}
+	});
 
 	test('the time range is read from the sidecar\'s first bytes as the index builder writes it', () => {
 		const b = new IndexBuilder();
