@@ -159,15 +159,15 @@ export class QueryScan {
 	}
 
 	/**
-	 * The inflate worker, for a scan big enough to be worth it that tests lines as bytes. When
-	 * every line is decoded, this thread is the work whoever inflates: no worker.
+	 * The inflate worker, for a big scan whose lines must hold some text (a --grep literal, the
+	 * service's field): most lines are then turned away as bytes, and inflating is the larger half
+	 * of the work. When most lines are decoded (no such text, whatever the time or level), this
+	 * thread is the work whoever inflates: no worker, and no memory spent on one.
 	 */
 	private pool(segments: SegmentFiles[]): InflatePool | undefined {
 		const {file, minBytes} = this.threads;
-		const {holds, since, until, minRank} = this.test;
-		const picks = holds !== undefined || since !== undefined || until !== undefined || (minRank ?? 0) > 0;
 		const bytes = segments.reduce((n, s) => n + s.bytes, 0);
-		return file && picks && bytes >= minBytes && segments.length > 1 ? new InflatePool(file) : undefined;
+		return file && this.test.holds && bytes >= minBytes && segments.length > 1 ? new InflatePool(file) : undefined;
 	}
 
 	/** The segments the sidecars do not rule out, oldest first. */
