@@ -60,6 +60,7 @@ export const help = `
 	  --count                Print the number of matches only
 	  --stats                Events per service and level, from the index
 	  -f, --follow           Then the new events as they arrive, with no gap or repeat
+	                         (with --limit N: the newest N stored, then the new ones)
 	  e.g. $ logmon query --since 2h --level error --service checkout
 
 	Redaction (on by default: keys, tokens, passwords, card numbers are replaced as events come in)

@@ -1,12 +1,14 @@
 import {App} from './app.js';
 import {startHistory} from './history/start.js';
 import {createRedactor} from './redact-key.js';
+import {type LogEvent} from './core/event.js';
 import {type HistoryReader} from './history/types.js';
 import {type QueryOutput} from './query-output.js';
 import {type Prepared, type QueryIo} from './query-prepare.js';
 import {QueryStoreError} from './query-store.js';
 
-// `logmon query --follow`: the stored events, then the live ones, with no gap and no repeat.
+// `logmon query --follow`: the stored events (with --limit N, the newest N), then the live ones,
+// with no gap and no repeat.
 //
 // - Another logmon writes the directory (it holds writer.lock): follow the files it appends to,
 //   like `tail -F` across segment rolls. The reader's follow goes by byte offset from where the
@@ -16,8 +18,22 @@ import {QueryStoreError} from './query-store.js';
 //   configured sources, as the default command would, and prints their events as pipe mode does
 //   while writing them to the history. The seam is where the sources start.
 
+/** The newest `limit` stored matches, oldest first. */
+async function newest(reader: HistoryReader, p: Prepared, limit: number, signal: AbortSignal): Promise<LogEvent[]> {
+	const kept: LogEvent[] = [];
+	for await (const e of reader.scan({...p.query, reverse: true, limit, signal})) {
+		kept.push(e);
+	}
+
+	return kept.reverse();
+}
+
 async function printFollowing(reader: HistoryReader, p: Prepared, out: QueryOutput, signal: AbortSignal): Promise<void> {
-	for await (const e of reader.scan({...p.query, follow: true, signal})) {
+	const {limit} = p.options;
+	// With --limit N: from the oldest of the newest N on (what is appended meanwhile comes too).
+	const first = limit === undefined ? undefined : (await newest(reader, p, limit, signal))[0];
+	const from = first && {receivedAt: first.receivedAt, seq: first.seq};
+	for await (const e of reader.scan({...p.query, follow: true, from, signal})) {
 		if (out.line(p.format(e))) {
 			await out.flush();
 			if (out.closed) {
@@ -31,7 +47,10 @@ async function printFollowing(reader: HistoryReader, p: Prepared, out: QueryOutp
 }
 
 async function printStored(reader: HistoryReader, p: Prepared, out: QueryOutput, signal: AbortSignal): Promise<void> {
-	for await (const e of reader.scan({...p.query, signal})) {
+	const {limit} = p.options;
+	// With --limit N, the newest N: nothing is written meanwhile (the sources have not started).
+	const events = limit === undefined ? reader.scan({...p.query, signal}) : await newest(reader, p, limit, signal);
+	for await (const e of events) {
 		if (out.line(p.format(e))) {
 			await out.flush();
 			if (out.closed) {

@@ -82,10 +82,6 @@ export function queryOptions(flags: Flags, now = Date.now()): QueryOptions {
 		throw new UsageError('--reverse: cannot be combined with --follow (new events come last)');
 	}
 
-	if (flags.follow && limit !== undefined) {
-		throw new UsageError('--limit: cannot be combined with --follow; start following from a time with --since 10m');
-	}
-
 	if (flags.follow && until !== undefined) {
 		throw new UsageError('--until: cannot be combined with --follow (following never ends)');
 	}

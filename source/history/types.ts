@@ -64,6 +64,11 @@ export type HistoryQuery = {
 	/** Stop after this many matches (with reverse: the newest N). */
 	limit?: number | undefined;
 	/**
+	 * Only events received from this one on (its receive time, then its seq): where `--follow
+	 * --limit N` starts, at the oldest of the newest N.
+	 */
+	from?: Pick<LogEvent, 'receivedAt' | 'seq'> | undefined;
+	/**
 	 * After the stored events, keep yielding what the writer appends (following the active segment
 	 * across rolls, like `tail -F`) until the signal aborts: `logmon query --follow`. Oldest first only.
 	 */

@@ -1,4 +1,4 @@
-import {mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync} from 'node:fs';
+import {cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, test} from 'vitest';
@@ -10,11 +10,11 @@ import {formatFileText, gzSuffix, indexSuffix, rawSuffix, segmentBase} from '../
 import {IndexBuilder} from '../../source/history/index-builder.js';
 import {Reader} from '../../source/history/reader.js';
 import {sealFile} from '../../source/history/seal-file.js';
-import {QueryScan, sidecarRange} from '../../source/query-scan.js';
+import {QueryScan, type ScanThreads, sidecarRange} from '../../source/query-scan.js';
 import {serviceField} from '../../source/query-prepare.js';
 import {grepLiterals, grepWords} from '../../source/query-tokens.js';
 import {indexWordRule} from '../../source/query-store.js';
-import {corpus} from '../support/logmon.js';
+import {corpus, root} from '../support/logmon.js';
 
 // logmon query's own scan (streamed gunzip, byte-level tests before decoding) must find exactly
 // what the store's reader finds, in the same order, for every kind of query.
@@ -63,7 +63,10 @@ afterAll(() => {
 
 type Case = {spec?: Partial<FilterSpec>; since?: number; until?: number; reverse?: boolean; limit?: number};
 
-async function both(c: Case): Promise<{reader: LogEvent[]; scan: LogEvent[]}> {
+/** The inflate worker as the build makes it: tests run from the source, where the scan has none. */
+const inflateWorker = path.join(root, 'dist', 'history', 'inflate-worker.js');
+
+async function both(c: Case, threads?: ScanThreads): Promise<{reader: LogEvent[]; scan: LogEvent[]}> {
 	const spec = {...emptySpec(), ...c.spec};
 	const filter = compileFilter(spec);
 	const tokens = grepWords(spec.grep, indexWordRule);
@@ -76,7 +79,7 @@ async function both(c: Case): Promise<{reader: LogEvent[]; scan: LogEvent[]}> {
 
 	const scan: LogEvent[] = [];
 	const lineHolds = grepLiterals(spec.grep) ?? (spec.services.length > 0 ? spec.services.map(s => serviceField(s)) : undefined);
-	for await (const batch of new QueryScan(dir, {...q, lineHolds}).batches()) {
+	for await (const batch of new QueryScan(dir, {...q, lineHolds}, threads).batches()) {
 		scan.push(...batch);
 	}
 
@@ -107,7 +110,41 @@ describe('logmon query\'s scan', () => {
 			expect(scan).toEqual(reader);
 			expect(scan.length, 'the query matches something').toBeGreaterThan(0);
 		});
+
+		test(`${name}, with the inflate worker`, async () => {
+			expect(existsSync(inflateWorker), 'npm run build made the worker').toBe(true);
+			const {reader, scan} = await both(c, {file: inflateWorker, minBytes: 0});
+			expect(scan).toEqual(reader);
+		});
 	}
+
+	test('a damaged segment: what came before the damage, counted once, with the worker or without', async () => {
+		const copy = mkdtempSync(path.join(tmpdir(), 'logmon-query-scan-damaged-'));
+		try {
+			cpSync(dir, copy, {recursive: true});
+			const gz = path.join(copy, 'all', segmentBase(start + hour, 0) + gzSuffix);
+			const packed = readFileSync(gz);
+			packed[Math.floor(packed.length / 2)]! ^= 0x10;
+			writeFileSync(gz, packed);
+			const results = [];
+			for (const threads of [undefined, {file: inflateWorker, minBytes: 0}]) {
+				const scan = new QueryScan(copy, {filter: compileFilter({...emptySpec(), grep: ['sshd']}), lineHolds: ['sshd']}, threads);
+				const seqs: number[] = [];
+				for await (const batch of scan.batches()) {
+					seqs.push(...batch.map(e => e.seq));
+				}
+
+				results.push({seqs, damaged: scan.counts.damagedSegments});
+			}
+
+			expect(results[0]!.damaged).toBe(1);
+			expect(results[1]).toEqual(results[0]);
+			// The segments after the damaged one are all there.
+			expect(results[0]!.seqs.at(-1)).toBeGreaterThan(6000);
+		} finally {
+			rmSync(copy, {recursive: true, force: true});
+		}
+	});
 
 	test('the time range is read from the sidecar\'s first bytes as the index builder writes it', () => {
 		const b = new IndexBuilder();

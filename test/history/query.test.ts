@@ -273,6 +273,24 @@ describe('logmon query --follow', () => {
 		expect(counters(out)).toEqual(Array.from({length: 30_000}, (_, n) => n));
 	});
 
+	test('--limit N: the newest N stored, then the live events, every counter once', async () => {
+		// After the test before: counters 0..29999 stored, a writer running.
+		const follower = start(['query', '--history-dir', dir, '-f', '--limit', '5', '-o', 'raw', '--service', 'burst'], {stdin: 'ignore'});
+		let out = '';
+		follower.stdout!.setEncoding('utf8').on('data', (d: string) => {
+			out += d;
+		});
+		await until(() => counters(out).length >= 5 || undefined, 'the newest 5');
+		const p = await publisher(live.port, 'burst');
+		await p.send(Array.from({length: 1000}, (_, k) => ({time: Date.now(), raw: counterLine(30_000 + k)})));
+		await p.end();
+		await until(() => counters(out).length >= 1005 || undefined, 'the live part', 30_000);
+		follower.kill('SIGINT');
+		const result = await collect(follower);
+		expect(result.stderr).toBe('');
+		expect(counters(out)).toEqual(Array.from({length: 1005}, (_, n) => 29_995 + n));
+	});
+
 	test('when nobody writes the directory: query becomes the writer, prints the history, then its sources\' events', async () => {
 		const own = mkdtempSync(path.join(tmpdir(), 'logmon-query-own-'));
 		const port = await freePort();
@@ -311,6 +329,19 @@ describe('logmon query --follow', () => {
 		expect(result.code).toBe(143);
 		expect(counters(out)).toEqual(Array.from({length: 5000}, (_, n) => n));
 		expect(Number((await run(['query', '--history-dir', history, '--count'])).stdout)).toBe(5000);
+
+		// With --limit 3: the newest 3 stored, then the live ones.
+		const limited = start(['query', '--config', config, '--history-dir', history, '-f', '--limit', '3', '-o', 'raw'], {stdin: 'ignore'});
+		let tail = '';
+		limited.stdout!.setEncoding('utf8').on('data', (d: string) => {
+			tail += d;
+		});
+		await waitFor(limited.stderr!, `listening on 127.0.0.1:${port}`);
+		await publish(port, 'burst', Array.from({length: 100}, (_, k) => ({time: Date.now(), raw: counterLine(5000 + k)})));
+		await until(() => counters(tail).length >= 103 || undefined, 'the newest 3, then the live part');
+		limited.kill('SIGTERM');
+		await collect(limited);
+		expect(counters(tail)).toEqual(Array.from({length: 103}, (_, n) => 4997 + n));
 		rmSync(own, {recursive: true, force: true});
 	});
 });
