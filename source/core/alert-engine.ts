@@ -1,6 +1,7 @@
 import {type GroupState, holds, summary} from './alert-conditions.js';
-import {type AlertRule, type NewTermSpec, fieldValue, spanOf} from './alert-rules.js';
+import {type AlertRule, type NewTermSpec, type RuleKind, fieldValue, spanOf} from './alert-rules.js';
 import {type AlertNotice, type AlertSample, hash64, sampleOf} from './alert-notice.js';
+import {TermMemory} from './alert-terms.js';
 import {BucketRing} from './alert-window.js';
 import {FingerprintCache} from './errors.js';
 import {Whens} from './alert-when.js';
@@ -20,37 +21,53 @@ import {type LogEvent} from './event.js';
 // only if more events matched). The move back to ok sends a resolved notice when
 // the rule asks for it and its firing was announced.
 
+/** One groupBy, and its key for the event keyed last: worked out once per event, whatever the rules using it. */
+type Keyer = {
+	readonly groupBy: readonly string[];
+	event: LogEvent | undefined;
+	key: string;
+};
+
 /** Rules that share a `when` and a groupBy share the per-event work: one run count for all. */
 type Selector = {
 	readonly filter: number;
-	readonly groupBy: readonly string[];
+	readonly keyer: Keyer;
 	readonly rules: RuleState[];
-	/** The run being counted: its group, receive time, length, first and latest event. */
+	/**
+	 * The run being counted: its group, receive time, length, and its first and latest event as
+	 * indexes into the batch (a run ends with its batch; numbers are cheaper to store than events).
+	 */
 	key: string;
 	at: number;
 	count: number;
-	first: LogEvent | undefined;
-	last: LogEvent | undefined;
+	first: number;
+	last: number;
 };
 
 /** newTerm rules with the same `when`, groupBy, field and memory share what they have seen. */
 type TermSelector = {
 	readonly filter: number;
-	/** Selectors with the same groupBy and field share the term and its keys of an event: their index. */
-	readonly key: number;
-	readonly groupBy: readonly string[];
+	/** Selectors with the same groupBy and field share the term and its key of an event. */
+	readonly termKey: TermKey;
 	readonly field: string;
-	readonly maxTerms: number;
-	/** Terms seen (per group), in recency order. */
-	readonly seen: Map<string, true>;
-	/** The key remembered last: already the most recent. */
-	last: string;
+	/** Terms seen (per group). */
+	readonly memory: TermMemory;
 	readonly rules: RuleState[];
-	evicted: number;
+};
+
+/** An event's term and its key (group and term) for one groupBy and field: the event keyed last. */
+type TermKey = {
+	readonly keyer: Keyer;
+	readonly field: string;
+	event: LogEvent | undefined;
+	term: string;
+	key: string;
 };
 
 type RuleState = {
 	readonly rule: AlertRule;
+	/** The rule's kind, read from one shape of object on every run of events. */
+	readonly kind: RuleKind;
 	readonly filter: number;
 	readonly groups: Map<string, GroupState>;
 	/** Groups not tracked because the rule had `maxGroups` already. */
@@ -109,8 +126,8 @@ export class AlertEngine {
 	private fingerprinted: LogEvent | undefined;
 	private lastFingerprint = '';
 	private readonly fingerprints = new FingerprintCache();
-	/** Per term key (see TermSelector.key): the event last keyed, its term, its key with and without its group. */
-	private readonly termKeys: Array<{event: LogEvent | undefined; term: string; grouped: string; ungrouped: string}> = [];
+	private readonly keyers: Keyer[] = [];
+	private readonly termKeys: TermKey[] = [];
 
 	constructor(options: EngineOptions) {
 		this.now = options.now ?? Date.now;
@@ -127,17 +144,21 @@ export class AlertEngine {
 				byWhen.set(when, index);
 			}
 
-			const rs: RuleState = {rule, filter: index, groups: new Map(), overflow: 0, silencedUntil: 0};
+			const rs: RuleState = {rule, kind: rule.spec.kind, filter: index, groups: new Map(), overflow: 0, silencedUntil: 0};
 			this.rules.push(rs);
-			const by = rule.groupBy.join('\u0000');
+			const keyer = this.keyerFor(rule.groupBy);
 			if (rule.spec.kind === 'newTerm') {
 				// Keyed by each event's term: no runs.
 				const {field, maxTerms} = rule.spec;
-				let ts = this.terms.find(x => x.filter === index && x.groupBy.join('\u0000') === by && x.field === field && x.maxTerms === maxTerms);
+				let ts = this.terms.find(x => x.filter === index && x.termKey.keyer === keyer && x.field === field && x.memory.max === maxTerms);
 				if (!ts) {
-					const same = this.terms.find(x => x.groupBy.join('\u0000') === by && x.field === field);
-					const key = same?.key ?? this.termKeys.push({event: undefined, term: '', grouped: '', ungrouped: ''}) - 1;
-					ts = {filter: index, key, groupBy: rule.groupBy, field, maxTerms, seen: new Map(), last: '', rules: [], evicted: 0};
+					let termKey = this.termKeys.find(x => x.keyer === keyer && x.field === field);
+					if (!termKey) {
+						termKey = {keyer, field, event: undefined, term: '', key: ''};
+						this.termKeys.push(termKey);
+					}
+
+					ts = {filter: index, termKey, field, memory: new TermMemory(maxTerms), rules: []};
 					this.terms.push(ts);
 				}
 
@@ -145,9 +166,9 @@ export class AlertEngine {
 				continue;
 			}
 
-			let sel = this.selectors.find(x => x.filter === index && x.groupBy.join('\u0000') === by);
+			let sel = this.selectors.find(x => x.filter === index && x.keyer === keyer);
 			if (!sel) {
-				sel = {filter: index, groupBy: rule.groupBy, rules: [], key: '', at: 0, count: 0, first: undefined, last: undefined};
+				sel = {filter: index, keyer, rules: [], key: '', at: 0, count: 0, first: 0, last: 0};
 				this.selectors.push(sel);
 			}
 
@@ -165,7 +186,8 @@ export class AlertEngine {
 	 */
 	observe(events: readonly LogEvent[]): void {
 		const {whens, hits, selectors, terms} = this;
-		for (const e of events) {
+		for (let i = 0; i < events.length; i++) {
+			const e = events[i]!;
 			if (e.marker) {
 				continue;
 			}
@@ -176,18 +198,18 @@ export class AlertEngine {
 
 			for (const sel of selectors) {
 				if (hits[sel.filter] === 1) {
-					const key = this.groupKey(sel.groupBy, e);
+					const key = this.keyOf(sel.keyer, e);
 					if (sel.count > 0 && (key !== sel.key || e.receivedAt !== sel.at)) {
-						this.flush(sel);
+						this.flush(sel, events);
 					}
 
 					if (sel.count === 0) {
-						sel.first = e;
+						sel.first = i;
+						sel.key = key;
+						sel.at = e.receivedAt;
 					}
 
-					sel.key = key;
-					sel.at = e.receivedAt;
-					sel.last = e;
+					sel.last = i;
 					sel.count++;
 				}
 			}
@@ -201,7 +223,7 @@ export class AlertEngine {
 
 		for (const sel of selectors) {
 			if (sel.count > 0) {
-				this.flush(sel);
+				this.flush(sel, events);
 			}
 		}
 	}
@@ -238,7 +260,7 @@ export class AlertEngine {
 
 			for (const ts of terms) {
 				if (hits[ts.filter] === 1) {
-					this.remember(ts, this.groupKey(ts.groupBy, e) + termSeparator + this.value(e, ts.field));
+					ts.memory.see(this.termKeyOf(ts.termKey, e).key);
 				}
 			}
 		}
@@ -278,7 +300,7 @@ export class AlertEngine {
 				kind: rs.rule.spec.kind,
 				groups: rs.groups.size,
 				overflow: rs.overflow,
-				...(rs.rule.spec.kind === 'newTerm' ? {termsForgotten: this.terms.find(ts => ts.rules.includes(rs))?.evicted ?? 0} : {}),
+				...(rs.rule.spec.kind === 'newTerm' ? {termsForgotten: this.terms.find(ts => ts.rules.includes(rs))?.memory.evicted ?? 0} : {}),
 				silencedUntil: rs.silencedUntil > now ? rs.silencedUntil : undefined,
 			})),
 		};
@@ -309,6 +331,36 @@ export class AlertEngine {
 		return this.lastFingerprint;
 	}
 
+	private keyerFor(groupBy: readonly string[]): Keyer {
+		const by = groupBy.join(separator);
+		let keyer = this.keyers.find(k => k.groupBy.join(separator) === by);
+		if (!keyer) {
+			keyer = {groupBy, event: undefined, key: ''};
+			this.keyers.push(keyer);
+		}
+
+		return keyer;
+	}
+
+	private keyOf(keyer: Keyer, e: LogEvent): string {
+		if (keyer.event !== e) {
+			keyer.event = e;
+			keyer.key = this.groupKey(keyer.groupBy, e);
+		}
+
+		return keyer.key;
+	}
+
+	private termKeyOf(k: TermKey, e: LogEvent): TermKey {
+		if (k.event !== e) {
+			k.event = e;
+			k.term = this.value(e, k.field);
+			k.key = this.keyOf(k.keyer, e) + termSeparator + k.term;
+		}
+
+		return k;
+	}
+
 	private groupKey(by: readonly string[], e: LogEvent): string {
 		if (by.length === 0) {
 			return '';
@@ -327,34 +379,20 @@ export class AlertEngine {
 	}
 
 	/** A selector's run of `count` events of one group, received at one instant, for each of its rules. */
-	private flush(sel: Selector): void {
+	private flush(sel: Selector, events: readonly LogEvent[]): void {
+		const first = events[sel.first]!;
+		const last = events[sel.last]!;
 		for (const rs of sel.rules) {
-			this.matched(rs, sel.key, sel.last!, sel.count, undefined, sel.first);
+			this.matched(rs, sel.key, last, sel.count, undefined, first);
 		}
 
 		sel.count = 0;
-		sel.first = undefined;
-		sel.last = undefined;
 	}
 
 	private newTermMatched(ts: TermSelector, e: LogEvent): void {
-		const k = this.termKeys[ts.key]!;
-		if (k.event !== e) {
-			k.event = e;
-			k.term = this.value(e, ts.field);
-			k.ungrouped = termSeparator + k.term;
-			k.grouped = this.groupKey(ts.groupBy, e) + k.ungrouped;
-		}
-
-		const {term, grouped: termKey} = k;
+		const {term, key: termKey} = this.termKeyOf(ts.termKey, e);
 		// The last key remembered is known and already the most recent: a repeated error costs no lookup.
-		if (termKey === ts.last) {
-			return;
-		}
-
-		const known = ts.seen.has(termKey);
-		this.remember(ts, termKey);
-		if (known) {
+		if (termKey === ts.memory.last || ts.memory.see(termKey)) {
 			return;
 		}
 
@@ -387,7 +425,7 @@ export class AlertEngine {
 		g.latest = g.state === 'firing' ? e : first;
 		g.ring?.add(t, n);
 		// Flatlines only change with time (the tick); every other kind can fire now.
-		if (rs.rule.spec.kind !== 'flatline' || g.state === 'firing') {
+		if (rs.kind !== 'flatline' || g.state === 'firing') {
 			this.step(rs, g, t, holds(rs.rule, g, t, this.startedAt));
 		}
 
@@ -424,21 +462,6 @@ export class AlertEngine {
 			value: 0,
 			reference: 0,
 		};
-	}
-
-	/** Remember a newTerm key as the most recent; the oldest is forgotten past `maxTerms`. */
-	private remember(ts: TermSelector, key: string): void {
-		ts.seen.delete(key);
-		ts.seen.set(key, true);
-		ts.last = key;
-		if (ts.seen.size > ts.maxTerms) {
-			const oldest = ts.seen.keys().next().value!;
-			ts.seen.delete(oldest);
-			ts.evicted++;
-			if (oldest === key) {
-				ts.last = ''; // no memory at all: nothing is known
-			}
-		}
 	}
 
 	// ---- the state machine ----

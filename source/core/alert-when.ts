@@ -56,6 +56,21 @@ export class Whens {
 	private readonly results: Uint8Array;
 	private readonly prefilterKnown = new Float64Array(3);
 	private readonly prefilterFound = new Uint8Array(3);
+	/** Per `when`: its level floor (a rank), and whether it looks at the text. */
+	private readonly mins: Int8Array;
+	private readonly texts: Uint8Array;
+	/**
+	 * Per `when`: the prefilter that rules out every pattern one of which it needs (0: none does).
+	 * On most lines that prefilter finds nothing, and then the `when` fails without a look at its patterns.
+	 */
+	private readonly gates: Uint8Array;
+	/**
+	 * Per `when`: whether it passes the service, host, type and source of the event scoped last.
+	 * Events come in runs of one publisher: these are worked out again only when one of them changes.
+	 */
+	private readonly scoped: boolean;
+	private readonly inScope: Uint8Array;
+	private scope: {service: string; host: string; type: string; sourceId: string} | undefined;
 
 	/** Each `when` in the filter grammar; invalid ones throw a FilterError naming `flag`. */
 	constructor(whens: readonly string[], options: WhenOptions = {}, flag = 'when') {
@@ -95,6 +110,10 @@ export class Whens {
 		}
 
 		this.size = this.conditions.length;
+		this.mins = Int8Array.from(this.conditions, c => c.min);
+		this.texts = Uint8Array.from(this.conditions, c => (c.text ? 1 : 0));
+		this.scoped = this.conditions.some(c => c.services ?? c.hosts ?? c.types ?? c.sources);
+		this.inScope = new Uint8Array(this.size).fill(1);
 		this.known = new Float64Array(this.patterns.length);
 		this.results = new Uint8Array(this.patterns.length);
 		for (const group of [1, 2] as const) {
@@ -108,6 +127,13 @@ export class Whens {
 				this.prefilters[group] = anyOf(members.flatMap(p => p.literals!), group === 2);
 			}
 		}
+
+		// After the prefilters are settled: a pattern alone in its prefilter has none.
+		this.gates = Uint8Array.from(this.conditions, c => {
+			const groups = new Set(c.include.map(p => this.patterns[p]!.prefilter));
+			const [group] = groups;
+			return groups.size === 1 && group !== 0 ? group! : 0;
+		});
 	}
 
 	/**
@@ -115,24 +141,24 @@ export class Whens {
 	 * Markers are not asked about: the engine never counts them.
 	 */
 	test(e: LogEvent, hits: Uint8Array): boolean {
-		const {conditions} = this;
+		const {conditions, mins, texts, gates, inScope, scope} = this;
+		if (this.scoped && (scope === undefined || e.service !== scope.service || e.host !== scope.host || e.type !== scope.type || e.sourceId !== scope.sourceId)) {
+			this.rescope(e);
+		}
+
 		const rank = levelRank[e.level];
 		let any = false;
 		let textEpoch = false;
-		for (let i = 0; i < conditions.length; i++) {
-			const c = conditions[i]!;
-			let hit = rank >= c.min
-				&& (c.services === undefined || c.services.has(e.service))
-				&& (c.hosts === undefined || c.hosts.has(e.host))
-				&& (c.types === undefined || c.types.has(e.type))
-				&& (c.sources === undefined || c.sources.has(e.sourceId));
-			if (hit && c.text) {
+		for (let i = 0; i < mins.length; i++) {
+			let hit = rank >= mins[i]! && inScope[i] === 1;
+			if (hit && texts[i] === 1) {
 				if (!textEpoch) {
 					this.epoch++;
 					textEpoch = true;
 				}
 
-				hit = this.textPasses(c, e.message);
+				const gate = gates[i]!;
+				hit = (gate === 0 || this.prefilterFinds(gate, e.message)) && this.textPasses(conditions[i]!, e.message);
 			}
 
 			hits[i] = hit ? 1 : 0;
@@ -140,6 +166,17 @@ export class Whens {
 		}
 
 		return any;
+	}
+
+	private rescope(e: LogEvent): void {
+		this.scope = {service: e.service, host: e.host, type: e.type, sourceId: e.sourceId};
+		for (const [i, c] of this.conditions.entries()) {
+			const pass = (c.services === undefined || c.services.has(e.service))
+				&& (c.hosts === undefined || c.hosts.has(e.host))
+				&& (c.types === undefined || c.types.has(e.type))
+				&& (c.sources === undefined || c.sources.has(e.sourceId));
+			this.inScope[i] = pass ? 1 : 0;
+		}
 	}
 
 	private textPasses(c: Condition, message: string): boolean {
@@ -166,6 +203,16 @@ export class Whens {
 		return true;
 	}
 
+	/** Whether prefilter `group` finds any of its text in the message: worked out once per event. */
+	private prefilterFinds(group: number, message: string): boolean {
+		if (this.prefilterKnown[group] !== this.epoch) {
+			this.prefilterKnown[group] = this.epoch;
+			this.prefilterFound[group] = this.prefilters[group]!.test(message) ? 1 : 0;
+		}
+
+		return this.prefilterFound[group] === 1;
+	}
+
 	/** Whether pattern `index` matches the message: worked out once per event. */
 	private matches(index: number, message: string): boolean {
 		const {epoch} = this;
@@ -174,18 +221,7 @@ export class Whens {
 		}
 
 		const p = this.patterns[index]!;
-		let hit: boolean;
-		if (p.prefilter === 0) {
-			hit = p.regex.test(message);
-		} else {
-			const group = p.prefilter;
-			if (this.prefilterKnown[group] !== epoch) {
-				this.prefilterKnown[group] = epoch;
-				this.prefilterFound[group] = this.prefilters[group]!.test(message) ? 1 : 0;
-			}
-
-			hit = this.prefilterFound[group] === 1 && p.regex.test(message);
-		}
+		const hit = (p.prefilter === 0 || this.prefilterFinds(p.prefilter, message)) && p.regex.test(message);
 
 		this.known[index] = epoch;
 		this.results[index] = hit ? 1 : 0;
