@@ -1,9 +1,9 @@
 import {type GroupState, holds, summary} from './alert-conditions.js';
 import {type AlertRule, type NewTermSpec, type RuleKind, fieldValue, spanOf} from './alert-rules.js';
 import {type AlertNotice, type AlertSample, hash64, sampleOf} from './alert-notice.js';
+import {ShapeFingerprints} from './alert-fingerprints.js';
 import {TermMemory} from './alert-terms.js';
 import {BucketRing} from './alert-window.js';
-import {FingerprintCache} from './errors.js';
 import {Whens} from './alert-when.js';
 import {type LogEvent} from './event.js';
 
@@ -53,7 +53,12 @@ type TermSelector = {
 	/** Terms seen (per group). */
 	readonly memory: TermMemory;
 	readonly rules: RuleState[];
+	/** While the history is read back: terms new to the memory, past a warm-up, and where they were seen. */
+	held: Map<string, {event: LogEvent; term: string}> | undefined;
 };
+
+/** New terms waiting for the history's look-back, per newTerm selector; past it they are learnt without a notice. */
+const maxHeld = 1000;
 
 /** An event's term and its key (group and term) for one groupBy and field: the event keyed last. */
 type TermKey = {
@@ -125,7 +130,7 @@ export class AlertEngine {
 	/** The last event fingerprinted: rules that share an event share the work. */
 	private fingerprinted: LogEvent | undefined;
 	private lastFingerprint = '';
-	private readonly fingerprints = new FingerprintCache();
+	private readonly fingerprints = new ShapeFingerprints();
 	private readonly keyers: Keyer[] = [];
 	private readonly termKeys: TermKey[] = [];
 
@@ -158,7 +163,7 @@ export class AlertEngine {
 						this.termKeys.push(termKey);
 					}
 
-					ts = {filter: index, termKey, field, memory: new TermMemory(maxTerms), rules: []};
+					ts = {filter: index, termKey, field, memory: new TermMemory(maxTerms), rules: [], held: undefined};
 					this.terms.push(ts);
 				}
 
@@ -247,6 +252,32 @@ export class AlertEngine {
 		return this.terms.length > 0;
 	}
 
+	/** The shortest warm-up of the newTerm rules: the time before any of them can fire. */
+	get newTermWarmupMs(): number {
+		return Math.min(...this.terms.flatMap(ts => ts.rules.map(rs => (rs.rule.spec as NewTermSpec).warmupMs)));
+	}
+
+	/**
+	 * The history is about to be read back (`learn`): until `releaseNewTerms`, a term that would
+	 * fire as new waits, and fires then only if the history did not hold it.
+	 */
+	holdNewTerms(): void {
+		for (const ts of this.terms) {
+			ts.held ??= new Map();
+		}
+	}
+
+	/** The look-back is over (done or given up): the terms that waited and were not in the history fire now. */
+	releaseNewTerms(): void {
+		for (const ts of this.terms) {
+			const held = ts.held;
+			ts.held = undefined;
+			for (const [termKey, {event, term}] of held ?? []) {
+				this.announceTerm(ts, termKey, event, term);
+			}
+		}
+	}
+
 	/**
 	 * Past events (the history's, read at start) teach the newTerm rules what they have seen,
 	 * with the same `when`, field and groups as live events, and fire nothing.
@@ -260,7 +291,9 @@ export class AlertEngine {
 
 			for (const ts of terms) {
 				if (hits[ts.filter] === 1) {
-					ts.memory.see(this.termKeyOf(ts.termKey, e).key);
+					const {key} = this.termKeyOf(ts.termKey, e);
+					ts.memory.see(key);
+					ts.held?.delete(key); // seen before this run: not new
 				}
 			}
 		}
@@ -396,11 +429,28 @@ export class AlertEngine {
 			return;
 		}
 
+		if (ts.held && ts.rules.some(rs => this.warm(rs, e))) {
+			if (ts.held.size < maxHeld) {
+				ts.held.set(termKey, {event: e, term});
+			}
+
+			return;
+		}
+
+		this.announceTerm(ts, termKey, e, term);
+	}
+
+	private announceTerm(ts: TermSelector, termKey: string, e: LogEvent, term: string): void {
 		for (const rs of ts.rules) {
-			if (e.receivedAt - this.startedAt >= (rs.rule.spec as NewTermSpec).warmupMs) {
+			if (this.warm(rs, e)) {
 				this.matched(rs, termKey, e, 1, term); // not learnt during the warm-up, nor seen before
 			}
 		}
+	}
+
+	/** Past the newTerm rule's warm-up when `e` was received. */
+	private warm(rs: RuleState, e: LogEvent): boolean {
+		return e.receivedAt - this.startedAt >= (rs.rule.spec as NewTermSpec).warmupMs;
 	}
 
 	/**
