@@ -5,7 +5,7 @@ import {ShapeFingerprints} from './alert-fingerprints.js';
 import {TermMemory} from './alert-terms.js';
 import {BucketRing} from './alert-window.js';
 import {Whens} from './alert-when.js';
-import {type LogEvent} from './event.js';
+import {type LogEvent, LEVELS} from './event.js';
 
 // The rule engine: a direct bus subscriber. Each event is tested once per distinct
 // `when` filter, then counted in its (rule, group)'s time buckets: constant work
@@ -31,6 +31,8 @@ type Keyer = {
 /** Rules that share a `when` and a groupBy share the per-event work: one run count for all. */
 type Selector = {
 	readonly filter: number;
+	/** Its `when` looks at the text. */
+	readonly text: boolean;
 	readonly keyer: Keyer;
 	readonly rules: RuleState[];
 	/**
@@ -47,6 +49,8 @@ type Selector = {
 /** newTerm rules with the same `when`, groupBy, field and memory share what they have seen. */
 type TermSelector = {
 	readonly filter: number;
+	/** Its `when` looks at the text. */
+	readonly text: boolean;
 	/** Selectors with the same groupBy and field share the term and its key of an event. */
 	readonly termKey: TermKey;
 	readonly field: string;
@@ -110,13 +114,15 @@ export type EngineOptions = {
 };
 
 const separator = '\u001F';
+
+/** Fields of an event's scope (see Whens.sameScope): a batch of one scope has one key for groupBys of these. */
+const scopeFields = new Set(['service', 'host', 'source', 'type']);
 const termSeparator = '\u001E';
 
 export class AlertEngine {
 	readonly startedAt: number;
 	private readonly now: () => number;
 	private readonly whens: Whens;
-	private readonly hits: Uint8Array;
 	private readonly rules: RuleState[] = [];
 	private readonly selectors: Selector[] = [];
 	private readonly terms: TermSelector[] = [];
@@ -133,6 +139,16 @@ export class AlertEngine {
 	private readonly fingerprints = new ShapeFingerprints();
 	private readonly keyers: Keyer[] = [];
 	private readonly termKeys: TermKey[] = [];
+	/** Every groupBy is of scope fields: a batch of one scope and one receive time is one run for every selector. */
+	private readonly scopeKeyed: boolean;
+	/** Over such a batch: per level rank, its events, the first and the last (indexes). */
+	private readonly rankCount = new Int32Array(LEVELS.length);
+	private readonly rankFirst = new Int32Array(LEVELS.length);
+	private readonly rankLast = new Int32Array(LEVELS.length);
+	/** Over such a batch: per `when` that looks at the text, the events it passed, the first and the last. */
+	private readonly textCount: Int32Array;
+	private readonly textFirst: Int32Array;
+	private readonly textLast: Int32Array;
 
 	constructor(options: EngineOptions) {
 		this.now = options.now ?? Date.now;
@@ -163,7 +179,7 @@ export class AlertEngine {
 						this.termKeys.push(termKey);
 					}
 
-					ts = {filter: index, termKey, field, memory: new TermMemory(maxTerms), rules: [], held: undefined};
+					ts = {filter: index, text: false, termKey, field, memory: new TermMemory(maxTerms), rules: [], held: undefined};
 					this.terms.push(ts);
 				}
 
@@ -173,7 +189,7 @@ export class AlertEngine {
 
 			let sel = this.selectors.find(x => x.filter === index && x.keyer === keyer);
 			if (!sel) {
-				sel = {filter: index, keyer, rules: [], key: '', at: 0, count: 0, first: 0, last: 0};
+				sel = {filter: index, text: false, keyer, rules: [], key: '', at: 0, count: 0, first: 0, last: 0};
 				this.selectors.push(sel);
 			}
 
@@ -181,7 +197,14 @@ export class AlertEngine {
 		}
 
 		this.whens = new Whens([...byWhen.keys()]);
-		this.hits = new Uint8Array(this.whens.size);
+		for (const x of [...this.selectors, ...this.terms]) {
+			(x as {text: boolean}).text = this.whens.readsText(x.filter);
+		}
+
+		this.scopeKeyed = this.keyers.every(k => k.groupBy.every(field => scopeFields.has(field)));
+		this.textCount = new Int32Array(this.whens.size);
+		this.textFirst = new Int32Array(this.whens.size);
+		this.textLast = new Int32Array(this.whens.size);
 	}
 
 	/**
@@ -190,14 +213,110 @@ export class AlertEngine {
 	 * one service costs each rule one update, not one per event.
 	 */
 	observe(events: readonly LogEvent[]): void {
-		const {whens, hits, selectors, terms} = this;
+		if (this.oneRun(events)) {
+			this.observeRun(events);
+		} else {
+			this.observeEach(events);
+		}
+	}
+
+	/** A batch of one publisher at one instant (how sources hand events over), its groups of its scope: one run for every selector. */
+	private oneRun(events: readonly LogEvent[]): boolean {
+		if (!this.scopeKeyed || events.length === 0) {
+			return false;
+		}
+
+		const first = events[0]!;
+		for (const e of events) {
+			if (e.marker || e.receivedAt !== first.receivedAt || e.service !== first.service || e.host !== first.host || e.type !== first.type || e.sourceId !== first.sourceId) {
+				return false;
+			}
+		}
+
+		return true;
+	}
+
+	/**
+	 * One run: what each `when` passes is told by level (a count per level rank does for every
+	 * `when` that does not look at the text), and by the text for the others; each selector's run
+	 * is then summed up, and flushed as `observeEach` would.
+	 */
+	private observeRun(events: readonly LogEvent[]): void {
+		const {whens, terms, rankCount, rankFirst, rankLast, textCount, textFirst, textLast} = this;
+		rankCount.fill(0);
+		textCount.fill(0);
+		for (let i = 0; i < events.length; i++) {
+			const e = events[i]!;
+			const rank = whens.rank(e);
+			if (rankCount[rank] === 0) {
+				rankFirst[rank] = i;
+			}
+
+			rankCount[rank]!++;
+			rankLast[rank] = i;
+			const text = whens.textPass(rank, e.message);
+			if (text) {
+				for (const w of whens.textWhensAt(rank)) {
+					if (text[w] === 1) {
+						if (textCount[w] === 0) {
+							textFirst[w] = i;
+						}
+
+						textCount[w]!++;
+						textLast[w] = i;
+					}
+				}
+			}
+
+			if (terms.length > 0) {
+				const cheap = whens.cheapPass(rank);
+				for (const ts of terms) {
+					if (cheap[ts.filter] === 1 && (!ts.text || text![ts.filter] === 1)) {
+						this.newTermMatched(ts, e);
+					}
+				}
+			}
+		}
+
+		const first = events[0]!;
+		for (const sel of this.selectors) {
+			const w = sel.filter;
+			if (sel.text) {
+				sel.count = textCount[w]!;
+				sel.first = textFirst[w]!;
+				sel.last = textLast[w]!;
+			} else {
+				sel.count = 0;
+				sel.first = events.length;
+				sel.last = -1;
+				for (let rank = 0; rank < rankCount.length; rank++) {
+					if (rankCount[rank]! > 0 && whens.cheapPass(rank)[w] === 1) {
+						sel.count += rankCount[rank]!;
+						sel.first = Math.min(sel.first, rankFirst[rank]!);
+						sel.last = Math.max(sel.last, rankLast[rank]!);
+					}
+				}
+			}
+
+			if (sel.count > 0) {
+				sel.key = this.keyOf(sel.keyer, first);
+				sel.at = first.receivedAt;
+				this.flush(sel, events);
+			}
+		}
+	}
+
+	/** Event by event: runs end where a selector's group or the receive time changes. */
+	private observeEach(events: readonly LogEvent[]): void {
+		const {whens, selectors, terms} = this;
 		for (let i = 0; i < events.length; i++) {
 			const e = events[i]!;
 			if (e.marker) {
 				continue;
 			}
 
-			if (!whens.test(e, hits)) {
+			const hits = whens.test(e);
+			if (!hits) {
 				continue;
 			}
 
@@ -283,9 +402,10 @@ export class AlertEngine {
 	 * with the same `when`, field and groups as live events, and fire nothing.
 	 */
 	learn(events: readonly LogEvent[]): void {
-		const {whens, hits, terms} = this;
+		const {whens, terms} = this;
 		for (const e of events) {
-			if (e.marker || !whens.test(e, hits)) {
+			const hits = e.marker ? undefined : whens.test(e);
+			if (!hits) {
 				continue;
 			}
 
