@@ -5,7 +5,7 @@ import {ShapeFingerprints} from './alert-fingerprints.js';
 import {TermMemory} from './alert-terms.js';
 import {BucketRing} from './alert-window.js';
 import {Whens} from './alert-when.js';
-import {type LogEvent, LEVELS} from './event.js';
+import {type LogEvent, LEVELS, levelRank} from './event.js';
 
 // The rule engine: a direct bus subscriber. Each event is tested once per distinct
 // `when` filter, then counted in its (rule, group)'s time buckets: constant work
@@ -64,13 +64,13 @@ type TermSelector = {
 /** New terms waiting for the history's look-back, per newTerm selector; past it they are learnt without a notice. */
 const maxHeld = 1000;
 
-/** An event's term and its key (group and term) for one groupBy and field: the event keyed last. */
+/** An event's group and term for one groupBy and field: the event keyed last. */
 type TermKey = {
 	readonly keyer: Keyer;
 	readonly field: string;
 	event: LogEvent | undefined;
+	group: string;
 	term: string;
-	key: string;
 };
 
 type RuleState = {
@@ -175,7 +175,7 @@ export class AlertEngine {
 				if (!ts) {
 					let termKey = this.termKeys.find(x => x.keyer === keyer && x.field === field);
 					if (!termKey) {
-						termKey = {keyer, field, event: undefined, term: '', key: ''};
+						termKey = {keyer, field, event: undefined, group: '', term: ''};
 						this.termKeys.push(termKey);
 					}
 
@@ -245,9 +245,10 @@ export class AlertEngine {
 		const {whens, terms, rankCount, rankFirst, rankLast, textCount, textFirst, textLast} = this;
 		rankCount.fill(0);
 		textCount.fill(0);
+		whens.rank(events[0]!); // the tables for the batch's scope
 		for (let i = 0; i < events.length; i++) {
 			const e = events[i]!;
-			const rank = whens.rank(e);
+			const rank = levelRank[e.level];
 			if (rankCount[rank] === 0) {
 				rankFirst[rank] = i;
 			}
@@ -271,7 +272,7 @@ export class AlertEngine {
 			if (terms.length > 0) {
 				const cheap = whens.cheapPass(rank);
 				for (const ts of terms) {
-					if (cheap[ts.filter] === 1 && (!ts.text || text![ts.filter] === 1)) {
+					if (cheap[ts.filter] === 1 && (!ts.text || text?.[ts.filter] === 1)) {
 						this.newTermMatched(ts, e);
 					}
 				}
@@ -411,9 +412,9 @@ export class AlertEngine {
 
 			for (const ts of terms) {
 				if (hits[ts.filter] === 1) {
-					const {key} = this.termKeyOf(ts.termKey, e);
-					ts.memory.see(key);
-					ts.held?.delete(key); // seen before this run: not new
+					const {group, term} = this.termKeyOf(ts.termKey, e);
+					ts.memory.see(group, term);
+					ts.held?.delete(group + termSeparator + term); // seen before this run: not new
 				}
 			}
 		}
@@ -507,8 +508,8 @@ export class AlertEngine {
 	private termKeyOf(k: TermKey, e: LogEvent): TermKey {
 		if (k.event !== e) {
 			k.event = e;
+			k.group = this.keyOf(k.keyer, e);
 			k.term = this.value(e, k.field);
-			k.key = this.keyOf(k.keyer, e) + termSeparator + k.term;
 		}
 
 		return k;
@@ -543,12 +544,13 @@ export class AlertEngine {
 	}
 
 	private newTermMatched(ts: TermSelector, e: LogEvent): void {
-		const {term, key: termKey} = this.termKeyOf(ts.termKey, e);
-		// The last key remembered is known and already the most recent: a repeated error costs no lookup.
-		if (termKey === ts.memory.last || ts.memory.see(termKey)) {
+		const {group, term} = this.termKeyOf(ts.termKey, e);
+		// The pair remembered last is known and already the most recent: a repeated error costs no lookup.
+		if (ts.memory.isLast(group, term) || ts.memory.see(group, term)) {
 			return;
 		}
 
+		const termKey = group + termSeparator + term;
 		if (ts.held && ts.rules.some(rs => this.warm(rs, e))) {
 			if (ts.held.size < maxHeld) {
 				ts.held.set(termKey, {event: e, term});

@@ -60,7 +60,7 @@ export class ShapeFingerprints {
 		}
 
 		const entry = this.known.get(hash);
-		if (entry !== undefined && sameShape(entry.message, message, length)) {
+		if (entry !== undefined && (entry.message === message || sameShape(entry.message, message, length))) {
 			return entry.fingerprint;
 		}
 

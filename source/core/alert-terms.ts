@@ -1,13 +1,16 @@
-// What a newTerm rule has seen: at most `max` keys, the least recently seen forgotten first.
+// What a newTerm rule has seen: at most `max` (group, term) pairs, the least recently seen
+// forgotten first.
 //
-// A list through the entries in recency order, not a Map re-inserted on every sighting: a
-// Map keeps the string it was given last, so each sighting of a known error would leave a
-// fresh copy of its key behind (promoted by the GC, then dropped at the next sighting)
-// and a deleted slot to rehash. Here a sighting moves an entry, and the first string of
-// each key is the one kept.
+// Looked up by group, then by term, not by one key joined from both: an event's group and term
+// are strings met before (a service name, a fingerprint from alert-fingerprints.ts) whose hash
+// V8 has already, where a joined key would be a new string to build and hash for every event.
+// A list through the entries keeps them in recency order, not a Map re-inserted on every
+// sighting: that would leave a fresh copy of the key behind each time (promoted by the GC,
+// then dropped at the next sighting) and a deleted slot to rehash.
 
 type Entry = {
-	readonly key: string;
+	readonly group: string;
+	readonly term: string;
 	/** Towards the least recently seen. */
 	older: Entry | undefined;
 	/** Towards the most recently seen. */
@@ -15,32 +18,40 @@ type Entry = {
 };
 
 export class TermMemory {
-	private readonly entries = new Map<string, Entry>();
+	private readonly groups = new Map<string, Map<string, Entry>>();
 	private oldest: Entry | undefined;
 	private newest: Entry | undefined;
-	/** Keys forgotten past `max`. */
+	private count = 0;
+	/** Pairs forgotten past `max`. */
 	evicted = 0;
 
 	constructor(readonly max: number) {}
 
 	get size(): number {
-		return this.entries.size;
+		return this.count;
 	}
 
-	/** The key last seen, or '' when there is none. */
-	get last(): string {
-		return this.newest?.key ?? '';
+	/** True when (group, term) is the pair seen last: known, and the most recent already. */
+	isLast(group: string, term: string): boolean {
+		const e = this.newest;
+		return e !== undefined && e.term === term && e.group === group;
 	}
 
-	/** Note a sighting of `key`, now the most recent; true when it was known already. */
-	see(key: string): boolean {
-		const known = this.entries.get(key);
+	/** Note a sighting of (group, term), now the most recent; true when it was known already. */
+	see(group: string, term: string): boolean {
+		let terms = this.groups.get(group);
+		const known = terms?.get(term);
 		if (known) {
 			this.toNewest(known);
 			return true;
 		}
 
-		const entry: Entry = {key, older: this.newest, newer: undefined};
+		if (!terms) {
+			terms = new Map();
+			this.groups.set(group, terms);
+		}
+
+		const entry: Entry = {group, term, older: this.newest, newer: undefined};
 		if (this.newest) {
 			this.newest.newer = entry;
 		} else {
@@ -48,23 +59,27 @@ export class TermMemory {
 		}
 
 		this.newest = entry;
-		this.entries.set(key, entry);
-		if (this.entries.size > this.max) {
-			const gone = this.oldest!;
-			this.oldest = gone.newer;
-			this.oldest!.older = undefined;
-			this.entries.delete(gone.key);
-			this.evicted++;
+		terms.set(term, entry);
+		this.count++;
+		if (this.count > this.max) {
+			this.forgetOldest();
 		}
 
 		return false;
 	}
 
-	/** Keys from the least to the most recently seen. */
-	* keys(): Generator<string> {
-		for (let e = this.oldest; e; e = e.newer) {
-			yield e.key;
+	private forgetOldest(): void {
+		const gone = this.oldest!;
+		this.oldest = gone.newer;
+		this.oldest!.older = undefined;
+		const terms = this.groups.get(gone.group)!;
+		terms.delete(gone.term);
+		if (terms.size === 0) {
+			this.groups.delete(gone.group);
 		}
+
+		this.count--;
+		this.evicted++;
 	}
 
 	private toNewest(entry: Entry): void {

@@ -72,6 +72,8 @@ export class Whens {
 	 */
 	private readonly cheapHits: Uint8Array[];
 	private readonly textWhens: number[][];
+	/** Per level rank: the prefilter every `when` that looks at the text there waits for (0: they do not share one). */
+	private readonly textGates: number[];
 	private readonly plainAny: boolean[];
 	/** What `test` hands out for an event whose text was looked at. */
 	private readonly hits: Uint8Array;
@@ -118,6 +120,7 @@ export class Whens {
 		this.scoped = this.conditions.some(c => c.services ?? c.hosts ?? c.types ?? c.sources);
 		this.cheapHits = LEVELS.map(() => new Uint8Array(this.size));
 		this.textWhens = LEVELS.map(() => []);
+		this.textGates = LEVELS.map(() => 0);
 		this.plainAny = LEVELS.map(() => false);
 		this.hits = new Uint8Array(this.size);
 		this.textHits = new Uint8Array(this.size);
@@ -159,6 +162,7 @@ export class Whens {
 
 		const {hits} = this;
 		hits.set(cheap);
+		this.epoch++;
 		const any = this.testText(texts, e.message, hits);
 		return any || this.plainAny[rank] ? hits : undefined;
 	}
@@ -185,15 +189,24 @@ export class Whens {
 		return this.plainAny[rank]!;
 	}
 
-	/** The `when`s that look at the text and pass the rest at this rank: which of them the message passes (1 or 0 at their index); undefined when none looks. */
+	/**
+	 * The `when`s that look at the text and pass the rest at this rank: which of them the message
+	 * passes (1 or 0 at their index); undefined when none does. Most lines are told by one
+	 * prefilter that finds none of the text these `when`s need.
+	 */
 	textPass(rank: number, message: string): Uint8Array | undefined {
 		const texts = this.textWhens[rank]!;
 		if (texts.length === 0) {
 			return undefined;
 		}
 
-		this.testText(texts, message, this.textHits);
-		return this.textHits;
+		this.epoch++;
+		const gate = this.textGates[rank]!;
+		if (gate !== 0 && !this.prefilterFinds(gate, message)) {
+			return undefined;
+		}
+
+		return this.testText(texts, message, this.textHits) ? this.textHits : undefined;
 	}
 
 	/** The `when`s that look at the text and pass the rest at this rank, in order: where `textPass` answers. */
@@ -212,8 +225,8 @@ export class Whens {
 		return scope !== undefined && e.service === scope.service && e.host === scope.host && e.type === scope.type && e.sourceId === scope.sourceId;
 	}
 
+	/** For the event of the current epoch. */
 	private testText(texts: readonly number[], message: string, out: Uint8Array): boolean {
-		this.epoch++;
 		let any = false;
 		for (const i of texts) {
 			const gate = this.gates[i]!;
@@ -247,6 +260,8 @@ export class Whens {
 			}
 
 			this.textWhens[rank] = texts;
+			const gates = new Set(texts.map(i => this.gates[i]!));
+			this.textGates[rank] = gates.size === 1 ? [...gates][0]! : 0;
 			this.plainAny[rank] = plain;
 		}
 	}
