@@ -184,17 +184,18 @@ export async function main(argv = process.argv.slice(2), options: MainOptions = 
 		return fail(stderr, `alerts: ${error instanceof Error ? error.message : String(error)}`);
 	}
 
+	/** newTerm rules reading back the history's errors (alerts/learn-history.ts). */
+	let learning: {stop(): void} | undefined;
 	if (settings.history.enabled) {
 		const {startHistory} = await import('./history/start.js');
 		app.history = await startHistory(app.bus, settings.history);
 		const reader = app.history.reader;
 		if (app.alerts?.engine.learnsTerms && reader) {
-			const {learnFromHistory} = await import('./alerts/learn-history.js');
-			const {engine} = app.alerts;
-			learnFromHistory(engine, reader, Date.now() - settings.history.errorRetentionMs).then(
-				read => app.bus.diagnostics.add('debug', 'alerts', `newTerm rules learnt from ${read} stored errors`),
-				(error: unknown) => app.bus.diagnostics.add('warn', 'alerts', `newTerm rules could not read the history: ${error instanceof Error ? error.message : String(error)}`),
-			);
+			const {learnLater} = await import('./alerts/learn-history.js');
+			learning = learnLater(app.alerts.engine, reader, settings.history.errorRetentionMs, {
+				done: read => app.bus.diagnostics.add('debug', 'alerts', `newTerm rules learnt from ${read} stored errors`),
+				failed: error => app.bus.diagnostics.add('warn', 'alerts', `newTerm rules could not read the history: ${error instanceof Error ? error.message : String(error)}`),
+			});
 		}
 	}
 
@@ -265,6 +266,7 @@ export async function main(argv = process.argv.slice(2), options: MainOptions = 
 		const code = await runUi(app, {settings, filter, format, terminal, pipe: terminal.separateFromStdout ? stdout : undefined, stderr, stats: http?.context.aggregates.stats});
 		await http?.close();
 		await demo?.stop();
+		learning?.stop();
 		await app.history?.close();
 		return code;
 	}
@@ -273,6 +275,7 @@ export async function main(argv = process.argv.slice(2), options: MainOptions = 
 	const code = await runPipe(app, {filter, format, stderr, out: stdout});
 	await http?.close();
 	await demo?.stop();
+	learning?.stop();
 	await app.history?.close();
 	return code;
 }

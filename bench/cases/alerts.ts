@@ -2,11 +2,17 @@
 //
 //   1. Throughput and CPU: eight publishers (eight services) push 500,000 real log lines
 //      as fast as they can, into logmon without rules and into logmon with 100 rules
-//      (every kind, groupBy service, notifying a webhook here), alternately, three rounds,
+//      (every kind, groupBy service, notifying a webhook here), alternately, five rounds,
 //      then the medians. Goal: at least 80% of the throughput kept. A third run has the same
 //      100 rules with level and service `when`s only (no text), to tell the engine's cost
-//      from the patterns'. Then the same lines offered at 100,000 lines/s: lines written and
-//      CPU, with and without rules.
+//      from the patterns'. What is kept is shown three ways: by lines per second, by CPU
+//      per line (all of logmon's threads), which a busy machine blurs less, and by the CPU
+//      of the main thread alone (where the rules run, and whose time bounds the throughput;
+//      the history's threads, whose work varies with when its segments roll, left out). Then the same
+//      lines offered at 100,000 lines/s: lines written and CPU, with and without rules.
+//      The history is on, as logmon has it for network sources, in a directory of this
+//      run's own (removed at the end): every logmon of the run adds to it, as restarts do,
+//      and the user's own history is left alone.
 //      The rule mix is what people write (hundredRules): level thresholds, one service's
 //      errors, and a few text patterns. 46 of the 100 rules hold one of six patterns, each
 //      plain text or a choice of words ("timeout|refused", "Exception", "failed", `error
@@ -21,7 +27,7 @@
 //      goal p99 under 1 s.
 // `npm run bench -- alerts` runs only this case.
 import {type ChildProcess, spawn} from 'node:child_process';
-import {mkdtempSync, openSync, writeFileSync} from 'node:fs';
+import {mkdtempSync, openSync, rmSync, writeFileSync} from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import {tmpdir} from 'node:os';
@@ -30,10 +36,11 @@ import {alertsConfig, toRule} from '../../source/config/alerts.js';
 import {AlertEngine} from '../../source/core/alert-engine.js';
 import {type LogEvent} from '../../source/core/event.js';
 import {eventFromLine} from '../../source/core/record.js';
-import {bin, corpusLines, cpuTicks, mb, sample} from '../support/measure.js';
+import {bin, corpusLines, cpuTicks, mainThreadTicks, mb, sample} from '../support/measure.js';
 
 const total = 500_000;
 const publishers = 8;
+const rounds = 5;
 const probes = 200;
 const dir = mkdtempSync(path.join(tmpdir(), 'logmon-bench-alerts-'));
 const sleep = async (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
@@ -130,7 +137,7 @@ async function startLogmon(configFile: string): Promise<{child: ChildProcess; po
 	const devNull = openSync('/dev/null', 'w');
 	const child = spawn(process.execPath, [bin, '--config', configFile, '--no-ui', '-o', 'text', '--listen', '127.0.0.1:0'], {
 		stdio: ['ignore', devNull, 'pipe'],
-		env: {...process.env, NODE_ENV: 'production', XDG_CONFIG_HOME: '/nonexistent'},
+		env: {...process.env, NODE_ENV: 'production', XDG_CONFIG_HOME: '/nonexistent', XDG_STATE_HOME: path.join(dir, 'state')},
 	});
 	const stderr = {text: ''};
 	child.stderr!.on('data', (d: Buffer) => {
@@ -179,11 +186,12 @@ async function write(socket: net.Socket, data: Buffer): Promise<void> {
 	}
 }
 
-/** Lines per second and CPU seconds for one run: first byte sent until logmon's CPU goes quiet. */
-async function throughput(configFile: string, data: Buffer[]): Promise<{rate: number; cpu: number; rss: string; notes: string[]}> {
+/** Lines per second and CPU seconds (all threads, and the main thread) for one run: first byte sent until logmon's CPU goes quiet. */
+async function throughput(configFile: string, data: Buffer[]): Promise<{rate: number; cpu: number; main: number; rss: string; notes: string[]}> {
 	const {child, port, stderr} = await startLogmon(configFile);
 	const pid = child.pid!;
 	const cpuBefore = cpuTicks(pid);
+	const mainBefore = mainThreadTicks(pid);
 	const start = performance.now();
 	await Promise.all(data.map(async stream => {
 		const socket = await connect(port);
@@ -210,10 +218,11 @@ async function throughput(configFile: string, data: Buffer[]): Promise<{rate: nu
 
 	const seconds = (lastChange - start) / 1000;
 	const cpu = (last - cpuBefore) / 100;
+	const main = (mainThreadTicks(pid) - mainBefore) / 100;
 	const rss = mb(sample(pid)?.hwmKb ?? 0);
 	await stop(child);
 	const notes = stderr.text.split('\n').filter(l => l && !/listening on|logmon: alert |SIGTERM: \d+ events read, \d+ written$/.test(l)).slice(0, 3);
-	return {rate: total / seconds, cpu, rss, notes};
+	return {rate: total / seconds, cpu, main, rss, notes};
 }
 
 /** The same lines offered at `rate` lines/s (10 ms steps): what logmon wrote, and its CPU as a share of one core. */
@@ -389,7 +398,9 @@ export async function run(): Promise<void> {
 	console.log(`${total.toLocaleString('en')} lines from ${publishers} logio publishers (${publishers} services), pipe mode, stdout to /dev/null`);
 	let best = 0;
 	const runs: Array<Array<{rate: number; cpu: number}>> = [[], [], []];
-	for (let round = 1; round <= 3; round++) {
+	const keptByCpu: number[][] = [[], []];
+	const keptByMain: number[][] = [[], []];
+	for (let round = 1; round <= rounds; round++) {
 		const a = await throughput(without, data);
 		const b = await throughput(withRules, data);
 		const c = await throughput(plainRules, data);
@@ -398,10 +409,15 @@ export async function run(): Promise<void> {
 		}
 
 		best = Math.max(best, b.rate);
-		const kept = (x: {rate: number}): string => `${((x.rate / a.rate) * 100).toFixed(0)}% kept`;
-		console.log(`  round ${round}: no rules ${Math.round(a.rate).toLocaleString('en')} lines/s (CPU ${a.cpu.toFixed(2)} s, peak RSS ${a.rss})`);
-		console.log(`    100 rules ${Math.round(b.rate).toLocaleString('en')} lines/s (CPU ${b.cpu.toFixed(2)} s, peak RSS ${b.rss}): ${kept(b)} (goal >= 80%)`);
-		console.log(`    100 rules, level and service whens only (no regex) ${Math.round(c.rate).toLocaleString('en')} lines/s (CPU ${c.cpu.toFixed(2)} s): ${kept(c)}`);
+		keptByCpu[0]!.push(a.cpu / b.cpu);
+		keptByCpu[1]!.push(a.cpu / c.cpu);
+		keptByMain[0]!.push(a.main / b.main);
+		keptByMain[1]!.push(a.main / c.main);
+		const kept = (x: {rate: number; cpu: number; main: number}): string => `${((x.rate / a.rate) * 100).toFixed(0)}% kept, ${((a.cpu / x.cpu) * 100).toFixed(0)}% by CPU, ${((a.main / x.main) * 100).toFixed(0)}% by main thread CPU`;
+		const cpu = (x: {cpu: number; main: number; rss: string}): string => `CPU ${x.cpu.toFixed(2)} s, main thread ${x.main.toFixed(2)} s, peak RSS ${x.rss}`;
+		console.log(`  round ${round}: no rules ${Math.round(a.rate).toLocaleString('en')} lines/s (${cpu(a)})`);
+		console.log(`    100 rules ${Math.round(b.rate).toLocaleString('en')} lines/s (${cpu(b)}): ${kept(b)} (goal >= 80%)`);
+		console.log(`    100 rules, level and service whens only (no regex) ${Math.round(c.rate).toLocaleString('en')} lines/s (${cpu(c)}): ${kept(c)}`);
 		for (const n of [...a.notes, ...b.notes, ...c.notes]) {
 			console.log(`    stderr: ${n}`);
 		}
@@ -409,7 +425,9 @@ export async function run(): Promise<void> {
 
 	const [none, rules, plain] = runs.map(r => ({rate: median(r.map(x => x.rate)), cpu: median(r.map(x => x.cpu))}));
 	const share = (x: {rate: number}): string => `${((x.rate / none!.rate) * 100).toFixed(0)}%`;
+	const pct = (x: number): string => `${(x * 100).toFixed(0)}%`;
 	console.log(`  medians: no rules ${Math.round(none!.rate).toLocaleString('en')} lines/s (CPU ${none!.cpu.toFixed(2)} s); 100 rules ${Math.round(rules!.rate).toLocaleString('en')} lines/s (CPU ${rules!.cpu.toFixed(2)} s), ${share(rules!)} kept; no-text mix ${Math.round(plain!.rate).toLocaleString('en')} lines/s (CPU ${plain!.cpu.toFixed(2)} s), ${share(plain!)} kept`);
+	console.log(`  kept by CPU per line, median of the rounds' ratios: 100 rules ${pct(median(keptByCpu[0]!))}, no-text mix ${pct(median(keptByCpu[1]!))}; by main thread CPU: ${pct(median(keptByMain[0]!))}, ${pct(median(keptByMain[1]!))}`);
 	console.log(`  webhook bodies received: ${hook.bodies}`);
 	const perLine = (none!.cpu / total) * 1e9;
 	console.log(`the engine alone, in this process (logmon without rules: ${perLine.toFixed(0)} ns of CPU per line, from the medians):`);
@@ -430,4 +448,5 @@ export async function run(): Promise<void> {
 	await latency(hook, lines, backgroundRate);
 	hook.server.close();
 	hook.server.closeAllConnections();
+	rmSync(dir, {recursive: true, force: true});
 }

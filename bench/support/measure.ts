@@ -53,6 +53,17 @@ export function cpuTicks(pid: number): number {
 	return sample(pid)?.cpuTicks ?? 0;
 }
 
+/** CPU time of the process's main thread alone (where JavaScript runs, not the workers and GC helpers), in clock ticks. */
+export function mainThreadTicks(pid: number): number {
+	try {
+		const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+		const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+		return Number(fields[11]) + Number(fields[12]);
+	} catch {
+		return 0;
+	}
+}
+
 export function rssKb(pid: number): number {
 	return sample(pid)?.rssKb ?? 0;
 }

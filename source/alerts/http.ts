@@ -1,6 +1,6 @@
 import {type Outcome} from './delivery.js';
 
-// POST JSON for the webhook, Alertmanager and Slack sinks, and what the answer means:
+// POST JSON for the webhook, Alertmanager and Slack sinks (node:http), and what the answer means:
 // 2xx done; 429, 408, 5xx and network errors worth another try (with the peer's
 // Retry-After when it gives one); any other 4xx refused for good, with its body.
 
@@ -44,12 +44,12 @@ export function classify(status: number, body: string, retryAfter: string | null
 
 /** Why a request failed without an answer, in a few words: "connection refused", "no answer within 10s". */
 export function networkReason(error: unknown, timeoutMs: number): string {
-	const e = error as {name?: string; message?: string; cause?: {code?: string; message?: string}};
+	const e = error as {name?: string; message?: string; code?: string; cause?: {code?: string; message?: string}};
 	if (e?.name === 'TimeoutError' || e?.name === 'AbortError') {
 		return `no answer within ${Math.round(timeoutMs / 1000)}s`;
 	}
 
-	const code = e?.cause?.code;
+	const code = e?.code ?? e?.cause?.code;
 	const known: Record<string, string> = {
 		ECONNREFUSED: 'connection refused',
 		ECONNRESET: 'connection reset',
@@ -62,32 +62,90 @@ export function networkReason(error: unknown, timeoutMs: number): string {
 	return (code && known[code]) ?? e?.cause?.message ?? e?.message ?? String(error);
 }
 
-/**
- * Node loads its HTTP client (undici) on the first fetch, some 50 to 300 ms of CPU: done when an
- * HTTP sink starts, it holds up neither the stream nor the first alert. A data: URL, no network.
- */
-export async function loadHttpClient(): Promise<void> {
-	try {
-		await (await fetch('data:,')).arrayBuffer();
-	} catch {
-		// The first real request will say what is wrong.
+type Client = {request: typeof import('node:http').request};
+
+/** node:http, or node:https (TLS) only once an https URL is used. */
+const clients = new Map<string, Promise<Client>>();
+
+async function clientFor(protocol: string): Promise<Client> {
+	let client = clients.get(protocol);
+	if (!client) {
+		client = protocol === 'https:' ? import('node:https') : import('node:http');
+		clients.set(protocol, client);
 	}
+
+	return client;
+}
+
+/**
+ * Loads the client for `url` when a sink starts, so the first alert does not wait for it.
+ * node:http, not fetch: fetch's client (undici) costs 50 to 300 ms of CPU to load and a
+ * WebAssembly HTTP parser to compile at the first request, in the middle of the stream.
+ */
+export async function loadHttpClient(url: string): Promise<void> {
+	await clientFor(new URL(url).protocol);
 }
 
 export type PostOptions = {headers?: Record<string, string>; timeoutMs: number};
 
-/** POST `body` as JSON; never throws. The timeout covers the whole exchange, the body of the answer included. */
+/** Longest answer read; the rest is not kept (only its start is ever reported). */
+const maxAnswer = 64 * 1024;
+
+class TimeoutError extends Error {
+	override name = 'TimeoutError';
+}
+
+/** POST `body` as JSON; never throws. The timeout covers the whole exchange, the body of the answer included. Redirects are not followed. */
 export async function postJson(url: string, body: unknown, options: PostOptions): Promise<Outcome> {
 	try {
-		const res = await fetch(url, {
-			method: 'POST',
-			headers: {'content-type': 'application/json', 'user-agent': 'logmon', ...options.headers},
-			body: JSON.stringify(body),
-			signal: AbortSignal.timeout(options.timeoutMs),
-			redirect: 'error',
+		const target = new URL(url);
+		if (target.protocol !== 'http:' && target.protocol !== 'https:') {
+			return {ok: false, retry: false, reason: `not an http or https URL: ${target.protocol}`};
+		}
+
+		const {request} = await clientFor(target.protocol);
+		const data = Buffer.from(JSON.stringify(body));
+		return await new Promise<Outcome>((resolve, reject) => {
+			let settled = false;
+			const settle = (outcome: Outcome | Error): void => {
+				if (!settled) {
+					settled = true;
+					clearTimeout(timer);
+					if (outcome instanceof Error) {
+						reject(outcome);
+					} else {
+						resolve(outcome);
+					}
+				}
+			};
+
+			const req = request(target, {
+				method: 'POST',
+				headers: {'content-type': 'application/json', 'user-agent': 'logmon', ...options.headers, 'content-length': String(data.length)},
+			}, res => {
+				const parts: Buffer[] = [];
+				let size = 0;
+				res.on('data', (chunk: Buffer) => {
+					if (size < maxAnswer) {
+						parts.push(chunk);
+						size += chunk.length;
+					}
+				});
+				res.on('end', () => {
+					const retryAfter = res.headers['retry-after'];
+					settle(classify(res.statusCode ?? 0, Buffer.concat(parts).toString('utf8'), typeof retryAfter === 'string' ? retryAfter : null));
+				});
+				res.on('error', settle);
+			});
+			const timer = setTimeout(() => {
+				req.destroy(new TimeoutError());
+			}, options.timeoutMs);
+			req.on('error', settle);
+			req.on('close', () => {
+				settle(new Error('connection closed by the peer'));
+			});
+			req.end(data);
 		});
-		const text = await res.text();
-		return classify(res.status, text, res.headers.get('retry-after'));
 	} catch (error) {
 		return {ok: false, retry: true, reason: networkReason(error, options.timeoutMs)};
 	}

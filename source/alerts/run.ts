@@ -150,8 +150,10 @@ export async function startAlerts(bus: Bus, settings: AlertSettings, options: Al
 		sinks.set(name, await createSink(name, config, context));
 	}
 
-	if (Object.entries(settings.sinks).some(([name, c]) => sinks.has(name) && (c.type === 'webhook' || c.type === 'alertmanager' || c.type === 'slack'))) {
-		await (await import('./http.js')).loadHttpClient();
+	const urls = Object.entries(settings.sinks).flatMap(([name, c]) => sinks.has(name) && (c.type === 'webhook' || c.type === 'alertmanager' || c.type === 'slack') ? [c.url] : []);
+	if (urls.length > 0) {
+		const {loadHttpClient} = await import('./http.js');
+		await Promise.all(urls.map(async url => loadHttpClient(url)));
 	}
 
 	const off = bus.subscribe(events => {

@@ -1,10 +1,11 @@
 import {type GroupState, holds, summary} from './alert-conditions.js';
-import {type AlertRule, type NewTermSpec, fieldValue, spanOf} from './alert-rules.js';
+import {type AlertRule, type NewTermSpec, type RuleKind, fieldValue, spanOf} from './alert-rules.js';
 import {type AlertNotice, type AlertSample, hash64, sampleOf} from './alert-notice.js';
+import {ShapeFingerprints} from './alert-fingerprints.js';
+import {TermMemory} from './alert-terms.js';
 import {BucketRing} from './alert-window.js';
-import {FingerprintCache} from './errors.js';
 import {Whens} from './alert-when.js';
-import {type LogEvent} from './event.js';
+import {type LogEvent, LEVELS, levelRank} from './event.js';
 
 // The rule engine: a direct bus subscriber. Each event is tested once per distinct
 // `when` filter, then counted in its (rule, group)'s time buckets: constant work
@@ -20,37 +21,62 @@ import {type LogEvent} from './event.js';
 // only if more events matched). The move back to ok sends a resolved notice when
 // the rule asks for it and its firing was announced.
 
+/** One groupBy, and its key for the event keyed last: worked out once per event, whatever the rules using it. */
+type Keyer = {
+	readonly groupBy: readonly string[];
+	event: LogEvent | undefined;
+	key: string;
+};
+
 /** Rules that share a `when` and a groupBy share the per-event work: one run count for all. */
 type Selector = {
 	readonly filter: number;
-	readonly groupBy: readonly string[];
+	/** Its `when` looks at the text. */
+	readonly text: boolean;
+	readonly keyer: Keyer;
 	readonly rules: RuleState[];
-	/** The run being counted: its group, receive time, length, first and latest event. */
+	/**
+	 * The run being counted: its group, receive time, length, and its first and latest event as
+	 * indexes into the batch (a run ends with its batch; numbers are cheaper to store than events).
+	 */
 	key: string;
 	at: number;
 	count: number;
-	first: LogEvent | undefined;
-	last: LogEvent | undefined;
+	first: number;
+	last: number;
 };
 
 /** newTerm rules with the same `when`, groupBy, field and memory share what they have seen. */
 type TermSelector = {
 	readonly filter: number;
-	/** Selectors with the same groupBy and field share the term and its keys of an event: their index. */
-	readonly key: number;
-	readonly groupBy: readonly string[];
+	/** Its `when` looks at the text. */
+	readonly text: boolean;
+	/** Selectors with the same groupBy and field share the term and its key of an event. */
+	readonly termKey: TermKey;
 	readonly field: string;
-	readonly maxTerms: number;
-	/** Terms seen (per group), in recency order. */
-	readonly seen: Map<string, true>;
-	/** The key remembered last: already the most recent. */
-	last: string;
+	/** Terms seen (per group). */
+	readonly memory: TermMemory;
 	readonly rules: RuleState[];
-	evicted: number;
+	/** While the history is read back: terms new to the memory, past a warm-up, and where they were seen. */
+	held: Map<string, {event: LogEvent; term: string}> | undefined;
+};
+
+/** New terms waiting for the history's look-back, per newTerm selector; past it they are learnt without a notice. */
+const maxHeld = 1000;
+
+/** An event's group and term for one groupBy and field: the event keyed last. */
+type TermKey = {
+	readonly keyer: Keyer;
+	readonly field: string;
+	event: LogEvent | undefined;
+	group: string;
+	term: string;
 };
 
 type RuleState = {
 	readonly rule: AlertRule;
+	/** The rule's kind, read from one shape of object on every run of events. */
+	readonly kind: RuleKind;
 	readonly filter: number;
 	readonly groups: Map<string, GroupState>;
 	/** Groups not tracked because the rule had `maxGroups` already. */
@@ -88,13 +114,15 @@ export type EngineOptions = {
 };
 
 const separator = '\u001F';
+
+/** Fields of an event's scope (see Whens.sameScope): a batch of one scope has one key for groupBys of these. */
+const scopeFields = new Set(['service', 'host', 'source', 'type']);
 const termSeparator = '\u001E';
 
 export class AlertEngine {
 	readonly startedAt: number;
 	private readonly now: () => number;
 	private readonly whens: Whens;
-	private readonly hits: Uint8Array;
 	private readonly rules: RuleState[] = [];
 	private readonly selectors: Selector[] = [];
 	private readonly terms: TermSelector[] = [];
@@ -108,9 +136,19 @@ export class AlertEngine {
 	/** The last event fingerprinted: rules that share an event share the work. */
 	private fingerprinted: LogEvent | undefined;
 	private lastFingerprint = '';
-	private readonly fingerprints = new FingerprintCache();
-	/** Per term key (see TermSelector.key): the event last keyed, its term, its key with and without its group. */
-	private readonly termKeys: Array<{event: LogEvent | undefined; term: string; grouped: string; ungrouped: string}> = [];
+	private readonly fingerprints = new ShapeFingerprints();
+	private readonly keyers: Keyer[] = [];
+	private readonly termKeys: TermKey[] = [];
+	/** Every groupBy is of scope fields: a batch of one scope and one receive time is one run for every selector. */
+	private readonly scopeKeyed: boolean;
+	/** Over such a batch: per level rank, its events, the first and the last (indexes). */
+	private readonly rankCount = new Int32Array(LEVELS.length);
+	private readonly rankFirst = new Int32Array(LEVELS.length);
+	private readonly rankLast = new Int32Array(LEVELS.length);
+	/** Over such a batch: per `when` that looks at the text, the events it passed, the first and the last. */
+	private readonly textCount: Int32Array;
+	private readonly textFirst: Int32Array;
+	private readonly textLast: Int32Array;
 
 	constructor(options: EngineOptions) {
 		this.now = options.now ?? Date.now;
@@ -127,17 +165,21 @@ export class AlertEngine {
 				byWhen.set(when, index);
 			}
 
-			const rs: RuleState = {rule, filter: index, groups: new Map(), overflow: 0, silencedUntil: 0};
+			const rs: RuleState = {rule, kind: rule.spec.kind, filter: index, groups: new Map(), overflow: 0, silencedUntil: 0};
 			this.rules.push(rs);
-			const by = rule.groupBy.join('\u0000');
+			const keyer = this.keyerFor(rule.groupBy);
 			if (rule.spec.kind === 'newTerm') {
 				// Keyed by each event's term: no runs.
 				const {field, maxTerms} = rule.spec;
-				let ts = this.terms.find(x => x.filter === index && x.groupBy.join('\u0000') === by && x.field === field && x.maxTerms === maxTerms);
+				let ts = this.terms.find(x => x.filter === index && x.termKey.keyer === keyer && x.field === field && x.memory.max === maxTerms);
 				if (!ts) {
-					const same = this.terms.find(x => x.groupBy.join('\u0000') === by && x.field === field);
-					const key = same?.key ?? this.termKeys.push({event: undefined, term: '', grouped: '', ungrouped: ''}) - 1;
-					ts = {filter: index, key, groupBy: rule.groupBy, field, maxTerms, seen: new Map(), last: '', rules: [], evicted: 0};
+					let termKey = this.termKeys.find(x => x.keyer === keyer && x.field === field);
+					if (!termKey) {
+						termKey = {keyer, field, event: undefined, group: '', term: ''};
+						this.termKeys.push(termKey);
+					}
+
+					ts = {filter: index, text: false, termKey, field, memory: new TermMemory(maxTerms), rules: [], held: undefined};
 					this.terms.push(ts);
 				}
 
@@ -145,9 +187,9 @@ export class AlertEngine {
 				continue;
 			}
 
-			let sel = this.selectors.find(x => x.filter === index && x.groupBy.join('\u0000') === by);
+			let sel = this.selectors.find(x => x.filter === index && x.keyer === keyer);
 			if (!sel) {
-				sel = {filter: index, groupBy: rule.groupBy, rules: [], key: '', at: 0, count: 0, first: undefined, last: undefined};
+				sel = {filter: index, text: false, keyer, rules: [], key: '', at: 0, count: 0, first: 0, last: 0};
 				this.selectors.push(sel);
 			}
 
@@ -155,7 +197,14 @@ export class AlertEngine {
 		}
 
 		this.whens = new Whens([...byWhen.keys()]);
-		this.hits = new Uint8Array(this.whens.size);
+		for (const x of [...this.selectors, ...this.terms]) {
+			(x as {text: boolean}).text = this.whens.readsText(x.filter);
+		}
+
+		this.scopeKeyed = this.keyers.every(k => k.groupBy.every(field => scopeFields.has(field)));
+		this.textCount = new Int32Array(this.whens.size);
+		this.textFirst = new Int32Array(this.whens.size);
+		this.textLast = new Int32Array(this.whens.size);
 	}
 
 	/**
@@ -164,30 +213,128 @@ export class AlertEngine {
 	 * one service costs each rule one update, not one per event.
 	 */
 	observe(events: readonly LogEvent[]): void {
-		const {whens, hits, selectors, terms} = this;
+		if (this.oneRun(events)) {
+			this.observeRun(events);
+		} else {
+			this.observeEach(events);
+		}
+	}
+
+	/** A batch of one publisher at one instant (how sources hand events over), its groups of its scope: one run for every selector. */
+	private oneRun(events: readonly LogEvent[]): boolean {
+		if (!this.scopeKeyed || events.length === 0) {
+			return false;
+		}
+
+		const first = events[0]!;
 		for (const e of events) {
+			if (e.marker || e.receivedAt !== first.receivedAt || e.service !== first.service || e.host !== first.host || e.type !== first.type || e.sourceId !== first.sourceId) {
+				return false;
+			}
+		}
+
+		return true;
+	}
+
+	/**
+	 * One run: what each `when` passes is told by level (a count per level rank does for every
+	 * `when` that does not look at the text), and by the text for the others; each selector's run
+	 * is then summed up, and flushed as `observeEach` would.
+	 */
+	private observeRun(events: readonly LogEvent[]): void {
+		const {whens, terms, rankCount, rankFirst, rankLast, textCount, textFirst, textLast} = this;
+		rankCount.fill(0);
+		textCount.fill(0);
+		whens.rank(events[0]!); // the tables for the batch's scope
+		for (let i = 0; i < events.length; i++) {
+			const e = events[i]!;
+			const rank = levelRank[e.level];
+			if (rankCount[rank] === 0) {
+				rankFirst[rank] = i;
+			}
+
+			rankCount[rank]!++;
+			rankLast[rank] = i;
+			const text = whens.textPass(rank, e.message);
+			if (text) {
+				for (const w of whens.textWhensAt(rank)) {
+					if (text[w] === 1) {
+						if (textCount[w] === 0) {
+							textFirst[w] = i;
+						}
+
+						textCount[w]!++;
+						textLast[w] = i;
+					}
+				}
+			}
+
+			if (terms.length > 0) {
+				const cheap = whens.cheapPass(rank);
+				for (const ts of terms) {
+					if (cheap[ts.filter] === 1 && (!ts.text || text?.[ts.filter] === 1)) {
+						this.newTermMatched(ts, e);
+					}
+				}
+			}
+		}
+
+		const first = events[0]!;
+		for (const sel of this.selectors) {
+			const w = sel.filter;
+			if (sel.text) {
+				sel.count = textCount[w]!;
+				sel.first = textFirst[w]!;
+				sel.last = textLast[w]!;
+			} else {
+				sel.count = 0;
+				sel.first = events.length;
+				sel.last = -1;
+				for (let rank = 0; rank < rankCount.length; rank++) {
+					if (rankCount[rank]! > 0 && whens.cheapPass(rank)[w] === 1) {
+						sel.count += rankCount[rank]!;
+						sel.first = Math.min(sel.first, rankFirst[rank]!);
+						sel.last = Math.max(sel.last, rankLast[rank]!);
+					}
+				}
+			}
+
+			if (sel.count > 0) {
+				sel.key = this.keyOf(sel.keyer, first);
+				sel.at = first.receivedAt;
+				this.flush(sel, events);
+			}
+		}
+	}
+
+	/** Event by event: runs end where a selector's group or the receive time changes. */
+	private observeEach(events: readonly LogEvent[]): void {
+		const {whens, selectors, terms} = this;
+		for (let i = 0; i < events.length; i++) {
+			const e = events[i]!;
 			if (e.marker) {
 				continue;
 			}
 
-			if (!whens.test(e, hits)) {
+			const hits = whens.test(e);
+			if (!hits) {
 				continue;
 			}
 
 			for (const sel of selectors) {
 				if (hits[sel.filter] === 1) {
-					const key = this.groupKey(sel.groupBy, e);
+					const key = this.keyOf(sel.keyer, e);
 					if (sel.count > 0 && (key !== sel.key || e.receivedAt !== sel.at)) {
-						this.flush(sel);
+						this.flush(sel, events);
 					}
 
 					if (sel.count === 0) {
-						sel.first = e;
+						sel.first = i;
+						sel.key = key;
+						sel.at = e.receivedAt;
 					}
 
-					sel.key = key;
-					sel.at = e.receivedAt;
-					sel.last = e;
+					sel.last = i;
 					sel.count++;
 				}
 			}
@@ -201,7 +348,7 @@ export class AlertEngine {
 
 		for (const sel of selectors) {
 			if (sel.count > 0) {
-				this.flush(sel);
+				this.flush(sel, events);
 			}
 		}
 	}
@@ -225,20 +372,49 @@ export class AlertEngine {
 		return this.terms.length > 0;
 	}
 
+	/** The shortest warm-up of the newTerm rules: the time before any of them can fire. */
+	get newTermWarmupMs(): number {
+		return Math.min(...this.terms.flatMap(ts => ts.rules.map(rs => (rs.rule.spec as NewTermSpec).warmupMs)));
+	}
+
+	/**
+	 * The history is about to be read back (`learn`): until `releaseNewTerms`, a term that would
+	 * fire as new waits, and fires then only if the history did not hold it.
+	 */
+	holdNewTerms(): void {
+		for (const ts of this.terms) {
+			ts.held ??= new Map();
+		}
+	}
+
+	/** The look-back is over (done or given up): the terms that waited and were not in the history fire now. */
+	releaseNewTerms(): void {
+		for (const ts of this.terms) {
+			const held = ts.held;
+			ts.held = undefined;
+			for (const [termKey, {event, term}] of held ?? []) {
+				this.announceTerm(ts, termKey, event, term);
+			}
+		}
+	}
+
 	/**
 	 * Past events (the history's, read at start) teach the newTerm rules what they have seen,
 	 * with the same `when`, field and groups as live events, and fire nothing.
 	 */
 	learn(events: readonly LogEvent[]): void {
-		const {whens, hits, terms} = this;
+		const {whens, terms} = this;
 		for (const e of events) {
-			if (e.marker || !whens.test(e, hits)) {
+			const hits = e.marker ? undefined : whens.test(e);
+			if (!hits) {
 				continue;
 			}
 
 			for (const ts of terms) {
 				if (hits[ts.filter] === 1) {
-					this.remember(ts, this.groupKey(ts.groupBy, e) + termSeparator + this.value(e, ts.field));
+					const {group, term} = this.termKeyOf(ts.termKey, e);
+					ts.memory.see(group, term);
+					ts.held?.delete(group + termSeparator + term); // seen before this run: not new
 				}
 			}
 		}
@@ -278,7 +454,7 @@ export class AlertEngine {
 				kind: rs.rule.spec.kind,
 				groups: rs.groups.size,
 				overflow: rs.overflow,
-				...(rs.rule.spec.kind === 'newTerm' ? {termsForgotten: this.terms.find(ts => ts.rules.includes(rs))?.evicted ?? 0} : {}),
+				...(rs.rule.spec.kind === 'newTerm' ? {termsForgotten: this.terms.find(ts => ts.rules.includes(rs))?.memory.evicted ?? 0} : {}),
 				silencedUntil: rs.silencedUntil > now ? rs.silencedUntil : undefined,
 			})),
 		};
@@ -309,6 +485,36 @@ export class AlertEngine {
 		return this.lastFingerprint;
 	}
 
+	private keyerFor(groupBy: readonly string[]): Keyer {
+		const by = groupBy.join(separator);
+		let keyer = this.keyers.find(k => k.groupBy.join(separator) === by);
+		if (!keyer) {
+			keyer = {groupBy, event: undefined, key: ''};
+			this.keyers.push(keyer);
+		}
+
+		return keyer;
+	}
+
+	private keyOf(keyer: Keyer, e: LogEvent): string {
+		if (keyer.event !== e) {
+			keyer.event = e;
+			keyer.key = this.groupKey(keyer.groupBy, e);
+		}
+
+		return keyer.key;
+	}
+
+	private termKeyOf(k: TermKey, e: LogEvent): TermKey {
+		if (k.event !== e) {
+			k.event = e;
+			k.group = this.keyOf(k.keyer, e);
+			k.term = this.value(e, k.field);
+		}
+
+		return k;
+	}
+
 	private groupKey(by: readonly string[], e: LogEvent): string {
 		if (by.length === 0) {
 			return '';
@@ -327,42 +533,46 @@ export class AlertEngine {
 	}
 
 	/** A selector's run of `count` events of one group, received at one instant, for each of its rules. */
-	private flush(sel: Selector): void {
+	private flush(sel: Selector, events: readonly LogEvent[]): void {
+		const first = events[sel.first]!;
+		const last = events[sel.last]!;
 		for (const rs of sel.rules) {
-			this.matched(rs, sel.key, sel.last!, sel.count, undefined, sel.first);
+			this.matched(rs, sel.key, last, sel.count, undefined, first);
 		}
 
 		sel.count = 0;
-		sel.first = undefined;
-		sel.last = undefined;
 	}
 
 	private newTermMatched(ts: TermSelector, e: LogEvent): void {
-		const k = this.termKeys[ts.key]!;
-		if (k.event !== e) {
-			k.event = e;
-			k.term = this.value(e, ts.field);
-			k.ungrouped = termSeparator + k.term;
-			k.grouped = this.groupKey(ts.groupBy, e) + k.ungrouped;
-		}
-
-		const {term, grouped: termKey} = k;
-		// The last key remembered is known and already the most recent: a repeated error costs no lookup.
-		if (termKey === ts.last) {
+		const {group, term} = this.termKeyOf(ts.termKey, e);
+		// The pair remembered last is known and already the most recent: a repeated error costs no lookup.
+		if (ts.memory.isLast(group, term) || ts.memory.see(group, term)) {
 			return;
 		}
 
-		const known = ts.seen.has(termKey);
-		this.remember(ts, termKey);
-		if (known) {
+		const termKey = group + termSeparator + term;
+		if (ts.held && ts.rules.some(rs => this.warm(rs, e))) {
+			if (ts.held.size < maxHeld) {
+				ts.held.set(termKey, {event: e, term});
+			}
+
 			return;
 		}
 
+		this.announceTerm(ts, termKey, e, term);
+	}
+
+	private announceTerm(ts: TermSelector, termKey: string, e: LogEvent, term: string): void {
 		for (const rs of ts.rules) {
-			if (e.receivedAt - this.startedAt >= (rs.rule.spec as NewTermSpec).warmupMs) {
+			if (this.warm(rs, e)) {
 				this.matched(rs, termKey, e, 1, term); // not learnt during the warm-up, nor seen before
 			}
 		}
+	}
+
+	/** Past the newTerm rule's warm-up when `e` was received. */
+	private warm(rs: RuleState, e: LogEvent): boolean {
+		return e.receivedAt - this.startedAt >= (rs.rule.spec as NewTermSpec).warmupMs;
 	}
 
 	/**
@@ -387,7 +597,7 @@ export class AlertEngine {
 		g.latest = g.state === 'firing' ? e : first;
 		g.ring?.add(t, n);
 		// Flatlines only change with time (the tick); every other kind can fire now.
-		if (rs.rule.spec.kind !== 'flatline' || g.state === 'firing') {
+		if (rs.kind !== 'flatline' || g.state === 'firing') {
 			this.step(rs, g, t, holds(rs.rule, g, t, this.startedAt));
 		}
 
@@ -424,21 +634,6 @@ export class AlertEngine {
 			value: 0,
 			reference: 0,
 		};
-	}
-
-	/** Remember a newTerm key as the most recent; the oldest is forgotten past `maxTerms`. */
-	private remember(ts: TermSelector, key: string): void {
-		ts.seen.delete(key);
-		ts.seen.set(key, true);
-		ts.last = key;
-		if (ts.seen.size > ts.maxTerms) {
-			const oldest = ts.seen.keys().next().value!;
-			ts.seen.delete(oldest);
-			ts.evicted++;
-			if (oldest === key) {
-				ts.last = ''; // no memory at all: nothing is known
-			}
-		}
 	}
 
 	// ---- the state machine ----

@@ -1,4 +1,4 @@
-import {type LogEvent, levelRank} from './event.js';
+import {type LogEvent, LEVELS, levelRank} from './event.js';
 import {emptySpec, parseFilterExpression} from './filter.js';
 import {type UserRegex, compileUserRegex, literalAlternatives} from './regex.js';
 import {anyOf, requiredText} from './regex-prefilter.js';
@@ -57,6 +57,28 @@ export class Whens {
 	private readonly results: Uint8Array;
 	private readonly prefilterKnown = new Float64Array(3);
 	private readonly prefilterFound = new Uint8Array(3);
+	/**
+	 * Per `when`: the prefilter that rules out every pattern one of which it needs (0: none does).
+	 * On most lines that prefilter finds nothing, and then the `when` fails without a look at its patterns.
+	 */
+	private readonly gates: Uint8Array;
+	/** Whether any `when` names services, hosts, types or sources. */
+	private readonly scoped: boolean;
+	/** The service, host, type and source the tables below are for (when `scoped`). */
+	private scope: {service: string; host: string; type: string; sourceId: string} | undefined;
+	/**
+	 * Per level rank, for the scope: 1 for each `when` whose level and scope checks pass (its text
+	 * aside), the `when`s among them that look at the text, and whether one that does not passes.
+	 * Events come in runs of one publisher: the tables are made again only when the scope changes.
+	 */
+	private readonly cheapHits: Uint8Array[];
+	private readonly textWhens: number[][];
+	/** Per level rank: the prefilter every `when` that looks at the text there waits for (0: they do not share one). */
+	private readonly textGates: number[];
+	private readonly plainAny: boolean[];
+	/** What `test` hands out for an event whose text was looked at. */
+	private readonly hits: Uint8Array;
+	private readonly textHits: Uint8Array;
 
 	/** Each `when` in the filter grammar; invalid ones throw a FilterError naming `flag`. */
 	constructor(whens: readonly string[], options: WhenOptions = {}, flag = 'when') {
@@ -96,6 +118,13 @@ export class Whens {
 		}
 
 		this.size = this.conditions.length;
+		this.scoped = this.conditions.some(c => c.services ?? c.hosts ?? c.types ?? c.sources);
+		this.cheapHits = LEVELS.map(() => new Uint8Array(this.size));
+		this.textWhens = LEVELS.map(() => []);
+		this.textGates = LEVELS.map(() => 0);
+		this.plainAny = LEVELS.map(() => false);
+		this.hits = new Uint8Array(this.size);
+		this.textHits = new Uint8Array(this.size);
 		this.known = new Float64Array(this.patterns.length);
 		this.results = new Uint8Array(this.patterns.length);
 		for (const group of [1, 2] as const) {
@@ -109,38 +138,133 @@ export class Whens {
 				this.prefilters[group] = anyOf(members.flatMap(p => p.literals!), group === 2);
 			}
 		}
+
+		// After the prefilters are settled: a pattern alone in its prefilter has none.
+		this.gates = Uint8Array.from(this.conditions, c => {
+			const groups = new Set(c.include.map(p => this.patterns[p]!.prefilter));
+			const [group] = groups;
+			return groups.size === 1 && group !== 0 ? group! : 0;
+		});
+		this.rescope(undefined);
 	}
 
 	/**
-	 * Set `hits[i]` to 1 for each `when` the event passes, 0 for the others; true when any passes.
-	 * Markers are not asked about: the engine never counts them.
+	 * Which `when`s the event passes: 1 at their index, 0 at the others; undefined when none does.
+	 * The array is the set's own, good until the next call. Markers are not asked about: the
+	 * engine never counts them.
 	 */
-	test(e: LogEvent, hits: Uint8Array): boolean {
-		const {conditions} = this;
-		const rank = levelRank[e.level];
+	test(e: LogEvent): Uint8Array | undefined {
+		const rank = this.rank(e);
+		const cheap = this.cheapHits[rank]!;
+		const texts = this.textWhens[rank]!;
+		if (texts.length === 0) {
+			return this.plainAny[rank] ? cheap : undefined;
+		}
+
+		const {hits} = this;
+		hits.set(cheap);
+		this.epoch++;
+		const any = this.testText(texts, e.message, hits);
+		return any || this.plainAny[rank] ? hits : undefined;
+	}
+
+	/**
+	 * For a run of events of one scope (see `sameScope`): the level rank of `e`, the tables made for
+	 * its scope first. `cheapPass(rank)` and `textPass(rank, message)` then say what it passes.
+	 */
+	rank(e: LogEvent): number {
+		if (this.scoped && !this.sameScope(e)) {
+			this.rescope(e);
+		}
+
+		return levelRank[e.level];
+	}
+
+	/** The `when`s passed at a level rank without a look at the text: 1 at their index (text `when`s included, their text aside). */
+	cheapPass(rank: number): Uint8Array {
+		return this.cheapHits[rank]!;
+	}
+
+	/** True when a `when` that does not look at the text passes at this rank. */
+	plainPass(rank: number): boolean {
+		return this.plainAny[rank]!;
+	}
+
+	/**
+	 * The `when`s that look at the text and pass the rest at this rank: which of them the message
+	 * passes (1 or 0 at their index); undefined when none does. Most lines are told by one
+	 * prefilter that finds none of the text these `when`s need.
+	 */
+	textPass(rank: number, message: string): Uint8Array | undefined {
+		const texts = this.textWhens[rank]!;
+		if (texts.length === 0) {
+			return undefined;
+		}
+
+		this.epoch++;
+		const gate = this.textGates[rank]!;
+		if (gate !== 0 && !this.prefilterFinds(gate, message)) {
+			return undefined;
+		}
+
+		return this.testText(texts, message, this.textHits) ? this.textHits : undefined;
+	}
+
+	/** The `when`s that look at the text and pass the rest at this rank, in order: where `textPass` answers. */
+	textWhensAt(rank: number): readonly number[] {
+		return this.textWhens[rank]!;
+	}
+
+	/** Whether `when` i looks at the text. */
+	readsText(i: number): boolean {
+		return this.conditions[i]!.text;
+	}
+
+	/** True when `e` has the scope the tables were made for. */
+	sameScope(e: LogEvent): boolean {
+		const {scope} = this;
+		return scope !== undefined && e.service === scope.service && e.host === scope.host && e.type === scope.type && e.sourceId === scope.sourceId;
+	}
+
+	/** For the event of the current epoch. */
+	private testText(texts: readonly number[], message: string, out: Uint8Array): boolean {
 		let any = false;
-		let textEpoch = false;
-		for (let i = 0; i < conditions.length; i++) {
-			const c = conditions[i]!;
-			let hit = rank >= c.min
-				&& (c.services === undefined || c.services.has(e.service))
-				&& (c.hosts === undefined || c.hosts.has(e.host))
-				&& (c.types === undefined || c.types.has(e.type))
-				&& (c.sources === undefined || c.sources.has(e.sourceId));
-			if (hit && c.text) {
-				if (!textEpoch) {
-					this.epoch++;
-					textEpoch = true;
-				}
-
-				hit = this.textPasses(c, e.message);
-			}
-
-			hits[i] = hit ? 1 : 0;
+		for (const i of texts) {
+			const gate = this.gates[i]!;
+			const hit = (gate === 0 || this.prefilterFinds(gate, message)) && this.textPasses(this.conditions[i]!, message);
+			out[i] = hit ? 1 : 0;
 			any ||= hit;
 		}
 
 		return any;
+	}
+
+	/** The level tables for the scope of `e` (or, unscoped, once for all). */
+	private rescope(e: LogEvent | undefined): void {
+		this.scope = e && {service: e.service, host: e.host, type: e.type, sourceId: e.sourceId};
+		for (const rank of LEVELS.map(l => levelRank[l])) {
+			const cheap = this.cheapHits[rank]!;
+			const texts: number[] = [];
+			let plain = false;
+			for (const [i, c] of this.conditions.entries()) {
+				const pass = rank >= c.min && (e === undefined || (
+					(c.services === undefined || c.services.has(e.service))
+					&& (c.hosts === undefined || c.hosts.has(e.host))
+					&& (c.types === undefined || c.types.has(e.type))
+					&& (c.sources === undefined || c.sources.has(e.sourceId))));
+				cheap[i] = pass ? 1 : 0;
+				if (pass && c.text) {
+					texts.push(i);
+				} else if (pass) {
+					plain = true;
+				}
+			}
+
+			this.textWhens[rank] = texts;
+			const gates = new Set(texts.map(i => this.gates[i]!));
+			this.textGates[rank] = gates.size === 1 ? [...gates][0]! : 0;
+			this.plainAny[rank] = plain;
+		}
 	}
 
 	private textPasses(c: Condition, message: string): boolean {
@@ -167,6 +291,16 @@ export class Whens {
 		return true;
 	}
 
+	/** Whether prefilter `group` finds any of its text in the message: worked out once per event. */
+	private prefilterFinds(group: number, message: string): boolean {
+		if (this.prefilterKnown[group] !== this.epoch) {
+			this.prefilterKnown[group] = this.epoch;
+			this.prefilterFound[group] = this.prefilters[group]!.test(message) ? 1 : 0;
+		}
+
+		return this.prefilterFound[group] === 1;
+	}
+
 	/** Whether pattern `index` matches the message: worked out once per event. */
 	private matches(index: number, message: string): boolean {
 		const {epoch} = this;
@@ -175,18 +309,7 @@ export class Whens {
 		}
 
 		const p = this.patterns[index]!;
-		let hit: boolean;
-		if (p.prefilter === 0) {
-			hit = p.regex.test(message);
-		} else {
-			const group = p.prefilter;
-			if (this.prefilterKnown[group] !== epoch) {
-				this.prefilterKnown[group] = epoch;
-				this.prefilterFound[group] = this.prefilters[group]!.test(message) ? 1 : 0;
-			}
-
-			hit = this.prefilterFound[group] === 1 && p.regex.test(message);
-		}
+		const hit = (p.prefilter === 0 || this.prefilterFinds(p.prefilter, message)) && p.regex.test(message);
 
 		this.known[index] = epoch;
 		this.results[index] = hit ? 1 : 0;

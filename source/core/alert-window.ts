@@ -3,6 +3,10 @@
 // rate. A window of W ms is `buckets` buckets of W/buckets ms (at least 250 ms):
 // its edges are exact to one bucket. With `spans: 2` the ring also holds the
 // window before the current one (for spike rules).
+//
+// Bucket numbers (time / bucketMs) pass 2^31, where V8's `%` becomes a floating-point
+// call: the newest bucket's slot is kept instead, and others are found from it by
+// small differences. This runs for every rule of every run of matching events.
 
 /** Buckets per window: fine enough for edges, small enough for thousands of groups. */
 export const bucketsPerWindow = 60;
@@ -16,6 +20,8 @@ export class BucketRing {
 	private readonly counts: Uint32Array;
 	/** Absolute index (time / bucketMs) of the newest bucket; -Infinity before the first. */
 	private head = Number.NEGATIVE_INFINITY;
+	/** Where the newest bucket is in `counts`. */
+	private headSlot = 0;
 	/** Sum of the newest `perWindow` buckets. */
 	private recent = 0;
 	/** Sum of every bucket held. */
@@ -28,8 +34,10 @@ export class BucketRing {
 		this.counts = new Uint32Array(this.size);
 	}
 
-	private slot(b: number): number {
-		return ((b % this.size) + this.size) % this.size;
+	/** The slot of the bucket `back` buckets before the newest (0 <= back < size). */
+	private slotBack(back: number): number {
+		const s = this.headSlot - back;
+		return s < 0 ? s + this.size : s;
 	}
 
 	/** Move the newest bucket to `b`, emptying what leaves the ring and shifting the current window. */
@@ -38,27 +46,28 @@ export class BucketRing {
 			return;
 		}
 
-		if (this.head === Number.NEGATIVE_INFINITY || b - this.head >= this.size) {
-			this.counts.fill(0);
+		const {counts, size, perWindow} = this;
+		if (this.head === Number.NEGATIVE_INFINITY || b - this.head >= size) {
+			counts.fill(0);
 			this.recent = 0;
 			this.total = 0;
 			this.head = b;
+			this.headSlot = 0;
 			return;
 		}
 
-		for (let next = this.head + 1; next <= b; next++) {
-			if (this.size > this.perWindow) {
+		for (let steps = b - this.head; steps > 0; steps--) {
+			const s = this.headSlot + 1 === size ? 0 : this.headSlot + 1;
+			if (size > perWindow) {
 				// The bucket that leaves the current window stays in the previous one.
-				this.recent -= this.counts[this.slot(next - this.perWindow)]!;
+				this.recent -= counts[this.slotBack(perWindow - 1)]!;
+			} else {
+				this.recent -= counts[s]!;
 			}
 
-			const s = this.slot(next);
-			this.total -= this.counts[s]!;
-			if (this.size === this.perWindow) {
-				this.recent -= this.counts[s]!;
-			}
-
-			this.counts[s] = 0;
+			this.total -= counts[s]!;
+			counts[s] = 0;
+			this.headSlot = s;
 		}
 
 		this.head = b;
@@ -67,13 +76,14 @@ export class BucketRing {
 	add(time: number, n = 1): void {
 		const b = Math.floor(time / this.bucketMs);
 		this.advance(b);
-		if (b <= this.head - this.size) {
+		const back = this.head - b;
+		if (back >= this.size) {
 			return; // older than anything held
 		}
 
-		this.counts[this.slot(b)]! += n;
+		this.counts[this.slotBack(back)]! += n;
 		this.total += n;
-		if (b > this.head - this.perWindow) {
+		if (back < this.perWindow) {
 			this.recent += n;
 		}
 	}

@@ -2,7 +2,7 @@ import {mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {describe, expect, test} from 'vitest';
-import {learnFromHistory} from '../../source/alerts/learn-history.js';
+import {learnFromHistory, learnLater} from '../../source/alerts/learn-history.js';
 import {AlertEngine} from '../../source/core/alert-engine.js';
 import {type AlertNotice, alertEvent} from '../../source/core/alert-notice.js';
 import {type AlertRule, type KindSpec, fieldValue, formatDuration, parseDuration, parseRate} from '../../source/core/alert-rules.js';
@@ -343,6 +343,45 @@ describe('newTerm', () => {
 			h.at(11_000, {message: 'timeout after 12 ms'});
 			expect(h.notices).toEqual([]);
 			h.at(12_000, {message: 'disk full on /dev/sda1'});
+			expect(h.log()).toEqual(['firing:disk full on <path>']);
+		} finally {
+			rmSync(dir, {recursive: true, force: true});
+		}
+	});
+
+	test('while the history is read back, new terms past the warm-up wait: those it holds are not new, the others fire when it is done', () => {
+		const h = harness([rule({...spec, warmupMs: 0})]);
+		h.engine.holdNewTerms();
+		h.at(1000, {message: 'db down on 10.0.0.1'});
+		h.at(2000, {message: 'disk full on /dev/sda1'});
+		expect(h.notices).toEqual([]);
+		h.engine.learn([event({level: 'ERROR', message: 'db down on 10.0.0.9'})]);
+		h.engine.releaseNewTerms();
+		expect(h.log()).toEqual(['firing:disk full on <path>']);
+		expect(h.notices[0]).toMatchObject({startsAt: 2000, sample: {message: 'disk full on /dev/sda1'}});
+		h.at(3000, {message: 'disk full on /dev/sdb1'}, {message: 'db down on 10.0.0.2'});
+		expect(h.log()).toHaveLength(1);
+	});
+
+	test('learnLater: new terms wait for the look-back over a real history, which starts after half the warm-up', async () => {
+		const dir = mkdtempSync(path.join(tmpdir(), 'logmon-alerts-history-'));
+		try {
+			const stored = await openHistory(dir, {writer: {flushMs: 60_000, maintenanceMs: 3_600_000}});
+			stored.writer!.append([event({seq: 1, receivedAt: 1000, time: 1000, level: 'ERROR', message: 'timeout after 3000 ms'})]);
+			await stored.writer!.settle();
+			await stored.close();
+
+			const history = await openHistory(dir, {readOnly: true});
+			const h = harness([rule({...spec, warmupMs: 0})], 10_000);
+			const read = new Promise<number>((resolve, reject) => {
+				learnLater(h.engine, history.reader, Date.now(), {done: resolve, failed: reject});
+			});
+			// The look-back has not begun (no time has passed): both wait.
+			h.at(11_000, {message: 'timeout after 12 ms'});
+			h.at(12_000, {message: 'disk full on /dev/sda1'});
+			expect(h.notices).toEqual([]);
+			expect(await read).toBe(1);
+			await history.close();
 			expect(h.log()).toEqual(['firing:disk full on <path>']);
 		} finally {
 			rmSync(dir, {recursive: true, force: true});

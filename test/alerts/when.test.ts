@@ -79,22 +79,26 @@ describe('whens', () => {
 		const filters = whens.map(w => compileFilter(parseFilterExpression(w, emptySpec())));
 		for (const options of [{}, {prefilter: false}]) {
 			const set = new Whens(whens, options);
-			const hits = new Uint8Array(set.size);
 			const passed = whens.map(() => 0);
 			for (const e of events) {
-				const any = set.test(e, hits);
+				const hits = set.test(e);
+				// The same answers by level and text, as the engine asks for a run of one scope.
+				const rank = set.rank(e);
+				const text = set.textPass(rank, e.message);
 				let expectedAny = false;
 				for (const [i, f] of filters.entries()) {
 					const expected = f.test(e);
 					expectedAny ||= expected;
-					if ((hits[i] === 1) !== expected) {
-						expect.fail(`${JSON.stringify(whens[i])} on ${JSON.stringify(e.message)} (${e.level} ${e.service} ${e.host} ${e.type} ${e.sourceId}): ${hits[i] === 1} but the filter says ${expected}`);
+					if ((hits?.[i] === 1) !== expected) {
+						expect.fail(`${JSON.stringify(whens[i])} on ${JSON.stringify(e.message)} (${e.level} ${e.service} ${e.host} ${e.type} ${e.sourceId}): ${hits?.[i] === 1} but the filter says ${expected}`);
 					}
 
+					const byRank = set.cheapPass(rank)[i] === 1 && (!set.readsText(i) || text?.[i] === 1);
+					expect(byRank, `${whens[i]} by rank and text`).toBe(expected);
 					passed[i]! += expected ? 1 : 0;
 				}
 
-				expect(any).toBe(expectedAny);
+				expect(hits !== undefined).toBe(expectedAny);
 			}
 
 			// The comparison means something: most whens pass some lines and fail others.
@@ -123,5 +127,56 @@ describe('whens', () => {
 			const got = notices.filter(n => n.rule === `r${i}`).map(n => n.at);
 			expect(got, when).toEqual(expected);
 		}
+	});
+});
+
+describe('the engine, a batch of one scope at a time or event by event', () => {
+	test('every kind of rule on the fixture lines: the same notices either way', () => {
+		const kinds = [
+			{kind: 'match', resolveAfterMs: 60_000},
+			{kind: 'count', atLeast: 20, windowMs: 60_000},
+			{kind: 'rate', perMinute: 30, windowMs: 60_000, forMs: 10_000},
+			{kind: 'spike', factor: 2, windowMs: 20_000, minCurrent: 10, minReference: 2},
+			{kind: 'flatline', below: 1, windowMs: 30_000},
+			{kind: 'newTerm', field: 'fingerprint', warmupMs: 30_000, resolveAfterMs: 60_000, maxTerms: 50},
+		] as const;
+		const ruleWhens = ['', 'level>=error', 'level>=warn service=linux', '"(?i)fail|error"', 'level>=info !"\\d{4}"', 'type=apache-error "client"'];
+		const rules: AlertRule[] = kinds.flatMap((spec, k) => ruleWhens.map((when, w) => ({
+			name: `${spec.kind}-${w}`, when, groupBy: k % 2 === 0 ? ['service'] : ['service', 'host'], notify: ['terminal'], cooldownMs: 20_000, resolve: true, severity: 'warning' as const, labels: {}, spec,
+		})));
+		// Batches of one service, host, type and source, received at one instant, 1,000 lines a second.
+		const batches: LogEvent[][] = [];
+		for (const e of fixtureEvents()) {
+			const last = batches.at(-1)?.[0];
+			const at = Math.floor(e.seq / 40) * 40;
+			const moved = {...e, receivedAt: at};
+			if (last && last.receivedAt === at && last.service === e.service && last.host === e.host && last.type === e.type && last.sourceId === e.sourceId) {
+				batches.at(-1)!.push(moved);
+			} else {
+				batches.push([moved]);
+			}
+		}
+
+		const run = (eventByEvent: boolean): string[] => {
+			const notices: AlertNotice[] = [];
+			let now = 0;
+			const engine = new AlertEngine({rules, now: () => now, onNotice: n => notices.push(n)});
+			let ticked = 0;
+			for (const batch of batches) {
+				now = batch[0]!.receivedAt;
+				// A marker in the batch: counted by no rule, it takes the event-by-event way.
+				engine.observe(eventByEvent ? [...batch, {...batch[0]!, marker: 'gap'}] : batch);
+				if (now - ticked >= 1000) {
+					engine.tick(now);
+					ticked = now;
+				}
+			}
+
+			return notices.map(n => `${n.at} ${n.rule} ${n.status} ${JSON.stringify(n.group)} ${n.value} ${n.sample?.message ?? ''}`);
+		};
+
+		const byBatch = run(false);
+		expect(byBatch.length).toBeGreaterThan(100);
+		expect(run(true)).toEqual(byBatch);
 	});
 });

@@ -3,7 +3,7 @@ import path from 'node:path';
 import {describe, expect, test} from 'vitest';
 import {ErrorGroups, FingerprintCache, fingerprint, isErrorEvent, varyingParts} from '../../source/core/errors.js';
 import {gapEvent} from '../../source/core/event.js';
-import {event} from '../support/events.js';
+import {event, otherDigits} from '../support/events.js';
 import {root} from '../support/logmon.js';
 
 describe('fingerprint', () => {
@@ -175,6 +175,18 @@ describe('fingerprint and varyingParts agree', () => {
 		}
 
 		expect(lines).toBeGreaterThan(10_000);
+	});
+
+	test('on every line of the loghub fixtures: which digit stands at a place never changes the fingerprint, but for the 0 of "0x" (alert-fingerprints.ts relies on it)', () => {
+		const dir = path.join(root, 'test', 'fixtures', 'loghub');
+		for (const file of readdirSync(dir).filter(f => f.endsWith('.log'))) {
+			for (const line of readFileSync(path.join(dir, file), 'utf8').split(/\r?\n/).filter(Boolean)) {
+				for (const shift of [1, 5, 9]) {
+					const other = otherDigits(line, shift);
+					expect(fingerprint(other), line).toBe(fingerprint(line));
+				}
+			}
+		}
 	});
 
 	test('with and without the characters each kind of part needs (colon, hyphen, "://", dot, slash)', () => {

@@ -23,3 +23,8 @@ export function event(fields: Partial<LogEvent> = {}): LogEvent {
 		message,
 	};
 }
+
+/** `text` with its digits changed (to 1 to 9), but for a 0 before an x: what a fingerprint does not tell apart. */
+export function otherDigits(text: string, shift: number): string {
+	return text.replaceAll(/\d(?![xX])|[1-9](?=[xX])/g, d => String(((Number(d) + shift) % 9) + 1));
+}
