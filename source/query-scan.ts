@@ -9,7 +9,7 @@ import {localFeed, type SegmentFeed} from './history/segment-feed.js';
 import {SegmentReader} from './history/segment-text.js';
 import {gzPath, listSegments, type SegmentFiles} from './history/segments.js';
 import {type HistoryQuery, type SegmentIndex} from './history/types.js';
-import {workerFile} from './history/worker-file.js';
+import {workerFile} from './history/worker-client.js';
 
 // `logmon query`'s read of the stored segments (everything but --stats and --follow, which ask the
 // store's reader). Built for a scan of days of history:

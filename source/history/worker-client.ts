@@ -2,7 +2,7 @@ import {existsSync} from 'node:fs';
 import {fileURLToPath} from 'node:url';
 import {Worker, type WorkerOptions} from 'node:worker_threads';
 
-// What the history's three worker threads (seal, encoder, reader) share on the calling side:
+// What the history's worker threads (seal, encoder, reader, and query's inflater) share on the calling side:
 // where a worker's file is, and requests matched to their replies by id.
 //
 // A worker thread starts from a compiled file next to this module in the build (dist/history/),
