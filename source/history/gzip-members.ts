@@ -2,7 +2,7 @@ import zlib from 'node:zlib';
 
 // A sealed segment's gzip is a run of members, one per slice of about 1 MiB of text
 // (seal-file.ts). Reading it member by member, each inflated with one synchronous call, takes
-// about a third of the CPU of a gunzip stream: no hop through libuv's pool and no stream per
+// about half the CPU of a gunzip stream: no hop through libuv's pool and no stream per
 // 256 KiB, and one member's text stays in the cache while it is searched. Each member's length
 // and CRC-32 are checked as gunzip checks them. No fs calls.
 
