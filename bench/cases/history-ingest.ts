@@ -7,9 +7,11 @@
 //   landed in the output file (polled every 10 ms; done when it has stopped growing and logmon's
 //   CPU has gone quiet, so a seal running in the background is part of the run). Each round runs
 //   both, off then on or on then off in turn, so the machine's load drifts over both alike.
-// Also shown per run: logmon's CPU seconds (all its threads), lines lost on stdout, and for the
-// history on: the lines it holds once logmon has exited (goal: every one), and bytes per event
-// on disk (sealed segments, from their sidecars; the active segment's raw bytes shown apart).
+// Also shown per run: logmon's CPU seconds (all its threads, and its main thread's: the one that
+// reads the sources and writes stdout, which the history must leave as free as it can), lines
+// lost on stdout, and for the history on: the lines it holds once logmon has exited (goal: every
+// one), and bytes per event on disk (sealed segments, from their sidecars; the active segment's
+// raw bytes shown apart).
 //
 // LOGMON_BENCH_INGEST_LINES and LOGMON_BENCH_INGEST_ROUNDS change the size and the rounds;
 // LOGMON_BENCH_BASELINE=/path/to/other/bin/logmon.js runs that build's history on in the same rounds.
@@ -19,7 +21,7 @@ import {closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, sta
 import net from 'node:net';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
-import {bin, corpusLines, cpuTicks} from '../support/measure.js';
+import {bin, corpusLines, cpuTicks, threadCpuTicks} from '../support/measure.js';
 
 const total = Number(process.env['LOGMON_BENCH_INGEST_LINES'] ?? 1_000_000);
 const rounds = Number(process.env['LOGMON_BENCH_INGEST_ROUNDS'] ?? 5);
@@ -29,7 +31,7 @@ const sleep = async (ms: number) => new Promise(resolve => setTimeout(resolve, m
 
 type Variant = {name: string; bin: string; history: boolean};
 
-type Result = {linesPerSecond: number; lines: number; seconds: number; cpuSeconds: number; disk?: string};
+type Result = {linesPerSecond: number; lines: number; seconds: number; cpuSeconds: number; mainCpuSeconds: number; disk?: string};
 
 /** Each publisher's byte stream, encoded once before anything is timed. */
 function publisherStreams(): Buffer[] {
@@ -134,6 +136,7 @@ async function once(variant: Variant, streams: Buffer[]): Promise<Result> {
 
 	const start = performance.now();
 	const startTicks = cpuTicks(pid);
+	const startMainTicks = threadCpuTicks(pid, pid);
 	let size = 0;
 	let lastGrowth = start;
 	let ticks = startTicks;
@@ -167,11 +170,12 @@ async function once(variant: Variant, streams: Buffer[]): Promise<Result> {
 
 	const seconds = (lastGrowth - start) / 1000;
 	const cpuSeconds = (ticks - startTicks) / 100;
+	const mainCpuSeconds = (threadCpuTicks(pid, pid) - startMainTicks) / 100;
 	const exited = new Promise(resolve => logmon.once('close', resolve));
 	logmon.kill('SIGTERM');
 	await exited;
 	const lines = countLines(outFile);
-	const result: Result = {linesPerSecond: lines / seconds, lines, seconds, cpuSeconds};
+	const result: Result = {linesPerSecond: lines / seconds, lines, seconds, cpuSeconds, mainCpuSeconds};
 	if (variant.history) {
 		result.disk = diskFigures(historyDir);
 	}
@@ -182,7 +186,7 @@ async function once(variant: Variant, streams: Buffer[]): Promise<Result> {
 
 function describe(r: Result): string {
 	const lost = total - r.lines;
-	return `${Math.round(r.linesPerSecond).toLocaleString('en-US')} lines/s (${r.seconds.toFixed(2)} s, CPU ${r.cpuSeconds.toFixed(2)} s${lost === 0 ? '' : `, ${lost.toLocaleString('en-US')} lines lost`})`;
+	return `${Math.round(r.linesPerSecond).toLocaleString('en-US')} lines/s (${r.seconds.toFixed(2)} s, CPU ${r.cpuSeconds.toFixed(2)} s, main thread ${r.mainCpuSeconds.toFixed(2)} s${lost === 0 ? '' : `, ${lost.toLocaleString('en-US')} lines lost`})`;
 }
 
 export async function run(): Promise<void> {
@@ -217,5 +221,6 @@ export async function run(): Promise<void> {
 
 	const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 	const cpu = (name: string) => median(byVariant.get(name)!.map(r => r.cpuSeconds));
-	console.log(`  median share kept (goal at least 85%): ${(median(shares) * 100).toFixed(1)}%; median CPU off ${cpu('off').toFixed(2)} s, on ${cpu('on').toFixed(2)} s (${((cpu('on') / cpu('off') - 1) * 100).toFixed(0)}% more)`);
+	const mainCpu = (name: string) => median(byVariant.get(name)!.map(r => r.mainCpuSeconds));
+	console.log(`  median share kept (goal at least 85%): ${(median(shares) * 100).toFixed(1)}%; median CPU off ${cpu('off').toFixed(2)} s, on ${cpu('on').toFixed(2)} s (${((cpu('on') / cpu('off') - 1) * 100).toFixed(0)}% more); main thread off ${mainCpu('off').toFixed(2)} s, on ${mainCpu('on').toFixed(2)} s (${((mainCpu('on') / mainCpu('off') - 1) * 100).toFixed(0)}% more)`);
 }

@@ -48,6 +48,17 @@ export function sample(pid: number): Sample | undefined {
 	}
 }
 
+/** CPU time one thread of a process has used so far (utime + stime), in clock ticks; the main thread's id is the process's. */
+export function threadCpuTicks(pid: number, tid: number): number {
+	try {
+		const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+		const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+		return Number(fields[11]) + Number(fields[12]);
+	} catch {
+		return 0;
+	}
+}
+
 /** CPU time used so far (utime + stime), in clock ticks. */
 export function cpuTicks(pid: number): number {
 	return sample(pid)?.cpuTicks ?? 0;

@@ -1,5 +1,6 @@
 import {parentPort} from 'node:worker_threads';
-import {Capture, slots} from './capture.js';
+import {type LogEvent} from '../core/event.js';
+import {type Batch, Capture, slots} from './capture.js';
 import {encodeBatch} from './encode-batch.js';
 import {type EncodeReply, type EncodeRequest} from './encoder.js';
 import {SlabMap, SlabPool} from './slabs.js';
@@ -29,9 +30,7 @@ parentPort?.on('message', (m: EncodeRequest) => {
 	let reply: EncodeReply;
 	try {
 		const b = m.batch;
-		const table = new Float64Array(batches.get(b.table).buffer, 0, b.count * slots);
-		const text = new Uint8Array(batches.get(b.text).buffer, 0, b.textBytes);
-		const encoded = encodeBatch({count: b.count, table, text, textBytes: b.textBytes, fields: b.fields, extras: b.extras}, lines);
+		const encoded = encodeBatch(batchIn(batches.get(b.table).buffer, batches.get(b.text).buffer, b), lines);
 		const news = lines.news();
 		for (const s of news.slabs) {
 			made.set(s.id, s);
@@ -50,31 +49,44 @@ parentPort?.on('message', (m: EncodeRequest) => {
 	parentPort!.postMessage(reply);
 });
 
+/** A batch as the encoder reads it, over the slabs it is in. */
+function batchIn(table: SharedArrayBuffer, text: SharedArrayBuffer, b: {count: number; textBytes: number; fields: string[]; extras: string[]}): Batch {
+	return {count: b.count, table: new Float64Array(table, 0, b.count * slots), text: new Uint8Array(text, 0, b.textBytes), textBytes: b.textBytes, fields: b.fields, extras: b.extras};
+}
+
+/**
+ * Lines as logs have them: most plain, some with quotes to escape, some not ASCII. Encoded as
+ * the messages give batches (batchIn), so the code compiled now is the code used later.
+ */
 function warmUp(): void {
 	const pool = new SlabPool(4 * 1024 * 1024);
-	for (let round = 0; round < 4; round++) {
-		const capture = new Capture(0, pool, 2048, 256 * 1024);
-		for (let i = 0; i < 2000; i++) {
-			capture.push({
-				seq: i,
-				time: 1_700_000_000_000 + i,
-				receivedAt: 1_700_000_000_000 + i,
-				sourceId: 'warm-up',
-				sourceKind: 'stdin',
-				service: `service${i % 4}`,
-				host: 'host',
-				proc: '',
-				type: '',
-				level: i % 9 === 0 ? 'ERROR' : 'INFO',
-				message: i % 5 === 0 ? `message ${i}` : `line ${i}: GET /index.html 200 "quoted" é`,
-				raw: `line ${i}: GET /index.html 200 "quoted" é`,
-				status: i % 3 === 0 ? 200 : undefined,
-			});
-		}
+	const events: LogEvent[] = [];
+	for (let i = 0; i < 2000; i++) {
+		const raw = i % 10 === 0 ? `line ${i}: GET /index.html 200 "quoted" é` : `line ${i}: service started in ${i} ms on host-${i % 7}`;
+		events.push({
+			seq: i,
+			time: 1_700_000_000_000 + i,
+			receivedAt: 1_700_000_000_000 + i,
+			sourceId: 'warm-up',
+			sourceKind: 'stdin',
+			service: `service${i % 4}`,
+			host: 'host',
+			proc: '',
+			type: '',
+			level: i % 9 === 0 ? 'ERROR' : 'INFO',
+			message: i % 5 === 0 ? `message ${i}` : raw,
+			raw,
+			status: i % 3 === 0 ? 200 : undefined,
+		});
+	}
 
-		const encoded = encodeBatch(capture.batch(), pool);
-		for (const slab of [capture.tableSlab, capture.textSlab, ...[...encoded.all, ...encoded.errors].map(p => p.slab)]) {
-			pool.give(slab);
+	const capture = new Capture(0, pool, 2048, 256 * 1024);
+	capture.pushAll(events, 0, events.length);
+	const b = capture.batch();
+	for (let round = 0; round < 8; round++) {
+		const encoded = encodeBatch(batchIn(capture.tableSlab.buffer, capture.textSlab.buffer, b), pool);
+		for (const p of [...encoded.all, ...encoded.errors]) {
+			pool.give(p.slab);
 		}
 	}
 }

@@ -37,6 +37,13 @@ export class Sealer {
 		return this.enqueue(job, true);
 	}
 
+	/** Start the worker thread ahead of the first seal, so its start does not fall in a burst of ingest. */
+	warm(): void {
+		if (!this.closed) {
+			this.worker?.start();
+		}
+	}
+
 	async close(): Promise<void> {
 		this.closed = true;
 		await this.worker?.close(new Error('history closed'));

@@ -131,6 +131,11 @@ export class HistoryWriter {
 			this.fail(error);
 		}
 
+		if (this.ready && !this.closed) {
+			// The seal thread too: started now, not when the first segment fills in the middle of a burst.
+			this.sealer.warm();
+		}
+
 		this.flushTimer = setInterval(() => {
 			void this.flush();
 		}, this.options.flushMs);

@@ -133,6 +133,21 @@ describe('line format', () => {
 		}
 	});
 
+	test('numbers of every length round-trip: seq, times and status as JSON writes them', () => {
+		const numbers = [0, 7, 9, 10, 99, 100, 12_345, 999_999, 1_000_000, 1_000_005, 123_456_789, 2_147_483_647, 2_147_483_648, 1_700_000_000_007, 1_700_000_123_456, Number.MAX_SAFE_INTEGER];
+		for (const n of numbers) {
+			const e = event({seq: n, time: n, receivedAt: n, status: n % 1000});
+			const line = encodeEvent(e);
+			expect(line).toContain(`{"seq":${n},"time":${n},"recv":${n},`);
+			expect(roundTrip(e)).toEqual(e);
+		}
+
+		for (const time of [Number.NaN, -5, 1.5, 1e21]) {
+			const line = encodeEvent(event({time}));
+			expect(line).toContain(`"time":${JSON.stringify(time)},`);
+		}
+	});
+
 	test('events captured a run at a time: runs of ASCII text written at once, runs with other text one by one, the same lines', () => {
 		const texts = ['plain', 'quote " and \\ backslash', 'tab\tcr\r', 'emoji 😀 and é', 'lone \uD800 surrogate', '\u0000\u001F', '', 'x'.repeat(70_000)];
 		const events: LogEvent[] = [];
