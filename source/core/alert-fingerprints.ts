@@ -19,7 +19,7 @@ function shapeCode(text: string, i: number): number {
 		return c;
 	}
 
-	if (c === zero) {
+	if (c === zero && i + 1 < text.length) {
 		const next = text.charCodeAt(i + 1);
 		if (next === 120 || next === 88) {
 			return hexZero;

@@ -40,6 +40,21 @@ function setOrUndefined(values: readonly string[]): Set<string> | undefined {
 	return values.length > 0 ? new Set(values) : undefined;
 }
 
+/**
+ * Per level rank, for one scope: 1 for each `when` whose level and scope checks pass (its text
+ * aside), the `when`s among them that look at the text, the prefilter they all wait for (0: they
+ * do not share one), and whether a `when` that does not look at the text passes.
+ */
+type Tables = {
+	cheapHits: Uint8Array[];
+	textWhens: number[][];
+	textGates: number[];
+	plainAny: boolean[];
+};
+
+const scopeSeparator = '\u001F';
+const maxScopes = 256;
+
 export type WhenOptions = {
 	/** False: no literal prefilter, every pattern runs when the cheap checks pass (for comparison). */
 	prefilter?: boolean;
@@ -64,18 +79,11 @@ export class Whens {
 	private readonly gates: Uint8Array;
 	/** Whether any `when` names services, hosts, types or sources. */
 	private readonly scoped: boolean;
-	/** The service, host, type and source the tables below are for (when `scoped`). */
+	/** The service, host, type and source `tables` are for (when `scoped`). */
 	private scope: {service: string; host: string; type: string; sourceId: string} | undefined;
-	/**
-	 * Per level rank, for the scope: 1 for each `when` whose level and scope checks pass (its text
-	 * aside), the `when`s among them that look at the text, and whether one that does not passes.
-	 * Events come in runs of one publisher: the tables are made again only when the scope changes.
-	 */
-	private readonly cheapHits: Uint8Array[];
-	private readonly textWhens: number[][];
-	/** Per level rank: the prefilter every `when` that looks at the text there waits for (0: they do not share one). */
-	private readonly textGates: number[];
-	private readonly plainAny: boolean[];
+	private tables: Tables;
+	/** Tables of the scopes met lately: publishers take turns, and each turn is a batch. */
+	private readonly scopes = new Map<string, Tables>();
 	/** What `test` hands out for an event whose text was looked at. */
 	private readonly hits: Uint8Array;
 	private readonly textHits: Uint8Array;
@@ -119,10 +127,6 @@ export class Whens {
 
 		this.size = this.conditions.length;
 		this.scoped = this.conditions.some(c => c.services ?? c.hosts ?? c.types ?? c.sources);
-		this.cheapHits = LEVELS.map(() => new Uint8Array(this.size));
-		this.textWhens = LEVELS.map(() => []);
-		this.textGates = LEVELS.map(() => 0);
-		this.plainAny = LEVELS.map(() => false);
 		this.hits = new Uint8Array(this.size);
 		this.textHits = new Uint8Array(this.size);
 		this.known = new Float64Array(this.patterns.length);
@@ -145,7 +149,7 @@ export class Whens {
 			const [group] = groups;
 			return groups.size === 1 && group !== 0 ? group! : 0;
 		});
-		this.rescope(undefined);
+		this.tables = this.makeTables(undefined);
 	}
 
 	/**
@@ -155,17 +159,17 @@ export class Whens {
 	 */
 	test(e: LogEvent): Uint8Array | undefined {
 		const rank = this.rank(e);
-		const cheap = this.cheapHits[rank]!;
-		const texts = this.textWhens[rank]!;
+		const cheap = this.tables.cheapHits[rank]!;
+		const texts = this.tables.textWhens[rank]!;
 		if (texts.length === 0) {
-			return this.plainAny[rank] ? cheap : undefined;
+			return this.tables.plainAny[rank] ? cheap : undefined;
 		}
 
 		const {hits} = this;
 		hits.set(cheap);
 		this.epoch++;
 		const any = this.testText(texts, e.message, hits);
-		return any || this.plainAny[rank] ? hits : undefined;
+		return any || this.tables.plainAny[rank] ? hits : undefined;
 	}
 
 	/**
@@ -182,12 +186,12 @@ export class Whens {
 
 	/** The `when`s passed at a level rank without a look at the text: 1 at their index (text `when`s included, their text aside). */
 	cheapPass(rank: number): Uint8Array {
-		return this.cheapHits[rank]!;
+		return this.tables.cheapHits[rank]!;
 	}
 
 	/** True when a `when` that does not look at the text passes at this rank. */
 	plainPass(rank: number): boolean {
-		return this.plainAny[rank]!;
+		return this.tables.plainAny[rank]!;
 	}
 
 	/**
@@ -196,13 +200,13 @@ export class Whens {
 	 * prefilter that finds none of the text these `when`s need.
 	 */
 	textPass(rank: number, message: string): Uint8Array | undefined {
-		const texts = this.textWhens[rank]!;
+		const texts = this.tables.textWhens[rank]!;
 		if (texts.length === 0) {
 			return undefined;
 		}
 
 		this.epoch++;
-		const gate = this.textGates[rank]!;
+		const gate = this.tables.textGates[rank]!;
 		if (gate !== 0 && !this.prefilterFinds(gate, message)) {
 			return undefined;
 		}
@@ -212,7 +216,7 @@ export class Whens {
 
 	/** The `when`s that look at the text and pass the rest at this rank, in order: where `textPass` answers. */
 	textWhensAt(rank: number): readonly number[] {
-		return this.textWhens[rank]!;
+		return this.tables.textWhens[rank]!;
 	}
 
 	/** Whether `when` i looks at the text. */
@@ -239,11 +243,28 @@ export class Whens {
 		return any;
 	}
 
-	/** The level tables for the scope of `e` (or, unscoped, once for all). */
-	private rescope(e: LogEvent | undefined): void {
-		this.scope = e && {service: e.service, host: e.host, type: e.type, sourceId: e.sourceId};
-		for (const rank of LEVELS.map(l => levelRank[l])) {
-			const cheap = this.cheapHits[rank]!;
+	private rescope(e: LogEvent): void {
+		this.scope = {service: e.service, host: e.host, type: e.type, sourceId: e.sourceId};
+		const key = `${e.service}${scopeSeparator}${e.host}${scopeSeparator}${e.type}${scopeSeparator}${e.sourceId}`;
+		let tables = this.scopes.get(key);
+		if (!tables) {
+			if (this.scopes.size >= maxScopes) {
+				this.scopes.clear();
+			}
+
+			tables = this.makeTables(e);
+			this.scopes.set(key, tables);
+		}
+
+		this.tables = tables;
+	}
+
+	/** The level tables for the scope of `e` (or, unscoped, for all). */
+	private makeTables(e: LogEvent | undefined): Tables {
+		const tables: Tables = {cheapHits: [], textWhens: [], textGates: [], plainAny: []};
+		for (const level of LEVELS) {
+			const rank = levelRank[level];
+			const cheap = new Uint8Array(this.size);
 			const texts: number[] = [];
 			let plain = false;
 			for (const [i, c] of this.conditions.entries()) {
@@ -260,11 +281,14 @@ export class Whens {
 				}
 			}
 
-			this.textWhens[rank] = texts;
 			const gates = new Set(texts.map(i => this.gates[i]!));
-			this.textGates[rank] = gates.size === 1 ? [...gates][0]! : 0;
-			this.plainAny[rank] = plain;
+			tables.cheapHits[rank] = cheap;
+			tables.textWhens[rank] = texts;
+			tables.textGates[rank] = gates.size === 1 ? [...gates][0]! : 0;
+			tables.plainAny[rank] = plain;
 		}
+
+		return tables;
 	}
 
 	private textPasses(c: Condition, message: string): boolean {
