@@ -1,6 +1,7 @@
-import {type GroupState, holds, summary} from './alert-conditions.js';
-import {type AlertRule, type NewTermSpec, type RuleKind, fieldValue, spanOf} from './alert-rules.js';
-import {type AlertNotice, type AlertSample, hash64, sampleOf} from './alert-notice.js';
+import {type AlertView, AlertBook, type RuleState} from './alert-book.js';
+import {type GroupState, holds} from './alert-conditions.js';
+import {type AlertRule, type NewTermSpec, fieldValue, spanOf} from './alert-rules.js';
+import {type AlertNotice, hash64} from './alert-notice.js';
 import {ShapeFingerprints} from './alert-fingerprints.js';
 import {TermMemory} from './alert-terms.js';
 import {BucketRing} from './alert-window.js';
@@ -15,11 +16,7 @@ import {type LogEvent, LEVELS, levelRank} from './event.js';
 //
 // What each kind measures and when it holds: alert-conditions.ts.
 //
-// Per (rule, group): ok -> (pending, for rate rules with `for`) -> firing -> ok.
-// The move to firing sends a notice unless one went out less than `cooldown` ago;
-// while firing, a notice is sent again once the cooldown has passed (match rules:
-// only if more events matched). The move back to ok sends a resolved notice when
-// the rule asks for it and its firing was announced.
+// The states of each (rule, group) and the notices they send: alert-book.ts.
 
 /** One groupBy, and its key for the event keyed last: worked out once per event, whatever the rules using it. */
 type Keyer = {
@@ -73,27 +70,6 @@ type TermKey = {
 	term: string;
 };
 
-type RuleState = {
-	readonly rule: AlertRule;
-	/** The rule's kind, read from one shape of object on every run of events. */
-	readonly kind: RuleKind;
-	readonly filter: number;
-	readonly groups: Map<string, GroupState>;
-	/** Groups not tracked because the rule had `maxGroups` already. */
-	overflow: number;
-	silencedUntil: number;
-};
-
-export type AlertView = {
-	fingerprint: string;
-	rule: string;
-	group: Record<string, string>;
-	since: number;
-	/** The last notice of this (rule, group). */
-	last: AlertNotice;
-	silenced: boolean;
-};
-
 export type AlertsSnapshot = {
 	/** Firing now, newest first. */
 	firing: AlertView[];
@@ -127,12 +103,8 @@ export class AlertEngine {
 	private readonly selectors: Selector[] = [];
 	private readonly terms: TermSelector[] = [];
 	private readonly maxGroups: number;
-	private readonly maxRecent: number;
-	private readonly onNotice: (notice: AlertNotice) => void;
-	private readonly recentNotices: AlertNotice[] = [];
-	private readonly firing = new Map<string, AlertView>();
-	/** Bumped on every notice and silence: views compare it to skip work. */
-	version = 0;
+	/** Firing alerts, the latest notices, and the moves between states that make them. */
+	private readonly book: AlertBook;
 	/** The last event fingerprinted: rules that share an event share the work. */
 	private fingerprinted: LogEvent | undefined;
 	private lastFingerprint = '';
@@ -154,8 +126,7 @@ export class AlertEngine {
 		this.now = options.now ?? Date.now;
 		this.startedAt = this.now();
 		this.maxGroups = options.maxGroups ?? 1000;
-		this.maxRecent = options.recent ?? 100;
-		this.onNotice = options.onNotice;
+		this.book = new AlertBook(options.recent ?? 100, options.onNotice);
 		const byWhen = new Map<string, number>();
 		for (const rule of options.rules) {
 			const when = rule.when.trim();
@@ -358,7 +329,7 @@ export class AlertEngine {
 		for (const rs of this.rules) {
 			const span = spanOf(rs.rule.spec);
 			for (const g of rs.groups.values()) {
-				this.step(rs, g, now, holds(rs.rule, g, now, this.startedAt));
+				this.book.step(rs, g, now, holds(rs.rule, g, now, this.startedAt));
 				// Quiet groups are forgotten, but not while a cooldown still applies. Flatline groups are the point: kept.
 				if (g.state === 'ok' && rs.rule.spec.kind !== 'flatline' && now - g.lastMatch > span && now - g.lastFiringNotice >= rs.rule.cooldownMs) {
 					rs.groups.delete(g.key);
@@ -428,13 +399,13 @@ export class AlertEngine {
 		}
 
 		rs.silencedUntil = until;
-		for (const view of this.firing.values()) {
+		for (const view of this.book.firing.values()) {
 			if (view.rule === ruleName) {
 				view.silenced = until > this.now();
 			}
 		}
 
-		this.version++;
+		this.book.version++;
 		return true;
 	}
 
@@ -447,8 +418,8 @@ export class AlertEngine {
 	alertsSnapshot(): AlertsSnapshot {
 		const now = this.now();
 		return {
-			firing: [...this.firing.values()].sort((a, b) => b.since - a.since),
-			recent: [...this.recentNotices].reverse(),
+			firing: [...this.book.firing.values()].sort((a, b) => b.since - a.since),
+			recent: [...this.book.recent].reverse(),
 			rules: this.rules.map(rs => ({
 				name: rs.rule.name,
 				kind: rs.rule.spec.kind,
@@ -461,8 +432,13 @@ export class AlertEngine {
 	}
 
 	/** How many (rule, group)s fire now: what health shows after every notice, without a snapshot. */
+	/** Bumped on every notice and silence: views compare it to skip work. */
+	get version(): number {
+		return this.book.version;
+	}
+
 	get firingCount(): number {
-		return this.firing.size;
+		return this.book.firing.size;
 	}
 
 	get ruleCount(): number {
@@ -598,7 +574,7 @@ export class AlertEngine {
 		g.ring?.add(t, n);
 		// Flatlines only change with time (the tick); every other kind can fire now.
 		if (rs.kind !== 'flatline' || g.state === 'firing') {
-			this.step(rs, g, t, holds(rs.rule, g, t, this.startedAt));
+			this.book.step(rs, g, t, holds(rs.rule, g, t, this.startedAt));
 		}
 
 		g.latest = e;
@@ -634,107 +610,5 @@ export class AlertEngine {
 			value: 0,
 			reference: 0,
 		};
-	}
-
-	// ---- the state machine ----
-
-	private step(rs: RuleState, g: GroupState, now: number, active: boolean): void {
-		const {rule} = rs;
-		if (!active) {
-			if (g.state === 'firing') {
-				g.state = 'ok';
-				this.firing.delete(g.fingerprint);
-				if (g.announced && rule.resolve) {
-					this.emit(rs, g, now, false, 'resolved', false);
-				}
-
-				g.announced = false;
-			} else {
-				g.state = 'ok';
-			}
-
-			return;
-		}
-
-		if (g.state === 'ok' && rule.spec.kind === 'rate' && rule.spec.forMs > 0) {
-			g.state = 'pending';
-			g.pendingSince = now;
-		}
-
-		if (g.state === 'pending') {
-			if (rule.spec.kind === 'rate' && now - g.pendingSince < rule.spec.forMs) {
-				return;
-			}
-
-			g.state = 'ok';
-		}
-
-		if (g.state === 'ok') {
-			g.state = 'firing';
-			g.firingSince = now;
-			g.announced = false;
-			if (now - g.lastFiringNotice >= rule.cooldownMs) {
-				this.emit(rs, g, now, true, 'firing', false);
-			} else {
-				this.quietFiring(rs, g, now);
-			}
-
-			return;
-		}
-
-		// Firing: once more after the cooldown, while it holds (match rules: if more events matched).
-		const kind = rule.spec.kind;
-		if (kind !== 'newTerm' && now - g.lastFiringNotice >= rule.cooldownMs && (kind !== 'match' || g.sinceNotice > 0)) {
-			this.emit(rs, g, now, true, 'firing', g.announced);
-		}
-	}
-
-	/** A firing that stays quiet (within the cooldown) still shows in the snapshot. */
-	private quietFiring(rs: RuleState, g: GroupState, now: number): void {
-		const notice = this.notice(rs, g, now, true, 'firing', false);
-		this.firing.set(g.fingerprint, {fingerprint: g.fingerprint, rule: rs.rule.name, group: g.labels, since: now, last: notice, silenced: notice.silenced});
-		this.version++;
-	}
-
-	private notice(rs: RuleState, g: GroupState, now: number, active: boolean, status: AlertNotice['status'], repeat: boolean): AlertNotice {
-		const {rule} = rs;
-		const sample: AlertSample | undefined = g.latest ? sampleOf(g.latest) : undefined;
-		return {
-			fingerprint: g.fingerprint,
-			rule: rule.name,
-			kind: rule.spec.kind,
-			status,
-			repeat,
-			group: g.labels,
-			startsAt: g.firingSince,
-			endsAt: status === 'resolved' ? now : undefined,
-			at: now,
-			summary: summary(rs.rule, g, active),
-			value: g.value,
-			severity: rule.severity,
-			labels: rule.labels,
-			description: rule.description,
-			sample,
-			notify: rule.notify,
-			silenced: rs.silencedUntil > now,
-		};
-	}
-
-	private emit(rs: RuleState, g: GroupState, now: number, active: boolean, status: AlertNotice['status'], repeat: boolean): void {
-		const notice = this.notice(rs, g, now, active, status, repeat);
-		if (status === 'firing') {
-			g.lastFiringNotice = now;
-			g.announced = true;
-			g.sinceNotice = 0;
-			this.firing.set(g.fingerprint, {fingerprint: g.fingerprint, rule: rs.rule.name, group: g.labels, since: g.firingSince, last: notice, silenced: notice.silenced});
-		}
-
-		this.recentNotices.push(notice);
-		if (this.recentNotices.length > this.maxRecent) {
-			this.recentNotices.shift();
-		}
-
-		this.version++;
-		this.onNotice(notice);
 	}
 }
