@@ -10,6 +10,8 @@ import {type HistoryReader} from '../history/types.js';
 // it takes.
 
 const batchSize = 1000;
+/** The longest wait a Node timer takes (about 24 days); a longer one would fire at once. */
+const maxTimerMs = 2 ** 31 - 1;
 
 /** Teach the engine's newTerm rules the terms of the stored errors since `since`; returns the events read. */
 export async function learnFromHistory(engine: AlertEngine, reader: HistoryReader, since: number, signal?: AbortSignal): Promise<number> {
@@ -55,7 +57,7 @@ export function learnLater(engine: AlertEngine, reader: HistoryReader, retention
 				report.failed(error);
 			}
 		});
-	}, engine.newTermWarmupMs / 2);
+	}, Math.min(engine.newTermWarmupMs / 2, maxTimerMs));
 	timer.unref();
 	return {
 		stop() {
