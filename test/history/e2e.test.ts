@@ -62,11 +62,16 @@ async function logmon(args: string[] = [], wrap?: (argv: string[]) => string[]):
 async function publisher(port: number, app = 'shop'): Promise<(lines: string[]) => Promise<void>> {
 	const socket = net.connect(port, '127.0.0.1');
 	sockets.push(socket);
+	// A logmon killed with -9 while lines are on their way resets the connection: expected here.
+	socket.on('error', () => undefined);
 	await new Promise(resolve => socket.once('connect', resolve));
 	socket.write(JSON.stringify({app, proc: 'web', host: 'h1'}));
 	return async lines => {
 		if (!socket.write(lines.map(raw => JSON.stringify({raw: raw + '\n'})).join(''))) {
-			await new Promise(resolve => socket.once('drain', resolve));
+			await new Promise(resolve => {
+				socket.once('drain', resolve);
+				socket.once('close', resolve);
+			});
 		}
 	};
 }
