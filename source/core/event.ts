@@ -17,7 +17,7 @@ export const levelRank: Readonly<Record<Level, number>> = {
 };
 
 /** `alerts`: the notices of logmon's own alert rules (type `alert`, marker `alert`); `connect`: another logmon's stream. */
-export type SourceKind = 'logstream' | 'logio' | 'logio-listen' | 'kafka' | 'stdin' | 'alerts' | 'connect';
+export type SourceKind = 'logstream' | 'logio' | 'logio-listen' | 'kafka' | 'stdin' | 'alerts' | 'connect' | 'docker' | 'file' | 'otlp' | 'journald';
 
 export type LogEvent = {
 	/** Assigned by the bus: strictly increasing across all sources. */
