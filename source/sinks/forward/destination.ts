@@ -1,4 +1,5 @@
 import {type LogEvent} from '../../core/event.js';
+import {type Diagnostics} from '../../core/diagnostics.js';
 
 // What every forwarding destination (file, kafka, http, cloudwatch) implements. The
 // delivery loop (queue, disk spool, batching, retries, state) is shared and knows no
@@ -50,4 +51,13 @@ export type Destination = {
 	details?: () => Record<string, number | string>;
 	/** Release sockets and files. Idempotent. */
 	close(): Promise<void>;
+};
+
+/** What a destination is built with besides its own config. */
+export type DestinationContext = {
+	/** The forwarder's name in the config (`--forward` ones are named after their kind). */
+	name: string;
+	diagnostics: Diagnostics;
+	/** Where a destination may keep files of its own (state), beside the history. */
+	stateDir?: string | undefined;
 };
