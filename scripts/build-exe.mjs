@@ -17,6 +17,7 @@ import {chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {build} from 'esbuild';
+import {awsSdkModules} from './aws-sdk-modules.mjs';
 import {dashboardDefine} from './dashboard.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -129,7 +130,7 @@ await build({
 	},
 	// ws' native helpers are optional (it catches their absence); ink loads react-devtools-core only with DEV=true.
 	external: ['bufferutil', 'utf-8-validate', 'react-devtools-core'],
-	plugins: [yogaSync, inkWithoutDevtools],
+	plugins: [yogaSync, inkWithoutDevtools, awsSdkModules],
 	keepNames: true,
 	legalComments: 'none',
 	logLevel: 'warning',

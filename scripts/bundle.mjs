@@ -16,6 +16,7 @@ import {copyFileSync, mkdirSync, rmSync} from 'node:fs';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {build} from 'esbuild';
+import {awsSdkModules} from './aws-sdk-modules.mjs';
 import {buildDashboard} from './dashboard.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -43,6 +44,7 @@ await build({
 	// Bundled CommonJS (kafkajs, ws) calls require() for Node's built-in modules.
 	banner: {js: 'import {createRequire as logmonCreateRequire} from \'node:module\'; const require = logmonCreateRequire(import.meta.url);'},
 	define: dashboard,
+	plugins: [awsSdkModules],
 	keepNames: true,
 	logLevel: 'warning',
 });
