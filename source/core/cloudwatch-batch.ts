@@ -75,10 +75,10 @@ export function eventSize(message: string, limits: CloudwatchLimits = cloudwatch
  * the 24-hour span. Greedy cutting of a sorted run gives the fewest requests for that order.
  * Every message must already fit one request (see `truncateMessage`).
  */
-export function packRequests(events: readonly CloudwatchEvent[], limits: CloudwatchLimits = cloudwatchLimits): CloudwatchEvent[][] {
+export function packRequests<T extends CloudwatchEvent>(events: readonly T[], limits: CloudwatchLimits = cloudwatchLimits): T[][] {
 	const sorted = [...events].sort((a, b) => a.timestamp - b.timestamp);
-	const requests: CloudwatchEvent[][] = [];
-	let current: CloudwatchEvent[] = [];
+	const requests: T[][] = [];
+	let current: T[] = [];
 	let bytes = 0;
 	let first = 0;
 	for (const event of sorted) {

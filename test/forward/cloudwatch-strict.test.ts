@@ -191,6 +191,22 @@ describe('cloudwatch destination against the strict server', () => {
 		expect(await d.send(one())).toEqual({ok: true});
 	});
 
+	test('a batch failing after some of its requests went through is tried again without them', async () => {
+		const {d} = await destination();
+		const batch = events(25_000, 10);
+		server.script.push('pass', 'pass', {status: 400, type: 'ThrottlingException', message: 'Rate exceeded'});
+		// The first put finds no stream (and creates it), the second holds 10,000 events, the third is throttled.
+		expect(await d.send(batch)).toMatchObject({ok: false, retry: true});
+		expect(server.events('logmon', 'api')).toHaveLength(10_000);
+		expect(await d.send(batch)).toEqual({ok: true});
+		expect(server.puts().filter(c => !c.error).map(c => c.events)).toEqual([10_000, 10_000, 5000]);
+		expect(server.events('logmon', 'api').map(e => e.message)).toEqual(batch.map(e => e.raw));
+		expect(d.details!()).toMatchObject({notResent: 10_000});
+		// Events read back from a spool are new objects: they go again (at least once).
+		expect(await d.send(batch.map(e => ({...e})))).toEqual({ok: true});
+		expect(server.events('logmon', 'api')).toHaveLength(50_000);
+	});
+
 	test('nothing listening is retryable', async () => {
 		const {d} = await destination({}, `http://127.0.0.1:${await freePort()}`);
 		expect(await d.send([event({time: Date.now()})])).toMatchObject({ok: false, retry: true, reason: expect.stringContaining('ECONNREFUSED') as unknown});

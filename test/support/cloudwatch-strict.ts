@@ -25,8 +25,8 @@ export type Call = {
 	error?: string | undefined;
 };
 
-/** A reply forced on the next PutLogEvents calls, before any check. */
-export type ScriptedError = {status: number; type: string; message?: string} | 'reset';
+/** A reply forced on the next PutLogEvents calls, before any check ('pass': none, the call goes through). */
+export type ScriptedError = {status: number; type: string; message?: string} | 'reset' | 'pass';
 
 const utf8 = (text: string): number => Buffer.byteLength(text, 'utf8');
 
@@ -116,7 +116,7 @@ export class StrictCloudwatch {
 				return;
 			}
 
-			if (scripted) {
+			if (scripted && scripted !== 'pass') {
 				throw new Refusal(scripted.status, scripted.type, scripted.message ?? scripted.type);
 			}
 

@@ -37,6 +37,9 @@ function describe(error: SdkError): string {
 	return `${error.name}${status ? ` (${status})` : code}: ${error.message}`;
 }
 
+/** An event on its way: as CloudWatch takes it, and the event it came from. */
+type Pending = CloudwatchEvent & {event: LogEvent};
+
 export async function createDestination(config: CloudwatchForwardConfig, context: DestinationContext): Promise<Destination> {
 	// The SDK warns on every start under Node 20 that later versions will need Node 22; this one is pinned.
 	process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
@@ -60,8 +63,12 @@ export async function createDestination(config: CloudwatchForwardConfig, context
 	const streamName = compileName('stream', config.stream, process.env);
 	const key = (event: LogEvent): string => `${groupName(event)}:${streamName(event)}`;
 	const origin = `forward ${context.name}`;
-	const counts = {requests: 0, tooOld: 0, tooNew: 0, expired: 0, truncated: 0, groupsCreated: 0, streamsCreated: 0};
+	const counts = {requests: 0, tooOld: 0, tooNew: 0, expired: 0, truncated: 0, groupsCreated: 0, streamsCreated: 0, notResent: 0};
 	let closed = false;
+	// A batch cut into several requests may fail after some went through. The loop tries the
+	// whole batch again; the events already put are left out then, known by identity (the same
+	// objects: an event read back from the spool is another object and goes again, at least once).
+	let delivered = new WeakSet<LogEvent>();
 
 	/** Create `group` (when allowed, with its retention) and `stream`; true when both now exist. */
 	async function create(group: string, stream: string): Promise<SendOutcome> {
@@ -108,7 +115,8 @@ export async function createDestination(config: CloudwatchForwardConfig, context
 		return {ok: false, retry: isRetryable(error), reason: `${doing} at ${region}: ${describe(error)}`};
 	}
 
-	async function put(group: string, stream: string, logEvents: CloudwatchEvent[]): Promise<SendOutcome> {
+	async function put(group: string, stream: string, request: readonly Pending[]): Promise<SendOutcome> {
+		const logEvents: CloudwatchEvent[] = request.map(({timestamp, message}) => ({timestamp, message}));
 		for (let attempt = 0; ; attempt++) {
 			try {
 				counts.requests++;
@@ -150,8 +158,13 @@ export async function createDestination(config: CloudwatchForwardConfig, context
 			}
 
 			// The loop hands one partition; several are still handled, each on its own.
-			const streams = new Map<string, {group: string; stream: string; events: CloudwatchEvent[]}>();
+			const streams = new Map<string, {group: string; stream: string; events: Pending[]}>();
 			for (const event of events) {
+				if (delivered.has(event)) {
+					counts.notResent++;
+					continue;
+				}
+
 				const group = groupName(event);
 				const stream = streamName(event);
 				const id = `${group}:${stream}`;
@@ -167,7 +180,7 @@ export async function createDestination(config: CloudwatchForwardConfig, context
 					counts.truncated++;
 				}
 
-				entry.events.push({timestamp: Math.floor(event.time), message});
+				entry.events.push({timestamp: Math.floor(event.time), message, event});
 			}
 
 			for (const {group, stream, events: all} of streams.values()) {
@@ -177,9 +190,14 @@ export async function createDestination(config: CloudwatchForwardConfig, context
 					if (!outcome.ok) {
 						return outcome;
 					}
+
+					for (const p of request) {
+						delivered.add(p.event);
+					}
 				}
 			}
 
+			delivered = new WeakSet();
 			return {ok: true};
 		},
 		details: () => ({...counts}),
