@@ -212,6 +212,25 @@ describe('cloudwatch destination against the strict server', () => {
 		expect(await d.send([event({time: Date.now()})])).toMatchObject({ok: false, retry: true, reason: expect.stringContaining('ECONNREFUSED') as unknown});
 	});
 
+	test('no region anywhere is an error at start naming the ways to give one; no credentials is retried, saying so', async () => {
+		const saved = {...process.env};
+		try {
+			delete process.env['AWS_REGION'];
+			delete process.env['AWS_DEFAULT_REGION'];
+			delete process.env['AWS_ACCESS_KEY_ID'];
+			delete process.env['AWS_SECRET_ACCESS_KEY'];
+			delete process.env['AWS_PROFILE'];
+			process.env['AWS_CONFIG_FILE'] = '/nonexistent/config';
+			process.env['AWS_SHARED_CREDENTIALS_FILE'] = '/nonexistent/credentials';
+			await expect(destination({region: undefined})).rejects.toThrow('forward cw: no AWS region for cloudwatch: give one (cloudwatch://REGION, or "region" in the config) or set AWS_REGION');
+			const {d} = await destination();
+			expect(await d.send([event({time: Date.now()})])).toMatchObject({ok: false, retry: true, reason: expect.stringMatching(/credentials/i) as unknown});
+			expect(server.calls).toEqual([]);
+		} finally {
+			process.env = saved;
+		}
+	});
+
 	test('createGroup false: a missing group is not retried', async () => {
 		const {d} = await destination({createGroup: false});
 		expect(await d.send([event({time: Date.now()})])).toEqual({ok: false, retry: false, reason: 'log group logmon does not exist at us-east-1 (createGroup is false)'});
