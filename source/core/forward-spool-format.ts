@@ -19,7 +19,8 @@ export function encodeRecord(event: LogEvent): string {
 		level: event.level,
 		status: event.status,
 		message: event.message,
-		raw: event.raw,
+		// Most often the same text: kept once.
+		raw: event.raw === event.message ? undefined : event.raw,
 		record: event.record,
 	}) + '\n';
 }
@@ -59,53 +60,9 @@ export function decodeRecord(line: string): LogEvent | undefined {
 		level,
 		status: typeof r['status'] === 'number' ? r['status'] : undefined,
 		message: r['message'],
-		raw: str(r['raw']),
+		raw: typeof r['raw'] === 'string' ? r['raw'] : r['message'],
 		record: r['record'],
 	};
-}
-
-export type DecodedChunk = {
-	events: LogEvent[];
-	/** Lines that were not records: counted and skipped. */
-	bad: number;
-	/** The text after the last newline: the start of a record the next chunk completes. */
-	rest: string;
-};
-
-/** Split a chunk of a segment into records; `carry` is the previous chunk's `rest`. */
-export function decodeChunk(carry: string, chunk: string): DecodedChunk {
-	const text = carry + chunk;
-	const end = text.lastIndexOf('\n');
-	const events: LogEvent[] = [];
-	let bad = 0;
-	if (end < 0) {
-		return {events, bad, rest: text};
-	}
-
-	let start = 0;
-	while (start <= end) {
-		const nl = text.indexOf('\n', start);
-		const line = text.slice(start, nl);
-		start = nl + 1;
-		if (line.length === 0) {
-			continue;
-		}
-
-		const event = decodeRecord(line);
-		if (event) {
-			events.push(event);
-		} else {
-			bad++;
-		}
-	}
-
-	return {events, bad, rest: text.slice(end + 1)};
-}
-
-/** Where a segment's whole records end: the byte after its last newline (what a torn tail is cut back to). */
-export function wholeRecordsEnd(tail: Uint8Array, tailStart: number): number {
-	const nl = tail.lastIndexOf(0x0A);
-	return nl < 0 ? tailStart : tailStart + nl + 1;
 }
 
 /** A segment's file name: its number, zero-padded so names sort in order. */

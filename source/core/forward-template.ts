@@ -71,7 +71,7 @@ function placeholder(name: string, options: TemplateOptions, fail: (why: string)
 		return variables[env[1]!] ?? '';
 	}
 
-	const record = /^record\.(.+)$/.exec(name);
+	const record = /^record\.(.*)$/.exec(name);
 	if (record) {
 		const path = record[1]!.split('.');
 		if (path.some(p => p === '')) {

@@ -46,7 +46,7 @@ type Segment = {
 };
 
 /** Pending bytes not yet on disk at most: past it (a disk that cannot keep up or cannot be written) events are dropped and counted. */
-const maxPendingBytes = 16 * 1024 * 1024;
+const maxPendingBytes = 48 * 1024 * 1024;
 const readChunk = 1024 * 1024;
 
 function newSegment(dir: string, id: number): Segment {
@@ -104,6 +104,7 @@ export class Spool implements Feed {
 	private flushTimer: NodeJS.Timeout | undefined;
 	private retryTimer: NodeJS.Timeout | undefined;
 	private reading = false;
+	private readonly removals = new Set<Promise<void>>();
 	private writer: {seg: Segment; h: FileHandle} | undefined;
 	private reader: {seg: Segment; h: FileHandle} | undefined;
 	private readonly segmentBytes: number;
@@ -226,6 +227,14 @@ export class Spool implements Feed {
 		await this.reader?.h.close().catch(() => undefined);
 		this.writer = undefined;
 		this.reader = undefined;
+		// Segments whose every record went: removed now rather than sent again next time.
+		for (const seg of [...this.segments]) {
+			seg.sealed = true;
+			seg.readDone ||= seg.readOffset >= seg.size;
+			this.maybeDelete(seg);
+		}
+
+		await Promise.all(this.removals);
 		this.release();
 	}
 
@@ -280,8 +289,15 @@ export class Spool implements Feed {
 		}
 
 		if (this.writer?.seg !== seg) {
-			void rm(seg.file, {force: true});
+			this.unlink(seg.file);
 		}
+	}
+
+	private unlink(file: string): void {
+		const p = rm(file, {force: true}).catch(() => undefined).finally(() => {
+			this.removals.delete(p);
+		});
+		this.removals.add(p);
 	}
 
 	private maybeDelete(seg: Segment): void {
@@ -327,7 +343,7 @@ export class Spool implements Feed {
 			this.writer = undefined;
 			await old.h.close();
 			if (old.seg.dropped) {
-				await rm(old.seg.file, {force: true});
+				this.unlink(old.seg.file);
 			} else {
 				this.maybeDelete(old.seg);
 			}
