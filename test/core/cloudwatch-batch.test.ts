@@ -83,7 +83,7 @@ describe('group and stream names', () => {
 		const stream = compileName('stream', '{host}/{level}/{record.pod}/{date}');
 		const e = event({service: 'check out', host: 'web-1', level: 'ERROR', record: {pod: 'p:1'}, time: Date.UTC(2026, 11, 2, 8)});
 		expect(group(e)).toBe('/apps/shop/check_out');
-		expect(stream(e)).toBe('web-1/error/p_1/2026-12-02');
+		expect(stream(e)).toBe('web-1/ERROR/p_1/2026-12-02');
 	});
 });
 

@@ -90,7 +90,7 @@ describe.skipIf(!have && !requirePeers)('cloudwatch destination against moto', (
 				const name = stream.logStreamName!;
 				const [host, level] = name.split('/');
 				const expected = sent
-					.filter(e => `/logmon/shop/${e.service}` === group && e.host === host && e.level.toLowerCase() === level)
+					.filter(e => `/logmon/shop/${e.service}` === group && e.host === host && e.level === level)
 					.sort((a, b) => a.time - b.time)
 					.map(e => e.raw);
 				expect(expected.length).toBeGreaterThan(0);
