@@ -68,7 +68,8 @@ export async function createDestination(config: CloudwatchForwardConfig, context
 	// A batch cut into several requests may fail after some went through. The loop tries the
 	// whole batch again; the events already put are left out then, known by identity (the same
 	// objects: an event read back from the spool is another object and goes again, at least once).
-	let delivered = new WeakSet<LogEvent>();
+	// Only a failed batch's events are remembered, and only while the loop holds them.
+	const delivered = new WeakSet<LogEvent>();
 
 	/** Create `group` (when allowed, with its retention) and `stream`; true when both now exist. */
 	async function create(group: string, stream: string): Promise<SendOutcome> {
@@ -183,21 +184,23 @@ export async function createDestination(config: CloudwatchForwardConfig, context
 				entry.events.push({timestamp: Math.floor(event.time), message, event});
 			}
 
+			const done: Pending[][] = [];
 			for (const {group, stream, events: all} of streams.values()) {
 				for (const request of packRequests(all)) {
 					// eslint-disable-next-line no-await-in-loop -- one request at a time, in time order
 					const outcome = await put(group, stream, request);
 					if (!outcome.ok) {
+						for (const p of done.flat()) {
+							delivered.add(p.event);
+						}
+
 						return outcome;
 					}
 
-					for (const p of request) {
-						delivered.add(p.event);
-					}
+					done.push(request);
 				}
 			}
 
-			delivered = new WeakSet();
 			return {ok: true};
 		},
 		details: () => ({...counts}),
