@@ -1,0 +1,158 @@
+import {CloudWatchLogsClient, DescribeLogGroupsCommand, DescribeLogStreamsCommand, GetLogEventsCommand} from '@aws-sdk/client-cloudwatch-logs';
+import {mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import {afterAll, beforeAll, describe, expect, test} from 'vitest';
+import {StrictCloudwatch} from '../support/cloudwatch-strict.js';
+import {corpus, root, run} from '../support/logmon.js';
+import {haveMoto, type Moto, requirePeers, startMoto} from '../support/moto.js';
+
+// `--forward cloudwatch://…` and the config's `forward` through the built logmon: to moto (the
+// AWS SDK on the wire; events read back in order), to the strict server (the delivery loop's
+// batches and the destination's requests never over a limit), and the SDK loaded only when a
+// cloudwatch forwarder is configured.
+
+/** What the AWS chain reads; no instance-metadata lookups from tests. The SDK's Node-version warning is left on: logmon must silence it. */
+const awsEnv = {AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_EC2_METADATA_DISABLED: 'true', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: undefined, AWS_REGION: undefined};
+
+// The test's own SDK client (reading moto back) is quiet; the logmon it starts is not told to be.
+process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] = 'true';
+
+const fixture = (name: string): string => readFileSync(path.join(corpus, name), 'utf8');
+const lines = (text: string): string[] => text.split(/\r?\n/).filter(Boolean);
+type Out = {level: string; raw: string; message: string; service: string};
+const json = (stdout: string): Out[] => lines(stdout).map(l => JSON.parse(l) as Out);
+
+/** The bundle's chunks holding the AWS SDK. */
+function sdkChunks(): string[] {
+	const dir = path.join(root, 'dist', 'bundle', 'chunks');
+	return readdirSync(dir).filter(f => readFileSync(path.join(dir, f), 'utf8').includes('node_modules/@aws-sdk/'));
+}
+
+describe.skipIf(!haveMoto() && !requirePeers)('--forward cloudwatch:// to moto through the built logmon', () => {
+	let moto: Moto;
+	let reader: CloudWatchLogsClient;
+
+	beforeAll(async () => {
+		if (!haveMoto()) {
+			throw new Error('LOGMON_REQUIRE_PEERS=1 and moto could not be installed (scripts/ensure-moto.sh)');
+		}
+
+		moto = await startMoto();
+		reader = new CloudWatchLogsClient({region: 'us-east-1', endpoint: moto.endpoint, credentials: {accessKeyId: 'test', secretAccessKey: 'test'}});
+	});
+
+	afterAll(async () => {
+		reader?.destroy();
+		await moto?.stop();
+	});
+
+	async function read(group: string, stream: string): Promise<string[]> {
+		const out: string[] = [];
+		let token: string | undefined;
+		for (;;) {
+			// eslint-disable-next-line no-await-in-loop -- pages in order
+			const page = await reader.send(new GetLogEventsCommand({logGroupName: group, logStreamName: stream, startFromHead: true, nextToken: token}));
+			out.push(...(page.events ?? []).map(e => e.message ?? ''));
+			if (!page.events?.length || page.nextForwardToken === token) {
+				return out;
+			}
+
+			token = page.nextForwardToken;
+		}
+	}
+
+	test('pipe mode: every line of a fixture in the stream of its level, in order, groups and streams created from templates; the SDK loads, quietly', async () => {
+		const input = fixture('Apache_2k.log');
+		const log = path.join(mkdtempSync(path.join(tmpdir(), 'logmon-imports-')), 'imports.txt');
+		const r = await run(['-o', 'json', '--forward', `cloudwatch://us-east-1?endpoint=${moto.endpoint}&group=/logmon/{env.LOGMON_E2E_STAGE}&stream={service}-{level}&retentionDays=3`], {
+			input,
+			env: {...awsEnv, LOGMON_E2E_STAGE: 'e2e', LOGMON_IMPORT_LOG: log},
+			nodeArgs: ['--import', path.join(root, 'test', 'support', 'record-imports.mjs')],
+			timeoutMs: 60_000,
+		});
+		expect(r.code, r.stderr).toBe(0);
+		expect(r.stderr).not.toMatch(/NodeVersionSupportWarning|internal error|failed/);
+		const out = json(r.stdout);
+		expect(out).toHaveLength(lines(input).length);
+		const groups = await reader.send(new DescribeLogGroupsCommand({}));
+		expect(groups.logGroups?.map(g => [g.logGroupName, g.retentionInDays])).toEqual([['/logmon/e2e', 3]]);
+		const streams = await reader.send(new DescribeLogStreamsCommand({logGroupName: '/logmon/e2e'}));
+		const levels = [...new Set(out.map(e => e.level))].sort();
+		expect(levels.length).toBeGreaterThan(1);
+		expect(streams.logStreams?.map(s => s.logStreamName).sort()).toEqual(levels.map(l => `stdin-${l}`));
+		for (const level of levels) {
+			// eslint-disable-next-line no-await-in-loop
+			expect(await read('/logmon/e2e', `stdin-${level}`)).toEqual(out.filter(e => e.level === level).map(e => e.raw.replace(/\r$/, '')));
+		}
+
+		const loaded = readFileSync(log, 'utf8');
+		expect(sdkChunks().filter(c => loaded.includes(`/chunks/${c}`)).length).toBeGreaterThan(0);
+	});
+
+	test('the config\'s forward entry, with a filter: only the errors go', async () => {
+		const dir = mkdtempSync(path.join(tmpdir(), 'logmon-cw-config-'));
+		const config = path.join(dir, 'config.json');
+		writeFileSync(config, JSON.stringify({forward: [{name: 'errors-to-cw', type: 'cloudwatch', region: 'us-east-1', endpoint: moto.endpoint, group: 'config-test', stream: 'errors', filter: 'level>=error', delay: '1s'}]}));
+		const input = fixture('Apache_2k.log');
+		const r = await run(['--config', config, '-o', 'json'], {input, env: awsEnv, timeoutMs: 60_000});
+		expect(r.code, r.stderr).toBe(0);
+		const errors = json(r.stdout).filter(e => e.level === 'ERROR' || e.level === 'CRITICAL');
+		expect(errors.length).toBeGreaterThan(0);
+		expect(await read('config-test', 'errors')).toEqual(errors.map(e => e.raw.replace(/\r$/, '')));
+	});
+});
+
+describe('cloudwatch through the built logmon, without moto', () => {
+	let server: StrictCloudwatch;
+
+	beforeAll(async () => {
+		server = await new StrictCloudwatch().listen();
+	});
+
+	afterAll(async () => {
+		await server.close();
+	});
+
+	test('30,000 lines to the strict server: every request within the limits, every line once, in order', async () => {
+		const all = lines(fixture('HDFS_2k.log') + fixture('Spark_2k.log') + fixture('Hadoop_2k.log'));
+		const input = Array.from({length: 30_000}, (_, i) => all[i % all.length]!).join('\n') + '\n';
+		const r = await run(['-o', 'raw', '--forward', `cloudwatch://us-east-1?endpoint=${server.endpoint}&group=strict`], {input, env: awsEnv, timeoutMs: 60_000});
+		expect(r.code, r.stderr).toBe(0);
+		expect(server.calls.filter(c => c.error && c.error !== 'ResourceNotFoundException')).toEqual([]);
+		const puts = server.puts().filter(c => !c.error);
+		expect(puts.every(c => c.events! <= 10_000 && c.bytes! <= 1_048_576)).toBe(true);
+		expect(puts.length).toBeGreaterThanOrEqual(3);
+		expect(server.events('strict', 'stdin').map(e => e.message)).toEqual(lines(input));
+	});
+
+	test('without a cloudwatch forwarder the SDK is never loaded', async () => {
+		const chunks = sdkChunks();
+		expect(chunks.length).toBeGreaterThan(0);
+		const dir = mkdtempSync(path.join(tmpdir(), 'logmon-imports-'));
+		const log = path.join(dir, 'imports.txt');
+		const r = await run(['-o', 'raw', '--forward', `file://${path.join(dir, 'all.ndjson')}`], {
+			input: fixture('Apache_2k.log'),
+			env: {LOGMON_IMPORT_LOG: log},
+			nodeArgs: ['--import', path.join(root, 'test', 'support', 'record-imports.mjs')],
+		});
+		expect(r.code, r.stderr).toBe(0);
+		const loaded = readFileSync(log, 'utf8');
+		expect(loaded).toMatch(/\/dist\/bundle\/chunks\/file-\w+\.js/);
+		expect(chunks.filter(c => loaded.includes(`/chunks/${c}`))).toEqual([]);
+	});
+
+	test('a template CloudWatch would refuse, an unknown placeholder or a bad retention is an error naming the flag', async () => {
+		for (const [url, why] of [
+			['cloudwatch://us-east-1?group=my logs', /--forward.*log group name template "my logs" has " ": CloudWatch allows letters, digits and \. - _ \/ #/],
+			['cloudwatch://us-east-1?stream={host}:{service}', /--forward.*":"/],
+			['cloudwatch://us-east-1?stream={nope}', /--forward.*unknown placeholder \{nope\}/],
+			['cloudwatch://us-east-1?retentionDays=2', /--forward.*retention periods: 1, 3, 5, 7, 14/],
+		] as const) {
+			// eslint-disable-next-line no-await-in-loop
+			const r = await run(['-o', 'raw', '--forward', url], {input: 'x\n', env: awsEnv});
+			expect(r.code, url).not.toBe(0);
+			expect(r.stderr, url).toMatch(why);
+		}
+	});
+});
