@@ -3,6 +3,7 @@ import {copyFileSync, mkdirSync, mkdtempSync, openSync, closeSync, readFileSync,
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {afterAll, afterEach, beforeAll, describe, expect, test} from 'vitest';
+import {StrictCloudwatch} from './cloudwatch-strict.js';
 import {brokers, skipKafka, tool, unique} from './kafka.js';
 import {collect, corpus, freePort, type Result, root, until, waitFor} from './logmon.js';
 import {prepare as prepareTmux, shellQuote, Tmux} from './tmux.js';
@@ -78,7 +79,8 @@ function paneCommand(l: Launcher, args: string): string {
 
 /**
  * The checks every way of installing logmon passes: --version, --help, pipe mode on a fixture,
- * the demo stopped by SIGTERM, logio and Kafka round trips (every source and sink), the UI in tmux.
+ * the demo stopped by SIGTERM, logio and Kafka round trips (every source and sink), forwarding to
+ * CloudWatch (the AWS SDK inside), the UI in tmux.
  */
 export function distChecks(launcher: () => Launcher): void {
 	const fixture = (name: string): string => {
@@ -222,6 +224,21 @@ export function distChecks(launcher: () => Launcher): void {
 			expect(tmux.format('#{cursor_flag}')).toBe('1');
 			expect(tmux.format('#{alternate_on}')).toBe('0');
 		});
+	});
+
+	test('cloudwatch: --forward cloudwatch:// loads the AWS SDK from inside logmon and puts every line, quietly', async () => {
+		const server = await new StrictCloudwatch().listen();
+		try {
+			const l = launcher();
+			const sent = lines(fixture('OpenSSH_2k.log')).slice(0, 500);
+			const env = {...l.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_EC2_METADATA_DISABLED: 'true'};
+			const r = await run({...l, env}, ['-o', 'raw', '--forward', `cloudwatch://us-east-1?endpoint=${server.endpoint}&group=dist&stream=sshd`], {input: sent.join('\n') + '\n'}, 60_000);
+			expect(r.code, r.stderr).toBe(0);
+			expect(r.stderr).not.toMatch(/NodeVersionSupportWarning|internal error|ENOENT/);
+			expect(server.events('dist', 'sshd').map(e => e.message)).toEqual(sent);
+		} finally {
+			await server.close();
+		}
 	});
 
 	test('history: a pipe run keeps its events with --history, logmon query reads them back', async () => {
