@@ -7,8 +7,13 @@
 // Reports PutLogEvents calls against the minimum the limits allow (per stream, the larger of
 // events / 10,000 and bytes / 1,048,576, rounded up; goal: within 5%), requests refused
 // (goal: 0), and events/s and MB/s through measure(), send() and the server, all in this process.
+// Then the same through the built logmon: the 1,000,000 lines on the stdin of pipe mode with
+// `--forward cloudwatch://…` (the delivery loop, its disk spool, the destination) to the strict
+// server in this process: the same figures, the time running until the server holds every line.
 // `npm run bench -- forward-cloudwatch` runs only this case.
-import {readFileSync} from 'node:fs';
+import {spawn} from 'node:child_process';
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
+import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {cloudwatchForwardConfig} from '../../source/config/forward-cloudwatch.js';
 import {Diagnostics} from '../../source/core/diagnostics.js';
@@ -16,7 +21,7 @@ import {type LogEvent} from '../../source/core/event.js';
 import {createDestination} from '../../source/sinks/forward/cloudwatch.js';
 import {type Destination} from '../../source/sinks/forward/destination.js';
 import {StrictCloudwatch} from '../../test/support/cloudwatch-strict.js';
-import {corpusDir, corpusFiles} from '../support/measure.js';
+import {bin, corpusDir, corpusFiles, mb, sample} from '../support/measure.js';
 
 const total = Number(process.env['LOGMON_BENCH_CLOUDWATCH_EVENTS'] ?? 1_000_000);
 
@@ -82,6 +87,48 @@ function minimumRequests(d: Destination, events: readonly LogEvent[]): {requests
 	return {requests, bytes: all};
 }
 
+/** The same events as lines through `logmon -o raw --forward cloudwatch://…` (one stream: the stdin source's). */
+async function throughLogmon(events: readonly LogEvent[]): Promise<void> {
+	const server = await new StrictCloudwatch({keep: false}).listen();
+	const state = mkdtempSync(path.join(tmpdir(), 'logmon-bench-cw-'));
+	const input = events.map(e => e.raw).join('\n') + '\n';
+	const streamBytes = events.reduce((sum, e) => sum + Buffer.byteLength(e.raw) + 26, 0);
+	const minimum = Math.max(Math.ceil(events.length / 10_000), Math.ceil(streamBytes / 1_048_576));
+	const started = process.hrtime.bigint();
+	const child = spawn(process.execPath, [bin, '-o', 'raw', '--forward', `cloudwatch://us-east-1?endpoint=${server.endpoint}&group=bench`], {
+		env: {...process.env, XDG_STATE_HOME: state, XDG_CONFIG_HOME: '/nonexistent', AWS_EC2_METADATA_DISABLED: 'true'},
+		stdio: ['pipe', 'ignore', 'pipe'],
+	});
+	let stderr = '';
+	child.stderr.on('data', (d: Buffer) => {
+		stderr += d.toString();
+	});
+	child.stdin.end(input);
+	let peakKb = 0;
+	try {
+		for (let polls = 0; server.storedEvents < events.length; polls++) {
+			if (child.exitCode !== null || polls > 6000) {
+				throw new Error(`logmon stopped or stalled with ${server.storedEvents} of ${events.length} stored: ${stderr}`);
+			}
+
+			peakKb = Math.max(peakKb, sample(child.pid!)?.hwmKb ?? 0);
+			await new Promise(resolve => setTimeout(resolve, 50));
+		}
+
+		const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+		const accepted = server.puts().filter(c => !c.error).length;
+		const refused = server.puts().filter(c => c.error && c.error !== 'ResourceNotFoundException').length;
+		console.log(`  through logmon (pipe mode, spool on): ${events.length.toLocaleString('en')} lines, one stream, ${(streamBytes / 2 ** 20).toFixed(1)} MiB counted`);
+		console.log(`  PutLogEvents accepted: ${accepted}; minimum: ${minimum}; ratio ${(accepted / minimum).toFixed(3)} (goal ≤ 1.05); refused: ${refused} (goal 0)`);
+		console.log(`  ${Math.round(events.length / seconds).toLocaleString('en')} events/s until the server held every line (${seconds.toFixed(1)} s); logmon peak RSS ${mb(peakKb)}`);
+	} finally {
+		child.kill('SIGTERM');
+		await new Promise(resolve => child.once('close', resolve));
+		rmSync(state, {recursive: true, force: true});
+		await server.close();
+	}
+}
+
 export async function run(): Promise<void> {
 	process.env['AWS_ACCESS_KEY_ID'] ??= 'bench';
 	process.env['AWS_SECRET_ACCESS_KEY'] ??= 'bench';
@@ -110,6 +157,7 @@ export async function run(): Promise<void> {
 		console.log(`  PutLogEvents accepted: ${accepted}; minimum the limits allow: ${minimum.requests}; ratio ${(accepted / minimum.requests).toFixed(3)} (goal ≤ 1.05)`);
 		console.log(`  requests refused by the strict server: ${refused} (goal 0); failed sends: ${failed}; events stored: ${server.storedEvents.toLocaleString('en')}`);
 		console.log(`  ${Math.round(total / seconds).toLocaleString('en')} events/s, ${(minimum.bytes / 2 ** 20 / seconds).toFixed(1)} MiB/s (${seconds.toFixed(1)} s; client and server in one process)`);
+		await throughLogmon(events);
 	} finally {
 		await d.close();
 		await server.close();
