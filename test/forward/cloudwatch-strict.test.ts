@@ -164,14 +164,20 @@ describe('cloudwatch destination against the strict server', () => {
 		expect(refusals()).toEqual([]);
 	});
 
-	test('events too old and too new are counted from rejectedLogEventsInfo', async () => {
-		const {d} = await destination();
+	test('events too old and too new are counted from rejectedLogEventsInfo, and said once', async () => {
+		const {d, diagnostics} = await destination();
 		const now = Date.now();
 		const batch = [now - (15 * 24 * hour), now - (14 * 24 * hour) - hour, now, now + (3 * hour)].map(time => event({time, message: String(time)}));
 		// Too old and in-range spans over 24 h: two requests, the old pair and the rest.
 		expect(await d.send(batch)).toEqual({ok: true});
 		expect(d.details!()).toMatchObject({tooOld: 2, tooNew: 1, expired: 0});
 		expect(server.events('logmon', 'api')).toHaveLength(1);
+		expect(await d.send(batch.map(e => ({...e})))).toEqual({ok: true});
+		expect(d.details!()).toMatchObject({tooOld: 4, tooNew: 2, expired: 0});
+		expect(diagnostics.recent(10).filter(x => x.level === 'warn').map(x => x.text)).toEqual([
+			'CloudWatch left out 2 event(s) of logmon/api for being over 14 days old; counted in health as tooOld (said once)',
+			'CloudWatch left out 1 event(s) of logmon/api for being over 2 hours ahead; counted in health as tooNew (said once)',
+		]);
 	});
 
 	test('throttling, unavailability and a reset connection are retryable; a bad parameter is not, with its message', async () => {

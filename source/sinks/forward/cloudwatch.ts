@@ -1,6 +1,6 @@
 import os from 'node:os';
 import {type CloudwatchForwardConfig} from '../../config/forward-cloudwatch.js';
-import {type CloudwatchEvent, cloudwatchLimits, cloudwatchMessage, cloudwatchText, countRejected, eventSize, packRequests, truncateMessage} from '../../core/cloudwatch-batch.js';
+import {type CloudwatchEvent, cloudwatchLimits, cloudwatchMessage, cloudwatchText, countRejected, eventSize, packRequests, type RejectedCounts, truncateMessage} from '../../core/cloudwatch-batch.js';
 import {compileName} from '../../core/cloudwatch-names.js';
 import {type LogEvent} from '../../core/event.js';
 import {type Destination, type DestinationContext, type SendOutcome} from './destination.js';
@@ -49,7 +49,8 @@ export async function createDestination(config: CloudwatchForwardConfig, context
 		endpoint: config.endpoint,
 		// The delivery loop retries, with backoff, and keeps count; the SDK tries once.
 		maxAttempts: 1,
-		requestHandler: {connectionTimeout: 10_000, requestTimeout: 60_000},
+		// Well within the delivery loop's own limit on an attempt (30 s by default).
+		requestHandler: {connectionTimeout: 5000, requestTimeout: 20_000},
 	});
 	let region: string;
 	try {
@@ -116,6 +117,18 @@ export async function createDestination(config: CloudwatchForwardConfig, context
 		return {ok: false, retry: isRetryable(error), reason: `${doing} at ${region}: ${describe(error)}`};
 	}
 
+	// CloudWatch leaves such events out and stores the rest: said once per reason, counted always.
+	const warned = new Set<string>();
+	function warnRejected(group: string, stream: string, rejected: RejectedCounts): void {
+		const why = {tooOld: 'over 14 days old', tooNew: 'over 2 hours ahead', expired: 'older than the group\'s retention'};
+		for (const reason of ['tooOld', 'tooNew', 'expired'] as const) {
+			if (rejected[reason] > 0 && !warned.has(reason)) {
+				warned.add(reason);
+				context.diagnostics.add('warn', origin, `CloudWatch left out ${rejected[reason]} event(s) of ${group}/${stream} for being ${why[reason]}; counted in health as ${reason} (said once)`);
+			}
+		}
+	}
+
 	async function put(group: string, stream: string, request: readonly Pending[]): Promise<SendOutcome> {
 		const logEvents: CloudwatchEvent[] = request.map(({timestamp, message}) => ({timestamp, message}));
 		for (let attempt = 0; ; attempt++) {
@@ -127,6 +140,7 @@ export async function createDestination(config: CloudwatchForwardConfig, context
 				counts.tooOld += rejected.tooOld;
 				counts.tooNew += rejected.tooNew;
 				counts.expired += rejected.expired;
+				warnRejected(group, stream, rejected);
 				return {ok: true};
 			} catch (error) {
 				const name = (error as Error).name;
