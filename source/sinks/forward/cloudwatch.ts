@@ -31,7 +31,7 @@ function isRetryable(error: SdkError): boolean {
 	return retryableNames.has(error.name) || status === undefined || status === 429 || status >= 500 || error.$fault === 'server';
 }
 
-function describe(error: SdkError): string {
+function explain(error: SdkError): string {
 	const status = error.$metadata?.httpStatusCode;
 	const code = error.code ? ` ${error.code}` : '';
 	return `${error.name}${status ? ` (${status})` : code}: ${error.message}`;
@@ -72,7 +72,7 @@ export async function createDestination(config: CloudwatchForwardConfig, context
 	// Only a failed batch's events are remembered, and only while the loop holds them.
 	const delivered = new WeakSet<LogEvent>();
 
-	/** Create `group` (when allowed, with its retention) and `stream`; true when both now exist. */
+	/** Create `group` (when allowed, with its retention) and `stream`: ok once both exist. */
 	async function create(group: string, stream: string): Promise<SendOutcome> {
 		const exists = (error: unknown): boolean => (error as Error).name === 'ResourceAlreadyExistsException';
 		if (config.createGroup) {
@@ -82,7 +82,7 @@ export async function createDestination(config: CloudwatchForwardConfig, context
 				context.diagnostics.add('info', origin, `created log group ${group}`);
 				if (config.retentionDays !== undefined) {
 					await client.send(new sdk.PutRetentionPolicyCommand({logGroupName: group, retentionInDays: config.retentionDays})).catch((error: unknown) => {
-						context.diagnostics.add('warn', origin, `log group ${group}: retention of ${config.retentionDays} days not set: ${describe(error as SdkError)}`);
+						context.diagnostics.add('warn', origin, `log group ${group}: retention of ${config.retentionDays} days not set: ${explain(error as SdkError)}`);
 					});
 				}
 			} catch (error) {
@@ -114,7 +114,7 @@ export async function createDestination(config: CloudwatchForwardConfig, context
 	}
 
 	function failure(error: SdkError, doing: string): SendOutcome {
-		return {ok: false, retry: isRetryable(error), reason: `${doing} at ${region}: ${describe(error)}`};
+		return {ok: false, retry: isRetryable(error), reason: `${doing} at ${region}: ${explain(error)}`};
 	}
 
 	// CloudWatch leaves such events out and stores the rest: said once per reason, counted always.
