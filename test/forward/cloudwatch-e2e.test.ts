@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {afterAll, beforeAll, describe, expect, test} from 'vitest';
 import {StrictCloudwatch} from '../support/cloudwatch-strict.js';
-import {corpus, root, run} from '../support/logmon.js';
+import {collect, corpus, root, run, start, until} from '../support/logmon.js';
 import {haveMoto, type Moto, requirePeers, startMoto} from '../support/moto.js';
 
 // `--forward cloudwatch://…` and the config's `forward` through the built logmon: to moto (the
@@ -124,6 +124,30 @@ describe('cloudwatch through the built logmon, without moto', () => {
 		expect(puts.every(c => c.events! <= 10_000 && c.bytes! <= 1_048_576)).toBe(true);
 		expect(puts.length).toBeGreaterThanOrEqual(3);
 		expect(server.events('strict', 'stdin').map(e => e.message)).toEqual(lines(input));
+	});
+
+	test('throttling and unavailability are retried until the lines go; a refused batch is dead-lettered and counted', async () => {
+		server.groups.clear();
+		server.calls.length = 0;
+		const sent = lines(fixture('Zookeeper_2k.log')).slice(0, 300);
+		server.script.push({status: 400, type: 'ThrottlingException', message: 'Rate exceeded'}, {status: 503, type: 'ServiceUnavailableException', message: 'try later'});
+		const url = `cloudwatch://us-east-1?endpoint=${server.endpoint}&group=retry&delay=0.2`;
+		const child = start(['-o', 'raw', '--forward', url], {env: awsEnv});
+		child.stdin!.write(sent.join('\n') + '\n');
+		await until(() => server.events('retry', 'stdin').length >= sent.length, 'every line at the server', 30_000);
+		child.stdin!.end();
+		const r = await collect(child);
+		expect(r.code, r.stderr).toBe(0);
+		expect(server.events('retry', 'stdin').map(e => e.message)).toEqual(sent);
+		expect(server.puts().slice(0, 2).map(c => c.error)).toEqual(['ThrottlingException', 'ServiceUnavailableException']);
+		expect(r.stderr).not.toMatch(/dead-lettered/);
+
+		server.script.push({status: 400, type: 'InvalidParameterException', message: 'Log events in a single PutLogEvents request must be in chronological order.'});
+		const refused = await run(['-o', 'raw', '--forward', url], {input: sent.slice(0, 10).join('\n') + '\n', env: awsEnv});
+		expect(refused.code, refused.stderr).toBe(0);
+		expect(refused.stderr).toMatch(/forward cloudwatch: .*10 dead-lettered/);
+		expect(refused.stderr).toMatch(/InvalidParameterException \(400\): Log events in a single PutLogEvents request must be in chronological order/);
+		expect(server.events('retry', 'stdin')).toHaveLength(sent.length);
 	});
 
 	test('without a cloudwatch forwarder the SDK is never loaded', async () => {
