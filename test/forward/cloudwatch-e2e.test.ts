@@ -62,15 +62,51 @@ describe.skipIf(!haveMoto() && !requirePeers)('--forward cloudwatch:// to moto t
 		}
 	}
 
+	/** Events stored in `group`, over all its streams. */
+	async function stored(group: string): Promise<number> {
+		try {
+			const streams = await reader.send(new DescribeLogStreamsCommand({logGroupName: group}));
+			let total = 0;
+			for (const stream of streams.logStreams ?? []) {
+				// eslint-disable-next-line no-await-in-loop
+				total += (await read(group, stream.logStreamName!)).length;
+			}
+
+			return total;
+		} catch {
+			return 0;
+		}
+	}
+
+	/** Run logmon on `input`, its stdin held open until moto has `expected` events in `group` (the exit gives a busy machine 2 s only). */
+	async function forward(args: string[], input: string, env: Record<string, string | undefined>, group: string, expected: number) {
+		const child = start(args, {env: {...awsEnv, ...env}, nodeArgs: env['LOGMON_IMPORT_LOG'] ? ['--import', path.join(root, 'test', 'support', 'record-imports.mjs')] : []});
+		const result = collect(child, 90_000);
+		// Whole lines only: a last line without its newline would wait for the end of input.
+		child.stdin!.write(input.endsWith('\n') ? input : `${input}\n`);
+		for (const deadline = Date.now() + 60_000; ;) {
+			// eslint-disable-next-line no-await-in-loop
+			if (await stored(group) >= expected || child.exitCode !== null) {
+				break;
+			}
+
+			if (Date.now() > deadline) {
+				throw new Error(`moto holds ${await stored(group)} of ${expected} events in ${group}`);
+			}
+
+			// eslint-disable-next-line no-await-in-loop
+			await new Promise(resolve => setTimeout(resolve, 200));
+		}
+
+		child.stdin!.end();
+		return result;
+	}
+
 	test('pipe mode: every line of a fixture in the stream of its level, in order, groups and streams created from templates; the SDK loads, quietly', async () => {
 		const input = fixture('Apache_2k.log');
 		const log = path.join(mkdtempSync(path.join(tmpdir(), 'logmon-imports-')), 'imports.txt');
-		const r = await run(['-o', 'json', '--forward', `cloudwatch://us-east-1?endpoint=${moto.endpoint}&group=/logmon/{env.LOGMON_E2E_STAGE}&stream={service}-{level}&retentionDays=3`], {
-			input,
-			env: {...awsEnv, LOGMON_E2E_STAGE: 'e2e', LOGMON_IMPORT_LOG: log},
-			nodeArgs: ['--import', path.join(root, 'test', 'support', 'record-imports.mjs')],
-			timeoutMs: 60_000,
-		});
+		const url = `cloudwatch://us-east-1?endpoint=${moto.endpoint}&group=/logmon/{env.LOGMON_E2E_STAGE}&stream={service}-{level}&retentionDays=3&delay=0.5`;
+		const r = await forward(['-o', 'json', '--forward', url], input, {LOGMON_E2E_STAGE: 'e2e', LOGMON_IMPORT_LOG: log}, '/logmon/e2e', lines(input).length);
 		expect(r.code, r.stderr).toBe(0);
 		expect(r.stderr).not.toMatch(/NodeVersionSupportWarning|internal error|failed/);
 		const out = json(r.stdout);
@@ -95,9 +131,11 @@ describe.skipIf(!haveMoto() && !requirePeers)('--forward cloudwatch:// to moto t
 		const config = path.join(dir, 'config.json');
 		writeFileSync(config, JSON.stringify({forward: [{name: 'errors-to-cw', type: 'cloudwatch', region: 'us-east-1', endpoint: moto.endpoint, group: 'config-test', stream: 'errors', filter: 'level>=error', delay: '1s'}]}));
 		const input = fixture('Apache_2k.log');
-		const r = await run(['--config', config, '-o', 'json'], {input, env: awsEnv, timeoutMs: 60_000});
+		const expected = lines(input).filter(l => l.includes('[error]')).length;
+		const r = await forward(['--config', config, '-o', 'json'], input, {}, 'config-test', expected);
 		expect(r.code, r.stderr).toBe(0);
 		const errors = json(r.stdout).filter(e => e.level === 'ERROR' || e.level === 'CRITICAL');
+		expect(errors).toHaveLength(expected);
 		expect(errors.length).toBeGreaterThan(0);
 		expect(await read('config-test', 'errors')).toEqual(errors.map(e => e.raw.replace(/\r$/, '')));
 	});
@@ -117,7 +155,12 @@ describe('cloudwatch through the built logmon, without moto', () => {
 	test('30,000 lines to the strict server: every request within the limits, every line once, in order', async () => {
 		const all = lines(fixture('HDFS_2k.log') + fixture('Spark_2k.log') + fixture('Hadoop_2k.log'));
 		const input = Array.from({length: 30_000}, (_, i) => all[i % all.length]!).join('\n') + '\n';
-		const r = await run(['-o', 'raw', '--forward', `cloudwatch://us-east-1?endpoint=${server.endpoint}&group=strict`], {input, env: awsEnv, timeoutMs: 60_000});
+		const child = start(['-o', 'raw', '--forward', `cloudwatch://us-east-1?endpoint=${server.endpoint}&group=strict&delay=0.5`], {env: awsEnv});
+		const result = collect(child, 90_000);
+		child.stdin!.write(input);
+		await until(() => server.events('strict', 'stdin').length >= 30_000, 'every line at the server', 60_000);
+		child.stdin!.end();
+		const r = await result;
 		expect(r.code, r.stderr).toBe(0);
 		expect(server.calls.filter(c => c.error && c.error !== 'ResourceNotFoundException')).toEqual([]);
 		const puts = server.puts().filter(c => !c.error);

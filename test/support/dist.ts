@@ -232,7 +232,14 @@ export function distChecks(launcher: () => Launcher): void {
 			const l = launcher();
 			const sent = lines(fixture('OpenSSH_2k.log')).slice(0, 500);
 			const env = {...l.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_EC2_METADATA_DISABLED: 'true'};
-			const r = await run({...l, env}, ['-o', 'raw', '--forward', `cloudwatch://us-east-1?endpoint=${server.endpoint}&group=dist&stream=sshd`], {input: sent.join('\n') + '\n'}, 60_000);
+			const child = spawn(l.command, ['-o', 'raw', '--forward', `cloudwatch://us-east-1?endpoint=${server.endpoint}&group=dist&stream=sshd&delay=0.5`], {cwd: l.cwd, env, stdio: ['pipe', 'pipe', 'pipe']});
+			running.push(child);
+			const result = collect(child, 60_000);
+			// stdin stays open until the server has every line: the exit leaves a busy machine 2 s only.
+			child.stdin!.write(sent.join('\n') + '\n');
+			await until(() => server.events('dist', 'sshd').length >= sent.length, 'every line at the strict CloudWatch server', 30_000);
+			child.stdin!.end();
+			const r = await result;
 			expect(r.code, r.stderr).toBe(0);
 			expect(r.stderr).not.toMatch(/NodeVersionSupportWarning|internal error|ENOENT/);
 			expect(server.events('dist', 'sshd').map(e => e.message)).toEqual(sent);
