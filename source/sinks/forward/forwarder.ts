@@ -142,7 +142,8 @@ export class Forwarder {
 			setTimeout(resolve, timeoutMs).unref();
 		})]);
 		this.stopped = true;
-		this.unsent += this.inFlightCount() + this.cutter.size;
+		// A spool keeps these for the next run; without one they are gone, and said so.
+		this.unsent += this.inFlightCount() + this.cutter.size + this.options.feed.counters().queued;
 		clearInterval(this.detailsTimer);
 		clearTimeout(this.dueTimer);
 		for (const f of this.inFlight) {
