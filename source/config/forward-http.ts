@@ -59,9 +59,16 @@ export const httpForwardConfig = z.strictObject({
 	/** Compress request bodies (Content-Encoding: gzip). */
 	gzip: z.boolean().default(false),
 	/** loki: each label's value from a template; events with the same labels share a stream. */
-	labels: z.record(z.string().regex(labelName, 'expected a Loki label name: letters, digits and _, not starting with a digit or __'), template)
-		.refine(l => Object.keys(l).length > 0, 'expected at least one label')
-		.default({...defaultLokiLabels}),
+	labels: z.record(z.string(), template).superRefine((labels, ctx) => {
+		const names = Object.keys(labels);
+		if (names.length === 0) {
+			ctx.addIssue({code: 'custom', message: 'expected at least one label'});
+		}
+
+		for (const name of names.filter(n => !labelName.test(n))) {
+			ctx.addIssue({code: 'custom', path: [name], message: `${JSON.stringify(name)} is not a Loki label name: letters, digits and _, not starting with a digit or __`});
+		}
+	}).default({...defaultLokiLabels}),
 	/** loki: the log line of each entry: the original text, the message, or the whole event as JSON. */
 	line: z.enum(['raw', 'message', 'json']).default('raw'),
 	/** bulk: the index of each document, from a template; made lowercase and stripped of characters indices may not hold. */

@@ -62,6 +62,11 @@ export function classifyAnswer(answer: Pick<Answer, 'status' | 'text' | 'retryAf
 	return {ok: false, retry: false, reason};
 }
 
+/** 1500 → `1.5s`. */
+function seconds(ms: number): string {
+	return `${Number((ms / 1000).toFixed(3))}s`;
+}
+
 /** Header values, the credential after an `Authorization` scheme, and a URL's password: never shown. */
 function secretsOf(config: HttpForwardConfig, url: URL): string[] {
 	const out: string[] = [];
@@ -215,7 +220,8 @@ export async function createDestination(config: HttpForwardConfig, context: Dest
 			return answer;
 		} catch (error) {
 			lastStatus = 'no answer';
-			return {ok: false, retry: true, reason: networkReason(error, config.timeout)};
+			const timedOut = (error as Error).name === 'TimeoutError';
+			return {ok: false, retry: true, reason: timedOut ? `no answer within ${seconds(config.timeout)}` : networkReason(error, config.timeout)};
 		}
 	}
 

@@ -1,0 +1,86 @@
+import {describe, expect, test} from 'vitest';
+import {
+	bulkDocument, bulkItems, bulkPiece, bulkVerdict, indexName, jsonString, lokiBody, lokiLabels, lokiStream, lokiTimestamp, lokiValue, maxLokiLine, truncateUtf8,
+} from '../../source/core/forward-http-body.js';
+import {compileTemplate, TemplateError} from '../../source/core/forward-http-template.js';
+import {event} from '../support/events.js';
+
+describe('http forward bodies', () => {
+	test('Loki timestamps are nanoseconds as decimal strings, sub-millisecond parts kept', () => {
+		expect(lokiTimestamp(1_764_669_600_123)).toBe('1764669600123000000');
+		expect(lokiTimestamp(1_764_669_600_123.5)).toBe('1764669600123500000');
+		expect(lokiTimestamp(0)).toBe('0000000');
+	});
+
+	test('a Loki push groups entries by label set and orders each stream by time, then bus order', () => {
+		const a = lokiStream({service: 'api', level: 'info'});
+		const b = lokiStream({level: 'info', service: 'db'});
+		const body = JSON.parse(lokiBody([
+			{stream: a, time: 30, seq: 1, value: lokiValue(30, 'a3')},
+			{stream: b, time: 10, seq: 2, value: lokiValue(10, 'b1')},
+			{stream: a, time: 10, seq: 3, value: lokiValue(10, 'a1')},
+			{stream: a, time: 10, seq: 4, value: lokiValue(10, 'a2')},
+		])) as {streams: Array<{stream: Record<string, string>; values: string[][]}>};
+		expect(body.streams).toEqual([
+			{stream: {level: 'info', service: 'api'}, values: [['10000000', 'a1'], ['10000000', 'a2'], ['30000000', 'a3']]},
+			{stream: {level: 'info', service: 'db'}, values: [['10000000', 'b1']]},
+		]);
+	});
+
+	test('label sets drop empty values and never end up empty', () => {
+		expect(lokiLabels({service: 'api', host: ''})).toEqual({service: 'api'});
+		expect(lokiLabels({host: ''})).toEqual({job: 'logmon'});
+		expect(lokiLabels({service: 'x'.repeat(5000)})['service']).toHaveLength(1024);
+	});
+
+	test('a line over Loki\'s limit is cut on a character boundary, with a marker', () => {
+		const line = 'é'.repeat(maxLokiLine);
+		const [, kept] = JSON.parse(lokiValue(1, line)) as [string, string];
+		expect(Buffer.byteLength(kept)).toBeLessThanOrEqual(maxLokiLine);
+		expect(kept.endsWith('…[truncated by logmon]')).toBe(true);
+		expect(kept).not.toContain('\uFFFD');
+		expect(truncateUtf8('short', 10)).toBe('short');
+	});
+
+	test('JSON text escapes DEL, C1 and line separators as well as C0', () => {
+		expect(jsonString('a\u001B[31m\u009B\u2028b')).toBe('"a\\u001b[31m\\u009b\\u2028b"');
+	});
+
+	test('index names are lowercase and free of the characters Elasticsearch refuses', () => {
+		expect(indexName('logs-API Gateway-2026-12-02')).toBe('logs-api_gateway-2026-12-02');
+		expect(indexName('_logs/a*b?c')).toBe('logs_a_b_c');
+		expect(indexName('')).toBe('logmon');
+		expect(Buffer.byteLength(indexName('x'.repeat(300)))).toBe(255);
+	});
+
+	test('a _bulk piece is an action line then the document with @timestamp first', () => {
+		const piece = bulkPiece('index', 'logs-api', bulkDocument('{"message":"hi"}', Date.UTC(2026, 11, 2, 8)));
+		expect(piece).toBe('{"index":{"_index":"logs-api"}}\n{"@timestamp":"2026-12-02T08:00:00.000Z","message":"hi"}\n');
+	});
+
+	test('a _bulk reply: stored items, items to send again (429, 5xx, missing) and refused ones (other 4xx)', () => {
+		const reply = bulkItems(JSON.stringify({errors: true, items: [
+			{index: {status: 201}},
+			{index: {status: 429, error: {type: 'es_rejected_execution_exception', reason: 'queue full'}}},
+			{create: {status: 400, error: {type: 'document_parsing_exception', reason: 'bad field'}}},
+			{index: {status: 503, error: 'unavailable'}},
+		]}));
+		expect(reply?.errors).toBe(true);
+		const verdict = bulkVerdict(reply!.items, 5);
+		expect(verdict).toEqual({
+			stored: [0],
+			again: [1, 3, 4],
+			refused: [2],
+			firstAgain: '429 es_rejected_execution_exception: queue full',
+			firstRefused: '400 document_parsing_exception: bad field',
+		});
+		expect(bulkItems('<html>')).toBeUndefined();
+		expect(bulkItems('{"took":1}')).toBeUndefined();
+	});
+
+	test('name templates render event fields and refuse unknown placeholders', () => {
+		const render = compileTemplate('logs-{service}-{level}-{date}-{record.team}-{env.STAGE}', {STAGE: 'prod'});
+		expect(render(event({service: 'api', level: 'WARN', time: Date.UTC(2026, 11, 2, 23, 59), record: {team: 'core'}}))).toBe('logs-api-warn-2026-12-02-core-prod');
+		expect(() => compileTemplate('{nope}')).toThrow(TemplateError);
+	});
+});
