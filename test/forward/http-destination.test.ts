@@ -5,6 +5,7 @@ import {Diagnostics} from '../../source/core/diagnostics.js';
 import {type LogEvent} from '../../source/core/event.js';
 import {type Destination} from '../../source/sinks/forward/destination.js';
 import {createDestination} from '../../source/sinks/forward/http.js';
+import {tlsFiles} from '../support/alert-peers.js';
 import {event} from '../support/events.js';
 import {HttpReceiver, type Reply} from '../support/http-receiver.js';
 
@@ -152,6 +153,21 @@ describe('http destination: headers and secrets', () => {
 		await d.send(events(1));
 		expect(r.requests[0]!.headers['authorization']).toBe(`Basic ${Buffer.from('logmon:pa55word').toString('base64')}`);
 		expect(diagnostics.secrets.redact('pa55word')).toBe('[redacted]');
+	});
+});
+
+describe('http destination: https', () => {
+	test('a server with a private CA: refused without `ca`, trusted with it', async () => {
+		const {cert, key, certPath} = tlsFiles();
+		const r = await new HttpReceiver([], {cert, key}).listen();
+		open.push({close: async () => r.stop()});
+		const untrusted = await destination({type: 'http', url: r.url('/_bulk')});
+		const refused = await untrusted.send(events(1));
+		expect(refused).toMatchObject({ok: false, retry: true});
+		const trusted = await destination({type: 'http', url: r.url('/_bulk'), ca: certPath});
+		expect(await trusted.send(events(2))).toEqual({ok: true});
+		expect(r.bulk).toHaveLength(2);
+		await expect(destination({type: 'http', url: r.url(), ca: '/nonexistent/ca.pem'})).rejects.toThrow(/forward http: ca \/nonexistent\/ca.pem/);
 	});
 });
 

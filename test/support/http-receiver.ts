@@ -1,4 +1,5 @@
 import http from 'node:http';
+import https from 'node:https';
 import type net from 'node:net';
 import {gunzipSync} from 'node:zlib';
 
@@ -208,19 +209,22 @@ export class HttpReceiver {
 	private readonly hanging = new Set<http.ServerResponse>();
 	port = 0;
 
-	constructor(script: Reply[] = []) {
+	/** With `tls` (a certificate and its key), it speaks https. */
+	constructor(script: Reply[] = [], private readonly tls?: {cert: Buffer; key: Buffer}) {
 		this.script.push(...script);
 	}
 
 	/** Listen on `port` (0: any free one; again the same one after `stop()`). */
 	async listen(port = this.port): Promise<this> {
-		const server = http.createServer((req, res) => {
+		const handle = (req: http.IncomingMessage, res: http.ServerResponse): void => {
 			const parts: Buffer[] = [];
 			req.on('data', (d: Buffer) => parts.push(d));
 			req.on('end', () => {
 				this.take(req, Buffer.concat(parts), res);
 			});
-		});
+		};
+
+		const server = this.tls ? https.createServer(this.tls, handle) : http.createServer(handle);
 		// Node's default; a forwarder's agent must cope with the server closing idle sockets.
 		server.keepAliveTimeout = 5000;
 		await new Promise<void>(resolve => server.listen(port, '127.0.0.1', resolve));
@@ -230,7 +234,7 @@ export class HttpReceiver {
 	}
 
 	url(path = '/loki/api/v1/push'): string {
-		return `http://127.0.0.1:${this.port}${path}`;
+		return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.port}${path}`;
 	}
 
 	/** Problems found in every body so far. */
