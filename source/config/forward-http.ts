@@ -1,5 +1,5 @@
 import {z} from 'zod';
-import {compileTemplate, TemplateError} from '../core/forward-http-template.js';
+import {compileTemplate, ForwardTemplateError} from '../core/forward-template.js';
 import {parseDuration, parseSize} from '../history/units.js';
 
 // `forward` entries of type "http": only this kind's own fields (config/forward.ts adds the common ones).
@@ -16,7 +16,7 @@ const template = z.string().min(1).superRefine((v, ctx) => {
 	try {
 		compileTemplate(v);
 	} catch (error) {
-		if (error instanceof TemplateError) {
+		if (error instanceof ForwardTemplateError) {
 			ctx.addIssue({code: 'custom', message: error.message});
 			return;
 		}
@@ -84,8 +84,6 @@ export const httpForwardConfig = z.strictObject({
 	/** https: PEM file of the CA that signed the server's certificate, when it is not a public one. */
 	ca: z.string().min(1).optional(),
 	rejectUnauthorized: z.boolean().default(true),
-	/** The whole exchange of one request, the answer's body included. */
-	timeout: duration.default(30_000),
 });
 
 export type HttpForwardConfig = z.infer<typeof httpForwardConfig>;

@@ -2,8 +2,6 @@ import {describe, expect, test} from 'vitest';
 import {
 	bulkDocument, bulkItems, bulkPiece, bulkVerdict, indexName, jsonString, lokiBody, lokiLabels, lokiStream, lokiTimestamp, lokiValue, maxLokiLine, truncateUtf8,
 } from '../../source/core/forward-http-body.js';
-import {compileTemplate, TemplateError} from '../../source/core/forward-http-template.js';
-import {event} from '../support/events.js';
 
 describe('http forward bodies', () => {
 	test('Loki timestamps are nanoseconds as decimal strings, sub-millisecond parts kept', () => {
@@ -76,11 +74,5 @@ describe('http forward bodies', () => {
 		});
 		expect(bulkItems('<html>')).toBeUndefined();
 		expect(bulkItems('{"took":1}')).toBeUndefined();
-	});
-
-	test('name templates render event fields and refuse unknown placeholders', () => {
-		const render = compileTemplate('logs-{service}-{level}-{date}-{record.team}-{env.STAGE}', {STAGE: 'prod'});
-		expect(render(event({service: 'api', level: 'WARN', time: Date.UTC(2026, 11, 2, 23, 59), record: {team: 'core'}}))).toBe('logs-api-warn-2026-12-02-core-prod');
-		expect(() => compileTemplate('{nope}')).toThrow(TemplateError);
 	});
 });

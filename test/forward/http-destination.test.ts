@@ -1,5 +1,6 @@
 import {afterEach, describe, expect, test} from 'vitest';
-import {httpForwardConfig, httpForwardFromUrl} from '../../source/config/forward-http.js';
+import {forwardConfig} from '../../source/config/forward.js';
+import {type HttpForwardConfig, httpForwardConfig, httpForwardFromUrl} from '../../source/config/forward-http.js';
 import {interpolate} from '../../source/config/load.js';
 import {Diagnostics} from '../../source/core/diagnostics.js';
 import {type LogEvent} from '../../source/core/event.js';
@@ -27,7 +28,9 @@ async function receiver(script: Reply[] = []): Promise<HttpReceiver> {
 }
 
 async function destination(raw: Record<string, unknown>, diagnostics = new Diagnostics()): Promise<Destination> {
-	const d = await createDestination(httpForwardConfig.parse(raw), {name: 'http', diagnostics});
+	// Through the forward list's schema, as a config file is read: the common fields (timeout…) included.
+	const config = forwardConfig.parse(raw) as HttpForwardConfig & {timeout: number};
+	const d = await createDestination(config, {name: 'http', diagnostics});
 	open.push(d);
 	return d;
 }
@@ -62,10 +65,10 @@ describe('http destination: shapes', () => {
 		expect(await d.send(batch)).toEqual({ok: true});
 		expect(r.problems()).toEqual([]);
 		expect(r.loki).toEqual([
-			{labels: {host: 'web-1', level: 'error', service: 'api', source: 'test'}, ns: `${t0 + 2}000000`, line: 'early'},
-			{labels: {host: 'web-1', level: 'error', service: 'api', source: 'test'}, ns: `${t0 + 2}000000`, line: 'early too'},
-			{labels: {host: 'web-1', level: 'error', service: 'api', source: 'test'}, ns: `${t0 + 5}000000`, line: 'late'},
-			{labels: {host: 'web-1', level: 'info', service: 'db', source: 'test'}, ns: `${t0 + 1}000000`, line: 'db one'},
+			{labels: {host: 'web-1', level: 'ERROR', service: 'api', source: 'test'}, ns: `${t0 + 2}000000`, line: 'early'},
+			{labels: {host: 'web-1', level: 'ERROR', service: 'api', source: 'test'}, ns: `${t0 + 2}000000`, line: 'early too'},
+			{labels: {host: 'web-1', level: 'ERROR', service: 'api', source: 'test'}, ns: `${t0 + 5}000000`, line: 'late'},
+			{labels: {host: 'web-1', level: 'INFO', service: 'db', source: 'test'}, ns: `${t0 + 1}000000`, line: 'db one'},
 		]);
 	});
 

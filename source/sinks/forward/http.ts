@@ -7,7 +7,7 @@ import {type LogEvent} from '../../core/event.js';
 import {
 	bulkDocument, bulkItems, bulkPiece, bulkVerdict, indexName, lokiBody, type LokiEntry, lokiLabels, lokiOverhead, lokiStream, lokiValue, ndjsonPiece,
 } from '../../core/forward-http-body.js';
-import {compileTemplate} from '../../core/forward-http-template.js';
+import {compileTemplate} from '../../core/forward-template.js';
 import {networkReason, retryAfterMs} from '../../alerts/http.js';
 import {toJson} from '../format.js';
 import {type BatchLimits, type Destination, type DestinationContext, type SendOutcome} from './destination.js';
@@ -122,7 +122,7 @@ function ndjsonShaper(): Shaper {
 }
 
 function bulkShaper(config: HttpForwardConfig): Shaper {
-	const index = compileTemplate(config.index, process.env);
+	const index = compileTemplate(config.index, {where: 'index'});
 	const pieces = new WeakMap<LogEvent, string>();
 	const piece = (e: LogEvent): string => {
 		let p = pieces.get(e);
@@ -141,7 +141,7 @@ function bulkShaper(config: HttpForwardConfig): Shaper {
 }
 
 function lokiShaper(config: HttpForwardConfig): Shaper {
-	const labels = Object.entries(config.labels).map(([name, text]) => [name, compileTemplate(text, process.env)] as const);
+	const labels = Object.entries(config.labels).map(([name, text]) => [name, compileTemplate(text, {where: `labels.${name}`})] as const);
 	const line = config.line === 'message' ? (e: LogEvent) => e.message : (config.line === 'json' ? toJson : rawLine);
 	const entries = new WeakMap<LogEvent, LokiEntry>();
 	const entry = (e: LogEvent): LokiEntry => {
@@ -170,8 +170,12 @@ function lokiShaper(config: HttpForwardConfig): Shaper {
 	};
 }
 
-export async function createDestination(config: HttpForwardConfig, context: DestinationContext): Promise<Destination> {
+/** A request's whole exchange when the forwarder sets no `timeout` (its common field). */
+const defaultTimeoutMs = 30_000;
+
+export async function createDestination(config: HttpForwardConfig & {timeout?: number}, context: DestinationContext): Promise<Destination> {
 	const url = new URL(config.url);
+	const timeoutMs = config.timeout ?? defaultTimeoutMs;
 	const shape = httpShape(config);
 	for (const secret of secretsOf(config, url)) {
 		context.diagnostics.secrets.add(secret);
@@ -216,13 +220,13 @@ export async function createDestination(config: HttpForwardConfig, context: Dest
 		counts.requests++;
 		counts.bytesSent += body.length;
 		try {
-			const answer = await post(client.request, agent, {url, headers, body, timeoutMs: config.timeout, maxAnswer: maxAnswer[shape]});
+			const answer = await post(client.request, agent, {url, headers, body, timeoutMs, maxAnswer: maxAnswer[shape]});
 			lastStatus = String(answer.status);
 			return answer;
 		} catch (error) {
 			lastStatus = 'no answer';
 			const timedOut = (error as Error).name === 'TimeoutError';
-			return {ok: false, retry: true, reason: timedOut ? `no answer within ${seconds(config.timeout)}` : networkReason(error, config.timeout)};
+			return {ok: false, retry: true, reason: timedOut ? `no answer within ${seconds(timeoutMs)}` : networkReason(error, timeoutMs)};
 		}
 	}
 
