@@ -1,0 +1,192 @@
+import {type ChildProcess} from 'node:child_process';
+import {mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import {afterEach, describe, expect, test} from 'vitest';
+import {eventually, request} from '../support/http.js';
+import {HttpReceiver, type Reply} from '../support/http-receiver.js';
+import {collect, freePort, start, until} from '../support/logmon.js';
+
+// The built logmon forwarding its stdin with `--forward http://…` to a receiver that reads
+// every Loki push and `_bulk` body line by line: every event arrives, a 500 is retried and
+// loses nothing, a 400 sets its batch aside while the rest flows, and a spool survives kill -9.
+
+type Running = {child: ChildProcess; state: string; httpPort: number; stderr: () => string; done: Promise<Awaited<ReturnType<typeof collect>>>};
+
+const cleanup: Array<() => Promise<void> | void> = [];
+
+afterEach(async () => {
+	for (const c of cleanup.splice(0).reverse()) {
+		await c();
+	}
+});
+
+async function receiver(script: Reply[] = [], port = 0): Promise<HttpReceiver> {
+	const r = await new HttpReceiver(script).listen(port);
+	cleanup.push(async () => r.stop());
+	return r;
+}
+
+function stateDir(): string {
+	const dir = mkdtempSync(path.join(tmpdir(), 'logmon-fwdhttp-'));
+	cleanup.push(() => rmSync(dir, {recursive: true, force: true}));
+	return dir;
+}
+
+/** logmon in pipe mode on a stdin left open, forwarding to `url`, with the HTTP API for its health. */
+async function forwarding(url: string, state = stateDir()): Promise<Running> {
+	const httpPort = await freePort();
+	const child = start(['--forward', url, '--http', `127.0.0.1:${httpPort}`, '-o', 'raw'], {env: {XDG_STATE_HOME: state}});
+	let err = '';
+	child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+		err += d;
+	});
+	const done = collect(child, 300_000);
+	cleanup.push(async () => {
+		if (child.exitCode === null && child.signalCode === null) {
+			child.kill('SIGKILL');
+			await done;
+		}
+	});
+	await eventually(async () => request(`http://127.0.0.1:${httpPort}/api/v1/health`).then(a => a.status === 200, () => false), 'the health endpoint');
+	return {child, state, httpPort, stderr: () => err, done};
+}
+
+type ForwardHealth = {name: string; state: string; sent: number; spooled: number; spoolBytes: number; deadLettered: number; failedAttempts: number};
+
+async function health(run: Running): Promise<ForwardHealth> {
+	const answer = await request(`http://127.0.0.1:${run.httpPort}/api/v1/health`);
+	return (answer.json as {forward: ForwardHealth[]}).forward[0]!;
+}
+
+function lines(prefix: string, count: number, from = 0): string[] {
+	return Array.from({length: count}, (_, i) => `${prefix}-${String(from + i).padStart(6, '0')} request served`);
+}
+
+/** Times each line arrived. */
+function tally(received: readonly string[]): Map<string, number> {
+	const seen = new Map<string, number>();
+	for (const l of received) {
+		seen.set(l, (seen.get(l) ?? 0) + 1);
+	}
+
+	return seen;
+}
+
+function files(dir: string, name: RegExp): string[] {
+	return readdirSync(dir, {recursive: true, encoding: 'utf8'}).filter(f => name.test(path.basename(f))).map(f => path.join(dir, f));
+}
+
+type DeadLetterLine = {reason: string; event: {raw: string; message: string}};
+
+function deadLetters(state: string): DeadLetterLine[] {
+	return files(state, /^dead-letter\.ndjson$/).flatMap(f => readFileSync(f, 'utf8').split('\n').filter(Boolean).map(l => JSON.parse(l) as DeadLetterLine));
+}
+
+async function finish(run: Running): Promise<number | null> {
+	run.child.stdin!.end();
+	const {code} = await run.done;
+	return code;
+}
+
+describe('--forward http: end to end through the built logmon', () => {
+	test('a Loki push: every event delivered once, each stream in time order', async () => {
+		const r = await receiver();
+		const run = await forwarding(r.url('/loki/api/v1/push'));
+		const sent = lines('loki', 3000);
+		run.child.stdin!.write(sent.join('\n') + '\n');
+		await until(() => r.loki.length >= sent.length, 'every line at the receiver');
+		expect(r.problems()).toEqual([]);
+		expect(r.loki.map(e => e.line).sort()).toEqual(sent);
+		expect(r.loki[0]!.labels).toMatchObject({level: 'INFO', source: 'stdin'});
+		expect(await finish(run)).toBe(0);
+		expect(r.loki).toHaveLength(sent.length);
+	});
+
+	test('500 twice, then the server recovers: retried, nothing lost', async () => {
+		const r = await receiver([{status: 500, body: 'ingester not ready'}, 503]);
+		const run = await forwarding(r.url('/loki/api/v1/push'));
+		const sent = lines('retry', 500);
+		run.child.stdin!.write(sent.join('\n') + '\n');
+		await until(() => r.loki.length >= sent.length, 'every line after the retries', 30_000);
+		expect(r.requests.slice(0, 2).map(q => q.status)).toEqual([500, 503]);
+		expect(r.problems()).toEqual([]);
+		expect([...tally(r.loki.map(e => e.line)).keys()].sort()).toEqual(sent);
+		const h = await health(run);
+		expect(h).toMatchObject({state: 'live', sent: sent.length, deadLettered: 0});
+		expect(h.failedAttempts).toBeGreaterThanOrEqual(2);
+		expect(await finish(run)).toBe(0);
+	});
+
+	test('400: the batch is dead-lettered with the answer\'s text, and what comes after flows', async () => {
+		const r = await receiver([{status: 400, body: 'entry for stream has timestamp too old'}]);
+		const run = await forwarding(r.url('/loki/api/v1/push'));
+		const first = lines('refused', 100);
+		run.child.stdin!.write(first.join('\n') + '\n');
+		await until(() => r.requests.length > 0, 'the first request');
+		await until(() => deadLetters(run.state).length > 0, 'the dead-letter file');
+		const after = lines('after', 100);
+		run.child.stdin!.write(after.join('\n') + '\n');
+		await until(() => after.every(l => r.loki.some(e => e.line === l)), 'the lines after the refusal');
+		const dead = deadLetters(run.state);
+		expect(dead[0]!.reason).toBe('HTTP 400: entry for stream has timestamp too old');
+		// Each line of the refused run went once: set aside, or (in a later batch) delivered.
+		const delivered = tally(r.loki.map(e => e.line));
+		for (const l of first) {
+			expect((delivered.get(l) ?? 0) + dead.filter(d => d.event.raw === l).length).toBe(1);
+		}
+
+		const h = await health(run);
+		expect(h).toMatchObject({state: 'live', deadLettered: dead.length});
+		expect(await finish(run)).toBe(0);
+		expect(run.stderr()).toMatch(/forward http: .*dead-lettered/);
+	});
+
+	test('_bulk items failing with 429 are sent again without the stored ones; one refused item alone is dead-lettered', async () => {
+		const r = await receiver([
+			{items: (_doc, i) => (i % 2 === 1 ? 429 : undefined)},
+			{items: doc => (doc['message'] === 'bulk-000007 request served' ? 400 : undefined)},
+		]);
+		const run = await forwarding(r.url('/_bulk'));
+		const sent = lines('bulk', 200);
+		run.child.stdin!.write(sent.join('\n') + '\n');
+		await until(() => deadLetters(run.state).length > 0 && r.bulk.length >= sent.length - 1, 'the batch stored but one', 30_000);
+		expect(r.problems()).toEqual([]);
+		const stored = tally(r.bulk.map(d => String(d.doc['message'])));
+		expect(Math.max(...stored.values())).toBe(1);
+		const dead = deadLetters(run.state);
+		expect(dead.map(d => d.event.raw)).toEqual(['bulk-000007 request served']);
+		expect(dead[0]!.reason).toMatch(/^_bulk: 1 of \d+ documents refused \(first: 400 document_parsing_exception/);
+		expect([...stored.keys(), ...dead.map(d => d.event.raw)].sort()).toEqual(sent);
+		expect(await health(run)).toMatchObject({sent: sent.length - 1, deadLettered: 1});
+		expect(await finish(run)).toBe(0);
+	});
+
+	test('the spool: destination down, 100,000 events, kill -9, restart, destination back: every event at least once', async () => {
+		const port = await freePort();
+		const url = `http://127.0.0.1:${port}/loki/api/v1/push`;
+		const state = stateDir();
+		const first = await forwarding(url, state);
+		const sent = lines('spool', 100_000);
+		first.child.stdin!.write(sent.join('\n') + '\n');
+		// All of them in the spool, and on disk (nothing pending in memory).
+		const spooled = await eventually(async () => {
+			const h = await health(first);
+			const onDisk = files(state, /^\d{12}\.spool$/).reduce((n, f) => n + statSync(f).size, 0);
+			return h.spooled === sent.length && onDisk === h.spoolBytes && h;
+		}, 'the spool to hold every event', 120_000);
+		expect(spooled.sent).toBe(0);
+		first.child.kill('SIGKILL');
+		expect((await first.done).signal).toBe('SIGKILL');
+
+		const r = await receiver([], port);
+		const second = await forwarding(url, state);
+		await until(() => tally(r.loki.map(e => e.line)).size >= sent.length, 'every spooled event at the receiver', 120_000);
+		const seen = tally(r.loki.map(e => e.line));
+		expect([...seen.keys()].sort()).toEqual(sent);
+		const duplicates = r.loki.length - seen.size;
+		process.stderr.write(`forward http spool: ${sent.length} events, ${r.loki.length} received, ${duplicates} duplicates, ${r.requests.length} requests\n`);
+		expect(r.problems()).toEqual([]);
+		expect(await finish(second)).toBe(0);
+	}, 300_000);
+});
