@@ -1,9 +1,9 @@
 import {type ChildProcess} from 'node:child_process';
-import {mkdtempSync, readdirSync, readFileSync, rmSync, statSync} from 'node:fs';
+import {mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {afterEach, describe, expect, test} from 'vitest';
-import {eventually, request} from '../support/http.js';
+import {eventually, jsonLine, request} from '../support/http.js';
 import {HttpReceiver, type Reply} from '../support/http-receiver.js';
 import {collect, freePort, start, until} from '../support/logmon.js';
 
@@ -33,10 +33,11 @@ function stateDir(): string {
 	return dir;
 }
 
-/** logmon in pipe mode on a stdin left open, forwarding to `url`, with the HTTP API for its health. */
-async function forwarding(url: string, state = stateDir()): Promise<Running> {
+/** logmon in pipe mode on a stdin left open, forwarding to `url` (or as its config says), with the HTTP API for its health. */
+async function forwarding(url: string | {config: string}, state = stateDir(), env: NodeJS.ProcessEnv = {}): Promise<Running> {
 	const httpPort = await freePort();
-	const child = start(['--forward', url, '--http', `127.0.0.1:${httpPort}`, '-o', 'raw'], {env: {XDG_STATE_HOME: state}});
+	const how = typeof url === 'string' ? ['--forward', url] : ['--config', url.config];
+	const child = start([...how, '--http', `127.0.0.1:${httpPort}`, '-o', 'raw'], {env: {XDG_STATE_HOME: state, ...env}});
 	let err = '';
 	child.stderr!.setEncoding('utf8').on('data', (d: string) => {
 		err += d;
@@ -160,6 +161,33 @@ describe('--forward http: end to end through the built logmon', () => {
 		expect([...stored.keys(), ...dead.map(d => d.event.raw)].sort()).toEqual(sent);
 		expect(await health(run)).toMatchObject({sent: sent.length - 1, deadLettered: 1});
 		expect(await finish(run)).toBe(0);
+	});
+
+	test('from the config: a filter, gzip, an index template and a header whose ${ENV} secret never shows', async () => {
+		const token = 'tok-5f2c9a7e41';
+		const r = await receiver([{status: 401, body: `unknown token ${token}`}]);
+		const state = stateDir();
+		const config = path.join(state, 'config.json');
+		writeFileSync(config, JSON.stringify({forward: [{
+			name: 'search',
+			type: 'http',
+			url: r.url('/_bulk'),
+			headers: {Authorization: 'Bearer ${FWD_TOKEN}'},
+			gzip: true,
+			index: 'Logs-{service}-{level}',
+			filter: 'level>=warn',
+		}]}));
+		const run = await forwarding({config}, state, {FWD_TOKEN: token});
+		run.child.stdin!.write(jsonLine({level: 'error', service: 'Shop', message: 'refused at first'}));
+		await until(() => deadLetters(state).length > 0, 'the refused batch set aside');
+		run.child.stdin!.write(jsonLine({level: 'info', service: 'shop', message: 'not forwarded'}) + jsonLine({level: 'warn', service: 'Shop', message: 'forwarded'}));
+		await until(() => r.bulk.length > 0, 'the warning at the receiver');
+		expect(r.problems()).toEqual([]);
+		expect(r.requests.map(q => [q.headers['authorization'], q.gzip])).toEqual([[`Bearer ${token}`, true], [`Bearer ${token}`, true]]);
+		expect(r.bulk.map(d => [d.index, d.doc['message']])).toEqual([['logs-shop-warn', 'forwarded']]);
+		expect(deadLetters(state)[0]!.reason).toBe('HTTP 401: unknown token [redacted]');
+		expect(await finish(run)).toBe(0);
+		expect(run.stderr()).not.toContain(token);
 	});
 
 	test('the spool: destination down, 100,000 events, kill -9, restart, destination back: every event at least once', async () => {
