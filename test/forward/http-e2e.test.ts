@@ -84,6 +84,15 @@ function deadLetters(state: string): DeadLetterLine[] {
 	return files(state, /^dead-letter\.ndjson$/).flatMap(f => readFileSync(f, 'utf8').split('\n').filter(Boolean).map(l => JSON.parse(l) as DeadLetterLine));
 }
 
+/** Resolves once `count` events are in the spool and on disk (nothing pending in memory): what kill -9 cannot take. */
+async function allSpooled(run: Running, count: number): Promise<ForwardHealth> {
+	return eventually(async () => {
+		const h = await health(run);
+		const onDisk = files(run.state, /^\d{12}\.spool$/).reduce((n, f) => n + statSync(f).size, 0);
+		return h.spooled === count && onDisk === h.spoolBytes && h;
+	}, `${count} events in the spool, on disk`, 120_000);
+}
+
 async function finish(run: Running): Promise<number | null> {
 	run.child.stdin!.end();
 	const {code} = await run.done;
@@ -113,7 +122,8 @@ describe('--forward http: end to end through the built logmon', () => {
 		expect(r.requests.slice(0, 2).map(q => q.status)).toEqual([500, 503]);
 		expect(r.problems()).toEqual([]);
 		expect([...tally(r.loki.map(e => e.line)).keys()].sort()).toEqual(sent);
-		const h = await health(run);
+		// The receiver stores a body before it answers: logmon's count follows a moment later.
+		const h = await eventually(async () => health(run).then(h => h.sent === sent.length && h), 'the sent count');
 		expect(h).toMatchObject({state: 'live', sent: sent.length, deadLettered: 0});
 		expect(h.failedAttempts).toBeGreaterThanOrEqual(2);
 		expect(await finish(run)).toBe(0);
@@ -137,8 +147,8 @@ describe('--forward http: end to end through the built logmon', () => {
 			expect((delivered.get(l) ?? 0) + dead.filter(d => d.event.raw === l).length).toBe(1);
 		}
 
-		const h = await health(run);
-		expect(h).toMatchObject({state: 'live', deadLettered: dead.length});
+		const h = await eventually(async () => health(run).then(h => h.state === 'live' && h), 'live again');
+		expect(h.deadLettered).toBe(dead.length);
 		expect(await finish(run)).toBe(0);
 		expect(run.stderr()).toMatch(/forward http: .*dead-lettered/);
 	});
@@ -159,7 +169,7 @@ describe('--forward http: end to end through the built logmon', () => {
 		expect(dead.map(d => d.event.raw)).toEqual(['bulk-000007 request served']);
 		expect(dead[0]!.reason).toMatch(/^_bulk: 1 of \d+ documents refused \(first: 400 document_parsing_exception/);
 		expect([...stored.keys(), ...dead.map(d => d.event.raw)].sort()).toEqual(sent);
-		expect(await health(run)).toMatchObject({sent: sent.length - 1, deadLettered: 1});
+		await eventually(async () => health(run).then(h => h.sent === sent.length - 1 && h.deadLettered === 1), 'sent and dead-lettered counts');
 		expect(await finish(run)).toBe(0);
 	});
 
@@ -197,12 +207,7 @@ describe('--forward http: end to end through the built logmon', () => {
 		const first = await forwarding(url, state);
 		const sent = lines('spool', 100_000);
 		first.child.stdin!.write(sent.join('\n') + '\n');
-		// All of them in the spool, and on disk (nothing pending in memory).
-		const spooled = await eventually(async () => {
-			const h = await health(first);
-			const onDisk = files(state, /^\d{12}\.spool$/).reduce((n, f) => n + statSync(f).size, 0);
-			return h.spooled === sent.length && onDisk === h.spoolBytes && h;
-		}, 'the spool to hold every event', 120_000);
+		const spooled = await allSpooled(first, sent.length);
 		expect(spooled.sent).toBe(0);
 		first.child.kill('SIGKILL');
 		expect((await first.done).signal).toBe('SIGKILL');
@@ -217,4 +222,27 @@ describe('--forward http: end to end through the built logmon', () => {
 		expect(r.problems()).toEqual([]);
 		expect(await finish(second)).toBe(0);
 	}, 300_000);
+
+	test('killed after the server stored a batch but before it answered: that batch comes again, counted as duplicates', async () => {
+		const r = await receiver(['store-and-hang']);
+		const url = r.url('/loki/api/v1/push');
+		const state = stateDir();
+		const first = await forwarding(url, state);
+		const sent = lines('again', 10_000);
+		first.child.stdin!.write(sent.join('\n') + '\n');
+		await until(() => r.loki.length > 0, 'the first batch stored, its answer held back');
+		const storedFirst = r.loki.length;
+		await allSpooled(first, sent.length);
+		first.child.kill('SIGKILL');
+		await first.done;
+
+		const second = await forwarding(url, state);
+		await until(() => tally(r.loki.map(e => e.line)).size >= sent.length, 'every event at the receiver', 60_000);
+		const seen = tally(r.loki.map(e => e.line));
+		expect([...seen.keys()].sort()).toEqual(sent);
+		const duplicates = r.loki.length - seen.size;
+		process.stderr.write(`forward http kill -9 mid-request: ${sent.length} events, ${r.loki.length} received, ${duplicates} duplicates (first batch ${storedFirst})\n`);
+		expect(duplicates).toBe(storedFirst);
+		expect(await finish(second)).toBe(0);
+	}, 120_000);
 });

@@ -6,7 +6,8 @@ import {gunzipSync} from 'node:zlib';
 // A log store's HTTP front on 127.0.0.1 for the http forwarder: it takes NDJSON posts, Loki pushes
 // (`…/loki/api/v1/push`) and `_bulk` requests (`…/_bulk`), checks each body line by line the way
 // Loki and Elasticsearch read it (gzip or not), keeps what it stored, and answers from a script:
-// a status (500, 429 with Retry-After, 400…), per-item statuses of a `_bulk` answer, a hang or a reset.
+// a status (500, 429 with Retry-After, 400…), per-item statuses of a `_bulk` answer, a hang (after
+// storing the body or not) or a reset.
 
 export type Shape = 'ndjson' | 'loki' | 'bulk';
 
@@ -37,6 +38,8 @@ export type Reply =
 	| {status: number; body?: string; headers?: Record<string, string>}
 	| {items: ItemStatuses}
 	| 'hang'
+	/** Store the body, then never answer: the sender cannot know it arrived. */
+	| 'store-and-hang'
 	| 'reset';
 
 const labelName = /^[A-Za-z_]\w*$/;
@@ -287,7 +290,13 @@ export class HttpReceiver {
 		}
 
 		const reply = this.script.shift() ?? 200;
-		if (reply === 'hang') {
+		if (reply === 'hang' || reply === 'store-and-hang') {
+			if (reply === 'store-and-hang') {
+				this.loki.push(...loki);
+				this.bulk.push(...bulk);
+				this.ndjson.push(...ndjson);
+			}
+
 			this.hanging.add(res);
 			return;
 		}
