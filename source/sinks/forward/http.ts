@@ -175,6 +175,8 @@ const defaultTimeoutMs = 30_000;
 
 export async function createDestination(config: HttpForwardConfig & {timeout?: number}, context: DestinationContext): Promise<Destination> {
 	const url = new URL(config.url);
+	// For messages and health: no credentials, no query (it may hold a key).
+	const target = `${url.protocol}//${url.host}${url.pathname}`;
 	const timeoutMs = config.timeout ?? defaultTimeoutMs;
 	const shape = httpShape(config);
 	for (const secret of secretsOf(config, url)) {
@@ -212,6 +214,7 @@ export async function createDestination(config: HttpForwardConfig & {timeout?: n
 	const counts = {requests: 0, bytesSent: 0, bulkItemsRetried: 0, bulkItemsRefused: 0};
 	let lastStatus = '';
 	let closed = false;
+	let warnedNotBulk = false;
 
 	async function exchange(events: readonly LogEvent[]): Promise<Answer | SendOutcome> {
 		const text = shaper.body(events);
@@ -233,8 +236,12 @@ export async function createDestination(config: HttpForwardConfig & {timeout?: n
 	function bulkOutcome(events: readonly LogEvent[], answer: Answer): SendOutcome {
 		const reply = answer.truncated ? undefined : bulkItems(answer.text);
 		if (!reply) {
-			// A 2xx that is no `_bulk` answer (a proxy's page?): the server took the request; say so.
-			context.diagnostics.add('warn', `forward ${context.name}`, `${target}: a 2xx answer that is not a _bulk reply; the batch is taken as stored: ${shortText(answer.text)}`);
+			// A 2xx that is no `_bulk` answer (a proxy's page?): the server took the request; say so, once.
+			if (!warnedNotBulk) {
+				warnedNotBulk = true;
+				context.diagnostics.add('warn', `forward ${context.name}`, `${target}: a 2xx answer that is not a _bulk reply; batches are taken as stored: ${shortText(answer.text)}`);
+			}
+
 			return {ok: true};
 		}
 
@@ -265,7 +272,6 @@ export async function createDestination(config: HttpForwardConfig & {timeout?: n
 		return {ok: true};
 	}
 
-	const target = `${url.protocol}//${url.host}${url.pathname}`;
 	return {
 		kind: 'http',
 		target,
