@@ -268,6 +268,24 @@ describe('http destination: answers', () => {
 	});
 });
 
+describe('http destination: odd answers', () => {
+	test('a 2xx to a _bulk that is no _bulk reply is taken as stored, and said once', async () => {
+		const r = await receiver([{status: 200, body: '<html>proxy</html>'}, {status: 200, body: '<html>proxy</html>'}]);
+		const diagnostics = new Diagnostics();
+		const d = await destination({type: 'http', url: r.url('/_bulk')}, diagnostics);
+		expect(await d.send(events(1))).toEqual({ok: true});
+		expect(await d.send(events(1))).toEqual({ok: true});
+		expect(diagnostics.recent(10).map(x => x.text)).toEqual([`${r.url('/_bulk')}: a 2xx answer that is not a _bulk reply; batches are taken as stored: <html>proxy</html>`]);
+	});
+
+	test('loki with line "json": the -o json object is the line', async () => {
+		const r = await receiver();
+		const d = await destination({type: 'http', url: r.url(), line: 'json'});
+		await d.send([event({message: 'hello', service: 'api'})]);
+		expect(JSON.parse(r.loki[0]!.line)).toMatchObject({message: 'hello', service: 'api', level: 'INFO'});
+	});
+});
+
 describe('http destination: config', () => {
 	test('--forward URLs: the shape from ?shape= or the path; logmon\'s parameters are taken off', () => {
 		expect(httpForwardFromUrl(new URL('http://loki:3100/loki/api/v1/push'))).toEqual({type: 'http', url: 'http://loki:3100/loki/api/v1/push', shape: 'loki'});
