@@ -53,7 +53,7 @@ async function forwarding(url: string | {config: string}, state = stateDir(), en
 	return {child, state, httpPort, stderr: () => err, done};
 }
 
-type ForwardHealth = {name: string; state: string; sent: number; spooled: number; spoolBytes: number; deadLettered: number; failedAttempts: number};
+type ForwardHealth = {name: string; state: string; reason?: string; sent: number; spooled: number; spoolBytes: number; deadLettered: number; failedAttempts: number};
 
 async function health(run: Running): Promise<ForwardHealth> {
 	const answer = await request(`http://127.0.0.1:${run.httpPort}/api/v1/health`);
@@ -198,6 +198,35 @@ describe('--forward http: end to end through the built logmon', () => {
 		expect(deadLetters(state)[0]!.reason).toBe('HTTP 401: unknown token [redacted]');
 		expect(await finish(run)).toBe(0);
 		expect(run.stderr()).not.toContain(token);
+	});
+
+	test('a destination that hangs holds back neither the pipe nor another forwarder', async () => {
+		const hanging = await receiver(Array.from({length: 1000}, () => 'hang' as const));
+		const healthy = await receiver();
+		const state = stateDir();
+		const config = path.join(state, 'config.json');
+		writeFileSync(config, JSON.stringify({forward: [
+			{name: 'stuck', type: 'http', url: hanging.url(), timeout: '2s'},
+			{name: 'fine', type: 'http', url: healthy.url('/_bulk')},
+		]}));
+		const run = await forwarding({config}, state);
+		let written = 0;
+		run.child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+			written += d.split('\n').length - 1;
+		});
+		const sent = lines('both', 20_000);
+		run.child.stdin!.write(sent.join('\n') + '\n');
+		await until(() => healthy.bulk.length >= sent.length && written >= sent.length, 'the pipe and the healthy forwarder to have every event', 60_000);
+		expect(healthy.bulk).toHaveLength(sent.length);
+		expect(hanging.loki).toHaveLength(0);
+		const stuck = await eventually(async () => {
+			const all = (await request(`http://127.0.0.1:${run.httpPort}/api/v1/health`)).json as {forward: ForwardHealth[]};
+			const h = all.forward.find(f => f.name === 'stuck');
+			return h?.state === 'retrying' && h;
+		}, 'the hanging forwarder retrying');
+		expect(stuck.reason).toMatch(/no answer/);
+		expect(stuck.sent).toBe(0);
+		run.child.kill('SIGKILL');
 	});
 
 	test('the spool: destination down, 100,000 events, kill -9, restart, destination back: every event at least once', async () => {
