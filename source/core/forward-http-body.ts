@@ -67,16 +67,26 @@ export function bulkPiece(action: 'index' | 'create', index: string, document: s
 	return `{"${action}":{"_index":${jsonString(index)}}}\n${document}\n`;
 }
 
-/** Nanoseconds since the epoch as Loki wants them: a decimal string. */
-export function lokiTimestamp(ms: number): string {
+/**
+ * An entry's time in nanoseconds since the epoch, as Loki wants it (a decimal string): the
+ * milliseconds and microseconds of the event's time, and the last three digits of its bus
+ * sequence number as nanoseconds. Loki keeps one of two entries of a stream with the same time
+ * and line: so two equal lines of one millisecond stay two, and an event sent again (a retry,
+ * the spool after a restart) is the same entry, which Loki stores once.
+ */
+export function lokiTime(ms: number, seq: number): {ms: number; tail: number; text: string} {
 	const whole = Math.floor(ms);
-	const micro = Math.min(999_999, Math.round((ms - whole) * 1e6));
-	return String(whole) + String(micro).padStart(6, '0');
+	const micro = Math.min(999, Math.round((ms - whole) * 1000));
+	const tail = micro * 1000 + (Math.abs(Math.trunc(seq)) % 1000);
+	return {ms: whole, tail, text: String(whole) + String(tail).padStart(6, '0')};
 }
 
-/** One entry of a stream's values: `["<ns>","<line>"]`. */
-export function lokiValue(ms: number, line: string): string {
-	return `[${jsonString(lokiTimestamp(ms))},${jsonString(truncateUtf8(line, maxLokiLine))}]`;
+/** One event's part of a push: its stream's labels (the text of a JSON object), its time and its value `["<ns>","<line>"]`. */
+export type LokiEntry = {stream: string; ms: number; tail: number; value: string};
+
+export function lokiEntry(stream: string, time: number, seq: number, line: string): LokiEntry {
+	const t = lokiTime(time, seq);
+	return {stream, ms: t.ms, tail: t.tail, value: `[${jsonString(t.text)},${jsonString(truncateUtf8(line, maxLokiLine))}]`};
 }
 
 /**
@@ -94,16 +104,13 @@ export function lokiLabels(labels: Readonly<Record<string, string>>): Record<str
 	return Object.keys(out).length > 0 ? out : {job: 'logmon'};
 }
 
-/** One event's part of a push: its stream's labels (the text of a JSON object), its time and its value. */
-export type LokiEntry = {stream: string; time: number; seq: number; value: string};
-
 /** The labels of a stream as JSON text, names sorted: the key events of one stream share. */
 export function lokiStream(labels: Readonly<Record<string, string>>): string {
 	const sorted = Object.keys(labels).sort();
 	return '{' + sorted.map(name => `${jsonString(name)}:${jsonString(labels[name]!)}`).join(',') + '}';
 }
 
-/** The push body: entries grouped by stream (streams in order of first appearance), each stream's values by time, then bus order. */
+/** The push body: entries grouped by stream (streams in order of first appearance), each stream's values in time order. */
 export function lokiBody(entries: readonly LokiEntry[]): string {
 	const streams = new Map<string, LokiEntry[]>();
 	for (const e of entries) {
@@ -117,7 +124,7 @@ export function lokiBody(entries: readonly LokiEntry[]): string {
 
 	const parts: string[] = [];
 	for (const [stream, list] of streams) {
-		list.sort((a, b) => a.time - b.time || a.seq - b.seq);
+		list.sort((a, b) => a.ms - b.ms || a.tail - b.tail);
 		parts.push(`{"stream":${stream},"values":[${list.map(e => e.value).join(',')}]}`);
 	}
 

@@ -1,27 +1,30 @@
 import {describe, expect, test} from 'vitest';
 import {
-	bulkDocument, bulkItems, bulkPiece, bulkVerdict, indexName, jsonString, lokiBody, lokiLabels, lokiStream, lokiTimestamp, lokiValue, maxLokiLine, truncateUtf8,
+	bulkDocument, bulkItems, bulkPiece, bulkVerdict, indexName, jsonString, lokiBody, lokiEntry, lokiLabels, lokiStream, lokiTime, maxLokiLine, truncateUtf8,
 } from '../../source/core/forward-http-body.js';
 
 describe('http forward bodies', () => {
-	test('Loki timestamps are nanoseconds as decimal strings, sub-millisecond parts kept', () => {
-		expect(lokiTimestamp(1_764_669_600_123)).toBe('1764669600123000000');
-		expect(lokiTimestamp(1_764_669_600_123.5)).toBe('1764669600123500000');
-		expect(lokiTimestamp(0)).toBe('0000000');
+	test('Loki times: nanoseconds as decimal strings, microseconds kept, the sequence number\'s last digits as nanoseconds', () => {
+		expect(lokiTime(1_764_669_600_123, 1).text).toBe('1764669600123000001');
+		expect(lokiTime(1_764_669_600_123.5, 12_345).text).toBe('1764669600123500345');
+		expect(lokiTime(0, 0).text).toBe('0000000');
+		// Equal lines of one millisecond stay apart; the same event sent again is the same entry.
+		expect(lokiEntry('{}', 5, 1, 'x').value).not.toBe(lokiEntry('{}', 5, 2, 'x').value);
+		expect(lokiEntry('{}', 5, 1, 'x').value).toBe(lokiEntry('{}', 5, 1, 'x').value);
 	});
 
-	test('a Loki push groups entries by label set and orders each stream by time, then bus order', () => {
+	test('a Loki push groups entries by label set and orders each stream by time', () => {
 		const a = lokiStream({service: 'api', level: 'info'});
 		const b = lokiStream({level: 'info', service: 'db'});
 		const body = JSON.parse(lokiBody([
-			{stream: a, time: 30, seq: 1, value: lokiValue(30, 'a3')},
-			{stream: b, time: 10, seq: 2, value: lokiValue(10, 'b1')},
-			{stream: a, time: 10, seq: 3, value: lokiValue(10, 'a1')},
-			{stream: a, time: 10, seq: 4, value: lokiValue(10, 'a2')},
+			lokiEntry(a, 30, 1, 'a3'),
+			lokiEntry(b, 10, 2, 'b1'),
+			lokiEntry(a, 10, 3, 'a1'),
+			lokiEntry(a, 10, 4, 'a2'),
 		])) as {streams: Array<{stream: Record<string, string>; values: string[][]}>};
 		expect(body.streams).toEqual([
-			{stream: {level: 'info', service: 'api'}, values: [['10000000', 'a1'], ['10000000', 'a2'], ['30000000', 'a3']]},
-			{stream: {level: 'info', service: 'db'}, values: [['10000000', 'b1']]},
+			{stream: {level: 'info', service: 'api'}, values: [['10000003', 'a1'], ['10000004', 'a2'], ['30000001', 'a3']]},
+			{stream: {level: 'info', service: 'db'}, values: [['10000002', 'b1']]},
 		]);
 	});
 
@@ -33,7 +36,7 @@ describe('http forward bodies', () => {
 
 	test('a line over Loki\'s limit is cut on a character boundary, with a marker', () => {
 		const line = 'é'.repeat(maxLokiLine);
-		const [, kept] = JSON.parse(lokiValue(1, line)) as [string, string];
+		const [, kept] = JSON.parse(lokiEntry('{}', 1, 1, line).value) as [string, string];
 		expect(Buffer.byteLength(kept)).toBeLessThanOrEqual(maxLokiLine);
 		expect(kept.endsWith('…[truncated by logmon]')).toBe(true);
 		expect(kept).not.toContain('\uFFFD');

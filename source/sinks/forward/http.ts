@@ -5,7 +5,7 @@ import {gzip} from 'node:zlib';
 import {type HttpForwardConfig, type HttpShape, httpShape} from '../../config/forward-http.js';
 import {type LogEvent} from '../../core/event.js';
 import {
-	bulkDocument, bulkItems, bulkPiece, bulkVerdict, indexName, lokiBody, type LokiEntry, lokiLabels, lokiOverhead, lokiStream, lokiValue, ndjsonPiece,
+	bulkDocument, bulkItems, bulkPiece, bulkVerdict, indexName, lokiBody, type LokiEntry, lokiEntry, lokiLabels, lokiOverhead, lokiStream, ndjsonPiece,
 } from '../../core/forward-http-body.js';
 import {compileTemplate} from '../../core/forward-template.js';
 import {networkReason, retryAfterMs} from '../../alerts/http.js';
@@ -152,8 +152,7 @@ function lokiShaper(config: HttpForwardConfig): Shaper {
 				set[name] = render(e);
 			}
 
-			const time = timeOf(e);
-			p = {stream: lokiStream(lokiLabels(set)), time, seq: e.seq, value: lokiValue(time, line(e))};
+			p = lokiEntry(lokiStream(lokiLabels(set)), timeOf(e), e.seq, line(e));
 			entries.set(e, p);
 		}
 
