@@ -9,6 +9,9 @@ import {parseDuration, parseSize} from '../history/units.js';
 export const httpShapes = ['ndjson', 'loki', 'bulk'] as const;
 export type HttpShape = (typeof httpShapes)[number];
 
+/** RFC 9110's token. */
+const headerName = /^[!#$%&'*+.^`|~\w-]+$/;
+
 /** Loki's label names; `__` names are Loki's own. */
 const labelName = /^(?!__)[A-Za-z_]\w*$/;
 
@@ -55,7 +58,11 @@ export const httpForwardConfig = z.strictObject({
 	/** Absent: from the URL's path (`/loki/api/v1/push` loki, `/_bulk` bulk, else ndjson). */
 	shape: z.enum(httpShapes).optional(),
 	/** Sent with every request; values are secrets (never shown), `${ENV}` expanded. */
-	headers: z.record(z.string().regex(/^[!#$%&'*+.^`|~\w-]+$/, 'expected an HTTP header name'), z.string()).default({}),
+	headers: z.record(z.string(), z.string()).superRefine((headers, ctx) => {
+		for (const name of Object.keys(headers).filter(n => !headerName.test(n))) {
+			ctx.addIssue({code: 'custom', path: [name], message: `${JSON.stringify(name)} is not an HTTP header name`});
+		}
+	}).default({}),
 	/** Compress request bodies (Content-Encoding: gzip). */
 	gzip: z.boolean().default(false),
 	/** loki: each label's value from a template; events with the same labels share a stream. */

@@ -308,6 +308,8 @@ describe('http destination: config', () => {
 		expect(index.error?.issues[0]?.message).toMatch(/unknown placeholder \{servce\}/);
 		const label = httpForwardConfig.safeParse({type: 'http', url: 'http://loki/loki/api/v1/push', labels: {'1bad': '{service}'}});
 		expect(label.error?.issues[0]?.message).toMatch(/Loki label name/);
+		const header = httpForwardConfig.safeParse({type: 'http', url: 'http://x/', headers: {'Bad Header': 'v'}});
+		expect(header.error?.issues[0]).toMatchObject({path: ['headers', 'Bad Header'], message: '"Bad Header" is not an HTTP header name'});
 		expect(httpForwardConfig.safeParse({type: 'http', url: 'ftp://x/'}).success).toBe(false);
 	});
 });
