@@ -184,6 +184,10 @@ export class OtlpSource implements LogSource {
 
 		if (this.paused || this.waiting.length > 0) {
 			this.counts.busy++;
+			if (this.counts.busy === 1 || this.counts.busy % 1000 === 0) {
+				this.handle?.log('warn', `answered ${this.counts.busy} request(s) 429 with Retry-After: logmon's queues are full (a slow reader of its output?); exporters retry them`);
+			}
+
 			this.updateDetails();
 			this.fail(req, res, 429, type, grpc.resourceExhausted, 'logmon cannot take more logs now (its queues are full); retry later', {'retry-after': String(this.config.retryAfterSeconds)});
 			return;
