@@ -174,7 +174,8 @@ describe('OTLP receiver status codes', () => {
 		// A gzip header on a body that is not gzip.
 		expect((await post('{}', {'content-type': json, 'content-encoding': 'gzip'})).status).toBe(400);
 
-		for (const headers of [{'content-type': 'text/plain'}, {'content-type': 'application/grpc'}, {'content-type': json, 'content-encoding': 'br'}]) {
+		const unsupported: Array<Record<string, string>> = [{'content-type': 'text/plain'}, {'content-type': 'application/grpc'}, {'content-type': json, 'content-encoding': 'br'}];
+		for (const headers of unsupported) {
 			const r = await post('{}', headers);
 			expect(r.status).toBe(415);
 		}
