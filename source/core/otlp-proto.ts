@@ -23,12 +23,10 @@ const i64 = 1;
 const len = 2;
 const i32 = 5;
 
-const utf8 = new TextDecoder('utf-8');
-
 class Reader {
 	pos: number;
 
-	constructor(readonly buf: Uint8Array, from: number, readonly end: number) {
+	constructor(readonly buf: Buffer, from: number, readonly end: number) {
 		this.pos = from;
 	}
 
@@ -119,9 +117,10 @@ class Reader {
 		return [start, start + n];
 	}
 
+	/** UTF-8 text; invalid sequences become U+FFFD, as protobuf-js and the JSON mapping read them. */
 	string(): string {
 		const [start, end] = this.bytes();
-		return utf8.decode(this.buf.subarray(start, end));
+		return this.buf.toString('utf8', start, end);
 	}
 
 	/** A sub-reader over a length-delimited field. */
@@ -200,7 +199,7 @@ function int64(lo: number, hi: number): number | string {
 	return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big.toString();
 }
 
-function hex(buf: Uint8Array, start: number, end: number): string {
+function hex(buf: Buffer, start: number, end: number): string {
 	let zero = true;
 	for (let i = start; i < end; i++) {
 		if (buf[i] !== 0) {
@@ -209,7 +208,7 @@ function hex(buf: Uint8Array, start: number, end: number): string {
 		}
 	}
 
-	return zero ? '' : Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString('hex');
+	return zero ? '' : buf.toString('hex', start, end);
 }
 
 class Decoder {
@@ -446,7 +445,7 @@ class Decoder {
 				case 7: {
 					expect(wire, len, m, no);
 					const [start, end] = r.bytes();
-					value = Buffer.from(r.buf.buffer, r.buf.byteOffset + start, end - start).toString('base64');
+					value = r.buf.toString('base64', start, end);
 					return true;
 				}
 
@@ -489,7 +488,8 @@ class Decoder {
 
 /** Decode a protobuf ExportLogsServiceRequest. Throws OtlpDecodeError or OtlpTooManyRecords. */
 export function decodeLogsProto(body: Uint8Array, limits: OtlpLimits, problem: (reason: string) => void): OtlpRequest {
-	return new Decoder(limits, problem).request(new Reader(body, 0, body.length));
+	const buf = Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+	return new Decoder(limits, problem).request(new Reader(buf, 0, buf.length));
 }
 
 // --- Encoding: only the error reply, google.rpc.Status {1 code int32, 2 message string}.
