@@ -32,7 +32,9 @@ import {type LogSource, type SourceDeps} from './source.js';
 const slice = 1000;
 /** Requests' bodies held at once, in bodies of maxBodyBytes. */
 const bodiesInFlight = 4;
-/** After an error reply with the body unread, how long the client gets to read it before the socket is closed. */
+/** An unread body up to this size is read and dropped after an error reply, keeping the connection. */
+const drainBytes = 1024 * 1024;
+/** After an error reply with a larger body unread, how long the client gets to read it before the socket is closed. */
 const lingerMs = 2000;
 
 /** gRPC codes of the Status bodies. */
@@ -310,18 +312,27 @@ export class OtlpSource implements LogSource {
 		this.updateDetails();
 	}
 
-	/** An error reply in the request's media type; a body not read to its end is drained, then its socket closed. */
+	/**
+	 * An error reply in the request's media type. A small body not yet read is read and dropped,
+	 * so the connection stays open for the client's retry; a large one is not waited for: the
+	 * connection is closed once the client had time to read the reply.
+	 */
 	private fail(req: http.IncomingMessage, res: http.ServerResponse, status: number, type: MediaType, code: number, message: string, headers: Record<string, string> = {}): void {
 		const body = type === 'proto' ? encodeStatus(code, message) : JSON.stringify({code, message});
 		const unread = !req.complete;
+		const declared = Number(req.headers['content-length']);
+		const close = unread && !(declared <= drainBytes);
 		res.writeHead(status, {
 			'content-type': type === 'proto' ? 'application/x-protobuf' : 'application/json',
 			...headers,
-			...(unread ? {connection: 'close'} : {}),
+			...(close ? {connection: 'close'} : {}),
 		});
 		res.end(body);
 		if (unread) {
 			req.resume();
+		}
+
+		if (close) {
 			res.once('finish', () => {
 				setTimeout(() => req.socket.destroy(), lingerMs).unref();
 			});
