@@ -32,7 +32,7 @@ import {type LogSource, type SourceDeps} from './source.js';
 const slice = 1000;
 /** Requests' bodies held at once, in bodies of maxBodyBytes. */
 const bodiesInFlight = 4;
-/** An unread body up to this size is read and dropped after an error reply, keeping the connection. */
+/** An unread body up to this size is read and dropped before an error reply, keeping the connection. */
 const drainBytes = 1024 * 1024;
 /** After an error reply with a larger body unread, how long the client gets to read it before the socket is closed. */
 const lingerMs = 2000;
@@ -313,30 +313,60 @@ export class OtlpSource implements LogSource {
 	}
 
 	/**
-	 * An error reply in the request's media type. A small body not yet read is read and dropped,
-	 * so the connection stays open for the client's retry; a large one is not waited for: the
-	 * connection is closed once the client had time to read the reply.
+	 * An error reply in the request's media type. A body not read yet is read to its end and
+	 * dropped first, up to drainBytes: a client still sending when the reply and a close came
+	 * would see a reset instead of the status (and of Retry-After), and the connection stays
+	 * open for its retry. Past drainBytes the reply goes out with a close, and the socket is
+	 * destroyed once the client had time to read it.
 	 */
 	private fail(req: http.IncomingMessage, res: http.ServerResponse, status: number, type: MediaType, code: number, message: string, headers: Record<string, string> = {}): void {
 		const body = type === 'proto' ? encodeStatus(code, message) : JSON.stringify({code, message});
-		const unread = !req.complete;
-		const declared = Number(req.headers['content-length']);
-		const close = unread && !(declared <= drainBytes);
-		res.writeHead(status, {
-			'content-type': type === 'proto' ? 'application/x-protobuf' : 'application/json',
-			...headers,
-			...(close ? {connection: 'close'} : {}),
-		});
-		res.end(body);
-		if (unread) {
-			req.resume();
+		let sent = false;
+		const reply = (close: boolean): void => {
+			if (sent) {
+				return;
+			}
+
+			sent = true;
+			req.removeAllListeners('data');
+			res.writeHead(status, {
+				'content-type': type === 'proto' ? 'application/x-protobuf' : 'application/json',
+				...headers,
+				...(close ? {connection: 'close'} : {}),
+			});
+			res.end(body);
+			if (close) {
+				req.resume();
+				res.once('finish', () => {
+					setTimeout(() => req.socket.destroy(), lingerMs).unref();
+				});
+			}
+		};
+
+		if (req.complete) {
+			reply(false);
+			return;
 		}
 
-		if (close) {
-			res.once('finish', () => {
-				setTimeout(() => req.socket.destroy(), lingerMs).unref();
-			});
+		if (Number(req.headers['content-length']) > drainBytes) {
+			reply(true);
+			return;
 		}
+
+		let drained = 0;
+		req.on('data', (chunk: Buffer) => {
+			drained += chunk.length;
+			if (drained > drainBytes) {
+				reply(true);
+			}
+		});
+		req.once('end', () => {
+			reply(false);
+		});
+		req.once('error', () => {
+			// The client went away: nobody to answer.
+		});
+		req.resume();
 	}
 
 	// Health details at most a few times a second: a busy receiver takes thousands of requests.
