@@ -38,7 +38,7 @@ const drainBytes = 1024 * 1024;
 const lingerMs = 2000;
 
 /** gRPC codes of the Status bodies. */
-const grpc = {invalidArgument: 3, notFound: 5, resourceExhausted: 8, unimplemented: 12, unavailable: 14} as const;
+const grpc = {invalidArgument: 3, notFound: 5, resourceExhausted: 8, unimplemented: 12, internal: 13, unavailable: 14} as const;
 
 type Waiting = {events: EventInit[]; next: number; done: () => void};
 
@@ -195,7 +195,14 @@ export class OtlpSource implements LogSource {
 			return;
 		}
 
-		void this.receive(req, res, type, gzip);
+		this.receive(req, res, type, gzip).catch((error: unknown) => {
+			// A fault of logmon's own, not of the request: said, answered 500, and the receiver goes on.
+			this.handle?.log('error', `OTLP: a request failed inside logmon: ${error instanceof Error ? error.message : String(error)}`);
+			if (!res.headersSent) {
+				res.writeHead(500, {'content-type': type === 'proto' ? 'application/x-protobuf' : 'application/json', connection: 'close'});
+				res.end(type === 'proto' ? encodeStatus(grpc.internal, 'internal error') : JSON.stringify({code: grpc.internal, message: 'internal error'}));
+			}
+		});
 	}
 
 	private async receive(req: http.IncomingMessage, res: http.ServerResponse, type: MediaType, gzip: boolean): Promise<void> {
