@@ -245,7 +245,7 @@ export class OtlpSource implements LogSource {
 
 			handle.addBytes(body.length);
 			const problem = (reason: string): void => {
-				handle.parseError(`OTLP: ${reason}`);
+				handle.parseError(`OTLP: ${sanitize(reason)}`);
 			};
 
 			let request: OtlpRequest;
@@ -315,7 +315,8 @@ export class OtlpSource implements LogSource {
 
 	/** A refused request, counted as bad input with why and how it was answered. */
 	private refused(reason: string, status: number): void {
-		this.handle?.parseError(`OTLP request refused (${status}): ${reason}`);
+		// Parser messages may quote the body: never raw on a terminal.
+		this.handle?.parseError(`OTLP request refused (${status}): ${sanitize(reason)}`);
 		this.updateDetails();
 	}
 
