@@ -166,7 +166,7 @@ describe('OTLP receiver status codes', () => {
 			expect(readStatus(r.body)).toMatchObject({code: 3, message: expect.stringMatching(/protobuf body cannot be read/)});
 		}
 
-		for (const body of ['{"resourceLogs": [', '[1,2]', '{"resourceLogs": {"a": 1}}', '{"resourceLogs":[{"scopeLogs":[{"logRecords":[5]}]}]}']) {
+		for (const body of ['{"resourceLogs": \u001B]52;c;Y2xpcA==\u0007', '{"resourceLogs": [', '[1,2]', '{"resourceLogs": {"a": 1}}', '{"resourceLogs":[{"scopeLogs":[{"logRecords":[5]}]}]}']) {
 			const r = await post(body, {'content-type': 'application/json; charset=utf-8'});
 			expect(r.status).toBe(400);
 			expect(r.type).toBe(json);
@@ -212,6 +212,9 @@ describe('OTLP receiver status codes', () => {
 		expect(result.stderr).toMatch(/OTLP request refused \(400\)/);
 		// Each refusal is counted as bad input; the first few are told on stderr.
 		expect(result.stderr).toMatch(/parse errors: 5\)/);
+		// The parser quoted the body with its escape sequence: shown neutralised, never raw.
+		expect(result.stderr).toContain('not valid JSON');
+		expect(result.stderr).not.toMatch(/[\u0000-\u0008\u000B-\u001F]/);
 	});
 });
 
