@@ -1,6 +1,6 @@
 import {
 	type OtlpLimits, type OtlpLogRecord, type OtlpObject, type OtlpRequest, type OtlpResourceLogs, type OtlpScopeLogs, type OtlpValue,
-	OtlpDecodeError, OtlpTooManyRecords, emptyRecord, newObject, tooDeep,
+	OtlpDecodeError, OtlpTooManyRecords, emptyRecord, newObject, setKey, tooDeep,
 } from './otlp-map.js';
 
 // The OTLP/HTTP JSON encoding of ExportLogsServiceRequest: the protobuf JSON mapping with
@@ -202,7 +202,7 @@ class JsonDecoder {
 
 			const key = typeof item['key'] === 'string' ? item['key'] : '';
 			const value = item['value'];
-			out[key] = value === undefined || value === null ? null : this.anyValue(value, `${where}[${i}].value`, depth);
+			setKey(out, key, value === undefined || value === null ? null : this.anyValue(value, `${where}[${i}].value`, depth));
 		}
 
 		return out;

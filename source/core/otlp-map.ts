@@ -53,9 +53,21 @@ export class OtlpDecodeError extends Error {}
 /** The request holds more than maxRecords records: answered 413. */
 export class OtlpTooManyRecords extends Error {}
 
-/** An object with no prototype: keys such as `__proto__` from a sender are plain keys. */
 export function newObject(): OtlpObject {
-	return Object.create(null) as OtlpObject;
+	return {};
+}
+
+/**
+ * Set a key a sender chose: `__proto__` becomes an own key like any other, not the object's
+ * prototype. (Objects without a prototype would do the same, but V8 keeps them in its slow
+ * dictionary mode, and every record is walked again by redaction and the writers.)
+ */
+export function setKey(object: OtlpObject, key: string, value: OtlpValue): void {
+	if (key === '__proto__') {
+		Object.defineProperty(object, key, {value, enumerable: true, writable: true, configurable: true});
+	} else {
+		object[key] = value;
+	}
 }
 
 /** A new record with every field at its proto3 default. */

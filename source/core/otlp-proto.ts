@@ -1,6 +1,6 @@
 import {
 	type OtlpLimits, type OtlpLogRecord, type OtlpObject, type OtlpRequest, type OtlpResourceLogs, type OtlpScopeLogs, type OtlpValue,
-	OtlpDecodeError, OtlpTooManyRecords, emptyRecord, nanosToMs, newObject, tooDeep,
+	OtlpDecodeError, OtlpTooManyRecords, emptyRecord, nanosToMs, newObject, setKey, tooDeep,
 } from './otlp-map.js';
 
 // A protobuf wire decoder for ExportLogsServiceRequest (OTLP logs), written from the field
@@ -393,7 +393,7 @@ class Decoder {
 
 			return false;
 		});
-		into[key] = value;
+		setKey(into, key, value);
 	}
 
 	private anyValue(r: Reader, depth: number): OtlpValue {

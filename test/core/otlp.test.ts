@@ -19,7 +19,7 @@ async function officialBytes() {
 		processors: [new SimpleLogRecordProcessor({exporter})],
 	});
 	const logger = provider.getLogger('checkout', '1.2.3');
-	logger.emit({body: 'plain text', severityNumber: SeverityNumber.WARN, severityText: 'WARN', timestamp: 1_796_000_000_123, attributes: {n: 42, big: 2 ** 40, f: 1.5, ok: false, list: [1, 'two'], __proto__: 'kept'} as never});
+	logger.emit({body: 'plain text', severityNumber: SeverityNumber.WARN, severityText: 'WARN', timestamp: 1_796_000_000_123, attributes: {n: 42, big: 2 ** 40, f: 1.5, ok: false, list: [1, 'two']}});
 	logger.emit({body: {nested: {deep: [1, {x: 'y'}]}}, severityNumber: SeverityNumber.FATAL, context: spanContext('5b8efff798038103d269b633813fc60c', 'eee19b7ec3c1b174'), eventName: 'crash'});
 	logger.emit({body: new Uint8Array([1, 2, 255]) as never, severityText: 'debug'});
 	await provider.forceFlush();
@@ -46,8 +46,7 @@ describe('OTLP decoders', () => {
 		expect(scope).toMatchObject({name: 'checkout', version: '1.2.3'});
 		const [first, second, third] = scope.records;
 		expect(first).toMatchObject({timeMs: 1_796_000_000_123, severityNumber: 13, severityText: 'WARN', body: 'plain text', traceId: '', spanId: ''});
-		expect({...first!.attributes}).toEqual({n: 42, big: 2 ** 40, f: 1.5, ok: false, list: [1, 'two'], __proto__: 'kept'});
-		expect(Object.getPrototypeOf(first!.attributes)).toBe(null);
+		expect({...first!.attributes}).toEqual({n: 42, big: 2 ** 40, f: 1.5, ok: false, list: [1, 'two']});
 		expect(first!.observedMs).toBeGreaterThan(1_700_000_000_000);
 		expect(second).toMatchObject({severityNumber: 21, traceId: '5b8efff798038103d269b633813fc60c', spanId: 'eee19b7ec3c1b174', flags: 1, eventName: 'crash'});
 		expect(JSON.stringify(second!.body)).toBe('{"nested":{"deep":[1,{"x":"y"}]}}');
@@ -126,8 +125,15 @@ describe('OTLP decoders', () => {
 			return Buffer.concat([Buffer.from([0x32]), varint(kv.length), kv]); // LogRecord{attributes}
 		};
 
-		const decoded = decodeLogsProto(wrapRecord(Buffer.concat([attribute('a', minusOne), attribute('b', big)])), defaultOtlpLimits, noProblems());
-		expect({...decoded.resources[0]!.scopes[0]!.records[0]!.attributes}).toEqual({a: -1, b: String(2n ** 62n + 1n)});
+		const decoded = decodeLogsProto(wrapRecord(Buffer.concat([attribute('a', minusOne), attribute('b', big), attribute('__proto__', Buffer.from([0x0A, 0x01, 0x78]))])), defaultOtlpLimits, noProblems());
+		const attributes = decoded.resources[0]!.scopes[0]!.records[0]!.attributes;
+		expect(JSON.stringify(attributes)).toBe(`{"a":-1,"b":"${2n ** 62n + 1n}","__proto__":"x"}`);
+		// A sender's `__proto__` is a key like any other, not the object's prototype.
+		expect(Object.getPrototypeOf(attributes)).toBe(Object.prototype);
+		const fromJson = decodeLogsJson('{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"attributes":[{"key":"__proto__","value":{"kvlistValue":{"values":[{"key":"polluted","value":{"boolValue":true}}]}}}]}]}]}]}', defaultOtlpLimits, noProblems());
+		const pollutable = fromJson.resources[0]!.scopes[0]!.records[0]!.attributes;
+		expect(JSON.stringify(pollutable)).toBe('{"__proto__":{"polluted":true}}');
+		expect((pollutable as Record<string, unknown>)['polluted']).toBeUndefined();
 		const json = decodeLogsJson(JSON.stringify({resourceLogs: [{scopeLogs: [{logRecords: [{attributes: [{key: 'a', value: {intValue: '-1'}}, {key: 'b', value: {intValue: '4611686018427387905'}}, {key: 'c', value: {doubleValue: 'NaN'}}]}]}]}]}), defaultOtlpLimits, noProblems());
 		expect({...json.resources[0]!.scopes[0]!.records[0]!.attributes}).toEqual({a: -1, b: '4611686018427387905', c: 'NaN'});
 	});
