@@ -4,13 +4,17 @@
 // with gzip, and JSON. Reports records/s from the first emit until the last export was
 // answered (every record is on logmon's bus by then), and logmon's CPU per 100k records.
 // For scale, the same exporter against a bare node:http server that reads each body and
-// answers 200, in the same run: the exporter's own ceiling on this machine.
+// answers 200, in the same run: the exporter's own ceiling on this machine; and logmon's CPU
+// per 100k of the same lines read from stdin (less that of an empty stdin): what the rest of
+// the pipeline (bus, redaction, the text writer) costs whatever the source.
 // `npm run bench -- otlp` runs only this case.
 import {type ChildProcess, spawn} from 'node:child_process';
-import {openSync} from 'node:fs';
+import {openSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
 import http from 'node:http';
 import {type Encoding, SeverityNumber, otelSender} from '../../test/support/otlp.js';
-import {corpusLines, cpuTicks, mb, root, sample} from '../support/measure.js';
+import {corpusFile, corpusLines, cpuTicks, mb, measure, root, sample} from '../support/measure.js';
 
 const total = 200_000;
 const sleep = async (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
@@ -102,4 +106,11 @@ export async function run(): Promise<void> {
 		const cpuSeconds = (after - before) / 100;
 		console.log(`${name.padEnd(16)} logmon: ${Math.round(total / (ms / 1000)).toLocaleString('en')} records/s, CPU ${(cpuSeconds / (total / 100_000)).toFixed(2)} s per 100k records, peak RSS ${mb(hwm)}; bare receiver: ${Math.round(total / (bareMs / 1000)).toLocaleString('en')} records/s (logmon ${(bareMs / ms).toFixed(2)}× of it)`);
 	}
+
+	const stdinCpu = async (file: string): Promise<number> => (await measure(process.execPath, [path.join(root, 'bin', 'logmon.js'), '--no-ui', '-o', 'text'], [openSync(file, 'r'), openSync('/dev/null', 'w'), 'inherit'])).cpuSeconds;
+	const empty = path.join(tmpdir(), 'logmon-bench-empty.log');
+	writeFileSync(empty, '');
+	const full = await stdinCpu(corpusFile(total));
+	const none = await stdinCpu(empty);
+	console.log(`${'stdin, same lines'.padEnd(16)} logmon: CPU ${((full - none) / (total / 100_000)).toFixed(2)} s per 100k lines (less an empty stdin's ${none.toFixed(2)} s)`);
 }

@@ -143,12 +143,14 @@ export type OtlpOrigin = {
 export function eventsFromOtlp(request: OtlpRequest, origin: OtlpOrigin): EventInit[] {
 	const out: EventInit[] = [];
 	for (const resource of request.resources) {
-		const service = name(resource.attributes['service.name']) ?? origin.service;
-		const host = name(resource.attributes['host.name']) ?? '';
+		const {'service.name': serviceName, 'host.name': hostName, ...rest} = resource.attributes;
+		const service = name(serviceName) ?? origin.service;
+		const host = name(hostName) ?? '';
+		const others = hasKeys(rest) ? rest : undefined;
 		for (const scope of resource.scopes) {
 			const proc = name(scope.name) ?? '';
 			for (const r of scope.records) {
-				out.push(eventFromOtlpRecord(r, {service, host, proc, resource: resource.attributes, scope}, origin));
+				out.push(eventFromOtlpRecord(r, {service, host, proc, resource: others, scope}, origin));
 			}
 		}
 	}
@@ -156,7 +158,16 @@ export function eventsFromOtlp(request: OtlpRequest, origin: OtlpOrigin): EventI
 	return out;
 }
 
-type Context = {service: string; host: string; proc: string; resource: OtlpObject; scope: OtlpScopeLogs};
+/** `resource`: the resource attributes less service.name and host.name, which are the event's service and host. */
+type Context = {service: string; host: string; proc: string; resource: OtlpObject | undefined; scope: OtlpScopeLogs};
+
+function hasKeys(object: OtlpObject): boolean {
+	for (const _ in object) {
+		return true;
+	}
+
+	return false;
+}
 
 function eventFromOtlpRecord(r: OtlpLogRecord, c: Context, origin: OtlpOrigin): EventInit {
 	const full = bodyText(r.body);
@@ -169,23 +180,43 @@ function eventFromOtlpRecord(r: OtlpLogRecord, c: Context, origin: OtlpOrigin): 
 
 	const level = levelFromSeverity(r.severityNumber) ?? detectLevel({field: r.severityText === '' ? undefined : r.severityText, text: raw});
 	const time = r.timeMs ?? r.observedMs;
-	// The event's time is printed beside the record; no second copy as text here (a Date per
-	// record was a tenth of the receiver's CPU).
-	const record: Record<string, unknown> = {
-		severityNumber: r.severityNumber,
-		severityText: r.severityText,
-		service: c.service,
-		host: c.host || undefined,
-		scope: c.scope.name || undefined,
-		scopeVersion: c.scope.version || undefined,
-		eventName: r.eventName || undefined,
-		traceId: r.traceId || undefined,
-		spanId: r.spanId || undefined,
-		flags: r.flags || undefined,
-		body: cut > 0 ? raw : r.body,
-		attributes: r.attributes,
-		resource: c.resource,
-	};
+	// The record holds what the event's own fields do not: service, host, scope name, event name
+	// and a text body are there already. Every string in a record is scanned again by redaction,
+	// so nothing is in it twice; the time is printed beside it.
+	const record: Record<string, unknown> = {severityNumber: r.severityNumber};
+	if (r.severityText !== '') {
+		record['severityText'] = r.severityText;
+	}
+
+	if (r.traceId !== '') {
+		record['traceId'] = r.traceId;
+	}
+
+	if (r.spanId !== '') {
+		record['spanId'] = r.spanId;
+	}
+
+	if (r.flags !== 0) {
+		record['flags'] = r.flags;
+	}
+
+	if (c.scope.version !== '') {
+		record['scopeVersion'] = c.scope.version;
+	}
+
+	// A structured body in full, unless it was too long: then the message holds it, cut.
+	if (r.body !== null && typeof r.body === 'object' && cut === 0) {
+		record['body'] = r.body;
+	}
+
+	if (hasKeys(r.attributes)) {
+		record['attributes'] = r.attributes;
+	}
+
+	if (c.resource !== undefined) {
+		record['resource'] = c.resource;
+	}
+
 	return {
 		time: time === undefined || time > 253_402_300_799_999 ? origin.receivedAt : time,
 		receivedAt: origin.receivedAt,

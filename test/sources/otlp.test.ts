@@ -31,7 +31,7 @@ async function logmon(args: string[]): Promise<{child: ChildProcess; port: numbe
 	return {child, port, stderr: () => stderr};
 }
 
-type Line = {service: string; host: string; proc: string; level: string; message: string; time: string; kind: string; record: Record<string, any>};
+type Line = {service: string; host: string; proc: string; type: string; level: string; message: string; time: string; kind: string; record: Record<string, any>};
 
 function lines(stdout: string): Line[] {
 	return stdout.split('\n').filter(Boolean).map(l => JSON.parse(l) as Line);
@@ -83,12 +83,15 @@ describe('OTLP receiver with the official exporters', () => {
 
 		const byNumber = (i: number) => got.find(l => l.message.includes(`order ${i} `) || l.message.includes(`"order":${i},`) || l.message.endsWith(`order ${i}`))!;
 		expect(byNumber(0)).toMatchObject({level: 'ERROR', message: 'order 0 failed', time: new Date(t0).toISOString()});
-		expect(byNumber(0).record).toMatchObject({severityNumber: 17, severityText: 'ERROR', attributes: {'order.id': 0, retried: true, tags: ['a', 'b']}, resource: {'service.name': 'shop', 'host.name': 'web1'}, scopeVersion: '1.2.3'});
+		expect(byNumber(0).record).toMatchObject({severityNumber: 17, severityText: 'ERROR', attributes: {'order.id': 0, retried: true, tags: ['a', 'b']}, resource: {'deployment.environment': 'prod'}, scopeVersion: '1.2.3'});
+		// What the event's own fields hold is not repeated in the record.
+		expect(byNumber(0).record).not.toHaveProperty('body');
+		expect(byNumber(0).record['resource']).not.toHaveProperty('service.name');
 		expect(byNumber(1)).toMatchObject({level: 'INFO', message: '{"event":"paid","order":1,"items":[{"sku":"x","qty":2}]}'});
 		expect(byNumber(1).record).toMatchObject({traceId, spanId, flags: 1, body: {event: 'paid', order: 1, items: [{sku: 'x', qty: 2}]}});
 		expect(byNumber(2)).toMatchObject({level: 'WARN', message: 'slow order 2'});
 		expect(byNumber(3)).toMatchObject({level: 'DEBUG', message: 'debug order 3'});
-		expect(byNumber(3).record).toMatchObject({eventName: 'order.debug'});
+		expect(byNumber(3)).toMatchObject({type: 'order.debug'});
 		expect(result.stderr).not.toMatch(/refused|parse errors/);
 	});
 

@@ -25,7 +25,7 @@ export function otelSender(options: SenderOptions) {
 	const exporterOptions = {url: options.url, compression: options.gzip ? 'gzip' : 'none', timeoutMillis: 10_000} as const;
 	const exporter = options.encoding === 'proto' ? new ProtoExporter(exporterOptions as never) : new HttpJsonExporter(exporterOptions as never);
 	const provider = new LoggerProvider({
-		resource: resourceFromAttributes(options.resource ?? {'service.name': 'shop', 'host.name': 'web1'}),
+		resource: resourceFromAttributes(options.resource ?? {'service.name': 'shop', 'host.name': 'web1', 'deployment.environment': 'prod'}),
 		processors: [new BatchLogRecordProcessor({exporter, maxExportBatchSize: options.batch ?? 512, maxQueueSize: options.maxQueue ?? 1_000_000, scheduledDelayMillis: 50})],
 	});
 	return {provider, logger: provider.getLogger('checkout', '1.2.3')};
