@@ -33,6 +33,10 @@ export const help = `
 	                         http://logbox:5004 (repeatable; URL parameters such as ?level=warn
 	                         filter on the remote)
 	  --token TOKEN          Its http.token for --connect (default $LOGMON_HTTP_TOKEN)
+	  --otlp [HOST:]PORT     Receive OpenTelemetry logs over OTLP/HTTP, POST /v1/logs in protobuf
+	                         or JSON, gzip or not (default 127.0.0.1:4318)
+	  --journal [UNIT,…]     Follow the systemd journal (runs journalctl -f -o json), all of it or
+	                         these units; \`journalctl -f -o json | logmon\` is understood too
 	  --demo                 Replay real logs through embedded servers; web dashboard on 127.0.0.1:5004
 	  --demo-rate N          Demo lines per second (default 200)
 
@@ -108,6 +112,8 @@ export const help = `
 	  $ logmon tail 3f1c…-uuid prod --types php-error,drupal-watchdog
 	  $ logmon --listen 0.0.0.0:7701 --retention 7d --history-max 10GiB
 	  $ LOGMON_HTTP_TOKEN=… logmon --connect http://logbox:5004 --level warn   # the UI on a logmon serve
+	  $ logmon --otlp 4318 --level warn                # OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318
+	  $ logmon --journal nginx.service,ssh.service     # or: journalctl -f -o json | logmon
 	  $ logmon --no-ui -o template --template '{time} {service} {message}' < app.log
 	  $ logmon --redact-enable email --redact-rule 'order-token=tok_[a-z0-9]{24}' < app.log
 	  $ echo 'key=AKIAIOSFODNN7EXAMPLE' | logmon redact --test
@@ -149,6 +155,8 @@ export function parseArgs(argv: string[] = process.argv.slice(2), pkg?: Record<s
 			servers: {type: 'string', isMultiple: true, default: []},
 			stdin: {type: 'boolean'},
 			connect: {type: 'string', isMultiple: true, default: []},
+			otlp: {type: 'string'},
+			journal: {type: 'string'},
 			token: {type: 'string'},
 			demo: {type: 'boolean', default: false},
 			demoRate: {type: 'number'},

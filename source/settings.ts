@@ -135,7 +135,8 @@ function processEnv(env: Environment): NodeJS.ProcessEnv {
  */
 function resolveHistory(flags: Flags, config: ConfigFile, sources: SourceConfig[], env: NodeJS.ProcessEnv): HistorySettings {
 	// A connect source reads another logmon, which keeps the history itself.
-	const network = sources.some(s => s.type !== 'stdin' && s.type !== 'connect');
+	// The journal keeps its own entries, as a file does: journald is local like stdin.
+	const network = sources.some(s => s.type !== 'stdin' && s.type !== 'connect' && s.type !== 'journald');
 	const enabled = flags.history ?? config.history.enabled ?? (network || flags.demo);
 	const retentionMs = flags.retention === undefined ? config.history.retention : parseDuration(flags.retention);
 	if (retentionMs === undefined) {
@@ -213,6 +214,15 @@ function sourcesFromFlags(flags: Flags, config: ConfigFile, env: Environment): S
 			...(flags.listen === undefined ? {} : {listen: flags.listen}),
 			...(flags.serveSubscribers === undefined ? {} : {serveSubscribers: flags.serveSubscribers}),
 		}, flags.listen === undefined ? '--serve-subscribers' : '--listen'));
+	}
+
+	if (flags.otlp !== undefined) {
+		out.push(validSource({type: 'otlp', ...(flags.otlp === '' ? {} : {listen: flags.otlp})}, '--otlp'));
+	}
+
+	if (flags.journal !== undefined) {
+		const units = list([flags.journal]);
+		out.push(validSource({type: 'journald', ...(units.length > 0 ? {units} : {})}, '--journal'));
 	}
 
 	if (flags.kafka !== undefined) {

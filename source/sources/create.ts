@@ -45,5 +45,15 @@ export async function createSource(config: SourceConfig, id: string, deps: Sourc
 			const {KafkaSource} = await import('./kafka-source.js');
 			return new KafkaSource(id, config, deps);
 		}
+
+		case 'otlp': {
+			const {OtlpSource} = await import('./otlp.js');
+			return new OtlpSource(id, config, deps);
+		}
+
+		case 'journald': {
+			const {JournalSource} = await import('./journal.js');
+			return new JournalSource(id, config, deps);
+		}
 	}
 }

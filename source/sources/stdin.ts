@@ -2,11 +2,12 @@ import {type Readable} from 'node:stream';
 import {type SourceHandle} from '../core/bus.js';
 import {type EventInit} from '../core/event.js';
 import {LineSplitter, defaultMaxLine, truncationMarker} from '../core/lines.js';
-import {eventFromLine} from '../core/record.js';
+import {eventFromLineOrJournal} from '../core/journald.js';
 import {type LogSource} from './source.js';
 
 // Lines from standard input (`some-command | logmon`). JSON lines are read as
-// records; anything else is plain text with service "stdin".
+// records (`journalctl -o json` entries among them); anything else is plain text with
+// service "stdin".
 
 export type StdinOptions = {
 	name?: string;
@@ -80,13 +81,13 @@ export class StdinSource implements LogSource {
 		for (const {text, truncated} of lines) {
 			if (truncated > 0) {
 				this.handle.parseError(`line longer than the cap, ${truncated} bytes cut`);
-				const e = eventFromLine(text, origin);
+				const e = eventFromLineOrJournal(text, origin);
 				const marker = truncationMarker(truncated);
 				e.message += marker;
 				e.raw += marker;
 				events.push(e);
 			} else {
-				events.push(eventFromLine(text, origin));
+				events.push(eventFromLineOrJournal(text, origin));
 			}
 		}
 
