@@ -1,6 +1,190 @@
-import {type KafkaForwardConfig} from '../../config/forward-kafka.js';
-import {type Destination, type DestinationContext} from './destination.js';
+import {randomBytes} from 'node:crypto';
+import {type KafkaForwardConfig, errorsTopicOf} from '../../config/forward-kafka.js';
+import {type LogEvent} from '../../core/event.js';
+import {handlerRecord, isErrorLevel} from '../../core/handler-record.js';
+import {truncationMarker} from '../../core/lines.js';
+import {BatchProducer, type TopicBatch, client, produceFailure, reason} from '../../sources/kafka.js';
+import {type Destination, type DestinationContext, type SendOutcome} from './destination.js';
 
-export async function createDestination(_config: KafkaForwardConfig, context: DestinationContext): Promise<Destination> {
-	throw new Error(`forward ${context.name}: the kafka destination is not built yet`);
+// The kafka destination: each batch is one send (one request per broker) of records in the
+// Kafka logging handler's shape, keyed by service by default; ERROR and CRITICAL records go
+// to the errors topic too when asked, with the same id so a consumer of both shows them once.
+// The client is the one the Kafka source uses (sources/kafka.ts).
+
+/** Per-record framing in a Kafka record batch (lengths, deltas, attributes), counted with its JSON. */
+const recordOverhead = 20;
+const acksOf = {all: -1, leader: 1, none: 0} as const;
+
+type Encoded = {key: string | null; value: string; bytes: number};
+
+/** The record key for an event, as configured. */
+function keyFunction(key: string): (e: LogEvent) => string | null {
+	switch (key) {
+		case 'service': {
+			return e => e.service;
+		}
+
+		case 'host': {
+			return e => e.host;
+		}
+
+		case 'none': {
+			return () => null;
+		}
+
+		default: {
+			return keyTemplate(key);
+		}
+	}
+}
+
+const placeholders: Record<string, (e: LogEvent) => string> = {
+	service: e => e.service,
+	host: e => e.host,
+	source: e => e.sourceId,
+	type: e => e.type,
+	level: e => e.level,
+};
+
+/** A key template: `{service}`, `{host}`, `{source}`, `{type}`, `{level}` in literal text. */
+function keyTemplate(text: string): (e: LogEvent) => string {
+	const parts = text.split(/(\{[^{}]*\})/).filter(Boolean).map(part => {
+		if (!part.startsWith('{')) {
+			return () => part;
+		}
+
+		const field = placeholders[part.slice(1, -1)];
+		if (!field) {
+			throw new Error(`"key": unknown placeholder ${part} in ${JSON.stringify(text)}; expected one of ${Object.keys(placeholders).map(p => `{${p}}`).join(', ')}, or "service", "host" or "none"`);
+		}
+
+		return field;
+	});
+	return e => parts.map(p => p(e)).join('');
+}
+
+export async function createDestination(config: KafkaForwardConfig, context: DestinationContext): Promise<Destination> {
+	const origin = `forward ${context.name}`;
+	const errorsTopic = errorsTopicOf(config);
+	const keyOf = keyFunction(config.key);
+	const maxRecordBytes = Math.min(config.maxRecordBytes, config.batchBytes);
+	const kafka = client(config, (level, text) => {
+		context.diagnostics.add(level, origin, `kafkajs: ${text}`);
+	});
+	const producer = new BatchProducer(kafka, {acks: acksOf[config.acks], compression: config.compression, timeoutMs: config.timeoutMs});
+	const target = `${config.brokers.join(',')}/${config.topic}`;
+
+	// Ids for records whose original has none: unique to this run, the same for every retry of an event.
+	const idPrefix = randomBytes(6).toString('base64url');
+	// An event is encoded once, when the delivery loop measures it, and sent from that.
+	const encoded = new WeakMap<LogEvent, Encoded>();
+	let sent = 0;
+	let errorCopies = 0;
+	let truncated = 0;
+	let lastFailure = '';
+
+	const encode = (e: LogEvent): Encoded => {
+		let done = encoded.get(e);
+		if (done) {
+			return done;
+		}
+
+		const newId = (): string => `${idPrefix}-${e.seq.toString(36)}`;
+		const record = handlerRecord(e, newId);
+		let value = JSON.stringify(record);
+		let bytes = Buffer.byteLength(value);
+		if (bytes > maxRecordBytes) {
+			({value, bytes} = shrink(record, e, newId, maxRecordBytes));
+			truncated++;
+		}
+
+		const key = keyOf(e);
+		done = {key, value, bytes: bytes + (key === null ? 0 : Buffer.byteLength(key)) + recordOverhead};
+		encoded.set(e, done);
+		return done;
+	};
+
+	// Reach the brokers now, so a wrong address shows at start; the first send tries again if they are down.
+	const connected = producer.connect().then(() => true, (error: unknown) => {
+		context.diagnostics.add('warn', origin, `cannot reach ${config.brokers.join(', ')} yet: ${reason(error)}; sends will try again`);
+		return false;
+	});
+	await Promise.race([connected, new Promise(resolve => {
+		setTimeout(resolve, 5000).unref();
+	})]);
+
+	return {
+		kind: 'kafka',
+		target,
+		limits: {maxEvents: config.batchSize, maxBytes: config.batchBytes, delayMs: config.lingerMs},
+		measure: e => encode(e).bytes,
+		async send(events: readonly LogEvent[]): Promise<SendOutcome> {
+			const main: TopicBatch = {topic: config.topic, messages: []};
+			const errors: TopicBatch | undefined = errorsTopic === undefined ? undefined : {topic: errorsTopic, messages: []};
+			for (const e of events) {
+				const {key, value} = encode(e);
+				const message = {key, value};
+				main.messages.push(message);
+				if (errors && isErrorLevel(e.level)) {
+					errors.messages.push(message);
+				}
+			}
+
+			try {
+				await producer.send(errors && errors.messages.length > 0 ? [main, errors] : [main]);
+			} catch (error) {
+				const failure = produceFailure(error);
+				lastFailure = failure.reason;
+				const hint = /TOO_LARGE/.test(failure.reason) ? ' (lower "batchBytes" or "maxRecordBytes", or raise the topic\'s max.message.bytes)' : '';
+				return {ok: false, retry: failure.retry, reason: `${target}: ${failure.reason}${hint}`};
+			}
+
+			sent += main.messages.length;
+			errorCopies += errors?.messages.length ?? 0;
+			return {ok: true};
+		},
+		details: () => ({
+			topic: config.topic,
+			...(errorsTopic === undefined ? {} : {errorsTopic, errorCopies}),
+			records: sent,
+			truncated,
+			...(lastFailure ? {lastFailure} : {}),
+		}),
+		close: async () => producer.disconnect(),
+	};
+}
+
+/**
+ * A record over the size cap: its message is cut, with a marker, to fit; when the message is
+ * not what makes it large, the original's other fields are left out as well.
+ */
+function shrink(record: Record<string, unknown>, e: LogEvent, newId: () => string, max: number): {value: string; bytes: number} {
+	const cut = (r: Record<string, unknown>): {value: string; bytes: number} => {
+		const message = String(r['message']);
+		const over = Buffer.byteLength(JSON.stringify(r)) - max;
+		// Each character removed takes at least one byte off the JSON; room for the marker too.
+		let keep = Math.max(0, message.length - over - 48);
+		if (keep > 0 && /[\uD800-\uDBFF]/.test(message[keep - 1]!)) {
+			keep--;
+		}
+
+		const removed = Buffer.byteLength(message.slice(keep));
+		const value = JSON.stringify({...r, message: message.slice(0, keep) + truncationMarker(removed)});
+		return {value, bytes: Buffer.byteLength(value)};
+	};
+
+	const first = cut(record);
+	if (first.bytes <= max) {
+		return first;
+	}
+
+	// The original's other fields are what is large: keep only the handler's own.
+	const bare = handlerRecord({...e, raw: String(record['message'])}, newId, null);
+	const second = cut({...bare, id: record['id']});
+	if (second.bytes <= max) {
+		return second;
+	}
+
+	const value = JSON.stringify({id: record['id'], timestamp: record['timestamp'], level: e.level, message: truncationMarker(Buffer.byteLength(String(record['message'])))});
+	return {value, bytes: Buffer.byteLength(value)};
 }
