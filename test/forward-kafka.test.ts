@@ -32,7 +32,9 @@ describe('kafka forward config', () => {
 		expect(fail('kafka://k1:9092/t?compression=snappy')).toMatch(/^compression:/);
 		expect(fail('kafka://k1:9092/t?acks=2')).toMatch(/^acks:/);
 		expect(fail('kafka://k1:9092/t?batchSize=lots')).toMatch(/^batchSize:/);
-		expect(fail('kafka://k1:9092/t?linger=5')).toMatch(/linger/);
+		expect(fail('kafka://k1:9092/t?linger=5')).toMatch(/^linger:/);
+		expect(fail('kafka://k1:9092/t?lingerMs=5')).toMatch(/lingerMs/);
+		expect(kafkaForwardConfig.parse(kafkaForwardFromUrl(new URL('kafka://k1:9092/t?linger=250ms')))).toMatchObject({linger: 250});
 		expect(fail('kafka:///t')).toMatch(/^brokers:/);
 	});
 });

@@ -1,4 +1,5 @@
 import {z} from 'zod';
+import {parseDuration} from '../history/units.js';
 import {kafkaSasl, kafkaSsl} from './kafka.js';
 
 // `forward` entries of type "kafka": only this kind's own fields (config/forward.ts adds the common ones).
@@ -15,8 +16,18 @@ export const kafkaForwardDefaults = {
 	batchBytes: 900_000,
 	lingerMs: 100,
 	maxRecordBytes: 900_000,
-	timeoutMs: 30_000,
 };
+
+/** "100ms", "1s"; a bare number is seconds (as the forwarder's other durations). */
+const linger = z.union([z.number().min(0).max(60), z.string()]).transform((v, ctx) => {
+	const ms = typeof v === 'number' ? Math.round(v * 1000) : (v.trim() === '0' ? 0 : parseDuration(v));
+	if (ms === undefined || ms > 60_000) {
+		ctx.addIssue({code: 'custom', message: `expected a duration up to 60s such as 100ms or 1s, got ${JSON.stringify(v)}`});
+		return z.NEVER;
+	}
+
+	return ms;
+});
 
 export const kafkaForwardConfig = z.strictObject({
 	type: z.literal('kafka'),
@@ -34,12 +45,10 @@ export const kafkaForwardConfig = z.strictObject({
 	batchSize: z.number().int().min(1).max(100_000).default(kafkaForwardDefaults.batchSize),
 	/** JSON bytes in one send at most. */
 	batchBytes: z.number().int().min(1024).default(kafkaForwardDefaults.batchBytes),
-	/** A batch that is not full goes out this long after its first record, ms. */
-	lingerMs: z.number().int().min(0).max(60_000).default(kafkaForwardDefaults.lingerMs),
+	/** A batch that is not full goes out this long after its first record (ms once parsed). */
+	linger: linger.default(kafkaForwardDefaults.lingerMs / 1000),
 	/** A longer record has its message cut, with a marker, to fit (and to batchBytes at most). */
 	maxRecordBytes: z.number().int().min(1024).default(kafkaForwardDefaults.maxRecordBytes),
-	/** How long the broker may take to acknowledge a send, ms. */
-	timeoutMs: z.number().int().min(100).default(kafkaForwardDefaults.timeoutMs),
 	clientId: z.string().min(1).default('logmon-forward'),
 	sasl: kafkaSasl.optional(),
 	ssl: kafkaSsl.default(false),
@@ -90,15 +99,13 @@ export function kafkaForwardFromUrl(url: URL): Record<string, unknown> {
 
 			case 'batchSize':
 			case 'batchBytes':
-			case 'lingerMs':
-			case 'timeoutMs':
 			case 'maxRecordBytes': {
 				out[name] = /^\d+$/.test(value) ? Number(value) : value;
 				break;
 			}
 
 			default: {
-				// key, acks, compression, clientId; an unknown name fails the strict schema, naming it.
+				// key, acks, compression, linger, clientId; an unknown name fails the strict schema, naming it.
 				out[name] = value;
 			}
 		}

@@ -14,6 +14,8 @@ import {type Destination, type DestinationContext, type SendOutcome} from './des
 /** Per-record framing in a Kafka record batch (lengths, deltas, attributes), counted with its JSON. */
 const recordOverhead = 20;
 const acksOf = {all: -1, leader: 1, none: 0} as const;
+/** How long the broker may wait for replicas before it answers a send (the forwarder's own `timeout` bounds the whole attempt). */
+const ackTimeoutMs = 30_000;
 
 type Encoded = {key: string | null; value: string; bytes: number};
 
@@ -71,7 +73,7 @@ export async function createDestination(config: KafkaForwardConfig, context: Des
 	const kafka = client(config, (level, text) => {
 		context.diagnostics.add(level, origin, `kafkajs: ${text}`);
 	});
-	const producer = new BatchProducer(kafka, {acks: acksOf[config.acks], compression: config.compression, timeoutMs: config.timeoutMs});
+	const producer = new BatchProducer(kafka, {acks: acksOf[config.acks], compression: config.compression, timeoutMs: ackTimeoutMs});
 	const target = `${config.brokers.join(',')}/${config.topic}`;
 
 	// Ids for records whose original has none: unique to this run, the same for every retry of an event.
@@ -116,7 +118,7 @@ export async function createDestination(config: KafkaForwardConfig, context: Des
 	return {
 		kind: 'kafka',
 		target,
-		limits: {maxEvents: config.batchSize, maxBytes: config.batchBytes, delayMs: config.lingerMs},
+		limits: {maxEvents: config.batchSize, maxBytes: config.batchBytes, delayMs: config.linger},
 		measure: e => encode(e).bytes,
 		async send(events: readonly LogEvent[]): Promise<SendOutcome> {
 			const main: TopicBatch = {topic: config.topic, messages: []};
