@@ -16,6 +16,7 @@ export const kafkaForwardDefaults = {
 	batchBytes: 900_000,
 	lingerMs: 100,
 	maxRecordBytes: 900_000,
+	maxInFlight: 4,
 };
 
 /** "100ms", "1s"; a bare number is seconds (as the forwarder's other durations). */
@@ -45,6 +46,8 @@ export const kafkaForwardConfig = z.strictObject({
 	batchSize: z.number().int().min(1).max(100_000).default(kafkaForwardDefaults.batchSize),
 	/** JSON bytes in one send at most. */
 	batchBytes: z.number().int().min(1024).default(kafkaForwardDefaults.batchBytes),
+	/** Sends awaiting the brokers' acknowledgement at once: the next batch is encoded and sent meanwhile. */
+	maxInFlight: z.number().int().min(1).max(16).default(kafkaForwardDefaults.maxInFlight),
 	/** A batch that is not full goes out this long after its first record (ms once parsed). */
 	linger: linger.default(kafkaForwardDefaults.lingerMs / 1000),
 	/** A longer record has its message cut, with a marker, to fit (and to batchBytes at most). */
@@ -99,6 +102,7 @@ export function kafkaForwardFromUrl(url: URL): Record<string, unknown> {
 
 			case 'batchSize':
 			case 'batchBytes':
+			case 'maxInFlight':
 			case 'maxRecordBytes': {
 				out[name] = /^\d+$/.test(value) ? Number(value) : value;
 				break;
