@@ -7,6 +7,7 @@ import {
 	type Consumer,
 	Kafka,
 	type KafkaConfig as ClientConfig,
+	type ICustomPartitioner,
 	type LogEntry,
 	logLevel,
 	Partitioners,
@@ -179,7 +180,33 @@ export type ProduceSettings = {
 	timeoutMs: number;
 };
 
-export type TopicBatch = {topic: string; messages: Array<{key: string | null; value: string}>};
+export type TopicBatch = {topic: string; messages: Array<{key: Buffer | string | null; value: Buffer | string}>};
+
+/**
+ * kafkajs' default partitioner (murmur2 of the key, as the Java client), remembered per key
+ * Buffer: its hash runs on BigInt-backed longs, a good part of a record's cost, and the
+ * forwarder reuses one Buffer per key. Same partitions as the default, for the same keys.
+ */
+const keyedPartitioner: ICustomPartitioner = () => {
+	const byDefault = Partitioners.DefaultPartitioner();
+	const memo = new WeakMap<Buffer, {partitions: number; partition: number}>();
+	return args => {
+		const {message, partitionMetadata} = args;
+		const key = message.key;
+		if (!Buffer.isBuffer(key) || message.partition !== undefined) {
+			return byDefault(args);
+		}
+
+		const known = memo.get(key);
+		if (known?.partitions === partitionMetadata.length) {
+			return known.partition;
+		}
+
+		const partition = byDefault(args);
+		memo.set(key, {partitions: partitionMetadata.length, partition});
+		return partition;
+	};
+};
 
 /**
  * A producer that sends a whole batch, over topics, as one request per broker. kafkajs'
@@ -192,7 +219,7 @@ export class BatchProducer {
 
 	constructor(kafka: Kafka, private readonly settings: ProduceSettings) {
 		this.producer = kafka.producer({
-			createPartitioner: Partitioners.DefaultPartitioner,
+			createPartitioner: keyedPartitioner,
 			allowAutoTopicCreation: true,
 			retry: {initialRetryTime: 200, maxRetryTime: 1000, retries: 2},
 		});

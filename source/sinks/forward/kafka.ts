@@ -17,7 +17,8 @@ const acksOf = {all: -1, leader: 1, none: 0} as const;
 /** How long the broker may wait for replicas before it answers a send (the forwarder's own `timeout` bounds the whole attempt). */
 const ackTimeoutMs = 30_000;
 
-type Encoded = {key: string | null; value: string; bytes: number};
+/** An event as it is sent: encoded once, when the forwarder measures it. */
+type Encoded = {message: {key: Buffer | null; value: Buffer}; bytes: number};
 
 /** The record key for an event, as configured. */
 function keyFunction(key: string): (e: LogEvent) => string | null {
@@ -76,6 +77,26 @@ export async function createDestination(config: KafkaForwardConfig, context: Des
 	const producer = new BatchProducer(kafka, {acks: acksOf[config.acks], compression: config.compression, timeoutMs: ackTimeoutMs});
 	const target = `${config.brokers.join(',')}/${config.topic}`;
 
+	// Keys repeat (a service, a host): each is made a Buffer once, not for every record.
+	const keys = new Map<string, Buffer>();
+	const keyBuffer = (key: string | null): Buffer | null => {
+		if (key === null) {
+			return null;
+		}
+
+		let b = keys.get(key);
+		if (!b) {
+			if (keys.size >= 10_000) {
+				keys.clear();
+			}
+
+			b = Buffer.from(key);
+			keys.set(key, b);
+		}
+
+		return b;
+	};
+
 	// Ids for records whose original has none: unique to this run, the same for every retry of an event.
 	const idPrefix = randomBytes(6).toString('base64url');
 	// An event is encoded once, when the delivery loop measures it, and sent from that.
@@ -100,8 +121,8 @@ export async function createDestination(config: KafkaForwardConfig, context: Des
 			truncated++;
 		}
 
-		const key = keyOf(e);
-		done = {key, value, bytes: bytes + (key === null ? 0 : Buffer.byteLength(key)) + recordOverhead};
+		const key = keyBuffer(keyOf(e));
+		done = {message: {key, value: Buffer.from(value)}, bytes: bytes + (key?.length ?? 0) + recordOverhead};
 		encoded.set(e, done);
 		return done;
 	};
@@ -127,8 +148,7 @@ export async function createDestination(config: KafkaForwardConfig, context: Des
 			const main: TopicBatch = {topic: config.topic, messages: []};
 			const errors: TopicBatch | undefined = errorsTopic === undefined ? undefined : {topic: errorsTopic, messages: []};
 			for (const e of events) {
-				const {key, value} = encode(e);
-				const message = {key, value};
+				const {message} = encode(e);
 				main.messages.push(message);
 				if (errors && isErrorLevel(e.level)) {
 					errors.messages.push(message);
