@@ -9,6 +9,7 @@
 //     paced    fed to kcat -P's stdin at the same 100,000 a second
 //     at once  kcat -P -l FILE, as fast as it goes
 //   Both tools use the same keys (the service), acks from all replicas and no compression.
+//   A run of logmon without the forwarder first gives its CPU for reading the stream alone.
 //   CPU time per record (user + system, of logmon's process; of kcat's) is the robust figure on
 //   a shared machine; events/s are reported too. Goal: logmon at least 0.5x kcat's events/s.
 //
@@ -63,6 +64,22 @@ async function delivered(kafka: KafkaTool, topic: string, count: () => number | 
 	}
 }
 
+/** Without a forwarder: once logmon's CPU time stops growing, it has read everything. */
+async function quiet(pid: number, sent: number): Promise<{at: number; records: number}> {
+	let last = sample(pid)!.cpuTicks;
+	let at = performance.now();
+	for (;;) {
+		await sleep(250);
+		const now = sample(pid)!.cpuTicks;
+		if (now - last <= 2) {
+			return {at, records: sent};
+		}
+
+		last = now;
+		at = performance.now();
+	}
+}
+
 async function waitForText(child: ChildProcess, re: RegExp, sink: {text: string}): Promise<RegExpExecArray> {
 	for (let i = 0; i < 1500; i++) {
 		const m = re.exec(sink.text);
@@ -80,10 +97,15 @@ async function waitForText(child: ChildProcess, re: RegExp, sink: {text: string}
 	throw new Error(`logmon did not print ${String(re)}; stderr: ${sink.text}`);
 }
 
-async function logmonRun(kafka: KafkaTool, brokers: string, topic: string): Promise<Run> {
+/**
+ * logmon serve fed by the logio publisher; with a topic, forwarding to it (the records delivered
+ * are counted on the broker), without, the same run with no forwarder (the events read are counted).
+ */
+async function logmonRun(kafka: KafkaTool, brokers: string, topic: string | undefined): Promise<Run> {
 	const state = mkdtempSync(path.join(tmpdir(), 'logmon-bench-fwd-state-'));
 	const devNull = openSync('/dev/null', 'w');
-	const logmon = spawn(process.execPath, [bin, 'serve', '--listen', '127.0.0.1:0', '--http', '127.0.0.1:0', '--no-history', '--forward', `kafka://${brokers}/${topic}`], {
+	const forward = topic === undefined ? [] : ['--forward', `kafka://${brokers}/${topic}`];
+	const logmon = spawn(process.execPath, [bin, 'serve', '--listen', '127.0.0.1:0', '--http', '127.0.0.1:0', '--no-history', ...forward], {
 		cwd: root,
 		stdio: ['ignore', devNull, 'pipe'],
 		env: {...process.env, XDG_STATE_HOME: state},
@@ -103,12 +125,12 @@ async function logmonRun(kafka: KafkaTool, brokers: string, topic: string): Prom
 			feedOut += d.toString();
 		});
 		let sent: number | undefined;
-		const done = delivered(kafka, topic, () => sent);
+		const done = topic === undefined ? undefined : delivered(kafka, topic, () => sent);
 		await sleep(seconds * 1000);
 		feed.kill('SIGTERM');
 		await new Promise(resolve => feed.once('close', resolve));
 		sent = Number(feedOut.trim());
-		const {at, records} = await done;
+		const {at, records} = done ? await done : await quiet(logmon.pid!, sent);
 		const cpuAfter = sample(logmon.pid!)!.cpuTicks;
 		if (records < sent) {
 			throw new Error(`logmon delivered ${records} of ${sent} events; stderr:\n${stderr.text.slice(-3000)}`);
@@ -187,8 +209,11 @@ export async function run(): Promise<void> {
 		const topics = {logmon: `fwd-logmon-${stamp}`, paced: `fwd-kcat-paced-${stamp}`, once: `fwd-kcat-once-${stamp}`};
 		await kafka.createTopics(Object.values(topics).map(topic => ({topic})));
 		console.log(`${rate.toLocaleString('en')} events/s for ${seconds} s, broker ${brokers}`);
+		const base = await logmonRun(kafka, brokers, undefined);
+		console.log(report('logmon without a forwarder (its CPU for reading the stream)', base));
 		const l = await logmonRun(kafka, brokers, topics.logmon);
 		console.log(report('logmon --forward kafka://', l));
+		console.log(`forwarding's own CPU: ${((l.cpuSeconds / l.records - base.cpuSeconds / base.records) * 1e6).toFixed(2)} µs/event`);
 
 		const file = path.join(dir, 'records.tsv');
 		const lines = await readBack(brokers, topics.logmon, file);
