@@ -100,6 +100,12 @@ export function kafkaForwardFromUrl(url: URL): Record<string, unknown> {
 				break;
 			}
 
+			case 'spool': {
+				// The forwarder's own switch (config/forward.ts), as a URL can say it.
+				out[name] = truthy.has(value.toLowerCase()) ? true : (falsy.has(value.toLowerCase()) ? false : value);
+				break;
+			}
+
 			case 'batchSize':
 			case 'batchBytes':
 			case 'maxInFlight':
@@ -109,7 +115,8 @@ export function kafkaForwardFromUrl(url: URL): Record<string, unknown> {
 			}
 
 			default: {
-				// key, acks, compression, linger, clientId; an unknown name fails the strict schema, naming it.
+				// key, acks, compression, linger, clientId, and the forwarder's name and filter; an
+				// unknown name fails the strict schema, naming it.
 				out[name] = value;
 			}
 		}
