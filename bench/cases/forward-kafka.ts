@@ -13,7 +13,8 @@
 //   CPU time per record (user + system, of logmon's process; of kcat's) is the robust figure on
 //   a shared machine; events/s are reported too. Goal: logmon at least 0.5x kcat's events/s.
 //
-// LOGMON_BENCH_FWD_RATE and LOGMON_BENCH_FWD_SECONDS change the pace and length.
+// LOGMON_BENCH_FWD_RATE and LOGMON_BENCH_FWD_SECONDS change the pace and length;
+// LOGMON_BENCH_FWD_QUERY adds parameters to the --forward URL (e.g. spool=0).
 // `npm run bench -- forward-kafka` runs only this case.
 import {type ChildProcess, spawn} from 'node:child_process';
 import {mkdtempSync, openSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
@@ -25,6 +26,8 @@ import {bin, root, sample} from '../support/measure.js';
 
 const rate = Number(process.env['LOGMON_BENCH_FWD_RATE'] ?? 100_000);
 const seconds = Number(process.env['LOGMON_BENCH_FWD_SECONDS'] ?? 10);
+/** Parameters for the --forward URL, e.g. `spool=0&compression=gzip`. */
+const query = process.env['LOGMON_BENCH_FWD_QUERY'] ?? '';
 const ticksPerSecond = 100;
 const sleep = async (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
@@ -104,7 +107,7 @@ async function waitForText(child: ChildProcess, re: RegExp, sink: {text: string}
 async function logmonRun(kafka: KafkaTool, brokers: string, topic: string | undefined): Promise<Run> {
 	const state = mkdtempSync(path.join(tmpdir(), 'logmon-bench-fwd-state-'));
 	const devNull = openSync('/dev/null', 'w');
-	const forward = topic === undefined ? [] : ['--forward', `kafka://${brokers}/${topic}`];
+	const forward = topic === undefined ? [] : ['--forward', `kafka://${brokers}/${topic}${query ? `?${query}` : ''}`];
 	const logmon = spawn(process.execPath, [bin, 'serve', '--listen', '127.0.0.1:0', '--http', '127.0.0.1:0', '--no-history', ...forward], {
 		cwd: root,
 		stdio: ['ignore', devNull, 'pipe'],
