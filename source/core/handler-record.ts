@@ -32,7 +32,7 @@ export function handlerRecord(e: RecordEvent, newId: () => string, obj?: Json | 
 	const record: Json = {
 		...original,
 		id: typeof id === 'string' ? id : newId(),
-		timestamp: new Date(e.time).toISOString(),
+		timestamp: isoTime(e.time),
 		service: e.service,
 		host: e.host,
 		level: e.level,
@@ -48,6 +48,56 @@ export function handlerRecord(e: RecordEvent, newId: () => string, obj?: Json | 
 	}
 
 	return record;
+}
+
+/**
+ * The record's JSON text, as JSON.stringify(handlerRecord(…)) gives it. A line that is not a
+ * JSON object (most of them) is written field by field, with no object built: this runs for
+ * every forwarded event.
+ */
+export function handlerRecordJson(e: RecordEvent, newId: () => string): string {
+	const original = parseJsonObject(e.raw);
+	if (original) {
+		return JSON.stringify(handlerRecord(e, newId, original));
+	}
+
+	const q = JSON.stringify;
+	let text = `{"id":${q(newId())},"timestamp":"${isoTime(e.time)}","service":${q(e.service)},"host":${q(e.host)},"level":"${e.level}","logger":${q(e.proc)},"message":${q(messageOf(undefined, e.raw))}`;
+	if (e.type) {
+		text += `,"type":${q(e.type)}`;
+	}
+
+	if (e.status !== undefined) {
+		text += `,"status":${e.status}`;
+	}
+
+	return text + '}';
+}
+
+// Times of one second share their text but for the milliseconds: that part is made once.
+let isoSecond = Number.NaN;
+let isoPrefix = '';
+
+/** The RFC 3339 UTC text of a time in ms, as Date#toISOString gives it. */
+export function isoTime(ms: number): string {
+	if (!Number.isInteger(ms)) {
+		return new Date(Number.isFinite(ms) ? ms : 0).toISOString();
+	}
+
+	const second = Math.floor(ms / 1000);
+	if (second !== isoSecond) {
+		const text = new Date(second * 1000).toISOString();
+		// Years past 9999 or before 0 have a longer form: those are not cached.
+		if (text.length !== 24) {
+			return new Date(ms).toISOString();
+		}
+
+		isoSecond = second;
+		isoPrefix = text.slice(0, 20);
+	}
+
+	const milli = ms - (second * 1000);
+	return `${isoPrefix}${milli < 10 ? '00' : (milli < 100 ? '0' : '')}${milli}Z`;
 }
 
 /** ERROR and CRITICAL records also go to the errors topic. */

@@ -1,7 +1,7 @@
 import {randomBytes} from 'node:crypto';
 import {type KafkaForwardConfig, errorsTopicOf} from '../../config/forward-kafka.js';
 import {type LogEvent} from '../../core/event.js';
-import {handlerRecord, isErrorLevel} from '../../core/handler-record.js';
+import {handlerRecord, handlerRecordJson, isErrorLevel} from '../../core/handler-record.js';
 import {truncationMarker} from '../../core/lines.js';
 import {BatchProducer, type TopicBatch, client, produceFailure, reason} from '../../sources/kafka.js';
 import {type Destination, type DestinationContext, type SendOutcome} from './destination.js';
@@ -14,6 +14,8 @@ import {type Destination, type DestinationContext, type SendOutcome} from './des
 /** Per-record framing in a Kafka record batch (lengths, deltas, attributes), counted with its JSON. */
 const recordOverhead = 20;
 const acksOf = {all: -1, leader: 1, none: 0} as const;
+/** Encoded events held at most (a guard: the delivery loop holds far fewer). */
+const encodedCap = 2_000_000;
 /** How long the broker may wait for replicas before it answers a send (the forwarder's own `timeout` bounds the whole attempt). */
 const ackTimeoutMs = 30_000;
 
@@ -99,8 +101,10 @@ export async function createDestination(config: KafkaForwardConfig, context: Des
 
 	// Ids for records whose original has none: unique to this run, the same for every retry of an event.
 	const idPrefix = randomBytes(6).toString('base64url');
-	// An event is encoded once, when the delivery loop measures it, and sent from that.
-	const encoded = new WeakMap<LogEvent, Encoded>();
+	// An event is encoded once, when the delivery loop measures it, and sent from that; it is let
+	// go once its batch is settled (sent, or set aside), or when the destination closes. Events
+	// measured are held by the delivery loop until then, so this holds no more than it does.
+	const encoded = new Map<LogEvent, Encoded>();
 	let sent = 0;
 	let errorCopies = 0;
 	let truncated = 0;
@@ -113,18 +117,27 @@ export async function createDestination(config: KafkaForwardConfig, context: Des
 		}
 
 		const newId = (): string => `${idPrefix}-${e.seq.toString(36)}`;
-		const record = handlerRecord(e, newId);
-		let value = JSON.stringify(record);
-		let bytes = Buffer.byteLength(value);
-		if (bytes > maxRecordBytes) {
-			({value, bytes} = shrink(record, e, newId, maxRecordBytes));
+		let value = Buffer.from(handlerRecordJson(e, newId));
+		if (value.length > maxRecordBytes) {
+			value = Buffer.from(shrink(handlerRecord(e, newId), e, newId, maxRecordBytes));
 			truncated++;
 		}
 
 		const key = keyBuffer(keyOf(e));
-		done = {message: {key, value: Buffer.from(value)}, bytes: bytes + (key?.length ?? 0) + recordOverhead};
+		done = {message: {key, value}, bytes: value.length + (key?.length ?? 0) + recordOverhead};
+		if (encoded.size >= encodedCap) {
+			// Only if events were measured and never sent: encoded again when they are.
+			encoded.clear();
+		}
+
 		encoded.set(e, done);
 		return done;
+	};
+
+	const settled = (events: readonly LogEvent[]): void => {
+		for (const e of events) {
+			encoded.delete(e);
+		}
 	};
 
 	// Reach the brokers now, so a wrong address shows at start; the first send tries again if they are down.
@@ -160,10 +173,15 @@ export async function createDestination(config: KafkaForwardConfig, context: Des
 			} catch (error) {
 				const failure = produceFailure(error);
 				lastFailure = failure.reason;
+				if (!failure.retry) {
+					settled(events);
+				}
+
 				const hint = /TOO_LARGE/.test(failure.reason) ? ' (lower "batchBytes" or "maxRecordBytes", or raise the topic\'s max.message.bytes)' : '';
 				return {ok: false, retry: failure.retry, reason: `${target}: ${failure.reason}${hint}`};
 			}
 
+			settled(events);
 			sent += main.messages.length;
 			errorCopies += errors?.messages.length ?? 0;
 			return {ok: true};
@@ -175,7 +193,10 @@ export async function createDestination(config: KafkaForwardConfig, context: Des
 			truncated,
 			...(lastFailure ? {lastFailure} : {}),
 		}),
-		close: async () => producer.disconnect(),
+		async close() {
+			encoded.clear();
+			await producer.disconnect();
+		},
 	};
 }
 
@@ -224,7 +245,7 @@ class Lanes {
  * A record over the size cap: its message is cut, with a marker, to fit; when the message is
  * not what makes it large, the original's other fields are left out as well.
  */
-function shrink(record: Record<string, unknown>, e: LogEvent, newId: () => string, max: number): {value: string; bytes: number} {
+function shrink(record: Record<string, unknown>, e: LogEvent, newId: () => string, max: number): string {
 	const cut = (r: Record<string, unknown>): {value: string; bytes: number} => {
 		const message = String(r['message']);
 		const over = Buffer.byteLength(JSON.stringify(r)) - max;
@@ -241,16 +262,15 @@ function shrink(record: Record<string, unknown>, e: LogEvent, newId: () => strin
 
 	const first = cut(record);
 	if (first.bytes <= max) {
-		return first;
+		return first.value;
 	}
 
 	// The original's other fields are what is large: keep only the handler's own.
 	const bare = handlerRecord({...e, raw: String(record['message'])}, newId, null);
 	const second = cut({...bare, id: record['id']});
 	if (second.bytes <= max) {
-		return second;
+		return second.value;
 	}
 
-	const value = JSON.stringify({id: record['id'], timestamp: record['timestamp'], level: e.level, message: truncationMarker(Buffer.byteLength(String(record['message'])))});
-	return {value, bytes: Buffer.byteLength(value)};
+	return JSON.stringify({id: record['id'], timestamp: record['timestamp'], level: e.level, message: truncationMarker(Buffer.byteLength(String(record['message'])))});
 }
