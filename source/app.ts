@@ -8,6 +8,8 @@ import {type SourceConfig} from './config/schema.js';
 import {createSource, sourceId} from './sources/create.js';
 import {type LogSource, type SourceDeps} from './sources/source.js';
 import {type RunHistory} from './history/start.js';
+import {type ForwardSettings} from './config/forward.js';
+import {type ForwardOptions, type ForwardRuntime} from './sinks/forward/registry.js';
 
 // Wires sources to the bus and the bus to the store. Shared by pipe mode and the UI.
 
@@ -26,6 +28,8 @@ export class App {
 	history: RunHistory | undefined;
 	/** The alert rules and their sinks; undefined when no rule is configured. */
 	alerts: AlertsRuntime | undefined;
+	/** The forwarders; undefined when none is configured. */
+	forward: ForwardRuntime | undefined;
 
 	constructor(bufferSize: number) {
 		this.store = new Store(bufferSize);
@@ -64,6 +68,21 @@ export class App {
 		return this.alerts;
 	}
 
+	/**
+	 * Start the forwarders as direct bus subscribers, before the sources start, so they see every
+	 * event. Nothing of them is loaded when none is configured; a destination's code (kafkajs, the
+	 * AWS SDK) only when one of its kind is.
+	 */
+	async startForwarders(settings: readonly ForwardSettings[], options: ForwardOptions): Promise<ForwardRuntime | undefined> {
+		if (settings.length === 0) {
+			return undefined;
+		}
+
+		const {startForwarders} = await import('./sinks/forward/registry.js');
+		this.forward = await startForwarders(this.bus, settings, options);
+		return this.forward;
+	}
+
 	add(source: LogSource): SourceHandle {
 		const handle = this.bus.addSource(source.id, source.kind, source.pause ? {pause: source.pause, resume: source.resume} : {});
 		this.sources.push({source, handle});
@@ -91,6 +110,7 @@ export class App {
 	}
 
 	async stop(timeoutMs = 2000): Promise<void> {
+		const started = Date.now();
 		const fanouts = this.fanouts.splice(0).map(async f => f.close());
 		// Notices still queued get most of the time to go out.
 		const alerts = this.alerts?.stop(Math.max(0, timeoutMs - 200));
@@ -101,6 +121,8 @@ export class App {
 			}
 		})]);
 		await Promise.race([all, new Promise(resolve => setTimeout(resolve, timeoutMs).unref())]);
+		// The sources are quiet: what the forwarders hold goes out in the time left (a spool keeps the rest).
+		await this.forward?.stop(Math.max(500, timeoutMs - (Date.now() - started)));
 	}
 
 	/** True when no source can produce anything more (all ended, failed or stopped). */

@@ -81,6 +81,10 @@ export const help = `
 	  --http-token TOKEN     Every API call needs "Authorization: Bearer TOKEN"; required off loopback
 	                         (better: "http": {"token": "\${LOGMON_HTTP_TOKEN}"} in the config)
 
+	Forwarding (send the stream on; the config's "forward" adds filters, batching and spool settings)
+	  --forward URL          Forward every event to URL (repeatable): file:///var/log/logmon/all.ndjson,
+	                         kafka://host:9092/topic, https://host/path, cloudwatch://eu-west-1
+
 	Output
 	  --no-ui                Never draw the UI; write the stream to stdout
 	  -o, --output FORMAT    text (default), raw, json, template
@@ -113,6 +117,7 @@ export const help = `
 	  $ logmon query -f --since 10m --level warn      # the last 10 minutes, then live
 	  $ logmon serve --kafka 127.0.0.1:9092          # a service: curl 127.0.0.1:5004/api/v1/logs/errors
 	  $ logmon --http 5004 --kafka 127.0.0.1:9092    # the UI, and the API beside it
+	  $ logmon serve --forward 'file:///var/log/logmon/all.ndjson?maxSize=100MiB&keep=5&gzip=true'
 	  $ curl -sN 'http://127.0.0.1:5004/api/v1/stream?q=level>=error'
 `;
 
@@ -155,6 +160,7 @@ export function parseArgs(argv: string[] = process.argv.slice(2), pkg?: Record<s
 			type: {type: 'string', isMultiple: true, default: []},
 			source: {type: 'string', isMultiple: true, default: []},
 			alert: {type: 'string', isMultiple: true, default: []},
+			forward: {type: 'string', isMultiple: true, default: []},
 			bell: {type: 'boolean'},
 			ui: {type: 'boolean'},
 			output: {type: 'string', shortFlag: 'o'},

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import {App} from './app.js';
 import {type Cli, colorMode, parseArgs} from './cli.js';
 import {ConfigError, loadConfig} from './config/load.js';
@@ -9,6 +10,7 @@ import {createRedactor, RedactKeyError} from './redact-key.js';
 import {eventOutlets, resolveRedaction, resolveSettings, type Settings, UsageError, unredactedWarning} from './settings.js';
 import {type Terminal} from './ui/tty.js';
 import {type RunningHttp} from './http/start.js';
+import {defaultHistoryDir} from './history/paths.js';
 
 // The entry: parse, resolve settings, pick pipe or UI mode, run, exit.
 
@@ -184,6 +186,22 @@ export async function main(argv = process.argv.slice(2), options: MainOptions = 
 		return fail(stderr, `alerts: ${error instanceof Error ? error.message : String(error)}`);
 	}
 
+	// Before the sources start, so every event reaches them; --demo forwards to a file of its own.
+	const demoForward = settings.demo ? await (await import('./demo-forward.js')).demoForwarder(settings) : undefined;
+	try {
+		await app.startForwarders(settings.forward, {stateDir: demoForward?.dir ?? path.dirname(settings.history.dir ?? defaultHistoryDir(env))});
+	} catch (error) {
+		await demoForward?.remove();
+		return fail(stderr, error instanceof Error ? error.message : String(error));
+	}
+
+	if (demoForward) {
+		// Before the UI takes the screen, as the dashboard's address.
+		const line = `demo: forwarding every event to ${demoForward.file} (removed at exit)`;
+		stderr.write(`logmon: ${line}\n`);
+		app.bus.diagnostics.add('info', 'forward', line);
+	}
+
 	/** newTerm rules reading back the history's errors (alerts/learn-history.ts). */
 	let learning: {stop(): void} | undefined;
 	if (settings.history.enabled) {
@@ -253,6 +271,7 @@ export async function main(argv = process.argv.slice(2), options: MainOptions = 
 		const {runServe} = await import('./serve.js');
 		const code = await runServe(app, {http: http!, stderr});
 		await app.history?.close();
+		await demoForward?.remove();
 		return code;
 	}
 
@@ -268,6 +287,7 @@ export async function main(argv = process.argv.slice(2), options: MainOptions = 
 		await demo?.stop();
 		learning?.stop();
 		await app.history?.close();
+		await demoForward?.remove();
 		return code;
 	}
 
@@ -277,5 +297,6 @@ export async function main(argv = process.argv.slice(2), options: MainOptions = 
 	await demo?.stop();
 	learning?.stop();
 	await app.history?.close();
+	await demoForward?.remove();
 	return code;
 }

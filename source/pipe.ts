@@ -7,6 +7,7 @@ import {StdoutSink} from './sinks/stdout.js';
 import {type Formatter} from './sinks/format.js';
 import {exitCodes} from './exit.js';
 import {describeHistory} from './history/status-text.js';
+import {describeForwarder} from './core/forward-status.js';
 
 // Pipe mode (stdout is not a terminal, or --no-ui): sources -> bus -> filter -> stdout.
 // Never imports React or Ink.
@@ -83,6 +84,13 @@ export async function runPipe(app: App, options: PipeOptions): Promise<number> {
 	const redacted = app.bus.redactor && describeRedaction(app.bus.redactor.health());
 	if (redacted) {
 		stderr.write(`logmon: redacted: ${redacted}\n`);
+	}
+
+	for (const f of app.forward?.forwarders ?? []) {
+		const c = f.counters();
+		if (c.dropped > 0 || c.deadLettered > 0 || f.unsent > 0) {
+			stderr.write(`logmon: forward ${f.name}: ${describeForwarder(c, f.unsent)}\n`);
+		}
 	}
 
 	if (reason === 'SIGINT' || reason === 'SIGTERM') {

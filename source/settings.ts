@@ -12,6 +12,7 @@ import {type Flags, colorMode, list} from './cli.js';
 import {defaultHttpHost, defaultHttpPort} from './http/address.js';
 import {type HttpSettings, HttpSettingsError, resolveHttp} from './http/settings.js';
 import {isLoopback} from './http/address.js';
+import {type ForwardSettings, ForwardUrlError, forwardConfig, forwardFromUrl, nameForwarders} from './config/forward.js';
 
 // Flags over config: the one resolved description of what this run does.
 
@@ -35,6 +36,8 @@ export type Settings = {
 	http: HttpSettings | undefined;
 	/** `logmon serve`: headless, nothing on stdout. */
 	serve: boolean;
+	/** Forwarders: the config's `forward`, then `--forward` ones. */
+	forward: ForwardSettings[];
 };
 
 export type HistorySettings = {
@@ -60,7 +63,7 @@ export class UsageError extends Error {}
  * there outlives the run or leaves the machine. History, the HTTP server and forwarders add
  * themselves here as they come.
  */
-export function eventOutlets(settings: Pick<Settings, 'sources' | 'history'> & Partial<Pick<Settings, 'http'>>): string[] {
+export function eventOutlets(settings: Pick<Settings, 'sources' | 'history'> & Partial<Pick<Settings, 'http' | 'forward'>>): string[] {
 	const outlets: string[] = [];
 	if (settings.sources.some(s => s.type === 'logio-listen' && s.serveSubscribers !== undefined)) {
 		outlets.push('logio subscribers');
@@ -72,6 +75,10 @@ export function eventOutlets(settings: Pick<Settings, 'sources' | 'history'> & P
 
 	if (settings.http) {
 		outlets.push('the HTTP API');
+	}
+
+	for (const f of settings.forward ?? []) {
+		outlets.push(`forwarder ${f.name}`);
 	}
 
 	return outlets;
@@ -268,6 +275,24 @@ export function resolveRedaction(flags: Flags, config: ConfigFile): RedactSettin
 	return redact;
 }
 
+/** The config's forwarders, then `--forward URL` ones, named and checked. */
+function resolveForward(flags: Flags, config: ConfigFile): ForwardSettings[] {
+	try {
+		const fromFlags = flags.forward.map(text => {
+			const r = forwardConfig.safeParse(forwardFromUrl(text));
+			if (!r.success) {
+				throw new UsageError(formatIssues(`--forward ${text}`, r.error));
+			}
+
+			return r.data;
+		});
+		const all = [...config.forward, ...fromFlags];
+		return nameForwarders(all, i => (i < config.forward.length ? `forward[${i}]` : `--forward ${flags.forward[i - config.forward.length]!}`));
+	} catch (error) {
+		throw error instanceof ForwardUrlError ? new UsageError(error.message) : error;
+	}
+}
+
 /** The config's rules, then `--alert` ones (terminal only), then the demo's. */
 function alertSettings(flags: Flags, config: ConfigFile): AlertSettings {
 	const {alerts} = config;
@@ -363,6 +388,7 @@ export function resolveSettings(flags: Flags, config: ConfigFile, env: Environme
 		alerts: alertSettings(flags, config),
 		http: notOwnAddress(sources, httpSettings(flags, config, serve)),
 		serve,
+		forward: resolveForward(flags, config),
 	};
 }
 

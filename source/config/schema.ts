@@ -10,6 +10,7 @@ import {logstreamConfig} from './logstream.js';
 import {stdinConfig} from './stdin.js';
 import {historyConfig} from './history.js';
 import {httpConfig} from './http.js';
+import {forwardList} from './forward.js';
 
 // The whole config file: {"sources": [...], ...global options}. CLI flags override it.
 
@@ -71,6 +72,8 @@ export const configFile = z.strictObject({
 	}).prefault({}),
 	/** Alert rules over the live stream and the sinks they notify (config/alerts.ts). */
 	alerts: alertsConfig,
+	/** Forwarders: the filtered stream sent on to files, Kafka, HTTP log stores, CloudWatch (config/forward.ts). */
+	forward: forwardList,
 });
 
 export type ConfigFile = z.infer<typeof configFile>;

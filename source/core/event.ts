@@ -16,8 +16,8 @@ export const levelRank: Readonly<Record<Level, number>> = {
 	CRITICAL: 6,
 };
 
-/** `alerts`: the notices of logmon's own alert rules (type `alert`, marker `alert`); `connect`: another logmon's stream. */
-export type SourceKind = 'logstream' | 'logio' | 'logio-listen' | 'kafka' | 'stdin' | 'alerts' | 'connect' | 'docker' | 'file' | 'otlp' | 'journald';
+/** `alerts`: the notices of logmon's own alert rules (type `alert`, marker `alert`); `connect`: another logmon's stream; `forward`: a forwarder's health only (it publishes nothing). */
+export type SourceKind = 'logstream' | 'logio' | 'logio-listen' | 'kafka' | 'stdin' | 'alerts' | 'connect' | 'docker' | 'file' | 'otlp' | 'journald' | 'forward';
 
 export type LogEvent = {
 	/** Assigned by the bus: strictly increasing across all sources. */

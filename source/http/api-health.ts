@@ -2,16 +2,20 @@ import {type HttpContext} from './context.js';
 import {type Router} from './router.js';
 
 // GET /api/v1/health: every source's state and counters, the history's state, redaction hit
-// counts, alerts, the HTTP server's own counters, version and uptime.
+// counts, alerts, the forwarders (state, queued, spooled, sent, dropped, dead-lettered), the HTTP
+// server's own counters, version and uptime.
 
 export function healthSnapshot(context: HttpContext): Record<string, unknown> {
 	const now = context.now();
 	const history = context.historyStatus();
 	const redactor = context.bus.redactor;
 	const alerts = context.alerts();
-	const sources = context.bus.health();
+	const all = context.bus.health();
+	// Forwarders have health handles on the bus too; they are listed apart.
+	const sources = all.filter(s => s.kind !== 'forward');
+	const forwarders = all.filter(s => s.kind === 'forward');
 	return {
-		status: sources.some(s => s.state === 'failed' || s.state === 'retrying') ? 'degraded' : 'ok',
+		status: all.some(s => s.state === 'failed' || s.state === 'retrying') ? 'degraded' : 'ok',
 		version: context.version,
 		startedAt: new Date(context.startedAt).toISOString(),
 		uptimeSeconds: Math.floor((now - context.startedAt) / 1000),
@@ -57,6 +61,13 @@ export function healthSnapshot(context: HttpContext): Record<string, unknown> {
 			}
 			: undefined,
 		http: {...context.counters},
+		forward: forwarders.map(s => ({
+			name: s.id.replace(/^forward:/, ''),
+			state: s.state,
+			reason: s.reason,
+			retryAt: s.retryAt === undefined ? undefined : new Date(s.retryAt).toISOString(),
+			...s.details,
+		})),
 	};
 }
 

@@ -1,5 +1,6 @@
 import {noticeLine} from '../core/alert-notice.js';
 import {describeFilter} from '../core/filter.js';
+import {describeForwarder, forwardCountsOf} from '../core/forward-status.js';
 import {describeState, type SourceHealth} from '../core/health.js';
 import {type RemoteHealth, describeRemoteSources, remoteTroubled} from '../core/remote-health.js';
 import {describeHistory} from '../history/status-text.js';
@@ -41,6 +42,11 @@ export function statusLine(ctx: Ctx, w: number): string {
 		drops += h.drops;
 		if (h.kind === 'alerts') {
 			segs.push(...alertsSegments(h), {text: ' │ ', style: {dim: true}});
+			continue;
+		}
+
+		if (h.kind === 'forward') {
+			segs.push(...forwardSegments(h, now), {text: ' │ ', style: {dim: true}});
 			continue;
 		}
 
@@ -99,6 +105,17 @@ function remoteSegments(h: SourceHealth): Segment[] {
 
 	const troubled = remoteTroubled(remote);
 	return [{text: ' ⇒ remote: ', style: {dim: true}}, {text: safe(describeRemoteSources(remote)), style: troubled ? {color: 'yellow'} : {color: 'green'}}];
+}
+
+/** "→ archive: live 1.2k sent 40 spooled": a forwarder's state and counts, losses in red. */
+function forwardSegments(h: SourceHealth, now: number): Segment[] {
+	const counts = forwardCountsOf(h.details);
+	const lost = counts.dropped > 0 || counts.deadLettered > 0;
+	return [
+		{text: `→ ${safe(h.id.replace(/^forward:/, ''))}: `, style: {bold: true}},
+		{text: safe(describeState(h, now)), style: stateStyle(h)},
+		{text: ` ${describeForwarder(counts, 0, true)}`, style: lost ? {color: 'red'} : {dim: true}},
+	];
 }
 
 type SinkState = {name: string; state: string; lastError?: string; retryAt?: number};

@@ -1,0 +1,145 @@
+import {z} from 'zod';
+import {FilterError, compileFilter, emptySpec, parseFilterExpression} from '../core/filter.js';
+import {parseDuration, parseSize} from '../history/units.js';
+import {cloudwatchForwardConfig, cloudwatchForwardFromUrl} from './forward-cloudwatch.js';
+import {fileForwardConfig, fileForwardFromUrl} from './forward-file.js';
+import {httpForwardConfig, httpForwardFromUrl} from './forward-http.js';
+import {kafkaForwardConfig, kafkaForwardFromUrl} from './forward-kafka.js';
+
+// `forward` in the config: named forwarders, each a filter and a destination. The fields every
+// kind shares are here; each kind's own are in config/forward-<kind>.ts.
+
+/** The grammar of the UI's `f` prompt (`level>=warn !healthcheck`): a typo is a config error, not a silent forwarder. */
+export const filterExpression = z.string().superRefine((v, ctx) => {
+	try {
+		compileFilter(parseFilterExpression(v, emptySpec()), {grep: 'filter', exclude: 'filter'});
+	} catch (error) {
+		if (error instanceof FilterError) {
+			ctx.addIssue({code: 'custom', message: error.message});
+			return;
+		}
+
+		throw error;
+	}
+});
+
+const size = z.union([z.number().int().positive(), z.string()]).transform((v, ctx) => {
+	const bytes = typeof v === 'number' ? v : parseSize(v);
+	if (bytes === undefined) {
+		ctx.addIssue({code: 'custom', message: `expected a size such as 1GiB or 500MB, got ${JSON.stringify(v)}`});
+		return z.NEVER;
+	}
+
+	return bytes;
+});
+
+/** "500ms", "30s", "5m"; a bare number is seconds. */
+const duration = z.union([z.number().min(0), z.string()]).transform((v, ctx) => {
+	const ms = typeof v === 'number' ? v * 1000 : parseDuration(v);
+	if (ms === undefined) {
+		ctx.addIssue({code: 'custom', message: `expected a duration such as 500ms, 30s or 5m, got ${JSON.stringify(v)}`});
+		return z.NEVER;
+	}
+
+	return ms;
+});
+
+const commonFields = {
+	/** Shown in health and the status bar; the spool directory's name. Default: the kind (file, file-2 …). */
+	name: z.string().regex(/^[\w.-]{1,64}$/, 'expected letters, digits, ".", "_" or "-" (at most 64)').optional(),
+	/** Which events go: the `f` prompt's grammar, e.g. "level>=warn !healthcheck". Empty: all. */
+	filter: filterExpression.default(''),
+	/** Keep undelivered events on disk (at-least-once across outages and restarts). Default: on for kafka, http, cloudwatch; off for file. */
+	spool: z.boolean().optional(),
+	/** Events held in memory at most; past it (with no spool) new events are dropped and counted. */
+	queue: z.number().int().min(100).max(10_000_000).default(50_000),
+	/** The spool's size cap (bytes once parsed); past it the oldest spooled events are dropped and counted. */
+	spoolMaxSize: size.default(1024 ** 3),
+	retry: z.strictObject({
+		/** First wait after a failed batch. */
+		initialDelay: duration.default(500),
+		/** Longest wait between attempts. */
+		maxDelay: duration.default(60_000),
+		/** Attempts at one batch before it is set aside in the dead-letter file; 0: until it goes (the default). */
+		maxAttempts: z.number().int().min(0).default(0),
+	}).prefault({}),
+	/** A batch not acknowledged within this long counts as a failed attempt (and is tried again). */
+	timeout: duration.default(30_000),
+};
+
+export const forwardConfig = z.discriminatedUnion('type', [
+	fileForwardConfig.safeExtend(commonFields),
+	kafkaForwardConfig.safeExtend(commonFields),
+	httpForwardConfig.safeExtend(commonFields),
+	cloudwatchForwardConfig.safeExtend(commonFields),
+]);
+
+export type ForwardConfigInput = z.input<typeof forwardConfig>;
+export type ForwardConfig = z.infer<typeof forwardConfig>;
+export type ForwardKind = ForwardConfig['type'];
+
+/** A forwarder as this run starts it: named, its spool decided. */
+export type ForwardSettings = ForwardConfig & {name: string; spool: boolean};
+
+export const forwardList = z.array(forwardConfig).default([]);
+
+export class ForwardUrlError extends Error {}
+
+/** The raw config a `--forward URL` means, by its scheme; an unknown scheme is an error naming the flag. */
+export function forwardFromUrl(text: string, flag = '--forward'): Record<string, unknown> {
+	let url: URL;
+	try {
+		url = new URL(text);
+	} catch {
+		throw new ForwardUrlError(`${flag}: expected a URL such as file:///var/log/logmon/all.ndjson, kafka://host:9092/topic, https://host/path or cloudwatch://eu-west-1, got ${JSON.stringify(text)}`);
+	}
+
+	try {
+		switch (url.protocol) {
+			case 'file:': {
+				return fileForwardFromUrl(url);
+			}
+
+			case 'kafka:': {
+				return kafkaForwardFromUrl(url);
+			}
+
+			case 'http:':
+			case 'https:': {
+				return httpForwardFromUrl(url);
+			}
+
+			case 'cloudwatch:': {
+				return cloudwatchForwardFromUrl(url);
+			}
+
+			default: {
+				throw new ForwardUrlError(`unknown scheme ${JSON.stringify(url.protocol)} in ${JSON.stringify(text)}; expected file://, kafka://, http://, https:// or cloudwatch://`);
+			}
+		}
+	} catch (error) {
+		throw new ForwardUrlError(`${flag}: ${error instanceof Error ? error.message : String(error)}`);
+	}
+}
+
+/** Names filled in (the kind, then kind-2 …; a name given twice is an error) and the spool default per kind. */
+export function nameForwarders(configs: readonly ForwardConfig[], where: (i: number) => string): ForwardSettings[] {
+	const taken = new Set(configs.flatMap(c => (c.name === undefined ? [] : [c.name])));
+	const seen = new Set<string>();
+	return configs.map((c, i) => {
+		let {name} = c;
+		if (name === undefined) {
+			name = c.type;
+			for (let n = 2; taken.has(name); n++) {
+				name = `${c.type}-${n}`;
+			}
+
+			taken.add(name);
+		} else if (seen.has(name)) {
+			throw new ForwardUrlError(`${where(i)}: two forwarders are named ${JSON.stringify(name)}; give each a unique name`);
+		}
+
+		seen.add(name);
+		return {...c, name, spool: c.spool ?? c.type !== 'file'};
+	});
+}

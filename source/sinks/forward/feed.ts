@@ -1,0 +1,91 @@
+import {type LogEvent} from '../../core/event.js';
+
+// Where a forwarder's events wait for their batch: in memory only (MemoryFeed, below), or on
+// disk first (spool.ts). The delivery loop takes items, sends them, and acknowledges them.
+
+export type FeedItem = {
+	event: LogEvent;
+	/** The spool segment holding it (0: memory only): what an acknowledgement releases. */
+	ref: number;
+};
+
+export type FeedCounters = {
+	/** Events waiting in memory. */
+	queued: number;
+	/** Events on disk not yet acknowledged (0 without a spool). */
+	spooled: number;
+	spoolBytes: number;
+	/** Events lost: memory full without a spool, or the spool past its cap. */
+	dropped: number;
+	/** Damaged records skipped, torn records cut at start. */
+	damaged: number;
+};
+
+export type Feed = {
+	/** Called from the bus: O(batch), never waits. */
+	push(events: readonly LogEvent[]): void;
+	/** Up to `max` items, oldest first, from memory. */
+	take(max: number): FeedItem[];
+	/** Items delivered (or set aside): the spool may let go of them. */
+	ack(items: readonly FeedItem[]): void;
+	/** Called when items became available to `take`. */
+	onReady: (() => void) | undefined;
+	counters(): FeedCounters;
+	/** Write out what waits for the disk; release files. */
+	close(): Promise<void>;
+};
+
+/** A bounded ring of events in memory; past `capacity` new events are dropped and counted. */
+export class MemoryFeed implements Feed {
+	onReady: (() => void) | undefined;
+	dropped = 0;
+	private items: FeedItem[] = [];
+	private head = 0;
+
+	constructor(private readonly capacity: number) {}
+
+	get length(): number {
+		return this.items.length - this.head;
+	}
+
+	push(events: readonly LogEvent[]): void {
+		let added = false;
+		for (const event of events) {
+			if (this.length >= this.capacity) {
+				this.dropped++;
+				continue;
+			}
+
+			this.items.push({event, ref: 0});
+			added = true;
+		}
+
+		if (added) {
+			this.onReady?.();
+		}
+	}
+
+	take(max: number): FeedItem[] {
+		const n = Math.min(max, this.length);
+		const out = this.items.slice(this.head, this.head + n);
+		this.head += n;
+		if (this.head > 4096 && this.head * 2 > this.items.length) {
+			this.items = this.items.slice(this.head);
+			this.head = 0;
+		}
+
+		return out;
+	}
+
+	ack(): void {
+		// Nothing on disk to release.
+	}
+
+	counters(): FeedCounters {
+		return {queued: this.length, spooled: 0, spoolBytes: 0, dropped: this.dropped, damaged: 0};
+	}
+
+	async close(): Promise<void> {
+		// Nothing to write.
+	}
+}

@@ -1,0 +1,253 @@
+import {mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import {afterEach, describe, expect, it} from 'vitest';
+import {Bus} from '../../source/core/bus.js';
+import {type EventInit, type LogEvent} from '../../source/core/event.js';
+import {compileFilter, parseFilterExpression} from '../../source/core/filter.js';
+import {DeadLetter} from '../../source/sinks/forward/dead-letter.js';
+import {type BatchLimits, type Destination, type SendOutcome} from '../../source/sinks/forward/destination.js';
+import {type Feed, MemoryFeed} from '../../source/sinks/forward/feed.js';
+import {Forwarder} from '../../source/sinks/forward/forwarder.js';
+import {openSpool} from '../../source/sinks/forward/spool.js';
+import {until} from '../support/logmon.js';
+
+// The delivery loop and the spool in-process, with a destination of the test's own that
+// answers as scripted (the contract of sinks/forward/destination.ts), over a real bus.
+
+type Reply = SendOutcome | 'hang';
+
+class ScriptedDestination implements Destination {
+	readonly kind = 'file' as const;
+	readonly target = 'scripted';
+	readonly batches: string[][] = [];
+	readonly attempts: string[][] = [];
+	replies: Reply[] = [];
+	partition: ((e: LogEvent) => string) | undefined;
+	closed = false;
+
+	constructor(readonly limits: BatchLimits) {}
+
+	measure(event: LogEvent): number {
+		return event.message.length;
+	}
+
+	async send(events: readonly LogEvent[]): Promise<SendOutcome> {
+		const messages = events.map(e => e.message);
+		this.attempts.push(messages);
+		const reply = this.replies.shift() ?? {ok: true};
+		if (reply === 'hang') {
+			return new Promise(() => undefined);
+		}
+
+		if (reply.ok) {
+			this.batches.push(messages);
+		}
+
+		return reply;
+	}
+
+	async close(): Promise<void> {
+		this.closed = true;
+	}
+
+	get delivered(): string[] {
+		return this.batches.flat();
+	}
+}
+
+const dirs: string[] = [];
+function tempDir(): string {
+	const dir = mkdtempSync(path.join(tmpdir(), 'logmon-forward-test-'));
+	dirs.push(dir);
+	return dir;
+}
+
+afterEach(() => {
+	for (const dir of dirs.splice(0)) {
+		rmSync(dir, {recursive: true, force: true});
+	}
+});
+
+function lines(n: number, from = 0, over: Partial<EventInit> = {}): EventInit[] {
+	return Array.from({length: n}, (_, i) => ({time: 1000 + i, receivedAt: 1000 + i, sourceId: 'test', sourceKind: 'stdin', service: 'api', host: 'h', proc: '', type: '', level: 'INFO', message: `m${from + i}`, raw: `m${from + i}`, ...over}));
+}
+
+type Setup = {bus: Bus; destination: ScriptedDestination; forwarder: Forwarder; deadLetter: DeadLetter; feed: Feed};
+
+function setup(options: {limits?: Partial<BatchLimits>; feed?: Feed; filter?: string; maxAttempts?: number; timeoutMs?: number; capacity?: number} = {}): Setup {
+	const bus = new Bus();
+	const destination = new ScriptedDestination({maxEvents: 10, maxBytes: 1000, delayMs: 0, ...options.limits});
+	const deadLetter = new DeadLetter(path.join(tempDir(), 'dead-letter.ndjson'), 'test');
+	const feed = options.feed ?? new MemoryFeed(options.capacity ?? 1000);
+	const forwarder = new Forwarder({
+		name: 'test',
+		destination,
+		feed,
+		filter: options.filter ? compileFilter(parseFilterExpression(options.filter)) : undefined,
+		handle: bus.addSource('forward:test', 'forward'),
+		deadLetter,
+		retry: {initialMs: 10, maxMs: 20, maxAttempts: options.maxAttempts ?? 0},
+		timeoutMs: options.timeoutMs ?? 30_000,
+		holdMax: options.capacity ?? 1000,
+		redact: text => bus.diagnostics.secrets.redact(text),
+	});
+	forwarder.start(bus);
+	return {bus, destination, forwarder, deadLetter, feed};
+}
+
+describe('the delivery loop', () => {
+	it('delivers every event once, in order, in batches within the limits; its filter and markers kept out', async () => {
+		const {bus, destination, forwarder} = setup({filter: '!skip'});
+		const source = bus.addSource('test', 'stdin');
+		source.publish(lines(25));
+		source.publish(lines(3, 0, {message: 'skip me'}));
+		source.gap(0, 1);
+		await until(() => destination.delivered.length === 25, '25 delivered');
+		expect(destination.delivered).toEqual(Array.from({length: 25}, (_, i) => `m${i}`));
+		expect(destination.batches.every(b => b.length <= 10)).toBe(true);
+		expect(forwarder.counters()).toMatchObject({sent: 25, filtered: 3, dropped: 0, queued: 0});
+		await forwarder.stop(1000);
+		expect(destination.closed).toBe(true);
+	});
+
+	it('retries a batch on a retryable failure, waiting what the peer asked, and shows why', async () => {
+		const {bus, destination, forwarder} = setup();
+		destination.replies = [{ok: false, retry: true, reason: 'HTTP 429 slow down', retryAfterMs: 300}];
+		bus.addSource('test', 'stdin').publish(lines(3));
+		const handle = bus.source('forward:test')!;
+		await until(() => handle.health.state === 'retrying', 'retrying');
+		expect(handle.health.reason).toBe('HTTP 429 slow down');
+		expect(handle.health.retryAt! - Date.now()).toBeGreaterThan(100); // the peer's 300 ms, not the 10 ms backoff
+		await until(() => destination.delivered.length === 3, 'delivered after the retry');
+		expect(destination.attempts).toEqual([['m0', 'm1', 'm2'], ['m0', 'm1', 'm2']]);
+		expect(handle.health.state).toBe('live');
+		expect(forwarder.counters().failedAttempts).toBe(1);
+		await forwarder.stop(1000);
+	});
+
+	it('sets a refused batch aside in the dead-letter file with the reason, and goes on with the rest', async () => {
+		const {bus, destination, forwarder, deadLetter} = setup({limits: {maxEvents: 2}});
+		destination.replies = [{ok: false, retry: false, reason: 'HTTP 400 mapper_parsing_exception'}];
+		bus.addSource('test', 'stdin').publish(lines(5));
+		await until(() => destination.delivered.length === 3, 'the rest delivered');
+		expect(destination.delivered).toEqual(['m2', 'm3', 'm4']);
+		await forwarder.stop(1000);
+		const dead = readFileSync(deadLetter.file, 'utf8').trim().split('\n').map(l => JSON.parse(l) as {reason: string; forwarder: string; event: {message: string}});
+		expect(dead.map(d => d.event.message)).toEqual(['m0', 'm1']);
+		expect(dead[0]).toMatchObject({reason: 'HTTP 400 mapper_parsing_exception', forwarder: 'test'});
+		expect(forwarder.counters()).toMatchObject({deadLettered: 2, sent: 3});
+	});
+
+	it('gives up after maxAttempts when asked to, into the dead-letter file', async () => {
+		const {bus, destination, forwarder, deadLetter} = setup({maxAttempts: 2});
+		destination.replies = [{ok: false, retry: true, reason: 'HTTP 503'}, {ok: false, retry: true, reason: 'HTTP 503'}];
+		bus.addSource('test', 'stdin').publish(lines(1));
+		await until(() => forwarder.counters().deadLettered === 1, 'dead-lettered');
+		await forwarder.stop(1000);
+		expect(readFileSync(deadLetter.file, 'utf8')).toContain('gave up after 2 attempts: HTTP 503');
+	});
+
+	it('a send that never settles counts as a failed attempt after the timeout, and is tried again', async () => {
+		const {bus, destination, forwarder} = setup({timeoutMs: 50});
+		destination.replies = ['hang'];
+		bus.addSource('test', 'stdin').publish(lines(2));
+		await until(() => destination.delivered.length === 2, 'delivered after the hang');
+		expect(forwarder.lastError).toMatch(/no answer/);
+		await forwarder.stop(1000);
+	});
+
+	it('one batch in flight per partition: a stuck partition does not hold the others', async () => {
+		const {bus, destination, forwarder} = setup({timeoutMs: 60_000});
+		destination.partition = e => e.service;
+		destination.replies = ['hang'];
+		const source = bus.addSource('test', 'stdin');
+		source.publish(lines(1, 0, {service: 'stuck'}));
+		await until(() => destination.attempts.length === 1, 'the stuck batch sent');
+		source.publish(lines(30, 100, {service: 'fine'}));
+		await until(() => destination.delivered.length === 30, 'the other partition delivered');
+		expect(forwarder.counters().queued).toBe(1);
+		await forwarder.stop(50);
+		expect(forwarder.unsent).toBe(1);
+	});
+
+	it('a full memory queue drops new events and counts them; the bus never waits', async () => {
+		const {bus, destination, forwarder} = setup({capacity: 100, timeoutMs: 60_000});
+		destination.replies = ['hang'];
+		const source = bus.addSource('test', 'stdin');
+		source.publish(lines(1000));
+		const c = forwarder.counters();
+		// Held: one batch in flight, 100 in batches, 100 in the queue; the rest dropped, all accounted for.
+		expect(c.queued + c.dropped).toBe(1000);
+		expect(c.dropped).toBeGreaterThan(700);
+		expect(source.health.paused).toBe(false);
+		await forwarder.stop(10);
+	});
+});
+
+describe('the disk spool', () => {
+	it('keeps what the destination did not take across a restart, and sends it first', async () => {
+		const dir = tempDir();
+		const log = (): void => undefined;
+		const first = setup({feed: await openSpool(dir, {capacity: 50, maxBytes: 1024 ** 2, log}), capacity: 50, timeoutMs: 60_000});
+		first.destination.replies = ['hang'];
+		first.bus.addSource('test', 'stdin').publish(lines(500));
+		await until(() => first.feed.counters().spooled === 500 && readdirSync(dir).some(f => f.endsWith('.spool')), '500 spooled');
+		expect(first.forwarder.counters().dropped).toBe(0);
+		await first.forwarder.stop(10);
+
+		const second = setup({feed: await openSpool(dir, {capacity: 50, maxBytes: 1024 ** 2, log}), capacity: 50});
+		second.bus.addSource('test', 'stdin').publish(lines(10, 500));
+		await until(() => second.destination.delivered.length === 510, 'all 510 delivered');
+		expect(second.destination.delivered).toEqual(Array.from({length: 510}, (_, i) => `m${i}`));
+		await until(() => second.feed.counters().spooled === 0, 'spool emptied');
+		await second.forwarder.stop(1000);
+		expect(readdirSync(dir).filter(f => f.endsWith('.spool'))).toEqual([]);
+	});
+
+	it('cuts a torn last record on start and counts it; damaged lines are skipped and counted', async () => {
+		const dir = tempDir();
+		const good = (m: string): string => JSON.stringify({time: 1, message: m, level: 'INFO'}) + '\n';
+		writeFileSync(path.join(dir, '000000000001.spool'), good('a') + 'not json\n' + good('b'));
+		writeFileSync(path.join(dir, '000000000002.spool'), good('c') + '{"time":1,"mess');
+		const logs: string[] = [];
+		const feed = await openSpool(dir, {capacity: 50, maxBytes: 1024 ** 2, log: (_level, text) => logs.push(text)});
+		expect(logs.join('\n')).toMatch(/4 events from an earlier run to send again; 1 torn record cut/);
+		const {destination, forwarder} = setup({feed});
+		await until(() => destination.delivered.length === 3, 'three delivered');
+		expect(destination.delivered).toEqual(['a', 'b', 'c']);
+		expect(forwarder.counters().damaged).toBe(2);
+		await forwarder.stop(1000);
+	});
+
+	it('past its cap drops the oldest segment and counts what was in it', async () => {
+		const dir = tempDir();
+		const feed = await openSpool(dir, {capacity: 10, maxBytes: 40_000, segmentBytes: 10_000, log() {/* counted below */}});
+		const {bus, destination, forwarder} = setup({feed, capacity: 10, timeoutMs: 60_000});
+		destination.replies = ['hang'];
+		bus.addSource('test', 'stdin').publish(lines(2000, 0, {message: 'x'.repeat(100)}));
+		await until(() => feed.counters().spoolBytes <= 40_000 && feed.counters().dropped > 0, 'drops');
+		const c = forwarder.counters();
+		expect(c.spoolBytes).toBeLessThanOrEqual(40_000);
+		// What stays plus what went adds up to what came, but for the events of dropped segments
+		// already read into memory (the batch in flight, the queue: 10 + 10 at most), still to be sent.
+		expect(c.spooled + c.dropped).toBeLessThanOrEqual(2000);
+		expect(c.spooled + c.dropped).toBeGreaterThanOrEqual(2000 - 20);
+		await forwarder.stop(10);
+	});
+
+	it('creates its directory 0700 and its files 0600', async () => {
+		const dir = path.join(tempDir(), 'spool', 'x');
+		const feed = await openSpool(dir, {capacity: 10, maxBytes: 1024 ** 2, log() {/* nothing */}});
+		const {bus, forwarder} = setup({feed, timeoutMs: 60_000});
+		bus.addSource('test', 'stdin').publish(lines(3));
+		const {statSync} = await import('node:fs');
+		await until(() => readdirSync(dir).some(f => f.endsWith('.spool')), 'a segment');
+		expect(statSync(dir).mode & 0o777).toBe(0o700);
+		for (const f of readdirSync(dir)) {
+			expect(statSync(path.join(dir, f)).mode & 0o777).toBe(0o600);
+		}
+
+		await forwarder.stop(1000);
+	});
+});
