@@ -36,6 +36,7 @@ describe('kafka forward config', () => {
 		expect(fail('kafka://k1:9092/t?lingerMs=5')).toMatch(/lingerMs/);
 		expect(kafkaForwardConfig.parse(kafkaForwardFromUrl(new URL('kafka://k1:9092/t?linger=250ms')))).toMatchObject({linger: 250});
 		expect(fail('kafka:///t')).toMatch(/^brokers:/);
+		expect(fail('kafka://k1:9092/t?key={nope}')).toMatch(/^key: template "\{nope\}": unknown placeholder \{nope\}.*or "service", "host" or "none"$/);
 	});
 });
 
@@ -121,7 +122,7 @@ describe.skipIf(skipKafka())('kafka destination', () => {
 
 		const all = await readBack([topic]);
 		expect(Object.fromEntries(all.map(e => [e['message'], e['record']['key']]))).toEqual({'key host': 'web-9', 'key none': null, 'key {service}/{level}': 'api/WARN'});
-		await expect(destination({topic, key: '{nope}'})).rejects.toThrow(/"key": unknown placeholder \{nope\}/);
+		await expect(createDestination({...kafkaForwardConfig.parse({type: 'kafka', brokers: [address]}), key: '{nope}'}, {name: 'k', diagnostics: new Diagnostics()})).rejects.toThrow(/forward k: key: template "\{nope\}": unknown placeholder \{nope\}/);
 	});
 
 	test('gzip, and a record over the size cap cut with a marker', async () => {

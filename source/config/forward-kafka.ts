@@ -1,4 +1,5 @@
 import {z} from 'zod';
+import {ForwardTemplateError, compileTemplate} from '../core/forward-template.js';
 import {parseDuration} from '../history/units.js';
 import {kafkaSasl, kafkaSsl} from './kafka.js';
 
@@ -30,6 +31,9 @@ const linger = z.union([z.number().min(0).max(60), z.string()]).transform((v, ct
 	return ms;
 });
 
+/** Keys by name; anything else is a template such as "{service}-{host}". */
+export const keyWords = new Set(['service', 'host', 'none']);
+
 export const kafkaForwardConfig = z.strictObject({
 	type: z.literal('kafka'),
 	brokers: z.array(z.string().min(1)).min(1),
@@ -37,7 +41,21 @@ export const kafkaForwardConfig = z.strictObject({
 	/** ERROR and CRITICAL records also to this topic; true: `<topic>-errors`. */
 	errorsTopic: z.union([z.boolean(), z.string().min(1)]).default(false),
 	/** The record key (the partition follows it): "service", "host", "none", or a template such as "{service}-{host}". */
-	key: z.string().min(1).default('service'),
+	key: z.string().min(1).default('service').superRefine((v, ctx) => {
+		if (keyWords.has(v)) {
+			return;
+		}
+
+		try {
+			compileTemplate(v);
+		} catch (error) {
+			if (!(error instanceof ForwardTemplateError)) {
+				throw error;
+			}
+
+			ctx.addIssue({code: 'custom', message: `${error.message}; or "service", "host" or "none"`});
+		}
+	}),
 	/** all: every in-sync replica acknowledges (at-least-once); leader; none: fire and forget. */
 	acks: z.enum(['all', 'leader', 'none']).default('all'),
 	/** gzip is built into the client; snappy, lz4 and zstd would need extra codecs. */

@@ -1,6 +1,7 @@
 import {randomBytes} from 'node:crypto';
 import {type KafkaForwardConfig, errorsTopicOf} from '../../config/forward-kafka.js';
 import {type LogEvent} from '../../core/event.js';
+import {compileTemplate} from '../../core/forward-template.js';
 import {handlerRecord, handlerRecordJson, isErrorLevel} from '../../core/handler-record.js';
 import {truncationMarker} from '../../core/lines.js';
 import {BatchProducer, type TopicBatch, client, produceFailure, reason} from '../../sources/kafka.js';
@@ -22,8 +23,8 @@ const ackTimeoutMs = 30_000;
 /** An event as it is sent: encoded once, when the forwarder measures it. */
 type Encoded = {message: {key: Buffer | null; value: Buffer}; bytes: number};
 
-/** The record key for an event, as configured. */
-function keyFunction(key: string): (e: LogEvent) => string | null {
+/** The record key for an event, as configured: by name, or a template (core/forward-template.ts). */
+function keyFunction(key: string, where: string): (e: LogEvent) => string | null {
 	switch (key) {
 		case 'service': {
 			return e => e.service;
@@ -38,40 +39,15 @@ function keyFunction(key: string): (e: LogEvent) => string | null {
 		}
 
 		default: {
-			return keyTemplate(key);
+			return compileTemplate(key, {where});
 		}
 	}
-}
-
-const placeholders: Record<string, (e: LogEvent) => string> = {
-	service: e => e.service,
-	host: e => e.host,
-	source: e => e.sourceId,
-	type: e => e.type,
-	level: e => e.level,
-};
-
-/** A key template: `{service}`, `{host}`, `{source}`, `{type}`, `{level}` in literal text. */
-function keyTemplate(text: string): (e: LogEvent) => string {
-	const parts = text.split(/(\{[^{}]*\})/).filter(Boolean).map(part => {
-		if (!part.startsWith('{')) {
-			return () => part;
-		}
-
-		const field = placeholders[part.slice(1, -1)];
-		if (!field) {
-			throw new Error(`"key": unknown placeholder ${part} in ${JSON.stringify(text)}; expected one of ${Object.keys(placeholders).map(p => `{${p}}`).join(', ')}, or "service", "host" or "none"`);
-		}
-
-		return field;
-	});
-	return e => parts.map(p => p(e)).join('');
 }
 
 export async function createDestination(config: KafkaForwardConfig, context: DestinationContext): Promise<Destination> {
 	const origin = `forward ${context.name}`;
 	const errorsTopic = errorsTopicOf(config);
-	const keyOf = keyFunction(config.key);
+	const keyOf = keyFunction(config.key, `${origin}: key`);
 	const maxRecordBytes = Math.min(config.maxRecordBytes, config.batchBytes);
 	const kafka = client(config, (level, text) => {
 		context.diagnostics.add(level, origin, `kafkajs: ${text}`);
