@@ -6,7 +6,7 @@ import {type Destination} from '../source/sinks/forward/destination.js';
 import {createDestination} from '../source/sinks/forward/kafka.js';
 import {type KafkaTool} from '../source/sources/kafka.js';
 import {event} from './support/events.js';
-import {brokers, skipKafka, stateHome, tool, unique} from './support/kafka.js';
+import {brokers, canStartBrokers, securedListeners, skipKafka, stateHome, tool, unique} from './support/kafka.js';
 import {Running} from './support/kafka-logmon.js';
 
 // The kafka destination against the real broker: batches sent with send(), then read back
@@ -158,6 +158,23 @@ describe.skipIf(skipKafka())('kafka destination', () => {
 		expect(outcome.ok ? '' : outcome.reason).toMatch(new RegExp(`^${address}/${topic}: .*TOO_LARGE.*lower "batchBytes"`));
 		// The next batch is not held up by it.
 		expect(await d.send([event({message: 'fits', raw: 'fits'})])).toEqual({ok: true});
+	});
+
+	// The secured listeners are those of a broker the suite started (scripts/kafka.sh).
+	test.skipIf(!canStartBrokers())('SASL and TLS as the Kafka source has them; refused credentials are not retried', async () => {
+		const secured = securedListeners()!;
+		const topic = unique('fwd-secured');
+		await kafka.createTopics([{topic}]);
+		const {d: viaSasl} = await destination({brokers: [secured.sasl], topic, sasl: {mechanism: 'scram-sha-512', username: secured.username, password: secured.password}});
+		expect(await viaSasl.send([event({message: 'over sasl', raw: 'over sasl'})])).toEqual({ok: true});
+		const {d: viaTls} = await destination({brokers: [secured.ssl], topic, ssl: {ca: secured.ca}});
+		expect(await viaTls.send([event({message: 'over tls', raw: 'over tls'})])).toEqual({ok: true});
+		expect((await readBack([topic])).map(e => e['message'] as string).sort()).toEqual(['over sasl', 'over tls']);
+
+		const {d: refused} = await destination({brokers: [secured.sasl], topic, sasl: {mechanism: 'plain', username: secured.username, password: 'wrong'}});
+		const outcome = await refused.send([event({message: 'never', raw: 'never'})]);
+		expect(outcome).toMatchObject({ok: false, retry: false});
+		expect(outcome.ok ? '' : outcome.reason).toMatch(/authentication failed/i);
 	});
 
 	test('a broker that cannot be reached is a retryable failure', async () => {
