@@ -84,7 +84,6 @@ export async function createDestination(config: KafkaForwardConfig, context: Des
 	let sent = 0;
 	let errorCopies = 0;
 	let truncated = 0;
-	let lastFailure = '';
 
 	const encode = (e: LogEvent): Encoded => {
 		let done = encoded.get(e);
@@ -148,7 +147,6 @@ export async function createDestination(config: KafkaForwardConfig, context: Des
 				await producer.send(errors && errors.messages.length > 0 ? [main, errors] : [main]);
 			} catch (error) {
 				const failure = produceFailure(error);
-				lastFailure = failure.reason;
 				if (!failure.retry) {
 					settled(events);
 				}
@@ -167,7 +165,6 @@ export async function createDestination(config: KafkaForwardConfig, context: Des
 			...(errorsTopic === undefined ? {} : {errorsTopic, errorCopies}),
 			records: sent,
 			truncated,
-			...(lastFailure ? {lastFailure} : {}),
 		}),
 		async close() {
 			encoded.clear();
