@@ -8,12 +8,13 @@ import {kafkaConfig} from './kafka.js';
 import {logioConfig, logioListenConfig} from './logio.js';
 import {logstreamConfig} from './logstream.js';
 import {stdinConfig} from './stdin.js';
+import {fileConfig} from './file.js';
 import {historyConfig} from './history.js';
 import {httpConfig} from './http.js';
 
 // The whole config file: {"sources": [...], ...global options}. CLI flags override it.
 
-export const sourceConfig = z.discriminatedUnion('type', [logstreamConfig, logioConfig, logioListenConfig, kafkaConfig, stdinConfig, connectConfig]);
+export const sourceConfig = z.discriminatedUnion('type', [logstreamConfig, logioConfig, logioListenConfig, kafkaConfig, stdinConfig, connectConfig, fileConfig]);
 export type SourceConfig = z.infer<typeof sourceConfig>;
 
 const levelName = z.string().transform((v, ctx) => {

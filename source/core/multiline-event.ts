@@ -1,0 +1,35 @@
+import {type EventInit} from './event.js';
+import {eventFromLine, type Origin} from './record.js';
+import {sanitize} from './sanitize.js';
+
+// One event from the lines the multi-line joiner put together (core/multiline.ts).
+
+const saysInfo = /\bINFO\b/i;
+
+/** Between the lines of a multi-line event in its message, which must stay one terminal line. */
+export const lineJoint = ' ⏎ ';
+
+/**
+ * The first line decides the record, time, service and level (a JSON record stays one); the raw
+ * text keeps every line with its newline, the message shows them joined by ⏎. A stack trace
+ * under a first line that names no level is an ERROR.
+ */
+export function eventFromLines(lines: readonly string[], trace: boolean, origin: Origin): EventInit {
+	const e = eventFromLine(lines[0]!, origin);
+	if (lines.length === 1) {
+		return e;
+	}
+
+	let message = e.message;
+	for (let i = 1; i < lines.length; i++) {
+		message += lineJoint + sanitize(lines[i]!);
+	}
+
+	e.message = message;
+	e.raw = lines.join('\n');
+	if (trace && e.level === 'INFO' && !saysInfo.test(lines[0]!)) {
+		e.level = 'ERROR';
+	}
+
+	return e;
+}

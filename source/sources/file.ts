@@ -1,0 +1,509 @@
+import {type FSWatcher, watch} from 'node:fs';
+import {readdir, stat} from 'node:fs/promises';
+import path from 'node:path';
+import {type FileConfig} from '../config/file.js';
+import {type SourceHandle} from '../core/bus.js';
+import {type EventInit} from '../core/event.js';
+import {type Glob, matchPath, parseGlob} from '../core/glob.js';
+import {eventFromLines} from '../core/multiline-event.js';
+import {type MultilineOptions} from '../core/multiline.js';
+import {compileUserRegex} from '../core/regex.js';
+import {expandGlob} from './file-glob.js';
+import {GzipReader} from './file-gzip.js';
+import {isGzip, isRotationOf, serviceOfFile} from './file-names.js';
+import {type FileReader, FileTailer, type TailerOptions, type TailerSink} from './file-tailer.js';
+import {type LogSource, type SourceDeps} from './source.js';
+
+// Files named by paths and globs, followed through rotation (file-tailer.ts reads one file).
+//
+// Which files: every path and glob is expanded at start and again at each poll, and at once
+// when a watched directory reports a new name. Files are known by device and inode, so a file
+// renamed to a name the globs still match is followed on under its new name, not read again.
+// Rotation by rename: the new file under the old name is read from its start, once the old
+// one has been read to its end. Copy-truncate: the tailer notices and reads the rest from the
+// copy. A file that appears later is read from its start, unless its name is a rotation of a
+// followed file's (a copy of lines already read): then from its end.
+//
+// Change events come from fs.watch on the directories (one watch for a directory of 1,000
+// files), and a poll with stat at a modest interval covers filesystems that send none.
+
+/** Most directories watched at once; the others are polled. */
+const maxWatches = 512;
+/** Files listed one by one in health; the rest are counted. */
+const maxListed = 100;
+
+type Problem = {path: string; reason: string};
+
+export class FileSource implements LogSource {
+	readonly kind = 'file' as const;
+	readonly ended: Promise<void> | undefined;
+	private readonly globs: Glob[];
+	private readonly tailerOptions: TailerOptions;
+	private readonly tailers = new Map<string, FileTailer>();
+	private readonly byPath = new Map<string, FileTailer>();
+	/** Compressed files by device and inode: read, being read, or skipped. */
+	private readonly compressed = new Map<string, {path: string; state: string; reader?: GzipReader}>();
+	private readonly watchers = new Map<string, FSWatcher>();
+	private problems: Problem[] = [];
+	/** Files (device:inode) there at the first scan: read from their end unless --from-beginning. */
+	private readonly atStart = new Set<string>();
+	private first = true;
+	private handle: SourceHandle | undefined;
+	private pending: EventInit[] = [];
+	private scanning: Promise<void> | undefined;
+	private rescan = false;
+	private pollTimer: NodeJS.Timeout | undefined;
+	private paused = false;
+	private stopping = false;
+	private lost = 0;
+	private cutLines = 0;
+	private watchErrors = 0;
+	private finish: (() => void) | undefined;
+
+	constructor(readonly id: string, readonly config: FileConfig, readonly deps: SourceDeps) {
+		this.globs = config.paths.map(p => parseGlob(path.resolve(p)));
+		const multiline: MultilineOptions = {
+			enabled: config.multiline.enabled,
+			start: config.multiline.start === undefined ? undefined : compileUserRegex(config.multiline.start, 'multiline.start'),
+			maxLines: config.multiline.maxLines,
+			maxBytes: deps.maxLine,
+		};
+		this.tailerOptions = {maxLine: deps.maxLine, multiline, multilineMs: config.multiline.timeoutMs, partialMs: config.partialMs};
+		// Compressed files named one by one are a finite input, like stdin.
+		if (this.globs.every(g => g.literal && isGzip(g.pattern))) {
+			this.ended = new Promise(resolve => {
+				this.finish = resolve;
+			});
+		}
+	}
+
+	async start(handle: SourceHandle): Promise<void> {
+		this.handle = handle;
+		handle.detail('paths', this.globs.map(g => g.pattern));
+		handle.setState('connecting');
+		await this.scan();
+		this.pollTimer = setInterval(() => {
+			void this.scan();
+		}, this.config.pollMs);
+	}
+
+	pause = (): void => {
+		this.paused = true;
+		for (const t of this.tailers.values()) {
+			t.pause();
+		}
+
+		for (const c of this.compressed.values()) {
+			c.reader?.pause();
+		}
+	};
+
+	resume = (): void => {
+		this.paused = false;
+		for (const t of this.tailers.values()) {
+			t.resume();
+		}
+
+		for (const c of this.compressed.values()) {
+			c.reader?.resume();
+		}
+	};
+
+	async stop(): Promise<void> {
+		if (this.stopping) {
+			return;
+		}
+
+		this.stopping = true;
+		clearInterval(this.pollTimer);
+		for (const w of this.watchers.values()) {
+			w.close();
+		}
+
+		this.watchers.clear();
+		for (const c of this.compressed.values()) {
+			c.reader?.stop();
+		}
+
+		await this.scanning;
+		await Promise.all([...this.tailers.values()].map(async t => t.close()));
+		this.tailers.clear();
+		this.finish?.();
+	}
+
+	/** Expand, compare with what is followed, and act on the difference; one scan at a time. */
+	private async scan(): Promise<void> {
+		if (this.stopping) {
+			return;
+		}
+
+		if (this.scanning) {
+			this.rescan = true;
+			return this.scanning;
+		}
+
+		this.scanning = (async () => {
+			do {
+				this.rescan = false;
+				try {
+					await this.scanOnce(); // eslint-disable-line no-await-in-loop
+				} catch (error) {
+					this.handle?.log('error', `scan failed: ${error instanceof Error ? error.message : String(error)}`);
+				}
+			} while (this.rescan && !this.stopping);
+		})().finally(() => {
+			this.scanning = undefined;
+		});
+		return this.scanning;
+	}
+
+	private async scanOnce(): Promise<void> {
+		type Found = {path: string; size: number; literal: boolean};
+		const found = new Map<string, Found>();
+		const dirs = new Set<string>();
+		const problems: Problem[] = [];
+		for (const glob of this.globs) {
+			const expansion = await expandGlob(glob); // eslint-disable-line no-await-in-loop
+			for (const d of expansion.dirs) {
+				dirs.add(d);
+			}
+
+			for (const {dir, reason} of expansion.errors) {
+				problems.push({path: dir, reason: `cannot list the directory: ${reason}`});
+			}
+
+			for (const file of expansion.files) {
+				let st;
+				try {
+					st = await stat(file); // eslint-disable-line no-await-in-loop
+				} catch (error) {
+					if (glob.literal) {
+						const code = (error as NodeJS.ErrnoException).code;
+						problems.push({path: file, reason: code === 'ENOENT' ? 'missing, waiting for it' : describe(error)});
+					}
+
+					continue;
+				}
+
+				if (!st.isFile()) {
+					if (glob.literal) {
+						problems.push({path: file, reason: st.isDirectory() ? 'a directory, not a file' : 'not a regular file'});
+					}
+
+					continue;
+				}
+
+				const key = `${st.dev}:${st.ino}`;
+				if (!found.has(key)) {
+					found.set(key, {path: file, size: st.size, literal: glob.literal});
+				}
+			}
+		}
+
+		if (this.first) {
+			for (const key of found.keys()) {
+				this.atStart.add(key);
+			}
+		}
+
+		// Files gone from the patterns (renamed away, deleted): their rest first, then let go.
+		for (const t of [...this.tailers.values()]) {
+			if (!found.has(t.key)) {
+				await t.drain(); // eslint-disable-line no-await-in-loop
+				await t.close(); // eslint-disable-line no-await-in-loop
+				this.tailers.delete(t.key);
+				this.handle?.log('info', `${t.path}: renamed or removed; read to its end and let go`);
+			}
+		}
+
+		// Files still here: follow renames (and read a renamed file to its end before its successor), read what grew.
+		for (const [key, f] of found) {
+			const t = this.tailers.get(key);
+			if (!t) {
+				continue;
+			}
+
+			if (t.path !== f.path) {
+				t.path = f.path;
+				await t.drain(); // eslint-disable-line no-await-in-loop
+			} else if (f.size !== t.position) {
+				t.kick();
+			}
+		}
+
+		for (const [key, f] of found) {
+			if (this.stopping) {
+				return;
+			}
+
+			if (this.tailers.has(key) || this.compressed.has(key)) {
+				continue;
+			}
+
+			if (isGzip(f.path)) {
+				this.startCompressed(key, f.path, f.literal || (this.first && this.config.fromBeginning));
+				continue;
+			}
+
+			const fromStart = this.atStart.has(key) ? this.config.fromBeginning : !this.isRotatedCopy(f.path);
+			let tailer: FileTailer;
+			try {
+				tailer = await FileTailer.open(f.path, fromStart, this.tailerOptions, this.sink); // eslint-disable-line no-await-in-loop
+			} catch (error) {
+				problems.push({path: f.path, reason: describe(error)});
+				continue;
+			}
+
+			if (this.tailers.has(tailer.key) || this.stopping) {
+				await tailer.close(); // eslint-disable-line no-await-in-loop
+				continue;
+			}
+
+			this.tailers.set(tailer.key, tailer);
+			if (this.paused) {
+				tailer.pause();
+			}
+
+			tailer.kick();
+		}
+
+		this.first = false;
+		this.problems = problems;
+		this.byPath.clear();
+		for (const t of this.tailers.values()) {
+			this.byPath.set(t.path, t);
+			dirs.add(path.dirname(t.path));
+		}
+
+		this.watchDirs(dirs);
+		this.showHealth();
+	}
+
+	private isRotatedCopy(file: string): boolean {
+		const dir = path.dirname(file);
+		const name = path.basename(file);
+		for (const t of this.tailers.values()) {
+			if (path.dirname(t.firstPath) === dir && isRotationOf(name, path.basename(t.firstPath))) {
+				return true;
+			}
+		}
+
+		return false;
+	}
+
+	private startCompressed(key: string, file: string, read: boolean): void {
+		if (!read) {
+			this.compressed.set(key, {path: file, state: 'skipped (a compressed rotation; named, or with --from-beginning, it is read whole)'});
+			return;
+		}
+
+		const reader = new GzipReader(file, this.tailerOptions, this.sink);
+		const entry = {path: file, state: 'reading', reader};
+		this.compressed.set(key, entry);
+		if (this.paused) {
+			reader.pause();
+		}
+
+		reader.read().then(() => {
+			entry.state = 'read';
+		}, (error: unknown) => {
+			entry.state = `unreadable: ${describe(error)}`;
+			this.handle?.log('warn', `${file}: ${describe(error)}`);
+		}).finally(() => {
+			delete (entry as {reader?: GzipReader}).reader;
+			this.showHealth();
+			if (this.finish && [...this.compressed.values()].every(c => !c.reader) && this.problems.length === 0) {
+				this.handle?.setState('ended');
+				this.finish();
+			}
+		});
+	}
+
+	/** Watch the directories files are in or may appear in; drop watches no longer needed. */
+	private watchDirs(dirs: Set<string>): void {
+		for (const [dir, w] of this.watchers) {
+			if (!dirs.has(dir)) {
+				w.close();
+				this.watchers.delete(dir);
+			}
+		}
+
+		for (const dir of dirs) {
+			if (this.watchers.has(dir) || this.watchers.size >= maxWatches) {
+				continue;
+			}
+
+			try {
+				const w = watch(dir, {persistent: false}, (event, name) => {
+					this.changed(dir, event, name);
+				});
+				w.on('error', () => {
+					// The directory went away or the system ran out of watches: polling goes on.
+					w.close();
+					this.watchers.delete(dir);
+					this.watchErrors++;
+				});
+				this.watchers.set(dir, w);
+			} catch {
+				this.watchErrors++;
+			}
+		}
+	}
+
+	private changed(dir: string, event: string, name: string | Buffer | null): void {
+		if (this.stopping) {
+			return;
+		}
+
+		if (name === null) {
+			void this.scan();
+			return;
+		}
+
+		const file = path.join(dir, name.toString());
+		const tailer = this.byPath.get(file);
+		if (tailer && event === 'change') {
+			tailer.kick();
+			return;
+		}
+
+		if (tailer || this.globs.some(g => matchPath(g, file))) {
+			void this.scan();
+		}
+	}
+
+	private readonly sink: TailerSink = {
+		event: (file, lines, trace) => {
+			const origin = {
+				sourceId: this.id,
+				sourceKind: this.kind,
+				service: this.config.service ?? serviceOfFile(file.firstPath),
+				proc: path.basename(file.firstPath),
+				receivedAt: Date.now(),
+				parseError: (reason: string) => this.handle?.parseError(reason),
+			};
+			this.pending.push(eventFromLines(lines, trace, origin));
+		},
+		done: () => {
+			if (this.pending.length > 0 && this.handle) {
+				const batch = this.pending;
+				this.pending = [];
+				this.handle.publish(batch);
+			}
+		},
+		bytes: n => {
+			this.handle?.addBytes(n);
+		},
+		cutLine: (file, bytes) => {
+			this.cutLines++;
+			this.handle?.parseError(`${file.path}: line longer than the cap, ${bytes} bytes cut`);
+		},
+		lost: file => {
+			this.lost++;
+			this.handle?.log('warn', `${file.path}: truncated before it was read to its end, and no rotated copy holds the rest`);
+			const now = Date.now();
+			this.handle?.gap(now, now);
+		},
+		copies: async file => this.rotatedCopies(file),
+		failed: (file, reason) => {
+			this.handle?.log('warn', `${file.path}: read failed (${reason}); it is opened again at the next check`);
+			const tailer = file instanceof FileTailer ? file : undefined;
+			if (tailer) {
+				this.tailers.delete(tailer.key);
+				void tailer.close();
+			}
+		},
+	};
+
+	/** Files beside this one named as its rotations, newest first: where copy-truncate put the old content. */
+	private async rotatedCopies(file: FileReader): Promise<string[]> {
+		const dir = path.dirname(file.path);
+		const name = path.basename(file.firstPath);
+		let names: string[];
+		try {
+			names = await readdir(dir);
+		} catch {
+			return [];
+		}
+
+		const copies: Array<{file: string; mtime: number}> = [];
+		for (const n of names) {
+			if (isRotationOf(n, name) && !isGzip(n)) {
+				const full = path.join(dir, n);
+				try {
+					copies.push({file: full, mtime: (await stat(full)).mtimeMs}); // eslint-disable-line no-await-in-loop
+				} catch {
+					// Gone already.
+				}
+			}
+		}
+
+		return copies.sort((a, b) => b.mtime - a.mtime).map(c => c.file);
+	}
+
+	private showHealth(): void {
+		const h = this.handle;
+		if (!h || this.stopping) {
+			return;
+		}
+
+		const files: Array<Record<string, unknown>> = [];
+		for (const t of this.tailers.values()) {
+			files.push({path: t.path, state: 'following', position: t.position});
+		}
+
+		for (const c of this.compressed.values()) {
+			files.push({path: c.path, state: c.state});
+		}
+
+		for (const p of this.problems) {
+			files.push({path: p.path, state: p.reason});
+		}
+
+		h.detail('files', files.slice(0, maxListed));
+		h.detail('following', this.tailers.size);
+		h.detail('problems', this.problems.length);
+		h.detail('watchedDirectories', this.watchers.size);
+		h.detail('truncations', [...this.tailers.values()].reduce((n, t) => n + t.truncations, 0));
+		h.detail('lostAtTruncation', this.lost);
+		h.detail('multilineCut', [...this.tailers.values()].reduce((n, t) => n + t.multilineCut, 0));
+		if (this.watchErrors > 0) {
+			h.detail('watchErrors', this.watchErrors);
+		}
+
+		if (h.health.state === 'ended') {
+			return;
+		}
+
+		const reading = this.tailers.size > 0 || [...this.compressed.values()].some(c => c.reader);
+		if (reading || this.problems.length === 0) {
+			h.setState('live');
+		} else {
+			const first = this.problems[0]!;
+			const more = this.problems.length > 1 ? ` (and ${this.problems.length - 1} more)` : '';
+			h.setState('retrying', `no file can be read yet: ${first.path}: ${first.reason}${more}`, this.config.pollMs);
+		}
+	}
+}
+
+function describe(error: unknown): string {
+	const e = error as NodeJS.ErrnoException;
+	switch (e.code) {
+		case 'EACCES':
+		case 'EPERM': {
+			return 'unreadable: permission denied';
+		}
+
+		case 'ENOENT': {
+			return 'missing, waiting for it';
+		}
+
+		case 'ENOTFILE': {
+			return e.message;
+		}
+
+		default: {
+			return `unreadable: ${e.code ?? (error instanceof Error ? error.message : String(error))}`;
+		}
+	}
+}
