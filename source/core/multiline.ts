@@ -1,3 +1,5 @@
+import {levelRank} from './event.js';
+import {detectLevel} from './level.js';
 import {type UserRegex} from './regex.js';
 
 // Multi-line events: lines that continue the event before them are joined into it, for
@@ -7,9 +9,10 @@ import {type UserRegex} from './regex.js';
 // Without a start pattern, an event continues with
 //   - indented lines (Java `\tat …` and `\t... 3 more`, Python frames, Go file lines, any
 //     indented continuation), and Java's `Caused by: …`;
-//   - right after its first line: a Java exception header (`java.lang.IllegalStateException: x`)
-//     or `Traceback (most recent call last):`, as logger.error(msg, e) and logging.exception
-//     write them after the message;
+//   - right after a first line of level WARN or above: a Java exception header
+//     (`java.lang.IllegalStateException: x`) or `Traceback (most recent call last):`, as
+//     logger.error(msg, e) and logging.exception write them after the message (after any
+//     other line, an uncaught exception's trace is an event of its own);
 //   - inside a Python traceback: the final `ValueError: msg` line, and a chained traceback;
 //   - inside a Go panic (`panic: …`, `fatal error: …`): goroutine headers, function lines,
 //     blank lines and `exit status N`.
@@ -161,13 +164,13 @@ export class MultilineJoiner {
 					return true;
 				}
 
-				if (held.length === 1 && line === pythonStart) {
+				if (held.length === 1 && line === pythonStart && saysTrouble(held[0]!)) {
 					this.state = 'python';
 					this.trace = true;
 					return true;
 				}
 
-				if (held.length === 1 && isJavaHeader(line)) {
+				if (held.length === 1 && isJavaHeader(line) && saysTrouble(held[0]!)) {
 					this.trace = true;
 					return true;
 				}
@@ -190,6 +193,11 @@ function startState(line: string): State {
 	}
 
 	return 'plain';
+}
+
+/** A log line of level WARN or above: what a logged exception's message line is. */
+function saysTrouble(line: string): boolean {
+	return levelRank[detectLevel({text: line})] >= levelRank.WARN;
 }
 
 /** Starts with a space or tab and has something else after it. */

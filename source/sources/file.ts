@@ -45,6 +45,8 @@ export class FileSource implements LogSource {
 	private readonly compressed = new Map<string, {path: string; state: string; reader?: GzipReader}>();
 	private readonly watchers = new Map<string, FSWatcher>();
 	private problems: Problem[] = [];
+	/** Problems already told (path -> reason), so each is said once, and its end too. */
+	private readonly told = new Map<string, string>();
 	/** Files (device:inode) there at the first scan: read from their end unless --from-beginning. */
 	private readonly atStart = new Set<string>();
 	private first = true;
@@ -276,7 +278,28 @@ export class FileSource implements LogSource {
 		}
 
 		this.watchDirs(dirs);
+		this.tellProblems();
 		this.showHealth();
+	}
+
+	/** A file that cannot be read is said once in the diagnostics (stderr in pipe mode), and again when it can be. */
+	private tellProblems(): void {
+		const now = new Map(this.problems.map(p => [p.path, p.reason]));
+		for (const [file, reason] of now) {
+			if (this.told.get(file) !== reason) {
+				this.told.set(file, reason);
+				this.handle?.log('warn', `${file}: ${reason}`);
+			}
+		}
+
+		for (const file of [...this.told.keys()]) {
+			if (!now.has(file)) {
+				this.told.delete(file);
+				if (this.byPath.has(file)) {
+					this.handle?.log('info', `${file}: readable now, followed`);
+				}
+			}
+		}
 	}
 
 	private isRotatedCopy(file: string): boolean {
