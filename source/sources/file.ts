@@ -269,6 +269,7 @@ export class FileSource implements LogSource {
 			tailer.kick();
 		}
 
+		const {first} = this;
 		this.first = false;
 		this.problems = problems;
 		this.byPath.clear();
@@ -278,14 +279,21 @@ export class FileSource implements LogSource {
 		}
 
 		this.watchDirs(dirs);
-		this.tellProblems();
+		this.tellProblems(first);
 		this.showHealth();
 	}
 
-	/** A file that cannot be read is said once in the diagnostics (stderr in pipe mode), and again when it can be. */
-	private tellProblems(): void {
+	/**
+	 * A file that cannot be read is said once in the diagnostics (stderr in pipe mode), and again
+	 * when it can be. A missing file only at start: during a rotation the name is briefly free.
+	 */
+	private tellProblems(first: boolean): void {
 		const now = new Map(this.problems.map(p => [p.path, p.reason]));
 		for (const [file, reason] of now) {
+			if (!first && reason.startsWith('missing')) {
+				continue;
+			}
+
 			if (this.told.get(file) !== reason) {
 				this.told.set(file, reason);
 				this.handle?.log('warn', `${file}: ${reason}`);
