@@ -14,20 +14,22 @@ export const lineJoint = ' ⏎ ';
  * text keeps every line with its newline, the message shows them joined by ⏎. A stack trace
  * under a first line that names no level is an ERROR.
  */
-export function eventFromLines(lines: readonly string[], trace: boolean, origin: Origin): EventInit {
-	const e = eventFromLine(lines[0]!, origin);
-	if (lines.length === 1) {
+export function eventFromLines(first: string, rest: readonly string[] | undefined, trace: boolean, origin: Origin): EventInit {
+	const e = eventFromLine(first, origin);
+	if (rest === undefined) {
 		return e;
 	}
 
 	let message = e.message;
-	for (let i = 1; i < lines.length; i++) {
-		message += lineJoint + sanitize(lines[i]!);
+	let raw = first;
+	for (const line of rest) {
+		message += lineJoint + sanitize(line);
+		raw += '\n' + line;
 	}
 
 	e.message = message;
-	e.raw = lines.join('\n');
-	if (trace && e.level === 'INFO' && !saysInfo.test(lines[0]!)) {
+	e.raw = raw;
+	if (trace && e.level === 'INFO' && !saysInfo.test(first)) {
 		e.level = 'ERROR';
 	}
 

@@ -34,12 +34,15 @@ export const defaultMultiline: MultilineOptions = {enabled: true, maxLines: 500,
 /** Where a held event is in the built-in rules. */
 type State = 'plain' | 'python' | 'python-end' | 'go';
 
-export type Emit = (lines: string[], trace: boolean) => void;
+/** One event: its first line, and the lines that continue it (undefined for most events, which are one line). */
+export type Emit = (first: string, rest: string[] | undefined, trace: boolean) => void;
 
 export class MultilineJoiner {
 	/** Events cut at maxLines or maxBytes. */
 	cut = 0;
-	private held: string[] | undefined;
+	/** The held event's first line, and the others; no array for the usual one-line event. */
+	private held: string | undefined;
+	private rest: string[] | undefined;
 	private bytes = 0;
 	private state: State = 'plain';
 	private trace = false;
@@ -53,26 +56,26 @@ export class MultilineJoiner {
 
 	/** Milliseconds since the held event last grew (0 when nothing is held). */
 	heldFor(now: number): number {
-		return this.held ? now - this.lastAt : 0;
+		return this.held === undefined ? 0 : now - this.lastAt;
 	}
 
 	push(line: string, now: number): void {
 		const {options} = this;
 		if (!options.enabled) {
-			this.emit([line], false);
+			this.emit(line, undefined, false);
 			return;
 		}
 
-		const held = this.held;
-		if (held && this.continues(line, held)) {
-			if (held.length >= options.maxLines || this.bytes + line.length > options.maxBytes) {
+		if (this.held !== undefined && this.continues(line)) {
+			const count = 1 + (this.rest?.length ?? 0);
+			if (count >= options.maxLines || this.bytes + line.length > options.maxBytes) {
 				this.cut++;
 				this.flush();
 				this.open(line, now, this.state);
 				return;
 			}
 
-			held.push(line);
+			(this.rest ??= []).push(line);
 			this.bytes += line.length + 1;
 			this.lastAt = now;
 			return;
@@ -85,34 +88,36 @@ export class MultilineJoiner {
 	/** Emit the held event, if any. */
 	flush(): void {
 		const held = this.held;
-		if (!held) {
+		if (held === undefined) {
 			return;
 		}
 
+		const rest = this.rest;
 		// Blank lines a trace ended with belong to nothing.
-		while (held.length > 1 && held.at(-1) === '') {
-			held.pop();
+		while (rest && rest.length > 0 && rest.at(-1) === '') {
+			rest.pop();
 		}
 
 		this.held = undefined;
+		this.rest = undefined;
 		this.bytes = 0;
-		this.emit(held, this.trace);
+		this.emit(held, rest && rest.length > 0 ? rest : undefined, this.trace);
 	}
 
 	private open(line: string, now: number, state: State | undefined): void {
 		if (!this.options.start && (line === '' || isJsonLine(line))) {
-			this.emit([line], false);
+			this.emit(line, undefined, false);
 			return;
 		}
 
-		this.held = [line];
+		this.held = line;
 		this.bytes = line.length;
 		this.lastAt = now;
 		this.state = state ?? startState(line);
 		this.trace = this.state !== 'plain';
 	}
 
-	private continues(line: string, held: string[]): boolean {
+	private continues(line: string): boolean {
 		const start = this.options.start;
 		if (start) {
 			return !start.test(line);
@@ -164,13 +169,13 @@ export class MultilineJoiner {
 					return true;
 				}
 
-				if (held.length === 1 && line === pythonStart && saysTrouble(held[0]!)) {
+				if (this.rest === undefined && line === pythonStart && saysTrouble(this.held!)) {
 					this.state = 'python';
 					this.trace = true;
 					return true;
 				}
 
-				if (held.length === 1 && isJavaHeader(line) && saysTrouble(held[0]!)) {
+				if (this.rest === undefined && isJavaHeader(line) && saysTrouble(this.held!)) {
 					this.trace = true;
 					return true;
 				}

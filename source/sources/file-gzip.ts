@@ -20,8 +20,8 @@ export class GzipReader implements FileReader {
 	/** Resolves when the whole file is read; rejects with the reason it could not be. */
 	async read(): Promise<void> {
 		const splitter = new LineSplitter(this.options.maxLine);
-		const joiner = new MultilineJoiner(this.options.multiline, (lines, trace) => {
-			this.sink.event(this, lines, trace);
+		const joiner = new MultilineJoiner(this.options.multiline, (first, rest, trace) => {
+			this.sink.event(this, first, rest, trace);
 		});
 		const push = (lines: Array<{text: string; truncated: number}>): void => {
 			const now = Date.now();

@@ -32,7 +32,7 @@ export type FileReader = {
 
 export type TailerSink = {
 	/** One event's lines (several when joined). */
-	event(file: FileReader, lines: string[], trace: boolean): void;
+	event(file: FileReader, first: string, rest: string[] | undefined, trace: boolean): void;
 	/** A read is done: publish what `event` gathered. */
 	done(file: FileReader): void;
 	bytes(n: number): void;
@@ -79,8 +79,8 @@ export class FileTailer implements FileReader {
 		this.position = position;
 		this.fingerprint = fingerprint;
 		this.splitter = new LineSplitter(options.maxLine);
-		this.joiner = new MultilineJoiner(options.multiline, (lines, trace) => {
-			this.sink.event(this, lines, trace);
+		this.joiner = new MultilineJoiner(options.multiline, (first, rest, trace) => {
+			this.sink.event(this, first, rest, trace);
 		});
 	}
 

@@ -50,8 +50,8 @@ export class StdinSource implements LogSource {
 			start: multiline?.start === undefined ? undefined : compileUserRegex(multiline.start, 'multiline.start'),
 			maxLines: multiline?.maxLines ?? 500,
 			maxBytes: maxLine,
-		}, (lines, trace) => {
-			this.batch.push(eventFromLines(lines, trace, this.origin!));
+		}, (first, rest, trace) => {
+			this.batch.push(eventFromLines(first, rest, trace, this.origin!));
 		});
 		this.ended = new Promise(resolve => {
 			this.finish = resolve;

@@ -10,7 +10,7 @@ type Joined = {lines: string[]; trace: boolean};
 
 function join(text: string, options: MultilineOptions = defaultMultiline): Joined[] {
 	const out: Joined[] = [];
-	const joiner = new MultilineJoiner(options, (lines, trace) => out.push({lines, trace}));
+	const joiner = new MultilineJoiner(options, (first, rest, trace) => out.push({lines: [first, ...rest ?? []], trace}));
 	for (const line of text.replace(/\n$/, '').split('\n')) {
 		joiner.push(line, 0);
 	}
@@ -70,7 +70,7 @@ describe('multi-line events', () => {
 
 	test('an event is cut at its line cap, and the cut counted', () => {
 		const out: string[][] = [];
-		const joiner = new MultilineJoiner({...defaultMultiline, maxLines: 3}, lines => out.push(lines));
+		const joiner = new MultilineJoiner({...defaultMultiline, maxLines: 3}, (first, rest) => out.push([first, ...rest ?? []]));
 		for (const line of ['head', ' 1', ' 2', ' 3', ' 4', 'next']) {
 			joiner.push(line, 0);
 		}
@@ -95,10 +95,10 @@ describe('multi-line events', () => {
 
 	test('the event: message joined by ⏎ on one line, raw with its newlines, a trace under a level-less line is an error', () => {
 		const origin = {sourceId: 'f', sourceKind: 'file' as const, service: 'app', receivedAt: 0};
-		const e = eventFromLines(['Traceback (most recent call last):', '  File "x"', 'KeyError: 1\u001B[31m'], true, origin);
+		const e = eventFromLines('Traceback (most recent call last):', ['  File "x"', 'KeyError: 1\u001B[31m'], true, origin);
 		expect(e.message).toBe('Traceback (most recent call last): ⏎   File "x" ⏎ KeyError: 1');
 		expect(e.raw).toBe('Traceback (most recent call last):\n  File "x"\nKeyError: 1\u001B[31m');
 		expect(e.level).toBe('ERROR');
-		expect(eventFromLines(['WARN slow', '  detail'], false, origin).level).toBe('WARN');
+		expect(eventFromLines('WARN slow', ['  detail'], false, origin).level).toBe('WARN');
 	});
 });
