@@ -58,6 +58,7 @@ export class FileTailer implements FileReader {
 	private reading: Promise<void> | undefined;
 	private again = false;
 	private paused = false;
+	private readonly resumed: Array<() => void> = [];
 	private closed = false;
 	/** The last byte read was not a newline: a line is waiting for the rest of it. */
 	private partial = false;
@@ -130,11 +131,18 @@ export class FileTailer implements FileReader {
 		});
 	}
 
-	/** Read everything there is now, then resolve. */
+	/** Read everything there is now (once the bus lets the sources read again, if paused), then resolve. */
 	async drain(): Promise<void> {
-		this.kick();
-		while (this.reading) {
-			await this.reading; // eslint-disable-line no-await-in-loop
+		for (;;) {
+			await this.whilePaused(); // eslint-disable-line no-await-in-loop
+			this.kick();
+			while (this.reading) {
+				await this.reading; // eslint-disable-line no-await-in-loop
+			}
+
+			if (!this.paused || this.closed) {
+				return;
+			}
 		}
 	}
 
@@ -142,8 +150,21 @@ export class FileTailer implements FileReader {
 		this.paused = true;
 	}
 
+	/** Resolves once the bus lets the sources read again (at once when it does already). */
+	private async whilePaused(): Promise<void> {
+		while (this.paused && !this.closed) {
+			await new Promise<void>(resolve => { // eslint-disable-line no-await-in-loop
+				this.resumed.push(resolve);
+			});
+		}
+	}
+
 	resume(): void {
 		this.paused = false;
+		for (const wake of this.resumed.splice(0)) {
+			wake();
+		}
+
 		if (this.again) {
 			this.kick();
 		}
@@ -156,6 +177,10 @@ export class FileTailer implements FileReader {
 		}
 
 		this.closed = true;
+		for (const wake of this.resumed.splice(0)) {
+			wake();
+		}
+
 		clearTimeout(this.partialTimer);
 		clearTimeout(this.multilineTimer);
 		await this.reading;
@@ -163,6 +188,12 @@ export class FileTailer implements FileReader {
 		this.joiner.flush();
 		this.sink.done(this);
 		await this.fd.close().catch(() => undefined);
+	}
+
+	/** The held multi-line event goes out now: what comes after it is in another file. */
+	flushHeld(): void {
+		this.joiner.flush();
+		this.sink.done(this);
 	}
 
 	get multilineCut(): number {
@@ -234,10 +265,19 @@ export class FileTailer implements FileReader {
 	/** The file is shorter than the position, or other bytes are there: read the old content's rest from its copy, then start over. */
 	private async truncated(): Promise<void> {
 		this.truncations++;
+		// Newest first: the copy of what was being read may be older than others, made by rotations
+		// that came while reading was paused; those newer copies hold whole generations not read yet.
 		let found = false;
-		for (const copy of await this.sink.copies(this)) {
+		const copies = await this.sink.copies(this);
+		for (const [i, copy] of copies.entries()) {
 			if (await this.readRest(copy)) { // eslint-disable-line no-await-in-loop
 				found = true;
+				for (const newer of copies.slice(0, i).reverse()) {
+					this.position = 0;
+					this.fingerprint = Buffer.alloc(0);
+					await this.readRest(newer); // eslint-disable-line no-await-in-loop
+				}
+
 				break;
 			}
 		}
@@ -273,6 +313,7 @@ export class FileTailer implements FileReader {
 
 			let at = this.position;
 			for (;;) {
+				await this.whilePaused(); // eslint-disable-line no-await-in-loop
 				const buf = Buffer.allocUnsafe(chunkSize);
 				const r = await fd.read(buf, 0, chunkSize, at); // eslint-disable-line no-await-in-loop
 				if (r.bytesRead === 0) {

@@ -41,6 +41,8 @@ export class FileSource implements LogSource {
 	private readonly globs: Glob[];
 	private readonly tailerOptions: TailerOptions;
 	private readonly tailers = new Map<string, FileTailer>();
+	/** Followed files no longer matched (rotated away, removed), still read until a check finds nothing new. */
+	private readonly retiring = new Map<string, {tailer: FileTailer; position: number; grewAt: number}>();
 	private readonly byPath = new Map<string, FileTailer>();
 	/** Compressed files by device and inode: read, being read, or skipped. */
 	private readonly compressed = new Map<string, {path: string; state: string; reader?: GzipReader}>();
@@ -96,6 +98,10 @@ export class FileSource implements LogSource {
 			t.pause();
 		}
 
+		for (const r of this.retiring.values()) {
+			r.tailer.pause();
+		}
+
 		for (const c of this.compressed.values()) {
 			c.reader?.pause();
 		}
@@ -105,6 +111,10 @@ export class FileSource implements LogSource {
 		this.paused = false;
 		for (const t of this.tailers.values()) {
 			t.resume();
+		}
+
+		for (const r of this.retiring.values()) {
+			r.tailer.resume();
 		}
 
 		for (const c of this.compressed.values()) {
@@ -129,8 +139,9 @@ export class FileSource implements LogSource {
 		}
 
 		await this.scanning;
-		await Promise.all([...this.tailers.values()].map(async t => t.close()));
+		await Promise.all([...this.tailers.values(), ...[...this.retiring.values()].map(r => r.tailer)].map(async t => t.close()));
 		this.tailers.clear();
+		this.retiring.clear();
 		this.finish?.();
 	}
 
@@ -210,13 +221,33 @@ export class FileSource implements LogSource {
 			}
 		}
 
-		// Files gone from the patterns (renamed away, deleted): their rest first, then let go.
+		// Files gone from the patterns (renamed away, deleted): read to their end, and kept open while a
+		// writer that has not reopened its log yet still adds to them; let go after two poll intervals with nothing new.
+		for (const [key, r] of [...this.retiring]) {
+			if (found.has(key)) {
+				this.retiring.delete(key);
+				this.tailers.set(key, r.tailer);
+				continue;
+			}
+
+			await r.tailer.drain(); // eslint-disable-line no-await-in-loop
+			const now = Date.now();
+			if (r.tailer.position !== r.position) {
+				r.position = r.tailer.position;
+				r.grewAt = now;
+			} else if (now - r.grewAt >= 2 * this.config.pollMs) {
+				this.retiring.delete(key);
+				await r.tailer.close(); // eslint-disable-line no-await-in-loop
+			}
+		}
+
 		for (const t of [...this.tailers.values()]) {
 			if (!found.has(t.key)) {
 				await t.drain(); // eslint-disable-line no-await-in-loop
-				await t.close(); // eslint-disable-line no-await-in-loop
+				t.flushHeld();
 				this.tailers.delete(t.key);
-				this.handle?.log('info', `${t.path}: renamed or removed; read to its end and let go`);
+				this.retiring.set(t.key, {tailer: t, position: t.position, grewAt: Date.now()});
+				this.handle?.log('info', `${t.path}: renamed or removed; read to its end, and let go once nothing more is written to it for a while`);
 			}
 		}
 
@@ -240,7 +271,7 @@ export class FileSource implements LogSource {
 				return;
 			}
 
-			if (this.tailers.has(key) || this.compressed.has(key)) {
+			if (this.tailers.has(key) || this.retiring.has(key) || this.compressed.has(key)) {
 				continue;
 			}
 
@@ -258,7 +289,7 @@ export class FileSource implements LogSource {
 				continue;
 			}
 
-			if (this.tailers.has(tailer.key) || this.stopping) {
+			if (this.tailers.has(tailer.key) || this.retiring.has(tailer.key) || this.stopping) {
 				await tailer.close(); // eslint-disable-line no-await-in-loop
 				continue;
 			}
@@ -455,6 +486,7 @@ export class FileSource implements LogSource {
 			const tailer = file instanceof FileTailer ? file : undefined;
 			if (tailer) {
 				this.tailers.delete(tailer.key);
+				this.retiring.delete(tailer.key);
 				void tailer.close();
 			}
 		},
@@ -529,7 +561,7 @@ export class FileSource implements LogSource {
 			return;
 		}
 
-		const reading = this.tailers.size > 0 || [...this.compressed.values()].some(c => c.reader);
+		const reading = this.tailers.size > 0 || this.retiring.size > 0 || [...this.compressed.values()].some(c => c.reader);
 		if (reading || this.problems.length === 0) {
 			h.setState('live');
 		} else {

@@ -1,5 +1,5 @@
 import {type ChildProcess, spawn} from 'node:child_process';
-import {appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {gzipSync} from 'node:zlib';
@@ -83,6 +83,23 @@ describe('file source', () => {
 			expect(f.stderr()).not.toMatch(/lines may be missing|no rotated copy/);
 		});
 	}
+
+	test('a file rotated away is still read while its writer has not reopened the log', async () => {
+		const d = freshDir();
+		const file = path.join(d, 'svc.log');
+		writeFileSync(file, '');
+		const f = follow(['-o', 'raw', file]);
+		await until(() => {
+			appendFileSync(file, 'probe\n');
+			return f.lines().includes('probe');
+		}, 'following');
+		renameSync(file, `${file}.1`);
+		writeFileSync(file, 'in the new file\n');
+		await until(() => f.lines().includes('in the new file'), 'the new file');
+		appendFileSync(`${file}.1`, 'late, into the old file\n');
+		await until(() => f.lines().includes('late, into the old file'), 'the late line');
+		expect(f.lines().filter(l => l !== 'probe')).toEqual(['in the new file', 'late, into the old file']);
+	});
 
 	test('a glob gains a file; its service is the base name; a gzip rotation it matches later is not read', async () => {
 		const d = freshDir();
