@@ -9,10 +9,15 @@ import {MultilineJoiner, type MultilineOptions} from '../core/multiline.js';
 // Each read starts a few bytes before the position and checks that they are still the
 // bytes read last time: when they are not (or the file is shorter), the file was truncated
 // (copy-truncate rotation, or rewritten) and reading starts over from its beginning, after
-// the rest of the old content has been read from the rotated copy, when one is found.
+// the rest of the old content has been read from the rotated copy, when one is found: a copy
+// is taken only if it starts with the bytes this file started with and holds, just before the
+// position, the bytes read last (log lines alike at their end do not fool it).
 
 const chunkSize = 256 * 1024;
-const fingerprintSize = 16;
+/** Bytes before the position checked at each read: what was read last is still there. */
+const fingerprintSize = 64;
+/** Bytes of the file's start kept: a rotated copy must begin with them to be taken for this file's old content. */
+const headSize = 4096;
 
 export type TailerOptions = {
 	maxLine: number;
@@ -53,11 +58,15 @@ export class FileTailer implements FileReader {
 	/** Copy-truncate rotations seen, and rotations whose old content was found in the copy. */
 	truncations = 0;
 	private fingerprint: Buffer;
+	/** The first bytes of the file (as far as read, up to headSize). */
+	private head: Buffer;
 	private readonly splitter: LineSplitter;
 	private readonly joiner: MultilineJoiner;
 	private reading: Promise<void> | undefined;
 	private again = false;
 	private paused = false;
+	/** Set while the file that had this name before must be read first. */
+	private after: Promise<void> | undefined;
 	private readonly resumed: Array<() => void> = [];
 	private closed = false;
 	/** The last byte read was not a newline: a line is waiting for the rest of it. */
@@ -71,6 +80,7 @@ export class FileTailer implements FileReader {
 		private readonly fd: FileHandle,
 		position: number,
 		fingerprint: Buffer,
+		head: Buffer,
 		private readonly options: TailerOptions,
 		private readonly sink: TailerSink,
 		/** The name it was first seen under: its service and proc stay those. */
@@ -79,6 +89,7 @@ export class FileTailer implements FileReader {
 		this.path = file;
 		this.position = position;
 		this.fingerprint = fingerprint;
+		this.head = head;
 		this.splitter = new LineSplitter(options.maxLine);
 		this.joiner = new MultilineJoiner(options.multiline, (first, rest, trace) => {
 			this.sink.event(this, first, rest, trace);
@@ -96,14 +107,17 @@ export class FileTailer implements FileReader {
 
 			const position = fromStart ? 0 : st.size;
 			let fingerprint = Buffer.alloc(0);
+			let head = Buffer.alloc(0);
 			if (position > 0) {
 				const n = Math.min(fingerprintSize, position);
 				const buf = Buffer.alloc(n);
 				const {bytesRead} = await fd.read(buf, 0, n, position - n);
 				fingerprint = buf.subarray(0, bytesRead);
+				const h = Buffer.alloc(Math.min(headSize, position));
+				head = h.subarray(0, (await fd.read(h, 0, h.length, 0)).bytesRead);
 			}
 
-			return new FileTailer(`${st.dev}:${st.ino}`, file, fd, position, fingerprint, options, sink);
+			return new FileTailer(`${st.dev}:${st.ino}`, file, fd, position, fingerprint, head, options, sink);
 		} catch (error) {
 			await fd.close().catch(() => undefined);
 			throw error;
@@ -116,7 +130,7 @@ export class FileTailer implements FileReader {
 			return;
 		}
 
-		if (this.reading || this.paused) {
+		if (this.reading || this.paused || this.after) {
 			this.again = true;
 			return;
 		}
@@ -131,8 +145,25 @@ export class FileTailer implements FileReader {
 		});
 	}
 
+	/**
+	 * Read nothing before `predecessor` has been read: the file that had this one's name before a
+	 * rotation, whose lines come first.
+	 */
+	readAfter(predecessor: Promise<void>): void {
+		const after = predecessor.catch(() => undefined).then(() => {
+			if (this.after === after) {
+				this.after = undefined;
+				if (this.again) {
+					this.kick();
+				}
+			}
+		});
+		this.after = after;
+	}
+
 	/** Read everything there is now (once the bus lets the sources read again, if paused), then resolve. */
 	async drain(): Promise<void> {
+		await this.after;
 		for (;;) {
 			await this.whilePaused(); // eslint-disable-line no-await-in-loop
 			this.kick();
@@ -196,6 +227,11 @@ export class FileTailer implements FileReader {
 		this.sink.done(this);
 	}
 
+	/** Reading, or waiting for a predecessor. */
+	get busy(): boolean {
+		return this.reading !== undefined || this.after !== undefined;
+	}
+
 	get multilineCut(): number {
 		return this.joiner.cut;
 	}
@@ -238,6 +274,10 @@ export class FileTailer implements FileReader {
 	}
 
 	private take(data: Buffer): void {
+		if (this.position < headSize && this.head.length === this.position) {
+			this.head = Buffer.concat([this.head, data.subarray(0, headSize - this.position)]);
+		}
+
 		this.position += data.length;
 		this.fingerprint = data.length >= fingerprintSize
 			? Buffer.from(data.subarray(data.length - fingerprintSize))
@@ -275,6 +315,7 @@ export class FileTailer implements FileReader {
 				for (const newer of copies.slice(0, i).reverse()) {
 					this.position = 0;
 					this.fingerprint = Buffer.alloc(0);
+					this.head = Buffer.alloc(0);
 					await this.readRest(newer); // eslint-disable-line no-await-in-loop
 				}
 
@@ -291,6 +332,7 @@ export class FileTailer implements FileReader {
 		this.sink.done(this);
 		this.position = 0;
 		this.fingerprint = Buffer.alloc(0);
+		this.head = Buffer.alloc(0);
 		this.partial = false;
 	}
 
@@ -305,9 +347,15 @@ export class FileTailer implements FileReader {
 
 		try {
 			const back = this.fingerprint.length;
-			const head = Buffer.alloc(back);
-			const {bytesRead} = await fd.read(head, 0, back, this.position - back);
-			if (bytesRead < back || !head.equals(this.fingerprint)) {
+			const before = Buffer.alloc(back);
+			const {bytesRead} = await fd.read(before, 0, back, this.position - back);
+			if (bytesRead < back || !before.equals(this.fingerprint)) {
+				return false;
+			}
+
+			const start = Buffer.alloc(this.head.length);
+			const started = await fd.read(start, 0, start.length, 0);
+			if (started.bytesRead < start.length || !start.equals(this.head)) {
 				return false;
 			}
 

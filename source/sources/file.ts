@@ -42,6 +42,8 @@ export class FileSource implements LogSource {
 	private readonly tailerOptions: TailerOptions;
 	private readonly tailers = new Map<string, FileTailer>();
 	/** Followed files no longer matched (rotated away, removed), still read until a check finds nothing new. */
+	/** By name: the read still owed of the file that had it before a rotation. */
+	private readonly predecessors = new Map<string, Promise<void>>();
 	private readonly retiring = new Map<string, {tailer: FileTailer; position: number; grewAt: number}>();
 	private readonly byPath = new Map<string, FileTailer>();
 	/** Compressed files by device and inode: read, being read, or skipped. */
@@ -222,7 +224,11 @@ export class FileSource implements LogSource {
 		}
 
 		// Files gone from the patterns (renamed away, deleted): read to their end, and kept open while a
-		// writer that has not reopened its log yet still adds to them; let go after two poll intervals with nothing new.
+		// writer that has not reopened its log yet still adds to them; let go after two poll intervals with
+		// nothing new. Nothing here waits for a read: while the bus has paused the sources, scans go on
+		// opening the files that rotation creates, so none is missed, and each is read after the one
+		// that had its name before (`predecessors`).
+		const predecessors = this.predecessors;
 		for (const [key, r] of [...this.retiring]) {
 			if (found.has(key)) {
 				this.retiring.delete(key);
@@ -230,28 +236,34 @@ export class FileSource implements LogSource {
 				continue;
 			}
 
-			await r.tailer.drain(); // eslint-disable-line no-await-in-loop
+			if (this.paused || r.tailer.busy) {
+				continue;
+			}
+
 			const now = Date.now();
 			if (r.tailer.position !== r.position) {
 				r.position = r.tailer.position;
 				r.grewAt = now;
 			} else if (now - r.grewAt >= 2 * this.config.pollMs) {
 				this.retiring.delete(key);
-				await r.tailer.close(); // eslint-disable-line no-await-in-loop
+				void r.tailer.close();
+				continue;
 			}
+
+			r.tailer.kick();
 		}
 
 		for (const t of [...this.tailers.values()]) {
 			if (!found.has(t.key)) {
-				await t.drain(); // eslint-disable-line no-await-in-loop
-				t.flushHeld();
+				const gone = t.path;
+				this.precede(gone, t);
 				this.tailers.delete(t.key);
-				this.retiring.set(t.key, {tailer: t, position: t.position, grewAt: Date.now()});
-				this.handle?.log('info', `${t.path}: renamed or removed; read to its end, and let go once nothing more is written to it for a while`);
+				this.retiring.set(t.key, {tailer: t, position: -1, grewAt: Date.now()});
+				this.handle?.log('info', `${gone}: renamed or removed; read to its end, and let go once nothing more is written to it for a while`);
 			}
 		}
 
-		// Files still here: follow renames (and read a renamed file to its end before its successor), read what grew.
+		// Files still here: follow renames (a renamed file is read to its end before its successor), read what grew.
 		for (const [key, f] of found) {
 			const t = this.tailers.get(key);
 			if (!t) {
@@ -259,8 +271,8 @@ export class FileSource implements LogSource {
 			}
 
 			if (t.path !== f.path) {
+				this.precede(t.path, t);
 				t.path = f.path;
-				await t.drain(); // eslint-disable-line no-await-in-loop
 			} else if (f.size !== t.position) {
 				t.kick();
 			}
@@ -297,6 +309,11 @@ export class FileSource implements LogSource {
 			this.tailers.set(tailer.key, tailer);
 			if (this.paused) {
 				tailer.pause();
+			}
+
+			const predecessor = predecessors.get(f.path);
+			if (predecessor) {
+				tailer.readAfter(predecessor);
 			}
 
 			tailer.kick();
@@ -341,6 +358,18 @@ export class FileSource implements LogSource {
 				}
 			}
 		}
+	}
+
+	/** The file that had the name `file` until now: what comes under that name next is read after it. */
+	private precede(file: string, tailer: FileTailer): void {
+		const done: Promise<void> = tailer.drain().then(() => {
+			tailer.flushHeld();
+		}).finally(() => {
+			if (this.predecessors.get(file) === done) {
+				this.predecessors.delete(file);
+			}
+		});
+		this.predecessors.set(file, done);
 	}
 
 	private isRotatedCopy(file: string): boolean {

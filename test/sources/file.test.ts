@@ -84,6 +84,25 @@ describe('file source', () => {
 		});
 	}
 
+	for (const mode of ['rename', 'copytruncate'] as const) {
+		test(`rotation by ${mode} while logmon's reader is stalled (the bus pauses the source): no line lost or repeated`, async () => {
+			const d = freshDir();
+			const file = path.join(d, 'app.log');
+			writeFileSync(file, 'ready\n');
+			const f = follow(['-o', 'raw', '--from-beginning', file]);
+			await until(() => f.lines().includes('ready'), 'the first line');
+			// Nobody reads logmon's stdout while the writer runs: its pipe fills, its queue fills, and the
+			// bus pauses the file source through all 20 rotations.
+			f.child.stdout!.pause();
+			const total = 12_000;
+			expect(await writer(file, mode, total, 20)).toBe('done 20\n');
+			f.child.stdout!.resume();
+			const last = `line ${String(total - 1).padStart(6, '0')} from a steady writer`;
+			await until(() => f.lines().includes(last), `the last line; stderr: ${f.stderr()}`, 60_000);
+			expect(numbered(f.lines())).toEqual(Array.from({length: total}, (_, i) => i));
+		});
+	}
+
 	test('a file rotated away is still read while its writer has not reopened the log', async () => {
 		const d = freshDir();
 		const file = path.join(d, 'svc.log');
