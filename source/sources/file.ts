@@ -1,5 +1,4 @@
 import {type FSWatcher, statSync, watch} from 'node:fs';
-import {readdir, stat} from 'node:fs/promises';
 import path from 'node:path';
 import {type FileConfig} from '../config/file.js';
 import {type SourceHandle} from '../core/bus.js';
@@ -12,6 +11,7 @@ import {compileUserRegex} from '../core/regex.js';
 import {expandGlob} from './file-glob.js';
 import {GzipReader} from './file-gzip.js';
 import {isGzip, isRotationOf, serviceOfFile} from './file-names.js';
+import {describeFileError, type Problem, ProblemLog, rotatedCopies} from './file-problems.js';
 import {type FileReader, FileTailer, type TailerOptions, type TailerSink} from './file-tailer.js';
 import {type LogSource, type SourceDeps} from './source.js';
 
@@ -33,8 +33,6 @@ const maxWatches = 512;
 /** Files listed one by one in health; the rest are counted. */
 const maxListed = 100;
 
-type Problem = {path: string; reason: string};
-
 export class FileSource implements LogSource {
 	readonly kind = 'file' as const;
 	readonly ended: Promise<void> | undefined;
@@ -50,8 +48,7 @@ export class FileSource implements LogSource {
 	private readonly compressed = new Map<string, {path: string; state: string; reader?: GzipReader}>();
 	private readonly watchers = new Map<string, FSWatcher>();
 	private problems: Problem[] = [];
-	/** Problems already told (path -> reason), so each is said once, and its end too. */
-	private readonly told = new Map<string, string>();
+	private readonly told: ProblemLog;
 	/** Files (device:inode) there at the first scan: read from their end unless --from-beginning. */
 	private readonly atStart = new Set<string>();
 	private first = true;
@@ -69,6 +66,7 @@ export class FileSource implements LogSource {
 
 	constructor(readonly id: string, readonly config: FileConfig, readonly deps: SourceDeps) {
 		this.globs = config.paths.map(p => parseGlob(path.resolve(p)));
+		this.told = new ProblemLog((level, text) => this.handle?.log(level, text));
 		const multiline: MultilineOptions = {
 			enabled: config.multiline.enabled,
 			start: config.multiline.start === undefined ? undefined : compileUserRegex(config.multiline.start, 'multiline.start'),
@@ -196,7 +194,7 @@ export class FileSource implements LogSource {
 				} catch (error) {
 					if (glob.literal) {
 						const code = (error as NodeJS.ErrnoException).code;
-						problems.push({path: file, reason: code === 'ENOENT' ? 'missing, waiting for it' : describe(error)});
+						problems.push({path: file, reason: code === 'ENOENT' ? 'missing, waiting for it' : describeFileError(error)});
 					}
 
 					continue;
@@ -297,7 +295,7 @@ export class FileSource implements LogSource {
 			try {
 				tailer = await FileTailer.open(f.path, fromStart, this.tailerOptions, this.sink); // eslint-disable-line no-await-in-loop
 			} catch (error) {
-				problems.push({path: f.path, reason: describe(error)});
+				problems.push({path: f.path, reason: describeFileError(error)});
 				continue;
 			}
 
@@ -329,35 +327,8 @@ export class FileSource implements LogSource {
 		}
 
 		this.watchDirs(dirs);
-		this.tellProblems(first);
+		this.told.tell(this.problems, first, file => this.byPath.has(file));
 		this.showHealth();
-	}
-
-	/**
-	 * A file that cannot be read is said once in the diagnostics (stderr in pipe mode), and again
-	 * when it can be. A missing file only at start: during a rotation the name is briefly free.
-	 */
-	private tellProblems(first: boolean): void {
-		const now = new Map(this.problems.map(p => [p.path, p.reason]));
-		for (const [file, reason] of now) {
-			if (!first && reason.startsWith('missing')) {
-				continue;
-			}
-
-			if (this.told.get(file) !== reason) {
-				this.told.set(file, reason);
-				this.handle?.log('warn', `${file}: ${reason}`);
-			}
-		}
-
-		for (const file of [...this.told.keys()]) {
-			if (!now.has(file)) {
-				this.told.delete(file);
-				if (this.byPath.has(file)) {
-					this.handle?.log('info', `${file}: readable now, followed`);
-				}
-			}
-		}
 	}
 
 	/** The file that had the name `file` until now: what comes under that name next is read after it. */
@@ -400,8 +371,8 @@ export class FileSource implements LogSource {
 		reader.read().then(() => {
 			entry.state = 'read';
 		}, (error: unknown) => {
-			entry.state = `unreadable: ${describe(error)}`;
-			this.handle?.log('warn', `${file}: ${describe(error)}`);
+			entry.state = `unreadable: ${describeFileError(error)}`;
+			this.handle?.log('warn', `${file}: ${describeFileError(error)}`);
 		}).finally(() => {
 			delete (entry as {reader?: GzipReader}).reader;
 			this.showHealth();
@@ -509,7 +480,7 @@ export class FileSource implements LogSource {
 			const now = Date.now();
 			this.handle?.gap(now, now);
 		},
-		copies: async file => this.rotatedCopies(file),
+		copies: rotatedCopies,
 		failed: (file, reason) => {
 			this.handle?.log('warn', `${file.path}: read failed (${reason}); it is opened again at the next check`);
 			const tailer = file instanceof FileTailer ? file : undefined;
@@ -520,32 +491,6 @@ export class FileSource implements LogSource {
 			}
 		},
 	};
-
-	/** Files beside this one named as its rotations, newest first: where copy-truncate put the old content. */
-	private async rotatedCopies(file: FileReader): Promise<string[]> {
-		const dir = path.dirname(file.path);
-		const name = path.basename(file.firstPath);
-		let names: string[];
-		try {
-			names = await readdir(dir);
-		} catch {
-			return [];
-		}
-
-		const copies: Array<{file: string; mtime: number}> = [];
-		for (const n of names) {
-			if (isRotationOf(n, name) && !isGzip(n)) {
-				const full = path.join(dir, n);
-				try {
-					copies.push({file: full, mtime: (await stat(full)).mtimeMs}); // eslint-disable-line no-await-in-loop
-				} catch {
-					// Gone already.
-				}
-			}
-		}
-
-		return copies.sort((a, b) => b.mtime - a.mtime).map(c => c.file);
-	}
 
 	private showHealth(): void {
 		const h = this.handle;
@@ -597,28 +542,6 @@ export class FileSource implements LogSource {
 			const first = this.problems[0]!;
 			const more = this.problems.length > 1 ? ` (and ${this.problems.length - 1} more)` : '';
 			h.setState('retrying', `no file can be read yet: ${first.path}: ${first.reason}${more}`, this.config.pollMs);
-		}
-	}
-}
-
-function describe(error: unknown): string {
-	const e = error as NodeJS.ErrnoException;
-	switch (e.code) {
-		case 'EACCES':
-		case 'EPERM': {
-			return 'unreadable: permission denied';
-		}
-
-		case 'ENOENT': {
-			return 'missing, waiting for it';
-		}
-
-		case 'ENOTFILE': {
-			return e.message;
-		}
-
-		default: {
-			return `unreadable: ${e.code ?? (error instanceof Error ? error.message : String(error))}`;
 		}
 	}
 }
