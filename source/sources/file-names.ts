@@ -26,3 +26,29 @@ export function isRotationOf(name: string, of: string): boolean {
 export function isGzip(file: string): boolean {
 	return file.endsWith('.gz');
 }
+
+/** A rotated file beside a followed one, and when it was last written (ms). */
+export type RotatedCopy = {path: string; mtime: number};
+
+/**
+ * Oldest first among rotations written at the same instant (timestamps are coarse): `app.log.2`
+ * before `app.log.1` (a higher number is older), dated names in the order of their dates.
+ */
+export function compareRotations(a: RotatedCopy, b: RotatedCopy): number {
+	if (a.mtime !== b.mtime) {
+		return a.mtime - b.mtime;
+	}
+
+	const na = rotationNumber(a.path);
+	const nb = rotationNumber(b.path);
+	if (na !== undefined && nb !== undefined && na !== nb) {
+		return nb - na;
+	}
+
+	return a.path < b.path ? -1 : (a.path > b.path ? 1 : 0);
+}
+
+function rotationNumber(file: string): number | undefined {
+	const m = /\.(\d{1,4})(?:\.gz)?$/.exec(file);
+	return m ? Number(m[1]) : undefined;
+}

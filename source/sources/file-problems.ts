@@ -1,6 +1,6 @@
 import {readdir, stat} from 'node:fs/promises';
 import path from 'node:path';
-import {isGzip, isRotationOf} from './file-names.js';
+import {compareRotations, isGzip, isRotationOf, type RotatedCopy} from './file-names.js';
 import {type FileReader} from './file-tailer.js';
 
 // What goes wrong with followed files, said in words, and where copy-truncate left a file's old content.
@@ -65,7 +65,7 @@ export class ProblemLog {
 }
 
 /** Files beside this one named as its rotations, newest first: where copy-truncate put the old content. */
-export async function rotatedCopies(file: FileReader): Promise<string[]> {
+export async function rotatedCopies(file: FileReader): Promise<RotatedCopy[]> {
 	const dir = path.dirname(file.path);
 	const name = path.basename(file.firstPath);
 	let names: string[];
@@ -75,17 +75,17 @@ export async function rotatedCopies(file: FileReader): Promise<string[]> {
 		return [];
 	}
 
-	const copies: Array<{file: string; mtime: number}> = [];
+	const copies: RotatedCopy[] = [];
 	for (const n of names) {
 		if (isRotationOf(n, name) && !isGzip(n)) {
 			const full = path.join(dir, n);
 			try {
-				copies.push({file: full, mtime: (await stat(full)).mtimeMs}); // eslint-disable-line no-await-in-loop
+				copies.push({path: full, mtime: (await stat(full)).mtimeMs}); // eslint-disable-line no-await-in-loop
 			} catch {
 				// Gone already.
 			}
 		}
 	}
 
-	return copies.sort((a, b) => b.mtime - a.mtime).map(c => c.file);
+	return copies.sort((a, b) => compareRotations(b, a));
 }

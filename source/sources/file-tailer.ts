@@ -1,6 +1,7 @@
 import {type FileHandle, open} from 'node:fs/promises';
 import {LineSplitter, type SplitLine, truncationMarker} from '../core/lines.js';
 import {MultilineJoiner, type MultilineOptions} from '../core/multiline.js';
+import {compareRotations, type RotatedCopy} from './file-names.js';
 
 // One followed file: an open descriptor, the position read up to, the lines cut from what
 // was read, joined into multi-line events. The source (file.ts) decides when to read
@@ -46,7 +47,7 @@ export type TailerSink = {
 	/** The file was truncated and the rest of its old content could not be found. */
 	lost(file: FileReader): void;
 	/** Rotated copies that may hold the rest of this file's old content, newest first. */
-	copies(file: FileReader): Promise<string[]>;
+	copies(file: FileReader): Promise<RotatedCopy[]>;
 	/** Reading failed (EIO...): the source closes this tailer. */
 	failed(file: FileReader, reason: string): void;
 };
@@ -55,6 +56,8 @@ export class FileTailer implements FileReader {
 	/** Where the file is now (changes when it is renamed and still matched). */
 	path: string;
 	position: number;
+	/** When a check last found it under its name (ms since the epoch). */
+	seenAt = 0;
 	/** Copy-truncate rotations seen, and rotations whose old content was found in the copy. */
 	truncations = 0;
 	private fingerprint: Buffer;
@@ -306,17 +309,25 @@ export class FileTailer implements FileReader {
 	private async truncated(): Promise<void> {
 		this.truncations++;
 		// Newest first: the copy of what was being read may be older than others, made by rotations
-		// that came while reading was paused; those newer copies hold whole generations not read yet.
+		// that came while reading was paused; those newer copies hold whole generations not read yet,
+		// oldest first, and more may come while they are read (the list is made again after each).
 		let found = false;
-		const copies = await this.sink.copies(this);
-		for (const [i, copy] of copies.entries()) {
-			if (await this.readRest(copy)) { // eslint-disable-line no-await-in-loop
+		for (const copy of await this.sink.copies(this)) {
+			if (await this.readRest(copy.path)) { // eslint-disable-line no-await-in-loop
 				found = true;
-				for (const newer of copies.slice(0, i).reverse()) {
+				let last = copy;
+				for (;;) {
+					const newer = (await this.sink.copies(this)).filter(c => compareRotations(c, last) > 0); // eslint-disable-line no-await-in-loop
+					const next = newer.at(-1);
+					if (!next) {
+						break;
+					}
+
 					this.position = 0;
 					this.fingerprint = Buffer.alloc(0);
 					this.head = Buffer.alloc(0);
-					await this.readRest(newer); // eslint-disable-line no-await-in-loop
+					await this.readRest(next.path); // eslint-disable-line no-await-in-loop
+					last = next;
 				}
 
 				break;

@@ -1,4 +1,5 @@
-import {type FSWatcher, statSync, watch} from 'node:fs';
+import {statSync} from 'node:fs';
+import {readdir} from 'node:fs/promises';
 import path from 'node:path';
 import {type FileConfig} from '../config/file.js';
 import {type SourceHandle} from '../core/bus.js';
@@ -10,9 +11,10 @@ import {type MultilineOptions} from '../core/multiline.js';
 import {compileUserRegex} from '../core/regex.js';
 import {expandGlob} from './file-glob.js';
 import {GzipReader} from './file-gzip.js';
-import {isGzip, isRotationOf, serviceOfFile} from './file-names.js';
+import {compareRotations, isGzip, isRotationOf, serviceOfFile} from './file-names.js';
 import {describeFileError, type Problem, ProblemLog, rotatedCopies} from './file-problems.js';
 import {type FileReader, FileTailer, type TailerOptions, type TailerSink} from './file-tailer.js';
+import {DirWatches} from './file-watch.js';
 import {type LogSource, type SourceDeps} from './source.js';
 
 // Files named by paths and globs, followed through rotation (file-tailer.ts reads one file).
@@ -28,8 +30,6 @@ import {type LogSource, type SourceDeps} from './source.js';
 // Change events come from fs.watch on the directories (one watch for a directory of 1,000
 // files), and a poll with stat at a modest interval covers filesystems that send none.
 
-/** Most directories watched at once; the others are polled. */
-const maxWatches = 512;
 /** Files listed one by one in health; the rest are counted. */
 const maxListed = 100;
 
@@ -46,7 +46,9 @@ export class FileSource implements LogSource {
 	private readonly byPath = new Map<string, FileTailer>();
 	/** Compressed files by device and inode: read, being read, or skipped. */
 	private readonly compressed = new Map<string, {path: string; state: string; reader?: GzipReader}>();
-	private readonly watchers = new Map<string, FSWatcher>();
+	private readonly watches = new DirWatches((dir, event, name) => {
+		this.changed(dir, event, name);
+	});
 	private problems: Problem[] = [];
 	private readonly told: ProblemLog;
 	/** Files (device:inode) there at the first scan: read from their end unless --from-beginning. */
@@ -61,7 +63,6 @@ export class FileSource implements LogSource {
 	private stopping = false;
 	private lost = 0;
 	private cutLines = 0;
-	private watchErrors = 0;
 	private finish: (() => void) | undefined;
 
 	constructor(readonly id: string, readonly config: FileConfig, readonly deps: SourceDeps) {
@@ -129,11 +130,7 @@ export class FileSource implements LogSource {
 
 		this.stopping = true;
 		clearInterval(this.pollTimer);
-		for (const w of this.watchers.values()) {
-			w.close();
-		}
-
-		this.watchers.clear();
+		this.watches.close();
 		for (const c of this.compressed.values()) {
 			c.reader?.stop();
 		}
@@ -172,6 +169,7 @@ export class FileSource implements LogSource {
 	}
 
 	private async scanOnce(): Promise<void> {
+		const scanned = Date.now();
 		type Found = {path: string; size: number; literal: boolean};
 		const found = new Map<string, Found>();
 		const dirs = new Set<string>();
@@ -258,6 +256,7 @@ export class FileSource implements LogSource {
 				this.tailers.delete(t.key);
 				this.retiring.set(t.key, {tailer: t, position: -1, grewAt: Date.now()});
 				this.handle?.log('info', `${gone}: renamed or removed; read to its end, and let go once nothing more is written to it for a while`);
+				await this.missedGenerations(gone, t.seenAt); // eslint-disable-line no-await-in-loop
 			}
 		}
 
@@ -268,6 +267,7 @@ export class FileSource implements LogSource {
 				continue;
 			}
 
+			t.seenAt = scanned;
 			if (t.path !== f.path) {
 				this.precede(t.path, t);
 				t.path = f.path;
@@ -304,6 +304,7 @@ export class FileSource implements LogSource {
 				continue;
 			}
 
+			tailer.seenAt = scanned;
 			this.tailers.set(tailer.key, tailer);
 			if (this.paused) {
 				tailer.pause();
@@ -326,9 +327,71 @@ export class FileSource implements LogSource {
 			dirs.add(path.dirname(t.path));
 		}
 
-		this.watchDirs(dirs);
+		this.watches.set(dirs);
 		this.told.tell(this.problems, first, file => this.byPath.has(file));
 		this.showHealth();
+	}
+
+	/**
+	 * Rotations by rename that came and went between two checks: `file` was renamed, a new file made
+	 * under its name, written to and renamed in turn before logmon saw it. Such a file sits beside
+	 * `file` under a rotation's name, unknown here, and was written to after `file` was last seen
+	 * under its name. Each is read whole, oldest first, before what now has the name.
+	 */
+	private async missedGenerations(file: string, since: number): Promise<void> {
+		const dir = path.dirname(file);
+		const name = path.basename(file);
+		let names: string[];
+		try {
+			names = await readdir(dir);
+		} catch {
+			return;
+		}
+
+		const missed: Array<{path: string; mtime: number}> = [];
+		for (const n of names) {
+			if (!isRotationOf(n, name) || isGzip(n)) {
+				continue;
+			}
+
+			try {
+				const st = statSync(path.join(dir, n));
+				const key = `${st.dev}:${st.ino}`;
+				if (st.isFile() && st.mtimeMs > since && !this.tailers.has(key) && !this.retiring.has(key)) {
+					missed.push({path: path.join(dir, n), mtime: st.mtimeMs});
+				}
+			} catch {
+				// Gone already.
+			}
+		}
+
+		for (const m of missed.sort(compareRotations)) {
+			let tailer: FileTailer;
+			try {
+				tailer = await FileTailer.open(m.path, true, this.tailerOptions, this.sink); // eslint-disable-line no-await-in-loop
+			} catch {
+				continue;
+			}
+
+			if (this.tailers.has(tailer.key) || this.retiring.has(tailer.key)) {
+				await tailer.close(); // eslint-disable-line no-await-in-loop
+				continue;
+			}
+
+			this.handle?.log('info', `${m.path}: a rotation of ${name} made and rotated away between two checks; read whole`);
+			if (this.paused) {
+				tailer.pause();
+			}
+
+			const predecessor = this.predecessors.get(file);
+			if (predecessor) {
+				tailer.readAfter(predecessor);
+			}
+
+			this.precede(file, tailer);
+			this.retiring.set(tailer.key, {tailer, position: -1, grewAt: Date.now()});
+			tailer.kick();
+		}
 	}
 
 	/** The file that had the name `file` until now: what comes under that name next is read after it. */
@@ -383,48 +446,17 @@ export class FileSource implements LogSource {
 		});
 	}
 
-	/** Watch the directories files are in or may appear in; drop watches no longer needed. */
-	private watchDirs(dirs: Set<string>): void {
-		for (const [dir, w] of this.watchers) {
-			if (!dirs.has(dir)) {
-				w.close();
-				this.watchers.delete(dir);
-			}
-		}
-
-		for (const dir of dirs) {
-			if (this.watchers.has(dir) || this.watchers.size >= maxWatches) {
-				continue;
-			}
-
-			try {
-				const w = watch(dir, {persistent: false}, (event, name) => {
-					this.changed(dir, event, name);
-				});
-				w.on('error', () => {
-					// The directory went away or the system ran out of watches: polling goes on.
-					w.close();
-					this.watchers.delete(dir);
-					this.watchErrors++;
-				});
-				this.watchers.set(dir, w);
-			} catch {
-				this.watchErrors++;
-			}
-		}
-	}
-
-	private changed(dir: string, event: string, name: string | Buffer | null): void {
+	private changed(dir: string, event: string, name: string | undefined): void {
 		if (this.stopping) {
 			return;
 		}
 
-		if (name === null) {
+		if (name === undefined) {
 			void this.scan();
 			return;
 		}
 
-		const file = path.join(dir, name.toString());
+		const file = path.join(dir, name);
 		const tailer = this.byPath.get(file);
 		if (tailer && event === 'change') {
 			tailer.kick();
@@ -523,12 +555,12 @@ export class FileSource implements LogSource {
 		h.detail('files', files);
 		h.detail('following', this.tailers.size);
 		h.detail('problems', this.problems.length);
-		h.detail('watchedDirectories', this.watchers.size);
+		h.detail('watchedDirectories', this.watches.size);
 		h.detail('truncations', [...this.tailers.values()].reduce((n, t) => n + t.truncations, 0));
 		h.detail('lostAtTruncation', this.lost);
 		h.detail('multilineCut', [...this.tailers.values()].reduce((n, t) => n + t.multilineCut, 0));
-		if (this.watchErrors > 0) {
-			h.detail('watchErrors', this.watchErrors);
+		if (this.watches.errors > 0) {
+			h.detail('watchErrors', this.watches.errors);
 		}
 
 		if (h.health.state === 'ended') {

@@ -103,6 +103,28 @@ describe('file source', () => {
 		});
 	}
 
+	test('rotations by rename that come and go while logmon is stopped are read, whole and in order', async () => {
+		const d = freshDir();
+		const file = path.join(d, 'app.log');
+		writeFileSync(file, 'ready\n');
+		const f = follow(['-o', 'raw', '--from-beginning', file]);
+		await until(() => f.lines().includes('ready'), 'the first line');
+		// Stopped, logmon sees none of the three rotations happen: app.log.1 and app.log.2 were made and
+		// rotated away between two of its checks.
+		f.child.kill('SIGSTOP');
+		for (let gen = 0; gen < 3; gen++) {
+			appendFileSync(file, `gen ${gen} a\ngen ${gen} b\n`);
+			renameSync(file, `${file}.${3 - gen}`);
+			writeFileSync(file, '');
+		}
+
+		appendFileSync(file, 'gen 3 a\n');
+		f.child.kill('SIGCONT');
+		await until(() => f.lines().includes('gen 3 a'), 'the newest line');
+		await until(() => f.lines().length >= 8, `every line; got ${f.lines().join(' | ')}`);
+		expect(f.lines()).toEqual(['ready', 'gen 0 a', 'gen 0 b', 'gen 1 a', 'gen 1 b', 'gen 2 a', 'gen 2 b', 'gen 3 a']);
+	});
+
 	test('a file rotated away is still read while its writer has not reopened the log', async () => {
 		const d = freshDir();
 		const file = path.join(d, 'svc.log');
