@@ -6,6 +6,7 @@ export const help = `
 	Usage
 	  $ logmon [options]                      watch the configured sources (default: logio listener on 127.0.0.1:7701)
 	  $ some-command | logmon [options]       watch standard input
+	  $ logmon [options] FILE|GLOB…           follow files: rotation, files that later match, *.gz read whole
 	  $ logmon tail <application-uuid> <env>  Acquia logstream for an environment (Cloud API v2)
 	  $ logmon publish --to URL               publish stdin lines to logio:// or kafka://
 	  $ logmon redact --test < lines          print lines as redaction leaves them, with the rules that fired
@@ -24,7 +25,13 @@ export const help = `
 	  --topic NAME           Kafka topic (repeatable; default application-logs and application-logs-errors)
 	  -G, --group ID         Kafka consumer group (default logmon-<user>-<hostname>)
 	  --ephemeral            Kafka: a throw-away consumer group
-	  --from-beginning       Kafka: start at the oldest offsets (default: latest)
+	  FILE|GLOB…             Follow these files (from their end; globs: * ? [...] and ** for any depth)
+	  --file GLOB            The same as a flag (repeatable), e.g. --file '/srv/**/log/*.log'
+	  --from-beginning       Files: read what they hold first; Kafka: start at the oldest offsets
+	                         (default: latest)
+	  --no-multiline         Files and stdin: every line its own event (default: stack traces and
+	                         indented lines join the event they belong to)
+	  --multiline-start RE   Files and stdin: lines matching RE start an event, the others continue it
 	  --since 10m|RFC3339    Kafka: start at offsets for that time (query: see Query)
 	  --exit-at-end          Kafka: exit once every partition is read to its end (like kcat -e)
 	  --servers LIST         Logstream servers to enable (default: all)
@@ -114,6 +121,8 @@ export const help = `
 	  $ LOGMON_HTTP_TOKEN=… logmon --connect http://logbox:5004 --level warn   # the UI on a logmon serve
 	  $ logmon --otlp 4318 --level warn                # OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318
 	  $ logmon --journal nginx.service,ssh.service     # or: journalctl -f -o json | logmon
+	  $ logmon /var/log/nginx/*.log app.log --level warn   # follow files, through rotation
+	  $ logmon --from-beginning --file 'logs/**/*.log' --multiline-start '^\\d{4}-\\d\\d-\\d\\d '
 	  $ logmon --no-ui -o template --template '{time} {service} {message}' < app.log
 	  $ logmon --redact-enable email --redact-rule 'order-token=tok_[a-z0-9]{24}' < app.log
 	  $ echo 'key=AKIAIOSFODNN7EXAMPLE' | logmon redact --test
@@ -150,6 +159,9 @@ export function parseArgs(argv: string[] = process.argv.slice(2), pkg?: Record<s
 			group: {type: 'string', shortFlag: 'G'},
 			ephemeral: {type: 'boolean', default: false},
 			fromBeginning: {type: 'boolean', default: false},
+			file: {type: 'string', isMultiple: true, default: []},
+			multiline: {type: 'boolean'},
+			multilineStart: {type: 'string'},
 			since: {type: 'string'},
 			exitAtEnd: {type: 'boolean', default: false},
 			servers: {type: 'string', isMultiple: true, default: []},

@@ -10,13 +10,14 @@ import {logstreamConfig} from './logstream.js';
 import {stdinConfig} from './stdin.js';
 import {otlpConfig} from './otlp.js';
 import {journaldConfig} from './journald.js';
+import {fileConfig} from './file.js';
 import {historyConfig} from './history.js';
 import {httpConfig} from './http.js';
 import {forwardList} from './forward.js';
 
 // The whole config file: {"sources": [...], ...global options}. CLI flags override it.
 
-export const sourceConfig = z.discriminatedUnion('type', [logstreamConfig, logioConfig, logioListenConfig, kafkaConfig, stdinConfig, connectConfig, otlpConfig, journaldConfig]);
+export const sourceConfig = z.discriminatedUnion('type', [logstreamConfig, logioConfig, logioListenConfig, kafkaConfig, stdinConfig, connectConfig, otlpConfig, journaldConfig, fileConfig]);
 export type SourceConfig = z.infer<typeof sourceConfig>;
 
 const levelName = z.string().transform((v, ctx) => {

@@ -18,7 +18,12 @@ export async function createSource(config: SourceConfig, id: string, deps: Sourc
 	switch (config.type) {
 		case 'stdin': {
 			const {StdinSource} = await import('./stdin.js');
-			return new StdinSource({name: id, service: config.service, maxLine: deps.maxLine});
+			return new StdinSource({name: id, service: config.service, maxLine: deps.maxLine, multiline: config.multiline});
+		}
+
+		case 'file': {
+			const {FileSource} = await import('./file.js');
+			return new FileSource(id, config, deps);
 		}
 
 		case 'logstream': {
