@@ -225,6 +225,8 @@ function sourcesFromFlags(flags: Flags, config: ConfigFile, env: Environment): S
 	if (flags.journal !== undefined) {
 		const units = list([flags.journal]);
 		out.push(validSource({type: 'journald', ...(units.length > 0 ? {units} : {})}, '--journal'));
+	}
+
 	const files = [...filePaths(env), ...flags.file];
 	if (files.length > 0) {
 		out.push(validSource({type: 'file', paths: files, fromBeginning: flags.fromBeginning}, flags.file.length > 0 ? '--file' : 'FILE'));
