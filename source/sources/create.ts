@@ -45,5 +45,10 @@ export async function createSource(config: SourceConfig, id: string, deps: Sourc
 			const {KafkaSource} = await import('./kafka-source.js');
 			return new KafkaSource(id, config, deps);
 		}
+
+		case 'docker': {
+			const {DockerSource} = await import('./docker.js');
+			return new DockerSource(id, config, deps);
+		}
 	}
 }
