@@ -48,22 +48,21 @@ function labelMatches(rule: string, labels: Record<string, string>): boolean {
 	return Object.hasOwn(labels, key) && labels[key] === rule.slice(eq + 1);
 }
 
-/** `nginx` matches nginx:1.27 and registry.example/nginx:latest; `nginx:1.27` only that tag. */
+/**
+ * `nginx` matches nginx:1.27 and registry.example/nginx:latest; `shop/nginx` matches
+ * registry.example/shop/nginx; `nginx:1.27` only that tag.
+ */
 function imageMatches(pattern: string, image: string): boolean {
+	const reference = image.split('@')[0]!;
+	const lastSlash = reference.lastIndexOf('/');
+	const colon = reference.lastIndexOf(':');
+	const repository = colon > lastSlash ? reference.slice(0, colon) : reference;
+	const tag = colon > lastSlash ? reference.slice(colon) : '';
+	const parts = repository.split('/');
+	// The repository, without its registry host, and its last part alone.
+	const names = [repository, ...(parts.length > 1 && /[.:]|^localhost$/.test(parts[0]!) ? [parts.slice(1).join('/')] : []), parts.at(-1)!];
 	const re = glob(pattern);
-	if (re.test(image)) {
-		return true;
-	}
-
-	const withoutDigest = image.split('@')[0]!;
-	const lastSlash = withoutDigest.lastIndexOf('/');
-	const colon = withoutDigest.lastIndexOf(':');
-	const repository = colon > lastSlash ? withoutDigest.slice(0, colon) : withoutDigest;
-	if (pattern.includes(':') || pattern.includes('@')) {
-		return re.test(withoutDigest) || re.test(withoutDigest.slice(lastSlash + 1));
-	}
-
-	return re.test(repository) || re.test(repository.slice(lastSlash + 1));
+	return re.test(image) || names.some(n => re.test(pattern.includes(':') ? `${n}${tag}` : n));
 }
 
 function matches(m: Match, c: Container): boolean {
