@@ -55,7 +55,7 @@ describe('config validation', () => {
 		const raw = JSON.parse(readFileSync(path.join(root, 'config.example.json'), 'utf8')) as {sources: Array<{type: string}>};
 		const env = {KAFKA_PASSWORD: 'x', LOGSTREAM_HMAC: 'x', SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T0/B0/x', HOOK_TOKEN: 'x', SMTP_PASSWORD: 'x', LOGMON_HTTP_TOKEN: '0123456789abcdef0123'};
 		const c = parseConfig(raw, 'config.example.json', env);
-		expect(new Set(c.sources.map(s => s.type))).toEqual(new Set(['logstream', 'logio', 'logio-listen', 'kafka', 'stdin', 'connect']));
+		expect(new Set(c.sources.map(s => s.type))).toEqual(new Set(['logstream', 'logio', 'logio-listen', 'kafka', 'stdin', 'connect', 'docker']));
 		expect(new Set(Object.values(c.alerts.sinks).map(s => s.type))).toEqual(new Set(['terminal', 'slack', 'webhook', 'alertmanager', 'email', 'command']));
 		expect(c.alerts.rules.map(r => ['count', 'rate', 'spike', 'flatline', 'newTerm'].find(k => k in r && r[k as keyof typeof r] !== undefined) ?? 'match'))
 			.toEqual(['match', 'count', 'rate', 'spike', 'flatline', 'newTerm']);
