@@ -37,6 +37,8 @@ type EngineEvent = {Type?: string; Action?: string; status?: string; id?: string
 const leftShown = 10;
 /** Containers that left whose last line is remembered, so a restart goes on after it. */
 const retiredKept = 1000;
+/** Events published at once at most. */
+const maxBatch = 4096;
 /** A stream that ended while its container still runs is opened again after this long, ms. */
 const reopenMs = 500;
 
@@ -84,6 +86,8 @@ export class DockerSource implements LogSource {
 	private firstConnection = true;
 	private hostName = '';
 	private repeats = 0;
+	private pending: EventInit[] = [];
+	private flushing: NodeJS.Immediate | undefined;
 
 	constructor(readonly id: string, readonly config: DockerConfig, readonly deps: SourceDeps) {}
 
@@ -127,6 +131,7 @@ export class DockerSource implements LogSource {
 			f.close();
 		}
 
+		this.flush();
 		const repeats = this.repeats + [...this.followers.values()].reduce((n, f) => n + f.repeats, 0);
 		if (repeats > 0) {
 			this.handle?.log('info', `${repeats} lines Docker sent again after a reconnect skipped`);
@@ -452,6 +457,11 @@ export class DockerSource implements LogSource {
 		}, delay);
 	}
 
+	/**
+	 * Lines are published once per turn of the event loop, not per read: the engine writes each
+	 * frame on its own, so a read often holds one line, and a batch per line would cost stdout a
+	 * write per line.
+	 */
 	private emit(f: ContainerFollower, lines: DockerLine[]): void {
 		const meta = this.metas.get(f);
 		const handle = this.handle;
@@ -460,12 +470,27 @@ export class DockerSource implements LogSource {
 		}
 
 		const context = {sourceId: this.id, host: this.hostName, receivedAt: Date.now(), parseError: (why: string) => handle.parseError(why)};
-		const events: EventInit[] = [];
 		for (const line of lines) {
-			events.push(dockerEvent(line, meta, context));
+			this.pending.push(dockerEvent(line, meta, context));
 		}
 
-		handle.publish(events);
+		if (this.pending.length >= maxBatch) {
+			this.flush();
+		} else {
+			this.flushing ??= setImmediate(() => {
+				this.flush();
+			});
+		}
+	}
+
+	private flush(): void {
+		clearImmediate(this.flushing);
+		this.flushing = undefined;
+		const events = this.pending;
+		this.pending = [];
+		if (events.length > 0) {
+			this.handle?.publish(events);
+		}
 	}
 
 	private publishDetails(): void {
