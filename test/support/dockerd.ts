@@ -72,6 +72,13 @@ export class Dockerd {
 			'--live-restore',
 		], {stdio: ['ignore', 'pipe', 'pipe']});
 		this.child = child;
+		// A test run that dies (a timeout, say) must not leave an engine behind.
+		const orphan = (): void => {
+			child.kill('SIGTERM');
+		};
+
+		process.once('exit', orphan);
+		child.once('close', () => process.off('exit', orphan));
 		const collect = (d: Buffer): void => {
 			this.log = (this.log + d.toString()).slice(-20_000);
 		};
