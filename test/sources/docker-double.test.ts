@@ -1,6 +1,7 @@
 import {afterAll, afterEach, beforeAll, describe, expect, test} from 'vitest';
 import {DockerDouble, stampOf} from '../support/docker-double.js';
 import {DockerLogmon} from '../support/docker-logmon.js';
+import {run, start, waitFor} from '../support/logmon.js';
 
 // `logmon --docker` against the engine test double (test/support/docker-double.ts), for what
 // Debian's engine in docker-engine.test.ts cannot show:
@@ -8,7 +9,8 @@ import {DockerLogmon} from '../support/docker-logmon.js';
 // - chunks cut anywhere: inside frame headers, timestamps and UTF-8 characters;
 // - lines that share a timestamp at the point a resume starts from;
 // - a frame of a stream that does not exist, and a line on /events that is not JSON;
-// - the engine's JSON errors: 500 on /info, 404 and 501 on a container's logs.
+// - the engine's JSON errors: 500 on /info, 404 and 501 on a container's logs;
+// - the flags: DOCKER_HOST, usage errors, a socket that is not there.
 
 describe('the Docker source against the engine test double', () => {
 	let engine: DockerDouble;
@@ -114,5 +116,48 @@ describe('the Docker source against the engine test double', () => {
 		engine.containers.delete(gone.id);
 		engine.exit(gone, 0);
 		await m.until(() => /container gone \S+ left: removed/.test(m.stderr), 'the removed container');
+	});
+});
+
+describe('the --docker flags', () => {
+	test('usage errors name the flag', async () => {
+		const tail = await run(['--no-ui', '--tail', '5']);
+		expect(tail.code).toBe(2);
+		expect(tail.stderr).toMatch(/--tail: only with --docker/);
+		const socket = await run(['--no-ui', '--docker', 'ftp://example']);
+		expect(socket.code).toBe(2);
+		expect(socket.stderr).toMatch(/--docker: socket: expected unix:\/\/\/var\/run\/docker\.sock/);
+		const since = await run(['--no-ui', '--docker', '--since', 'yesterday']);
+		expect(since.code).toBe(2);
+		expect(since.stderr).toMatch(/since: expected a duration/);
+		const help = await run(['--help']);
+		expect(help.stdout).toMatch(/--docker \[SOCKET\]/);
+		expect(help.stdout).toMatch(/\$ logmon --docker --since 10m --level warn/);
+	});
+
+	test('DOCKER_HOST is honoured, and a socket that is not there is retried with a reason', async () => {
+		const engine = await new DockerDouble().start();
+		const c = engine.add('from-env');
+		const child = start(['--docker', '--no-ui', '--no-history', '-o', 'raw'], {env: {DOCKER_HOST: engine.host}, stdin: 'ignore'});
+		try {
+			// The stream opens with tail=0: print once it is open.
+			for (let i = 0; i < 200 && !engine.requests.some(r => r.includes(`/containers/${c.id}/logs`)); i++) {
+				await new Promise(resolve => setTimeout(resolve, 50));
+			}
+
+			const seen = waitFor(child.stdout!, 'hello from DOCKER_HOST');
+			engine.print(c, 1, ['hello from DOCKER_HOST']);
+			await seen;
+		} finally {
+			child.kill('SIGKILL');
+			await engine.destroy();
+		}
+
+		const missing = start(['--docker', 'unix:///nonexistent/docker.sock', '--no-ui', '--no-history'], {stdin: 'ignore'});
+		try {
+			await waitFor(missing.stderr!, /docker: retrying in \d+ s \(no Docker socket at unix:\/\/\/nonexistent\/docker\.sock: is dockerd running\?/);
+		} finally {
+			missing.kill('SIGKILL');
+		}
 	});
 });
