@@ -99,7 +99,7 @@ export class DockerSource implements LogSource {
 				this.debug(text);
 			});
 		} catch (error) {
-			handle.setState('failed', `${from === 'DOCKER_HOST' ? 'DOCKER_HOST' : (from === 'socket' ? 'socket' : '--docker')}: ${(error as Error).message}`);
+			handle.setState('failed', `${from === 'DOCKER_HOST' ? 'DOCKER_HOST' : 'socket'}: ${(error as Error).message}`);
 			return;
 		}
 
@@ -440,9 +440,7 @@ export class DockerSource implements LogSource {
 			f.close();
 		}
 
-		for (const id of this.adding) {
-			this.adding.delete(id);
-		}
+		this.adding.clear();
 
 		if (this.connectedAt > 0) {
 			this.downSince ??= Date.now();
