@@ -94,7 +94,10 @@ export async function run(): Promise<void> {
 		follow.child.kill('SIGKILL');
 		console.log(`live, ${total.toLocaleString('en-US')} lines of 100 bytes, timed from the container's start to each reader's last line:`);
 		console.log(`  logmon --docker      ${live.lines.toLocaleString('en-US')} lines, ${rate(live.lines, (live.doneAt ?? performance.now()) - started)}, CPU ${cpu(before, after)}`);
-		console.log(`  docker logs -f       ${follow.lines.toLocaleString('en-US')} lines, ${rate(follow.lines, (follow.doneAt ?? performance.now()) - started)}`);
+		const liveMs = (live.doneAt ?? performance.now()) - started;
+		const followMs = (follow.doneAt ?? performance.now()) - started;
+		console.log(`  docker logs -f       ${follow.lines.toLocaleString('en-US')} lines, ${rate(follow.lines, followMs)}`);
+		console.log(`  ratio logmon / docker logs: ${(followMs / liveMs).toFixed(2)}×`);
 
 		// Read back: the whole log at once, the reader as the only limit.
 		const t0 = performance.now();
