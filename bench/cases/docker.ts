@@ -12,14 +12,15 @@ import {bin, sample} from '../support/measure.js';
 const total = Number(process.env["LOGMON_BENCH_DOCKER_LINES"] ?? 500_000);
 const payload = 'x'.repeat(93);
 
-type Counter = {child: ChildProcess; lines: number; doneAt: number | undefined; done: Promise<void>};
+type Counter = {child: ChildProcess; lines: number; firstAt: number | undefined; doneAt: number | undefined; done: Promise<void>};
 
 /** Count the lines a process writes on stdout (and stderr, for the CLI), until `total`. */
 function count(child: ChildProcess, streams: Array<NodeJS.ReadableStream | null>): Counter {
-	const counter: Counter = {child, lines: 0, doneAt: undefined, done: Promise.resolve()};
+	const counter: Counter = {child, lines: 0, firstAt: undefined, doneAt: undefined, done: Promise.resolve()};
 	counter.done = new Promise(resolve => {
 		for (const stream of streams) {
 			stream?.on('data', (d: Buffer) => {
+				counter.firstAt ??= performance.now();
 				for (let i = d.indexOf(10); i !== -1; i = d.indexOf(10, i + 1)) {
 					counter.lines++;
 				}
@@ -113,7 +114,8 @@ export async function run(): Promise<void> {
 		back.child.kill('SIGKILL');
 		backCli.child.kill('SIGKILL');
 		console.log('read back, the lines already printed:');
-		console.log(`  logmon --docker --since 1h  ${back.lines.toLocaleString('en-US')} lines, ${rate(back.lines, logmonMs)} (from its start), CPU ${cpu(start, end)}, peak RSS ${Math.round((end?.hwmKb ?? 0) / 1024)} MB`);
+		const fromFirst = (back.doneAt ?? performance.now()) - (back.firstAt ?? t1);
+		console.log(`  logmon --docker --since 1h  ${back.lines.toLocaleString('en-US')} lines, ${rate(back.lines, logmonMs)} from its start, ${rate(back.lines, fromFirst)} from its first line, CPU ${cpu(start, end)}, peak RSS ${Math.round((end?.hwmKb ?? 0) / 1024)} MB`);
 		console.log(`  docker logs -f              ${backCli.lines.toLocaleString('en-US')} lines, ${rate(backCli.lines, cliMs)}`);
 		console.log(`  ratio logmon / docker logs: ${(cliMs / logmonMs).toFixed(2)}×`);
 	} finally {
