@@ -61,7 +61,7 @@ export class DockerDouble {
 	cutting: Cutting = 'whole';
 	/** Answer /info with this error while set. */
 	infoError: {status: number; message: string} | undefined;
-	/** Lines written on /events besides the real ones (to check bad input). */
+	/** Open logs streams that follow their container. */
 	private readonly followers = new Set<Follower>();
 	private readonly events = new Set<http.ServerResponse>();
 	private readonly sockets = new Set<net.Socket>();
