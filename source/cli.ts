@@ -32,10 +32,15 @@ export const help = `
 	  --no-multiline         Files and stdin: every line its own event (default: stack traces and
 	                         indented lines join the event they belong to)
 	  --multiline-start RE   Files and stdin: lines matching RE start an event, the others continue it
-	  --since 10m|RFC3339    Kafka: start at offsets for that time (query: see Query)
+	  --since 10m|RFC3339    Kafka: start at offsets for that time; Docker: running containers'
+	                         lines from then on (query: see Query)
 	  --exit-at-end          Kafka: exit once every partition is read to its end (like kcat -e)
 	  --servers LIST         Logstream servers to enable (default: all)
 	  --stdin / --no-stdin   Read standard input (default: when piped and no source flag is given)
+	  --docker [SOCKET]      Docker containers, as logspout reads them: every running one and those
+	                         that start later (default $DOCKER_HOST, else unix:///var/run/docker.sock;
+	                         filters: "docker" in the config); with --since and --tail N for the first read
+	  --tail N               Docker: the last N lines of each running container first (default 0)
 	  --connect URL          Watch another logmon (logmon serve, or a run with --http), e.g.
 	                         http://logbox:5004 (repeatable; URL parameters such as ?level=warn
 	                         filter on the remote)
@@ -114,6 +119,7 @@ export const help = `
 	  $ logmon --demo                   # every pane alive, and the web dashboard at http://127.0.0.1:5004/
 	  $ kubectl logs -f deploy/api | logmon --level warn
 	  $ logmon --kafka 127.0.0.1:9092 -t application-logs -G mygroup --level error -o json | jq .message
+	  $ logmon --docker --since 10m --level warn   # every container's warnings, the last 10 minutes first
 	  $ logmon --logio 'http://logs:7702/?app=shop&proc=web|worker' --grep 'timeout|refused'
 	  $ logmon --kafka 127.0.0.1:9092 --alert 'level>=critical' --alert 'service=checkout "connection refused"'
 	  $ logmon tail 3f1c…-uuid prod --types php-error,drupal-watchdog
@@ -169,6 +175,8 @@ export function parseArgs(argv: string[] = process.argv.slice(2), pkg?: Record<s
 			connect: {type: 'string', isMultiple: true, default: []},
 			otlp: {type: 'string'},
 			journal: {type: 'string'},
+			docker: {type: 'string'},
+			tail: {type: 'number'},
 			token: {type: 'string'},
 			demo: {type: 'boolean', default: false},
 			demoRate: {type: 'number'},

@@ -3,6 +3,7 @@ import {type ConfigFile, colorModes, outputFormats, type SourceConfig, sourceCon
 import {demoRules} from './demo-alerts.js';
 import {ConfigError, expandHome, formatIssues} from './config/load.js';
 import {type LogstreamConfig} from './config/logstream.js';
+import {type DockerConfig} from './config/docker.js';
 import {type FilterSpec, compileFilter, emptySpec, parseLevel} from './core/filter.js';
 import {defaultHistoryDir} from './history/paths.js';
 import {parseDuration, parseSize} from './history/units.js';
@@ -244,10 +245,24 @@ function sourcesFromFlags(flags: Flags, config: ConfigFile, env: Environment): S
 			...(flags.since ? {since: flags.since} : {}),
 			...(flags.exitAtEnd ? {exitAtEnd: true} : {}),
 		}, '--kafka'));
-	} else if (list(flags.topic).length > 0 || flags.group || flags.ephemeral || flags.since || flags.exitAtEnd) {
-		throw new UsageError('--topic, --group, --ephemeral, --since and --exit-at-end need --kafka BROKERS');
+	} else if (list(flags.topic).length > 0 || flags.group || flags.ephemeral || (flags.since && flags.docker === undefined) || flags.exitAtEnd) {
+		throw new UsageError('--topic, --group, --ephemeral, --since and --exit-at-end need --kafka BROKERS (--since also goes with --docker)');
 	} else if (flags.fromBeginning && files.length === 0) {
 		throw new UsageError('--from-beginning needs files to read (logmon --from-beginning app.log) or --kafka BROKERS');
+	}
+
+	if (flags.docker !== undefined) {
+		// `--docker` alone: $DOCKER_HOST or the default socket, resolved when the source starts.
+		const fromConfig = config.sources.find((s): s is DockerConfig => s.type === 'docker');
+		out.push(validSource({
+			...fromConfig,
+			type: 'docker',
+			...(flags.docker === '' ? {} : {socket: flags.docker}),
+			...(flags.since ? {since: flags.since} : {}),
+			...(flags.tail === undefined ? {} : {tail: flags.tail}),
+		}, '--docker'));
+	} else if (flags.tail !== undefined) {
+		throw new UsageError('--tail: only with --docker, e.g. logmon --docker --tail 100');
 	}
 
 	return out;

@@ -60,5 +60,10 @@ export async function createSource(config: SourceConfig, id: string, deps: Sourc
 			const {JournalSource} = await import('./journal.js');
 			return new JournalSource(id, config, deps);
 		}
+
+		case 'docker': {
+			const {DockerSource} = await import('./docker.js');
+			return new DockerSource(id, config, deps);
+		}
 	}
 }
