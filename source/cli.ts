@@ -6,6 +6,7 @@ export const help = `
 	Usage
 	  $ logmon [options]                      watch the configured sources (default: logio listener on 127.0.0.1:7701)
 	  $ some-command | logmon [options]       watch standard input
+	  $ logmon [options] FILE|GLOB…           follow files: rotation, files that later match, *.gz read whole
 	  $ logmon tail <application-uuid> <env>  Acquia logstream for an environment (Cloud API v2)
 	  $ logmon publish --to URL               publish stdin lines to logio:// or kafka://
 	  $ logmon redact --test < lines          print lines as redaction leaves them, with the rules that fired
@@ -24,15 +25,30 @@ export const help = `
 	  --topic NAME           Kafka topic (repeatable; default application-logs and application-logs-errors)
 	  -G, --group ID         Kafka consumer group (default logmon-<user>-<hostname>)
 	  --ephemeral            Kafka: a throw-away consumer group
-	  --from-beginning       Kafka: start at the oldest offsets (default: latest)
-	  --since 10m|RFC3339    Kafka: start at offsets for that time (query: see Query)
+	  FILE|GLOB…             Follow these files (from their end; globs: * ? [...] and ** for any depth)
+	  --file GLOB            The same as a flag (repeatable), e.g. --file '/srv/**/log/*.log'
+	  --from-beginning       Files: read what they hold first; Kafka: start at the oldest offsets
+	                         (default: latest)
+	  --no-multiline         Files and stdin: every line its own event (default: stack traces and
+	                         indented lines join the event they belong to)
+	  --multiline-start RE   Files and stdin: lines matching RE start an event, the others continue it
+	  --since 10m|RFC3339    Kafka: start at offsets for that time; Docker: running containers'
+	                         lines from then on (query: see Query)
 	  --exit-at-end          Kafka: exit once every partition is read to its end (like kcat -e)
 	  --servers LIST         Logstream servers to enable (default: all)
 	  --stdin / --no-stdin   Read standard input (default: when piped and no source flag is given)
+	  --docker [SOCKET]      Docker containers, as logspout reads them: every running one and those
+	                         that start later (default $DOCKER_HOST, else unix:///var/run/docker.sock;
+	                         filters: "docker" in the config); with --since and --tail N for the first read
+	  --tail N               Docker: the last N lines of each running container first (default 0)
 	  --connect URL          Watch another logmon (logmon serve, or a run with --http), e.g.
 	                         http://logbox:5004 (repeatable; URL parameters such as ?level=warn
 	                         filter on the remote)
 	  --token TOKEN          Its http.token for --connect (default $LOGMON_HTTP_TOKEN)
+	  --otlp [HOST:]PORT     Receive OpenTelemetry logs over OTLP/HTTP, POST /v1/logs in protobuf
+	                         or JSON, gzip or not (default 127.0.0.1:4318)
+	  --journal [UNIT,…]     Follow the systemd journal (runs journalctl -f -o json), all of it or
+	                         these units; \`journalctl -f -o json | logmon\` is understood too
 	  --demo                 Replay real logs through embedded servers; web dashboard on 127.0.0.1:5004
 	  --demo-rate N          Demo lines per second (default 200)
 
@@ -103,11 +119,16 @@ export const help = `
 	  $ logmon --demo                   # every pane alive, and the web dashboard at http://127.0.0.1:5004/
 	  $ kubectl logs -f deploy/api | logmon --level warn
 	  $ logmon --kafka 127.0.0.1:9092 -t application-logs -G mygroup --level error -o json | jq .message
+	  $ logmon --docker --since 10m --level warn   # every container's warnings, the last 10 minutes first
 	  $ logmon --logio 'http://logs:7702/?app=shop&proc=web|worker' --grep 'timeout|refused'
 	  $ logmon --kafka 127.0.0.1:9092 --alert 'level>=critical' --alert 'service=checkout "connection refused"'
 	  $ logmon tail 3f1c…-uuid prod --types php-error,drupal-watchdog
 	  $ logmon --listen 0.0.0.0:7701 --retention 7d --history-max 10GiB
 	  $ LOGMON_HTTP_TOKEN=… logmon --connect http://logbox:5004 --level warn   # the UI on a logmon serve
+	  $ logmon --otlp 4318 --level warn                # OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318
+	  $ logmon --journal nginx.service,ssh.service     # or: journalctl -f -o json | logmon
+	  $ logmon /var/log/nginx/*.log app.log --level warn   # follow files, through rotation
+	  $ logmon --from-beginning --file 'logs/**/*.log' --multiline-start '^\\d{4}-\\d\\d-\\d\\d '
 	  $ logmon --no-ui -o template --template '{time} {service} {message}' < app.log
 	  $ logmon --redact-enable email --redact-rule 'order-token=tok_[a-z0-9]{24}' < app.log
 	  $ echo 'key=AKIAIOSFODNN7EXAMPLE' | logmon redact --test
@@ -144,11 +165,18 @@ export function parseArgs(argv: string[] = process.argv.slice(2), pkg?: Record<s
 			group: {type: 'string', shortFlag: 'G'},
 			ephemeral: {type: 'boolean', default: false},
 			fromBeginning: {type: 'boolean', default: false},
+			file: {type: 'string', isMultiple: true, default: []},
+			multiline: {type: 'boolean'},
+			multilineStart: {type: 'string'},
 			since: {type: 'string'},
 			exitAtEnd: {type: 'boolean', default: false},
 			servers: {type: 'string', isMultiple: true, default: []},
 			stdin: {type: 'boolean'},
 			connect: {type: 'string', isMultiple: true, default: []},
+			otlp: {type: 'string'},
+			journal: {type: 'string'},
+			docker: {type: 'string'},
+			tail: {type: 'number'},
 			token: {type: 'string'},
 			demo: {type: 'boolean', default: false},
 			demoRate: {type: 'number'},

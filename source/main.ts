@@ -94,14 +94,7 @@ export async function main(argv = process.argv.slice(2), options: MainOptions = 
 		return fail(stderr, `${queryOnly[1]}: only for logmon query, e.g. logmon query ${queryOnly[1]}${queryOnly[0] === 'until' ? ' 30m' : (queryOnly[0] === 'limit' ? ' 100' : '')}`);
 	}
 
-	if (input[0] === 'serve' && input.length > 1) {
-		return fail(stderr, `serve: unexpected argument ${JSON.stringify(input[1])}; see logmon --help`);
-	}
-
-	if (input.length > 0 && input[0] !== 'tail' && input[0] !== 'serve') {
-		return fail(stderr, `unknown command ${JSON.stringify(input[0])}; see logmon --help`);
-	}
-
+	// Any other positional arguments are files to follow (settings.ts), after `serve` too.
 	let settings: Settings;
 	try {
 		const {config} = loadConfig(flags.config, env);

@@ -3,16 +3,19 @@ import {type ConfigFile, colorModes, outputFormats, type SourceConfig, sourceCon
 import {demoRules} from './demo-alerts.js';
 import {ConfigError, expandHome, formatIssues} from './config/load.js';
 import {type LogstreamConfig} from './config/logstream.js';
+import {type DockerConfig} from './config/docker.js';
 import {type FilterSpec, compileFilter, emptySpec, parseLevel} from './core/filter.js';
 import {defaultHistoryDir} from './history/paths.js';
 import {parseDuration, parseSize} from './history/units.js';
 import {type RedactSpec, checkField, compileRedaction, ruleNames} from './core/redact.js';
-import {FilterError} from './core/regex.js';
+import {compileUserRegex, FilterError} from './core/regex.js';
 import {type Flags, colorMode, list} from './cli.js';
 import {defaultHttpHost, defaultHttpPort} from './http/address.js';
 import {type HttpSettings, HttpSettingsError, resolveHttp} from './http/settings.js';
 import {isLoopback} from './http/address.js';
 import {type ForwardSettings, ForwardUrlError, forwardConfig, forwardFromUrl, nameForwarders} from './config/forward.js';
+import {existsSync} from 'node:fs';
+import {hasMagic} from './core/glob.js';
 
 // Flags over config: the one resolved description of what this run does.
 
@@ -135,7 +138,8 @@ function processEnv(env: Environment): NodeJS.ProcessEnv {
  */
 function resolveHistory(flags: Flags, config: ConfigFile, sources: SourceConfig[], env: NodeJS.ProcessEnv): HistorySettings {
 	// A connect source reads another logmon, which keeps the history itself.
-	const network = sources.some(s => s.type !== 'stdin' && s.type !== 'connect');
+	// The journal keeps its own entries, as a file does: journald is local like stdin.
+	const network = sources.some(s => s.type !== 'stdin' && s.type !== 'connect' && s.type !== 'journald' && s.type !== 'file');
 	const enabled = flags.history ?? config.history.enabled ?? (network || flags.demo);
 	const retentionMs = flags.retention === undefined ? config.history.retention : parseDuration(flags.retention);
 	if (retentionMs === undefined) {
@@ -215,6 +219,20 @@ function sourcesFromFlags(flags: Flags, config: ConfigFile, env: Environment): S
 		}, flags.listen === undefined ? '--serve-subscribers' : '--listen'));
 	}
 
+	if (flags.otlp !== undefined) {
+		out.push(validSource({type: 'otlp', ...(flags.otlp === '' ? {} : {listen: flags.otlp})}, '--otlp'));
+	}
+
+	if (flags.journal !== undefined) {
+		const units = list([flags.journal]);
+		out.push(validSource({type: 'journald', ...(units.length > 0 ? {units} : {})}, '--journal'));
+	}
+
+	const files = [...filePaths(env), ...flags.file];
+	if (files.length > 0) {
+		out.push(validSource({type: 'file', paths: files, fromBeginning: flags.fromBeginning}, flags.file.length > 0 ? '--file' : 'FILE'));
+	}
+
 	if (flags.kafka !== undefined) {
 		const topics = [...list(flags.topic), ...types];
 		out.push(validSource({
@@ -227,11 +245,70 @@ function sourcesFromFlags(flags: Flags, config: ConfigFile, env: Environment): S
 			...(flags.since ? {since: flags.since} : {}),
 			...(flags.exitAtEnd ? {exitAtEnd: true} : {}),
 		}, '--kafka'));
-	} else if (list(flags.topic).length > 0 || flags.group || flags.ephemeral || flags.fromBeginning || flags.since || flags.exitAtEnd) {
-		throw new UsageError('--topic, --group, --ephemeral, --from-beginning, --since and --exit-at-end need --kafka BROKERS');
+	} else if (list(flags.topic).length > 0 || flags.group || flags.ephemeral || (flags.since && flags.docker === undefined) || flags.exitAtEnd) {
+		throw new UsageError('--topic, --group, --ephemeral, --since and --exit-at-end need --kafka BROKERS (--since also goes with --docker)');
+	} else if (flags.fromBeginning && files.length === 0) {
+		throw new UsageError('--from-beginning needs files to read (logmon --from-beginning app.log) or --kafka BROKERS');
+	}
+
+	if (flags.docker !== undefined) {
+		// `--docker` alone: $DOCKER_HOST or the default socket, resolved when the source starts.
+		const fromConfig = config.sources.find((s): s is DockerConfig => s.type === 'docker');
+		out.push(validSource({
+			...fromConfig,
+			type: 'docker',
+			...(flags.docker === '' ? {} : {socket: flags.docker}),
+			...(flags.since ? {since: flags.since} : {}),
+			...(flags.tail === undefined ? {} : {tail: flags.tail}),
+		}, '--docker'));
+	} else if (flags.tail !== undefined) {
+		throw new UsageError('--tail: only with --docker, e.g. logmon --docker --tail 100');
 	}
 
 	return out;
+}
+
+/** The positional arguments that name files: all of them, or those after `serve`; none after `tail`. */
+function filePaths(env: Environment): string[] {
+	const [first] = env.input;
+	const paths = first === 'tail' ? [] : (first === 'serve' ? env.input.slice(1) : env.input);
+	for (const p of paths) {
+		// A mistyped command (`logmon sevre`) is not a file that may appear later.
+		if (!hasMagic(p) && !p.includes('/') && !p.includes('.') && !existsSync(p)) {
+			throw new UsageError(`unknown command ${JSON.stringify(p)}, and no such file (a file that does not exist yet: ./${p}); see logmon --help`);
+		}
+	}
+
+	return paths;
+}
+
+/** --no-multiline and --multiline-start, over every file and stdin source. */
+function withMultilineFlags(sources: SourceConfig[], flags: Flags): SourceConfig[] {
+	if (flags.multiline === undefined && flags.multilineStart === undefined) {
+		return sources;
+	}
+
+	if (flags.multilineStart !== undefined) {
+		compileUserRegex(flags.multilineStart, '--multiline-start');
+	}
+
+	return sources.map(s => {
+		if (s.type !== 'file' && s.type !== 'stdin') {
+			return s;
+		}
+
+		const multiline = {...s.multiline};
+		if (flags.multiline !== undefined) {
+			multiline.enabled = flags.multiline;
+		}
+
+		if (flags.multilineStart !== undefined) {
+			multiline.start = flags.multilineStart;
+			multiline.enabled = flags.multiline ?? true;
+		}
+
+		return {...s, multiline};
+	});
 }
 
 const redactModes = ['mask', 'hash'] as const;
@@ -339,6 +416,7 @@ export function resolveSettings(flags: Flags, config: ConfigFile, env: Environme
 		sources = sources.filter(s => s.type !== 'stdin');
 	}
 
+	sources = withMultilineFlags(sources, flags);
 	if (sources.length === 0 && !flags.demo) {
 		// The embedded default: be a logio server on loopback.
 		sources = [validSource({type: 'logio-listen'}, 'default source')];

@@ -27,12 +27,12 @@ function loud(text: string): void {
 }
 
 /**
- * The Debian peers (tmux, Chromium, Alertmanager) are installed here, one after another, when
+ * The Debian peers (tmux, Chromium, Alertmanager, the Docker engine) are installed here, one after another, when
  * missing: apt holds one lock, so test files installing them at the same moment would fail each
  * other. Each test file still checks for its peer itself and says loudly when it is not there.
  */
 function installDebianPeers(): void {
-	for (const script of ['ensure-tmux.sh', 'ensure-chromium.sh', 'ensure-alertmanager.sh']) {
+	for (const script of ['ensure-tmux.sh', 'ensure-chromium.sh', 'ensure-alertmanager.sh', 'ensure-docker.sh']) {
 		try {
 			execFileSync('sh', [path.join(root, 'scripts', script)], {stdio: ['ignore', 'ignore', 'inherit'], timeout: 600_000});
 		} catch {

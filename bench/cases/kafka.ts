@@ -9,34 +9,20 @@
 //
 // The broker: KAFKA_BROKERS, else one started with scripts/kafka.sh (java and mvn).
 // kcat: Debian's package, installed with apt-get when missing.
-import {execFileSync, spawn, spawnSync} from 'node:child_process';
-import {existsSync, mkdtempSync, openSync, readdirSync, readFileSync, closeSync} from 'node:fs';
-import {hostname, tmpdir} from 'node:os';
+import {spawn} from 'node:child_process';
+import {existsSync, openSync, readdirSync, readFileSync, closeSync} from 'node:fs';
+import {hostname} from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {detectLevel} from '../../source/core/level.js';
 import {KafkaTool} from '../../source/sources/kafka.js';
+import {benchBroker, ensureKcat} from '../support/kafka.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const script = path.join(root, 'scripts', 'kafka.sh');
 const total = 300_000;
 const recordSize = 250;
 const rounds = 5;
 const warmups = 3;
-
-function has(command: string): boolean {
-	return spawnSync('sh', ['-c', `command -v ${command}`], {stdio: 'ignore'}).status === 0;
-}
-
-function ensureKcat(): void {
-	if (has('kcat')) {
-		return;
-	}
-
-	console.log('installing kcat (Debian package)…');
-	execFileSync('apt-get', ['update', '-qq'], {stdio: 'inherit'});
-	execFileSync('apt-get', ['install', '-y', '-qq', 'kcat'], {stdio: 'inherit', env: {...process.env, DEBIAN_FRONTEND: 'noninteractive'}});
-}
 
 function corpusLines(): Array<{service: string; line: string}> {
 	const dirs = [path.join(root, 'test', 'fixtures', 'loghub'), path.resolve(root, '..', 'shared', 'corpus', 'loghub')];
@@ -102,12 +88,8 @@ async function timed(command: string, args: string[]): Promise<{seconds: number;
 
 export async function run(): Promise<void> {
 	ensureKcat();
-	let brokers = process.env['KAFKA_BROKERS'];
-	let dir: string | undefined;
-	if (!brokers) {
-		dir = mkdtempSync(path.join(tmpdir(), 'logmon-bench-kafka-'));
-		brokers = execFileSync(script, ['start', dir], {encoding: 'utf8'}).trim().split('\n').at(-1)!;
-	}
+	const broker = benchBroker('logmon-bench-kafka-');
+	const {brokers} = broker;
 
 	try {
 		const stamp = Date.now().toString(36);
@@ -165,8 +147,6 @@ export async function run(): Promise<void> {
 			}
 		}
 	} finally {
-		if (dir) {
-			execFileSync(script, ['stop', dir], {stdio: 'ignore'});
-		}
+		broker.stop();
 	}
 }

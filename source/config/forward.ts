@@ -52,7 +52,7 @@ const commonFields = {
 	/** Keep undelivered events on disk (at-least-once across outages and restarts). Default: on for kafka, http, cloudwatch; off for file. */
 	spool: z.boolean().optional(),
 	/** Events held in memory at most; past it (with no spool) new events are dropped and counted. */
-	queue: z.number().int().min(100).max(10_000_000).default(50_000),
+	queue: z.number().int().min(100).max(10_000_000).default(20_000),
 	/** The spool's size cap (bytes once parsed); past it the oldest spooled events are dropped and counted. */
 	spoolMaxSize: size.default(1024 ** 3),
 	retry: z.strictObject({

@@ -5,6 +5,24 @@ import {sourceName} from './common.js';
 // Source kind "kafka".
 export const defaultKafkaTopics = ['application-logs', 'application-logs-errors'];
 
+/** SASL credentials, shared by the source and the kafka forwarder. */
+export const kafkaSasl = z.strictObject({
+	mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+	username: z.string(),
+	password: z.string(),
+});
+
+/** TLS: true, or the CA, client certificate and key (PEM text or a file path). */
+export const kafkaSsl = z.union([
+	z.boolean(),
+	z.strictObject({
+		ca: z.string().optional(),
+		cert: z.string().optional(),
+		key: z.string().optional(),
+		rejectUnauthorized: z.boolean().optional(),
+	}),
+]);
+
 export const kafkaConfig = z.strictObject({
 	type: z.literal('kafka'),
 	name: sourceName.optional(),
@@ -20,20 +38,8 @@ export const kafkaConfig = z.strictObject({
 	/** Stop once every assigned partition is read to its end (like kcat -e). */
 	exitAtEnd: z.boolean().default(false),
 	clientId: z.string().default('logmon'),
-	sasl: z.strictObject({
-		mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
-		username: z.string(),
-		password: z.string(),
-	}).optional(),
-	ssl: z.union([
-		z.boolean(),
-		z.strictObject({
-			ca: z.string().optional(),
-			cert: z.string().optional(),
-			key: z.string().optional(),
-			rejectUnauthorized: z.boolean().optional(),
-		}),
-	]).default(false),
+	sasl: kafkaSasl.optional(),
+	ssl: kafkaSsl.default(false),
 	/** Window for de-duplicating a record seen on both topics, ms. */
 	dedupWindowMs: z.number().int().positive().default(60_000),
 }).refine(c => !(c.from === 'beginning' && c.since !== undefined), {

@@ -4,17 +4,21 @@ import {defaultBufferSize} from '../core/store.js';
 import {defaultMaxLine} from '../core/lines.js';
 import {alertsConfig} from './alerts.js';
 import {connectConfig} from './connect.js';
+import {dockerConfig} from './docker.js';
 import {kafkaConfig} from './kafka.js';
 import {logioConfig, logioListenConfig} from './logio.js';
 import {logstreamConfig} from './logstream.js';
 import {stdinConfig} from './stdin.js';
+import {otlpConfig} from './otlp.js';
+import {journaldConfig} from './journald.js';
+import {fileConfig} from './file.js';
 import {historyConfig} from './history.js';
 import {httpConfig} from './http.js';
 import {forwardList} from './forward.js';
 
 // The whole config file: {"sources": [...], ...global options}. CLI flags override it.
 
-export const sourceConfig = z.discriminatedUnion('type', [logstreamConfig, logioConfig, logioListenConfig, kafkaConfig, stdinConfig, connectConfig]);
+export const sourceConfig = z.discriminatedUnion('type', [logstreamConfig, logioConfig, logioListenConfig, kafkaConfig, stdinConfig, connectConfig, otlpConfig, journaldConfig, fileConfig, dockerConfig]);
 export type SourceConfig = z.infer<typeof sourceConfig>;
 
 const levelName = z.string().transform((v, ctx) => {

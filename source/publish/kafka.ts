@@ -4,7 +4,8 @@ import {type Readable} from 'node:stream';
 import {type Flags, list} from '../cli.js';
 import {exitCodes} from '../exit.js';
 import {LineSplitter} from '../core/lines.js';
-import {eventFromLine, parseJsonObject} from '../core/record.js';
+import {handlerRecord, isErrorLevel} from '../core/handler-record.js';
+import {eventFromLine, eventFromRecord, parseJsonObject} from '../core/record.js';
 import {type OutRecord, KafkaTool} from '../sources/kafka.js';
 
 // `logmon publish --to kafka://127.0.0.1:9092/application-logs`: each stdin line becomes
@@ -26,19 +27,11 @@ export function kafkaTarget(url: URL): PublishTarget {
 
 /** One input line to the record value, in the logging handler's shape. */
 export function recordFor(line: string, service: string, host: string, now = Date.now()): {value: string; level: string} {
-	const e = eventFromLine(line, {sourceId: 'publish', sourceKind: 'stdin', service, host, receivedAt: now});
-	const obj = parseJsonObject(line) ?? {};
-	const value = {
-		...obj,
-		id: typeof obj['id'] === 'string' ? obj['id'] : randomUUID(),
-		timestamp: new Date(e.time).toISOString(),
-		service: e.service,
-		host: e.host,
-		level: e.level,
-		logger: e.proc,
-		message: typeof obj['message'] === 'string' ? obj['message'] : (typeof obj['msg'] === 'string' ? obj['msg'] : line),
-	};
-	return {value: JSON.stringify(value), level: e.level};
+	const obj = parseJsonObject(line);
+	const e = obj
+		? eventFromRecord(obj, line, {sourceId: 'publish', sourceKind: 'stdin', service, host, receivedAt: now})
+		: eventFromLine(line, {sourceId: 'publish', sourceKind: 'stdin', service, host, receivedAt: now});
+	return {value: JSON.stringify(handlerRecord(e, randomUUID, obj ?? null)), level: e.level};
 }
 
 export async function publishKafka(url: URL, flags: Flags, input: Readable, stderr: NodeJS.WritableStream): Promise<number> {
@@ -81,7 +74,7 @@ export async function publishKafka(url: URL, flags: Flags, input: Readable, stde
 			const {value, level} = recordFor(text, service, host);
 			const record = {key: service, value};
 			main.push(record);
-			if (level === 'ERROR' || level === 'CRITICAL') {
+			if (isErrorLevel(level)) {
 				errors.push(record);
 			}
 

@@ -18,7 +18,12 @@ export async function createSource(config: SourceConfig, id: string, deps: Sourc
 	switch (config.type) {
 		case 'stdin': {
 			const {StdinSource} = await import('./stdin.js');
-			return new StdinSource({name: id, service: config.service, maxLine: deps.maxLine});
+			return new StdinSource({name: id, service: config.service, maxLine: deps.maxLine, multiline: config.multiline});
+		}
+
+		case 'file': {
+			const {FileSource} = await import('./file.js');
+			return new FileSource(id, config, deps);
 		}
 
 		case 'logstream': {
@@ -44,6 +49,21 @@ export async function createSource(config: SourceConfig, id: string, deps: Sourc
 		case 'kafka': {
 			const {KafkaSource} = await import('./kafka-source.js');
 			return new KafkaSource(id, config, deps);
+		}
+
+		case 'otlp': {
+			const {OtlpSource} = await import('./otlp.js');
+			return new OtlpSource(id, config, deps);
+		}
+
+		case 'journald': {
+			const {JournalSource} = await import('./journal.js');
+			return new JournalSource(id, config, deps);
+		}
+
+		case 'docker': {
+			const {DockerSource} = await import('./docker.js');
+			return new DockerSource(id, config, deps);
 		}
 	}
 }

@@ -3,9 +3,11 @@ import {type ConnectionOptions} from 'node:tls';
 import {
 	type Admin,
 	AssignerProtocol,
+	CompressionTypes,
 	type Consumer,
 	Kafka,
 	type KafkaConfig as ClientConfig,
+	type ICustomPartitioner,
 	type LogEntry,
 	logLevel,
 	Partitioners,
@@ -17,9 +19,10 @@ import {expandHome} from '../config/load.js';
 
 // The Kafka client, and the only module that imports kafkajs: a later change of client
 // library starts here. It builds the client from logmon's config (TLS, SASL, logging,
-// retries), the consumer with its fetch tuning, and the small producer and admin
-// wrapper that `logmon publish`, the tests and the benchmark use. The other kafka-*.ts
-// files take kafkajs' types from here.
+// retries), the consumer with its fetch tuning, the batch producer of the kafka
+// forwarder (sinks/forward/kafka.ts), and the small producer and admin wrapper that
+// `logmon publish`, the tests and the benchmark use. The other kafka-*.ts files take
+// kafkajs' types from here.
 // patches/kafkajs+2.2.4.patch speeds up kafkajs' record decoding (see the README).
 //
 //   kafka-source.ts     the source: lifecycle, the reconnect loop, group membership
@@ -167,6 +170,106 @@ export function groupConsumer(kafka: Kafka, groupId: string): Consumer {
 	});
 }
 
+// ---- The forwarder's batch producer ----
+
+export type ProduceSettings = {
+	/** -1: every in-sync replica, 1: the leader, 0: no acknowledgement. */
+	acks: -1 | 0 | 1;
+	compression: 'none' | 'gzip';
+	/** How long the broker may take to acknowledge, ms. */
+	timeoutMs: number;
+};
+
+export type TopicBatch = {topic: string; messages: Array<{key: Buffer | string | null; value: Buffer | string}>};
+
+/**
+ * kafkajs' default partitioner (murmur2 of the key, as the Java client), remembered per key
+ * Buffer: its hash runs on BigInt-backed longs, a good part of a record's cost, and the
+ * forwarder reuses one Buffer per key. Same partitions as the default, for the same keys.
+ */
+const keyedPartitioner: ICustomPartitioner = () => {
+	const byDefault = Partitioners.DefaultPartitioner();
+	const memo = new WeakMap<Buffer, {partitions: number; partition: number}>();
+	return args => {
+		const {message, partitionMetadata} = args;
+		const key = message.key;
+		if (!Buffer.isBuffer(key) || message.partition !== undefined) {
+			return byDefault(args);
+		}
+
+		const known = memo.get(key);
+		if (known?.partitions === partitionMetadata.length) {
+			return known.partition;
+		}
+
+		const partition = byDefault(args);
+		memo.set(key, {partitions: partitionMetadata.length, partition});
+		return partition;
+	};
+};
+
+/**
+ * A producer that sends a whole batch, over topics, as one request per broker. kafkajs'
+ * own retries are short (a leader change, a metadata refresh): the forwarder's delivery
+ * loop owns the backoff.
+ */
+export class BatchProducer {
+	private readonly producer: Producer;
+	private connected: Promise<void> | undefined;
+
+	constructor(kafka: Kafka, private readonly settings: ProduceSettings) {
+		this.producer = kafka.producer({
+			createPartitioner: keyedPartitioner,
+			allowAutoTopicCreation: true,
+			retry: {initialRetryTime: 200, maxRetryTime: 1000, retries: 2},
+		});
+		this.producer.on('producer.disconnect', () => {
+			this.connected = undefined;
+		});
+	}
+
+	/** Connects once; a failed attempt is tried again by the next call. */
+	async connect(): Promise<void> {
+		this.connected ??= this.producer.connect().catch((error: unknown) => {
+			this.connected = undefined;
+			throw error;
+		});
+		await this.connected;
+	}
+
+	/** Resolves once the brokers acknowledged every message (as `acks` asks). */
+	async send(batches: TopicBatch[]): Promise<void> {
+		await this.connect();
+		await this.producer.sendBatch({
+			topicMessages: batches,
+			acks: this.settings.acks,
+			timeout: this.settings.timeoutMs,
+			compression: this.settings.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None,
+		});
+	}
+
+	async disconnect(): Promise<void> {
+		this.connected = undefined;
+		await this.producer.disconnect().catch(() => undefined);
+	}
+}
+
+/**
+ * Whether a failed send can succeed when tried again, and why it failed. kafkajs wraps the
+ * broker's error ("retries exceeded", "non-retriable"): the innermost one decides. A record
+ * too large, a topic the credentials may not write, a bad topic name: never. Refused
+ * credentials: never either.
+ */
+export function produceFailure(error: unknown): {retry: boolean; reason: string} {
+	let e = error as {retriable?: unknown; type?: unknown; cause?: unknown} | undefined;
+	for (let depth = 0; depth < 10 && e?.cause && typeof e.cause === 'object'; depth++) {
+		e = e.cause as {retriable?: unknown; type?: unknown; cause?: unknown};
+	}
+
+	const type = typeof e?.type === 'string' ? `${e.type}: ` : '';
+	return {retry: e?.retriable !== false && !isFatal(error), reason: `${type}${reason(error)}`};
+}
+
 // ---- Producer and admin wrapper for `logmon publish`, the tests and the benchmark ----
 
 export type OutRecord = {
@@ -198,12 +301,12 @@ export class KafkaTool {
 		return this.admin;
 	}
 
-	/** Create topics that do not exist yet; waits for their leaders. */
-	async createTopics(topics: Array<{topic: string; partitions?: number}>): Promise<void> {
+	/** Create topics that do not exist yet; waits for their leaders. `maxMessageBytes` default 4 MiB. */
+	async createTopics(topics: Array<{topic: string; partitions?: number; maxMessageBytes?: number}>): Promise<void> {
 		const admin = await this.getAdmin();
 		await admin.createTopics({
 			waitForLeaders: true,
-			topics: topics.map(t => ({topic: t.topic, numPartitions: t.partitions ?? 1, configEntries: [{name: 'max.message.bytes', value: String(4 * 1024 * 1024)}]})),
+			topics: topics.map(t => ({topic: t.topic, numPartitions: t.partitions ?? 1, configEntries: [{name: 'max.message.bytes', value: String(t.maxMessageBytes ?? 4 * 1024 * 1024)}]})),
 		});
 	}
 

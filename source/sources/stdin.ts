@@ -2,17 +2,24 @@ import {type Readable} from 'node:stream';
 import {type SourceHandle} from '../core/bus.js';
 import {type EventInit} from '../core/event.js';
 import {LineSplitter, defaultMaxLine, truncationMarker} from '../core/lines.js';
-import {eventFromLine} from '../core/record.js';
+import {eventFromLines} from '../core/multiline-event.js';
+import {MultilineJoiner} from '../core/multiline.js';
+import {type Origin} from '../core/record.js';
+import {compileUserRegex} from '../core/regex.js';
+import {type MultilineConfig} from '../config/multiline.js';
 import {type LogSource} from './source.js';
 
 // Lines from standard input (`some-command | logmon`). JSON lines are read as
-// records; anything else is plain text with service "stdin".
+// records (`journalctl -o json` entries among them); anything else is plain text with
+// service "stdin". Stack traces and indented continuation lines are joined into the
+// event they belong to (core/multiline.ts) unless multi-line joining is turned off.
 
 export type StdinOptions = {
 	name?: string;
 	service?: string;
 	maxLine?: number;
 	input?: Readable;
+	multiline?: MultilineConfig;
 };
 
 export class StdinSource implements LogSource {
@@ -22,14 +29,30 @@ export class StdinSource implements LogSource {
 	private readonly input: Readable;
 	private readonly service: string;
 	private readonly splitter: LineSplitter;
+	private readonly joiner: MultilineJoiner;
+	private readonly holdMs: number;
+	private holdTimer: NodeJS.Timeout | undefined;
 	private handle: SourceHandle | undefined;
+	private batch: EventInit[] = [];
+	private origin: Origin | undefined;
 	private finish!: () => void;
 
 	constructor(options: StdinOptions = {}) {
 		this.id = options.name ?? 'stdin';
 		this.service = options.service ?? 'stdin';
 		this.input = options.input ?? process.stdin;
-		this.splitter = new LineSplitter(options.maxLine ?? defaultMaxLine);
+		const maxLine = options.maxLine ?? defaultMaxLine;
+		this.splitter = new LineSplitter(maxLine);
+		const multiline = options.multiline;
+		this.holdMs = multiline?.timeoutMs ?? 250;
+		this.joiner = new MultilineJoiner({
+			enabled: multiline?.enabled ?? true,
+			start: multiline?.start === undefined ? undefined : compileUserRegex(multiline.start, 'multiline.start'),
+			maxLines: multiline?.maxLines ?? 500,
+			maxBytes: maxLine,
+		}, (first, rest, trace) => {
+			this.batch.push(eventFromLines(first, rest, trace, this.origin!));
+		});
 		this.ended = new Promise(resolve => {
 			this.finish = resolve;
 		});
@@ -44,7 +67,7 @@ export class StdinSource implements LogSource {
 			this.emit(this.splitter.push(buf));
 		});
 		this.input.once('end', () => {
-			this.emit(this.splitter.end());
+			this.emit(this.splitter.end(), true);
 			handle.setState('ended');
 			this.finish();
 		});
@@ -63,33 +86,62 @@ export class StdinSource implements LogSource {
 	};
 
 	async stop(): Promise<void> {
+		clearTimeout(this.holdTimer);
 		this.input.pause();
 		this.input.removeAllListeners('data');
 		this.finish();
 	}
 
-	private emit(lines: Array<{text: string; truncated: number}>): void {
-		if (lines.length === 0 || !this.handle) {
+	private emit(lines: Array<{text: string; truncated: number}>, end = false): void {
+		const handle = this.handle;
+		if (!handle) {
 			return;
 		}
 
 		const now = Date.now();
-		const handle = this.handle;
-		const origin = {sourceId: this.id, sourceKind: this.kind, service: this.service, receivedAt: now, parseError: (reason: string) => handle.parseError(reason)};
-		const events: EventInit[] = [];
+		this.origin = {sourceId: this.id, sourceKind: this.kind, service: this.service, receivedAt: now, parseError: (reason: string) => handle.parseError(reason)};
 		for (const {text, truncated} of lines) {
 			if (truncated > 0) {
-				this.handle.parseError(`line longer than the cap, ${truncated} bytes cut`);
-				const e = eventFromLine(text, origin);
-				const marker = truncationMarker(truncated);
-				e.message += marker;
-				e.raw += marker;
-				events.push(e);
+				handle.parseError(`line longer than the cap, ${truncated} bytes cut`);
+				this.joiner.push(text + truncationMarker(truncated), now);
 			} else {
-				events.push(eventFromLine(text, origin));
+				this.joiner.push(text, now);
 			}
 		}
 
-		this.handle.publish(events);
+		if (end) {
+			clearTimeout(this.holdTimer);
+			this.joiner.flush();
+		}
+
+		this.publish();
+		if (!end && this.joiner.holding && !this.holdTimer) {
+			this.armHold();
+		}
+	}
+
+	/** A held event goes out once no line has continued it for a while. */
+	private armHold(): void {
+		const wait = Math.max(1, this.holdMs - this.joiner.heldFor(Date.now()));
+		this.holdTimer = setTimeout(() => {
+			this.holdTimer = undefined;
+			if (this.joiner.heldFor(Date.now()) >= this.holdMs) {
+				this.origin = {...this.origin!, receivedAt: Date.now()};
+				this.joiner.flush();
+				this.publish();
+			}
+
+			if (this.joiner.holding) {
+				this.armHold();
+			}
+		}, wait);
+	}
+
+	private publish(): void {
+		if (this.batch.length > 0) {
+			const batch = this.batch;
+			this.batch = [];
+			this.handle!.publish(batch);
+		}
 	}
 }

@@ -64,6 +64,12 @@ export function statusLine(ctx: Ctx, w: number): string {
 			segs.push(...remoteSegments(h));
 		}
 
+		if (h.kind === 'docker' && h.state === 'live') {
+			// How many containers it follows; those that left are in the diagnostics.
+			const n = (h.details['containers'] as unknown[] | undefined)?.length ?? 0;
+			segs.push({text: ` ${n} container${n === 1 ? '' : 's'}`, style: {dim: true}});
+		}
+
 		segs.push({text: ' │ ', style: {dim: true}});
 	}
 

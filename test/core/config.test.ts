@@ -3,6 +3,7 @@ import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {ConfigError, defaultConfigPath, loadConfig, parseConfig} from '../../source/config/load.js';
+import {sourceConfig} from '../../source/config/schema.js';
 import {root} from '../support/logmon.js';
 import {readFileSync} from 'node:fs';
 
@@ -55,7 +56,8 @@ describe('config validation', () => {
 		const raw = JSON.parse(readFileSync(path.join(root, 'config.example.json'), 'utf8')) as {sources: Array<{type: string}>};
 		const env = {KAFKA_PASSWORD: 'x', LOGSTREAM_HMAC: 'x', SLACK_WEBHOOK_URL: 'https://hooks.slack.com/services/T0/B0/x', HOOK_TOKEN: 'x', SMTP_PASSWORD: 'x', LOGMON_HTTP_TOKEN: '0123456789abcdef0123'};
 		const c = parseConfig(raw, 'config.example.json', env);
-		expect(new Set(c.sources.map(s => s.type))).toEqual(new Set(['logstream', 'logio', 'logio-listen', 'kafka', 'stdin', 'connect']));
+		// Every kind of the schema's union, so that a new kind cannot be left out of the example.
+		expect(new Set(c.sources.map(s => s.type))).toEqual(new Set(sourceConfig.options.map(o => o.shape.type.value)));
 		expect(new Set(Object.values(c.alerts.sinks).map(s => s.type))).toEqual(new Set(['terminal', 'slack', 'webhook', 'alertmanager', 'email', 'command']));
 		expect(c.alerts.rules.map(r => ['count', 'rate', 'spike', 'flatline', 'newTerm'].find(k => k in r && r[k as keyof typeof r] !== undefined) ?? 'match'))
 			.toEqual(['match', 'count', 'rate', 'spike', 'flatline', 'newTerm']);

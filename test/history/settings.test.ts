@@ -28,6 +28,12 @@ describe('history settings', () => {
 		expect(settings(['--demo']).enabled).toBe(true);
 	});
 
+	test('on with OTLP (a network source), off for the journal (it keeps its own, like a file)', () => {
+		expect(settings(['--otlp', '4318']).enabled).toBe(true);
+		expect(settings(['--journal']).enabled).toBe(false);
+		expect(settings(['--journal', '--otlp', '']).enabled).toBe(true);
+	});
+
 	test('defaults: XDG state directory, 3 days, errors 30 days, 2 GiB, 1 s flushes', () => {
 		expect(settings([])).toEqual({enabled: true, dir: '/state/logmon/history', retentionMs: 3 * day, errorRetentionMs: 30 * day, maxBytes: 2 * 1024 ** 3, flushMs: 1000});
 		expect(defaultHistoryDir({HOME: '/home/u'})).toMatch(/\.local\/state\/logmon\/history$/);

@@ -63,6 +63,11 @@ export class Running {
 		await this.until(() => this.lines.length >= n, `${n} lines (have ${this.lines.length})`, timeoutMs);
 	}
 
+	/** Its exit code, once it exits of itself (e.g. with --exit-at-end). */
+	async exit(): Promise<number | null> {
+		return this.exited;
+	}
+
 	async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
 		if (this.child.exitCode === null) {
 			this.child.kill(signal);

@@ -17,6 +17,11 @@ export type SendOutcome =
 		reason: string;
 		/** The peer asked for this wait (Retry-After, throttling). */
 		retryAfterMs?: number | undefined;
+		/**
+		 * Not retryable, and only these events of the batch were refused (a `_bulk` reply whose
+		 * other items were stored): only they are dead-lettered. Absent: the whole batch.
+		 */
+		refused?: readonly LogEvent[] | undefined;
 	};
 
 /** Where the delivery loop cuts batches; limits apply per partition. */

@@ -1,4 +1,4 @@
-import {createReadStream, createWriteStream} from 'node:fs';
+import {constants, createReadStream, createWriteStream} from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {pipeline} from 'node:stream/promises';
@@ -95,7 +95,7 @@ export class FileDestination implements Destination {
 		} catch (error) {
 			this.writeErrors++;
 			const code = (error as NodeJS.ErrnoException).code;
-			const why = code === 'ENOSPC' ? 'disk full (ENOSPC)' : (error instanceof Error ? error.message : String(error));
+			const why = code === 'ENOSPC' ? 'disk full (ENOSPC)' : code === 'ENXIO' ? 'a FIFO nobody reads (ENXIO)' : code === 'EAGAIN' ? 'its reader does not keep up (EAGAIN)' : (error instanceof Error ? error.message : String(error));
 			return {ok: false, retry: true, reason: why.includes(this.file) ? why : `${this.file}: ${why}`};
 		}
 	}
@@ -168,7 +168,9 @@ export class FileDestination implements Destination {
 		// One open at a time: a send that timed out waits on the same one (a FIFO nobody reads blocks in open).
 		this.opening ??= (async () => {
 			await fs.mkdir(path.dirname(this.file), {recursive: true});
-			const h = await fs.open(this.file, 'a', 0o640);
+			// Non-blocking: a FIFO with no reader fails at once (ENXIO) instead of holding a thread of
+			// Node's pool forever, which would also keep the process from exiting. Files do not mind.
+			const h = await fs.open(this.file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK, 0o640);
 			const st = await h.stat();
 			this.identity = `${st.dev}:${st.ino}`;
 			this.size = st.size;

@@ -142,7 +142,8 @@ export class Forwarder {
 			setTimeout(resolve, timeoutMs).unref();
 		})]);
 		this.stopped = true;
-		this.unsent += this.inFlightCount() + this.cutter.size;
+		// A spool keeps these for the next run; without one they are gone, and said so.
+		this.unsent += this.inFlightCount() + this.cutter.size + this.options.feed.counters().queued;
 		clearInterval(this.detailsTimer);
 		clearTimeout(this.dueTimer);
 		for (const f of this.inFlight) {
@@ -314,8 +315,11 @@ export class Forwarder {
 		}
 
 		const why = giveUp && outcome.retry ? `gave up after ${flight.attempt} attempts: ${reason}` : reason;
-		handle.log('error', `forward ${this.name}: ${events.length} event${events.length === 1 ? '' : 's'} set aside in ${deadLetter.file}: ${why}`);
-		await deadLetter.add(events, why);
+		// A destination may name the only events it refused (a `_bulk` reply): the others were delivered.
+		const refused = !outcome.retry && outcome.refused ? outcome.refused : events;
+		this.sent += events.length - refused.length;
+		handle.log('error', `forward ${this.name}: ${refused.length} event${refused.length === 1 ? '' : 's'} set aside in ${deadLetter.file}: ${why}`);
+		await deadLetter.add(refused, why);
 		feed.ack(batch.items);
 		this.done(flight);
 		handle.setState('failed', why);

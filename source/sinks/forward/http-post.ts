@@ -1,0 +1,74 @@
+import type http from 'node:http';
+
+// One POST of the http destination over a keep-alive agent (node:http or node:https, loaded
+// when the destination is made: fetch's client costs a WebAssembly parser at the first request).
+// The timeout covers the whole exchange, the answer's body included. Redirects are not followed.
+
+export type Answer = {status: number; text: string; retryAfter: string | undefined; truncated: boolean};
+
+export type Post = {
+	url: URL;
+	headers: Record<string, string>;
+	body: Buffer;
+	timeoutMs: number;
+	/** Longest answer kept; the rest is read and thrown away. */
+	maxAnswer: number;
+};
+
+export class TimeoutError extends Error {
+	override name = 'TimeoutError';
+}
+
+/** Resolves with the answer, whatever its status; rejects on a network error or the timeout. */
+export async function post(request: typeof http.request, agent: http.Agent, p: Post): Promise<Answer> {
+	return new Promise<Answer>((resolve, reject) => {
+		let settled = false;
+		const settle = (outcome: Answer | Error): void => {
+			if (settled) {
+				return;
+			}
+
+			settled = true;
+			clearTimeout(timer);
+			if (outcome instanceof Error) {
+				reject(outcome);
+			} else {
+				resolve(outcome);
+			}
+		};
+
+		const req = request(p.url, {
+			method: 'POST',
+			agent,
+			headers: {'user-agent': 'logmon', ...p.headers, 'content-length': String(p.body.length)},
+		}, res => {
+			const parts: Buffer[] = [];
+			let size = 0;
+			let truncated = false;
+			res.on('data', (chunk: Buffer) => {
+				if (size + chunk.length <= p.maxAnswer) {
+					parts.push(chunk);
+					size += chunk.length;
+				} else {
+					truncated = true;
+				}
+			});
+			res.on('end', () => {
+				const retryAfter = res.headers['retry-after'];
+				settle({status: res.statusCode ?? 0, text: Buffer.concat(parts).toString('utf8'), retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined, truncated});
+			});
+			res.on('error', settle);
+			res.on('aborted', () => {
+				settle(new Error('connection closed by the peer'));
+			});
+		});
+		const timer = setTimeout(() => {
+			req.destroy(new TimeoutError());
+		}, p.timeoutMs);
+		req.on('error', settle);
+		req.on('close', () => {
+			settle(new Error('connection closed by the peer'));
+		});
+		req.end(p.body);
+	});
+}

@@ -1,0 +1,97 @@
+import {readdir} from 'node:fs/promises';
+import path from 'node:path';
+import {type Glob, hasMagic, matchSegment} from '../core/glob.js';
+
+// Expanding a glob against the directory tree (the matching itself is core/glob.ts).
+// `**` descends at most `maxDepth` directories and never through symbolic links, so a
+// link loop cannot make it endless.
+
+const maxDepth = 16;
+
+export type Expansion = {
+	files: string[];
+	/** Directories read on the way: where a new matching file would appear. */
+	dirs: string[];
+	/** Directories that could not be read, with why (a missing base directory is not an error). */
+	errors: Array<{dir: string; reason: string}>;
+};
+
+export async function expandGlob(glob: Glob): Promise<Expansion> {
+	const out: Expansion = {files: [], dirs: [], errors: []};
+	if (glob.literal) {
+		out.files.push(glob.pattern);
+		out.dirs.push(path.dirname(glob.pattern));
+		return out;
+	}
+
+	await walk(glob.base, glob.segments, 0, out, 0);
+	return out;
+}
+
+async function walk(dir: string, segments: readonly string[], at: number, out: Expansion, depth: number): Promise<void> {
+	const seg = segments[at]!;
+	const last = at === segments.length - 1;
+	if (!hasMagic(seg)) {
+		// Plain text: no need to list the directory.
+		const next = path.join(dir, seg);
+		if (last) {
+			out.files.push(next);
+			out.dirs.push(dir);
+		} else {
+			await walk(next, segments, at + 1, out, depth);
+		}
+
+		return;
+	}
+
+	let entries;
+	try {
+		entries = await readdir(dir, {withFileTypes: true});
+	} catch (error) {
+		const code = (error as NodeJS.ErrnoException).code;
+		if (code !== 'ENOENT' && code !== 'ENOTDIR') {
+			out.errors.push({dir, reason: code ?? String(error)});
+		}
+
+		return;
+	}
+
+	out.dirs.push(dir);
+	if (seg === '**') {
+		// Zero directories: the rest of the pattern here; then each subdirectory, still under `**`.
+		if (last) {
+			for (const e of entries) {
+				if (!e.name.startsWith('.') && (e.isFile() || e.isSymbolicLink())) {
+					out.files.push(path.join(dir, e.name));
+				}
+			}
+		} else {
+			await walk(dir, segments, at + 1, out, depth);
+		}
+
+		if (depth < maxDepth) {
+			for (const e of entries) {
+				if (e.isDirectory() && !e.name.startsWith('.')) {
+					await walk(path.join(dir, e.name), segments, at, out, depth + 1);
+				}
+			}
+		}
+
+		return;
+	}
+
+	for (const e of entries) {
+		if (!matchSegment(seg, e.name)) {
+			continue;
+		}
+
+		const full = path.join(dir, e.name);
+		if (last) {
+			if (!e.isDirectory()) {
+				out.files.push(full);
+			}
+		} else if (e.isDirectory() || e.isSymbolicLink()) {
+			await walk(full, segments, at + 1, out, depth + 1);
+		}
+	}
+}

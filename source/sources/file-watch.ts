@@ -1,0 +1,61 @@
+import {type FSWatcher, watch} from 'node:fs';
+
+// Change events from the directories followed files are in or may appear in: one watch for a
+// directory of 1,000 files. Where a watch cannot be had (the system's limit, a filesystem that
+// sends none), the source's poll finds the changes instead.
+
+/** Most directories watched at once; the others are polled. */
+const maxWatches = 512;
+
+export type DirChange = (dir: string, event: string, name: string | undefined) => void;
+
+export class DirWatches {
+	/** Watches that failed or could not be set up. */
+	errors = 0;
+	private readonly watchers = new Map<string, FSWatcher>();
+
+	constructor(private readonly changed: DirChange) {}
+
+	get size(): number {
+		return this.watchers.size;
+	}
+
+	/** Watch these directories and no others. */
+	set(dirs: Set<string>): void {
+		for (const [dir, w] of this.watchers) {
+			if (!dirs.has(dir)) {
+				w.close();
+				this.watchers.delete(dir);
+			}
+		}
+
+		for (const dir of dirs) {
+			if (this.watchers.has(dir) || this.watchers.size >= maxWatches) {
+				continue;
+			}
+
+			try {
+				const w = watch(dir, {persistent: false}, (event, name) => {
+					this.changed(dir, event, name === null ? undefined : name.toString());
+				});
+				w.on('error', () => {
+					// The directory went away or the system ran out of watches: polling goes on.
+					w.close();
+					this.watchers.delete(dir);
+					this.errors++;
+				});
+				this.watchers.set(dir, w);
+			} catch {
+				this.errors++;
+			}
+		}
+	}
+
+	close(): void {
+		for (const w of this.watchers.values()) {
+			w.close();
+		}
+
+		this.watchers.clear();
+	}
+}

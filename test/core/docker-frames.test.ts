@@ -1,0 +1,182 @@
+import {describe, expect, test} from 'vitest';
+import {type DockerLine, FrameDemuxer, RawLines, partialBytes} from '../../source/core/docker-frames.js';
+import {SeenLines, sinceFromMs, sinceParameter, stampKey} from '../../source/core/docker-resume.js';
+import {containerService, skipReason, type Container} from '../../source/core/docker-select.js';
+
+// The pure halves of the Docker source: frames and raw streams to lines, resuming without
+// repeats, and which containers are followed. The byte layouts are the ones a real engine
+// sends (checked against Debian's dockerd 20.10): see docker-engine.test.ts for the real thing.
+
+const stamp = '2026-12-02T08:13:41.534961788Z';
+
+function frame(stream: number, payload: string | Buffer): Buffer {
+	const body = typeof payload === 'string' ? Buffer.from(payload) : payload;
+	const header = Buffer.alloc(8);
+	header[0] = stream;
+	header.writeUInt32BE(body.length, 4);
+	return Buffer.concat([header, body]);
+}
+
+/** A line as Docker sends it with timestamps: partial messages of 16 KiB each carrying the line's time. */
+function messages(text: string, at = stamp, eol = '\n'): Buffer[] {
+	const bytes = Buffer.from(text);
+	const out: Buffer[] = [];
+	let i = 0;
+	for (; bytes.length - i > partialBytes; i += partialBytes) {
+		out.push(Buffer.concat([Buffer.from(`${at} `), bytes.subarray(i, i + partialBytes)]));
+	}
+
+	out.push(Buffer.concat([Buffer.from(`${at} `), bytes.subarray(i), Buffer.from(eol)]));
+	return out;
+}
+
+function feed(reader: {push(b: Buffer): DockerLine[]; end(): DockerLine[]}, bytes: Buffer, cuts: number[]): DockerLine[] {
+	const out: DockerLine[] = [];
+	let at = 0;
+	for (const cut of cuts) {
+		out.push(...reader.push(bytes.subarray(at, cut)));
+		at = cut;
+	}
+
+	out.push(...reader.push(bytes.subarray(at)), ...reader.end());
+	return out;
+}
+
+describe('FrameDemuxer', () => {
+	const long = `${'é'.repeat(10_000)}${'x'.repeat(20_000)}`;
+	const stream = Buffer.concat([
+		frame(1, `${stamp} out one\n`),
+		frame(2, `${stamp} err ✓ one\n`),
+		...messages(long).map(m => frame(1, m)),
+		frame(2, '2026-12-02T08:13:41.6Z err two\n'),
+		frame(1, `${stamp} out two\n`),
+	]);
+	const expected = [
+		{stream: 'stdout', text: 'out one', stamp, truncated: 0},
+		{stream: 'stderr', text: 'err ✓ one', stamp, truncated: 0},
+		{stream: 'stderr', text: 'err two', stamp: '2026-12-02T08:13:41.6Z', truncated: 0},
+		{stream: 'stdout', text: long, stamp, truncated: 0},
+		{stream: 'stdout', text: 'out two', stamp, truncated: 0},
+	];
+
+	test('whole, and cut at every single position (headers, timestamps, UTF-8 and partial messages alike)', () => {
+		const sorted = (lines: DockerLine[]): DockerLine[] => [...lines.filter(l => l.stream === 'stderr'), ...lines.filter(l => l.stream === 'stdout')];
+		const want = sorted(expected as DockerLine[]);
+		expect(sorted(feed(new FrameDemuxer({maxLine: 1 << 20, timestamps: true}), stream, []))).toEqual(want);
+		for (let cut = 1; cut < 200; cut++) {
+			expect(sorted(feed(new FrameDemuxer({maxLine: 1 << 20, timestamps: true}), stream, [cut]))).toEqual(want);
+		}
+
+		for (let cut = partialBytes - 40; cut < partialBytes + 120; cut++) {
+			expect(sorted(feed(new FrameDemuxer({maxLine: 1 << 20, timestamps: true}), stream, [cut, cut + 7, cut + partialBytes]))).toEqual(want);
+		}
+
+		const bytes: number[] = Array.from({length: 400}, (_, i) => i + 1);
+		expect(sorted(feed(new FrameDemuxer({maxLine: 1 << 20, timestamps: true}), stream, bytes))).toEqual(want);
+	});
+
+	test('a line over the cap is cut and counted; frames of an unknown stream are skipped and counted', () => {
+		const demuxer = new FrameDemuxer({maxLine: 1024, timestamps: true});
+		const lines = feed(demuxer, Buffer.concat([frame(1, `${stamp} ${'y'.repeat(5000)}\n`), frame(0, 'stdin?'), frame(3, 'nope'), frame(2, `${stamp} ok\n`)]), [3, 11]);
+		expect(demuxer.badFrames).toBe(2);
+		expect(lines.map(l => [l.stream, l.text.length, l.truncated])).toEqual([['stdout', 1024 + 40 - stamp.length - 1, 5000 - (1024 + 40 - stamp.length - 1)], ['stderr', 2, 0]]);
+	});
+
+	test('without timestamps, and a line without a newline at the end of the stream', () => {
+		const lines = feed(new FrameDemuxer({maxLine: 1 << 20, timestamps: false}), Buffer.concat([frame(1, 'plain\n'), frame(2, 'no newline')]), [5]);
+		expect(lines).toEqual([{stream: 'stdout', text: 'plain', stamp: '', truncated: 0}, {stream: 'stderr', text: 'no newline', stamp: '', truncated: 0}]);
+	});
+});
+
+describe('RawLines (TTY)', () => {
+	const long = 'b'.repeat(40_000);
+	const raw = Buffer.concat([
+		...messages('tty one', stamp, '\r\n'),
+		...messages(long, stamp, '\r\n'),
+		...messages('日本語 ✓', '2026-12-02T08:13:42.000000001Z', '\r\n'),
+	]);
+	const want = [
+		{stream: 'stdout', text: 'tty one', stamp, truncated: 0},
+		{stream: 'stdout', text: long, stamp, truncated: 0},
+		{stream: 'stdout', text: '日本語 ✓', stamp: '2026-12-02T08:13:42.000000001Z', truncated: 0},
+	];
+
+	test('CR LF lines and 16 KiB partial messages joined, cut anywhere', () => {
+		expect(feed(new RawLines({maxLine: 1 << 20, timestamps: true}), raw, [])).toEqual(want);
+		const boundary = Buffer.byteLength(`${stamp} tty one\r\n${stamp} `) + partialBytes;
+		for (let cut = boundary - 5; cut < boundary + 40; cut++) {
+			expect(feed(new RawLines({maxLine: 1 << 20, timestamps: true}), raw, [cut])).toEqual(want);
+		}
+
+		for (let cut = 1; cut < 60; cut++) {
+			expect(feed(new RawLines({maxLine: 1 << 20, timestamps: true}), raw, [cut, cut + 1, cut + 2])).toEqual(want);
+		}
+	});
+
+	test('a line that looks like it holds a timestamp keeps it', () => {
+		const text = `logged at ${stamp} fine`;
+		expect(feed(new RawLines({maxLine: 1 << 20, timestamps: true}), Buffer.concat(messages(text, stamp, '\r\n')), [])[0]!.text).toBe(text);
+	});
+});
+
+describe('resume', () => {
+	test('stamp keys sort as times do, and become Docker\'s since in Unix seconds', () => {
+		expect(stampKey('2026-12-02T08:13:41.5Z')).toBe('2026-12-02T08:13:41.500000000');
+		expect(stampKey('2026-12-02T09:13:41.000000001+01:00')).toBe('2026-12-02T08:13:41.000000001');
+		expect(stampKey('nonsense')).toBeUndefined();
+		expect(sinceParameter('2026-12-02T08:13:41.500000000')).toBe(`${Date.parse('2026-12-02T08:13:41Z') / 1000}.500000000`);
+		expect(sinceFromMs(1_700_000_000_123)).toBe('1700000000.123000000');
+	});
+
+	test('lines met again after a resume are dropped once each, in order, until a newer one', () => {
+		const seen = new SeenLines(4);
+		seen.add('2026-12-02T08:00:00.000000001Z', 'stdout', 5); // forgotten: the ring holds 4
+		seen.add('2026-12-02T08:00:00.000000002Z', 'stdout', 5);
+		seen.add('2026-12-02T08:00:00.000000003Z', 'stdout', 5);
+		seen.add('2026-12-02T08:00:00.000000003Z', 'stdout', 5);
+		seen.add('2026-12-02T08:00:00.000000001Z', 'stderr', 2);
+		expect(seen.startResume()).toBe(`${Date.parse('2026-12-02T08:00:00Z') / 1000}.000000001`);
+		const again: Array<[string, string, number]> = [
+			['2026-12-02T08:00:00.000000001Z', 'stdout', 5],
+			['2026-12-02T08:00:00.000000001Z', 'stderr', 2],
+			['2026-12-02T08:00:00.000000002Z', 'stdout', 5],
+			['2026-12-02T08:00:00.000000003Z', 'stdout', 5],
+			['2026-12-02T08:00:00.000000003Z', 'stdout', 5],
+			['2026-12-02T08:00:00.000000003Z', 'stdout', 5],
+			['2026-12-02T08:00:00.000000004Z', 'stdout', 5],
+		];
+		expect(again.map(([s, stream, n]) => seen.isRepeat(s, stream, n))).toEqual([false, true, true, true, true, false, false]);
+		expect(seen.repeats).toBe(4);
+		expect(new SeenLines().startResume()).toBeUndefined();
+	});
+});
+
+describe('which containers', () => {
+	const base: Container = {id: 'c'.repeat(64), name: 'web-1', image: 'registry.example/shop/nginx:1.27', labels: {tier: 'front'}, env: ['PATH=/bin'], tty: false, running: true};
+	const selection = {excludeLabel: 'logspout.exclude'};
+
+	test('LOGSPOUT=ignore and the exclude label skip, like logspout', () => {
+		expect(skipReason(base, selection)).toBeUndefined();
+		expect(skipReason({...base, env: ['LOGSPOUT=ignore']}, selection)).toBe('LOGSPOUT=ignore in its environment');
+		expect(skipReason({...base, labels: {'logspout.exclude': 'True'}}, selection)).toBe('the label logspout.exclude');
+		expect(skipReason({...base, labels: {'logspout.exclude': 'false'}}, selection)).toBeUndefined();
+		expect(skipReason({...base, labels: {team: 'ops'}}, {excludeLabel: 'team:ops'})).toBe('the label team:ops');
+	});
+
+	test('include and exclude by name, label and image', () => {
+		const none = {names: [], labels: [], images: []};
+		expect(skipReason(base, {...selection, include: {...none, names: ['web-*']}})).toBeUndefined();
+		expect(skipReason(base, {...selection, include: {...none, names: ['db']}})).toBe('not in docker.include');
+		expect(skipReason(base, {...selection, include: {...none, labels: ['tier=front']}})).toBeUndefined();
+		expect(skipReason(base, {...selection, include: {...none, labels: ['tier=back']}})).toBe('not in docker.include');
+		expect(skipReason(base, {...selection, include: {...none, images: ['nginx']}})).toBeUndefined();
+		expect(skipReason(base, {...selection, include: {...none, images: ['nginx:1.26']}})).toBe('not in docker.include');
+		expect(skipReason(base, {...selection, exclude: {...none, images: ['shop/nginx']}})).toBe('in docker.exclude');
+		expect(skipReason(base, {...selection, exclude: {...none, labels: ['tier']}})).toBe('in docker.exclude');
+	});
+
+	test('service: the compose service, else the name', () => {
+		expect(containerService(base)).toBe('web-1');
+		expect(containerService({...base, labels: {'com.docker.compose.service': 'web'}})).toBe('web');
+	});
+});

@@ -1,0 +1,71 @@
+import {describe, expect, test} from 'vitest';
+import {parseArgs} from '../../source/cli.js';
+import {ConfigError, parseConfig} from '../../source/config/load.js';
+import {type ConfigFile} from '../../source/config/schema.js';
+import {eventOutlets, resolveSettings, UsageError} from '../../source/settings.js';
+
+// `forward` in the config and `--forward URL`: the common fields, names, spool defaults, and
+// errors that name the flag or the JSON path.
+
+function forward(argv: string[], config: unknown = {}) {
+	const {flags, input} = parseArgs(argv, {name: 'logmon', version: '0'});
+	return resolveSettings(flags, parseConfig(config, 'c.json', {}) as ConfigFile, {stdinIsTTY: true, input, env: {XDG_STATE_HOME: '/state'}}).forward;
+}
+
+function errorOf(argv: string[], config: unknown = {}): string {
+	try {
+		forward(argv, config);
+	} catch (error) {
+		expect(error instanceof UsageError || error instanceof ConfigError).toBe(true);
+		return (error as Error).message;
+	}
+
+	throw new Error('expected an error');
+}
+
+describe('forward settings', () => {
+	test('a file URL: path and options from the URL, the common defaults, no spool for files', () => {
+		const [f] = forward(['--forward', 'file:///var/log/logmon/all.ndjson?format=text&maxSize=100MiB&rotateEvery=1d&keep=7&gzip=true']);
+		expect(f).toMatchObject({
+			type: 'file',
+			name: 'file',
+			path: '/var/log/logmon/all.ndjson',
+			format: 'text',
+			maxSize: 100 * 1024 ** 2,
+			rotateEvery: 86_400_000,
+			keep: 7,
+			gzip: true,
+			spool: false,
+			filter: '',
+			queue: 20_000,
+			spoolMaxSize: 1024 ** 3,
+			retry: {initialDelay: 500, maxDelay: 60_000, maxAttempts: 0},
+			timeout: 30_000,
+		});
+	});
+
+	test('config ones first, then flags; names default to the kind and never clash', () => {
+		const all = forward(['--forward', 'file:///b', '--forward', 'file:///c'], {forward: [{type: 'file', path: '/a', name: 'file-2'}, {type: 'file', path: '/d', spool: true, filter: 'level>=warn !health'}]});
+		expect(all.map(f => [f.name, 'path' in f ? f.path : undefined, f.spool])).toEqual([['file-2', '/a', false], ['file', '/d', true], ['file-3', '/b', false], ['file-4', '/c', false]]);
+	});
+
+	test('every forwarder is an outlet the no-redaction warning names', () => {
+		const {flags, input} = parseArgs(['--forward', 'file:///b', '--no-history'], {name: 'logmon', version: '0'});
+		const settings = resolveSettings(flags, parseConfig({}, 'c.json', {}) as ConfigFile, {stdinIsTTY: true, input, env: {}});
+		expect(eventOutlets(settings)).toEqual(['forwarder file']);
+	});
+
+	test('errors name the flag or the JSON path', () => {
+		expect(errorOf(['--forward', 'ftp://host/x'])).toBe('--forward: unknown scheme "ftp:" in "ftp://host/x"; expected file://, kafka://, http://, https:// or cloudwatch://');
+		expect(errorOf(['--forward', 'not a url'])).toMatch(/^--forward: expected a URL such as file:\/\/\/var\/log\/logmon\/all\.ndjson/);
+		expect(errorOf(['--forward', 'file:///x?colour=red'])).toMatch(/^--forward: file:\/\/\/x\?colour=red: unknown parameter "colour"/);
+		expect(errorOf(['--forward', 'file:///x?maxSize=big'])).toMatch(/^--forward file:\/\/\/x\?maxSize=big: maxSize: expected a size such as 100MiB/);
+		expect(errorOf([], {forward: [{type: 'file', path: '/x', filter: 'level>=loud'}]})).toMatch(/^c\.json: forward\[0\]\.filter: filter: unknown level "loud"/);
+		expect(errorOf([], {forward: [{type: 'file', path: '/x', filter: '(unclosed'}]})).toMatch(/^c\.json: forward\[0\]\.filter: filter: invalid regular expression/);
+		expect(errorOf([], {forward: [{type: 'file'}]})).toMatch(/^c\.json: forward\[0\]\.path: /);
+		expect(errorOf([], {forward: [{type: 'smtp', path: '/x'}]})).toMatch(/^c\.json: forward\[0\]\.type: /);
+		expect(errorOf([], {forward: [{type: 'file', path: '/x', name: 'a b'}]})).toMatch(/^c\.json: forward\[0\]\.name: expected letters, digits/);
+		expect(errorOf([], {forward: [{type: 'file', path: '/x', name: 'a'}, {type: 'file', path: '/y', name: 'a'}]})).toBe('forward[1]: two forwarders are named "a"; give each a unique name');
+		expect(errorOf([], {forward: [{type: 'file', path: '/x', format: 'template'}]})).toMatch(/^c\.json: forward\[0\]\.template: format "template" needs a template/);
+	});
+});
