@@ -51,6 +51,13 @@ export async function startMoto(): Promise<Moto> {
 
 	const port = await freePort();
 	const child: ChildProcess = spawn('sh', [path.join(root, 'scripts', 'moto.sh'), String(port)], {stdio: ['ignore', 'ignore', 'pipe']});
+	// Never outlives the test process, even one ended before its afterAll ran.
+	const orphaned = (): void => {
+		child.kill('SIGKILL');
+	};
+
+	process.once('exit', orphaned);
+	child.once('exit', () => process.off('exit', orphaned));
 	let log = '';
 	child.stderr!.on('data', (d: Buffer) => {
 		log = (log + d.toString()).slice(-5000);
