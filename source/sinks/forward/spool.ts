@@ -308,33 +308,32 @@ export class Spool implements Feed {
 
 	/** Write what is pending, oldest segment first. A failed write is tried again a second later. */
 	private async flush(): Promise<void> {
-		if (this.flushing) {
-			return this.flushing;
-		}
-
-		this.flushing = (async () => {
-			try {
-				for (let seg = this.segments.find(s => s.pendingBytes > 0); seg && !this.closed; seg = this.segments.find(s => s.pendingBytes > 0)) {
-					await this.writeSegment(seg);
-				}
-			} catch (error) {
-				this.writeErrors++;
-				const message = error instanceof Error ? error.message : String(error);
-				if (this.lastWriteError !== message) {
-					this.options.log('error', `spool: cannot write (${message}); events wait in memory, then are dropped and counted`);
-				}
-
-				this.lastWriteError = message;
-				this.retryTimer ??= setTimeout(() => {
-					this.retryTimer = undefined;
-					void this.flush();
-				}, 1000);
-				this.retryTimer.unref();
-			} finally {
-				this.flushing = undefined;
-			}
-		})();
+		// The promise is set before the work can settle it: `finally` always runs later.
+		this.flushing ??= this.writePending().finally(() => {
+			this.flushing = undefined;
+		});
 		return this.flushing;
+	}
+
+	private async writePending(): Promise<void> {
+		try {
+			for (let seg = this.segments.find(s => s.pendingBytes > 0); seg && !this.closed; seg = this.segments.find(s => s.pendingBytes > 0)) {
+				await this.writeSegment(seg);
+			}
+		} catch (error) {
+			this.writeErrors++;
+			const message = error instanceof Error ? error.message : String(error);
+			if (this.lastWriteError !== message) {
+				this.options.log('error', `spool: cannot write (${message}); events wait in memory, then are dropped and counted`);
+			}
+
+			this.lastWriteError = message;
+			this.retryTimer ??= setTimeout(() => {
+				this.retryTimer = undefined;
+				void this.flush();
+			}, 1000);
+			this.retryTimer.unref();
+		}
 	}
 
 	private async writeSegment(seg: Segment): Promise<void> {
