@@ -31,6 +31,8 @@ export type Feed = {
 	/** Called when items became available to `take`. */
 	onReady: (() => void) | undefined;
 	counters(): FeedCounters;
+	/** Facts of its own for health (the spool's directory, what it restored at start, write errors). */
+	details?: () => Record<string, number | string>;
 	/** Write out what waits for the disk; release files. */
 	close(): Promise<void>;
 };

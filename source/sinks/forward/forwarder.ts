@@ -113,6 +113,15 @@ export class Forwarder {
 		this.schedule();
 	}
 
+	/** "archive: file /var/log/logmon/all.ndjson, spool /…/spool/archive (1200 events from an earlier run)". */
+	describe(): string {
+		const {destination, feed} = this.options;
+		const spool = feed.details?.();
+		const restored = Number(spool?.['restored'] ?? 0);
+		const where = spool ? `, spool ${String(spool['spoolDir'])}${restored > 0 ? ` (${restored} events from an earlier run to send first)` : ''}` : '';
+		return `${this.name}: ${destination.kind} ${destination.target}${where}`;
+	}
+
 	counters(): ForwarderCounters {
 		const f = this.options.feed.counters();
 		return {
@@ -348,6 +357,11 @@ export class Forwarder {
 		const own = destination.details?.();
 		if (own) {
 			handle.detail('destinationDetails', own);
+		}
+
+		const spool = this.options.feed.details?.();
+		if (spool) {
+			handle.detail('spool', spool);
 		}
 	}
 }

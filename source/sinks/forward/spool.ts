@@ -93,6 +93,8 @@ export class Spool implements Feed {
 	damaged = 0;
 	writeErrors = 0;
 	lastWriteError: string | undefined;
+	/** Events found on disk at start, from an earlier run. */
+	restored = 0;
 	private readonly segments: Segment[] = [];
 	private readonly byId = new Map<number, Segment>();
 	private head: Segment;
@@ -206,6 +208,16 @@ export class Spool implements Feed {
 		if (last) {
 			this.maybeDelete(last);
 		}
+	}
+
+	details(): Record<string, number | string> {
+		return {
+			spoolDir: this.dir,
+			restored: this.restored,
+			segments: this.segments.length,
+			spoolWriteErrors: this.writeErrors,
+			...(this.lastWriteError ? {spoolError: this.lastWriteError} : {}),
+		};
 	}
 
 	counters(): FeedCounters {
@@ -498,6 +510,7 @@ export async function openSpool(dir: string, options: SpoolOptions): Promise<Spo
 		const spool = new Spool(dir, options, segments, lock.release);
 		spool.damaged += torn;
 		const waiting = segments.reduce((n, s) => n + s.records, 0);
+		spool.restored = waiting;
 		if (waiting > 0 || torn > 0) {
 			options.log('info', `spool: ${waiting} events from an earlier run to send again${torn > 0 ? `; ${torn} torn record${torn === 1 ? '' : 's'} cut` : ''}`);
 		}
