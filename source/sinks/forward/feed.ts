@@ -22,6 +22,8 @@ export type FeedCounters = {
 };
 
 export type Feed = {
+	/** True when what it holds survives a stop (the spool): nothing held is lost at exit. */
+	readonly durable: boolean;
 	/** Called from the bus: O(batch), never waits. */
 	push(events: readonly LogEvent[]): void;
 	/** Up to `max` items, oldest first, from memory. */
@@ -39,6 +41,7 @@ export type Feed = {
 
 /** A bounded ring of events in memory; past `capacity` new events are dropped and counted. */
 export class MemoryFeed implements Feed {
+	readonly durable = false;
 	onReady: (() => void) | undefined;
 	dropped = 0;
 	private items: FeedItem[] = [];

@@ -55,7 +55,7 @@ export class Forwarder {
 	filtered = 0;
 	batches = 0;
 	failedAttempts = 0;
-	/** Events still undelivered when logmon stopped (they stay in the spool when there is one). */
+	/** Events still undelivered when logmon stopped without a spool (a spool keeps them for the next run). */
 	unsent = 0;
 	lastError: string | undefined;
 	private readonly cutter: BatchCutter<FeedItem>;
@@ -152,7 +152,10 @@ export class Forwarder {
 		})]);
 		this.stopped = true;
 		// A spool keeps these for the next run; without one they are gone, and said so.
-		this.unsent += this.inFlightCount() + this.cutter.size + this.options.feed.counters().queued;
+		if (!this.options.feed.durable) {
+			this.unsent += this.inFlightCount() + this.cutter.size + this.options.feed.counters().queued;
+		}
+
 		clearInterval(this.detailsTimer);
 		clearTimeout(this.dueTimer);
 		for (const f of this.inFlight) {
@@ -317,7 +320,10 @@ export class Forwarder {
 
 		if (outcome.retry && this.flushing) {
 			// Stopping: what is not delivered stays in the spool (or, without one, is counted as unsent).
-			this.unsent += events.length;
+			if (!this.options.feed.durable) {
+				this.unsent += events.length;
+			}
+
 			this.done(flight);
 			this.schedule();
 			return;

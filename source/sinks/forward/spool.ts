@@ -88,6 +88,7 @@ async function scanSegment(seg: Segment): Promise<{torn: boolean}> {
 }
 
 export class Spool implements Feed {
+	readonly durable = true;
 	onReady: (() => void) | undefined;
 	dropped = 0;
 	damaged = 0;
