@@ -1,4 +1,5 @@
-import {chmod, mkdir, open, readdir, rm, type FileHandle} from 'node:fs/promises';
+import {unlinkSync} from 'node:fs';
+import {chmod, mkdir, open, readdir, type FileHandle} from 'node:fs/promises';
 import path from 'node:path';
 import {type LogEvent} from '../../core/event.js';
 import {decodeRecord, encodeRecord, segmentId, segmentName} from '../../core/forward-spool-format.js';
@@ -107,7 +108,6 @@ export class Spool implements Feed {
 	private flushTimer: NodeJS.Timeout | undefined;
 	private retryTimer: NodeJS.Timeout | undefined;
 	private reading = false;
-	private readonly removals = new Set<Promise<void>>();
 	private writer: {seg: Segment; h: FileHandle} | undefined;
 	private reader: {seg: Segment; h: FileHandle} | undefined;
 	private readonly segmentBytes: number;
@@ -247,7 +247,6 @@ export class Spool implements Feed {
 			this.maybeDelete(seg);
 		}
 
-		await Promise.all(this.removals);
 		this.release();
 	}
 
@@ -306,11 +305,18 @@ export class Spool implements Feed {
 		}
 	}
 
+	/**
+	 * At once, not through the thread pool: an unlink queued behind a burst of reads and writes
+	 * could be cut off by a kill, and the whole acknowledged segment sent again next time.
+	 */
 	private unlink(file: string): void {
-		const p = rm(file, {force: true}).catch(() => undefined).finally(() => {
-			this.removals.delete(p);
-		});
-		this.removals.add(p);
+		try {
+			unlinkSync(file);
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+				this.options.log('warn', `spool: cannot remove ${file}: ${error instanceof Error ? error.message : String(error)}`);
+			}
+		}
 	}
 
 	private maybeDelete(seg: Segment): void {
