@@ -271,7 +271,7 @@ describe('the spool', () => {
 		const duplicates = messages.length - distinct.size;
 		console.log(`spool across two kill -9: ${count} events, ${messages.length} delivered, ${duplicates} duplicates`);
 		// Segments go once every event in them was acknowledged: what the killed run sent of a segment
-		// it had not finished goes again (here the first 16 MiB segment holds some 88,000 of these events).
+		// it had not finished goes again (a 4 MiB segment holds some 22,000 of these events).
 		expect(duplicates).toBeLessThanOrEqual(count);
 		expect(readdirSync(spoolDir).filter(f => f.endsWith('.spool'))).toEqual([]);
 	});

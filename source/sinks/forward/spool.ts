@@ -21,7 +21,7 @@ export type SpoolOptions = {
 	/** Bytes on disk at most. */
 	maxBytes: number;
 	log: (level: 'info' | 'warn' | 'error', text: string) => void;
-	/** Default: a sixteenth of maxBytes, between 64 KiB and 16 MiB (what a restart may send twice, and what the cap drops at once). */
+	/** Default: a sixteenth of maxBytes, between 64 KiB and 4 MiB (what a restart may send twice, and what the cap drops at once). */
 	segmentBytes?: number;
 	flushMs?: number;
 };
@@ -114,7 +114,7 @@ export class Spool implements Feed {
 	private closed = false;
 
 	constructor(readonly dir: string, private readonly options: SpoolOptions, existing: Segment[], private readonly release: () => void) {
-		this.segmentBytes = options.segmentBytes ?? Math.min(16 * 1024 ** 2, Math.max(64 * 1024, Math.floor(options.maxBytes / 16)));
+		this.segmentBytes = options.segmentBytes ?? Math.min(4 * 1024 ** 2, Math.max(64 * 1024, Math.floor(options.maxBytes / 16)));
 		for (const seg of existing) {
 			this.addSegment(seg);
 		}
