@@ -88,7 +88,7 @@ export async function runPipe(app: App, options: PipeOptions): Promise<number> {
 
 	for (const f of app.forward?.forwarders ?? []) {
 		const c = f.counters();
-		if (c.dropped > 0 || c.deadLettered > 0 || f.unsent > 0) {
+		if (c.dropped > 0 || c.deadLettered > 0 || f.unsent > 0 || c.spooled > 0) {
 			stderr.write(`logmon: forward ${f.name}: ${describeForwarder(c, f.unsent)}\n`);
 		}
 	}

@@ -52,6 +52,10 @@ export async function runServe(app: App, options: ServeOptions): Promise<number>
 		process.once('SIGTERM', () => resolve('SIGTERM'));
 	});
 	say(`serving ${http.url}/api/v1/ (${app.sources.map(s => s.source.id).join(', ') || 'no sources'})`);
+	for (const f of app.forward?.forwarders ?? []) {
+		say(`forward ${f.describe()}`);
+	}
+
 	await app.start();
 	const signal = await stopped;
 	say(`${signal}: stopping`);

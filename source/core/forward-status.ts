@@ -16,7 +16,7 @@ function short(n: number): string {
 	return n < 1e6 ? `${(n / 1e3).toFixed(n < 1e5 ? 1 : 0)}k` : `${(n / 1e6).toFixed(1)}M`;
 }
 
-/** "12 sent, 3 queued, 40 spooled, 2 dropped, 1 dead-lettered": zero counts left out but sent. */
+/** "12 sent, 3 queued, 40 spooled, 2 dropped, 1 dead-lettered": zero counts left out but sent. At exit, `spooled` is what the next run sends first. */
 export function describeForwarder(c: ForwardCounts, unsent = 0, compact = false): string {
 	const n = compact ? short : String;
 	const parts = [`${n(c.sent)} sent`];

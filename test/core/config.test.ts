@@ -61,6 +61,7 @@ describe('config validation', () => {
 		expect(new Set(Object.values(c.alerts.sinks).map(s => s.type))).toEqual(new Set(['terminal', 'slack', 'webhook', 'alertmanager', 'email', 'command']));
 		expect(c.alerts.rules.map(r => ['count', 'rate', 'spike', 'flatline', 'newTerm'].find(k => k in r && r[k as keyof typeof r] !== undefined) ?? 'match'))
 			.toEqual(['match', 'count', 'rate', 'spike', 'flatline', 'newTerm']);
+		expect(c.forward.map(f => [f.name, f.type])).toEqual([['archive', 'file'], ['errors', 'file']]);
 		expect(c.http).toEqual({listen: '127.0.0.1:5004', token: '0123456789abcdef0123', cors: ['https://grafana.example.com'], maxStreamClients: 64, streamQueue: 10_000, streamStuckMs: 10_000});
 	});
 });

@@ -46,7 +46,7 @@ describe('forward settings', () => {
 
 	test('config ones first, then flags; names default to the kind and never clash', () => {
 		const all = forward(['--forward', 'file:///b', '--forward', 'file:///c'], {forward: [{type: 'file', path: '/a', name: 'file-2'}, {type: 'file', path: '/d', spool: true, filter: 'level>=warn !health'}]});
-		expect(all.map(f => [f.name, 'path' in f ? f.path : undefined, f.spool])).toEqual([['file-2', '/a', false], ['file', '/d', true], ['file-3', '/b', false], ['file-4', '/c', false]]);
+		expect(all.map(f => [f.name, f.type === 'file' ? f.path : '', f.spool])).toEqual([['file-2', '/a', false], ['file', '/d', true], ['file-3', '/b', false], ['file-4', '/c', false]]);
 	});
 
 	test('every forwarder is an outlet the no-redaction warning names', () => {

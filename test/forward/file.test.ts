@@ -232,7 +232,7 @@ describe('file destination', () => {
 });
 
 describe('the spool', () => {
-	it('100,000 events while the destination is down survive kill -9 and are all delivered after a restart', async () => {
+	it('100,000 events while the destination is down survive kill -9, and another kill -9 mid-delivery: every one delivered at least once', async () => {
 		const d = dir();
 		const state = path.join(d, 'state');
 		const blocker = path.join(d, 'blocked');
@@ -253,17 +253,26 @@ describe('the spool', () => {
 		await collect(first.child);
 
 		rmSync(blocker);
+		// Back, and killed again mid-delivery: what was acknowledged is not lost, what was not goes again.
 		const second = await serve(['--config', file], {XDG_STATE_HOME: state});
+		await poll(async () => Number((await health(second.url)).forward[0]!['sent']) > 0, 'delivery under way', 60_000);
+		second.child.kill('SIGKILL');
+		await collect(second.child);
+		const third = await serve(['--config', file], {XDG_STATE_HOME: state});
 		await poll(async () => {
-			const f = (await health(second.url)).forward[0]!;
-			return f['sent'] === count && f['spooled'] === 0;
+			const f = (await health(third.url)).forward[0]!;
+			return f['spooled'] === 0 && f['queued'] === 0;
 		}, 'all delivered', 60_000);
-		second.child.kill('SIGTERM');
-		expect((await collect(second.child)).code).toBe(0);
+		third.child.kill('SIGTERM');
+		expect((await collect(third.child)).code).toBe(0);
 		const messages = allLines(out).map(l => (JSON.parse(l) as {message: string}).message);
 		const distinct = new Set(messages);
-		expect(distinct.size).toBe(count);
-		expect(messages.length - distinct.size).toBe(0); // nothing was acknowledged before the kill: no duplicates
+		expect(distinct.size).toBe(count); // none lost
+		const duplicates = messages.length - distinct.size;
+		console.log(`spool across two kill -9: ${count} events, ${messages.length} delivered, ${duplicates} duplicates`);
+		// Segments go once every event in them was acknowledged: what the killed run sent of a segment
+		// it had not finished goes again (a 4 MiB segment holds some 22,000 of these events).
+		expect(duplicates).toBeLessThanOrEqual(count);
 		expect(readdirSync(spoolDir).filter(f => f.endsWith('.spool'))).toEqual([]);
 	});
 });

@@ -22,6 +22,8 @@ export type FeedCounters = {
 };
 
 export type Feed = {
+	/** True when what it holds survives a stop (the spool): nothing held is lost at exit. */
+	readonly durable: boolean;
 	/** Called from the bus: O(batch), never waits. */
 	push(events: readonly LogEvent[]): void;
 	/** Up to `max` items, oldest first, from memory. */
@@ -31,12 +33,15 @@ export type Feed = {
 	/** Called when items became available to `take`. */
 	onReady: (() => void) | undefined;
 	counters(): FeedCounters;
+	/** Facts of its own for health (the spool's directory, what it restored at start, write errors). */
+	details?: () => Record<string, number | string>;
 	/** Write out what waits for the disk; release files. */
 	close(): Promise<void>;
 };
 
 /** A bounded ring of events in memory; past `capacity` new events are dropped and counted. */
 export class MemoryFeed implements Feed {
+	readonly durable = false;
 	onReady: (() => void) | undefined;
 	dropped = 0;
 	private items: FeedItem[] = [];

@@ -55,7 +55,7 @@ export class Forwarder {
 	filtered = 0;
 	batches = 0;
 	failedAttempts = 0;
-	/** Events still undelivered when logmon stopped (they stay in the spool when there is one). */
+	/** Events still undelivered when logmon stopped without a spool (a spool keeps them for the next run). */
 	unsent = 0;
 	lastError: string | undefined;
 	private readonly cutter: BatchCutter<FeedItem>;
@@ -113,6 +113,15 @@ export class Forwarder {
 		this.schedule();
 	}
 
+	/** "archive: file /var/log/logmon/all.ndjson, spool /…/spool/archive (1200 events from an earlier run)". */
+	describe(): string {
+		const {destination, feed} = this.options;
+		const spool = feed.details?.();
+		const restored = Number(spool?.['restored'] ?? 0);
+		const where = spool ? `, spool ${String(spool['spoolDir'])}${restored > 0 ? ` (${restored} events from an earlier run to send first)` : ''}` : '';
+		return `${this.name}: ${destination.kind} ${destination.target}${where}`;
+	}
+
 	counters(): ForwarderCounters {
 		const f = this.options.feed.counters();
 		return {
@@ -143,7 +152,10 @@ export class Forwarder {
 		})]);
 		this.stopped = true;
 		// A spool keeps these for the next run; without one they are gone, and said so.
-		this.unsent += this.inFlightCount() + this.cutter.size + this.options.feed.counters().queued;
+		if (!this.options.feed.durable) {
+			this.unsent += this.inFlightCount() + this.cutter.size + this.options.feed.counters().queued;
+		}
+
 		clearInterval(this.detailsTimer);
 		clearTimeout(this.dueTimer);
 		for (const f of this.inFlight) {
@@ -308,7 +320,10 @@ export class Forwarder {
 
 		if (outcome.retry && this.flushing) {
 			// Stopping: what is not delivered stays in the spool (or, without one, is counted as unsent).
-			this.unsent += events.length;
+			if (!this.options.feed.durable) {
+				this.unsent += events.length;
+			}
+
 			this.done(flight);
 			this.schedule();
 			return;
@@ -351,6 +366,11 @@ export class Forwarder {
 		const own = destination.details?.();
 		if (own) {
 			handle.detail('destinationDetails', own);
+		}
+
+		const spool = this.options.feed.details?.();
+		if (spool) {
+			handle.detail('spool', spool);
 		}
 	}
 }

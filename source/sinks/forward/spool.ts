@@ -1,4 +1,5 @@
-import {chmod, mkdir, open, readdir, rm, type FileHandle} from 'node:fs/promises';
+import {unlinkSync} from 'node:fs';
+import {chmod, mkdir, open, readdir, type FileHandle} from 'node:fs/promises';
 import path from 'node:path';
 import {type LogEvent} from '../../core/event.js';
 import {decodeRecord, encodeRecord, segmentId, segmentName} from '../../core/forward-spool-format.js';
@@ -20,7 +21,7 @@ export type SpoolOptions = {
 	/** Bytes on disk at most. */
 	maxBytes: number;
 	log: (level: 'info' | 'warn' | 'error', text: string) => void;
-	/** Default: an eighth of maxBytes, between 64 KiB and 64 MiB. */
+	/** Default: a sixteenth of maxBytes, between 64 KiB and 4 MiB (what a restart may send twice, and what the cap drops at once). */
 	segmentBytes?: number;
 	flushMs?: number;
 };
@@ -88,11 +89,14 @@ async function scanSegment(seg: Segment): Promise<{torn: boolean}> {
 }
 
 export class Spool implements Feed {
+	readonly durable = true;
 	onReady: (() => void) | undefined;
 	dropped = 0;
 	damaged = 0;
 	writeErrors = 0;
 	lastWriteError: string | undefined;
+	/** Events found on disk at start, from an earlier run. */
+	restored = 0;
 	private readonly segments: Segment[] = [];
 	private readonly byId = new Map<number, Segment>();
 	private head: Segment;
@@ -104,14 +108,13 @@ export class Spool implements Feed {
 	private flushTimer: NodeJS.Timeout | undefined;
 	private retryTimer: NodeJS.Timeout | undefined;
 	private reading = false;
-	private readonly removals = new Set<Promise<void>>();
 	private writer: {seg: Segment; h: FileHandle} | undefined;
 	private reader: {seg: Segment; h: FileHandle} | undefined;
 	private readonly segmentBytes: number;
 	private closed = false;
 
 	constructor(readonly dir: string, private readonly options: SpoolOptions, existing: Segment[], private readonly release: () => void) {
-		this.segmentBytes = options.segmentBytes ?? Math.min(64 * 1024 ** 2, Math.max(64 * 1024, Math.floor(options.maxBytes / 8)));
+		this.segmentBytes = options.segmentBytes ?? Math.min(4 * 1024 ** 2, Math.max(64 * 1024, Math.floor(options.maxBytes / 16)));
 		for (const seg of existing) {
 			this.addSegment(seg);
 		}
@@ -208,6 +211,16 @@ export class Spool implements Feed {
 		}
 	}
 
+	details(): Record<string, number | string> {
+		return {
+			spoolDir: this.dir,
+			restored: this.restored,
+			segments: this.segments.length,
+			spoolWriteErrors: this.writeErrors,
+			...(this.lastWriteError ? {spoolError: this.lastWriteError} : {}),
+		};
+	}
+
 	counters(): FeedCounters {
 		let spooled = 0;
 		for (const seg of this.segments) {
@@ -234,7 +247,6 @@ export class Spool implements Feed {
 			this.maybeDelete(seg);
 		}
 
-		await Promise.all(this.removals);
 		this.release();
 	}
 
@@ -293,11 +305,18 @@ export class Spool implements Feed {
 		}
 	}
 
+	/**
+	 * At once, not through the thread pool: an unlink queued behind a burst of reads and writes
+	 * could be cut off by a kill, and the whole acknowledged segment sent again next time.
+	 */
 	private unlink(file: string): void {
-		const p = rm(file, {force: true}).catch(() => undefined).finally(() => {
-			this.removals.delete(p);
-		});
-		this.removals.add(p);
+		try {
+			unlinkSync(file);
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+				this.options.log('warn', `spool: cannot remove ${file}: ${error instanceof Error ? error.message : String(error)}`);
+			}
+		}
 	}
 
 	private maybeDelete(seg: Segment): void {
@@ -308,33 +327,32 @@ export class Spool implements Feed {
 
 	/** Write what is pending, oldest segment first. A failed write is tried again a second later. */
 	private async flush(): Promise<void> {
-		if (this.flushing) {
-			return this.flushing;
-		}
-
-		this.flushing = (async () => {
-			try {
-				for (let seg = this.segments.find(s => s.pendingBytes > 0); seg && !this.closed; seg = this.segments.find(s => s.pendingBytes > 0)) {
-					await this.writeSegment(seg);
-				}
-			} catch (error) {
-				this.writeErrors++;
-				const message = error instanceof Error ? error.message : String(error);
-				if (this.lastWriteError !== message) {
-					this.options.log('error', `spool: cannot write (${message}); events wait in memory, then are dropped and counted`);
-				}
-
-				this.lastWriteError = message;
-				this.retryTimer ??= setTimeout(() => {
-					this.retryTimer = undefined;
-					void this.flush();
-				}, 1000);
-				this.retryTimer.unref();
-			} finally {
-				this.flushing = undefined;
-			}
-		})();
+		// The promise is set before the work can settle it: `finally` always runs later.
+		this.flushing ??= this.writePending().finally(() => {
+			this.flushing = undefined;
+		});
 		return this.flushing;
+	}
+
+	private async writePending(): Promise<void> {
+		try {
+			for (let seg = this.segments.find(s => s.pendingBytes > 0); seg && !this.closed; seg = this.segments.find(s => s.pendingBytes > 0)) {
+				await this.writeSegment(seg);
+			}
+		} catch (error) {
+			this.writeErrors++;
+			const message = error instanceof Error ? error.message : String(error);
+			if (this.lastWriteError !== message) {
+				this.options.log('error', `spool: cannot write (${message}); events wait in memory, then are dropped and counted`);
+			}
+
+			this.lastWriteError = message;
+			this.retryTimer ??= setTimeout(() => {
+				this.retryTimer = undefined;
+				void this.flush();
+			}, 1000);
+			this.retryTimer.unref();
+		}
 	}
 
 	private async writeSegment(seg: Segment): Promise<void> {
@@ -499,6 +517,7 @@ export async function openSpool(dir: string, options: SpoolOptions): Promise<Spo
 		const spool = new Spool(dir, options, segments, lock.release);
 		spool.damaged += torn;
 		const waiting = segments.reduce((n, s) => n + s.records, 0);
+		spool.restored = waiting;
 		if (waiting > 0 || torn > 0) {
 			options.log('info', `spool: ${waiting} events from an earlier run to send again${torn > 0 ? `; ${torn} torn record${torn === 1 ? '' : 's'} cut` : ''}`);
 		}
