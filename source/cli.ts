@@ -4,7 +4,7 @@ import meow from 'meow';
 
 export const help = `
 	Usage
-	  $ logmon [options]                      watch the configured sources (default: logio listener on 127.0.0.1:7701)
+	  $ logmon [options]                      watch the configured sources (default: --listen 127.0.0.1:7701)
 	  $ some-command | logmon [options]       watch standard input
 	  $ logmon [options] FILE|GLOB…           follow files: rotation, files that later match, *.gz read whole
 	  $ logmon tail <application-uuid> <env>  Acquia logstream for an environment (Cloud API v2)
@@ -139,6 +139,9 @@ export const help = `
 	  $ logmon serve --kafka 127.0.0.1:9092          # a service: curl 127.0.0.1:5004/api/v1/logs/errors
 	  $ logmon --http 5004 --kafka 127.0.0.1:9092    # the UI, and the API beside it
 	  $ logmon serve --forward 'file:///var/log/logmon/all.ndjson?maxSize=100MiB&keep=5&gzip=true'
+	  $ logmon serve --listen 7701 --forward 'kafka://10.0.0.5:9092/application-logs?errors=1'
+	  $ logmon --docker --forward http://loki:3100/loki/api/v1/push   # or https://…/_bulk, any NDJSON URL
+	  $ logmon serve --journal --forward 'cloudwatch://eu-west-1?group=/logmon/{host}&stream={service}'
 	  $ curl -sN 'http://127.0.0.1:5004/api/v1/stream?q=level>=error'
 `;
 
