@@ -1,3 +1,4 @@
+import {post} from '../sinks/http-post.js';
 import {type Outcome} from './delivery.js';
 
 // POST JSON for the webhook, Alertmanager and Slack sinks (node:http), and what the answer means:
@@ -88,12 +89,8 @@ export async function loadHttpClient(url: string): Promise<void> {
 
 export type PostOptions = {headers?: Record<string, string>; timeoutMs: number};
 
-/** Longest answer read; the rest is not kept (only its start is ever reported). */
+/** Longest answer kept; the rest is read and thrown away (only its start is ever reported). */
 const maxAnswer = 64 * 1024;
-
-class TimeoutError extends Error {
-	override name = 'TimeoutError';
-}
 
 /** POST `body` as JSON; never throws. The timeout covers the whole exchange, the body of the answer included. Redirects are not followed. */
 export async function postJson(url: string, body: unknown, options: PostOptions): Promise<Outcome> {
@@ -105,47 +102,9 @@ export async function postJson(url: string, body: unknown, options: PostOptions)
 
 		const {request} = await clientFor(target.protocol);
 		const data = Buffer.from(JSON.stringify(body));
-		return await new Promise<Outcome>((resolve, reject) => {
-			let settled = false;
-			const settle = (outcome: Outcome | Error): void => {
-				if (!settled) {
-					settled = true;
-					clearTimeout(timer);
-					if (outcome instanceof Error) {
-						reject(outcome);
-					} else {
-						resolve(outcome);
-					}
-				}
-			};
-
-			const req = request(target, {
-				method: 'POST',
-				headers: {'content-type': 'application/json', 'user-agent': 'logmon', ...options.headers, 'content-length': String(data.length)},
-			}, res => {
-				const parts: Buffer[] = [];
-				let size = 0;
-				res.on('data', (chunk: Buffer) => {
-					if (size < maxAnswer) {
-						parts.push(chunk);
-						size += chunk.length;
-					}
-				});
-				res.on('end', () => {
-					const retryAfter = res.headers['retry-after'];
-					settle(classify(res.statusCode ?? 0, Buffer.concat(parts).toString('utf8'), typeof retryAfter === 'string' ? retryAfter : null));
-				});
-				res.on('error', settle);
-			});
-			const timer = setTimeout(() => {
-				req.destroy(new TimeoutError());
-			}, options.timeoutMs);
-			req.on('error', settle);
-			req.on('close', () => {
-				settle(new Error('connection closed by the peer'));
-			});
-			req.end(data);
-		});
+		const headers = {'content-type': 'application/json', ...options.headers};
+		const answer = await post(request, undefined, {url: target, headers, body: data, timeoutMs: options.timeoutMs, maxAnswer});
+		return classify(answer.status, answer.text, answer.retryAfter ?? null);
 	} catch (error) {
 		return {ok: false, retry: true, reason: networkReason(error, options.timeoutMs)};
 	}

@@ -1,21 +1,14 @@
 import {z} from 'zod';
 import {type AlertRule, type KindSpec, parseDuration, parseRate, ruleKinds, severities} from '../core/alert-rules.js';
-import {FilterError, compileFilter, emptySpec, parseFilterExpression} from '../core/filter.js';
+import {durationField, filterField} from './common.js';
 
 // `alerts` in the config: rules over the live stream and the sinks they notify.
 // Durations are "90s", "5m", "1h" (a bare number is seconds); rates "20/min", "2/s".
 // A sink named after its kind (slack, webhook, email, alertmanager, command, terminal)
 // needs no "type".
 
-const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
-	const ms = typeof v === 'number' ? (v >= 0 ? v * 1000 : undefined) : parseDuration(v);
-	if (ms === undefined) {
-		ctx.addIssue({code: 'custom', message: `expected a duration such as "90s", "5m" or "1h", got ${JSON.stringify(v)}`});
-		return z.NEVER;
-	}
-
-	return ms;
-});
+/** A bare number is seconds; rules take compound durations ("1h30m") and "0s". */
+const duration = durationField('"90s", "5m" or "1h"', {seconds: 'nonnegative', parse: parseDuration});
 
 const perMinute = z.union([z.string(), z.number()]).transform((v, ctx) => {
 	const rate = typeof v === 'number' ? v : parseRate(v);
@@ -25,20 +18,6 @@ const perMinute = z.union([z.string(), z.number()]).transform((v, ctx) => {
 	}
 
 	return rate;
-});
-
-/** The filter grammar of the UI's `f` prompt; checked here so a typo is a config error, not a silent rule. */
-export const whenExpression = z.string().superRefine((v, ctx) => {
-	try {
-		compileFilter(parseFilterExpression(v, emptySpec()), {grep: 'when', exclude: 'when'});
-	} catch (error) {
-		if (error instanceof FilterError) {
-			ctx.addIssue({code: 'custom', message: error.message});
-			return;
-		}
-
-		throw error;
-	}
 });
 
 const groupBy = z.union([z.string().min(1), z.array(z.string().min(1))]).transform(v => (typeof v === 'string' ? [v] : v));
@@ -64,7 +43,7 @@ const kinds = {
 
 export const ruleConfig = z.strictObject({
 	name: z.string().min(1).max(100),
-	when: whenExpression.default(''),
+	when: filterField('when').default(''),
 	groupBy: groupBy.optional(),
 	notify: z.array(z.string().min(1)).optional(),
 	cooldown: duration.optional(),

@@ -1,6 +1,7 @@
 import {z} from 'zod';
 import {parseDuration} from '../core/alert-rules.js';
 import {checkNameTemplate, type NameKind} from '../core/cloudwatch-names.js';
+import {durationField} from './common.js';
 
 // `forward` entries of type "cloudwatch": only this kind's own fields (config/forward.ts adds the common ones).
 // Credentials come from the standard AWS chain (environment, shared files, instance role), never from here.
@@ -16,15 +17,7 @@ const nameTemplate = (kind: NameKind) => z.string().superRefine((text, ctx) => {
 });
 
 /** "4s", "500ms", "1m"; a bare number is seconds. */
-const delay = z.union([z.string(), z.number()]).transform((v, ctx) => {
-	const ms = typeof v === 'number' ? v * 1000 : parseDuration(v);
-	if (ms === undefined || !(ms >= 100 && ms <= 600_000)) {
-		ctx.addIssue({code: 'custom', message: `expected a delay from 100ms to 10m such as "4s" or 8, got ${JSON.stringify(v)}`});
-		return z.NEVER;
-	}
-
-	return ms;
-});
+const delay = durationField('"4s" or 8', {seconds: 'nonnegative', parse: parseDuration, min: 100, max: 600_000, what: 'a delay from 100ms to 10m'});
 
 export const cloudwatchForwardConfig = z.strictObject({
 	type: z.literal('cloudwatch'),

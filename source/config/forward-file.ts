@@ -1,28 +1,13 @@
 import {fileURLToPath} from 'node:url';
 import {z} from 'zod';
-import {parseDuration, parseSize} from '../history/units.js';
+import {durationField, sizeField} from './common.js';
 
 // `forward` entries of type "file": only this kind's own fields (config/forward.ts adds the common ones).
 
-const size = z.union([z.number().int().positive(), z.string()]).transform((v, ctx) => {
-	const bytes = typeof v === 'number' ? v : parseSize(v);
-	if (bytes === undefined) {
-		ctx.addIssue({code: 'custom', message: `expected a size such as 100MiB or 1GB, got ${JSON.stringify(v)}`});
-		return z.NEVER;
-	}
+const size = sizeField('100MiB or 1GB');
 
-	return bytes;
-});
-
-const duration = z.union([z.number().positive(), z.string()]).transform((v, ctx) => {
-	const ms = typeof v === 'number' ? v * 1000 : parseDuration(v);
-	if (ms === undefined) {
-		ctx.addIssue({code: 'custom', message: `expected a duration such as 1h or 1d, got ${JSON.stringify(v)}`});
-		return z.NEVER;
-	}
-
-	return ms;
-});
+/** A bare number is seconds. */
+const duration = durationField('1h or 1d', {seconds: 'positive'});
 
 export const fileFormats = ['json', 'text', 'raw', 'template'] as const;
 

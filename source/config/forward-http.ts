@@ -1,6 +1,6 @@
 import {z} from 'zod';
 import {compileTemplate, ForwardTemplateError} from '../core/forward-template.js';
-import {parseDuration, parseSize} from '../history/units.js';
+import {durationField, sizeField} from './common.js';
 
 // `forward` entries of type "http": only this kind's own fields (config/forward.ts adds the common ones).
 // Batched POSTs in one of three shapes: NDJSON, the Loki push API, Elasticsearch/OpenSearch `_bulk`.
@@ -28,26 +28,10 @@ const template = z.string().min(1).superRefine((v, ctx) => {
 	}
 });
 
-/** A duration such as "2s" or "500ms"; a bare number is seconds. */
-const duration = z.union([z.string(), z.number()]).transform((v, ctx) => {
-	const ms = typeof v === 'number' ? (v > 0 ? Math.round(v * 1000) : undefined) : parseDuration(v);
-	if (ms === undefined) {
-		ctx.addIssue({code: 'custom', message: `expected a duration such as "2s" or "500ms", got ${JSON.stringify(v)}`});
-		return z.NEVER;
-	}
+/** A bare number is seconds. */
+const duration = durationField('"2s" or "500ms"', {seconds: 'positive'});
 
-	return ms;
-});
-
-const size = z.union([z.number().int().positive(), z.string()]).transform((v, ctx) => {
-	const bytes = typeof v === 'number' ? v : parseSize(v);
-	if (bytes === undefined) {
-		ctx.addIssue({code: 'custom', message: `expected a size such as 1MiB or 500KB, got ${JSON.stringify(v)}`});
-		return z.NEVER;
-	}
-
-	return bytes;
-});
+const size = sizeField('1MiB or 500KB');
 
 export const defaultLokiLabels: Readonly<Record<string, string>> = {service: '{service}', host: '{host}', level: '{level}', source: '{source}'};
 

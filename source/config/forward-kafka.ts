@@ -1,6 +1,7 @@
 import {z} from 'zod';
 import {ForwardTemplateError, compileTemplate} from '../core/forward-template.js';
 import {parseDuration} from '../history/units.js';
+import {durationField} from './common.js';
 import {kafkaSasl, kafkaSsl} from './kafka.js';
 
 // `forward` entries of type "kafka": only this kind's own fields (config/forward.ts adds the common ones).
@@ -21,15 +22,7 @@ export const kafkaForwardDefaults = {
 };
 
 /** "100ms", "1s"; a bare number is seconds (as the forwarder's other durations). */
-const linger = z.union([z.number().min(0).max(60), z.string()]).transform((v, ctx) => {
-	const ms = typeof v === 'number' ? Math.round(v * 1000) : (v.trim() === '0' ? 0 : parseDuration(v));
-	if (ms === undefined || ms > 60_000) {
-		ctx.addIssue({code: 'custom', message: `expected a duration up to 60s such as 100ms or 1s, got ${JSON.stringify(v)}`});
-		return z.NEVER;
-	}
-
-	return ms;
-});
+const linger = durationField('100ms or 1s', {seconds: 'nonnegative', parse: text => (text.trim() === '0' ? 0 : parseDuration(text)), max: 60_000, what: 'a duration up to 60s'});
 
 /** Keys by name; anything else is a template such as "{service}-{host}". */
 export const keyWords = new Set(['service', 'host', 'none']);

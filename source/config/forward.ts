@@ -1,6 +1,5 @@
 import {z} from 'zod';
-import {FilterError, compileFilter, emptySpec, parseFilterExpression} from '../core/filter.js';
-import {parseDuration, parseSize} from '../history/units.js';
+import {durationField, filterField, sizeField} from './common.js';
 import {cloudwatchForwardConfig, cloudwatchForwardFromUrl} from './forward-cloudwatch.js';
 import {fileForwardConfig, fileForwardFromUrl} from './forward-file.js';
 import {httpForwardConfig, httpForwardFromUrl} from './forward-http.js';
@@ -9,46 +8,16 @@ import {kafkaForwardConfig, kafkaForwardFromUrl} from './forward-kafka.js';
 // `forward` in the config: named forwarders, each a filter and a destination. The fields every
 // kind shares are here; each kind's own are in config/forward-<kind>.ts.
 
-/** The grammar of the UI's `f` prompt (`level>=warn !healthcheck`): a typo is a config error, not a silent forwarder. */
-export const filterExpression = z.string().superRefine((v, ctx) => {
-	try {
-		compileFilter(parseFilterExpression(v, emptySpec()), {grep: 'filter', exclude: 'filter'});
-	} catch (error) {
-		if (error instanceof FilterError) {
-			ctx.addIssue({code: 'custom', message: error.message});
-			return;
-		}
+const size = sizeField('1GiB or 500MB');
 
-		throw error;
-	}
-});
-
-const size = z.union([z.number().int().positive(), z.string()]).transform((v, ctx) => {
-	const bytes = typeof v === 'number' ? v : parseSize(v);
-	if (bytes === undefined) {
-		ctx.addIssue({code: 'custom', message: `expected a size such as 1GiB or 500MB, got ${JSON.stringify(v)}`});
-		return z.NEVER;
-	}
-
-	return bytes;
-});
-
-/** "500ms", "30s", "5m"; a bare number is seconds. */
-const duration = z.union([z.number().min(0), z.string()]).transform((v, ctx) => {
-	const ms = typeof v === 'number' ? v * 1000 : parseDuration(v);
-	if (ms === undefined) {
-		ctx.addIssue({code: 'custom', message: `expected a duration such as 500ms, 30s or 5m, got ${JSON.stringify(v)}`});
-		return z.NEVER;
-	}
-
-	return ms;
-});
+/** A bare number is seconds. */
+const duration = durationField('500ms, 30s or 5m', {seconds: 'nonnegative'});
 
 const commonFields = {
 	/** Shown in health and the status bar; the spool directory's name. Default: the kind (file, file-2 …). */
 	name: z.string().regex(/^[\w.-]{1,64}$/, 'expected letters, digits, ".", "_" or "-" (at most 64)').optional(),
 	/** Which events go: the `f` prompt's grammar, e.g. "level>=warn !healthcheck". Empty: all. */
-	filter: filterExpression.default(''),
+	filter: filterField('filter').default(''),
 	/** Keep undelivered events on disk (at-least-once across outages and restarts). Default: on for kafka, http, cloudwatch; off for file. */
 	spool: z.boolean().optional(),
 	/** Events held in memory at most; past it (with no spool) new events are dropped and counted. */

@@ -1,27 +1,11 @@
 import {z} from 'zod';
-import {parseDuration, parseSize} from '../history/units.js';
+import {durationField, sizeField} from './common.js';
 
 // The `history` object of the config: where the on-disk history lives and how long it keeps events.
 
-const duration = z.string().transform((v, ctx) => {
-	const ms = parseDuration(v);
-	if (ms === undefined) {
-		ctx.addIssue({code: 'custom', message: `expected a duration such as 3d, 12h or 90m, got ${JSON.stringify(v)}`});
-		return z.NEVER;
-	}
+const duration = durationField('3d, 12h or 90m');
 
-	return ms;
-});
-
-const size = z.union([z.number().int().positive(), z.string()]).transform((v, ctx) => {
-	const bytes = typeof v === 'number' ? v : parseSize(v);
-	if (bytes === undefined) {
-		ctx.addIssue({code: 'custom', message: `expected a size such as 2GiB or 500MB, got ${JSON.stringify(v)}`});
-		return z.NEVER;
-	}
-
-	return bytes;
-});
+const size = sizeField('2GiB or 500MB');
 
 export const historyConfig = z.strictObject({
 	/** Default: on when a network source runs, off for stdin only. */

@@ -1,5 +1,5 @@
 import http, {type IncomingMessage, type ServerResponse} from 'node:http';
-import {type AddressInfo} from 'node:net';
+import {listen, listenProblem} from '../sources/listen.js';
 import {formatAddress, isLoopback} from './address.js';
 import {tokenCheck} from './auth.js';
 import {type HttpContext} from './context.js';
@@ -122,21 +122,15 @@ export async function startServer(settings: HttpSettings, router: Router, contex
 		}
 	});
 
-	await new Promise<void>((resolve, reject) => {
-		server.once('error', (error: NodeJS.ErrnoException) => {
-			const where = formatAddress(settings);
-			const why = error.code === 'EADDRINUSE' ? 'the port is in use (another logmon serve?)' : (error.code === 'EACCES' ? 'permission denied (a port under 1024?)' : (error.code === 'EADDRNOTAVAIL' ? 'no such address on this machine' : error.message));
-			reject(new HttpListenError(`${settings.from}: cannot listen on ${where}: ${why}`));
-		});
-		server.listen(settings.port, settings.host, () => {
-			resolve();
-		});
+	const port = await listen(server, settings.host, settings.port).catch((error: unknown) => {
+		const code = (error as NodeJS.ErrnoException).code;
+		const why = code === 'EACCES' ? 'permission denied (a port under 1024?)' : (code === 'EADDRNOTAVAIL' ? 'no such address on this machine' : listenProblem(error, 'the port is in use (another logmon serve?)'));
+		throw new HttpListenError(`${settings.from}: cannot listen on ${formatAddress(settings)}: ${why}`);
 	});
 	server.on('error', error => {
 		context.say('error', `http: ${error.message}`);
 	});
 
-	const {port} = server.address() as AddressInfo;
 	const url = `http://${formatAddress({host: settings.host, port})}`;
 	return {
 		url,

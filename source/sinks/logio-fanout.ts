@@ -5,6 +5,7 @@ import {type LogEvent} from '../core/event.js';
 import {FilterError, type UserRegex, compileUserRegex} from '../core/regex.js';
 import {logioPrefix} from '../core/logio-line.js';
 import {formatHostPort, isLoopback, parseHostPort} from '../config/logio.js';
+import {listen, listenProblem} from '../sources/listen.js';
 
 // A drop-in logio subscriber server (protocols.md §2.2): `curl -N 'http://host:7702/?app=web&proc=web|worker'`
 // keeps working against logmon.
@@ -306,24 +307,15 @@ export async function startFanout(bus: Bus, hostPort: string, options: FanoutOpt
 	// An idle subscription is silent for as long as no line matches; only the request itself is timed.
 	server.timeout = 0;
 
-	await new Promise<void>((resolve, reject) => {
-		server.once('error', reject);
-		server.listen({host: where.host, port: where.port}, () => {
-			server.off('error', reject);
-			resolve();
-		});
-	}).catch((error: unknown) => {
+	const port = await listen(server, where.host, where.port).catch((error: unknown) => {
 		unsubscribe();
-		const e = error as NodeJS.ErrnoException;
-		const why = e.code === 'EADDRINUSE' ? 'address already in use' : e.message;
-		throw new Error(`cannot serve subscribers on ${formatHostPort(where.host, where.port)}: ${why}`);
+		throw new Error(`cannot serve subscribers on ${formatHostPort(where.host, where.port)}: ${listenProblem(error)}`);
 	});
 
 	server.on('error', error => {
 		bus.diagnostics.add('error', origin, error.message);
 	});
-	const bound = server.address();
-	const address = {host: where.host, port: typeof bound === 'object' && bound ? bound.port : where.port};
+	const address = {host: where.host, port};
 	const url = `http://${formatHostPort(address.host, address.port)}/`;
 	bus.diagnostics.add('info', origin, `serving logio subscribers on ${url}`);
 	if (!isLoopback(address.host)) {

@@ -7,6 +7,7 @@ import {type EventInit} from '../core/event.js';
 import {readRemoteHealth} from '../core/remote-health.js';
 import {type SseMessage, SseReader} from '../core/sse.js';
 import {RecentIds, readLoss, readRemoteEvent, remoteEvent} from './connect-event.js';
+import {readErrorBody} from './error-body.js';
 import {RequestError, client, endpoint, getJson, refusalText, requestHeaders} from './connect-http.js';
 import {redactUrl} from './logio.js';
 import {describeNetworkError} from './net-error.js';
@@ -36,8 +37,6 @@ const answerTimeoutMs = 15_000;
 /** Largest /api/v1/logs/events answer read for the backlog, bytes. */
 const maxBacklogBytes = 256 * 1024 * 1024;
 const maxHealthBytes = 1024 * 1024;
-/** Longest error body read from a refusing server, bytes. */
-const maxErrorBody = 4096;
 
 /** The answers after which trying again cannot help: the URL, the token or the request is wrong. */
 function fatalStatus(status: number): boolean {
@@ -265,7 +264,7 @@ export class ConnectSource implements LogSource {
 			const status = response.statusCode ?? 0;
 			this.debug(`HTTP ${status} ${response.headers['content-type'] ?? ''}`);
 			if (status !== 200 || !/^text\/event-stream\b/i.test(response.headers['content-type'] ?? '')) {
-				this.readRefusal(response, body => {
+				readErrorBody(response, body => {
 					const why = status === 200 ? `${url.pathname} did not answer with an event stream` : refusalText(status, body);
 					end(why + advice(status === 200 ? 404 : status), status === 200 || fatalStatus(status));
 				});
@@ -307,22 +306,6 @@ export class ConnectSource implements LogSource {
 			end('the connection closed');
 		});
 		request.end();
-	}
-
-	private readRefusal(response: http.IncomingMessage, then: (body: string) => void): void {
-		let body = '';
-		response.setEncoding('utf8');
-		response.on('data', (d: string) => {
-			if (body.length < maxErrorBody) {
-				body += d;
-			}
-		});
-		response.on('end', () => {
-			then(body.slice(0, maxErrorBody));
-		});
-		response.on('error', () => {
-			then(body.slice(0, maxErrorBody));
-		});
 	}
 
 	private onLive(now: number): void {

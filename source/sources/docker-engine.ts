@@ -1,5 +1,6 @@
 import http from 'node:http';
 import {sanitize} from '../core/sanitize.js';
+import {maxErrorBody, readErrorBody} from './error-body.js';
 
 // The Docker Engine API over its unix socket (or plain TCP): plain node:http, no client
 // library. Paths are unversioned: the engine answers them in its own API version, and the
@@ -31,8 +32,6 @@ export class EngineError extends Error {
 
 /** Longest JSON answer read (a container list of a busy host fits easily). */
 const maxJson = 32 * 1024 * 1024;
-/** Longest error body read. */
-const maxErrorBody = 4096;
 /** A JSON request that takes longer than this has failed, ms. */
 const jsonTimeoutMs = 15_000;
 
@@ -116,17 +115,9 @@ export class Engine {
 				return;
 			}
 
-			let body = '';
-			response.setEncoding('utf8');
-			response.on('data', (d: string) => {
-				if (body.length < maxErrorBody) {
-					body += d;
-				}
-			});
-			response.on('end', () => {
+			readErrorBody(response, body => {
 				onFailure(new EngineError(status, `GET ${path}: HTTP ${status}: ${errorMessage(body)}`));
-			});
-			response.on('error', onFailure);
+			}, onFailure);
 		});
 		request.on('socket', socket => {
 			socket.setKeepAlive(true, 30_000);

@@ -6,6 +6,7 @@ import {detectLevel} from '../core/level.js';
 import {parseRfc3339} from '../core/logio-line.js';
 import {sanitize} from '../core/sanitize.js';
 import {type LogioListenConfig, defaultListen, formatHostPort, isLoopback, parseHostPort} from '../config/logio.js';
+import {listen, listenProblem} from './listen.js';
 import {type SourceDeps} from './source.js';
 import {type LogSource} from './source.js';
 
@@ -173,17 +174,11 @@ export class LogioListenSource implements LogSource {
 		});
 		this.server = server;
 
+		let port: number;
 		try {
-			await new Promise<void>((resolve, reject) => {
-				server.once('error', reject);
-				server.listen({host: where.host, port: where.port}, () => {
-					server.off('error', reject);
-					resolve();
-				});
-			});
+			port = await listen(server, where.host, where.port);
 		} catch (error) {
-			const e = error as NodeJS.ErrnoException;
-			const why = e.code === 'EADDRINUSE' ? 'address already in use (another logmon or logio server?)' : e.message;
+			const why = listenProblem(error, 'address already in use (another logmon or logio server?)');
 			handle.setState('failed', `cannot listen on ${formatHostPort(where.host, where.port)}: ${why}`);
 			this.server = undefined;
 			return;
@@ -192,8 +187,6 @@ export class LogioListenSource implements LogSource {
 		server.on('error', error => {
 			handle.log('error', `listener: ${error.message}`);
 		});
-		const bound = server.address();
-		const port = typeof bound === 'object' && bound ? bound.port : where.port;
 		this.address = {host: where.host, port};
 		handle.setState('live');
 		this.updateDetails();

@@ -8,6 +8,7 @@ import {type LogioRecord, LogioLineParser} from '../core/logio-line.js';
 import {truncationMarker} from '../core/lines.js';
 import {sanitize} from '../core/sanitize.js';
 import {type LogioConfig} from '../config/logio.js';
+import {readErrorBody} from './error-body.js';
 import {type SourceDeps} from './source.js';
 import {type LogSource} from './source.js';
 
@@ -25,8 +26,6 @@ import {type LogSource} from './source.js';
 
 /** How long a record waits for continuation lines once the stream goes quiet, ms. */
 const holdMs = 50;
-/** Longest error body read from a refusing server, bytes. */
-const maxErrorBody = 4096;
 
 /** The subscription URL: the config's url with app/proc/host/log from the config put over its query. */
 export function subscriptionUrl(config: LogioConfig): URL {
@@ -163,20 +162,12 @@ export class LogioSubscriberSource implements LogSource {
 			handle.detail('waiting', undefined);
 			this.debug(`HTTP ${response.statusCode ?? '?'} ${response.headers['content-type'] ?? ''}`);
 			if (response.statusCode !== 200) {
-				let body = '';
-				response.setEncoding('utf8');
-				response.on('data', (d: string) => {
-					if (body.length < maxErrorBody) {
-						body += d;
-					}
-				});
-				response.on('end', () => {
-					const text = sanitize(body.slice(0, maxErrorBody).trim().replaceAll('\n', ' '));
+				readErrorBody(response, body => {
+					const text = sanitize(body.trim().replaceAll('\n', ' '));
 					const status = response.statusCode ?? 0;
 					// 4xx: the subscription itself is wrong (e.g. an invalid regex); retrying will not help.
 					end(`HTTP ${status}${text ? `: ${text}` : ''}`, status >= 400 && status < 500);
-				});
-				response.on('error', error => {
+				}, error => {
 					end(error.message);
 				});
 				return;

@@ -7,6 +7,7 @@ import {decodeLogsProto, encodeStatus} from '../core/otlp-proto.js';
 import {sanitize} from '../core/sanitize.js';
 import {formatHostPort, isLoopback, parseHostPort} from '../config/logio.js';
 import {type OtlpConfig} from '../config/otlp.js';
+import {listen, listenProblem} from './listen.js';
 import {BodyError, type MediaType, isGzip, mediaType, readBody} from './otlp-body.js';
 import {type LogSource, type SourceDeps} from './source.js';
 
@@ -98,17 +99,11 @@ export class OtlpSource implements LogSource {
 		server.requestTimeout = 60_000;
 		server.headersTimeout = 30_000;
 		this.server = server;
+		let port: number;
 		try {
-			await new Promise<void>((resolve, reject) => {
-				server.once('error', reject);
-				server.listen({host: where.host, port: where.port}, () => {
-					server.off('error', reject);
-					resolve();
-				});
-			});
+			port = await listen(server, where.host, where.port);
 		} catch (error) {
-			const e = error as NodeJS.ErrnoException;
-			const why = e.code === 'EADDRINUSE' ? 'address already in use (another logmon or an OpenTelemetry collector?)' : e.message;
+			const why = listenProblem(error, 'address already in use (another logmon or an OpenTelemetry collector?)');
 			handle.setState('failed', `cannot listen on ${formatHostPort(where.host, where.port)} for OTLP: ${why}`);
 			this.server = undefined;
 			return;
@@ -117,8 +112,7 @@ export class OtlpSource implements LogSource {
 		server.on('error', error => {
 			handle.log('error', `OTLP listener: ${error.message}`);
 		});
-		const bound = server.address();
-		this.address = {host: where.host, port: typeof bound === 'object' && bound ? bound.port : where.port};
+		this.address = {host: where.host, port};
 		const at = formatHostPort(this.address.host, this.address.port);
 		handle.setState('live');
 		handle.detail('listen', at);

@@ -11,7 +11,7 @@ import {compileTemplate} from '../../core/forward-template.js';
 import {networkReason, retryAfterMs} from '../../alerts/http.js';
 import {toJson} from '../format.js';
 import {type BatchLimits, type Destination, type DestinationContext, type SendOutcome} from './destination.js';
-import {type Answer, post} from './http-post.js';
+import {type Answer, post} from '../http-post.js';
 
 // The http destination: batched POSTs of NDJSON, Loki pushes or `_bulk` requests. 2xx is done;
 // 408, 429, 5xx and network errors are worth another try (Retry-After honoured); any other 4xx

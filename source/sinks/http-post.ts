@@ -1,8 +1,9 @@
 import type http from 'node:http';
 
-// One POST of the http destination over a keep-alive agent (node:http or node:https, loaded
-// when the destination is made: fetch's client costs a WebAssembly parser at the first request).
-// The timeout covers the whole exchange, the answer's body included. Redirects are not followed.
+// One POST, for the http forward destination (over its keep-alive agent) and the alert sinks:
+// node:http or node:https, loaded by the caller ahead of time, since fetch's client costs a
+// WebAssembly parser at the first request. The timeout covers the whole exchange, the answer's
+// body included. Redirects are not followed.
 
 export type Answer = {status: number; text: string; retryAfter: string | undefined; truncated: boolean};
 
@@ -20,7 +21,7 @@ export class TimeoutError extends Error {
 }
 
 /** Resolves with the answer, whatever its status; rejects on a network error or the timeout. */
-export async function post(request: typeof http.request, agent: http.Agent, p: Post): Promise<Answer> {
+export async function post(request: typeof http.request, agent: http.Agent | undefined, p: Post): Promise<Answer> {
 	return new Promise<Answer>((resolve, reject) => {
 		let settled = false;
 		const settle = (outcome: Answer | Error): void => {
@@ -46,12 +47,13 @@ export async function post(request: typeof http.request, agent: http.Agent, p: P
 			let size = 0;
 			let truncated = false;
 			res.on('data', (chunk: Buffer) => {
-				if (size + chunk.length <= p.maxAnswer) {
-					parts.push(chunk);
-					size += chunk.length;
-				} else {
+				if (size + chunk.length > p.maxAnswer) {
 					truncated = true;
+					chunk = chunk.subarray(0, p.maxAnswer - size);
 				}
+
+				parts.push(chunk);
+				size += chunk.length;
 			});
 			res.on('end', () => {
 				const retryAfter = res.headers['retry-after'];
