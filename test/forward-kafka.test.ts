@@ -35,6 +35,8 @@ describe('kafka forward config', () => {
 		expect(fail('kafka://k1:9092/t?linger=5')).toMatch(/^linger:/);
 		expect(fail('kafka://k1:9092/t?lingerMs=5')).toMatch(/lingerMs/);
 		expect(kafkaForwardConfig.parse(kafkaForwardFromUrl(new URL('kafka://k1:9092/t?linger=250ms')))).toMatchObject({linger: 250});
+		// A default is taken as it is, not parsed: it must already be milliseconds.
+		expect(kafkaForwardConfig.parse(kafkaForwardFromUrl(new URL('kafka://k1:9092/t')))).toMatchObject({linger: 100});
 		expect(fail('kafka:///t')).toMatch(/^brokers:/);
 		expect(fail('kafka://k1:9092/t?key={nope}')).toMatch(/^key: template "\{nope\}": unknown placeholder \{nope\}.*or "service", "host" or "none"$/);
 	});

@@ -60,7 +60,7 @@ export const kafkaForwardConfig = z.strictObject({
 	/** Sends awaiting the brokers' acknowledgement at once: the next batch is encoded and sent meanwhile. */
 	maxInFlight: z.number().int().min(1).max(16).default(kafkaForwardDefaults.maxInFlight),
 	/** A batch that is not full goes out this long after its first record (ms once parsed). */
-	linger: linger.default(kafkaForwardDefaults.lingerMs / 1000),
+	linger: linger.default(kafkaForwardDefaults.lingerMs),
 	/** A longer record has its message cut, with a marker, to fit (and to batchBytes at most). */
 	maxRecordBytes: z.number().int().min(1024).default(kafkaForwardDefaults.maxRecordBytes),
 	clientId: z.string().min(1).default('logmon-forward'),
