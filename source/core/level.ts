@@ -169,7 +169,8 @@ export function levelFromText(text: string): Level | undefined {
 	}
 
 	const token = bracket ?? pipe ?? logfmt ?? word;
-	return token === undefined ? undefined : names[token.toLowerCase()];
+	// Tokens are mostly spelt all upper or all lower case: a lookup without a lowered copy.
+	return token === undefined ? undefined : exactNames.get(token) ?? names[token.toLowerCase()];
 }
 
 export type LevelHints = {

@@ -34,8 +34,15 @@ export class LineSplitter {
 				break;
 			}
 
-			this.keep(chunk.subarray(start, nl), out);
-			this.finishLine(out);
+			if (this.pending === 0 && this.skipping === 0 && nl - start <= this.maxLine) {
+				// The usual line, whole in this chunk: decoded where it lies, no copy and no view made.
+				const end = nl > start && chunk[nl - 1] === 0x0D ? nl - 1 : nl;
+				out.push({text: chunk.toString('utf8', start, end), truncated: 0});
+			} else {
+				this.keep(chunk.subarray(start, nl), out);
+				this.finishLine(out);
+			}
+
 			start = nl + 1;
 		}
 

@@ -14,7 +14,9 @@ import {compareRotations, type RotatedCopy} from './file-names.js';
 // is taken only if it starts with the bytes this file started with and holds, just before the
 // position, the bytes read last (log lines alike at their end do not fool it).
 
-const chunkSize = 256 * 1024;
+// Small reads: the events of one read fit a pipe's buffer when written, so they are written and
+// let go at once; bigger reads left most of them queued behind a full pipe, and the GC paid for it.
+const chunkSize = 32 * 1024;
 /** Bytes before the position checked at each read: what was read last is still there. */
 const fingerprintSize = 64;
 /** Bytes of the file's start kept: a rotated copy must begin with them to be taken for this file's old content. */

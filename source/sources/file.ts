@@ -470,13 +470,16 @@ export class FileSource implements LogSource {
 
 	/** Per file read: its service and proc are worked out once. */
 	private readonly origins = new WeakMap<FileReader, Origin>();
+	private lastFile: FileReader | undefined;
+	private lastOrigin: Origin | undefined;
 	private readonly parseError = (reason: string): void => {
 		this.handle?.parseError(reason);
 	};
 
 	private readonly sink: TailerSink = {
 		event: (file, first, rest, trace) => {
-			let origin = this.origins.get(file);
+			// One read gives many events of one file: the origin and the receive time are looked up once for them.
+			let origin = file === this.lastFile ? this.lastOrigin : this.origins.get(file);
 			if (!origin) {
 				origin = {
 					sourceId: this.id,
@@ -489,10 +492,17 @@ export class FileSource implements LogSource {
 				this.origins.set(file, origin);
 			}
 
-			origin.receivedAt = Date.now();
+			if (this.pending.length === 0 || origin !== this.lastOrigin) {
+				origin.receivedAt = Date.now();
+				this.lastFile = file;
+				this.lastOrigin = origin;
+			}
+
 			this.pending.push(eventFromLines(first, rest, trace, origin));
 		},
 		done: () => {
+			this.lastFile = undefined;
+			this.lastOrigin = undefined;
 			if (this.pending.length > 0 && this.handle) {
 				const batch = this.pending;
 				this.pending = [];

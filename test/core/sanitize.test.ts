@@ -122,6 +122,18 @@ describe('LineSplitter', () => {
 		expect(got[1]).toEqual({text: 'next', truncated: 0});
 	});
 
+	it('keeps a line of exactly the cap whole and cuts one a byte longer, both whole in one chunk', () => {
+		const s = new LineSplitter(8);
+		const got = s.push(Buffer.from('12345678\n123456789\n\n\r\nok\r\n'));
+		expect(got).toEqual([
+			{text: '12345678', truncated: 0},
+			{text: '12345678', truncated: 1},
+			{text: '', truncated: 0},
+			{text: '', truncated: 0},
+			{text: 'ok', truncated: 0},
+		]);
+	});
+
 	it('keeps the last line without a newline at the end, and drops CR of CRLF', () => {
 		const s = new LineSplitter();
 		expect(s.push(Buffer.from('a\r\nb')).map(l => l.text)).toEqual(['a']);
