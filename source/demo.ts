@@ -1,15 +1,22 @@
 import {type App} from './app.js';
-import {sourceConfig} from './config/schema.js';
+import {type SourceConfig, sourceConfig} from './config/schema.js';
+import {DemoFile} from './demo-file.js';
+import {probeDocker, probeJournal} from './demo-local.js';
 import {type DemoLogFile, readDemoLog} from './demo-logs.js';
+import {DemoOtlpPoster} from './demo-otlp.js';
 import {LogioPublisher} from './publish/logio.js';
 import {type LogioListenSource} from './sources/logio-listen.js';
+import {type OtlpSource} from './sources/otlp.js';
 import {LogstreamTestServer, sampleLine} from './testing/logstream-server.js';
 
 // `logmon --demo`: everything runs in this process. A logstream test server (several
 // servers and log types) and logio publishers replay real logs from the loghub
 // fixtures at --demo-rate lines per second, so every pane has something to show.
-// With KAFKA_BROKERS set, Kafka joins: demo services produce JSON records to
-// application-logs (errors also to application-logs-errors) and logmon consumes them.
+// A file source follows a log the demo writes and rotates (demo-file.ts), and an OTLP
+// listener on a loopback port receives what the demo's instrumented services post to it
+// (demo-otlp.ts). With KAFKA_BROKERS set, Kafka joins: demo services produce JSON records to
+// application-logs (errors also to application-logs-errors) and logmon consumes them. Docker
+// and journald join when this machine has them (demo-local.ts), and are skipped otherwise.
 
 /** A logio app replaying one fixture. */
 const logioApps: Array<{file: DemoLogFile; app: string; proc: string; host: string}> = [
@@ -37,7 +44,11 @@ function fixtureLines(file: DemoLogFile): string[] {
 	return readDemoLog(file).split(/\r?\n/).filter(Boolean);
 }
 
-export type Demo = {stop: () => Promise<void>};
+export type Demo = {
+	/** What the demo runs, for its start-up line: sources, the followed file, what was skipped and why. */
+	summary: string;
+	stop: () => Promise<void>;
+};
 
 export type DemoOptions = {
 	/** Lines per second, all streams together. */
@@ -46,7 +57,16 @@ export type DemoOptions = {
 	maxLine: number;
 	/** Brokers from KAFKA_BROKERS: Kafka joins the demo. */
 	kafkaBrokers?: string | undefined;
+	/** For DOCKER_HOST. */
+	env?: NodeJS.ProcessEnv;
 };
+
+/** The followed file is rotated past this size or this age, whichever comes first. */
+const rotateBytes = 1024 * 1024;
+const rotateMs = 60_000;
+/** Of every 40 demo lines: one goes to the OTLP services, four to the followed file. */
+const otlpEvery = 40;
+const fileEvery = 10;
 
 /** Kafka services of the demo, each replaying a fixture as JSON records. */
 const kafkaServices: Array<{file: DemoLogFile; service: string; host: string}> = [
@@ -101,16 +121,47 @@ async function kafkaFeed(app: App, brokers: string[], options: DemoOptions): Pro
 	};
 }
 
+/** Docker and journald sources when the machine has them; what was skipped, and why. */
+async function localSources(options: DemoOptions): Promise<{configs: SourceConfig[]; said: string[]}> {
+	const [docker, journal] = await Promise.all([probeDocker(options.env), probeJournal()]);
+	const configs: SourceConfig[] = [];
+	const said: string[] = [];
+	if (docker.ok) {
+		configs.push(sourceConfig.parse({type: 'docker'}));
+		said.push(`docker (${docker.at})`);
+	} else {
+		said.push(`docker skipped (${docker.why})`);
+	}
+
+	if (journal.ok) {
+		configs.push(sourceConfig.parse({type: 'journald'}));
+		said.push('journald');
+	} else {
+		said.push(`journald skipped (${journal.why})`);
+	}
+
+	return {configs, said};
+}
+
 /** Start the embedded servers and add their sources to the app (before `app.start()`). */
 export async function startDemo(app: App, options: DemoOptions): Promise<Demo> {
 	const server = await LogstreamTestServer.start({site: 'demo:drupalsite', environment: 'prod'});
 	server.addServer('web-3', ['apache-request', 'php-error', 'drupal-watchdog']);
 	const deps = {debug: options.debug, maxLine: options.maxLine};
+	const file = await DemoFile.create({lines: fixtureLines('Hadoop_2k.log'), rotateBytes, rotateMs});
+	const local = await localSources(options);
+	const first = app.sources.length;
 	await app.addSources([
 		{type: 'logstream', name: 'logstream', url: server.url, auth: server.auth()},
 		{type: 'logio-listen', name: 'logio', listen: '127.0.0.1:0'},
+		{type: 'file', paths: [file.file]},
+		{type: 'otlp', listen: '127.0.0.1:0'},
 	].map(c => sourceConfig.parse(c)), deps);
-	const listener = app.sources.find(s => s.source.id === 'logio')?.source as LogioListenSource | undefined;
+	await app.addSources(local.configs, deps);
+	const added = app.sources.slice(first).map(s => s.source);
+	const listener = added.find(s => s.id === 'logio') as LogioListenSource | undefined;
+	const otlpSource = added.find(s => s.kind === 'otlp') as OtlpSource | undefined;
+	const otlp = new DemoOtlpPoster(() => otlpSource?.address);
 	const kafka = options.kafkaBrokers ? await kafkaFeed(app, options.kafkaBrokers.split(',').map(b => b.trim()).filter(Boolean), options) : undefined;
 
 	const apache = fixtureLines('Apache_2k.log');
@@ -124,7 +175,17 @@ export async function startDemo(app: App, options: DemoOptions): Promise<Demo> {
 		const address = listener?.address;
 		for (; credit >= 1; credit--) {
 			i++;
-			// Half the lines go to logstream, half to the logio apps; with Kafka, a third each.
+			if (i % otlpEvery === 0) {
+				otlp.send();
+				continue;
+			}
+
+			if (i % fileEvery === 5) {
+				file.send();
+				continue;
+			}
+
+			// Half the other lines go to logstream, half to the logio apps; with Kafka, a third each.
 			if (kafka && i % 3 === 0) {
 				kafka.send();
 				continue;
@@ -147,14 +208,20 @@ export async function startDemo(app: App, options: DemoOptions): Promise<Demo> {
 			const secret = i % 100 === 1 ? fakeSecrets[Math.floor(i / 100) % fakeSecrets.length] : undefined;
 			r.publisher.send((secret ?? r.lines[r.next++ % r.lines.length]!) + '\n');
 		}
+
+		file.flush();
 	}, tickMs);
 	timer.unref();
 
+	const sources = ['logstream', 'logio', `file (${file.file}, rotated every ${rotateBytes / 1024 / 1024} MiB or ${rotateMs / 60_000} min)`, 'otlp (posted to over loopback)', ...(kafka ? ['kafka'] : []), ...local.said];
 	return {
+		summary: `demo: sources ${sources.join(', ')}`,
 		async stop() {
 			clearInterval(timer);
+			otlp.stop();
 			await Promise.allSettled([...replays.map(async r => r.publisher?.close()), kafka?.stop()]);
 			await server.stop();
+			await file.stop();
 		},
 	};
 }

@@ -268,7 +268,12 @@ export async function main(argv = process.argv.slice(2), options: MainOptions = 
 		return code;
 	}
 
-	const demo = settings.demo ? await (await import('./demo.js')).startDemo(app, {rate: settings.demoRate, debug: settings.debug, maxLine: settings.maxLine, kafkaBrokers: env['KAFKA_BROKERS']}) : undefined;
+	const demo = settings.demo ? await (await import('./demo.js')).startDemo(app, {rate: settings.demoRate, debug: settings.debug, maxLine: settings.maxLine, kafkaBrokers: env['KAFKA_BROKERS'], env}) : undefined;
+	if (demo) {
+		// Before the UI takes the screen: which sources run, and which this machine lacks.
+		stderr.write(`logmon: ${demo.summary}\n`);
+		app.bus.diagnostics.add('info', 'demo', demo.summary);
+	}
 
 	if (terminal) {
 		// ink 6.8 draws no live frames when it thinks it runs under CI; this is a real terminal.

@@ -63,6 +63,8 @@ export class FileSource implements LogSource {
 	private stopping = false;
 	private lost = 0;
 	private cutLines = 0;
+	/** Followed files renamed away (rotation by rename) or removed. */
+	private renamedAway = 0;
 	private finish: (() => void) | undefined;
 
 	constructor(readonly id: string, readonly config: FileConfig, readonly deps: SourceDeps) {
@@ -255,6 +257,7 @@ export class FileSource implements LogSource {
 				this.precede(gone, t);
 				this.tailers.delete(t.key);
 				this.retiring.set(t.key, {tailer: t, position: -1, grewAt: Date.now()});
+				this.renamedAway++;
 				this.handle?.log('info', `${gone}: renamed or removed; read to its end, and let go once nothing more is written to it for a while`);
 				await this.missedGenerations(gone, t.seenAt); // eslint-disable-line no-await-in-loop
 			}
@@ -566,6 +569,7 @@ export class FileSource implements LogSource {
 		h.detail('following', this.tailers.size);
 		h.detail('problems', this.problems.length);
 		h.detail('watchedDirectories', this.watches.size);
+		h.detail('renamedAway', this.renamedAway);
 		h.detail('truncations', [...this.tailers.values()].reduce((n, t) => n + t.truncations, 0));
 		h.detail('lostAtTruncation', this.lost);
 		h.detail('multilineCut', [...this.tailers.values()].reduce((n, t) => n + t.multilineCut, 0));

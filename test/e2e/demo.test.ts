@@ -1,6 +1,7 @@
+import {existsSync} from 'node:fs';
 import {describe, expect, it} from 'vitest';
 import {brokers, skipKafka} from '../support/kafka.js';
-import {collect, start, waitFor} from '../support/logmon.js';
+import {collect, start, until, waitFor} from '../support/logmon.js';
 
 it('--demo brings up the embedded logstream server and logio publishers, replaying real logs', async () => {
 	const child = start(['--demo', '--no-ui', '--demo-rate', '400', '-o', 'json', '--no-stdin']);
@@ -31,3 +32,67 @@ describe.skipIf(skipKafka())('--demo with KAFKA_BROKERS', () => {
 		expect(kafka[0]!.service).toMatch(/^(orders|payments|auth)$/);
 	});
 });
+
+type SourceHealth = {id: string; kind: string; state: string; events: number; details: Record<string, unknown>};
+
+it('--demo follows a file it writes and rotates, with stack traces joined, and receives OTLP posted over loopback', async () => {
+	// Only the file's and OTLP's events on stdout; a high rate so the file passes 1 MiB and is rotated soon.
+	const child = start(['--demo', '--no-ui', '--demo-rate', '3000', '-o', 'json', '--no-stdin', '--source', 'file', '--source', 'otlp']);
+	let stderr = '';
+	child.stderr!.on('data', (d: Buffer) => {
+		stderr += d.toString();
+	});
+	try {
+		// The start-up line names the new sources, and Docker and journald: joined, or skipped with why.
+		const line = await until(() => /^logmon: demo: sources .*$/m.exec(stderr)?.[0], 'the demo\'s start-up line');
+		expect(line).toMatch(/file \(\/\S+\/hadoop\.log, rotated every 1 MiB or 1 min\), otlp/);
+		expect(line).toMatch(/docker( \(unix:| skipped \()/);
+		expect(line).toMatch(/journald( skipped \(|,|$)/);
+		const url = await until(() => /^logmon: dashboard: (\S+)\/$/m.exec(stderr)?.[1], 'the dashboard\'s address');
+
+		const seen = await waitFor(child.stdout!, /"source":"file"[^\n]*\\n\\tat [\s\S]*"source":"otlp"|"source":"otlp"[\s\S]*"source":"file"[^\n]*\\n\\tat /, 30_000);
+		child.stdout!.on('data', () => undefined); // keep reading: a full pipe would hold the sources back
+		const events = seen.slice(0, seen.lastIndexOf('\n')).split('\n').map(l => JSON.parse(l) as {source: string; service: string; host: string; message: string; raw: string; level: string; record?: Record<string, unknown>});
+		const file = events.filter(e => e.source === 'file');
+		const otlp = events.filter(e => e.source === 'otlp');
+		expect(file[0]!.service).toBe('hadoop');
+		// A Java stack trace is one event: its first line, then the trace.
+		const trace = file.find(e => e.raw.includes('\n\tat '))!;
+		expect(trace.raw.split('\n')[0]).toMatch(/ (ERROR|FATAL) /);
+		expect(trace.raw.split('\n')[1]).toMatch(/^[\w.]+(Exception|Error): /);
+		expect(trace.level).toMatch(/ERROR|CRITICAL/);
+		expect(otlp[0]!.service).toMatch(/^(checkout|cart|frontend)$/);
+		expect(otlp[0]!.host).toMatch(/^(checkout-5d8f|cart-7b2c|web-fe-1)$/);
+		expect(otlp[0]!.record?.['traceId']).toMatch(/^[\da-f]{32}$/);
+
+		// Health at the demo's HTTP port: both live; the OTLP listener took requests; the file was rotated.
+		const health = async (): Promise<SourceHealth[]> => ((await (await fetch(`${url}/api/v1/health`)).json()) as {sources: SourceHealth[]}).sources;
+		let sources: SourceHealth[] = [];
+		const deadline = Date.now() + 90_000;
+		for (;;) {
+			sources = await health(); // eslint-disable-line no-await-in-loop
+			if (Number(sources.find(s => s.kind === 'file')?.details['renamedAway'] ?? 0) >= 1 || Date.now() > deadline) {
+				break;
+			}
+
+			await new Promise(resolve => setTimeout(resolve, 500)); // eslint-disable-line no-await-in-loop
+		}
+
+		const fileHealth = sources.find(s => s.kind === 'file')!;
+		const otlpHealth = sources.find(s => s.kind === 'otlp')!;
+		expect(fileHealth.state).toBe('live');
+		expect(fileHealth.details['renamedAway']).toBeGreaterThanOrEqual(1);
+		expect(fileHealth.details['files']).toEqual([expect.objectContaining({path: expect.stringMatching(/hadoop\.log$/), state: 'following'})]);
+		expect(otlpHealth.state).toBe('live');
+		expect(otlpHealth.details['listen']).toMatch(/^127\.0\.0\.1:\d+$/);
+		expect((otlpHealth.details['requests'] as {requests: number}).requests).toBeGreaterThan(0);
+		expect(otlpHealth.events).toBeGreaterThan(0);
+	} finally {
+		child.kill('SIGTERM');
+		await collect(child, 60_000);
+	}
+
+	// The followed file's directory went with the demo.
+	const dir = /file \((\/\S+)\/hadoop\.log/.exec(stderr)![1]!;
+	expect(existsSync(dir)).toBe(false);
+}, 150_000);
