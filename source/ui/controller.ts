@@ -8,6 +8,7 @@ import {type Aggregates, type HistoryWindow, liveAggregates} from './history-win
 import {uiHistory} from './history.js';
 import {type Action, type Context, lookup} from './keybindings.js';
 import {type Layout, computeLayout} from './layout.js';
+import {tailRowCount} from './event-rows.js';
 import {type TailPosition, center, clampAnchor, follow, moveTail, stopFollowing} from './navigation.js';
 import {moveSelection, paneAction} from './panes.js';
 import {type Rows, FilteredEvents, allRows, passes} from './scan.js';
@@ -275,12 +276,18 @@ export class UiController implements UiModel {
 	}
 
 	private position(): TailPosition {
-		return {state: this.state, store: this.deps.store, rows: this.rows(), lastSeq: this.deps.bus.lastSeq, height: this.tailRows(), floor: this.history?.floor()};
+		return {state: this.state, store: this.deps.store, rows: this.rows(), lastSeq: this.deps.bus.lastSeq, height: this.tailRows(), floor: this.history?.floor(), rowsOf: tailRowCount};
 	}
 
 	tailEvents(count: number): LogEvent[] {
 		const s = this.state;
 		return s.following ? this.rows().tail(count) : this.rows().tail(count, s.anchorSeq + 1);
+	}
+
+	tailBelow(count: number): LogEvent[] {
+		const s = this.state;
+		// Not those that came after the pause: the tail shows them once it follows again.
+		return s.following ? [] : this.rows().after(s.anchorSeq, count).filter(e => e.seq <= s.pausedAtSeq);
 	}
 
 	tailNote(): string {

@@ -1,3 +1,4 @@
+import {type LogEvent} from '../core/event.js';
 import {type Store} from '../core/store.js';
 import {type Rows} from './scan.js';
 import {type UiState} from './state.js';
@@ -6,6 +7,7 @@ import {type UiState} from './state.js';
 // paused or scrolled, and how keys move it. Reads the filtered rows, never the
 // whole store. With a history, rows read from it sit above the store's with
 // seqs below zero (history-chain.ts), so "the oldest row" is -Infinity's next.
+// Heights and pages are counted in screen rows: an event may take several (rowsOf).
 
 export type TailPosition = {
 	state: UiState;
@@ -18,6 +20,8 @@ export type TailPosition = {
 	height: number;
 	/** The lowest seq still shown: an anchor below it has left the buffer. Default: the store's oldest. */
 	floor?: number | undefined;
+	/** Rows an event takes on the screen (a multi-line event takes several: event-rows.ts). Default: one. */
+	rowsOf?: ((e: LogEvent) => number) | undefined;
 };
 
 /** Before every row, the history's included. */
@@ -41,11 +45,37 @@ export function follow(s: UiState): void {
 	s.markSeq = s.search ? s.markSeq : undefined;
 }
 
+const one = (): number => 1;
+
+/** How many of `events`, from the first, fit in `budget` rows (at least `least`). */
+function fitting(t: TailPosition, events: readonly LogEvent[], budget: number, least = 0): number {
+	const rowsOf = t.rowsOf ?? one;
+	let used = 0;
+	let n = 0;
+	for (const e of events) {
+		used += rowsOf(e);
+		if (used > budget && n >= least) {
+			break;
+		}
+
+		n++;
+	}
+
+	return n;
+}
+
+/** The anchor that shows the first screenful: the oldest rows at the top. */
+function topAnchor(t: TailPosition): number | undefined {
+	const events = t.rows.after(first, t.height);
+	return events[fitting(t, events, t.height, 1) - 1]?.seq;
+}
+
 /** Put `seq` in the middle of the tail, so the lines around it show. */
 export function center(t: TailPosition, seq: number): void {
 	stopFollowing(t);
-	const after = t.rows.after(seq, Math.floor(t.height / 2));
-	t.state.anchorSeq = after.at(-1)?.seq ?? seq;
+	const half = Math.floor(t.height / 2);
+	const after = t.rows.after(seq, half);
+	t.state.anchorSeq = after[fitting(t, after, half) - 1]?.seq ?? seq;
 }
 
 /** While paused, the anchored line may have left the buffer: hold on to the oldest screenful. True when it had. */
@@ -56,7 +86,8 @@ export function clampAnchor(t: TailPosition): boolean {
 		return false;
 	}
 
-	s.anchorSeq = t.rows.after(0, t.height).at(-1)?.seq ?? s.anchorSeq;
+	const events = t.rows.after(0, t.height);
+	s.anchorSeq = events[fitting(t, events, t.height, 1) - 1]?.seq ?? s.anchorSeq;
 	return true;
 }
 
@@ -72,7 +103,7 @@ export function moveTail(t: TailPosition, action: Move): void {
 
 		case 'top': {
 			stopFollowing(t);
-			s.anchorSeq = rows.after(first, height).at(-1)?.seq ?? s.anchorSeq;
+			s.anchorSeq = topAnchor(t) ?? s.anchorSeq;
 			return;
 		}
 
@@ -85,12 +116,15 @@ export function moveTail(t: TailPosition, action: Move): void {
 				return;
 			}
 
-			s.anchorSeq = before[0]!.seq;
+			// Up by `page` rows: the bottom event and those above it go below the screen, as many as fit.
+			const bottom = rows.tail(1, s.anchorSeq + 1);
+			const below = [...bottom, ...before.slice(1).reverse()];
+			s.anchorSeq = before[before.length - fitting(t, below, action === 'up' ? 1 : page, 1)]!.seq;
 			// Keep a full screen: the bottom row stays at or below the first screenful (unless
 			// the top row is history still being read: the screen fills when it comes).
 			const shown = rows.tail(height, s.anchorSeq + 1);
-			if (shown.length < height && shown[0]?.marker !== 'history') {
-				s.anchorSeq = rows.after(first, height).at(-1)?.seq ?? s.anchorSeq;
+			if (rowsIn(t, shown) < height && shown[0]?.marker !== 'history') {
+				s.anchorSeq = topAnchor(t) ?? s.anchorSeq;
 			}
 
 			return;
@@ -105,7 +139,9 @@ export function moveTail(t: TailPosition, action: Move): void {
 			clampAnchor(t);
 			const n = action === 'down' ? 1 : page;
 			const next = rows.after(s.anchorSeq, n);
-			if (next.length < n) {
+			// Down by `n` rows: as many of the next events as fit in them, one at least.
+			const taken = fitting(t, next, n, 1);
+			if (next.length < n && taken === next.length) {
 				const last = next.at(-1)?.seq ?? s.anchorSeq;
 				if (rows.stalled?.(last)) {
 					s.anchorSeq = last; // newer history rows are being read: wait there
@@ -117,7 +153,18 @@ export function moveTail(t: TailPosition, action: Move): void {
 				return;
 			}
 
-			s.anchorSeq = next.at(-1)!.seq;
+			s.anchorSeq = next[taken - 1]!.seq;
 		}
 	}
+}
+
+/** Rows that `events` take. */
+function rowsIn(t: TailPosition, events: readonly LogEvent[]): number {
+	const rowsOf = t.rowsOf ?? one;
+	let n = 0;
+	for (const e of events) {
+		n += rowsOf(e);
+	}
+
+	return n;
 }

@@ -100,6 +100,8 @@ export type UiModel = {
 	layout(): Layout;
 	/** The tail's events: the newest `count` that pass the filter, or those ending at the anchor while paused. */
 	tailEvents(count: number): LogEvent[];
+	/** While paused, up to `count` events after the anchor held at the pause (their rows fill a screen of tall events); none while following. */
+	tailBelow(count: number): LogEvent[];
 	/** A note for the tail's title (e.g. paused lines left the buffer). */
 	tailNote(): string;
 	/** Work going on off the frame path (a search, a new filter over the held events), for the status bar. */
