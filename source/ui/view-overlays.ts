@@ -1,6 +1,7 @@
 import {type LogEvent} from '../core/event.js';
 import {describeRedaction} from '../core/redact.js';
 import {isoTime} from '../core/time.js';
+import {eventLines} from './event-rows.js';
 import {keybindings} from './keybindings.js';
 import {type Ctx, type PaneView, messageStyle, pane, title} from './view-common.js';
 import {type Segment, chunks, cut, cutSegments, fit, safe} from './text.js';
@@ -65,8 +66,11 @@ export function detailOverlay(ctx: Ctx, e: LogEvent, w: number, h: number): Pane
 	}
 
 	lines.push('');
-	for (const part of chunks(e.message, w, Math.max(0, h - 1 - lines.length))) {
-		lines.push(ctx.p.style(part, messageStyle(e)));
+	// A multi-line event line by line, each wrapped to the width.
+	for (const line of eventLines(e, Number.POSITIVE_INFINITY).lines) {
+		for (const part of chunks(line, w, Math.max(0, h - 1 - lines.length))) {
+			lines.push(ctx.p.style(part, messageStyle(e)));
+		}
 	}
 
 	const t = title(ctx, 'overlay', 'Latest occurrence', w, [{text: ' Esc or Enter to close · marked ▶ in the tail', style: {dim: true}}]);
