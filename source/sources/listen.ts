@@ -1,7 +1,19 @@
 import type net from 'node:net';
+import {type SourceHandle} from '../core/bus.js';
+import {type HostPort, parseHostPort} from '../config/logio.js';
 
 // Binding a listener (OTLP, logio publishers, logio subscribers, `serve`): the one-time 'error'
 // of a failed bind becomes a rejection; errors after that are the caller's to handle.
+
+/** A listener's `listen` setting as host and port; undefined, the source failed and saying why, when it is not one. */
+export function listenAddress(listen: string, handle: SourceHandle): HostPort | undefined {
+	try {
+		return parseHostPort(listen);
+	} catch (error) {
+		handle.setState('failed', `listen: ${(error as Error).message}`);
+		return undefined;
+	}
+}
 
 /** Starts `server` on host:port; resolves with the port it got (for port 0, the one the system picked). */
 export async function listen(server: net.Server, host: string, port: number): Promise<number> {

@@ -5,8 +5,8 @@ import {JsonStreamDecoder} from '../core/json-stream.js';
 import {detectLevel} from '../core/level.js';
 import {parseRfc3339} from '../core/logio-line.js';
 import {sanitize} from '../core/sanitize.js';
-import {type LogioListenConfig, defaultListen, formatHostPort, isLoopback, parseHostPort} from '../config/logio.js';
-import {listen, listenProblem} from './listen.js';
+import {type LogioListenConfig, defaultListen, formatHostPort, isLoopback} from '../config/logio.js';
+import {listen, listenAddress, listenProblem} from './listen.js';
 import {type SourceDeps} from './source.js';
 import {type LogSource} from './source.js';
 
@@ -157,11 +157,8 @@ export class LogioListenSource implements LogSource {
 
 	async start(handle: SourceHandle): Promise<void> {
 		this.handle = handle;
-		let where: {host: string; port: number};
-		try {
-			where = parseHostPort(this.config.listen);
-		} catch (error) {
-			handle.setState('failed', `listen: ${(error as Error).message}`);
+		const where = listenAddress(this.config.listen, handle);
+		if (!where) {
 			return;
 		}
 

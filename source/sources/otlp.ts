@@ -5,9 +5,9 @@ import {decodeLogsJson} from '../core/otlp-json.js';
 import {type OtlpLimits, type OtlpRequest, OtlpDecodeError, OtlpTooManyRecords, eventsFromOtlp} from '../core/otlp-map.js';
 import {decodeLogsProto, encodeStatus} from '../core/otlp-proto.js';
 import {sanitize} from '../core/sanitize.js';
-import {formatHostPort, isLoopback, parseHostPort} from '../config/logio.js';
+import {formatHostPort, isLoopback} from '../config/logio.js';
 import {type OtlpConfig} from '../config/otlp.js';
-import {listen, listenProblem} from './listen.js';
+import {listen, listenAddress, listenProblem} from './listen.js';
 import {BodyError, type MediaType, isGzip, mediaType, readBody} from './otlp-body.js';
 import {type LogSource, type SourceDeps} from './source.js';
 
@@ -84,11 +84,8 @@ export class OtlpSource implements LogSource {
 
 	async start(handle: SourceHandle): Promise<void> {
 		this.handle = handle;
-		let where: {host: string; port: number};
-		try {
-			where = parseHostPort(this.config.listen);
-		} catch (error) {
-			handle.setState('failed', `listen: ${(error as Error).message}`);
+		const where = listenAddress(this.config.listen, handle);
+		if (!where) {
 			return;
 		}
 
