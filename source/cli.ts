@@ -49,7 +49,9 @@ export const help = `
 	                         or JSON, gzip or not (default 127.0.0.1:4318)
 	  --journal [UNIT,…]     Follow the systemd journal (runs journalctl -f -o json), all of it or
 	                         these units; \`journalctl -f -o json | logmon\` is understood too
-	  --demo                 Replay real logs through embedded servers; web dashboard on 127.0.0.1:5004
+	  --demo                 Replay real logs through embedded servers, a file it writes and rotates and
+	                         OTLP posted over loopback (Docker, journald where present); web dashboard
+	                         on 127.0.0.1:5004
 	  --demo-rate N          Demo lines per second (default 200)
 
 	Filters (shared by the UI and the pipe; RE is an RE2 regex, as in Go, run in linear time)
