@@ -3,9 +3,9 @@ import {rm} from 'node:fs/promises';
 import path from 'node:path';
 import {demoDirectory} from './demo-dir.js';
 
-// The demo's followed file: real Hadoop lines (loghub) appended to hadoop.log in a temporary
+// The demo's followed file: real Hadoop lines (loghub) appended to yarn-app.log in a temporary
 // directory, a Java stack trace under every third ERROR or FATAL line (so multi-line joining shows),
-// and the file rotated by rename (hadoop.log -> hadoop.log.1, a new hadoop.log) every
+// and the file rotated by rename (yarn-app.log -> yarn-app.log.1, a new yarn-app.log) every
 // `rotateBytes` or `rotateMs`, whichever comes first, so rotation shows in the file source's
 // health. Writes are small and synchronous, once per demo tick.
 
@@ -83,7 +83,7 @@ export class DemoFile {
 	}
 
 	private constructor(readonly dir: string, private readonly options: DemoFileOptions) {
-		this.file = path.join(dir, 'hadoop.log');
+		this.file = path.join(dir, 'yarn-app.log');
 		this.fd = openSync(this.file, 'a');
 	}
 

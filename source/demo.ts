@@ -213,7 +213,7 @@ export async function startDemo(app: App, options: DemoOptions): Promise<Demo> {
 	}, tickMs);
 	timer.unref();
 
-	const sources = ['logstream', 'logio', `file (${file.file}, rotated every ${rotateBytes / 1024 / 1024} MiB or ${rotateMs / 60_000} min)`, 'otlp (posted to over loopback)', ...(kafka ? ['kafka'] : []), ...local.said];
+	const sources = ['logstream', 'logio', `file (${file.file}, rotated every ${rotateBytes / 1024 / 1024} MiB or ${rotateMs / 60_000} min)`, 'otlp (the demo services post to it over loopback)', ...(kafka ? ['kafka'] : []), ...local.said];
 	return {
 		summary: `demo: sources ${sources.join(', ')}`,
 		async stop() {

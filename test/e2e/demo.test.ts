@@ -45,7 +45,7 @@ it('--demo follows a file it writes and rotates, with stack traces joined, and r
 	try {
 		// The start-up line names the new sources, and Docker and journald: joined, or skipped with why.
 		const line = await until(() => /^logmon: demo: sources .*$/m.exec(stderr)?.[0], 'the demo\'s start-up line');
-		expect(line).toMatch(/file \(\/\S+\/hadoop\.log, rotated every 1 MiB or 1 min\), otlp/);
+		expect(line).toMatch(/file \(\/\S+\/yarn-app\.log, rotated every 1 MiB or 1 min\), otlp/);
 		expect(line).toMatch(/docker( \(unix:| skipped \()/);
 		expect(line).toMatch(/journald( skipped \(|,|$)/);
 		const url = await until(() => /^logmon: dashboard: (\S+)\/$/m.exec(stderr)?.[1], 'the dashboard\'s address');
@@ -55,7 +55,7 @@ it('--demo follows a file it writes and rotates, with stack traces joined, and r
 		const events = seen.slice(0, seen.lastIndexOf('\n')).split('\n').map(l => JSON.parse(l) as {source: string; service: string; host: string; message: string; raw: string; level: string; record?: Record<string, unknown>});
 		const file = events.filter(e => e.source === 'file');
 		const otlp = events.filter(e => e.source === 'otlp');
-		expect(file[0]!.service).toBe('hadoop');
+		expect(file[0]!.service).toBe('yarn-app'); // the file's base name
 		// A Java stack trace is one event: its first line, then the trace.
 		const trace = file.find(e => e.raw.includes('\n\tat '))!;
 		expect(trace.raw.split('\n')[0]).toMatch(/ (ERROR|FATAL) /);
@@ -82,7 +82,7 @@ it('--demo follows a file it writes and rotates, with stack traces joined, and r
 		const otlpHealth = sources.find(s => s.kind === 'otlp')!;
 		expect(fileHealth.state).toBe('live');
 		expect(fileHealth.details['renamedAway']).toBeGreaterThanOrEqual(1);
-		expect(fileHealth.details['files']).toEqual([expect.objectContaining({path: expect.stringMatching(/hadoop\.log$/), state: 'following'})]);
+		expect(fileHealth.details['files']).toEqual([expect.objectContaining({path: expect.stringMatching(/yarn-app\.log$/), state: 'following'})]);
 		expect(otlpHealth.state).toBe('live');
 		expect(otlpHealth.details['listen']).toMatch(/^127\.0\.0\.1:\d+$/);
 		expect((otlpHealth.details['requests'] as {requests: number}).requests).toBeGreaterThan(0);
@@ -93,6 +93,6 @@ it('--demo follows a file it writes and rotates, with stack traces joined, and r
 	}
 
 	// The followed file's directory went with the demo.
-	const dir = /file \((\/\S+)\/hadoop\.log/.exec(stderr)![1]!;
+	const dir = /file \((\/\S+)\/yarn-app\.log/.exec(stderr)![1]!;
 	expect(existsSync(dir)).toBe(false);
 }, 150_000);

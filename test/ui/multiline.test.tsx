@@ -104,4 +104,21 @@ describe('multi-line events in the tail', () => {
 		const at = rows.findIndex(r => r.startsWith('▶'));
 		expect(rows[at + 10]).toMatch(/… 31 more lines \(\/Job6\.frame30\/ matches below\)/);
 	});
+
+	test('enter on its error group shows the trace line by line, and marks its first row in the tail', async () => {
+		h = setup({columns: 100, rows: 40});
+		h.publish([trace('Billing', 4)]);
+		h.lines(Array.from({length: 30}, (_, i) => `later ${i + 1}`));
+		await h.waitFor('later 30');
+		await h.press(keys.tab, keys.enter);
+		const f = await h.waitFor('Latest occurrence');
+		const rows = rowsOf(f);
+		const first = rows.findIndex(r => r.includes('Billing - request failed'));
+		expect(rows[first + 1]).toMatch(/^java\.lang\.IllegalStateException: Billing failed/);
+		expect(rows[first + 2]).toMatch(/^\s+at com\.shop\.Billing\.frame1\(/);
+		expect(f).not.toContain('⏎');
+		await h.press(keys.escape);
+		const tail = h.tail(await h.waitFor('▶'));
+		expect(tail).toMatch(/▶.*Billing - request failed\n│\s+java\.lang\.IllegalStateException/);
+	});
 });
