@@ -1,7 +1,10 @@
-import {existsSync} from 'node:fs';
+import {chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
 import {describe, expect, it} from 'vitest';
+import {DockerDouble} from '../support/docker-double.js';
 import {brokers, skipKafka} from '../support/kafka.js';
-import {collect, start, until, waitFor} from '../support/logmon.js';
+import {collect, root, start, until, waitFor} from '../support/logmon.js';
 
 it('--demo brings up the embedded logstream server and logio publishers, replaying real logs', async () => {
 	const child = start(['--demo', '--no-ui', '--demo-rate', '400', '-o', 'json', '--no-stdin']);
@@ -96,3 +99,45 @@ it('--demo follows a file it writes and rotates, with stack traces joined, and r
 	const dir = /file \((\/\S+)\/yarn-app\.log/.exec(stderr)![1]!;
 	expect(existsSync(dir)).toBe(false);
 }, 150_000);
+
+it('--demo with a Docker engine answering on DOCKER_HOST: the docker source joins and follows its containers', async () => {
+	// The in-repo engine double (test/support/docker-double.ts): enough for /_ping, the container list and a log stream.
+	const engine = await new DockerDouble().start();
+	const c = engine.add('demo-web', {labels: {'com.docker.compose.service': 'web'}});
+	const child = start(['--demo', '--no-ui', '--demo-rate', '50', '-o', 'json', '--no-stdin', '--source', 'docker'], {env: {DOCKER_HOST: engine.host}});
+	try {
+		await waitFor(child.stderr!, new RegExp(`demo: sources .*docker \\(unix://${engine.socket.replaceAll('.', '\\.')}\\)`), 30_000);
+		// The stream opens with tail=0: print once it is open.
+		for (let i = 0; i < 200 && !engine.requests.some(r => r.includes(`/containers/${c.id}/logs`)); i++) {
+			await new Promise(resolve => setTimeout(resolve, 50)); // eslint-disable-line no-await-in-loop
+		}
+
+		const seen = waitFor(child.stdout!, 'hello from a demo container');
+		engine.print(c, 1, ['hello from a demo container']);
+		const line = (await seen).trim().split('\n').find(l => l.includes('hello from a demo container'))!;
+		expect(JSON.parse(line)).toMatchObject({source: 'docker', service: 'web', proc: 'stdout'});
+	} finally {
+		child.kill('SIGTERM');
+		await collect(child, 60_000);
+		await engine.destroy();
+	}
+}, 120_000);
+
+it('--demo where journalctl reads a journal: the journald source joins', async () => {
+	// A journalctl on PATH that prints entries captured from a real one (and, with -f, waits as journalctl does).
+	const dir = mkdtempSync(path.join(tmpdir(), 'logmon-demo-journal-'));
+	const fixture = path.join(root, 'test', 'fixtures', 'journald', 'journalctl-json.ndjson');
+	writeFileSync(path.join(dir, 'journalctl'), `#!/bin/sh\ncat '${fixture}'\ncase " $* " in *" -f "*) exec sleep 600;; esac\n`);
+	chmodSync(path.join(dir, 'journalctl'), 0o755);
+	const child = start(['--demo', '--no-ui', '--demo-rate', '50', '-o', 'json', '--no-stdin', '--source', 'journald'], {env: {PATH: `${dir}:${process.env['PATH'] ?? ''}`}});
+	try {
+		await waitFor(child.stderr!, /demo: sources .*, journald(,|\n)/, 30_000);
+		const seen = await waitFor(child.stdout!, /"source":"journald"[^\n]*\n/, 30_000);
+		const first = JSON.parse(seen.split('\n').find(l => l.includes('"source":"journald"'))!) as {service: string; host: string};
+		expect(first).toMatchObject({service: 'systemd-journald', host: 'vm'});
+	} finally {
+		child.kill('SIGTERM');
+		await collect(child, 60_000);
+		rmSync(dir, {recursive: true, force: true});
+	}
+}, 120_000);
