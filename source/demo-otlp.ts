@@ -30,6 +30,8 @@ const routes = ['/api/cart', '/api/checkout', '/api/products/{id}', '/api/orders
 /** Records held while the listener cannot take them; past this the oldest are dropped. */
 const maxPending = 10_000;
 const postEveryMs = 1000;
+/** Records in one request at most, as the OpenTelemetry SDK's batch processor sends them. */
+const maxBatch = 512;
 
 function text(value: string): Attribute['value'] {
 	return {stringValue: value};
@@ -116,9 +118,15 @@ export class DemoOtlpPoster {
 			return;
 		}
 
-		const batch = this.pending.slice(0, 512);
+		const batch = this.pending.splice(0, maxBatch);
 		const body = JSON.stringify(demoOtlpRequest(batch));
 		this.busy = true;
+		const again = (): void => {
+			// Not taken: first in line again, the oldest dropped past the bound.
+			this.pending.unshift(...batch);
+			this.pending.splice(0, Math.max(0, this.pending.length - maxPending));
+		};
+
 		const request = http.request({host: at.host, port: at.port, method: 'POST', path: '/v1/logs', agent: this.agent, headers: {'content-type': 'application/json', 'content-length': Buffer.byteLength(body)}}, response => {
 			response.resume();
 			response.once('end', () => {
@@ -126,20 +134,26 @@ export class DemoOtlpPoster {
 				const status = response.statusCode ?? 0;
 				if (status === 429 || status === 503) {
 					this.holdUntil = Date.now() + (1000 * (Number(response.headers['retry-after']) || 1));
+					again();
 					return;
 				}
 
 				// Taken, or refused for good (400, 413): either way not sent again.
-				this.pending.splice(0, batch.length);
 				if (status === 200) {
 					this.posted++;
 					this.records += batch.length;
+				}
+
+				// At high --demo-rate, more than a batch a second: the next one at once.
+				if (this.pending.length >= maxBatch) {
+					this.post();
 				}
 			});
 		});
 		request.once('error', () => {
 			// The listener is stopping or failed (its health says why): try again next time.
 			this.busy = false;
+			again();
 		});
 		request.end(body);
 	}
