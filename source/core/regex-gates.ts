@@ -1,4 +1,4 @@
-import {escapeLiteral, needle} from './regex-prefilter.js';
+import {escapeLiteral, needle, requiredLiterals} from './regex-prefilter.js';
 import {prefixRegex} from './regex-prefix.js';
 import {fastRegex} from './regex-syntax.js';
 
@@ -7,7 +7,9 @@ import {fastRegex} from './regex-syntax.js';
 // whose tests fail costs nothing more.
 //
 // - A needle (core/regex-prefilter.ts): the plain text a pattern needs, looked for fastest. Patterns
-//   that need the same (`=` of `(?i)session_id=` and of `(?i)passport=`) share one look.
+//   that need the same (`=` of `(?i)session_id=` and of `(?i)passport=`) share one look, and a
+//   pattern whose text holds another's needle (`sk_live_` holds the `k_` of `tok_`) is looked for
+//   only in texts that hold that needle.
 // - The patterns with no needle that rules much out (`\b\d{3}-\d{2}-\d{4}\b` needs only `-`,
 //   `\b[A-Z]{2}\d{2}[A-Z0-9]{11,30}\b` no plain text at all) are looked for by the start of their
 //   matches (core/regex-prefix.ts), all in one V8 regex: one scan for them all instead of one each.
@@ -20,6 +22,8 @@ const maxGates = 30;
 export class RegexGates {
 	/** Gate g < literals.length: plain text looked for as it is; the others: V8 regexes, in `regexes`. */
 	private readonly literals: string[] = [];
+	/** Per literal gate: the patterns that need it (it is looked for only while one of them may still match). */
+	private readonly literalUsers: number[][] = [];
 	private readonly regexes: Array<{test(text: string): boolean}> = [];
 	/** Per regex gate: the patterns that need it (it runs only while one of them may still match). */
 	private readonly users: number[][] = [];
@@ -27,6 +31,8 @@ export class RegexGates {
 	private readonly masks: number[] = [];
 	/** The gates the current text failed, as bits. */
 	private failed = 0;
+	/** Did the current text pass every gate of at least one pattern? */
+	any = true;
 
 	constructor(patterns: readonly string[]) {
 		const needles = patterns.map(p => needle(p));
@@ -52,6 +58,20 @@ export class RegexGates {
 			}
 		}
 
+		// Another pattern's needle inside this one's plain text: looked for first (it is in the map already).
+		for (const [i, p] of patterns.entries()) {
+			const runs = requiredLiterals(p);
+			if (runs === undefined || runs.caseInsensitive || needles[i] === undefined || needles[i].caseInsensitive) {
+				continue;
+			}
+
+			for (const [text, users] of literalGates) {
+				if (!users.includes(i) && text.length > 1 && runs.texts.some(run => run.includes(text))) {
+					users.push(i);
+				}
+			}
+		}
+
 		for (const [k, group] of groups.entries()) {
 			regexGates.set(`start ${k}`, {make: () => fastRegex(group.map(i => `(?:${starts[i]!.source})`).join('|'), starts[group[0]!]!.caseInsensitive), users: group});
 		}
@@ -61,6 +81,7 @@ export class RegexGates {
 		for (const [text, users] of literalGates) {
 			if (bit < maxGates) {
 				this.literals.push(text);
+				this.literalUsers.push(users);
 				this.add(users, bit++);
 			}
 		}
@@ -74,26 +95,30 @@ export class RegexGates {
 		}
 	}
 
-	/** Run the tests on a text: then `mayMatch` answers for it. */
+	/** Run the tests on a text: then `mayMatch` answers for it, and `any` says whether any pattern may match. */
 	check(text: string): void {
 		let failed = 0;
 		let bit = 1;
-		for (const literal of this.literals) {
-			if (!text.includes(literal)) {
+		for (let g = 0; g < this.literals.length; g++, bit <<= 1) {
+			// Only while a pattern that needs it has passed every test so far.
+			if (this.alive(this.literalUsers[g]!, failed) && !text.includes(this.literals[g]!)) {
 				failed |= bit;
 			}
-
-			bit <<= 1;
 		}
 
 		for (let g = 0; g < this.regexes.length; g++, bit <<= 1) {
-			// Only while a pattern that needs it has passed every test so far.
-			if (this.alive(g, failed) && !this.regexes[g]!.test(text)) {
+			if (this.alive(this.users[g]!, failed) && !this.regexes[g]!.test(text)) {
 				failed |= bit;
 			}
 		}
 
 		this.failed = failed;
+		let any = false;
+		for (const mask of this.masks) {
+			any ||= (mask & failed) === 0;
+		}
+
+		this.any = any;
 	}
 
 	/** False when pattern `i` cannot match the text last checked. */
@@ -101,9 +126,9 @@ export class RegexGates {
 		return (this.masks[i]! & this.failed) === 0;
 	}
 
-	/** Has a pattern that needs regex gate `g` passed every test so far? */
-	private alive(g: number, failed: number): boolean {
-		for (const i of this.users[g]!) {
+	/** Has one of the patterns passed every test so far? */
+	private alive(users: readonly number[], failed: number): boolean {
+		for (const i of users) {
 			if ((this.masks[i]! & failed) === 0) {
 				return true;
 			}
