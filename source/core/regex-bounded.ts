@@ -28,10 +28,14 @@
 // - other flags, lookarounds, backreferences, \A \z \pN \x{..} \Q..\E [[:alpha:]], lone braces: refused.
 
 /** Paths a bounded pattern may have and still run on V8. */
-export const maxPaths = 10_000;
+export const maxPaths = 1000;
 
-/** Paths times the longest match: the steps one start may take, for a bounded pattern. */
-export const maxSteps = 100_000;
+/**
+ * Paths times the longest match: the characters one start may read at worst. Texts are untrusted and
+ * up to 1 MiB long: this keeps the worst case near re2js's (which steps through every state of the
+ * pattern at each character), while ordinary texts take the fast way out at most starts.
+ */
+export const maxSteps = 10_000;
 
 /** The longest bounded part a pattern may have and still run on V8 (characters). */
 const maxLength = 4096;

@@ -39,16 +39,36 @@ describe('the path bound', () => {
 	});
 
 	test('at the limit a pattern runs on V8; just past it, on re2js', () => {
-		// 10 x 10 x 10 x 10 paths, each at most 4 characters: at the path limit.
-		expect(paths('(?:a|b|c|d|e|f|g|h|i|j){4}')).toBe(maxPaths);
-		expect(boundedRegex('(?:a|b|c|d|e|f|g|h|i|j){4}')).toBeDefined();
-		expect(paths('(?:a|b|c|d|e|f|g|h|i|j){4}x?')).toBe(maxPaths + 1); // 20,000, counted up to just past the limit
-		expect(boundedRegex('(?:a|b|c|d|e|f|g|h|i|j){4}x?')).toBeUndefined();
-		expect(compileUserRegex('(?:a|b|c|d|e|f|g|h|i|j){4}x?', 'test').native).toBe(false);
-		// Within the path limit, but each path up to 40 characters long: past the step limit.
-		expect(paths('(?:[ab]{1,10}){4}')).toBe(maxPaths);
-		expect(maxPaths * 40).toBeGreaterThan(maxSteps);
-		expect(boundedRegex('(?:[ab]{1,10}){4}')).toBeUndefined();
+		// 10 x 10 x 10 paths, each at most 3 characters: at the path limit.
+		expect(paths('(?:a|b|c|d|e|f|g|h|i|j){3}')).toBe(maxPaths);
+		expect(boundedRegex('(?:a|b|c|d|e|f|g|h|i|j){3}')).toBeDefined();
+		expect(paths('(?:a|b|c|d|e|f|g|h|i|j){3}x?')).toBe(maxPaths + 1); // 2,000, counted up to just past the limit
+		expect(boundedRegex('(?:a|b|c|d|e|f|g|h|i|j){3}x?')).toBeUndefined();
+		expect(compileUserRegex('(?:a|b|c|d|e|f|g|h|i|j){3}x?', 'test').native).toBe(false);
+		// Within the path limit, but each path up to 30 characters long: past the step limit.
+		expect(paths('(?:[ab]{1,10}){3}')).toBe(maxPaths);
+		expect(maxPaths * 30).toBeGreaterThan(maxSteps);
+		expect(boundedRegex('(?:[ab]{1,10}){3}')).toBeUndefined();
+	});
+
+	test('the worst pattern let onto V8 stays linear on a text that makes it try every path at every start', () => {
+		// 1,000 paths of 4 characters from each start, none matching: a fixed cost per character.
+		// Time is checked against a linear reference pass, never against a clock alone.
+		const worst = compileUserRegex('(?:a|a|a|a|a|a|a|a|a|a){3}z', 'test');
+		expect(worst.native).toBe(true);
+		const text = 'a'.repeat(1 << 16);
+		let sum = 0;
+		const t0 = performance.now();
+		for (let i = 0; i < text.length; i++) {
+			sum += text.charCodeAt(i);
+		}
+
+		const t1 = performance.now();
+		expect(worst.test(text)).toBe(false);
+		const took = performance.now() - t1;
+		const linear = t1 - t0;
+		expect(sum).toBeGreaterThan(0);
+		expect(took, `${took.toFixed(0)} ms against ${linear.toFixed(2)} ms for one pass`).toBeLessThan((linear * 20_000) + 5000);
 	});
 });
 
