@@ -20,18 +20,24 @@ import {fastRegex} from './regex-syntax.js';
 /** Tests past this many are left out (a pattern then runs its own prefilter more often, nothing worse). */
 const maxGates = 30;
 
+/** Patterns past this many have no gates (their bits would not fit). */
+const maxPatterns = 31;
+
 export class RegexGates {
-	/** Gate g < literals.length: plain text looked for as it is; the others: V8 regexes, in `regexes`. */
+	/** Plain text looked for as it is, run first. */
 	private readonly literals: string[] = [];
-	/** Per literal gate: the patterns that need it (it is looked for only while one of them may still match). */
-	private readonly literalUsers: number[][] = [];
+	/** Per literal gate: the patterns that need it, as bits (it is looked for only while one of them may still match). */
+	private readonly literalUsers: number[] = [];
+	/** V8 regexes, run after the literals. */
 	private readonly regexes: Array<{test(text: string): boolean}> = [];
-	/** Per regex gate: the patterns that need it (it runs only while one of them may still match). */
-	private readonly users: number[][] = [];
-	/** Per pattern: its gates, as bits. */
-	private readonly masks: number[] = [];
-	/** The gates the current text failed, as bits. */
-	private failed = 0;
+	/** Per regex gate: the patterns that need it, as bits. */
+	private readonly regexUsers: number[] = [];
+	/** Every pattern that has gates, as bits. */
+	private readonly all: number;
+	/** Patterns past maxPatterns have no gates. */
+	private readonly beyond: boolean;
+	/** The patterns that passed every test on the current text, as bits. */
+	private alive = 0;
 	/** Did the current text pass every gate of at least one pattern? */
 	any = true;
 
@@ -89,70 +95,49 @@ export class RegexGates {
 			}
 		}
 
-		this.masks = patterns.map(() => 0);
-		let bit = 0;
+		this.all = patterns.length >= maxPatterns ? ~0 >>> 1 : (1 << patterns.length) - 1;
+		const bits = (users: readonly number[]) => users.reduce((m, i) => (i < maxPatterns ? m | (1 << i) : m), 0);
 		for (const [text, users] of literalGates) {
-			if (bit < maxGates) {
+			if (this.literals.length < maxGates) {
 				this.literals.push(text);
-				this.literalUsers.push(users);
-				this.add(users, bit++);
+				this.literalUsers.push(bits(users));
 			}
 		}
 
 		for (const gate of regexGates.values()) {
-			if (bit < maxGates) {
+			if (this.regexes.length < maxGates) {
 				this.regexes.push(gate.make());
-				this.users.push(gate.users);
-				this.add(gate.users, bit++);
+				this.regexUsers.push(bits(gate.users));
 			}
 		}
+
+		this.beyond = patterns.length > maxPatterns;
 	}
 
 	/** Run the tests on a text: then `mayMatch` answers for it, and `any` says whether any pattern may match. */
 	check(text: string): void {
-		let failed = 0;
-		let bit = 1;
-		for (let g = 0; g < this.literals.length; g++, bit <<= 1) {
-			// Only while a pattern that needs it has passed every test so far.
-			if (this.alive(this.literalUsers[g]!, failed) && !text.includes(this.literals[g]!)) {
-				failed |= bit;
+		let alive = this.all;
+		// A test runs only while a pattern that needs it has passed every test so far.
+		for (let g = 0; g < this.literals.length; g++) {
+			const users = this.literalUsers[g]!;
+			if ((alive & users) !== 0 && !text.includes(this.literals[g]!)) {
+				alive &= ~users;
 			}
 		}
 
-		for (let g = 0; g < this.regexes.length; g++, bit <<= 1) {
-			if (this.alive(this.users[g]!, failed) && !this.regexes[g]!.test(text)) {
-				failed |= bit;
+		for (let g = 0; g < this.regexes.length; g++) {
+			const users = this.regexUsers[g]!;
+			if ((alive & users) !== 0 && !this.regexes[g]!.test(text)) {
+				alive &= ~users;
 			}
 		}
 
-		this.failed = failed;
-		let any = false;
-		for (const mask of this.masks) {
-			any ||= (mask & failed) === 0;
-		}
-
-		this.any = any;
+		this.alive = alive;
+		this.any = alive !== 0 || this.beyond;
 	}
 
 	/** False when pattern `i` cannot match the text last checked. */
 	mayMatch(i: number): boolean {
-		return (this.masks[i]! & this.failed) === 0;
-	}
-
-	/** Has one of the patterns passed every test so far? */
-	private alive(users: readonly number[], failed: number): boolean {
-		for (const i of users) {
-			if ((this.masks[i]! & failed) === 0) {
-				return true;
-			}
-		}
-
-		return false;
-	}
-
-	private add(users: readonly number[], bit: number): void {
-		for (const i of users) {
-			this.masks[i]! |= 1 << bit;
-		}
+		return i >= maxPatterns || ((this.alive >>> i) & 1) === 1;
 	}
 }
