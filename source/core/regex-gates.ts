@@ -1,4 +1,4 @@
-import {escapeLiteral, needle, requiredLiterals} from './regex-prefilter.js';
+import {commonness, escapeLiteral, needle, rareEnough, requiredLiterals} from './regex-prefilter.js';
 import {prefixRegex} from './regex-prefix.js';
 import {fastRegex} from './regex-syntax.js';
 
@@ -28,7 +28,10 @@ export class RegexGates {
 	private readonly literals: string[] = [];
 	/** Per literal gate: the patterns that need it, as bits (it is looked for only while one of them may still match). */
 	private readonly literalUsers: number[] = [];
-	/** V8 regexes, run after the literals. */
+	/** A letter in lower and upper case, either looked for (pairs of entries), run after the literals. */
+	private readonly pairs: string[] = [];
+	private readonly pairUsers: number[] = [];
+	/** V8 regexes, run last. */
 	private readonly regexes: Array<{test(text: string): boolean}> = [];
 	/** Per regex gate: the patterns that need it, as bits. */
 	private readonly regexUsers: number[] = [];
@@ -48,6 +51,7 @@ export class RegexGates {
 		const groups = [false, true].map(ci => patterns.flatMap((_, i) => (starts[i]?.caseInsensitive === ci ? [i] : []))).filter(g => g.length > 1);
 		const grouped = new Set(groups.flat());
 		const literalGates = new Map<string, number[]>();
+		const pairGates = new Map<string, number[]>();
 		const regexGates = new Map<string, {make: () => {test(text: string): boolean}; users: number[]}>();
 		for (const [i, needs] of needles.entries()) {
 			// A common character rules out little that the start would not.
@@ -60,6 +64,12 @@ export class RegexGates {
 				const gate = regexGates.get(key) ?? {make: () => fastRegex(escapeLiteral(needs.text), true), users: []};
 				gate.users.push(i);
 				regexGates.set(key, gate);
+				// Before that regex: a letter of it rare in logs, in either case (two plain searches are
+				// cheaper than one regex ignoring case). Not k or s, which RE2 also folds with other letters.
+				const letter = [...key].filter(c => /[a-jl-rt-z]/.test(c)).sort((a, b) => commonness(a) - commonness(b))[0];
+				if (letter !== undefined && commonness(letter) <= rareEnough) {
+					pairGates.set(letter, [...(pairGates.get(letter) ?? []), i]);
+				}
 			} else {
 				literalGates.set(needs.text, [...(literalGates.get(needs.text) ?? []), i]);
 			}
@@ -104,6 +114,13 @@ export class RegexGates {
 			}
 		}
 
+		for (const [letter, users] of pairGates) {
+			if (this.pairs.length < maxGates) {
+				this.pairs.push(letter, letter.toUpperCase());
+				this.pairUsers.push(bits(users));
+			}
+		}
+
 		for (const gate of regexGates.values()) {
 			if (this.regexes.length < maxGates) {
 				this.regexes.push(gate.make());
@@ -121,6 +138,13 @@ export class RegexGates {
 		for (let g = 0; g < this.literals.length; g++) {
 			const users = this.literalUsers[g]!;
 			if ((alive & users) !== 0 && !text.includes(this.literals[g]!)) {
+				alive &= ~users;
+			}
+		}
+
+		for (let g = 0; g < this.pairUsers.length; g++) {
+			const users = this.pairUsers[g]!;
+			if ((alive & users) !== 0 && !text.includes(this.pairs[2 * g]!) && !text.includes(this.pairs[(2 * g) + 1]!)) {
 				alive &= ~users;
 			}
 		}
