@@ -270,6 +270,10 @@ export class TextRedactor {
 	private userRules(text: string): number {
 		const hits = this.hits;
 		this.gates.check(text);
+		if (!this.gates.any) {
+			return 0;
+		}
+
 		let rules = 0;
 		for (let u = 0; u < this.users.length; u++) {
 			if (!this.gates.mayMatch(u)) {
@@ -278,7 +282,7 @@ export class TextRedactor {
 
 			const index = this.users[u]!;
 			const user = this.rules[index]!.user!;
-			if (!user.mayMatch(text)) {
+			if (!user.native && !user.mayMatch(text)) {
 				continue;
 			}
 

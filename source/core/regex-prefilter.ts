@@ -235,13 +235,13 @@ export function needle(pattern: string): Needle | undefined {
 const commonInLogs = ' 01e2a5o.:-tr3sn4cid987u6lmpbhNfRg/vSk_';
 
 /** How common a character is in logs: its place from the end of commonInLogs, 0 for rarer ones. */
-function commonness(c: string): number {
+export function commonness(c: string): number {
 	const i = commonInLogs.indexOf(c);
 	return i === -1 ? 0 : commonInLogs.length - i;
 }
 
 /** Under (?i), a character looked for as it is must be at least this rare (`=`, `_`, `/`, but not `-` or `:`). */
-const rareEnough = commonness('/');
+export const rareEnough = commonness('/');
 
 /** Plain text as a V8 regex source, with or without the `u` flag. */
 export function escapeLiteral(text: string): string {

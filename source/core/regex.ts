@@ -1,4 +1,5 @@
 import {RE2JS} from 're2js';
+import {type BoundedRegex, boundedRegex} from './regex-bounded.js';
 import {escapeLiteral, prefilter} from './regex-prefilter.js';
 import {isAscii, quotable} from './regex-syntax.js';
 
@@ -32,6 +33,8 @@ export type UserRegex = {
 	readonly groups: number;
 	/** False for texts it cannot match, cheaply; true says nothing (core/regex-prefilter.ts). */
 	mayMatch(text: string): boolean;
+	/** Does it run on V8's engine (then `mayMatch` is no cheaper than `test`)? */
+	readonly native: boolean;
 };
 
 const special = new Set('\\.+*?()|[]{}^$');
@@ -72,6 +75,43 @@ export function literalAlternatives(pattern: string): string[] | undefined {
 	return out;
 }
 
+/**
+ * Every match of a global V8 regex as Go's regexp finds them: an empty match steps on by a code
+ * point, and one right after a match is left out. For a group, `withIndices` (the same regex, sticky,
+ * with `d`) reads it where a match starts: V8 takes a slower way for every search with `d`.
+ */
+function findAll(global: RegExp, text: string, limit: number, group = 0, withIndices?: RegExp): Array<[number, number]> {
+	const out: Array<[number, number]> = [];
+	global.lastIndex = 0;
+	let previousEnd = -1;
+	let m: RegExpExecArray | null;
+	while (out.length < limit && (m = global.exec(text)) !== null) {
+		const end = m.index + m[0].length;
+		const abutting = end === m.index && m.index === previousEnd;
+		previousEnd = end;
+		if (end === m.index) {
+			const code = text.charCodeAt(end);
+			global.lastIndex = end + (code >= 0xD8_00 && code <= 0xDB_FF && end + 1 < text.length ? 2 : 1);
+			if (abutting) {
+				continue;
+			}
+		}
+
+		if (group === 0) {
+			out.push([m.index, end]);
+			continue;
+		}
+
+		withIndices!.lastIndex = m.index;
+		const at = withIndices!.exec(text)?.indices?.[group];
+		if (at !== undefined) {
+			out.push([at[0], at[1]]);
+		}
+	}
+
+	return out;
+}
+
 /** Plain text, or a choice of plain texts, on V8's engine: linear, since nothing can repeat. */
 function nativeLiteral(source: string, alternatives: string[], caseInsensitive: boolean): UserRegex {
 	const body = alternatives.map(a => escapeLiteral(a)).join('|');
@@ -82,22 +122,25 @@ function nativeLiteral(source: string, alternatives: string[], caseInsensitive: 
 	return {
 		source,
 		groups: 0,
+		native: true,
 		mayMatch: () => true,
 		test: text => re.test(text),
-		ranges(text, limit = Number.POSITIVE_INFINITY) {
-			const out: Array<[number, number]> = [];
-			global.lastIndex = 0;
-			let m: RegExpExecArray | null;
-			while (out.length < limit && (m = global.exec(text)) !== null) {
-				const end = m.index + m[0].length;
-				out.push([m.index, end]);
-				if (end === m.index) {
-					global.lastIndex++; // an empty alternative: step on
-				}
-			}
+		ranges: (text, limit = Number.POSITIVE_INFINITY) => findAll(global, text, limit, 0),
+	};
+}
 
-			return out;
-		},
+/** A pattern core/regex-bounded.ts wrote for V8: matches found as Go's regexp finds them. */
+function nativeBounded(source: string, bounded: BoundedRegex, groups: number): UserRegex {
+	const re = new RegExp(bounded.source, bounded.flags);
+	const global = new RegExp(bounded.source, bounded.flags + 'g');
+	const withIndices = new RegExp(bounded.source, bounded.flags + 'yd');
+	return {
+		source,
+		groups,
+		native: true,
+		mayMatch: () => true,
+		test: text => re.test(text),
+		ranges: (text, limit = Number.POSITIVE_INFINITY, group = 0) => findAll(global, text, limit, group, withIndices),
 	};
 }
 
@@ -107,6 +150,7 @@ function re2(source: string, compiled: RE2JS, mayMatch: (text: string) => boolea
 	return {
 		source,
 		groups: compiled.groupCount(),
+		native: false,
 		mayMatch,
 		test: text => !absent(text) && compiled.test(text),
 		ranges(text, limit = Number.POSITIVE_INFINITY, group = 0) {
@@ -163,11 +207,15 @@ export function compileUserRegex(pattern: string, flag: string): UserRegex {
 		return nativeLiteral(pattern, alternatives, caseInsensitive);
 	}
 
+	let compiled: RE2JS;
 	try {
-		return re2(pattern, RE2JS.compile(pattern), prefilter(pattern));
+		compiled = RE2JS.compile(pattern);
 	} catch (error) {
 		throw new FilterError(flag, `invalid regular expression ${JSON.stringify(pattern)}: ${reason(error)}`);
 	}
+
+	const bounded = boundedRegex(pattern);
+	return bounded ? nativeBounded(pattern, bounded, compiled.groupCount()) : re2(pattern, compiled, prefilter(pattern));
 }
 
 /** The UI's plain-text search: the text itself, optionally ignoring case. Quoted, it takes the same paths as a regex. */

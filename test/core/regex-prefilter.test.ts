@@ -182,3 +182,13 @@ test('the gates shared by many patterns pass every text one of them matches', ()
 		}
 	}
 });
+
+test('past 30 gates and 31 patterns the gates let every text through for the rest', () => {
+	const set = Array.from({length: 40}, (_, i) => `word${i}x`);
+	const gates = new RegexGates(set);
+	gates.check('word35x and word3x');
+	expect(set.map((_, i) => gates.mayMatch(i)).flatMap((may, i) => (may ? [i] : []))).toEqual([3, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39]); // 30: past the 30 gates;
+	gates.check('nothing here');
+	expect(gates.any).toBe(true);
+	expect(gates.mayMatch(0)).toBe(false);
+});

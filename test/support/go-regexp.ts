@@ -11,6 +11,9 @@ const source = path.join(root, 'test', 'support', 'go-regexp', 'main.go');
 
 export type GoAnswer = {results: Array<boolean[] | null>; errors: string[]};
 
+/** Per pattern (null when Go refuses it), per line, each match as [start, end, group 1 start, group 1 end] in UTF-16 units, -1 for no group 1. */
+export type GoRanges = Array<Array<Array<[number, number, number, number]>> | null>;
+
 export function hasGo(): boolean {
 	return spawnSync('go', ['version'], {stdio: 'ignore'}).status === 0;
 }
@@ -33,4 +36,10 @@ function binary(): string {
 export function goMatches(patterns: string[], lines: string[]): GoAnswer {
 	const out = execFileSync(binary(), {input: JSON.stringify({patterns, lines}), maxBuffer: 256 * 1024 * 1024});
 	return JSON.parse(out.toString('utf8')) as GoAnswer;
+}
+
+/** Every match of each pattern in each line, as Go's FindAllStringSubmatchIndex finds them (in UTF-16 units). */
+export function goRanges(patterns: string[], lines: string[]): GoAnswer & {ranges: GoRanges} {
+	const out = execFileSync(binary(), {input: JSON.stringify({patterns, lines, ranges: true}), maxBuffer: 512 * 1024 * 1024});
+	return JSON.parse(out.toString('utf8')) as GoAnswer & {ranges: GoRanges};
 }
