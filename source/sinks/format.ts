@@ -190,13 +190,32 @@ export function createFormatter(options: FormatOptions): Formatter {
 
 function textFormatter(colorLevel: FormatOptions['colorLevel'], out: (text: string) => string): Formatter {
 	if (colorLevel === 0) {
+		// Lines in a row mostly share their millisecond and their service, proc and host: the
+		// time text and the `service[proc] host` part are made once for them.
+		let lastTime = Number.NaN;
+		let timeText = '';
+		let lastService: string | undefined;
+		let lastProc = '';
+		let lastHost = '';
+		let whoText = '';
 		return e => {
-			if (e.marker) {
-				return `${iso(e.time)} ~~ ${out(e.message)} ~~`;
+			if (e.time !== lastTime) {
+				lastTime = e.time;
+				timeText = iso(e.time);
 			}
 
-			const who = out(e.proc ? `${e.service}[${e.proc}]` : e.service);
-			return `${iso(e.time)} ${who}${e.host ? ' ' + out(e.host) : ''} ${e.level}: ${out(e.message)}`;
+			if (e.marker) {
+				return `${timeText} ~~ ${out(e.message)} ~~`;
+			}
+
+			if (e.service !== lastService || e.proc !== lastProc || e.host !== lastHost) {
+				lastService = e.service;
+				lastProc = e.proc;
+				lastHost = e.host;
+				whoText = out(e.proc ? `${e.service}[${e.proc}]` : e.service) + (e.host ? ' ' + out(e.host) : '');
+			}
+
+			return timeText + ' ' + whoText + ' ' + e.level + ': ' + out(e.message);
 		};
 	}
 
