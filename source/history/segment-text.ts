@@ -2,6 +2,7 @@ import {createReadStream} from 'node:fs';
 import fs from 'node:fs/promises';
 import zlib from 'node:zlib';
 import {GzipDamage, inflateMember, LargeMember} from './gzip-members.js';
+import {type MemberInflater} from './member-inflater.js';
 
 // A segment's text in chunks of whole lines (each chunk ends with a newline), read the way a
 // scan of days of history needs: a sealed segment member by member (gzip-members.ts), the one
@@ -35,7 +36,7 @@ export type TextCounts = {
 const sliceBytes = 1024 * 1024;
 
 /** A member with more text than this is not the sealer's: the rest of the file is read as a stream. */
-const maxMemberText = 8 * 1024 * 1024;
+export const maxMemberText = 8 * 1024 * 1024;
 
 /** A gzip is read this much at a time: the sealer's members are some 150 KiB each. */
 const packedWindow = 1024 * 1024;
@@ -83,8 +84,12 @@ export class SegmentReader {
 	/** A window on the gzip, read on as its members are inflated. */
 	private packed: Buffer;
 
-	/** `window`: bytes of gzip held at a time (more while a member is larger). */
-	constructor(private readonly window = packedWindow) {
+	/**
+	 * `window`: bytes of gzip held at a time (more while a member is larger). With an `inflater`
+	 * (member-inflater.ts), each piece of a sealed segment is a view on its buffer, good until the
+	 * next piece is asked for.
+	 */
+	constructor(private readonly window = packedWindow, private readonly inflater?: MemberInflater) {
 		this.packed = Buffer.allocUnsafeSlow(window);
 	}
 
@@ -154,7 +159,7 @@ export class SegmentReader {
 				const window = this.packed.subarray(0, held);
 				let member;
 				try {
-					member = inflateMember(window, at, maxMemberText, checkCrc);
+					member = inflateMember(window, at, maxMemberText, checkCrc, this.inflater);
 				} catch (error) {
 					if (error instanceof GzipDamage && start + held < size) {
 						// Cut by the window's end, not by damage: read on and try it again.
@@ -176,7 +181,7 @@ export class SegmentReader {
 				}
 
 				at = member.next;
-				yield {text: member.text, own: true, crc: member.crc};
+				yield {text: member.text, own: !this.inflater, crc: member.crc};
 			}
 		} catch (error) {
 			if (!(error instanceof GzipDamage)) {
