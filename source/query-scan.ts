@@ -8,7 +8,8 @@ import {type LineTest} from './history/line-filter.js';
 import {ScanFeed, ScanPool} from './history/scan-pool.js';
 import {eventAccept} from './history/scan-task.js';
 import {localFeed, type SegmentFeed} from './history/segment-feed.js';
-import {SegmentReader} from './history/segment-text.js';
+import {MemberInflater} from './history/member-inflater.js';
+import {maxMemberText, SegmentReader} from './history/segment-text.js';
 import {gzPath, listSegments, type SegmentFiles} from './history/segments.js';
 import {type HistoryQuery, type SegmentIndex} from './history/types.js';
 import {workerFile} from './history/worker-client.js';
@@ -159,7 +160,8 @@ export class QueryScan {
 	 */
 	private async * feeds(segments: SegmentFiles[], count: boolean): AsyncGenerator<SegmentFeed> {
 		const pool = this.pool(segments, count);
-		const reader = new SegmentReader();
+		// Each member's text is read into one buffer: a feed's lines are decoded before the next member is read.
+		const reader = new SegmentReader(undefined, MemberInflater.create(maxMemberText));
 		const feedOf = (i: number): SegmentFeed | undefined => {
 			const s = segments[i];
 			if (!s) {
