@@ -161,7 +161,7 @@ export class QueryScan {
 	private async * feeds(segments: SegmentFiles[], count: boolean): AsyncGenerator<SegmentFeed> {
 		const pool = this.pool(segments, count);
 		// Each member's text is read into one buffer: a feed's lines are decoded before the next member is read.
-		const reader = new SegmentReader(undefined, MemberInflater.create(maxMemberText));
+		const reader = new SegmentReader(undefined, {inflater: MemberInflater.create(maxMemberText)});
 		const feedOf = (i: number): SegmentFeed | undefined => {
 			const s = segments[i];
 			if (!s) {
@@ -177,7 +177,9 @@ export class QueryScan {
 			return localFeed(reader, source, this.test);
 		};
 
-		const width = pool ? 2 * pool.size : 1;
+		// Segments asked for ahead: a count's feeds hold a number each, so all of them; lines wait in
+		// a feed until taken, so a few per worker.
+		const width = pool ? (count ? segments.length : 4 * pool.size) : 1;
 		const window = Array.from({length: Math.min(width, segments.length)}, (_, i) => feedOf(i));
 		try {
 			for (let i = 0; i < segments.length; i++) {

@@ -15,12 +15,14 @@ export class ScanFeed implements SegmentFeed {
 	damaged = false;
 	/** Known once the feed has ended. */
 	readonly counts: LineCounts = {matched: 0, damagedLines: 0};
+	/** The worker reading it, once one is free. */
+	worker: Worker | undefined;
 	private readonly batches: Buffer[] = [];
 	private ended = false;
 	private failed: Error | undefined;
 	private wake: (() => void) | undefined;
 
-	constructor(readonly id: number, readonly worker: Worker, private readonly forget: (feed: ScanFeed) => void) {}
+	constructor(readonly id: number, readonly file: string, private readonly forget: (feed: ScanFeed) => void) {}
 
 	receive(reply: ScanReply): void {
 		if ('lines' in reply) {
@@ -60,7 +62,7 @@ export class ScanFeed implements SegmentFeed {
 		}
 
 		if (!this.ended) {
-			this.worker.postMessage({op: 'more', id: this.id} satisfies ScanRequest);
+			this.worker?.postMessage({op: 'more', id: this.id} satisfies ScanRequest);
 		}
 
 		return lines;
@@ -69,7 +71,7 @@ export class ScanFeed implements SegmentFeed {
 	close(): void {
 		if (!this.ended) {
 			this.ended = true;
-			this.worker.postMessage({op: 'stop', id: this.id} satisfies ScanRequest);
+			this.worker?.postMessage({op: 'stop', id: this.id} satisfies ScanRequest);
 			this.forget(this);
 		}
 
@@ -77,11 +79,17 @@ export class ScanFeed implements SegmentFeed {
 	}
 }
 
-/** Worker threads scanning sealed segments for one task, each its segments in turn. */
+/**
+ * Worker threads scanning sealed segments for one task. A segment goes to the first worker free
+ * (each has one at a time), so a worker slowed down by other work on the machine leaves more to
+ * the other instead of holding up the scan's end.
+ */
 export class ScanPool {
 	private readonly workers: Worker[] = [];
-	/** The feeds each worker has yet to end, by id. */
-	private readonly feeds = new Map<Worker, Map<number, ScanFeed>>();
+	/** The feed each worker reads, if any. */
+	private readonly busy = new Map<Worker, ScanFeed | undefined>();
+	/** Feeds asked for, no worker yet, oldest first. */
+	private readonly waiting: ScanFeed[] = [];
 	private nextId = 1;
 
 	constructor(file: string, task: ScanTask, size: number) {
@@ -89,13 +97,25 @@ export class ScanPool {
 			const worker = new Worker(file, {workerData: task});
 			// A scan cut short (a signal, `| head`) must not be held up by a worker.
 			worker.unref();
-			const feeds = new Map<number, ScanFeed>();
 			worker.on('message', (reply: ScanReply) => {
-				feeds.get(reply.id)?.receive(reply);
+				const feed = this.busy.get(worker);
+				if (feed?.id === reply.id) {
+					feed.receive(reply);
+				}
 			});
 			const fail = (error: Error): void => {
-				for (const feed of feeds.values()) {
-					feed.fail(error);
+				this.busy.get(worker)?.fail(error);
+				this.busy.set(worker, undefined);
+				const at = this.workers.indexOf(worker);
+				if (at < 0) {
+					return; // closed, or failed already
+				}
+
+				this.workers.splice(at, 1);
+				if (this.workers.length === 0) {
+					for (const feed of this.waiting.splice(0)) {
+						feed.fail(error);
+					}
 				}
 			};
 
@@ -104,7 +124,7 @@ export class ScanPool {
 				fail(new Error('a history scan worker stopped'));
 			});
 			this.workers.push(worker);
-			this.feeds.set(worker, feeds);
+			this.busy.set(worker, undefined);
 		}
 	}
 
@@ -112,27 +132,47 @@ export class ScanPool {
 		return this.workers.length;
 	}
 
-	/** The matching lines of the sealed segment `gz`, read by the worker with the least left to do. */
+	/** The matching lines of the sealed segment `gz`, read by the first worker free. */
 	read(gz: string): ScanFeed {
-		let worker = this.workers[0]!;
-		for (const w of this.workers) {
-			if (this.feeds.get(w)!.size < this.feeds.get(worker)!.size) {
-				worker = w;
-			}
-		}
-
-		const id = this.nextId++;
-		const feed = new ScanFeed(id, worker, gone => this.feeds.get(gone.worker)?.delete(gone.id));
-		this.feeds.get(worker)!.set(id, feed);
-		worker.postMessage({op: 'read', id, file: gz, ahead} satisfies ScanRequest);
+		const feed = new ScanFeed(this.nextId++, gz, gone => {
+			this.done(gone);
+		});
+		this.waiting.push(feed);
+		this.dispatch();
 		return feed;
 	}
 
 	async close(): Promise<void> {
-		for (const feeds of this.feeds.values()) {
-			feeds.clear();
+		this.waiting.length = 0;
+		const workers = this.workers.splice(0);
+		this.busy.clear();
+		await Promise.all(workers.map(async w => w.terminate()));
+	}
+
+	private done(feed: ScanFeed): void {
+		const waiting = this.waiting.indexOf(feed);
+		if (waiting >= 0) {
+			this.waiting.splice(waiting, 1);
 		}
 
-		await Promise.all(this.workers.map(async w => w.terminate()));
+		if (feed.worker && this.busy.get(feed.worker) === feed) {
+			this.busy.set(feed.worker, undefined);
+			this.dispatch();
+		}
+	}
+
+	private dispatch(): void {
+		for (const worker of this.workers) {
+			if (this.waiting.length === 0) {
+				return;
+			}
+
+			if (!this.busy.get(worker)) {
+				const feed = this.waiting.shift()!;
+				feed.worker = worker;
+				this.busy.set(worker, feed);
+				worker.postMessage({op: 'read', id: feed.id, file: feed.file, ahead} satisfies ScanRequest);
+			}
+		}
 	}
 }
