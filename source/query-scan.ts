@@ -37,7 +37,7 @@ export type ScanQuery = HistoryQuery & {
 const pieceBytes = 64 * 1024;
 
 export type ScanThreads = {
-	/** The inflate worker's file; undefined: everything in this thread. */
+	/** The scan worker's file; undefined: everything in this thread. */
 	file: string | undefined;
 	/** Workers start only for a scan of at least this many bytes on disk (a worker takes some 30 ms to start). */
 	minBytes: number;
