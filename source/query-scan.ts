@@ -223,7 +223,9 @@ export class QueryScan {
 			return undefined;
 		}
 
-		return new ScanPool(file, {test: this.test, filter, count}, this.threads.workers ?? defaultWorkers());
+		// Lines a literal picked are few: this thread decodes and tests them, once.
+		const undecoded = !count && this.test.holds !== undefined;
+		return new ScanPool(file, {test: this.test, filter, count, undecoded}, this.threads.workers ?? defaultWorkers());
 	}
 
 	/** The segments the sidecars do not rule out, oldest first. */

@@ -14,6 +14,11 @@ export type ScanTask = {
 	filter?: FilterSpec | undefined;
 	/** Only the number of matches is wanted, not the lines. */
 	count: boolean;
+	/**
+	 * Lines are sent as picked by their bytes, for the query's thread to decode and test: when a
+	 * literal leaves few, decoding the matches twice (there and here) would cost more than it saves.
+	 */
+	undecoded?: boolean | undefined;
 };
 
 /** The query's full test of a decoded event. */

@@ -98,6 +98,13 @@ async function read(job: Job, counts: LineCounts): Promise<void> {
 				continue;
 			}
 
+			if (task.undecoded && !task.count) {
+				const lines = Buffer.from(gather([picked]));
+				held.push(lines);
+				heldBytes += lines.length;
+				continue;
+			}
+
 			const matched = task.count ? undefined : [];
 			matchLines(picked, accept, counts, matched);
 			if (matched && matched.length > 0) {
