@@ -41,14 +41,18 @@ export type ScanThreads = {
 	file: string | undefined;
 	/** Workers start only for a scan of at least this many bytes on disk (a worker takes some 30 ms to start). */
 	minBytes: number;
-	/** How many; one per core (at most two) unless set. */
+	/** How many; by the cores (at most two) unless set. */
 	workers?: number | undefined;
 };
 
 const defaultThreads = (): ScanThreads => ({file: workerFile('scan-worker.js'), minBytes: 16 * 1024 * 1024});
 
-/** Two workers: the query's thread merges and prints, and is mostly idle while they read. */
-const defaultWorkers = (): number => Math.max(1, Math.min(2, availableParallelism()));
+/**
+ * For a count, a worker per core (at most two): the query's thread only adds up. For lines, one
+ * core fewer: the query's thread decodes and prints every match, and a worker on its core would
+ * slow it down when the matches are many.
+ */
+const defaultWorkers = (count: boolean): number => Math.max(1, Math.min(2, availableParallelism() - (count ? 0 : 1)));
 
 async function readHead(file: string, bytes: number): Promise<string> {
 	const h = await fs.open(file, 'r');
@@ -225,7 +229,7 @@ export class QueryScan {
 
 		// Lines a literal picked are few: this thread decodes and tests them, once.
 		const undecoded = !count && this.test.holds !== undefined;
-		return new ScanPool(file, {test: this.test, filter, count, undecoded}, this.threads.workers ?? defaultWorkers());
+		return new ScanPool(file, {test: this.test, filter, count, undecoded}, this.threads.workers ?? defaultWorkers(count));
 	}
 
 	/** The segments the sidecars do not rule out, oldest first. */
