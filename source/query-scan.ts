@@ -1,12 +1,15 @@
 import fs from 'node:fs/promises';
+import {availableParallelism} from 'node:os';
 import {type LogEvent, levelRank} from './core/event.js';
 import {Bloom} from './history/bloom.js';
 import {decodeLine} from './history/format.js';
 import {parseIndex} from './history/index-builder.js';
 import {type LineTest} from './history/line-filter.js';
-import {InflatePool} from './history/inflate-pool.js';
+import {ScanFeed, ScanPool} from './history/scan-pool.js';
+import {eventAccept} from './history/scan-task.js';
 import {localFeed, type SegmentFeed} from './history/segment-feed.js';
-import {SegmentReader} from './history/segment-text.js';
+import {MemberInflater} from './history/member-inflater.js';
+import {maxMemberText, SegmentReader} from './history/segment-text.js';
 import {gzPath, listSegments, type SegmentFiles} from './history/segments.js';
 import {type HistoryQuery, type SegmentIndex} from './history/types.js';
 import {workerFile} from './history/worker-client.js';
@@ -19,10 +22,9 @@ import {workerFile} from './history/worker-client.js';
 //   bytes (history/line-filter.ts: the --grep literal or the service's field, the time and level
 //   at the line's head): only those are turned into strings and parsed, a piece at a time, each
 //   printed before the next is decoded. Memory stays at a window on the gzip and a member's text;
-// - when lines are tested as bytes, a worker thread inflates the sealed segments (history/
-//   inflate-worker.ts) while this thread checks, searches and decodes: inflating is then the
-//   larger half of the work. One worker: a thread that inflates gigabytes holds tens of MiB of
-//   buffers the collector has yet to free.
+// - a big scan that turns most lines away (--count, --grep, a service) is spread over worker
+//   threads (history/scan-worker.ts), each doing all the work of whole segments: this thread
+//   takes their matches in segment order and prints them.
 // The store's reader could take these over; until then they live here, on its public pieces
 // (segment listing, sidecar parsing, bloom filter, line decoding).
 
@@ -35,13 +37,22 @@ export type ScanQuery = HistoryQuery & {
 const pieceBytes = 64 * 1024;
 
 export type ScanThreads = {
-	/** The inflate worker's file; undefined: everything in this thread. */
+	/** The scan worker's file; undefined: everything in this thread. */
 	file: string | undefined;
-	/** The worker starts only for a scan of at least this many bytes on disk (a worker takes some 30 ms to start). */
+	/** Workers start only for a scan of at least this many bytes on disk (a worker takes some 30 ms to start). */
 	minBytes: number;
+	/** How many; by the cores (at most two) unless set. */
+	workers?: number | undefined;
 };
 
-const defaultThreads = (): ScanThreads => ({file: workerFile('inflate-worker.js'), minBytes: 16 * 1024 * 1024});
+const defaultThreads = (): ScanThreads => ({file: workerFile('scan-worker.js'), minBytes: 16 * 1024 * 1024});
+
+/**
+ * For a count, a worker per core (at most two): the query's thread only adds up. For lines, one
+ * core fewer: the query's thread decodes and prints every match, and a worker on its core would
+ * slow it down when the matches are many.
+ */
+const defaultWorkers = (count: boolean): number => Math.max(1, Math.min(2, availableParallelism() - (count ? 0 : 1)));
 
 async function readHead(file: string, bytes: number): Promise<string> {
 	const h = await fs.open(file, 'r');
@@ -76,7 +87,7 @@ export class QueryScan {
 		const {since, until, filter} = q;
 		const min = filter?.spec.minLevel;
 		this.test = {holds: q.lineHolds?.map(s => Buffer.from(s)), since, until, minRank: min === undefined ? 0 : levelRank[min]};
-		this.accept = e => (since === undefined || e.time >= since) && (until === undefined || e.time <= until) && (filter === undefined || filter.test(e));
+		this.accept = eventAccept(since, until, filter);
 	}
 
 	/** Matching events in receive order (newest first with `reverse`), batch by batch. */
@@ -88,8 +99,73 @@ export class QueryScan {
 			segments.reverse();
 		}
 
-		const pool = this.pool(segments);
-		const reader = new SegmentReader();
+		let found = 0;
+		for await (const feed of this.feeds(segments, false)) {
+			if (found >= limit || signal?.aborted) {
+				break;
+			}
+
+			if (reverse) {
+				// Lines come oldest first: keep this segment's newest matches, then hand them out newest first.
+				const kept: LogEvent[] = [];
+				for (let lines = await feed.next(); lines; lines = await feed.next()) {
+					for (const events of this.matches(lines)) {
+						kept.push(...events);
+						if (kept.length > limit - found) {
+							kept.splice(0, kept.length - (limit - found));
+						}
+					}
+				}
+
+				found += kept.length;
+				yield kept.reverse();
+			} else {
+				for (let lines = await feed.next(); lines && found < limit && !signal?.aborted; lines = await feed.next()) {
+					for (const events of this.matches(lines)) {
+						const room = limit - found;
+						const out = events.length > room ? events.slice(0, room) : events;
+						found += out.length;
+						yield out;
+						if (found >= limit || signal?.aborted) {
+							break;
+						}
+					}
+				}
+			}
+		}
+	}
+
+	/** The number of matching events. */
+	async count(): Promise<number> {
+		const {signal} = this.q;
+		let n = 0;
+		for await (const feed of this.feeds(await this.candidates(), true)) {
+			if (signal?.aborted) {
+				break;
+			}
+
+			for (let lines = await feed.next(); lines; lines = await feed.next()) {
+				for (const events of this.matches(lines)) {
+					n += events.length;
+				}
+			}
+
+			if (feed instanceof ScanFeed) {
+				n += feed.counts.matched;
+			}
+		}
+
+		return n;
+	}
+
+	/**
+	 * The segments' feeds in order, each closed when the next is asked for. Workers (when the
+	 * scan is big) are asked for the next segments before they are due, so that they keep reading.
+	 */
+	private async * feeds(segments: SegmentFiles[], count: boolean): AsyncGenerator<SegmentFeed> {
+		const pool = this.pool(segments, count);
+		// Each member's text is read into one buffer: a feed's lines are decoded before the next member is read.
+		const reader = new SegmentReader(undefined, {inflater: MemberInflater.create(maxMemberText)});
 		const feedOf = (i: number): SegmentFeed | undefined => {
 			const s = segments[i];
 			if (!s) {
@@ -97,7 +173,7 @@ export class QueryScan {
 			}
 
 			if (pool && s.gz) {
-				return pool.read(s.gz, this.test);
+				return pool.read(s.gz);
 			}
 
 			// Read here when it is first asked for, after the feed before it has closed (they share the reader).
@@ -105,48 +181,25 @@ export class QueryScan {
 			return localFeed(reader, source, this.test);
 		};
 
-		// The worker is asked for the next segment before it is due, so that it keeps reading.
-		const width = pool ? 2 : 1;
+		// Segments asked for ahead: a count's feeds hold a number each, so all of them; lines wait in
+		// a feed until taken, so a few per worker.
+		const width = pool ? (count ? segments.length : 4 * pool.size) : 1;
 		const window = Array.from({length: Math.min(width, segments.length)}, (_, i) => feedOf(i));
-		let found = 0;
 		try {
-			for (let i = 0; i < segments.length && found < limit && !signal?.aborted; i++) {
+			for (let i = 0; i < segments.length; i++) {
 				const feed = window.shift()!;
 				window.push(feedOf(i + width));
 				try {
-					if (reverse) {
-						// Lines come oldest first: keep this segment's newest matches, then hand them out newest first.
-						const kept: LogEvent[] = [];
-						for (let lines = await feed.next(); lines; lines = await feed.next()) {
-							for (const events of this.matches(lines)) {
-								kept.push(...events);
-								if (kept.length > limit - found) {
-									kept.splice(0, kept.length - (limit - found));
-								}
-							}
-						}
-
-						found += kept.length;
-						yield kept.reverse();
-					} else {
-						for (let lines = await feed.next(); lines && found < limit && !signal?.aborted; lines = await feed.next()) {
-							for (const events of this.matches(lines)) {
-								const room = limit - found;
-								const out = events.length > room ? events.slice(0, room) : events;
-								found += out.length;
-								yield out;
-								if (found >= limit || signal?.aborted) {
-									break;
-								}
-							}
-						}
-					}
+					yield feed;
 				} finally {
 					feed.close();
-				}
+					if (feed.damaged) {
+						this.counts.damagedSegments++;
+					}
 
-				if (feed.damaged) {
-					this.counts.damagedSegments++;
+					if (feed instanceof ScanFeed) {
+						this.counts.damagedLines += feed.counts.damagedLines;
+					}
 				}
 			}
 		} finally {
@@ -159,15 +212,24 @@ export class QueryScan {
 	}
 
 	/**
-	 * The inflate worker, for a big scan whose lines must hold some text (a --grep literal, the
-	 * service's field): most lines are then turned away as bytes, and inflating is the larger half
-	 * of the work. When most lines are decoded (no such text, whatever the time or level), this
-	 * thread is the work whoever inflates: no worker, and no memory spent on one.
+	 * Workers, for a big scan: each reads whole segments (inflates, picks lines by their bytes,
+	 * decodes and tests those), so two of them do the work side by side. Worth it when most lines
+	 * are turned away there: a --count, a --grep, a literal every match holds (the service's
+	 * field). When most lines are printed, this thread is the work whoever reads: no workers, and
+	 * no memory spent on them.
 	 */
-	private pool(segments: SegmentFiles[]): InflatePool | undefined {
+	private pool(segments: SegmentFiles[], count: boolean): ScanPool | undefined {
 		const {file, minBytes} = this.threads;
-		const bytes = segments.reduce((n, s) => n + s.bytes, 0);
-		return file && this.test.holds && bytes >= minBytes && segments.length > 1 ? new InflatePool(file) : undefined;
+		const bytes = segments.reduce((n, s) => n + (s.gz ? s.bytes : 0), 0);
+		const filter = this.q.filter?.spec;
+		const worth = count || this.test.holds !== undefined || (filter?.grep.length ?? 0) > 0;
+		if (!file || !worth || bytes < minBytes || segments.length < 2) {
+			return undefined;
+		}
+
+		// Lines a literal picked are few: this thread decodes and tests them, once.
+		const undecoded = !count && this.test.holds !== undefined;
+		return new ScanPool(file, {test: this.test, filter, count, undecoded}, this.threads.workers ?? defaultWorkers(count));
 	}
 
 	/** The segments the sidecars do not rule out, oldest first. */

@@ -56,11 +56,7 @@ async function runEvents(p: Prepared, out: QueryOutput, signal: AbortSignal): Pr
 
 async function runCount(p: Prepared, out: QueryOutput, signal: AbortSignal): Promise<ScanCounts> {
 	const all = scan(p, signal);
-	let n = 0;
-	for await (const events of all.batches()) {
-		n += events.length;
-	}
-
+	const n = await all.count();
 	out.line(p.settings.output === 'json' ? JSON.stringify({count: n}) : String(n));
 	return all.counts;
 }

@@ -125,7 +125,8 @@ async function queries(h: BenchHistory): Promise<void> {
 	const regexRaw = fastest(rounds.raw);
 	const peer = regexZcat.ms < regexRaw.ms ? regexZcat : regexRaw;
 	console.log(`regex /${re}/, 3 days: logmon ${perSecond(h.events, regex.ms)} (${seconds(regex.ms)}, CPU ${regex.cpuSeconds.toFixed(2)} s on its threads, ${regex.stdout.trim()} matches, peak RSS ${mb(regex.peakRssKb)})`);
-	console.log(`  zcat | grep -cE ${perSecond(h.events, regexZcat.ms)} (${regexZcat.stdout.trim()})  grep -cE on raw NDJSON ${perSecond(h.events, regexRaw.ms)}; logmon / faster peer = ${(peer.ms / regex.ms).toFixed(2)} (goal >= 0.5)`);
+	console.log(`  zcat | grep -cE ${perSecond(h.events, regexZcat.ms)} (${regexZcat.stdout.trim()})  grep -cE on raw NDJSON ${perSecond(h.events, regexRaw.ms)} (${seconds(regexRaw.ms)}); logmon / faster peer = ${(peer.ms / regex.ms).toFixed(2)} (goal >= 0.5)`);
+	console.log(`  each round, logmon / grep -cE on raw NDJSON: ${rounds.regex.map((r, i) => `${(rounds.raw[i]!.ms / r.ms).toFixed(2)} (logmon CPU ${r.cpuSeconds.toFixed(2)} s)`).join(', ')}`);
 
 	// 4. --stats over 3 days.
 	const stats = await best(5, async () => query(h, ['--since', from, '--stats']));

@@ -1,4 +1,5 @@
 import zlib from 'node:zlib';
+import {type MemberInflater} from './member-inflater.js';
 
 // A sealed segment's gzip is a run of members, one per slice of about 1 MiB of text
 // (seal-file.ts). Reading it member by member, each inflated with one synchronous call, takes
@@ -25,7 +26,7 @@ export class LargeMember extends Error {
 // Node 20.15 and later; before that the length alone is checked.
 const crc32 = (zlib as {crc32?: (data: Uint8Array) => number}).crc32;
 
-type Inflated = {buffer: Buffer; engine: {bytesWritten: number}};
+type InflateResult = {buffer: Buffer; engine: {bytesWritten: number}};
 
 const flagHeaderCrc = 2;
 const flagExtra = 4;
@@ -86,33 +87,20 @@ export function checkCrc(text: Uint8Array, crc: number): boolean {
  * The text of the member at `at` and where the next one starts; undefined past the last member.
  * Throws LargeMember when its text passes `maxText` bytes, GzipDamage (with what could be read of
  * it) when it is cut off or does not match its length or checksum. With `check` false, the
- * checksum is the caller's to test (checkCrc), on the thread that has time for it.
+ * checksum is the caller's to test (checkCrc), on the thread that has time for it. With an
+ * `inflater`, the text is a view on its buffer, overwritten by the next member it inflates.
  */
-export function inflateMember(packed: Buffer, at: number, maxText: number, check = true): Member | undefined {
+export function inflateMember(packed: Buffer, at: number, maxText: number, check = true, inflater?: MemberInflater): Member | undefined {
 	const data = memberData(packed, at);
 	if (data < 0) {
 		return undefined;
 	}
 
 	const input = packed.subarray(data);
-	let text: Buffer;
-	let used: number;
-	try {
-		// One output buffer: the sealer's members hold at most 1 MiB of text.
-		const result = zlib.inflateRawSync(input, {info: true, chunkSize: Math.min(maxText, 1024 * 1024) + 64 * 1024, maxOutputLength: maxText}) as unknown as Inflated;
-		text = result.buffer;
-		used = result.engine.bytesWritten;
-	} catch (error) {
-		if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-			throw new LargeMember();
-		}
-
-		throw new GzipDamage((error as Error).message, salvage(input, maxText));
-	}
-
+	const {text, used} = inflater ? inflateInto(inflater, input, maxText) : inflateRaw(input, maxText);
 	const trailer = data + used;
 	if (trailer + 8 > packed.length) {
-		throw new GzipDamage('gzip member cut off', text);
+		throw new GzipDamage('gzip member cut off', Buffer.from(text));
 	}
 
 	const crc = packed.readUInt32LE(trailer);
@@ -121,6 +109,37 @@ export function inflateMember(packed: Buffer, at: number, maxText: number, check
 	}
 
 	return {text, next: trailer + 8, crc: check ? undefined : crc};
+}
+
+type Inflated = {text: Buffer; used: number};
+
+function inflateRaw(input: Buffer, maxText: number): Inflated {
+	try {
+		// One output buffer: the sealer's members hold at most 1 MiB of text.
+		const result = zlib.inflateRawSync(input, {info: true, chunkSize: Math.min(maxText, 1024 * 1024) + 64 * 1024, maxOutputLength: maxText}) as unknown as InflateResult;
+		return {text: result.buffer, used: result.engine.bytesWritten};
+	} catch (error) {
+		if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+			throw new LargeMember();
+		}
+
+		throw new GzipDamage((error as Error).message, salvage(input, maxText));
+	}
+}
+
+function inflateInto(inflater: MemberInflater, input: Buffer, maxText: number): Inflated {
+	let inflated;
+	try {
+		inflated = inflater.inflate(input);
+	} catch (error) {
+		throw new GzipDamage((error as Error).message, salvage(input, maxText));
+	}
+
+	if (!inflated) {
+		throw new LargeMember();
+	}
+
+	return inflated;
 }
 
 /** What a damaged member gives up to the damage. */

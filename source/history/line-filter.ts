@@ -1,3 +1,5 @@
+import {LiteralFinder} from './literal-finder.js';
+
 // Which stored lines a query must decode, told from their bytes: a line that cannot match is
 // never turned into a string or parsed. Every test here lets through whatever the query's full
 // test (the decoded event through its filter) might accept; it only turns lines away. No fs calls.
@@ -94,12 +96,22 @@ export function headTest(test: LineTest): ((chunk: Uint8Array, start: number) =>
 	};
 }
 
+/** Picks the lines of chunk after chunk for one test (pickLines), its literals' search tuned on the first. */
+export function linePicker(test: LineTest): (chunk: Buffer) => Buffer {
+	const head = headTest(test);
+	const holds = test.holds?.map(h => new LiteralFinder(h));
+	return chunk => pick(chunk, holds, head);
+}
+
 /**
  * The lines of `chunk` (whole lines, each ending with a newline) that may match, in order, each
  * once: the chunk itself when every line may, else a new buffer (which may be empty).
  */
 export function pickLines(chunk: Buffer, test: LineTest, head = headTest(test)): Buffer {
-	const {holds} = test;
+	return pick(chunk, test.holds?.map(h => new LiteralFinder(h)), head);
+}
+
+function pick(chunk: Buffer, holds: LiteralFinder[] | undefined, head: ReturnType<typeof headTest>): Buffer {
 	if (!holds && !head) {
 		return chunk;
 	}
@@ -109,7 +121,7 @@ export function pickLines(chunk: Buffer, test: LineTest, head = headTest(test)):
 	if (holds) {
 		const starts: number[] = [];
 		for (const needle of holds) {
-			for (let at = chunk.indexOf(needle); at >= 0;) {
+			for (let at = needle.indexOf(chunk); at >= 0;) {
 				const start = chunk.lastIndexOf(10, at) + 1;
 				const end = chunk.indexOf(10, at);
 				if (end < 0) {
@@ -117,7 +129,7 @@ export function pickLines(chunk: Buffer, test: LineTest, head = headTest(test)):
 				}
 
 				starts.push(start);
-				at = chunk.indexOf(needle, end + 1);
+				at = needle.indexOf(chunk, end + 1);
 			}
 		}
 

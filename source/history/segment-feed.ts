@@ -1,4 +1,4 @@
-import {headTest, type LineTest, pickLines} from './line-filter.js';
+import {type LineTest, linePicker} from './line-filter.js';
 import {type SegmentReader, type SegmentSource, type TextCounts} from './segment-text.js';
 
 // The lines of a segment that may match a query (line-filter.ts), a chunk at a time: a feed.
@@ -16,7 +16,7 @@ export type SegmentFeed = {
 export function localFeed(reader: SegmentReader, source: SegmentSource, test: LineTest): SegmentFeed {
 	const counts: TextCounts = {damaged: false};
 	const texts = reader.text(source, counts);
-	const head = headTest(test);
+	const pick = linePicker(test);
 	return {
 		async next() {
 			for (;;) {
@@ -25,7 +25,7 @@ export function localFeed(reader: SegmentReader, source: SegmentSource, test: Li
 					return undefined;
 				}
 
-				const lines = pickLines(r.value, test, head);
+				const lines = pick(r.value);
 				if (lines.length > 0) {
 					return lines;
 				}

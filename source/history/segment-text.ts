@@ -1,7 +1,8 @@
-import {createReadStream} from 'node:fs';
+import {closeSync, createReadStream, fstatSync, openSync, readSync} from 'node:fs';
 import fs from 'node:fs/promises';
 import zlib from 'node:zlib';
 import {GzipDamage, inflateMember, LargeMember} from './gzip-members.js';
+import {type MemberInflater} from './member-inflater.js';
 
 // A segment's text in chunks of whole lines (each chunk ends with a newline), read the way a
 // scan of days of history needs: a sealed segment member by member (gzip-members.ts), the one
@@ -35,7 +36,7 @@ export type TextCounts = {
 const sliceBytes = 1024 * 1024;
 
 /** A member with more text than this is not the sealer's: the rest of the file is read as a stream. */
-const maxMemberText = 8 * 1024 * 1024;
+export const maxMemberText = 8 * 1024 * 1024;
 
 /** A gzip is read this much at a time: the sealer's members are some 150 KiB each. */
 const packedWindow = 1024 * 1024;
@@ -83,9 +84,19 @@ export class SegmentReader {
 	/** A window on the gzip, read on as its members are inflated. */
 	private packed: Buffer;
 
-	/** `window`: bytes of gzip held at a time (more while a member is larger). */
-	constructor(private readonly window = packedWindow) {
+	private readonly inflater: MemberInflater | undefined;
+	private readonly blocking: boolean;
+
+	/**
+	 * `window`: bytes of gzip held at a time (more while a member is larger). With an `inflater`
+	 * (member-inflater.ts), each piece of a sealed segment is a view on its buffer, good until the
+	 * next piece is asked for. With `blocking`, a sealed segment is read without the thread pool's
+	 * round trip: for a worker thread, where nothing else waits.
+	 */
+	constructor(private readonly window = packedWindow, options: {inflater?: MemberInflater | undefined; blocking?: boolean} = {}) {
 		this.packed = Buffer.allocUnsafeSlow(window);
+		this.inflater = options.inflater;
+		this.blocking = options.blocking ?? false;
 	}
 
 	/** The chunks of a segment's text. Sets `counts.damaged` when it cannot be read to its end. */
@@ -112,9 +123,9 @@ export class SegmentReader {
 	 * to its end. With `checkCrc` false, each member's checksum is given with it, to be tested by the caller.
 	 */
 	async * pieces(file: string, counts: TextCounts, checkCrc = true): AsyncGenerator<Piece> {
-		let handle: fs.FileHandle;
+		let handle: PackedFile;
 		try {
-			handle = await fs.open(file, 'r');
+			handle = await openPacked(file, this.blocking);
 		} catch (error) {
 			// Removed by retention meanwhile: nothing to read, nothing wrong.
 			counts.damaged ||= (error as NodeJS.ErrnoException).code !== 'ENOENT';
@@ -122,7 +133,7 @@ export class SegmentReader {
 		}
 
 		try {
-			let {size} = await handle.stat();
+			let {size} = handle;
 			// The window holds bytes [start, start + held) of the file; `at` is the next member in it.
 			let start = 0;
 			let held = 0;
@@ -154,7 +165,7 @@ export class SegmentReader {
 				const window = this.packed.subarray(0, held);
 				let member;
 				try {
-					member = inflateMember(window, at, maxMemberText, checkCrc);
+					member = inflateMember(window, at, maxMemberText, checkCrc, this.inflater);
 				} catch (error) {
 					if (error instanceof GzipDamage && start + held < size) {
 						// Cut by the window's end, not by damage: read on and try it again.
@@ -176,7 +187,7 @@ export class SegmentReader {
 				}
 
 				at = member.next;
-				yield {text: member.text, own: true, crc: member.crc};
+				yield {text: member.text, own: !this.inflater, crc: member.crc};
 			}
 		} catch (error) {
 			if (!(error instanceof GzipDamage)) {
@@ -245,11 +256,39 @@ async function * streamedText(file: string, from: number, counts: TextCounts): A
 	}
 }
 
+/** A sealed segment open for reading. */
+type PackedFile = {
+	size: number;
+	read(buffer: Buffer, offset: number, length: number, position: number): Promise<number>;
+	close(): Promise<void>;
+};
+
+async function openPacked(file: string, blocking: boolean): Promise<PackedFile> {
+	if (blocking) {
+		const fd = openSync(file, 'r');
+		try {
+			return {size: fstatSync(fd).size, read: async (b, o, l, p) => readSync(fd, b, o, l, p), close: async () => closeSync(fd)};
+		} catch (error) {
+			closeSync(fd);
+			throw error;
+		}
+	}
+
+	const handle = await fs.open(file, 'r');
+	try {
+		const {size} = await handle.stat();
+		return {size, read: async (b, o, l, p) => (await handle.read(b, o, l, p)).bytesRead, close: async () => handle.close()};
+	} catch (error) {
+		await handle.close();
+		throw error;
+	}
+}
+
 /** Read into `buffer` from `offset` up to its end (or the file's), from `position` in the file; the bytes read. */
-async function readInto(handle: fs.FileHandle, buffer: Buffer, offset: number, position: number): Promise<number> {
+async function readInto(handle: PackedFile, buffer: Buffer, offset: number, position: number): Promise<number> {
 	let got = 0;
 	while (offset + got < buffer.length) {
-		const {bytesRead} = await handle.read(buffer, offset + got, buffer.length - offset - got, position + got);
+		const bytesRead = await handle.read(buffer, offset + got, buffer.length - offset - got, position + got);
 		if (bytesRead === 0) {
 			break;
 		}

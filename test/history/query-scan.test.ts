@@ -63,10 +63,10 @@ afterAll(() => {
 
 type Case = {spec?: Partial<FilterSpec>; since?: number; until?: number; reverse?: boolean; limit?: number};
 
-/** The inflate worker as the build makes it: tests run from the source, where the scan has none. */
-const inflateWorker = path.join(root, 'dist', 'history', 'inflate-worker.js');
+/** The scan worker as the build makes it: tests run from the source, where the scan has none. */
+const scanWorker = path.join(root, 'dist', 'history', 'scan-worker.js');
 
-async function both(c: Case, threads?: ScanThreads): Promise<{reader: LogEvent[]; scan: LogEvent[]}> {
+async function both(c: Case, threads?: ScanThreads): Promise<{reader: LogEvent[]; scan: LogEvent[]; count: number}> {
 	const spec = {...emptySpec(), ...c.spec};
 	const filter = compileFilter(spec);
 	const tokens = grepWords(spec.grep, indexWordRule);
@@ -83,7 +83,8 @@ async function both(c: Case, threads?: ScanThreads): Promise<{reader: LogEvent[]
 		scan.push(...batch);
 	}
 
-	return {reader, scan};
+	const count = await new QueryScan(dir, {...q, lineHolds, reverse: undefined, limit: undefined}, threads).count();
+	return {reader, scan, count};
 }
 
 describe('logmon query\'s scan', () => {
@@ -105,17 +106,25 @@ describe('logmon query\'s scan', () => {
 	];
 	for (const [name, c] of cases) {
 		test(name, async () => {
-			const {reader, scan} = await both(c);
+			const {reader, scan, count} = await both(c);
 			expect(scan.map(e => e.seq)).toEqual(reader.map(e => e.seq));
 			expect(scan).toEqual(reader);
 			expect(scan.length, 'the query matches something').toBeGreaterThan(0);
+			if (c.limit === undefined) {
+				expect(count).toBe(reader.length);
+			}
 		});
 
-		test(`${name}, with the inflate worker`, async () => {
-			expect(existsSync(inflateWorker), 'npm run build made the worker').toBe(true);
-			const {reader, scan} = await both(c, {file: inflateWorker, minBytes: 0});
-			expect(scan).toEqual(reader);
-		});
+		for (const workers of [1, 2]) {
+			test(`${name}, with ${workers} scan worker${workers > 1 ? 's' : ''}`, async () => {
+				expect(existsSync(scanWorker), 'npm run build made the worker').toBe(true);
+				const {reader, scan, count} = await both(c, {file: scanWorker, minBytes: 0, workers});
+				expect(scan).toEqual(reader);
+				if (c.limit === undefined) {
+					expect(count).toBe(reader.length);
+				}
+			});
+		}
 	}
 
 	test('a damaged segment: what came before the damage, counted once, with the worker or without', async () => {
@@ -127,17 +136,22 @@ describe('logmon query\'s scan', () => {
 			packed[Math.floor(packed.length / 2)]! ^= 0x10;
 			writeFileSync(gz, packed);
 			const results = [];
-			for (const threads of [undefined, {file: inflateWorker, minBytes: 0}]) {
-				const scan = new QueryScan(copy, {filter: compileFilter({...emptySpec(), grep: ['sshd']}), lineHolds: ['sshd']}, threads);
+			for (const threads of [undefined, {file: scanWorker, minBytes: 0}]) {
+				const q = {filter: compileFilter({...emptySpec(), grep: ['sshd']}), lineHolds: ['sshd']};
+				const scan = new QueryScan(copy, q, threads);
 				const seqs: number[] = [];
 				for await (const batch of scan.batches()) {
 					seqs.push(...batch.map(e => e.seq));
 				}
 
-				results.push({seqs, damaged: scan.counts.damagedSegments});
+				const counting = new QueryScan(copy, q, threads);
+				const count = await counting.count();
+				results.push({seqs, damaged: scan.counts.damagedSegments, count, countDamaged: counting.counts.damagedSegments});
 			}
 
 			expect(results[0]!.damaged).toBe(1);
+			expect(results[0]!.countDamaged).toBe(1);
+			expect(results[0]!.count).toBe(results[0]!.seqs.length);
 			expect(results[1]).toEqual(results[0]);
 			// The segments after the damaged one are all there.
 			expect(results[0]!.seqs.at(-1)).toBeGreaterThan(6000);
