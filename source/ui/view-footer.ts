@@ -35,20 +35,25 @@ export function statusLine(ctx: Ctx, w: number): string {
 	const {m, now} = ctx;
 	const s = m.state;
 	const {bus, stats} = m.deps;
-	const segs: Segment[] = [];
+	// One group of segments per source, alert book and forwarder; `quiet` marks a live source with
+	// nothing more to say, which folds into a count when the row is too narrow for every name.
+	const groups: Array<{segs: Segment[]; quiet: boolean}> = [];
 	const health = bus.health();
 	let drops = 0;
 	for (const h of health) {
 		drops += h.drops;
 		if (h.kind === 'alerts') {
-			segs.push(...alertsSegments(h), {text: ' │ ', style: {dim: true}});
+			groups.push({segs: [...alertsSegments(h), {text: ' │ ', style: {dim: true}}], quiet: false});
 			continue;
 		}
 
 		if (h.kind === 'forward') {
-			segs.push(...forwardSegments(h, now), {text: ' │ ', style: {dim: true}});
+			groups.push({segs: [...forwardSegments(h, now), {text: ' │ ', style: {dim: true}}], quiet: false});
 			continue;
 		}
+
+		const segs: Segment[] = [];
+		const quiet = h.state === 'live' && !h.paused && h.parseErrors === 0 && h.kind !== 'connect' && h.kind !== 'docker';
 
 		const state = health.length > 3 && h.state === 'live' ? 'live' : describeState(h, now);
 		segs.push({text: `${safe(h.id)}: `, style: {bold: true}}, {text: safe(state), style: stateStyle(h)});
@@ -71,8 +76,10 @@ export function statusLine(ctx: Ctx, w: number): string {
 		}
 
 		segs.push({text: ' │ ', style: {dim: true}});
+		groups.push({segs, quiet});
 	}
 
+	const segs: Segment[] = [];
 	segs.push({text: `${count(stats.overallRate(now))} ev/s`, style: {bold: true}});
 	segs.push({text: ' │ ', style: {dim: true}}, {text: `drops ${count(drops)}`, style: drops > 0 ? {color: 'red'} : {dim: true}});
 	const history = m.deps.history?.status();
@@ -99,7 +106,15 @@ export function statusLine(ctx: Ctx, w: number): string {
 		segs.push({text: ' │ ', style: {dim: true}}, {text: 'filter ', style: {dim: true}}, {text: safe(filter), style: {color: 'cyan'}});
 	}
 
-	return ctx.p.paint(cutSegments(segs, w));
+	// The rate, drops and what follows must stay in sight: when every name does not fit, live
+	// sources with nothing more to say are shown as a count, and the others keep their names.
+	let sources = groups.flatMap(g => g.segs);
+	const quiet = groups.filter(g => g.quiet).length;
+	if (quiet > 1 && segmentsWidth(sources) + segmentsWidth(segs) > w) {
+		sources = [{text: `${quiet} sources: `, style: {bold: true}}, {text: 'live', style: {color: 'green'}}, {text: ' │ ', style: {dim: true}}, ...groups.filter(g => !g.quiet).flatMap(g => g.segs)];
+	}
+
+	return ctx.p.paint(cutSegments([...sources, ...segs], w));
 }
 
 /** A connect source's remote, while its stream is up: " ⇒ remote: kafka live, stdin ended". */
