@@ -1,5 +1,7 @@
 import {type BuiltinRule, Hits, builtinRules, placeholder, ruleAliases} from './redact-rules.js';
 import {FilterError, type UserRegex, compileUserRegex} from './regex.js';
+import {maxPaths, maxSteps} from './regex-bounded.js';
+import {gateSource} from './regex-gate-source.js';
 import {RegexGates} from './regex-gates.js';
 import {escapeLiteral} from './regex-prefilter.js';
 
@@ -106,12 +108,26 @@ export class TextRedactor {
 	protected readonly users: number[] = [];
 	/** Cheap tests that rule out user rules for most texts, each run at most once per text. */
 	private readonly gates: RegexGates;
+	/**
+	 * With user rules: the built-in marks (group 1) and what each joined user rule looks for
+	 * (core/regex-gate-source.ts), one scan for them all; undefined without user rules or when none joins.
+	 */
+	private readonly joined: RegExp | undefined;
+	/** At a place the joined scan stopped: which joined user rules match there (group k + 1 for the k-th). */
+	private readonly joinedAt: RegExp | undefined;
+	/** The user rules (by their place in `users`) in the joined scan, and the rest, which their gates test. */
+	private readonly joinedUsers: number[] = [];
+	private readonly gatedUsers: number[] = [];
+	/** Per user rule: the stamp of the scan that found its gate source in the current text. */
+	private readonly userFound: number[] = [];
 	/** Field rules by the last key of their path. */
 	protected readonly fieldsByKey = new Map<string, number[]>();
 	/** Where each rule may look again in the current text (valid when its stamp is the scan's). */
 	private readonly resume: number[];
 	private readonly resumeStamp: number[];
 	private scanStamp = 0;
+	/** Counts the texts the joined scan has read: `userFound` holds it for the rules found in the current one. */
+	private joinedStamp = 0;
 	protected readonly hits = new Hits();
 	private readonly pseudonyms = new Memo<string>(10_000);
 	/** Counts the event (or text) being redacted: a rule's hit counts once per event. */
@@ -179,6 +195,34 @@ export class TextRedactor {
 		}
 
 		this.gates = new RegexGates(spec.rules.map(r => r.pattern));
+		// Linear: the marks have a bounded length, and each joined source has at most `paths` paths from
+		// one start, each at most steps / paths long; the sums over the joined rules are held under the
+		// bounds a single pattern on V8 has (maxPaths, maxSteps), so the joined scan reads each place of
+		// a text a bounded number of times, as each rule's own search would. The bench's ten rules sum
+		// to about 80 paths and 1,800 steps. Rules past those sums, or with no gate source, are tested
+		// by their gates as before.
+		let paths = 0;
+		let steps = 0;
+		const sources: string[] = [];
+		for (const [u, r] of spec.rules.entries()) {
+			const gate = gateSource(r.pattern);
+			if (gate !== undefined && paths + gate.paths <= maxPaths && steps + gate.steps <= maxSteps) {
+				paths += gate.paths;
+				steps += gate.steps;
+				sources.push(gate.source);
+				this.joinedUsers.push(u);
+			} else {
+				this.gatedUsers.push(u);
+			}
+		}
+
+		this.userFound = spec.rules.map(() => 0);
+		if (sources.length > 0) {
+			const builtin = grouped.length > 0 ? grouped.join('|') : '(?!)';
+			this.joined = new RegExp(`(${builtin})|${sources.map(s => `(?:${s})`).join('|')}`, 'g');
+			this.joinedAt = new RegExp(sources.map(s => `(?:(?=(${s}))|)`).join(''), 'y');
+		}
+
 
 		for (const f of spec.fields) {
 			checkField(f, spec.from?.fields ?? '--redact-field');
@@ -247,7 +291,9 @@ export class TextRedactor {
 		const hits = this.hits;
 		hits.clear();
 		const trigger = this.trigger;
-		if (trigger !== undefined) {
+		if (this.joined !== undefined) {
+			this.scanJoined(text, this.joined, this.joinedAt!);
+		} else if (trigger !== undefined) {
 			this.scan(text, trigger);
 		}
 
@@ -268,38 +314,108 @@ export class TextRedactor {
 
 	/** Add the spans the user rules find; returns how many rules found some. */
 	private userRules(text: string): number {
-		const hits = this.hits;
-		this.gates.check(text);
-		if (!this.gates.any) {
-			return 0;
+		let rules = 0;
+		// Joined rules run where the joined scan found what they look for (in this text: its stamp).
+		for (const u of this.joinedUsers) {
+			if (this.userFound[u] === this.joinedStamp) {
+				rules += this.userRule(text, u);
+			}
 		}
 
-		let rules = 0;
-		for (let u = 0; u < this.users.length; u++) {
-			if (!this.gates.mayMatch(u)) {
-				continue;
-			}
-
-			const index = this.users[u]!;
-			const user = this.rules[index]!.user!;
-			if (!user.native && !user.mayMatch(text)) {
-				continue;
-			}
-
-			const found = user.ranges(text, Number.POSITIVE_INFINITY, user.groups > 0 ? 1 : 0);
-			if (found.length > 0) {
-				hits.current = index;
-				for (const [start, end] of found) {
-					if (end > start) {
-						hits.add(start, end);
+		if (this.gatedUsers.length > 0) {
+			this.gates.check(text);
+			if (this.gates.any) {
+				for (const u of this.gatedUsers) {
+					if (this.gates.mayMatch(u)) {
+						rules += this.userRule(text, u);
 					}
 				}
-
-				rules++;
 			}
 		}
 
 		return rules;
+	}
+
+	/** Add the spans user rule `u` finds; returns 1 when it found some. */
+	private userRule(text: string, u: number): number {
+		const hits = this.hits;
+		const index = this.users[u]!;
+		const user = this.rules[index]!.user!;
+		if (!user.native && !user.mayMatch(text)) {
+			return 0;
+		}
+
+		const found = user.ranges(text, Number.POSITIVE_INFINITY, user.groups > 0 ? 1 : 0);
+		if (found.length === 0) {
+			return 0;
+		}
+
+		hits.current = index;
+		for (const [start, end] of found) {
+			if (end > start) {
+				hits.add(start, end);
+			}
+		}
+
+		return 1;
+	}
+
+	/**
+	 * The joined scan: the built-in rules as `scan` runs them, and the joined user rules found. It steps
+	 * one place at a time (a user rule may match inside what a built-in rule found, or where a mark
+	 * starts): marks before where the built-in rules may look again are passed over, as `scan` passes them.
+	 */
+	private scanJoined(text: string, joined: RegExp, at: RegExp): void {
+		const found = ++this.joinedStamp;
+		joined.lastIndex = 0;
+		let m = joined.exec(text);
+		if (m === null) {
+			return;
+		}
+
+		const hits = this.hits;
+		const stamp = ++this.scanStamp;
+		let builtinFrom = 0;
+		let left = this.joinedUsers.length;
+		for (; m !== null; m = joined.exec(text)) {
+			const place = m.index;
+			if (left > 0) {
+				at.lastIndex = place;
+				const here = at.exec(text)!;
+				for (let k = 0; k < this.joinedUsers.length; k++) {
+					const u = this.joinedUsers[k]!;
+					if (here[k + 1] !== undefined && this.userFound[u] !== found) {
+						this.userFound[u] = found;
+						left--;
+					}
+				}
+			}
+
+			if (m[1] !== undefined && place >= builtinFrom) {
+				let next = place + 1;
+				const code = text.charCodeAt(place);
+				const candidates = code < 128 ? this.dispatch[code]! : [];
+				for (const index of candidates) {
+					if (this.resumeStamp[index] === stamp && this.resume[index]! > place) {
+						continue;
+					}
+
+					const before = hits.length;
+					hits.current = index;
+					const resume = (this.rules[index]!.builtin as {find: (text: string, at: number, hits: Hits) => number}).find(text, place, hits);
+					this.resume[index] = resume;
+					this.resumeStamp[index] = stamp;
+					if (hits.length > before) {
+						next = Math.max(next, hits.end[hits.length - 1]!, resume);
+						break;
+					}
+				}
+
+				builtinFrom = next;
+			}
+
+			joined.lastIndex = place + 1;
+		}
 	}
 
 	private scan(text: string, trigger: RegExp): void {
