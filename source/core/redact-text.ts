@@ -106,7 +106,7 @@ export class TextRedactor {
 	private readonly scanners: number[] = [];
 	private readonly scanFns: Array<(text: string, hits: Hits) => void> = [];
 	protected readonly users: number[] = [];
-	/** Cheap tests that rule out user rules for most texts, each run at most once per text. */
+	/** Cheap tests that rule out the user rules not in the joined scan for most texts, each run at most once per text. */
 	private readonly gates: RegexGates;
 	/**
 	 * With user rules: the built-in marks (group 1) and what each joined user rule looks for
@@ -194,7 +194,6 @@ export class TextRedactor {
 			this.users.push(index);
 		}
 
-		this.gates = new RegexGates(spec.rules.map(r => r.pattern));
 		// Linear: the marks have a bounded length, and each joined source has at most `paths` paths from
 		// one start, each at most steps / paths long; the sums over the joined rules are held under the
 		// bounds a single pattern on V8 has (maxPaths, maxSteps), so the joined scan reads each place of
@@ -216,6 +215,7 @@ export class TextRedactor {
 			}
 		}
 
+		this.gates = new RegexGates(this.gatedUsers.map(u => spec.rules[u]!.pattern));
 		this.userFound = spec.rules.map(() => 0);
 		if (sources.length > 0) {
 			const builtin = grouped.length > 0 ? grouped.join('|') : '(?!)';
@@ -325,9 +325,9 @@ export class TextRedactor {
 		if (this.gatedUsers.length > 0) {
 			this.gates.check(text);
 			if (this.gates.any) {
-				for (const u of this.gatedUsers) {
-					if (this.gates.mayMatch(u)) {
-						rules += this.userRule(text, u);
+				for (let g = 0; g < this.gatedUsers.length; g++) {
+					if (this.gates.mayMatch(g)) {
+						rules += this.userRule(text, this.gatedUsers[g]!);
 					}
 				}
 			}

@@ -1,3 +1,4 @@
+import {commonness} from './regex-prefilter.js';
 import {type Node, char, longest, maxPaths, maxSteps, negates, nullable, parseBounded, pathCount} from './regex-bounded.js';
 
 // The part of a user regex that the redaction scan looks for (core/redact-text.ts): a V8 regex
@@ -37,28 +38,80 @@ export function gateSource(pattern: string): GateSource | undefined {
 	}
 
 	let best: GateSource | undefined;
-	let bestScore = -1;
+	let bestCost = maxCost;
 	for (const segment of segments(node)) {
-		// Empty matches would stop the scan everywhere; negated classes need V8's `u` to read code points.
-		if (nullable(segment) || negates(segment) || !sameRepeats(segment)) {
-			continue;
-		}
+		const items = segment.kind === 'concat' ? segment.items : [segment];
+		// Any stretch of a match to its segment's end: the one that starts at the rarest character.
+		for (let i = 0; i < items.length; i++) {
+			const first = firstSet(items[i]!);
+			const factor: Node = {kind: 'concat', items: items.slice(i)};
+			// Empty matches would stop the scan everywhere; negated classes need V8's `u` to read code points.
+			if (first === undefined || nullable(factor) || negates(factor) || !sameRepeats(factor)) {
+				continue;
+			}
 
-		const paths = pathCount(segment);
-		const steps = paths * longest(segment);
-		if (paths > maxPaths || steps > maxSteps) {
-			continue;
-		}
-
-		// Plain characters rule out most; then length.
-		const score = (literals(segment) * 10_000) + Math.min(shortest(segment), 9999);
-		if (score > bestScore) {
-			bestScore = score;
-			best = {source: render(segment, ci), paths, steps};
+			const paths = pathCount(factor);
+			const steps = paths * longest(factor);
+			const cost = share(first, ci) + (20 * hitShare(factor, ci));
+			if (paths <= maxPaths && steps <= maxSteps && cost < bestCost) {
+				bestCost = cost;
+				best = {source: render(factor, ci), paths, steps};
+			}
 		}
 	}
 
 	return best;
+}
+
+/**
+ * What a gate may cost at most: the share of a text's places where the scan must try it, plus 20 times
+ * the share where it matches (a match costs the rule's own search). Dearer rules are tested by their gates.
+ */
+const maxCost = 0.1;
+
+/** The share of characters in logs a class holds, roughly (from their order in core/regex-prefilter.ts). */
+function share(node: Extract<Node, {kind: 'set'}>, ci: boolean): number {
+	let sum = 0;
+	for (const [from, to] of ci ? folded(node.ranges) : node.ranges) {
+		for (let c = from; c <= Math.min(to, 0x7F); c++) {
+			sum += (commonness(String.fromCharCode(c)) + 0.2) / 200;
+		}
+	}
+
+	return Math.min(sum, 1);
+}
+
+/** The share of places a stretch matches at, roughly: the product of the shares of its first classes. */
+function hitShare(factor: Extract<Node, {kind: 'concat'}>, ci: boolean): number {
+	let product = 1;
+	let count = 0;
+	for (const item of factor.items) {
+		const set = firstSet(item);
+		if (set === undefined || count >= 6) {
+			break;
+		}
+
+		product *= share(set, ci);
+		count++;
+		if (!(item.kind === 'set' || (item.kind === 'repeat' && item.min === 1 && item.max === 1))) {
+			break; // a repeat: its later characters are not counted
+		}
+	}
+
+	return product;
+}
+
+/** The class a stretch must start with: a class, or a repeat of one at least once; else undefined. */
+function firstSet(item: Node): Extract<Node, {kind: 'set'}> | undefined {
+	if (item.kind === 'set') {
+		return item.negated ? undefined : item;
+	}
+
+	if (item.kind === 'repeat' && item.min > 0 && item.body.kind === 'set' && !item.body.negated) {
+		return item.body;
+	}
+
+	return undefined;
 }
 
 /** The stretches of the pattern between its unbounded repeats, with the runs of a class at their ends cut to their minimum. */
@@ -110,66 +163,6 @@ function sameRepeats(node: Node): boolean {
 
 		default: {
 			return true;
-		}
-	}
-}
-
-/** Characters every match has that are one letter or character (in either case under (?i)). */
-function literals(node: Node): number {
-	switch (node.kind) {
-		case 'set': {
-			const [from, to] = node.ranges[0]!;
-			const single = node.ranges.length === 1 && from === to;
-			const pair = node.ranges.length === 2 && node.ranges.every(([a, b]) => a === b) && Math.abs(node.ranges[0]![0] - node.ranges[1]![0]) === 32;
-			return single || pair ? 1 : 0;
-		}
-
-		case 'assert': {
-			return 0;
-		}
-
-		case 'concat': {
-			return node.items.reduce((sum, item) => sum + literals(item), 0);
-		}
-
-		case 'alt': {
-			return Math.min(...node.items.map(item => literals(item)));
-		}
-
-		case 'group': {
-			return literals(node.body);
-		}
-
-		case 'repeat': {
-			return node.min * literals(node.body);
-		}
-	}
-}
-
-function shortest(node: Node): number {
-	switch (node.kind) {
-		case 'set': {
-			return 1;
-		}
-
-		case 'assert': {
-			return 0;
-		}
-
-		case 'concat': {
-			return node.items.reduce((sum, item) => sum + shortest(item), 0);
-		}
-
-		case 'alt': {
-			return Math.min(...node.items.map(item => shortest(item)));
-		}
-
-		case 'group': {
-			return shortest(node.body);
-		}
-
-		case 'repeat': {
-			return node.min * shortest(node.body);
 		}
 	}
 }
