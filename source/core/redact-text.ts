@@ -128,6 +128,8 @@ export class TextRedactor {
 	private scanStamp = 0;
 	/** Counts the texts the joined scan has read: `userFound` holds it for the rules found in the current one. */
 	private joinedStamp = 0;
+	/** How many joined user rules the joined scan found in the current text. */
+	private joinedFound = 0;
 	protected readonly hits = new Hits();
 	private readonly pseudonyms = new Memo<string>(10_000);
 	/** Counts the event (or text) being redacted: a rule's hit counts once per event. */
@@ -316,9 +318,11 @@ export class TextRedactor {
 	private userRules(text: string): number {
 		let rules = 0;
 		// Joined rules run where the joined scan found what they look for (in this text: its stamp).
-		for (const u of this.joinedUsers) {
-			if (this.userFound[u] === this.joinedStamp) {
-				rules += this.userRule(text, u);
+		if (this.joinedFound > 0) {
+			for (const u of this.joinedUsers) {
+				if (this.userFound[u] === this.joinedStamp) {
+					rules += this.userRule(text, u);
+				}
 			}
 		}
 
@@ -367,6 +371,7 @@ export class TextRedactor {
 	 */
 	private scanJoined(text: string, joined: RegExp, at: RegExp): void {
 		const found = ++this.joinedStamp;
+		this.joinedFound = 0;
 		joined.lastIndex = 0;
 		let m = joined.exec(text);
 		if (m === null) {
@@ -386,6 +391,7 @@ export class TextRedactor {
 					const u = this.joinedUsers[k]!;
 					if (here[k + 1] !== undefined && this.userFound[u] !== found) {
 						this.userFound[u] = found;
+						this.joinedFound++;
 						left--;
 					}
 				}
