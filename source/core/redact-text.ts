@@ -6,8 +6,10 @@ import {RegexGates} from './regex-gates.js';
 import {escapeLiteral} from './regex-prefilter.js';
 
 // Redaction of one text: the rules compiled from a spec (built-in, user and field rules), one scan
-// for the built-in rules' marks and each user rule, the spans found replaced leftmost first, and
-// each rule's hits counted. core/redact.ts builds the event stage on it.
+// for the built-in rules' marks and what the user rules look for (a stretch of their matches that
+// starts at a rare character, core/regex-gate-source.ts; a user rule with none has its gates,
+// core/regex-gates.ts), each rule run where that scan stopped, the spans found replaced leftmost
+// first, and each rule's hits counted. core/redact.ts builds the event stage on it.
 
 export type RedactMode = 'mask' | 'hash';
 

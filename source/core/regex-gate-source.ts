@@ -67,18 +67,20 @@ export function gateSource(pattern: string): GateSource | undefined {
  * What a gate may cost at most: the share of a text's places where the scan must try it, plus 20 times
  * the share where it matches (a match costs the rule's own search). Dearer rules are tested by their gates.
  */
-const maxCost = 0.1;
+const maxCost = 0.15;
 
 /** The share of characters in logs a class holds, roughly (from their order in core/regex-prefilter.ts). */
 function share(node: Extract<Node, {kind: 'set'}>, ci: boolean): number {
 	let sum = 0;
 	for (const [from, to] of ci ? folded(node.ranges) : node.ranges) {
 		for (let c = from; c <= Math.min(to, 0x7F); c++) {
-			sum += (commonness(String.fromCharCode(c)) + 0.2) / 200;
+			// `=` is rare in prose but not in key=value logs: counted as common as `/`.
+			sum += (commonness(c === 0x3D ? '/' : String.fromCharCode(c)) + 0.2) / 200;
 		}
 	}
 
-	return Math.min(sum, 1);
+	// No class holds every character of a log line.
+	return Math.min(sum, 0.9);
 }
 
 /** The share of places a stretch matches at, roughly: the product of the shares of its first classes. */
@@ -91,10 +93,10 @@ function hitShare(factor: Extract<Node, {kind: 'concat'}>, ci: boolean): number 
 			break;
 		}
 
-		product *= share(set, ci);
+		product *= item.kind === 'set' ? share(set, ci) : share(set, ci) ** (item as Repeat).min;
 		count++;
-		if (!(item.kind === 'set' || (item.kind === 'repeat' && item.min === 1 && item.max === 1))) {
-			break; // a repeat: its later characters are not counted
+		if (item.kind !== 'set') {
+			break; // a repeat: what follows it is not counted
 		}
 	}
 
