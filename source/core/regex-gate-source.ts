@@ -20,6 +20,8 @@ export type GateSource = {
 	/** Paths from one start, and paths times the longest match: what one start may cost. */
 	readonly paths: number;
 	readonly steps: number;
+	/** V8 source of the class its matches start with. */
+	readonly first: string;
 };
 
 type Range = [number, number];
@@ -55,7 +57,7 @@ export function gateSource(pattern: string): GateSource | undefined {
 			const cost = share(first, ci) + (20 * hitShare(factor, ci));
 			if (paths <= maxPaths && steps <= maxSteps && cost < bestCost) {
 				bestCost = cost;
-				best = {source: render(factor, ci), paths, steps};
+				best = {source: render(factor, ci), paths, steps, first: render(first, ci)};
 			}
 		}
 	}
