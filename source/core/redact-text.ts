@@ -377,9 +377,10 @@ export class TextRedactor {
 	}
 
 	/**
-	 * The joined scan: the built-in rules as `scan` runs them, and the joined user rules found. It steps
-	 * one place at a time (a user rule may match inside what a built-in rule found, or where a mark
-	 * starts): marks before where the built-in rules may look again are passed over, as `scan` passes them.
+	 * The joined scan: the built-in rules as `scan` runs them, and the joined user rules found. Where it
+	 * stops, the user rules are asked which of them match there (one may match where a mark starts);
+	 * past what a built-in rule found it jumps as `scan` does, once the user rules' stretches there are
+	 * looked for on their own.
 	 */
 	private scanJoined(text: string, joined: RegExp, at: RegExp): void {
 		const found = ++this.joinedStamp;
