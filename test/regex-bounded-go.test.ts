@@ -2,9 +2,10 @@ import {readdirSync, readFileSync} from 'node:fs';
 import path from 'node:path';
 import {describe, expect, test} from 'vitest';
 import {boundedRegex} from '../source/core/regex-bounded.js';
+import {gateSource} from '../source/core/regex-gate-source.js';
 import {compileUserRegex} from '../source/core/regex.js';
 import {tenRules} from '../bench/cases/redact.js';
-import {goRanges, hasGo} from './support/go-regexp.js';
+import {goMatches, goRanges, hasGo} from './support/go-regexp.js';
 import {corpus} from './support/logmon.js';
 
 // The patterns core/regex-bounded.ts writes for V8 find what Go's regexp finds: the same matches
@@ -100,5 +101,32 @@ describe('bounded patterns on V8 against Go regexp', () => {
 		}
 
 		expect(mismatches.slice(0, 10).map(m => m.slice(0, 300))).toEqual([]);
+	});
+});
+
+describe('what the joined redaction scan looks for (core/regex-gate-source.ts) against Go regexp', () => {
+	test('the stretch of each pattern matches every line Go finds a match in', () => {
+		const lines = [...special, ...corpusLines()];
+		const go = goMatches(patterns, lines);
+		const misses: string[] = [];
+		let joined = 0;
+		for (const [i, pattern] of patterns.entries()) {
+			const gate = gateSource(pattern);
+			if (gate === undefined) {
+				continue;
+			}
+
+			joined++;
+			const re = new RegExp(gate.source);
+			expect(re.test(''), pattern).toBe(false);
+			for (const [j, line] of lines.entries()) {
+				if (go.results[i]![j] && !re.test(line)) {
+					misses.push(`${JSON.stringify(pattern)} (${gate.source}) on ${JSON.stringify(line.slice(0, 60))}`);
+				}
+			}
+		}
+
+		expect(joined).toBeGreaterThan(10); // the others have no stretch cheap enough to look for
+		expect(misses.slice(0, 10)).toEqual([]);
 	});
 });

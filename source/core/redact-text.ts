@@ -1,11 +1,15 @@
 import {type BuiltinRule, Hits, builtinRules, placeholder, ruleAliases} from './redact-rules.js';
 import {FilterError, type UserRegex, compileUserRegex} from './regex.js';
+import {maxPaths, maxSteps} from './regex-bounded.js';
+import {gateSource} from './regex-gate-source.js';
 import {RegexGates} from './regex-gates.js';
 import {escapeLiteral} from './regex-prefilter.js';
 
 // Redaction of one text: the rules compiled from a spec (built-in, user and field rules), one scan
-// for the built-in rules' marks and each user rule, the spans found replaced leftmost first, and
-// each rule's hits counted. core/redact.ts builds the event stage on it.
+// for the built-in rules' marks and what the user rules look for (a stretch of their matches that
+// starts at a rare character, core/regex-gate-source.ts; a user rule with none has its gates,
+// core/regex-gates.ts), each rule run where that scan stopped, the spans found replaced leftmost
+// first, and each rule's hits counted. core/redact.ts builds the event stage on it.
 
 export type RedactMode = 'mask' | 'hash';
 
@@ -104,14 +108,34 @@ export class TextRedactor {
 	private readonly scanners: number[] = [];
 	private readonly scanFns: Array<(text: string, hits: Hits) => void> = [];
 	protected readonly users: number[] = [];
-	/** Cheap tests that rule out user rules for most texts, each run at most once per text. */
+	/** Cheap tests that rule out the user rules not in the joined scan for most texts, each run at most once per text. */
 	private readonly gates: RegexGates;
+	/**
+	 * With user rules: the built-in marks (group 1) and what each joined user rule looks for
+	 * (core/regex-gate-source.ts), one scan for them all; undefined without user rules or when none joins.
+	 */
+	private readonly joined: RegExp | undefined;
+	/** At a place the joined scan stopped: which joined user rules match there (group k + 1 for the k-th). */
+	private readonly joinedAt: RegExp | undefined;
+	/** Per ASCII character: may a joined user rule's stretch start with it? (Others may start beyond ASCII.) */
+	private readonly userStart = new Uint8Array(128);
+	/** The joined user rules' stretches alone: looked for inside what a built-in rule found, where the joined scan skips. */
+	private readonly userOnly: RegExp | undefined;
+	/** The user rules (by their place in `users`) in the joined scan, and the rest, which their gates test. */
+	private readonly joinedUsers: number[] = [];
+	private readonly gatedUsers: number[] = [];
+	/** Per user rule: the stamp of the scan that found its gate source in the current text. */
+	private readonly userFound: number[] = [];
 	/** Field rules by the last key of their path. */
 	protected readonly fieldsByKey = new Map<string, number[]>();
 	/** Where each rule may look again in the current text (valid when its stamp is the scan's). */
 	private readonly resume: number[];
 	private readonly resumeStamp: number[];
 	private scanStamp = 0;
+	/** Counts the texts the joined scan has read: `userFound` holds it for the rules found in the current one. */
+	private joinedStamp = 0;
+	/** How many joined user rules the joined scan found in the current text. */
+	private joinedFound = 0;
 	protected readonly hits = new Hits();
 	private readonly pseudonyms = new Memo<string>(10_000);
 	/** Counts the event (or text) being redacted: a rule's hit counts once per event. */
@@ -178,7 +202,41 @@ export class TextRedactor {
 			this.users.push(index);
 		}
 
-		this.gates = new RegexGates(spec.rules.map(r => r.pattern));
+		// Linear: the marks have a bounded length, and each joined source has at most `paths` paths from
+		// one start, each at most steps / paths long; the sums over the joined rules are held under the
+		// bounds a single pattern on V8 has (maxPaths, maxSteps), so the joined scan reads each place of
+		// a text a bounded number of times, as each rule's own search would. The eight of the bench's ten
+		// rules that join sum to 57 paths and 978 steps (of 1,000 and 10,000). Rules past those sums, or
+		// with no gate source, are tested by their gates (core/regex-gates.ts).
+		let paths = 0;
+		let steps = 0;
+		const sources: string[] = [];
+		const firsts: string[] = [];
+		for (const [u, r] of spec.rules.entries()) {
+			const gate = gateSource(r.pattern);
+			if (gate !== undefined && paths + gate.paths <= maxPaths && steps + gate.steps <= maxSteps) {
+				paths += gate.paths;
+				steps += gate.steps;
+				sources.push(gate.source);
+				firsts.push(gate.first);
+				this.joinedUsers.push(u);
+			} else {
+				this.gatedUsers.push(u);
+			}
+		}
+
+		this.gates = new RegexGates(this.gatedUsers.map(u => spec.rules[u]!.pattern));
+		this.userFound = spec.rules.map(() => 0);
+		if (sources.length > 0) {
+			const builtin = grouped.length > 0 ? grouped.join('|') : '(?!)';
+			this.joined = new RegExp(`(${builtin})|${sources.map(s => `(?:${s})`).join('|')}`, 'g');
+			this.joinedAt = new RegExp(sources.map(s => `(?:(?=(${s}))|)`).join(''), 'y');
+			this.userOnly = new RegExp(sources.map(s => `(?:${s})`).join('|'), 'g');
+			const first = new RegExp(`^(?:${firsts.join('|')})$`);
+			for (let c = 0; c < 128; c++) {
+				this.userStart[c] = first.test(String.fromCharCode(c)) ? 1 : 0;
+			}
+		}
 
 		for (const f of spec.fields) {
 			checkField(f, spec.from?.fields ?? '--redact-field');
@@ -247,7 +305,9 @@ export class TextRedactor {
 		const hits = this.hits;
 		hits.clear();
 		const trigger = this.trigger;
-		if (trigger !== undefined) {
+		if (this.joined !== undefined) {
+			this.scanJoined(text, this.joined, this.joinedAt!);
+		} else if (trigger !== undefined) {
 			this.scan(text, trigger);
 		}
 
@@ -268,38 +328,143 @@ export class TextRedactor {
 
 	/** Add the spans the user rules find; returns how many rules found some. */
 	private userRules(text: string): number {
-		const hits = this.hits;
-		this.gates.check(text);
-		if (!this.gates.any) {
-			return 0;
+		let rules = 0;
+		// Joined rules run where the joined scan found what they look for (in this text: its stamp).
+		if (this.joinedFound > 0) {
+			for (const u of this.joinedUsers) {
+				if (this.userFound[u] === this.joinedStamp) {
+					rules += this.userRule(text, u);
+				}
+			}
 		}
 
-		let rules = 0;
-		for (let u = 0; u < this.users.length; u++) {
-			if (!this.gates.mayMatch(u)) {
-				continue;
-			}
-
-			const index = this.users[u]!;
-			const user = this.rules[index]!.user!;
-			if (!user.native && !user.mayMatch(text)) {
-				continue;
-			}
-
-			const found = user.ranges(text, Number.POSITIVE_INFINITY, user.groups > 0 ? 1 : 0);
-			if (found.length > 0) {
-				hits.current = index;
-				for (const [start, end] of found) {
-					if (end > start) {
-						hits.add(start, end);
+		if (this.gatedUsers.length > 0) {
+			this.gates.check(text);
+			if (this.gates.any) {
+				for (let g = 0; g < this.gatedUsers.length; g++) {
+					if (this.gates.mayMatch(g)) {
+						rules += this.userRule(text, this.gatedUsers[g]!);
 					}
 				}
-
-				rules++;
 			}
 		}
 
 		return rules;
+	}
+
+	/** Add the spans user rule `u` finds; returns 1 when it found some. */
+	private userRule(text: string, u: number): number {
+		const hits = this.hits;
+		const index = this.users[u]!;
+		const user = this.rules[index]!.user!;
+		if (!user.native && !user.mayMatch(text)) {
+			return 0;
+		}
+
+		const found = user.ranges(text, Number.POSITIVE_INFINITY, user.groups > 0 ? 1 : 0);
+		if (found.length === 0) {
+			return 0;
+		}
+
+		hits.current = index;
+		for (const [start, end] of found) {
+			if (end > start) {
+				hits.add(start, end);
+			}
+		}
+
+		return 1;
+	}
+
+	/**
+	 * The joined scan: the built-in rules as `scan` runs them, and the joined user rules found. Where it
+	 * stops, the user rules are asked which of them match there (one may match where a mark starts);
+	 * past what a built-in rule found it jumps as `scan` does, once the user rules' stretches there are
+	 * looked for on their own.
+	 */
+	private scanJoined(text: string, joined: RegExp, at: RegExp): void {
+		const found = ++this.joinedStamp;
+		this.joinedFound = 0;
+		joined.lastIndex = 0;
+		let m = joined.exec(text);
+		if (m === null) {
+			return;
+		}
+
+		const hits = this.hits;
+		const stamp = ++this.scanStamp;
+		let builtinFrom = 0;
+		let left = this.joinedUsers.length;
+		for (; m !== null; m = joined.exec(text)) {
+			const place = m.index;
+			const code = text.charCodeAt(place);
+			// At a mark, the user rules are asked only where one of their stretches may start.
+			if (left > 0 && (m[1] === undefined || code >= 128 || this.userStart[code] === 1)) {
+				at.lastIndex = place;
+				const here = at.exec(text)!;
+				for (let k = 0; k < this.joinedUsers.length; k++) {
+					const u = this.joinedUsers[k]!;
+					if (here[k + 1] !== undefined && this.userFound[u] !== found) {
+						this.userFound[u] = found;
+						this.joinedFound++;
+						left--;
+					}
+				}
+			}
+
+			if (m[1] !== undefined && place >= builtinFrom) {
+				let next = place + 1;
+				const candidates = code < 128 ? this.dispatch[code]! : [];
+				for (const index of candidates) {
+					if (this.resumeStamp[index] === stamp && this.resume[index]! > place) {
+						continue;
+					}
+
+					const before = hits.length;
+					hits.current = index;
+					const resume = (this.rules[index]!.builtin as {find: (text: string, at: number, hits: Hits) => number}).find(text, place, hits);
+					this.resume[index] = resume;
+					this.resumeStamp[index] = stamp;
+					if (hits.length > before) {
+						next = Math.max(next, hits.end[hits.length - 1]!, resume);
+						break;
+					}
+				}
+
+				if (next > place + 1 && left > 0) {
+					// Marks inside what was found need no look; a user rule's stretch there still counts.
+					left = this.userStretches(text, place + 1, next, left, found);
+				}
+
+				builtinFrom = next;
+			}
+
+			joined.lastIndex = place < builtinFrom ? builtinFrom : place + 1;
+		}
+	}
+
+	/** The joined user rules whose stretches start in text[from, to): marked found; returns how many are left to find. */
+	private userStretches(text: string, from: number, to: number, left: number, found: number): number {
+		const only = this.userOnly!;
+		const at = this.joinedAt!;
+		only.lastIndex = from;
+		let m: RegExpExecArray | null;
+		while (left > 0 && (m = only.exec(text)) !== null && m.index < to) {
+			at.lastIndex = m.index;
+			const here = at.exec(text)!;
+			for (let k = 0; k < this.joinedUsers.length; k++) {
+				const u = this.joinedUsers[k]!;
+				if (here[k + 1] !== undefined && this.userFound[u] !== found) {
+					this.userFound[u] = found;
+					this.joinedFound++;
+					left--;
+				}
+			}
+
+			only.lastIndex = m.index + 1;
+		}
+
+		return left;
 	}
 
 	private scan(text: string, trigger: RegExp): void {

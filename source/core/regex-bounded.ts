@@ -336,7 +336,7 @@ export function pathCount(node: Node): number {
 }
 
 /** The longest text a bounded node can match. */
-function longest(node: Node): number {
+export function longest(node: Node): number {
 	switch (node.kind) {
 		case 'set': {
 			return 1;
@@ -364,7 +364,7 @@ function longest(node: Node): number {
 	}
 }
 
-function nullable(node: Node): boolean {
+export function nullable(node: Node): boolean {
 	switch (node.kind) {
 		case 'set': {
 			return false;
@@ -437,7 +437,7 @@ function checkRepeats(node: Node): void {
 }
 
 /** A code point for a V8 regex, valid with and without `u`. */
-function char(code: number): string {
+export function char(code: number): string {
 	return /[\dA-Za-z]/.test(String.fromCharCode(code)) ? String.fromCharCode(code) : `\\x${code.toString(16).padStart(2, '0')}`;
 }
 
@@ -494,7 +494,7 @@ function render(node: Node, ci: boolean): string {
 	}
 }
 
-function negates(node: Node): boolean {
+export function negates(node: Node): boolean {
 	switch (node.kind) {
 		case 'set': {
 			return node.negated;
