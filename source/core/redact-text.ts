@@ -306,7 +306,7 @@ export class TextRedactor {
 		hits.clear();
 		const trigger = this.trigger;
 		if (this.joined !== undefined) {
-			this.scanJoined(text, this.joined, this.joinedAt!);
+			this.scanJoined(text, this.joined);
 		} else if (trigger !== undefined) {
 			this.scan(text, trigger);
 		}
@@ -382,7 +382,7 @@ export class TextRedactor {
 	 * past what a built-in rule found it jumps as `scan` does, once the user rules' stretches there are
 	 * looked for on their own.
 	 */
-	private scanJoined(text: string, joined: RegExp, at: RegExp): void {
+	private scanJoined(text: string, joined: RegExp): void {
 		const found = ++this.joinedStamp;
 		this.joinedFound = 0;
 		joined.lastIndex = 0;
@@ -391,7 +391,6 @@ export class TextRedactor {
 			return;
 		}
 
-		const hits = this.hits;
 		const stamp = ++this.scanStamp;
 		let builtinFrom = 0;
 		let left = this.joinedUsers.length;
@@ -400,37 +399,11 @@ export class TextRedactor {
 			const code = text.charCodeAt(place);
 			// At a mark, the user rules are asked only where one of their stretches may start.
 			if (left > 0 && (m[1] === undefined || code >= 128 || this.userStart[code] === 1)) {
-				at.lastIndex = place;
-				const here = at.exec(text)!;
-				for (let k = 0; k < this.joinedUsers.length; k++) {
-					const u = this.joinedUsers[k]!;
-					if (here[k + 1] !== undefined && this.userFound[u] !== found) {
-						this.userFound[u] = found;
-						this.joinedFound++;
-						left--;
-					}
-				}
+				left = this.usersAt(text, place, left, found);
 			}
 
 			if (m[1] !== undefined && place >= builtinFrom) {
-				let next = place + 1;
-				const candidates = code < 128 ? this.dispatch[code]! : [];
-				for (const index of candidates) {
-					if (this.resumeStamp[index] === stamp && this.resume[index]! > place) {
-						continue;
-					}
-
-					const before = hits.length;
-					hits.current = index;
-					const resume = (this.rules[index]!.builtin as {find: (text: string, at: number, hits: Hits) => number}).find(text, place, hits);
-					this.resume[index] = resume;
-					this.resumeStamp[index] = stamp;
-					if (hits.length > before) {
-						next = Math.max(next, hits.end[hits.length - 1]!, resume);
-						break;
-					}
-				}
-
+				const next = this.builtinAt(text, place, code, stamp);
 				if (next > place + 1 && left > 0) {
 					// Marks inside what was found need no look; a user rule's stretch there still counts.
 					left = this.userStretches(text, place + 1, next, left, found);
@@ -446,29 +419,62 @@ export class TextRedactor {
 	/** The joined user rules whose stretches start in text[from, to): marked found; returns how many are left to find. */
 	private userStretches(text: string, from: number, to: number, left: number, found: number): number {
 		const only = this.userOnly!;
-		const at = this.joinedAt!;
 		only.lastIndex = from;
 		let m: RegExpExecArray | null;
 		while (left > 0 && (m = only.exec(text)) !== null && m.index < to) {
-			at.lastIndex = m.index;
-			const here = at.exec(text)!;
-			for (let k = 0; k < this.joinedUsers.length; k++) {
-				const u = this.joinedUsers[k]!;
-				if (here[k + 1] !== undefined && this.userFound[u] !== found) {
-					this.userFound[u] = found;
-					this.joinedFound++;
-					left--;
-				}
-			}
-
+			left = this.usersAt(text, m.index, left, found);
 			only.lastIndex = m.index + 1;
 		}
 
 		return left;
 	}
 
-	private scan(text: string, trigger: RegExp): void {
+	/** The joined user rules with a stretch starting at `place`: marked found; returns how many are left to find. */
+	private usersAt(text: string, place: number, left: number, found: number): number {
+		const at = this.joinedAt!;
+		at.lastIndex = place;
+		const here = at.exec(text)!;
+		for (let k = 0; k < this.joinedUsers.length; k++) {
+			const u = this.joinedUsers[k]!;
+			if (here[k + 1] !== undefined && this.userFound[u] !== found) {
+				this.userFound[u] = found;
+				this.joinedFound++;
+				left--;
+			}
+		}
+
+		return left;
+	}
+
+	/**
+	 * The built-in rules whose marks start with the character at `at` look there (a rule whose last look
+	 * of this text, `stamp`, reached past `at` is skipped); returns where the scan goes on: past what
+	 * was found, which is replaced whole, so other marks inside it need no look.
+	 */
+	private builtinAt(text: string, at: number, code: number, stamp: number): number {
 		const hits = this.hits;
+		let next = at + 1;
+		const candidates = code < 128 ? this.dispatch[code]! : [];
+		for (const index of candidates) {
+			if (this.resumeStamp[index] === stamp && this.resume[index]! > at) {
+				continue;
+			}
+
+			const before = hits.length;
+			hits.current = index;
+			const resume = (this.rules[index]!.builtin as {find: (text: string, at: number, hits: Hits) => number}).find(text, at, hits);
+			this.resume[index] = resume;
+			this.resumeStamp[index] = stamp;
+			if (hits.length > before) {
+				next = Math.max(next, hits.end[hits.length - 1]!, resume);
+				break;
+			}
+		}
+
+		return next;
+	}
+
+	private scan(text: string, trigger: RegExp): void {
 		trigger.lastIndex = 0;
 		let m = trigger.exec(text);
 		if (m === null) {
@@ -478,28 +484,7 @@ export class TextRedactor {
 		// Where each rule may look again, for this text only: stamped, not cleared.
 		const stamp = ++this.scanStamp;
 		for (; m !== null; m = trigger.exec(text)) {
-			const at = m.index;
-			let next = at + 1;
-			const code = text.charCodeAt(at);
-			const candidates = code < 128 ? this.dispatch[code]! : [];
-			for (const index of candidates) {
-				if (this.resumeStamp[index] === stamp && this.resume[index]! > at) {
-					continue;
-				}
-
-				const before = hits.length;
-				hits.current = index;
-				const resume = (this.rules[index]!.builtin as {find: (text: string, at: number, hits: Hits) => number}).find(text, at, hits);
-				this.resume[index] = resume;
-				this.resumeStamp[index] = stamp;
-				if (hits.length > before) {
-					// What was found is replaced whole: other marks inside it need no look.
-					next = Math.max(next, hits.end[hits.length - 1]!, resume);
-					break;
-				}
-			}
-
-			trigger.lastIndex = next;
+			trigger.lastIndex = this.builtinAt(text, m.index, text.charCodeAt(m.index), stamp);
 		}
 	}
 
