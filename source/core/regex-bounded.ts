@@ -464,9 +464,18 @@ function renderSet(node: Extract<Node, {kind: 'set'}>, ci: boolean): string {
 }
 
 function render(node: Node, ci: boolean): string {
+	return writeNode(node, set => renderSet(set, ci), true);
+}
+
+/**
+ * A parsed pattern written as V8 source: `set` writes each class (how case folds is the caller's),
+ * and capture groups stay capturing only with `captures`.
+ */
+export function writeNode(node: Node, set: (node: Extract<Node, {kind: 'set'}>) => string, captures: boolean): string {
+	const write = (n: Node): string => writeNode(n, set, captures);
 	switch (node.kind) {
 		case 'set': {
-			return renderSet(node, ci);
+			return set(node);
 		}
 
 		case 'assert': {
@@ -474,20 +483,20 @@ function render(node: Node, ci: boolean): string {
 		}
 
 		case 'concat': {
-			return node.items.map(item => (item.kind === 'alt' ? `(?:${render(item, ci)})` : render(item, ci))).join('');
+			return node.items.map(item => (item.kind === 'alt' ? `(?:${write(item)})` : write(item))).join('');
 		}
 
 		case 'alt': {
-			return node.items.map(item => render(item, ci)).join('|');
+			return node.items.map(item => write(item)).join('|');
 		}
 
 		case 'group': {
-			return `${node.capture ? '(' : '(?:'}${render(node.body, ci)})`;
+			return `${node.capture && captures ? '(' : '(?:'}${write(node.body)})`;
 		}
 
 		case 'repeat': {
 			// A set renders as one character or one class; a group as itself.
-			const body = node.body.kind === 'group' || node.body.kind === 'set' ? render(node.body, ci) : `(?:${render(node.body, ci)})`;
+			const body = node.body.kind === 'group' || node.body.kind === 'set' ? write(node.body) : `(?:${write(node.body)})`;
 			const count = node.max === Number.POSITIVE_INFINITY ? (node.min === 0 ? '*' : (node.min === 1 ? '+' : `{${node.min},}`)) : (node.min === node.max ? `{${node.min}}` : (node.min === 0 && node.max === 1 ? '?' : `{${node.min},${node.max}}`));
 			return body + count + (node.lazy ? '?' : '');
 		}

@@ -1,5 +1,5 @@
 import {commonness} from './regex-prefilter.js';
-import {type Node, char, longest, maxPaths, maxSteps, negates, nullable, parseBounded, pathCount} from './regex-bounded.js';
+import {type Node, char, longest, maxPaths, maxSteps, negates, nullable, parseBounded, pathCount, writeNode} from './regex-bounded.js';
 
 // The part of a user regex that the redaction scan looks for (core/redact-text.ts): a V8 regex
 // source with no flags and no captures, which matches somewhere in every text the pattern matches,
@@ -201,32 +201,9 @@ function renderChar(code: number): string {
 }
 
 function render(node: Node, ci: boolean): string {
-	switch (node.kind) {
-		case 'set': {
-			const ranges = ci ? folded(node.ranges) : node.ranges;
-			const parts = ranges.map(([from, to]) => (from === to ? renderChar(from) : `${renderChar(from)}-${renderChar(to)}`));
-			return parts.length === 1 && ranges[0]![0] === ranges[0]![1] ? parts[0]! : `[${parts.join('')}]`;
-		}
-
-		case 'assert': {
-			return node.source;
-		}
-
-		case 'concat': {
-			return node.items.map(item => (item.kind === 'alt' ? `(?:${render(item, ci)})` : render(item, ci))).join('');
-		}
-
-		case 'alt': {
-			return node.items.map(item => render(item, ci)).join('|');
-		}
-
-		case 'group': {
-			return `(?:${render(node.body, ci)})`;
-		}
-
-		case 'repeat': {
-			const body = node.body.kind === 'set' ? render(node.body, ci) : `(?:${render(node.body, ci)})`;
-			return body + (node.min === node.max ? `{${node.min}}` : `{${node.min},${node.max}}`);
-		}
-	}
+	return writeNode(node, set => {
+		const ranges = ci ? folded(set.ranges) : set.ranges;
+		const parts = ranges.map(([from, to]) => (from === to ? renderChar(from) : `${renderChar(from)}-${renderChar(to)}`));
+		return parts.length === 1 && ranges[0]![0] === ranges[0]![1] ? parts[0]! : `[${parts.join('')}]`;
+	}, false);
 }

@@ -17,7 +17,7 @@ describe('the stretch of a user rule the joined scan looks for', () => {
 	it('starts at a rare character, spells case out, and cuts runs at the ends to their minimum', () => {
 		expect(gateSource('tok_[a-z0-9]{24}')?.source).toBe(String.raw`k\x5f[a-z0-9]{24}`);
 		expect(gateSource('(?i)customer_id=(\\d+)')?.source).toBe(String.raw`\x5f[iI][dD]\x3d[0-9]{1}`);
-		expect(gateSource('(?i)api[_-]?key["\']?\\s*[:=]\\s*["\']?([A-Za-z0-9]{20,})')?.source).toBe(String.raw`[kK\u212a][eE][yY][\x22\x27]{0,1}`);
+		expect(gateSource('(?i)api[_-]?key["\']?\\s*[:=]\\s*["\']?([A-Za-z0-9]{20,})')?.source).toBe(String.raw`[kK\u212a][eE][yY][\x22\x27]?`);
 		expect(gateSource(String.raw`[a-z0-9-]+\.corp\.example\.com`)?.source).toBe(String.raw`xample\x2ecom`);
 		expect(gateSource('(?i)zesk')?.source).toBe(String.raw`[zZ][eE][sS\u017f][kK\u212a]`);
 	});
