@@ -13,6 +13,7 @@ import {type TailPosition, center, clampAnchor, follow, moveTail, stopFollowing}
 import {moveSelection, paneAction} from './panes.js';
 import {type Rows, FilteredEvents, allRows, passes} from './scan.js';
 import {Search} from './search.js';
+import {Slices} from './slices.js';
 import {type UiDeps, type UiModel, type UiState, initialState, togglesWindow, withHidden} from './state.js';
 import {Toggles, sections} from './toggles.js';
 import {type View, buildView} from './view.js';
@@ -24,7 +25,8 @@ import {type View, buildView} from './view.js';
 //   navigation.ts  following, pausing and scrolling the tail
 //   search.ts      `/`, n, N
 //   alerts.ts      the alerts list (A), silences (m), the banner and the bell
-//   scan.ts        the slow work over the held events (filter, search), in slices
+//   scan.ts        the slow work over the held events (filter, search)
+//   slices.ts      when the slow work runs: in slices, between keys and frames
 //   history*.ts    the history: the tail's older pages, the search past memory,
 //                  the time window of the errors and stats
 //   view*.ts       the frame's text
@@ -35,11 +37,6 @@ import {type View, buildView} from './view.js';
 
 export type {Prompt, UiDeps, UiState} from './state.js';
 export {specToExpression} from './state.js';
-
-/** Time one slice of slow work may take before keys, signals and frames get their turn. */
-const sliceMs = 10;
-
-
 
 export class UiController implements UiModel {
 	readonly state: UiState;
@@ -52,8 +49,7 @@ export class UiController implements UiModel {
 	private readonly search: Search;
 	/** The held events that pass the tail's filter (none when it lets everything through). */
 	private filtered: FilteredEvents | undefined;
-	private pumping: NodeJS.Immediate | undefined;
-	private running = false;
+	private readonly slices: Slices;
 	private note = '';
 	/** Present when there is a history. */
 	private readonly history: TailHistory | undefined;
@@ -68,6 +64,7 @@ export class UiController implements UiModel {
 		this.filtered = filter.all ? undefined : new FilteredEvents(deps.store, filter);
 		this.toggles = new Toggles(deps.sources, deps.stats);
 		this.frames = new FrameLoop({signature: now => this.signature(now), build: now => this.build(now)}, this.now);
+		this.slices = new Slices(deadline => this.slice(deadline));
 		const history = deps.historyReader ? uiHistory({
 			state: this.state,
 			store: deps.store,
@@ -139,9 +136,8 @@ export class UiController implements UiModel {
 	}
 
 	start(): void {
-		this.running = true;
+		this.slices.start();
 		this.frames.start();
-		this.wake();
 	}
 
 	/** Fill the tail, the error list and the statistics from the history (before the sources start). */
@@ -153,14 +149,10 @@ export class UiController implements UiModel {
 	}
 
 	stop(): void {
-		this.running = false;
+		this.slices.stop();
 		this.search.cancel();
 		this.window?.stop();
 		this.frames.stop();
-		if (this.pumping) {
-			clearImmediate(this.pumping);
-			this.pumping = undefined;
-		}
 	}
 
 	noteRender(ms: number): void {
@@ -229,18 +221,11 @@ export class UiController implements UiModel {
 	// ---- slow work, in slices ----
 
 	private wake(): void {
-		if (this.running && !this.pumping) {
-			this.pumping = setImmediate(this.pump);
-		}
+		this.slices.wake();
 	}
 
-	private readonly pump = (): void => {
-		this.pumping = undefined;
-		if (!this.running) {
-			return;
-		}
-
-		const deadline = performance.now() + sliceMs;
+	/** One slice of the search and of sorting the held events through a new filter; true when there is more. */
+	private slice(deadline: number): boolean {
 		const search = this.search.work(deadline);
 		let more = search.more;
 		if (this.filtered?.pending) {
@@ -253,10 +238,8 @@ export class UiController implements UiModel {
 			this.version++; // progress shows on the next tick
 		}
 
-		if (more) {
-			this.pumping = setImmediate(this.pump);
-		}
-	};
+		return more;
+	}
 
 	// ---- what a frame reads (UiModel) ----
 
