@@ -1,6 +1,6 @@
 import {type AlertNotice} from '../core/alert-notice.js';
 import {type LogEvent} from '../core/event.js';
-import {type Filter, type FilterSpec, FilterError, compileFilter, emptySpec, parseFilterExpression} from '../core/filter.js';
+import {type Filter, compileFilter} from '../core/filter.js';
 import {moveAlertSelection, showNotice, silenceSelected} from './alerts.js';
 import {FrameLoop} from './frames.js';
 import {type TailHistory} from './history-tail.js';
@@ -11,10 +11,11 @@ import {type Layout, computeLayout} from './layout.js';
 import {tailRowCount} from './event-rows.js';
 import {type TailPosition, center, clampAnchor, follow, moveTail, stopFollowing} from './navigation.js';
 import {moveSelection, paneAction} from './panes.js';
-import {type Rows, FilteredEvents, allRows, passes} from './scan.js';
+import {type Rows} from './scan.js';
 import {Search} from './search.js';
 import {Slices} from './slices.js';
-import {type UiDeps, type UiModel, type UiState, initialState, togglesWindow, withHidden} from './state.js';
+import {type UiDeps, type UiModel, type UiState, initialState, togglesWindow} from './state.js';
+import {TailFilter} from './tail-filter.js';
 import {Toggles, sections} from './toggles.js';
 import {type View, buildView} from './view.js';
 
@@ -24,6 +25,7 @@ import {type View, buildView} from './view.js';
 //   frames.ts      when a frame is worth drawing
 //   navigation.ts  following, pausing and scrolling the tail
 //   search.ts      `/`, n, N
+//   tail-filter.ts the tail's filter (`f`, the toggles) and the held events that pass it
 //   alerts.ts      the alerts list (A), silences (m), the banner and the bell
 //   scan.ts        the slow work over the held events (filter, search)
 //   slices.ts      when the slow work runs: in slices, between keys and frames
@@ -47,8 +49,7 @@ export class UiController implements UiModel {
 	private version = 0;
 	private readonly frames: FrameLoop;
 	private readonly search: Search;
-	/** The held events that pass the tail's filter (none when it lets everything through). */
-	private filtered: FilteredEvents | undefined;
+	private readonly tailFilter: TailFilter;
 	private readonly slices: Slices;
 	private note = '';
 	/** Present when there is a history. */
@@ -61,7 +62,19 @@ export class UiController implements UiModel {
 		const spec = structuredClone(deps.filter);
 		const filter = compileFilter(spec);
 		this.state = initialState(spec, filter);
-		this.filtered = filter.all ? undefined : new FilteredEvents(deps.store, filter);
+		this.tailFilter = new TailFilter({
+			state: this.state,
+			store: deps.store,
+			lastSeq: () => this.deps.bus.lastSeq,
+			reset: () => {
+				this.search.cancel();
+				this.history?.reset();
+				this.wake();
+			},
+			changed: filter => {
+				this.deps.onFilterChange?.(filter);
+			},
+		});
 		this.toggles = new Toggles(deps.sources, deps.stats);
 		this.frames = new FrameLoop({signature: now => this.signature(now), build: now => this.build(now)}, this.now);
 		this.slices = new Slices(deadline => this.slice(deadline));
@@ -93,7 +106,7 @@ export class UiController implements UiModel {
 			memory: () => history?.tail.memory() ?? deps.store,
 			history: history?.search,
 			lastSeq: () => this.deps.bus.lastSeq,
-			passes: () => passes(this.state.filter, this.filtered),
+			passes: () => this.tailFilter.passes(),
 			center: seq => {
 				center(this.position(), seq);
 			},
@@ -191,7 +204,7 @@ export class UiController implements UiModel {
 
 	private signature(now: number): string {
 		const {store, errors, stats} = this.deps;
-		if (this.filtered?.pending) {
+		if (this.tailFilter.pending) {
 			this.wake(); // new events to sort through
 		}
 
@@ -227,10 +240,7 @@ export class UiController implements UiModel {
 	/** One slice of the search and of sorting the held events through a new filter; true when there is more. */
 	private slice(deadline: number): boolean {
 		const search = this.search.work(deadline);
-		let more = search.more;
-		if (this.filtered?.pending) {
-			more = (performance.now() < deadline ? this.filtered.step(deadline) : true) || more;
-		}
+		const filtering = this.tailFilter.work(deadline);
 
 		if (search.done) {
 			this.changed();
@@ -238,7 +248,7 @@ export class UiController implements UiModel {
 			this.version++; // progress shows on the next tick
 		}
 
-		return more;
+		return search.more || filtering;
 	}
 
 	// ---- what a frame reads (UiModel) ----
@@ -254,7 +264,7 @@ export class UiController implements UiModel {
 	}
 
 	private rows(): Rows {
-		const live = this.filtered ?? allRows(this.deps.store);
+		const live = this.tailFilter.rows();
 		return this.history ? this.history.rows(live) : live;
 	}
 
@@ -278,13 +288,7 @@ export class UiController implements UiModel {
 	}
 
 	busy(): string | undefined {
-		const searching = this.search.busy();
-		if (searching) {
-			return searching;
-		}
-
-		const f = this.filtered;
-		return f && !f.complete && f.progress < 1 ? `filtering ${Math.floor(f.progress * 100)}%` : this.history?.busy();
+		return this.search.busy() || this.tailFilter.busy() || this.history?.busy();
 	}
 
 	aggregates(): Aggregates {
@@ -411,7 +415,7 @@ export class UiController implements UiModel {
 			}
 
 			case 'clear-filter': {
-				this.applyFilter('');
+				this.tailFilter.apply('');
 				break;
 			}
 
@@ -435,7 +439,7 @@ export class UiController implements UiModel {
 			case 'toggle-all': {
 				const rows = this.toggles.rows(s.section, s.spec);
 				const on = rows.some(r => r.state !== 'on');
-				this.setLocalSpec(this.toggles.set(s.section, rows, on, s.spec));
+				this.tailFilter.setLocal(this.toggles.set(s.section, rows, on, s.spec));
 				break;
 			}
 
@@ -522,7 +526,7 @@ export class UiController implements UiModel {
 		if (p?.kind === 'search') {
 			this.search.accept();
 		} else if (p) {
-			this.applyFilter(p.text);
+			this.tailFilter.apply(p.text);
 		}
 	}
 
@@ -532,51 +536,6 @@ export class UiController implements UiModel {
 		}
 
 		this.state.prompt = undefined;
-	}
-
-	/** Apply `f` text; on a bad expression the prompt stays open with the reason. */
-	private applyFilter(text: string): void {
-		const s = this.state;
-		let spec: FilterSpec;
-		let filter: Filter;
-		try {
-			spec = withHidden(parseFilterExpression(text, emptySpec()), s.spec);
-			filter = compileFilter(spec, {grep: 'filter', exclude: 'filter'});
-		} catch (error) {
-			if (error instanceof FilterError) {
-				s.prompt = {kind: 'filter', text, error: error.message};
-				return;
-			}
-
-			throw error;
-		}
-
-		s.prompt = undefined;
-		s.filterText = text.trim();
-		this.setFilter(spec, filter);
-	}
-
-	private setLocalSpec(spec: FilterSpec): void {
-		if (spec !== this.state.spec) {
-			this.setFilter(spec, compileFilter(spec, {grep: 'filter', exclude: 'filter'}));
-		}
-	}
-
-	private setFilter(spec: FilterSpec, filter: Filter): void {
-		const s = this.state;
-		s.spec = spec;
-		s.filter = filter;
-		// The held events are sorted through again, in slices; history pages are read again through it.
-		this.filtered = filter.all ? undefined : new FilteredEvents(this.deps.store, filter);
-		this.search.cancel();
-		this.history?.reset();
-		this.wake();
-		if (!s.following) {
-			// The anchor may be filtered out now; keep the position by sequence number.
-			s.pausedAtSeq = Math.min(s.pausedAtSeq, this.deps.bus.lastSeq);
-		}
-
-		this.deps.onFilterChange?.(filter);
 	}
 
 	// ---- errors and toggles ----
@@ -619,7 +578,7 @@ export class UiController implements UiModel {
 			return;
 		}
 
-		this.setLocalSpec(this.toggles.set(s.section, [row], row.next, s.spec));
+		this.tailFilter.setLocal(this.toggles.set(s.section, [row], row.next, s.spec));
 	}
 
 	/** Sections in display order, for the panel's tab strip. */

@@ -157,18 +157,6 @@ export function specToExpression(spec: FilterSpec): string {
 	return parts.join(' ');
 }
 
-/** `spec` with the toggles' hidden lists of `from`. */
-export function withHidden(spec: FilterSpec, from: FilterSpec): FilterSpec {
-	return {
-		...spec,
-		hideHosts: from.hideHosts,
-		hideTypes: from.hideTypes,
-		hideServices: from.hideServices,
-		hideLevels: from.hideLevels,
-		hideSources: from.hideSources,
-	};
-}
-
 /** The alerts list: what fires now (newest first), then the recent notices. */
 export function alertRows(snapshot: AlertsSnapshot): AlertRow[] {
 	return [
