@@ -1,28 +1,29 @@
 import {type AlertNotice} from '../core/alert-notice.js';
 import {type LogEvent} from '../core/event.js';
 import {type Filter, compileFilter} from '../core/filter.js';
-import {moveAlertSelection, showNotice, silenceSelected} from './alerts.js';
+import {KeyActions} from './actions.js';
+import {showNotice} from './alerts.js';
 import {FrameLoop} from './frames.js';
 import {type TailHistory} from './history-tail.js';
 import {type Aggregates, type HistoryWindow, liveAggregates} from './history-window.js';
 import {uiHistory} from './history.js';
-import {type Action, type Context, lookup} from './keybindings.js';
 import {type Layout, computeLayout} from './layout.js';
 import {tailRowCount} from './event-rows.js';
-import {type TailPosition, center, clampAnchor, follow, moveTail, stopFollowing} from './navigation.js';
-import {moveSelection, paneAction} from './panes.js';
+import {type TailPosition, center, clampAnchor} from './navigation.js';
 import {type Rows} from './scan.js';
 import {Search} from './search.js';
 import {Slices} from './slices.js';
-import {type UiDeps, type UiModel, type UiState, initialState, togglesWindow} from './state.js';
+import {type UiDeps, type UiModel, type UiState, initialState} from './state.js';
 import {TailFilter} from './tail-filter.js';
 import {Toggles, sections} from './toggles.js';
 import {type View, buildView} from './view.js';
 
 // Everything the UI knows and does, outside React: the UI state and what each
-// key does. React only shows `View`s. The parts:
+// key does. React only shows `View`s. This holds the parts together and
+// answers what a frame reads. The parts:
 //   state.ts       the state, and what a frame reads (UiModel)
 //   frames.ts      when a frame is worth drawing
+//   actions.ts     what each key does
 //   navigation.ts  following, pausing and scrolling the tail
 //   search.ts      `/`, n, N
 //   tail-filter.ts the tail's filter (`f`, the toggles) and the held events that pass it
@@ -34,8 +35,8 @@ import {type View, buildView} from './view.js';
 //   view*.ts       the frame's text
 //
 // Slow work (a new filter over 50,000 held events, a search) runs in slices
-// of about 10 ms with the event loop free in between, so keys, signals and
-// frames always get their turn; the status bar shows its progress.
+// with the event loop free in between, so keys, signals and frames always
+// get their turn; the status bar shows its progress.
 
 export type {Prompt, UiDeps, UiState} from './state.js';
 export {specToExpression} from './state.js';
@@ -51,6 +52,7 @@ export class UiController implements UiModel {
 	private readonly search: Search;
 	private readonly tailFilter: TailFilter;
 	private readonly slices: Slices;
+	private readonly actions: KeyActions;
 	private note = '';
 	/** Present when there is a history. */
 	private readonly history: TailHistory | undefined;
@@ -115,6 +117,25 @@ export class UiController implements UiModel {
 			},
 			wake: () => {
 				this.wake();
+			},
+		});
+		this.actions = new KeyActions({
+			state: this.state,
+			deps,
+			toggles: this.toggles,
+			search: this.search,
+			tailFilter: this.tailFilter,
+			history: this.history,
+			window: this.window,
+			now: this.now,
+			layout: () => this.layout(),
+			position: () => this.position(),
+			aggregates: () => this.aggregates(),
+			notify: text => {
+				this.notify(text);
+			},
+			changed: () => {
+				this.changed();
 			},
 		});
 	}
@@ -300,178 +321,7 @@ export class UiController implements UiModel {
 
 	/** One keypress, named as in keybindings.ts; `text` is the typed character for prompts. */
 	key(name: string, text = ''): void {
-		const s = this.state;
-		const context: Context = s.help || s.detail ? 'overlay' : (s.alertsOpen ? 'alerts' : s.focus);
-		const binding = lookup(name, context, s.prompt !== undefined);
-		if (s.prompt) {
-			if (binding) {
-				this.act(binding.action, name);
-			} else if (text && !name.startsWith('ctrl+') && !/^(?:up|down|pageup|pagedown|home|end|tab|shift\+tab|escape|enter)$/.test(name)) {
-				this.promptInput(s.prompt.text + (name === 'space' ? ' ' : text));
-			}
-
-			return;
-		}
-
-		if ((s.help || s.detail) && binding?.action !== 'quit' && binding?.action !== 'interrupt') {
-			if (binding?.action === 'help' || binding?.action === 'close' || name === 'enter') {
-				s.help = false;
-				s.detail = undefined;
-				this.changed();
-			}
-
-			return;
-		}
-
-		if (binding) {
-			this.act(binding.action, name);
-		}
-	}
-
-	private act(action: Action, name: string): void {
-		const s = this.state;
-		if (paneAction(s, action, text => {
-			this.notify(text);
-		})) {
-			this.changed();
-			return;
-		}
-
-		switch (action) {
-			case 'quit':
-			case 'interrupt': {
-				this.deps.onQuit?.(action === 'quit' ? 'quit' : 'interrupt');
-				return;
-			}
-
-			case 'close': {
-				this.search.clear();
-				s.help = false;
-				s.detail = undefined;
-				s.alertsOpen = false;
-				break;
-			}
-
-			case 'alerts': {
-				if (this.deps.alerts) {
-					s.alertsOpen = !s.alertsOpen;
-					s.selected.alerts = 0;
-				} else {
-					this.notify('no alert rules: add them to the config\'s "alerts", or give --alert EXPR');
-				}
-
-				break;
-			}
-
-			case 'alert-silence': {
-				silenceSelected(s, this.deps.alerts, this.now(), text => {
-					this.notify(text);
-				});
-				break;
-			}
-
-			case 'pause': {
-				if (s.following) {
-					stopFollowing(this.position());
-				} else {
-					follow(s);
-				}
-
-				break;
-			}
-
-			case 'up':
-			case 'down':
-			case 'page-up':
-			case 'page-down':
-			case 'top':
-			case 'bottom': {
-				if (s.alertsOpen) {
-					moveAlertSelection(s, this.deps.alerts, action, this.layout().bodyHeight);
-				} else if (s.focus === 'tail') {
-					moveTail(this.position(), action);
-				} else {
-					const box = this.layout().others.find(b => b.id === s.focus);
-					moveSelection(s, s.focus, action, this.listLength(s.focus), box?.height ?? 10);
-				}
-
-				break;
-			}
-
-			case 'search': {
-				this.search.open();
-				break;
-			}
-
-			case 'search-older':
-			case 'search-newer': {
-				this.search.step(action === 'search-older' ? 'older' : 'newer');
-				break;
-			}
-
-			case 'filter': {
-				s.prompt = {kind: 'filter', text: s.filterText};
-				break;
-			}
-
-			case 'clear-filter': {
-				this.tailFilter.apply('');
-				break;
-			}
-
-			case 'history-window': {
-				this.notify(this.window ? `errors and stats: ${this.window.next()}` : 'no history: the time window reads it (see --history)');
-				s.selected.errors = 0;
-				s.selected.stats = 0;
-				break;
-			}
-
-			case 'open': {
-				this.openError();
-				break;
-			}
-
-			case 'toggle-row': {
-				this.toggleRow(name);
-				break;
-			}
-
-			case 'toggle-all': {
-				const rows = this.toggles.rows(s.section, s.spec);
-				const on = rows.some(r => r.state !== 'on');
-				this.tailFilter.setLocal(this.toggles.set(s.section, rows, on, s.spec));
-				break;
-			}
-
-			case 'prompt-accept': {
-				this.promptAccept();
-				break;
-			}
-
-			case 'prompt-cancel': {
-				this.promptCancel();
-				break;
-			}
-
-			case 'prompt-erase': {
-				if (s.prompt) {
-					this.promptInput(s.prompt.text.slice(0, -1));
-				}
-
-				break;
-			}
-
-			case 'prompt-clear': {
-				this.promptInput('');
-				break;
-			}
-
-			default: {
-				break;
-			}
-		}
-
-		this.changed();
+		this.actions.key(name, text);
 	}
 
 	private notify(text: string, ms = 3000): void {
@@ -484,101 +334,6 @@ export class UiController implements UiModel {
 	alertNotice(notice: AlertNotice): void {
 		showNotice(this.state, notice, this.now(), this.deps.bell);
 		this.changed();
-	}
-
-	// ---- lists ----
-
-	private listLength(pane: 'errors' | 'stats' | 'toggles'): number {
-		const s = this.state;
-		switch (pane) {
-			case 'errors': {
-				return this.aggregates().errors.size;
-			}
-
-			case 'stats': {
-				return this.aggregates().stats({byHost: s.statsByHost, sort: s.statsSort, now: this.now()}).length;
-			}
-
-			case 'toggles': {
-				return this.toggles.rows(s.section, s.spec).length;
-			}
-		}
-	}
-
-	// ---- prompts and the filter ----
-
-	private promptInput(text: string): void {
-		const s = this.state;
-		if (!s.prompt) {
-			return;
-		}
-
-		s.prompt = {...s.prompt, text, error: undefined};
-		if (s.prompt.kind === 'search') {
-			this.search.input(text);
-		}
-
-		this.changed();
-	}
-
-	private promptAccept(): void {
-		const p = this.state.prompt;
-		if (p?.kind === 'search') {
-			this.search.accept();
-		} else if (p) {
-			this.tailFilter.apply(p.text);
-		}
-	}
-
-	private promptCancel(): void {
-		if (this.state.prompt?.kind === 'search') {
-			this.search.abandon();
-		}
-
-		this.state.prompt = undefined;
-	}
-
-	// ---- errors and toggles ----
-
-	private openError(): void {
-		const s = this.state;
-		const group = this.aggregates().errors.list(s.errorsSort)[s.selected.errors];
-		if (!group) {
-			return;
-		}
-
-		const {latest} = group;
-		s.detail = latest;
-		// The same event, not one of an earlier run with the same seq; or its row read from the history.
-		const at = this.deps.store.get(latest.seq) === latest ? latest.seq : this.history?.find(latest);
-		if (at !== undefined) {
-			s.markSeq = at;
-			center(this.position(), at);
-		} else {
-			this.notify('that line has left the tail buffer; shown in full only');
-		}
-	}
-
-	private toggleRow(name: string): void {
-		const s = this.state;
-		const rows = this.toggles.rows(s.section, s.spec);
-		let index: number;
-		if (name === 'enter' || name === 'space') {
-			index = s.selected.toggles;
-		} else {
-			const box = this.layout().others.find(b => b.id === 'toggles');
-			const {start} = togglesWindow(s.selected.toggles, (box?.height ?? 12) - 2);
-			index = start + (name === '0' ? 9 : Number(name) - 1);
-			s.selected.toggles = Math.min(index, Math.max(0, rows.length - 1));
-		}
-
-		const row = rows[index];
-		if (!row) {
-			this.notify(`no row ${name} in ${s.section}`);
-			return;
-		}
-
-		this.tailFilter.setLocal(this.toggles.set(s.section, [row], row.next, s.spec));
 	}
 
 	/** Sections in display order, for the panel's tab strip. */
