@@ -7,7 +7,8 @@ import {DemoOtlpPoster} from './demo-otlp.js';
 import {LogioPublisher} from './publish/logio.js';
 import {type LogioListenSource} from './sources/logio-listen.js';
 import {type OtlpSource} from './sources/otlp.js';
-import {LogstreamTestServer, sampleLine} from './testing/logstream-server.js';
+import {sampleLine} from './testing/logstream-samples.js';
+import {LogstreamTestServer} from './testing/logstream-server.js';
 
 // `logmon --demo`: everything runs in this process. A logstream test server (several
 // servers and log types) and logio publishers replay real logs from the loghub

@@ -2,7 +2,8 @@ import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {afterEach, describe, expect, test} from 'vitest';
-import {LogstreamTestServer, sampleLine} from '../source/testing/logstream-server.js';
+import {sampleLine} from '../source/testing/logstream-samples.js';
+import {LogstreamTestServer} from '../source/testing/logstream-server.js';
 import {type Harness, sent, startSource, staticConfig, until} from './logstream-support.js';
 
 // The protocol exchange against the real test server (protocols.md §1.2).

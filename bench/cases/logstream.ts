@@ -8,7 +8,8 @@ import {closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync} f
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
-import {LogstreamTestServer, sampleLine} from '../../source/testing/logstream-server.js';
+import {sampleLine} from '../../source/testing/logstream-samples.js';
+import {LogstreamTestServer} from '../../source/testing/logstream-server.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const count = Number(process.env['BENCH_LOGSTREAM_LINES'] ?? 300_000);
