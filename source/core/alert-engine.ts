@@ -1,8 +1,8 @@
 import {type AlertView, AlertBook, type RuleState} from './alert-book.js';
 import {type GroupState, holds} from './alert-conditions.js';
-import {type AlertRule, type NewTermSpec, fieldValue, spanOf} from './alert-rules.js';
+import {GroupKeys, type Keyer, type TermKey} from './alert-keys.js';
+import {type AlertRule, type NewTermSpec, spanOf} from './alert-rules.js';
 import {type AlertNotice, hash64} from './alert-notice.js';
-import {ShapeFingerprints} from './alert-fingerprints.js';
 import {TermMemory} from './alert-terms.js';
 import {BucketRing} from './alert-window.js';
 import {Whens} from './alert-when.js';
@@ -17,13 +17,8 @@ import {type LogEvent, LEVELS, levelRank} from './event.js';
 // What each kind measures and when it holds: alert-conditions.ts.
 //
 // The states of each (rule, group) and the notices they send: alert-book.ts.
-
-/** One groupBy, and its key for the event keyed last: worked out once per event, whatever the rules using it. */
-type Keyer = {
-	readonly groupBy: readonly string[];
-	event: LogEvent | undefined;
-	key: string;
-};
+//
+// Group keys and field values, once per event whatever the rules: alert-keys.ts.
 
 /** Rules that share a `when` and a groupBy share the per-event work: one run count for all. */
 type Selector = {
@@ -61,15 +56,6 @@ type TermSelector = {
 /** New terms waiting for the history's look-back, per newTerm selector; past it they are learnt without a notice. */
 const maxHeld = 1000;
 
-/** An event's group and term for one groupBy and field: the event keyed last. */
-type TermKey = {
-	readonly keyer: Keyer;
-	readonly field: string;
-	event: LogEvent | undefined;
-	group: string;
-	term: string;
-};
-
 export type AlertsSnapshot = {
 	/** Firing now, newest first. */
 	firing: AlertView[];
@@ -89,10 +75,6 @@ export type EngineOptions = {
 	recent?: number;
 };
 
-const separator = '\u001F';
-
-/** Fields of an event's scope (see Whens.sameScope): a batch of one scope has one key for groupBys of these. */
-const scopeFields = new Set(['service', 'host', 'source', 'type']);
 const termSeparator = '\u001E';
 
 export class AlertEngine {
@@ -105,12 +87,7 @@ export class AlertEngine {
 	private readonly maxGroups: number;
 	/** Firing alerts, the latest notices, and the moves between states that make them. */
 	private readonly book: AlertBook;
-	/** The last event fingerprinted: rules that share an event share the work. */
-	private fingerprinted: LogEvent | undefined;
-	private lastFingerprint = '';
-	private readonly fingerprints = new ShapeFingerprints();
-	private readonly keyers: Keyer[] = [];
-	private readonly termKeys: TermKey[] = [];
+	private readonly keys = new GroupKeys();
 	/** Every groupBy is of scope fields: a batch of one scope and one receive time is one run for every selector. */
 	private readonly scopeKeyed: boolean;
 	/** Over such a batch: per level rank, its events, the first and the last (indexes). */
@@ -138,19 +115,13 @@ export class AlertEngine {
 
 			const rs: RuleState = {rule, kind: rule.spec.kind, filter: index, groups: new Map(), overflow: 0, silencedUntil: 0};
 			this.rules.push(rs);
-			const keyer = this.keyerFor(rule.groupBy);
+			const keyer = this.keys.keyer(rule.groupBy);
 			if (rule.spec.kind === 'newTerm') {
 				// Keyed by each event's term: no runs.
 				const {field, maxTerms} = rule.spec;
 				let ts = this.terms.find(x => x.filter === index && x.termKey.keyer === keyer && x.field === field && x.memory.max === maxTerms);
 				if (!ts) {
-					let termKey = this.termKeys.find(x => x.keyer === keyer && x.field === field);
-					if (!termKey) {
-						termKey = {keyer, field, event: undefined, group: '', term: ''};
-						this.termKeys.push(termKey);
-					}
-
-					ts = {filter: index, text: false, termKey, field, memory: new TermMemory(maxTerms), rules: [], held: undefined};
+					ts = {filter: index, text: false, termKey: this.keys.termKey(keyer, field), field, memory: new TermMemory(maxTerms), rules: [], held: undefined};
 					this.terms.push(ts);
 				}
 
@@ -172,7 +143,7 @@ export class AlertEngine {
 			(x as {text: boolean}).text = this.whens.readsText(x.filter);
 		}
 
-		this.scopeKeyed = this.keyers.every(k => k.groupBy.every(field => scopeFields.has(field)));
+		this.scopeKeyed = this.keys.scopeOnly();
 		this.textCount = new Int32Array(this.whens.size);
 		this.textFirst = new Int32Array(this.whens.size);
 		this.textLast = new Int32Array(this.whens.size);
@@ -271,7 +242,7 @@ export class AlertEngine {
 			}
 
 			if (sel.count > 0) {
-				sel.key = this.keyOf(sel.keyer, first);
+				sel.key = this.keys.keyOf(sel.keyer, first);
 				sel.at = first.receivedAt;
 				this.flush(sel, events);
 			}
@@ -294,7 +265,7 @@ export class AlertEngine {
 
 			for (const sel of selectors) {
 				if (hits[sel.filter] === 1) {
-					const key = this.keyOf(sel.keyer, e);
+					const key = this.keys.keyOf(sel.keyer, e);
 					if (sel.count > 0 && (key !== sel.key || e.receivedAt !== sel.at)) {
 						this.flush(sel, events);
 					}
@@ -383,7 +354,7 @@ export class AlertEngine {
 
 			for (const ts of terms) {
 				if (hits[ts.filter] === 1) {
-					const {group, term} = this.termKeyOf(ts.termKey, e);
+					const {group, term} = this.keys.termKeyOf(ts.termKey, e);
 					ts.memory.see(group, term);
 					ts.held?.delete(group + termSeparator + term); // seen before this run: not new
 				}
@@ -431,12 +402,12 @@ export class AlertEngine {
 		};
 	}
 
-	/** How many (rule, group)s fire now: what health shows after every notice, without a snapshot. */
 	/** Bumped on every notice and silence: views compare it to skip work. */
 	get version(): number {
 		return this.book.version;
 	}
 
+	/** How many (rule, group)s fire now: what health shows after every notice, without a snapshot. */
 	get firingCount(): number {
 		return this.book.firing.size;
 	}
@@ -446,67 +417,6 @@ export class AlertEngine {
 	}
 
 	// ---- per event ----
-
-	/** A field's value; the fingerprint (a costly masking pass) is made once per event, whatever the rules. */
-	private value(e: LogEvent, field: string): string {
-		if (field !== 'fingerprint') {
-			return fieldValue(e, field);
-		}
-
-		if (e !== this.fingerprinted) {
-			this.fingerprinted = e;
-			this.lastFingerprint = this.fingerprints.get(e.message);
-		}
-
-		return this.lastFingerprint;
-	}
-
-	private keyerFor(groupBy: readonly string[]): Keyer {
-		const by = groupBy.join(separator);
-		let keyer = this.keyers.find(k => k.groupBy.join(separator) === by);
-		if (!keyer) {
-			keyer = {groupBy, event: undefined, key: ''};
-			this.keyers.push(keyer);
-		}
-
-		return keyer;
-	}
-
-	private keyOf(keyer: Keyer, e: LogEvent): string {
-		if (keyer.event !== e) {
-			keyer.event = e;
-			keyer.key = this.groupKey(keyer.groupBy, e);
-		}
-
-		return keyer.key;
-	}
-
-	private termKeyOf(k: TermKey, e: LogEvent): TermKey {
-		if (k.event !== e) {
-			k.event = e;
-			k.group = this.keyOf(k.keyer, e);
-			k.term = this.value(e, k.field);
-		}
-
-		return k;
-	}
-
-	private groupKey(by: readonly string[], e: LogEvent): string {
-		if (by.length === 0) {
-			return '';
-		}
-
-		if (by.length === 1) {
-			return this.value(e, by[0]!);
-		}
-
-		let key = this.value(e, by[0]!);
-		for (let i = 1; i < by.length; i++) {
-			key += separator + this.value(e, by[i]!);
-		}
-
-		return key;
-	}
 
 	/** A selector's run of `count` events of one group, received at one instant, for each of its rules. */
 	private flush(sel: Selector, events: readonly LogEvent[]): void {
@@ -520,7 +430,7 @@ export class AlertEngine {
 	}
 
 	private newTermMatched(ts: TermSelector, e: LogEvent): void {
-		const {group, term} = this.termKeyOf(ts.termKey, e);
+		const {group, term} = this.keys.termKeyOf(ts.termKey, e);
 		// The pair remembered last is known and already the most recent: a repeated error costs no lookup.
 		if (ts.memory.isLast(group, term) || ts.memory.see(group, term)) {
 			return;
@@ -584,7 +494,7 @@ export class AlertEngine {
 		const {rule} = rs;
 		const labels: Record<string, string> = {};
 		for (const field of rule.groupBy) {
-			labels[field] = this.value(e, field);
+			labels[field] = this.keys.value(e, field);
 		}
 
 		if (term !== undefined) {
