@@ -73,7 +73,6 @@ function key(server: string, type: string): string {
 	return `${server} ${type}`;
 }
 
-
 export class LogstreamTestServer {
 	/** Every client message of every connection, in arrival order. */
 	readonly connections: Connection[] = [];

@@ -213,6 +213,7 @@ export class KeyActions {
 		this.host.changed();
 	}
 
+	// ---- lists ----
 
 	private listLength(pane: 'errors' | 'stats' | 'toggles'): number {
 		const s = this.host.state;
@@ -231,6 +232,7 @@ export class KeyActions {
 		}
 	}
 
+	// ---- prompts ----
 
 	private promptInput(text: string): void {
 		const s = this.host.state;
@@ -263,6 +265,7 @@ export class KeyActions {
 		this.host.state.prompt = undefined;
 	}
 
+	// ---- errors and toggles ----
 
 	private openError(): void {
 		const s = this.host.state;
