@@ -33,7 +33,7 @@ export function serviceField(service: string): string {
 	return `"service":${JSON.stringify(service)},`;
 }
 
-export function prepare(flags: Flags, io: QueryIo): Prepared {
+export async function prepare(flags: Flags, io: QueryIo): Promise<Prepared> {
 	const options = queryOptions(flags);
 	const {config} = loadConfig(flags.config, io.env);
 	// Pipe mode's resolution: config filter and output merged with the flags. --since is query's
@@ -56,7 +56,7 @@ export function prepare(flags: Flags, io: QueryIo): Prepared {
 	}
 
 	const toTerminal = Boolean(io.stdout.isTTY);
-	const format = createFormatter({
+	const format = await createFormatter({
 		format: settings.output,
 		template: settings.template,
 		colorLevel: colorLevel(settings.color, toTerminal, io.env),

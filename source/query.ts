@@ -107,7 +107,7 @@ function usage(stderr: NodeJS.WritableStream, message: string): number {
 export async function runQuery(flags: Flags, io: QueryIo = {stdout: process.stdout, stderr: process.stderr, env: process.env}): Promise<number> {
 	let p: Prepared;
 	try {
-		p = prepare(flags, io);
+		p = await prepare(flags, io);
 	} catch (error) {
 		if (error instanceof ConfigError || error instanceof FilterError || error instanceof UsageError || error instanceof TemplateError) {
 			return usage(io.stderr, error.message);

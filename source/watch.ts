@@ -44,7 +44,7 @@ export async function runWatch(cli: Cli): Promise<number> {
 	const useUi = !settings.serve && (settings.ui ?? Boolean(stdout.isTTY));
 	let format;
 	try {
-		format = createFormatter({
+		format = await createFormatter({
 			format: settings.output,
 			template: settings.template,
 			colorLevel: colorLevel(settings.color, Boolean(stdout.isTTY), env),
