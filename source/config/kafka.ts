@@ -1,4 +1,4 @@
-import {z} from 'zod';
+import * as z from 'zod';
 import {parseTime} from '../core/record.js';
 import {sourceName} from './common.js';
 

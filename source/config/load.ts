@@ -1,7 +1,7 @@
 import {readFileSync} from 'node:fs';
 import {homedir} from 'node:os';
 import path from 'node:path';
-import {type z} from 'zod';
+import type * as z from 'zod';
 import {type ConfigFile, configFile} from './schema.js';
 
 // Config lookup: --config PATH, then $XDG_CONFIG_HOME/logmon/config.json

@@ -1,4 +1,4 @@
-import {z} from 'zod';
+import * as z from 'zod';
 import {LEVELS} from '../core/event.js';
 import {defaultBufferSize} from '../core/store.js';
 import {defaultMaxLine} from '../core/lines.js';
