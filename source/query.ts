@@ -1,5 +1,5 @@
 import {type Flags} from './cli.js';
-import {ConfigError} from './config/load.js';
+import {ConfigError} from './config/errors.js';
 import {type LogEvent} from './core/event.js';
 import {FilterError} from './core/filter.js';
 import {sanitize} from './core/sanitize.js';

@@ -1,6 +1,7 @@
 import {type Flags, colorMode} from './cli.js';
-import {ConfigError, loadConfig} from './config/load.js';
-import {colorModes} from './config/schema.js';
+import {colorModes} from './config/defaults.js';
+import {ConfigError} from './config/errors.js';
+import {readConfig} from './config/read.js';
 import {FilterError} from './core/filter.js';
 import {failUsage as fail} from './exit.js';
 import {createRedactor, RedactKeyError} from './redact-key.js';
@@ -17,7 +18,7 @@ export async function redactCommand(flags: Flags, input: string[], stderr: NodeJ
 
 	let redactor;
 	try {
-		const {config} = loadConfig(flags.config, env);
+		const {config} = await readConfig(flags.config, env);
 		const redact = resolveRedaction(flags, config);
 		redactor = createRedactor(redact, {secret() {/* nothing is shown but the lines */}, warn: text => stderr.write(`logmon: ${text}\n`), env});
 	} catch (error) {

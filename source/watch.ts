@@ -1,7 +1,8 @@
 import path from 'node:path';
 import {App} from './app.js';
 import {type Cli} from './cli.js';
-import {ConfigError, loadConfig} from './config/load.js';
+import {ConfigError} from './config/errors.js';
+import {readConfig} from './config/read.js';
 import {FilterError, compileFilter} from './core/filter.js';
 import {failUsage as fail} from './exit.js';
 import {colorLevel, createFormatter, TemplateError} from './sinks/format.js';
@@ -27,8 +28,8 @@ export async function runWatch(cli: Cli): Promise<number> {
 	// Any other positional arguments are files to follow (settings.ts), after `serve` too.
 	let settings: Settings;
 	try {
-		const {config} = loadConfig(flags.config, env);
-		settings = resolveSettings(flags, config, {stdinIsTTY: Boolean(process.stdin.isTTY), input});
+		const {config} = await readConfig(flags.config, env);
+		settings = await resolveSettings(flags, config, {stdinIsTTY: Boolean(process.stdin.isTTY), input});
 	} catch (error) {
 		if (error instanceof ConfigError || error instanceof FilterError || error instanceof UsageError) {
 			return fail(stderr, error.message);
