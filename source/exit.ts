@@ -11,6 +11,12 @@ export const exitCodes = {
 	sigterm: 143,
 } as const;
 
+/** A usage error: `logmon: message` on stderr, and the exit code for it. */
+export function failUsage(stderr: NodeJS.WritableStream, message: string): number {
+	stderr.write(`logmon: ${message}\n`);
+	return exitCodes.usage;
+}
+
 /**
  * Exit now. A hang-up ends by SIGHUP itself (the shell sees 129 all the same):
  * at exit Node puts back the terminal modes it found, and on a terminal that

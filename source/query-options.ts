@@ -1,5 +1,5 @@
 import {type Flags} from './cli.js';
-import {parseSince} from './config/kafka.js';
+import {parseSince} from './core/since.js';
 import {UsageError} from './settings.js';
 
 // `logmon query`'s own flags, checked: a time window, how many, in which order, and what to print.

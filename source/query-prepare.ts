@@ -1,6 +1,6 @@
 import {type Writable} from 'node:stream';
 import {type Flags} from './cli.js';
-import {loadConfig} from './config/load.js';
+import {readConfig} from './config/read.js';
 import {levelRank} from './core/event.js';
 import {type Filter, compileFilter} from './core/filter.js';
 import {colorLevel, createFormatter, type Formatter} from './sinks/format.js';
@@ -33,12 +33,12 @@ export function serviceField(service: string): string {
 	return `"service":${JSON.stringify(service)},`;
 }
 
-export function prepare(flags: Flags, io: QueryIo): Prepared {
+export async function prepare(flags: Flags, io: QueryIo): Promise<Prepared> {
 	const options = queryOptions(flags);
-	const {config} = loadConfig(flags.config, io.env);
+	const {config} = await readConfig(flags.config, io.env);
 	// Pipe mode's resolution: config filter and output merged with the flags. --since is query's
 	// own here (in the default command it is Kafka's start position).
-	const settings = resolveSettings({...flags, since: undefined}, config, {stdinIsTTY: true, input: [], env: io.env});
+	const settings = await resolveSettings({...flags, since: undefined}, config, {stdinIsTTY: true, input: [], env: io.env});
 	const filter = compileFilter(settings.filter);
 	if (options.mode === 'stats') {
 		const {grep, exclude, hosts, types, sources} = settings.filter;
@@ -56,7 +56,7 @@ export function prepare(flags: Flags, io: QueryIo): Prepared {
 	}
 
 	const toTerminal = Boolean(io.stdout.isTTY);
-	const format = createFormatter({
+	const format = await createFormatter({
 		format: settings.output,
 		template: settings.template,
 		colorLevel: colorLevel(settings.color, toTerminal, io.env),

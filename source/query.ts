@@ -1,5 +1,5 @@
 import {type Flags} from './cli.js';
-import {ConfigError} from './config/load.js';
+import {ConfigError} from './config/errors.js';
 import {type LogEvent} from './core/event.js';
 import {FilterError} from './core/filter.js';
 import {sanitize} from './core/sanitize.js';
@@ -107,7 +107,7 @@ function usage(stderr: NodeJS.WritableStream, message: string): number {
 export async function runQuery(flags: Flags, io: QueryIo = {stdout: process.stdout, stderr: process.stderr, env: process.env}): Promise<number> {
 	let p: Prepared;
 	try {
-		p = prepare(flags, io);
+		p = await prepare(flags, io);
 	} catch (error) {
 		if (error instanceof ConfigError || error instanceof FilterError || error instanceof UsageError || error instanceof TemplateError) {
 			return usage(io.stderr, error.message);

@@ -1,7 +1,9 @@
-import {type AlertSettings, ruleConfig, toRule} from './config/alerts.js';
-import {type ConfigFile, colorModes, outputFormats, type SourceConfig, sourceConfig} from './config/schema.js';
+import {type AlertSettings} from './config/alerts.js';
+import {type ConfigFile, type SourceConfig} from './config/schema.js';
+import {colorModes, defaultListenSource, outputFormats} from './config/defaults.js';
 import {demoRules} from './demo-alerts.js';
-import {ConfigError, expandHome, formatIssues} from './config/load.js';
+import {ConfigError, formatIssues} from './config/errors.js';
+import {expandHome} from './config/locate.js';
 import {type LogstreamConfig} from './config/logstream.js';
 import {type DockerConfig} from './config/docker.js';
 import {type FilterSpec, compileFilter, emptySpec, parseLevel} from './core/filter.js';
@@ -13,11 +15,13 @@ import {type Flags, colorMode, list} from './cli.js';
 import {defaultHttpHost, defaultHttpPort} from './http/address.js';
 import {type HttpSettings, HttpSettingsError, resolveHttp} from './http/settings.js';
 import {isLoopback} from './http/address.js';
-import {type ForwardSettings, ForwardUrlError, forwardConfig, forwardFromUrl, nameForwarders} from './config/forward.js';
+import {type ForwardSettings} from './config/forward.js';
 import {existsSync} from 'node:fs';
 import {hasMagic} from './core/glob.js';
 
-// Flags over config: the one resolved description of what this run does.
+// Flags over config: the one resolved description of what this run does. The config schema
+// (zod) is loaded only to check what the flags add: sources, alert rules, forwarders. A run
+// that adds none, such as a plain `logmon query`, starts without it.
 
 export type Settings = {
 	sources: SourceConfig[];
@@ -110,7 +114,8 @@ function oneOf<T extends string>(value: string | undefined, allowed: readonly T[
 	return found;
 }
 
-function validSource(raw: unknown, flag: string): SourceConfig {
+async function validSource(raw: unknown, flag: string): Promise<SourceConfig> {
+	const {sourceConfig} = await import('./config/schema.js');
 	const r = sourceConfig.safeParse(raw);
 	if (!r.success) {
 		throw new UsageError(formatIssues(flag, r.error));
@@ -168,7 +173,7 @@ function resolveHistory(flags: Flags, config: ConfigFile, sources: SourceConfig[
 }
 
 /** The sources named on the command line, or undefined when none were. */
-function sourcesFromFlags(flags: Flags, config: ConfigFile, env: Environment): SourceConfig[] {
+async function sourcesFromFlags(flags: Flags, config: ConfigFile, env: Environment): Promise<SourceConfig[]> {
 	const out: SourceConfig[] = [];
 	const types = list(flags.types);
 	const servers = list(flags.servers);
@@ -181,7 +186,7 @@ function sourcesFromFlags(flags: Flags, config: ConfigFile, env: Environment): S
 		}
 
 		const fromConfig = config.sources.find((s): s is LogstreamConfig => s.type === 'logstream' && s.acquia !== undefined);
-		out.push(validSource({
+		out.push(await validSource({
 			type: 'logstream',
 			name: 'logstream',
 			acquia: {...fromConfig?.acquia, application, environment},
@@ -195,12 +200,12 @@ function sourcesFromFlags(flags: Flags, config: ConfigFile, env: Environment): S
 			throw new UsageError('--logstream: needs the stream-environment message {"site","env","t","d"} as "auth" of a logstream source in the config file');
 		}
 
-		out.push(validSource({...withAuth, url: flags.logstream, ...logstreamSelection}, '--logstream'));
+		out.push(await validSource({...withAuth, url: flags.logstream, ...logstreamSelection}, '--logstream'));
 	}
 
 	const token = flags.token ?? processEnv(env)['LOGMON_HTTP_TOKEN'];
 	for (const url of flags.connect) {
-		out.push(validSource({type: 'connect', url, ...(token ? {token} : {})}, '--connect'));
+		out.push(await validSource({type: 'connect', url, ...(token ? {token} : {})}, '--connect'));
 	}
 
 	if (flags.token !== undefined && flags.connect.length === 0) {
@@ -208,11 +213,11 @@ function sourcesFromFlags(flags: Flags, config: ConfigFile, env: Environment): S
 	}
 
 	for (const url of flags.logio) {
-		out.push(validSource({type: 'logio', url}, '--logio'));
+		out.push(await validSource({type: 'logio', url}, '--logio'));
 	}
 
 	if (flags.listen !== undefined || flags.serveSubscribers !== undefined) {
-		out.push(validSource({
+		out.push(await validSource({
 			type: 'logio-listen',
 			...(flags.listen === undefined ? {} : {listen: flags.listen}),
 			...(flags.serveSubscribers === undefined ? {} : {serveSubscribers: flags.serveSubscribers}),
@@ -220,22 +225,22 @@ function sourcesFromFlags(flags: Flags, config: ConfigFile, env: Environment): S
 	}
 
 	if (flags.otlp !== undefined) {
-		out.push(validSource({type: 'otlp', ...(flags.otlp === '' ? {} : {listen: flags.otlp})}, '--otlp'));
+		out.push(await validSource({type: 'otlp', ...(flags.otlp === '' ? {} : {listen: flags.otlp})}, '--otlp'));
 	}
 
 	if (flags.journal !== undefined) {
 		const units = list([flags.journal]);
-		out.push(validSource({type: 'journald', ...(units.length > 0 ? {units} : {})}, '--journal'));
+		out.push(await validSource({type: 'journald', ...(units.length > 0 ? {units} : {})}, '--journal'));
 	}
 
 	const files = [...filePaths(env), ...flags.file];
 	if (files.length > 0) {
-		out.push(validSource({type: 'file', paths: files, fromBeginning: flags.fromBeginning}, flags.file.length > 0 ? '--file' : 'FILE'));
+		out.push(await validSource({type: 'file', paths: files, fromBeginning: flags.fromBeginning}, flags.file.length > 0 ? '--file' : 'FILE'));
 	}
 
 	if (flags.kafka !== undefined) {
 		const topics = [...list(flags.topic), ...types];
-		out.push(validSource({
+		out.push(await validSource({
 			type: 'kafka',
 			brokers: list([flags.kafka]),
 			...(topics.length > 0 ? {topics} : {}),
@@ -254,7 +259,7 @@ function sourcesFromFlags(flags: Flags, config: ConfigFile, env: Environment): S
 	if (flags.docker !== undefined) {
 		// `--docker` alone: $DOCKER_HOST or the default socket, resolved when the source starts.
 		const fromConfig = config.sources.find((s): s is DockerConfig => s.type === 'docker');
-		out.push(validSource({
+		out.push(await validSource({
 			...fromConfig,
 			type: 'docker',
 			...(flags.docker === '' ? {} : {socket: flags.docker}),
@@ -353,7 +358,12 @@ export function resolveRedaction(flags: Flags, config: ConfigFile): RedactSettin
 }
 
 /** The config's forwarders, then `--forward URL` ones, named and checked. */
-function resolveForward(flags: Flags, config: ConfigFile): ForwardSettings[] {
+async function resolveForward(flags: Flags, config: ConfigFile): Promise<ForwardSettings[]> {
+	if (config.forward.length === 0 && flags.forward.length === 0) {
+		return [];
+	}
+
+	const {ForwardUrlError, forwardConfig, forwardFromUrl, nameForwarders} = await import('./config/forward.js');
 	try {
 		const fromFlags = flags.forward.map(text => {
 			const r = forwardConfig.safeParse(forwardFromUrl(text));
@@ -371,8 +381,15 @@ function resolveForward(flags: Flags, config: ConfigFile): ForwardSettings[] {
 }
 
 /** The config's rules, then `--alert` ones (terminal only), then the demo's. */
-function alertSettings(flags: Flags, config: ConfigFile): AlertSettings {
+async function alertSettings(flags: Flags, config: ConfigFile): Promise<AlertSettings> {
 	const {alerts} = config;
+	const terminal = alerts.sinks['terminal'];
+	const bell = flags.bell ?? (terminal?.type === 'terminal' ? terminal.bell : true);
+	if (alerts.rules.length === 0 && flags.alert.length === 0 && !flags.demo) {
+		return {rules: [], sinks: alerts.sinks, bell};
+	}
+
+	const {ruleConfig, toRule} = await import('./config/alerts.js');
 	const rules = alerts.rules.map(r => toRule(r, alerts.defaults));
 	const names = new Set(rules.map(r => r.name));
 	const add = (raw: Record<string, unknown>, flag: string): void => {
@@ -400,18 +417,17 @@ function alertSettings(flags: Flags, config: ConfigFile): AlertSettings {
 		}
 	}
 
-	const terminal = alerts.sinks['terminal'];
-	return {rules, sinks: alerts.sinks, bell: flags.bell ?? (terminal?.type === 'terminal' ? terminal.bell : true)};
+	return {rules, sinks: alerts.sinks, bell};
 }
 
-export function resolveSettings(flags: Flags, config: ConfigFile, env: Environment): Settings {
-	const fromFlags = sourcesFromFlags(flags, config, env);
+export async function resolveSettings(flags: Flags, config: ConfigFile, env: Environment): Promise<Settings> {
+	const fromFlags = await sourcesFromFlags(flags, config, env);
 	let sources = fromFlags.length > 0 ? fromFlags : config.sources;
 	// A service reads stdin only when told to: under systemd it is /dev/null.
 	const serve = env.input[0] === 'serve';
 	const wantStdin = flags.stdin ?? (!env.stdinIsTTY && fromFlags.length === 0 && !flags.demo && !serve);
 	if (wantStdin && !sources.some(s => s.type === 'stdin')) {
-		sources = [...sources, validSource({type: 'stdin'}, '--stdin')];
+		sources = [...sources, await validSource({type: 'stdin'}, '--stdin')];
 	} else if (flags.stdin === false) {
 		sources = sources.filter(s => s.type !== 'stdin');
 	}
@@ -419,7 +435,7 @@ export function resolveSettings(flags: Flags, config: ConfigFile, env: Environme
 	sources = withMultilineFlags(sources, flags);
 	if (sources.length === 0 && !flags.demo) {
 		// The embedded default: be a logio server on loopback.
-		sources = [validSource({type: 'logio-listen'}, 'default source')];
+		sources = [defaultListenSource()];
 	}
 
 	const filter: FilterSpec = {
@@ -463,10 +479,10 @@ export function resolveSettings(flags: Flags, config: ConfigFile, env: Environme
 		demo: flags.demo,
 		demoRate,
 		redact: resolveRedaction(flags, config),
-		alerts: alertSettings(flags, config),
+		alerts: await alertSettings(flags, config),
 		http: notOwnAddress(sources, httpSettings(flags, config, serve)),
 		serve,
-		forward: resolveForward(flags, config),
+		forward: await resolveForward(flags, config),
 	};
 }
 

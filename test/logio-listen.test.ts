@@ -94,10 +94,10 @@ describe('logio-listen source', () => {
 		expect(events[1]!.raw).toBe('multi\r\nline\r');
 		expect(events[1]!.message).not.toMatch(/\r|\\x0d$/);
 		// -o raw: the bytes into a pipe; on a terminal, and in a template, the line end is not shown.
-		const raw = (toTerminal: boolean) => createFormatter({format: 'raw', colorLevel: 0, toTerminal});
-		expect(raw(false)(events[0]!)).toBe('2016/12/06 17:14:21 ERROR from windows\r');
-		expect(raw(true)(events[0]!)).toBe('2016/12/06 17:14:21 ERROR from windows');
-		expect(createFormatter({format: 'template', template: '[{raw}]', colorLevel: 0, toTerminal: false})(events[0]!)).toBe('[2016/12/06 17:14:21 ERROR from windows]');
+		const raw = async (toTerminal: boolean) => createFormatter({format: 'raw', colorLevel: 0, toTerminal});
+		expect((await raw(false))(events[0]!)).toBe('2016/12/06 17:14:21 ERROR from windows\r');
+		expect((await raw(true))(events[0]!)).toBe('2016/12/06 17:14:21 ERROR from windows');
+		expect((await createFormatter({format: 'template', template: '[{raw}]', colorLevel: 0, toTerminal: false}))(events[0]!)).toBe('[2016/12/06 17:14:21 ERROR from windows]');
 	});
 
 	test('NDJSON works too, and values split at every byte arrive whole', async () => {

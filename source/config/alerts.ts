@@ -1,4 +1,4 @@
-import {z} from 'zod';
+import * as z from 'zod';
 import {type AlertRule, type KindSpec, parseDuration, parseRate, ruleKinds, severities} from '../core/alert-rules.js';
 import {durationField, filterField} from './common.js';
 

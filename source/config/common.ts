@@ -1,4 +1,4 @@
-import {z} from 'zod';
+import * as z from 'zod';
 import {FilterError, compileFilter, emptySpec, parseFilterExpression} from '../core/filter.js';
 import {parseDuration, parseSize} from '../history/units.js';
 

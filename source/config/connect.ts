@@ -1,4 +1,4 @@
-import {z} from 'zod';
+import * as z from 'zod';
 import {sourceName} from './common.js';
 
 // Source kind "connect": the live stream of another logmon (`logmon serve` or `--http`) over its

@@ -1,4 +1,4 @@
-import {z} from 'zod';
+import * as z from 'zod';
 import {sourceName} from './common.js';
 import {multilineConfig} from './multiline.js';
 

@@ -1,4 +1,4 @@
-import {z} from 'zod';
+import * as z from 'zod';
 import {parseDuration} from '../core/alert-rules.js';
 import {checkNameTemplate, type NameKind} from '../core/cloudwatch-names.js';
 import {durationField} from './common.js';

@@ -1,5 +1,5 @@
 import {fileURLToPath} from 'node:url';
-import {z} from 'zod';
+import * as z from 'zod';
 import {durationField, sizeField} from './common.js';
 
 // `forward` entries of type "file": only this kind's own fields (config/forward.ts adds the common ones).

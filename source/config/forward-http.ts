@@ -1,4 +1,4 @@
-import {z} from 'zod';
+import * as z from 'zod';
 import {compileTemplate, ForwardTemplateError} from '../core/forward-template.js';
 import {durationField, sizeField} from './common.js';
 

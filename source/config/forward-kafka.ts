@@ -1,4 +1,4 @@
-import {z} from 'zod';
+import * as z from 'zod';
 import {ForwardTemplateError, compileTemplate} from '../core/forward-template.js';
 import {parseDuration} from '../history/units.js';
 import {durationField} from './common.js';

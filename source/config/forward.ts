@@ -1,4 +1,4 @@
-import {z} from 'zod';
+import * as z from 'zod';
 import {durationField, filterField, sizeField} from './common.js';
 import {cloudwatchForwardConfig, cloudwatchForwardFromUrl} from './forward-cloudwatch.js';
 import {fileForwardConfig, fileForwardFromUrl} from './forward-file.js';

@@ -1,4 +1,4 @@
-import {z} from 'zod';
+import * as z from 'zod';
 import {durationField, sizeField} from './common.js';
 
 // The `history` object of the config: where the on-disk history lives and how long it keeps events.

@@ -1,4 +1,4 @@
-import {z} from 'zod';
+import * as z from 'zod';
 
 // The `http` object of the config: where `logmon serve` listens, the API token, CORS origins.
 

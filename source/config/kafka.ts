@@ -1,8 +1,10 @@
-import {z} from 'zod';
-import {parseTime} from '../core/record.js';
+import * as z from 'zod';
+import {parseSince} from '../core/since.js';
 import {sourceName} from './common.js';
 
 // Source kind "kafka".
+
+export {parseSince} from '../core/since.js';
 export const defaultKafkaTopics = ['application-logs', 'application-logs-errors'];
 
 /** SASL credentials, shared by the source and the kafka forwarder. */
@@ -48,15 +50,3 @@ export const kafkaConfig = z.strictObject({
 
 export type KafkaConfig = z.infer<typeof kafkaConfig>;
 
-const units: Record<string, number> = {s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000};
-
-/** `10m`, `2h`, `30s`, `1d` before `now`, or an RFC 3339 time: ms since the epoch. */
-export function parseSince(text: string, now = Date.now()): number | undefined {
-	const m = /^(\d+)\s*([smhd])$/.exec(text.trim());
-	if (m) {
-		return now - Number(m[1]) * units[m[2]!]!;
-	}
-
-	// A bare number would read as epoch seconds; ask for a unit instead.
-	return /^\d+$/.test(text.trim()) ? undefined : parseTime(text.trim());
-}

@@ -1,37 +1,13 @@
 import {readFileSync} from 'node:fs';
-import {homedir} from 'node:os';
-import path from 'node:path';
-import {type z} from 'zod';
+import {ConfigError, formatIssues, jsonPath} from './errors.js';
+import {defaultConfigPath, expandHome} from './locate.js';
 import {type ConfigFile, configFile} from './schema.js';
+
+export {ConfigError, formatIssues, jsonPath} from './errors.js';
+export {defaultConfigPath, expandHome} from './locate.js';
 
 // Config lookup: --config PATH, then $XDG_CONFIG_HOME/logmon/config.json
 // (default ~/.config/logmon/config.json), then built-in defaults.
-
-export class ConfigError extends Error {
-	constructor(message: string) {
-		super(message);
-		this.name = 'ConfigError';
-	}
-}
-
-export function defaultConfigPath(env: NodeJS.ProcessEnv = process.env): string {
-	const base = env['XDG_CONFIG_HOME'] && path.isAbsolute(env['XDG_CONFIG_HOME']) ? env['XDG_CONFIG_HOME'] : path.join(homedir(), '.config');
-	return path.join(base, 'logmon', 'config.json');
-}
-
-export function expandHome(p: string): string {
-	return p === '~' || p.startsWith('~/') ? path.join(homedir(), p.slice(1)) : p;
-}
-
-/** "sources[0].brokers" from a zod path. */
-export function jsonPath(parts: ReadonlyArray<PropertyKey>): string {
-	let out = '';
-	for (const p of parts) {
-		out += typeof p === 'number' ? `[${p}]` : (out ? '.' : '') + String(p);
-	}
-
-	return out || '(top level)';
-}
 
 /** Replace ${NAME} in every string with the environment variable; `$${` escapes a literal `${`. */
 export function interpolate(value: unknown, env: NodeJS.ProcessEnv, where: Array<string | number> = []): unknown {
@@ -59,27 +35,6 @@ export function interpolate(value: unknown, env: NodeJS.ProcessEnv, where: Array
 	}
 
 	return value;
-}
-
-/** The path with each alert rule named: `alerts.rules[2] ("db-errors").count.window`. */
-function namedPath(parts: ReadonlyArray<PropertyKey>, raw: unknown): string {
-	let out = '';
-	let at: unknown = raw;
-	for (const [i, p] of parts.entries()) {
-		out += typeof p === 'number' ? `[${p}]` : (out ? '.' : '') + String(p);
-		at = at !== null && typeof at === 'object' ? (at as Record<PropertyKey, unknown>)[p] : undefined;
-		const name = at !== null && typeof at === 'object' ? (at as {name?: unknown}).name : undefined;
-		if (typeof p === 'number' && parts[i - 1] === 'rules' && typeof name === 'string') {
-			out += ` (${JSON.stringify(name)})`;
-		}
-	}
-
-	return out || '(top level)';
-}
-
-/** One line per issue: `file: path: message`; with `raw`, alert rules are named in the path. */
-export function formatIssues(file: string, error: z.ZodError, raw?: unknown): string {
-	return error.issues.map(i => `${file}: ${raw === undefined ? jsonPath(i.path) : namedPath(i.path, raw)}: ${i.message}`).join('\n');
 }
 
 /** Validate an already-parsed config object. */

@@ -1,4 +1,4 @@
-import {z} from 'zod';
+import * as z from 'zod';
 import {hostPort, sourceName} from './common.js';
 
 // Source kinds "logio-listen" (be a logio server) and "logio" (subscribe to one), protocols.md §2.

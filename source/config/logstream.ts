@@ -1,4 +1,4 @@
-import {z} from 'zod';
+import * as z from 'zod';
 import {sourceName} from './common.js';
 
 // Source kind "logstream": Acquia logstream over WebSocket (protocols.md §1).

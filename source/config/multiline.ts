@@ -1,4 +1,4 @@
-import {z} from 'zod';
+import * as z from 'zod';
 import {compileUserRegex, FilterError} from '../core/regex.js';
 
 // Multi-line events (core/multiline.ts), for files and stdin alike.

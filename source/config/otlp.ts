@@ -1,4 +1,4 @@
-import {z} from 'zod';
+import * as z from 'zod';
 import {hostPort, sourceName} from './common.js';
 
 // Source kind "otlp": receive OpenTelemetry logs over OTLP/HTTP (POST /v1/logs, protobuf or JSON).

@@ -1,4 +1,4 @@
-import {z} from 'zod';
+import * as z from 'zod';
 import {LEVELS} from '../core/event.js';
 import {defaultBufferSize} from '../core/store.js';
 import {defaultMaxLine} from '../core/lines.js';
@@ -11,6 +11,7 @@ import {logstreamConfig} from './logstream.js';
 import {stdinConfig} from './stdin.js';
 import {otlpConfig} from './otlp.js';
 import {journaldConfig} from './journald.js';
+import {colorModes, outputFormats} from './defaults.js';
 import {fileConfig} from './file.js';
 import {historyConfig} from './history.js';
 import {httpConfig} from './http.js';
@@ -32,8 +33,7 @@ const levelName = z.string().transform((v, ctx) => {
 	return found;
 });
 
-export const outputFormats = ['text', 'raw', 'json', 'template'] as const;
-export const colorModes = ['auto', 'always', 'never'] as const;
+export {colorModes, outputFormats};
 
 export const configFile = z.strictObject({
 	$schema: z.string().optional(),

@@ -1,4 +1,4 @@
-import {parseSince} from '../config/kafka.js';
+import {parseSince} from '../core/since.js';
 import {type Filter, type FilterSpec, FilterError, compileFilter, emptySpec, parseFilterExpression, parseLevel} from '../core/filter.js';
 import {grepWords} from '../query-tokens.js';
 import {indexWordRule} from '../query-store.js';

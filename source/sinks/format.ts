@@ -1,5 +1,4 @@
-import {Chalk, type ChalkInstance} from 'chalk';
-import stringWidth from 'string-width';
+import {type ChalkInstance} from 'chalk';
 import {type Level, type LogEvent} from '../core/event.js';
 import {expandTabs, sanitize} from '../core/sanitize.js';
 import {isoTime as iso} from '../core/time.js';
@@ -21,9 +20,12 @@ export type FormatOptions = {
 	toTerminal: boolean;
 };
 
-/** A raw TAB moves a terminal's cursor by an amount only the terminal knows: text fields bound for one get spaces instead. */
-function tabsOut(text: string): string {
-	return text.includes('\t') ? expandTabs(text, stringWidth) : text;
+/**
+ * A raw TAB moves a terminal's cursor by an amount only the terminal knows: text fields bound
+ * for one get spaces instead, by the text's display width (string-width).
+ */
+function tabsOut(width: (text: string) => number): (text: string) => string {
+	return text => (text.includes('\t') ? expandTabs(text, width) : text);
 }
 
 const same = (text: string): string => text;
@@ -88,8 +90,9 @@ function field(e: LogEvent, name: TemplateField): string {
 	}
 }
 
-export function compileTemplate(template: string, toTerminal = false): Formatter {
-	const out = toTerminal ? tabsOut : same;
+/** `width`: the display width of text bound for a terminal, whose TABs become spaces; none for a pipe or a file. */
+export function compileTemplate(template: string, width?: (text: string) => number): Formatter {
+	const out = width ? tabsOut(width) : same;
 	// Alternating literal text and field names: [text, field, text, field, ..., text].
 	const texts: string[] = [];
 	const fields: TemplateField[] = [];
@@ -163,11 +166,22 @@ export function colorLevel(mode: 'auto' | 'always' | 'never', isTTY: boolean, en
 	return term === 'truecolor' || term === '24bit' ? 3 : ((env['TERM'] ?? '').includes('256') ? 2 : 1);
 }
 
-export function createFormatter(options: FormatOptions): Formatter {
+/**
+ * The formatter for stdout. Async because chalk (colour) and string-width (a terminal's TABs)
+ * take tens of milliseconds to load: they are loaded only when the format uses them, so
+ * `logmon query … | jq` and `-o json` start without them.
+ */
+export async function createFormatter(options: FormatOptions): Promise<Formatter> {
+	const width = options.toTerminal ? (await import('string-width')).default : undefined;
 	switch (options.format) {
 		case 'raw': {
 			// Into a pipe the bytes as they came, a publisher's CR LF included.
-			return options.toTerminal ? e => tabsOut(displayRaw(e.raw)) : e => e.raw;
+			if (width) {
+				const out = tabsOut(width);
+				return e => out(displayRaw(e.raw));
+			}
+
+			return e => e.raw;
 		}
 
 		case 'json': {
@@ -179,47 +193,57 @@ export function createFormatter(options: FormatOptions): Formatter {
 				throw new TemplateError('--template: -o template needs --template, e.g. --template \'{time} {service} {message}\'');
 			}
 
-			return compileTemplate(options.template, options.toTerminal);
+			return compileTemplate(options.template, width);
 		}
 
 		case 'text': {
-			return textFormatter(options.colorLevel, options.toTerminal ? tabsOut : same);
+			const out = width ? tabsOut(width) : same;
+			if (options.colorLevel === 0) {
+				return plainText(out);
+			}
+
+			const {Chalk} = await import('chalk');
+			return colorText(new Chalk({level: options.colorLevel}), out);
 		}
 	}
 }
 
-function textFormatter(colorLevel: FormatOptions['colorLevel'], out: (text: string) => string): Formatter {
-	if (colorLevel === 0) {
-		// Lines in a row mostly share their millisecond and their service, proc and host: the
-		// time text and the `service[proc] host` part are made once for them.
-		let lastTime = Number.NaN;
-		let timeText = '';
-		let lastService: string | undefined;
-		let lastProc = '';
-		let lastHost = '';
-		let whoText = '';
-		return e => {
-			if (e.time !== lastTime) {
-				lastTime = e.time;
-				timeText = iso(e.time);
-			}
+/** -o text without colour into a pipe or a file: needs neither chalk nor string-width. */
+export function plainTextFormatter(): Formatter {
+	return plainText(same);
+}
 
-			if (e.marker) {
-				return `${timeText} ~~ ${out(e.message)} ~~`;
-			}
+function plainText(out: (text: string) => string): Formatter {
+	// Lines in a row mostly share their millisecond and their service, proc and host: the
+	// time text and the `service[proc] host` part are made once for them.
+	let lastTime = Number.NaN;
+	let timeText = '';
+	let lastService: string | undefined;
+	let lastProc = '';
+	let lastHost = '';
+	let whoText = '';
+	return e => {
+		if (e.time !== lastTime) {
+			lastTime = e.time;
+			timeText = iso(e.time);
+		}
 
-			if (e.service !== lastService || e.proc !== lastProc || e.host !== lastHost) {
-				lastService = e.service;
-				lastProc = e.proc;
-				lastHost = e.host;
-				whoText = out(e.proc ? `${e.service}[${e.proc}]` : e.service) + (e.host ? ' ' + out(e.host) : '');
-			}
+		if (e.marker) {
+			return `${timeText} ~~ ${out(e.message)} ~~`;
+		}
 
-			return timeText + ' ' + whoText + ' ' + e.level + ': ' + out(e.message);
-		};
-	}
+		if (e.service !== lastService || e.proc !== lastProc || e.host !== lastHost) {
+			lastService = e.service;
+			lastProc = e.proc;
+			lastHost = e.host;
+			whoText = out(e.proc ? `${e.service}[${e.proc}]` : e.service) + (e.host ? ' ' + out(e.host) : '');
+		}
 
-	const chalk = new Chalk({level: colorLevel});
+		return timeText + ' ' + whoText + ' ' + e.level + ': ' + out(e.message);
+	};
+}
+
+function colorText(chalk: ChalkInstance, out: (text: string) => string): Formatter {
 	const paint = levelPainter(chalk);
 	return e => {
 		if (e.marker) {

@@ -1,6 +1,6 @@
 import {readFile, stat} from 'node:fs/promises';
 import {type AcquiaConfig, type LogstreamAuth, defaultApiUrl, defaultTokenUrl} from '../config/logstream.js';
-import {expandHome} from '../config/load.js';
+import {expandHome} from '../config/locate.js';
 import {type Secrets} from '../core/secrets.js';
 import {describeNetworkError, oneLine} from './net-error.js';
 

@@ -15,7 +15,7 @@ import {
 	type SASLOptions,
 } from 'kafkajs';
 import {type KafkaConfig} from '../config/kafka.js';
-import {expandHome} from '../config/load.js';
+import {expandHome} from '../config/locate.js';
 
 // The Kafka client, and the only module that imports kafkajs: a later change of client
 // library starts here. It builds the client from logmon's config (TLS, SASL, logging,

@@ -65,9 +65,9 @@ describe('alerts config', () => {
 		expect(c.alerts.sinks['webhook']).toMatchObject({type: 'webhook', format: 'logmon', headers: {authorization: 'Bearer tok'}, retries: 5, timeout: 10_000});
 	});
 
-	test('--alert and --no-bell; --demo adds its two rules', () => {
+	test('--alert and --no-bell; --demo adds its two rules', async () => {
 		const config = parseConfig({}, 'c.json', {});
-		const settings = resolveSettings(parseArgs(['--alert', 'level>=critical', '--alert', 'level>=critical', '--no-bell', '--demo']).flags, config, {stdinIsTTY: true, input: []});
+		const settings = await resolveSettings(parseArgs(['--alert', 'level>=critical', '--alert', 'level>=critical', '--no-bell', '--demo']).flags, config, {stdinIsTTY: true, input: []});
 		expect(settings.alerts.bell).toBe(false);
 		expect(settings.alerts.rules.map(r => [r.name, r.spec.kind, r.notify])).toEqual([
 			['level>=critical', 'match', ['terminal']],
@@ -75,6 +75,6 @@ describe('alerts config', () => {
 			['demo-critical', 'match', ['terminal']],
 			['demo-5xx-rate', 'rate', ['terminal']],
 		]);
-		expect(resolveSettings(parseArgs([]).flags, config, {stdinIsTTY: true, input: []}).alerts).toEqual({rules: [], sinks: {}, bell: true});
+		expect((await resolveSettings(parseArgs([]).flags, config, {stdinIsTTY: true, input: []})).alerts).toEqual({rules: [], sinks: {}, bell: true});
 	});
 });

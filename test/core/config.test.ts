@@ -1,9 +1,11 @@
-import {mkdtempSync, writeFileSync} from 'node:fs';
+import {mkdirSync, mkdtempSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {ConfigError, defaultConfigPath, loadConfig, parseConfig} from '../../source/config/load.js';
-import {sourceConfig} from '../../source/config/schema.js';
+import {configFile, sourceConfig} from '../../source/config/schema.js';
+import {defaultConfig, defaultListenSource} from '../../source/config/defaults.js';
+import {readConfig} from '../../source/config/read.js';
 import {root} from '../support/logmon.js';
 import {readFileSync} from 'node:fs';
 
@@ -50,6 +52,24 @@ describe('config validation', () => {
 		expect(() => loadConfig(path.join(dir, 'missing.json'), {})).toThrow(/missing\.json: cannot read config: no such file/);
 		writeFileSync(file, '{"buffer": ');
 		expect(() => loadConfig(file, {})).toThrow(/explicit\.json: not valid JSON/);
+	});
+
+	it('the defaults of a run without a config file are what the schema gives', () => {
+		expect(defaultConfig()).toEqual(configFile.parse({}));
+		expect(defaultListenSource()).toEqual(sourceConfig.parse({type: 'logio-listen'}));
+		expect(defaultConfig()).not.toBe(defaultConfig());
+	});
+
+	it('readConfig: the defaults without a file, loadConfig\'s answer and errors with one', async () => {
+		const dir = mkdtempSync(path.join(tmpdir(), 'logmon-config-'));
+		expect(await readConfig(undefined, {XDG_CONFIG_HOME: dir})).toEqual({config: configFile.parse({}), file: undefined});
+		const xdg = path.join(dir, 'logmon', 'config.json');
+		mkdirSync(path.dirname(xdg));
+		writeFileSync(xdg, JSON.stringify({buffer: 4321}));
+		expect(await readConfig(undefined, {XDG_CONFIG_HOME: dir})).toMatchObject({config: {buffer: 4321}, file: xdg});
+		writeFileSync(xdg, JSON.stringify({buffer: 'many'}));
+		await expect(readConfig(undefined, {XDG_CONFIG_HOME: dir})).rejects.toThrow(ConfigError);
+		await expect(readConfig(path.join(dir, 'missing.json'), {})).rejects.toThrow(/missing\.json: cannot read config: no such file/);
 	});
 
 	it('config.example.json is valid and shows every source kind', () => {

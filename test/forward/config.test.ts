@@ -7,14 +7,14 @@ import {eventOutlets, resolveSettings, UsageError} from '../../source/settings.j
 // `forward` in the config and `--forward URL`: the common fields, names, spool defaults, and
 // errors that name the flag or the JSON path.
 
-function forward(argv: string[], config: unknown = {}) {
+async function forward(argv: string[], config: unknown = {}) {
 	const {flags, input} = parseArgs(argv, {name: 'logmon', version: '0'});
-	return resolveSettings(flags, parseConfig(config, 'c.json', {}) as ConfigFile, {stdinIsTTY: true, input, env: {XDG_STATE_HOME: '/state'}}).forward;
+	return (await resolveSettings(flags, parseConfig(config, 'c.json', {}) as ConfigFile, {stdinIsTTY: true, input, env: {XDG_STATE_HOME: '/state'}})).forward;
 }
 
-function errorOf(argv: string[], config: unknown = {}): string {
+async function errorOf(argv: string[], config: unknown = {}): Promise<string> {
 	try {
-		forward(argv, config);
+		await forward(argv, config);
 	} catch (error) {
 		expect(error instanceof UsageError || error instanceof ConfigError).toBe(true);
 		return (error as Error).message;
@@ -24,8 +24,8 @@ function errorOf(argv: string[], config: unknown = {}): string {
 }
 
 describe('forward settings', () => {
-	test('a file URL: path and options from the URL, the common defaults, no spool for files', () => {
-		const [f] = forward(['--forward', 'file:///var/log/logmon/all.ndjson?format=text&maxSize=100MiB&rotateEvery=1d&keep=7&gzip=true']);
+	test('a file URL: path and options from the URL, the common defaults, no spool for files', async () => {
+		const [f] = await forward(['--forward', 'file:///var/log/logmon/all.ndjson?format=text&maxSize=100MiB&rotateEvery=1d&keep=7&gzip=true']);
 		expect(f).toMatchObject({
 			type: 'file',
 			name: 'file',
@@ -44,28 +44,28 @@ describe('forward settings', () => {
 		});
 	});
 
-	test('config ones first, then flags; names default to the kind and never clash', () => {
-		const all = forward(['--forward', 'file:///b', '--forward', 'file:///c'], {forward: [{type: 'file', path: '/a', name: 'file-2'}, {type: 'file', path: '/d', spool: true, filter: 'level>=warn !health'}]});
+	test('config ones first, then flags; names default to the kind and never clash', async () => {
+		const all = await forward(['--forward', 'file:///b', '--forward', 'file:///c'], {forward: [{type: 'file', path: '/a', name: 'file-2'}, {type: 'file', path: '/d', spool: true, filter: 'level>=warn !health'}]});
 		expect(all.map(f => [f.name, f.type === 'file' ? f.path : '', f.spool])).toEqual([['file-2', '/a', false], ['file', '/d', true], ['file-3', '/b', false], ['file-4', '/c', false]]);
 	});
 
-	test('every forwarder is an outlet the no-redaction warning names', () => {
+	test('every forwarder is an outlet the no-redaction warning names', async () => {
 		const {flags, input} = parseArgs(['--forward', 'file:///b', '--no-history'], {name: 'logmon', version: '0'});
-		const settings = resolveSettings(flags, parseConfig({}, 'c.json', {}) as ConfigFile, {stdinIsTTY: true, input, env: {}});
+		const settings = await resolveSettings(flags, parseConfig({}, 'c.json', {}) as ConfigFile, {stdinIsTTY: true, input, env: {}});
 		expect(eventOutlets(settings)).toEqual(['forwarder file']);
 	});
 
-	test('errors name the flag or the JSON path', () => {
-		expect(errorOf(['--forward', 'ftp://host/x'])).toBe('--forward: unknown scheme "ftp:" in "ftp://host/x"; expected file://, kafka://, http://, https:// or cloudwatch://');
-		expect(errorOf(['--forward', 'not a url'])).toMatch(/^--forward: expected a URL such as file:\/\/\/var\/log\/logmon\/all\.ndjson/);
-		expect(errorOf(['--forward', 'file:///x?colour=red'])).toMatch(/^--forward: file:\/\/\/x\?colour=red: unknown parameter "colour"/);
-		expect(errorOf(['--forward', 'file:///x?maxSize=big'])).toMatch(/^--forward file:\/\/\/x\?maxSize=big: maxSize: expected a size such as 100MiB/);
-		expect(errorOf([], {forward: [{type: 'file', path: '/x', filter: 'level>=loud'}]})).toMatch(/^c\.json: forward\[0\]\.filter: filter: unknown level "loud"/);
-		expect(errorOf([], {forward: [{type: 'file', path: '/x', filter: '(unclosed'}]})).toMatch(/^c\.json: forward\[0\]\.filter: filter: invalid regular expression/);
-		expect(errorOf([], {forward: [{type: 'file'}]})).toMatch(/^c\.json: forward\[0\]\.path: /);
-		expect(errorOf([], {forward: [{type: 'smtp', path: '/x'}]})).toMatch(/^c\.json: forward\[0\]\.type: /);
-		expect(errorOf([], {forward: [{type: 'file', path: '/x', name: 'a b'}]})).toMatch(/^c\.json: forward\[0\]\.name: expected letters, digits/);
-		expect(errorOf([], {forward: [{type: 'file', path: '/x', name: 'a'}, {type: 'file', path: '/y', name: 'a'}]})).toBe('forward[1]: two forwarders are named "a"; give each a unique name');
-		expect(errorOf([], {forward: [{type: 'file', path: '/x', format: 'template'}]})).toMatch(/^c\.json: forward\[0\]\.template: format "template" needs a template/);
+	test('errors name the flag or the JSON path', async () => {
+		expect(await errorOf(['--forward', 'ftp://host/x'])).toBe('--forward: unknown scheme "ftp:" in "ftp://host/x"; expected file://, kafka://, http://, https:// or cloudwatch://');
+		expect(await errorOf(['--forward', 'not a url'])).toMatch(/^--forward: expected a URL such as file:\/\/\/var\/log\/logmon\/all\.ndjson/);
+		expect(await errorOf(['--forward', 'file:///x?colour=red'])).toMatch(/^--forward: file:\/\/\/x\?colour=red: unknown parameter "colour"/);
+		expect(await errorOf(['--forward', 'file:///x?maxSize=big'])).toMatch(/^--forward file:\/\/\/x\?maxSize=big: maxSize: expected a size such as 100MiB/);
+		expect(await errorOf([], {forward: [{type: 'file', path: '/x', filter: 'level>=loud'}]})).toMatch(/^c\.json: forward\[0\]\.filter: filter: unknown level "loud"/);
+		expect(await errorOf([], {forward: [{type: 'file', path: '/x', filter: '(unclosed'}]})).toMatch(/^c\.json: forward\[0\]\.filter: filter: invalid regular expression/);
+		expect(await errorOf([], {forward: [{type: 'file'}]})).toMatch(/^c\.json: forward\[0\]\.path: /);
+		expect(await errorOf([], {forward: [{type: 'smtp', path: '/x'}]})).toMatch(/^c\.json: forward\[0\]\.type: /);
+		expect(await errorOf([], {forward: [{type: 'file', path: '/x', name: 'a b'}]})).toMatch(/^c\.json: forward\[0\]\.name: expected letters, digits/);
+		expect(await errorOf([], {forward: [{type: 'file', path: '/x', name: 'a'}, {type: 'file', path: '/y', name: 'a'}]})).toBe('forward[1]: two forwarders are named "a"; give each a unique name');
+		expect(await errorOf([], {forward: [{type: 'file', path: '/x', format: 'template'}]})).toMatch(/^c\.json: forward\[0\]\.template: format "template" needs a template/);
 	});
 });

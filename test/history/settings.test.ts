@@ -10,55 +10,55 @@ import {resolveSettings, UsageError} from '../../source/settings.js';
 
 const day = 86_400_000;
 
-function settings(argv: string[], config: unknown = {}, env: {stdinIsTTY?: boolean; env?: NodeJS.ProcessEnv} = {}) {
+async function settings(argv: string[], config: unknown = {}, env: {stdinIsTTY?: boolean; env?: NodeJS.ProcessEnv} = {}) {
 	const {flags, input} = parseArgs(argv, {name: 'logmon', version: '0'});
-	return resolveSettings(flags, parseConfig(config, 'c.json', {}) as ConfigFile, {stdinIsTTY: env.stdinIsTTY ?? true, input, env: env.env ?? {XDG_STATE_HOME: '/state'}}).history;
+	return (await resolveSettings(flags, parseConfig(config, 'c.json', {}) as ConfigFile, {stdinIsTTY: env.stdinIsTTY ?? true, input, env: env.env ?? {XDG_STATE_HOME: '/state'}})).history;
 }
 
 describe('history settings', () => {
-	test('on with a network source, off for stdin alone, the flags decide otherwise', () => {
-		expect(settings(['--listen', '7701']).enabled).toBe(true);
-		expect(settings(['--logio', 'http://h:7702/']).enabled).toBe(true);
-		expect(settings([]).enabled).toBe(true); // the default source is a logio listener
-		expect(settings(['--stdin'], {}, {stdinIsTTY: false}).enabled).toBe(false);
-		expect(settings([], {}, {stdinIsTTY: false}).enabled).toBe(false);
-		expect(settings(['--history'], {}, {stdinIsTTY: false}).enabled).toBe(true);
-		expect(settings(['--no-history', '--listen', '7701']).enabled).toBe(false);
-		expect(settings(['--listen', '7701'], {history: {enabled: false}}).enabled).toBe(false);
-		expect(settings(['--demo']).enabled).toBe(true);
+	test('on with a network source, off for stdin alone, the flags decide otherwise', async () => {
+		expect((await settings(['--listen', '7701'])).enabled).toBe(true);
+		expect((await settings(['--logio', 'http://h:7702/'])).enabled).toBe(true);
+		expect((await settings([])).enabled).toBe(true); // the default source is a logio listener
+		expect((await settings(['--stdin'], {}, {stdinIsTTY: false})).enabled).toBe(false);
+		expect((await settings([], {}, {stdinIsTTY: false})).enabled).toBe(false);
+		expect((await settings(['--history'], {}, {stdinIsTTY: false})).enabled).toBe(true);
+		expect((await settings(['--no-history', '--listen', '7701'])).enabled).toBe(false);
+		expect((await settings(['--listen', '7701'], {history: {enabled: false}})).enabled).toBe(false);
+		expect((await settings(['--demo'])).enabled).toBe(true);
 	});
 
-	test('on with OTLP (a network source), off for the journal (it keeps its own, like a file)', () => {
-		expect(settings(['--otlp', '4318']).enabled).toBe(true);
-		expect(settings(['--journal']).enabled).toBe(false);
-		expect(settings(['--journal', '--otlp', '']).enabled).toBe(true);
+	test('on with OTLP (a network source), off for the journal (it keeps its own, like a file)', async () => {
+		expect((await settings(['--otlp', '4318'])).enabled).toBe(true);
+		expect((await settings(['--journal'])).enabled).toBe(false);
+		expect((await settings(['--journal', '--otlp', ''])).enabled).toBe(true);
 	});
 
-	test('defaults: XDG state directory, 3 days, errors 30 days, 2 GiB, 1 s flushes', () => {
-		expect(settings([])).toEqual({enabled: true, dir: '/state/logmon/history', retentionMs: 3 * day, errorRetentionMs: 30 * day, maxBytes: 2 * 1024 ** 3, flushMs: 1000});
+	test('defaults: XDG state directory, 3 days, errors 30 days, 2 GiB, 1 s flushes', async () => {
+		expect(await settings([])).toEqual({enabled: true, dir: '/state/logmon/history', retentionMs: 3 * day, errorRetentionMs: 30 * day, maxBytes: 2 * 1024 ** 3, flushMs: 1000});
 		expect(defaultHistoryDir({HOME: '/home/u'})).toMatch(/\.local\/state\/logmon\/history$/);
 		expect(defaultHistoryDir({XDG_STATE_HOME: 'relative'})).toMatch(/\.local\/state\/logmon\/history$/);
 	});
 
-	test('flags over config; --demo uses a temporary directory unless one is named', () => {
+	test('flags over config; --demo uses a temporary directory unless one is named', async () => {
 		const config = {history: {dir: '/from/config', retention: '7d', errorRetention: '60d', maxSize: '10GiB', flushMs: 500}};
-		expect(settings([], config)).toEqual({enabled: true, dir: '/from/config', retentionMs: 7 * day, errorRetentionMs: 60 * day, maxBytes: 10 * 1024 ** 3, flushMs: 500});
-		expect(settings(['--history-dir', '/flag', '--retention', '12h', '--history-max', '500MB'], config)).toMatchObject({dir: '/flag', retentionMs: 12 * 3_600_000, maxBytes: 500e6});
-		expect(settings(['--history-dir', '~/h']).dir).toBe(path.join(process.env['HOME'] ?? '', 'h'));
-		expect(settings(['--demo'], config).dir).toBeUndefined();
-		expect(settings(['--demo', '--history-dir', '/flag']).dir).toBe('/flag');
+		expect(await settings([], config)).toEqual({enabled: true, dir: '/from/config', retentionMs: 7 * day, errorRetentionMs: 60 * day, maxBytes: 10 * 1024 ** 3, flushMs: 500});
+		expect(await settings(['--history-dir', '/flag', '--retention', '12h', '--history-max', '500MB'], config)).toMatchObject({dir: '/flag', retentionMs: 12 * 3_600_000, maxBytes: 500e6});
+		expect((await settings(['--history-dir', '~/h'])).dir).toBe(path.join(process.env['HOME'] ?? '', 'h'));
+		expect((await settings(['--demo'], config)).dir).toBeUndefined();
+		expect((await settings(['--demo', '--history-dir', '/flag'])).dir).toBe('/flag');
 		// Errors are never kept shorter than everything else.
-		expect(settings(['--retention', '60d']).errorRetentionMs).toBe(60 * day);
+		expect((await settings(['--retention', '60d'])).errorRetentionMs).toBe(60 * day);
 	});
 
-	test('bad values name the flag or the config path', () => {
-		expect(() => settings(['--retention', '3 days'])).toThrow(UsageError);
-		expect(() => settings(['--retention', '3 days'])).toThrow(/--retention: expected a duration such as 3d/);
-		expect(() => settings(['--history-max', 'lots'])).toThrow(/--history-max: expected a size such as 2GiB/);
-		expect(() => settings([], {history: {retention: 'forever'}})).toThrow(ConfigError);
-		expect(() => settings([], {history: {retention: 'forever'}})).toThrow(/c\.json: history\.retention: expected a duration/);
-		expect(() => settings([], {history: {maxSize: '2 elephants'}})).toThrow(/history\.maxSize: expected a size/);
-		expect(() => settings([], {history: {flushMs: 5}})).toThrow(/history\.flushMs/);
-		expect(() => settings([], {history: {bogus: 1}})).toThrow(/history: .*bogus/);
+	test('bad values name the flag or the config path', async () => {
+		await expect(settings(['--retention', '3 days'])).rejects.toThrow(UsageError);
+		await expect(settings(['--retention', '3 days'])).rejects.toThrow(/--retention: expected a duration such as 3d/);
+		await expect(settings(['--history-max', 'lots'])).rejects.toThrow(/--history-max: expected a size such as 2GiB/);
+		await expect(settings([], {history: {retention: 'forever'}})).rejects.toThrow(ConfigError);
+		await expect(settings([], {history: {retention: 'forever'}})).rejects.toThrow(/c\.json: history\.retention: expected a duration/);
+		await expect(settings([], {history: {maxSize: '2 elephants'}})).rejects.toThrow(/history\.maxSize: expected a size/);
+		await expect(settings([], {history: {flushMs: 5}})).rejects.toThrow(/history\.flushMs/);
+		await expect(settings([], {history: {bogus: 1}})).rejects.toThrow(/history: .*bogus/);
 	});
 });

@@ -96,16 +96,16 @@ describe('width and cut', () => {
 });
 
 describe('-o text and -o raw to a terminal', () => {
-	test('TABs become spaces; into a pipe they stay', () => {
+	test('TABs become spaces; into a pipe they stay', async () => {
 		const e = event({message: 'a\tb', raw: 'r\ts', service: 'api'});
-		const terminal = createFormatter({format: 'text', colorLevel: 0, toTerminal: true});
-		const pipe = createFormatter({format: 'text', colorLevel: 0, toTerminal: false});
+		const terminal = await createFormatter({format: 'text', colorLevel: 0, toTerminal: true});
+		const pipe = await createFormatter({format: 'text', colorLevel: 0, toTerminal: false});
 		expect(terminal(e)).toContain('a       b');
 		expect(terminal(e)).not.toContain('\t');
 		expect(pipe(e)).toContain('a\tb');
-		expect(createFormatter({format: 'raw', colorLevel: 0, toTerminal: true})(e)).toBe('r       s');
-		expect(createFormatter({format: 'raw', colorLevel: 0, toTerminal: false})(e)).toBe('r\ts');
-		expect(createFormatter({format: 'template', template: '{message}', colorLevel: 0, toTerminal: true})(e)).toBe('a       b');
-		expect(createFormatter({format: 'text', colorLevel: 1, toTerminal: true})(e)).not.toContain('\t');
+		expect((await createFormatter({format: 'raw', colorLevel: 0, toTerminal: true}))(e)).toBe('r       s');
+		expect((await createFormatter({format: 'raw', colorLevel: 0, toTerminal: false}))(e)).toBe('r\ts');
+		expect((await createFormatter({format: 'template', template: '{message}', colorLevel: 0, toTerminal: true}))(e)).toBe('a       b');
+		expect((await createFormatter({format: 'text', colorLevel: 1, toTerminal: true}))(e)).not.toContain('\t');
 	});
 });

@@ -5,7 +5,7 @@ import {pipeline} from 'node:stream/promises';
 import {createGzip} from 'node:zlib';
 import {type FileForwardConfig} from '../../config/forward-file.js';
 import {type LogEvent} from '../../core/event.js';
-import {compileTemplate, createFormatter, toJson} from '../format.js';
+import {compileTemplate, plainTextFormatter, toJson} from '../format.js';
 import {type Destination, type DestinationContext, type SendOutcome} from './destination.js';
 
 // The file destination: one line per event (NDJSON in the `-o json` shape, or pipe mode's
@@ -37,7 +37,7 @@ function formatterFor(config: FileForwardConfig, name: string): (e: LogEvent) =>
 		}
 
 		case 'text': {
-			return createFormatter({format: 'text', colorLevel: 0, toTerminal: false});
+			return plainTextFormatter();
 		}
 	}
 }
