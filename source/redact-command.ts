@@ -1,5 +1,5 @@
 import {type Flags, colorMode} from './cli.js';
-import {colorModes} from './config/defaults.js';
+import {colorModes} from './config/choices.js';
 import {ConfigError} from './config/errors.js';
 import {readConfig} from './config/read.js';
 import {FilterError} from './core/filter.js';

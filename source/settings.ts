@@ -1,6 +1,7 @@
 import {type AlertSettings} from './config/alerts.js';
 import {type ConfigFile, type SourceConfig} from './config/schema.js';
-import {colorModes, defaultListenSource, outputFormats} from './config/defaults.js';
+import {colorModes, outputFormats} from './config/choices.js';
+import {defaultListenSource} from './config/defaults.js';
 import {demoRules} from './demo-alerts.js';
 import {ConfigError, formatIssues} from './config/errors.js';
 import {expandHome} from './config/locate.js';

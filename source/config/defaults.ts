@@ -7,9 +7,6 @@ import {type ConfigFile} from './schema.js';
 // with no config starts without loading and building the schema (tens of ms).
 // test/core/config.test.ts checks each against the schema's own result.
 
-export const outputFormats = ['text', 'raw', 'json', 'template'] as const;
-export const colorModes = ['auto', 'always', 'never'] as const;
-
 /** configFile.parse({}): a fresh object each time, as the caller may change it. */
 export function defaultConfig(): ConfigFile {
 	return {

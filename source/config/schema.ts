@@ -11,7 +11,7 @@ import {logstreamConfig} from './logstream.js';
 import {stdinConfig} from './stdin.js';
 import {otlpConfig} from './otlp.js';
 import {journaldConfig} from './journald.js';
-import {colorModes, outputFormats} from './defaults.js';
+import {colorModes, outputFormats} from './choices.js';
 import {fileConfig} from './file.js';
 import {historyConfig} from './history.js';
 import {httpConfig} from './http.js';
