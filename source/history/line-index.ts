@@ -53,7 +53,17 @@ for (let c = 0; c < 256; c++) {
 }
 
 /** The repeating fields of a line, parsed once per run of lines that share their bytes. */
-type Head = {bytes: Buffer; countsKey: string; error: boolean; texts: string[]};
+type Head = {bytes: Buffer; words: Int32Array; countsKey: string; error: boolean; texts: string[]};
+
+/** The whole 32-bit words of `bytes`, little-endian, to compare four bytes a step. */
+function wordsOf(bytes: Buffer): Int32Array {
+	const words = new Int32Array(bytes.length >> 2);
+	for (let i = 0; i < words.length; i++) {
+		words[i] = bytes.readInt32LE(i * 4);
+	}
+
+	return words;
+}
 
 /** Heads remembered: lines from a few sources interleave, each with its own. */
 const maxHeads = 32;
@@ -66,6 +76,9 @@ export class LineIndexer {
 	private pendingCount = 0;
 	/** Set by readNumber and string: where reading stopped. */
 	private at = 0;
+	/** A view of the last buffer read, to compare heads four bytes a step. */
+	private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+	private viewOf: Buffer | undefined;
 
 	constructor(private readonly builder: IndexBuilder) {}
 
@@ -111,6 +124,12 @@ export class LineIndexer {
 			}
 
 			key = p + 2;
+			// Mostly the key after the head is one of these: looked for as bytes, without a search.
+			keyEnd = knownKeyEnd(buf, key, to);
+			if (keyEnd >= 0) {
+				break;
+			}
+
 			keyEnd = buf.indexOf(quote, key);
 			if (keyEnd < 0 || keyEnd >= to || buf[keyEnd + 1] !== colon) {
 				return false;
@@ -238,11 +257,17 @@ export class LineIndexer {
 	/** A remembered head whose bytes the line has at `at`, followed by a key; moved to the front when found. */
 	private cachedHead(buf: Buffer, at: number, to: number): Head | undefined {
 		const heads = this.heads;
+		if (buf !== this.viewOf) {
+			this.viewOf = buf;
+			this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+		}
+
+		const view = this.view;
 		for (let i = 0; i < heads.length; i++) {
 			const head = heads[i]!;
 			const end = at + head.bytes.length;
 			// Compared from the start: heads differ first in their level or service, near the start.
-			if (end + 2 < to && buf[end] === comma && buf[end + 1] === quote && same(buf, at, head.bytes)) {
+			if (end + 2 < to && buf[end] === comma && buf[end + 1] === quote && sameHead(view, buf, at, head)) {
 				for (let j = i; j > 0; j--) {
 					heads[j] = heads[j - 1]!;
 				}
@@ -308,36 +333,58 @@ export class LineIndexer {
 	 * `pending`: from the bytes when it holds no escape, else from its decoded text (`decoded`).
 	 */
 	private string(buf: Buffer, p: number, to: number, words: boolean): number {
-		let withWords = words;
 		this.decoded = undefined;
 		if (buf[p] !== quote) {
 			return -1;
 		}
 
-		const open = p;
-		let h = fnvOffset;
-		let inWord = false;
-		let escaped = false;
-		for (p++; p < to; p++) {
-			const c = buf[p]!;
-			const w = wordByte[c]!;
-			if (w !== 0) {
-				if (withWords) {
-					h = Math.imul(h ^ w, fnvPrime);
-					inWord = true;
+		const open = p++;
+		if (words) {
+			// A word at a time, each in a loop of its own, up to the closing quote or an escape.
+			for (;;) {
+				let c = 0;
+				while (p < to && wordByte[c = buf[p]!] === 0 && c !== quote && c !== backslash) {
+					p++;
 				}
-			} else if (c === quote) {
+
+				if (p >= to) {
+					return -1;
+				}
+
+				if (c === quote) {
+					this.at = p + 1;
+					return p;
+				}
+
+				if (c === backslash) {
+					break;
+				}
+
+				let h = fnvOffset;
+				let w = 0;
+				while (p < to && (w = wordByte[buf[p]!]!) !== 0) {
+					h = Math.imul(h ^ w, fnvPrime);
+					p++;
+				}
+
+				// A word cut by an escape may go on in the decoded text: that text's words are hashed below.
+				if (p < to && buf[p] !== backslash) {
+					this.push(h >>> 0);
+				}
+			}
+		}
+
+		// The rest (from an escape on, or a string whose words are not wanted): to the closing quote.
+		let escaped = false;
+		for (; p < to; p++) {
+			const c = buf[p]!;
+			if (c === quote) {
 				break;
-			} else if (c === backslash) {
-				// The words before it are words of the decoded text too; the rest come from decoding.
+			}
+
+			if (c === backslash) {
 				escaped = true;
-				withWords = false;
-				inWord = false;
 				p++;
-			} else if (inWord) {
-				this.push(h >>> 0);
-				h = fnvOffset;
-				inWord = false;
 			}
 		}
 
@@ -347,6 +394,7 @@ export class LineIndexer {
 
 		this.at = p + 1;
 		if (escaped && words) {
+			// The words before the escape are words of the decoded text too: hashed again, kept once.
 			try {
 				this.decoded = JSON.parse(buf.toString('utf8', open, p + 1)) as string;
 			} catch {
@@ -354,8 +402,6 @@ export class LineIndexer {
 			}
 
 			hashWords(this.decoded, this.pushHash);
-		} else if (inWord) {
-			this.push(h >>> 0);
 		}
 
 		return p;
@@ -377,6 +423,38 @@ function matches(buf: Buffer, at: number, literal: Uint8Array): boolean {
 	}
 
 	return true;
+}
+
+/** The bytes of `head` are at `at` (`view` is over `buf`, which holds them all): a word a step, then the last bytes. */
+function sameHead(view: DataView<ArrayBufferLike>, buf: Buffer, at: number, head: Head): boolean {
+	const {words, bytes} = head;
+	for (let i = 0; i < words.length; i++) {
+		if (view.getInt32(at + (i * 4), true) !== words[i]) {
+			return false;
+		}
+	}
+
+	for (let i = words.length * 4; i < bytes.length; i++) {
+		if (buf[at + i] !== bytes[i]) {
+			return false;
+		}
+	}
+
+	return true;
+}
+
+const knownKeys = [raw, msg, status];
+
+/** The end of the key name at `key` when it is `raw`, `msg` or `status` followed by `":`; else -1. */
+function knownKeyEnd(buf: Buffer, key: number, to: number): number {
+	for (const name of knownKeys) {
+		const end = key + name.length;
+		if (end + 1 < to && buf[end] === quote && buf[end + 1] === colon && same(buf, key, name)) {
+			return end;
+		}
+	}
+
+	return -1;
 }
 
 /** `literal` is at `at` (a loop: Buffer#compare's checks cost more than these few bytes). */
@@ -409,8 +487,10 @@ function readHead(buf: Buffer, from: number, to: number): Head | undefined {
 		return undefined;
 	}
 
+	const bytes = Buffer.from(buf.subarray(from, to));
 	return {
-		bytes: Buffer.from(buf.subarray(from, to)),
+		bytes,
+		words: wordsOf(bytes),
 		countsKey: `${service}\t${level}`,
 		error: errorLevels.has(level as Level),
 		// As IndexBuilder.add: service, host, proc, type, source.
