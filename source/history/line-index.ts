@@ -52,6 +52,12 @@ for (let c = 0; c < 256; c++) {
 	}
 }
 
+/** Per byte: 1 when `\` and it make an escape that decodes to one character, none of them a word character. */
+const shortEscape = new Uint8Array(256);
+for (const c of '"\\/bfnrt') {
+	shortEscape[c.charCodeAt(0)] = 1;
+}
+
 /** The repeating fields of a line, parsed once per run of lines that share their bytes. */
 type Head = {bytes: Buffer; words: Int32Array; countsKey: string; error: boolean; texts: string[]};
 
@@ -209,7 +215,16 @@ export class LineIndexer {
 		if (matches(buf, p, rawrecTail)) {
 			// The record is the raw text parsed: its keys, strings and numbers are words too.
 			p += rawrecTail.length;
-			const text = this.decoded ?? buf.toString('utf8', rawStart + 1, rawText);
+			let text = this.decoded;
+			if (text === undefined && this.escaped) {
+				try {
+					text = JSON.parse(buf.toString('utf8', rawStart, rawText + 1)) as string;
+				} catch {
+					return false;
+				}
+			}
+
+			text ??= buf.toString('utf8', rawStart + 1, rawText);
 			let record: unknown;
 			try {
 				record = JSON.parse(text);
@@ -282,6 +297,8 @@ export class LineIndexer {
 
 	/** The text of the last string read with words when it held an escape; undefined when its bytes are its text. */
 	private decoded: string | undefined;
+	/** The last string read held an escape. */
+	private escaped = false;
 
 	private readonly addHash = (h: number): void => {
 		this.builder.hashes.add(h);
@@ -330,10 +347,12 @@ export class LineIndexer {
 	/**
 	 * A JSON string starting at its opening quote; returns the offset of its closing quote (-1
 	 * when there is none before `to`) and sets `at` after it. With `withWords`, its words go to
-	 * `pending`: from the bytes when it holds no escape, else from its decoded text (`decoded`).
+	 * `pending`: from the bytes when its escapes are all short ones (`\"`, `\n`, …: each stands for
+	 * a character that separates words), else from its decoded text (`decoded`).
 	 */
 	private string(buf: Buffer, p: number, to: number, words: boolean): number {
 		this.decoded = undefined;
+		this.escaped = false;
 		if (buf[p] !== quote) {
 			return -1;
 		}
@@ -357,7 +376,13 @@ export class LineIndexer {
 				}
 
 				if (c === backslash) {
-					break;
+					if (shortEscape[buf[p + 1]!] !== 1) {
+						break;
+					}
+
+					this.escaped = true;
+					p += 2;
+					continue;
 				}
 
 				let h = fnvOffset;
@@ -367,15 +392,15 @@ export class LineIndexer {
 					p++;
 				}
 
-				// A word cut by an escape may go on in the decoded text: that text's words are hashed below.
-				if (p < to && buf[p] !== backslash) {
+				// A word cut by a `\u` escape may go on in the decoded text: that text's words are hashed below.
+				if (p < to && (buf[p] !== backslash || shortEscape[buf[p + 1]!] === 1)) {
 					this.push(h >>> 0);
 				}
 			}
 		}
 
-		// The rest (from an escape on, or a string whose words are not wanted): to the closing quote.
-		let escaped = false;
+		// The rest (from a `\u` escape on, or a string whose words are not wanted): to the closing quote.
+		let escaped = this.escaped;
 		for (; p < to; p++) {
 			const c = buf[p]!;
 			if (c === quote) {
@@ -393,6 +418,7 @@ export class LineIndexer {
 		}
 
 		this.at = p + 1;
+		this.escaped = escaped;
 		if (escaped && words) {
 			// The words before the escape are words of the decoded text too: hashed again, kept once.
 			try {
