@@ -52,8 +52,24 @@ for (let c = 0; c < 256; c++) {
 	}
 }
 
+/** Per byte: 1 when `\` and it make an escape that decodes to one character, none of them a word character. */
+const shortEscape = new Uint8Array(256);
+for (const c of '"\\/bfnrt') {
+	shortEscape[c.charCodeAt(0)] = 1;
+}
+
 /** The repeating fields of a line, parsed once per run of lines that share their bytes. */
-type Head = {bytes: Buffer; countsKey: string; error: boolean; texts: string[]};
+type Head = {bytes: Buffer; words: Int32Array; countsKey: string; error: boolean; texts: string[]};
+
+/** The whole 32-bit words of `bytes`, little-endian, to compare four bytes a step. */
+function wordsOf(bytes: Buffer): Int32Array {
+	const words = new Int32Array(bytes.length >> 2);
+	for (let i = 0; i < words.length; i++) {
+		words[i] = bytes.readInt32LE(i * 4);
+	}
+
+	return words;
+}
 
 /** Heads remembered: lines from a few sources interleave, each with its own. */
 const maxHeads = 32;
@@ -66,6 +82,9 @@ export class LineIndexer {
 	private pendingCount = 0;
 	/** Set by readNumber and string: where reading stopped. */
 	private at = 0;
+	/** A view of the last buffer read, to compare heads four bytes a step. */
+	private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+	private viewOf: Buffer | undefined;
 
 	constructor(private readonly builder: IndexBuilder) {}
 
@@ -111,6 +130,12 @@ export class LineIndexer {
 			}
 
 			key = p + 2;
+			// Mostly the key after the head is one of these: looked for as bytes, without a search.
+			keyEnd = knownKeyEnd(buf, key, to);
+			if (keyEnd >= 0) {
+				break;
+			}
+
 			keyEnd = buf.indexOf(quote, key);
 			if (keyEnd < 0 || keyEnd >= to || buf[keyEnd + 1] !== colon) {
 				return false;
@@ -190,7 +215,16 @@ export class LineIndexer {
 		if (matches(buf, p, rawrecTail)) {
 			// The record is the raw text parsed: its keys, strings and numbers are words too.
 			p += rawrecTail.length;
-			const text = this.decoded ?? buf.toString('utf8', rawStart + 1, rawText);
+			let text = this.decoded;
+			if (text === undefined && this.escaped) {
+				try {
+					text = JSON.parse(buf.toString('utf8', rawStart, rawText + 1)) as string;
+				} catch {
+					return false;
+				}
+			}
+
+			text ??= buf.toString('utf8', rawStart + 1, rawText);
 			let record: unknown;
 			try {
 				record = JSON.parse(text);
@@ -238,11 +272,17 @@ export class LineIndexer {
 	/** A remembered head whose bytes the line has at `at`, followed by a key; moved to the front when found. */
 	private cachedHead(buf: Buffer, at: number, to: number): Head | undefined {
 		const heads = this.heads;
+		if (buf !== this.viewOf) {
+			this.viewOf = buf;
+			this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+		}
+
+		const view = this.view;
 		for (let i = 0; i < heads.length; i++) {
 			const head = heads[i]!;
 			const end = at + head.bytes.length;
 			// Compared from the start: heads differ first in their level or service, near the start.
-			if (end + 2 < to && buf[end] === comma && buf[end + 1] === quote && same(buf, at, head.bytes)) {
+			if (end + 2 < to && buf[end] === comma && buf[end + 1] === quote && sameHead(view, buf, at, head)) {
 				for (let j = i; j > 0; j--) {
 					heads[j] = heads[j - 1]!;
 				}
@@ -257,6 +297,8 @@ export class LineIndexer {
 
 	/** The text of the last string read with words when it held an escape; undefined when its bytes are its text. */
 	private decoded: string | undefined;
+	/** The last string read held an escape. */
+	private escaped = false;
 
 	private readonly addHash = (h: number): void => {
 		this.builder.hashes.add(h);
@@ -305,39 +347,69 @@ export class LineIndexer {
 	/**
 	 * A JSON string starting at its opening quote; returns the offset of its closing quote (-1
 	 * when there is none before `to`) and sets `at` after it. With `withWords`, its words go to
-	 * `pending`: from the bytes when it holds no escape, else from its decoded text (`decoded`).
+	 * `pending`: from the bytes when its escapes are all short ones (`\"`, `\n`, …: each stands for
+	 * a character that separates words), else from its decoded text (`decoded`).
 	 */
 	private string(buf: Buffer, p: number, to: number, words: boolean): number {
-		let withWords = words;
 		this.decoded = undefined;
+		this.escaped = false;
 		if (buf[p] !== quote) {
 			return -1;
 		}
 
-		const open = p;
-		let h = fnvOffset;
-		let inWord = false;
-		let escaped = false;
-		for (p++; p < to; p++) {
-			const c = buf[p]!;
-			const w = wordByte[c]!;
-			if (w !== 0) {
-				if (withWords) {
-					h = Math.imul(h ^ w, fnvPrime);
-					inWord = true;
+		const open = p++;
+		if (words) {
+			// A word at a time, each in a loop of its own, up to the closing quote or an escape.
+			for (;;) {
+				let c = 0;
+				while (p < to && wordByte[c = buf[p]!] === 0 && c !== quote && c !== backslash) {
+					p++;
 				}
-			} else if (c === quote) {
+
+				if (p >= to) {
+					return -1;
+				}
+
+				if (c === quote) {
+					this.at = p + 1;
+					return p;
+				}
+
+				if (c === backslash) {
+					if (shortEscape[buf[p + 1]!] !== 1) {
+						break;
+					}
+
+					this.escaped = true;
+					p += 2;
+					continue;
+				}
+
+				let h = fnvOffset;
+				let w = 0;
+				while (p < to && (w = wordByte[buf[p]!]!) !== 0) {
+					h = Math.imul(h ^ w, fnvPrime);
+					p++;
+				}
+
+				// A word cut by a `\u` escape may go on in the decoded text: that text's words are hashed below.
+				if (p < to && (buf[p] !== backslash || shortEscape[buf[p + 1]!] === 1)) {
+					this.push(h >>> 0);
+				}
+			}
+		}
+
+		// The rest (from a `\u` escape on, or a string whose words are not wanted): to the closing quote.
+		let escaped = this.escaped;
+		for (; p < to; p++) {
+			const c = buf[p]!;
+			if (c === quote) {
 				break;
-			} else if (c === backslash) {
-				// The words before it are words of the decoded text too; the rest come from decoding.
+			}
+
+			if (c === backslash) {
 				escaped = true;
-				withWords = false;
-				inWord = false;
 				p++;
-			} else if (inWord) {
-				this.push(h >>> 0);
-				h = fnvOffset;
-				inWord = false;
 			}
 		}
 
@@ -346,7 +418,9 @@ export class LineIndexer {
 		}
 
 		this.at = p + 1;
+		this.escaped = escaped;
 		if (escaped && words) {
+			// The words before the escape are words of the decoded text too: hashed again, kept once.
 			try {
 				this.decoded = JSON.parse(buf.toString('utf8', open, p + 1)) as string;
 			} catch {
@@ -354,8 +428,6 @@ export class LineIndexer {
 			}
 
 			hashWords(this.decoded, this.pushHash);
-		} else if (inWord) {
-			this.push(h >>> 0);
 		}
 
 		return p;
@@ -377,6 +449,38 @@ function matches(buf: Buffer, at: number, literal: Uint8Array): boolean {
 	}
 
 	return true;
+}
+
+/** The bytes of `head` are at `at` (`view` is over `buf`, which holds them all): a word a step, then the last bytes. */
+function sameHead(view: DataView<ArrayBufferLike>, buf: Buffer, at: number, head: Head): boolean {
+	const {words, bytes} = head;
+	for (let i = 0; i < words.length; i++) {
+		if (view.getInt32(at + (i * 4), true) !== words[i]) {
+			return false;
+		}
+	}
+
+	for (let i = words.length * 4; i < bytes.length; i++) {
+		if (buf[at + i] !== bytes[i]) {
+			return false;
+		}
+	}
+
+	return true;
+}
+
+const knownKeys = [raw, msg, status];
+
+/** The end of the key name at `key` when it is `raw`, `msg` or `status` followed by `":`; else -1. */
+function knownKeyEnd(buf: Buffer, key: number, to: number): number {
+	for (const name of knownKeys) {
+		const end = key + name.length;
+		if (end + 1 < to && buf[end] === quote && buf[end + 1] === colon && same(buf, key, name)) {
+			return end;
+		}
+	}
+
+	return -1;
 }
 
 /** `literal` is at `at` (a loop: Buffer#compare's checks cost more than these few bytes). */
@@ -409,8 +513,10 @@ function readHead(buf: Buffer, from: number, to: number): Head | undefined {
 		return undefined;
 	}
 
+	const bytes = Buffer.from(buf.subarray(from, to));
 	return {
-		bytes: Buffer.from(buf.subarray(from, to)),
+		bytes,
+		words: wordsOf(bytes),
 		countsKey: `${service}\t${level}`,
 		error: errorLevels.has(level as Level),
 		// As IndexBuilder.add: service, host, proc, type, source.
