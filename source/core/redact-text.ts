@@ -89,6 +89,26 @@ export function ruleNames(names: readonly string[], flag: string): string[] {
 	});
 }
 
+/**
+ * The user rules compiled, or a FilterError naming the flag or config key of one that cannot be used.
+ * Settings check a spec with it (and ruleNames, checkField) without building the scans.
+ */
+export function compileUserRules(rules: RedactSpec['rules']): Array<{name: string; user: UserRegex}> {
+	const taken = new Set(builtinRules.map(r => r.name));
+	return rules.map(r => {
+		if (!ruleName.test(r.name)) {
+			throw new FilterError(r.from, `rule name ${JSON.stringify(r.name)}: use letters, digits, . _ - (at most 40), starting with a letter or digit`);
+		}
+
+		if (taken.has(r.name)) {
+			throw new FilterError(r.from, `rule name ${JSON.stringify(r.name)} is taken (${builtinRules.some(b => b.name === r.name) ? 'a built-in rule' : 'another rule'}); pick another`);
+		}
+
+		taken.add(r.name);
+		return {name: r.name, user: compileUserRegex(r.pattern, r.from)};
+	});
+}
+
 /** A field rule's path, or a FilterError naming the flag. */
 export function checkField(path: string, flag: string): void {
 	if (!fieldPath.test(path)) {
@@ -197,20 +217,8 @@ export class TextRedactor {
 
 		const grouped = [...marks].map(([first, rests]) => escapeLiteral(first) + (rests.length === 1 ? rests[0]! : `(?:${rests.join('|')})`));
 		this.trigger = grouped.length > 0 ? new RegExp(grouped.join('|'), 'g') : undefined;
-		const taken = new Set(builtinRules.map(r => r.name));
-		for (const r of spec.rules) {
-			if (!ruleName.test(r.name)) {
-				throw new FilterError(r.from, `rule name ${JSON.stringify(r.name)}: use letters, digits, . _ - (at most 40), starting with a letter or digit`);
-			}
-
-			if (taken.has(r.name)) {
-				throw new FilterError(r.from, `rule name ${JSON.stringify(r.name)} is taken (${builtinRules.some(b => b.name === r.name) ? 'a built-in rule' : 'another rule'}); pick another`);
-			}
-
-			taken.add(r.name);
-			const user = compileUserRegex(r.pattern, r.from);
-			const index = this.add({name: r.name, kind: 'rule', user});
-			this.users.push(index);
+		for (const {name, user} of compileUserRules(spec.rules)) {
+			this.users.push(this.add({name, kind: 'rule', user}));
 		}
 
 		// Linear: the marks have a bounded length, and each joined source has at most `paths` paths from
