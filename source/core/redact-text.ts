@@ -251,6 +251,7 @@ export class TextRedactor {
 			this.markedScan = marked;
 			this.marksAndGates = new RegExp([this.scanMarks[marked]!, ...this.gates.plainSources].map(source => `(?:${source})`).join('|'));
 		}
+
 		this.userFound = spec.rules.map(() => 0);
 		if (sources.length > 0) {
 			const builtin = grouped.length > 0 ? grouped.join('|') : '(?!)';
