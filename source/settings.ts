@@ -10,7 +10,7 @@ import {type DockerConfig} from './config/docker.js';
 import {type FilterSpec, compileFilter, emptySpec, parseLevel} from './core/filter.js';
 import {defaultHistoryDir} from './history/paths.js';
 import {parseDuration, parseSize} from './history/units.js';
-import {type RedactSpec, checkField, compileRedaction, ruleNames} from './core/redact.js';
+import {type RedactSpec, checkField, compileUserRules, ruleNames} from './core/redact.js';
 import {compileUserRegex, FilterError} from './core/regex.js';
 import {type Flags, colorMode, list} from './cli.js';
 import {defaultHttpHost, defaultHttpPort} from './http/address.js';
@@ -354,7 +354,7 @@ export function resolveRedaction(flags: Flags, config: ConfigFile): RedactSettin
 		rules: [...config.redact.rules.map((r, i) => ({...r, from: `redact.rules[${i}]`})), ...fromFlags],
 		fields: [...config.redact.fields, ...cliFields],
 	};
-	compileRedaction(redact); // throws a FilterError naming the flag or config key
+	compileUserRules(redact.rules); // throws a FilterError naming the flag or config key; the lists are checked above
 	return redact;
 }
 

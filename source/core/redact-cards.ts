@@ -180,7 +180,8 @@ function isCardChar(c: number): boolean {
  * lines, full of dates, times and long ids, have none of it, and V8's engine tells that fast when
  * each digit is written out (a counted `\d{13}` runs several times slower).
  */
-const cardMark = /(?<!\d)[2-6]\d\d\d(?:\d\d\d\d\d\d\d\d\d(?:\d(?:\d\d?)?)?(?!\d)|[ -]\d\d\d\d(?:[ -]\d\d\d\d[ -]\d|\d\d[ -]\d\d\d\d))/g;
+export const cardMarkSource = String.raw`(?<!\d)[2-6]\d\d\d(?:\d\d\d\d\d\d\d\d\d(?:\d(?:\d\d?)?)?(?!\d)|[ -]\d\d\d\d(?:[ -]\d\d\d\d[ -]\d|\d\d[ -]\d\d\d\d))`;
+const cardMark = new RegExp(cardMarkSource, 'g');
 
 /**
  * Every card number in the text. Only around a mark (cardMark) can one be: the run of digits,

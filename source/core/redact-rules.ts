@@ -1,5 +1,5 @@
 import {scanEmails, scanIpv4, scanIpv6} from './redact-addresses.js';
-import {scanCards} from './redact-cards.js';
+import {cardMarkSource, scanCards} from './redact-cards.js';
 import {type Find, type Hits, isAlnum, isPlaceholder} from './redact-scan.js';
 
 // The built-in redaction rules: what each finds, and why it cannot take more than linear time.
@@ -48,6 +48,11 @@ export type BuiltinRule = {
 } | {
 	/** A rule that finds its own marks (digits, @): adds every span in the text to `hits`. */
 	scan(text: string, hits: Hits): void;
+	/**
+	 * V8 source (no flags) of the marks `scan` starts from: in a text where it matches nowhere, `scan`
+	 * finds nothing, so another scan may look for it instead (core/redact-text.ts).
+	 */
+	readonly mark?: string;
 });
 
 
@@ -313,6 +318,7 @@ export const builtinRules: readonly BuiltinRule[] = [
 		onByDefault: true,
 		what: 'payment card numbers: 13-16 digits, or 13-19 in groups as printed on cards, of a card network, passing the Luhn check',
 		scan: scanCards,
+		mark: cardMarkSource,
 	},
 	{
 		name: 'email',

@@ -89,6 +89,26 @@ export function ruleNames(names: readonly string[], flag: string): string[] {
 	});
 }
 
+/**
+ * The user rules compiled, or a FilterError naming the flag or config key of one that cannot be used.
+ * Settings check a spec with it (and ruleNames, checkField) without building the scans.
+ */
+export function compileUserRules(rules: RedactSpec['rules']): Array<{name: string; user: UserRegex}> {
+	const taken = new Set(builtinRules.map(r => r.name));
+	return rules.map(r => {
+		if (!ruleName.test(r.name)) {
+			throw new FilterError(r.from, `rule name ${JSON.stringify(r.name)}: use letters, digits, . _ - (at most 40), starting with a letter or digit`);
+		}
+
+		if (taken.has(r.name)) {
+			throw new FilterError(r.from, `rule name ${JSON.stringify(r.name)} is taken (${builtinRules.some(b => b.name === r.name) ? 'a built-in rule' : 'another rule'}); pick another`);
+		}
+
+		taken.add(r.name);
+		return {name: r.name, user: compileUserRegex(r.pattern, r.from)};
+	});
+}
+
 /** A field rule's path, or a FilterError naming the flag. */
 export function checkField(path: string, flag: string): void {
 	if (!fieldPath.test(path)) {
@@ -107,9 +127,19 @@ export class TextRedactor {
 	/** Built-in rules that find their own marks (cards, e-mail and IP addresses), and how. */
 	private readonly scanners: number[] = [];
 	private readonly scanFns: Array<(text: string, hits: Hits) => void> = [];
+	/** Per scanner: the V8 source of the marks it starts from, when the rule gives one. */
+	private readonly scanMarks: Array<string | undefined> = [];
 	protected readonly users: number[] = [];
 	/** Cheap tests that rule out the user rules not in the joined scan for most texts, each run at most once per text. */
 	private readonly gates: RegexGates;
+	/**
+	 * With user rules: one test for the marks of a built-in rule's own scan (the card rule's) and the
+	 * user rules' plain regex gates. Most texts hold none of them, and pass over them once instead of
+	 * twice: that scan and those gates are skipped. Undefined unless there is such a scan and such a gate.
+	 */
+	private readonly marksAndGates: RegExp | undefined;
+	/** The scanner (its place in `scanners`) whose marks `marksAndGates` looks for, or -1. */
+	private readonly markedScan: number = -1;
 	/**
 	 * With user rules: the built-in marks (group 1) and what each joined user rule looks for
 	 * (core/regex-gate-source.ts), one scan for them all; undefined without user rules or when none joins.
@@ -169,6 +199,7 @@ export class TextRedactor {
 				if ('scan' in b) {
 					this.scanners.push(index);
 					this.scanFns.push(b.scan);
+					this.scanMarks.push(b.mark);
 					continue;
 				}
 
@@ -186,20 +217,8 @@ export class TextRedactor {
 
 		const grouped = [...marks].map(([first, rests]) => escapeLiteral(first) + (rests.length === 1 ? rests[0]! : `(?:${rests.join('|')})`));
 		this.trigger = grouped.length > 0 ? new RegExp(grouped.join('|'), 'g') : undefined;
-		const taken = new Set(builtinRules.map(r => r.name));
-		for (const r of spec.rules) {
-			if (!ruleName.test(r.name)) {
-				throw new FilterError(r.from, `rule name ${JSON.stringify(r.name)}: use letters, digits, . _ - (at most 40), starting with a letter or digit`);
-			}
-
-			if (taken.has(r.name)) {
-				throw new FilterError(r.from, `rule name ${JSON.stringify(r.name)} is taken (${builtinRules.some(b => b.name === r.name) ? 'a built-in rule' : 'another rule'}); pick another`);
-			}
-
-			taken.add(r.name);
-			const user = compileUserRegex(r.pattern, r.from);
-			const index = this.add({name: r.name, kind: 'rule', user});
-			this.users.push(index);
+		for (const {name, user} of compileUserRules(spec.rules)) {
+			this.users.push(this.add({name, kind: 'rule', user}));
 		}
 
 		// Linear: the marks have a bounded length, and each joined source has at most `paths` paths from
@@ -226,6 +245,13 @@ export class TextRedactor {
 		}
 
 		this.gates = new RegexGates(this.gatedUsers.map(u => spec.rules[u]!.pattern));
+		// Linear: each alternative is, on its own (a mark of bounded length, a gate's bounded start).
+		const marked = this.scanMarks.findIndex(mark => mark !== undefined);
+		if (marked !== -1 && this.gates.plainSources.length > 0) {
+			this.markedScan = marked;
+			this.marksAndGates = new RegExp([this.scanMarks[marked]!, ...this.gates.plainSources].map(source => `(?:${source})`).join('|'));
+		}
+
 		this.userFound = spec.rules.map(() => 0);
 		if (sources.length > 0) {
 			const builtin = grouped.length > 0 ? grouped.join('|') : '(?!)';
@@ -311,8 +337,14 @@ export class TextRedactor {
 			this.scan(text, trigger);
 		}
 
+		// Nothing the marked scan or the plain gates look for: both are skipped.
+		const quiet = this.marksAndGates !== undefined && !this.marksAndGates.test(text);
 		let sources = hits.length > 0 ? 1 : 0;
 		for (let k = 0; k < this.scanners.length; k++) {
+			if (quiet && k === this.markedScan) {
+				continue;
+			}
+
 			const before = hits.length;
 			hits.current = this.scanners[k]!;
 			this.scanFns[k]!(text, hits);
@@ -320,14 +352,14 @@ export class TextRedactor {
 		}
 
 		if (this.users.length > 0) {
-			sources += 2 * this.userRules(text); // user rules' spans may lie anywhere, placeholders included
+			sources += 2 * this.userRules(text, quiet); // user rules' spans may lie anywhere, placeholders included
 		}
 
 		return hits.length === 0 ? text : this.build(text, sources);
 	}
 
-	/** Add the spans the user rules find; returns how many rules found some. */
-	private userRules(text: string): number {
+	/** Add the spans the user rules find (`quiet`: the plain gates fail); returns how many rules found some. */
+	private userRules(text: string, quiet: boolean): number {
 		let rules = 0;
 		// Joined rules run where the joined scan found what they look for (in this text: its stamp).
 		if (this.joinedFound > 0) {
@@ -339,7 +371,7 @@ export class TextRedactor {
 		}
 
 		if (this.gatedUsers.length > 0) {
-			this.gates.check(text);
+			this.gates.check(text, quiet);
 			if (this.gates.any) {
 				for (let g = 0; g < this.gatedUsers.length; g++) {
 					if (this.gates.mayMatch(g)) {

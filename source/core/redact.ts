@@ -437,5 +437,5 @@ export function compileRedaction(spec: RedactSpec, pseudonym?: (value: string) =
 	return new Redactor(spec, pseudonym);
 }
 
-export {type RedactHealth, type RedactMode, type RedactSpec, type RuleHealth, type RuleKind, checkField, describeRedaction, ruleNames} from './redact-text.js';
+export {type RedactHealth, type RedactMode, type RedactSpec, type RuleHealth, type RuleKind, checkField, compileUserRules, describeRedaction, ruleNames} from './redact-text.js';
 export {builtinRules} from './redact-rules.js';

@@ -298,12 +298,33 @@ export function pathCount(node: Node): number {
 			return 1;
 		}
 
+		// Each item counted once: counting it twice at every level would cost 2^depth.
 		case 'concat': {
-			return node.items.reduce((product, item) => (product === Number.POSITIVE_INFINITY || pathCount(item) === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : cap(product * pathCount(item))), 1);
+			let product = 1;
+			for (const item of node.items) {
+				const paths = pathCount(item);
+				if (paths === Number.POSITIVE_INFINITY) {
+					return paths;
+				}
+
+				product = cap(product * paths);
+			}
+
+			return product;
 		}
 
 		case 'alt': {
-			return node.items.reduce((sum, item) => (sum === Number.POSITIVE_INFINITY || pathCount(item) === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : cap(sum + pathCount(item))), 0);
+			let sum = 0;
+			for (const item of node.items) {
+				const paths = pathCount(item);
+				if (paths === Number.POSITIVE_INFINITY) {
+					return paths;
+				}
+
+				sum = cap(sum + paths);
+			}
+
+			return sum;
 		}
 
 		case 'group': {

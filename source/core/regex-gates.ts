@@ -35,6 +35,13 @@ export class RegexGates {
 	private readonly regexes: Array<{test(text: string): boolean}> = [];
 	/** Per regex gate: the patterns that need it, as bits. */
 	private readonly regexUsers: number[] = [];
+	/** Per regex gate: is it a V8 regex without flags, whose source another scan may join (`plainSources`)? */
+	private readonly plain: boolean[] = [];
+	/**
+	 * The sources of the regex gates without flags: a scan the caller runs anyway may look for them too,
+	 * and tell `check` when it found none of them.
+	 */
+	readonly plainSources: string[] = [];
 	/** Every pattern that has gates, as bits. */
 	private readonly all: number;
 	/** Patterns past maxPatterns have no gates. */
@@ -123,16 +130,25 @@ export class RegexGates {
 
 		for (const gate of regexGates.values()) {
 			if (this.regexes.length < maxGates) {
-				this.regexes.push(gate.make());
+				const regex = gate.make();
+				const plain = regex instanceof RegExp && regex.flags === '';
+				this.regexes.push(regex);
 				this.regexUsers.push(bits(gate.users));
+				this.plain.push(plain);
+				if (plain) {
+					this.plainSources.push(regex.source);
+				}
 			}
 		}
 
 		this.beyond = patterns.length > maxPatterns;
 	}
 
-	/** Run the tests on a text: then `mayMatch` answers for it, and `any` says whether any pattern may match. */
-	check(text: string): void {
+	/**
+	 * Run the tests on a text: then `mayMatch` answers for it, and `any` says whether any pattern may match.
+	 * `plainFailed`: the caller's scan found none of `plainSources` in the text, so those gates fail unrun.
+	 */
+	check(text: string, plainFailed = false): void {
 		let alive = this.all;
 		// A test runs only while a pattern that needs it has passed every test so far.
 		for (let g = 0; g < this.literals.length; g++) {
@@ -151,7 +167,7 @@ export class RegexGates {
 
 		for (let g = 0; g < this.regexes.length; g++) {
 			const users = this.regexUsers[g]!;
-			if ((alive & users) !== 0 && !this.regexes[g]!.test(text)) {
+			if ((alive & users) !== 0 && ((plainFailed && this.plain[g]!) || !this.regexes[g]!.test(text))) {
 				alive &= ~users;
 			}
 		}

@@ -1,10 +1,13 @@
+import {readdirSync, readFileSync} from 'node:fs';
+import path from 'node:path';
 import {describe, expect, it} from 'vitest';
 import {Bus} from '../../source/core/bus.js';
 import {type EventInit, type LogEvent} from '../../source/core/event.js';
-import {type RedactSpec, Redactor, compileRedaction, describeRedaction} from '../../source/core/redact.js';
+import {type RedactSpec, Redactor, builtinRules, compileRedaction, describeRedaction} from '../../source/core/redact.js';
 import {eventFromLine} from '../../source/core/record.js';
 import {pseudonymizer} from '../../source/redact-key.js';
-import {caseLine, nearMisses, secretCases} from '../support/redact-corpus.js';
+import {caseLine, corpusLines, nearMisses, secretCases} from '../support/redact-corpus.js';
+import {root} from '../support/logmon.js';
 
 // The redaction stage on its own: what each rule replaces and what it leaves, in text and in
 // records; field and user rules; hash mode; and that it never throws.
@@ -124,6 +127,29 @@ describe('redaction: user and field rules', () => {
 		expect(r.redactLine('Passport_No=X1234567 SESSION_ID=abcdefgh12345678 to DE89370400440532013000')).toBe('Passport_No=[REDACTED:passport] SESSION_ID=[REDACTED:session] to [REDACTED:iban]');
 		// (?i) folds the long s with s, and the Kelvin sign with k, as RE2 does.
 		expect(r.redactLine('pasſport=X1234567')).toBe('pasſport=[REDACTED:passport]');
+	});
+
+	it('the card rule\'s marks and the plain gates of user rules, looked for in one test, miss nothing either would find', () => {
+		// The bench's ten user rules: SSN and IBAN have plain regex gates, which join the card's marks.
+		const ten = ['order-token=tok_[a-z0-9]{24}', 'stripe-key=sk_live_[0-9a-zA-Z]{24}', 'customer=(?i)customer_id=(\\d+)', 'ssn=\\b\\d{3}-\\d{2}-\\d{4}\\b', 'session=(?i)session(?:_id)?=([A-Za-z0-9]{16,})', 'api-key=(?i)api[_-]?key["\']?\\s*[:=]\\s*["\']?([A-Za-z0-9]{20,})', 'internal-host=[a-z0-9-]+\\.corp\\.example\\.com', 'passport=(?i)passport(?:_no)?=([A-Z0-9]{6,9})', 'iban=\\b[A-Z]{2}\\d{2}[A-Z0-9]{11,30}\\b', 'phone=\\+\\d{1,3}[ -]?\\d{6,12}'];
+		const rules = ten.map(r => ({name: r.slice(0, r.indexOf('=')), pattern: r.slice(r.indexOf('=') + 1), from: '--redact-rule'}));
+		const all = new Redactor(spec({rules}));
+		// Apart: the card rule alone, then the other rules (the card's own scan and the gates each run as they are).
+		const card = new Redactor(spec({disable: builtinRules.filter(b => b.name !== 'card').map(b => b.name)}));
+		const rest = new Redactor(spec({rules, disable: ['card']}));
+		const dir = path.join(root, 'test', 'fixtures', 'loghub');
+		const loghub = readdirSync(dir).filter(name => name.endsWith('.log')).flatMap(file => readFileSync(path.join(dir, file), 'utf8').split(/\r?\n/).filter(Boolean));
+		const crafted = [
+			'card 4111 1111 1111 1111 ssn 123-45-6789 iban DE89370400440532013000',
+			'iban GB82WEST12345698765432 only', 'ssn 078-05-1120 only', 'card 5500-0000-0000-0004 only', 'card 378282246310005 only',
+			'near: 4111 1111 1111 111, 12-345-6789, DE8937040044053, 2026-12-02 15:05:37,123',
+			'4111111111111111123-45-6789', 'DE89370400440532013000 4111111111111111',
+		];
+		for (const text of [...corpusLines(), ...crafted, ...loghub]) {
+			expect(all.redactLine(text), text).toBe(rest.redactLine(card.redactLine(text)));
+		}
+
+		expect(all.redactLine(crafted[0]!)).toBe('card [REDACTED:card] ssn [REDACTED:ssn] iban [REDACTED:iban]');
 	});
 
 	it('field rules replace a key of a record at any depth, and that value wherever else the event shows it', () => {
