@@ -1,6 +1,7 @@
 import {type EventInit} from './event.js';
 import {isPlaceholder, keyRule, placeholder, privateKeyBody, privateKeyEnd} from './redact-rules.js';
-import {Memo, type RedactSpec, TextRedactor} from './redact-text.js';
+import {Memo, type RedactSpec} from './redact-spec.js';
+import {TextRedactor} from './redact-text.js';
 
 // The redaction stage: secrets and personal data are replaced in every event before the bus
 // hands it to anyone (store, stdout, the logio fan-out, and whatever comes later), so nothing
@@ -437,5 +438,5 @@ export function compileRedaction(spec: RedactSpec, pseudonym?: (value: string) =
 	return new Redactor(spec, pseudonym);
 }
 
-export {type RedactHealth, type RedactMode, type RedactSpec, type RuleHealth, type RuleKind, checkField, compileUserRules, describeRedaction, ruleNames} from './redact-text.js';
+export {type RedactHealth, type RedactMode, type RedactSpec, type RuleHealth, type RuleKind, checkField, compileUserRules, describeRedaction, ruleNames} from './redact-spec.js';
 export {builtinRules} from './redact-rules.js';

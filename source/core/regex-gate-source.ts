@@ -1,5 +1,6 @@
 import {commonness} from './regex-prefilter.js';
-import {type Node, char, longest, maxPaths, maxSteps, negates, nullable, parseBounded, pathCount, writeNode} from './regex-bounded.js';
+import {char, longest, maxPaths, maxSteps, negates, nullable, pathCount, writeNode} from './regex-bounded.js';
+import {type Node, parseBounded} from './regex-parse.js';
 
 // The part of a user regex that the redaction scan looks for (core/redact-text.ts): a V8 regex
 // source with no flags and no captures, which matches somewhere in every text the pattern matches,

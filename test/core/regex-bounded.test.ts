@@ -1,5 +1,6 @@
 import {describe, expect, test} from 'vitest';
-import {boundedRegex, maxPaths, maxSteps, parseBounded, pathCount} from '../../source/core/regex-bounded.js';
+import {boundedRegex, maxPaths, maxSteps, pathCount} from '../../source/core/regex-bounded.js';
+import {parseBounded} from '../../source/core/regex-parse.js';
 import {compileUserRegex} from '../../source/core/regex.js';
 
 // The path bound that lets a user regex run on V8 (core/regex-bounded.ts), and what the
