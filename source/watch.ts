@@ -206,26 +206,27 @@ export async function runWatch(cli: Cli): Promise<number> {
 		app.bus.diagnostics.add('info', 'demo', demo.summary);
 	}
 
+	// What runs beside the sources, stopped once the UI or the pipe has ended.
+	const stopAll = async (): Promise<void> => {
+		await http?.close();
+		await demo?.stop();
+		learning?.stop();
+		await app.history?.close();
+		await demoForward?.remove();
+	};
+
 	if (terminal) {
 		// ink 6.8 draws no live frames when it thinks it runs under CI; this is a real terminal.
 		delete env['CI'];
 		delete env['CONTINUOUS_INTEGRATION'];
 		const {runUi} = await import('./ui/run.js');
 		const code = await runUi(app, {settings, filter, format, terminal, pipe: terminal.separateFromStdout ? stdout : undefined, stderr, stats: http?.context.aggregates.stats});
-		await http?.close();
-		await demo?.stop();
-		learning?.stop();
-		await app.history?.close();
-		await demoForward?.remove();
+		await stopAll();
 		return code;
 	}
 
 	const {runPipe} = await import('./pipe.js');
 	const code = await runPipe(app, {filter, format, stderr, out: stdout});
-	await http?.close();
-	await demo?.stop();
-	learning?.stop();
-	await app.history?.close();
-	await demoForward?.remove();
+	await stopAll();
 	return code;
 }
