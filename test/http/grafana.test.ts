@@ -79,10 +79,12 @@ describe('Grafana endpoints', () => {
 		await writeHistory(dir, history);
 		s = await serve(['--history', '--history-dir', dir, '--retention', '7d']);
 		s.child.stdin!.write(liveLines.map(l => JSON.stringify(l)).join('\n') + '\n');
-		// The earlier run's last segment is sealed at start, the live events counted as they come.
+		// The earlier run's last segments (all/ and errors/) are sealed at start, each in its own time,
+		// the live events counted as they come: wait for both counts.
+		const errors = history.filter(e => isError(e)).length + liveLines.filter(l => l.level !== 'info').length;
 		await eventually(async () => {
-			const r = await post('/query', simPod([{target: 'event_count'}]));
-			return r.status === 200 && Math.round(sum(r.json[0].datapoints)) === history.length + liveLines.length;
+			const r = await post('/query', simPod([{target: 'event_count'}, {target: 'error_count'}]));
+			return r.status === 200 && Math.round(sum(r.json[0].datapoints)) === history.length + liveLines.length && Math.round(sum(r.json[1].datapoints)) === errors;
 		}, 'the history sealed and the live events counted');
 	});
 	afterAll(async () => {
