@@ -3,9 +3,6 @@ import {ConfigError, formatIssues, jsonPath} from './errors.js';
 import {defaultConfigPath, expandHome} from './locate.js';
 import {type ConfigFile, configFile} from './schema.js';
 
-export {ConfigError, formatIssues, jsonPath} from './errors.js';
-export {defaultConfigPath, expandHome} from './locate.js';
-
 // Config lookup: --config PATH, then $XDG_CONFIG_HOME/logmon/config.json
 // (default ~/.config/logmon/config.json), then built-in defaults.
 

@@ -1,6 +1,7 @@
 import {describe, expect, test} from 'vitest';
 import {toRule} from '../../source/config/alerts.js';
-import {ConfigError, parseConfig} from '../../source/config/load.js';
+import {ConfigError} from '../../source/config/errors.js';
+import {parseConfig} from '../../source/config/load.js';
 import {parseArgs} from '../../source/cli.js';
 import {resolveSettings} from '../../source/settings.js';
 

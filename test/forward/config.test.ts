@@ -1,6 +1,7 @@
 import {describe, expect, test} from 'vitest';
 import {parseArgs} from '../../source/cli.js';
-import {ConfigError, parseConfig} from '../../source/config/load.js';
+import {ConfigError} from '../../source/config/errors.js';
+import {parseConfig} from '../../source/config/load.js';
 import {type ConfigFile} from '../../source/config/schema.js';
 import {eventOutlets, resolveSettings, UsageError} from '../../source/settings.js';
 
