@@ -1,6 +1,6 @@
 import {type AlertNotice} from '../core/alert-notice.js';
 import {type LogEvent} from '../core/event.js';
-import {type Filter, compileFilter} from '../core/filter.js';
+import {compileFilter} from '../core/filter.js';
 import {KeyActions} from './actions.js';
 import {showNotice} from './alerts.js';
 import {FrameLoop} from './frames.js';
@@ -15,7 +15,7 @@ import {Search} from './search.js';
 import {Slices} from './slices.js';
 import {type UiDeps, type UiModel, type UiState, initialState} from './state.js';
 import {TailFilter} from './tail-filter.js';
-import {Toggles, sections} from './toggles.js';
+import {Toggles} from './toggles.js';
 import {type View, buildView} from './view.js';
 
 // Everything the UI knows and does, outside React: the UI state and what each
@@ -39,7 +39,6 @@ import {type View, buildView} from './view.js';
 // get their turn; the status bar shows its progress.
 
 export type {Prompt, UiDeps, UiState} from './state.js';
-export {specToExpression} from './state.js';
 
 export class UiController implements UiModel {
 	readonly state: UiState;
@@ -138,10 +137,6 @@ export class UiController implements UiModel {
 				this.changed();
 			},
 		});
-	}
-
-	get filter(): Filter {
-		return this.state.filter;
 	}
 
 	get metrics(): FrameLoop['metrics'] {
@@ -335,7 +330,4 @@ export class UiController implements UiModel {
 		showNotice(this.state, notice, this.now(), this.deps.bell);
 		this.changed();
 	}
-
-	/** Sections in display order, for the panel's tab strip. */
-	static readonly sections = sections;
 }
