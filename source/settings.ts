@@ -10,7 +10,7 @@ import {type DockerConfig} from './config/docker.js';
 import {type FilterSpec, compileFilter, emptySpec, parseLevel} from './core/filter.js';
 import {defaultHistoryDir} from './history/paths.js';
 import {parseDuration, parseSize} from './history/units.js';
-import {type RedactSpec, checkField, compileUserRules, ruleNames} from './core/redact.js';
+import {type RedactSpec} from './core/redact-spec.js';
 import {compileUserRegex, FilterError} from './core/regex.js';
 import {type Flags, colorMode, list} from './cli.js';
 import {defaultHttpHost, defaultHttpPort} from './http/address.js';
@@ -320,7 +320,7 @@ function withMultilineFlags(sources: SourceConfig[], flags: Flags): SourceConfig
 const redactModes = ['mask', 'hash'] as const;
 
 /** `--redact-rule NAME=REGEX`, the config's `redact` object, and the other --redact flags. */
-export function resolveRedaction(flags: Flags, config: ConfigFile): RedactSettings {
+export async function resolveRedaction(flags: Flags, config: ConfigFile): Promise<RedactSettings> {
 	const fromFlags = flags.redactRule.map(r => {
 		const eq = r.indexOf('=');
 		if (eq <= 0) {
@@ -332,6 +332,20 @@ export function resolveRedaction(flags: Flags, config: ConfigFile): RedactSettin
 	const cliEnable = list(flags.redactEnable);
 	const cliDisable = list(flags.redactDisable);
 	const cliFields = list(flags.redactField);
+	const redact: RedactSettings = {
+		enabled: flags.redact ?? config.redact.enabled,
+		mode: oneOf(flags.redactMode, redactModes, '--redact-mode') ?? config.redact.mode,
+		key: config.redact.key,
+		enable: [...config.redact.enable, ...cliEnable],
+		disable: [...config.redact.disable, ...cliDisable],
+		rules: [...config.redact.rules.map((r, i) => ({...r, from: `redact.rules[${i}]`})), ...fromFlags],
+		fields: [...config.redact.fields, ...cliFields],
+	};
+	if (redact.enable.length + redact.disable.length + redact.rules.length + redact.fields.length === 0) {
+		return redact; // nothing to check: the rule tables and the regex compiler stay unloaded
+	}
+
+	const {checkField, compileUserRules, ruleNames} = await import('./core/redact-spec.js');
 	// Each list checked where it came from, so an error names the flag or the config key at fault.
 	ruleNames(config.redact.enable, 'redact.enable');
 	ruleNames(config.redact.disable, 'redact.disable');
@@ -345,15 +359,6 @@ export function resolveRedaction(flags: Flags, config: ConfigFile): RedactSettin
 		checkField(f, '--redact-field');
 	}
 
-	const redact: RedactSettings = {
-		enabled: flags.redact ?? config.redact.enabled,
-		mode: oneOf(flags.redactMode, redactModes, '--redact-mode') ?? config.redact.mode,
-		key: config.redact.key,
-		enable: [...config.redact.enable, ...cliEnable],
-		disable: [...config.redact.disable, ...cliDisable],
-		rules: [...config.redact.rules.map((r, i) => ({...r, from: `redact.rules[${i}]`})), ...fromFlags],
-		fields: [...config.redact.fields, ...cliFields],
-	};
 	compileUserRules(redact.rules); // throws a FilterError naming the flag or config key; the lists are checked above
 	return redact;
 }
@@ -479,7 +484,7 @@ export async function resolveSettings(flags: Flags, config: ConfigFile, env: Env
 		ui: flags.ui,
 		demo: flags.demo,
 		demoRate,
-		redact: resolveRedaction(flags, config),
+		redact: await resolveRedaction(flags, config),
 		alerts: await alertSettings(flags, config),
 		http: notOwnAddress(sources, httpSettings(flags, config, serve)),
 		serve,

@@ -204,6 +204,10 @@ describe('logmon query', () => {
 		rmSync(path.dirname(log), {recursive: true, force: true});
 		expect(urls).toMatch(/\/dist\/bundle\/chunks\/query-\w+\.js/);
 		expect(urls).not.toMatch(/query-follow|kafka|logstream|node_modules\/(ink|react|react-reconciler)\//);
+		// Nor, inside the bundle's shared chunks, the redaction rules (no redaction is configured) or a source.
+		const loaded = urls.match(/\/dist\/bundle\/\S+\.js/g)!.map(p => readFileSync(path.join(root, p.slice(p.indexOf('/dist/') + 1)), 'utf8')).join('\n');
+		expect(loaded).toContain('// dist/query-scan.js');
+		expect(loaded).not.toMatch(/^\/\/ dist\/(core\/redact-rules|sources\/\S+)\.js$/m);
 		const help = await run(['--help']);
 		expect(help.stdout).toMatch(/logmon query --since 2h --level error --service checkout/);
 		expect(help.stdout).toMatch(/--until 30m\|RFC3339/);
