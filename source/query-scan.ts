@@ -1,3 +1,4 @@
+import {closeSync, openSync, readSync} from 'node:fs';
 import fs from 'node:fs/promises';
 import {availableParallelism} from 'node:os';
 import {type LogEvent, levelRank} from './core/event.js';
@@ -10,7 +11,7 @@ import {eventAccept} from './history/scan-task.js';
 import {localFeed, type SegmentFeed} from './history/segment-feed.js';
 import {MemberInflater} from './history/member-inflater.js';
 import {maxMemberText, SegmentReader} from './history/segment-text.js';
-import {gzPath, listSegments, type SegmentFiles} from './history/segments.js';
+import {gzPath, listSegmentsSync, type SegmentFiles} from './history/segments.js';
 import {type HistoryQuery, type SegmentIndex} from './history/types.js';
 import {workerFile} from './history/worker-client.js';
 
@@ -54,14 +55,14 @@ const defaultThreads = (): ScanThreads => ({file: workerFile('scan-worker.js'), 
  */
 const defaultWorkers = (count: boolean): number => Math.max(1, Math.min(2, availableParallelism() - (count ? 0 : 1)));
 
-async function readHead(file: string, bytes: number): Promise<string> {
-	const h = await fs.open(file, 'r');
+/** A sidecar's first bytes, read in this thread: the query reads one per segment, before anything else runs. */
+function readHead(file: string, bytes: number): string {
+	const fd = openSync(file, 'r');
 	try {
 		const buffer = Buffer.alloc(bytes);
-		const {bytesRead} = await h.read(buffer, 0, bytes, 0);
-		return buffer.toString('utf8', 0, bytesRead);
+		return buffer.toString('utf8', 0, readSync(fd, buffer, 0, bytes, 0));
 	} finally {
-		await h.close();
+		closeSync(fd);
 	}
 }
 
@@ -234,7 +235,7 @@ export class QueryScan {
 
 	/** The segments the sidecars do not rule out, oldest first. */
 	private async candidates(): Promise<SegmentFiles[]> {
-		const all = await listSegments(this.dir, this.q.errorsOnly ? 'errors' : 'all');
+		const all = listSegmentsSync(this.dir, this.q.errorsOnly ? 'errors' : 'all');
 		const keep = await Promise.all(all.map(async s => this.mayHold(s)));
 		return all.filter((_, i) => keep[i]);
 	}
@@ -250,7 +251,7 @@ export class QueryScan {
 		let index: SegmentIndex | undefined;
 		try {
 			// The time range leads the sidecar: without words to look up, its first bytes are enough.
-			range = tokens?.length ? undefined : sidecarRange(await readHead(s.index, 512));
+			range = tokens?.length ? undefined : sidecarRange(readHead(s.index, 512));
 			if (!range) {
 				index = parseIndex(await fs.readFile(s.index, 'utf8'));
 				range = index;
