@@ -2,6 +2,16 @@
 // Thin launcher: production React build, then the bundled entry (npm run build makes it).
 process.env.NODE_ENV ??= 'production';
 
+// Node 22.1 and later keep the compiled bundle on disk, so the next start skips most of the
+// compile (about 50 ms of each `logmon query`); earlier versions have no such call.
+// NODE_DISABLE_COMPILE_CACHE=1 turns it off.
+const {default: module} = await import('node:module');
+if (module.enableCompileCache) {
+	const {homedir} = await import('node:os');
+	const {join} = await import('node:path');
+	module.enableCompileCache(join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'logmon', 'compile-cache'));
+}
+
 const {main} = await import('../dist/bundle/main.js').catch(error => {
 	if (error?.code === 'ERR_MODULE_NOT_FOUND') {
 		process.stderr.write('logmon: dist/ is missing; run `npm run build` first\n');
