@@ -47,7 +47,7 @@ export function levelFromField(value: unknown): Level | undefined {
 			return exact;
 		}
 
-		const named = names[value.trim().toLowerCase()];
+		const named = exactNames.get(value.trim().toLowerCase());
 		if (named) {
 			return named;
 		}
@@ -127,14 +127,16 @@ export function levelFromType(type: string): Level | undefined {
 //   ERROR WARN FATAL ... (uppercase words)  Java, Python, Log4j, syslog-ng, BGL
 //   PHP Fatal error / PHP Warning    PHP error log
 //   E0102 15:04:05.000  W0102 ...    Go glog/klog prefix
+// No capture groups: a match without them allocates only its text, and which alternative matched
+// is told by that text's first characters (tokenOf). This runs for most lines of plain-text logs.
 const textPattern = new RegExp(
 	[
-		String.raw`\[(trace|debug|info|notice|warn|warning|error|crit|critical|alert|emerg|fatal)\]`,
-		String.raw`\|(DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL|ALERT|EMERGENCY)\|`,
-		String.raw`\b(?:level|lvl|severity)=["']?(\w+)`,
-		String.raw`\b(TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|SEVERE|FATAL|CRITICAL|CRIT|ALERT|EMERG|PANIC)\b`,
-		String.raw`\bPHP (Fatal error|Parse error|Warning|Notice|Deprecated|Strict Standards)`,
-		String.raw`^([IWEF])\d{4} \d\d:\d\d:\d\d`,
+		String.raw`\[(?:trace|debug|info|notice|warn|warning|error|crit|critical|alert|emerg|fatal)\]`,
+		String.raw`\|(?:DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL|ALERT|EMERGENCY)\|`,
+		String.raw`\b(?:level|lvl|severity)=["']?\w+`,
+		String.raw`\b(?:TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|ERR|SEVERE|FATAL|CRITICAL|CRIT|ALERT|EMERG|PANIC)\b`,
+		String.raw`\bPHP (?:Fatal error|Parse error|Warning|Notice|Deprecated|Strict Standards)`,
+		String.raw`^[IWEF]\d{4} \d\d:\d\d:\d\d`,
 	].join('|'),
 );
 
@@ -152,25 +154,39 @@ const glog: Record<string, Level> = {I: 'INFO', W: 'WARN', E: 'ERROR', F: 'CRITI
 /** How far into a line to look for a level token: levels sit near the start. */
 const headLength = 240;
 
+/** The level a match of textPattern names, told apart by its first characters. */
+function levelOfMatch(m: string): Level | undefined {
+	const first = m.charCodeAt(0);
+	if (first === 0x5B || first === 0x7C) { // [error] or |ERROR|
+		return tokenLevel(m.slice(1, -1));
+	}
+
+	const eq = m.indexOf('=');
+	if (eq >= 0) { // level=error, lvl='warn'
+		const quote = m.charCodeAt(eq + 1);
+		return tokenLevel(m.slice(quote === 0x22 || quote === 0x27 ? eq + 2 : eq + 1));
+	}
+
+	if (m.startsWith('PHP ')) {
+		return phpLevels[m.slice(4)];
+	}
+
+	const second = m.charCodeAt(1);
+	if (second >= 0x30 && second <= 0x39) { // E0102 15:04:05 (a level word holds no digit)
+		return glog[m[0]!];
+	}
+
+	return tokenLevel(m);
+}
+
+/** Tokens are mostly spelt all upper or all lower case: a lookup without a lowered copy first. A Map, not `names`: `level=constructor` is no level. */
+function tokenLevel(token: string): Level | undefined {
+	return exactNames.get(token) ?? exactNames.get(token.toLowerCase());
+}
+
 export function levelFromText(text: string): Level | undefined {
-	const head = text.length > headLength ? text.slice(0, headLength) : text;
-	const m = textPattern.exec(head);
-	if (!m) {
-		return undefined;
-	}
-
-	const [, bracket, pipe, logfmt, word, php, g] = m;
-	if (php !== undefined) {
-		return phpLevels[php];
-	}
-
-	if (g !== undefined) {
-		return glog[g];
-	}
-
-	const token = bracket ?? pipe ?? logfmt ?? word;
-	// Tokens are mostly spelt all upper or all lower case: a lookup without a lowered copy.
-	return token === undefined ? undefined : exactNames.get(token) ?? names[token.toLowerCase()];
+	const m = textPattern.exec(text.length > headLength ? text.slice(0, headLength) : text);
+	return m ? levelOfMatch(m[0]) : undefined;
 }
 
 export type LevelHints = {

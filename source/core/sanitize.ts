@@ -52,8 +52,10 @@ function isControl(c: number): boolean {
 }
 
 /** Where escaping may be needed: a control, a soft hyphen, or anything from U+0600 up. One scan for most lines. */
-const suspect = /[\u0000-\u0008\u000A-\u001F\u007F-\u009F\u00AD\u0600-\uFFFF]/;
+const suspect = /[\u0000-\u0008\u000A-\u001F\u007F-\u009F\u00AD\u0600-\uFFFF]/g;
 const escapeStart = /[\u001B\u0080-\u009F]/;
+/** A run of printable ASCII and TABs from lastIndex (sticky: it never searches further). */
+const printable = /[\t\u0020-\u007E]*/y;
 
 function hex(c: number): string {
 	if (c < 0x100) {
@@ -178,7 +180,17 @@ function shortAndClean(text: string): boolean {
 
 /** True when the text holds nothing a terminal would act on (TAB aside) and no invisible character. */
 export function isSafe(text: string): boolean {
-	const at = text.search(suspect);
+	// Most log lines are printable ASCII throughout: a sticky run over them costs less than the
+	// search for a suspect character, which then starts only where the run stopped.
+	printable.lastIndex = 0;
+	printable.test(text);
+	const from = printable.lastIndex;
+	if (from === text.length) {
+		return true;
+	}
+
+	suspect.lastIndex = from;
+	const at = suspect.exec(text)?.index ?? -1;
 	return at === -1 || !needsEscape(text, at);
 }
 

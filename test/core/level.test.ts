@@ -104,5 +104,17 @@ describe('level detection rules', () => {
 		expect(levelFromText('PHP Warning:  Undefined variable $x')).toBe('WARN');
 		expect(levelFromText('2024-01-01 12:00:00,123 FATAL [main] boom')).toBe('CRITICAL');
 		expect(levelFromText('an error in lower case is not a level')).toBeUndefined();
+		expect(levelFromText("ts=1 lvl='Error' msg=x")).toBe('ERROR');
+		expect(levelFromText('severity="CRIT" msg=x')).toBe('CRITICAL');
+		expect(levelFromText('[Sun Dec 04 04:47:44 2005] [emerg] down')).toBe('CRITICAL');
+		expect(levelFromText('PHP Parse error:  syntax error')).toBe('CRITICAL');
+		expect(levelFromText('|EMERGENCY| disk')).toBe('CRITICAL');
+	});
+
+	it('a name that Object.prototype holds is no level', () => {
+		for (const name of ['constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+			expect(levelFromText(`level=${name} msg=x`)).toBeUndefined();
+			expect(levelFromField(name)).toBeUndefined();
+		}
 	});
 });
