@@ -135,6 +135,7 @@ describe.skipIf(!haveChromium && !requirePeers)('the web dashboard in headless C
 		// The services and the health panels have the run's numbers too.
 		await eventually(async () => (await page.textContent('#services tbody'))?.includes('payments'), 'the payments service');
 		expect(await page.textContent('#health tbody')).toMatch(/stdin\s*stdin\s*live/);
+		expect(await page.locator('#forward-section').isHidden()).toBe(true); // no forwarder in this run
 		expect(await page.locator('#chart svg.chart polyline.events').count()).toBe(1);
 	});
 
@@ -309,5 +310,8 @@ describe.skipIf(!haveChromium && !requirePeers)('the web dashboard on the demo',
 		const shot = await page.screenshot(process.env['LOGMON_SCREENSHOT'] === '1' ? {path: path.join(root, 'docs', 'dashboard.png')} : {});
 		expect(shot.length).toBeGreaterThan(10_000);
 		expect(await page.locator('#health tbody tr').count()).toBeGreaterThanOrEqual(2);
+		// The demo's file forwarder, with what it has sent.
+		await page.locator('#forward-section').waitFor();
+		expect(await page.textContent('#forward tbody')).toMatch(/^demo\s*live\s*[1-9][\d,]*/);
 	});
 });

@@ -88,4 +88,16 @@ export type HealthAnswer = {
 	}>;
 	history: {state: string; reason?: string};
 	memory: {events: number; capacity: number; evicted: number};
+	/** The forwarders; counts absent until the forwarder has any. */
+	forward?: Array<{
+		name: string;
+		state: string;
+		reason?: string;
+		retryAt?: string;
+		sent?: number;
+		queued?: number;
+		spooled?: number;
+		dropped?: number;
+		deadLettered?: number;
+	}>;
 };
