@@ -275,6 +275,46 @@ describe('http destination: answers', () => {
 	});
 });
 
+describe('http destination: 413, a body over the server\'s limit', () => {
+	test('the batch is split in halves until each part fits; every event stored once, in order', async () => {
+		for (const url of ['/loki/api/v1/push', '/_bulk', '/ingest']) {
+			const r = await receiver();
+			const d = await destination({type: 'http', url: r.url(url)});
+			const batch = events(20);
+			// Room for about five events a request, whatever the shape's bytes per event.
+			r.maxBody = Math.ceil(d.measure(batch[0]!) * 5.5);
+			expect(await d.send(batch)).toEqual({ok: true});
+			expect(r.problems()).toEqual([]);
+			expect(r.lines()).toEqual(batch.map(e => url === '/loki/api/v1/push' ? e.raw : e.message));
+			expect(r.requests.filter(q => q.status === 413).length).toBeGreaterThan(0);
+			expect(r.requests.filter(q => q.status !== 413).every(q => q.bytes <= r.maxBody)).toBe(true);
+			expect(d.details?.()).toMatchObject({splits: expect.any(Number) as number});
+		}
+	});
+
+	test('one event over the limit alone is refused for good; the others are stored', async () => {
+		const r = await receiver();
+		const d = await destination({type: 'http', url: r.url('/ingest')});
+		const batch = events(6);
+		batch[3] = event({time: t0 + 3, message: 'x'.repeat(4000), raw: 'huge'});
+		r.maxBody = 1500;
+		const outcome = await d.send(batch);
+		expect(outcome).toMatchObject({ok: false, retry: false, reason: expect.stringMatching(/^HTTP 413: request body of \d+ bytes is over the limit of 1500$/) as string});
+		expect(outcome.ok ? [] : outcome.refused).toEqual([batch[3]]);
+		expect(r.lines()).toEqual(['line 0', 'line 1', 'line 2', 'line 4', 'line 5']);
+	});
+
+	test('a half that fails to be retried: the retry sends only what was not stored', async () => {
+		const r = await receiver([413, 200, 503]);
+		const d = await destination({type: 'http', url: r.url('/ingest')});
+		const batch = events(4);
+		expect(await d.send(batch)).toMatchObject({ok: false, retry: true, reason: 'HTTP 503: error 503'});
+		expect(await d.send(batch)).toEqual({ok: true});
+		expect(r.lines()).toEqual(['line 0', 'line 1', 'line 2', 'line 3']);
+		expect(r.requests.map(q => q.text.trim().split('\n').length)).toEqual([4, 2, 2, 2]);
+	});
+});
+
 describe('http destination: odd answers', () => {
 	test('a 2xx to a _bulk that is no _bulk reply is taken as stored, and said once', async () => {
 		const r = await receiver([{status: 200, body: '<html>proxy</html>'}, {status: 200, body: '<html>proxy</html>'}]);

@@ -208,6 +208,8 @@ export class HttpReceiver {
 	readonly bulk: BulkDoc[] = [];
 	readonly ndjson: Array<Record<string, unknown>> = [];
 	readonly script: Reply[] = [];
+	/** Bodies over this many bytes (as sent) are answered 413 and not stored, before the script is asked: Elasticsearch's http.max_content_length, Loki's message size limit. */
+	maxBody = Number.POSITIVE_INFINITY;
 	private server: http.Server | undefined;
 	private readonly hanging = new Set<http.ServerResponse>();
 	port = 0;
@@ -282,6 +284,13 @@ export class HttpReceiver {
 		const ndjson = shape === 'ndjson' ? checkNdjson(text, problems) : [];
 		const request: Request = {shape, path, headers: req.headers, bytes: wire.length, gzip, text, problems, status: 0};
 		this.requests.push(request);
+		if (wire.length > this.maxBody) {
+			request.status = 413;
+			res.writeHead(413, {'content-type': 'text/plain'});
+			res.end(`request body of ${wire.length} bytes is over the limit of ${this.maxBody}`);
+			return;
+		}
+
 		if (problems.length > 0) {
 			request.status = 400;
 			res.writeHead(400, {'content-type': 'text/plain'});

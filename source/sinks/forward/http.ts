@@ -207,10 +207,11 @@ export async function createDestination(config: HttpForwardConfig & {timeout?: n
 		headers['content-encoding'] = 'gzip';
 	}
 
-	// `_bulk` items already stored, so a retried batch sends only the rest. Held weakly: a batch
-	// read again from the spool is sent whole (at least once, never less).
+	// Events already stored (`_bulk` items that went through, the halves of a split batch that
+	// did), so a retried batch sends only the rest. Held weakly: a batch read again from the spool
+	// is sent whole (at least once, never less).
 	const stored = new WeakSet<LogEvent>();
-	const counts = {requests: 0, bytesSent: 0, bulkItemsRetried: 0, bulkItemsRefused: 0};
+	const counts = {requests: 0, bytesSent: 0, bulkItemsRetried: 0, bulkItemsRefused: 0, splits: 0};
 	let lastStatus = '';
 	let closed = false;
 	let warnedNotBulk = false;
@@ -271,6 +272,44 @@ export async function createDestination(config: HttpForwardConfig & {timeout?: n
 		return {ok: true};
 	}
 
+	/**
+	 * One request; a batch the server finds too large (413: Loki's and Elasticsearch's body limits
+	 * are theirs to set) is split in halves, sent one after the other, down to one event, which
+	 * alone is refused for good. A half that went through is remembered, so when a later one fails
+	 * and the batch is retried, only the rest goes again.
+	 */
+	async function sendSplitting(events: readonly LogEvent[]): Promise<SendOutcome> {
+		const result = await exchange(events);
+		if (!('status' in result)) {
+			return result;
+		}
+
+		if (result.status === 413 && events.length > 1) {
+			counts.splits++;
+			const half = Math.ceil(events.length / 2);
+			const refused: LogEvent[] = [];
+			let reason = '';
+			for (const part of [events.slice(0, half), events.slice(half)]) {
+				const outcome = await sendSplitting(part);
+				if (outcome.ok) {
+					for (const e of part) {
+						stored.add(e);
+					}
+				} else if (outcome.retry) {
+					return outcome;
+				} else {
+					refused.push(...(outcome.refused ?? part));
+					reason ||= outcome.reason;
+				}
+			}
+
+			return refused.length === 0 ? {ok: true} : {ok: false, retry: false, reason, refused};
+		}
+
+		const outcome = classifyAnswer(result);
+		return outcome.ok && shape === 'bulk' ? bulkOutcome(events, result) : outcome;
+	}
+
 	return {
 		kind: 'http',
 		target,
@@ -281,18 +320,12 @@ export async function createDestination(config: HttpForwardConfig & {timeout?: n
 				return {ok: false, retry: true, reason: 'closed'};
 			}
 
-			const events = shape === 'bulk' ? batch.filter(e => !stored.has(e)) : batch;
+			const events = batch.filter(e => !stored.has(e));
 			if (events.length === 0) {
 				return {ok: true};
 			}
 
-			const result = await exchange(events);
-			if (!('status' in result)) {
-				return result;
-			}
-
-			const outcome = classifyAnswer(result);
-			return outcome.ok && shape === 'bulk' ? bulkOutcome(events, result) : outcome;
+			return sendSplitting(events);
 		},
 		details: () => ({shape, ...counts, ...(lastStatus ? {lastStatus} : {})}),
 		async close() {
