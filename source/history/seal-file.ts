@@ -8,17 +8,32 @@ import {IndexBuilder} from './index-builder.js';
 import {LineIndexer} from './line-index.js';
 import {fileMode, writeFileAtomic} from './segments.js';
 
-// Sealing one raw segment: gzip it (level 1, see gzipLevel) to `.gz.tmp`, fsync, rename to `.ndjson.gz`, write
+// Sealing one raw segment: gzip it (level 1 or 6, see sealLevel) to `.gz.tmp`, fsync, rename to `.ndjson.gz`, write
 // its sidecar the same way, then unlink the raw file. Runs in the seal worker (seal-worker.ts)
 // so the ingest thread only encodes and writes; a crash at any step leaves either the raw file
 // (sealed again at the next start) or a complete `.gz` (its sidecar rebuilt if missing).
 
 /**
- * Level 1: measured on the fixture lines in 1 MiB members, 1 takes about 25% less CPU than 3
- * for 3% more disk (31.7 against 30.7 bytes per event), and 6 two to four times the CPU of 3
- * for about 14% less. Sealing shares the CPU with ingest; disk is the cheaper of the two.
+ * The gzip level of a segment, by how fast it filled (its bytes over the span of its lines'
+ * receive times). Measured in 1 MiB members: on the fixture lines, level 1 takes about 25% less
+ * CPU than 3 for 3% more disk, and level 6 two to four times the CPU of 1 (8 ms a MiB here)
+ * for 12-20% less disk.
+ * - A segment that filled at 1 MiB/s or more (some 4,000 events/s and up) gets level 1: sealing
+ *   shares the CPU with ingest, and at that rate disk is the cheaper of the two.
+ * - A slower one gets level 6: its extra CPU is at most 8 ms for every second it took to fill,
+ *   under 1% of a core however the segments come, as their spans add up to no more than the
+ *   time that passed. Most stores (a few hundred events/s) are sealed this way.
+ * - Unknown span (a line that does not read): level 1.
  */
-export const gzipLevel = 1;
+export function sealLevel(rawBytes: number, spanMs: number | undefined): number {
+	if (spanMs === undefined) {
+		return 1;
+	}
+
+	return rawBytes < slowBytesPerSecond * Math.max(spanMs, 1) / 1000 ? 6 : 1;
+}
+
+const slowBytesPerSecond = 1024 * 1024;
 
 /** A seal reads, indexes and compresses this much at a time: one gzip member each (0.3% more disk than one member). */
 const sliceBytes = 1024 * 1024;
@@ -33,6 +48,8 @@ export type SealResult = {
 	tornBytes: number;
 	rawBytes: number;
 	gzBytes: number;
+	/** The gzip level it was sealed at (sealLevel); absent for a sidecar rebuilt from the gzip. */
+	level?: number;
 };
 
 /** Offset just past the last newline of the file (0 when it has none). */
@@ -54,6 +71,34 @@ export async function lastNewlineEnd(file: string): Promise<{end: number; size: 
 		}
 
 		return {end: 0, size};
+	} finally {
+		await h.close();
+	}
+}
+
+/** `"recv":…` of a line in the writer's shape, from its first bytes. */
+const recvAtHead = /^\{"seq":\d+,"time":(?:-?\d+|null),"recv":(-?\d+),/;
+
+/**
+ * Milliseconds between the receive times of the first and the last complete line (which ends
+ * at `end`); undefined when either does not read as the writer writes lines.
+ */
+export async function receiveSpan(file: string, end: number): Promise<number | undefined> {
+	if (end === 0) {
+		return undefined;
+	}
+
+	const h = await fs.open(file, 'r');
+	try {
+		const head = Buffer.alloc(Math.min(end, 256));
+		await h.read(head, 0, head.length, 0);
+		const tail = Buffer.alloc(Math.min(end, 64 * 1024));
+		await h.read(tail, 0, tail.length, end - tail.length);
+		// The last line starts after the newline before the one that ends it.
+		const lastStart = tail.subarray(0, tail.length - 1).lastIndexOf(10) + 1;
+		const first = recvAtHead.exec(head.toString('latin1'));
+		const last = recvAtHead.exec(tail.toString('latin1', lastStart, Math.min(tail.length, lastStart + 256)));
+		return first && last ? Math.abs(Number(last[1]) - Number(first[1])) : undefined;
 	} finally {
 		await h.close();
 	}
@@ -120,14 +165,14 @@ async function writeAt(h: FileHandle, data: Buffer, position: number): Promise<v
  * stream). The compression runs on this thread, the seal worker's, which runs at low priority,
  * rather than on libuv's pool, which runs at the priority of ingest. Returns the `.gz` size.
  */
-async function compressAndIndex(raw: string, end: number, tmp: string, onLine: (buf: Buffer, from: number, to: number) => void): Promise<number> {
+async function compressAndIndex(raw: string, end: number, tmp: string, level: number, onLine: (buf: Buffer, from: number, to: number) => void): Promise<number> {
 	const input = await fs.open(raw, 'r');
 	let output: FileHandle | undefined;
 	try {
 		output = await fs.open(tmp, 'w', fileMode);
 		await output.chmod(fileMode);
 		if (end === 0) {
-			const empty = zlib.gzipSync(Buffer.alloc(0), {level: gzipLevel});
+			const empty = zlib.gzipSync(Buffer.alloc(0), {level});
 			await writeAt(output, empty, 0);
 			return empty.length;
 		}
@@ -149,7 +194,7 @@ async function compressAndIndex(raw: string, end: number, tmp: string, onLine: (
 				throw new Error(`${raw} is shorter than it was a moment ago`);
 			}
 
-			const packed = zlib.gzipSync(buf.subarray(held, held + bytesRead), {level: gzipLevel});
+			const packed = zlib.gzipSync(buf.subarray(held, held + bytesRead), {level});
 			await writeAt(output, packed, gzBytes);
 			gzBytes += packed.length;
 			pos += bytesRead;
@@ -179,11 +224,12 @@ export async function sealFile(job: SealJob): Promise<SealResult> {
 	const builder = new IndexBuilder();
 	const lines = indexer(builder);
 	const tmp = `${job.gz}.tmp`;
-	const gzBytes = await compressAndIndex(job.raw, end, tmp, lines.onLine);
+	const level = sealLevel(end, await receiveSpan(job.raw, end));
+	const gzBytes = await compressAndIndex(job.raw, end, tmp, level, lines.onLine);
 	await fs.rename(tmp, job.gz);
 	await writeFileAtomic(job.index, JSON.stringify(builder.build(end, gzBytes)));
 	await fs.unlink(job.raw);
-	return {events: builder.events, badLines: lines.badLines(), tornBytes: size - end, rawBytes: end, gzBytes};
+	return {events: builder.events, badLines: lines.badLines(), tornBytes: size - end, rawBytes: end, gzBytes, level};
 }
 
 /** A sealed segment that lost its sidecar (a crash between the two renames): build it from the gzip. */
