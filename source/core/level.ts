@@ -128,7 +128,7 @@ export function levelFromType(type: string): Level | undefined {
 //   PHP Fatal error / PHP Warning    PHP error log
 //   E0102 15:04:05.000  W0102 ...    Go glog/klog prefix
 // No capture groups: a match without them allocates only its text, and which alternative matched
-// is told by that text's first characters (tokenOf). This runs for most lines of plain-text logs.
+// is told by that text's first characters (levelOfMatch). This runs for most lines of plain-text logs.
 const textPattern = new RegExp(
 	[
 		String.raw`\[(?:trace|debug|info|notice|warn|warning|error|crit|critical|alert|emerg|fatal)\]`,

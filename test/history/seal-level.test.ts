@@ -42,7 +42,7 @@ function segment(name: string, count: number, spanMs: number, time: (recv: numbe
 async function seal(raw: string) {
 	const base = raw.replace(/\.ndjson$/, '');
 	const result = await sealFile({raw, gz: `${base}.ndjson.gz`, index: `${base}.idx.json`});
-	return {result, gz: `${base}.ndjson.gz`, index: parseIndex(readFileSync(`${base}.idx.json`, 'utf8'))};
+	return {result, gz: `${base}.ndjson.gz`, index: parseIndex(readFileSync(`${base}.idx.json`, 'utf8'))!};
 }
 
 describe('the seal\'s gzip level', () => {
