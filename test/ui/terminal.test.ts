@@ -232,11 +232,12 @@ describe('text that breaks layouts', () => {
 			let y = layout.arrangement === 'side' ? 0 : tailHeight;
 			const titles = {errors: 'Errors', stats: 'Services', toggles: 'Toggles'};
 			const firstRows = {errors: undefined, stats: 'service ', toggles: 's:srv t:type'};
+			const expected: Array<{text: string; at: {x: number; y: number}}> = [];
 			for (const box of layout.others) {
-				expect(tmux.locate(titles[box.id as keyof typeof titles]), box.id).toEqual({x: x + 1, y});
+				expected.push({text: titles[box.id as keyof typeof titles], at: {x: x + 1, y}});
 				const first = firstRows[box.id as keyof typeof firstRows];
 				if (first) {
-					expect(tmux.locate(first), box.id).toEqual({x, y: y + 1});
+					expected.push({text: first, at: {x, y: y + 1}});
 				}
 
 				if (layout.arrangement === 'side') {
@@ -245,6 +246,18 @@ describe('text that breaks layouts', () => {
 					x += box.width + 1;
 				}
 			}
+
+			// Each text is looked up in its own pass of tmux's copy mode; the statistics redraw every second,
+			// and on a loaded machine a lookup can fall between two writes of a frame. So the places are read
+			// until one pass finds them all where the layout puts them, and that pass is what is checked.
+			const found = (): Array<{x: number; y: number} | undefined> => expected.map(e => tmux!.locate(e.text));
+			let seen = found();
+			for (let i = 0; i < 10 && !expected.every((e, k) => seen[k]?.x === e.at.x && seen[k]?.y === e.at.y); i++) {
+				await new Promise(resolve => setTimeout(resolve, 300));
+				seen = found();
+			}
+
+			expect(seen).toEqual(expected.map(e => e.at));
 
 			// Escaped, never raw: not on the screen, not in what logmon wrote.
 			expect(screen).toContain(String.raw`\u202e`);
