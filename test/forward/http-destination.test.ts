@@ -288,7 +288,7 @@ describe('http destination: 413, a body over the server\'s limit', () => {
 			expect(r.lines()).toEqual(batch.map(e => url === '/loki/api/v1/push' ? e.raw : e.message));
 			expect(r.requests.filter(q => q.status === 413).length).toBeGreaterThan(0);
 			expect(r.requests.filter(q => q.status !== 413).every(q => q.bytes <= r.maxBody)).toBe(true);
-			expect(d.details?.()).toMatchObject({splits: expect.any(Number) as number});
+			expect(d.details?.()['splits']).toBeGreaterThan(0);
 		}
 	});
 
