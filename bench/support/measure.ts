@@ -59,6 +59,19 @@ export function threadCpuTicks(pid: number, tid: number): number {
 	}
 }
 
+/**
+ * Time one thread has spent runnable but waiting for a CPU, in ms (the second field of
+ * /proc/PID/task/TID/schedstat); 0 where the kernel does not keep it.
+ */
+export function threadWaitMs(pid: number, tid: number): number {
+	try {
+		const fields = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').trim().split(' ');
+		return Number(fields[1]) / 1e6;
+	} catch {
+		return 0;
+	}
+}
+
 /** CPU time used so far (utime + stime), in clock ticks. */
 export function cpuTicks(pid: number): number {
 	return sample(pid)?.cpuTicks ?? 0;
