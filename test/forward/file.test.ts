@@ -270,9 +270,10 @@ describe('the spool', () => {
 		expect(distinct.size).toBe(count); // none lost
 		const duplicates = messages.length - distinct.size;
 		console.log(`spool across two kill -9: ${count} events, ${messages.length} delivered, ${duplicates} duplicates`);
-		// Segments go once every event in them was acknowledged: what the killed run sent of a segment
-		// it had not finished goes again (a 4 MiB segment holds some 22,000 of these events).
-		expect(duplicates).toBeLessThanOrEqual(count);
+		// Each segment keeps how many of its first events were acknowledged (spool-acks.ts): only the
+		// batch in flight at the kill goes again (a file destination's batch: 10,000 events at most),
+		// not the rest of the segment (a 4 MiB segment holds some 22,000 of these events).
+		expect(duplicates).toBeLessThanOrEqual(10_000);
 		expect(readdirSync(spoolDir).filter(f => f.endsWith('.spool'))).toEqual([]);
 	});
 });

@@ -10,6 +10,7 @@ import {type BatchLimits, type Destination, type SendOutcome} from '../../source
 import {type Feed, MemoryFeed} from '../../source/sinks/forward/feed.js';
 import {Forwarder} from '../../source/sinks/forward/forwarder.js';
 import {openSpool} from '../../source/sinks/forward/spool.js';
+import {AckMark, readAcked} from '../../source/sinks/forward/spool-acks.js';
 import {until} from '../support/logmon.js';
 
 // The delivery loop and the spool in-process, with a destination of the test's own that
@@ -203,6 +204,58 @@ describe('the disk spool', () => {
 		await until(() => second.feed.counters().spooled === 0, 'spool emptied');
 		await second.forwarder.stop(1000);
 		expect(readdirSync(dir).filter(f => f.endsWith('.spool'))).toEqual([]);
+	});
+
+	it('sends again after a restart only what was not acknowledged: the batch in flight, not the whole segment', async () => {
+		const dir = tempDir();
+		const logs: string[] = [];
+		const log = (_level: string, text: string): void => {
+			logs.push(text);
+		};
+
+		const first = setup({feed: await openSpool(dir, {capacity: 50, maxBytes: 1024 ** 2, segmentBytes: 1024 ** 2, log}), capacity: 50, timeoutMs: 60_000});
+		// Twenty batches of ten taken, the twenty-first held with no answer.
+		first.destination.replies = [...Array.from({length: 20}, () => ({ok: true as const})), 'hang'];
+		first.bus.addSource('test', 'stdin').publish(lines(500));
+		await until(() => first.destination.delivered.length === 200 && first.destination.attempts.length === 21, '200 delivered, a batch in flight');
+		await until(() => readdirSync(dir).some(f => f.endsWith('.spool.acked')) && readAcked(path.join(dir, readdirSync(dir).find(f => f.endsWith('.spool'))!)) === 200, 'the count kept');
+		await first.forwarder.stop(10);
+		expect(readdirSync(dir).filter(f => f.endsWith('.spool'))).toHaveLength(1);
+
+		const second = setup({feed: await openSpool(dir, {capacity: 50, maxBytes: 1024 ** 2, log}), capacity: 50});
+		expect(logs.join('\n')).toMatch(/300 events from an earlier run to send again \(200 acknowledged before are not\)/);
+		await until(() => second.destination.delivered.length === 300, 'the other 300 delivered');
+		expect(second.destination.delivered).toEqual(Array.from({length: 300}, (_, i) => `m${200 + i}`));
+		await until(() => second.feed.counters().spooled === 0, 'spool emptied');
+		await second.forwarder.stop(1000);
+		expect(readdirSync(dir).filter(f => f.includes('.spool'))).toEqual([]);
+	});
+
+	it('counts acknowledgements that come out of order only over a run with no gap; a stale or wrong count skips nothing', async () => {
+		const dir = tempDir();
+		const segment = path.join(dir, '000000000003.spool');
+		const mark = new AckMark(segment);
+		mark.ack(1);
+		mark.ack(2);
+		expect(mark.count).toBe(0);
+		mark.ack(0);
+		expect(mark.count).toBe(3);
+		mark.ack(2);
+		mark.save();
+		mark.close();
+		expect(readAcked(segment)).toBe(3);
+
+		// A count with no segment (a crash between the two removals) goes at start; a count past
+		// the records of its segment skips nothing.
+		const good = (m: string): string => JSON.stringify({time: 1, message: m, level: 'INFO'}) + '\n';
+		writeFileSync(path.join(dir, '000000000001.spool'), good('a') + good('b'));
+		writeFileSync(path.join(dir, '000000000001.spool.acked'), '000000000000009\n');
+		const feed = await openSpool(dir, {capacity: 50, maxBytes: 1024 ** 2, log() {/* nothing */}});
+		expect(readdirSync(dir).filter(f => f.includes('.spool')).sort()).toEqual(['000000000001.spool', '000000000001.spool.acked']);
+		const {destination, forwarder} = setup({feed});
+		await until(() => destination.delivered.length === 2, 'both delivered');
+		expect(destination.delivered).toEqual(['a', 'b']);
+		await forwarder.stop(1000);
 	});
 
 	it('cuts a torn last record on start and counts it; damaged lines are skipped and counted', async () => {

@@ -7,6 +7,8 @@ export type FeedItem = {
 	event: LogEvent;
 	/** The spool segment holding it (0: memory only): what an acknowledgement releases. */
 	ref: number;
+	/** Its place in that segment (spool only): what the segment's acknowledged count moves over. */
+	index?: number;
 };
 
 export type FeedCounters = {

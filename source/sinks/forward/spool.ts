@@ -5,14 +5,16 @@ import {type LogEvent} from '../../core/event.js';
 import {decodeRecord, encodeRecord, segmentId, segmentName} from '../../core/forward-spool-format.js';
 import {acquireLock} from '../../history/lock.js';
 import {type Feed, type FeedCounters, type FeedItem} from './feed.js';
+import {AckMark, ackedSuffix, readAcked, removeAcked} from './spool-acks.js';
 
 // A forwarder's disk spool: every event it takes is appended to a segment file (one JSON
 // record a line, core/forward-spool-format.ts) before anything else, so a destination down for
 // an hour or a logmon killed with -9 loses nothing up to the cap. Events are read back into a
 // bounded memory queue as the delivery loop has room; while the loop keeps up they are handed
 // over as they are written (no read back). A segment is deleted once every record in it was
-// acknowledged; on start, whatever segments remain are sent again: at-least-once, so an event
-// acknowledged just before a crash may go twice. Past `maxBytes` the oldest segment is
+// acknowledged; on start, what remains is sent again but for each segment's first records that
+// were all acknowledged (spool-acks.ts): at-least-once, so the events of the batches in flight at
+// a crash may go twice. Past `maxBytes` the oldest segment is
 // dropped and its unread events counted. Directory 0700, files 0600.
 
 export type SpoolOptions = {
@@ -21,7 +23,7 @@ export type SpoolOptions = {
 	/** Bytes on disk at most. */
 	maxBytes: number;
 	log: (level: 'info' | 'warn' | 'error', text: string) => void;
-	/** Default: a sixteenth of maxBytes, between 64 KiB and 4 MiB (what a restart may send twice, and what the cap drops at once). */
+	/** Default: a sixteenth of maxBytes, between 64 KiB and 4 MiB (what the cap drops at once). */
 	segmentBytes?: number;
 	flushMs?: number;
 };
@@ -44,6 +46,8 @@ type Segment = {
 	sealed: boolean;
 	readDone: boolean;
 	dropped: boolean;
+	/** How many of its first records were all acknowledged, kept beside it. */
+	mark: AckMark;
 };
 
 /** Pending bytes not yet on disk at most: past it (a disk that cannot keep up or cannot be written) events are dropped and counted. */
@@ -51,11 +55,15 @@ const maxPendingBytes = 48 * 1024 * 1024;
 const readChunk = 1024 * 1024;
 
 function newSegment(dir: string, id: number): Segment {
-	return {id, file: path.join(dir, segmentName(id)), size: 0, written: 0, pending: [], pendingBytes: 0, records: 0, read: 0, acked: 0, readOffset: 0, sealed: false, readDone: false, dropped: false};
+	const file = path.join(dir, segmentName(id));
+	return {id, file, size: 0, written: 0, pending: [], pendingBytes: 0, records: 0, read: 0, acked: 0, readOffset: 0, sealed: false, readDone: false, dropped: false, mark: new AckMark(file)};
 }
 
-/** Count the records of a segment left by an earlier run, cutting a torn last record. */
-async function scanSegment(seg: Segment): Promise<{torn: boolean}> {
+/**
+ * Count the records of a segment left by an earlier run, cutting a torn last record; the first
+ * `skip` of them (acknowledged before) are counted read and acknowledged, not to be sent again.
+ */
+async function scanSegment(seg: Segment, skip: number): Promise<{torn: boolean}> {
 	const h = await open(seg.file, 'r+');
 	try {
 		const {size} = await h.stat();
@@ -70,6 +78,9 @@ async function scanSegment(seg: Segment): Promise<{torn: boolean}> {
 			for (let i = buf.indexOf(0x0A, 0); i >= 0 && i < bytesRead; i = buf.indexOf(0x0A, i + 1)) {
 				seg.records++;
 				lastNewline = pos + i;
+				if (seg.records === skip) {
+					seg.readOffset = lastNewline + 1;
+				}
 			}
 
 			pos += bytesRead;
@@ -82,6 +93,15 @@ async function scanSegment(seg: Segment): Promise<{torn: boolean}> {
 
 		seg.size = whole;
 		seg.written = whole;
+		// A count past the records it has does not belong to this file as it is: nothing is skipped.
+		const skipped = skip <= seg.records ? skip : 0;
+		if (skipped === 0) {
+			seg.readOffset = 0;
+		}
+
+		seg.read = skipped;
+		seg.acked = skipped;
+		seg.mark = new AckMark(seg.file, skipped);
 		return {torn: whole < size};
 	} finally {
 		await h.close();
@@ -151,7 +171,7 @@ export class Spool implements Feed {
 			this.total += bytes;
 			this.pendingTotal += bytes;
 			if (caughtUp && this.length < this.options.capacity) {
-				this.memory.push({event, ref: head.id});
+				this.memory.push({event, ref: head.id, index: head.records - 1});
 				head.read++;
 				head.readOffset += bytes;
 				handed = true;
@@ -199,15 +219,19 @@ export class Spool implements Feed {
 			}
 
 			seg.acked++;
+			if (item.index !== undefined) {
+				seg.mark.ack(item.index);
+			}
+
 			if (seg !== last && last) {
-				this.maybeDelete(last);
+				this.settleAcks(last);
 			}
 
 			last = seg;
 		}
 
 		if (last) {
-			this.maybeDelete(last);
+			this.settleAcks(last);
 		}
 	}
 
@@ -245,9 +269,18 @@ export class Spool implements Feed {
 			seg.sealed = true;
 			seg.readDone ||= seg.readOffset >= seg.size;
 			this.maybeDelete(seg);
+			seg.mark.close();
 		}
 
 		this.release();
+	}
+
+	/** After acknowledgements: the segment goes once all of it went, else its count is kept. */
+	private settleAcks(seg: Segment): void {
+		this.maybeDelete(seg);
+		if (!seg.dropped) {
+			seg.mark.save();
+		}
 	}
 
 	private addSegment(seg: Segment): void {
@@ -286,6 +319,7 @@ export class Spool implements Feed {
 
 	private remove(seg: Segment): void {
 		seg.dropped = true;
+		seg.mark.remove();
 		seg.pending = [];
 		seg.pendingBytes = 0;
 		const i = this.segments.indexOf(seg);
@@ -448,11 +482,12 @@ export class Spool implements Feed {
 					const event = decodeRecord(buf.toString('utf8', start, nl));
 					seg.read++;
 					if (event) {
-						this.memory.push({event, ref: seg.id});
+						this.memory.push({event, ref: seg.id, index: seg.read - 1});
 						added = true;
 					} else {
 						this.damaged++;
 						seg.acked++;
+						seg.mark.ack(seg.read - 1);
 					}
 
 					seg.readOffset += nl + 1 - start;
@@ -498,15 +533,24 @@ export async function openSpool(dir: string, options: SpoolOptions): Promise<Spo
 	}
 
 	try {
-		const names = (await readdir(dir)).flatMap(n => {
+		const files = await readdir(dir);
+		const names = files.flatMap(n => {
 			const id = segmentId(n);
 			return id === undefined ? [] : [{id, name: n}];
 		}).sort((a, b) => a.id - b.id);
+		// A count whose segment is gone (a crash between the two removals) must not meet a new segment of that name.
+		const present = new Set(names.map(n => n.name));
+		for (const n of files) {
+			if (n.endsWith(ackedSuffix) && !present.has(n.slice(0, -ackedSuffix.length))) {
+				removeAcked(path.join(dir, n));
+			}
+		}
+
 		const segments: Segment[] = [];
 		let torn = 0;
 		for (const {id} of names) {
 			const seg = newSegment(dir, id);
-			if ((await scanSegment(seg)).torn) {
+			if ((await scanSegment(seg, readAcked(seg.file))).torn) {
 				torn++;
 			}
 
@@ -516,10 +560,11 @@ export async function openSpool(dir: string, options: SpoolOptions): Promise<Spo
 
 		const spool = new Spool(dir, options, segments, lock.release);
 		spool.damaged += torn;
-		const waiting = segments.reduce((n, s) => n + s.records, 0);
+		const waiting = segments.reduce((n, s) => n + s.records - s.acked, 0);
+		const skipped = segments.reduce((n, s) => n + s.acked, 0);
 		spool.restored = waiting;
 		if (waiting > 0 || torn > 0) {
-			options.log('info', `spool: ${waiting} events from an earlier run to send again${torn > 0 ? `; ${torn} torn record${torn === 1 ? '' : 's'} cut` : ''}`);
+			options.log('info', `spool: ${waiting} events from an earlier run to send again${skipped > 0 ? ` (${skipped} acknowledged before are not)` : ''}${torn > 0 ? `; ${torn} torn record${torn === 1 ? '' : 's'} cut` : ''}`);
 		}
 
 		return spool;
