@@ -41,7 +41,7 @@ describe('the Docker source against the engine test double', () => {
 		engine.cutting = [1, 2, 3, 5, 7, 11, 13];
 		const frames = engine.add('frames', {labels: {'com.docker.compose.service': 'api'}});
 		const tty = engine.add('teletype', {tty: true});
-		await m.until(() => engine.requests.filter(r => /\/logs\?/.test(r)).length >= 2, 'both streams open');
+		await m.until(() => [frames, tty].every(c => engine.requests.some(r => r.includes(`/containers/${c.id}/logs`))), 'both streams open');
 		const texts = Array.from({length: 60}, (_, i) => `ligne ${i} été ✓ 日本語 🎉`);
 		for (const [i, text] of texts.entries()) {
 			engine.print(frames, i % 2 === 0 ? 1 : 2, [text]);
@@ -58,11 +58,13 @@ describe('the Docker source against the engine test double', () => {
 	});
 
 	test('a JSON line gives its level and message; the container still names the service', async () => {
-		const m = logmon();
-		await m.until(() => engine.requests.filter(r => r.startsWith('/containers/json')).length > 0, 'the container list');
+		// The earlier tests' containers still run: wait for this run's own list, and for this
+		// container's own stream (a line printed before that is not read: tail=0 or since).
 		const before = engine.requests.length;
+		const m = logmon();
+		await m.until(() => engine.requests.slice(before).some(r => r.startsWith('/containers/json')), 'the container list');
 		const c = engine.add('json-app');
-		await m.until(() => engine.requests.slice(before).some(r => /\/logs\?/.test(r)), 'the stream open');
+		await m.until(() => engine.requests.some(r => r.includes(`/containers/${c.id}/logs`)), 'the stream open');
 		engine.print(c, 1, ['{"level":"error","msg":"payment failed","service":"other","order":7}']);
 		await m.until(() => m.of('json-app').length > 0, 'the JSON line');
 		expect(m.of('json-app')[0]).toMatchObject({level: 'ERROR', message: 'payment failed', service: 'json-app', record: {value: {order: 7}, container: {name: 'json-app'}}});
