@@ -108,6 +108,24 @@ const inkWithoutDevtools = {
 	},
 };
 
+// logmon loads re2js the first time a pattern needs it, from beside its module
+// (source/core/regex.ts); the executable has nothing beside it: a plain require() bundles it in,
+// still run only when first needed.
+const re2jsInside = {
+	name: 're2js-inside',
+	setup(b) {
+		b.onLoad({filter: /[\\/]dist[\\/]core[\\/]regex\.js$/}, args => {
+			const from = 'createRequire(import.meta.url)(\'re2js\')';
+			const contents = readFileSync(args.path, 'utf8');
+			if (contents.split(from).length !== 2) {
+				throw new Error(`regex.js changed: ${from} is not in ${args.path} once; build-exe.mjs needs a look`);
+			}
+
+			return {contents: contents.replace(from, 'require(\'re2js\')'), loader: 'js'};
+		});
+	},
+};
+
 rmSync(work, {recursive: true, force: true});
 mkdirSync(work, {recursive: true});
 const main = path.join(work, 'logmon.cjs');
@@ -130,7 +148,7 @@ await build({
 	},
 	// ws' native helpers are optional (it catches their absence); ink loads react-devtools-core only with DEV=true.
 	external: ['bufferutil', 'utf-8-validate', 'react-devtools-core'],
-	plugins: [yogaSync, inkWithoutDevtools, awsSdkModules],
+	plugins: [yogaSync, inkWithoutDevtools, re2jsInside, awsSdkModules],
 	keepNames: true,
 	legalComments: 'none',
 	logLevel: 'warning',

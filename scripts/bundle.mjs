@@ -12,7 +12,8 @@
 // It also copies the logs `--demo` replays, with the loghub licence notice, into
 // dist/demo-logs/, where the demo finds them relative to itself: the npm package ships
 // dist/bundle/ and dist/demo-logs/, never the source tree (package.json `files`).
-import {copyFileSync, mkdirSync, rmSync} from 'node:fs';
+import {copyFileSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs';
+import {createRequire} from 'node:module';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {build} from 'esbuild';
@@ -48,6 +49,21 @@ await build({
 	keepNames: true,
 	logLevel: 'warning',
 });
+
+// re2js loads the first time a pattern needs it (source/core/regex.ts): the bundle carries its
+// CommonJS build as a file of its own, and the one call that loads it names that file, relative to
+// the output file the call landed in.
+const re2jsFile = path.join(outdir, 're2js.cjs');
+copyFileSync(createRequire(import.meta.url).resolve('re2js'), re2jsFile);
+const re2jsCall = /(\(import\.meta\.url\)\()"re2js"\)/g;
+const calls = readdirSync(outdir, {recursive: true}).filter(f => f.endsWith('.js')).map(f => path.join(outdir, f))
+	.flatMap(file => (readFileSync(file, 'utf8').match(re2jsCall) ?? []).map(() => file));
+if (calls.length !== 1) {
+	throw new Error(`bundle: the call that loads re2js is in the output ${calls.length} times, not once; scripts/bundle.mjs needs a look`);
+}
+
+const relative = path.relative(path.dirname(calls[0]), re2jsFile);
+writeFileSync(calls[0], readFileSync(calls[0], 'utf8').replace(re2jsCall, `$1${JSON.stringify(relative.startsWith('.') ? relative : `./${relative}`)})`));
 
 const fixtures = path.join(root, 'test', 'fixtures', 'loghub');
 const logs = path.join(root, 'dist', demoLogsName);

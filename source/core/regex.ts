@@ -1,4 +1,5 @@
-import {RE2JS} from 're2js';
+import {createRequire} from 'node:module';
+import type {RE2JS} from 're2js';
 import {type BoundedRegex, boundedRegex} from './regex-bounded.js';
 import {escapeLiteral, prefilter} from './regex-prefilter.js';
 import {isAscii, quotable} from './regex-syntax.js';
@@ -11,6 +12,18 @@ import {isAscii, quotable} from './regex-syntax.js';
 // needs seconds for `.*foo.*bar` on one long line. Patterns that are plain text or a choice of
 // plain texts (most of what people type: `ERROR`, `timeout|refused`) run on V8's engine, which
 // is linear for them and several times faster than re2js; everything else runs on re2js.
+
+// re2js is the largest module logmon has (260 KB of code: 10 to 20 ms to compile and run on
+// every start, measured on Node 20) and most runs never use it: no regex at all, or only plain
+// text ones, which run on V8's engine. So it is loaded the first time a pattern needs it. The
+// bundle carries it as a file of its own and the single executable bundles it in: both build
+// scripts rewrite the call below (scripts/bundle.mjs, scripts/build-exe.mjs).
+let engine: typeof RE2JS | undefined;
+
+function re2js(): typeof RE2JS {
+	engine ??= (createRequire(import.meta.url)('re2js') as typeof import('re2js')).RE2JS;
+	return engine;
+}
 
 export class FilterError extends Error {
 	constructor(readonly flag: string, message: string) {
@@ -209,7 +222,7 @@ export function compileUserRegex(pattern: string, flag: string): UserRegex {
 
 	let compiled: RE2JS;
 	try {
-		compiled = RE2JS.compile(pattern);
+		compiled = re2js().compile(pattern);
 	} catch (error) {
 		throw new FilterError(flag, `invalid regular expression ${JSON.stringify(pattern)}: ${reason(error)}`);
 	}
@@ -220,5 +233,5 @@ export function compileUserRegex(pattern: string, flag: string): UserRegex {
 
 /** The UI's plain-text search: the text itself, optionally ignoring case. Quoted, it takes the same paths as a regex. */
 export function compileLiteralSearch(text: string, caseInsensitive: boolean): UserRegex {
-	return compileUserRegex((caseInsensitive ? '(?i)' : '') + RE2JS.quote(text), 'search');
+	return compileUserRegex((caseInsensitive ? '(?i)' : '') + re2js().quote(text), 'search');
 }

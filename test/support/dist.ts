@@ -107,7 +107,7 @@ export function distChecks(launcher: () => Launcher): void {
 		expect(h.code).toBe(0);
 	});
 
-	test('pipe mode on fixtures: -o raw gives the lines back, -o json --level error the [error] lines', async () => {
+	test('pipe mode on fixtures: -o raw gives the lines back, -o json --level error the [error] lines, a --grep that only re2js runs its lines', async () => {
 		const file = fixture('OpenSSH_2k.log');
 		const raw = await run(launcher(), ['-o', 'raw'], {stdinFile: file});
 		expect(raw.code).toBe(0);
@@ -118,6 +118,12 @@ export function distChecks(launcher: () => Launcher): void {
 		const got = events(json.stdout);
 		expect(got.map(e => e.message)).toEqual(lines(apache).filter(l => l.includes('[error]')));
 		expect(new Set(got.map(e => e.level))).toEqual(new Set(['ERROR']));
+		// A pattern only re2js runs: re2js loads the first time one needs it, from inside logmon.
+		const pattern = String.raw`(?:Accepted|Failed) password for (\w+) from [\d.]+ port \d+ ssh2\s*$`;
+		const re2 = await run(launcher(), ['-o', 'raw', '--grep', pattern], {stdinFile: file});
+		expect(re2.code).toBe(0);
+		expect(re2.stdout.split('\n').filter(Boolean)).toEqual(lines(file).filter(l => /(?:Accepted|Failed) password for \w+ from [\d.]+ port \d+ ssh2\s*$/.test(l)));
+		expect(re2.stdout).not.toBe('');
 	});
 
 	test('--demo --no-ui replays the shipped logs and serves the dashboard it carries; SIGTERM ends it with 143 and the events written', async () => {
