@@ -220,9 +220,11 @@ export function compileUserRegex(pattern: string, flag: string): UserRegex {
 		return nativeLiteral(pattern, alternatives, caseInsensitive);
 	}
 
+	// Loaded outside the try: a failure to load it is not the pattern's fault.
+	const RE2 = re2js();
 	let compiled: RE2JS;
 	try {
-		compiled = re2js().compile(pattern);
+		compiled = RE2.compile(pattern);
 	} catch (error) {
 		throw new FilterError(flag, `invalid regular expression ${JSON.stringify(pattern)}: ${reason(error)}`);
 	}
