@@ -30,7 +30,7 @@ rmSync(outdir, {recursive: true, force: true});
 const dashboard = await buildDashboard(root);
 await build({
 	// The history's workers are files of their own: a worker thread starts from a file.
-	entryPoints: [path.join(root, 'dist', 'main.js'), ...['seal-worker', 'encode-worker', 'reader-worker', 'scan-worker'].map(name => path.join(root, 'dist', 'history', `${name}.js`))],
+	entryPoints: [path.join(root, 'dist', 'main.js'), ...['seal-worker', 'encode-worker', 'reader-worker', 'scan-worker'].map(name => path.join(root, 'dist', 'history', `${name}.js`)), path.join(root, 'dist', 'redact-worker.js')],
 	outdir,
 	outbase: path.join(root, 'dist'),
 	entryNames: '[dir]/[name]',

@@ -121,6 +121,9 @@ export class App {
 			}
 		})]);
 		await Promise.race([all, new Promise(resolve => setTimeout(resolve, timeoutMs).unref())]);
+		// What the redaction thread still screens reaches the consumers before they close.
+		await Promise.race([this.bus.settled(), new Promise(resolve => setTimeout(resolve, Math.max(0, timeoutMs - (Date.now() - started))).unref())]);
+		this.bus.closeScreen();
 		// The sources are quiet: what the forwarders hold goes out in the time left (a spool keeps the rest).
 		await this.forward?.stop(Math.max(500, timeoutMs - (Date.now() - started)));
 	}

@@ -97,6 +97,18 @@ export async function runWatch(cli: Cli): Promise<number> {
 		throw error;
 	}
 
+	if (app.bus.redactor && settings.redact.rules.length > 0) {
+		// User rules cost the most: their scans run on another core where there is one.
+		const {redactScreen} = await import('./redact-thread.js');
+		const screen = redactScreen(settings.redact, why => {
+			app.bus.redactionThread = `failed: ${why}`;
+			app.bus.diagnostics.add('warn', 'redact', `${why}; redacting in the main thread from now on`);
+		});
+		if (screen) {
+			app.bus.screenRedaction(screen);
+		}
+	}
+
 	const unredacted = unredactedWarning(settings.redact.enabled, eventOutlets(settings));
 	if (unredacted) {
 		warn(unredacted);

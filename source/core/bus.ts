@@ -3,6 +3,7 @@ import {type Filter} from './filter.js';
 import {Diagnostics} from './diagnostics.js';
 import {type SourceHealth, type SourceState, newHealth} from './health.js';
 import {type Redactor} from './redact.js';
+import {type RedactScreen, ScreenQueue} from './redact-queue.js';
 
 // The one event bus. Sources publish batches; consumers subscribe.
 //
@@ -225,11 +226,14 @@ export class Bus {
 	readonly diagnostics = new Diagnostics();
 	/** The redaction stage: every event passes it before anyone sees it (core/redact.ts). */
 	redactor: Redactor | undefined;
+	/** With a redactor: batches wait for another thread's screen of their texts (core/redact-queue.ts). */
+	private screened: ScreenQueue<SourceHandle> | undefined;
 	private seq = 0;
 	private readonly sources = new Map<string, SourceHandle>();
 	private readonly direct = new Set<Direct>();
 	private readonly queues = new Set<QueueConsumer>();
-	private readonly pressured = new Set<QueueConsumer>();
+	/** Queues past their high-water mark, and the redaction screen's wait (`this.screened`). */
+	private readonly pressured = new Set<object>();
 	private readonly healthListeners = new Set<HealthListener>();
 	private sourcesPaused = false;
 
@@ -267,21 +271,63 @@ export class Bus {
 		this.queues.delete(q);
 	}
 
+	/** Where the redactor's rules run besides this thread: `thread` (a worker screens), `failed: why`, or undefined. */
+	redactionThread: string | undefined;
+
+	/** Screen texts for the redactor in another thread from now on (set the redactor first). */
+	screenRedaction(screen: RedactScreen): void {
+		const key = {};
+		this.redactionThread = 'thread';
+		this.screened = new ScreenQueue<SourceHandle>(screen, {
+			redact: (events, flags) => {
+				this.redact(events, flags);
+			},
+			deliver: (source, events) => {
+				this.deliver(source, events);
+			},
+			pressure: on => {
+				this.pressure(key, on);
+			},
+		});
+	}
+
+	/** Resolves once every batch published so far has reached the consumers (it may wait for the redaction screen). */
+	async settled(): Promise<void> {
+		await this.screened?.settled();
+	}
+
+	/** Stop the redaction screen's thread; batches published later are redacted in this one. */
+	closeScreen(): void {
+		this.screened?.close();
+	}
+
 	/** @internal */
 	publish(source: SourceHandle, events: EventInit[]): void {
 		if (events.length === 0) {
 			return;
 		}
 
+		if (this.redactor && this.screened) {
+			this.screened.add(source, events);
+			return;
+		}
+
+		this.redact(events);
+		this.deliver(source, events);
+	}
+
+	private redact(events: EventInit[], screened?: Uint8Array): void {
 		const redactor = this.redactor;
 		if (redactor) {
 			const failures = redactor.failures;
-			redactor.redactBatch(events);
+			redactor.redactBatch(events, screened);
 			if (redactor.failures > failures && (failures < 5 || redactor.failures % 1000 < redactor.failures - failures)) {
 				this.diagnostics.add('error', 'redact', `an event could not be redacted and was withheld (${redactor.lastFailure}); withheld so far: ${redactor.failures}`);
 			}
 		}
+	}
 
+	private deliver(source: SourceHandle, events: EventInit[]): void {
 		const batch = events as LogEvent[];
 		const h = source.health;
 		let real = 0;
@@ -306,8 +352,8 @@ export class Bus {
 		}
 	}
 
-	/** @internal: a queue crossed its high (true) or low (false) water mark. */
-	pressure(q: QueueConsumer, on: boolean): void {
+	/** @internal: a queue (or the redaction screen's wait) crossed its high (true) or low (false) water mark. */
+	pressure(q: object, on: boolean): void {
 		if (on) {
 			this.pressured.add(q);
 		} else {

@@ -194,6 +194,12 @@ export class TextRedactor {
 		return this.text(text);
 	}
 
+	/** Would any rule change this text, or open a private key block? (It counts the hits, as `text` does.) */
+	mayChange(text: string): boolean {
+		this.text(text);
+		return this.hits.length > 0 || this.hits.open;
+	}
+
 	protected count(index: number): void {
 		const r = this.rules[index]!;
 		if (r.stamp !== this.serial) {

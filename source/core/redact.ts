@@ -25,7 +25,7 @@ export class Redactor extends TextRedactor {
 	/** Streams in the middle of a private key block: lines left to treat as its body. */
 	private readonly openKeys = new Map<string, number>();
 	/** Service, host and proc are redacted too when a rule that may match them is on. */
-	private readonly redactNames: boolean;
+	private readonly namesToo: boolean;
 	private readonly path: string[] = [];
 	/** Values replaced whole in the current event's record, with their replacements. */
 	private pairs: Array<[string | number, string]> = [];
@@ -36,13 +36,33 @@ export class Redactor extends TextRedactor {
 	/** `pseudonym`: the keyed hash of a value, for hash mode (made outside core: it needs the key). */
 	constructor(spec: RedactSpec, pseudonym?: (value: string) => string) {
 		super(spec, pseudonym);
-		this.redactNames = this.users.length > 0 || ['email', 'ipv4', 'ipv6'].some(n => this.enabled.has(n));
+		this.namesToo = this.users.length > 0 || ['email', 'ipv4', 'ipv6'].some(n => this.enabled.has(n));
 	}
 
-	/** Redact every event of a batch in place. Gap markers are logmon's own text and pass. */
-	redactBatch(events: readonly EventInit[]): void {
+	/**
+	 * Redact every event of a batch in place. Gap markers are logmon's own text and pass.
+	 * `screened`: a flag per text of `screenTexts(events)`, 0 where another redactor of the same spec
+	 * found nothing (core/redact-queue.ts): such an event's texts are left as they are.
+	 */
+	redactBatch(events: readonly EventInit[], screened?: Uint8Array): void {
+		let k = 0;
 		for (const e of events) {
-			if (e.marker === undefined) {
+			if (e.marker !== undefined) {
+				continue;
+			}
+
+			if (screened === undefined || !screenable(e)) {
+				this.redactEvent(e);
+				continue;
+			}
+
+			const clear = screened[k] === 0 && (e.raw === e.message || screened[k + 1] === 0);
+			k += e.raw === e.message ? 1 : 2;
+			// A stream inside a private key block: its next lines are the key, marks or not.
+			if (clear && this.openKeys.size === 0) {
+				this.serial++;
+				this.redactNames(e);
+			} else {
 				this.redactEvent(e);
 			}
 		}
@@ -120,7 +140,11 @@ export class Redactor extends TextRedactor {
 		}
 
 		this.covering = undefined;
-		if (this.redactNames) {
+		this.redactNames(e);
+	}
+
+	private redactNames(e: EventInit): void {
+		if (this.namesToo) {
 			e.service = this.name(e.service, 0);
 			e.host = this.name(e.host, 1);
 			e.proc = this.name(e.proc, 2);
@@ -434,6 +458,29 @@ function streamOf(e: EventInit): string {
 }
 
 /** The stage for a spec, or a FilterError naming the flag or config key at fault. */
+/** An event whose texts alone decide what redaction does to them: no record to walk. */
+function screenable(e: EventInit): boolean {
+	return e.record === undefined || e.record === null || typeof e.record !== 'object';
+}
+
+/**
+ * The texts of a batch another thread may screen (`mayChange`), in order: each event's message, and
+ * its raw line where that differs; none of markers and of events with a record.
+ */
+export function screenTexts(events: readonly EventInit[]): string[] {
+	const texts: string[] = [];
+	for (const e of events) {
+		if (e.marker === undefined && screenable(e)) {
+			texts.push(e.message);
+			if (e.raw !== e.message) {
+				texts.push(e.raw);
+			}
+		}
+	}
+
+	return texts;
+}
+
 export function compileRedaction(spec: RedactSpec, pseudonym?: (value: string) => string): Redactor {
 	return new Redactor(spec, pseudonym);
 }

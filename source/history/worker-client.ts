@@ -15,7 +15,7 @@ export function workerFile(name: string): string | undefined {
 		return undefined; // the single executable (its own path) or TypeScript run from source
 	}
 
-	for (const rel of [`./${name}`, `./history/${name}`, `../history/${name}`]) {
+	for (const rel of [`./${name}`, `./history/${name}`, `../history/${name}`, `../${name}`]) {
 		const url = new URL(rel, import.meta.url);
 		if (url.protocol === 'file:' && existsSync(url)) {
 			return fileURLToPath(url);

@@ -1,0 +1,126 @@
+import {type EventInit} from './event.js';
+import {screenTexts} from './redact.js';
+
+// Redaction with a second thread: the bus sends each batch's texts to a screen (redact-thread.ts:
+// a worker thread running the same rules) and goes on reading, while the screen looks for what the
+// rules would change. Where it found nothing, which is nearly every line, the bus's own redactor
+// leaves the event as it is; it redacts the rest itself, as without a screen. So what comes out is
+// what the redactor alone would give, and the rule scans, most of redaction's cost, run on the
+// other core.
+//
+// Batches leave in the order they came, each once every batch before it is answered. While more
+// than `highWater` events wait, the sources that can pause are paused; past `maxWaiting` a batch is
+// redacted here at once (then it only waits its turn), so a screen that falls behind slows the
+// bus to the speed of redacting in one thread and no further, and the wait cannot grow without end.
+
+export type RedactScreen = {
+	/**
+	 * Screen texts: `answer` gets a flag per text (1: a rule may change it), later or at once, or
+	 * undefined when the screen cannot answer (the caller then redacts every text itself).
+	 */
+	screen(texts: string[], answer: (flags: Uint8Array | undefined) => void): void;
+	close(): void;
+};
+
+export type ScreenTarget<S> = {
+	/** Redact a batch in place (`screened`: the screen's flags, for `Redactor.redactBatch`). */
+	redact(events: EventInit[], screened?: Uint8Array): void;
+	/** The batch, redacted, goes on to the consumers. */
+	deliver(source: S, events: EventInit[]): void;
+	/** Pause (true) or resume the sources that can pause. */
+	pressure(on: boolean): void;
+};
+
+type Entry<S> = {source: S; events: EventInit[]; ready: boolean; redacted: boolean; flags: Uint8Array | undefined};
+
+const highWater = 20_000;
+const lowWater = 5000;
+const maxWaiting = 50_000;
+
+export class ScreenQueue<S> {
+	private readonly entries: Entry<S>[] = [];
+	private waitingEvents = 0;
+	private pressing = false;
+	private releasing = false;
+	private settledWaiters: Array<() => void> = [];
+
+	constructor(private readonly screen: RedactScreen, private readonly target: ScreenTarget<S>) {}
+
+	/** Events sent and not yet delivered. */
+	get waiting(): number {
+		return this.waitingEvents;
+	}
+
+	add(source: S, events: EventInit[]): void {
+		const entry: Entry<S> = {source, events, ready: false, redacted: false, flags: undefined};
+		this.entries.push(entry);
+		this.waitingEvents += events.length;
+		const texts = this.waitingEvents > maxWaiting ? [] : screenTexts(events);
+		if (this.waitingEvents > maxWaiting) {
+			this.target.redact(events);
+			entry.redacted = true;
+			entry.ready = true;
+		} else if (texts.length === 0) {
+			entry.ready = true;
+		} else {
+			this.screen.screen(texts, flags => {
+				entry.flags = flags;
+				entry.ready = true;
+				this.release();
+			});
+		}
+
+		this.release();
+	}
+
+	/** Resolves once every batch added so far has been delivered. */
+	async settled(): Promise<void> {
+		if (this.entries.length === 0) {
+			return;
+		}
+
+		await new Promise<void>(resolve => {
+			this.settledWaiters.push(resolve);
+		});
+	}
+
+	close(): void {
+		this.screen.close();
+	}
+
+	private release(): void {
+		// A consumer that publishes while a batch is delivered adds behind it; this loop takes it.
+		if (this.releasing) {
+			return;
+		}
+
+		this.releasing = true;
+		try {
+			while (this.entries[0]?.ready) {
+				const e = this.entries.shift()!;
+				this.waitingEvents -= e.events.length;
+				if (!e.redacted) {
+					this.target.redact(e.events, e.flags);
+				}
+
+				this.target.deliver(e.source, e.events);
+			}
+		} finally {
+			this.releasing = false;
+		}
+
+		const press = this.pressing ? this.waitingEvents > lowWater : this.waitingEvents > highWater;
+		if (press !== this.pressing) {
+			this.pressing = press;
+			this.target.pressure(press);
+		}
+
+		if (this.entries.length === 0 && this.settledWaiters.length > 0) {
+			const waiters = this.settledWaiters;
+			this.settledWaiters = [];
+			for (const w of waiters) {
+				w();
+			}
+		}
+	}
+}

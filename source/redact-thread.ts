@@ -1,0 +1,83 @@
+import {availableParallelism} from 'node:os';
+import {Worker} from 'node:worker_threads';
+import {type RedactScreen} from './core/redact-queue.js';
+import {workerFile} from './history/worker-client.js';
+import {type RedactSettings} from './settings.js';
+
+// The redaction screen in a worker thread (redact-worker.ts): the same rules, run on each batch's
+// texts while this thread goes on reading; the bus redacts here only what the worker flags
+// (core/redact-queue.ts). Replies come in the order of the requests.
+
+/** What the worker is started with. */
+export type ScreenSetup = {spec: RedactSettings};
+
+export type ScreenRequest = {texts: string[]};
+export type ScreenReply = {flags: Uint8Array} | {error: string};
+
+class WorkerScreen implements RedactScreen {
+	private worker: Worker | undefined;
+	private readonly answers: Array<(flags: Uint8Array | undefined) => void> = [];
+
+	constructor(file: string, setup: ScreenSetup, private readonly failed: (why: string) => void) {
+		const w = new Worker(file, {workerData: setup, resourceLimits: {maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 128}});
+		w.unref();
+		w.on('message', (reply: ScreenReply) => {
+			const answer = this.answers.shift();
+			answer?.('flags' in reply ? reply.flags : undefined);
+		});
+		w.on('error', error => {
+			this.stop(`the redaction thread failed: ${error.message}`);
+		});
+		w.on('exit', code => {
+			this.stop(`the redaction thread exited (code ${code})`);
+		});
+		this.worker = w;
+	}
+
+	screen(texts: string[], answer: (flags: Uint8Array | undefined) => void): void {
+		if (!this.worker) {
+			answer(undefined);
+			return;
+		}
+
+		this.answers.push(answer);
+		this.worker.postMessage({texts} satisfies ScreenRequest);
+	}
+
+	close(): void {
+		const w = this.worker;
+		this.worker = undefined;
+		this.flush();
+		void w?.terminate();
+	}
+
+	private stop(why: string): void {
+		if (!this.worker) {
+			return;
+		}
+
+		this.worker = undefined;
+		this.failed(why);
+		this.flush();
+	}
+
+	/** Whatever was sent and not answered is redacted by the caller. */
+	private flush(): void {
+		for (const answer of this.answers.splice(0)) {
+			answer(undefined);
+		}
+	}
+}
+
+/**
+ * A screen for these settings, where it pays: user rules on (the built-in ones alone cost little),
+ * a second CPU, and a build with the worker's file (not the single executable).
+ */
+export function redactScreen(spec: RedactSettings, failed: (why: string) => void): RedactScreen | undefined {
+	if (!spec.enabled || spec.rules.length === 0 || availableParallelism() < 2 || process.env['LOGMON_REDACT_THREAD'] === '0') {
+		return undefined;
+	}
+
+	const file = workerFile('redact-worker.js');
+	return file === undefined ? undefined : new WorkerScreen(file, {spec}, failed);
+}

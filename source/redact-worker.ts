@@ -1,0 +1,29 @@
+import {parentPort, workerData} from 'node:worker_threads';
+import {compileRedaction} from './core/redact.js';
+import type {ScreenReply, ScreenRequest, ScreenSetup} from './redact-thread.js';
+
+// The redaction screen's thread: for each text of a batch, would the rules change it? The
+// replacements themselves are made by the bus's thread, so hash mode needs no key here: a
+// stand-in pseudonym serves, as nothing made here leaves the thread.
+
+const setup = workerData as ScreenSetup;
+const redactor = compileRedaction(setup.spec, () => '0000000000');
+
+parentPort?.on('message', (m: ScreenRequest) => {
+	let reply: ScreenReply;
+	const transfer: ArrayBuffer[] = [];
+	try {
+		const buffer = new ArrayBuffer(m.texts.length);
+		const flags = new Uint8Array(buffer);
+		transfer.push(buffer);
+		for (const [i, text] of m.texts.entries()) {
+			flags[i] = redactor.mayChange(text) ? 1 : 0;
+		}
+
+		reply = {flags};
+	} catch (error) {
+		reply = {error: error instanceof Error ? error.message : String(error)};
+	}
+
+	parentPort!.postMessage(reply, transfer);
+});

@@ -1,0 +1,84 @@
+import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import path from 'node:path';
+import {afterAll, describe, expect, it} from 'vitest';
+import {collect, run, start, waitFor} from '../support/logmon.js';
+import {corpusLines} from '../support/redact-corpus.js';
+
+// User redaction rules screened in a worker thread (source/redact-thread.ts, redact-worker.ts),
+// through the built binary: the output must be exactly what one thread gives
+// (LOGMON_REDACT_THREAD=0), and /api/v1/health says which way it ran.
+
+const rules = [
+	'order-token=tok_[a-z0-9]{24}',
+	String.raw`ssn=\b\d{3}-\d{2}-\d{4}\b`,
+	'session=(?i)session(?:_id)?=([A-Za-z0-9]{16,})',
+	String.raw`iban=\b[A-Z]{2}\d{2}[A-Z0-9]{11,30}\b`,
+].flatMap(r => ['--redact-rule', r]);
+
+/** 20,000 lines: mostly plain, the redaction corpus spread through, a private key printed line by line, JSON records. */
+function input(): string {
+	const secrets = corpusLines();
+	const out: string[] = [];
+	for (let i = 0; i < 20_000; i++) {
+		out.push(i % 7 === 0 ? secrets[i % secrets.length]! : `GET /item/${i} 200 in ${i % 97} ms`);
+		if (i % 1000 === 500) {
+			out.push(`paid with tok_${'b2'.repeat(12)}, ssn 123-45-6789, iban DE89370400440532013000`, '-----BEGIN RSA PRIVATE KEY-----', 'MIIEpAIBAAKCAQEA1234567890abcdef', '-----END RSA PRIVATE KEY-----', `{"msg":"login session_id=AbCdEfGhIjKlMnOpQr${i}","user":"ann"}`);
+		}
+	}
+
+	return out.join('\n') + '\n';
+}
+
+/** The JSON lines without the times of receipt, which differ between runs. */
+function timeless(stdout: string): string[] {
+	return stdout.trim().split('\n').map(line => {
+		const e = JSON.parse(line) as Record<string, unknown>;
+		delete e['time'];
+		delete e['receivedAt'];
+		return JSON.stringify(e);
+	});
+}
+
+const dir = mkdtempSync(path.join(tmpdir(), 'logmon-redact-thread-'));
+afterAll(() => {
+	rmSync(dir, {recursive: true, force: true});
+});
+
+describe('user redaction rules in a second thread', () => {
+	it('give exactly what one thread gives: every line, in order, with the same counts', async () => {
+		const text = input();
+		// Hash mode with one key for both runs: the same pseudonyms.
+		const hash = path.join(dir, 'hash.json');
+		writeFileSync(hash, JSON.stringify({redact: {mode: 'hash', key: 'thread-test-key-0123456789abcdef'}}));
+		for (const mode of [[], ['--config', hash]]) {
+			const [threaded, alone] = await Promise.all([
+				run(['--no-ui', '-o', 'json', ...rules, ...mode], {input: text}),
+				run(['--no-ui', '-o', 'json', ...rules, ...mode], {input: text, env: {LOGMON_REDACT_THREAD: '0'}}),
+			]);
+			expect(threaded.code).toBe(0);
+			expect(alone.code).toBe(0);
+			const lines = timeless(threaded.stdout);
+			expect(lines).toHaveLength(20_000 + (20 * 5));
+			expect(lines).toEqual(timeless(alone.stdout));
+			expect(threaded.stderr).toBe(alone.stderr);
+			expect(threaded.stderr).toMatch(/order-token 20, ssn 20, session 20, iban 20/);
+			expect(threaded.stdout).not.toContain('123-45-6789');
+			expect(threaded.stdout).not.toContain('MIIEpAIBAAKCAQEA1234567890abcdef');
+		}
+	});
+
+	it('/api/v1/health shows the redaction thread with user rules, and none without', async () => {
+		for (const [args, thread] of [[rules, 'thread'], [[], 'off']] as const) {
+			const child = start(['serve', '--stdin', '--no-history', '--http', '127.0.0.1:0', ...args]);
+			const seen = await waitFor(child.stderr!, /serving (http:\/\/[\d.:]+)\/api\/v1\//);
+			const url = /serving (http:\/\/[\d.:]+)\/api\/v1\//.exec(seen)![1]!;
+			child.stdin!.write('ssn 123-45-6789\n');
+			const health = await (await fetch(`${url}/api/v1/health`)).json() as {redaction: {thread: string}};
+			expect(health.redaction.thread).toBe(thread);
+			child.stdin!.end();
+			child.kill('SIGTERM');
+			await collect(child);
+		}
+	});
+});
