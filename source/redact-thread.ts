@@ -12,9 +12,11 @@ import {type RedactSettings} from './settings.js';
 export type ScreenSetup = {spec: RedactSettings};
 
 export type ScreenRequest = {texts: string[]};
-export type ScreenReply = {flags: Uint8Array} | {error: string};
+export type ScreenReply = {flags: Uint8Array} | {error: string} | {ready: true};
 
 class WorkerScreen implements RedactScreen {
+	/** The worker has its rules compiled. */
+	ready = false;
 	private worker: Worker | undefined;
 	private readonly answers: Array<(flags: Uint8Array | undefined) => void> = [];
 
@@ -22,6 +24,11 @@ class WorkerScreen implements RedactScreen {
 		const w = new Worker(file, {workerData: setup, resourceLimits: {maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 128}});
 		w.unref();
 		w.on('message', (reply: ScreenReply) => {
+			if ('ready' in reply) {
+				this.ready = this.worker !== undefined;
+				return;
+			}
+
 			const answer = this.answers.shift();
 			answer?.('flags' in reply ? reply.flags : undefined);
 		});
@@ -47,6 +54,7 @@ class WorkerScreen implements RedactScreen {
 	close(): void {
 		const w = this.worker;
 		this.worker = undefined;
+		this.ready = false;
 		this.flush();
 		void w?.terminate();
 	}
@@ -57,6 +65,7 @@ class WorkerScreen implements RedactScreen {
 		}
 
 		this.worker = undefined;
+		this.ready = false;
 		this.failed(why);
 		this.flush();
 	}
@@ -74,7 +83,8 @@ class WorkerScreen implements RedactScreen {
  * a second CPU, and a build with the worker's file (not the single executable).
  */
 export function redactScreen(spec: RedactSettings, failed: (why: string) => void): RedactScreen | undefined {
-	if (!spec.enabled || spec.rules.length === 0 || availableParallelism() < 2 || process.env['LOGMON_REDACT_THREAD'] === '0') {
+	const want = process.env['LOGMON_REDACT_THREAD'];
+	if (!spec.enabled || want === '0' || (want !== '1' && (spec.rules.length === 0 || availableParallelism() < 2))) {
 		return undefined;
 	}
 

@@ -97,7 +97,7 @@ export async function runWatch(cli: Cli): Promise<number> {
 		throw error;
 	}
 
-	if (app.bus.redactor && settings.redact.rules.length > 0) {
+	if (app.bus.redactor && (settings.redact.rules.length > 0 || env['LOGMON_REDACT_THREAD'] === '1')) {
 		// User rules cost the most: their scans run on another core where there is one.
 		const {redactScreen} = await import('./redact-thread.js');
 		const screen = redactScreen(settings.redact, why => {

@@ -12,8 +12,11 @@ import {screenTexts} from './redact.js';
 // than `highWater` events wait, the sources that can pause are paused; past `maxWaiting` a batch is
 // redacted here at once (then it only waits its turn), so a screen that falls behind slows the
 // bus to the speed of redacting in one thread and no further, and the wait cannot grow without end.
+// So are batches that come while the screen starts (a thread takes a tenth of a second or more).
 
 export type RedactScreen = {
+	/** False while it starts: batches are redacted at once meanwhile, rather than wait for it. */
+	readonly ready: boolean;
 	/**
 	 * Screen texts: `answer` gets a flag per text (1: a rule may change it), later or at once, or
 	 * undefined when the screen cannot answer (the caller then redacts every text itself).
@@ -55,8 +58,9 @@ export class ScreenQueue<S> {
 		const entry: Entry<S> = {source, events, ready: false, redacted: false, flags: undefined};
 		this.entries.push(entry);
 		this.waitingEvents += events.length;
-		const texts = this.waitingEvents > maxWaiting ? [] : screenTexts(events);
-		if (this.waitingEvents > maxWaiting) {
+		const now = this.waitingEvents > maxWaiting || !this.screen.ready;
+		const texts = now ? [] : screenTexts(events);
+		if (now) {
 			this.target.redact(events);
 			entry.redacted = true;
 			entry.ready = true;

@@ -24,6 +24,7 @@ const spec: RedactSpec = {
 
 /** A screen made of a second redactor; `answer` decides when (and whether) each batch is answered. */
 class SecondRedactor implements RedactScreen {
+	ready = true;
 	readonly redactor = compileRedaction(spec);
 	batches = 0;
 	texts = 0;
@@ -131,6 +132,22 @@ describe('the bus with a redaction screen', () => {
 		const {bus, seen} = run(new SecondRedactor(undefined, true));
 		await bus.settled();
 		expect(seen).toEqual(run(undefined).seen);
+	});
+
+	it('while the screen starts, batches are redacted at once; once it is ready, they wait for it', async () => {
+		const screen = new SecondRedactor();
+		screen.ready = false;
+		const {bus, seen} = run(screen);
+		const alone = run(undefined).seen;
+		expect(screen.batches).toBe(0);
+		expect(seen).toEqual(alone);
+		screen.ready = true;
+		const source = bus.addSource('c', 'stdin');
+		source.publish([eventFromLine('ssn 123-45-6789', {sourceId: 'c', sourceKind: 'stdin', service: 's', receivedAt: 1})]);
+		expect(seen).toHaveLength(alone.length);
+		await bus.settled();
+		expect(screen.batches).toBe(1);
+		expect(seen.at(-1)!.message).toBe('ssn [REDACTED:ssn]');
 	});
 
 	it('pauses the sources that can pause while many events wait, and resumes them once answered', async () => {
