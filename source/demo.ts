@@ -38,6 +38,8 @@ const fakeSecrets = [
 	'payment retry for card 4111 1111 1111 1111 (declined)',
 	'connecting to postgres://app:demo-Pa55word@db.internal:5432/orders',
 	'calling billing api with Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJkZW1vIn0.c2lnbmF0dXJl',
+	// A user rule's catch: --demo adds the rule `order-token=tok_[a-z0-9]{24}` (settings.ts).
+	'order 7731 paid with tok_4f9c2a7e1b8d3f6a0c5e9b2d',
 ];
 
 /** The fixture's lines; the logs ship with logmon (see demo-logs.ts). */

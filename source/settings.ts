@@ -319,6 +319,9 @@ function withMultilineFlags(sources: SourceConfig[], flags: Flags): SourceConfig
 
 const redactModes = ['mask', 'hash'] as const;
 
+/** The user rule `--demo` adds: the demo logs fake order tokens now and then (demo.ts). */
+const demoRedactRule = {name: 'order-token', pattern: 'tok_[a-z0-9]{24}', from: '--demo'};
+
 /** `--redact-rule NAME=REGEX`, the config's `redact` object, and the other --redact flags. */
 export async function resolveRedaction(flags: Flags, config: ConfigFile): Promise<RedactSettings> {
 	const fromFlags = flags.redactRule.map(r => {
@@ -341,6 +344,11 @@ export async function resolveRedaction(flags: Flags, config: ConfigFile): Promis
 		rules: [...config.redact.rules.map((r, i) => ({...r, from: `redact.rules[${i}]`})), ...fromFlags],
 		fields: [...config.redact.fields, ...cliFields],
 	};
+	// The demo shows a user rule at work (its fake order tokens), and with it the redaction thread.
+	if (flags.demo && !redact.rules.some(r => r.name === demoRedactRule.name)) {
+		redact.rules = [...redact.rules, demoRedactRule];
+	}
+
 	if (redact.enable.length + redact.disable.length + redact.rules.length + redact.fields.length === 0) {
 		return redact; // nothing to check: the rule tables and the regex compiler stay unloaded
 	}

@@ -201,10 +201,10 @@ describe('hash mode', () => {
 	});
 });
 
-it('--demo logs fake secrets now and then, and they show redacted', async () => {
+it('--demo logs fake secrets now and then, and they show redacted, its user rule\'s catch too', async () => {
 	const child = start(['--demo', '--no-ui', '--demo-rate', '400', '-o', 'raw', '--no-stdin']);
-	const seen = await waitFor(child.stdout!, /\[REDACTED:(?:aws-key|card|url-password|authorization)\][\s\S]*\[REDACTED:/, 30_000);
+	const seen = await waitFor(child.stdout!, /\[REDACTED:(?:aws-key|card|url-password|authorization)\][\s\S]*\[REDACTED:[\s\S]*paid with \[REDACTED:order-token\]/, 30_000);
 	child.kill('SIGTERM');
 	const r = await collect(child);
-	expect(seen + r.stdout).not.toMatch(/AKIAIOSFODNN7EXAMPLE|4111 1111 1111 1111|demo-Pa55word/);
+	expect(seen + r.stdout).not.toMatch(/AKIAIOSFODNN7EXAMPLE|4111 1111 1111 1111|demo-Pa55word|tok_4f9c/);
 });
