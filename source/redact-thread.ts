@@ -82,8 +82,9 @@ class WorkerScreen implements RedactScreen {
  * A screen for these settings, where it pays: user rules on (the built-in ones alone cost little),
  * a second CPU, and a build with the worker's file (not the single executable).
  */
-export function redactScreen(spec: RedactSettings, failed: (why: string) => void): RedactScreen | undefined {
-	const want = process.env['LOGMON_REDACT_THREAD'];
+export function redactScreen(spec: RedactSettings, env: NodeJS.ProcessEnv, failed: (why: string) => void): RedactScreen | undefined {
+	// `LOGMON_REDACT_THREAD=0`: one thread always; `=1`: the worker for the built-in rules too.
+	const want = env['LOGMON_REDACT_THREAD'];
 	if (!spec.enabled || want === '0' || (want !== '1' && (spec.rules.length === 0 || availableParallelism() < 2))) {
 		return undefined;
 	}

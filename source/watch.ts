@@ -100,7 +100,7 @@ export async function runWatch(cli: Cli): Promise<number> {
 	if (app.bus.redactor && (settings.redact.rules.length > 0 || env['LOGMON_REDACT_THREAD'] === '1')) {
 		// User rules cost the most: their scans run on another core where there is one.
 		const {redactScreen} = await import('./redact-thread.js');
-		const screen = redactScreen(settings.redact, why => {
+		const screen = redactScreen(settings.redact, env, why => {
 			app.bus.redactionThread = `failed: ${why}`;
 			app.bus.diagnostics.add('warn', 'redact', `${why}; redacting in the main thread from now on`);
 		});

@@ -40,7 +40,9 @@ export function helpOverlay(ctx: Ctx, w: number, h: number): PaneView {
 	// Each redaction rule's hits (the health of the redaction stage).
 	const redactor = ctx.m.deps.bus.redactor;
 	const redaction = redactor ? describeRedaction(redactor.health()) ?? 'nothing yet' : 'off (--no-redact)';
-	lines.push(ctx.p.style(cut(`redacted: ${safe(redaction)}`, w), {color: 'magenta'}));
+	const thread = ctx.m.deps.bus.redactionThread;
+	const where = redactor && thread !== undefined ? (thread === 'thread' ? ' · rules scanned on a second thread' : ` · second thread ${thread}`) : '';
+	lines.push(ctx.p.style(cut(`redacted: ${safe(redaction)}${safe(where)}`, w), {color: 'magenta'}));
 	const t = title(ctx, 'overlay', 'Keys', w, [{text: ' ? or Esc to close', style: {dim: true}}]);
 	return pane('overlay', w, h, t, lines);
 }
