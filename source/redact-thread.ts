@@ -14,14 +14,31 @@ export type ScreenSetup = {spec: RedactSettings};
 export type ScreenRequest = {texts: string[]};
 export type ScreenReply = {flags: Uint8Array} | {error: string} | {ready: true};
 
+/**
+ * Events redacted in this thread before the worker starts: a short run never pays for a thread (its
+ * start and stop cost some 40 ms of wall time here), a long one starts it within a fraction of a second.
+ */
+const startAfter = 20_000;
+
 class WorkerScreen implements RedactScreen {
 	/** The worker has its rules compiled. */
 	ready = false;
 	private worker: Worker | undefined;
+	private offeredEvents = 0;
+	private stopped = false;
 	private readonly answers: Array<(flags: Uint8Array | undefined) => void> = [];
 
-	constructor(file: string, setup: ScreenSetup, private readonly failed: (why: string) => void) {
-		const w = new Worker(file, {workerData: setup, resourceLimits: {maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 128}});
+	constructor(private readonly file: string, private readonly setup: ScreenSetup, private readonly failed: (why: string) => void) {}
+
+	offered(events: number): void {
+		this.offeredEvents += events;
+		if (this.offeredEvents >= startAfter && !this.worker && !this.stopped) {
+			this.start();
+		}
+	}
+
+	private start(): void {
+		const w = new Worker(this.file, {workerData: this.setup, resourceLimits: {maxYoungGenerationSizeMb: 16, maxOldGenerationSizeMb: 128}});
 		w.unref();
 		w.on('message', (reply: ScreenReply) => {
 			if ('ready' in reply) {
@@ -54,6 +71,7 @@ class WorkerScreen implements RedactScreen {
 	close(): void {
 		const w = this.worker;
 		this.worker = undefined;
+		this.stopped = true;
 		this.ready = false;
 		this.flush();
 		void w?.terminate();
@@ -65,6 +83,7 @@ class WorkerScreen implements RedactScreen {
 		}
 
 		this.worker = undefined;
+		this.stopped = true;
 		this.ready = false;
 		this.failed(why);
 		this.flush();

@@ -291,6 +291,11 @@ export class Bus {
 		});
 	}
 
+	/** Events the redaction screen answered for (the rest were redacted in this thread alone). */
+	get redactionScreened(): number {
+		return this.screened?.screened ?? 0;
+	}
+
 	/** Resolves once every batch published so far has reached the consumers (it may wait for the redaction screen). */
 	async settled(): Promise<void> {
 		await this.screened?.settled();

@@ -12,11 +12,14 @@ import {screenTexts} from './redact.js';
 // than `highWater` events wait, the sources that can pause are paused; past `maxWaiting` a batch is
 // redacted here at once (then it only waits its turn), so a screen that falls behind slows the
 // bus to the speed of redacting in one thread and no further, and the wait cannot grow without end.
-// So are batches that come while the screen starts (a thread takes a tenth of a second or more).
+// So are batches that come before the screen is ready: a thread starts only once a run has
+// published a good many events, and takes a tenth of a second or more to start.
 
 export type RedactScreen = {
 	/** False while it starts: batches are redacted at once meanwhile, rather than wait for it. */
 	readonly ready: boolean;
+	/** Told of each batch published (it may start on this). */
+	offered?(events: number): void;
 	/**
 	 * Screen texts: `answer` gets a flag per text (1: a rule may change it), later or at once, or
 	 * undefined when the screen cannot answer (the caller then redacts every text itself).
@@ -49,6 +52,9 @@ export class ScreenQueue<S> {
 
 	constructor(private readonly screen: RedactScreen, private readonly target: ScreenTarget<S>) {}
 
+	/** Events whose texts the screen answered for. */
+	screened = 0;
+
 	/** Events sent and not yet delivered. */
 	get waiting(): number {
 		return this.waitingEvents;
@@ -58,6 +64,7 @@ export class ScreenQueue<S> {
 		const entry: Entry<S> = {source, events, ready: false, redacted: false, flags: undefined};
 		this.entries.push(entry);
 		this.waitingEvents += events.length;
+		this.screen.offered?.(events.length);
 		const now = this.waitingEvents > maxWaiting || !this.screen.ready;
 		const texts = now ? [] : screenTexts(events);
 		if (now) {
@@ -105,6 +112,7 @@ export class ScreenQueue<S> {
 				this.waitingEvents -= e.events.length;
 				if (!e.redacted) {
 					this.target.redact(e.events, e.flags);
+					this.screened += e.flags === undefined ? 0 : e.events.length;
 				}
 
 				this.target.deliver(e.source, e.events);

@@ -51,7 +51,7 @@ export function healthSnapshot(context: HttpContext): Record<string, unknown> {
 			: {state: 'off'},
 		memory: {events: context.store.size, capacity: context.store.capacity, evicted: context.store.evicted},
 		redaction: redactor
-			? {enabled: true, ...redactor.health(), thread: context.bus.redactionThread ?? 'off'}
+			? {enabled: true, ...redactor.health(), thread: context.bus.redactionThread ?? 'off', screened: context.bus.redactionScreened}
 			: {enabled: false},
 		alerts: alerts
 			? {

@@ -1,8 +1,9 @@
+import {type ChildProcess} from 'node:child_process';
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
-import {collect, run, start, waitFor} from '../support/logmon.js';
+import {collect, start, waitFor} from '../support/logmon.js';
 import {corpusLines} from '../support/redact-corpus.js';
 
 // User redaction rules screened in a worker thread (source/redact-thread.ts, redact-worker.ts),
@@ -16,11 +17,11 @@ const rules = [
 	String.raw`iban=\b[A-Z]{2}\d{2}[A-Z0-9]{11,30}\b`,
 ].flatMap(r => ['--redact-rule', r]);
 
-/** 20,000 lines: mostly plain, the redaction corpus spread through, a private key printed line by line, JSON records. */
+/** 80,000 lines (the worker starts after 20,000 events): mostly plain, the redaction corpus spread through, a private key printed line by line, JSON records. */
 function input(): string {
 	const secrets = corpusLines();
 	const out: string[] = [];
-	for (let i = 0; i < 20_000; i++) {
+	for (let i = 0; i < 80_000; i++) {
 		out.push(i % 7 === 0 ? secrets[i % secrets.length]! : `GET /item/${i} 200 in ${i % 97} ms`);
 		if (i % 1000 === 500) {
 			out.push(`paid with tok_${'b2'.repeat(12)}, ssn 123-45-6789, iban DE89370400440532013000`, '-----BEGIN RSA PRIVATE KEY-----', 'MIIEpAIBAAKCAQEA1234567890abcdef', '-----END RSA PRIVATE KEY-----', `{"msg":"login session_id=AbCdEfGhIjKlMnOpQr${i}","user":"ann"}`);
@@ -45,6 +46,14 @@ afterAll(() => {
 	rmSync(dir, {recursive: true, force: true});
 });
 
+/** Write the first 30,000 lines, give the worker time to start (it starts after 20,000 events), then the rest. */
+async function feed(child: ChildProcess, text: string): Promise<void> {
+	const cut = text.split('\n', 30_000).join('\n').length + 1;
+	child.stdin!.write(text.slice(0, cut));
+	await new Promise(resolve => setTimeout(resolve, 1500));
+	child.stdin!.end(text.slice(cut));
+}
+
 describe('user redaction rules in a second thread', () => {
 	it('give exactly what one thread gives: every line, in order, with the same counts', async () => {
 		const text = input();
@@ -52,31 +61,46 @@ describe('user redaction rules in a second thread', () => {
 		const hash = path.join(dir, 'hash.json');
 		writeFileSync(hash, JSON.stringify({redact: {mode: 'hash', key: 'thread-test-key-0123456789abcdef'}}));
 		for (const mode of [[], ['--config', hash]]) {
-			const [threaded, alone] = await Promise.all([
-				run(['--no-ui', '-o', 'json', ...rules, ...mode], {input: text}),
-				run(['--no-ui', '-o', 'json', ...rules, ...mode], {input: text, env: {LOGMON_REDACT_THREAD: '0'}}),
-			]);
-			expect(threaded.code).toBe(0);
-			expect(alone.code).toBe(0);
-			const lines = timeless(threaded.stdout);
-			expect(lines).toHaveLength(20_000 + (20 * 5));
-			expect(lines).toEqual(timeless(alone.stdout));
-			expect(threaded.stderr).toBe(alone.stderr);
-			expect(threaded.stderr).toMatch(/order-token 20, ssn 20, session 20, iban 20/);
-			expect(threaded.stdout).not.toContain('123-45-6789');
-			expect(threaded.stdout).not.toContain('MIIEpAIBAAKCAQEA1234567890abcdef');
+			const [threaded, alone] = await Promise.all([{}, {LOGMON_REDACT_THREAD: '0'}].map(async env => {
+				const child = start(['--no-ui', '-o', 'json', ...rules, ...mode], {env});
+				const result = collect(child, 60_000);
+				await feed(child, text);
+				return result;
+			}));
+			expect(threaded!.code).toBe(0);
+			expect(alone!.code).toBe(0);
+			const lines = timeless(threaded!.stdout);
+			expect(lines).toHaveLength(80_000 + (80 * 5));
+			expect(lines).toEqual(timeless(alone!.stdout));
+			expect(threaded!.stderr).toBe(alone!.stderr);
+			expect(threaded!.stderr).toMatch(/order-token 80, ssn 80, session 80, iban 80/);
+			expect(threaded!.stdout).not.toContain('123-45-6789');
+			expect(threaded!.stdout).not.toContain('MIIEpAIBAAKCAQEA1234567890abcdef');
 		}
 	});
 
-	it('/api/v1/health shows the redaction thread with user rules, and none without', async () => {
+	it('/api/v1/health shows the redaction thread and the events it screened with user rules, and none without', async () => {
+		const text = input();
 		for (const [args, thread] of [[rules, 'thread'], [[], 'off']] as const) {
 			const child = start(['serve', '--stdin', '--no-history', '--http', '127.0.0.1:0', ...args]);
 			const seen = await waitFor(child.stderr!, /serving (http:\/\/[\d.:]+)\/api\/v1\//);
 			const url = /serving (http:\/\/[\d.:]+)\/api\/v1\//.exec(seen)![1]!;
-			child.stdin!.write('ssn 123-45-6789\n');
-			const health = await (await fetch(`${url}/api/v1/health`)).json() as {redaction: {thread: string}};
+			await feed(child, text);
+			type Health = {redaction: {thread: string; screened: number}; sources: Array<{events: number}>};
+			let health: Health;
+			do {
+				await new Promise(resolve => setTimeout(resolve, 100)); // eslint-disable-line no-await-in-loop
+				health = await (await fetch(`${url}/api/v1/health`)).json() as Health; // eslint-disable-line no-await-in-loop
+			} while (health.sources[0]!.events < 80_400);
+
 			expect(health.redaction.thread).toBe(thread);
-			child.stdin!.end();
+			if (thread === 'thread') {
+				// The first 20,000 before it starts, and those that came while it started, were redacted without it.
+				expect(health.redaction.screened).toBeGreaterThan(40_000);
+			} else {
+				expect(health.redaction.screened).toBe(0);
+			}
+
 			child.kill('SIGTERM');
 			await collect(child);
 		}
