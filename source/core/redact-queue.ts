@@ -9,11 +9,11 @@ import {screenTexts} from './redact.js';
 // other core.
 //
 // Batches leave in the order they came, each once every batch before it is answered. While more
-// than `highWater` events wait, the sources that can pause are paused; past `maxWaiting` a batch is
-// redacted here at once (then it only waits its turn), so a screen that falls behind slows the
-// bus to the speed of redacting in one thread and no further, and the wait cannot grow without end.
-// So are batches that come before the screen is ready: a thread starts only once a run has
-// published a good many events, and takes a tenth of a second or more to start.
+// than `highWater` events wait, the sources that can pause are paused; past `maxWaiting`, every
+// waiting batch is redacted here at once, in order, and delivered, so a screen that falls behind
+// slows the bus to the speed of redacting in one thread and no further, and the wait cannot grow
+// without end. Batches that come before the screen is ready are redacted here too: a thread starts
+// only once a run has published a good many events, and takes a tenth of a second or more to start.
 
 export type RedactScreen = {
 	/** False while it starts: batches are redacted at once meanwhile, rather than wait for it. */
@@ -65,9 +65,19 @@ export class ScreenQueue<S> {
 		this.entries.push(entry);
 		this.waitingEvents += events.length;
 		this.screen.offered?.(events.length);
-		const now = this.waitingEvents > maxWaiting || !this.screen.ready;
-		const texts = now ? [] : screenTexts(events);
-		if (now) {
+		if (this.waitingEvents > maxWaiting) {
+			// Everything waiting is redacted here, in order (a private key's lines may span batches);
+			// the screen's late answers for these batches find them gone.
+			for (const e of this.entries) {
+				e.ready = true;
+			}
+
+			this.release();
+			return;
+		}
+
+		const texts = this.screen.ready ? screenTexts(events) : [];
+		if (!this.screen.ready) {
 			this.target.redact(events);
 			entry.redacted = true;
 			entry.ready = true;

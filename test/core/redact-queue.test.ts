@@ -173,7 +173,7 @@ describe('the bus with a redaction screen', () => {
 		expect(source.health.events).toBe(30_000);
 	});
 
-	it('past its bound, batches are redacted at once in this thread and wait only their turn', async () => {
+	it('past its bound, everything waiting is redacted at once in this thread, in order, a key block across batches too', async () => {
 		const held: Array<() => void> = [];
 		const screen = new SecondRedactor(answer => held.push(answer));
 		const bus = new Bus();
@@ -182,19 +182,33 @@ describe('the bus with a redaction screen', () => {
 		const out: string[] = [];
 		bus.subscribe(batch => out.push(...batch.map(e => e.message)));
 		const source = bus.addSource('net', 'logio-listen');
+		const line = (text: string): EventInit => eventFromLine(text, {sourceId: 'net', sourceKind: 'logio-listen', service: 's', receivedAt: 1});
 		for (let i = 0; i < 80; i++) {
-			source.publish(Array.from({length: 1000}, (_, k) => eventFromLine(`n ${(i * 1000) + k} ssn 123-45-6789`, {sourceId: 'net', sourceKind: 'logio-listen', service: 's', receivedAt: 1})));
+			const batch = Array.from({length: 1000}, (_, k) => line(`n ${(i * 1000) + k} ssn 123-45-6789`));
+			if (i === 49) {
+				batch[999] = line('-----BEGIN RSA PRIVATE KEY-----'); // its body comes in the batch past the bound
+			} else if (i === 50) {
+				batch[0] = line('MIIEpAIBAAKCAQEA1234567890abcdef');
+			}
+
+			source.publish(batch);
+			if (i === 49) {
+				expect(out).toHaveLength(0); // 50,000 wait for the screen
+			} else if (i === 50) {
+				expect(out).toHaveLength(51_000);
+			}
 		}
 
-		expect(screen.batches).toBe(50); // 50,000 events wait at most for the screen
-		expect(out).toHaveLength(0);
 		for (const answer of held.splice(0)) {
-			answer();
+			answer(); // the first 50 batches' answers come too late: nothing changes
 		}
 
 		await bus.settled();
 		expect(out).toHaveLength(80_000);
 		expect(out[79_999]).toBe('n 79999 ssn [REDACTED:ssn]');
-		expect(out.every((m, i) => m.startsWith(`n ${i} `))).toBe(true);
+		expect(out[50_000]).toBe('[REDACTED:private-key]');
+		expect(out.filter(m => m.includes('123-45-6789'))).toHaveLength(0);
+		expect(out.every((m, i) => m.startsWith(`n ${i} `) || i === 49_999 || i === 50_000)).toBe(true);
+		expect(screen.batches).toBe(79);
 	});
 });
