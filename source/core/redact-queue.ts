@@ -42,6 +42,9 @@ type Entry<S> = {source: S; events: EventInit[]; ready: boolean; redacted: boole
 const highWater = 20_000;
 const lowWater = 5000;
 const maxWaiting = 50_000;
+/** Past this share of flagged texts, batches skip the screen (each flagged text is redacted twice). */
+const maxFlaggedShare = 0.3;
+const probeEvery = 16;
 
 export class ScreenQueue<S> {
 	private readonly entries: Entry<S>[] = [];
@@ -49,6 +52,9 @@ export class ScreenQueue<S> {
 	private pressing = false;
 	private releasing = false;
 	private settledWaiters: Array<() => void> = [];
+	/** The share of texts the screen flags, recent batches weighing most. */
+	private flaggedShare = 0;
+	private skipped = 0;
 
 	constructor(private readonly screen: RedactScreen, private readonly target: ScreenTarget<S>) {}
 
@@ -76,7 +82,10 @@ export class ScreenQueue<S> {
 			return;
 		}
 
-		const texts = this.screen.ready ? screenTexts(events) : [];
+		// Where most texts come back flagged, a screen only adds work: such batches are redacted here,
+		// in their turn, and one in `probeEvery` is still screened to notice when that changes.
+		const skip = this.flaggedShare > maxFlaggedShare && this.skipped++ % probeEvery !== 0;
+		const texts = this.screen.ready && !skip ? screenTexts(events) : [];
 		if (!this.screen.ready) {
 			this.target.redact(events);
 			entry.redacted = true;
@@ -87,6 +96,15 @@ export class ScreenQueue<S> {
 			this.screen.screen(texts, flags => {
 				entry.flags = flags;
 				entry.ready = true;
+				if (flags !== undefined) {
+					let flagged = 0;
+					for (const f of flags) {
+						flagged += f;
+					}
+
+					this.flaggedShare = (this.flaggedShare + (flagged / flags.length)) / 2;
+				}
+
 				this.release();
 			});
 		}

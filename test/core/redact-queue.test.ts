@@ -150,6 +150,32 @@ describe('the bus with a redaction screen', () => {
 		expect(seen.at(-1)!.message).toBe('ssn [REDACTED:ssn]');
 	});
 
+	it('where most texts come back flagged, batches skip the screen but one in 16, and it is used again once they do not', async () => {
+		const screen = new SecondRedactor();
+		const bus = new Bus();
+		bus.redactor = compileRedaction(spec);
+		bus.screenRedaction(screen);
+		const out: string[] = [];
+		bus.subscribe(batch => out.push(...batch.map(e => e.message)));
+		const source = bus.addSource('d', 'stdin');
+		const publish = async (text: (i: number) => string) => {
+			for (let i = 0; i < 100; i++) {
+				source.publish(Array.from({length: 10}, (_, k) => eventFromLine(text((i * 10) + k), {sourceId: 'd', sourceKind: 'stdin', service: 's', receivedAt: 1})));
+				await new Promise(resolve => setImmediate(resolve)); // eslint-disable-line no-await-in-loop
+			}
+		};
+
+		await publish(i => `d ${i} ssn 123-45-6789`);
+		const dense = screen.batches;
+		expect(dense).toBeLessThan(20);
+		await publish(i => `p ${i} plain`);
+		expect(screen.batches - dense).toBeGreaterThan(60);
+		await bus.settled();
+		expect(out).toHaveLength(2000);
+		expect(out[999]).toBe('d 999 ssn [REDACTED:ssn]');
+		expect(out.filter(m => m.includes('123-45-6789'))).toHaveLength(0);
+	});
+
 	it('pauses the sources that can pause while many events wait, and resumes them once answered', async () => {
 		const held: Array<() => void> = [];
 		const bus = new Bus();
