@@ -8,6 +8,7 @@ import {hourMs, hourOf} from './format.js';
 import {type Chunk, StreamWriter} from './stream-writer.js';
 import {planRetention, type PlannedSegment, type RetentionLimits, type Stream} from './retention-plan.js';
 import {type Sealer} from './seal.js';
+import {defaultSealDelay, SealDelay, type SealDelayOptions} from './seal-delay.js';
 import {type SealResult} from './seal-file.js';
 import {failureReason, gzPath, indexPath, listSegments, makeDir, rawPath, type SegmentFiles, streamDir, streams} from './segments.js';
 import {type HistoryStatus} from './types.js';
@@ -21,8 +22,9 @@ import {type HistoryStatus} from './types.js';
 // CRITICAL lines also go to the errors stream.
 //
 // A segment holds the events received within one UTC hour and rolls at the hour or at
-// `segmentBytes`; a rolled segment goes to the sealer. Each run starts new segments: any raw
-// segment found at start is from an earlier run and is sealed (its torn last line cut off).
+// `segmentBytes`; a rolled segment goes to the sealer once the writes calm down (seal-delay.ts).
+// Each run starts new segments: any raw segment found at start is from an earlier run and is
+// sealed (its torn last line cut off).
 // When a write fails (disk full, read-only, file size limit) the status turns `failed`, the
 // events are dropped and counted, and writing is tried again every `retryMs`.
 
@@ -34,6 +36,7 @@ export type WriterOptions = {
 	retryMs: number;
 	maintenanceMs: number;
 	limits: RetentionLimits;
+	sealDelay: SealDelayOptions;
 	clock: () => number;
 };
 
@@ -45,6 +48,7 @@ export const defaultWriterOptions: WriterOptions = {
 	retryMs: 3000,
 	maintenanceMs: 60_000,
 	limits: {maxAgeMs: 3 * 86_400_000, errorMaxAgeMs: 30 * 86_400_000, maxBytes: 2 * 1024 ** 3},
+	sealDelay: defaultSealDelay,
 	clock: Date.now,
 };
 
@@ -98,6 +102,8 @@ export class HistoryWriter {
 	private retryTimer: NodeJS.Timeout | undefined;
 	private readonly sealing = new Set<string>();
 	private readonly sealRuns = new Set<Promise<unknown>>();
+	/** Rolled segments not yet handed to the sealer. */
+	private readonly sealDelay: SealDelay;
 	/** False while failed and not yet trying again: events are dropped at once. */
 	private accepting = true;
 	private closed = false;
@@ -115,6 +121,7 @@ export class HistoryWriter {
 	constructor(readonly dir: string, private readonly sealer: Sealer, options: Partial<WriterOptions> = {}, private readonly setup?: () => Promise<string | undefined>) {
 		this.ready = setup === undefined;
 		this.options = {...defaultWriterOptions, ...options};
+		this.sealDelay = new SealDelay(this.options.sealDelay);
 		this.all = new StreamWriter('all', dir);
 		this.errors = new StreamWriter('errors', dir);
 		this.state = {state: 'writing', dir, written: 0, dropped: 0, tornLines: 0, damagedSegments: 0, bytesOnDisk: 0, segments: 0};
@@ -138,6 +145,7 @@ export class HistoryWriter {
 
 		this.flushTimer = setInterval(() => {
 			void this.flush();
+			this.sealDue();
 		}, this.options.flushMs);
 		this.flushTimer.unref();
 		this.maintenanceTimer = setInterval(() => {
@@ -230,6 +238,10 @@ export class HistoryWriter {
 	/** Resolves once what is pending is written and every seal started so far is done. */
 	async settle(): Promise<void> {
 		await this.flush();
+		for (const w of this.sealDelay.all()) {
+			this.seal(w.stream, w.base);
+		}
+
 		while (this.sealRuns.size > 0) {
 			await Promise.all(this.sealRuns);
 		}
@@ -249,7 +261,7 @@ export class HistoryWriter {
 		return (stream === 'all' ? this.all : this.errors).active?.base;
 	}
 
-	/** Flush, close the segments, stop the timers. Raw segments are sealed at the next start. */
+	/** Flush, close the segments, stop the timers. Raw segments (waiting ones too) are sealed at the next start. */
 	async close(): Promise<void> {
 		this.unsubscribe?.();
 		clearInterval(this.flushTimer);
@@ -325,7 +337,7 @@ export class HistoryWriter {
 			}
 		}
 
-		const rolled: Array<{stream: Stream; active: {base: string}}> = [];
+		const rolled: Array<{stream: Stream; active: {base: string; size: number}}> = [];
 		try {
 			while (this.queue.length > 0) {
 				const head = this.queue[0]!;
@@ -347,6 +359,7 @@ export class HistoryWriter {
 				try {
 					const all: Chunk = {hour, parts: encoded.flatMap(e => partBuffers(e.all)), lines: sum(group, item => item.capture.count), bytes: sum(encoded, e => e.allBytes)};
 					const r = await this.all.write(all, this.options.segmentBytes);
+					this.sealDelay.wrote(all.bytes, this.options.clock());
 					this.state.written += all.lines;
 					for (const item of group) {
 						item.written = true;
@@ -359,6 +372,7 @@ export class HistoryWriter {
 					const errors: Chunk = {hour, parts: encoded.flatMap(e => partBuffers(e.errors)), lines: sum(group, item => item.capture.errors), bytes: sum(encoded, e => e.errorBytes)};
 					if (errors.bytes > 0) {
 						const e = await this.errors.write(errors, this.options.segmentBytes);
+						this.sealDelay.wrote(errors.bytes, this.options.clock());
 						if (e) {
 							rolled.push({stream: 'errors', active: e});
 						}
@@ -383,7 +397,16 @@ export class HistoryWriter {
 		}
 
 		for (const r of rolled) {
-			this.seal(r.stream, r.active.base);
+			this.sealDelay.add(r.stream, r.active.base, r.active.size, this.options.clock());
+		}
+
+		this.sealDue();
+	}
+
+	/** Seal the rolled segments whose wait is over. */
+	private sealDue(): void {
+		for (const w of this.sealDelay.due(this.options.clock())) {
+			this.seal(w.stream, w.base);
 		}
 	}
 
@@ -480,7 +503,7 @@ export class HistoryWriter {
 			const segments = await listSegments(this.dir, stream);
 			for (const s of segments) {
 				w.lastN.set(s.hour, Math.max(w.lastN.get(s.hour) ?? -1, s.n));
-				if (s.base === w.active?.base || this.sealing.has(`${stream}/${s.base}`)) {
+				if (s.base === w.active?.base || this.sealing.has(`${stream}/${s.base}`) || this.sealDelay.has(stream, s.base)) {
 					continue;
 				}
 
@@ -515,7 +538,7 @@ export class HistoryWriter {
 			// A segment holds one receive hour, so its newest event is before the hour's end.
 			newest: s.hour + hourMs,
 			bytes: s.bytes,
-			active: s.base === (s.stream === 'all' ? this.all : this.errors).active?.base || this.sealing.has(`${s.stream}/${s.base}`),
+			active: s.base === (s.stream === 'all' ? this.all : this.errors).active?.base || this.sealing.has(`${s.stream}/${s.base}`) || this.sealDelay.has(s.stream, s.base),
 		}));
 		const plan = planRetention(planned, this.options.clock(), this.options.limits);
 		const gone = new Set<string>();

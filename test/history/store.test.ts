@@ -144,6 +144,68 @@ describe('writing and reading', () => {
 	});
 });
 
+describe('when rolled segments are sealed', () => {
+	const gz = () => files('all').filter(f => f.endsWith('.gz')).length;
+	const until = async (check: () => boolean) => {
+		for (let i = 0; i < 500 && !check(); i++) {
+			await new Promise(resolve => setTimeout(resolve, 10)); // eslint-disable-line no-await-in-loop
+		}
+	};
+
+	test('they wait while the history is written fast, are read meanwhile, and are sealed once the writes calm down', async () => {
+		let now = t0 + 60_000;
+		const h = await openAt({writer: {segmentBytes: 2000, flushBytes: 1, flushMs: 20, clock: () => now, sealDelay: {calmBytesPerSecond: 1000, maxWaitingBytes: 1e9, maxWaitMs: 1e9}}});
+		const written = events(50);
+		for (const e of written) {
+			h.writer!.append([e]);
+			await h.writer!.flush();
+		}
+
+		// Several segments rolled within one second of the clock: none sealed yet, all read.
+		await new Promise(resolve => setTimeout(resolve, 100));
+		expect(files('all').filter(f => f.endsWith('.ndjson')).length).toBeGreaterThanOrEqual(4);
+		expect(gz()).toBe(0);
+		expect(await all(h)).toEqual(written);
+		expect((await all(h, {tokens: ['token7']})).map(e => e.seq)).toEqual([7]);
+
+		// Two quiet seconds later, the next tick seals them.
+		now += 2000;
+		await until(() => gz() >= 3);
+		expect(gz()).toBeGreaterThanOrEqual(3);
+		expect(await all(h)).toEqual(written);
+	});
+
+	test('past the byte bound or the wait bound, the oldest are sealed however fast the writes come', async () => {
+		let now = t0 + 60_000;
+		const h = await openAt({writer: {segmentBytes: 2000, flushBytes: 1, flushMs: 20, clock: () => now, sealDelay: {calmBytesPerSecond: 1e12, maxWaitingBytes: 4500, maxWaitMs: 30_000}}});
+		for (const e of events(50)) {
+			h.writer!.append([e]);
+			await h.writer!.flush();
+		}
+
+		await until(() => gz() >= 2);
+		const waiting = files('all').filter(f => f.endsWith('.ndjson')).length - 1;
+		expect(gz()).toBeGreaterThanOrEqual(2);
+		// No more than 4,500 bytes wait: two segments of 2,000 and more, besides the active one.
+		expect(waiting).toBeLessThanOrEqual(2);
+		now += 30_000;
+		await until(() => files('all').filter(f => f.endsWith('.ndjson')).length === 1);
+		expect(files('all').filter(f => f.endsWith('.ndjson'))).toHaveLength(1);
+	});
+
+	test('settle seals every one at once', async () => {
+		const h = await openAt({writer: {segmentBytes: 2000, flushBytes: 1, sealDelay: {calmBytesPerSecond: 0, maxWaitingBytes: 1e9, maxWaitMs: 1e9}}});
+		for (const e of events(50)) {
+			h.writer!.append([e]);
+			await h.writer!.flush();
+		}
+
+		expect(gz()).toBe(0);
+		await h.writer!.settle();
+		expect(files('all').filter(f => f.endsWith('.ndjson'))).toHaveLength(1);
+	});
+});
+
 describe('follow', () => {
 	test('the stored events, then what is appended, across a roll and a seal, with no gap and no repeat', async () => {
 		const h = await openAt();
