@@ -96,6 +96,8 @@ export type HistoryStatus = {
 	damagedSegments: number;
 	bytesOnDisk: number;
 	segments: number;
+	/** Full segments waiting to be sealed while the history is written fast (seal-delay.ts). */
+	unsealed?: number;
 	oldest?: number | undefined;
 };
 

@@ -242,6 +242,8 @@ export class HistoryWriter {
 			this.seal(w.stream, w.base);
 		}
 
+		this.state.unsealed = 0;
+
 		while (this.sealRuns.size > 0) {
 			await Promise.all(this.sealRuns);
 		}
@@ -408,6 +410,8 @@ export class HistoryWriter {
 		for (const w of this.sealDelay.due(this.options.clock())) {
 			this.seal(w.stream, w.base);
 		}
+
+		this.state.unsealed = this.sealDelay.size;
 	}
 
 	/** Drop the queue: its events counted as dropped (when `count`), its memory given back as the encoder answers. */

@@ -46,6 +46,7 @@ export function healthSnapshot(context: HttpContext): Record<string, unknown> {
 				damagedSegments: history.damagedSegments,
 				bytesOnDisk: history.bytesOnDisk,
 				segments: history.segments,
+				unsealed: history.unsealed ?? 0,
 				oldest: history.oldest === undefined ? undefined : new Date(history.oldest).toISOString(),
 			}
 			: {state: 'off'},

@@ -165,6 +165,7 @@ describe('when rolled segments are sealed', () => {
 		await new Promise(resolve => setTimeout(resolve, 100));
 		expect(files('all').filter(f => f.endsWith('.ndjson')).length).toBeGreaterThanOrEqual(4);
 		expect(gz()).toBe(0);
+		expect(h.status().unsealed).toBeGreaterThanOrEqual(3);
 		expect(await all(h)).toEqual(written);
 		expect((await all(h, {tokens: ['token7']})).map(e => e.seq)).toEqual([7]);
 
@@ -172,6 +173,7 @@ describe('when rolled segments are sealed', () => {
 		now += 2000;
 		await until(() => gz() >= 3);
 		expect(gz()).toBeGreaterThanOrEqual(3);
+		expect(h.status().unsealed).toBe(0);
 		expect(await all(h)).toEqual(written);
 	});
 
