@@ -457,7 +457,6 @@ function streamOf(e: EventInit): string {
 	return `${e.sourceId}\u0000${e.service}\u0000${e.host}\u0000${e.proc}`;
 }
 
-/** The stage for a spec, or a FilterError naming the flag or config key at fault. */
 /** An event whose texts alone decide what redaction does to them: no record to walk. */
 function screenable(e: EventInit): boolean {
 	return e.record === undefined || e.record === null || typeof e.record !== 'object';
@@ -481,6 +480,7 @@ export function screenTexts(events: readonly EventInit[]): string[] {
 	return texts;
 }
 
+/** The stage for a spec, or a FilterError naming the flag or config key at fault. */
 export function compileRedaction(spec: RedactSpec, pseudonym?: (value: string) => string): Redactor {
 	return new Redactor(spec, pseudonym);
 }
