@@ -14,6 +14,8 @@ import {bin, corpusLines, measure} from '../support/measure.js';
 // medians over the rounds, as lines per CPU second (user + system, from /proc) and per second of
 // wall time. The ratio to --no-redact is what counts: in wall time, the throughput; with user rules
 // a worker thread screens the texts (source/redact-thread.ts), so there the CPU ratio is lower.
+// Also shown: each round's wall ratio to that round's run without redaction, their median, and the
+// ratio of each variant's fastest run: on a shared host a slow spell weighs on runs back to back alike.
 
 const env = {...process.env, NODE_ENV: 'production', XDG_CONFIG_HOME: '/nonexistent'};
 const rounds = Number(process.env['LOGMON_BENCH_ROUNDS'] ?? 5);
@@ -96,7 +98,13 @@ export async function run(): Promise<void> {
 }
 
 async function runAll(all: ReturnType<typeof inputs>): Promise<void> {
-	for (const input of all) {
+	// LOGMON_BENCH_REDACT_INPUTS=1,3 runs only those inputs (1: loghub, 2: mixed, 3: dense).
+	const only = process.env['LOGMON_BENCH_REDACT_INPUTS']?.split(',').map(Number);
+	for (const [i, input] of all.entries()) {
+		if (only && !only.includes(i + 1)) {
+			continue;
+		}
+
 		console.log(`${input.title} (${rounds} rounds, medians)`);
 		const cpu = new Map<string, number[]>(variants.map(v => [v.name, []]));
 		const wall = new Map<string, number[]>(variants.map(v => [v.name, []]));
@@ -117,6 +125,14 @@ async function runAll(all: ReturnType<typeof inputs>): Promise<void> {
 			const w = median(wall.get(v.name)!);
 			const kept = v.name === 'redaction off' ? '' : `  kept ${(100 * c / offCpu).toFixed(0)}% (CPU), ${(100 * w / offWall).toFixed(0)}% (wall)`;
 			console.log(`  ${v.name.padEnd(24)} ${perSecond(c)} per CPU second, ${perSecond(w)} wall${kept}`);
+		}
+
+		// The same in pairs: each round's run against that round's run without redaction (they ran
+		// back to back, so a slow spell of a shared host weighs on both), and each one's fastest run.
+		for (const v of variants.slice(1)) {
+			const paired = wall.get(v.name)!.map((w, round) => w / wall.get('redaction off')![round]!);
+			const fastest = Math.max(...wall.get(v.name)!) / Math.max(...wall.get('redaction off')!);
+			console.log(`  ${v.name.padEnd(24)} rounds' wall ratios ${paired.map(r => (100 * r).toFixed(0)).join(', ')}%: median ${(100 * median(paired)).toFixed(0)}%; fastest runs ${(100 * fastest).toFixed(0)}%`);
 		}
 	}
 }
