@@ -14,6 +14,8 @@ import {GzipReader} from './file-gzip.js';
 import {compareRotations, isGzip, isRotationOf, serviceOfFile} from './file-names.js';
 import {describeFileError, type Problem, ProblemLog, rotatedCopies} from './file-problems.js';
 import {type FileReader, FileTailer, type TailerOptions, type TailerSink} from './file-tailer.js';
+import {showFileHealth} from './file-health.js';
+import {pollInterval} from './file-poll.js';
 import {DirWatches} from './file-watch.js';
 import {type LogSource, type SourceDeps} from './source.js';
 
@@ -28,10 +30,7 @@ import {type LogSource, type SourceDeps} from './source.js';
 // followed file's (a copy of lines already read): then from its end.
 //
 // Change events come from fs.watch on the directories (one watch for a directory of 1,000
-// files), and a poll with stat at a modest interval covers filesystems that send none.
-
-/** Files listed one by one in health; the rest are counted. */
-const maxListed = 100;
+// files), and a check with stat covers filesystems that send none (file-poll.ts says how often).
 
 export class FileSource implements LogSource {
 	readonly kind = 'file' as const;
@@ -59,6 +58,7 @@ export class FileSource implements LogSource {
 	private scanning: Promise<void> | undefined;
 	private rescan = false;
 	private pollTimer: NodeJS.Timeout | undefined;
+	private pollMs: number;
 	private paused = false;
 	private stopping = false;
 	private lost = 0;
@@ -69,6 +69,7 @@ export class FileSource implements LogSource {
 
 	constructor(readonly id: string, readonly config: FileConfig, readonly deps: SourceDeps) {
 		this.globs = config.paths.map(p => parseGlob(path.resolve(p)));
+		this.pollMs = config.pollMs;
 		this.told = new ProblemLog((level, text) => this.handle?.log(level, text));
 		const multiline: MultilineOptions = {
 			enabled: config.multiline.enabled,
@@ -90,9 +91,20 @@ export class FileSource implements LogSource {
 		handle.detail('paths', this.globs.map(g => g.pattern));
 		handle.setState('connecting');
 		await this.scan();
+		this.pace(this.pollMs);
+	}
+
+	/** Check the files every `ms` from now on (file-poll.ts says how often). */
+	private pace(ms: number): void {
+		if (this.stopping || (this.pollTimer && ms === this.pollMs)) {
+			return;
+		}
+
+		clearInterval(this.pollTimer);
+		this.pollMs = ms;
 		this.pollTimer = setInterval(() => {
 			void this.scan();
-		}, this.config.pollMs);
+		}, ms);
 	}
 
 	pause = (): void => {
@@ -331,6 +343,10 @@ export class FileSource implements LogSource {
 		}
 
 		this.watches.set(dirs);
+		if (this.pollTimer) {
+			this.pace(pollInterval({pollMs: this.config.pollMs, dirs, watched: this.watches.size, pending: this.retiring.size + problems.length}));
+		}
+
 		this.told.tell(this.problems, first, file => this.byPath.has(file));
 		this.showHealth();
 	}
@@ -538,56 +554,19 @@ export class FileSource implements LogSource {
 	};
 
 	private showHealth(): void {
-		const h = this.handle;
-		if (!h || this.stopping) {
-			return;
-		}
-
-		// Problems first: they are what a reader of the health looks for.
-		const files: Array<Record<string, unknown>> = [];
-		for (const p of this.problems) {
-			if (files.length < maxListed) {
-				files.push({path: p.path, state: p.reason});
-			}
-		}
-
-		for (const c of this.compressed.values()) {
-			if (files.length < maxListed) {
-				files.push({path: c.path, state: c.state});
-			}
-		}
-
-		for (const t of this.tailers.values()) {
-			if (files.length >= maxListed) {
-				break;
-			}
-
-			files.push({path: t.path, state: 'following', position: t.position});
-		}
-
-		h.detail('files', files);
-		h.detail('following', this.tailers.size);
-		h.detail('problems', this.problems.length);
-		h.detail('watchedDirectories', this.watches.size);
-		h.detail('renamedAway', this.renamedAway);
-		h.detail('truncations', [...this.tailers.values()].reduce((n, t) => n + t.truncations, 0));
-		h.detail('lostAtTruncation', this.lost);
-		h.detail('multilineCut', [...this.tailers.values()].reduce((n, t) => n + t.multilineCut, 0));
-		if (this.watches.errors > 0) {
-			h.detail('watchErrors', this.watches.errors);
-		}
-
-		if (h.health.state === 'ended') {
-			return;
-		}
-
-		const reading = this.tailers.size > 0 || this.retiring.size > 0 || [...this.compressed.values()].some(c => c.reader);
-		if (reading || this.problems.length === 0) {
-			h.setState('live');
-		} else {
-			const first = this.problems[0]!;
-			const more = this.problems.length > 1 ? ` (and ${this.problems.length - 1} more)` : '';
-			h.setState('retrying', `no file can be read yet: ${first.path}: ${first.reason}${more}`, this.config.pollMs);
+		if (this.handle && !this.stopping) {
+			showFileHealth(this.handle, {
+				problems: this.problems,
+				compressed: [...this.compressed.values()],
+				tailers: [...this.tailers.values()],
+				retiring: this.retiring.size,
+				watched: this.watches.size,
+				watchErrors: this.watches.errors,
+				checkEveryMs: this.pollMs,
+				renamedAway: this.renamedAway,
+				lost: this.lost,
+				retryMs: this.config.pollMs,
+			});
 		}
 	}
 }
