@@ -13,7 +13,7 @@ export const fileConfig = z.strictObject({
 	service: z.string().min(1).optional(),
 	/** Read what the files already hold first (default: follow from their end). Compressed `*.gz` files are read whole. */
 	fromBeginning: z.boolean().default(false),
-	/** How often every file and glob is checked where change events may not arrive, ms (elsewhere every 10 s at most: sources/file-poll.ts). */
+	/** How often every file and glob is checked where change events may not arrive, ms (elsewhere every 10 s, or this if longer: sources/file-poll.ts). */
 	pollMs: z.number().int().min(100).max(60_000).default(2000),
 	/** A last line without its newline is let go after this long, ms. */
 	partialMs: z.number().int().min(10).max(60_000).default(1000),
