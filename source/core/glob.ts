@@ -185,3 +185,33 @@ export function matchPath(glob: Glob, file: string): boolean {
 
 	return matchRelative(glob.segments, file.slice(prefix.length).split('/').filter(Boolean));
 }
+
+/**
+ * Could files matching the glob lie under `dir` (a directory made after the glob was expanded)?
+ * True when `dir` matches the glob's leading segments with at least one segment left after them.
+ */
+export function mayHoldMatches(glob: Glob, dir: string): boolean {
+	if (glob.literal) {
+		return false;
+	}
+
+	const prefix = glob.base === '/' ? '/' : `${glob.base}/`;
+	if (!dir.startsWith(prefix)) {
+		return false;
+	}
+
+	const parts = dir.slice(prefix.length).split('/').filter(Boolean);
+	const {segments} = glob;
+	for (let i = 0; i < parts.length; i++) {
+		const seg = segments[i];
+		if (seg === '**') {
+			return !parts.slice(i).some(p => p.startsWith('.'));
+		}
+
+		if (seg === undefined || i === segments.length - 1 || (hasMagic(seg) ? !matchSegment(seg, parts[i]!) : seg !== parts[i])) {
+			return false;
+		}
+	}
+
+	return parts.length < segments.length;
+}

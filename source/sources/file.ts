@@ -4,7 +4,7 @@ import path from 'node:path';
 import {type FileConfig} from '../config/file.js';
 import {type SourceHandle} from '../core/bus.js';
 import {type EventInit} from '../core/event.js';
-import {type Glob, matchPath, parseGlob} from '../core/glob.js';
+import {type Glob, matchPath, mayHoldMatches, parseGlob} from '../core/glob.js';
 import {eventFromLines} from '../core/multiline-event.js';
 import {type Origin} from '../core/record.js';
 import {type MultilineOptions} from '../core/multiline.js';
@@ -482,7 +482,8 @@ export class FileSource implements LogSource {
 			return;
 		}
 
-		if (tailer || this.globs.some(g => matchPath(g, file))) {
+		// A directory made later may hold matches: the scan lists it, and watches it from then on.
+		if (tailer || this.globs.some(g => matchPath(g, file) || (event === 'rename' && mayHoldMatches(g, file)))) {
 			void this.scan();
 		}
 	}

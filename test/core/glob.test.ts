@@ -1,5 +1,5 @@
 import {describe, expect, test} from 'vitest';
-import {matchPath, matchSegment, parseGlob} from '../../source/core/glob.js';
+import {matchPath, matchSegment, mayHoldMatches, parseGlob} from '../../source/core/glob.js';
 
 describe('globs', () => {
 	test('a path without wildcards is one file, named', () => {
@@ -41,5 +41,19 @@ describe('globs', () => {
 		expect(matchPath(parseGlob('/srv/*/log/*.log'), '/srv/web/log/a.log')).toBe(true);
 		expect(matchPath(parseGlob('/srv/*/log/*.log'), '/srv/web/x/log/a.log')).toBe(false);
 		expect(matchPath(parseGlob('/var/log/app.log'), '/var/log/app.log')).toBe(true);
+	});
+
+	test('a directory made later may hold matches when it matches the leading segments', () => {
+		const services = parseGlob('/srv/*/logs/*.log');
+		expect(mayHoldMatches(services, '/srv/billing')).toBe(true);
+		expect(mayHoldMatches(services, '/srv/billing/logs')).toBe(true);
+		expect(mayHoldMatches(services, '/srv/billing/cache')).toBe(false);
+		expect(mayHoldMatches(services, '/srv/billing/logs/old')).toBe(false);
+		expect(mayHoldMatches(services, '/elsewhere/billing')).toBe(false);
+		const deep = parseGlob('/var/log/app/**/*.log');
+		expect(mayHoldMatches(deep, '/var/log/app/2026/12')).toBe(true);
+		expect(mayHoldMatches(deep, '/var/log/app/.cache')).toBe(false);
+		expect(mayHoldMatches(parseGlob('/var/log/*.log'), '/var/log/nginx')).toBe(false);
+		expect(mayHoldMatches(parseGlob('/var/log/app.log'), '/var/log')).toBe(false);
 	});
 });

@@ -166,6 +166,26 @@ describe('file source', () => {
 		expect(events.some(e => e.message.includes('compressed'))).toBe(false);
 	});
 
+	test('a directory made later, under a glob, is listed and watched through change events, not only at the next check', async () => {
+		const d = freshDir();
+		mkdirSync(path.join(d, 'api', 'logs'), {recursive: true});
+		writeFileSync(path.join(d, 'api', 'logs', 'api.log'), '');
+		// Checks a minute apart: only change events can find the new directory's file within the wait.
+		const config = path.join(d, 'config.json');
+		writeFileSync(config, JSON.stringify({sources: [{type: 'file', paths: [path.join(d, '*', 'logs', '*.log')], pollMs: 60_000}]}));
+		const f = follow(['-o', 'raw', '--config', config]);
+		await until(() => {
+			appendFileSync(path.join(d, 'api', 'logs', 'api.log'), 'api: probe\n');
+			return f.lines().includes('api: probe');
+		}, 'api.log followed');
+		mkdirSync(path.join(d, 'billing', 'logs'), {recursive: true});
+		const billing = path.join(d, 'billing', 'logs', 'billing.log');
+		await until(() => {
+			appendFileSync(billing, 'billing: probe\n');
+			return f.lines().includes('billing: probe');
+		}, 'billing.log followed, found through change events');
+	});
+
 	test('a gzip file named is read whole, and logmon ends after it', async () => {
 		const d = freshDir();
 		const lines = Array.from({length: 5000}, (_, i) => `gz line ${i}`);
