@@ -163,7 +163,7 @@ function matchFrom(segments: readonly string[], s: number, parts: readonly strin
 			return false;
 		}
 
-		if (hasMagic(seg) ? !matchSegment(seg, parts[p]!) : seg !== parts[p]) {
+		if (!segmentMatches(seg, parts[p]!)) {
 			return false;
 		}
 
@@ -172,18 +172,24 @@ function matchFrom(segments: readonly string[], s: number, parts: readonly strin
 	}
 }
 
+function segmentMatches(seg: string, part: string): boolean {
+	return hasMagic(seg) ? matchSegment(seg, part) : seg === part;
+}
+
+/** The path's parts below the glob's base, or undefined when it is not under the base. */
+function partsBelow(glob: Glob, file: string): string[] | undefined {
+	const prefix = glob.base === '/' ? '/' : `${glob.base}/`;
+	return file.startsWith(prefix) ? file.slice(prefix.length).split('/').filter(Boolean) : undefined;
+}
+
 /** Does an absolute or relative path match the glob? The path must be spelled from the same base. */
 export function matchPath(glob: Glob, file: string): boolean {
 	if (glob.literal) {
 		return file === glob.pattern;
 	}
 
-	const prefix = glob.base === '/' ? '/' : `${glob.base}/`;
-	if (!file.startsWith(prefix)) {
-		return false;
-	}
-
-	return matchRelative(glob.segments, file.slice(prefix.length).split('/').filter(Boolean));
+	const parts = partsBelow(glob, file);
+	return parts !== undefined && matchRelative(glob.segments, parts);
 }
 
 /**
@@ -195,12 +201,11 @@ export function mayHoldMatches(glob: Glob, dir: string): boolean {
 		return false;
 	}
 
-	const prefix = glob.base === '/' ? '/' : `${glob.base}/`;
-	if (!dir.startsWith(prefix)) {
+	const parts = partsBelow(glob, dir);
+	if (parts === undefined) {
 		return false;
 	}
 
-	const parts = dir.slice(prefix.length).split('/').filter(Boolean);
 	const {segments} = glob;
 	for (let i = 0; i < parts.length; i++) {
 		const seg = segments[i];
@@ -208,7 +213,8 @@ export function mayHoldMatches(glob: Glob, dir: string): boolean {
 			return !parts.slice(i).some(p => p.startsWith('.'));
 		}
 
-		if (seg === undefined || i === segments.length - 1 || (hasMagic(seg) ? !matchSegment(seg, parts[i]!) : seg !== parts[i])) {
+		// The last segment names files, not the directories above them.
+		if (seg === undefined || i === segments.length - 1 || !segmentMatches(seg, parts[i]!)) {
 			return false;
 		}
 	}
