@@ -85,6 +85,29 @@ describe('logmon --listen against idle connections (the built binary, default li
 });
 
 describe('logio-listen: one byte budget for unfinished values', () => {
+	test('health shows the bytes held as an unfinished value grows, and none once it is finished', async () => {
+		const {bus, events} = collectingBus();
+		const source = new LogioListenSource('logio-listen', logioListenConfig.parse({type: 'logio-listen', listen: '127.0.0.1:0'}), deps);
+		const handle = bus.addSource(source.id, source.kind);
+		await source.start(handle);
+		stops.push(async () => source.stop());
+		const held = (): number => (handle.health.details['publishers'] as {partialBytes: number}).partialBytes;
+
+		const p = await peer(source.address!.port);
+		const head = '{"time":"2016-12-06T22:14:21Z","raw":"';
+		p.socket.write(topic('grow') + head);
+		await until(() => held() === head.length, 'the head of the value to be held');
+		for (let i = 1; i <= 3; i++) {
+			p.socket.write('a'.repeat(1000));
+			// eslint-disable-next-line no-await-in-loop
+			await until(() => held() === head.length + (i * 1000), `${i * 1000} more bytes to be held`);
+		}
+
+		p.socket.write('"}\n');
+		await until(() => events.length === 1, 'the finished value');
+		expect(held()).toBe(0);
+	});
+
 	test('connections holding large unfinished values: the largest are closed with the reason, the total stays within the budget, others go on', async () => {
 		const budget = 8 * 1024 * 1024;
 		const {bus, events} = collectingBus();

@@ -150,6 +150,8 @@ export class LogioListenSource implements LogSource {
 	private overBudget = 0;
 	/** Bytes of unfinished values held across all connections. */
 	private partialBytes = 0;
+	/** The publishers detail last shown; its byte count follows every change without rebuilding the list. */
+	private shown: {partialBytes: number} | undefined;
 	/** Refused connections still being told why. */
 	private refusing = 0;
 
@@ -395,6 +397,8 @@ export class LogioListenSource implements LogSource {
 				if (this.partialBytes > this.config.maxPartialBytes) {
 					this.enforceBudget();
 				}
+
+				this.showPartialBytes();
 			}
 		});
 
@@ -425,6 +429,14 @@ export class LogioListenSource implements LogSource {
 	private release(c: Connection): void {
 		this.partialBytes -= c.held;
 		c.held = 0;
+		this.showPartialBytes();
+	}
+
+	// Health read between connects and closes (a value growing chunk by chunk) shows the bytes held now.
+	private showPartialBytes(): void {
+		if (this.shown) {
+			this.shown.partialBytes = this.partialBytes;
+		}
 	}
 
 	private updateDetails(): void {
@@ -442,7 +454,7 @@ export class LogioListenSource implements LogSource {
 			list.push(c.publisher);
 		}
 
-		handle.detail('publishers', {
+		const shown = {
 			count: this.publishers.size,
 			/** Connections accepted since start. */
 			total: this.connections,
@@ -457,7 +469,9 @@ export class LogioListenSource implements LogSource {
 			/** Bytes of unfinished values held now, across all connections. */
 			partialBytes: this.partialBytes,
 			list,
-		});
+		};
+		this.shown = shown;
+		handle.detail('publishers', shown);
 		if (this.address) {
 			handle.detail('listen', formatHostPort(this.address.host, this.address.port));
 		}
