@@ -28,6 +28,7 @@ export class StdoutSink {
 	private readonly batch: number;
 	private started = false;
 	private blocked = false;
+	private pumping = false;
 	private onClosed: (() => void) | undefined;
 	private onIdle: (() => void) | undefined;
 
@@ -68,6 +69,25 @@ export class StdoutSink {
 
 	/** Write what is queued until stdout asks us to wait. */
 	private pump(): void {
+		// Taking from the queue may resume a source that publishes at once: this loop takes what it
+		// adds, after what it already took, so lines keep their order.
+		if (this.pumping) {
+			return;
+		}
+
+		this.pumping = true;
+		try {
+			this.pumpLoop();
+		} finally {
+			this.pumping = false;
+		}
+
+		if (!this.blocked && this.queue.length === 0) {
+			this.onIdle?.();
+		}
+	}
+
+	private pumpLoop(): void {
 		while (!this.blocked && !this.closed && this.queue.length > 0) {
 			const events = this.queue.take(this.batch);
 			const n = events.length;
@@ -97,10 +117,6 @@ export class StdoutSink {
 			if (!this.out.write(chunk, taken)) {
 				this.blocked = true;
 			}
-		}
-
-		if (!this.blocked && this.queue.length === 0) {
-			this.onIdle?.();
 		}
 	}
 
