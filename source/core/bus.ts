@@ -169,8 +169,12 @@ export class SourceHandle {
 		return this.control.pause !== undefined;
 	}
 
-	publish(events: EventInit[]): void {
-		this.bus.publish(this, events);
+	/**
+	 * `screened`: the redaction screen's flags for these events, made by the source from another
+	 * thread's look at the same input (core/line-screen.ts), in `screenTexts` order.
+	 */
+	publish(events: EventInit[], screened?: Uint8Array): void {
+		this.bus.publish(this, events, screened);
 	}
 
 	setState(state: SourceState, cause?: string, retryInMs?: number): void {
@@ -273,6 +277,8 @@ export class Bus {
 
 	/** Where the redactor's rules run besides this thread: `thread` (a worker screens), `failed: why`, or undefined. */
 	redactionThread: string | undefined;
+	/** Events published with their source's screen flags, outside the screen queue. */
+	private sourceScreened = 0;
 
 	/** Screen texts for the redactor in another thread from now on (set the redactor first). */
 	screenRedaction(screen: RedactScreen): void {
@@ -293,7 +299,7 @@ export class Bus {
 
 	/** Events the redaction screen answered for (the rest were redacted in this thread alone). */
 	get redactionScreened(): number {
-		return this.screened?.screened ?? 0;
+		return (this.screened?.screened ?? 0) + this.sourceScreened;
 	}
 
 	/** Resolves once every batch published so far has reached the consumers (it may wait for the redaction screen). */
@@ -307,17 +313,21 @@ export class Bus {
 	}
 
 	/** @internal */
-	publish(source: SourceHandle, events: EventInit[]): void {
+	publish(source: SourceHandle, events: EventInit[], screened?: Uint8Array): void {
 		if (events.length === 0) {
 			return;
 		}
 
 		if (this.redactor && this.screened) {
-			this.screened.add(source, events);
+			this.screened.add(source, events, screened);
 			return;
 		}
 
-		this.redact(events);
+		if (screened !== undefined) {
+			this.sourceScreened += events.length;
+		}
+
+		this.redact(events, screened);
 		this.deliver(source, events);
 	}
 
