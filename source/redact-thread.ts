@@ -1,19 +1,17 @@
 import {availableParallelism} from 'node:os';
 import {Worker} from 'node:worker_threads';
-import {type LineScreen} from './core/line-screen.js';
 import {type RedactScreen} from './core/redact-queue.js';
 import {workerFile} from './history/worker-client.js';
 import {type RedactSettings} from './settings.js';
 
 // The redaction screen in a worker thread (redact-worker.ts): the same rules, run on each batch's
-// texts (core/redact-queue.ts), or on a line source's input as it is read (core/line-screen.ts),
-// while this thread goes on reading; the bus redacts here only what the worker flags. Replies come
-// in the order of the requests.
+// texts while this thread goes on reading; the bus redacts here only what the worker flags
+// (core/redact-queue.ts). Replies come in the order of the requests.
 
-/** What the worker is started with; `maxLine`: the line source's cap, for splitting as it does. */
-export type ScreenSetup = {spec: RedactSettings; maxLine?: number};
+/** What the worker is started with. */
+export type ScreenSetup = {spec: RedactSettings};
 
-export type ScreenRequest = {texts: string[]} | {chunk: ArrayBuffer};
+export type ScreenRequest = {texts: string[]};
 export type ScreenReply = {flags: Uint8Array} | {error: string} | {ready: true};
 
 /**
@@ -22,7 +20,7 @@ export type ScreenReply = {flags: Uint8Array} | {error: string} | {ready: true};
  */
 const startAfter = 20_000;
 
-class WorkerScreen implements RedactScreen, LineScreen {
+class WorkerScreen implements RedactScreen {
 	/** The worker has its rules compiled. */
 	ready = false;
 	private worker: Worker | undefined;
@@ -61,23 +59,13 @@ class WorkerScreen implements RedactScreen, LineScreen {
 	}
 
 	screen(texts: string[], answer: (flags: Uint8Array | undefined) => void): void {
-		this.request({texts}, [], answer);
-	}
-
-	screenChunk(chunk: Buffer, answer: (flags: Uint8Array | undefined) => void): void {
-		// A copy of its own, moved to the worker: a stream may reuse what it read into.
-		const copy = chunk.buffer.slice(chunk.byteOffset, chunk.byteOffset + chunk.length) as ArrayBuffer;
-		this.request({chunk: copy}, [copy], answer);
-	}
-
-	private request(m: ScreenRequest, transfer: ArrayBuffer[], answer: (flags: Uint8Array | undefined) => void): void {
 		if (!this.worker) {
 			answer(undefined);
 			return;
 		}
 
 		this.answers.push(answer);
-		this.worker.postMessage(m, transfer);
+		this.worker.postMessage({texts} satisfies ScreenRequest);
 	}
 
 	close(): void {
@@ -122,19 +110,4 @@ export function redactScreen(spec: RedactSettings, env: NodeJS.ProcessEnv, faile
 
 	const file = workerFile('redact-worker.js');
 	return file === undefined ? undefined : new WorkerScreen(file, {spec}, failed);
-}
-
-/**
- * A screen for a line source's input (core/line-screen.ts), where it pays: redaction on, a second
- * CPU, and a build with the worker's file. Unlike the screen of batches, it pays for the built-in
- * rules too: only the bytes read are copied to it.
- */
-export function lineScreen(spec: RedactSettings, env: NodeJS.ProcessEnv, maxLine: number, failed: (why: string) => void): LineScreen | undefined {
-	const want = env['LOGMON_REDACT_THREAD'];
-	if (!spec.enabled || want === '0' || (want !== '1' && availableParallelism() < 2)) {
-		return undefined;
-	}
-
-	const file = workerFile('redact-worker.js');
-	return file === undefined ? undefined : new WorkerScreen(file, {spec, maxLine}, failed);
 }

@@ -11,7 +11,6 @@ import {eventOutlets, resolveSettings, type Settings, UsageError, unredactedWarn
 import {type Terminal} from './ui/tty.js';
 import {type RunningHttp} from './http/start.js';
 import {defaultHistoryDir} from './history/paths.js';
-import {type SourceDeps} from './sources/source.js';
 
 // The default command and `logmon serve`: resolve settings, pick pipe or UI mode, run the
 // sources until the end. main.ts loads it only for them, so `query`, `publish` and
@@ -115,21 +114,7 @@ export async function runWatch(cli: Cli): Promise<number> {
 		warn(unredacted);
 	}
 
-	// Lines read from stdin are screened for redaction as they are read, on another core.
-	let lineScreen: SourceDeps['lineScreen'];
-	if (app.bus.redactor && settings.sources.some(s => s.type === 'stdin')) {
-		const thread = await import('./redact-thread.js');
-		lineScreen = () => {
-			const screen = thread.lineScreen(settings.redact, env, settings.maxLine, why => {
-				app.bus.redactionThread = `failed: ${why}`;
-				app.bus.diagnostics.add('warn', 'redact', `${why}; redacting in the main thread from now on`);
-			});
-			app.bus.redactionThread ??= screen && 'thread';
-			return screen;
-		};
-	}
-
-	await app.addSources(settings.sources, {debug: settings.debug, maxLine: settings.maxLine, lineScreen});
+	await app.addSources(settings.sources, {debug: settings.debug, maxLine: settings.maxLine});
 	const filter = compileFilter(settings.filter);
 	try {
 		await app.startAlerts(settings.alerts);

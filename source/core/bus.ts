@@ -169,12 +169,8 @@ export class SourceHandle {
 		return this.control.pause !== undefined;
 	}
 
-	/**
-	 * `screened`: the redaction screen's flags for these events, made by the source from another
-	 * thread's look at the same input (core/line-screen.ts), in `screenTexts` order.
-	 */
-	publish(events: EventInit[], screened?: Uint8Array): void {
-		this.bus.publish(this, events, screened);
+	publish(events: EventInit[]): void {
+		this.bus.publish(this, events);
 	}
 
 	setState(state: SourceState, cause?: string, retryInMs?: number): void {
@@ -277,8 +273,6 @@ export class Bus {
 
 	/** Where the redactor's rules run besides this thread: `thread` (a worker screens), `failed: why`, or undefined. */
 	redactionThread: string | undefined;
-	/** Events published with their source's screen flags, outside the screen queue. */
-	private sourceScreened = 0;
 
 	/** Screen texts for the redactor in another thread from now on (set the redactor first). */
 	screenRedaction(screen: RedactScreen): void {
@@ -299,7 +293,7 @@ export class Bus {
 
 	/** Events the redaction screen answered for (the rest were redacted in this thread alone). */
 	get redactionScreened(): number {
-		return (this.screened?.screened ?? 0) + this.sourceScreened;
+		return this.screened?.screened ?? 0;
 	}
 
 	/** Resolves once every batch published so far has reached the consumers (it may wait for the redaction screen). */
@@ -313,21 +307,17 @@ export class Bus {
 	}
 
 	/** @internal */
-	publish(source: SourceHandle, events: EventInit[], screened?: Uint8Array): void {
+	publish(source: SourceHandle, events: EventInit[]): void {
 		if (events.length === 0) {
 			return;
 		}
 
 		if (this.redactor && this.screened) {
-			this.screened.add(source, events, screened);
+			this.screened.add(source, events);
 			return;
 		}
 
-		if (screened !== undefined) {
-			this.sourceScreened += events.length;
-		}
-
-		this.redact(events, screened);
+		this.redact(events);
 		this.deliver(source, events);
 	}
 

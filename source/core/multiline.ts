@@ -34,12 +34,8 @@ export const defaultMultiline: MultilineOptions = {enabled: true, maxLines: 500,
 /** Where a held event is in the built-in rules. */
 type State = 'plain' | 'python' | 'python-end' | 'go';
 
-/**
- * One event: its first line, and the lines that continue it (undefined for most events, which are one
- * line); `index` counts the lines pushed before its first line (what a source knows of that line, such
- * as another thread's redaction screen, it finds by this).
- */
-export type Emit = (first: string, rest: string[] | undefined, trace: boolean, index: number) => void;
+/** One event: its first line, and the lines that continue it (undefined for most events, which are one line). */
+export type Emit = (first: string, rest: string[] | undefined, trace: boolean) => void;
 
 export class MultilineJoiner {
 	/** Events cut at maxLines or maxBytes. */
@@ -51,9 +47,6 @@ export class MultilineJoiner {
 	private state: State = 'plain';
 	private trace = false;
 	private lastAt = 0;
-	/** Lines pushed so far; the held event's first line was number `heldIndex` of them. */
-	private count = 0;
-	private heldIndex = 0;
 
 	constructor(private readonly options: MultilineOptions, private readonly emit: Emit) {}
 
@@ -66,16 +59,10 @@ export class MultilineJoiner {
 		return this.held === undefined ? 0 : now - this.lastAt;
 	}
 
-	/** Lines pushed so far: the index the next line pushed will have. */
-	get pushed(): number {
-		return this.count;
-	}
-
 	push(line: string, now: number): void {
 		const {options} = this;
-		const index = this.count++;
 		if (!options.enabled) {
-			this.emit(line, undefined, false, index);
+			this.emit(line, undefined, false);
 			return;
 		}
 
@@ -84,7 +71,7 @@ export class MultilineJoiner {
 			if (count >= options.maxLines || this.bytes + line.length > options.maxBytes) {
 				this.cut++;
 				this.flush();
-				this.open(line, index, now, this.state);
+				this.open(line, now, this.state);
 				return;
 			}
 
@@ -95,7 +82,7 @@ export class MultilineJoiner {
 		}
 
 		this.flush();
-		this.open(line, index, now, undefined);
+		this.open(line, now, undefined);
 	}
 
 	/** Emit the held event, if any. */
@@ -114,17 +101,16 @@ export class MultilineJoiner {
 		this.held = undefined;
 		this.rest = undefined;
 		this.bytes = 0;
-		this.emit(held, rest && rest.length > 0 ? rest : undefined, this.trace, this.heldIndex);
+		this.emit(held, rest && rest.length > 0 ? rest : undefined, this.trace);
 	}
 
-	private open(line: string, index: number, now: number, state: State | undefined): void {
+	private open(line: string, now: number, state: State | undefined): void {
 		if (!this.options.start && (line === '' || isJsonLine(line))) {
-			this.emit(line, undefined, false, index);
+			this.emit(line, undefined, false);
 			return;
 		}
 
 		this.held = line;
-		this.heldIndex = index;
 		this.bytes = line.length;
 		this.lastAt = now;
 		this.state = state ?? startState(line);

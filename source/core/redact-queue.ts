@@ -66,17 +66,10 @@ export class ScreenQueue<S> {
 		return this.waitingEvents;
 	}
 
-	/** `screened`: the flags already made for this batch (by its source's screen); it then waits for no screen. */
-	add(source: S, events: EventInit[], screened?: Uint8Array): void {
-		const entry: Entry<S> = {source, events, ready: screened !== undefined, redacted: false, flags: screened};
+	add(source: S, events: EventInit[]): void {
+		const entry: Entry<S> = {source, events, ready: false, redacted: false, flags: undefined};
 		this.entries.push(entry);
 		this.waitingEvents += events.length;
-		if (entry.ready) {
-			// It waits only for the batches before it.
-			this.release();
-			return;
-		}
-
 		this.screen.offered?.(events.length);
 		if (this.waitingEvents > maxWaiting) {
 			// Everything waiting is redacted here, in order (a private key's lines may span batches);

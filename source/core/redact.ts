@@ -458,13 +458,8 @@ function streamOf(e: EventInit): string {
 }
 
 /** An event whose texts alone decide what redaction does to them: no record to walk. */
-function hasNoRecord(e: EventInit): boolean {
+function screenable(e: EventInit): boolean {
 	return e.record === undefined || e.record === null || typeof e.record !== 'object';
-}
-
-/** An event `screenTexts` takes the texts of: not a marker, and no record. */
-export function screenable(e: EventInit): boolean {
-	return e.marker === undefined && hasNoRecord(e);
 }
 
 /**
@@ -474,7 +469,7 @@ export function screenable(e: EventInit): boolean {
 export function screenTexts(events: readonly EventInit[]): string[] {
 	const texts: string[] = [];
 	for (const e of events) {
-		if (screenable(e)) {
+		if (e.marker === undefined && screenable(e)) {
 			texts.push(e.message);
 			if (e.raw !== e.message) {
 				texts.push(e.raw);

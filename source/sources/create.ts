@@ -18,7 +18,7 @@ export async function createSource(config: SourceConfig, id: string, deps: Sourc
 	switch (config.type) {
 		case 'stdin': {
 			const {StdinSource} = await import('./stdin.js');
-			return new StdinSource({name: id, service: config.service, maxLine: deps.maxLine, multiline: config.multiline, screen: deps.lineScreen?.()});
+			return new StdinSource({name: id, service: config.service, maxLine: deps.maxLine, multiline: config.multiline});
 		}
 
 		case 'file': {

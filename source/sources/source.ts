@@ -1,7 +1,6 @@
 import {type SourceHandle} from '../core/bus.js';
 import {type Diagnostics} from '../core/diagnostics.js';
 import {type SourceKind} from '../core/event.js';
-import {type LineScreen} from '../core/line-screen.js';
 
 // Every source kind sits behind this interface. A source turns its input into
 // LogEvents and publishes them through its SourceHandle; it knows nothing of
@@ -30,8 +29,6 @@ export type SourceDeps = {
 	debug: boolean;
 	/** Longest line kept whole, bytes. */
 	maxLine: number;
-	/** Redaction's screen for a line source's input, in another thread, where there is one (core/line-screen.ts). */
-	lineScreen?: (() => LineScreen | undefined) | undefined;
 };
 
 /** Where one (server, log type) pair stands, from the logstream server's replies. */

@@ -1,7 +1,6 @@
 import {type Readable} from 'node:stream';
 import {type SourceHandle} from '../core/bus.js';
 import {type EventInit} from '../core/event.js';
-import {type LineScreen, ScreenedLines, screenFlags} from '../core/line-screen.js';
 import {LineSplitter, defaultMaxLine, truncationMarker} from '../core/lines.js';
 import {eventFromLines} from '../core/multiline-event.js';
 import {MultilineJoiner} from '../core/multiline.js';
@@ -14,11 +13,6 @@ import {type LogSource} from './source.js';
 // records (`journalctl -o json` entries among them); anything else is plain text with
 // service "stdin". Stack traces and indented continuation lines are joined into the
 // event they belong to (core/multiline.ts) unless multi-line joining is turned off.
-// With a redaction screen (core/line-screen.ts), each chunk read is also sent to another thread,
-// and is split here once that thread has flagged its lines.
-
-/** Chunks waiting for the screen's answer before reading pauses (64 KiB each from a pipe or file). */
-const maxWaiting = 64;
 
 export type StdinOptions = {
 	name?: string;
@@ -26,8 +20,6 @@ export type StdinOptions = {
 	maxLine?: number;
 	input?: Readable;
 	multiline?: MultilineConfig;
-	/** Redaction's screen of the input in another thread. */
-	screen?: LineScreen | undefined;
 };
 
 export class StdinSource implements LogSource {
@@ -42,18 +34,8 @@ export class StdinSource implements LogSource {
 	private holdTimer: NodeJS.Timeout | undefined;
 	private handle: SourceHandle | undefined;
 	private batch: EventInit[] = [];
-	/** The screen's flag for each event of the batch (1 where it was not screened). */
-	private batchFlags: number[] = [];
 	private origin: Origin | undefined;
 	private finish!: () => void;
-	private readonly screen: LineScreen | undefined;
-	private readonly screened = new ScreenedLines();
-	/** Chunks sent to the screen, split here in order as their answers come. */
-	private readonly waiting: Array<{chunk: Buffer; flags: Uint8Array | undefined; answered: boolean}> = [];
-	private ending = false;
-	/** Paused by the bus (its consumers are behind), or while the screen is behind. */
-	private pausedByBus = false;
-	private pausedForScreen = false;
 
 	constructor(options: StdinOptions = {}) {
 		this.id = options.name ?? 'stdin';
@@ -68,12 +50,9 @@ export class StdinSource implements LogSource {
 			start: multiline?.start === undefined ? undefined : compileUserRegex(multiline.start, 'multiline.start'),
 			maxLines: multiline?.maxLines ?? 500,
 			maxBytes: maxLine,
-		}, (first, rest, trace, index) => {
+		}, (first, rest, trace) => {
 			this.batch.push(eventFromLines(first, rest, trace, this.origin!));
-			// A joined event is redacted here whole: its lines were screened one by one.
-			this.batchFlags.push(rest === undefined ? this.screened.flag(index) : 1);
 		});
-		this.screen = options.screen;
 		this.ended = new Promise(resolve => {
 			this.finish = resolve;
 		});
@@ -85,13 +64,12 @@ export class StdinSource implements LogSource {
 		this.input.on('data', (chunk: Buffer | string) => {
 			const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
 			handle.addBytes(buf.length);
-			this.take(buf);
+			this.emit(this.splitter.push(buf));
 		});
 		this.input.once('end', () => {
-			this.ending = true;
-			if (this.waiting.length === 0) {
-				this.end();
-			}
+			this.emit(this.splitter.end(), true);
+			handle.setState('ended');
+			this.finish();
 		});
 		this.input.once('error', (error: Error) => {
 			handle.setState('failed', error.message);
@@ -100,85 +78,17 @@ export class StdinSource implements LogSource {
 	}
 
 	pause = (): void => {
-		this.pausedByBus = true;
 		this.input.pause();
 	};
 
 	resume = (): void => {
-		this.pausedByBus = false;
-		// Not from inside the consumer that resumes us: like a stream's resume, on the next tick.
-		process.nextTick(() => {
-			this.drain();
-		});
-		if (!this.pausedForScreen) {
-			this.input.resume();
-		}
+		this.input.resume();
 	};
 
 	async stop(): Promise<void> {
 		clearTimeout(this.holdTimer);
 		this.input.pause();
 		this.input.removeAllListeners('data');
-		this.waiting.length = 0;
-		this.screen?.close();
-		this.finish();
-	}
-
-	private take(chunk: Buffer): void {
-		const screen = this.screen;
-		if (!screen || (!screen.ready && this.waiting.length === 0)) {
-			this.read(chunk, undefined);
-			return;
-		}
-
-		const entry = {chunk, flags: undefined as Uint8Array | undefined, answered: false};
-		this.waiting.push(entry);
-		screen.screenChunk(chunk, flags => {
-			entry.flags = flags;
-			entry.answered = true;
-			this.drain();
-		});
-		if (this.waiting.length >= maxWaiting && !this.pausedForScreen) {
-			this.pausedForScreen = true;
-			this.input.pause();
-		}
-	}
-
-	/** Split the chunks answered for, in order; none while the bus asks for a pause. */
-	private drain(): void {
-		while (!this.pausedByBus && this.waiting[0]?.answered) {
-			const {chunk, flags} = this.waiting.shift()!;
-			this.read(chunk, flags);
-		}
-
-		if (this.pausedForScreen && this.waiting.length < maxWaiting / 2) {
-			this.pausedForScreen = false;
-			if (!this.pausedByBus) {
-				this.input.resume();
-			}
-		}
-
-		if (this.ending && this.waiting.length === 0) {
-			this.end();
-		}
-	}
-
-	private read(chunk: Buffer, flags: Uint8Array | undefined): void {
-		const lines = this.splitter.push(chunk);
-		if (flags === undefined) {
-			this.screen?.offered(lines.length);
-		} else if (flags.length === lines.length) {
-			this.screened.add(this.joiner.pushed, flags);
-		}
-
-		this.emit(lines);
-	}
-
-	private end(): void {
-		this.ending = false;
-		this.emit(this.splitter.end(), true);
-		this.screen?.close();
-		this.handle?.setState('ended');
 		this.finish();
 	}
 
@@ -230,10 +140,8 @@ export class StdinSource implements LogSource {
 	private publish(): void {
 		if (this.batch.length > 0) {
 			const batch = this.batch;
-			const flags = this.batchFlags;
 			this.batch = [];
-			this.batchFlags = [];
-			this.handle!.publish(batch, this.screened.used ? screenFlags(batch, flags) : undefined);
+			this.handle!.publish(batch);
 		}
 	}
 }
