@@ -17,7 +17,12 @@ const rules = [
 	String.raw`iban=\b[A-Z]{2}\d{2}[A-Z0-9]{11,30}\b`,
 ].flatMap(r => ['--redact-rule', r]);
 
-/** 80,000 lines (the worker starts after 20,000 events): mostly plain, the redaction corpus spread through, a private key printed line by line, JSON records. */
+/**
+ * 80,000 lines (the worker starts after 20,000 events): mostly plain, the redaction corpus spread
+ * through, a private key printed line by line, JSON records, a Java trace with a password in it
+ * (joined into one event), CR LF, escape sequences and lines over the cap (--max-line 1024) with a
+ * secret past it and before it.
+ */
 function input(): string {
 	const secrets = corpusLines();
 	const out: string[] = [];
@@ -25,6 +30,10 @@ function input(): string {
 		out.push(i % 7 === 0 ? secrets[i % secrets.length]! : `GET /item/${i} 200 in ${i % 97} ms`);
 		if (i % 1000 === 500) {
 			out.push(`paid with tok_${'b2'.repeat(12)}, ssn 123-45-6789, iban DE89370400440532013000`, '-----BEGIN RSA PRIVATE KEY-----', 'MIIEpAIBAAKCAQEA1234567890abcdef', '-----END RSA PRIVATE KEY-----', `{"msg":"login session_id=AbCdEfGhIjKlMnOpQr${i}","user":"ann"}`);
+		}
+
+		if (i % 1000 === 900) {
+			out.push('ERROR login failed', 'java.lang.IllegalStateException: password=hunter2', '\tat com.example.Login.check(Login.java:12)', `crlf password=crlf${i}\r`, `\u001B[31mred\u001B[0m password=esc${i}`, 'x'.repeat(1000) + ` password=pastTheCap${i}`, `password=beforeTheCap${i} ` + 'y'.repeat(1100));
 		}
 	}
 
@@ -62,7 +71,7 @@ describe('user redaction rules in a second thread', () => {
 		writeFileSync(hash, JSON.stringify({redact: {mode: 'hash', key: 'thread-test-key-0123456789abcdef'}}));
 		for (const mode of [[], ['--config', hash]]) {
 			const [threaded, alone] = await Promise.all([{}, {LOGMON_REDACT_THREAD: '0'}].map(async env => {
-				const child = start(['--no-ui', '-o', 'json', ...rules, ...mode], {env});
+				const child = start(['--no-ui', '-o', 'json', '--max-line', '1024', ...rules, ...mode], {env});
 				const result = collect(child, 60_000);
 				await feed(child, text);
 				return result;
@@ -70,12 +79,14 @@ describe('user redaction rules in a second thread', () => {
 			expect(threaded!.code).toBe(0);
 			expect(alone!.code).toBe(0);
 			const lines = timeless(threaded!.stdout);
-			expect(lines).toHaveLength(80_000 + (80 * 5));
+			// Each 1000 lines: the five above, and five more: the trace (one event) and the four lines after it.
+			expect(lines).toHaveLength(80_000 + (80 * 5) + (80 * 5));
 			expect(lines).toEqual(timeless(alone!.stdout));
 			expect(threaded!.stderr).toBe(alone!.stderr);
 			expect(threaded!.stderr).toMatch(/order-token 80, ssn 80, session 80, iban 80/);
 			expect(threaded!.stdout).not.toContain('123-45-6789');
 			expect(threaded!.stdout).not.toContain('MIIEpAIBAAKCAQEA1234567890abcdef');
+			expect(threaded!.stdout).not.toMatch(/hunter2|password=(?:crlf|esc|beforeTheCap)\d/);
 		}
 	});
 
@@ -91,7 +102,7 @@ describe('user redaction rules in a second thread', () => {
 			do {
 				await new Promise(resolve => setTimeout(resolve, 100)); // eslint-disable-line no-await-in-loop
 				health = await (await fetch(`${url}/api/v1/health`)).json() as Health; // eslint-disable-line no-await-in-loop
-			} while (health.sources[0]!.events < 80_400);
+			} while (health.sources[0]!.events < 80_800);
 
 			expect(health.redaction.thread).toBe(thread);
 			if (thread === 'thread') {
