@@ -20,8 +20,8 @@ export type SpawnOptions = {
 	timeoutMs?: number;
 	/** Extra arguments for node itself, before the script. */
 	nodeArgs?: string[];
-	/** stdin: a pipe (default) or a stream to read from. */
-	stdin?: 'pipe' | 'ignore' | NodeJS.ReadableStream;
+	/** stdin: a pipe (default), or a stream or file descriptor to read from. */
+	stdin?: 'pipe' | 'ignore' | NodeJS.ReadableStream | number;
 };
 
 const baseEnv = (): NodeJS.ProcessEnv => {
