@@ -1,4 +1,4 @@
-import {readdir} from 'node:fs/promises';
+import {readdir, stat} from 'node:fs/promises';
 import path from 'node:path';
 import {type Glob, hasMagic, matchSegment} from '../core/glob.js';
 
@@ -28,7 +28,8 @@ export async function expandGlob(glob: Glob): Promise<Expansion> {
 	return out;
 }
 
-async function walk(dir: string, segments: readonly string[], at: number, out: Expansion, depth: number): Promise<void> {
+/** Walks `dir` for `segments[at]` on; false when `dir` is not there. */
+async function walk(dir: string, segments: readonly string[], at: number, out: Expansion, depth: number): Promise<boolean> {
 	const seg = segments[at]!;
 	const last = at === segments.length - 1;
 	if (!hasMagic(seg)) {
@@ -37,11 +38,21 @@ async function walk(dir: string, segments: readonly string[], at: number, out: E
 		if (last) {
 			out.files.push(next);
 			out.dirs.push(dir);
-		} else {
-			await walk(next, segments, at + 1, out, depth);
+			return true;
 		}
 
-		return;
+		if (await walk(next, segments, at + 1, out, depth)) {
+			return true;
+		}
+
+		// `next` is not there yet (`logs` of `/srv/*/logs/*.log` in a service directory just made):
+		// this directory is watched until it comes, so its making is seen, not left to the next check.
+		const here = await stat(dir).then(st => st.isDirectory(), () => false);
+		if (here) {
+			out.dirs.push(dir);
+		}
+
+		return here;
 	}
 
 	let entries;
@@ -53,7 +64,7 @@ async function walk(dir: string, segments: readonly string[], at: number, out: E
 			out.errors.push({dir, reason: code ?? String(error)});
 		}
 
-		return;
+		return false;
 	}
 
 	out.dirs.push(dir);
@@ -77,7 +88,7 @@ async function walk(dir: string, segments: readonly string[], at: number, out: E
 			}
 		}
 
-		return;
+		return true;
 	}
 
 	for (const e of entries) {
@@ -94,4 +105,6 @@ async function walk(dir: string, segments: readonly string[], at: number, out: E
 			await walk(full, segments, at + 1, out, depth + 1);
 		}
 	}
+
+	return true;
 }

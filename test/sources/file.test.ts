@@ -186,6 +186,27 @@ describe('file source', () => {
 		}, 'billing.log followed, found through change events');
 	});
 
+	test('a directory made in steps under a glob (the service directory first, its logs directory later) is found through change events', async () => {
+		const d = freshDir();
+		mkdirSync(path.join(d, 'api', 'logs'), {recursive: true});
+		writeFileSync(path.join(d, 'api', 'logs', 'api.log'), '');
+		// billing/ is there from the start, billing/logs/ not yet: only a watch on billing/ sees it made.
+		mkdirSync(path.join(d, 'billing'));
+		const config = path.join(d, 'config.json');
+		writeFileSync(config, JSON.stringify({sources: [{type: 'file', paths: [path.join(d, '*', 'logs', '*.log')], pollMs: 60_000}]}));
+		const f = follow(['-o', 'raw', '--config', config]);
+		await until(() => {
+			appendFileSync(path.join(d, 'api', 'logs', 'api.log'), 'api: probe\n');
+			return f.lines().includes('api: probe');
+		}, 'api.log followed');
+		mkdirSync(path.join(d, 'billing', 'logs'));
+		const billing = path.join(d, 'billing', 'logs', 'billing.log');
+		await until(() => {
+			appendFileSync(billing, 'billing: probe\n');
+			return f.lines().includes('billing: probe');
+		}, 'billing.log followed, found through change events');
+	});
+
 	test('a gzip file named is read whole, and logmon ends after it', async () => {
 		const d = freshDir();
 		const lines = Array.from({length: 5000}, (_, i) => `gz line ${i}`);
