@@ -2,14 +2,17 @@ import {type ChildProcess, spawn, spawnSync} from 'node:child_process';
 import {appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
-import {bin, corpusFile, cpuTicks, mb, rate, sample} from '../support/measure.js';
+import {bin, corpusFile, cpuTicks, mb, rate, root, sample} from '../support/measure.js';
 
 // Following files.
 //
 //   1. `logmon --no-ui -o text FILE` against `tail -F FILE`, both following the same file while
 //      another process (cat) appends 500,000 real log lines to it at full speed. Each follower's
 //      rate is the lines it printed over the time from the writer's start to its last line.
-//      Goal: logmon at least 0.5× tail.
+//      Goal: logmon at least 0.5× tail. As a yardstick, the same rounds also run
+//      bench/support/bare-follow.mjs against tail -F: the least a Node.js follower does (cut the
+//      bytes into lines as strings and write them back, nothing else), to tell what logmon's work on
+//      each line costs from what reading lines in Node.js costs on this machine.
 //   2. The CPU of an idle follow of 1,000 files (a glob, and the same files named one by one),
 //      over 30 s once they are all followed. Goal: under 1% of a core.
 
@@ -53,7 +56,9 @@ async function stop(child: ChildProcess): Promise<void> {
 	await closed;
 }
 
-async function throughput(round: number): Promise<void> {
+type Who = 'logmon' | 'bare Node.js';
+
+async function throughput(round: number, who: Who): Promise<void> {
 	const lines = 500_000;
 	const source = corpusFile(lines);
 	const dir = mkdtempSync(path.join(tmpdir(), 'logmon-bench-files-'));
@@ -61,7 +66,9 @@ async function throughput(round: number): Promise<void> {
 	writeFileSync(file, '');
 	const followers = [
 		followWith('tail -F', 'tail', ['-n', '0', '-F', file]),
-		followWith('logmon', process.execPath, [bin, '--no-ui', '-o', 'text', file]),
+		who === 'logmon'
+			? followWith('logmon', process.execPath, [bin, '--no-ui', '-o', 'text', file])
+			: followWith('bare Node.js', process.execPath, [path.join(root, 'bench', 'support', 'bare-follow.mjs'), file]),
 	];
 	const peaks = setInterval(() => {
 		for (const f of followers) {
@@ -88,9 +95,9 @@ async function throughput(round: number): Promise<void> {
 
 	await until(() => followers.every(f => f.lines >= lines), 'every line to come out');
 	clearInterval(peaks);
-	const logmonCpu = (cpuTicks(followers[1]!.child.pid!) - ticksBefore) / 100;
-	const [tail, logmon] = followers.map(f => ({f, ms: f.lastAt - started}));
-	console.log(`  round ${round}: writer ${rate(lines, writerMs)}  ${tail!.f.name} ${rate(lines, tail!.ms)}  logmon ${rate(lines, logmon!.ms)} (ratio to tail ${(tail!.ms / logmon!.ms).toFixed(3)}, peak RSS ${mb(logmon!.f.hwmKb)}, CPU ${logmonCpu.toFixed(2)} s, ${(1e6 * logmonCpu / lines).toFixed(2)} µs a line)`);
+	const cpu = (cpuTicks(followers[1]!.child.pid!) - ticksBefore) / 100;
+	const [tail, other] = followers.map(f => ({f, ms: f.lastAt - started}));
+	console.log(`  round ${round}: writer ${rate(lines, writerMs)}  ${tail!.f.name} ${rate(lines, tail!.ms)}  ${who} ${rate(lines, other!.ms)} (ratio to tail ${(tail!.ms / other!.ms).toFixed(3)}, peak RSS ${mb(other!.f.hwmKb)}, CPU ${cpu.toFixed(2)} s, ${(1e6 * cpu / lines).toFixed(2)} µs a line)`);
 	await Promise.all(followers.map(async f => stop(f.child)));
 	rmSync(dir, {recursive: true, force: true});
 }
@@ -127,7 +134,8 @@ export async function run(): Promise<void> {
 	const rounds = Number(process.env['LOGMON_BENCH_ROUNDS'] ?? 2);
 	console.log(`logmon following a file another process appends to at full speed, against tail -F (500,000 lines, ${rounds} rounds)`);
 	for (let round = 1; round <= rounds; round++) {
-		await throughput(round); // eslint-disable-line no-await-in-loop
+		await throughput(round, 'logmon'); // eslint-disable-line no-await-in-loop
+		await throughput(round, 'bare Node.js'); // eslint-disable-line no-await-in-loop
 	}
 
 	if (process.env['LOGMON_BENCH_FILES'] === 'throughput') {
