@@ -166,11 +166,15 @@ describe('file source', () => {
 		expect(events.some(e => e.message.includes('compressed'))).toBe(false);
 	});
 
-	test('a directory made later, under a glob, is listed and watched through change events, not only at the next check', async () => {
+	/**
+	 * `d/*\/logs/*.log` followed with checks a minute apart, so only change events can find a new
+	 * directory's file within the wait; `made(d)` makes billing/logs/ once api.log is followed.
+	 */
+	async function billingFound(made: (d: string) => void, before: (d: string) => void = () => undefined): Promise<void> {
 		const d = freshDir();
 		mkdirSync(path.join(d, 'api', 'logs'), {recursive: true});
 		writeFileSync(path.join(d, 'api', 'logs', 'api.log'), '');
-		// Checks a minute apart: only change events can find the new directory's file within the wait.
+		before(d);
 		const config = path.join(d, 'config.json');
 		writeFileSync(config, JSON.stringify({sources: [{type: 'file', paths: [path.join(d, '*', 'logs', '*.log')], pollMs: 60_000}]}));
 		const f = follow(['-o', 'raw', '--config', config]);
@@ -178,33 +182,21 @@ describe('file source', () => {
 			appendFileSync(path.join(d, 'api', 'logs', 'api.log'), 'api: probe\n');
 			return f.lines().includes('api: probe');
 		}, 'api.log followed');
-		mkdirSync(path.join(d, 'billing', 'logs'), {recursive: true});
+		made(d);
 		const billing = path.join(d, 'billing', 'logs', 'billing.log');
 		await until(() => {
 			appendFileSync(billing, 'billing: probe\n');
 			return f.lines().includes('billing: probe');
 		}, 'billing.log followed, found through change events');
+	}
+
+	test('a directory made later, under a glob, is listed and watched through change events, not only at the next check', async () => {
+		await billingFound(d => mkdirSync(path.join(d, 'billing', 'logs'), {recursive: true}));
 	});
 
 	test('a directory made in steps under a glob (the service directory first, its logs directory later) is found through change events', async () => {
-		const d = freshDir();
-		mkdirSync(path.join(d, 'api', 'logs'), {recursive: true});
-		writeFileSync(path.join(d, 'api', 'logs', 'api.log'), '');
 		// billing/ is there from the start, billing/logs/ not yet: only a watch on billing/ sees it made.
-		mkdirSync(path.join(d, 'billing'));
-		const config = path.join(d, 'config.json');
-		writeFileSync(config, JSON.stringify({sources: [{type: 'file', paths: [path.join(d, '*', 'logs', '*.log')], pollMs: 60_000}]}));
-		const f = follow(['-o', 'raw', '--config', config]);
-		await until(() => {
-			appendFileSync(path.join(d, 'api', 'logs', 'api.log'), 'api: probe\n');
-			return f.lines().includes('api: probe');
-		}, 'api.log followed');
-		mkdirSync(path.join(d, 'billing', 'logs'));
-		const billing = path.join(d, 'billing', 'logs', 'billing.log');
-		await until(() => {
-			appendFileSync(billing, 'billing: probe\n');
-			return f.lines().includes('billing: probe');
-		}, 'billing.log followed, found through change events');
+		await billingFound(d => mkdirSync(path.join(d, 'billing', 'logs')), d => mkdirSync(path.join(d, 'billing')));
 	});
 
 	test('a gzip file named is read whole, and logmon ends after it', async () => {
