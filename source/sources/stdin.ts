@@ -81,7 +81,7 @@ export class StdinSource implements LogSource {
 			this.emit(this.splitter.push(buf));
 		});
 		input.once('end', () => {
-			this.ended_();
+			this.endOfInput();
 		});
 		input.once('error', (error: Error) => {
 			handle.setState('failed', error.message);
@@ -153,7 +153,7 @@ export class StdinSource implements LogSource {
 			}
 
 			if (n === 0) {
-				this.ended_();
+				this.endOfInput();
 				return;
 			}
 
@@ -166,7 +166,7 @@ export class StdinSource implements LogSource {
 	}
 
 	/** The input ended: the last line (and a held event) goes out. */
-	private ended_(): void {
+	private endOfInput(): void {
 		this.emit(this.splitter.end(), true);
 		this.handle!.setState('ended');
 		this.finish();
