@@ -12,12 +12,14 @@ export type Expansion = {
 	files: string[];
 	/** Directories read on the way: where a new matching file would appear. */
 	dirs: string[];
+	/** Directories where the next directory of the pattern is not there yet: where it would appear. */
+	waiting: string[];
 	/** Directories that could not be read, with why (a missing base directory is not an error). */
 	errors: Array<{dir: string; reason: string}>;
 };
 
 export async function expandGlob(glob: Glob): Promise<Expansion> {
-	const out: Expansion = {files: [], dirs: [], errors: []};
+	const out: Expansion = {files: [], dirs: [], waiting: [], errors: []};
 	if (glob.literal) {
 		out.files.push(glob.pattern);
 		out.dirs.push(path.dirname(glob.pattern));
@@ -49,7 +51,7 @@ async function walk(dir: string, segments: readonly string[], at: number, out: E
 		// this directory is watched until it comes, so its making is seen, not left to the next check.
 		const here = await stat(dir).then(st => st.isDirectory(), () => false);
 		if (here) {
-			out.dirs.push(dir);
+			out.waiting.push(dir);
 		}
 
 		return here;

@@ -31,7 +31,7 @@ const eventFilesystems = new Set([
 	0x20_11_BA_B0, // exfat
 ]);
 
-/** Do change events arrive for files in `dir`? False when its filesystem cannot be told. */
+/** Do change events arrive for files in `dir` (or for the file it names)? False when its filesystem cannot be told. */
 export function eventsArrive(dir: string): boolean {
 	try {
 		return eventFilesystems.has(statfsSync(dir).type >>> 0);

@@ -1,6 +1,5 @@
 import {readSync} from 'node:fs';
 import {type FileHandle, open} from 'node:fs/promises';
-import path from 'node:path';
 import {LineSplitter, type SplitLine, truncationMarker} from '../core/lines.js';
 import {MultilineJoiner, type MultilineOptions} from '../core/multiline.js';
 import {compareRotations, type RotatedCopy} from './file-names.js';
@@ -107,7 +106,8 @@ export class FileTailer implements FileReader {
 		this.position = position;
 		this.fingerprint = fingerprint;
 		this.head = head;
-		this.local = eventsArrive(path.dirname(file));
+		// The file's own filesystem: a link or a bind mount in a local directory may lead to NFS.
+		this.local = eventsArrive(file);
 		this.splitter = new LineSplitter(options.maxLine);
 		this.joiner = new MultilineJoiner(options.multiline, (first, rest, trace) => {
 			this.sink.event(this, first, rest, trace);
@@ -258,6 +258,15 @@ export class FileTailer implements FileReader {
 		do {
 			this.again = false;
 			for (;;) {
+				if (this.local) {
+					// A turn of the event loop before each synchronous read: others get theirs (timers,
+					// the sink's writes), and kick() or resume() never publish before they return (the
+					// bus resumes the sources one by one, and one publishing there may pause them all).
+					await new Promise(resolve => { // eslint-disable-line no-await-in-loop
+						setImmediate(resolve);
+					});
+				}
+
 				if (this.paused || this.closed) {
 					this.again = true;
 					return;
@@ -266,13 +275,6 @@ export class FileTailer implements FileReader {
 				const n = await this.readOnce(); // eslint-disable-line no-await-in-loop
 				if (n === 0) {
 					break;
-				}
-
-				if (this.local) {
-					// Others get their turn between two synchronous reads (timers, the sink's writes).
-					await new Promise(resolve => { // eslint-disable-line no-await-in-loop
-						setImmediate(resolve);
-					});
 				}
 			}
 		} while (this.again);

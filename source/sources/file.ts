@@ -187,12 +187,16 @@ export class FileSource implements LogSource {
 		type Found = {path: string; size: number; literal: boolean};
 		const found = new Map<string, Found>();
 		const dirs = new Set<string>();
+		/** Directories waiting for the next one of a pattern: watched after the others, so they never take a watch one with files needs. */
+		const waiting: string[] = [];
 		const problems: Problem[] = [];
 		for (const glob of this.globs) {
 			const expansion = await expandGlob(glob); // eslint-disable-line no-await-in-loop
 			for (const d of expansion.dirs) {
 				dirs.add(d);
 			}
+
+			waiting.push(...expansion.waiting);
 
 			for (const {dir, reason} of expansion.errors) {
 				problems.push({path: dir, reason: `cannot list the directory: ${reason}`});
@@ -340,6 +344,10 @@ export class FileSource implements LogSource {
 		for (const t of this.tailers.values()) {
 			this.byPath.set(t.path, t);
 			dirs.add(path.dirname(t.path));
+		}
+
+		for (const d of waiting) {
+			dirs.add(d);
 		}
 
 		this.watches.set(dirs);

@@ -90,15 +90,16 @@ export class StdinSource implements LogSource {
 	}
 
 	pause = (): void => {
+		// Set on either path: the bus may pause a source before it starts.
+		this.filePaused = true;
 		if (this.fileFd === undefined) {
 			this.input.pause();
-		} else {
-			this.filePaused = true;
 		}
 	};
 
 	resume = (): void => {
 		if (this.fileFd === undefined) {
+			this.filePaused = false;
 			this.input.resume();
 			return;
 		}
@@ -106,7 +107,10 @@ export class StdinSource implements LogSource {
 		this.filePaused = false;
 		const wake = this.fileWake;
 		this.fileWake = undefined;
-		wake?.();
+		if (wake) {
+			// Not at once: the bus resumes the sources one by one, and a read published here may pause them all.
+			setImmediate(wake);
+		}
 	};
 
 	async stop(): Promise<void> {

@@ -199,6 +199,39 @@ describe('file source', () => {
 		await billingFound(d => mkdirSync(path.join(d, 'billing', 'logs')), d => mkdirSync(path.join(d, 'billing')));
 	});
 
+	test('many files read from the beginning while stdout is slow: the bus pauses every file, nothing is dropped', async () => {
+		// Reading resumes file by file; a file that published as it was resumed could pause the rest,
+		// then see the others resumed behind it and read on past the queue's bounds.
+		const d = freshDir();
+		const files = 30;
+		const lines = 8000;
+		for (let f = 0; f < files; f++) {
+			writeFileSync(path.join(d, `svc-${f}.log`), Array.from({length: lines}, (_, i) => `svc-${f} line ${i} ${'x'.repeat(60)}`).join('\n') + '\n');
+		}
+
+		const child = start(['--no-ui', '-o', 'raw', '--from-beginning', path.join(d, '*.log')], {stdin: 'ignore'});
+		children.push(child);
+		let out = 0;
+		let err = '';
+		child.stderr!.setEncoding('utf8').on('data', (t: string) => {
+			err += t;
+		});
+		// Read slowly: a pause every 64 KiB.
+		child.stdout!.on('data', (b: Buffer) => {
+			for (let at = b.indexOf(0x0A); at !== -1; at = b.indexOf(0x0A, at + 1)) {
+				out++;
+			}
+
+			child.stdout!.pause();
+			setTimeout(() => child.stdout!.resume(), 2);
+		});
+		await until(() => out >= files * lines || /dropped/.test(err), 'every line', 120_000);
+		child.kill('SIGTERM');
+		await new Promise(resolve => child.once('close', resolve));
+		expect(err).not.toMatch(/dropped/);
+		expect(out).toBe(files * lines);
+	}, 180_000);
+
 	test('a gzip file named is read whole, and logmon ends after it', async () => {
 		const d = freshDir();
 		const lines = Array.from({length: 5000}, (_, i) => `gz line ${i}`);

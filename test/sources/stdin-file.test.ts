@@ -30,10 +30,15 @@ test('a regular file on stdin gives the events a pipe gives, in order, the last 
 	const text = input();
 	const file = path.join(dir, 'app.log');
 	writeFileSync(file, text);
-	const piped = await run(['--no-ui', '-o', 'json'], {input: text, timeoutMs: 60_000});
+	// A trace held across two reads goes out after a pause of multiline.timeoutMs: a minute, so a
+	// busy machine's stall cannot split one in one run only.
+	const config = path.join(dir, 'stdin.json');
+	writeFileSync(config, JSON.stringify({sources: [{type: 'stdin', multiline: {timeoutMs: 60_000}}]}));
+	const args = ['--no-ui', '-o', 'json', '--config', config];
+	const piped = await run(args, {input: text, timeoutMs: 90_000});
 	expect(piped.code).toBe(0);
 	const fd = openSync(file, 'r');
-	const fromFile = await run(['--no-ui', '-o', 'json'], {stdin: fd, timeoutMs: 60_000});
+	const fromFile = await run(args, {stdin: fd, timeoutMs: 90_000});
 	closeSync(fd);
 	expect(fromFile.code).toBe(0);
 	const events = (out: string): Array<{message: string; level: string}> => out.trim().split('\n').map(l => JSON.parse(l) as {message: string; level: string});
@@ -56,11 +61,23 @@ test('reads stop while stdout is not read, and nothing is lost when it is read a
 	// Nothing reads stdout for a second: the pipe fills, the queue behind it fills, and the bus
 	// pauses the source; then everything is read.
 	child.stdout!.pause();
-	await new Promise(resolve => setTimeout(resolve, 1000));
-	// The reads stopped well before the end of the file (the file's offset, as the kernel has it).
-	const pos = Number(/pos:\s*(\d+)/.exec(readFileSync(`/proc/${child.pid!}/fdinfo/0`, 'utf8'))![1]);
-	expect(pos).toBeGreaterThan(0);
-	expect(pos).toBeLessThan(statSync(file).size / 2);
+	// The reads start, then stop well before the end of the file (the file's offset, as the kernel
+	// has it, the same for half a second).
+	const offset = (): number => Number(/pos:\s*(\d+)/.exec(readFileSync(`/proc/${child.pid!}/fdinfo/0`, 'utf8'))![1]);
+	const deadline = Date.now() + 60_000;
+	let last = offset();
+	for (;;) {
+		await new Promise(resolve => setTimeout(resolve, 500)); // eslint-disable-line no-await-in-loop
+		const now = offset();
+		if (now > 0 && now === last) {
+			break;
+		}
+
+		expect(Date.now(), 'the reads to stop').toBeLessThan(deadline);
+		last = now;
+	}
+
+	expect(last).toBeLessThan(statSync(file).size / 2);
 	child.stdout!.resume();
 	const result = await collect(child, 60_000);
 	expect(result.code).toBe(0);
