@@ -1,7 +1,8 @@
 // The least a Node.js follower of a file does, as a yardstick for the files bench: no events, no
 // levels, no redaction, no escapes made safe. On each change event it reads what was appended as
 // logmon does on a local filesystem (32 KiB synchronous reads, a turn of the event loop before each),
-// cuts it into lines as strings and writes them back joined. What logmon adds to each line is measured against this, and this against tail -F.
+// cuts it into lines as strings and writes them back joined. What logmon adds to each line is
+// measured against this, and this against tail -F.
 import {closeSync, fstatSync, openSync, readSync, watch} from 'node:fs';
 import {StringDecoder} from 'node:string_decoder';
 

@@ -27,10 +27,10 @@ export class StdinSource implements LogSource {
 	readonly id: string;
 	readonly kind = 'stdin' as const;
 	readonly ended: Promise<void>;
-	/** The stream read, unless stdin is a regular file read here (`fileFd`). */
+	/** The stream read, unless stdin is a regular file read here (`readsFile`). */
 	private readonly given: Readable | undefined;
-	private fileFd: number | undefined;
-	private filePaused = false;
+	private readsFile = false;
+	private paused = false;
 	private fileStopped = false;
 	/** The next read, waiting for the bus to let the sources read again. */
 	private fileWake: (() => void) | undefined;
@@ -69,8 +69,8 @@ export class StdinSource implements LogSource {
 		this.handle = handle;
 		handle.setState('live');
 		if (this.given === undefined && isRegularFile(0)) {
-			this.fileFd = 0;
-			this.readFile(handle, 0);
+			this.readsFile = true;
+			this.readFile(handle);
 			return;
 		}
 
@@ -90,21 +90,20 @@ export class StdinSource implements LogSource {
 	}
 
 	pause = (): void => {
-		// Set on either path: the bus may pause a source before it starts.
-		this.filePaused = true;
-		if (this.fileFd === undefined) {
+		// Kept on either path: the bus may pause a source before it starts.
+		this.paused = true;
+		if (!this.readsFile) {
 			this.input.pause();
 		}
 	};
 
 	resume = (): void => {
-		if (this.fileFd === undefined) {
-			this.filePaused = false;
+		this.paused = false;
+		if (!this.readsFile) {
 			this.input.resume();
 			return;
 		}
 
-		this.filePaused = false;
 		const wake = this.fileWake;
 		this.fileWake = undefined;
 		if (wake) {
@@ -115,7 +114,7 @@ export class StdinSource implements LogSource {
 
 	async stop(): Promise<void> {
 		clearTimeout(this.holdTimer);
-		if (this.fileFd === undefined) {
+		if (!this.readsFile) {
 			this.input.pause();
 			this.input.removeAllListeners('data');
 		} else {
@@ -135,13 +134,13 @@ export class StdinSource implements LogSource {
 	 * through the thread pool left this thread waiting a fifth of the time on this machine's kind
 	 * (a thread woken on the other vCPU for every 64 KiB).
 	 */
-	private readFile(handle: SourceHandle, fd: number): void {
+	private readFile(handle: SourceHandle): void {
 		const step = (): void => {
 			if (this.fileStopped) {
 				return;
 			}
 
-			if (this.filePaused) {
+			if (this.paused) {
 				this.fileWake = step;
 				return;
 			}
@@ -149,7 +148,7 @@ export class StdinSource implements LogSource {
 			const buf = Buffer.allocUnsafe(fileChunk);
 			let n: number;
 			try {
-				n = readSync(fd, buf, 0, fileChunk, null);
+				n = readSync(0, buf, 0, fileChunk, null);
 			} catch (error) {
 				handle.setState('failed', (error as Error).message);
 				this.finish();
