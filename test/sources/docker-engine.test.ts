@@ -62,7 +62,7 @@ describe.skipIf(!binary && !requirePeers)('the Docker source against a real engi
 		expect(events.filter(e => e.proc === 'stdout').map(e => e.message)).toEqual(numbers(10_000, 'out'));
 		expect(events.filter(e => e.proc === 'stderr').map(e => e.message)).toEqual(numbers(10_000, 'err'));
 		await logmon.until(() => /container chatty \([\da-f]{12}\) left: exited \(exit code 0\)/.test(logmon.stderr), 'chatty leaving');
-	});
+	}, 150_000); // above its own waits: 60 s for the lines, 40 s for the exit
 
 	test('a TTY container: lines without their CR, stderr merged into stdout', async () => {
 		engine.run('teletype', 'echo "tty one"; echo "tty two" >&2; printf "tty three\\n"', {tty: true});
