@@ -56,7 +56,7 @@ describe.skipIf(!binary && !requirePeers)('the Docker source against a real engi
 
 	test('a container started after logmon, 20,000 lines on stdout and stderr interleaved: every line once, on the right stream', async () => {
 		engine.run('chatty', interleaved(10_000));
-		await logmon.until(() => logmon.of('chatty').length >= 20_000, '20,000 lines of chatty', 60_000);
+		await logmon.until(() => logmon.of('chatty').length >= 20_000, () => `20,000 lines of chatty (${logmon.of('chatty').length} so far)`, 60_000);
 		const events = logmon.of('chatty');
 		expect(events).toHaveLength(20_000);
 		expect(events.filter(e => e.proc === 'stdout').map(e => e.message)).toEqual(numbers(10_000, 'out'));

@@ -51,15 +51,16 @@ export class DockerLogmon {
 		return this.events.filter(e => e.service === service);
 	}
 
-	async until(test: () => boolean, what: string, timeoutMs = 40_000): Promise<void> {
+	/** `what` names what is awaited in the error; a function can say how far it got. */
+	async until(test: () => boolean, what: string | (() => string), timeoutMs = 40_000): Promise<void> {
 		const deadline = Date.now() + timeoutMs;
 		while (!test()) {
 			if (Date.now() > deadline) {
-				throw new Error(`timed out waiting for ${what}; stderr:\n${this.stderr.slice(-3000)}\nlast events:\n${this.events.slice(-5).map(e => JSON.stringify(e).slice(0, 300)).join('\n')}`);
+				throw new Error(`timed out waiting for ${typeof what === 'string' ? what : what()}; stderr:\n${this.stderr.slice(-3000)}\nlast events:\n${this.events.slice(-5).map(e => JSON.stringify(e).slice(0, 300)).join('\n')}`);
 			}
 
 			if (this.child.exitCode !== null) {
-				throw new Error(`logmon exited (${this.child.exitCode}) while waiting for ${what}; stderr:\n${this.stderr.slice(-3000)}`);
+				throw new Error(`logmon exited (${this.child.exitCode}) while waiting for ${typeof what === 'string' ? what : what()}; stderr:\n${this.stderr.slice(-3000)}`);
 			}
 
 			await new Promise(resolve => setTimeout(resolve, 50));
