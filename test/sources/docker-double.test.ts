@@ -8,6 +8,8 @@ import {run, start, waitFor} from '../support/logmon.js';
 // - a newer API (1.47) that names its streams' content types, and /events as it sends them;
 // - chunks cut anywhere: inside frame headers, timestamps and UTF-8 characters;
 // - lines that share a timestamp at the point a resume starts from;
+// - a follow ended by the container's exit before its last lines were sent (the real engine does it
+//   only now and then, under load);
 // - a frame of a stream that does not exist, and a line on /events that is not JSON;
 // - the engine's JSON errors: 500 on /info, 404 and 501 on a container's logs;
 // - the flags: DOCKER_HOST, usage errors, a socket that is not there.
@@ -90,6 +92,19 @@ describe('the Docker source against the engine test double', () => {
 		expect(new URL(resumed, 'http://x').searchParams.get('since')).toMatch(/^\d{10}\.\d{9}$/);
 		expect(m.of('same-time').map(e => e.message)).toEqual(['a1', 'a2', 'b1', 'b2', 'b3', 'e0', 'c1', 'd1']);
 		expect(m.events.some(e => e.marker === 'gap')).toBe(true);
+	});
+
+	test('a follow that ends as the container exits, before its last lines were sent: they are read after, once each', async () => {
+		const m = logmon();
+		const c = engine.add('burst');
+		await m.until(() => engine.requests.some(r => r.includes(`/containers/${c.id}/logs`)), 'the stream open');
+		const sent = Array.from({length: 50}, (_, i) => `sent ${i}`);
+		const late = Array.from({length: 50}, (_, i) => `late ${i}`);
+		engine.print(c, 1, sent);
+		engine.printUnsent(c, 2, late);
+		engine.exit(c, 0);
+		await m.until(() => /container burst \([\da-f]{12}\) left: exited \(exit code 0\)/.test(m.stderr), 'burst leaving');
+		expect(m.of('burst').map(e => e.message)).toEqual([...sent, ...late]);
 	});
 
 	test('bad input is counted and skipped: a frame of an unknown stream, an event that is not JSON', async () => {

@@ -137,6 +137,11 @@ export class DockerDouble {
 		}
 	}
 
+	/** Lines the container printed that its followed streams have not been sent yet (the engine's copier behind). */
+	printUnsent(c: DoubleContainer, stream: 1 | 2, texts: string[]): void {
+		c.lines.push(...texts.map(text => ({stream, stamp: stampOf(Date.now()), bytes: Buffer.from(text)})));
+	}
+
 	/** The container stops: its followed streams end, and a die event goes out. */
 	exit(c: DoubleContainer, code = 0): void {
 		c.running = false;
