@@ -1,3 +1,4 @@
+import {existsSync, statSync} from 'node:fs';
 import {readdir, stat} from 'node:fs/promises';
 import path from 'node:path';
 import {type Glob, hasMagic, matchSegment} from '../core/glob.js';
@@ -39,6 +40,12 @@ async function walk(dir: string, segments: readonly string[], at: number, out: E
 		const next = path.join(dir, seg);
 		if (last) {
 			out.files.push(next);
+			// A file that is not there yet in a directory that is not there either (`logs` of
+			// `/srv/*/logs/app.log` not made yet): the caller watches where the directory would appear.
+			if (!existsSync(next) && !isDirectory(dir)) {
+				return false;
+			}
+
 			out.dirs.push(dir);
 			return true;
 		}
@@ -109,4 +116,12 @@ async function walk(dir: string, segments: readonly string[], at: number, out: E
 	}
 
 	return true;
+}
+
+function isDirectory(dir: string): boolean {
+	try {
+		return statSync(dir).isDirectory();
+	} catch {
+		return false;
+	}
 }

@@ -168,26 +168,28 @@ describe('file source', () => {
 
 	/**
 	 * `d/*\/logs/*.log` followed with checks a minute apart, so only change events can find a new
-	 * directory's file within the wait; `made(d)` makes billing/logs/ once api.log is followed.
+	 * directory's file within the wait; `made(d)` makes billing/logs/ once api's log is followed.
+	 * `name`: a plain last segment instead of `*.log`, the name of both services' files.
 	 */
-	async function billingFound(made: (d: string) => void, before: (d: string) => void = () => undefined): Promise<void> {
+	async function billingFound(made: (d: string) => void, before: (d: string) => void = () => undefined, name?: string): Promise<void> {
 		const d = freshDir();
-		mkdirSync(path.join(d, 'api', 'logs'), {recursive: true});
-		writeFileSync(path.join(d, 'api', 'logs', 'api.log'), '');
+		const api = path.join(d, 'api', 'logs', name ?? 'api.log');
+		mkdirSync(path.dirname(api), {recursive: true});
+		writeFileSync(api, '');
 		before(d);
 		const config = path.join(d, 'config.json');
-		writeFileSync(config, JSON.stringify({sources: [{type: 'file', paths: [path.join(d, '*', 'logs', '*.log')], pollMs: 60_000}]}));
+		writeFileSync(config, JSON.stringify({sources: [{type: 'file', paths: [path.join(d, '*', 'logs', name ?? '*.log')], pollMs: 60_000}]}));
 		const f = follow(['-o', 'raw', '--config', config]);
 		await until(() => {
-			appendFileSync(path.join(d, 'api', 'logs', 'api.log'), 'api: probe\n');
+			appendFileSync(api, 'api: probe\n');
 			return f.lines().includes('api: probe');
-		}, 'api.log followed');
+		}, 'api\'s log followed');
 		made(d);
-		const billing = path.join(d, 'billing', 'logs', 'billing.log');
+		const billing = path.join(d, 'billing', 'logs', name ?? 'billing.log');
 		await until(() => {
 			appendFileSync(billing, 'billing: probe\n');
 			return f.lines().includes('billing: probe');
-		}, 'billing.log followed, found through change events');
+		}, 'billing\'s log followed, found through change events');
 	}
 
 	test('a directory made later, under a glob, is listed and watched through change events, not only at the next check', async () => {
@@ -197,6 +199,10 @@ describe('file source', () => {
 	test('a directory made in steps under a glob (the service directory first, its logs directory later) is found through change events', async () => {
 		// billing/ is there from the start, billing/logs/ not yet: only a watch on billing/ sees it made.
 		await billingFound(d => mkdirSync(path.join(d, 'billing', 'logs')), d => mkdirSync(path.join(d, 'billing')));
+	});
+
+	test('the same with a plain file name last (`*/logs/app.log`)', async () => {
+		await billingFound(d => mkdirSync(path.join(d, 'billing', 'logs')), d => mkdirSync(path.join(d, 'billing')), 'app.log');
 	});
 
 	test('many files read from the beginning while stdout is slow: the bus pauses every file, nothing is dropped', async () => {
