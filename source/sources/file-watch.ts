@@ -5,7 +5,7 @@ import {type FSWatcher, watch} from 'node:fs';
 // sends none), the source's poll finds the changes instead.
 
 /** Most directories watched at once; the others are polled. */
-const maxWatches = 512;
+export const maxWatches = 512;
 
 export type DirChange = (dir: string, event: string, name: string | undefined) => void;
 
@@ -20,17 +20,34 @@ export class DirWatches {
 		return this.watchers.size;
 	}
 
-	/** Watch these directories and no others. */
+	/** Is this directory watched? */
+	watching(dir: string): boolean {
+		return this.watchers.has(dir);
+	}
+
+	/**
+	 * Watch these directories and no others; past the limit, the first ones in the set's order
+	 * (a watch held by a later one is given up for an earlier one: those with files come first).
+	 */
 	set(dirs: Set<string>): void {
+		const wanted = new Set<string>();
+		for (const dir of dirs) {
+			if (wanted.size >= maxWatches) {
+				break;
+			}
+
+			wanted.add(dir);
+		}
+
 		for (const [dir, w] of this.watchers) {
-			if (!dirs.has(dir)) {
+			if (!wanted.has(dir)) {
 				w.close();
 				this.watchers.delete(dir);
 			}
 		}
 
-		for (const dir of dirs) {
-			if (this.watchers.has(dir) || this.watchers.size >= maxWatches) {
+		for (const dir of wanted) {
+			if (this.watchers.has(dir)) {
 				continue;
 			}
 
