@@ -1,10 +1,11 @@
 // Resuming a container's log stream without repeats. Pure: no I/O.
 //
 // Docker's `since` is inclusive and takes Unix seconds (with nanoseconds after a dot). Lines of
-// stdout and stderr are not written in time order (a long line carries the time of its first
-// part), so resuming exactly at the last time seen could lose a line written just after it with
-// an earlier time. So the last lines read are remembered (time, stream, length), the stream is
-// asked again from the oldest of them, and every line met again is dropped once.
+// stdout and stderr are not written in time order (each stream is stamped on its own, and a long
+// line carries the time of its first part), so resuming exactly at the last time seen could lose
+// a line of the other stream written just after it with an earlier time. So the stream is asked
+// again from the oldest of the last lines shown, and what each stream shows again is dropped
+// (SeenLines).
 
 /** RFC 3339 text to a key that sorts as the time does: "2026-01-02T03:04:05.123456789" (UTC). */
 export function stampKey(stamp: string): string | undefined {
@@ -64,41 +65,49 @@ export function stampParts(stamp: string): [number, number] | undefined {
 	return [Date.parse(`${key.slice(0, 19)}Z`) / 1000, Number(key.slice(20))];
 }
 
-type Resume = {
-	oldest: [number, number];
-	newest: [number, number];
-	/** How many times each (time, stream, length) is still to be dropped. */
-	pending: Map<string, number>;
-};
-
 function before(a: readonly [number, number], b: readonly [number, number]): boolean {
 	return a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
 }
 
+/** Streams by their index here: stdout 0, stderr 1. */
+function streamIndex(stream: string): number {
+	return stream === 'stderr' ? 1 : 0;
+}
+
 /**
- * The last lines shown of one container, as numbers (never the strings, which would keep
- * whole lines alive): what a resume must not show again.
+ * The lines shown of one container, as numbers (never the strings, which would keep whole lines
+ * alive): where a resume asks from, and what it must not show again.
+ *
+ * Each stream's lines are stamped in the order they are written (a copier per stream), but the two
+ * streams' blocks overlap in time, by more than 2,048 lines in a burst. So what is dropped is decided
+ * per stream: a line of a stream at or before the newest time shown on that stream was shown (at
+ * that very time, as many lines as were shown there). The last lines shown are kept only for where
+ * to ask from: the oldest of them, so a line of the other stream written late with an earlier time
+ * is not missed.
  */
 export class SeenLines {
 	private readonly seconds: Float64Array;
 	private readonly nanos: Float64Array;
-	private readonly lengths: Float64Array;
-	private readonly stderr: Uint8Array;
 	private next = 0;
 	private count = 0;
-	private resume: Resume | undefined;
+	/** Per stream: the newest time shown (NaN seconds: none yet), and how many lines were shown at it. */
+	private readonly newestSeconds = [Number.NaN, Number.NaN];
+	private readonly newestNanos = [0, 0];
+	private readonly atNewest = [0, 0];
+	/** During a resume, per stream: lines at its newest time still to drop; -1 once a newer line came (or none was shown). */
+	private readonly tiesLeft = [-1, -1];
+	/** The `since` of the resume under way; undefined when none is. */
+	private resumeFrom: [number, number] | undefined;
 	/** Lines dropped as already shown, since this was made. */
 	repeats = 0;
 
 	constructor(private readonly capacity = 2048) {
 		this.seconds = new Float64Array(capacity);
 		this.nanos = new Float64Array(capacity);
-		this.lengths = new Float64Array(capacity);
-		this.stderr = new Uint8Array(capacity);
 	}
 
 	/** A line shown. */
-	add(stamp: string, stream: string, length: number): void {
+	add(stamp: string, stream: string): void {
 		const parts = stampParts(stamp);
 		if (!parts) {
 			return;
@@ -106,10 +115,17 @@ export class SeenLines {
 
 		this.seconds[this.next] = parts[0];
 		this.nanos[this.next] = parts[1];
-		this.lengths[this.next] = length;
-		this.stderr[this.next] = stream === 'stderr' ? 1 : 0;
 		this.next = (this.next + 1) % this.capacity;
 		this.count = Math.min(this.count + 1, this.capacity);
+		const s = streamIndex(stream);
+		const newest: [number, number] = [this.newestSeconds[s]!, this.newestNanos[s]!];
+		if (Number.isNaN(newest[0]) || before(newest, parts)) {
+			this.newestSeconds[s] = parts[0];
+			this.newestNanos[s] = parts[1];
+			this.atNewest[s] = 1;
+		} else if (!before(parts, newest)) {
+			this.atNewest[s]!++;
+		}
 	}
 
 	get empty(): boolean {
@@ -118,39 +134,35 @@ export class SeenLines {
 
 	/**
 	 * Start a resume: returns the `since` to ask for (undefined when nothing was seen), and from
-	 * then on `isRepeat` drops what was seen, until a line newer than all of them arrives.
+	 * then on `isRepeat` drops what was shown, on each stream until a line newer than its newest.
 	 */
 	startResume(): string | undefined {
 		if (this.count === 0) {
-			this.resume = undefined;
+			this.resumeFrom = undefined;
 			return undefined;
 		}
 
-		const pending = new Map<string, number>();
 		let oldest: [number, number] | undefined;
-		let newest: [number, number] | undefined;
 		for (let i = 0; i < this.count; i++) {
 			const at = (this.next - this.count + i + this.capacity) % this.capacity;
 			const time: [number, number] = [this.seconds[at]!, this.nanos[at]!];
-			const id = `${time[0]}.${time[1]} ${this.stderr[at]!} ${this.lengths[at]!}`;
-			pending.set(id, (pending.get(id) ?? 0) + 1);
 			if (!oldest || before(time, oldest)) {
 				oldest = time;
 			}
-
-			if (!newest || before(newest, time)) {
-				newest = time;
-			}
 		}
 
-		this.resume = {oldest: oldest!, newest: newest!, pending};
+		for (let s = 0; s < 2; s++) {
+			this.tiesLeft[s] = Number.isNaN(this.newestSeconds[s]!) ? -1 : this.atNewest[s]!;
+		}
+
+		this.resumeFrom = oldest!;
 		return `${oldest![0]}.${String(oldest![1]).padStart(9, '0')}`;
 	}
 
 	/** True when the line was already shown (count it and drop it). */
-	isRepeat(stamp: string, stream: string, length: number): boolean {
-		const r = this.resume;
-		if (!r) {
+	isRepeat(stamp: string, stream: string): boolean {
+		const from = this.resumeFrom;
+		if (!from) {
 			return false;
 		}
 
@@ -159,31 +171,32 @@ export class SeenLines {
 			return false;
 		}
 
-		if (before(time, r.oldest)) {
+		if (before(time, from)) {
 			// Docker sent a line from before `since`: seen before.
 			this.repeats++;
 			return true;
 		}
 
-		const id = `${time[0]}.${time[1]} ${stream === 'stderr' ? 1 : 0} ${length}`;
-		const left = r.pending.get(id);
-		if (left !== undefined) {
-			if (left <= 1) {
-				r.pending.delete(id);
-			} else {
-				r.pending.set(id, left - 1);
+		const s = streamIndex(stream);
+		const left = this.tiesLeft[s]!;
+		if (left === -1) {
+			return false;
+		}
+
+		const newest: [number, number] = [this.newestSeconds[s]!, this.newestNanos[s]!];
+		if (before(time, newest) || (left > 0 && !before(newest, time))) {
+			if (!before(time, newest)) {
+				this.tiesLeft[s] = left - 1;
 			}
 
 			this.repeats++;
-			if (r.pending.size === 0) {
-				this.resume = undefined;
-			}
-
 			return true;
 		}
 
-		if (before(r.newest, time)) {
-			this.resume = undefined;
+		// Newer than all this stream showed: its resume is over.
+		this.tiesLeft[s] = -1;
+		if (this.tiesLeft[0] === -1 && this.tiesLeft[1] === -1) {
+			this.resumeFrom = undefined;
 		}
 
 		return false;

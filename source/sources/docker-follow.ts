@@ -29,6 +29,8 @@ export class ContainerFollower {
 	readonly seen = new SeenLines();
 	/** True while a stream is open (or being opened). */
 	following = false;
+	/** The exit (its time) this follower has read the logs after, to their end. */
+	exitRead: string | undefined;
 	private request: http.ClientRequest | undefined;
 	private response: http.IncomingMessage | undefined;
 	private generation = 0;
@@ -150,7 +152,7 @@ export class ContainerFollower {
 				this.after = undefined;
 			}
 
-			if (this.seen.isRepeat(line.stamp, line.stream, line.text.length)) {
+			if (this.seen.isRepeat(line.stamp, line.stream)) {
 				continue;
 			}
 
@@ -158,7 +160,7 @@ export class ContainerFollower {
 				this.lastStamp = line.stamp;
 			}
 
-			this.seen.add(line.stamp, line.stream, line.text.length);
+			this.seen.add(line.stamp, line.stream);
 			fresh.push(line);
 		}
 

@@ -26,7 +26,7 @@ type Inspect = {
 	Name?: string;
 	Image?: string;
 	Config?: {Tty?: boolean; Env?: string[] | null; Labels?: Record<string, string> | null; Image?: string};
-	State?: {Running?: boolean; Status?: string; ExitCode?: number};
+	State?: {Running?: boolean; Status?: string; ExitCode?: number; FinishedAt?: string};
 };
 
 type Listed = {Id: string};
@@ -355,7 +355,8 @@ export class DockerSource implements LogSource {
 			return;
 		}
 
-		if (failure instanceof EngineError && failure.status !== 404) {
+		// 404 (removed) and 409 (dead, or being removed: `--rm`) are for reopen to tell from the state.
+		if (failure instanceof EngineError && failure.status !== 404 && failure.status !== 409) {
 			// Refused for good (a logging driver that cannot be read back, say): said once, not retried.
 			this.leave(f, `its logs cannot be read: ${failure.message}`);
 			return;
@@ -366,10 +367,11 @@ export class DockerSource implements LogSource {
 
 	/**
 	 * A stream ended or was closed: follow on while the container runs, else it has left, after one
-	 * more read. That read matters even when the stream ended by itself: the engine may end a follow
-	 * when the container exits before its last lines were sent (seen here: 11,565 of 20,000 lines
-	 * printed in a burst). A stopped container's logs are read to their end and the stream closes;
-	 * what was shown already is dropped as after a reconnect.
+	 * more read per exit. That read matters even when the stream ended by itself: the engine may end
+	 * a follow when the container exits before its last lines were sent (seen here: 11,565 of 20,000
+	 * lines printed in a burst). A stopped container's logs are read to their end and the stream
+	 * closes; what was shown already is dropped as after a reconnect. An exit is told from the next
+	 * by its time (a container restarted meanwhile is followed on by that same read).
 	 */
 	private async reopen(session: number, f: ContainerFollower): Promise<void> {
 		let state: Inspect;
@@ -390,15 +392,21 @@ export class DockerSource implements LogSource {
 		}
 
 		const running = state.State?.Running === true;
-		if (running || f.container.running) {
-			f.container = {...f.container, running};
-			// A stream that ended under a running container is opened again, after a breath; one that
-			// stopped, at once, for the last time.
+		f.container = {...f.container, running};
+		if (running) {
+			// A stream that ended under a running container is opened again, after a breath.
 			setTimeout(() => {
 				if (session === this.session && !this.stopped && !f.following && this.followers.get(f.container.id) === f) {
 					f.follow();
 				}
-			}, running ? reopenMs : 0).unref();
+			}, reopenMs).unref();
+			return;
+		}
+
+		const exit = state.State?.FinishedAt ?? '';
+		if (f.exitRead !== exit) {
+			f.exitRead = exit;
+			f.follow();
 			return;
 		}
 
@@ -441,6 +449,7 @@ export class DockerSource implements LogSource {
 		this.events = undefined;
 		for (const f of this.followers.values()) {
 			f.close();
+			f.exitRead = undefined; // a read after an exit, cut short: made again after the reconnect
 		}
 
 		this.adding.clear();

@@ -128,26 +128,43 @@ describe('resume', () => {
 		expect(sinceFromMs(1_700_000_000_123)).toBe('1700000000.123000000');
 	});
 
-	test('lines met again after a resume are dropped once each, in order, until a newer one', () => {
+	const at = (n: number): string => `2026-12-02T08:00:00.${String(n).padStart(9, '0')}Z`;
+
+	test('lines met again after a resume are dropped once each, in order, until a newer one; one the window forgot too', () => {
 		const seen = new SeenLines(4);
-		seen.add('2026-12-02T08:00:00.000000001Z', 'stdout', 5); // forgotten: the ring holds 4
-		seen.add('2026-12-02T08:00:00.000000002Z', 'stdout', 5);
-		seen.add('2026-12-02T08:00:00.000000003Z', 'stdout', 5);
-		seen.add('2026-12-02T08:00:00.000000003Z', 'stdout', 5);
-		seen.add('2026-12-02T08:00:00.000000001Z', 'stderr', 2);
+		seen.add(at(1), 'stdout'); // forgotten by the window of 4: its stream's newest time still covers it
+		seen.add(at(2), 'stdout');
+		seen.add(at(3), 'stdout');
+		seen.add(at(3), 'stdout');
+		seen.add(at(1), 'stderr');
 		expect(seen.startResume()).toBe(`${Date.parse('2026-12-02T08:00:00Z') / 1000}.000000001`);
-		const again: Array<[string, string, number]> = [
-			['2026-12-02T08:00:00.000000001Z', 'stdout', 5],
-			['2026-12-02T08:00:00.000000001Z', 'stderr', 2],
-			['2026-12-02T08:00:00.000000002Z', 'stdout', 5],
-			['2026-12-02T08:00:00.000000003Z', 'stdout', 5],
-			['2026-12-02T08:00:00.000000003Z', 'stdout', 5],
-			['2026-12-02T08:00:00.000000003Z', 'stdout', 5],
-			['2026-12-02T08:00:00.000000004Z', 'stdout', 5],
+		const again: Array<[string, string]> = [
+			[at(1), 'stdout'],
+			[at(1), 'stderr'],
+			[at(2), 'stdout'],
+			[at(3), 'stdout'],
+			[at(3), 'stdout'],
+			[at(3), 'stdout'], // a third line at that time: new
+			[at(4), 'stdout'],
 		];
-		expect(again.map(([s, stream, n]) => seen.isRepeat(s, stream, n))).toEqual([false, true, true, true, true, false, false]);
-		expect(seen.repeats).toBe(4);
+		expect(again.map(([s, stream]) => seen.isRepeat(s, stream))).toEqual([true, true, true, true, true, false, false]);
+		expect(seen.repeats).toBe(5);
 		expect(new SeenLines().startResume()).toBeUndefined();
+	});
+
+	test('stdout and stderr in blocks whose times overlap by more than the window: each line once', () => {
+		// A burst: stdout's copier ran ahead, stderr's lines were written later with earlier times.
+		const seen = new SeenLines(4);
+		const shown: Array<[number, string]> = [[10, 'stdout'], [11, 'stdout'], [12, 'stdout'], [13, 'stdout'], [14, 'stdout'], [15, 'stdout'], [5, 'stderr'], [6, 'stderr']];
+		for (const [n, stream] of shown) {
+			seen.add(at(n), stream);
+		}
+
+		// Asked again from the oldest of the last four (5): Docker sends everything from then, in the file's order.
+		expect(seen.startResume()).toBe(`${Date.parse('2026-12-02T08:00:00Z') / 1000}.000000005`);
+		const again: Array<[number, string]> = [...shown, [16, 'stdout'], [7, 'stderr'], [17, 'stdout']];
+		expect(again.map(([n, stream]) => seen.isRepeat(at(n), stream))).toEqual([...shown.map(() => true), false, false, false]);
+		expect(seen.repeats).toBe(shown.length);
 	});
 });
 

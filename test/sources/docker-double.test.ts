@@ -9,7 +9,7 @@ import {run, start, waitFor} from '../support/logmon.js';
 // - chunks cut anywhere: inside frame headers, timestamps and UTF-8 characters;
 // - lines that share a timestamp at the point a resume starts from;
 // - a follow ended by the container's exit before its last lines were sent (the real engine does it
-//   only now and then, under load);
+//   only now and then, under load), and the read after it refused (409) for a container being removed;
 // - a frame of a stream that does not exist, and a line on /events that is not JSON;
 // - the engine's JSON errors: 500 on /info, 404 and 501 on a container's logs;
 // - the flags: DOCKER_HOST, usage errors, a socket that is not there.
@@ -103,8 +103,21 @@ describe('the Docker source against the engine test double', () => {
 		engine.print(c, 1, sent);
 		engine.printUnsent(c, 2, late);
 		engine.exit(c, 0);
-		await m.until(() => /container burst \([\da-f]{12}\) left: exited \(exit code 0\)/.test(m.stderr), 'burst leaving');
+		await m.until(() => m.of('burst').length >= 100 && /container burst \([\da-f]{12}\) left: exited \(exit code 0\)/.test(m.stderr), 'every line, and burst leaving');
 		expect(m.of('burst').map(e => e.message)).toEqual([...sent, ...late]);
+	});
+
+	test('a container removed as it exits (`--rm`): the read after the exit is refused with 409, and it leaves with its exit code', async () => {
+		const m = logmon();
+		const c = engine.add('ephemeral');
+		await m.until(() => engine.requests.some(r => r.includes(`/containers/${c.id}/logs`)), 'the stream open');
+		engine.print(c, 1, ['only line']);
+		await m.until(() => m.of('ephemeral').length === 1, 'its line');
+		c.logsError = {status: 409, message: 'can not get logs from container which is dead or marked for removal'};
+		engine.exit(c, 2);
+		await m.until(() => /container ephemeral \([\da-f]{12}\) left: /.test(m.stderr), 'ephemeral leaving');
+		expect(m.stderr).toMatch(/container ephemeral \([\da-f]{12}\) left: exited \(exit code 2\)/);
+		expect(m.stderr).not.toMatch(/cannot be read/);
 	});
 
 	test('bad input is counted and skipped: a frame of an unknown stream, an event that is not JSON', async () => {

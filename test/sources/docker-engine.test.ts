@@ -57,11 +57,13 @@ describe.skipIf(!binary && !requirePeers)('the Docker source against a real engi
 	test('a container started after logmon, 20,000 lines on stdout and stderr interleaved: every line once, on the right stream', async () => {
 		engine.run('chatty', interleaved(10_000));
 		await logmon.until(() => logmon.of('chatty').length >= 20_000, () => `20,000 lines of chatty (${logmon.of('chatty').length} so far)`, 60_000);
+		await logmon.until(() => /container chatty \([\da-f]{12}\) left: exited \(exit code 0\)/.test(logmon.stderr), 'chatty leaving');
+		// The read after the exit is done by then; a line it showed twice would be on its way.
+		await new Promise(resolve => setTimeout(resolve, 300));
 		const events = logmon.of('chatty');
 		expect(events).toHaveLength(20_000);
 		expect(events.filter(e => e.proc === 'stdout').map(e => e.message)).toEqual(numbers(10_000, 'out'));
 		expect(events.filter(e => e.proc === 'stderr').map(e => e.message)).toEqual(numbers(10_000, 'err'));
-		await logmon.until(() => /container chatty \([\da-f]{12}\) left: exited \(exit code 0\)/.test(logmon.stderr), 'chatty leaving');
 	}, 150_000); // above its own waits: 60 s for the lines, 40 s for the exit
 
 	test('a TTY container: lines without their CR, stderr merged into stdout', async () => {

@@ -25,6 +25,8 @@ export type DoubleContainer = {
 	tty: boolean;
 	running: boolean;
 	exitCode: number;
+	/** When it last exited, as the engine says it. */
+	finishedAt?: string;
 	lines: Line[];
 	/** Answer the logs request with this error instead. */
 	logsError?: {status: number; message: string};
@@ -146,6 +148,7 @@ export class DockerDouble {
 	exit(c: DoubleContainer, code = 0): void {
 		c.running = false;
 		c.exitCode = code;
+		c.finishedAt = new Date().toISOString();
 		for (const f of [...this.followers]) {
 			if (f.container === c) {
 				this.followers.delete(f);
@@ -246,7 +249,7 @@ export class DockerDouble {
 				Name: `/${c.name}`,
 				Image: `sha256:${'0'.repeat(64)}`,
 				Config: {Tty: c.tty, Env: c.env, Labels: c.labels, Image: c.image},
-				State: {Status: c.running ? 'running' : 'exited', Running: c.running, ExitCode: c.exitCode},
+				State: {Status: c.running ? 'running' : 'exited', Running: c.running, ExitCode: c.exitCode, FinishedAt: c.finishedAt ?? '0001-01-01T00:00:00Z'},
 			});
 			return;
 		}
