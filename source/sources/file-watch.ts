@@ -26,45 +26,46 @@ export class DirWatches {
 	}
 
 	/**
-	 * Watch these directories and no others; past the limit, the first ones in the set's order
-	 * (a watch held by a later one is given up for an earlier one: those with files come first).
+	 * Watch these directories and no others; past the limit, the first ones in the set's order that
+	 * can be watched (a watch held by a later one is given up for an earlier one).
 	 */
 	set(dirs: Set<string>): void {
-		const wanted = new Set<string>();
+		const kept = new Set<string>();
 		for (const dir of dirs) {
-			if (wanted.size >= maxWatches) {
+			if (kept.size >= maxWatches) {
 				break;
 			}
 
-			wanted.add(dir);
+			if (this.watchers.has(dir) || this.open(dir)) {
+				kept.add(dir);
+			}
 		}
 
 		for (const [dir, w] of this.watchers) {
-			if (!wanted.has(dir)) {
+			if (!kept.has(dir)) {
 				w.close();
 				this.watchers.delete(dir);
 			}
 		}
+	}
 
-		for (const dir of wanted) {
-			if (this.watchers.has(dir)) {
-				continue;
-			}
-
-			try {
-				const w = watch(dir, {persistent: false}, (event, name) => {
-					this.changed(dir, event, name === null ? undefined : name.toString());
-				});
-				w.on('error', () => {
-					// The directory went away or the system ran out of watches: polling goes on.
-					w.close();
-					this.watchers.delete(dir);
-					this.errors++;
-				});
-				this.watchers.set(dir, w);
-			} catch {
+	/** Start watching a directory; false when it cannot be watched (counted). */
+	private open(dir: string): boolean {
+		try {
+			const w = watch(dir, {persistent: false}, (event, name) => {
+				this.changed(dir, event, name === null ? undefined : name.toString());
+			});
+			w.on('error', () => {
+				// The directory went away or the system ran out of watches: polling goes on.
+				w.close();
+				this.watchers.delete(dir);
 				this.errors++;
-			}
+			});
+			this.watchers.set(dir, w);
+			return true;
+		} catch {
+			this.errors++;
+			return false;
 		}
 	}
 

@@ -341,18 +341,21 @@ export class FileSource implements LogSource {
 		this.first = false;
 		this.problems = problems;
 		this.byPath.clear();
+		// Watched first, past the limit: the directories of followed files, then the others read on
+		// the way, then those waiting for a pattern's next directory.
+		const watched = new Set<string>();
 		for (const t of this.tailers.values()) {
 			this.byPath.set(t.path, t);
-			dirs.add(path.dirname(t.path));
+			watched.add(path.dirname(t.path));
 		}
 
-		for (const d of waiting) {
-			dirs.add(d);
+		for (const d of [...dirs, ...waiting]) {
+			watched.add(d);
 		}
 
-		this.watches.set(dirs);
+		this.watches.set(watched);
 		if (this.pollTimer) {
-			this.pace(pollInterval({pollMs: this.config.pollMs, dirs, watched: this.watches.size, pending: this.retiring.size + problems.length}));
+			this.pace(pollInterval({pollMs: this.config.pollMs, dirs: watched, watched: this.watches.size, pending: this.retiring.size + problems.length}));
 		}
 
 		this.told.tell(this.problems, first, file => this.byPath.has(file));

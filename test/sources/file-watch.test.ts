@@ -5,7 +5,8 @@ import {afterAll, expect, test} from 'vitest';
 import {DirWatches, maxWatches} from '../../source/sources/file-watch.js';
 
 // The directory watches of the file source, on real directories: past the limit, the first
-// directories of the set are the ones watched, even when later ones held watches before.
+// directories of the set that can be watched are the ones watched, even when later ones held
+// watches before.
 
 const root = mkdtempSync(path.join(tmpdir(), 'logmon-watch-'));
 
@@ -33,6 +34,12 @@ test('directories waiting for a pattern\'s next one give their watches up to dir
 		expect(watches.size).toBe(maxWatches);
 		expect(withFiles.every(d => watches.watching(d))).toBe(true);
 		expect(waiting.some(d => watches.watching(d))).toBe(false);
+
+		// A directory that cannot be watched (not there) takes no place.
+		const missing = path.join(root, 'not-there');
+		watches.set(new Set([missing, ...withFiles, ...waiting]));
+		expect(watches.size).toBe(maxWatches);
+		expect(withFiles.every(d => watches.watching(d))).toBe(true);
 
 		// Fewer with files again: the waiting ones are watched once more.
 		watches.set(new Set([...withFiles.slice(0, 100), ...waiting]));
