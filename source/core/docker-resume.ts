@@ -74,6 +74,9 @@ function streamIndex(stream: string): number {
 	return stream === 'stderr' ? 1 : 0;
 }
 
+/** How far behind the other one a stream's stamps may run (its copier late in a burst), in seconds. */
+const streamLag = 10;
+
 /**
  * The lines shown of one container, as numbers (never the strings, which would keep whole lines
  * alive): where a resume asks from, and what it must not show again.
@@ -81,9 +84,11 @@ function streamIndex(stream: string): number {
  * Each stream's lines are stamped in the order they are written (a copier per stream), but the two
  * streams' blocks overlap in time, by more than 2,048 lines in a burst. So what is dropped is decided
  * per stream: a line of a stream at or before the newest time shown on that stream was shown (at
- * that very time, as many lines as were shown there). The last lines shown are kept only for where
- * to ask from: the oldest of them, so a line of the other stream written late with an earlier time
- * is not missed.
+ * that very time, as many lines as were shown there, none longer than the longest: the first part
+ * of a long line, shown when a stream ended in the middle of it, does not hide the whole line).
+ * A resume asks from the oldest of the last lines shown, or from a stream's newest time when that
+ * is earlier (within `streamLag` of the other's), so a line written late with an earlier time than
+ * the other stream's is not missed.
  */
 export class SeenLines {
 	private readonly seconds: Float64Array;
@@ -94,6 +99,8 @@ export class SeenLines {
 	private readonly newestSeconds = [Number.NaN, Number.NaN];
 	private readonly newestNanos = [0, 0];
 	private readonly atNewest = [0, 0];
+	/** Per stream: the longest line shown at its newest time. */
+	private readonly longestAtNewest = [0, 0];
 	/** During a resume, per stream: lines at its newest time still to drop; -1 once a newer line came (or none was shown). */
 	private readonly tiesLeft = [-1, -1];
 	/** The `since` of the resume under way; undefined when none is. */
@@ -106,8 +113,8 @@ export class SeenLines {
 		this.nanos = new Float64Array(capacity);
 	}
 
-	/** A line shown. */
-	add(stamp: string, stream: string): void {
+	/** A line shown (its length in characters). */
+	add(stamp: string, stream: string, length: number): void {
 		const parts = stampParts(stamp);
 		if (!parts) {
 			return;
@@ -123,8 +130,10 @@ export class SeenLines {
 			this.newestSeconds[s] = parts[0];
 			this.newestNanos[s] = parts[1];
 			this.atNewest[s] = 1;
+			this.longestAtNewest[s] = length;
 		} else if (!before(parts, newest)) {
 			this.atNewest[s]!++;
+			this.longestAtNewest[s] = Math.max(this.longestAtNewest[s]!, length);
 		}
 	}
 
@@ -151,16 +160,38 @@ export class SeenLines {
 			}
 		}
 
+		const latest = Math.max(...this.newestSeconds.filter(n => !Number.isNaN(n)));
 		for (let s = 0; s < 2; s++) {
-			this.tiesLeft[s] = Number.isNaN(this.newestSeconds[s]!) ? -1 : this.atNewest[s]!;
+			const shown = !Number.isNaN(this.newestSeconds[s]!);
+			this.tiesLeft[s] = shown ? this.atNewest[s]! : -1;
+			const newest: [number, number] = [this.newestSeconds[s]!, this.newestNanos[s]!];
+			if (shown && latest - newest[0] <= streamLag && before(newest, oldest!)) {
+				oldest = newest;
+			}
 		}
 
 		this.resumeFrom = oldest!;
 		return `${oldest![0]}.${String(oldest![1]).padStart(9, '0')}`;
 	}
 
+	/** The newest time shown on either stream, as a stamp key (core/docker-resume.ts `stampKey`). */
+	newestKey(): string | undefined {
+		let best = -1;
+		for (let s = 0; s < 2; s++) {
+			if (!Number.isNaN(this.newestSeconds[s]!) && (best === -1 || before([this.newestSeconds[best]!, this.newestNanos[best]!], [this.newestSeconds[s]!, this.newestNanos[s]!]))) {
+				best = s;
+			}
+		}
+
+		if (best === -1) {
+			return undefined;
+		}
+
+		return `${new Date(this.newestSeconds[best]! * 1000).toISOString().slice(0, 19)}.${String(this.newestNanos[best]!).padStart(9, '0')}`;
+	}
+
 	/** True when the line was already shown (count it and drop it). */
-	isRepeat(stamp: string, stream: string): boolean {
+	isRepeat(stamp: string, stream: string, length: number): boolean {
 		const from = this.resumeFrom;
 		if (!from) {
 			return false;
@@ -184,7 +215,7 @@ export class SeenLines {
 		}
 
 		const newest: [number, number] = [this.newestSeconds[s]!, this.newestNanos[s]!];
-		if (before(time, newest) || (left > 0 && !before(newest, time))) {
+		if (before(time, newest) || (left > 0 && !before(newest, time) && length <= this.longestAtNewest[s]!)) {
 			if (!before(time, newest)) {
 				this.tiesLeft[s] = left - 1;
 			}

@@ -31,6 +31,8 @@ export class ContainerFollower {
 	following = false;
 	/** The exit (its time) this follower has read the logs after, to their end. */
 	exitRead: string | undefined;
+	/** Reads after that exit made again because they broke. */
+	exitRetries = 0;
 	private request: http.ClientRequest | undefined;
 	private response: http.IncomingMessage | undefined;
 	private generation = 0;
@@ -39,15 +41,14 @@ export class ContainerFollower {
 	private paused = false;
 	/** Lines up to this stamp key are dropped (a restarted container's previous run), until a later one. */
 	private after: string | undefined;
-	private lastStamp = '';
 
 	constructor(public container: Container, private readonly host: FollowerHost, private readonly first: FirstRead) {
 		this.after = first.after;
 	}
 
-	/** The time of the last line shown, as a stamp key. */
+	/** The newest time shown on either stream, as a stamp key: a restart's lines all come after it. */
 	lastKey(): string | undefined {
-		return this.lastStamp === '' ? undefined : stampKey(this.lastStamp);
+		return this.seen.newestKey();
 	}
 
 	get repeats(): number {
@@ -152,15 +153,11 @@ export class ContainerFollower {
 				this.after = undefined;
 			}
 
-			if (this.seen.isRepeat(line.stamp, line.stream)) {
+			if (this.seen.isRepeat(line.stamp, line.stream, line.text.length)) {
 				continue;
 			}
 
-			if (line.stamp !== '') {
-				this.lastStamp = line.stamp;
-			}
-
-			this.seen.add(line.stamp, line.stream);
+			this.seen.add(line.stamp, line.stream, line.text.length);
 			fresh.push(line);
 		}
 

@@ -362,7 +362,7 @@ export class DockerSource implements LogSource {
 			return;
 		}
 
-		void this.reopen(this.session, f);
+		void this.reopen(this.session, f, failure !== undefined);
 	}
 
 	/**
@@ -371,9 +371,10 @@ export class DockerSource implements LogSource {
 	 * a follow when the container exits before its last lines were sent (seen here: 11,565 of 20,000
 	 * lines printed in a burst). A stopped container's logs are read to their end and the stream
 	 * closes; what was shown already is dropped as after a reconnect. An exit is told from the next
-	 * by its time (a container restarted meanwhile is followed on by that same read).
+	 * by its time (a container restarted meanwhile is followed on by that same read). `broken`: the
+	 * stream did not end by itself; a read after an exit that broke is made again, twice at most.
 	 */
-	private async reopen(session: number, f: ContainerFollower): Promise<void> {
+	private async reopen(session: number, f: ContainerFollower, broken = false): Promise<void> {
 		let state: Inspect;
 		try {
 			state = await this.engine!.json<Inspect>(`/containers/${encodeURIComponent(f.container.id)}/json`);
@@ -406,7 +407,18 @@ export class DockerSource implements LogSource {
 		const exit = state.State?.FinishedAt ?? '';
 		if (f.exitRead !== exit) {
 			f.exitRead = exit;
+			f.exitRetries = 0;
 			f.follow();
+			return;
+		}
+
+		if (broken && f.exitRetries < 2) {
+			f.exitRetries++;
+			setTimeout(() => {
+				if (session === this.session && !this.stopped && !f.following && this.followers.get(f.container.id) === f) {
+					f.follow();
+				}
+			}, reopenMs).unref();
 			return;
 		}
 

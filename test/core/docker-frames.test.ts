@@ -132,11 +132,11 @@ describe('resume', () => {
 
 	test('lines met again after a resume are dropped once each, in order, until a newer one; one the window forgot too', () => {
 		const seen = new SeenLines(4);
-		seen.add(at(1), 'stdout'); // forgotten by the window of 4: its stream's newest time still covers it
-		seen.add(at(2), 'stdout');
-		seen.add(at(3), 'stdout');
-		seen.add(at(3), 'stdout');
-		seen.add(at(1), 'stderr');
+		seen.add(at(1), 'stdout', 5); // forgotten by the window of 4: its stream's newest time still covers it
+		seen.add(at(2), 'stdout', 5);
+		seen.add(at(3), 'stdout', 5);
+		seen.add(at(3), 'stdout', 5);
+		seen.add(at(1), 'stderr', 5);
 		expect(seen.startResume()).toBe(`${Date.parse('2026-12-02T08:00:00Z') / 1000}.000000001`);
 		const again: Array<[string, string]> = [
 			[at(1), 'stdout'],
@@ -147,24 +147,35 @@ describe('resume', () => {
 			[at(3), 'stdout'], // a third line at that time: new
 			[at(4), 'stdout'],
 		];
-		expect(again.map(([s, stream]) => seen.isRepeat(s, stream))).toEqual([true, true, true, true, true, false, false]);
+		expect(again.map(([s, stream]) => seen.isRepeat(s, stream, 5))).toEqual([true, true, true, true, true, false, false]);
 		expect(seen.repeats).toBe(5);
+		expect(seen.newestKey()).toBe('2026-12-02T08:00:00.000000003');
 		expect(new SeenLines().startResume()).toBeUndefined();
+		expect(new SeenLines().newestKey()).toBeUndefined();
 	});
 
-	test('stdout and stderr in blocks whose times overlap by more than the window: each line once', () => {
-		// A burst: stdout's copier ran ahead, stderr's lines were written later with earlier times.
+	test('stdout and stderr in blocks whose times overlap by more than the window: each line once, none lost', () => {
+		// A burst: stderr's copier fell behind; stdout ran ahead past the window of 4.
 		const seen = new SeenLines(4);
-		const shown: Array<[number, string]> = [[10, 'stdout'], [11, 'stdout'], [12, 'stdout'], [13, 'stdout'], [14, 'stdout'], [15, 'stdout'], [5, 'stderr'], [6, 'stderr']];
+		const shown: Array<[number, string]> = [[5, 'stderr'], [10, 'stdout'], [11, 'stdout'], [12, 'stdout'], [13, 'stdout'], [14, 'stdout'], [15, 'stdout']];
 		for (const [n, stream] of shown) {
-			seen.add(at(n), stream);
+			seen.add(at(n), stream, 5);
 		}
 
-		// Asked again from the oldest of the last four (5): Docker sends everything from then, in the file's order.
+		// Asked from stderr's newest (5), not the window's oldest (12): its line stamped 8, written
+		// after the stream ended, comes again. Docker sends everything from then, in the file's order.
 		expect(seen.startResume()).toBe(`${Date.parse('2026-12-02T08:00:00Z') / 1000}.000000005`);
-		const again: Array<[number, string]> = [...shown, [16, 'stdout'], [7, 'stderr'], [17, 'stdout']];
-		expect(again.map(([n, stream]) => seen.isRepeat(at(n), stream))).toEqual([...shown.map(() => true), false, false, false]);
+		const again: Array<[number, string]> = [...shown, [8, 'stderr'], [16, 'stdout'], [17, 'stdout']];
+		expect(again.map(([n, stream]) => seen.isRepeat(at(n), stream, 5))).toEqual([...shown.map(() => true), false, false, false]);
 		expect(seen.repeats).toBe(shown.length);
+	});
+
+	test('the first part of a long line, shown when the stream ended in its middle, does not hide the whole line', () => {
+		const seen = new SeenLines();
+		seen.add(at(1), 'stdout', 10);
+		seen.add(at(2), 'stdout', 16_384); // the stream ended after the first 16 KiB frame
+		seen.startResume();
+		expect([seen.isRepeat(at(1), 'stdout', 10), seen.isRepeat(at(2), 'stdout', 16_387), seen.isRepeat(at(3), 'stdout', 4)]).toEqual([true, false, false]);
 	});
 });
 
