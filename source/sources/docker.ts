@@ -396,11 +396,7 @@ export class DockerSource implements LogSource {
 		f.container = {...f.container, running};
 		if (running) {
 			// A stream that ended under a running container is opened again, after a breath.
-			setTimeout(() => {
-				if (session === this.session && !this.stopped && !f.following && this.followers.get(f.container.id) === f) {
-					f.follow();
-				}
-			}, reopenMs).unref();
+			this.followLater(session, f);
 			return;
 		}
 
@@ -414,16 +410,21 @@ export class DockerSource implements LogSource {
 
 		if (broken && f.exitRetries < 2) {
 			f.exitRetries++;
-			setTimeout(() => {
-				if (session === this.session && !this.stopped && !f.following && this.followers.get(f.container.id) === f) {
-					f.follow();
-				}
-			}, reopenMs).unref();
+			this.followLater(session, f);
 			return;
 		}
 
 		const code = state.State?.ExitCode;
 		this.leave(f, `${state.State?.Status ?? 'stopped'}${code === undefined ? '' : ` (exit code ${code})`}`);
+	}
+
+	/** Open a follower's stream again after a breath, unless it was closed, replaced or reopened meanwhile. */
+	private followLater(session: number, f: ContainerFollower): void {
+		setTimeout(() => {
+			if (session === this.session && !this.stopped && !f.following && this.followers.get(f.container.id) === f) {
+				f.follow();
+			}
+		}, reopenMs).unref();
 	}
 
 	private leave(f: ContainerFollower, why: string): void {
