@@ -33,6 +33,8 @@ export class ContainerFollower {
 	exitRead: string | undefined;
 	/** Reads after that exit made again because they broke. */
 	exitRetries = 0;
+	/** Logs requests refused (404, 409) in a row. */
+	refusals = 0;
 	private request: http.ClientRequest | undefined;
 	private response: http.IncomingMessage | undefined;
 	private generation = 0;

@@ -41,6 +41,10 @@ const retiredKept = 1000;
 const maxBatch = 4096;
 /** A stream that ended while its container still runs is opened again after this long, ms. */
 const reopenMs = 500;
+/** Logs refused with 404 or 409 this many times in a row under a container said to be there: it leaves. */
+const maxRefusals = 3;
+/** An inspect the engine failed (not a 404) is made again after this long, ms. */
+const inspectRetryMs = 2000;
 
 function shortId(id: string): string {
 	return id.slice(0, 12);
@@ -355,9 +359,12 @@ export class DockerSource implements LogSource {
 			return;
 		}
 
-		// 404 (removed) and 409 (dead, or being removed: `--rm`) are for reopen to tell from the state.
-		if (failure instanceof EngineError && failure.status !== 404 && failure.status !== 409) {
-			// Refused for good (a logging driver that cannot be read back, say): said once, not retried.
+		// 404 (removed) and 409 (dead, or being removed: `--rm`) are for reopen to tell from the
+		// state, a few times in a row; other refusals are for good (a logging driver that cannot be
+		// read back, say): said once, not retried.
+		const refused = failure instanceof EngineError;
+		f.refusals = refused ? f.refusals + 1 : 0;
+		if (refused && ((failure.status !== 404 && failure.status !== 409) || f.refusals > maxRefusals)) {
 			this.leave(f, `its logs cannot be read: ${failure.message}`);
 			return;
 		}
@@ -381,7 +388,14 @@ export class DockerSource implements LogSource {
 		} catch (error) {
 			if (error instanceof EngineError && error.status === 404) {
 				this.leave(f, 'removed');
-			} else if (!(error instanceof EngineError)) {
+			} else if (error instanceof EngineError) {
+				// The engine could not say (a 500): asked again later, so the container is not left hanging.
+				setTimeout(() => {
+					if (session === this.session && !this.stopped && this.followers.get(f.container.id) === f) {
+						void this.reopen(session, f, broken);
+					}
+				}, inspectRetryMs).unref();
+			} else {
 				this.lost(session, this.reason(error));
 			}
 

@@ -10,6 +10,7 @@ import {run, start, waitFor} from '../support/logmon.js';
 // - lines that share a timestamp at the point a resume starts from;
 // - a follow ended by the container's exit before its last lines were sent (the real engine does it
 //   only now and then, under load), and the read after it refused (409) for a container being removed;
+// - an inspect the engine fails (500), and logs refused (409) again and again under a running container;
 // - a frame of a stream that does not exist, and a line on /events that is not JSON;
 // - the engine's JSON errors: 500 on /info, 404 and 501 on a container's logs;
 // - the flags: DOCKER_HOST, usage errors, a socket that is not there.
@@ -118,6 +119,28 @@ describe('the Docker source against the engine test double', () => {
 		await m.until(() => /container ephemeral \([\da-f]{12}\) left: /.test(m.stderr), 'ephemeral leaving');
 		expect(m.stderr).toMatch(/container ephemeral \([\da-f]{12}\) left: exited \(exit code 2\)/);
 		expect(m.stderr).not.toMatch(/cannot be read/);
+	});
+
+	test('an inspect the engine fails (500) after an exit is made again: the container still leaves with its exit code', async () => {
+		const m = logmon();
+		const c = engine.add('unsure');
+		await m.until(() => engine.requests.some(r => r.includes(`/containers/${c.id}/logs`)), 'the stream open');
+		engine.print(c, 1, ['a line']);
+		await m.until(() => m.of('unsure').length === 1, 'its line');
+		c.inspectErrors = 1;
+		engine.exit(c, 4);
+		await m.until(() => /container unsure \([\da-f]{12}\) left: exited \(exit code 4\)/.test(m.stderr), 'unsure leaving');
+	});
+
+	test('logs refused with 409 again and again under a running container: it leaves, said once, instead of being asked forever', async () => {
+		const m = logmon();
+		const c = engine.add('stuck');
+		c.logsError = {status: 409, message: 'can not get logs from container which is dead or marked for removal'};
+		await m.until(() => /container stuck \([\da-f]{12}\) left: its logs cannot be read/.test(m.stderr), 'stuck leaving');
+		const asked = engine.requests.filter(r => r.includes(`/containers/${c.id}/logs`)).length;
+		expect(asked).toBe(4);
+		await new Promise(resolve => setTimeout(resolve, 1200));
+		expect(engine.requests.filter(r => r.includes(`/containers/${c.id}/logs`))).toHaveLength(asked);
 	});
 
 	test('bad input is counted and skipped: a frame of an unknown stream, an event that is not JSON', async () => {

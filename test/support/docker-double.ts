@@ -30,6 +30,8 @@ export type DoubleContainer = {
 	lines: Line[];
 	/** Answer the logs request with this error instead. */
 	logsError?: {status: number; message: string};
+	/** Answer this many of the next inspect requests with a 500. */
+	inspectErrors?: number;
 };
 
 /** How a stream's bytes are cut into writes: whole, or pieces of these sizes in turn. */
@@ -240,6 +242,12 @@ export class DockerDouble {
 
 		if (!c) {
 			error(404, `No such container: ${decodeURIComponent(m[1]!)}`);
+			return;
+		}
+
+		if (m[2] === 'json' && (c.inspectErrors ?? 0) > 0) {
+			c.inspectErrors!--;
+			error(500, 'the engine could not look');
 			return;
 		}
 
