@@ -124,14 +124,16 @@ export class SeenLines {
 		this.nanos[this.next] = parts[1];
 		this.next = (this.next + 1) % this.capacity;
 		this.count = Math.min(this.count + 1, this.capacity);
+		// Compared as numbers, not tuples: this runs for every line.
 		const s = streamIndex(stream);
-		const newest: [number, number] = [this.newestSeconds[s]!, this.newestNanos[s]!];
-		if (Number.isNaN(newest[0]) || before(newest, parts)) {
+		const seconds = this.newestSeconds[s]!;
+		const nanos = this.newestNanos[s]!;
+		if (Number.isNaN(seconds) || seconds < parts[0] || (seconds === parts[0] && nanos < parts[1])) {
 			this.newestSeconds[s] = parts[0];
 			this.newestNanos[s] = parts[1];
 			this.atNewest[s] = 1;
 			this.longestAtNewest[s] = length;
-		} else if (!before(parts, newest)) {
+		} else if (seconds === parts[0] && nanos === parts[1]) {
 			this.atNewest[s]!++;
 			this.longestAtNewest[s] = Math.max(this.longestAtNewest[s]!, length);
 		}

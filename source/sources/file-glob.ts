@@ -1,4 +1,4 @@
-import {existsSync, statSync} from 'node:fs';
+import {existsSync} from 'node:fs';
 import {readdir, stat} from 'node:fs/promises';
 import path from 'node:path';
 import {type Glob, hasMagic, matchSegment} from '../core/glob.js';
@@ -42,7 +42,7 @@ async function walk(dir: string, segments: readonly string[], at: number, out: E
 			out.files.push(next);
 			// A file that is not there yet in a directory that is not there either (`logs` of
 			// `/srv/*/logs/app.log` not made yet): the caller watches where the directory would appear.
-			if (!existsSync(next) && !isDirectory(dir)) {
+			if (!existsSync(next) && !(await isDirectory(dir))) {
 				return false;
 			}
 
@@ -56,7 +56,7 @@ async function walk(dir: string, segments: readonly string[], at: number, out: E
 
 		// `next` is not there yet (`logs` of `/srv/*/logs/*.log` in a service directory just made):
 		// this directory is watched until it comes, so its making is seen, not left to the next check.
-		const here = await stat(dir).then(st => st.isDirectory(), () => false);
+		const here = await isDirectory(dir);
 		if (here) {
 			out.waiting.push(dir);
 		}
@@ -118,10 +118,6 @@ async function walk(dir: string, segments: readonly string[], at: number, out: E
 	return true;
 }
 
-function isDirectory(dir: string): boolean {
-	try {
-		return statSync(dir).isDirectory();
-	} catch {
-		return false;
-	}
+async function isDirectory(dir: string): Promise<boolean> {
+	return stat(dir).then(st => st.isDirectory(), () => false);
 }

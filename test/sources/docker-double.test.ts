@@ -1,5 +1,5 @@
 import {afterAll, afterEach, beforeAll, describe, expect, test} from 'vitest';
-import {DockerDouble, stampOf} from '../support/docker-double.js';
+import {DockerDouble, type DoubleContainer, stampOf} from '../support/docker-double.js';
 import {DockerLogmon} from '../support/docker-logmon.js';
 import {run, start, waitFor} from '../support/logmon.js';
 
@@ -23,6 +23,16 @@ describe('the Docker source against the engine test double', () => {
 		const m = new DockerLogmon(engine.host, args);
 		running.push(m);
 		return m;
+	}
+
+	/** A logmon following a new container `name`, which has printed one line and had it shown. */
+	async function followedWithALine(name: string): Promise<[DockerLogmon, DoubleContainer]> {
+		const m = logmon();
+		const c = engine.add(name);
+		await m.until(() => engine.requests.some(r => r.includes(`/containers/${c.id}/logs`)), 'the stream open');
+		engine.print(c, 1, ['a line']);
+		await m.until(() => m.of(name).length === 1, 'its line');
+		return [m, c];
 	}
 
 	beforeAll(async () => {
@@ -109,11 +119,7 @@ describe('the Docker source against the engine test double', () => {
 	});
 
 	test('a container removed as it exits (`--rm`): the read after the exit is refused with 409, and it leaves with its exit code', async () => {
-		const m = logmon();
-		const c = engine.add('ephemeral');
-		await m.until(() => engine.requests.some(r => r.includes(`/containers/${c.id}/logs`)), 'the stream open');
-		engine.print(c, 1, ['only line']);
-		await m.until(() => m.of('ephemeral').length === 1, 'its line');
+		const [m, c] = await followedWithALine('ephemeral');
 		c.logsError = {status: 409, message: 'can not get logs from container which is dead or marked for removal'};
 		engine.exit(c, 2);
 		await m.until(() => /container ephemeral \([\da-f]{12}\) left: /.test(m.stderr), 'ephemeral leaving');
@@ -122,11 +128,7 @@ describe('the Docker source against the engine test double', () => {
 	});
 
 	test('an inspect the engine fails (500) after an exit is made again: the container still leaves with its exit code', async () => {
-		const m = logmon();
-		const c = engine.add('unsure');
-		await m.until(() => engine.requests.some(r => r.includes(`/containers/${c.id}/logs`)), 'the stream open');
-		engine.print(c, 1, ['a line']);
-		await m.until(() => m.of('unsure').length === 1, 'its line');
+		const [m, c] = await followedWithALine('unsure');
 		c.inspectErrors = 1;
 		engine.exit(c, 4);
 		await m.until(() => /container unsure \([\da-f]{12}\) left: exited \(exit code 4\)/.test(m.stderr), 'unsure leaving');
