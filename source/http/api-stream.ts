@@ -190,6 +190,15 @@ async function stream(request: HttpRequest, context: HttpContext): Promise<undef
 	res.socket?.setNoDelay(true);
 	res.write('retry: 2000\n\n');
 	counters.streamClients++;
+	// Counted out once: when it is dropped (its socket closes a moment later) or when it closes.
+	let counted = true;
+	const countOut = (): void => {
+		if (counted) {
+			counted = false;
+			counters.streamClients--;
+		}
+	};
+
 	const abort = new AbortController();
 	const peer = request.raw.socket.remoteAddress ?? 'unknown';
 	const client = new SseClient(res, {
@@ -201,11 +210,12 @@ async function stream(request: HttpRequest, context: HttpContext): Promise<undef
 		},
 		onStuck() {
 			counters.streamDropped++;
+			countOut();
 			context.say('warn', `stream client ${peer} disconnected: it read nothing for ${limits.streamStuckMs / 1000} s (${client.lost} events lost)`);
 		},
 	});
 	res.once('close', () => {
-		counters.streamClients--;
+		countOut();
 		abort.abort();
 		client.close();
 		hub.leave(client);
