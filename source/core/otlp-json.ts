@@ -1,6 +1,6 @@
 import {
 	type OtlpLimits, type OtlpLogRecord, type OtlpObject, type OtlpRequest, type OtlpResourceLogs, type OtlpScopeLogs, type OtlpValue,
-	OtlpDecodeError, OtlpTooManyRecords, emptyRecord, newObject, setKey, tooDeep,
+	OtlpDecodeError, OtlpTooManyRecords, PartBudget, emptyRecord, newObject, setKey, tooDeep,
 } from './otlp-map.js';
 
 // The OTLP/HTTP JSON encoding of ExportLogsServiceRequest: the protobuf JSON mapping with
@@ -65,7 +65,11 @@ const decimal = /^-?\d{1,20}$/;
 class JsonDecoder {
 	records = 0;
 
-	constructor(private readonly limits: OtlpLimits, private readonly problem: (reason: string) => void) {}
+	private readonly budget: PartBudget;
+
+	constructor(private readonly limits: OtlpLimits, private readonly problem: (reason: string) => void) {
+		this.budget = new PartBudget(limits);
+	}
 
 	request(v: unknown): OtlpRequest {
 		const top = object(v, 'the request');
@@ -74,6 +78,7 @@ class JsonDecoder {
 	}
 
 	private resourceLogs(o: Json, where: string): OtlpResourceLogs {
+		this.budget.take();
 		const resource = get(o, 'resource');
 		const attributes = resource === undefined || resource === null ? newObject() : this.attributes(object(resource, `${where}.resource`), `${where}.resource`, 0);
 		const scopes = list(o, 'scopeLogs', 'scope_logs', where).map((s, i) => this.scopeLogs(object(s, `${where}.scopeLogs[${i}]`), `${where}.scopeLogs[${i}]`));
@@ -81,6 +86,7 @@ class JsonDecoder {
 	}
 
 	private scopeLogs(o: Json, where: string): OtlpScopeLogs {
+		this.budget.take();
 		const out: OtlpScopeLogs = {name: '', version: '', attributes: newObject(), records: []};
 		const scope = get(o, 'scope');
 		if (scope !== undefined && scope !== null) {
@@ -96,6 +102,7 @@ class JsonDecoder {
 		}
 
 		this.records += records.length;
+		this.budget.take(records.length);
 		out.records = records.map((r, i) => this.logRecord(object(r, `${where}.logRecords[${i}]`), `${where}.logRecords[${i}]`));
 		return out;
 	}
@@ -194,6 +201,7 @@ class JsonDecoder {
 
 	private keyValues(items: unknown[], where: string, depth: number): OtlpObject {
 		const out = newObject();
+		this.budget.take(items.length);
 		for (const [i, item] of items.entries()) {
 			if (!isObject(item)) {
 				this.problem(`${where}[${i}]: expected a {"key","value"} object, got ${kindOf(item)}`);
@@ -277,6 +285,7 @@ class JsonDecoder {
 				return this.bad(where, 'arrayValue.values to be an array', values);
 			}
 
+			this.budget.take(values?.length ?? 0);
 			return (values ?? []).map((item, i) => item === null ? null : this.anyValue(item, `${where}.arrayValue.values[${i}]`, depth + 1));
 		}
 

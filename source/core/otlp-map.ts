@@ -40,9 +40,36 @@ export type OtlpLimits = {
 	maxDepth: number;
 	/** Log records in one request; past it the request is refused (413). */
 	maxRecords: number;
+	/**
+	 * Parts of one request: resources, scopes, records, attributes and array items. An empty scope
+	 * costs 2 bytes of protobuf and some 150 of memory: without this, one request of the allowed
+	 * size could hold more than the heap. Past it the request is refused (413).
+	 */
+	maxParts?: number;
 };
 
 export const defaultOtlpLimits: OtlpLimits = {maxDepth: 32, maxRecords: 100_000};
+
+/** Parts of one request, unless the limits say otherwise (some 150 MB of memory at most). */
+export const defaultMaxParts = 1_000_000;
+
+/** Counts a request's parts against its limit (`OtlpLimits.maxParts`). */
+export class PartBudget {
+	private parts = 0;
+	private readonly max: number;
+
+	constructor(limits: OtlpLimits) {
+		this.max = limits.maxParts ?? defaultMaxParts;
+	}
+
+	/** Count `n` more parts; past the limit, the request is refused. */
+	take(n = 1): void {
+		this.parts += n;
+		if (this.parts > this.max) {
+			throw new OtlpTooManyRecords(`more than ${this.max} parts (resources, scopes, records, attributes, array items) in one request`);
+		}
+	}
+}
 
 /** Put in place of a value nested deeper than maxDepth. */
 export const tooDeep = '[nested too deep]';

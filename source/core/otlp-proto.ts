@@ -1,6 +1,6 @@
 import {
 	type OtlpLimits, type OtlpLogRecord, type OtlpObject, type OtlpRequest, type OtlpResourceLogs, type OtlpScopeLogs, type OtlpValue,
-	OtlpDecodeError, OtlpTooManyRecords, emptyRecord, nanosToMs, newObject, setKey, tooDeep,
+	OtlpDecodeError, OtlpTooManyRecords, PartBudget, emptyRecord, nanosToMs, newObject, setKey, tooDeep,
 } from './otlp-map.js';
 
 // A protobuf wire decoder for ExportLogsServiceRequest (OTLP logs), written from the field
@@ -214,7 +214,11 @@ function hex(buf: Buffer, start: number, end: number): string {
 class Decoder {
 	records = 0;
 
-	constructor(private readonly limits: OtlpLimits, private readonly problem: (reason: string) => void) {}
+	private readonly budget: PartBudget;
+
+	constructor(private readonly limits: OtlpLimits, private readonly problem: (reason: string) => void) {
+		this.budget = new PartBudget(limits);
+	}
 
 	request(r: Reader): OtlpRequest {
 		const resources: OtlpResourceLogs[] = [];
@@ -231,6 +235,7 @@ class Decoder {
 	}
 
 	private resourceLogs(r: Reader): OtlpResourceLogs {
+		this.budget.take();
 		const out: OtlpResourceLogs = {attributes: newObject(), scopes: []};
 		fields(r, 'ResourceLogs', (no, wire) => {
 			if (no === 1) {
@@ -260,6 +265,7 @@ class Decoder {
 	}
 
 	private scopeLogs(r: Reader): OtlpScopeLogs {
+		this.budget.take();
 		const out: OtlpScopeLogs = {name: '', version: '', attributes: newObject(), records: []};
 		fields(r, 'ScopeLogs', (no, wire) => {
 			if (no === 1) {
@@ -302,6 +308,7 @@ class Decoder {
 	}
 
 	private logRecord(r: Reader): OtlpLogRecord {
+		this.budget.take();
 		const out = emptyRecord();
 		const m = 'LogRecord';
 		fields(r, m, (no, wire) => {
@@ -376,6 +383,7 @@ class Decoder {
 
 	/** A KeyValue into `into`; a repeated key keeps the last value, as maps do. */
 	private keyValue(r: Reader, into: OtlpObject, depth: number): void {
+		this.budget.take();
 		let key = '';
 		let value: OtlpValue = null;
 		fields(r, 'KeyValue', (no, wire) => {
@@ -465,6 +473,7 @@ class Decoder {
 			}
 
 			expect(wire, len, 'ArrayValue', no);
+			this.budget.take();
 			out.push(this.anyValue(r.message(), depth));
 			return true;
 		});

@@ -116,6 +116,25 @@ describe('OTLP decoders', () => {
 		expect(() => decodeLogsJson(json, limits, () => undefined)).toThrow(OtlpTooManyRecords);
 	});
 
+	test('parts past the limit (empty scopes, attributes, array items) are OtlpTooManyRecords, in both encodings', () => {
+		// Empty ScopeLogs hold no record: each costs 2 bytes of protobuf and far more memory.
+		const scopes = Buffer.concat(Array.from({length: 20}, () => Buffer.from([0x12, 0x00])));
+		const request = Buffer.concat([Buffer.from([0x0A]), varint(scopes.length), scopes]);
+		const limits = {...defaultOtlpLimits, maxParts: 20};
+		expect(() => decodeLogsProto(request, limits, () => undefined)).toThrow(/more than 20 parts/);
+		expect(decodeLogsProto(request, {...limits, maxParts: 21}, () => undefined).resources[0]!.scopes).toHaveLength(20);
+		const emptyScopes = JSON.stringify({resourceLogs: [{scopeLogs: Array.from({length: 20}, () => ({}))}]});
+		expect(() => decodeLogsJson(emptyScopes, limits, () => undefined)).toThrow(OtlpTooManyRecords);
+		expect(decodeLogsJson(emptyScopes, {...limits, maxParts: 21}, () => undefined).resources[0]!.scopes).toHaveLength(20);
+		// One record with many attributes, and one with a long array.
+		const attributes = Array.from({length: 30}, (_, i) => ({key: `k${i}`, value: {intValue: i}}));
+		const manyAttributes = JSON.stringify({resourceLogs: [{scopeLogs: [{logRecords: [{attributes}]}]}]});
+		expect(() => decodeLogsJson(manyAttributes, limits, () => undefined)).toThrow(OtlpTooManyRecords);
+		const longArray = JSON.stringify({resourceLogs: [{scopeLogs: [{logRecords: [{body: {arrayValue: {values: Array.from({length: 30}, () => ({stringValue: 'x'}))}}}]}]}]});
+		expect(() => decodeLogsJson(longArray, limits, () => undefined)).toThrow(OtlpTooManyRecords);
+		expect(decodeLogsJson(longArray, defaultOtlpLimits, () => undefined).records).toBe(1);
+	});
+
 	test('int64: negative and past 2^53, from protobuf and JSON', () => {
 		// AnyValue{int_value: -1} is a 10-byte varint.
 		const minusOne = Buffer.from([0x18, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01]);
