@@ -62,7 +62,8 @@ export function eventFromJournal(obj: Json, raw: string, origin: Origin): EventI
 
 	const priority = journalText(obj['PRIORITY']);
 	const level = (priority !== undefined && /^[0-7]$/.test(priority) ? levelFromNumber(Number(priority)) : undefined) ?? detectLevel({text: message});
-	const service = journalText(obj['SYSLOG_IDENTIFIER']) ?? journalText(obj['_SYSTEMD_UNIT']) ?? journalText(obj['_COMM']);
+	// An empty identifier names nothing: the unit or the command does.
+	const service = [obj['SYSLOG_IDENTIFIER'], obj['_SYSTEMD_UNIT'], obj['_COMM']].map(journalText).find(t => t !== undefined && t !== '');
 	const time = journalTime(obj['__REALTIME_TIMESTAMP']);
 	if (time === undefined) {
 		origin.parseError?.('a journal entry with an unreadable __REALTIME_TIMESTAMP; the receive time is used');

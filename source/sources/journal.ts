@@ -142,6 +142,14 @@ export class JournalSource implements LogSource {
 			if (truncated > 0) {
 				// An entry cut short is no longer JSON: kept as text, marked.
 				handle.parseError(`a journal entry longer than the cap, ${truncated} bytes cut`);
+				// journalctl writes __CURSOR first: a restart goes on after this entry, not into it again.
+				const cursor = leadingCursor.exec(text)?.[1];
+				try {
+					this.cursor = cursor === undefined ? this.cursor : JSON.parse(`"${cursor}"`) as string;
+				} catch {
+					// not a JSON string after all: the last whole entry's cursor stays
+				}
+
 				const e = eventFromLine(text, origin);
 				e.message += truncationMarker(truncated);
 				e.raw += truncationMarker(truncated);
@@ -168,3 +176,6 @@ export class JournalSource implements LogSource {
 		}
 	}
 }
+
+/** The cursor at the start of an entry (journalctl's JSON begins with it), as JSON string text. */
+const leadingCursor = /^\{\s*"__CURSOR"\s*:\s*"((?:[^"\\]|\\.){1,4096})"/;

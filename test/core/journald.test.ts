@@ -12,6 +12,7 @@ describe('journal entries', () => {
 		expect(service({SYSLOG_IDENTIFIER: 'nginx', _SYSTEMD_UNIT: 'nginx.service'})).toBe('nginx');
 		expect(service({_SYSTEMD_UNIT: 'nginx.service', _COMM: 'nginx'})).toBe('nginx.service');
 		expect(service({_COMM: 'bash'})).toBe('bash');
+		expect(service({SYSLOG_IDENTIFIER: '', _SYSTEMD_UNIT: 'cron.service'})).toBe('cron.service');
 		expect(service({})).toBe('stdin');
 	});
 

@@ -55,6 +55,39 @@ describe('--journal', () => {
 		expect(result.code).toBe(1);
 		expect(result.stderr).toMatch(/journalctl not found: --journal runs systemd's journalctl/);
 	});
+
+	test('an entry longer than --max-line is cut once: journalctl run again goes on after it, not into it again', async () => {
+		// A stand-in journalctl (a shell script writing what journalctl writes, cursor first): a real
+		// journal cannot be made to stop right after a given entry. Its first run writes c1 and a
+		// 5,000-byte c2, then exits; a run --after-cursor writes what follows that cursor.
+		const dir = mkdtempSync(path.join(tmpdir(), 'logmon-journalctl-'));
+		const journalctl = path.join(dir, 'journalctl');
+		const entry = (cursor: string, message: string): string => JSON.stringify({__CURSOR: cursor, __REALTIME_TIMESTAMP: '1700000000000000', MESSAGE: message, PRIORITY: '6'});
+		writeFileSync(journalctl, [
+			'#!/bin/sh',
+			`echo "$*" >> ${dir}/runs`,
+			'case "$*" in',
+			`*"--after-cursor c1"*) echo '${entry('c2', 'second ' + 'x'.repeat(5000))}'; echo '${entry('c3', 'third')}'; exec sleep 30;;`,
+			`*"--after-cursor c2"*) echo '${entry('c3', 'third')}'; exec sleep 30;;`,
+			`*) echo '${entry('c1', 'first')}'; echo '${entry('c2', 'second ' + 'x'.repeat(5000))}'; exit 1;;`,
+			'esac',
+			'',
+		].join('\n'), {mode: 0o755});
+		const config = path.join(dir, 'config.json');
+		writeFileSync(config, JSON.stringify({sources: [{type: 'journald', journalctl}]}));
+		const child = start(['--no-ui', '-o', 'json', '--max-line', '1024', '--config', config]);
+		let stdout = '';
+		child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+			stdout += d;
+		});
+		const output = collect(child);
+		await until(() => stdout.includes('third'), 'the entry after the long one');
+		child.kill('SIGTERM');
+		// The cut entry is no longer JSON: it is shown as its text, marked, once.
+		const messages = lines((await output).stdout).map(l => l.message.slice(0, 16));
+		expect(messages).toEqual(['first', '{"__CURSOR":"c2"', 'third']);
+		expect(readFileSync(path.join(dir, 'runs'), 'utf8')).toMatch(/--after-cursor c2/);
+	});
 });
 
 const why = unavailable();
