@@ -198,22 +198,11 @@ export class LiveCounts {
 	/** Every count of a slot that starts in [from, to), with the slot's start and width. */
 	visit(from: number, to: number, visitor: SlotVisitor): void {
 		const lo = Math.max(from, this.keptFromMs);
-		for (let i = Math.floor(lo / coarseMs), end = Math.ceil(to / coarseMs); i < end; i++) {
-			const s = this.coarse.get(i);
-			if (s) {
-				const start = i * coarseMs;
-				s.forEach((k, n) => {
-					visitor(k, n, start, coarseMs);
-				});
-			}
-		}
-
-		for (let i = Math.floor(lo / fineMs), end = Math.ceil(to / fineMs); i < end; i++) {
-			const s = this.fine.get(i);
-			if (s) {
-				const start = i * fineMs;
-				s.forEach((k, n) => {
-					visitor(k, n, start, fineMs);
+		for (const [slots, width] of [[this.coarse, coarseMs], [this.fine, fineMs]] as const) {
+			for (const i of slotsIn(slots, Math.floor(lo / width), Math.ceil(to / width))) {
+				const start = i * width;
+				slots.get(i)!.forEach((k, n) => {
+					visitor(k, n, start, width);
 				});
 			}
 		}
@@ -310,4 +299,29 @@ function slotOf(map: Map<number, Slot>, i: number): Slot {
 
 function floorTo(t: number, unit: number): number {
 	return Math.floor(t / unit) * unit;
+}
+
+/**
+ * The slots held with an index in [first, end), in order. A range wider than what is held (a
+ * window reaching years ahead, say) is not stepped through slot by slot: what is held is sorted.
+ */
+function slotsIn(slots: ReadonlyMap<number, unknown>, first: number, end: number): number[] {
+	const out: number[] = [];
+	if (end - first > slots.size) {
+		for (const i of slots.keys()) {
+			if (i >= first && i < end) {
+				out.push(i);
+			}
+		}
+
+		return out.sort((a, b) => a - b);
+	}
+
+	for (let i = first; i < end; i++) {
+		if (slots.has(i)) {
+			out.push(i);
+		}
+	}
+
+	return out;
 }
