@@ -36,6 +36,16 @@ function justBefore(k: EventKey): EventKey {
 	return {receivedAt: k.receivedAt, seq: k.seq - 1};
 }
 
+/**
+ * Whether the buffer, whose oldest event is `oldest`, holds everything after `after`. Also so when
+ * `after` is the event published right before `oldest` in this run (the seq one less, received
+ * since logmon started): its receive time may be earlier, but nothing came between.
+ */
+function covers(oldest: EventKey, after: EventKey, startedAt: number): boolean {
+	return compareKeys(justBefore(oldest), after) <= 0
+		|| (after.seq === oldest.seq - 1 && after.receivedAt >= startedAt && after.receivedAt <= oldest.receivedAt);
+}
+
 function later(a: EventKey, b: EventKey): EventKey {
 	return compareKeys(a, b) >= 0 ? a : b;
 }
@@ -92,7 +102,7 @@ async function resume(context: HttpContext, hub: StreamHub, client: SseClient, f
 		}
 
 		// The buffer holds everything after `after` once `after` reaches just before its oldest event.
-		if (!oldest || compareKeys(justBefore(oldest), after) > 0) {
+		if (!oldest || !covers(oldest, after, context.startedAt)) {
 			if (reader) {
 				// The history's part: after `after`, before the buffer's oldest event. What the writer had
 				// not written when the scan began is on disk a flush later: a second pass takes it.
@@ -187,6 +197,12 @@ async function stream(request: HttpRequest, context: HttpContext): Promise<undef
 		// Proxies (nginx) pass it on at once instead of buffering.
 		'X-Accel-Buffering': 'no',
 	});
+	if (request.method === 'HEAD') {
+		// The headers a GET would get, and no stream: a HEAD holds no client slot.
+		res.end();
+		return undefined;
+	}
+
 	res.socket?.setNoDelay(true);
 	res.write('retry: 2000\n\n');
 	counters.streamClients++;

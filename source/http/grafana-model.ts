@@ -1,5 +1,6 @@
 import {LEVELS, type Level, type LogEvent, levelRank} from '../core/event.js';
 import {FilterError, compileUserRegex, parseLevel} from '../core/filter.js';
+import {isDateTime} from '../core/since.js';
 import {type AnnotationKind, annotationKinds} from './grafana-tables.js';
 
 // The Grafana JSON datasource contract, the pure half: the targets logmon offers, a /query body
@@ -346,7 +347,7 @@ export const minStepMs = 10_000;
 
 function timeOf(value: unknown, field: string): number {
 	const ms = typeof value === 'number' ? value : (typeof value === 'string' ? (/^\d{10,14}$/.test(value) ? Number(value) : Date.parse(value)) : Number.NaN);
-	if (!Number.isFinite(ms)) {
+	if (!Number.isFinite(ms) || !isDateTime(ms)) {
 		throw new GrafanaRequestError(field, `expected an ISO 8601 time like "2024-05-01T10:00:00.000Z" or epoch milliseconds, got ${JSON.stringify(value)}`);
 	}
 

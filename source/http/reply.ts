@@ -69,7 +69,8 @@ export function send(res: ServerResponse, reply: Reply, extra: Record<string, st
 }
 
 export function sendError(res: ServerResponse, error: HttpError, extra: Record<string, string> = {}): void {
-	const json: Record<string, unknown> = {error: error.message, status: error.status};
+	// `message` too: Grafana's data sources show that field of an error.
+	const json: Record<string, unknown> = {error: error.message, message: error.message, status: error.status};
 	if (error.parameter !== undefined) {
 		json['parameter'] = error.parameter;
 	}

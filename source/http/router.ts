@@ -55,9 +55,8 @@ export class Router {
 		return this.add('POST', pattern, handler, options);
 	}
 
-	/** The route for this method and path; or the methods the path has; or undefined (404). HEAD is served by GET. */
-	match(method: string, path: string): Match {
-		const parts = split(path);
+	/** The route for this method and path (its decoded segments, pathSegments); or the methods the path has; or undefined (404). HEAD is served by GET. */
+	match(method: string, parts: readonly string[]): Match {
 		const allowed: string[] = [];
 		for (const route of this.routes) {
 			const params = matchParts(route.parts, parts);
@@ -76,8 +75,8 @@ export class Router {
 	}
 
 	/** Every method a path answers, for CORS preflights. */
-	methods(path: string): string[] {
-		const m = this.match('\u0000', path);
+	methods(parts: readonly string[]): string[] {
+		const m = this.match('\u0000', parts);
 		return m && 'allowed' in m ? m.allowed : [];
 	}
 }
@@ -87,7 +86,12 @@ function split(path: string): string[] {
 	return path.split('/').filter(Boolean);
 }
 
-function matchParts(pattern: string[], parts: string[]): Record<string, string> | undefined {
+/** A raw (percent-encoded) path's segments, each decoded; throws URIError on bad encoding. */
+export function pathSegments(rawPath: string): string[] {
+	return split(rawPath).map(part => decodeURIComponent(part));
+}
+
+function matchParts(pattern: string[], parts: readonly string[]): Record<string, string> | undefined {
 	if (pattern.length !== parts.length) {
 		return undefined;
 	}

@@ -6,7 +6,7 @@ import {type HttpContext} from './context.js';
 import {createCors} from './cors.js';
 import {HttpError, baseHeaders, send, sendError} from './reply.js';
 import {maxBodyBytes} from './request.js';
-import {type Router, httpRequest} from './router.js';
+import {type Router, httpRequest, pathSegments} from './router.js';
 import {type HttpSettings} from './settings.js';
 
 // The node:http server: timeouts, the token, CORS, a loopback Host check, then the router.
@@ -48,16 +48,19 @@ export async function startServer(settings: HttpSettings, router: Router, contex
 			throw new HttpError(403, 'Host: this logmon answers only loopback names (127.0.0.1, localhost, [::1]) unless it has a token');
 		}
 
+		// Segments are decoded after the path is split, so a name holding `%2F` (k8s/web) stays one segment.
 		let path: string;
+		let segments: string[];
 		try {
 			path = decodeURIComponent(url.pathname);
+			segments = pathSegments(url.pathname);
 		} catch {
 			throw new HttpError(400, 'the path is not valid percent-encoding');
 		}
 
 		const method = req.method ?? 'GET';
 		if (method === 'OPTIONS' && cors.enabled) {
-			const methods = router.methods(path);
+			const methods = router.methods(segments);
 			if (methods.length === 0) {
 				throw new HttpError(404, `no such path: ${path}`);
 			}
@@ -67,7 +70,7 @@ export async function startServer(settings: HttpSettings, router: Router, contex
 			return;
 		}
 
-		const match = router.match(method, path);
+		const match = router.match(method, segments);
 		const isPublic = match !== undefined && 'route' in match && match.route.options.public === true;
 		if (!isPublic && !authorized(req.headers.authorization)) {
 			counters.unauthorized++;
@@ -102,13 +105,15 @@ export async function startServer(settings: HttpSettings, router: Router, contex
 		// 16 KiB of headers, Node's default, said here so it stays so.
 		maxHeaderSize: 16 * 1024,
 	}, (req, res) => {
+		// Taken now: by the time a 413 has been written, req.socket may already be gone (null).
+		const {socket} = req;
 		handle(req, res).catch((error: unknown) => {
 			const failure = error instanceof HttpError ? error : internalError(context, req, error);
 			count(counters.byStatus, failure.status);
 			sendError(res, failure, cors.headers(req));
 			if (failure.status === 413) {
 				// The rest of the body is not read: the connection goes with the answer.
-				res.once('finish', () => req.socket.destroy());
+				res.once('finish', () => socket.destroy());
 			}
 		});
 	});
@@ -116,7 +121,10 @@ export async function startServer(settings: HttpSettings, router: Router, contex
 		// Malformed requests, header timeouts: a bare 400 or 408, then the socket goes.
 		const code = (error as NodeJS.ErrnoException).code;
 		if (socket.writable) {
-			socket.end(code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n' : 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+			const timedOut = code === 'ERR_HTTP_REQUEST_TIMEOUT';
+			counters.requests++;
+			count(counters.byStatus, timedOut ? 408 : 400);
+			socket.end(timedOut ? 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n' : 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
 		} else {
 			socket.destroy();
 		}

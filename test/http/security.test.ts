@@ -1,4 +1,5 @@
 import {mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import net from 'node:net';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {afterAll, describe, expect, it} from 'vitest';
@@ -107,6 +108,34 @@ describe('CORS and limits', () => {
 		const r = await request(`${s.base}/api/v1/health`, {method: 'POST', headers: {'Content-Type': 'application/json', 'Content-Length': String(2 * 1024 * 1024)}, body: ''});
 		expect(r.status).toBe(413);
 		expect(r.json).toMatchObject({status: 413, parameter: 'body', error: 'body: larger than 1048576 bytes'});
+		await stop(s);
+	});
+
+	it('a chunked body (no Content-Length) over 1 MiB gets a 413 once read that far, and logmon goes on', async () => {
+		const s = await serve(['--no-history']);
+		// The server closes the connection with its answer, maybe while the body is still going out.
+		const answer = await request(`${s.base}/api/v1/grafana/query`, {method: 'POST', headers: {'Content-Type': 'application/json', 'Transfer-Encoding': 'chunked'}, body: Buffer.alloc(2_000_000, 0x20)})
+			.catch((error: NodeJS.ErrnoException) => error.code ?? error.message);
+		expect([413, 'ECONNRESET', 'EPIPE']).toContain(typeof answer === 'string' ? answer : answer.status);
+		const health = await request(`${s.base}/api/v1/health`);
+		expect(health.status).toBe(200);
+		expect(health.json.http.byStatus['4xx']).toBe(1);
+		expect(s.child.exitCode).toBeNull();
+		await stop(s);
+	});
+
+	it('a request Node cannot parse gets a bare 400, counted in health', async () => {
+		const s = await serve(['--no-history']);
+		const reply = await new Promise<string>((resolve, reject) => {
+			const socket = net.connect(s.port, '127.0.0.1', () => socket.end('NOT HTTP AT ALL\r\n\r\n'));
+			let text = '';
+			socket.setEncoding('utf8').on('data', (d: string) => {
+				text += d;
+			}).on('close', () => resolve(text)).on('error', reject);
+		});
+		expect(reply).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+		const health = await request(`${s.base}/api/v1/health`);
+		expect(health.json.http.byStatus['4xx']).toBe(1);
 		await stop(s);
 	});
 });

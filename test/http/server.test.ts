@@ -39,7 +39,7 @@ describe('logmon serve: the server', () => {
 	it('answers JSON 404 for an unknown path and 405 with Allow for another method', async () => {
 		const missing = await request(`${s.base}/api/v1/nope`);
 		expect(missing.status).toBe(404);
-		expect(missing.json).toEqual({error: 'no such path: /api/v1/nope', status: 404});
+		expect(missing.json).toEqual({error: 'no such path: /api/v1/nope', message: 'no such path: /api/v1/nope', status: 404});
 		const post = await request(`${s.base}/api/v1/health`, {method: 'POST', body: '{}'});
 		expect(post.status).toBe(405);
 		expect(post.headers.allow).toBe('GET');
@@ -48,6 +48,33 @@ describe('logmon serve: the server', () => {
 		const preflight = await request(`${s.base}/api/v1/health`, {method: 'OPTIONS', headers: {Origin: 'https://grafana.example', 'Access-Control-Request-Method': 'GET'}});
 		expect(preflight.status).toBe(405);
 		expect(Object.keys(preflight.headers).filter(h => h.startsWith('access-control'))).toEqual([]);
+	});
+
+	it('a path segment holding %2F is one segment: a service named k8s/web', async () => {
+		s.child.stdin!.write('{"level":"error","service":"k8s/web","message":"pod evicted"}\n');
+		const r = await eventually(async () => {
+			const answer = await request(`${s.base}/api/v1/logs/errors/k8s%2Fweb`);
+			return answer.json?.events?.length === 1 ? answer : undefined;
+		}, 'the k8s/web error listed');
+		expect(r.status).toBe(200);
+		expect(r.json.events[0]).toMatchObject({service: 'k8s/web', message: 'pod evicted'});
+		expect((await request(`${s.base}/api/v1/logs/errors/%E2%82`)).status).toBe(400);
+	});
+
+	it('a time past what a date can hold is a 400 naming the parameter, not a 500', async () => {
+		for (const [route, parameter] of [['/api/v1/logs/stats?since=300000000d', 'since'], ['/api/v1/logs/series?since=99999999999999999d', 'since'], ['/api/v1/logs/groups?until=300000000d', 'until']] as const) {
+			// eslint-disable-next-line no-await-in-loop
+			const r = await request(`${s.base}${route}`);
+			expect([route, r.status, r.json?.parameter]).toEqual([route, 400, parameter]);
+		}
+
+		const grafana = await request(`${s.base}/api/v1/grafana/query`, {method: 'POST', headers: {'Content-Type': 'application/json'}, body: '{"range":{"from":-1e308,"to":1e308},"targets":[{"target":"error_count"}]}'});
+		expect(grafana.status).toBe(400);
+		expect(grafana.json).toMatchObject({parameter: 'range.from', message: expect.stringMatching(/^range\.from: /)});
+		// Grafana shows an error's `message`: a body that is not JSON has one too.
+		const notJson = await request(`${s.base}/api/v1/grafana/query`, {method: 'POST', body: 'nope'});
+		expect(notJson.status).toBe(400);
+		expect(notJson.json).toMatchObject({parameter: 'body', message: expect.stringMatching(/^body: not valid JSON/)});
 	});
 
 	it('refuses Host names that are not loopback when there is no token (DNS rebinding)', async () => {

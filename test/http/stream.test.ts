@@ -194,6 +194,36 @@ describe('the SSE stream', () => {
 		const bad = await request(`${s.base}/api/v1/stream`, {headers: {'Last-Event-ID': 'yesterday'}});
 		expect(bad.status).toBe(400);
 		expect(bad.json.parameter).toBe('Last-Event-ID');
+		// A HEAD gets a GET's headers and ends: it holds no slot.
+		const head = await request(`${s.base}/api/v1/stream`, {method: 'HEAD'});
+		expect(head.status).toBe(200);
+		expect(head.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+		expect((await request(`${s.base}/api/v1/health`)).json.http.streamClients).toBe(0);
+		await stop(s);
+	});
+
+	it('no false loss: a client whose last event came right before the buffer\'s oldest, earlier, lost nothing (memory)', async () => {
+		const s = await serve(['--no-history', '--buffer', '100']);
+		const watcher = await openStream(`${s.base}/api/v1/stream`);
+		await burst(s, 0, 50);
+		await watcher.waitFor(isEvent, 50);
+		// Received some milliseconds later than event 50: the buffer's oldest once 50 is evicted.
+		await new Promise(resolve => setTimeout(resolve, 20));
+		await burst(s, 50, 100);
+		await watcher.waitFor(isEvent, 150);
+		const ids = watcher.messages.filter(isEvent).map(m => m.id!);
+		watcher.close();
+		const fifty = ids[49]!;
+		expect(Number(fifty.split('-')[0])).toBeLessThan(Number(ids[50]!.split('-')[0]));
+		const back = await openStream(`${s.base}/api/v1/stream`, {'Last-Event-ID': fifty});
+		const rest = await back.waitFor(isEvent, 100);
+		expect(rest.map(m => seqOf(m))).toEqual(Array.from({length: 100}, (_, i) => i + 51));
+		expect(back.messages.filter(m => m.event === 'loss')).toEqual([]);
+		back.close();
+		// The same seq from before this run started (logmon restarted since): a loss, said.
+		const stale = await openStream(`${s.base}/api/v1/stream`, {'Last-Event-ID': '1000000000000-50'});
+		await stale.waitFor(m => m.event === 'loss');
+		stale.close();
 		await stop(s);
 	});
 });
