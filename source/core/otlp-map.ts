@@ -173,6 +173,9 @@ export function eventsFromOtlp(request: OtlpRequest, origin: OtlpOrigin): EventI
 		const {'service.name': serviceName, 'host.name': hostName, ...rest} = resource.attributes;
 		const service = name(serviceName) ?? origin.service;
 		const host = name(hostName) ?? '';
+		// One that is not a text (a number, a list) names nothing, but is kept with the others.
+		keepUnless(rest, 'service.name', serviceName);
+		keepUnless(rest, 'host.name', hostName);
 		const others = hasKeys(rest) ? rest : undefined;
 		for (const scope of resource.scopes) {
 			const proc = name(scope.name) ?? '';
@@ -187,6 +190,12 @@ export function eventsFromOtlp(request: OtlpRequest, origin: OtlpOrigin): EventI
 
 /** `resource`: the resource attributes less service.name and host.name, which are the event's service and host. */
 type Context = {service: string; host: string; proc: string; resource: OtlpObject | undefined; scope: OtlpScopeLogs};
+
+function keepUnless(attributes: OtlpObject, key: string, value: OtlpValue | undefined): void {
+	if (value !== undefined && typeof value !== 'string') {
+		attributes[key] = value;
+	}
+}
 
 function hasKeys(object: OtlpObject): boolean {
 	for (const _ in object) {
@@ -229,6 +238,10 @@ function eventFromOtlpRecord(r: OtlpLogRecord, c: Context, origin: OtlpOrigin): 
 
 	if (c.scope.version !== '') {
 		record['scopeVersion'] = c.scope.version;
+	}
+
+	if (hasKeys(c.scope.attributes)) {
+		record['scopeAttributes'] = c.scope.attributes;
 	}
 
 	// A structured body in full, unless it was too long: then the message holds it, cut.

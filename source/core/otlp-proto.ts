@@ -22,6 +22,10 @@ const varint = 0;
 const i64 = 1;
 const len = 2;
 const i32 = 5;
+const startGroup = 3;
+const endGroup = 4;
+/** Groups inside groups: no sender has a reason to nest many. */
+const maxGroupDepth = 100;
 
 class Reader {
 	pos: number;
@@ -129,7 +133,8 @@ class Reader {
 		return new Reader(this.buf, start, end);
 	}
 
-	skip(wire: number): void {
+	/** Skip a field of an unknown number: `no` and `wire` are its tag's parts. */
+	skip(wire: number, no: number): void {
 		switch (wire) {
 			case varint: {
 				this.varint();
@@ -151,8 +156,43 @@ class Reader {
 				break;
 			}
 
+			case startGroup: {
+				this.skipGroup(no);
+				break;
+			}
+
 			default: {
 				throw new OtlpDecodeError(`wire type ${wire} is not supported`);
+			}
+		}
+	}
+
+	/**
+	 * A group (proto2's deprecated wire types 3 and 4), as protobuf readers skip one: every field up
+	 * to the end tag of the same number, groups nested in it too, without recursion.
+	 */
+	private skipGroup(no: number): void {
+		const open = [no];
+		while (open.length > 0) {
+			if (this.done) {
+				throw new OtlpDecodeError(`group ${open.at(-1)!} has no end`);
+			}
+
+			const tag = this.varint();
+			const inner = Math.floor(tag / 8);
+			const wire = tag & 7;
+			if (wire === endGroup) {
+				if (inner !== open.pop()) {
+					throw new OtlpDecodeError(`group ${no} ends with the end of group ${inner}`);
+				}
+			} else if (wire === startGroup) {
+				if (open.length >= maxGroupDepth) {
+					throw new OtlpDecodeError(`groups nested more than ${maxGroupDepth} deep`);
+				}
+
+				open.push(inner);
+			} else {
+				this.skip(wire, inner);
 			}
 		}
 	}
@@ -177,7 +217,7 @@ function fields(r: Reader, message: string, field: (no: number, wire: number) =>
 		}
 
 		if (!field(no, wire)) {
-			r.skip(wire);
+			r.skip(wire, no);
 		}
 	}
 }

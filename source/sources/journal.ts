@@ -144,10 +144,12 @@ export class JournalSource implements LogSource {
 				handle.parseError(`a journal entry longer than the cap, ${truncated} bytes cut`);
 				// journalctl writes __CURSOR first: a restart goes on after this entry, not into it again.
 				const cursor = leadingCursor.exec(text)?.[1];
-				try {
-					this.cursor = cursor === undefined ? this.cursor : JSON.parse(`"${cursor}"`) as string;
-				} catch {
-					// not a JSON string after all: the last whole entry's cursor stays
+				if (cursor !== undefined) {
+					try {
+						this.cursor = JSON.parse(`"${cursor}"`) as string;
+					} catch {
+						// not a JSON string after all: the last whole entry's cursor stays
+					}
 				}
 
 				const e = eventFromLine(text, origin);

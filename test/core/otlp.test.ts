@@ -199,6 +199,29 @@ describe('OTLP mapping', () => {
 		expect(events[4]).toMatchObject({time: 5, message: ''});
 	});
 
+	test('scope attributes are in the record; a service.name or host.name that is not text stays with the resource', () => {
+		const request = decodeLogsJson(JSON.stringify({resourceLogs: [
+			{resource: {attributes: [{key: 'service.name', value: {intValue: '7'}}, {key: 'host.name', value: {arrayValue: {values: [{stringValue: 'a'}]}}}, {key: 'region', value: {stringValue: 'eu'}}]}, scopeLogs: [
+				{scope: {name: 'db', attributes: [{key: 'pool', value: {stringValue: 'primary'}}]}, logRecords: [{body: {stringValue: 'one'}}]},
+				{scope: {name: 'cache'}, logRecords: [{body: {stringValue: 'two'}}]},
+			]},
+		]}), defaultOtlpLimits, noProblems());
+		const [first, second] = eventsFromOtlp(request, {sourceId: 'otlp', service: 'otlp', receivedAt: 5, maxMessage: 1024, parseError: noProblems()});
+		expect(first).toMatchObject({service: 'otlp', host: '', proc: 'db', record: {scopeAttributes: {pool: 'primary'}, resource: {region: 'eu', 'service.name': 7, 'host.name': ['a']}}});
+		expect(second!.record).not.toHaveProperty('scopeAttributes');
+	});
+
+	test('protobuf groups (wire types 3 and 4) of unknown fields are skipped, nested too; one left open is an error', () => {
+		// ExportLogsServiceRequest: field 9 a group holding a varint and a group of field 2, then resource_logs
+		// holding an empty ResourceLogs.
+		const group = [0x4B, 0x08, 0x01, 0x13, 0x08, 0x02, 0x14, 0x4C];
+		const decoded = decodeLogsProto(new Uint8Array([...group, 0x0A, 0x00]), defaultOtlpLimits, () => undefined);
+		expect(decoded.resources).toHaveLength(1);
+		for (const bad of [[0x4B, 0x08, 0x01], [0x4B, 0x54], [...Array.from({length: 101}, () => 0x13)]]) {
+			expect(() => decodeLogsProto(new Uint8Array(bad), defaultOtlpLimits, () => undefined), JSON.stringify(bad)).toThrow(OtlpDecodeError);
+		}
+	});
+
 	test('the error reply is a google.rpc.Status', () => {
 		expect([...encodeStatus(3, 'bad')]).toEqual([0x08, 0x03, 0x12, 0x03, 0x62, 0x61, 0x64]);
 		expect(encodeStatus(8, 'x'.repeat(200)).subarray(2, 5)).toEqual(Buffer.from([0x12, 0xC8, 0x01]));
