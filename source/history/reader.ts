@@ -7,17 +7,19 @@ import {Bloom, eventHasWords} from './bloom.js';
 import {compareSegments, decodeLine, hourMs} from './format.js';
 import {parseIndex} from './index-builder.js';
 import {type Stream} from './retention-plan.js';
+import {SegmentReader} from './segment-text.js';
 import {listSegments, type SegmentFiles} from './segments.js';
 import {type HistoryCounts, type HistoryQuery, type HistoryReader, type HistoryStatus, type SegmentIndex, errorLevels} from './types.js';
 
 // Reads the history, in this process or in another one while a writer appends. Sealed segments
 // are pruned by their sidecar (event-time range, bloom filter of words) before anything is
 // decompressed; the active segment (no sidecar yet) is read up to its last newline, so a write
-// in progress is never half-read. Oldest-first scans stream each segment through gunzip (on
-// libuv's pool, while this thread decodes) a slice of about 1 MiB at a time; newest-first scans
-// hold one segment's text (at most 64 MiB) to read it backwards. Events are yielded a slice at a time.
+// in progress is never half-read. Oldest-first scans read a sealed segment a gzip member (about
+// 1 MiB of text) at a time, past a damaged member to the next (segment-text.ts); newest-first
+// scans hold one segment's text (at most 64 MiB) to read it backwards. Events are yielded a slice at a time.
 
 const gunzip = promisify(zlib.gunzip);
+
 
 /** Text is taken from a segment's bytes this much at a time, cut at a newline. */
 const sliceBytes = 1024 * 1024;
@@ -220,25 +222,7 @@ export class Reader implements HistoryReader {
 	/** A segment's whole lines; undefined when it is gone or cannot be read (counted). */
 	private async load(s: Segment): Promise<Buffer | undefined> {
 		if (s.gz) {
-			let packed: Buffer;
-			try {
-				packed = await fs.readFile(s.gz);
-			} catch {
-				return undefined; // removed by retention meanwhile
-			}
-
-			try {
-				return await gunzip(packed);
-			} catch {
-				this.damaged.add(s.gz);
-				// A cut-off gzip still gives what it holds up to the cut.
-				try {
-					const salvaged = await gunzip(packed, {finishFlush: zlib.constants.Z_SYNC_FLUSH});
-					return salvaged.subarray(0, salvaged.lastIndexOf(10) + 1);
-				} catch {
-					return undefined;
-				}
-			}
+			return this.gzipText(s.gz);
 		}
 
 		try {
@@ -252,6 +236,28 @@ export class Reader implements HistoryReader {
 
 			return undefined;
 		}
+	}
+
+	/**
+	 * A sealed segment's text in chunks of whole lines, member by member (segment-text.ts): past a
+	 * damaged member the others are still read (a gunzip stream stops there, or quietly at a member
+	 * whose header is gone). Counted as damaged when it could not all be read.
+	 */
+	private async * gzipChunks(gz: string): AsyncGenerator<Buffer> {
+		const counts = {damaged: false};
+		yield * new SegmentReader().text({gz}, counts);
+		if (counts.damaged) {
+			this.damaged.add(gz);
+		}
+	}
+
+	private async gzipText(gz: string): Promise<Buffer> {
+		const chunks: Buffer[] = [];
+		for await (const chunk of this.gzipChunks(gz)) {
+			chunks.push(chunk);
+		}
+
+		return Buffer.concat(chunks);
 	}
 
 	private async * reverseSlices(s: Segment): AsyncGenerator<string[]> {
@@ -283,19 +289,18 @@ export class Reader implements HistoryReader {
 		}
 
 		if (gz) {
-			try {
-				handle = await fs.open(gz, 'r');
-			} catch {
-				return; // removed by retention meanwhile
+			for await (const chunk of this.gzipChunks(gz)) {
+				progress.bytes += chunk.length;
+				yield chunk.toString('utf8', 0, chunk.length - 1).split('\n');
 			}
+
+			return;
 		}
 
 		const input = handle!.createReadStream({highWaterMark: sliceBytes});
-		const unzip = gz ? zlib.createGunzip({chunkSize: sliceBytes}) : undefined;
-		const source: AsyncIterable<Buffer> = unzip ? input.pipe(unzip) : input;
 		let carry: Buffer | undefined;
 		try {
-			for await (const chunk of source) {
+			for await (const chunk of input as AsyncIterable<Buffer>) {
 				const buf = carry ? Buffer.concat([carry, chunk]) : chunk;
 				const nl = buf.lastIndexOf(10);
 				if (nl < 0) {
@@ -308,11 +313,8 @@ export class Reader implements HistoryReader {
 				yield buf.toString('utf8', 0, nl).split('\n');
 			}
 		} catch {
-			if (gz) {
-				this.damaged.add(gz);
-			}
+			// Unreadable meanwhile: what was read stands.
 		} finally {
-			unzip?.destroy();
 			input.destroy();
 			await handle!.close().catch(() => undefined);
 		}

@@ -86,10 +86,15 @@ async function read(job: Job, counts: LineCounts): Promise<void> {
 			return;
 		}
 
+		if (piece.afterGap) {
+			lines.skipPart();
+		}
+
 		if (piece.crc !== undefined && !checkCrc(piece.text, piece.crc)) {
-			// Damaged: nothing of this member, nothing after it, as when read in the query's thread.
+			// Damaged: nothing of this member, and the line it cut at each end is a part.
 			damaged = true;
-			break;
+			lines.skipPart();
+			continue;
 		}
 
 		for (const chunk of lines.take(piece.text)) {

@@ -25,6 +25,8 @@ export type Piece = {
 	own: boolean;
 	/** The CRC-32 the text must have, when reading was asked to leave the check to the caller (gzip-members.ts checkCrc). */
 	crc?: number | undefined;
+	/** The first piece after damage was skipped: text is missing before it, so its first line is a part (Lines.skipPart). */
+	afterGap?: boolean;
 };
 
 export type TextCounts = {
@@ -38,17 +40,46 @@ const sliceBytes = 1024 * 1024;
 /** A member with more text than this is not the sealer's: the rest of the file is read as a stream. */
 export const maxMemberText = 8 * 1024 * 1024;
 
+/** How every member the sealer writes begins: the magic, deflate, no flags, no time (zlib.gzipSync). */
+const memberHeader = Buffer.from([0x1F, 0x8B, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00]);
+
+function zeros(buffer: Buffer, from: number, to: number): boolean {
+	for (let i = from; i < to; i++) {
+		if (buffer[i] !== 0) {
+			return false;
+		}
+	}
+
+	return true;
+}
+
 /** A gzip is read this much at a time: the sealer's members are some 150 KiB each. */
 const packedWindow = 1024 * 1024;
 
 /** Joins pieces of text and gives out the whole lines; what follows the last newline waits for more. */
 export class Lines {
 	private carry: Buffer | undefined;
+	private skipping = false;
+
+	/** Text was lost before the next piece: the line carried and the part the next piece begins with are dropped. */
+	skipPart(): void {
+		this.carry = undefined;
+		this.skipping = true;
+	}
 
 	/** The whole lines completed by `piece`: the one the last piece began, then the rest (each may be absent). */
 	take(piece: Buffer): Buffer[] {
 		const out: Buffer[] = [];
 		let from = 0;
+		if (this.skipping) {
+			from = piece.indexOf(10) + 1;
+			if (from === 0) {
+				return out;
+			}
+
+			this.skipping = false;
+		}
+
 		if (this.carry) {
 			const nl = piece.indexOf(10);
 			if (nl < 0) {
@@ -114,6 +145,10 @@ export class SegmentReader {
 	private async * gzipText(file: string, counts: TextCounts): AsyncGenerator<Buffer> {
 		const lines = new Lines();
 		for await (const piece of this.pieces(file, counts)) {
+			if (piece.afterGap) {
+				lines.skipPart();
+			}
+
 			yield * lines.take(piece.text);
 		}
 	}
@@ -121,6 +156,8 @@ export class SegmentReader {
 	/**
 	 * A sealed segment's text, a gzip member at a time. Sets `counts.damaged` when it cannot be read
 	 * to its end. With `checkCrc` false, each member's checksum is given with it, to be tested by the caller.
+	 * Members are independent: past a damaged one (or bytes that are none), reading goes on at the
+	 * next member's header, and that piece is marked `afterGap`.
 	 */
 	async * pieces(file: string, counts: TextCounts, checkCrc = true): AsyncGenerator<Piece> {
 		let handle: PackedFile;
@@ -140,6 +177,10 @@ export class SegmentReader {
 			let at = 0;
 			// Set when a member was cut by the window's end.
 			let cut = false;
+			// Set after damage, while the next member's header is looked for; `skipped` tells whether
+			// what was passed over held more than zeros (a torn write's fill after the last member does not).
+			let seeking = false;
+			let skipped = false;
 			for (;;) {
 				// Read on when little is left (a member is then cut by the window's end but rarely), or a member was cut.
 				if ((cut || held - at < this.window / 4) && start + held < size) {
@@ -163,9 +204,26 @@ export class SegmentReader {
 				}
 
 				const window = this.packed.subarray(0, held);
+				if (seeking) {
+					const found = window.indexOf(memberHeader, at);
+					const upTo = found < 0 ? Math.max(at, held - memberHeader.length + 1) : found;
+					skipped ||= !zeros(window, at, upTo);
+					at = upTo;
+					if (found < 0) {
+						if (start + held >= size) {
+							counts.damaged ||= skipped;
+							return;
+						}
+
+						cut = true;
+						continue;
+					}
+				}
+
 				let member;
 				try {
-					member = inflateMember(window, at, maxMemberText, checkCrc, this.inflater);
+					// A header found by looking is taken only when its member reads whole and matches its checksum.
+					member = inflateMember(window, at, maxMemberText, checkCrc || seeking, this.inflater);
 				} catch (error) {
 					if (error instanceof GzipDamage && start + held < size) {
 						// Cut by the window's end, not by damage: read on and try it again.
@@ -173,31 +231,50 @@ export class SegmentReader {
 						continue;
 					}
 
-					if (error instanceof LargeMember) {
+					if (error instanceof LargeMember && !seeking) {
 						yield * streamedText(file, start + at, counts);
 						return;
 					}
 
-					throw error;
+					if (!(error instanceof GzipDamage || error instanceof LargeMember)) {
+						throw error;
+					}
+
+					if (!seeking && error instanceof GzipDamage) {
+						// What the damaged member held up to the damage.
+						counts.damaged = true;
+						yield {text: error.salvaged, own: false};
+					}
+
+					skipped = true;
+					seeking = true;
+					at++;
+					continue;
 				}
 
 				if (!member) {
-					counts.damaged ||= start + at === 0; // not a gzip at all
-					return;
+					if (at >= held) {
+						return; // the end
+					}
+
+					// Not a member where one should begin: damage, or a fill after the last member.
+					counts.damaged ||= start + at === 0;
+					seeking = true;
+					skipped = false;
+					continue;
+				}
+
+				const afterGap = seeking;
+				if (seeking) {
+					counts.damaged = true;
+					seeking = false;
 				}
 
 				at = member.next;
-				yield {text: member.text, own: !this.inflater, crc: member.crc};
+				yield {text: member.text, own: !this.inflater, crc: member.crc, afterGap};
 			}
-		} catch (error) {
-			if (!(error instanceof GzipDamage)) {
-				counts.damaged = true;
-				return;
-			}
-
-			// What the damaged member held up to the damage.
+		} catch {
 			counts.damaged = true;
-			yield {text: error.salvaged, own: false};
 		} finally {
 			await handle.close();
 		}

@@ -291,6 +291,32 @@ describe('reopen and damage', () => {
 		expect((await all(h)).filter(e => e.seq <= 120)).toEqual([]);
 	});
 
+	test('a gzip member whose header is gone: the members after it are still read, newest first too, and the damage counted', async () => {
+		const h = await openAt();
+		// Over 2 MiB of text an hour: each hour's segment is sealed as several members.
+		const written = Array.from({length: 9000}, (_, i) => event({seq: i + 1, receivedAt: t0 + (i * 1000), time: t0 + (i * 1000), message: `m${i + 1} `.repeat(100)}));
+		h.writer!.append(written);
+		await h.writer!.settle();
+		const gz = path.join(dir, 'all', '20240501T10-0.ndjson.gz');
+		const packed = readFileSync(gz);
+		const header = Buffer.from([0x1F, 0x8B, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00]);
+		const second = packed.indexOf(header, 1);
+		expect(packed.indexOf(header, second + 1)).toBeGreaterThan(second);
+		packed[second] = 0;
+		writeFileSync(gz, packed);
+		const forward = (await all(h)).map(e => e.seq);
+		const backward = (await all(h, {reverse: true})).map(e => e.seq);
+		expect(backward).toEqual([...forward].reverse());
+		const lost = written.map(e => e.seq).filter(seq => !forward.includes(seq));
+		// About one member's lines, all from the first hour; the rest of that hour is there.
+		expect(lost.length).toBeGreaterThan(100);
+		expect(lost.length).toBeLessThan(2500);
+		expect(Math.max(...lost)).toBeLessThan(3000);
+		expect(forward).toContain(3600);
+		expect(forward).toEqual([...forward].sort((x, y) => x - y));
+		expect(h.status().damagedSegments).toBe(1);
+	});
+
 	test('a directory from a newer logmon is refused, naming it', async () => {
 		writeFileSync(path.join(dir, 'FORMAT'), '{"format":"logmon-history","version":2}\n');
 		await expect(openHistory(dir)).rejects.toThrow(HistoryFormatError);
