@@ -5,8 +5,9 @@ import {fileMode} from './segments.js';
 
 // One writer per directory: `writer.lock` holds {"pid","host","startedAt"}. It is written to a
 // temporary file and linked into place, so it appears whole or not at all, and the link fails
-// when another writer holds it. A lock whose pid is dead on this host is stale and taken over
-// (a `kill -9` leaves one behind); a lock from another host is respected.
+// when another writer holds it. A lock whose pid is dead on this host, or belongs to a process
+// that started after the lock was written, is stale and taken over (a `kill -9` leaves one
+// behind); a lock from another host is respected.
 
 export type LockHolder = {pid: number; host: string; startedAt?: number};
 
@@ -45,6 +46,42 @@ function alive(pid: number): boolean {
 	}
 }
 
+/**
+ * When the process `pid` started, ms since the epoch, from /proc (Linux; /proc's clock ticks are
+ * USER_HZ, 100 a second); undefined where that cannot be read.
+ */
+function processStartedAt(pid: number): number | undefined {
+	try {
+		const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+		// The fields after the command's name, which may hold spaces and parentheses; starttime is the 22nd field.
+		const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+		const bootSeconds = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
+		return Number.isFinite(ticks) && Number.isFinite(bootSeconds) && bootSeconds > 0 ? (bootSeconds * 1000) + (ticks * 10) : undefined;
+	} catch {
+		return undefined;
+	}
+}
+
+/** The boot time /proc gives is in whole seconds and drifts with clock changes: a started process is told from its lock by more than this. */
+const startSlackMs = 10_000;
+
+/**
+ * Whether the holder on this host is gone: its pid is dead, or is another process's now (pid
+ * reuse after a kill -9 and a reboot), one that started well after the lock was written.
+ */
+function holderGone(holder: LockHolder): boolean {
+	if (holder.host !== hostname() || holder.pid === process.pid) {
+		return false;
+	}
+
+	if (!alive(holder.pid)) {
+		return true;
+	}
+
+	const started = holder.startedAt === undefined ? undefined : processStartedAt(holder.pid);
+	return started !== undefined && started > holder.startedAt! + startSlackMs;
+}
+
 export function acquireLock(dir: string, now = Date.now()): LockResult {
 	const file = path.join(dir, lockName);
 	const me: LockHolder = {pid: process.pid, host: hostname(), startedAt: now};
@@ -70,7 +107,7 @@ export function acquireLock(dir: string, now = Date.now()): LockResult {
 
 			const holder = readHolder(file);
 			// A lock is linked into place whole, so one that cannot be read is damaged: stale too.
-			const stale = holder === 'damaged' || (holder !== undefined && holder.host === me.host && holder.pid !== process.pid && !alive(holder.pid));
+			const stale = holder === 'damaged' || (holder !== undefined && holderGone(holder));
 			if (!stale) {
 				return {ok: false, holder: known(holder)};
 			}
@@ -93,7 +130,7 @@ export function acquireLock(dir: string, now = Date.now()): LockResult {
 /** True when `dir` holds a lock whose process is gone from this host (a writer killed with SIGKILL). */
 export function lockIsStale(dir: string): boolean {
 	const holder = readHolder(path.join(dir, lockName));
-	return typeof holder === 'object' && holder.host === hostname() && holder.pid !== process.pid && !alive(holder.pid);
+	return typeof holder === 'object' && holderGone(holder);
 }
 
 /** Remove the lock if it is still ours. */

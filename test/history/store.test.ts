@@ -1,5 +1,6 @@
+import {spawn} from 'node:child_process';
 import {appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync} from 'node:fs';
-import {tmpdir} from 'node:os';
+import {hostname, tmpdir} from 'node:os';
 import path from 'node:path';
 import {gunzipSync} from 'node:zlib';
 import {afterEach, beforeEach, describe, expect, test} from 'vitest';
@@ -341,6 +342,26 @@ describe('the lock', () => {
 		expect(JSON.parse(readFileSync(path.join(dir, 'writer.lock'), 'utf8')).pid).toBe(process.pid);
 		await third.close();
 		expect(existsSync(path.join(dir, 'writer.lock'))).toBe(false);
+	});
+
+	test('a lock whose pid is now another process, started after the lock was written, is stale (pid reuse)', async () => {
+		const other = spawn('sleep', ['30'], {stdio: 'ignore'});
+		try {
+			await new Promise(resolve => other.once('spawn', resolve));
+			const host = hostname();
+			// Written when that process was running already: it holds the lock.
+			writeFileSync(path.join(dir, 'writer.lock'), JSON.stringify({pid: other.pid, host, startedAt: Date.now()}));
+			const held = await openAt();
+			expect(held.status()).toMatchObject({state: 'read-only', reason: `read-only: another logmon (pid ${other.pid}) writes it`});
+			await held.close();
+			// Written a minute before it started: its writer died and the pid went to another process.
+			writeFileSync(path.join(dir, 'writer.lock'), JSON.stringify({pid: other.pid, host, startedAt: Date.now() - 60_000}));
+			const taken = await openAt();
+			expect(taken.status().state).toBe('writing');
+			expect(JSON.parse(readFileSync(path.join(dir, 'writer.lock'), 'utf8')).pid).toBe(process.pid);
+		} finally {
+			other.kill();
+		}
 	});
 });
 
