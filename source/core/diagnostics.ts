@@ -2,6 +2,7 @@
 // small ring for the UI; the CLI forwards them to stderr in pipe mode. Never stdout.
 
 import {Ring} from './ring.js';
+import {sanitize} from './sanitize.js';
 import {Secrets} from './secrets.js';
 
 export type DiagnosticLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -23,7 +24,8 @@ export class Diagnostics {
 	readonly secrets = new Secrets();
 
 	add(level: DiagnosticLevel, origin: string, text: string): void {
-		const d = {time: Date.now(), level, origin, text: this.secrets.redact(text)};
+		// Messages name files, hosts and peers' answers: whatever they hold is shown, never acted on by a terminal.
+		const d = {time: Date.now(), level, origin: sanitize(origin), text: sanitize(this.secrets.redact(text))};
 		this.ring.push(d);
 		for (const l of this.listeners) {
 			l(d);

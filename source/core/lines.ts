@@ -16,8 +16,9 @@ export function truncationMarker(bytes: number): string {
 }
 
 export class LineSplitter {
-	private parts: Buffer[] = [];
-	private pending = 0; // bytes in parts
+	/** The unfinished line, copied: [0, pending). A view would hold the whole chunk it lies in, per piece. */
+	private held = Buffer.alloc(0);
+	private pending = 0;
 	private skipping = 0; // bytes skipped of an over-long line
 	private skippedHead: Buffer | undefined;
 
@@ -30,7 +31,7 @@ export class LineSplitter {
 		for (;;) {
 			const nl = chunk.indexOf(0x0A, start);
 			if (nl === -1) {
-				this.keep(chunk.subarray(start), out);
+				this.keep(chunk.subarray(start));
 				break;
 			}
 
@@ -39,7 +40,7 @@ export class LineSplitter {
 				const end = nl > start && chunk[nl - 1] === 0x0D ? nl - 1 : nl;
 				out.push({text: chunk.toString('utf8', start, end), truncated: 0});
 			} else {
-				this.keep(chunk.subarray(start, nl), out);
+				this.keep(chunk.subarray(start, nl));
 				this.finishLine(out);
 			}
 
@@ -59,7 +60,7 @@ export class LineSplitter {
 		return out;
 	}
 
-	private keep(piece: Buffer, out: SplitLine[]): void {
+	private keep(piece: Buffer): void {
 		if (piece.length === 0) {
 			return;
 		}
@@ -70,20 +71,28 @@ export class LineSplitter {
 		}
 
 		const room = this.maxLine - this.pending;
+		this.append(piece.length <= room ? piece : piece.subarray(0, room));
 		if (piece.length <= room) {
-			this.parts.push(piece);
-			this.pending += piece.length;
 			return;
 		}
 
 		// Over the cap: keep the head, count the rest until the newline.
-		this.parts.push(piece.subarray(0, room));
-		this.pending += room;
-		this.skippedHead = Buffer.concat(this.parts, this.pending);
-		this.parts = [];
+		this.skippedHead = this.held.subarray(0, this.pending);
+		this.held = Buffer.alloc(0);
 		this.pending = 0;
 		this.skipping = piece.length - room;
-		void out;
+	}
+
+	private append(piece: Buffer): void {
+		const needed = this.pending + piece.length;
+		if (needed > this.held.length) {
+			const larger = Buffer.allocUnsafe(Math.min(this.maxLine, Math.max(needed, 2 * this.held.length, 256)));
+			this.held.copy(larger, 0, 0, this.pending);
+			this.held = larger;
+		}
+
+		piece.copy(this.held, this.pending);
+		this.pending = needed;
 	}
 
 	private finishLine(out: SplitLine[]): void {
@@ -94,12 +103,17 @@ export class LineSplitter {
 			return;
 		}
 
-		const buf = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.pending);
-		this.parts = [];
+		out.push({text: decode(this.held.subarray(0, this.pending)), truncated: 0});
 		this.pending = 0;
-		out.push({text: decode(buf), truncated: 0});
+		// A buffer grown for one long line is not kept for the next ones (a thousand files follow each their own).
+		if (this.held.length > keptBytes) {
+			this.held = Buffer.alloc(0);
+		}
 	}
 }
+
+/** The unfinished line's buffer kept between lines, at most. */
+const keptBytes = 64 * 1024;
 
 /** UTF-8 decode; invalid sequences become U+FFFD. Drops a trailing \r (CRLF input). */
 function decode(buf: Buffer): string {

@@ -1,8 +1,7 @@
-import {createReadStream} from 'node:fs';
 import {createGunzip} from 'node:zlib';
 import {LineSplitter, truncationMarker} from '../core/lines.js';
 import {MultilineJoiner} from '../core/multiline.js';
-import {type FileReader, type TailerOptions, type TailerSink} from './file-tailer.js';
+import {type FileReader, type TailerOptions, type TailerSink, openRegular} from './file-tailer.js';
 
 // A compressed rotated file (`*.gz`) is read whole, once: it never grows. Reading waits
 // while the bus asks the sources to pause.
@@ -34,7 +33,8 @@ export class GzipReader implements FileReader {
 			}
 		};
 
-		const input = createReadStream(this.path);
+		const {fd} = await openRegular(this.path);
+		const input = fd.createReadStream();
 		const gunzip = createGunzip();
 		input.on('data', (chunk: Buffer | string) => {
 			this.sink.bytes(chunk.length);

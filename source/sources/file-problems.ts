@@ -80,7 +80,11 @@ export async function rotatedCopies(file: FileReader): Promise<RotatedCopy[]> {
 		if (isRotationOf(n, name) && !isGzip(n)) {
 			const full = path.join(dir, n);
 			try {
-				copies.push({path: full, mtime: (await stat(full)).mtimeMs}); // eslint-disable-line no-await-in-loop
+				const st = await stat(full); // eslint-disable-line no-await-in-loop
+				// Only a regular file is a copy: a FIFO of that name would be waited on, not read.
+				if (st.isFile()) {
+					copies.push({path: full, mtime: st.mtimeMs});
+				}
 			} catch {
 				// Gone already.
 			}

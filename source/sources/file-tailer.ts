@@ -1,9 +1,29 @@
-import {readSync} from 'node:fs';
+import {type Stats, constants, readSync} from 'node:fs';
 import {type FileHandle, open} from 'node:fs/promises';
 import {LineSplitter, type SplitLine, truncationMarker} from '../core/lines.js';
 import {MultilineJoiner, type MultilineOptions} from '../core/multiline.js';
 import {compareRotations, type RotatedCopy} from './file-names.js';
 import {eventsArrive} from './file-poll.js';
+
+/**
+ * Open `file` for reading if it is a regular file; throws ENOTFILE when it is not. Without
+ * blocking: opening a FIFO (or a device) waits for a writer, and would hold one of libuv's
+ * threads, and logmon's stop, until one came.
+ */
+export async function openRegular(file: string): Promise<{fd: FileHandle; st: Stats}> {
+	const fd = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
+	try {
+		const st = await fd.stat();
+		if (!st.isFile()) {
+			throw Object.assign(new Error(st.isDirectory() ? 'a directory, not a file' : 'not a regular file'), {code: 'ENOTFILE'});
+		}
+
+		return {fd, st};
+	} catch (error) {
+		await fd.close().catch(() => undefined);
+		throw error;
+	}
+}
 
 // One followed file: an open descriptor, the position read up to, the lines cut from what
 // was read, joined into multi-line events. The source (file.ts) decides when to read
@@ -116,13 +136,8 @@ export class FileTailer implements FileReader {
 
 	/** Open a regular file, at its end or its beginning. Throws with the system's reason. */
 	static async open(file: string, fromStart: boolean, options: TailerOptions, sink: TailerSink): Promise<FileTailer> {
-		const fd = await open(file, 'r');
+		const {fd, st} = await openRegular(file);
 		try {
-			const st = await fd.stat();
-			if (!st.isFile()) {
-				throw Object.assign(new Error(st.isDirectory() ? 'a directory, not a file' : 'not a regular file'), {code: 'ENOTFILE'});
-			}
-
 			const position = fromStart ? 0 : st.size;
 			let fingerprint = Buffer.alloc(0);
 			let head = Buffer.alloc(0);
@@ -386,7 +401,7 @@ export class FileTailer implements FileReader {
 	private async readRest(copy: string): Promise<boolean> {
 		let fd: FileHandle;
 		try {
-			fd = await open(copy, 'r');
+			({fd} = await openRegular(copy));
 		} catch {
 			return false;
 		}

@@ -9,6 +9,7 @@ import {eventFromLines} from '../core/multiline-event.js';
 import {type Origin} from '../core/record.js';
 import {type MultilineOptions} from '../core/multiline.js';
 import {compileUserRegex} from '../core/regex.js';
+import {sanitize} from '../core/sanitize.js';
 import {expandGlob} from './file-glob.js';
 import {GzipReader} from './file-gzip.js';
 import {compareRotations, isGzip, isRotationOf, serviceOfFile} from './file-names.js';
@@ -237,6 +238,19 @@ export class FileSource implements LogSource {
 			}
 		}
 
+		// Keys are device and inode: once a file is gone, its inode may be a new file's, which is new.
+		for (const key of this.atStart) {
+			if (!found.has(key)) {
+				this.atStart.delete(key);
+			}
+		}
+
+		for (const [key, c] of this.compressed) {
+			if (!c.reader && !found.has(key)) {
+				this.compressed.delete(key);
+			}
+		}
+
 		// Files gone from the patterns (renamed away, deleted): read to their end, and kept open while a
 		// writer that has not reopened its log yet still adds to them; let go after two poll intervals with
 		// nothing new. Nothing here waits for a read: while the bus has paused the sources, scans go on
@@ -318,6 +332,7 @@ export class FileSource implements LogSource {
 				continue;
 			}
 
+			this.atStart.delete(key);
 			if (this.tailers.has(tailer.key) || this.retiring.has(tailer.key) || this.stopping) {
 				await tailer.close(); // eslint-disable-line no-await-in-loop
 				continue;
@@ -515,8 +530,8 @@ export class FileSource implements LogSource {
 				origin = {
 					sourceId: this.id,
 					sourceKind: this.kind,
-					service: this.config.service ?? serviceOfFile(file.firstPath),
-					proc: path.basename(file.firstPath),
+					service: this.config.service ?? sanitize(serviceOfFile(file.firstPath)),
+					proc: sanitize(path.basename(file.firstPath)),
 					receivedAt: 0,
 					parseError: this.parseError,
 				};

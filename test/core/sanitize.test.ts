@@ -106,6 +106,21 @@ describe('LineSplitter', () => {
 		}
 	});
 
+	it('copies the pieces of an unfinished line: the chunks they came from are not held (or read again)', () => {
+		// A writer that appends a byte at a time, each read into its own 32 KiB buffer: held as
+		// views, every byte of the line would keep 32 KiB alive.
+		const s = new LineSplitter();
+		const chunk = Buffer.alloc(32 * 1024);
+		const got = [];
+		for (const byte of Buffer.from('slow line\n')) {
+			chunk[0] = byte;
+			got.push(...s.push(chunk.subarray(0, 1)));
+			chunk[0] = 0x3F; // the buffer used again for the next read
+		}
+
+		expect(got).toEqual([{text: 'slow line', truncated: 0}]);
+	});
+
 	it('turns invalid UTF-8 into U+FFFD', () => {
 		const s = new LineSplitter();
 		const got = s.push(Buffer.from([0x61, 0xFF, 0xFE, 0x62, 0x0A]));

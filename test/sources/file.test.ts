@@ -1,4 +1,4 @@
-import {type ChildProcess, spawn} from 'node:child_process';
+import {type ChildProcess, execFileSync, spawn} from 'node:child_process';
 import {appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
@@ -313,6 +313,47 @@ describe('file source', () => {
 		await until(() => f.stderr().includes('dir.log: a directory, not a file') && f.stderr().includes('later.log: missing, waiting for it'), 'both said');
 		writeFileSync(later, 'it came\n');
 		await until(() => f.lines().includes('it came'), 'the file that appeared, read from its start');
+	});
+
+	test('a FIFO named like a rotated copy, or matched by the glob, is not waited on: the file goes on, and SIGTERM stops logmon', async () => {
+		const d = freshDir();
+		const file = path.join(d, 'app.log');
+		writeFileSync(file, '');
+		execFileSync('mkfifo', [path.join(d, 'app.log.1'), path.join(d, 'pipe.log')]);
+		const f = follow(['-o', 'raw', '--no-multiline', path.join(d, '*.log')]);
+		await until(() => {
+			appendFileSync(file, 'probe\n');
+			return f.lines().includes('probe');
+		}, 'following');
+		appendFileSync(file, 'before the truncation\n');
+		await until(() => f.lines().includes('before the truncation'), 'the line before');
+		// Truncated: the rest of the old content is looked for in rotated copies (app.log.1 is a FIFO).
+		writeFileSync(file, '');
+		await until(() => {
+			appendFileSync(file, 'after the truncation\n');
+			return f.lines().includes('after the truncation');
+		}, 'the line after the truncation');
+		// A file that is globbed later is still picked up.
+		writeFileSync(path.join(d, 'late.log'), 'a later file\n');
+		await until(() => f.lines().includes('a later file'), 'a file globbed later');
+		f.child.kill('SIGTERM');
+		expect(await new Promise(resolve => f.child.once('exit', (code, signal) => resolve(code ?? signal)))).toBe(143);
+	});
+
+	test('escape sequences and newlines in a file name reach neither stdout nor stderr', async () => {
+		const d = freshDir();
+		const file = path.join(d, 'red\u001B]2;PWNED\u0007\u001B[31m\nx.log');
+		writeFileSync(file, '');
+		const f = follow(['-o', 'text', '--no-multiline', path.join(d, '*.log')]);
+		await until(() => {
+			appendFileSync(file, 'probe\n');
+			return f.lines().some(l => l.includes('probe'));
+		}, 'following');
+		renameSync(file, path.join(d, 'moved.txt'));
+		await until(() => f.stderr().includes('renamed or removed'), 'the rename said');
+		expect(f.lines().find(l => l.includes('probe'))).toMatch(/ red\\x0ax\[red\\x0ax\.log\] INFO: probe$/);
+		expect(f.lines().join('\n') + f.stderr()).not.toMatch(/\u001B|\u0007/);
+		expect(f.stderr()).toContain('\\x0ax.log: renamed or removed');
 	});
 
 	test('multi-line events from a file: Java, Python and Go traces', async () => {
