@@ -11,6 +11,8 @@ import {type Outcome, type Sink, type SinkContext, deliveryFor, plainSink} from 
 
 const stderrKept = 2048;
 const killGraceMs = 2000;
+/** How long the end of a program's stderr is waited for once it has exited. */
+const stderrGraceMs = 500;
 
 export function commandSink(name: string, config: Extract<SinkConfig, {type: 'command'}>, context: SinkContext): Sink {
 	const [program, ...args] = config.argv as [string, ...string[]];
@@ -42,6 +44,14 @@ export function commandSink(name: string, config: Extract<SinkConfig, {type: 'co
 				});
 				child.once('close', (code, signal) => {
 					resolve({code, signal});
+				});
+				// 'close' waits for stderr to end, which a child the program left running in the
+				// background keeps open: once the program itself has exited, its stderr gets a moment.
+				child.once('exit', (code, signal) => {
+					setTimeout(() => {
+						resolve({code, signal});
+						child.stderr.destroy();
+					}, stderrGraceMs);
 				});
 			});
 			clearTimeout(timer);

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import {type AlertRule, type KindSpec, parseDuration, parseRate, ruleKinds, severities} from '../core/alert-rules.js';
-import {durationField, filterField} from './common.js';
+import {durationField, filterField, maxTimerMs} from './common.js';
 
 // `alerts` in the config: rules over the live stream and the sinks they notify.
 // Durations are "90s", "5m", "1h" (a bare number is seconds); rates "20/min", "2/s".
@@ -9,6 +9,8 @@ import {durationField, filterField} from './common.js';
 
 /** A bare number is seconds; rules take compound durations ("1h30m") and "0s". */
 const duration = durationField('"90s", "5m" or "1h"', {seconds: 'nonnegative', parse: parseDuration});
+/** A timer's delay: at most some 24 days. */
+const delay = durationField('"10s" or "1m"', {seconds: 'nonnegative', parse: parseDuration, max: maxTimerMs, what: 'a duration up to 24d'});
 
 const perMinute = z.union([z.string(), z.number()]).transform((v, ctx) => {
 	const rate = typeof v === 'number' ? v : parseRate(v);
@@ -80,7 +82,7 @@ const delivery = {
 	rateLimit: perMinute.optional(),
 	/** Attempts after the first, for 5xx, 429 and network errors. */
 	retries: z.number().int().min(0).max(100).default(5),
-	timeout: duration.default(10_000),
+	timeout: delay.default(10_000),
 	/** Notices waiting at most; past it the oldest is dropped (and counted). */
 	queue: z.number().int().min(1).max(100_000).default(1000),
 };
@@ -96,7 +98,7 @@ export const sinkConfig = z.discriminatedUnion('type', [
 		url,
 		headers,
 		/** Firing alerts are posted again this often, so Alertmanager does not time them out. */
-		resend: duration.default(60_000),
+		resend: durationField('"30s" or "1m"', {seconds: 'positive', parse: parseDuration, min: 1000, max: maxTimerMs, what: 'a duration from 1s to 24d'}).default(60_000),
 		...delivery,
 	}),
 	z.strictObject({type: z.literal('slack'), url, ...delivery, rateLimit: perMinute.default(60)}),

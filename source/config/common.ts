@@ -30,6 +30,9 @@ export type DurationOptions = {
 	what?: string;
 };
 
+/** The longest delay a timer takes (2^31 - 1 ms, some 24.8 days): Node runs a longer one after 1 ms. */
+export const maxTimerMs = 2_147_483_647;
+
 /** A duration such as "30s"; ms once parsed. `example` goes in the error, e.g. "500ms, 30s or 5m". */
 export const durationField = (example: string, options: DurationOptions = {}) => {
 	const {seconds, parse = parseDuration, min = Number.NEGATIVE_INFINITY, max = Number.POSITIVE_INFINITY, what = 'a duration'} = options;

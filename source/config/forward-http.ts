@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import {compileTemplate, ForwardTemplateError} from '../core/forward-template.js';
-import {durationField, sizeField} from './common.js';
+import {durationField, maxTimerMs, sizeField} from './common.js';
 
 // `forward` entries of type "http": only this kind's own fields (config/forward.ts adds the common ones).
 // Batched POSTs in one of three shapes: NDJSON, the Loki push API, Elasticsearch/OpenSearch `_bulk`.
@@ -29,7 +29,7 @@ const template = z.string().min(1).superRefine((v, ctx) => {
 });
 
 /** A bare number is seconds. */
-const duration = durationField('"2s" or "500ms"', {seconds: 'positive'});
+const duration = durationField('"2s" or "500ms"', {seconds: 'positive', max: maxTimerMs, what: 'a duration up to 24d'});
 
 const size = sizeField('1MiB or 500KB');
 

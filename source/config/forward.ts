@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import {durationField, filterField, sizeField} from './common.js';
+import {durationField, filterField, maxTimerMs, sizeField} from './common.js';
 import {cloudwatchForwardConfig, cloudwatchForwardFromUrl} from './forward-cloudwatch.js';
 import {fileForwardConfig, fileForwardFromUrl} from './forward-file.js';
 import {httpForwardConfig, httpForwardFromUrl} from './forward-http.js';
@@ -10,8 +10,8 @@ import {kafkaForwardConfig, kafkaForwardFromUrl} from './forward-kafka.js';
 
 const size = sizeField('1GiB or 500MB');
 
-/** A bare number is seconds. */
-const duration = durationField('500ms, 30s or 5m', {seconds: 'nonnegative'});
+/** A bare number is seconds; each is a timer's delay, so at most some 24 days. */
+const duration = durationField('500ms, 30s or 5m', {seconds: 'nonnegative', max: maxTimerMs, what: 'a duration up to 24d'});
 
 const commonFields = {
 	/** Shown in health and the status bar; the spool directory's name. Default: the kind (file, file-2 …). */

@@ -12,7 +12,7 @@ export type Post = {
 	headers: Record<string, string>;
 	body: Buffer;
 	timeoutMs: number;
-	/** Longest answer kept; the rest is read and thrown away. */
+	/** Longest answer kept; past it the rest is not read, and the connection is closed. */
 	maxAnswer: number;
 };
 
@@ -45,19 +45,26 @@ export async function post(request: typeof http.request, agent: http.Agent | und
 		}, res => {
 			const parts: Buffer[] = [];
 			let size = 0;
-			let truncated = false;
+			const answer = (truncated: boolean): Answer => {
+				const retryAfter = res.headers['retry-after'];
+				return {status: res.statusCode ?? 0, text: Buffer.concat(parts).toString('utf8'), retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined, truncated};
+			};
+
 			res.on('data', (chunk: Buffer) => {
-				if (size + chunk.length > p.maxAnswer) {
-					truncated = true;
-					chunk = chunk.subarray(0, p.maxAnswer - size);
+				if (size + chunk.length <= p.maxAnswer) {
+					parts.push(chunk);
+					size += chunk.length;
+					return;
 				}
 
-				parts.push(chunk);
-				size += chunk.length;
+				// Enough of it: the rest is not read (a peer may answer gigabytes), and the connection goes.
+				parts.push(Buffer.from(chunk.subarray(0, p.maxAnswer - size)));
+				size = p.maxAnswer;
+				settle(answer(true));
+				res.destroy();
 			});
 			res.on('end', () => {
-				const retryAfter = res.headers['retry-after'];
-				settle({status: res.statusCode ?? 0, text: Buffer.concat(parts).toString('utf8'), retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined, truncated});
+				settle(answer(false));
 			});
 			res.on('error', settle);
 			res.on('aborted', () => {

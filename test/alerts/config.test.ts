@@ -58,6 +58,10 @@ describe('alerts config', () => {
 		expect(errorOf({sinks: {pager: {url: 'http://x'}}})).toMatch(/alerts\.sinks\.pager\.type: /);
 		expect(errorOf({sinks: {slack: {url: 'ftp://x'}}})).toMatch(/alerts\.sinks\.slack\.url: expected an http/);
 		expect(errorOf({sinks: {page: {type: 'command', argv: []}}})).toMatch(/alerts\.sinks\.page\.argv: /);
+		// Delays are timers', which Node runs after 1 ms past some 24.8 days; a resend of 0 would post without pause.
+		expect(errorOf({sinks: {am: {type: 'alertmanager', url: 'http://h', resend: '30d'}}})).toMatch(/alerts\.sinks\.am\.resend: expected a duration from 1s to 24d/);
+		expect(errorOf({sinks: {am: {type: 'alertmanager', url: 'http://h', resend: 0}}})).toMatch(/alerts\.sinks\.am\.resend: /);
+		expect(errorOf({sinks: {hook: {type: 'webhook', url: 'http://h', timeout: '25d'}}})).toMatch(/alerts\.sinks\.hook\.timeout: expected a duration up to 24d/);
 	});
 
 	test('a sink named after its kind needs no type; ${ENV} in its values', () => {

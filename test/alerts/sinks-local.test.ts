@@ -172,6 +172,17 @@ process.stdin.setEncoding('utf8').on('data', d => { input += d; }).on('end', () 
 		await sink.stop();
 	});
 
+	test('a program that leaves a child running in the background (holding its stderr) is done when it exits', async () => {
+		const context = recordingContext();
+		const leaver = commandSink('leaver', sinkConfig<'command'>('leaver', {type: 'command', argv: ['sh', '-c', 'echo ran >&2; sleep 30 & exit 0'], timeout: '20s'}), context);
+		leaver.offer(notice());
+		leaver.offer(notice({group: {service: 'billing'}}));
+		await until(() => leaver.delivery.health.sent === 2, 'both runs done');
+		expect(leaver.delivery.health.exits).toEqual({0: 2});
+		expect(context.failures).toEqual([]);
+		await leaver.stop();
+	});
+
 	test('a program past its time limit is stopped; a missing one is reported', async () => {
 		const context = recordingContext();
 		const slow = commandSink('slow', sinkConfig<'command'>('slow', {type: 'command', argv: [process.execPath, '-e', 'setTimeout(() => {}, 60000)'], timeout: '1s'}), context);

@@ -64,6 +64,9 @@ describe('forward settings', () => {
 		expect(await errorOf([], {forward: [{type: 'file', path: '/x', filter: 'level>=loud'}]})).toMatch(/^c\.json: forward\[0\]\.filter: filter: unknown level "loud"/);
 		expect(await errorOf([], {forward: [{type: 'file', path: '/x', filter: '(unclosed'}]})).toMatch(/^c\.json: forward\[0\]\.filter: filter: invalid regular expression/);
 		expect(await errorOf([], {forward: [{type: 'file'}]})).toMatch(/^c\.json: forward\[0\]\.path: /);
+		// Timers' delays: Node runs one past some 24.8 days after 1 ms.
+		expect(await errorOf([], {forward: [{type: 'file', path: '/x', timeout: '25d'}]})).toMatch(/^c\.json: forward\[0\]\.timeout: expected a duration up to 24d/);
+		expect(await errorOf([], {forward: [{type: 'file', path: '/x', retry: {maxDelay: '30d'}}]})).toMatch(/^c\.json: forward\[0\]\.retry\.maxDelay: expected a duration up to 24d/);
 		expect(await errorOf([], {forward: [{type: 'smtp', path: '/x'}]})).toMatch(/^c\.json: forward\[0\]\.type: /);
 		expect(await errorOf([], {forward: [{type: 'file', path: '/x', name: 'a b'}]})).toMatch(/^c\.json: forward\[0\]\.name: expected letters, digits/);
 		expect(await errorOf([], {forward: [{type: 'file', path: '/x', name: 'a'}, {type: 'file', path: '/y', name: 'a'}]})).toBe('forward[1]: two forwarders are named "a"; give each a unique name');

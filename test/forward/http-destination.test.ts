@@ -1,3 +1,5 @@
+import http from 'node:http';
+import {type AddressInfo} from 'node:net';
 import {afterEach, describe, expect, test} from 'vitest';
 import {forwardConfig} from '../../source/config/forward.js';
 import {type HttpForwardConfig, httpForwardConfig, httpForwardFromUrl} from '../../source/config/forward-http.js';
@@ -8,6 +10,7 @@ import {type Destination} from '../../source/sinks/forward/destination.js';
 import {createDestination} from '../../source/sinks/forward/http.js';
 import {tlsFiles} from '../support/alert-peers.js';
 import {event} from '../support/events.js';
+import {until} from '../support/logmon.js';
 import {HttpReceiver, type Reply} from '../support/http-receiver.js';
 
 // The http destination on its own: createDestination(), then send() against a real HTTP
@@ -203,6 +206,38 @@ describe('http destination: answers', () => {
 		expect(dated.ok ? 0 : dated.retryAfterMs).toBeGreaterThan(50_000);
 		expect(await d.send(events(1))).toMatchObject({ok: false, retry: true, reason: 'HTTP 408: error 408'});
 		expect(await d.send(events(1))).toMatchObject({ok: false, retry: true, reason: 'HTTP 503: error 503'});
+	});
+
+	test('an answer without end (or of gigabytes) is read up to the cap, and the connection closed: no wait, no memory', async () => {
+		let closedEarly = false;
+		const server = http.createServer((req, res) => {
+			req.resume();
+			req.once('end', () => {
+				res.writeHead(200, {'content-type': 'application/json'});
+				const chunk = Buffer.alloc(64 * 1024, 0x20);
+				const more = (): void => {
+					while (res.write(chunk)) {
+						// Until the socket pushes back; then on at its pace, for ever.
+					}
+
+					res.once('drain', more);
+				};
+
+				res.once('close', () => {
+					closedEarly = true;
+				});
+				more();
+			});
+		});
+		await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+		open.push({close: async () => new Promise<void>(resolve => {
+			server.closeAllConnections();
+			server.close(() => resolve());
+		})});
+		const {port} = server.address() as AddressInfo;
+		const d = await destination({type: 'http', url: `http://127.0.0.1:${port}/ingest`, timeout: '20s'});
+		expect(await d.send(events(2))).toEqual({ok: true});
+		await until(() => closedEarly, 'the endless answer cut off');
 	});
 
 	test('400 refuses the batch for good, with the first 500 characters of the answer on one line', async () => {

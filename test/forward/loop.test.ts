@@ -127,6 +127,21 @@ describe('the delivery loop', () => {
 		await forwarder.stop(1000);
 	});
 
+	it('a Retry-After of years (past what a timer holds) waits an hour, not a millisecond', async () => {
+		const {bus, destination, forwarder} = setup();
+		destination.replies = [{ok: false, retry: true, reason: 'HTTP 429 come back in 3 years', retryAfterMs: 99_999_999_999}];
+		bus.addSource('test', 'stdin').publish(lines(2));
+		const handle = bus.source('forward:test')!;
+		await until(() => handle.health.state === 'retrying', 'retrying');
+		const wait = handle.health.retryAt! - Date.now();
+		expect(wait).toBeGreaterThan(3_500_000);
+		expect(wait).toBeLessThanOrEqual(3_600_000);
+		// A timer past 2^31 ms would run at once, again and again.
+		await new Promise(resolve => setTimeout(resolve, 300));
+		expect(destination.attempts).toHaveLength(1);
+		await forwarder.stop(100);
+	});
+
 	it('sets a refused batch aside in the dead-letter file with the reason, and goes on with the rest', async () => {
 		const {bus, destination, forwarder, deadLetter} = setup({limits: {maxEvents: 2}});
 		destination.replies = [{ok: false, retry: false, reason: 'HTTP 400 mapper_parsing_exception'}];

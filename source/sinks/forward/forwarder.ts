@@ -7,6 +7,9 @@ import {type DeadLetter} from './dead-letter.js';
 import {type Destination, type SendOutcome} from './destination.js';
 import {type Feed, type FeedItem} from './feed.js';
 
+/** The longest Retry-After a peer is obeyed for, unless retry.maxDelay is longer. */
+const retryAfterCeilingMs = 3_600_000;
+
 // One forwarder's delivery loop. A direct bus subscriber (never a pressure queue: a forwarder
 // must not pause or slow the sources) hands matching events to its feed (memory, or the disk
 // spool); the loop takes them into batches cut by the destination's limits per partition,
@@ -307,7 +310,9 @@ export class Forwarder {
 		if (outcome.retry && !giveUp && !this.flushing) {
 			const backoff = new Backoff({initialMs: retry.initialMs, maxMs: retry.maxMs});
 			backoff.attempt = flight.attempt - 1;
-			const waitMs = Math.max(outcome.retryAfterMs ?? 0, backoff.next());
+			// A peer's Retry-After is honoured, up to an hour (or retry.maxDelay when longer): one of
+			// years would be a timer Node runs after 1 ms, a loop of requests.
+			const waitMs = Math.min(Math.max(retry.maxMs, retryAfterCeilingMs), Math.max(outcome.retryAfterMs ?? 0, backoff.next()));
 			this.retrying.set(batch.key, reason);
 			handle.setState('retrying', reason, waitMs);
 			flight.attempt++;
