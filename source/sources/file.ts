@@ -53,6 +53,8 @@ export class FileSource implements LogSource {
 	private readonly told: ProblemLog;
 	/** Files (device:inode) there at the first scan: read from their end unless --from-beginning. */
 	private readonly atStart = new Set<string>();
+	/** Files (device:inode) that are copies of a followed file, made by copy-truncate rotation: not followed. */
+	private readonly copies = new Set<string>();
 	private first = true;
 	private handle: SourceHandle | undefined;
 	private pending: EventInit[] = [];
@@ -251,6 +253,12 @@ export class FileSource implements LogSource {
 			}
 		}
 
+		for (const key of this.copies) {
+			if (!found.has(key)) {
+				this.copies.delete(key);
+			}
+		}
+
 		// Files gone from the patterns (renamed away, deleted): read to their end, and kept open while a
 		// writer that has not reopened its log yet still adds to them; let go after two poll intervals with
 		// nothing new. Nothing here waits for a read: while the bus has paused the sources, scans go on
@@ -314,7 +322,7 @@ export class FileSource implements LogSource {
 				return;
 			}
 
-			if (this.tailers.has(key) || this.retiring.has(key) || this.compressed.has(key)) {
+			if (this.tailers.has(key) || this.retiring.has(key) || this.compressed.has(key) || this.copies.has(key)) {
 				continue;
 			}
 
@@ -323,7 +331,19 @@ export class FileSource implements LogSource {
 				continue;
 			}
 
-			const fromStart = this.atStart.has(key) ? this.config.fromBeginning : !this.isRotatedCopy(f.path);
+			if (!this.atStart.has(key)) {
+				// A glob that matches the rotations too (`app.log*`) finds the copy copy-truncate makes,
+				// perhaps while it is still being written, or written over at the next rotation: its lines
+				// were read in the file it copies. (A file renamed there is the same inode, followed on.)
+				const rotated = this.rotationOf(f.path);
+				if (rotated) {
+					this.copies.add(key);
+					this.handle?.log('info', `${f.path}: new, and named as a rotation of ${rotated.path}: a copy of it (copy-truncate), whose lines were read there; not followed`);
+					continue;
+				}
+			}
+
+			const fromStart = this.atStart.has(key) ? this.config.fromBeginning : true;
 			let tailer: FileTailer;
 			try {
 				tailer = await FileTailer.open(f.path, fromStart, this.tailerOptions, this.sink); // eslint-disable-line no-await-in-loop
@@ -402,7 +422,7 @@ export class FileSource implements LogSource {
 			try {
 				const st = statSync(path.join(dir, n));
 				const key = `${st.dev}:${st.ino}`;
-				if (st.isFile() && st.mtimeMs > since && !this.tailers.has(key) && !this.retiring.has(key)) {
+				if (st.isFile() && st.mtimeMs > since && !this.tailers.has(key) && !this.retiring.has(key) && !this.copies.has(key)) {
 					missed.push({path: path.join(dir, n), mtime: st.mtimeMs});
 				}
 			} catch {
@@ -451,16 +471,17 @@ export class FileSource implements LogSource {
 		this.predecessors.set(file, done);
 	}
 
-	private isRotatedCopy(file: string): boolean {
+	/** The followed file `file` is named as a rotation of, if any. */
+	private rotationOf(file: string): FileTailer | undefined {
 		const dir = path.dirname(file);
 		const name = path.basename(file);
 		for (const t of this.tailers.values()) {
 			if (path.dirname(t.firstPath) === dir && isRotationOf(name, path.basename(t.firstPath))) {
-				return true;
+				return t;
 			}
 		}
 
-		return false;
+		return undefined;
 	}
 
 	private startCompressed(key: string, file: string, read: boolean): void {

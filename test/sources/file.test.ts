@@ -53,7 +53,7 @@ function follow(args: string[], options: {uid?: number; env?: NodeJS.ProcessEnv}
 
 const fixture = (name: string): string => readFileSync(path.join(root, 'test', 'fixtures', 'multiline', name), 'utf8');
 
-async function writer(file: string, mode: 'rename' | 'copytruncate', lines: number, rotations: number): Promise<string> {
+async function writer(file: string, mode: 'rename' | 'copytruncate' | 'slowcopy', lines: number, rotations: number): Promise<string> {
 	const child = spawn(process.execPath, [path.join(root, 'test', 'support', 'rotating-writer.mjs'), file, mode, String(lines), String(rotations)], {stdio: ['ignore', 'pipe', 'inherit']});
 	children.push(child);
 	const result = await collect(child, 120_000);
@@ -83,6 +83,22 @@ describe('file source', () => {
 			expect(f.stderr()).not.toMatch(/lines may be missing|no rotated copy/);
 		});
 	}
+
+	test('copy-truncate with a glob that matches the copies too (app.log*), each copy found while it is written: no line repeated', async () => {
+		const d = freshDir();
+		const file = path.join(d, 'app.log');
+		writeFileSync(file, 'ready\n');
+		const f = follow(['-o', 'raw', '--from-beginning', path.join(d, 'app.log*')]);
+		await until(() => f.lines().includes('ready'), 'the first line');
+		const total = 12_000;
+		expect(await writer(file, 'slowcopy', total, 6)).toBe('done 6\n');
+		const last = `line ${String(total - 1).padStart(6, '0')} from a steady writer`;
+		await until(() => f.lines().includes(last), `the last line; stderr: ${f.stderr()}`, 60_000);
+		// A moment for any copy still being read.
+		await new Promise(resolve => setTimeout(resolve, 500));
+		expect(numbered(f.lines())).toEqual(Array.from({length: total}, (_, i) => i));
+		expect(f.stderr()).toMatch(/app\.log\.1: new, and named as a rotation of .*app\.log: a copy of it/);
+	});
 
 	for (const mode of ['rename', 'copytruncate'] as const) {
 		test(`rotation by ${mode} while logmon's reader is stalled (the bus pauses the source): no line lost or repeated`, async () => {
