@@ -5,8 +5,8 @@ import {TextRedactor} from './redact-text.js';
 
 // The redaction stage: secrets and personal data are replaced in every event before the bus
 // hands it to anyone (store, stdout, the logio fan-out, and whatever comes later), so nothing
-// downstream sees the original text. It rewrites the message, the raw line and the string fields
-// of the record (service, host and proc too when a rule that may match them is on), and never
+// downstream sees the original text. It rewrites the message, the raw line, the string fields
+// of the record, and service, host, proc and type, and never
 // throws: an event it cannot handle is withheld (its text replaced) and counted.
 //
 // Built-in rules are in core/redact-rules.ts. User rules are RE2 regexes (core/regex.ts: linear
@@ -19,13 +19,13 @@ type KeyInfo = {segments: string[]; builtin: number; fields: number[]};
 export class Redactor extends TextRedactor {
 	private readonly keys = new Memo<KeyInfo | null>(4096);
 	private readonly names = new Memo<string>(2048);
-	/** The last name redacted in each slot (service, host, proc), and what it became. */
-	private readonly lastName = ['', '', ''];
-	private readonly lastOut = ['', '', ''];
+	/** Record keys, as redacted. */
+	private readonly keyTexts = new Memo<string>(4096);
+	/** The last name redacted in each slot (service, host, proc, type), and what it became. */
+	private readonly lastName = ['', '', '', ''];
+	private readonly lastOut = ['', '', '', ''];
 	/** Streams in the middle of a private key block: lines left to treat as its body. */
 	private readonly openKeys = new Map<string, number>();
-	/** Service, host and proc are redacted too when a rule that may match them is on. */
-	private readonly namesToo: boolean;
 	private readonly path: string[] = [];
 	/** Values replaced whole in the current event's record, with their replacements. */
 	private pairs: Array<[string | number, string]> = [];
@@ -36,7 +36,6 @@ export class Redactor extends TextRedactor {
 	/** `pseudonym`: the keyed hash of a value, for hash mode (made outside core: it needs the key). */
 	constructor(spec: RedactSpec, pseudonym?: (value: string) => string) {
 		super(spec, pseudonym);
-		this.namesToo = this.users.length > 0 || ['email', 'ipv4', 'ipv6'].some(n => this.enabled.has(n));
 	}
 
 	/**
@@ -128,6 +127,7 @@ export class Redactor extends TextRedactor {
 				this.path.length = 0; // left over by a walk that threw
 			}
 
+			const original = e.record;
 			e.record = this.walk(e.record, 0, -1);
 			if (this.pairs.length > 0) {
 				e.record = this.spread(e.record, 0);
@@ -136,6 +136,15 @@ export class Redactor extends TextRedactor {
 				e.service = this.replacePairs(e.service, undefined, true);
 				e.host = this.replacePairs(e.host, undefined, true);
 				e.proc = this.replacePairs(e.proc, undefined, true);
+				e.type = this.replacePairs(e.type, undefined, true);
+			}
+
+			// What the walk found in the record but the scan of the raw line did not (a value written
+			// with escapes, `\u0041KIA…`; JSON inside a string; a card as a number `4111….0`): a JSON
+			// raw line still holding it is written again from its parse.
+			if (e.record !== original) {
+				e.raw = this.reserialize(e.raw);
+				e.message = sameText ? e.raw : e.message;
 			}
 		}
 
@@ -143,12 +152,12 @@ export class Redactor extends TextRedactor {
 		this.redactNames(e);
 	}
 
+	/** Names come from the line or the record too (`{"service": …}`): any rule may match them. Each is most often the last one's again. */
 	private redactNames(e: EventInit): void {
-		if (this.namesToo) {
-			e.service = this.name(e.service, 0);
-			e.host = this.name(e.host, 1);
-			e.proc = this.name(e.proc, 2);
-		}
+		e.service = this.name(e.service, 0);
+		e.host = this.name(e.host, 1);
+		e.proc = this.name(e.proc, 2);
+		e.type = this.name(e.type, 3);
 	}
 
 	/** The next line of a stream inside a private key block: its body, or its END line, is replaced. */
@@ -172,7 +181,7 @@ export class Redactor extends TextRedactor {
 		return [replacement + raw.slice(end), messageEnd === -1 ? replacement : replacement + message.slice(messageEnd)];
 	}
 
-	/** A service, host or proc (`slot` 0, 1, 2): most events of a stream repeat the last one's. */
+	/** A service, host, proc or type (`slot` 0 to 3): most events of a stream repeat the last one's. */
 	private name(value: string, slot: number): string {
 		if (value === '') {
 			return value;
@@ -278,13 +287,33 @@ export class Redactor extends TextRedactor {
 			if (tracked > 0) {
 				this.path.length -= tracked;
 			}
-			if (out !== v) {
+
+			// A key is text from the line too (`{"AKIA…": 1}`); most are short words, looked at once each.
+			const name = this.keyText(key);
+			if (name !== key) {
+				copy ??= {...object};
+				delete copy[key];
+				copy[name] = out;
+			} else if (out !== v) {
 				copy ??= {...object};
 				copy[key] = out;
 			}
 		}
 
 		return copy ?? object;
+	}
+
+	private keyText(key: string): string {
+		if (key.length < this.shortest) {
+			return key;
+		}
+
+		const out = this.keyTexts.get(key, k => this.text(k));
+		if (out !== key) {
+			this.countNameHits(out);
+		}
+
+		return out;
 	}
 
 	/** The values replaced whole, replaced in the record's other strings too. */

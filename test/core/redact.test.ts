@@ -22,7 +22,7 @@ function line(text: string, sourceId = 'stdin'): EventInit {
 
 /** Everything of an event a consumer can see, as one text. */
 function visible(e: EventInit): string {
-	return [e.message, e.raw, e.service, e.host, e.proc, JSON.stringify(e.record ?? null)].join('\n');
+	return [e.message, e.raw, e.service, e.host, e.proc, e.type, JSON.stringify(e.record ?? null)].join('\n');
 }
 
 describe('redaction: the built-in rules', () => {
@@ -39,6 +39,45 @@ describe('redaction: the built-in rules', () => {
 			}
 		});
 	}
+
+	it('replaces a secret that is the service, host, proc or type of an event (taken from the line), with the default rules', () => {
+		const r = new Redactor(spec());
+		const bare = secretCases.filter(c => {
+			// Rules that need their key beside the value (aws_secret_access_key=…) find nothing in the value alone.
+			const alone = line(c.secret);
+			r.redactEvent(alone);
+			return !alone.message.includes(c.secret);
+		});
+		expect(bare.map(c => c.rule)).toEqual(expect.arrayContaining(['aws-key', 'github-token']));
+		for (const c of bare) {
+			const e = line(JSON.stringify({service: c.secret, host: c.secret, type: c.secret, message: 'hi'}));
+			e.proc = c.secret;
+			r.redactEvent(e);
+			for (const name of [e.service, e.host, e.proc, e.type]) {
+				expect(name, c.rule).not.toContain(c.secret);
+			}
+		}
+	});
+
+	it('what is found only in the parse of a JSON line (escapes, JSON in a string, a card as a decimal) leaves neither the record nor the raw line; keys are redacted too', () => {
+		const r = new Redactor(spec());
+		for (const text of [
+			String.raw`{"message":"key \u0041KIAIOSFODNN7EXAMPLE"}`,
+			String.raw`{"body":"{\"password\":\"hunter22\"}"}`,
+			'{"n":4111111111111111.0}',
+			'{"msg":"x","AKIAIOSFODNN7EXAMPLE":1}',
+			'{"msg":"x","nested":{"ghp_abcdefghijklmnopqrstuvwxyz0123456789":"v"}}',
+		]) {
+			const e = line(text);
+			r.redactEvent(e);
+			const seen = visible(e);
+			for (const secret of ['AKIAIOSFODNN7EXAMPLE', 'hunter22', '4111111111111111', 'ghp_abcdefghijklmnopqrstuvwxyz0123456789']) {
+				expect(seen, text).not.toContain(secret);
+			}
+
+			expect(() => JSON.parse(e.raw) as unknown, e.raw).not.toThrow();
+		}
+	});
 
 	it('leaves near-misses alone: an order number failing Luhn, a UUID, a hex id, a commit hash, a block id...', () => {
 		const r = new Redactor(spec());
