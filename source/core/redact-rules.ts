@@ -80,14 +80,18 @@ function sticky(source: string, flags = '', lead = 0): Find {
 	};
 }
 
-// key = value, "key": value, 'key': value. The value is a quoted string (which always ends: at
-// its closing quote or where the text does, so a key inside it cannot start a second scan of the
-// same text) or a bare word; up to 1,024 characters.
-const valueTail = String.raw`(?:(["'])[ \t]{0,16}[:=]|[ \t]{0,16}=)[ \t]{0,16}(?:"((?:[^"\\\n]|\\.){0,1024})"?|'([^'\n]{0,1024})'?|([^\s"',;&}\]]{1,1024}))`;
+// key = value, "key": value, 'key': value, and JSON quoted inside a string (\"key\": \"value\").
+// The value is a quoted string (which always ends: at its closing quote or where the text does,
+// so a key inside it cannot start a second scan of the same text) or a bare word, not a JSON
+// array or object (their strings are found one by one); up to 1,024 characters.
+const valueTail = String.raw`(?:\\?(["'])[ \t]{0,16}[:=]|[ \t]{0,16}=)[ \t]{0,16}(?:"((?:[^"\\\n]|\\.){0,1024})"?|'([^'\n]{0,1024})'?|\\"([^"\\\n]{0,1024})(?:\\")?|([^\s"',;&}\]\[{\\][^\s"',;&}\]]{0,1023}))`;
+
+/** The group of valueTail that holds a bare value. */
+const bare = 5;
 
 function keyValue(key: string): Find {
 	// Most marks are words like "Failed password for": a cheap look for the separator first.
-	const separator = new RegExp(key + String.raw`(?:["']?[ \t]{0,16}=|["'][ \t]{0,16}:)`, 'iy');
+	const separator = new RegExp(key + String.raw`(?:\\?["']?[ \t]{0,16}=|\\?["'][ \t]{0,16}:)`, 'iy');
 	const re = new RegExp(key + valueTail, 'iyd');
 	return (text, at, hits) => {
 		separator.lastIndex = at;
@@ -101,15 +105,15 @@ function keyValue(key: string): Find {
 			return at + 1;
 		}
 
-		const group = m[2] === undefined ? (m[3] === undefined ? 4 : 3) : 2;
+		const group = m[2] === undefined ? (m[3] === undefined ? (m[4] === undefined ? bare : 4) : 3) : 2;
 		const value = m[group] ?? '';
 		const [start, end] = m.indices[group] ?? [0, 0];
-		if (value.length === 0 || (group === 4 && /^(?:null|true|false)$/.test(value)) || isPlaceholder(value)) {
+		if (value.length === 0 || (group === bare && /^(?:null|true|false)$/.test(value)) || isPlaceholder(value)) {
 			return at + 1;
 		}
 
 		// A bare value after a quoted key is JSON's number: the replacement keeps the JSON a JSON.
-		hits.add(start, end, group === 4 && m[1] !== undefined);
+		hits.add(start, end, group === bare && m[1] !== undefined);
 		return m.index + m[0].length;
 	};
 }
@@ -200,7 +204,7 @@ function findUrlPassword(text: string, slashes: number, hits: Hits): number {
 // --- AWS secret keys: secret_access_key=…, "SecretAccessKey": "…" ---
 
 // At `key`: the name before it is read by a lookbehind of at most 20 characters.
-const awsSecret = /(?<=(secret)[_-]?(?:access[_-]?)?)key["']?[ \t]{0,16}[:=][ \t]{0,16}["']?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])/iy;
+const awsSecret = /(?<=(secret)[_-]?(?:access[_-]?)?)key\\?["']?[ \t]{0,16}[:=][ \t]{0,16}(?:\\?["'])?([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])/iy;
 
 function findAwsSecret(text: string, at: number, hits: Hits): number {
 	awsSecret.lastIndex = at;
@@ -242,7 +246,7 @@ export const builtinRules: readonly BuiltinRule[] = [
 		what: 'Authorization header values (the scheme is kept)',
 		marks: ['zation', 'ZATION'],
 		keys: key => key.endsWith('authorization'),
-		find: sticky(String.raw`authorization["']?[ \t]{0,16}[:=][ \t]{0,16}["']?(?:[A-Za-z][\w-]{0,30}[ \t]+)?([^\s"',;]{1,4096})`, 'i', 7),
+		find: sticky(String.raw`authorization\\?["']?[ \t]{0,16}[:=][ \t]{0,16}(?:\\?["'])?(?:[A-Za-z][\w-]{0,30}[ \t]+)?([^\s"',;\\]{1,4096})`, 'i', 7),
 	},
 	{
 		name: 'bearer',

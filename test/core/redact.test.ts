@@ -79,6 +79,19 @@ describe('redaction: the built-in rules', () => {
 		}
 	});
 
+	it('JSON quoted inside a plain line (\\"key\\": \\"value\\") is redacted too; a secret key\'s array or object value stays JSON', () => {
+		const r = new Redactor(spec());
+		const quoted = line(String.raw`body={\"password\":\"hunter22\",\"aws_secret_access_key\":\"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\",\"Authorization\":\"Basic dXNlcjpwYXNz\"}`);
+		r.redactEvent(quoted);
+		expect(quoted.raw).toBe(String.raw`body={\"password\":\"[REDACTED:password]\",\"aws_secret_access_key\":\"[REDACTED:aws-secret]\",\"Authorization\":\"Basic [REDACTED:authorization]\"}`);
+		for (const text of ['{"password":["p1","p2"],"x":1}', '{"password":{"a":"b"},"x":1}']) {
+			const e = line(text);
+			r.redactEvent(e);
+			expect(JSON.parse(e.raw) as unknown, e.raw).toEqual(e.record);
+			expect(e.raw).not.toMatch(/p1|p2|"b"/);
+		}
+	});
+
 	it('leaves near-misses alone: an order number failing Luhn, a UUID, a hex id, a commit hash, a block id...', () => {
 		const r = new Redactor(spec());
 		for (const n of nearMisses) {
