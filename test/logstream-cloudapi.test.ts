@@ -1,4 +1,6 @@
 import {chmodSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import http from 'node:http';
+import {type AddressInfo} from 'node:net';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {afterAll, afterEach, beforeAll, describe, expect, test} from 'vitest';
@@ -125,6 +127,40 @@ describe('logstream Cloud API sign-in', () => {
 		await until(() => h.handle.health.state === 'retrying', 'retrying');
 		expect(h.handle.health.reason).toBe('Cloud API token: connection refused');
 	});
+
+	test('a token answer without end is cut off, and one that drips is given up at the time limit: retried, memory bounded', async () => {
+		const peers: http.Server[] = [];
+		const peer = async (drip: boolean): Promise<string> => {
+			const s = http.createServer((_request, res) => {
+				res.writeHead(200, {'content-type': 'application/json'});
+				res.write('{"access_token":"');
+				const timer = setInterval(() => {
+					res.write(drip ? 'a' : Buffer.alloc(64 * 1024, 0x61));
+				}, drip ? 1000 : 1);
+				res.once('close', () => clearInterval(timer));
+			});
+			peers.push(s);
+			await new Promise<void>(resolve => s.listen(0, '127.0.0.1', resolve));
+			return `http://127.0.0.1:${(s.address() as AddressInfo).port}/api/auth/oauth/token`;
+		};
+
+		try {
+			harness = await startSource(config(acquia({tokenUrl: await peer(false)})));
+			const endless = harness;
+			await until(() => endless.handle.health.state === 'retrying', 'retrying');
+			expect(endless.handle.health.reason).toBe('Cloud API token: an answer larger than 1024 KiB');
+			await harness.stop();
+			harness = await startSource(config(acquia({tokenUrl: await peer(true)})));
+			const dripping = harness;
+			await until(() => dripping.handle.health.state === 'retrying', 'retrying after the 15 s limit', 30_000);
+			expect(dripping.handle.health.reason).toBe('Cloud API token: timed out');
+		} finally {
+			for (const s of peers) {
+				s.closeAllConnections();
+				s.close();
+			}
+		}
+	}, 60_000);
 
 	test('streamUrl overrides the WebSocket URL from the API', async () => {
 		const other = await LogstreamTestServer.start({backends: [{name: 'web-9', types: ['php-error']}]});

@@ -178,11 +178,19 @@ export class CloudApi {
 		this.debug(`-> ${init.method} ${url}${typeof init.body === 'string' ? ' ' + init.body : ''}${init.method === 'GET' ? ' (Authorization: Bearer [redacted])' : ''}`);
 		let response: Response;
 		let text: string;
+		// A timer of our own, held until the answer is read: a signal from AbortSignal.timeout that
+		// only fetch refers to can be collected, and then never fires (a peer that drips its answer).
+		const abort = new AbortController();
+		const timer = setTimeout(() => {
+			abort.abort(Object.assign(new Error(`no answer within ${requestTimeoutMs / 1000} s`), {name: 'TimeoutError'}));
+		}, requestTimeoutMs);
 		try {
-			response = await fetch(url, {...init, redirect: 'error', signal: AbortSignal.timeout(requestTimeoutMs)});
-			text = await response.text();
+			response = await fetch(url, {...init, redirect: 'error', signal: abort.signal});
+			text = await cappedText(response, maxReplyBytes, abort);
 		} catch (error) {
 			throw new CloudApiError(`Cloud API ${what}: ${describeNetworkError(error)}`, false);
+		} finally {
+			clearTimeout(timer);
 		}
 
 		let json: unknown;
@@ -214,5 +222,50 @@ export class CloudApi {
 		return out
 			.replace(/("(?:access_token|hmac|d|refresh_token)"\s*:\s*")[^"]*"/g, '$1[redacted]"')
 			.replace(/(client_secret=)[^&\s]*/g, '$1[redacted]');
+	}
+}
+
+/** The Cloud API's answers are a few KiB: one past this is cut off, and its request failed. */
+const maxReplyBytes = 1024 * 1024;
+
+/**
+ * A response's body as text, read no further than `max` bytes (an endless answer would fill
+ * memory), and no longer than `abort` allows: a read waiting on a peer that drips its answer is
+ * cancelled when it aborts (the signal given to fetch does not always end the body's reads).
+ */
+async function cappedText(response: Response, max: number, abort: AbortController): Promise<string> {
+	if (!response.body) {
+		return '';
+	}
+
+	const reader = response.body.getReader();
+	const cancel = (): void => {
+		void reader.cancel().catch(() => undefined);
+	};
+
+	abort.signal.addEventListener('abort', cancel, {once: true});
+	try {
+		const chunks: Uint8Array[] = [];
+		let size = 0;
+		for (;;) {
+			const {done, value} = await reader.read(); // eslint-disable-line no-await-in-loop
+			if (abort.signal.aborted) {
+				throw abort.signal.reason instanceof Error ? abort.signal.reason : new Error('aborted');
+			}
+
+			if (done) {
+				return Buffer.concat(chunks).toString('utf8');
+			}
+
+			size += value.length;
+			if (size > max) {
+				throw new Error(`an answer larger than ${max / 1024} KiB`);
+			}
+
+			chunks.push(value);
+		}
+	} finally {
+		abort.signal.removeEventListener('abort', cancel);
+		cancel();
 	}
 }
