@@ -114,7 +114,7 @@ export const help = `
 	  --help, --version
 
 	Exit codes
-	  0 done (end of input, or the reader closed the pipe)   1 every source failed
+	  0 done (end of input, or the reader closed the pipe)   1 every source failed, or stdout failed
 	  2 usage or config error   130 interrupted (SIGINT)   143 terminated (SIGTERM)
 
 	Examples

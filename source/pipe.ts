@@ -69,6 +69,11 @@ export async function runPipe(app: App, options: PipeOptions): Promise<number> {
 	if (reason === 'closed') {
 		// The reader went away (`| head`): nothing more to write, so no flush.
 		void app.stop(500);
+		if (sink.writeError !== undefined) {
+			stderr.write(`logmon: stdout: cannot write: ${sink.writeError}\n`);
+			return exitCodes.failed;
+		}
+
 		return exitCodes.ok;
 	}
 

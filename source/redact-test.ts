@@ -1,3 +1,4 @@
+import {type Writable} from 'node:stream';
 import {type EventInit} from './core/event.js';
 import {LineSplitter} from './core/lines.js';
 import {eventFromLine} from './core/record.js';
@@ -23,6 +24,11 @@ export type RedactTestOptions = {
 export async function runRedactTest(redactor: Redactor | undefined, options: RedactTestOptions): Promise<number> {
 	const {stdout} = options;
 	const splitter = new LineSplitter(options.maxLine);
+	// The reader may go away (`| head -1`): then reading stops, and that is no error.
+	let closed = false;
+	stdout.on('error', () => {
+		closed = true;
+	});
 	const show = (e: EventInit): void => {
 		if (redactor) {
 			redactor.redactEvent(e);
@@ -36,13 +42,27 @@ export async function runRedactTest(redactor: Redactor | undefined, options: Red
 			out += (options.color ? `\u001B[2m${names}\u001B[22m` : names) + '\n';
 		}
 
-		stdout.write(out);
+		if (!closed) {
+			stdout.write(out);
+		}
 	};
 
 	const origin = {sourceId: 'stdin', sourceKind: 'stdin' as const, service: 'stdin', receivedAt: Date.now()};
 	for await (const chunk of options.stdin) {
 		for (const {text} of splitter.push(chunk as Buffer)) {
 			show(eventFromLine(text.endsWith('\r') ? text.slice(0, -1) : text, origin));
+		}
+
+		if (closed) {
+			return exitCodes.ok;
+		}
+
+		if ((stdout as Partial<Writable>).writableNeedDrain) {
+			// eslint-disable-next-line no-await-in-loop
+			await new Promise(resolve => {
+				stdout.once('drain', resolve);
+				stdout.once('error', resolve);
+			});
 		}
 	}
 

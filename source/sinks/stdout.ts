@@ -23,8 +23,10 @@ export class StdoutSink {
 	private handed = 0;
 	/** Events still queued when a flush gave up waiting for stdout. */
 	private leftInQueue = 0;
-	/** Set when the reader went away (EPIPE). */
+	/** Set when the reader went away (EPIPE), or stdout failed otherwise. */
 	closed = false;
+	/** Why stdout failed, when it was not the reader going away (ENOSPC on a full disk). */
+	writeError: string | undefined;
 	private readonly batch: number;
 	private started = false;
 	private blocked = false;
@@ -34,8 +36,12 @@ export class StdoutSink {
 
 	constructor(private readonly queue: QueueConsumer, private readonly out: Writable, private readonly format: Formatter, options: StdoutSinkOptions = {}) {
 		this.batch = options.batch ?? 1000;
-		out.on('error', () => {
-			// EPIPE: the reader (e.g. `head`) is done. Anything else: also nothing more to write.
+		out.on('error', (error: NodeJS.ErrnoException) => {
+			// EPIPE: the reader (e.g. `head`) is done. Anything else (a full disk): also nothing more to write, and said.
+			if (error.code !== 'EPIPE' && this.writeError === undefined) {
+				this.writeError = error.code ? `${error.code} (${error.message.replace(/^[A-Z]+: /, '').replace(/, write$/, '')})` : error.message;
+			}
+
 			this.closed = true;
 			this.queue.close();
 			this.onClosed?.();

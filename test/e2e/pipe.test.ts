@@ -91,6 +91,15 @@ describe('pipe mode, end to end', () => {
 		expect(r.stderr).toBe('logmon exit 0\n');
 	});
 
+	it('`logmon redact --test` into head exits 0 too; stdout on a full disk is an error that says so, exit 1', async () => {
+		const bin = JSON.stringify(path.join(root, 'bin', 'logmon.js'));
+		const script = `yes "key AKIAIOSFODNN7EXAMPLE" | head -n 200000 | node ${bin} redact --test | head -n 1; echo "logmon exit \${PIPESTATUS[2]}" >&2; seq 2000 | node ${bin} -o json > /dev/full; echo "full exit $?" >&2`;
+		const sh = spawn('bash', ['-c', script], {env: {...process.env, XDG_CONFIG_HOME: tmpdir()}});
+		const r = await collect(sh);
+		expect(r.stdout).toBe('key [REDACTED:aws-key]\n');
+		expect(r.stderr).toBe('logmon exit 0\nlogmon: stdout: cannot write: ENOSPC (no space left on device)\nfull exit 1\n');
+	});
+
 	it('SIGTERM flushes what was read, then exits 143', async () => {
 		const child = start(['-o', 'raw']);
 		const body = apacheLines.map((l, i) => `${i} ${l}\n`).join('');
