@@ -1,10 +1,16 @@
-import {readFileSync} from 'node:fs';
+import {closeSync, openSync, readSync} from 'node:fs';
 import {ConfigError, formatIssues, jsonPath} from './errors.js';
 import {defaultConfigPath, expandHome} from './locate.js';
 import {type ConfigFile, configFile} from './schema.js';
 
 // Config lookup: --config PATH, then $XDG_CONFIG_HOME/logmon/config.json
 // (default ~/.config/logmon/config.json), then built-in defaults.
+
+/** Deeper than any setting goes: a config nested past it is a mistake (or a file that is not one). */
+const maxDepth = 64;
+
+/** A config is a few KiB; one past this is not a config (`--config /dev/zero`, a log file). */
+const maxConfigBytes = 16 * 1024 * 1024;
 
 /** Replace ${NAME} in every string with the environment variable; `$${` escapes a literal `${`. */
 export function interpolate(value: unknown, env: NodeJS.ProcessEnv, where: Array<string | number> = []): unknown {
@@ -21,6 +27,10 @@ export function interpolate(value: unknown, env: NodeJS.ProcessEnv, where: Array
 
 			return v;
 		});
+	}
+
+	if (where.length > maxDepth) {
+		throw new ConfigError(`${jsonPath(where.slice(0, 3))}…: nested more than ${maxDepth} levels deep; no setting is`);
 	}
 
 	if (Array.isArray(value)) {
@@ -59,7 +69,7 @@ export function loadConfig(explicit: string | undefined, env: NodeJS.ProcessEnv 
 	const file = explicit ? expandHome(explicit) : defaultConfigPath(env);
 	let text: string;
 	try {
-		text = readFileSync(file, 'utf8');
+		text = readCapped(file);
 	} catch (error) {
 		const code = (error as NodeJS.ErrnoException).code;
 		if (!explicit && code === 'ENOENT') {
@@ -77,4 +87,29 @@ export function loadConfig(explicit: string | undefined, env: NodeJS.ProcessEnv 
 	}
 
 	return {config: parseConfig(raw, file, env), file};
+}
+
+/** The file's text, refused past maxConfigBytes: read a piece at a time, so a device that never ends is refused too. */
+function readCapped(file: string): string {
+	const fd = openSync(file, 'r');
+	try {
+		const chunks: Buffer[] = [];
+		let size = 0;
+		for (;;) {
+			const chunk = Buffer.allocUnsafe(64 * 1024);
+			const n = readSync(fd, chunk, 0, chunk.length, null);
+			if (n === 0) {
+				return Buffer.concat(chunks, size).toString('utf8');
+			}
+
+			size += n;
+			if (size > maxConfigBytes) {
+				throw Object.assign(new Error(`larger than ${maxConfigBytes / 1024 / 1024} MiB; not a config file`), {code: 'EFBIG'});
+			}
+
+			chunks.push(chunk.subarray(0, n));
+		}
+	} finally {
+		closeSync(fd);
+	}
 }
