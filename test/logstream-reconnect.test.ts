@@ -1,4 +1,7 @@
 import {chmodSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import http from 'node:http';
+import {type AddressInfo} from 'node:net';
+import {type Duplex} from 'node:stream';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {afterEach, describe, expect, test} from 'vitest';
@@ -116,6 +119,28 @@ describe('logstream reconnect', () => {
 		cleanups.push(async () => h.stop());
 		await until(() => h.handle.health.state === 'retrying' && /no data or pong for \d+ s/.test(h.handle.health.reason ?? ''), 'declared dead');
 		await until(() => connections >= 2, 'a new connection');
+	});
+
+	test('an upgrade refused with 401 or 403 is tried again a few times, then the source fails saying so', async () => {
+		for (const status of [401, 403]) {
+			let upgrades = 0;
+			const refuser = http.createServer();
+			refuser.on('upgrade', (_request, socket: Duplex) => {
+				upgrades++;
+				socket.end(`HTTP/1.1 ${status} ${status === 401 ? 'Unauthorized' : 'Forbidden'}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+			});
+			// eslint-disable-next-line no-await-in-loop
+			await new Promise<void>(resolve => refuser.listen(0, '127.0.0.1', resolve));
+			cleanups.push(async () => new Promise<void>(resolve => refuser.close(() => resolve())));
+			const {port} = refuser.address() as AddressInfo;
+			// eslint-disable-next-line no-await-in-loop
+			const h = await startSource(config({url: `ws://127.0.0.1:${port}/`, auth: {site: 's:x', env: 'prod', t: 1, d: 'x'.repeat(64)}}));
+			cleanups.push(async () => h.stop());
+			// eslint-disable-next-line no-await-in-loop
+			await until(() => h.handle.health.state === 'failed', `failed on ${status}`);
+			expect(h.handle.health.reason).toBe(`the stream server refused the connection 3 times in a row: HTTP ${status} ${status === 401 ? 'Unauthorized' : 'Forbidden'}`);
+			expect(upgrades).toBe(3);
+		}
 	});
 
 	test('a dropped connection while the server keeps listening reconnects at once with the same pairs', async () => {

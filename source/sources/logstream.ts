@@ -11,6 +11,9 @@ import {PairTable} from './logstream-pairs.js';
 import {describeNetworkError, oneLine} from './net-error.js';
 import {type LogSource, type SourceDeps, type Toggleable} from './source.js';
 
+/** Upgrades refused with 401 or 403 in a row before the source fails. */
+const maxRefusals = 3;
+
 // Acquia logstream over WebSocket (protocols.md §1.2): the connection and its
 // reconnect loop. One connection at a time:
 //   open -> first `connected` (the API front) -> stream-environment, once
@@ -44,6 +47,8 @@ export class LogstreamSource implements LogSource {
 	private readonly authFallbackMs: number;
 	private stopped = false;
 	private failed = false;
+	/** Upgrades refused with 401 or 403 in a row. */
+	private refusals = 0;
 	private credentialsWarned = false;
 	private retryTimer: NodeJS.Timeout | undefined;
 
@@ -276,6 +281,15 @@ export class LogstreamSource implements LogSource {
 
 		this.endConnection();
 		if (this.stopped || this.failed) {
+			return;
+		}
+
+		// The upgrade refused for want of credentials: signing in again (fresh params) is tried a few
+		// times, in case they had just expired; past that it is said as a failure, not retried for ever.
+		const refused = /^Unexpected server response: (40[13])$/.exec(this.lastError?.message ?? '')?.[1];
+		this.refusals = refused === undefined || wasOpen ? 0 : this.refusals + 1;
+		if (this.refusals >= maxRefusals) {
+			this.fail(`the stream server refused the connection ${this.refusals} times in a row: HTTP ${refused!} ${refused === '401' ? 'Unauthorized' : 'Forbidden'}`);
 			return;
 		}
 
