@@ -1,6 +1,6 @@
 import {App} from './app.js';
 import {startHistory} from './history/start.js';
-import {createRedactor} from './redact-key.js';
+import {createRedactor, diagnosticScrub} from './redact-key.js';
 import {type LogEvent} from './core/event.js';
 import {type HistoryReader} from './history/types.js';
 import {type QueryOutput} from './query-output.js';
@@ -87,6 +87,7 @@ export async function runFollow(p: Prepared, out: QueryOutput, signal: AbortSign
 	app.history = history;
 	// The live events pass the same redaction as the default command's before they are kept or printed.
 	app.bus.redactor = createRedactor(p.settings.redact, {secret: s => app.bus.diagnostics.secrets.add(s), warn: text => io.stderr.write(`logmon: ${text}\n`), env: process.env});
+	app.bus.diagnostics.scrub = diagnosticScrub(p.settings.redact);
 	try {
 		await printStored(history.reader!, p, out, signal);
 		if (out.closed || signal.aborted) {

@@ -92,3 +92,17 @@ export function createRedactor(settings: RedactSettings, deps: RedactorDeps): Re
 
 	return compileRedaction(settings, pseudonym);
 }
+
+/**
+ * What logmon says of what it read (a record's unreadable time, a peer's answer) passes the
+ * rules too: a scrub for the diagnostics, masking only, compiled when first needed, apart from
+ * the stage's redactor and its counts. Undefined with redaction off.
+ */
+export function diagnosticScrub(settings: RedactSettings): ((text: string) => string) | undefined {
+	if (!settings.enabled) {
+		return undefined;
+	}
+
+	let redactor: Redactor | undefined;
+	return text => (redactor ??= compileRedaction({...settings, mode: 'mask'})).redactLine(text);
+}

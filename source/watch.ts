@@ -6,7 +6,7 @@ import {readConfig} from './config/read.js';
 import {FilterError, compileFilter} from './core/filter.js';
 import {failUsage as fail} from './exit.js';
 import {colorLevel, createFormatter, TemplateError} from './sinks/format.js';
-import {createRedactor, RedactKeyError} from './redact-key.js';
+import {createRedactor, diagnosticScrub, RedactKeyError} from './redact-key.js';
 import {eventOutlets, resolveSettings, type Settings, UsageError, unredactedWarning} from './settings.js';
 import {type Terminal} from './ui/tty.js';
 import {type RunningHttp} from './http/start.js';
@@ -89,6 +89,7 @@ export async function runWatch(cli: Cli): Promise<number> {
 
 	try {
 		app.bus.redactor = createRedactor(settings.redact, {secret: s => app.bus.diagnostics.secrets.add(s), warn, env});
+		app.bus.diagnostics.scrub = diagnosticScrub(settings.redact);
 	} catch (error) {
 		if (error instanceof RedactKeyError) {
 			return fail(stderr, error.message);

@@ -23,12 +23,23 @@ export class Diagnostics {
 	/** Known secret values: blanked out of every message before anyone sees it. */
 	readonly secrets = new Secrets();
 
+	/** The redaction rules, for what a message quotes of the logs (set with redaction on). */
+	scrub: ((text: string) => string) | undefined;
+
 	add(level: DiagnosticLevel, origin: string, text: string): void {
 		// Messages name files, hosts and peers' answers: whatever they hold is shown, never acted on by a terminal.
-		const d = {time: Date.now(), level, origin: sanitize(origin), text: sanitize(this.secrets.redact(text))};
+		const d = {time: Date.now(), level, origin: sanitize(origin), text: sanitize(this.scrubbed(this.secrets.redact(text)))};
 		this.ring.push(d);
 		for (const l of this.listeners) {
 			l(d);
+		}
+	}
+
+	private scrubbed(text: string): string {
+		try {
+			return this.scrub ? this.scrub(text) : text;
+		} catch {
+			return '[a message withheld: redaction failed]';
 		}
 	}
 

@@ -75,6 +75,12 @@ describe('redaction in pipe mode', () => {
 		}
 	});
 
+	it('what logmon says on stderr of a line it read passes the rules too (an unreadable time quoted)', async () => {
+		const said = await run(['--no-ui', '-o', 'raw'], {input: '{"time":"AKIAIOSFODNN7EXAMPLE","message":"x"}\n'});
+		expect(said.stderr).toContain('a record with an unreadable time "[REDACTED:aws-key]"');
+		expect(said.stdout + said.stderr).not.toContain('AKIAIOSFODNN7EXAMPLE');
+	});
+
 	it('--no-redact shows lines as they came; with --serve-subscribers or history it warns on stderr', async () => {
 		const off = await run(['--no-ui', '-o', 'raw', '--no-redact'], {input});
 		expect(off.stdout).toBe(input);
