@@ -96,7 +96,7 @@ export class Redactor extends TextRedactor {
 		}
 
 		const sameText = messageOut === rawOut;
-		e.raw = this.text(rawOut);
+		e.raw = cutTail(this.text(rawOut));
 		if (this.hits.open && this.openKeys.size < 1000) {
 			// The block goes on in the stream's next lines (a key printed line by line).
 			this.openKeys.set(stream ?? streamOf(e), maxKeyLines);
@@ -117,7 +117,7 @@ export class Redactor extends TextRedactor {
 			}
 		}
 
-		e.message = sameText ? e.raw : (this.covered(messageOut) ? messageOut : this.text(messageOut));
+		e.message = sameText ? e.raw : cutTail(this.covered(messageOut) ? messageOut : this.text(messageOut));
 		if (record) {
 			if (this.pairs.length > 0) {
 				this.pairs.length = 0;
@@ -458,6 +458,29 @@ export class Redactor extends TextRedactor {
 		this.path.push(...path);
 		return out === parsed ? raw : JSON.stringify(out);
 	}
+}
+
+const maxCutWord = 1024;
+
+/** A line cut short loses the word it was cut in (--max-line): what is left of a secret there is too short for its rule, and would show. */
+function cutTail(text: string): string {
+	if (!text.endsWith(' bytes]')) {
+		return text;
+	}
+
+	const marker = text.lastIndexOf(' …[truncated ');
+	if (marker <= 0 || !/^ …\[truncated \d+ bytes\]$/.test(text.slice(marker))) {
+		return text;
+	}
+
+	// A word longer than any rule's value (1 KiB) is no secret's rest: it stays, as cut.
+	let start = marker;
+	while (start > 0 && marker - start <= maxCutWord && !/\s/.test(text[start - 1]!)) {
+		start--;
+	}
+
+	const word = text.slice(start, marker);
+	return word === '' || word.length > maxCutWord || word.endsWith(']') ? text : text.slice(0, start) + '[REDACTED:cut]' + text.slice(marker);
 }
 
 function replaceNumber(text: string, digits: string, replacement: string): string {

@@ -92,6 +92,17 @@ describe('redaction: the built-in rules', () => {
 		}
 	});
 
+	it('a line cut at --max-line inside a secret loses the word it was cut in; a long word cut stays', () => {
+		const r = new Redactor(spec());
+		const cut = line(`${'x'.repeat(50)} aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYE …[truncated 14 bytes]`);
+		r.redactEvent(cut);
+		expect(cut.raw).toBe(`${'x'.repeat(50)} [REDACTED:cut] …[truncated 14 bytes]`);
+		expect(cut.message).toBe(cut.raw);
+		const long = line(`${'y'.repeat(2000)} …[truncated 99 bytes]`);
+		r.redactEvent(long);
+		expect(long.raw).toBe(`${'y'.repeat(2000)} …[truncated 99 bytes]`);
+	});
+
 	it('leaves near-misses alone: an order number failing Luhn, a UUID, a hex id, a commit hash, a block id...', () => {
 		const r = new Redactor(spec());
 		for (const n of nearMisses) {
