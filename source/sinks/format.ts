@@ -121,8 +121,19 @@ export function compileTemplate(template: string, width?: (text: string) => numb
 	};
 }
 
-// JSON.stringify escapes C0 but leaves DEL and C1 (0x9b is an 8-bit CSI) as they are.
-const jsonUnsafe = /[\u007F-\u009F\u2028\u2029]/g;
+// JSON.stringify escapes C0 but leaves DEL and C1 (0x9b is an 8-bit CSI) as they are, and the
+// invisible characters other formats show escaped (bidi overrides like U+202E that reorder what a
+// terminal shows; core/sanitize.ts invisibleRanges, its tag characters as surrogate pairs): \u escapes.
+const jsonUnsafe = /[\u007F-\u009F\u00AD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u115F\u1160\u17B4\u17B5\u180E\u200B\u200E\u200F\u2028-\u202E\u2060-\u206F\u3164\uFEFF\uFFA0\uFFF0-\uFFFB]|[\uDB40-\uDB43][\uDC00-\uDFFF]/g;
+
+function escapeUnits(text: string): string {
+	let out = '';
+	for (let i = 0; i < text.length; i++) {
+		out += '\\u' + text.charCodeAt(i).toString(16).padStart(4, '0');
+	}
+
+	return out;
+}
 
 export function toJson(e: LogEvent): string {
 	const out = JSON.stringify({
@@ -142,7 +153,7 @@ export function toJson(e: LogEvent): string {
 		marker: e.marker,
 		record: e.record,
 	});
-	return out.replace(jsonUnsafe, ch => '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0'));
+	return out.replace(jsonUnsafe, escapeUnits);
 }
 
 /** The colour depth for `--color WHEN` on this stream: NO_COLOR and FORCE_COLOR honoured, TERM and COLORTERM read. */

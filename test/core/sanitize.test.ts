@@ -1,5 +1,7 @@
 import {describe, expect, it} from 'vitest';
+import {type LogEvent} from '../../source/core/event.js';
 import {LineSplitter} from '../../source/core/lines.js';
+import {toJson} from '../../source/sinks/format.js';
 import {invisibleRanges, isInvisible, isSafe, sanitize} from '../../source/core/sanitize.js';
 
 const ESC = '\u001B';
@@ -92,6 +94,18 @@ describe('sanitize', () => {
 			expect(isSafe(safe)).toBe(true);
 			expect(safe).toBe('x  y');
 		}
+	});
+});
+
+describe('-o json', () => {
+	it('escapes what a terminal would act on or hide, and parses back to the same text', () => {
+		const text = `a\u202Eb\u009B31mc\u200Bd\u{E0041}e\u2028f`;
+		const e = {seq: 1, time: 0, receivedAt: 0, sourceId: 's', sourceKind: 'stdin', service: text, host: '', proc: '', type: '', level: 'INFO', message: text, raw: text, record: {[text]: text}} as LogEvent;
+		const out = toJson(e);
+		expect(out).not.toMatch(/[\u007F-\u009F\u200B\u2028\u202E]|[\uDB40-\uDB43]/);
+		expect(out).toContain(String.raw`a\u202eb\u009b31mc\u200bd\udb40\udc41e\u2028f`);
+		const back = JSON.parse(out) as {message: string; service: string; record: Record<string, string>};
+		expect([back.message, back.service, back.record[text]]).toEqual([text, text, text]);
 	});
 });
 
