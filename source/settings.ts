@@ -326,7 +326,7 @@ const demoRedactRule = {name: 'order-token', pattern: 'tok_[a-z0-9]{24}', from: 
 export async function resolveRedaction(flags: Flags, config: ConfigFile): Promise<RedactSettings> {
 	const fromFlags = flags.redactRule.map(r => {
 		const eq = r.indexOf('=');
-		if (eq <= 0) {
+		if (eq <= 0 || eq === r.length - 1) {
 			throw new FilterError('--redact-rule', `expected NAME=REGEX, e.g. --redact-rule 'order-token=tok_[a-z0-9]{24}', got ${JSON.stringify(r)}`);
 		}
 
@@ -335,6 +335,10 @@ export async function resolveRedaction(flags: Flags, config: ConfigFile): Promis
 	const cliEnable = list(flags.redactEnable);
 	const cliDisable = list(flags.redactDisable);
 	const cliFields = list(flags.redactField);
+	if (flags.redactField.some(f => f.trim() === '')) {
+		throw new FilterError('--redact-field', 'expected a key or a dotted path of keys, e.g. ssn or user.email; got nothing');
+	}
+
 	const redact: RedactSettings = {
 		enabled: flags.redact ?? config.redact.enabled,
 		mode: oneOf(flags.redactMode, redactModes, '--redact-mode') ?? config.redact.mode,

@@ -115,6 +115,8 @@ describe('redaction in pipe mode', () => {
 			[['--redact-rule', 'x=(a)\\1'], /^logmon: --redact-rule: .*backreferences are not supported/],
 			[['--redact-rule', 'jwt=x'], /^logmon: --redact-rule: rule name "jwt" is taken/],
 			[['--redact-field', 'a..b'], /^logmon: --redact-field: field "a..b"/],
+			[['--redact-field', ''], /^logmon: --redact-field: expected a key .*; got nothing/],
+			[['--redact-rule', 'x='], /^logmon: --redact-rule: expected NAME=REGEX/],
 			[['--redact-mode', 'blank'], /^logmon: --redact-mode: expected one of mask, hash/],
 			[['--config', config('bad.json', {redact: {rules: [{name: 'x', pattern: '(?<=a)b'}]}})], /^logmon: redact.rules\[0\]: .*lookarounds are not supported/],
 			[['--config', config('bad2.json', {redact: {enable: ['cards']}})], /^logmon: redact.enable: unknown rule "cards"/],
