@@ -42,13 +42,15 @@ export function commandSink(name: string, config: Extract<SinkConfig, {type: 'co
 				child.once('error', error => {
 					resolve({code: null, signal: null, error});
 				});
+				let grace: NodeJS.Timeout | undefined;
 				child.once('close', (code, signal) => {
+					clearTimeout(grace);
 					resolve({code, signal});
 				});
 				// 'close' waits for stderr to end, which a child the program left running in the
 				// background keeps open: once the program itself has exited, its stderr gets a moment.
 				child.once('exit', (code, signal) => {
-					setTimeout(() => {
+					grace = setTimeout(() => {
 						resolve({code, signal});
 						child.stderr.destroy();
 					}, stderrGraceMs);

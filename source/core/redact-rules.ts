@@ -82,9 +82,9 @@ function sticky(source: string, flags = '', lead = 0): Find {
 
 // key = value, "key": value, 'key': value, and JSON quoted inside a string (\"key\": \"value\").
 // The value is a quoted string (which always ends: at its closing quote or where the text does,
-// so a key inside it cannot start a second scan of the same text) or a bare word, not a JSON
-// array or object (their strings are found one by one); up to 1,024 characters.
-const valueTail = String.raw`(?:\\?(["'])[ \t]{0,16}[:=]|[ \t]{0,16}=)[ \t]{0,16}(?:"((?:[^"\\\n]|\\.){0,1024})"?|'([^'\n]{0,1024})'?|\\"([^"\\\n]{0,1024})(?:\\")?|([^\s"',;&}\]\[{\\][^\s"',;&}\]]{0,1023}))`;
+// so a key inside it cannot start a second scan of the same text) or a bare word; up to 1,024
+// characters.
+const valueTail = String.raw`(?:\\?(["'])[ \t]{0,16}[:=]|[ \t]{0,16}=)[ \t]{0,16}(?:"((?:[^"\\\n]|\\.){0,1024})"?|'([^'\n]{0,1024})'?|\\"([^"\\\n]{0,1024})(?:\\")?|([^\s"',;&}\]]{1,1024}))`;
 
 /** The group of valueTail that holds a bare value. */
 const bare = 5;
@@ -108,7 +108,8 @@ function keyValue(key: string): Find {
 		const group = m[2] === undefined ? (m[3] === undefined ? (m[4] === undefined ? bare : 4) : 3) : 2;
 		const value = m[group] ?? '';
 		const [start, end] = m.indices[group] ?? [0, 0];
-		if (value.length === 0 || (group === bare && /^(?:null|true|false)$/.test(value)) || isPlaceholder(value)) {
+		// After a quoted key, a bare `[` or `{` opens a JSON array or object: its strings are found one by one.
+		if (value.length === 0 || (group === bare && (/^(?:null|true|false)$/.test(value) || (m[1] !== undefined && /^[[{]/.test(value)))) || isPlaceholder(value)) {
 			return at + 1;
 		}
 
@@ -246,7 +247,7 @@ export const builtinRules: readonly BuiltinRule[] = [
 		what: 'Authorization header values (the scheme is kept)',
 		marks: ['zation', 'ZATION'],
 		keys: key => key.endsWith('authorization'),
-		find: sticky(String.raw`authorization\\?["']?[ \t]{0,16}[:=][ \t]{0,16}(?:\\?["'])?(?:[A-Za-z][\w-]{0,30}[ \t]+)?([^\s"',;\\]{1,4096})`, 'i', 7),
+		find: sticky(String.raw`authorization\\?["']?[ \t]{0,16}[:=][ \t]{0,16}(?:\\?["'])?(?:[A-Za-z][\w-]{0,30}[ \t]+)?((?:[^\s"',;\\]|\\(?!["'])){1,4096})`, 'i', 7),
 	},
 	{
 		name: 'bearer',

@@ -21,6 +21,9 @@ export class Redactor extends TextRedactor {
 	private readonly names = new Memo<string>(2048);
 	/** Record keys, as redacted. */
 	private readonly keyTexts = new Memo<string>(4096);
+	/** The raw line while its record is walked, and whether the walk changed a text found whole in it. */
+	private rawNow = '';
+	private leaked = false;
 	/** The last name redacted in each slot (service, host, proc, type), and what it became. */
 	private readonly lastName = ['', '', '', ''];
 	private readonly lastOut = ['', '', '', ''];
@@ -128,6 +131,8 @@ export class Redactor extends TextRedactor {
 			}
 
 			const original = e.record;
+			this.rawNow = e.raw;
+			this.leaked = false;
 			e.record = this.walk(e.record, 0, -1);
 			if (this.pairs.length > 0) {
 				e.record = this.spread(e.record, 0);
@@ -141,8 +146,9 @@ export class Redactor extends TextRedactor {
 
 			// What the walk found in the record but the scan of the raw line did not (a value written
 			// with escapes, `\u0041KIA…`; JSON inside a string; a card as a number `4111….0`): a JSON
-			// raw line still holding it is written again from its parse.
-			if (e.record !== original) {
+			// raw line that may still hold it is written again from its parse (which writes its numbers
+			// as JavaScript reads them: only then).
+			if (e.record !== original && (this.leaked || e.raw.includes('\\'))) {
 				e.raw = this.reserialize(e.raw);
 				e.message = sameText ? e.raw : e.message;
 			}
@@ -225,7 +231,13 @@ export class Redactor extends TextRedactor {
 				return this.whole(owner, value);
 			}
 
-			return value.length < this.shortest || this.covered(value) ? value : this.text(value);
+			if (value.length < this.shortest || this.covered(value)) {
+				return value;
+			}
+
+			const out = this.text(value);
+			this.leaked ||= out !== value && this.rawNow.includes(value);
+			return out;
 		}
 
 		if (typeof value === 'number') {
@@ -237,6 +249,7 @@ export class Redactor extends TextRedactor {
 			if (Number.isSafeInteger(value) && value >= 1e12 && this.enabled.has('card')) {
 				const text = String(value);
 				const out = this.text(text);
+				this.leaked ||= out !== text;
 				return out === text ? value : out;
 			}
 
@@ -289,10 +302,15 @@ export class Redactor extends TextRedactor {
 			}
 
 			// A key is text from the line too (`{"AKIA…": 1}`); most are short words, looked at once each.
-			const name = this.keyText(key);
+			let name = this.keyText(key);
 			if (name !== key) {
 				copy ??= {...object};
 				delete copy[key];
+				// Two keys redacted alike keep both their values.
+				for (let n = 2; Object.hasOwn(copy, name) || Object.hasOwn(object, name); n++) {
+					name = `${this.keyText(key)}#${n}`;
+				}
+
 				copy[name] = out;
 			} else if (out !== v) {
 				copy ??= {...object};

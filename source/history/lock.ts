@@ -5,11 +5,12 @@ import {fileMode} from './segments.js';
 
 // One writer per directory: `writer.lock` holds {"pid","host","startedAt"}. It is written to a
 // temporary file and linked into place, so it appears whole or not at all, and the link fails
-// when another writer holds it. A lock whose pid is dead on this host, or belongs to a process
-// that started after the lock was written, is stale and taken over (a `kill -9` leaves one
-// behind); a lock from another host is respected.
+// when another writer holds it. A lock whose pid is dead on this host, or is another process's
+// now (of another boot, or started at another tick), is stale and taken over (a `kill -9` leaves
+// one behind); a lock from another host is respected.
 
-export type LockHolder = {pid: number; host: string; startedAt?: number};
+/** `boot` and `ticks` tell this process from another that gets its pid later (holderGone). */
+export type LockHolder = {pid: number; host: string; startedAt?: number; boot?: string; ticks?: number};
 
 export type LockResult = {ok: true; release: () => void} | {ok: false; holder: LockHolder | undefined};
 
@@ -26,7 +27,9 @@ function readHolder(file: string): LockHolder | 'damaged' | undefined {
 
 	try {
 		const v = JSON.parse(text) as Partial<LockHolder>;
-		return typeof v.pid === 'number' && typeof v.host === 'string' ? {pid: v.pid, host: v.host, startedAt: v.startedAt} : 'damaged';
+		return typeof v.pid === 'number' && typeof v.host === 'string'
+			? {pid: v.pid, host: v.host, startedAt: v.startedAt, boot: typeof v.boot === 'string' ? v.boot : undefined, ticks: typeof v.ticks === 'number' ? v.ticks : undefined}
+			: 'damaged';
 	} catch {
 		return 'damaged';
 	}
@@ -46,28 +49,33 @@ function alive(pid: number): boolean {
 	}
 }
 
-/**
- * When the process `pid` started, ms since the epoch, from /proc (Linux; /proc's clock ticks are
- * USER_HZ, 100 a second); undefined where that cannot be read.
- */
-function processStartedAt(pid: number): number | undefined {
+/** This boot of the machine (Linux); undefined where that cannot be read. */
+function bootId(): string | undefined {
 	try {
-		const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-		// The fields after the command's name, which may hold spaces and parentheses; starttime is the 22nd field.
-		const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
-		const bootSeconds = Number(/^btime (\d+)$/m.exec(readFileSync('/proc/stat', 'utf8'))?.[1]);
-		return Number.isFinite(ticks) && Number.isFinite(bootSeconds) && bootSeconds > 0 ? (bootSeconds * 1000) + (ticks * 10) : undefined;
+		return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
 	} catch {
 		return undefined;
 	}
 }
 
-/** The boot time /proc gives is in whole seconds and drifts with clock changes: a started process is told from its lock by more than this. */
-const startSlackMs = 10_000;
+/**
+ * When the process `pid` started, in clock ticks since boot (Linux's /proc, its 22nd stat field):
+ * a mark of the process that the wall clock being set does not move. Undefined where unreadable.
+ */
+function processTicks(pid: number): number | undefined {
+	try {
+		const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+		// The fields after the command's name, which may hold spaces and parentheses.
+		const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+		return Number.isSafeInteger(ticks) ? ticks : undefined;
+	} catch {
+		return undefined;
+	}
+}
 
 /**
  * Whether the holder on this host is gone: its pid is dead, or is another process's now (pid
- * reuse after a kill -9 and a reboot), one that started well after the lock was written.
+ * reuse after a kill -9, or after a reboot): one of another boot, or started at another tick.
  */
 function holderGone(holder: LockHolder): boolean {
 	if (holder.host !== hostname() || holder.pid === process.pid) {
@@ -78,13 +86,22 @@ function holderGone(holder: LockHolder): boolean {
 		return true;
 	}
 
-	const started = holder.startedAt === undefined ? undefined : processStartedAt(holder.pid);
-	return started !== undefined && started > holder.startedAt! + startSlackMs;
+	if (holder.boot === undefined || holder.ticks === undefined) {
+		return false; // a lock that does not say: the process with its pid holds it
+	}
+
+	const boot = bootId();
+	if (boot !== undefined && boot !== holder.boot) {
+		return true;
+	}
+
+	const ticks = processTicks(holder.pid);
+	return ticks !== undefined && ticks !== holder.ticks;
 }
 
 export function acquireLock(dir: string, now = Date.now()): LockResult {
 	const file = path.join(dir, lockName);
-	const me: LockHolder = {pid: process.pid, host: hostname(), startedAt: now};
+	const me: LockHolder = {pid: process.pid, host: hostname(), startedAt: now, boot: bootId(), ticks: processTicks(process.pid)};
 	const tmp = path.join(dir, `${lockName}.${process.pid}.tmp`);
 	const fd = openSync(tmp, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC, fileMode);
 	try {

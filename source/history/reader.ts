@@ -268,10 +268,10 @@ export class Reader implements HistoryReader {
 	}
 
 	/**
-	 * A segment's lines in order, decompressed as a stream: memory stays at a slice whatever the
-	 * segment's size. A last line without its newline (a write in progress) is left out;
-	 * `progress.bytes` counts the bytes of the lines given. A gzip that breaks off gives what it
-	 * held up to there, and is counted as damaged.
+	 * A segment's lines in order, a slice at a time (a sealed one a gzip member at a time, see
+	 * gzipChunks): memory stays at a slice whatever the segment's size. A last line without its
+	 * newline (a write in progress) is left out; `progress.bytes` counts the bytes of the lines
+	 * given. A damaged gzip gives what its members hold, and is counted as damaged.
 	 */
 	private async * forwardSlices(s: Segment, progress: {bytes: number}): AsyncGenerator<string[]> {
 		let handle: FileHandle | undefined;

@@ -228,8 +228,10 @@ export class FileSource implements LogSource {
 				}
 
 				const key = `${st.dev}:${st.ino}`;
-				if (!found.has(key)) {
-					found.set(key, {path: file, size: st.size, literal: glob.literal});
+				const had = found.get(key);
+				// One file under two names (a symlink `app.log` to `app.log.2024-05-01`): known by the one that is no rotation's.
+				if (!had || (this.rotationOf(had.path) && !this.rotationOf(file))) {
+					found.set(key, {path: file, size: st.size, literal: glob.literal || (had?.literal ?? false)});
 				}
 			}
 		}
@@ -254,7 +256,9 @@ export class FileSource implements LogSource {
 		}
 
 		for (const key of this.copies) {
-			if (!found.has(key)) {
+			const f = found.get(key);
+			// Gone; or named now as no rotation (the file a symlink `app.log` points to): followed from here.
+			if (!f || !this.rotationOf(f.path)) {
 				this.copies.delete(key);
 			}
 		}

@@ -77,6 +77,15 @@ describe('redaction: the built-in rules', () => {
 
 			expect(() => JSON.parse(e.raw) as unknown, e.raw).not.toThrow();
 		}
+
+		// Written again only when it must be: numbers past what JavaScript holds stay as written.
+		const big = line('{"msg":"key AKIAIOSFODNN7EXAMPLE","id":12345678901234567890,"x":1.50}');
+		r.redactEvent(big);
+		expect(big.raw).toBe('{"msg":"key [REDACTED:aws-key]","id":12345678901234567890,"x":1.50}');
+		// Two keys redacted alike keep both values.
+		const keys = line('{"AKIAIOSFODNN7EXAMPLE":1,"AKIAIOSFODNN7EXAMPLF":2}');
+		r.redactEvent(keys);
+		expect(Object.values(keys.record as Record<string, number>).sort()).toEqual([1, 2]);
 	});
 
 	it('JSON quoted inside a plain line (\\"key\\": \\"value\\") is redacted too; a secret key\'s array or object value stays JSON', () => {
@@ -84,6 +93,17 @@ describe('redaction: the built-in rules', () => {
 		const quoted = line(String.raw`body={\"password\":\"hunter22\",\"aws_secret_access_key\":\"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\",\"Authorization\":\"Basic dXNlcjpwYXNz\"}`);
 		r.redactEvent(quoted);
 		expect(quoted.raw).toBe(String.raw`body={\"password\":\"[REDACTED:password]\",\"aws_secret_access_key\":\"[REDACTED:aws-secret]\",\"Authorization\":\"Basic [REDACTED:authorization]\"}`);
+		// In plain text a value may start with a bracket or a backslash all the same.
+		for (const [text, want] of [
+			['password={hunter2} user=bob', 'password=[REDACTED:password]} user=bob'],
+			[String.raw`password=\hunter2x`, 'password=[REDACTED:password]'],
+			[String.raw`Authorization: NTLM DOM\user x`, 'Authorization: NTLM [REDACTED:authorization] x'],
+		]) {
+			const e = line(text!);
+			r.redactEvent(e);
+			expect(e.raw).toBe(want);
+		}
+
 		for (const text of ['{"password":["p1","p2"],"x":1}', '{"password":{"a":"b"},"x":1}']) {
 			const e = line(text);
 			r.redactEvent(e);

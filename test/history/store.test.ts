@@ -344,21 +344,29 @@ describe('the lock', () => {
 		expect(existsSync(path.join(dir, 'writer.lock'))).toBe(false);
 	});
 
-	test('a lock whose pid is now another process, started after the lock was written, is stale (pid reuse)', async () => {
+	test('a lock whose pid is now another process (started at another tick, or of another boot) is stale: pid reuse', async () => {
 		const other = spawn('sleep', ['30'], {stdio: 'ignore'});
 		try {
 			await new Promise(resolve => other.once('spawn', resolve));
 			const host = hostname();
-			// Written when that process was running already: it holds the lock.
-			writeFileSync(path.join(dir, 'writer.lock'), JSON.stringify({pid: other.pid, host, startedAt: Date.now()}));
-			const held = await openAt();
-			expect(held.status()).toMatchObject({state: 'read-only', reason: `read-only: another logmon (pid ${other.pid}) writes it`});
-			await held.close();
-			// Written a minute before it started: its writer died and the pid went to another process.
-			writeFileSync(path.join(dir, 'writer.lock'), JSON.stringify({pid: other.pid, host, startedAt: Date.now() - 60_000}));
-			const taken = await openAt();
-			expect(taken.status().state).toBe('writing');
-			expect(JSON.parse(readFileSync(path.join(dir, 'writer.lock'), 'utf8')).pid).toBe(process.pid);
+			const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+			const stat = readFileSync(`/proc/${other.pid}/stat`, 'utf8');
+			const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+			const held = async (holder: Record<string, unknown>): Promise<boolean> => {
+				writeFileSync(path.join(dir, 'writer.lock'), JSON.stringify({pid: other.pid, host, startedAt: Date.now(), ...holder}));
+				const h = await openAt();
+				const readOnly = h.status().state === 'read-only';
+				await h.close();
+				open.splice(open.indexOf(h), 1);
+				return readOnly;
+			};
+
+			// That very process (or a lock that does not say which): held.
+			expect(await held({boot, ticks})).toBe(true);
+			expect(await held({})).toBe(true);
+			// Another process with the pid: taken over.
+			expect(await held({boot, ticks: ticks - 1})).toBe(false);
+			expect(await held({boot: 'another-boot', ticks})).toBe(false);
 		} finally {
 			other.kill();
 		}
