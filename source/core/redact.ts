@@ -486,8 +486,9 @@ function cutTail(text: string): string {
 		return text;
 	}
 
+	// A cut of 0 bytes cut nothing (a forwarder that left out other fields says so).
 	const marker = text.lastIndexOf(' …[truncated ');
-	if (marker <= 0 || !/^ …\[truncated \d+ bytes\]$/.test(text.slice(marker))) {
+	if (marker <= 0 || !/^ …\[truncated [1-9]\d* bytes\]$/.test(text.slice(marker))) {
 		return text;
 	}
 

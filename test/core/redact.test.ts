@@ -121,6 +121,9 @@ describe('redaction: the built-in rules', () => {
 		const long = line(`${'y'.repeat(2000)} …[truncated 99 bytes]`);
 		r.redactEvent(long);
 		expect(long.raw).toBe(`${'y'.repeat(2000)} …[truncated 99 bytes]`);
+		const none = line(`${'y'.repeat(50)} …[truncated 0 bytes]`);
+		r.redactEvent(none);
+		expect(none.raw).toBe(`${'y'.repeat(50)} …[truncated 0 bytes]`);
 	});
 
 	it('leaves near-misses alone: an order number failing Luhn, a UUID, a hex id, a commit hash, a block id...', () => {
