@@ -56,6 +56,18 @@ describe('config validation', () => {
 		expect(() => loadConfig(file, {})).toThrow(/explicit\.json: not valid JSON/);
 	});
 
+	it('a config nested past any setting, or larger than any config, is an error naming the file, not a crash', () => {
+		const dir = mkdtempSync(path.join(tmpdir(), 'logmon-config-'));
+		const deep = path.join(dir, 'deep.json');
+		writeFileSync(deep, `{"a":${'['.repeat(200_000)}${']'.repeat(200_000)}}`);
+		expect(() => loadConfig(deep, {})).toThrow(/^[^\n]*deep\.json: a\[0\]\[0\]…: nested more than 64 levels deep/);
+		const large = path.join(dir, 'large.json');
+		writeFileSync(large, `{"buffer":1000,"pad":"${'x'.repeat(17 * 1024 * 1024)}"}`);
+		expect(() => loadConfig(large, {})).toThrow(/large\.json: cannot read config: larger than 16 MiB; not a config file/);
+		// A device that never ends is refused as it is read.
+		expect(() => loadConfig('/dev/zero', {})).toThrow(/\/dev\/zero: cannot read config: larger than 16 MiB/);
+	});
+
 	it('the defaults of a run without a config file are what the schema gives', () => {
 		expect(defaultConfig()).toEqual(configFile.parse({}));
 		expect(defaultListenSource()).toEqual(sourceConfig.parse({type: 'logio-listen'}));
