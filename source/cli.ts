@@ -229,6 +229,30 @@ export function parseArgs(argv: string[] = process.argv.slice(2), pkg?: Record<s
 }
 
 export type Cli = ReturnType<typeof parseArgs>;
+
+/** The flags the parser reads as numbers: it reads `--max-line abc` as NaN and a bare `--tail` as nothing. */
+const numberFlags = {tail: '--tail', demoRate: '--demo-rate', buffer: '--buffer', maxLine: '--max-line', limit: '--limit'} as const;
+
+/**
+ * What is wrong with a number flag as written, naming the flag and quoting what was given; so
+ * `--max-line abc` says `got "abc"`, not `got NaN`.
+ */
+export function numberFlagProblem(flags: Flags, argv: readonly string[]): string | undefined {
+	for (const [key, flag] of Object.entries(numberFlags)) {
+		const at = argv.findIndex(a => a === flag || a.startsWith(`${flag}=`));
+		if (at === -1 || argv.slice(0, at).includes('--')) {
+			continue;
+		}
+
+		const written = argv[at] === flag ? argv[at + 1] : argv[at]!.slice(flag.length + 1);
+		const value = (flags as Record<string, unknown>)[key];
+		if (written === undefined || written.trim() === '' || typeof value !== 'number' || Number.isNaN(value)) {
+			return `${flag}: expected a number, got ${written === undefined ? 'nothing' : JSON.stringify(written.slice(0, 80))}`;
+		}
+	}
+
+	return undefined;
+}
 export type Flags = Cli['flags'];
 
 /** --color, with --no-color (which the parser gives as false) read as never. */

@@ -1,4 +1,4 @@
-import {type Cli, parseArgs} from './cli.js';
+import {type Cli, numberFlagProblem, parseArgs} from './cli.js';
 import {failUsage as fail} from './exit.js';
 
 // The entry: parse, then load only the command that runs (each is a chunk of its own in the
@@ -20,6 +20,10 @@ export async function main(argv = process.argv.slice(2), options: MainOptions = 
 	}
 
 	const {flags, input} = cli;
+	const numberProblem = numberFlagProblem(flags, argv);
+	if (numberProblem !== undefined) {
+		return fail(stderr, numberProblem);
+	}
 
 	if (input[0] === 'publish') {
 		const {runPublish} = await import('./publish.js');

@@ -157,6 +157,14 @@ describe('pipe mode, end to end', () => {
 		expect(unknown.code).toBe(2);
 	});
 
+	it('a number flag given no number exits 2 quoting what was given, not NaN', async () => {
+		for (const [args, said] of [[['--max-line', 'abc'], '--max-line: expected a number, got "abc"'], [['--buffer='], '--buffer: expected a number, got ""'], [['--docker', '--tail'], '--tail: expected a number, got nothing']] as const) {
+			const r = await run([...args], {input: 'x\n'}); // eslint-disable-line no-await-in-loop
+			expect(r.code).toBe(2);
+			expect(r.stderr).toBe(`logmon: ${said}\n`);
+		}
+	});
+
 	it('a bad config file exits 2 naming the file and the JSON path', async () => {
 		const dir = mkdtempSync(path.join(tmpdir(), 'logmon-e2e-'));
 		const file = path.join(dir, 'config.json');
