@@ -35,10 +35,10 @@ export function serviceField(service: string): string {
 
 export async function prepare(flags: Flags, io: QueryIo): Promise<Prepared> {
 	const options = queryOptions(flags);
-	const {config} = await readConfig(flags.config, io.env);
+	const {config, file} = await readConfig(flags.config, io.env);
 	// Pipe mode's resolution: config filter and output merged with the flags. --since is query's
 	// own here (in the default command it is Kafka's start position).
-	const settings = await resolveSettings({...flags, since: undefined}, config, {stdinIsTTY: true, input: [], env: io.env});
+	const settings = await resolveSettings({...flags, since: undefined}, config, {stdinIsTTY: true, input: [], env: io.env, configFile: file});
 	const filter = compileFilter(settings.filter);
 	if (options.mode === 'stats') {
 		const {grep, exclude, hosts, types, sources} = settings.filter;

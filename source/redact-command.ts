@@ -18,8 +18,8 @@ export async function redactCommand(flags: Flags, input: string[], stderr: NodeJ
 
 	let redactor;
 	try {
-		const {config} = await readConfig(flags.config, env);
-		const redact = await resolveRedaction(flags, config);
+		const {config, file} = await readConfig(flags.config, env);
+		const redact = await resolveRedaction(flags, config, file);
 		redactor = createRedactor(redact, {secret() {/* nothing is shown but the lines */}, warn: text => stderr.write(`logmon: ${text}\n`), env});
 	} catch (error) {
 		if (error instanceof ConfigError || error instanceof FilterError || error instanceof UsageError || error instanceof RedactKeyError) {

@@ -130,7 +130,14 @@ export type Environment = {
 	input: string[];
 	/** For $XDG_STATE_HOME; default process.env. */
 	env?: NodeJS.ProcessEnv | undefined;
+	/** The config file read, if any: errors in what it holds name it. */
+	configFile?: string | undefined;
 };
+
+/** A config key as an error names it: with the file it is in, as the schema's errors do. */
+function configKey(key: string, file: string | undefined): string {
+	return file === undefined ? key : `${file}: ${key}`;
+}
 
 function processEnv(env: Environment): NodeJS.ProcessEnv {
 	return env.env ?? process.env;
@@ -323,7 +330,7 @@ const redactModes = ['mask', 'hash'] as const;
 const demoRedactRule = {name: 'order-token', pattern: 'tok_[a-z0-9]{24}', from: '--demo'};
 
 /** `--redact-rule NAME=REGEX`, the config's `redact` object, and the other --redact flags. */
-export async function resolveRedaction(flags: Flags, config: ConfigFile): Promise<RedactSettings> {
+export async function resolveRedaction(flags: Flags, config: ConfigFile, configFile?: string): Promise<RedactSettings> {
 	const fromFlags = flags.redactRule.map(r => {
 		const eq = r.indexOf('=');
 		if (eq <= 0 || eq === r.length - 1) {
@@ -345,7 +352,7 @@ export async function resolveRedaction(flags: Flags, config: ConfigFile): Promis
 		key: config.redact.key,
 		enable: [...config.redact.enable, ...cliEnable],
 		disable: [...config.redact.disable, ...cliDisable],
-		rules: [...config.redact.rules.map((r, i) => ({...r, from: `redact.rules[${i}]`})), ...fromFlags],
+		rules: [...config.redact.rules.map((r, i) => ({...r, from: configKey(`redact.rules[${i}]`, configFile)})), ...fromFlags],
 		fields: [...config.redact.fields, ...cliFields],
 	};
 	// The demo shows a user rule at work (its fake order tokens), and with it the redaction thread.
@@ -359,12 +366,12 @@ export async function resolveRedaction(flags: Flags, config: ConfigFile): Promis
 
 	const {checkField, compileUserRules, ruleNames} = await import('./core/redact-spec.js');
 	// Each list checked where it came from, so an error names the flag or the config key at fault.
-	ruleNames(config.redact.enable, 'redact.enable');
-	ruleNames(config.redact.disable, 'redact.disable');
+	ruleNames(config.redact.enable, configKey('redact.enable', configFile));
+	ruleNames(config.redact.disable, configKey('redact.disable', configFile));
 	ruleNames(cliEnable, '--redact-enable');
 	ruleNames(cliDisable, '--redact-disable');
 	for (const f of config.redact.fields) {
-		checkField(f, 'redact.fields');
+		checkField(f, configKey('redact.fields', configFile));
 	}
 
 	for (const f of cliFields) {
@@ -376,7 +383,7 @@ export async function resolveRedaction(flags: Flags, config: ConfigFile): Promis
 }
 
 /** The config's forwarders, then `--forward URL` ones, named and checked. */
-async function resolveForward(flags: Flags, config: ConfigFile): Promise<ForwardSettings[]> {
+async function resolveForward(flags: Flags, config: ConfigFile, configFile: string | undefined): Promise<ForwardSettings[]> {
 	if (config.forward.length === 0 && flags.forward.length === 0) {
 		return [];
 	}
@@ -392,7 +399,7 @@ async function resolveForward(flags: Flags, config: ConfigFile): Promise<Forward
 			return r.data;
 		});
 		const all = [...config.forward, ...fromFlags];
-		return nameForwarders(all, i => (i < config.forward.length ? `forward[${i}]` : `--forward ${flags.forward[i - config.forward.length]!}`));
+		return nameForwarders(all, i => (i < config.forward.length ? configKey(`forward[${i}]`, configFile) : `--forward ${flags.forward[i - config.forward.length]!}`));
 	} catch (error) {
 		throw error instanceof ForwardUrlError ? new UsageError(error.message) : error;
 	}
@@ -496,11 +503,11 @@ export async function resolveSettings(flags: Flags, config: ConfigFile, env: Env
 		ui: flags.ui,
 		demo: flags.demo,
 		demoRate,
-		redact: await resolveRedaction(flags, config),
+		redact: await resolveRedaction(flags, config, env.configFile),
 		alerts: await alertSettings(flags, config),
 		http: notOwnAddress(sources, httpSettings(flags, config, serve)),
 		serve,
-		forward: await resolveForward(flags, config),
+		forward: await resolveForward(flags, config, env.configFile),
 	};
 }
 

@@ -28,8 +28,8 @@ export async function runWatch(cli: Cli): Promise<number> {
 	// Any other positional arguments are files to follow (settings.ts), after `serve` too.
 	let settings: Settings;
 	try {
-		const {config} = await readConfig(flags.config, env);
-		settings = await resolveSettings(flags, config, {stdinIsTTY: Boolean(process.stdin.isTTY), input});
+		const {config, file} = await readConfig(flags.config, env);
+		settings = await resolveSettings(flags, config, {stdinIsTTY: Boolean(process.stdin.isTTY), input, configFile: file});
 	} catch (error) {
 		if (error instanceof ConfigError || error instanceof FilterError || error instanceof UsageError) {
 			return fail(stderr, error.message);

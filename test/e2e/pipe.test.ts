@@ -173,6 +173,17 @@ describe('pipe mode, end to end', () => {
 		const r = await run(['--config', file], {input: ''});
 		expect(r.code).toBe(2);
 		expect(r.stderr).toContain(`${file}: sources[0].brokers: `);
+		// What is checked after the schema names the file too: a redaction rule, a rule name, a forwarder's name.
+		for (const [config, said] of [
+			[{redact: {rules: [{name: 'x', pattern: '(a'}]}}, 'redact.rules[0]: invalid regular expression'],
+			[{redact: {enable: ['nosuch']}}, 'redact.enable: unknown rule "nosuch"'],
+			[{forward: [{name: 'a', type: 'file', path: path.join(dir, 'a')}, {name: 'a', type: 'file', path: path.join(dir, 'b')}]}, 'forward[1]: two forwarders are named "a"'],
+		] as const) {
+			writeFileSync(file, JSON.stringify(config));
+			const bad = await run(['--config', file], {input: ''}); // eslint-disable-line no-await-in-loop
+			expect(bad.code).toBe(2);
+			expect(bad.stderr).toContain(`logmon: ${file}: ${said}`);
+		}
 	});
 
 	it('a 5 MB line is cut at the cap with a visible marker; the lines around it survive', async () => {

@@ -118,8 +118,8 @@ describe('redaction in pipe mode', () => {
 			[['--redact-field', ''], /^logmon: --redact-field: expected a key .*; got nothing/],
 			[['--redact-rule', 'x='], /^logmon: --redact-rule: expected NAME=REGEX/],
 			[['--redact-mode', 'blank'], /^logmon: --redact-mode: expected one of mask, hash/],
-			[['--config', config('bad.json', {redact: {rules: [{name: 'x', pattern: '(?<=a)b'}]}})], /^logmon: redact.rules\[0\]: .*lookarounds are not supported/],
-			[['--config', config('bad2.json', {redact: {enable: ['cards']}})], /^logmon: redact.enable: unknown rule "cards"/],
+			[['--config', config('bad.json', {redact: {rules: [{name: 'x', pattern: '(?<=a)b'}]}})], /^logmon: \/\S+\/bad\.json: redact.rules\[0\]: .*lookarounds are not supported/],
+			[['--config', config('bad2.json', {redact: {enable: ['cards']}})], /^logmon: \/\S+\/bad2\.json: redact.enable: unknown rule "cards"/],
 		] as Array<[string[], RegExp]>) {
 			const bad = await run(['--no-ui', ...args], {input: 'x\n'});
 			expect(bad.code, args.join(' ')).toBe(2);
