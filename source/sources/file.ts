@@ -312,10 +312,18 @@ export class FileSource implements LogSource {
 				continue;
 			}
 
+			const seenAt = t.seenAt;
 			t.seenAt = scanned;
 			if (t.path !== f.path) {
-				this.precede(t.path, t);
+				const was = t.path;
+				this.precede(was, t);
 				t.path = f.path;
+				// Renamed to a rotation of its name, and found there by a glob that matches the rotations
+				// (`app.log*`): files under rotations' names it has not seen, written since its last check,
+				// were made under its name and rotated away between two checks, not copied.
+				if (path.dirname(f.path) === path.dirname(was) && isRotationOf(path.basename(f.path), path.basename(was))) {
+					await this.missedGenerations(was, seenAt); // eslint-disable-line no-await-in-loop
+				}
 			} else if (f.size !== t.position) {
 				t.kick();
 			}

@@ -119,11 +119,14 @@ describe('file source', () => {
 		});
 	}
 
-	test('rotations by rename that come and go while logmon is stopped are read, whole and in order', async () => {
+	for (const glob of [false, true]) {
+		test(`rotations by rename that come and go while logmon is stopped are read, whole and in order${glob ? ', with a glob that matches the rotations too (app.log*)' : ''}`, async () => {
 		const d = freshDir();
 		const file = path.join(d, 'app.log');
 		writeFileSync(file, 'ready\n');
-		const f = follow(['-o', 'raw', '--from-beginning', file]);
+		// With the glob, the followed file is found again under a rotation's name, and the ones made
+		// between two checks are new files under rotations' names, as copy-truncate's copies are.
+		const f = follow(['-o', 'raw', '--from-beginning', glob ? `${file}*` : file]);
 		await until(() => f.lines().includes('ready'), 'the first line');
 		// Stopped, logmon sees none of the three rotations happen: app.log.1 and app.log.2 were made and
 		// rotated away between two of its checks.
@@ -139,7 +142,8 @@ describe('file source', () => {
 		await until(() => f.lines().includes('gen 3 a'), 'the newest line');
 		await until(() => f.lines().length >= 8, `every line; got ${f.lines().join(' | ')}`);
 		expect(f.lines()).toEqual(['ready', 'gen 0 a', 'gen 0 b', 'gen 1 a', 'gen 1 b', 'gen 2 a', 'gen 2 b', 'gen 3 a']);
-	});
+		});
+	}
 
 	test('a file rotated away is still read while its writer has not reopened the log', async () => {
 		const d = freshDir();
