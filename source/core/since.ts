@@ -17,6 +17,14 @@ export function parseSince(text: string, now = Date.now()): number | undefined {
 		return isDateTime(ms) ? ms : undefined;
 	}
 
-	// A bare number would read as epoch seconds; ask for a unit instead.
-	return /^\d+$/.test(text.trim()) ? undefined : parseTime(text.trim());
+	// A bare number would read as epoch seconds; ask for a unit instead. Only an RFC 3339 or ISO 8601
+	// time is read as one: a looser parse takes `May 1` for 2001 and `1.5` for an epoch second.
+	return isIsoTime(text.trim()) ? parseTime(text.trim()) : undefined;
+}
+
+const isoTime = /^\d{4}-\d\d-\d\d(?:[Tt ]\d\d:\d\d(?::\d\d(?:[.,]\d{1,9})?)?)?(?:[Zz]|[+-]\d\d(?::?\d\d)?)?$/;
+
+/** `2024-05-01`, `2024-05-01T10:00:00.000Z`, `2024-05-01 10:00:00+02:00` and the like. */
+export function isIsoTime(text: string): boolean {
+	return isoTime.test(text);
 }

@@ -1,6 +1,6 @@
 import {LEVELS, type Level, type LogEvent, levelRank} from '../core/event.js';
 import {FilterError, compileUserRegex, parseLevel} from '../core/filter.js';
-import {isDateTime} from '../core/since.js';
+import {isDateTime, isIsoTime} from '../core/since.js';
 import {type AnnotationKind, annotationKinds} from './grafana-tables.js';
 
 // The Grafana JSON datasource contract, the pure half: the targets logmon offers, a /query body
@@ -323,6 +323,8 @@ export function readPayload(value: unknown, field: string): Payload {
 
 export type TargetRequest = {
 	refId: string;
+	/** Where its payload is in the request (`targets[2].payload`), for errors that name it. */
+	payloadAt: string;
 	info: TargetInfo;
 	/** Series targets answered as a table. */
 	asTable: boolean;
@@ -335,10 +337,19 @@ export type QueryPlan = {
 	to: number;
 	buckets: Buckets;
 	targets: TargetRequest[];
+	/** Said with each series when the step was widened to keep the answer under maxPoints. */
+	widened?: string;
 };
 
 /** A series holds at most this many buckets, whatever maxDataPoints says: the step is widened. */
 export const maxBuckets = 20_000;
+/** At most this many series per target; the rest are summed as "(other)". */
+export const maxSeries = 50;
+/**
+ * Points (buckets times series) one answer holds at most over all its targets: past it the step is
+ * widened, so 100 targets of 50 series of 20,000 buckets cannot build an answer of gigabytes.
+ */
+export const maxPoints = 1_000_000;
 /** Targets and filters one request may hold: each target costs a pass over the counts. */
 export const maxTargets = 100;
 export const maxConditions = 100;
@@ -346,7 +357,8 @@ export const maxConditions = 100;
 export const minStepMs = 10_000;
 
 function timeOf(value: unknown, field: string): number {
-	const ms = typeof value === 'number' ? value : (typeof value === 'string' ? (/^\d{10,14}$/.test(value) ? Number(value) : Date.parse(value)) : Number.NaN);
+	// Strings: epoch milliseconds, or ISO 8601 only (a looser parse reads "1" as 2001-01-01).
+	const ms = typeof value === 'number' ? value : (typeof value === 'string' ? (/^\d{10,14}$/.test(value) ? Number(value) : (isIsoTime(value) ? Date.parse(value) : Number.NaN)) : Number.NaN);
 	if (!Number.isFinite(ms) || !isDateTime(ms)) {
 		throw new GrafanaRequestError(field, `expected an ISO 8601 time like "2024-05-01T10:00:00.000Z" or epoch milliseconds, got ${JSON.stringify(value)}`);
 	}
@@ -432,6 +444,7 @@ export function readQuery(body: unknown): QueryPlan {
 
 		list.push({
 			refId: typeof o['refId'] === 'string' ? o['refId'] : String.fromCodePoint(65 + (i % 26)),
+			payloadAt: `${field}.${payloadField}`,
 			info,
 			asTable: info.kind === 'series' && (o['type'] === 'table' || payload.format === 'table'),
 			payload,
@@ -439,7 +452,24 @@ export function readQuery(body: unknown): QueryPlan {
 		});
 	}
 
+	// The most series the targets can have, each of `buckets.count` points: past maxPoints, fewer buckets.
+	const series = list.reduce((n, t) => n + seriesAtMost(t.info), 0);
+	if (series * buckets.count > maxPoints) {
+		const wide = planBuckets(from, to, undefined, Math.max(1, Math.floor(maxPoints / series)));
+		const widened = `${series} series of ${buckets.count} points are past the ${maxPoints.toLocaleString('en-US')} points one answer holds: the step is ${wide.stepMs / 1000} s instead of ${buckets.stepMs / 1000} s`;
+		return {from, to, buckets: wide, targets: list, widened};
+	}
+
 	return {from, to, buckets, targets: list};
+}
+
+/** The most series a target answers with. */
+function seriesAtMost(info: TargetInfo): number {
+	if (info.kind !== 'series') {
+		return 0;
+	}
+
+	return info.by === 'service' ? maxSeries : (info.by === 'level' ? 2 : (info.by === 'class' ? 4 : 1));
 }
 
 // Buckets: aligned to multiples of the step since the epoch, so a refresh keeps the same edges.
@@ -467,8 +497,18 @@ export function planBuckets(from: number, to: number, intervalMs?: number, maxDa
 		step = niceSteps.find(s => s >= step && fits(s)) ?? Math.ceil(span / points / 86_400_000 + 1) * 86_400_000;
 	}
 
-	const start = Math.floor(from / step) * step;
-	return {start, stepMs: step, count: Math.floor(to / step) - Math.floor(from / step) + 1};
+	let start = Math.floor(from / step) * step;
+	let count = Math.floor(to / step) - Math.floor(from / step) + 1;
+	// A first bucket that starts before the earliest time a Date holds is left out.
+	if (start < -8.64e15) {
+		start += step;
+		count--;
+		if (count < 1) {
+			return {start: from, stepMs: step, count: 1};
+		}
+	}
+
+	return {start, stepMs: step, count};
 }
 
 // HTTP status classes, from the event's status (a record's status, http_status or status_code)

@@ -16,6 +16,8 @@ import {type Series, targetSeries} from './grafana-series.js';
 export async function answerQuery(plan: QueryPlan, context: HttpContext, state: GrafanaState): Promise<unknown[]> {
 	const out: unknown[] = [];
 	const now = context.now();
+	// The rows of every recent_errors target together: many targets cannot multiply an answer's size.
+	let rowsLeft = context.limits.maxLimit;
 	for (const target of plan.targets) {
 		const {info} = target;
 		if (info.kind === 'series') {
@@ -30,9 +32,19 @@ export async function answerQuery(plan: QueryPlan, context: HttpContext, state: 
 				}
 			}
 
+			if (plan.widened) {
+				for (const s of series) {
+					s.meta = {notices: [...(s.meta?.notices ?? []), {severity: 'info', text: plan.widened}]};
+				}
+			}
+
 			out.push(...(target.asTable ? [seriesTable(target, series)] : series));
 		} else if (info.name === 'recent_errors') {
-			out.push({...eventTable(await recentErrors(plan, target, context)), refId: target.refId});
+			const asked = Math.min(target.payload.limit ?? context.limits.defaultLimit, context.limits.maxLimit);
+			const rows = rowsLeft > 0 ? await recentErrors(plan, target, context, Math.min(asked, rowsLeft)) : [];
+			rowsLeft -= rows.length;
+			const cut = asked > rows.length && rowsLeft <= 0;
+			out.push({...eventTable(rows), refId: target.refId, ...(cut ? {meta: {notices: [{severity: 'warning', text: `The recent_errors targets of one request hold ${context.limits.maxLimit} rows at most together; this one may be short.`}]}} : {})});
 		} else {
 			const kinds = (target.payload.kinds ?? [...annotationKinds]) as AnnotationKind[];
 			out.push({...annotationTable(annotationRows(state, plan.from, plan.to, kinds, target.test, now)), refId: target.refId});
@@ -90,9 +102,8 @@ function passes(e: LogEvent, filter: Filter, test: DimensionTest, from: number, 
 }
 
 /** The newest errors in the range: the memory first, then the history's errors stream before the memory's oldest. */
-async function recentErrors(plan: QueryPlan, target: TargetRequest, context: HttpContext): Promise<LogEvent[]> {
-	const limit = Math.min(target.payload.limit ?? context.limits.defaultLimit, context.limits.maxLimit);
-	const filter = errorsFilter(target, `${target.refId}.payload.q`);
+async function recentErrors(plan: QueryPlan, target: TargetRequest, context: HttpContext, limit: number): Promise<LogEvent[]> {
+	const filter = errorsFilter(target, `${target.payloadAt}.q`);
 	const {from, to} = plan;
 	const out: LogEvent[] = [];
 	const {store, reader} = context;

@@ -1,5 +1,5 @@
 import {type Level, levelRank} from '../core/event.js';
-import {type Buckets, type DimensionTest, type TargetRequest, className} from './grafana-model.js';
+import {type Buckets, type DimensionTest, type TargetRequest, className, maxSeries} from './grafana-model.js';
 import {type LiveCounts, dimensionsOf, keyCombo, keyLevel, keyStatusClass} from './grafana-counts.js';
 
 // Time series from counts, never from events. Pure: the caller hands in this run's live counts
@@ -44,8 +44,6 @@ export type HistoryCountsView = {
 
 export type Series = {target: string; refId: string; datapoints: Array<[number | null, number]>; meta?: {notices: Array<{severity: 'info' | 'warning'; text: string}>}};
 
-/** At most this many series per target; the rest are summed as "(other)". */
-export const maxSeries = 50;
 
 /** Sums per series name over the buckets; a count that spans several buckets is shared pro rata. */
 export class SeriesSet {

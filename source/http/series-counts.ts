@@ -41,7 +41,7 @@ export async function seriesFromCounts(context: HttpContext, spec: FilterSpec, s
 	const test = dimensionTest(spec);
 	const buckets = {start, stepMs, count};
 	const answer = async (name: 'event_count' | 'error_count'): Promise<number[]> => {
-		const target: TargetRequest = {refId: 'A', info: targetInfo(name)!, asTable: false, payload: {conditions: []}, test};
+		const target: TargetRequest = {refId: 'A', payloadAt: 'payload', info: targetInfo(name)!, asTable: false, payload: {conditions: []}, test};
 		const history = state.sidecars ? await state.sidecars.view(name === 'error_count' ? 'errors' : 'all', state.live.since) : undefined;
 		const [series] = targetSeries({target, buckets, live: state.live, history, now: context.now()});
 		return series ? series.datapoints.map(([n]) => n ?? 0) : Array.from({length: count}, () => 0);

@@ -308,5 +308,40 @@ describe('Grafana endpoints', () => {
 		expect(notJson.status).toBe(400);
 		const many = await post('/query', simPod(Array.from({length: 101}, () => ({target: 'error_count'}))));
 		expect(many.json).toMatchObject({parameter: 'targets', message: 'targets: at most 100 targets in one request'});
+		// Times are ISO 8601 or epoch milliseconds: a looser parse took "1" for 2001-01-01.
+		for (const from of ['1', '-1', 'foo 2020', 'May 1']) {
+			const loose = await post('/query', simPod([{target: 'error_count'}], {range: {from, to: range.to}})); // eslint-disable-line no-await-in-loop
+			expect(loose.status, from).toBe(400);
+			expect(loose.json.parameter).toBe('range.from');
+		}
+
+		// A bad text filter of a recent_errors target is named by its place in the request, as other fields are.
+		const q = await post('/query', simPod([{target: 'error_count'}, {target: 'recent_errors', refId: 'Errs', payload: {q: '/(oops/'}}]));
+		expect(q.status).toBe(400);
+		expect(q.json.parameter).toBe('targets[1].payload.q');
+		// Bucket times stay inside the range a Date holds.
+		const edge = await post('/query', simPod([{target: 'event_count'}], {range: {from: -8.64e15, to: 8.64e15}, maxDataPoints: 1}));
+		expect(edge.status).toBe(200);
+		expect(expectSeries(edge.json[0]).datapoints.every(([, t]) => Math.abs(t) <= 8.64e15)).toBe(true);
+	});
+
+	it('one request cannot build an answer past its budget: 100 targets of many series get a wider step, and their table rows share one limit', async () => {
+		const r = await post('/query', simPod(Array.from({length: 100}, () => ({target: 'event_rate_by_service'})), {intervalMs: 10_000, maxDataPoints: 20_000}));
+		expect(r.status).toBe(200);
+		const series = (r.json as unknown[]).map(x => expectSeries(x));
+		const points = series.reduce((n, x) => n + x.datapoints.length, 0);
+		expect(points).toBeLessThanOrEqual(1_000_000);
+		const notices = (r.json as Array<{meta?: {notices: Array<{text: string}>}}>)[0]!.meta!.notices.map(n => n.text);
+		expect(notices.join(' ')).toMatch(/past the 1,000,000 points one answer holds: the step is \d+ s instead of 10 s/);
+		// The counts are the same, only coarser.
+		const one = await post('/query', simPod([{target: 'event_rate_by_service'}], {intervalMs: 60_000, maxDataPoints: 5000}));
+		expect(expectSeries(one.json[0]).target).toBe(series[0]!.target);
+
+		const tables = await post('/query', simPod(Array.from({length: 60}, () => ({target: 'recent_errors', payload: {limit: 10_000}}))));
+		expect(tables.status).toBe(200);
+		const rows = (tables.json as Array<{rows: unknown[]}>).reduce((n, t) => n + t.rows.length, 0);
+		const errors = history.filter(e => isError(e)).length + liveLines.filter(l => l.level !== 'info').length;
+		expect(60 * errors).toBeGreaterThan(10_000);
+		expect(rows).toBe(10_000);
 	});
 });

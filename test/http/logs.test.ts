@@ -126,6 +126,10 @@ describe('REST API from memory (history off)', () => {
 			['events?limit=0', 'limit'],
 			['events?limit=ten', 'limit'],
 			['events?since=yesterday', 'since'],
+			// RFC 3339 only: a looser parse took `May 1` for 2001 and `1.5` for an epoch second.
+			['events?since=May%201', 'since'],
+			['events?since=1.5', 'since'],
+			['events?until=12', 'until'],
 			['events?since=1m&until=1h', 'until'],
 			['errors?level=loud', 'level'],
 			['events?q=%28unclosed', 'q'],
