@@ -118,13 +118,19 @@ export async function startServer(settings: HttpSettings, router: Router, contex
 		});
 	});
 	server.on('clientError', (error, socket) => {
-		// Malformed requests, header timeouts: a bare 400 or 408, then the socket goes.
+		// Malformed requests, header timeouts, a request line or headers past their limit: a 400, 408
+		// or 431 with a JSON message as every other answer has, then the socket goes.
 		const code = (error as NodeJS.ErrnoException).code;
 		if (socket.writable) {
-			const timedOut = code === 'ERR_HTTP_REQUEST_TIMEOUT';
+			const [status, reason, message] = code === 'ERR_HTTP_REQUEST_TIMEOUT'
+				? [408, 'Request Timeout', 'the request did not arrive in time']
+				: (code === 'HPE_HEADER_OVERFLOW'
+					? [431, 'Request Header Fields Too Large', 'the request line and headers are past 16 KiB: a shorter query string?']
+					: [400, 'Bad Request', 'not an HTTP request this server can read']);
 			counters.requests++;
-			count(counters.byStatus, timedOut ? 408 : 400);
-			socket.end(timedOut ? 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n' : 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+			count(counters.byStatus, status);
+			const body = JSON.stringify({error: message, message, status});
+			socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
 		} else {
 			socket.destroy();
 		}

@@ -124,18 +124,23 @@ describe('CORS and limits', () => {
 		await stop(s);
 	});
 
-	it('a request Node cannot parse gets a bare 400, counted in health', async () => {
+	it('a request Node cannot parse gets a 400, and a query string past 16 KiB a 431, each with a JSON message, counted in health', async () => {
 		const s = await serve(['--no-history']);
-		const reply = await new Promise<string>((resolve, reject) => {
-			const socket = net.connect(s.port, '127.0.0.1', () => socket.end('NOT HTTP AT ALL\r\n\r\n'));
+		const send = async (raw: string) => new Promise<string>((resolve, reject) => {
+			const socket = net.connect(s.port, '127.0.0.1', () => socket.end(raw));
 			let text = '';
 			socket.setEncoding('utf8').on('data', (d: string) => {
 				text += d;
 			}).on('close', () => resolve(text)).on('error', reject);
 		});
-		expect(reply).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+		const reply = await send('NOT HTTP AT ALL\r\n\r\n');
+		expect(reply).toMatch(/^HTTP\/1\.1 400 Bad Request\r\nContent-Type: application\/json; charset=utf-8\r\n/);
+		expect(JSON.parse(reply.split('\r\n\r\n')[1]!)).toMatchObject({status: 400, message: expect.any(String)});
+		const long = await send(`GET /api/v1/logs/events?q=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: x\r\n\r\n`);
+		expect(long).toMatch(/^HTTP\/1\.1 431 Request Header Fields Too Large\r\n/);
+		expect(JSON.parse(long.split('\r\n\r\n')[1]!)).toMatchObject({status: 431, message: expect.stringMatching(/past 16 KiB/)});
 		const health = await request(`${s.base}/api/v1/health`);
-		expect(health.json.http.byStatus['4xx']).toBe(1);
+		expect(health.json.http.byStatus['4xx']).toBe(2);
 		await stop(s);
 	});
 });
