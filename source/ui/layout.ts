@@ -35,6 +35,9 @@ export const footerRows = 2;
 
 const weights: Record<PaneId, number> = {tail: 0, errors: 0.4, stats: 0.35, toggles: 0.25};
 
+/** The fewest rows of the tail, and of the row of panes under it, when they are stacked. */
+const minStackRows = 4;
+
 /** Split `total` among weights, each at least `min`, with `gap` between neighbours. */
 function split(total: number, ws: number[], gap: number, min: number): number[] {
 	const room = Math.max(0, total - gap * (ws.length - 1));
@@ -60,25 +63,29 @@ export function computeLayout(columns: number, rows: number, hidden: ReadonlySet
 	}
 
 	const visible = paneIds.filter(p => p !== 'tail' && !hidden.has(p));
-	if (visible.length === 0) {
+	// Too few rows for the tail and the others beside or under it (a short terminal): the tail alone,
+	// rather than a tail of no rows; each other pane still opens maximized by its key.
+	const side = width >= 150;
+	const tooShort = side ? bodyHeight < 3 * visible.length : bodyHeight < 2 * minStackRows;
+	if (visible.length === 0 || tooShort) {
 		return {...base, arrangement: 'single', tail: {id: 'tail', width, height: bodyHeight}, others: [], othersWidth: 0, othersHeight: 0};
 	}
 
 	const ws = visible.map(p => weights[p]);
-	if (width >= 150) {
-		const side = Math.min(90, Math.max(48, Math.round(width * 0.36)));
+	if (side) {
+		const column = Math.min(90, Math.max(48, Math.round(width * 0.36)));
 		const heights = split(bodyHeight, ws, 0, 3);
 		return {
 			...base,
 			arrangement: 'side',
-			tail: {id: 'tail', width: width - side - 1, height: bodyHeight},
-			others: visible.map((id, i) => ({id, width: side, height: heights[i]!})),
-			othersWidth: side,
+			tail: {id: 'tail', width: width - column - 1, height: bodyHeight},
+			others: visible.map((id, i) => ({id, width: column, height: heights[i]!})),
+			othersWidth: column,
 			othersHeight: bodyHeight,
 		};
 	}
 
-	const bottom = Math.max(4, Math.min(bodyHeight - 4, Math.round(bodyHeight * 0.45)));
+	const bottom = Math.max(minStackRows, Math.min(bodyHeight - minStackRows, Math.round(bodyHeight * 0.45)));
 	const widths = split(width, ws, 1, 8);
 	return {
 		...base,
