@@ -249,6 +249,11 @@ export function numberFlagProblem(flags: Flags, argv: readonly string[]): string
 		if (written === undefined || written.trim() === '' || typeof value !== 'number' || Number.isNaN(value)) {
 			return `${flag}: expected a number, got ${written === undefined ? 'nothing' : JSON.stringify(written.slice(0, 80))}`;
 		}
+
+		// Counts are whole numbers written in digits, as the API takes them: not 1e3 or 0x10.
+		if (key !== 'demoRate' && !/^\s*\d+\s*$/.test(written)) {
+			return `${flag}: expected a whole number in digits, got ${JSON.stringify(written.slice(0, 80))}`;
+		}
 	}
 
 	return undefined;

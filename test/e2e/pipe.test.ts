@@ -158,7 +158,7 @@ describe('pipe mode, end to end', () => {
 	});
 
 	it('a number flag given no number exits 2 quoting what was given, not NaN', async () => {
-		for (const [args, said] of [[['--max-line', 'abc'], '--max-line: expected a number, got "abc"'], [['--buffer='], '--buffer: expected a number, got ""'], [['--docker', '--tail'], '--tail: expected a number, got nothing']] as const) {
+		for (const [args, said] of [[['--max-line', 'abc'], '--max-line: expected a number, got "abc"'], [['--buffer='], '--buffer: expected a number, got ""'], [['--docker', '--tail'], '--tail: expected a number, got nothing'], [['--max-line', '1e4'], '--max-line: expected a whole number in digits, got "1e4"']] as const) {
 			const r = await run([...args], {input: 'x\n'}); // eslint-disable-line no-await-in-loop
 			expect(r.code).toBe(2);
 			expect(r.stderr).toBe(`logmon: ${said}\n`);
