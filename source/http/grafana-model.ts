@@ -456,7 +456,8 @@ export function readQuery(body: unknown): QueryPlan {
 	const series = list.reduce((n, t) => n + seriesAtMost(t.info), 0);
 	if (series * buckets.count > maxPoints) {
 		const wide = planBuckets(from, to, undefined, Math.max(1, Math.floor(maxPoints / series)));
-		const widened = `${series} series of ${buckets.count} points are past the ${maxPoints.toLocaleString('en-US')} points one answer holds: the step is ${wide.stepMs / 1000} s instead of ${buckets.stepMs / 1000} s`;
+		const n = (x: number): string => x.toLocaleString('en-US');
+		const widened = `${n(series)} series of ${n(buckets.count)} points are past the ${n(maxPoints)} points one answer holds: the step is ${n(wide.stepMs / 1000)} s instead of ${n(buckets.stepMs / 1000)} s`;
 		return {from, to, buckets: wide, targets: list, widened};
 	}
 

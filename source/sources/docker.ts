@@ -4,13 +4,14 @@ import {Backoff} from '../core/backoff.js';
 import {type SourceHandle} from '../core/bus.js';
 import {type DockerLine} from '../core/docker-frames.js';
 import {sinceFromMs, sinceParameter} from '../core/docker-resume.js';
-import {type Container, skipReason} from '../core/docker-select.js';
+import {skipReason} from '../core/docker-select.js';
 import {type EventInit} from '../core/event.js';
 import {LineSplitter} from '../core/lines.js';
 import {sanitize} from '../core/sanitize.js';
 import {type ContainerMeta, containerMeta, dockerEvent} from './docker-event.js';
 import {Engine, EngineError, connectionReason, engineAddress} from './docker-engine.js';
 import {ContainerFollower, type FirstRead, type FollowerHost} from './docker-follow.js';
+import {type Inspect, isObject, readInspect, shortId, toContainer} from './docker-inspect.js';
 import {type LogSource, type SourceDeps} from './source.js';
 
 // Docker containers, as logspout reads them: every running container that the selection lets
@@ -20,16 +21,6 @@ import {type LogSource, type SourceDeps} from './source.js';
 // The /events stream is the connection to the engine: when it breaks (a daemon restart, a socket
 // error) every stream is closed, and after a backoff the list is read again and each container
 // resumes after the last lines it showed; a gap marker covers the time the engine was away.
-
-type Inspect = {
-	Id: string;
-	Name?: string;
-	Image?: string;
-	Config?: {Tty?: boolean; Env?: string[] | null; Labels?: Record<string, string> | null; Image?: string};
-	State?: {Running?: boolean; Status?: string; ExitCode?: number; FinishedAt?: string};
-};
-
-type Listed = {Id: string};
 
 type EngineEvent = {Type?: string; Action?: string; status?: string; id?: string; Actor?: {ID?: string; Attributes?: Record<string, string>}; time?: number};
 
@@ -45,22 +36,6 @@ const reopenMs = 500;
 const maxRefusals = 3;
 /** An inspect the engine failed (not a 404) is made again after this long, ms. */
 const inspectRetryMs = 2000;
-
-function shortId(id: string): string {
-	return id.slice(0, 12);
-}
-
-function toContainer(i: Inspect): Container {
-	return {
-		id: i.Id,
-		name: (i.Name ?? '').replace(/^\//, '') || shortId(i.Id),
-		image: i.Config?.Image ?? i.Image ?? '',
-		labels: i.Config?.Labels ?? {},
-		env: i.Config?.Env ?? [],
-		tty: i.Config?.Tty === true,
-		running: i.State?.Running === true,
-	};
-}
 
 export class DockerSource implements LogSource {
 	readonly kind = 'docker' as const;
@@ -179,11 +154,6 @@ export class DockerSource implements LogSource {
 	private onEvents(session: number, response: http.IncomingMessage): void {
 		const handle = this.handle!;
 		this.connectedAt = Date.now();
-		if (this.downSince !== undefined) {
-			handle.reconnected();
-			handle.gap(this.downSince, this.connectedAt);
-		}
-
 		handle.setState('live');
 		this.watchingSince = this.downSince ?? this.connectedAt;
 		const splitter = new LineSplitter(64 * 1024);
@@ -214,7 +184,14 @@ export class DockerSource implements LogSource {
 			this.lost(session, 'the connection to the engine closed');
 		});
 		// Subscribed first, listed second: a container starting in between is seen by one or both.
-		void this.attachAll(session);
+		this.guard(session, this.attachAll(session));
+	}
+
+	/** A step that should not throw, run without waiting: if it does, the engine is treated as lost, not the process. */
+	private guard(session: number, step: Promise<void>): void {
+		step.catch((error: unknown) => {
+			this.lost(session, `an answer of the engine could not be read (${error instanceof Error ? error.message : String(error)})`);
+		});
 	}
 
 	private onEngineEvent(session: number, event: EngineEvent): void {
@@ -228,8 +205,8 @@ export class DockerSource implements LogSource {
 			return;
 		}
 
-		if (action === 'start') {
-			void this.add(session, id, 'after-previous-run');
+		if (action === 'start' && typeof id === 'string') {
+			this.guard(session, this.add(session, id, 'after-previous-run'));
 		} else if (action === 'destroy') {
 			this.skipped.delete(id);
 		}
@@ -238,9 +215,9 @@ export class DockerSource implements LogSource {
 	/** After (re)connecting: resume every container followed before, and follow every running one. */
 	private async attachAll(session: number): Promise<void> {
 		const first = this.firstConnection;
-		let listed: Listed[];
+		let listed: unknown;
 		try {
-			listed = await this.engine!.json<Listed[]>('/containers/json');
+			listed = await this.engine!.json<unknown>('/containers/json');
 		} catch (error) {
 			this.lost(session, this.reason(error));
 			return;
@@ -250,18 +227,36 @@ export class DockerSource implements LogSource {
 			return;
 		}
 
+		if (!Array.isArray(listed)) {
+			this.handle!.parseError('a container list from the engine that is not a JSON array');
+			this.lost(session, 'the engine\'s container list could not be read');
+			return;
+		}
+
+		const ids = (listed as unknown[]).flatMap(c => (isObject(c) && typeof c['Id'] === 'string' ? [c['Id']] : []));
+		if (ids.length < listed.length) {
+			const n = listed.length - ids.length;
+			this.handle!.parseError(`${n} ${n === 1 ? 'entry' : 'entries'} of the engine's container list without an id, skipped`);
+		}
+
 		this.firstConnection = false;
 		const down = this.downSince;
 		this.downSince = undefined;
+		// Back after an outage, once the containers could be listed: one gap marker for all of it.
+		if (down !== undefined) {
+			this.handle!.reconnected();
+			this.handle!.gap(down, this.connectedAt);
+		}
+
 		for (const f of this.followers.values()) {
 			// Those that stopped meanwhile deliver what they printed before, then leave.
 			if (!f.following) {
-				void this.reopen(session, f);
+				this.guard(session, this.reopen(session, f));
 			}
 		}
 
 		const firstRead = first ? this.firstRead() : {since: down === undefined ? undefined : sinceFromMs(down), tail: down === undefined ? '0' : 'all'};
-		await Promise.all(listed.map(async c => this.add(session, c.Id, firstRead)));
+		await Promise.all(ids.map(async id => this.add(session, id, firstRead)));
 		if (session === this.session) {
 			this.publishDetails();
 		}
@@ -281,9 +276,9 @@ export class DockerSource implements LogSource {
 		}
 
 		this.adding.add(id);
-		let inspected: Inspect;
+		let inspected: Inspect | undefined;
 		try {
-			inspected = await this.engine!.json<Inspect>(`/containers/${encodeURIComponent(id)}/json`);
+			inspected = readInspect(await this.engine!.json<unknown>(`/containers/${encodeURIComponent(id)}/json`), id);
 		} catch (error) {
 			// An EngineError (a 404): it went away before it could be looked at.
 			if (!(error instanceof EngineError)) {
@@ -296,6 +291,11 @@ export class DockerSource implements LogSource {
 		}
 
 		if (session !== this.session || this.stopped || this.followers.has(id)) {
+			return;
+		}
+
+		if (!inspected) {
+			this.handle!.parseError(`container ${shortId(id)}: an inspect answer from the engine that is not a JSON object; not followed`);
 			return;
 		}
 
@@ -369,7 +369,7 @@ export class DockerSource implements LogSource {
 			return;
 		}
 
-		void this.reopen(this.session, f, failure !== undefined);
+		this.guard(this.session, this.reopen(this.session, f, failure !== undefined));
 	}
 
 	/**
@@ -382,23 +382,29 @@ export class DockerSource implements LogSource {
 	 * stream did not end by itself; a read after an exit that broke is made again, twice at most.
 	 */
 	private async reopen(session: number, f: ContainerFollower, broken = false): Promise<void> {
-		let state: Inspect;
+		let state: Inspect | undefined;
 		try {
-			state = await this.engine!.json<Inspect>(`/containers/${encodeURIComponent(f.container.id)}/json`);
+			state = readInspect(await this.engine!.json<unknown>(`/containers/${encodeURIComponent(f.container.id)}/json`), f.container.id);
 		} catch (error) {
 			if (error instanceof EngineError && error.status === 404) {
 				this.leave(f, 'removed');
-			} else if (error instanceof EngineError) {
-				// The engine could not say (a 500): asked again later, so the container is not left hanging.
-				setTimeout(() => {
-					if (session === this.session && !this.stopped && this.followers.get(f.container.id) === f) {
-						void this.reopen(session, f, broken);
-					}
-				}, inspectRetryMs).unref();
-			} else {
-				this.lost(session, this.reason(error));
+				return;
 			}
 
+			if (!(error instanceof EngineError)) {
+				this.lost(session, this.reason(error));
+				return;
+			}
+		}
+
+		if (!state) {
+			// The engine could not say (a 500, or an answer that is no object): asked again later, so
+			// the container is not left hanging.
+			setTimeout(() => {
+				if (session === this.session && !this.stopped && this.followers.get(f.container.id) === f) {
+					this.guard(session, this.reopen(session, f, broken));
+				}
+			}, inspectRetryMs).unref();
 			return;
 		}
 

@@ -332,7 +332,7 @@ describe('Grafana endpoints', () => {
 		const points = series.reduce((n, x) => n + x.datapoints.length, 0);
 		expect(points).toBeLessThanOrEqual(1_000_000);
 		const notices = (r.json as Array<{meta?: {notices: Array<{text: string}>}}>)[0]!.meta!.notices.map(n => n.text);
-		expect(notices.join(' ')).toMatch(/past the 1,000,000 points one answer holds: the step is \d+ s instead of 10 s/);
+		expect(notices.join(' ')).toMatch(/past the 1,000,000 points one answer holds: the step is [\d,]+ s instead of 10 s/);
 		// The counts are the same, only coarser.
 		const one = await post('/query', simPod([{target: 'event_rate_by_service'}], {intervalMs: 60_000, maxDataPoints: 5000}));
 		expect(expectSeries(one.json[0]).target).toBe(series[0]!.target);

@@ -158,6 +158,27 @@ describe('the Docker source against the engine test double', () => {
 		await m.until(() => /unknown stream byte/.test(m.stderr) && /an engine event that is not JSON/.test(m.stderr), 'both parse errors');
 	});
 
+	test('answers of the wrong shape are counted and the source goes on: a list that is no array or holds null, an inspect whose Env is a string; a list failing again and again makes one gap marker', async () => {
+		const [m, c] = await followedWithALine('steady');
+		// The list fails at each try after the events stream is cut: retried, one marker once it answers.
+		engine.listAnswer = '<html>';
+		engine.cutEvents();
+		await m.until(() => (m.stderr.match(/retrying in \d+ s \(GET \/containers\/json: the engine's answer is not JSON\)/g) ?? []).length >= 2, 'two failed lists');
+		engine.listAnswer = '{"a":1}';
+		await m.until(() => /a container list from the engine that is not a JSON array/.test(m.stderr), 'the list that is no array');
+		engine.listAnswer = '[null]';
+		await m.until(() => /1 entry of the engine's container list without an id, skipped/.test(m.stderr), 'the null entry');
+		engine.listAnswer = undefined;
+		const odd = engine.add('odd-shape');
+		odd.inspectAnswer = {Id: odd.id, Name: '/odd-shape', Config: {Env: 'LOGSPOUT=ignore', Labels: {'com.docker.compose.service': 5}, Tty: 'no'}, State: {Running: true}};
+		await m.until(() => engine.requests.some(r => r.includes(`/containers/${odd.id}/logs`)), 'the odd one followed');
+		engine.print(odd, 1, ['still here']);
+		engine.print(c, 1, ['after']);
+		await m.until(() => m.of('odd-shape').length === 1 && m.of('steady').length === 2, 'both lines');
+		expect(m.events.filter(e => e.marker === 'gap')).toHaveLength(1);
+		expect(m.stderr).not.toMatch(/TypeError|unhandled/i);
+	});
+
 	test('the engine\'s errors: 500 on /info retries with its message; logs refused (501) or gone (404)', async () => {
 		engine.infoError = {status: 500, message: 'Error response from daemon: something broke'};
 		const m = logmon();

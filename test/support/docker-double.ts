@@ -32,6 +32,8 @@ export type DoubleContainer = {
 	logsError?: {status: number; message: string};
 	/** Answer this many of the next inspect requests with a 500. */
 	inspectErrors?: number;
+	/** Sent instead of its inspect answer (an engine, or whatever answers on its socket, that sends the wrong shape). */
+	inspectAnswer?: unknown;
 };
 
 /** How a stream's bytes are cut into writes: whole, or pieces of these sizes in turn. */
@@ -65,6 +67,8 @@ export class DockerDouble {
 	cutting: Cutting = 'whole';
 	/** Answer /info with this error while set. */
 	infoError: {status: number; message: string} | undefined;
+	/** Sent as the body of /containers/json instead of the list, while set. */
+	listAnswer: string | undefined;
 	/** Open logs streams that follow their container. */
 	private readonly followers = new Set<Follower>();
 	private readonly events = new Set<http.ServerResponse>();
@@ -171,6 +175,13 @@ export class DockerDouble {
 	}
 
 	/** A line on /events as it is, for bad input. */
+	/** Cut every /events stream, as an engine that drops its clients does (the engine stays up). */
+	cutEvents(): void {
+		for (const res of this.events) {
+			res.destroy();
+		}
+	}
+
 	rawEvent(text: string): void {
 		for (const res of this.events) {
 			res.write(text);
@@ -219,6 +230,12 @@ export class DockerDouble {
 			return;
 		}
 
+		if (route === '/containers/json' && this.listAnswer !== undefined) {
+			res.writeHead(200, {'Content-Type': 'application/json', 'Api-Version': this.apiVersion});
+			res.end(this.listAnswer);
+			return;
+		}
+
 		if (route === '/containers/json') {
 			const all = url.searchParams.get('all') === '1' || url.searchParams.get('all') === 'true';
 			json(200, [...this.containers.values()].filter(c => all || c.running).map(c => ({Id: c.id, Names: [`/${c.name}`], Image: c.image, Labels: c.labels, State: c.running ? 'running' : 'exited'})));
@@ -248,6 +265,11 @@ export class DockerDouble {
 		if (m[2] === 'json' && (c.inspectErrors ?? 0) > 0) {
 			c.inspectErrors!--;
 			error(500, 'the engine could not look');
+			return;
+		}
+
+		if (m[2] === 'json' && c.inspectAnswer !== undefined) {
+			json(200, c.inspectAnswer);
 			return;
 		}
 
