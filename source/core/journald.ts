@@ -40,7 +40,7 @@ export function journalText(v: unknown): string | undefined {
 
 /** __REALTIME_TIMESTAMP, microseconds since the epoch as a decimal string, to ms. */
 export function journalTime(v: unknown): number | undefined {
-	return typeof v === 'string' && /^\d{4,17}$/.test(v) ? Number(v.slice(0, -3)) : undefined;
+	return typeof v === 'string' && /^\d{4,16}$/.test(v) ? Number(v.slice(0, -3)) : undefined;
 }
 
 const tooLong = '[a message over 4096 bytes, left out by journalctl: run it with --all]';

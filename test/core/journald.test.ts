@@ -33,6 +33,10 @@ describe('journal entries', () => {
 		const e = eventFromJournal(entry({__REALTIME_TIMESTAMP: 'soon', MESSAGE: 'x'}), '', {...origin, parseError: r => problems.push(r)});
 		expect(e.time).toBe(42);
 		expect(problems).toHaveLength(1);
+		// Seventeen digits of microseconds is past the year 2286: the year 5138 is no journal's time.
+		const far = eventFromJournal(entry({__REALTIME_TIMESTAMP: '99999999999999999', MESSAGE: 'x'}), '', {...origin, parseError: r => problems.push(r)});
+		expect(far.time).toBe(42);
+		expect(problems).toHaveLength(2);
 	});
 
 	test('only entries with a cursor and a realtime timestamp are read as journal entries', () => {
