@@ -23,6 +23,19 @@ export function isRotationOf(name: string, of: string): boolean {
 	return name !== of && name.startsWith(of) && unrotatedName(name) === of;
 }
 
+/** The one of `files` (by the path each was first followed under) that `file` is named as a rotation of. */
+export function rotationOfOne<T extends {firstPath: string}>(file: string, files: Iterable<T>): T | undefined {
+	const dir = path.dirname(file);
+	const name = path.basename(file);
+	for (const f of files) {
+		if (path.dirname(f.firstPath) === dir && isRotationOf(name, path.basename(f.firstPath))) {
+			return f;
+		}
+	}
+
+	return undefined;
+}
+
 export function isGzip(file: string): boolean {
 	return file.endsWith('.gz');
 }

@@ -3,7 +3,8 @@ import path from 'node:path';
 import {compareRotations, isGzip, isRotationOf, type RotatedCopy} from './file-names.js';
 import {type FileReader} from './file-tailer.js';
 
-// What goes wrong with followed files, said in words, and where copy-truncate left a file's old content.
+// What goes wrong with followed files, said in words; where copy-truncate left a file's old content,
+// and which rotations by rename came and went between two checks.
 
 export type Problem = {path: string; reason: string};
 
@@ -66,8 +67,24 @@ export class ProblemLog {
 
 /** Files beside this one named as its rotations, newest first: where copy-truncate put the old content. */
 export async function rotatedCopies(file: FileReader): Promise<RotatedCopy[]> {
-	const dir = path.dirname(file.path);
-	const name = path.basename(file.firstPath);
+	const copies = await rotations(path.dirname(file.path), path.basename(file.firstPath));
+	return copies.map(c => ({path: c.path, mtime: c.mtime})).sort((a, b) => compareRotations(b, a));
+}
+
+/**
+ * Rotations of `file` by name that are unknown here (`known`, by device and inode) and written after
+ * `since`: generations made under its name and rotated away between two checks. Oldest first.
+ */
+export async function missedRotations(file: string, since: number, known: (key: string) => boolean): Promise<RotatedCopy[]> {
+	const found = await rotations(path.dirname(file), path.basename(file));
+	return found.filter(r => r.mtime > since && !known(r.key)).map(r => ({path: r.path, mtime: r.mtime})).sort(compareRotations);
+}
+
+/**
+ * The regular files in `dir` named as rotations of `name`, gzip ones left out. Only a regular file
+ * counts: a FIFO of that name would be waited on, not read.
+ */
+async function rotations(dir: string, name: string): Promise<Array<RotatedCopy & {key: string}>> {
 	let names: string[];
 	try {
 		names = await readdir(dir);
@@ -75,21 +92,22 @@ export async function rotatedCopies(file: FileReader): Promise<RotatedCopy[]> {
 		return [];
 	}
 
-	const copies: RotatedCopy[] = [];
+	const out: Array<RotatedCopy & {key: string}> = [];
 	for (const n of names) {
-		if (isRotationOf(n, name) && !isGzip(n)) {
-			const full = path.join(dir, n);
-			try {
-				const st = await stat(full); // eslint-disable-line no-await-in-loop
-				// Only a regular file is a copy: a FIFO of that name would be waited on, not read.
-				if (st.isFile()) {
-					copies.push({path: full, mtime: st.mtimeMs});
-				}
-			} catch {
-				// Gone already.
+		if (!isRotationOf(n, name) || isGzip(n)) {
+			continue;
+		}
+
+		const full = path.join(dir, n);
+		try {
+			const st = await stat(full); // eslint-disable-line no-await-in-loop
+			if (st.isFile()) {
+				out.push({path: full, mtime: st.mtimeMs, key: `${st.dev}:${st.ino}`});
 			}
+		} catch {
+			// Gone already.
 		}
 	}
 
-	return copies.sort((a, b) => compareRotations(b, a));
+	return out;
 }

@@ -1,5 +1,4 @@
 import {statSync} from 'node:fs';
-import {readdir} from 'node:fs/promises';
 import path from 'node:path';
 import {type FileConfig} from '../config/file.js';
 import {type SourceHandle} from '../core/bus.js';
@@ -12,8 +11,8 @@ import {compileUserRegex} from '../core/regex.js';
 import {sanitize} from '../core/sanitize.js';
 import {expandGlob} from './file-glob.js';
 import {GzipReader} from './file-gzip.js';
-import {compareRotations, isGzip, isRotationOf, serviceOfFile} from './file-names.js';
-import {describeFileError, type Problem, ProblemLog, rotatedCopies} from './file-problems.js';
+import {isGzip, isRotationOf, rotationOfOne, serviceOfFile} from './file-names.js';
+import {describeFileError, missedRotations, type Problem, ProblemLog, rotatedCopies} from './file-problems.js';
 import {type FileReader, FileTailer, type TailerOptions, type TailerSink} from './file-tailer.js';
 import {showFileHealth} from './file-health.js';
 import {pollInterval} from './file-poll.js';
@@ -416,33 +415,9 @@ export class FileSource implements LogSource {
 	 * under its name. Each is read whole, oldest first, before what now has the name.
 	 */
 	private async missedGenerations(file: string, since: number): Promise<void> {
-		const dir = path.dirname(file);
 		const name = path.basename(file);
-		let names: string[];
-		try {
-			names = await readdir(dir);
-		} catch {
-			return;
-		}
-
-		const missed: Array<{path: string; mtime: number}> = [];
-		for (const n of names) {
-			if (!isRotationOf(n, name) || isGzip(n)) {
-				continue;
-			}
-
-			try {
-				const st = statSync(path.join(dir, n));
-				const key = `${st.dev}:${st.ino}`;
-				if (st.isFile() && st.mtimeMs > since && !this.tailers.has(key) && !this.retiring.has(key) && !this.copies.has(key)) {
-					missed.push({path: path.join(dir, n), mtime: st.mtimeMs});
-				}
-			} catch {
-				// Gone already.
-			}
-		}
-
-		for (const m of missed.sort(compareRotations)) {
+		const missed = await missedRotations(file, since, key => this.tailers.has(key) || this.retiring.has(key) || this.copies.has(key));
+		for (const m of missed) {
 			let tailer: FileTailer;
 			try {
 				tailer = await FileTailer.open(m.path, true, this.tailerOptions, this.sink); // eslint-disable-line no-await-in-loop
@@ -485,15 +460,7 @@ export class FileSource implements LogSource {
 
 	/** The followed file `file` is named as a rotation of, if any. */
 	private rotationOf(file: string): FileTailer | undefined {
-		const dir = path.dirname(file);
-		const name = path.basename(file);
-		for (const t of this.tailers.values()) {
-			if (path.dirname(t.firstPath) === dir && isRotationOf(name, path.basename(t.firstPath))) {
-				return t;
-			}
-		}
-
-		return undefined;
+		return rotationOfOne(file, this.tailers.values());
 	}
 
 	private startCompressed(key: string, file: string, read: boolean): void {
