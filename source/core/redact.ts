@@ -302,13 +302,14 @@ export class Redactor extends TextRedactor {
 			}
 
 			// A key is text from the line too (`{"AKIA…": 1}`); most are short words, looked at once each.
-			let name = this.keyText(key);
+			const redacted = this.keyText(key);
+			let name = redacted;
 			if (name !== key) {
 				copy ??= {...object};
 				delete copy[key];
 				// Two keys redacted alike keep both their values.
 				for (let n = 2; Object.hasOwn(copy, name) || Object.hasOwn(object, name); n++) {
-					name = `${this.keyText(key)}#${n}`;
+					name = `${redacted}#${n}`;
 				}
 
 				copy[name] = out;

@@ -1,6 +1,6 @@
 import {type ChalkInstance} from 'chalk';
 import {type Level, type LogEvent} from '../core/event.js';
-import {expandTabs, sanitize} from '../core/sanitize.js';
+import {expandTabs, invisibleRanges, sanitize} from '../core/sanitize.js';
 import {isoTime as iso} from '../core/time.js';
 
 // Output formats for the stdout writer:
@@ -122,9 +122,9 @@ export function compileTemplate(template: string, width?: (text: string) => numb
 }
 
 // JSON.stringify escapes C0 but leaves DEL and C1 (0x9b is an 8-bit CSI) as they are, and the
-// invisible characters other formats show escaped (bidi overrides like U+202E that reorder what a
-// terminal shows; core/sanitize.ts invisibleRanges, its tag characters as surrogate pairs): \u escapes.
-const jsonUnsafe = /[\u007F-\u009F\u00AD\u0600-\u0605\u061C\u06DD\u070F\u0890\u0891\u08E2\u115F\u1160\u17B4\u17B5\u180E\u200B\u200E\u200F\u2028-\u202E\u2060-\u206F\u3164\uFEFF\uFFA0\uFFF0-\uFFFB]|[\uDB40-\uDB43][\uDC00-\uDFFF]/g;
+// invisible characters the other formats show escaped (bidi overrides like U+202E that reorder what
+// a terminal shows; core/sanitize.ts): \u escapes, a surrogate pair as two.
+const jsonUnsafe = new RegExp(`[\\u{7F}-\\u{9F}${invisibleRanges.map(([from, to]) => `\\u{${from.toString(16)}}-\\u{${to.toString(16)}}`).join('')}]`, 'gu');
 
 function escapeUnits(text: string): string {
 	let out = '';

@@ -99,11 +99,12 @@ describe('sanitize', () => {
 
 describe('-o json', () => {
 	it('escapes what a terminal would act on or hide, and parses back to the same text', () => {
-		const text = `a\u202Eb\u009B31mc\u200Bd\u{E0041}e\u2028f`;
+		const text = `a\u202Eb\u009B31mc\u200Bd\u{E0041}e\u2028f\u{1D173}g`;
 		const e = {seq: 1, time: 0, receivedAt: 0, sourceId: 's', sourceKind: 'stdin', service: text, host: '', proc: '', type: '', level: 'INFO', message: text, raw: text, record: {[text]: text}} as LogEvent;
 		const out = toJson(e);
 		expect(out).not.toMatch(/[\u007F-\u009F\u200B\u2028\u202E]|[\uDB40-\uDB43]/);
-		expect(out).toContain(String.raw`a\u202eb\u009b31mc\u200bd\udb40\udc41e\u2028f`);
+		// Every invisible range core/sanitize.ts escapes, those past U+FFFF too (U+1D173, a musical format character).
+		expect(out).toContain(String.raw`a\u202eb\u009b31mc\u200bd\udb40\udc41e\u2028f\ud834\udd73g`);
 		const back = JSON.parse(out) as {message: string; service: string; record: Record<string, string>};
 		expect([back.message, back.service, back.record[text]]).toEqual([text, text, text]);
 	});
