@@ -205,6 +205,27 @@ describe('file destination', () => {
 		}
 	});
 
+	it('half a line left at the end by a writer killed mid-write is cut on open, so every line stays whole', async () => {
+		// The kernel stops a large write between pages on kill -9; the batch was never acknowledged
+		// and goes again, so the half line is cut rather than glued to the next event.
+		const d = dir();
+		const out = path.join(d, 'out.ndjson');
+		const whole = '{"message":"event 000000"}\n';
+		writeFileSync(out, whole + '{"message":"event 0000' + 'x'.repeat(70_000)); // past one 64 KiB read back
+		const r = await run(['--no-ui', '-o', 'raw', '--forward', `file://${out}`], {input: numbered(3, 1)});
+		expect(r.code).toBe(0);
+		expect(r.stderr).toMatch(/ended in half a line \(70022 bytes, from a write cut short\); cut/);
+		const lines = readFileSync(out, 'utf8').split('\n').filter(Boolean);
+		expect(lines.map(l => (JSON.parse(l) as {message: string}).message)).toEqual(['event 000000', 'event 000001', 'event 000002', 'event 000003']);
+
+		// A file that is all one half line is emptied; one that ends whole is left as it is.
+		writeFileSync(out, 'no newline at all');
+		expect((await run(['--no-ui', '-o', 'raw', '--forward', `file://${out}?format=raw`], {input: 'next\n'})).code).toBe(0);
+		expect(readFileSync(out, 'utf8')).toBe('next\n');
+		expect((await run(['--no-ui', '-o', 'raw', '--forward', `file://${out}?format=raw`], {input: 'again\n'})).stderr).not.toMatch(/half a line/);
+		expect(readFileSync(out, 'utf8')).toBe('next\nagain\n');
+	});
+
 	it('a forwarder whose destination stalls slows neither the pipe nor another forwarder', async () => {
 		const d = dir();
 		// A FIFO whose reader never reads: it takes 64 KiB, then nothing, ever.

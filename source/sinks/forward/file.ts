@@ -54,6 +54,7 @@ export class FileDestination implements Destination {
 	rotations = 0;
 	reopened = 0;
 	writeErrors = 0;
+	tornLines = 0;
 	bytesWritten = 0;
 	private readonly file: string;
 	private readonly format: (e: LogEvent) => string;
@@ -76,7 +77,7 @@ export class FileDestination implements Destination {
 	}
 
 	details(): Record<string, number | string> {
-		return {rotations: this.rotations, reopened: this.reopened, writeErrors: this.writeErrors, bytesWritten: this.bytesWritten};
+		return {rotations: this.rotations, reopened: this.reopened, writeErrors: this.writeErrors, tornLines: this.tornLines, bytesWritten: this.bytesWritten};
 	}
 
 	async send(events: readonly LogEvent[]): Promise<SendOutcome> {
@@ -171,7 +172,11 @@ export class FileDestination implements Destination {
 			// Non-blocking: a FIFO with no reader fails at once (ENXIO) instead of holding a thread of
 			// Node's pool forever, which would also keep the process from exiting. Files do not mind.
 			const h = await fs.open(this.file, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK, 0o640);
-			const st = await h.stat();
+			let st = await h.stat();
+			if (st.isFile() && st.size > 0 && await this.cutTornLine(h, st.size)) {
+				st = await h.stat();
+			}
+
 			this.identity = `${st.dev}:${st.ino}`;
 			this.size = st.size;
 			this.openedPeriod = this.config.rotateEvery === undefined ? 0 : period(st.size > 0 ? Math.min(now, st.mtimeMs) : now, this.config.rotateEvery);
@@ -188,6 +193,42 @@ export class FileDestination implements Destination {
 
 		this.handle = h;
 		return h;
+	}
+
+	/**
+	 * A writer killed mid-write (kill -9, a power cut) can leave half a line at the end: the kernel
+	 * stops a large write between pages. That batch was never acknowledged, so it goes again; the
+	 * half line is cut so that the file stays one whole event per line. Says whether it cut.
+	 */
+	private async cutTornLine(h: fs.FileHandle, size: number): Promise<boolean> {
+		const reader = await fs.open(this.file, 'r').catch(() => undefined);
+		if (!reader) {
+			return false;
+		}
+
+		try {
+			const chunk = Buffer.alloc(64 * 1024);
+			let end = size;
+			let keep = -1;
+			while (end > 0 && keep < 0) {
+				const start = Math.max(0, end - chunk.length);
+				const {bytesRead} = await reader.read(chunk, 0, end - start, start);
+				const nl = chunk.subarray(0, bytesRead).lastIndexOf(0x0A);
+				if (start + bytesRead === size && nl === bytesRead - 1) {
+					return false; // ends with a newline: whole
+				}
+
+				keep = nl < 0 ? (start === 0 ? 0 : -1) : start + nl + 1;
+				end = start;
+			}
+
+			await h.truncate(keep);
+			this.tornLines++;
+			this.context.diagnostics.add('warn', `forward ${this.context.name}`, `${this.file} ended in half a line (${size - keep} bytes, from a write cut short); cut, its batch goes again`);
+			return true;
+		} finally {
+			await reader.close().catch(() => undefined);
+		}
 	}
 
 	/** logrotate moved or removed the file: close ours, the next write opens a new one. */
