@@ -155,6 +155,18 @@ describe('the delivery loop', () => {
 		expect(forwarder.counters()).toMatchObject({deadLettered: 2, sent: 3});
 	});
 
+	it('half a line left in the dead-letter file by a logmon killed mid-write stays a line of its own', async () => {
+		const {bus, destination, forwarder, deadLetter} = setup();
+		writeFileSync(deadLetter.file, '{"at":"2026-12-05T00:00:00.000Z","forwarder":"test","reason":"HTTP 400","event":{"mess');
+		destination.replies = [{ok: false, retry: false, reason: 'HTTP 400'}];
+		bus.addSource('test', 'stdin').publish(lines(1));
+		await until(() => forwarder.counters().deadLettered === 1, 'dead-lettered');
+		await forwarder.stop(1000);
+		const written = readFileSync(deadLetter.file, 'utf8').split('\n');
+		expect(written).toHaveLength(3);
+		expect((JSON.parse(written[1]!) as {event: {message: string}}).event.message).toBe('m0');
+	});
+
 	it('gives up after maxAttempts when asked to, into the dead-letter file', async () => {
 		const {bus, destination, forwarder, deadLetter} = setup({maxAttempts: 2});
 		destination.replies = [{ok: false, retry: true, reason: 'HTTP 503'}, {ok: false, retry: true, reason: 'HTTP 503'}];

@@ -33,14 +33,22 @@ export class DeadLetter {
 	private async write(text: string): Promise<void> {
 		try {
 			await fs.mkdir(path.dirname(this.file), {recursive: true, mode: 0o700});
-			this.bytes ??= await fs.stat(this.file).then(s => s.size, () => 0);
+			let torn = false;
+			if (this.bytes === undefined) {
+				this.bytes = await fs.stat(this.file).then(s => s.size, () => 0);
+				torn = this.bytes > 0 && !await endsWithNewline(this.file, this.bytes);
+			}
+
 			if (this.bytes > 0 && this.bytes + Buffer.byteLength(text) > this.maxBytes) {
 				await fs.rename(this.file, `${this.file}.1`);
 				this.bytes = 0;
+				torn = false;
 			}
 
-			await fs.appendFile(this.file, text, {mode: 0o600});
-			this.bytes += Buffer.byteLength(text);
+			// Half a line from a logmon killed mid-write stays a line of its own, not glued to the next.
+			const data = torn ? '\n' + text : text;
+			await fs.appendFile(this.file, data, {mode: 0o600});
+			this.bytes += Buffer.byteLength(data);
 		} catch (error) {
 			this.writeErrors++;
 			this.lastError = error instanceof Error ? error.message : String(error);
@@ -50,5 +58,16 @@ export class DeadLetter {
 
 	async close(): Promise<void> {
 		await this.chain;
+	}
+}
+
+async function endsWithNewline(file: string, size: number): Promise<boolean> {
+	const h = await fs.open(file, 'r');
+	try {
+		const last = Buffer.alloc(1);
+		await h.read(last, 0, 1, size - 1);
+		return last[0] === 0x0A;
+	} finally {
+		await h.close();
 	}
 }
