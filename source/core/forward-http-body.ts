@@ -1,3 +1,4 @@
+import {escapeJsonText} from './sanitize.js';
 import {isoTime} from './time.js';
 
 // Bodies of the http destination's three shapes, and how a `_bulk` reply's items read. Each
@@ -13,12 +14,9 @@ export const maxLabelValue = 1024;
 export const maxLokiLine = 256 * 1024;
 export const truncatedMarker = ' …[truncated by logmon]';
 
-// JSON.stringify leaves DEL, C1 controls and the two JavaScript line separators raw.
-const jsonUnsafe = /[\u007F-\u009F\u2028\u2029]/g;
-
-/** JSON text of a string, every control character escaped. */
+/** JSON text of a string, every control and invisible character escaped (core/sanitize.ts). */
 export function jsonString(text: string): string {
-	return JSON.stringify(text).replace(jsonUnsafe, ch => '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0'));
+	return escapeJsonText(JSON.stringify(text));
 }
 
 /** The longest start of `text` within `maxBytes` of UTF-8, with the marker when it was cut. */

@@ -28,6 +28,25 @@ export const invisibleRanges: ReadonlyArray<readonly [number, number]> = [
 	[0xE0000, 0xE00FF], [0xE01F0, 0xE0FFF],
 ];
 
+// JSON.stringify escapes C0 but leaves DEL and C1 (0x9b is an 8-bit CSI) as they are, and the
+// invisible characters the terminal formats show escaped (bidi overrides like U+202E that reorder
+// what a terminal or a browser shows): \u escapes, a surrogate pair as two.
+const jsonUnsafe = new RegExp(`[\\u{7F}-\\u{9F}${invisibleRanges.map(([from, to]) => `\\u{${from.toString(16)}}-\\u{${to.toString(16)}}`).join('')}]`, 'gu');
+
+function escapeUnits(text: string): string {
+	let out = '';
+	for (let i = 0; i < text.length; i++) {
+		out += '\\u' + text.charCodeAt(i).toString(16).padStart(4, '0');
+	}
+
+	return out;
+}
+
+/** JSON text (from JSON.stringify) with DEL, C1 and the invisible characters written as \u escapes: the same value, safe to show. */
+export function escapeJsonText(json: string): string {
+	return json.replace(jsonUnsafe, escapeUnits);
+}
+
 export function isInvisible(codePoint: number): boolean {
 	if (codePoint < 0xAD) {
 		return false;

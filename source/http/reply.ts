@@ -1,4 +1,5 @@
 import {type ServerResponse} from 'node:http';
+import {escapeJsonText} from '../core/sanitize.js';
 
 // Answers: JSON bodies, JSON errors that name the parameter at fault, and the headers every
 // response carries. HTML gets a Content-Security-Policy that allows nothing but this origin.
@@ -40,11 +41,10 @@ export const htmlHeaders: Record<string, string> = {
 	'Cross-Origin-Resource-Policy': 'same-origin',
 };
 
-// JSON.stringify leaves U+2028/2029 and C1 controls as they are; escaped, the body is plain ASCII-safe JSON text.
-const jsonUnsafe = /[\u007F-\u009F\u2028\u2029]/g;
-
+// JSON.stringify leaves C1 controls, U+2028/2029 and bidi overrides as they are; escaped, a body
+// shown raw (curl in a terminal, a browser's JSON view) cannot be driven or reordered by log text.
 export function jsonText(value: unknown): string {
-	return JSON.stringify(value).replace(jsonUnsafe, ch => '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0'));
+	return escapeJsonText(JSON.stringify(value));
 }
 
 export function send(res: ServerResponse, reply: Reply, extra: Record<string, string> = {}): void {

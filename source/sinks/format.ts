@@ -1,6 +1,6 @@
 import {type ChalkInstance} from 'chalk';
 import {type Level, type LogEvent} from '../core/event.js';
-import {expandTabs, invisibleRanges, sanitize} from '../core/sanitize.js';
+import {escapeJsonText, expandTabs, sanitize} from '../core/sanitize.js';
 import {isoTime as iso} from '../core/time.js';
 
 // Output formats for the stdout writer:
@@ -121,20 +121,6 @@ export function compileTemplate(template: string, width?: (text: string) => numb
 	};
 }
 
-// JSON.stringify escapes C0 but leaves DEL and C1 (0x9b is an 8-bit CSI) as they are, and the
-// invisible characters the other formats show escaped (bidi overrides like U+202E that reorder what
-// a terminal shows; core/sanitize.ts): \u escapes, a surrogate pair as two.
-const jsonUnsafe = new RegExp(`[\\u{7F}-\\u{9F}${invisibleRanges.map(([from, to]) => `\\u{${from.toString(16)}}-\\u{${to.toString(16)}}`).join('')}]`, 'gu');
-
-function escapeUnits(text: string): string {
-	let out = '';
-	for (let i = 0; i < text.length; i++) {
-		out += '\\u' + text.charCodeAt(i).toString(16).padStart(4, '0');
-	}
-
-	return out;
-}
-
 export function toJson(e: LogEvent): string {
 	const out = JSON.stringify({
 		seq: e.seq,
@@ -153,7 +139,7 @@ export function toJson(e: LogEvent): string {
 		marker: e.marker,
 		record: e.record,
 	});
-	return out.replace(jsonUnsafe, escapeUnits);
+	return escapeJsonText(out);
 }
 
 /** The colour depth for `--color WHEN` on this stream: NO_COLOR and FORCE_COLOR honoured, TERM and COLORTERM read. */

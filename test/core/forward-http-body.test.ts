@@ -45,6 +45,7 @@ describe('http forward bodies', () => {
 
 	test('JSON text escapes DEL, C1 and line separators as well as C0', () => {
 		expect(jsonString('a\u001B[31m\u009B\u2028b')).toBe('"a\\u001b[31m\\u009b\\u2028b"');
+		expect(jsonString('x\u202Ey\u{E0041}')).toBe('"x\\u202ey\\udb40\\udc41"');
 	});
 
 	test('index names are lowercase and free of the characters Elasticsearch refuses', () => {

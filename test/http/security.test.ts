@@ -143,4 +143,25 @@ describe('CORS and limits', () => {
 		expect(health.json.http.byStatus['4xx']).toBe(2);
 		await stop(s);
 	});
+
+	it('text a client sent or a log line held comes back as \\u escapes for line separators, bidi overrides and tag characters: curl in a terminal shows it in order', async () => {
+		const s = await serve(['--no-history']);
+		s.child.stdin!.write('pay \u202Eevil\u202C here \u2028 \u{1D173}\n');
+		let body = '';
+		for (let i = 0; i < 100 && !body.includes('here'); i++) {
+			body = (await request(`${s.base}/api/v1/logs/events`)).text;
+			await new Promise(resolve => setTimeout(resolve, 50));
+		}
+
+		expect(body).toContain('pay \\u202eevil\\u202c here \\u2028 \\ud834\\udd73');
+		expect(body).not.toMatch(/[\u0080-\u009F\u2028\u202C\u202E]|\u{1D173}/u);
+		// The raw line keeps the text as it came (the message shows it escaped): the same value, written safely.
+		expect((JSON.parse(body) as {events: Array<{raw: string}>}).events[0]!.raw).toBe('pay \u202Eevil\u202C here \u2028 \u{1D173}');
+		// An error that quotes a parameter: the same.
+		const bad = await request(`${s.base}/api/v1/logs/events?since=${encodeURIComponent('x\u202Ey\u{E0041}')}`);
+		expect(bad.status).toBe(400);
+		expect(bad.text).toContain('got \\"x\\u202ey\\udb40\\udc41\\"');
+		expect(bad.json.message).toContain('got "x\u202Ey\u{E0041}"');
+		await stop(s);
+	});
 });
