@@ -147,6 +147,169 @@ export const help = `
 	  $ curl -sN 'http://127.0.0.1:5004/api/v1/stream?q=level>=error'
 `;
 
+/** Every flag, as meow reads them. */
+const flagSpec = {
+		config: {type: 'string'},
+		listen: {type: 'string'},
+		serveSubscribers: {type: 'string'},
+		logio: {type: 'string', isMultiple: true, default: [] as string[]},
+		logstream: {type: 'string'},
+		kafka: {type: 'string'},
+		types: {type: 'string', shortFlag: 't', isMultiple: true, default: [] as string[]},
+		topic: {type: 'string', isMultiple: true, default: [] as string[]},
+		group: {type: 'string', shortFlag: 'G'},
+		ephemeral: {type: 'boolean', default: false},
+		fromBeginning: {type: 'boolean', default: false},
+		file: {type: 'string', isMultiple: true, default: [] as string[]},
+		multiline: {type: 'boolean'},
+		multilineStart: {type: 'string'},
+		since: {type: 'string'},
+		exitAtEnd: {type: 'boolean', default: false},
+		servers: {type: 'string', isMultiple: true, default: [] as string[]},
+		stdin: {type: 'boolean'},
+		connect: {type: 'string', isMultiple: true, default: [] as string[]},
+		otlp: {type: 'string'},
+		journal: {type: 'string'},
+		docker: {type: 'string'},
+		tail: {type: 'number'},
+		token: {type: 'string'},
+		demo: {type: 'boolean', default: false},
+		demoRate: {type: 'number'},
+		grep: {type: 'string', shortFlag: 'g', isMultiple: true, default: [] as string[]},
+		exclude: {type: 'string', shortFlag: 'v', isMultiple: true, default: [] as string[]},
+		level: {type: 'string', shortFlag: 'l'},
+		service: {type: 'string', isMultiple: true, default: [] as string[]},
+		host: {type: 'string', isMultiple: true, default: [] as string[]},
+		type: {type: 'string', isMultiple: true, default: [] as string[]},
+		source: {type: 'string', isMultiple: true, default: [] as string[]},
+		alert: {type: 'string', isMultiple: true, default: [] as string[]},
+		forward: {type: 'string', isMultiple: true, default: [] as string[]},
+		bell: {type: 'boolean'},
+		ui: {type: 'boolean'},
+		output: {type: 'string', shortFlag: 'o'},
+		template: {type: 'string'},
+		color: {type: 'string'},
+		buffer: {type: 'number'},
+		maxLine: {type: 'number'},
+		debug: {type: 'boolean', default: false},
+		http: {type: 'string'},
+		httpToken: {type: 'string'},
+		history: {type: 'boolean'},
+		historyDir: {type: 'string'},
+		retention: {type: 'string'},
+		historyMax: {type: 'string'},
+		redact: {type: 'boolean'},
+		redactEnable: {type: 'string', isMultiple: true, default: [] as string[]},
+		redactDisable: {type: 'string', isMultiple: true, default: [] as string[]},
+		redactRule: {type: 'string', isMultiple: true, default: [] as string[]},
+		redactField: {type: 'string', isMultiple: true, default: [] as string[]},
+		redactMode: {type: 'string'},
+		test: {type: 'boolean', default: false},
+		// publish
+		to: {type: 'string'},
+		// query
+		until: {type: 'string'},
+		limit: {type: 'number'},
+		reverse: {type: 'boolean', default: false},
+		count: {type: 'boolean', default: false},
+		stats: {type: 'boolean', default: false},
+		follow: {type: 'boolean', shortFlag: 'f', default: false},
+} as const;
+
+const valueFlags = new Set(Object.entries(flagSpec).flatMap(([name, spec]) => spec.type === 'boolean' ? [] : [
+	`--${name.replaceAll(/[A-Z]/g, c => `-${c.toLowerCase()}`)}`,
+	...('shortFlag' in spec ? [`-${spec.shortFlag}`] : []),
+]));
+
+// Every flag has a `--no-` form for the parser (`--no-color` is `--color never`).
+const longFlags = new Set(['--help', '--version', ...Object.keys(flagSpec).flatMap(name => {
+	const flag = name.replaceAll(/[A-Z]/g, c => `-${c.toLowerCase()}`);
+	return [`--${flag}`, `--no-${flag}`];
+})]);
+
+/** Edit distance with a swap of two neighbours as one edit (`--sinec`), for "did you mean". */
+function distance(a: string, b: string): number {
+	const d = Array.from({length: a.length + 1}, (_, i) => Array.from({length: b.length + 1}, (_, j) => (i === 0 ? j : j === 0 ? i : 0)));
+	for (let i = 1; i <= a.length; i++) {
+		for (let j = 1; j <= b.length; j++) {
+			d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+			if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+				d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+			}
+		}
+	}
+
+	return d[a.length]![b.length]!;
+}
+
+/**
+ * The first long flag logmon does not know (`--sinec 5m`), as a message naming it and the nearest
+ * known one; meow's own says only "Unknown flag". Values of flags and what follows `--` are not flags.
+ */
+export function unknownFlagProblem(argv: readonly string[]): string | undefined {
+	for (let i = 0; i < argv.length; i++) {
+		const arg = argv[i]!;
+		if (arg === '--') {
+			return undefined;
+		}
+
+		if (valueFlags.has(arg)) {
+			i++;
+			continue;
+		}
+
+		if (!arg.startsWith('--')) {
+			continue;
+		}
+
+		const flag = arg.split('=', 1)[0]!;
+		if (longFlags.has(flag)) {
+			continue;
+		}
+
+		// One edit for a short name, two for a longer one: `--nope` is no typo of `--type`.
+		let best: string | undefined;
+		let bestDistance = flag.length - 2 > 5 ? 3 : 2;
+		for (const known of longFlags) {
+			const d = distance(flag, known);
+			if (d < bestDistance) {
+				best = known;
+				bestDistance = d;
+			}
+		}
+
+		const shown = JSON.stringify(flag.slice(0, 60)).slice(1, -1);
+		return `unknown flag ${shown}${best ? `: did you mean ${best}?` : ''} (logmon --help lists them)`;
+	}
+
+	return undefined;
+}
+
+/**
+ * `--since -5m` and `--tail -5`: the parser takes a value that starts with a dash for flags of its
+ * own ("Unknown flag -5m"). After a flag that takes a value, a dash and a digit is that value.
+ */
+export function joinDashValues(argv: readonly string[]): string[] {
+	const out: string[] = [];
+	for (let i = 0; i < argv.length; i++) {
+		const arg = argv[i]!;
+		if (arg === '--') {
+			out.push(...argv.slice(i));
+			break;
+		}
+
+		const next = argv[i + 1];
+		if (valueFlags.has(arg) && next !== undefined && /^-[\d.]/.test(next)) {
+			out.push(`${arg}=${next}`);
+			i++;
+		} else {
+			out.push(arg);
+		}
+	}
+
+	return out;
+}
+
 /**
  * `pkg`: the package.json fields meow shows (name, version); without it meow reads the
  * package.json above this module. The single executable has none there and passes its own.
@@ -155,76 +318,10 @@ export function parseArgs(argv: string[] = process.argv.slice(2), pkg?: Record<s
 	return meow(help, {
 		importMeta: import.meta,
 		...(pkg ? {pkg} : {}),
-		argv,
+		argv: joinDashValues(argv),
 		allowUnknownFlags: false,
 		booleanDefault: undefined,
-		flags: {
-			config: {type: 'string'},
-			listen: {type: 'string'},
-			serveSubscribers: {type: 'string'},
-			logio: {type: 'string', isMultiple: true, default: []},
-			logstream: {type: 'string'},
-			kafka: {type: 'string'},
-			types: {type: 'string', shortFlag: 't', isMultiple: true, default: []},
-			topic: {type: 'string', isMultiple: true, default: []},
-			group: {type: 'string', shortFlag: 'G'},
-			ephemeral: {type: 'boolean', default: false},
-			fromBeginning: {type: 'boolean', default: false},
-			file: {type: 'string', isMultiple: true, default: []},
-			multiline: {type: 'boolean'},
-			multilineStart: {type: 'string'},
-			since: {type: 'string'},
-			exitAtEnd: {type: 'boolean', default: false},
-			servers: {type: 'string', isMultiple: true, default: []},
-			stdin: {type: 'boolean'},
-			connect: {type: 'string', isMultiple: true, default: []},
-			otlp: {type: 'string'},
-			journal: {type: 'string'},
-			docker: {type: 'string'},
-			tail: {type: 'number'},
-			token: {type: 'string'},
-			demo: {type: 'boolean', default: false},
-			demoRate: {type: 'number'},
-			grep: {type: 'string', shortFlag: 'g', isMultiple: true, default: []},
-			exclude: {type: 'string', shortFlag: 'v', isMultiple: true, default: []},
-			level: {type: 'string', shortFlag: 'l'},
-			service: {type: 'string', isMultiple: true, default: []},
-			host: {type: 'string', isMultiple: true, default: []},
-			type: {type: 'string', isMultiple: true, default: []},
-			source: {type: 'string', isMultiple: true, default: []},
-			alert: {type: 'string', isMultiple: true, default: []},
-			forward: {type: 'string', isMultiple: true, default: []},
-			bell: {type: 'boolean'},
-			ui: {type: 'boolean'},
-			output: {type: 'string', shortFlag: 'o'},
-			template: {type: 'string'},
-			color: {type: 'string'},
-			buffer: {type: 'number'},
-			maxLine: {type: 'number'},
-			debug: {type: 'boolean', default: false},
-			http: {type: 'string'},
-			httpToken: {type: 'string'},
-			history: {type: 'boolean'},
-			historyDir: {type: 'string'},
-			retention: {type: 'string'},
-			historyMax: {type: 'string'},
-			redact: {type: 'boolean'},
-			redactEnable: {type: 'string', isMultiple: true, default: []},
-			redactDisable: {type: 'string', isMultiple: true, default: []},
-			redactRule: {type: 'string', isMultiple: true, default: []},
-			redactField: {type: 'string', isMultiple: true, default: []},
-			redactMode: {type: 'string'},
-			test: {type: 'boolean', default: false},
-			// publish
-			to: {type: 'string'},
-			// query
-			until: {type: 'string'},
-			limit: {type: 'number'},
-			reverse: {type: 'boolean', default: false},
-			count: {type: 'boolean', default: false},
-			stats: {type: 'boolean', default: false},
-			follow: {type: 'boolean', shortFlag: 'f', default: false},
-		},
+		flags: flagSpec,
 	});
 }
 

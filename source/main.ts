@@ -1,4 +1,4 @@
-import {type Cli, numberFlagProblem, parseArgs} from './cli.js';
+import {type Cli, numberFlagProblem, parseArgs, unknownFlagProblem} from './cli.js';
 import {failUsage as fail} from './exit.js';
 
 // The entry: parse, then load only the command that runs (each is a chunk of its own in the
@@ -11,6 +11,11 @@ export type MainOptions = {
 
 export async function main(argv = process.argv.slice(2), options: MainOptions = {}): Promise<number> {
 	const {stderr, env} = process;
+	const unknown = unknownFlagProblem(argv);
+	if (unknown !== undefined) {
+		return fail(stderr, unknown);
+	}
+
 	let cli: Cli;
 	try {
 		cli = parseArgs(argv, options.pkg);

@@ -9,9 +9,12 @@ export function isDateTime(ms: number): boolean {
 	return Math.abs(ms) <= 8.64e15;
 }
 
-/** `10m`, `2h`, `30s`, `1d` before `now`, or an RFC 3339 time: ms since the epoch. Undefined past a Date's range. */
+/**
+ * `10m`, `2h`, `30s`, `1d` before `now` (`-10m` too, as journalctl writes it), or an RFC 3339
+ * time: ms since the epoch. Undefined past a Date's range.
+ */
 export function parseSince(text: string, now = Date.now()): number | undefined {
-	const m = /^(\d+)\s*([smhd])$/.exec(text.trim());
+	const m = /^-?(\d+)\s*([smhd])$/.exec(text.trim());
 	if (m) {
 		const ms = now - Number(m[1]) * units[m[2]!]!;
 		return isDateTime(ms) ? ms : undefined;

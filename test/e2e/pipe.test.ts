@@ -155,6 +155,21 @@ describe('pipe mode, end to end', () => {
 		expect(level.stderr).toMatch(/--level: unknown level "loud"/);
 		const unknown = await run(['--bogus'], {input: 'x\n'});
 		expect(unknown.code).toBe(2);
+		expect(unknown.stderr).toBe('logmon: unknown flag --bogus (logmon --help lists them)\n');
+		const typo = await run(['--sinec', '5m'], {input: 'x\n'});
+		expect(typo.code).toBe(2);
+		expect(typo.stderr).toBe('logmon: unknown flag --sinec: did you mean --since? (logmon --help lists them)\n');
+		// A flag's value and what follows -- are not flags; every flag has its --no- form.
+		expect((await run(['--grep', '--bogus', '--no-color', '-o', 'raw'], {input: '--bogus\nother\n'})).stdout).toBe('--bogus\n');
+	});
+
+	it('a value that starts with a dash and a digit belongs to its flag: --since -5m, --tail -5', async () => {
+		const since = await run(['--since', '-5m'], {input: 'x\n'});
+		expect(since.code).toBe(2);
+		expect(since.stderr).toMatch(/^logmon: .*--since .*need --kafka/);
+		const tail = await run(['--docker', '--tail', '-5'], {input: 'x\n'});
+		expect(tail.code).toBe(2);
+		expect(tail.stderr).toBe('logmon: --tail: expected a whole number in digits, got "-5"\n');
 	});
 
 	it('a number flag given no number exits 2 quoting what was given, not NaN', async () => {
