@@ -102,6 +102,18 @@ export function unredactedWarning(enabled: boolean, outlets: readonly string[]):
 	return `redaction is off (--no-redact or redact.enabled: false): ${names} get every line as it came, secrets included`;
 }
 
+/** `--history-dir` and the like given while the history is off: they would do nothing, silently. */
+export function unusedHistoryFlagsWarning(flags: Flags, historyEnabled: boolean): string | undefined {
+	const given = ([['historyDir', '--history-dir'], ['retention', '--retention'], ['historyMax', '--history-max']] as const)
+		.filter(([key]) => flags[key] !== undefined).map(([, flag]) => flag);
+	if (historyEnabled || given.length === 0) {
+		return undefined;
+	}
+
+	const why = flags.history === false ? '--no-history' : 'stdin, files, the journal and --connect keep none unless asked';
+	return `${given.join(', ')} ${given.length === 1 ? 'does' : 'do'} nothing: the history is off (${why}); add --history to keep one`;
+}
+
 function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], flag: string): T | undefined {
 	if (value === undefined) {
 		return undefined;

@@ -7,7 +7,7 @@ import {FilterError, compileFilter} from './core/filter.js';
 import {failUsage as fail} from './exit.js';
 import {colorLevel, createFormatter, TemplateError} from './sinks/format.js';
 import {createRedactor, diagnosticScrub, RedactKeyError} from './redact-key.js';
-import {eventOutlets, resolveSettings, type Settings, UsageError, unredactedWarning} from './settings.js';
+import {eventOutlets, resolveSettings, type Settings, UsageError, unredactedWarning, unusedHistoryFlagsWarning} from './settings.js';
 import {type Terminal} from './ui/tty.js';
 import {type RunningHttp} from './http/start.js';
 import {defaultHistoryDir} from './history/paths.js';
@@ -113,6 +113,11 @@ export async function runWatch(cli: Cli): Promise<number> {
 	const unredacted = unredactedWarning(settings.redact.enabled, eventOutlets(settings));
 	if (unredacted) {
 		warn(unredacted);
+	}
+
+	const unusedHistory = unusedHistoryFlagsWarning(cli.flags, settings.history.enabled);
+	if (unusedHistory) {
+		warn(unusedHistory);
 	}
 
 	await app.addSources(settings.sources, {debug: settings.debug, maxLine: settings.maxLine});

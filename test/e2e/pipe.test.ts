@@ -1,5 +1,5 @@
 import {spawn} from 'node:child_process';
-import {mkdtempSync, readFileSync} from 'node:fs';
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {beforeAll, describe, expect, it} from 'vitest';
@@ -161,6 +161,19 @@ describe('pipe mode, end to end', () => {
 		expect(typo.stderr).toBe('logmon: unknown flag --sinec: did you mean --since? (logmon --help lists them)\n');
 		// A flag's value and what follows -- are not flags; every flag has its --no- form.
 		expect((await run(['--grep', '--bogus', '--no-color', '-o', 'raw'], {input: '--bogus\nother\n'})).stdout).toBe('--bogus\n');
+	});
+
+	it('history flags while the history is off warn that they do nothing, saying why', async () => {
+		const dir = mkdtempSync(path.join(tmpdir(), 'logmon-e2e-'));
+		const off = await run(['-o', 'raw', '--history-dir', dir], {input: 'x\n'});
+		expect(off.code).toBe(0);
+		expect(off.stdout).toBe('x\n');
+		expect(off.stderr).toBe('logmon: --history-dir does nothing: the history is off (stdin, files, the journal and --connect keep none unless asked); add --history to keep one\n');
+		const no = await run(['-o', 'raw', '--no-history', '--retention', '2d', '--history-max', '1GB'], {input: 'x\n'});
+		expect(no.stderr).toMatch(/^logmon: --retention, --history-max do nothing: the history is off \(--no-history\)/);
+		const on = await run(['-o', 'raw', '--history', '--history-dir', dir], {input: 'x\n'});
+		expect(on.stderr).not.toMatch(/does nothing/);
+		rmSync(dir, {recursive: true, force: true});
 	});
 
 	it('a value that starts with a dash and a digit belongs to its flag: --since -5m, --tail -5', async () => {
