@@ -50,7 +50,9 @@ export function connectionReason(error: unknown, address: EngineAddress): string
 		return `permission denied on ${address.label} (join the docker group, or run as root)`;
 	}
 
-	return error instanceof Error ? error.message : String(error);
+	// A socket's own words ("aborted", "socket hang up", ETIMEDOUT) say what, not where.
+	const message = error instanceof Error ? error.message : String(error);
+	return typeof code === 'string' && !message.includes(address.label) ? `${address.label}: ${message}` : message;
 }
 
 export class Engine {

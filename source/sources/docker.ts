@@ -178,7 +178,7 @@ export class DockerSource implements LogSource {
 			this.lost(session, 'the engine ended its event stream');
 		});
 		response.on('error', error => {
-			this.lost(session, error.message);
+			this.lost(session, this.reason(error));
 		});
 		response.on('close', () => {
 			this.lost(session, 'the connection to the engine closed');

@@ -95,6 +95,8 @@ describe('the Docker source against the engine test double', () => {
 		await m.until(() => m.of('same-time').length >= 6, 'the first lines');
 		await engine.stop();
 		await m.until(() => /docker: retrying in \d+ s/.test(m.stderr), 'logmon retrying');
+		// The socket's own word ("aborted") comes with where.
+		expect(m.stderr).toMatch(/docker: retrying in \d+ s \(unix:\/\/\/\S+\/docker\.sock: aborted\)/);
 		engine.print(c, 1, ['c1'], () => stampOf(base + 1));
 		engine.print(c, 1, ['d1'], () => stampOf(base + 2));
 		await engine.start();
