@@ -71,7 +71,8 @@ class StreamLines {
 	private lineStamp: Buffer | undefined;
 	private midLine = false;
 
-	constructor(readonly stream: DockerStream, maxLine: number, private readonly timestamps: boolean) {
+	constructor(readonly stream: DockerStream, private readonly maxLine: number, private readonly timestamps: boolean) {
+		// Room for the stamp, which is not part of the line; what is left past maxLine is cut in collect.
 		this.splitter = new LineSplitter(maxLine + maxStamp);
 	}
 
@@ -113,6 +114,20 @@ class StreamLines {
 	private collect(lines: Array<{text: string; truncated: number}>, out: DockerLine[]): void {
 		for (const {text, truncated} of lines) {
 			const {stamp, text: rest} = splitStamp(text, this.timestamps);
+			// UTF-16 units never outnumber bytes, and a unit is at most 3 bytes: most lines need no count.
+			if (rest.length * 3 > this.maxLine && Buffer.byteLength(rest) > this.maxLine) {
+				const bytes = Buffer.from(rest);
+				let cut = this.maxLine;
+				while (cut > 0 && (bytes[cut]! & 0xC0) === 0x80) {
+					cut--; // not inside a character
+				}
+
+				// When the splitter cut the line, its end may be half a character (one U+FFFD): count from what came.
+				const came = truncated > 0 ? this.maxLine + maxStamp + truncated - (stamp === '' ? 0 : stamp.length + 1) : bytes.length;
+				out.push({stream: this.stream, text: bytes.toString('utf8', 0, cut), stamp, truncated: came - cut});
+				continue;
+			}
+
 			out.push({stream: this.stream, text: rest, stamp, truncated});
 		}
 	}

@@ -79,7 +79,19 @@ describe('FrameDemuxer', () => {
 		const demuxer = new FrameDemuxer({maxLine: 1024, timestamps: true});
 		const lines = feed(demuxer, Buffer.concat([frame(1, `${stamp} ${'y'.repeat(5000)}\n`), frame(0, 'stdin?'), frame(3, 'nope'), frame(2, `${stamp} ok\n`)]), [3, 11]);
 		expect(demuxer.badFrames).toBe(2);
-		expect(lines.map(l => [l.stream, l.text.length, l.truncated])).toEqual([['stdout', 1024 + 40 - stamp.length - 1, 5000 - (1024 + 40 - stamp.length - 1)], ['stderr', 2, 0]]);
+		expect(lines.map(l => [l.stream, l.text.length, l.truncated])).toEqual([['stdout', 1024, 5000 - 1024], ['stderr', 2, 0]]);
+	});
+
+	test('--max-line holds for the text, not the text and its stamp: a few bytes over are cut too, never inside a character', () => {
+		const lines = feed(new FrameDemuxer({maxLine: 1024, timestamps: true}), Buffer.concat([
+			frame(1, `${stamp} ${'z'.repeat(1024 + 5)}\n`),
+			frame(1, `${stamp} ${'✓'.repeat(400)}\n`),
+			frame(1, `${stamp} ${'w'.repeat(1024)}\n`),
+		]), []);
+		expect(lines.map(l => [Buffer.byteLength(l.text), l.truncated, l.stamp])).toEqual([[1024, 5, stamp], [1023, 1200 - 1023, stamp], [1024, 0, stamp]]);
+		expect(lines[1]!.text).toBe('✓'.repeat(341));
+		const raw = feed(new RawLines({maxLine: 1024, timestamps: true}), Buffer.from(`${stamp} ${'r'.repeat(1030)}\n`), []);
+		expect(raw.map(l => [l.text.length, l.truncated])).toEqual([[1024, 6]]);
 	});
 
 	test('without timestamps, and a line without a newline at the end of the stream', () => {
