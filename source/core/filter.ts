@@ -139,6 +139,22 @@ export function compileFilter(spec: FilterSpec, flagNames: {grep?: string; exclu
 /** Space-separated words; quotes keep spaces in one: `"connection refused"`, `!'GET /health'`. */
 function tokens(expression: string): string[] {
 	const words = expression.match(/(?:[^\s"']+|"[^"]*"|'[^']*')+/g) ?? [];
+	// What the words leave out is spaces, or a quote never closed (`"disk full`): that would be
+	// read as something else, silently.
+	const left = expression.replace(/(?:[^\s"']+|"[^"]*"|'[^']*')+/g, '');
+	const open = /["']/.exec(left);
+	if (open) {
+		throw new FilterError('filter', `a ${open[0]} with no closing ${open[0]}`);
+	}
+
+	for (const w of words) {
+		// `service=` with nothing after it would keep only events with no service; `service=""` says so.
+		const bare = /^(service|host|type|source|level)(>=|=)$/.exec(w) ?? (w === '!' ? [w, '!'] : undefined);
+		if (bare) {
+			throw new FilterError('filter', bare[1] === '!' ? '"!" needs a pattern after it' : `"${w}" needs a value after it (${w}"" for none)`);
+		}
+	}
+
 	return words.map(w => w.replace(/"([^"]*)"|'([^']*)'/g, (_, d?: string, q?: string) => d ?? q ?? ''));
 }
 

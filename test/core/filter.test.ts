@@ -98,4 +98,15 @@ describe('the filter prompt', () => {
 		expect(() => parseFilterExpression('(')).toThrow(/filter: invalid regular expression/);
 		expect(() => parseFilterExpression('level>=loud')).toThrow(/unknown level "loud"/);
 	});
+
+	it('rejects a quote never closed and a key or ! with nothing after it, which would filter by something else silently', () => {
+		expect(() => parseFilterExpression('"disk full')).toThrow('filter: a " with no closing "');
+		expect(() => parseFilterExpression('timeout \'GET /x')).toThrow('filter: a \' with no closing \'');
+		expect(() => parseFilterExpression('service=')).toThrow('filter: "service=" needs a value after it (service="" for none)');
+		expect(() => parseFilterExpression('x level>=')).toThrow(/"level>=" needs a value/);
+		expect(() => parseFilterExpression('!')).toThrow('filter: "!" needs a pattern after it');
+		// Said outright, none is a value: events with no host.
+		expect(parseFilterExpression('host="" "it\'s"').hosts).toEqual(['']);
+		expect(parseFilterExpression('host="" "it\'s"').grep).toEqual(['it\'s']);
+	});
 });
