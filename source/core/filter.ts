@@ -137,11 +137,14 @@ export function compileFilter(spec: FilterSpec, flagNames: {grep?: string; exclu
 }
 
 /** Space-separated words; quotes keep spaces in one: `"connection refused"`, `!'GET /health'`. */
+// An apostrophe between letters is part of the word (`can't`), not a quote.
+const word = /(?:[^\s"']+|(?<=\w)'(?=\w)|"[^"]*"|'[^']*')+/g;
+
 function tokens(expression: string): string[] {
-	const words = expression.match(/(?:[^\s"']+|"[^"]*"|'[^']*')+/g) ?? [];
+	const words = expression.match(word) ?? [];
 	// What the words leave out is spaces, or a quote never closed (`"disk full`): that would be
 	// read as something else, silently.
-	const left = expression.replace(/(?:[^\s"']+|"[^"]*"|'[^']*')+/g, '');
+	const left = expression.replace(word, '');
 	const open = /["']/.exec(left);
 	if (open) {
 		throw new FilterError('filter', `a ${open[0]} with no closing ${open[0]}`);
@@ -155,7 +158,7 @@ function tokens(expression: string): string[] {
 		}
 	}
 
-	return words.map(w => w.replace(/"([^"]*)"|'([^']*)'/g, (_, d?: string, q?: string) => d ?? q ?? ''));
+	return words.map(w => w.replace(/"([^"]*)"|(?<!\w)'([^']*)'/g, (_, d?: string, q?: string) => d ?? q ?? ''));
 }
 
 /** Parse the UI's filter prompt: `regex`, `!regex`, `level>=warn`, `service=x`, `host=x`, `type=x`, `source=x`, space-separated. */

@@ -108,5 +108,7 @@ describe('the filter prompt', () => {
 		// Said outright, none is a value: events with no host.
 		expect(parseFilterExpression('host="" "it\'s"').hosts).toEqual(['']);
 		expect(parseFilterExpression('host="" "it\'s"').grep).toEqual(['it\'s']);
+		// An apostrophe between letters is part of the word; quotes after it still quote.
+		expect(parseFilterExpression('can\'t \'GET /x\' service=\'web shop\'')).toMatchObject({grep: ['can\'t', 'GET /x'], services: ['web shop']});
 	});
 });

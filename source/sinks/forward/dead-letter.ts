@@ -36,7 +36,7 @@ export class DeadLetter {
 			let torn = false;
 			if (this.bytes === undefined) {
 				this.bytes = await fs.stat(this.file).then(s => s.size, () => 0);
-				torn = this.bytes > 0 && !await endsWithNewline(this.file, this.bytes);
+				torn = this.bytes > 0 && !await endsWithNewline(this.file, this.bytes).catch(() => true);
 			}
 
 			if (this.bytes > 0 && this.bytes + Buffer.byteLength(text) > this.maxBytes) {
