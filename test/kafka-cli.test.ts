@@ -1,3 +1,5 @@
+import {readFileSync} from 'node:fs';
+import net from 'node:net';
 import {describe, expect, test} from 'vitest';
 import {parseSince} from '../source/config/kafka.js';
 import {CrossTopicDedup, dedupKey} from '../source/sources/kafka-dedup.js';
@@ -32,6 +34,52 @@ describe('kafka flags', () => {
 		await m.until(() => /kafka: retrying in \d+ s \(.*ECONNREFUSED/.test(m.stderr), 'retrying');
 		expect(await m.stop()).toBe(143);
 		expect(m.lines).toEqual([]);
+	});
+});
+
+describe('a peer that is not a Kafka broker', () => {
+	// A TCP server that answers any request with a size of almost 2 GB, then streams bytes for as
+	// long as it is read: kafkajs waited for all of them and logmon's heap grew until it was killed.
+	test('a response declared past 100 MB closes the connection and names the peer; memory stays bounded', async () => {
+		const sockets = new Set<net.Socket>();
+		const server = net.createServer(s => {
+			sockets.add(s);
+			s.on('error', () => {});
+			s.once('data', () => {
+				const head = Buffer.alloc(8);
+				head.writeInt32BE(0x7F_FF_FF_F0, 0);
+				s.write(head);
+				const chunk = Buffer.alloc(1 << 20, 0x41);
+				const pump = (): void => {
+					while (!s.destroyed && s.write(chunk)) {
+						// Fill the socket until it pushes back.
+					}
+				};
+
+				s.on('drain', pump);
+				pump();
+			});
+		});
+		await new Promise<void>(resolve => {
+			server.listen(0, '127.0.0.1', resolve);
+		});
+		const {port} = server.address() as net.AddressInfo;
+		const m = new Running(['--kafka', `127.0.0.1:${port}`, '-t', 'x', '-G', 'g']);
+		try {
+			const named = new RegExp(`kafka: retrying in \\d+ s \\(.*127\\.0\\.0\\.1:${port} sent a response of 2147483632 bytes, past the limit of 100000000`);
+			await m.until(() => (m.stderr.match(new RegExp(named, 'g')) ?? []).length >= 2, 'the oversized response named twice');
+			const hwmKb = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${m.child.pid}/status`, 'utf8'))?.[1]);
+			expect(hwmKb).toBeLessThan(600 * 1024);
+			expect(await m.stop()).toBe(143);
+			expect(m.lines).toEqual([]);
+		} finally {
+			await m.stop();
+			for (const s of sockets) {
+				s.destroy();
+			}
+
+			server.close();
+		}
 	});
 });
 
