@@ -133,6 +133,32 @@ describe.skipIf(skipKafka())('kafka source', () => {
 		expect(await kafka.committed(group, [topic])).toEqual({[`${topic}/0`]: 30});
 	});
 
+	test('a partition added while logmon consumes is read from its first record', async () => {
+		const topic = unique('grow');
+		await kafka.createTopics([{topic}]);
+		// Not --from-beginning: a group with no offset for a partition starts at its end.
+		const m = logmon(['--topic', topic, '-G', unique('g'), '-o', 'raw']);
+		await m.joined();
+		await kafka.produce(topic, [{value: 'p0-a', partition: 0}]);
+		await m.lineCount(1);
+		await kafka.addPartitions(topic, 2);
+		// A client of its own, whose metadata holds the new partition.
+		const writer = tool(address);
+		try {
+			await writer.produce(topic, Array.from({length: 5}, (_, i) => ({value: `p1-${i}`, partition: 1})));
+			// The group notices the partition at a metadata refresh, rejoins, and reads it from its start.
+			await m.joined(2);
+			await m.lineCount(6);
+			await writer.produce(topic, [{value: 'p1-after', partition: 1}, {value: 'p0-after', partition: 0}]);
+			await m.lineCount(8);
+		} finally {
+			await writer.disconnect();
+		}
+
+		expect([...m.lines].sort()).toEqual(['p0-a', 'p0-after', 'p1-0', 'p1-1', 'p1-2', 'p1-3', 'p1-4', 'p1-after']);
+		expect(m.stderr).toMatch(new RegExp(`${topic}/1: newly assigned, with no committed offset: read from offset 0`));
+	});
+
 	test('two instances in one group split a 4-partition topic', async () => {
 		const topic = unique('split');
 		const group = unique('g');

@@ -52,9 +52,15 @@ export class Positions {
 		this.startAt = startAt;
 	}
 
-	/** A new assignment: partitions seen for the first time go to their start offset. Returns the assigned keys. */
-	assign(assignment: Record<string, number[]>, seek: (topic: string, partition: number, offset: string) => void): string[] {
+	/**
+	 * A new assignment: partitions seen for the first time go to their start offset. Returns the
+	 * assigned keys. `added` gets the partitions first assigned after this run's first assignment that
+	 * have no start offset of their own: most often partitions created since, which a group without a
+	 * committed offset for them would read from their end (see KafkaSource.startAdded).
+	 */
+	assign(assignment: Record<string, number[]>, seek: (topic: string, partition: number, offset: string) => void, added?: (topic: string, partition: number) => void): string[] {
 		const parts: string[] = [];
+		const first = this.positioned.size === 0;
 		for (const [topic, partitions] of Object.entries(assignment)) {
 			for (const p of [...partitions].sort((a, b) => a - b)) {
 				const key = tp(topic, p);
@@ -63,6 +69,8 @@ export class Positions {
 				if (offset !== undefined && !this.positioned.has(key)) {
 					seek(topic, p, offset);
 					this.position.set(key, Number(offset));
+				} else if (!first && !this.positioned.has(key)) {
+					added?.(topic, p);
 				}
 
 				this.positioned.add(key);

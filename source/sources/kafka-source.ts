@@ -50,6 +50,8 @@ export class KafkaSource implements LogSource {
 	private readonly batches: BatchHandler;
 	private readonly positions: Positions;
 	private rebalances = 0;
+	/** When this source started: partitions assigned later with no committed offset start at the first record since. */
+	private readonly startedAt = Date.now();
 	private lagTimer: NodeJS.Timeout | undefined;
 
 	constructor(readonly id: string, readonly config: KafkaConfig, readonly deps: SourceDeps) {
@@ -243,13 +245,56 @@ export class KafkaSource implements LogSource {
 
 	private joined(assignment: Record<string, number[]>): void {
 		const handle = this.handle!;
+		const added: Array<{topic: string; partition: number}> = [];
 		const parts = this.positions.assign(assignment, (topic, partition, offset) => {
 			this.consumer?.seek({topic, partition, offset});
-		});
+		}, (topic, partition) => added.push({topic, partition}));
+		if (added.length > 0) {
+			void this.startAdded(added);
+		}
+
 		handle.setState('live');
 		handle.log('info', `joined group ${this.group}: ${parts.length > 0 ? parts.join(', ') : 'no partitions assigned'}`);
 		this.publishDetails();
 		void this.refreshLag();
+	}
+
+	/**
+	 * Partitions assigned for the first time after this run's first join (most often created since):
+	 * with no committed offset for the group, kafkajs would start them at their end (or their start,
+	 * with --from-beginning), and what was written to them before the group noticed them would be
+	 * lost. They start at the first record written since this source started instead: all of a
+	 * partition created since, nothing older of one that was not. Records already shown are skipped
+	 * as repeats.
+	 */
+	private async startAdded(added: Array<{topic: string; partition: number}>): Promise<void> {
+		const handle = this.handle!;
+		const consumer = this.consumer;
+		try {
+			const admin = await this.getAdmin();
+			const topics = [...new Set(added.map(a => a.topic))];
+			const committed = new Set<string>();
+			for (const t of await admin.fetchOffsets({groupId: this.group, topics})) {
+				for (const p of t.partitions) {
+					if (Number(p.offset) >= 0) {
+						committed.add(tp(t.topic, p.partition));
+					}
+				}
+			}
+
+			const wanted = new Set(added.map(a => tp(a.topic, a.partition)));
+			for (const topic of topics) {
+				for (const o of await admin.fetchTopicOffsetsByTimestamp(topic, this.startedAt)) {
+					const key = tp(topic, o.partition);
+					if (wanted.has(key) && !committed.has(key) && this.consumer === consumer && !this.stopping) {
+						consumer?.seek({topic, partition: o.partition, offset: o.offset});
+						handle.log('info', `${key}: newly assigned, with no committed offset: read from offset ${o.offset}, the first record since logmon started`);
+					}
+				}
+			}
+		} catch (error) {
+			handle.log('warn', `newly assigned partitions (${added.map(a => tp(a.topic, a.partition)).join(', ')}): could not look up where to start (${reason(error)}); kafkajs' default applies`);
+		}
 	}
 
 	private async eachBatch(payload: EachBatchPayload): Promise<void> {

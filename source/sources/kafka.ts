@@ -163,6 +163,8 @@ export function groupConsumer(kafka: Kafka, groupId: string): Consumer {
 	return kafka.consumer({
 		groupId,
 		sessionTimeout: 10_000,
+		// Partitions added to a topic are noticed at the next metadata refresh (kafkajs: every 5 min).
+		metadataMaxAge: 10_000,
 		rebalanceTimeout: 20_000,
 		heartbeatInterval: 3000,
 		...fetchTuning,
@@ -308,6 +310,12 @@ export class KafkaTool {
 			waitForLeaders: true,
 			topics: topics.map(t => ({topic: t.topic, numPartitions: t.partitions ?? 1, configEntries: [{name: 'max.message.bytes', value: String(t.maxMessageBytes ?? 4 * 1024 * 1024)}]})),
 		});
+	}
+
+	/** Grow a topic to `count` partitions. */
+	async addPartitions(topic: string, count: number): Promise<void> {
+		const admin = await this.getAdmin();
+		await admin.createPartitions({topicPartitions: [{topic, count}]});
 	}
 
 	/** Send records to one topic; resolves when the brokers have them. */
