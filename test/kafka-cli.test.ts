@@ -4,6 +4,8 @@ import {describe, expect, test} from 'vitest';
 import {parseSince} from '../source/config/kafka.js';
 import {CrossTopicDedup, dedupKey} from '../source/sources/kafka-dedup.js';
 import {Running} from './support/kafka-logmon.js';
+import {request, serve, stop} from './support/http.js';
+import {stateHome} from './support/kafka.js';
 import {run} from './support/logmon.js';
 
 // Kafka flags and the pieces that need no broker.
@@ -79,6 +81,58 @@ describe('a peer that is not a Kafka broker', () => {
 			}
 
 			server.close();
+		}
+	});
+});
+
+describe('a peer that accepts and never answers', () => {
+	async function silentPeer(): Promise<{port: number; close: () => void}> {
+		const sockets = new Set<net.Socket>();
+		const server = net.createServer(s => {
+			sockets.add(s);
+			s.on('error', () => {});
+		});
+		await new Promise<void>(resolve => {
+			server.listen(0, '127.0.0.1', resolve);
+		});
+		return {
+			port: (server.address() as net.AddressInfo).port,
+			close() {
+				for (const s of sockets) {
+					s.destroy();
+				}
+
+				server.close();
+			},
+		};
+	}
+
+	test('the source retries after 10 s, naming the peer', async () => {
+		const peer = await silentPeer();
+		const m = new Running(['--kafka', `127.0.0.1:${peer.port}`, '-t', 'x', '-G', 'g']);
+		try {
+			// kafkajs' own words name no broker; they waited 30 s a try.
+			await m.until(() => new RegExp(`kafka: retrying in \\d+ s \\(127\\.0\\.0\\.1:${peer.port}: no answer within 10 s \\(Broker not connected\\)\\)`).test(m.stderr), 'retrying, with the peer named');
+			expect(await m.stop()).toBe(143);
+		} finally {
+			await m.stop();
+			peer.close();
+		}
+	});
+
+	test('a kafka forwarder shows connecting, not live, and stops without waiting for it', async () => {
+		const peer = await silentPeer();
+		const served = await serve(['--forward', `kafka://127.0.0.1:${peer.port}/logs`], {env: {XDG_STATE_HOME: stateHome()}});
+		try {
+			const health = await request(`${served.base}/api/v1/health`);
+			const forward = (health.json.forward as Array<{name: string; state: string}>).find(f => f.name === 'kafka');
+			expect(forward?.state).toBe('connecting');
+			served.child.stdin!.write('an event to forward\n');
+			// kafkajs waits for requests it sent to a peer that never answers: the stop no longer waits with it.
+			expect(await stop(served)).toBe(0);
+		} finally {
+			await stop(served, 'SIGKILL');
+			peer.close();
 		}
 	});
 });

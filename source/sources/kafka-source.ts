@@ -222,13 +222,13 @@ export class KafkaSource implements LogSource {
 			}
 
 			if (isFatal(failure)) {
-				handle.setState('failed', reason(failure));
+				handle.setState('failed', reason(failure, this.config.brokers));
 				break;
 			}
 
 			this.backoff.connectionEnded(upSince === undefined ? 0 : Date.now() - upSince);
 			const delay = this.backoff.next();
-			handle.setState('retrying', failure === undefined ? 'consumer stopped' : reason(failure), delay);
+			handle.setState('retrying', failure === undefined ? 'consumer stopped' : reason(failure, this.config.brokers), delay);
 			handle.reconnected();
 			await new Promise<void>(resolve => {
 				const timer = setTimeout(resolve, delay);

@@ -102,13 +102,20 @@ function saslOptions(sasl: NonNullable<KafkaConfig['sasl']>): SASLOptions {
 	}
 }
 
-export function client(options: ConnectOptions, sink: LogSink, debug = false): Kafka {
+/**
+ * A request's wait for its answer (kafkajs: 30 s), besides fetches and group joins, which set their
+ * own. A peer that accepts the connection and never answers showed `connecting` for 30 s a try.
+ */
+export const requestTimeoutMs = 10_000;
+
+export function client(options: ConnectOptions, sink: LogSink, debug = false, requestTimeout = requestTimeoutMs): Kafka {
 	return new Kafka({
 		clientId: options.clientId,
 		brokers: options.brokers,
 		ssl: tlsOptions(options.ssl),
 		...(options.sasl ? {sasl: saslOptions(options.sasl)} : {}),
 		connectionTimeout: 3000,
+		requestTimeout,
 		// Short: the reconnect loop in KafkaSource owns the long backoff.
 		retry: {initialRetryTime: 300, maxRetryTime: 3000, retries: 3},
 		logLevel: debug ? logLevel.DEBUG : logLevel.WARN,
@@ -116,14 +123,22 @@ export function client(options: ConnectOptions, sink: LogSink, debug = false): K
 	});
 }
 
-/** The error a person should read: kafkajs wraps the cause in "retries exceeded". */
-export function reason(error: unknown): string {
+/**
+ * The error a person should read: kafkajs wraps the cause in "retries exceeded". With `brokers`, a
+ * reason that names no broker ("Broker not connected", after a peer that never answered) is
+ * prefixed with them.
+ */
+export function reason(error: unknown, brokers?: readonly string[]): string {
 	let e = error as {message?: unknown; cause?: unknown} | undefined;
 	while (e?.cause && typeof e.cause === 'object') {
 		e = e.cause as {message?: unknown; cause?: unknown};
 	}
 
-	const text = typeof e?.message === 'string' ? e.message : String(error);
+	let text = typeof e?.message === 'string' ? e.message : String(error);
+	if (brokers && brokers.length > 0 && !brokers.some(b => text.includes(b))) {
+		text = `${brokers.join(',')}: ${text === 'Broker not connected' ? `no answer within ${requestTimeoutMs / 1000} s (${text})` : text}`;
+	}
+
 	return text.length > 200 ? `${text.slice(0, 200)}…` : text;
 }
 

@@ -52,6 +52,11 @@ export type Destination = {
 	 * make several requests for one batch (CloudWatch splitting a span over 24 h).
 	 */
 	send(events: readonly LogEvent[]): Promise<SendOutcome>;
+	/**
+	 * Settles once the first attempt to reach the peer did: undefined when it was reached, else why
+	 * not. Until then the forwarder shows `connecting`, not `live`. Absent: nothing to reach first.
+	 */
+	connecting?: Promise<string | undefined>;
 	/** Counters of its own for health (rejected too old, rotations, …). */
 	details?: () => Record<string, number | string>;
 	/** Release sockets and files. Idempotent. */

@@ -107,7 +107,19 @@ export class Forwarder {
 				feed.push(picked);
 			}
 		});
-		this.options.handle.setState('live');
+		const {handle, destination} = this.options;
+		if (destination.connecting) {
+			// `live` once reached, or once a batch is sent; a failed first try stays `connecting`, with why.
+			handle.setState('connecting');
+			void destination.connecting.then(why => {
+				if (!this.stopped && handle.health.state === 'connecting') {
+					handle.setState(why === undefined ? 'live' : 'connecting', why);
+				}
+			});
+		} else {
+			handle.setState('live');
+		}
+
 		this.updateDetails();
 		this.detailsTimer = setInterval(() => {
 			this.updateDetails();

@@ -17,8 +17,13 @@ const recordOverhead = 20;
 const acksOf = {all: -1, leader: 1, none: 0} as const;
 /** Encoded events held at most (a guard: the delivery loop holds far fewer). */
 const encodedCap = 2_000_000;
-/** How long the broker may wait for replicas before it answers a send (the forwarder's own `timeout` bounds the whole attempt). */
-const ackTimeoutMs = 30_000;
+/**
+ * How long the broker may wait for replicas before it answers a send (the forwarder's own `timeout`
+ * bounds the whole attempt); the client waits a little longer for that answer.
+ */
+const ackTimeoutMs = 10_000;
+/** How long closing waits for kafkajs to leave: a broker that stopped answering held a stop for 30 s. */
+const closeTimeoutMs = 2000;
 
 /** An event as it is sent: encoded once, when the forwarder measures it. */
 type Encoded = {message: {key: Buffer | null; value: Buffer}; bytes: number};
@@ -51,7 +56,7 @@ export async function createDestination(config: KafkaForwardConfig, context: Des
 	const maxRecordBytes = Math.min(config.maxRecordBytes, config.batchBytes);
 	const kafka = client(config, (level, text) => {
 		context.diagnostics.add(level, origin, `kafkajs: ${text}`);
-	});
+	}, false, ackTimeoutMs + 5000);
 	const producer = new BatchProducer(kafka, {acks: acksOf[config.acks], compression: config.compression, timeoutMs: ackTimeoutMs});
 	const target = `${config.brokers.join(',')}/${config.topic}`;
 
@@ -116,9 +121,10 @@ export async function createDestination(config: KafkaForwardConfig, context: Des
 	};
 
 	// Reach the brokers now, so a wrong address shows at start; the first send tries again if they are down.
-	const connected = producer.connect().then(() => true, (error: unknown) => {
-		context.diagnostics.add('warn', origin, `cannot reach ${config.brokers.join(', ')} yet: ${reason(error)}; sends will try again`);
-		return false;
+	const connected = producer.connect().then(() => undefined, (error: unknown) => {
+		const why = `cannot reach ${config.brokers.join(', ')} yet: ${reason(error, config.brokers)}; sends will try again`;
+		context.diagnostics.add('warn', origin, why);
+		return why;
 	});
 	await Promise.race([connected, new Promise(resolve => {
 		setTimeout(resolve, 5000).unref();
@@ -130,6 +136,7 @@ export async function createDestination(config: KafkaForwardConfig, context: Des
 		kind: 'kafka',
 		target,
 		limits,
+		connecting: connected,
 		measure: e => encode(e).bytes,
 		partition: e => lanes.of(encode(e).bytes),
 		async send(events: readonly LogEvent[]): Promise<SendOutcome> {
@@ -168,7 +175,9 @@ export async function createDestination(config: KafkaForwardConfig, context: Des
 		}),
 		async close() {
 			encoded.clear();
-			await producer.disconnect();
+			await Promise.race([producer.disconnect(), new Promise(resolve => {
+				setTimeout(resolve, closeTimeoutMs).unref();
+			})]);
 		},
 	};
 }
