@@ -157,9 +157,25 @@ describe.skipIf(skipKafka())('kafka destination', () => {
 		const {d} = await destination({topic});
 		const outcome = await d.send([event({message: 'm'.repeat(50_000), raw: 'm'.repeat(50_000)})]);
 		expect(outcome).toMatchObject({ok: false, retry: false});
-		expect(outcome.ok ? '' : outcome.reason).toMatch(new RegExp(`^${address}/${topic}: .*TOO_LARGE.*lower "batchBytes"`));
+		expect(outcome.ok ? '' : outcome.reason).toMatch(new RegExp(`^${address}/${topic}: .*TOO_LARGE.*lower "maxRecordBytes"`));
 		// The next batch is not held up by it.
 		expect(await d.send([event({message: 'fits', raw: 'fits'})])).toEqual({ok: true});
+	});
+
+	test('a batch larger than the topic takes goes out in parts: only a record too large on its own is refused', async () => {
+		const topic = unique('fwd-parts');
+		await kafka.createTopics([{topic, maxMessageBytes: 10_000}]);
+		const {d} = await destination({topic});
+		const small = (tag: string): LogEvent[] => Array.from({length: 40}, (_, i) => event({message: `${tag}-${String(i).padStart(2, '0')} ${'s'.repeat(900)}`}));
+		const big = event({message: 'b'.repeat(50_000)});
+		const first = small('first');
+		const outcome = await d.send([...first.slice(0, 20), big, ...first.slice(20)]);
+		expect(outcome).toMatchObject({ok: false, retry: false});
+		expect(outcome.ok ? [] : outcome.refused).toEqual([big]);
+		// Later batches are cut under the size that was refused from the start.
+		expect(await d.send(small('second'))).toEqual({ok: true});
+		const names = (await readBack([topic])).map(e => (e['message'] as string).split(' ')[0]);
+		expect(names).toEqual([...small('first'), ...small('second')].map(e => e.message.split(' ')[0]));
 	});
 
 	// The secured listeners are those of a broker the suite started (scripts/kafka.sh).

@@ -130,6 +130,64 @@ export async function createDestination(config: KafkaForwardConfig, context: Des
 		setTimeout(resolve, 5000).unref();
 	})]);
 
+	/** The size of a batch the broker last refused as too large, halved: later batches go out in parts under it. */
+	let fitBytes = Number.POSITIVE_INFINITY;
+
+	/**
+	 * One send. A batch the broker refuses as too large (the topic's max.message.bytes is below
+	 * batchBytes) is sent again in halves, down to single records: only a record too large on its
+	 * own is refused, not the records sent with it.
+	 */
+	const sendFitting = async (events: readonly LogEvent[]): Promise<SendOutcome> => {
+		const main: TopicBatch = {topic: config.topic, messages: []};
+		const errors: TopicBatch | undefined = errorsTopic === undefined ? undefined : {topic: errorsTopic, messages: []};
+		let bytes = 0;
+		for (const e of events) {
+			const {message, bytes: b} = encode(e);
+			bytes += b;
+			main.messages.push(message);
+			if (errors && isErrorLevel(e.level)) {
+				errors.messages.push(message);
+			}
+		}
+
+		try {
+			await producer.send(errors && errors.messages.length > 0 ? [main, errors] : [main]);
+		} catch (error) {
+			const failure = produceFailure(error);
+			const tooLarge = /TOO_LARGE/.test(failure.reason);
+			if (tooLarge && events.length > 1) {
+				fitBytes = Math.min(fitBytes, Math.max(1, Math.floor(bytes / 2)));
+				const half = Math.ceil(events.length / 2);
+				const first = await sendFitting(events.slice(0, half));
+				if (!first.ok && first.retry) {
+					return first;
+				}
+
+				const second = await sendFitting(events.slice(half));
+				if (!second.ok && second.retry) {
+					return second;
+				}
+
+				const refused = [...(first.ok ? [] : first.refused ?? events.slice(0, half)), ...(second.ok ? [] : second.refused ?? events.slice(half))];
+				const failed = first.ok ? second : first;
+				return failed.ok ? {ok: true} : {ok: false, retry: false, reason: failed.reason, refused};
+			}
+
+			if (!failure.retry) {
+				settled(events);
+			}
+
+			const hint = tooLarge ? ' (lower "maxRecordBytes", or raise the topic\'s max.message.bytes)' : '';
+			return {ok: false, retry: failure.retry, reason: `${target}: ${failure.reason}${hint}`};
+		}
+
+		settled(events);
+		sent += main.messages.length;
+		errorCopies += errors?.messages.length ?? 0;
+		return {ok: true};
+	};
+
 	const limits = {maxEvents: config.batchSize, maxBytes: config.batchBytes, delayMs: config.linger};
 	const lanes = new Lanes(config.maxInFlight, limits);
 	return {
@@ -140,32 +198,37 @@ export async function createDestination(config: KafkaForwardConfig, context: Des
 		measure: e => encode(e).bytes,
 		partition: e => lanes.of(encode(e).bytes),
 		async send(events: readonly LogEvent[]): Promise<SendOutcome> {
-			const main: TopicBatch = {topic: config.topic, messages: []};
-			const errors: TopicBatch | undefined = errorsTopic === undefined ? undefined : {topic: errorsTopic, messages: []};
-			for (const e of events) {
-				const {message} = encode(e);
-				main.messages.push(message);
-				if (errors && isErrorLevel(e.level)) {
-					errors.messages.push(message);
-				}
+			// Past a size the broker refused as too large, a batch goes out in parts under it.
+			if (fitBytes === Number.POSITIVE_INFINITY) {
+				return sendFitting(events);
 			}
 
-			try {
-				await producer.send(errors && errors.messages.length > 0 ? [main, errors] : [main]);
-			} catch (error) {
-				const failure = produceFailure(error);
-				if (!failure.retry) {
-					settled(events);
+			const refused: LogEvent[] = [];
+			let reason = '';
+			let start = 0;
+			let bytes = 0;
+			for (let i = 0; i <= events.length; i++) {
+				const b = i < events.length ? encode(events[i]!).bytes : 0;
+				if (i === events.length || (i > start && bytes + b > fitBytes)) {
+					const part = events.slice(start, i);
+					const outcome = await sendFitting(part);
+					if (!outcome.ok && outcome.retry) {
+						return outcome;
+					}
+
+					if (!outcome.ok) {
+						refused.push(...(outcome.refused ?? part));
+						reason = outcome.reason;
+					}
+
+					start = i;
+					bytes = 0;
 				}
 
-				const hint = /TOO_LARGE/.test(failure.reason) ? ' (lower "batchBytes" or "maxRecordBytes", or raise the topic\'s max.message.bytes)' : '';
-				return {ok: false, retry: failure.retry, reason: `${target}: ${failure.reason}${hint}`};
+				bytes += b;
 			}
 
-			settled(events);
-			sent += main.messages.length;
-			errorCopies += errors?.messages.length ?? 0;
-			return {ok: true};
+			return refused.length === 0 ? {ok: true} : {ok: false, retry: false, reason, refused};
 		},
 		details: () => ({
 			topic: config.topic,
