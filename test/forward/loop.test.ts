@@ -302,12 +302,18 @@ describe('the disk spool', () => {
 
 	it('past its cap drops the oldest segment and counts what was in it', async () => {
 		const dir = tempDir();
-		const feed = await openSpool(dir, {capacity: 10, maxBytes: 40_000, segmentBytes: 10_000, log() {/* counted below */}});
+		const warnings: string[] = [];
+		const feed = await openSpool(dir, {capacity: 10, maxBytes: 40_000, segmentBytes: 10_000, log: (_level, text) => warnings.push(text)});
 		const {bus, destination, forwarder} = setup({feed, capacity: 10, timeoutMs: 60_000});
 		destination.replies = ['hang'];
 		bus.addSource('test', 'stdin').publish(lines(2000, 0, {message: 'x'.repeat(100)}));
 		await until(() => feed.counters().spoolBytes <= 40_000 && feed.counters().dropped > 0, 'drops');
 		const c = forwarder.counters();
+		// Each warning names what it dropped, never "the oldest 0"; together they make the count.
+		const counts = warnings.map(w => Number(/past its cap .*: the oldest ([1-9]\d*) spooled events? (?:was|were) dropped/.exec(w)?.[1]));
+		expect(counts.length).toBeGreaterThan(0);
+		expect(counts.every(n => n > 0)).toBe(true);
+		expect(counts.reduce((a, b) => a + b, 0)).toBe(c.dropped);
 		expect(c.spoolBytes).toBeLessThanOrEqual(40_000);
 		// What stays plus what went adds up to what came, but for the events of dropped segments
 		// already read into memory (the batch in flight, the queue: 10 + 10 at most), still to be sent.

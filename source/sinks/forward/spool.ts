@@ -313,7 +313,10 @@ export class Spool implements Feed {
 			this.dropped += lost;
 			this.pendingTotal -= seg.pendingBytes;
 			this.remove(seg);
-			this.options.log('warn', `spool past its cap (${this.options.maxBytes} bytes): the oldest ${lost} spooled events were dropped (${seg.file})`);
+			// A segment read to its end (its events sent or in flight) loses nothing: no warning.
+			if (lost > 0) {
+				this.options.log('warn', `spool past its cap (${this.options.maxBytes} bytes): the oldest ${lost} spooled event${lost === 1 ? ' was' : 's were'} dropped (${seg.file})`);
+			}
 		}
 	}
 
