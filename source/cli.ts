@@ -216,16 +216,16 @@ const flagSpec = {
 	follow: {type: 'boolean', shortFlag: 'f', default: false},
 } as const;
 
+/** A flag's name on the command line: `maxLine` is `max-line`. */
+const kebab = (name: string): string => name.replaceAll(/[A-Z]/g, c => `-${c.toLowerCase()}`);
+
 const valueFlags = new Set(Object.entries(flagSpec).flatMap(([name, spec]) => spec.type === 'boolean' ? [] : [
-	`--${name.replaceAll(/[A-Z]/g, c => `-${c.toLowerCase()}`)}`,
+	`--${kebab(name)}`,
 	...('shortFlag' in spec ? [`-${spec.shortFlag}`] : []),
 ]));
 
 // Every flag has a `--no-` form for the parser (`--no-color` is `--color never`).
-const longFlags = new Set(['--help', '--version', ...Object.keys(flagSpec).flatMap(name => {
-	const flag = name.replaceAll(/[A-Z]/g, c => `-${c.toLowerCase()}`);
-	return [`--${flag}`, `--no-${flag}`];
-})]);
+const longFlags = new Set(['--help', '--version', ...Object.keys(flagSpec).flatMap(name => [`--${kebab(name)}`, `--no-${kebab(name)}`])]);
 
 /** Edit distance with a swap of two neighbours as one edit (`--sinec`), for "did you mean". */
 function distance(a: string, b: string): number {
