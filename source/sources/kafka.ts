@@ -124,9 +124,8 @@ export function client(options: ConnectOptions, sink: LogSink, debug = false, re
 }
 
 /**
- * The error a person should read: kafkajs wraps the cause in "retries exceeded". With `brokers`, a
- * reason that names no broker ("Broker not connected", after a peer that never answered) is
- * prefixed with them.
+ * The error a person should read: kafkajs wraps the cause in "retries exceeded". With `brokers`,
+ * kafkajs' bare "Broker not connected" (after a peer that never answered) is given the brokers and why.
  */
 export function reason(error: unknown, brokers?: readonly string[]): string {
 	let e = error as {message?: unknown; cause?: unknown} | undefined;
@@ -135,8 +134,8 @@ export function reason(error: unknown, brokers?: readonly string[]): string {
 	}
 
 	let text = typeof e?.message === 'string' ? e.message : String(error);
-	if (brokers && brokers.length > 0 && !brokers.some(b => text.includes(b))) {
-		text = `${brokers.join(',')}: ${text === 'Broker not connected' ? `no answer within ${requestTimeoutMs / 1000} s (${text})` : text}`;
+	if (brokers && brokers.length > 0 && text === 'Broker not connected') {
+		text = `${brokers.join(',')}: no answer within ${requestTimeoutMs / 1000} s (${text})`;
 	}
 
 	return text.length > 200 ? `${text.slice(0, 200)}…` : text;
