@@ -21,7 +21,7 @@ const rules = [
  * 80,000 lines (the worker starts after 20,000 events): mostly plain, the redaction corpus spread
  * through, a private key printed line by line, JSON records, a Java trace with a password in it
  * (joined into one event), CR LF, escape sequences and lines over the cap (--max-line 1024) with a
- * secret past it and before it.
+ * secret past it and before it, and one cut in a word with no mark in it (the word is replaced).
  */
 function input(): string {
 	const secrets = corpusLines();
@@ -33,7 +33,7 @@ function input(): string {
 		}
 
 		if (i % 1000 === 900) {
-			out.push('ERROR login failed', 'java.lang.IllegalStateException: password=hunter2', '\tat com.example.Login.check(Login.java:12)', `crlf password=crlf${i}\r`, `\u001B[31mred\u001B[0m password=esc${i}`, 'x'.repeat(1000) + ` password=pastTheCap${i}`, `password=beforeTheCap${i} ` + 'y'.repeat(1100));
+			out.push('ERROR login failed', 'java.lang.IllegalStateException: password=hunter2', '\tat com.example.Login.check(Login.java:12)', `crlf password=crlf${i}\r`, `\u001B[31mred\u001B[0m password=esc${i}`, 'x'.repeat(1000) + ` password=pastTheCap${i}`, `password=beforeTheCap${i} ` + 'y'.repeat(1100), 'z'.repeat(1010) + ` plainWordCutAtTheCap${i}`);
 		}
 	}
 
@@ -79,14 +79,14 @@ describe('user redaction rules in a second thread', () => {
 			expect(threaded!.code).toBe(0);
 			expect(alone!.code).toBe(0);
 			const lines = timeless(threaded!.stdout);
-			// Each 1000 lines: the five above, and five more: the trace (one event) and the four lines after it.
-			expect(lines).toHaveLength(80_000 + (80 * 5) + (80 * 5));
+			// Each 1000 lines: the five above, and six more: the trace (one event) and the five lines after it.
+			expect(lines).toHaveLength(80_000 + (80 * 5) + (80 * 6));
 			expect(lines).toEqual(timeless(alone!.stdout));
 			expect(threaded!.stderr).toBe(alone!.stderr);
 			expect(threaded!.stderr).toMatch(/order-token 80, ssn 80, session 80, iban 80/);
 			expect(threaded!.stdout).not.toContain('123-45-6789');
 			expect(threaded!.stdout).not.toContain('MIIEpAIBAAKCAQEA1234567890abcdef');
-			expect(threaded!.stdout).not.toMatch(/hunter2|password=(?:crlf|esc|beforeTheCap)\d/);
+			expect(threaded!.stdout).not.toMatch(/hunter2|password=(?:crlf|esc|beforeTheCap)\d|plainWordCut/);
 		}
 	});
 
