@@ -4,6 +4,7 @@ import {maxPaths, maxSteps} from './regex-bounded.js';
 import {gateSource} from './regex-gate-source.js';
 import {RegexGates} from './regex-gates.js';
 import {escapeLiteral} from './regex-prefilter.js';
+import {RedactScreen, markStrings} from './redact-screen.js';
 
 // Redaction of one text: the rules compiled from a spec (built-in, user and field rules), one scan
 // for the built-in rules' marks and what the user rules look for (a stretch of their matches that
@@ -70,6 +71,11 @@ export class TextRedactor {
 	/** Events at least one rule changed. */
 	changed = 0;
 	private changedStamp = 0;
+	/**
+	 * With the built-in rules alone (no user rules, no scanner but the card rule's): which texts of a
+	 * batch hold a mark, in WebAssembly (core/redact-screen.ts); undefined where it cannot tell.
+	 */
+	protected screener: RedactScreen | undefined;
 	failures = 0;
 	lastFailure: string | undefined;
 
@@ -171,6 +177,7 @@ export class TextRedactor {
 		this.resumeStamp = this.rules.map(() => 0);
 		// `pwd=x` is five characters; an IPv6 address can be three (::1); a user rule, one.
 		this.shortest = this.users.length > 0 ? 1 : (on.has('ipv6') ? 3 : 5);
+		this.screener = this.users.length === 0 ? screenFor(on) : undefined;
 	}
 
 	private add(rule: Omit<Rule, 'hits' | 'stamp' | 'mask' | 'quotedMask'>): number {
@@ -493,4 +500,37 @@ function placeholderRanges(text: string): Array<[number, number]> | undefined {
 
 function overlaps(ranges: Array<[number, number]>, start: number, end: number): boolean {
 	return ranges.some(([s, e]) => start < e && end > s);
+}
+
+/** The WebAssembly screen for these built-in rules, when it can answer for them all. */
+function screenFor(on: ReadonlySet<string>): RedactScreen | undefined {
+	const literals: string[] = [];
+	for (const b of builtinRules) {
+		if (!on.has(b.name)) {
+			continue;
+		}
+
+		if ('scan' in b) {
+			if (b.name !== 'card') {
+				return undefined;
+			}
+
+			continue;
+		}
+
+		for (const mark of b.marks) {
+			const strings = markStrings(mark);
+			if (strings === undefined) {
+				return undefined;
+			}
+
+			literals.push(...strings);
+		}
+	}
+
+	try {
+		return new RedactScreen(literals, on.has('card'));
+	} catch {
+		return undefined; // no WebAssembly SIMD here: the rules' scans alone
+	}
 }

@@ -35,6 +35,8 @@ export class Redactor extends TextRedactor {
 	/** The current event's raw line (redacted spans in rawSpans) while it holds the record's strings. */
 	private covering: string | undefined;
 	private readonly rawSpans: number[] = [];
+	/** Batches left to redact without the screen (core/redact-screen.ts), after one where it found most texts marked. */
+	private unscreened = 0;
 
 	/** `pseudonym`: the keyed hash of a value, for hash mode (made outside core: it needs the key). */
 	constructor(spec: RedactSpec, pseudonym?: (value: string) => string) {
@@ -44,9 +46,32 @@ export class Redactor extends TextRedactor {
 	/**
 	 * Redact every event of a batch in place. Gap markers are logmon's own text and pass.
 	 * `screened`: a flag per text of `screenTexts(events)`, 0 where another redactor of the same spec
-	 * found nothing (core/redact-queue.ts): such an event's texts are left as they are.
+	 * found nothing (core/redact-queue.ts): such an event's texts are left as they are. Without it,
+	 * the built-in rules' WebAssembly screen gives those flags where it can (core/redact-screen.ts).
 	 */
 	redactBatch(events: readonly EventInit[], screened?: Uint8Array): void {
+		if (screened === undefined && this.screener !== undefined && this.unscreened > 0) {
+			this.unscreened--;
+		} else if (screened === undefined && this.screener !== undefined) {
+			try {
+				const texts = screenTexts(events);
+				screened = this.screener.screen(texts);
+				let flagged = 0;
+				for (const flag of screened) {
+					flagged += flag;
+				}
+
+				// Where most texts hold a mark the screen only adds to the rules' cost: the next batches go without it.
+				if (texts.length >= 16 && 3 * flagged > texts.length) {
+					this.unscreened = 8;
+				}
+			} catch (error) {
+				// The rules' own scans answer from now on.
+				this.screener = undefined;
+				this.lastFailure = `the redaction screen failed: ${error instanceof Error ? error.message : String(error)}`;
+			}
+		}
+
 		let k = 0;
 		for (const e of events) {
 			if (e.marker !== undefined) {
