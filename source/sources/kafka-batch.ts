@@ -71,6 +71,14 @@ export class BatchHandler {
 	) {}
 
 	/**
+	 * Forget what this run showed of a partition: it is sought back to records not shown yet (a
+	 * partition added while logmon consumes), which must not be taken for repeats.
+	 */
+	forget(topic: string, partition: number): void {
+		this.lastShown.delete(tp(topic, partition));
+	}
+
+	/**
 	 * Show the records of one batch. Nothing a record holds makes this throw.
 	 * `reportRedelivery`: compare with what the previous run showed (not when this run was told where to start).
 	 */

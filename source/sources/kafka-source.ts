@@ -53,6 +53,8 @@ export class KafkaSource implements LogSource {
 	/** When this source started: partitions assigned later with no committed offset start at the first record since. */
 	private readonly startedAt = Date.now();
 	private lagTimer: NodeJS.Timeout | undefined;
+	/** Partitions added while consuming, held (paused) from their assignment until they are sought to where they start. */
+	private readonly held = new Map<string, {topic: string; partition: number}>();
 
 	constructor(readonly id: string, readonly config: KafkaConfig, readonly deps: SourceDeps) {
 		const base = config.group ?? defaultGroup();
@@ -147,6 +149,10 @@ export class KafkaSource implements LogSource {
 				c.pause(topics);
 			} else {
 				c.resume(topics);
+				// A topic's resume resumes its every partition: those still held stay paused.
+				if (this.held.size > 0) {
+					c.pause([...this.held.values()].map(h => ({topic: h.topic, partitions: [h.partition]})));
+				}
 			}
 		} catch {
 			// Not running yet; applied once it is.
@@ -173,6 +179,7 @@ export class KafkaSource implements LogSource {
 			let failure: unknown;
 			const consumer = groupConsumer(this.kafka!, this.group);
 			this.consumer = consumer;
+			this.held.clear();
 			const crashed = new Promise<unknown>(resolve => {
 				consumer.on(consumer.events.CRASH, event => {
 					resolve(event.payload.error);
@@ -250,6 +257,18 @@ export class KafkaSource implements LogSource {
 			this.consumer?.seek({topic, partition, offset});
 		}, (topic, partition) => added.push({topic, partition}));
 		if (added.length > 0) {
+			// Paused now, before kafkajs fetches them from their end: a record shown from there would
+			// be taken for a repeat once they are sought back (see startAdded).
+			for (const a of added) {
+				this.held.set(tp(a.topic, a.partition), a);
+			}
+
+			try {
+				this.consumer?.pause(added.map(a => ({topic: a.topic, partitions: [a.partition]})));
+			} catch {
+				// Not running: nothing is fetched either.
+			}
+
 			void this.startAdded(added);
 		}
 
@@ -264,8 +283,9 @@ export class KafkaSource implements LogSource {
 	 * with no committed offset for the group, kafkajs would start them at their end (or their start,
 	 * with --from-beginning), and what was written to them before the group noticed them would be
 	 * lost. They start at the first record written since this source started instead: all of a
-	 * partition created since, nothing older of one that was not. Records already shown are skipped
-	 * as repeats.
+	 * partition created since, nothing older of one that was not. They are held paused from their
+	 * assignment (joined) until they are sought, so nothing is shown from their end first (it would
+	 * make the records before it look like repeats); what this run showed of them is forgotten.
 	 */
 	private async startAdded(added: Array<{topic: string; partition: number}>): Promise<void> {
 		const handle = this.handle!;
@@ -287,6 +307,7 @@ export class KafkaSource implements LogSource {
 				for (const o of await admin.fetchTopicOffsetsByTimestamp(topic, this.startedAt)) {
 					const key = tp(topic, o.partition);
 					if (wanted.has(key) && !committed.has(key) && this.consumer === consumer && !this.stopping) {
+						this.batches.forget(topic, o.partition);
 						consumer?.seek({topic, partition: o.partition, offset: o.offset});
 						handle.log('info', `${key}: newly assigned, with no committed offset: read from offset ${o.offset}, the first record since logmon started`);
 					}
@@ -294,6 +315,25 @@ export class KafkaSource implements LogSource {
 			}
 		} catch (error) {
 			handle.log('warn', `newly assigned partitions (${added.map(a => tp(a.topic, a.partition)).join(', ')}): could not look up where to start (${reason(error)}); kafkajs' default applies`);
+		} finally {
+			this.release(consumer, added);
+		}
+	}
+
+	/** Resume partitions held by startAdded (unless the bus has paused the consumer: its resume resumes them). */
+	private release(consumer: Consumer | undefined, added: Array<{topic: string; partition: number}>): void {
+		for (const a of added) {
+			this.held.delete(tp(a.topic, a.partition));
+		}
+
+		if (!consumer || consumer !== this.consumer || this.paused) {
+			return;
+		}
+
+		try {
+			consumer.resume(added.map(a => ({topic: a.topic, partitions: [a.partition]})));
+		} catch {
+			// Not running any more.
 		}
 	}
 
