@@ -3,6 +3,7 @@ import net from 'node:net';
 import {describe, expect, test} from 'vitest';
 import {parseSince} from '../source/config/kafka.js';
 import {CrossTopicDedup, dedupKey} from '../source/sources/kafka-dedup.js';
+import {reason} from '../source/sources/kafka.js';
 import {Running} from './support/kafka-logmon.js';
 import {request, serve, stop} from './support/http.js';
 import {stateHome} from './support/kafka.js';
@@ -135,6 +136,14 @@ describe('a peer that accepts and never answers', () => {
 			peer.close();
 		}
 	});
+});
+
+test('the reason for a peer that never answered names it, with the wait of the client that gave up', () => {
+	const silent = new Error('Broker not connected');
+	expect(reason(silent, ['127.0.0.1:9'])).toBe('127.0.0.1:9: no answer within 10 s (Broker not connected)');
+	// The kafka forwarder's client waits 15 s (its broker's wait for replicas, and 5 s more).
+	expect(reason(silent, ['127.0.0.1:9'], 15_000)).toBe('127.0.0.1:9: no answer within 15 s (Broker not connected)');
+	expect(reason(new Error('SASL authentication failed'), ['127.0.0.1:9'])).toBe('SASL authentication failed');
 });
 
 describe('cross-topic dedup', () => {

@@ -125,9 +125,10 @@ export function client(options: ConnectOptions, sink: LogSink, debug = false, re
 
 /**
  * The error a person should read: kafkajs wraps the cause in "retries exceeded". With `brokers`,
- * kafkajs' bare "Broker not connected" (after a peer that never answered) is given the brokers and why.
+ * kafkajs' bare "Broker not connected" (after a peer that never answered) is given the brokers and why;
+ * `timeoutMs`: the request timeout of the client that failed (the forwarder's is longer).
  */
-export function reason(error: unknown, brokers?: readonly string[]): string {
+export function reason(error: unknown, brokers?: readonly string[], timeoutMs = requestTimeoutMs): string {
 	let e = error as {message?: unknown; cause?: unknown} | undefined;
 	while (e?.cause && typeof e.cause === 'object') {
 		e = e.cause as {message?: unknown; cause?: unknown};
@@ -135,7 +136,7 @@ export function reason(error: unknown, brokers?: readonly string[]): string {
 
 	let text = typeof e?.message === 'string' ? e.message : String(error);
 	if (brokers && brokers.length > 0 && text === 'Broker not connected') {
-		text = `${brokers.join(',')}: no answer within ${requestTimeoutMs / 1000} s (${text})`;
+		text = `${brokers.join(',')}: no answer within ${timeoutMs / 1000} s (${text})`;
 	}
 
 	return text.length > 200 ? `${text.slice(0, 200)}…` : text;

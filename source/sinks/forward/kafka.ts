@@ -22,6 +22,8 @@ const encodedCap = 2_000_000;
  * bounds the whole attempt); the client waits a little longer for that answer.
  */
 const ackTimeoutMs = 10_000;
+/** How long the client waits for a broker's answer to a request. */
+const forwardRequestTimeoutMs = ackTimeoutMs + 5000;
 /** How long closing waits for kafkajs to leave: a broker that stopped answering held a stop for 30 s. */
 const closeTimeoutMs = 2000;
 
@@ -56,7 +58,7 @@ export async function createDestination(config: KafkaForwardConfig, context: Des
 	const maxRecordBytes = Math.min(config.maxRecordBytes, config.batchBytes);
 	const kafka = client(config, (level, text) => {
 		context.diagnostics.add(level, origin, `kafkajs: ${text}`);
-	}, false, ackTimeoutMs + 5000);
+	}, false, forwardRequestTimeoutMs);
 	const producer = new BatchProducer(kafka, {acks: acksOf[config.acks], compression: config.compression, timeoutMs: ackTimeoutMs});
 	const target = `${config.brokers.join(',')}/${config.topic}`;
 
@@ -122,7 +124,7 @@ export async function createDestination(config: KafkaForwardConfig, context: Des
 
 	// Reach the brokers now, so a wrong address shows at start; the first send tries again if they are down.
 	const connected = producer.connect().then(() => undefined, (error: unknown) => {
-		const why = `cannot reach ${config.brokers.join(', ')} yet: ${reason(error, config.brokers)}; sends will try again`;
+		const why = `cannot reach ${config.brokers.join(', ')} yet: ${reason(error, config.brokers, forwardRequestTimeoutMs)}; sends will try again`;
 		context.diagnostics.add('warn', origin, why);
 		return why;
 	});
