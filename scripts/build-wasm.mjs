@@ -1,7 +1,7 @@
 // Compile wasm/redact-screen.ts (AssemblyScript) and write it, base64, into
 // source/core/redact-screen-wasm.ts, which is committed: a build needs no compiler of its own.
 // `node scripts/build-wasm.mjs --check` exits 1 when the committed module is not what the source
-// compiles to (test/redact-screen.test.ts runs it).
+// compiles to (test/core/redact-screen.test.ts runs it).
 import {execFileSync} from 'node:child_process';
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';

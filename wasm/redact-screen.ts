@@ -5,12 +5,14 @@
 // such as "Bearer" or "AKIA") or where the card rule starts (core/redact-cards.ts cardMarkSource).
 // The texts lie one after another from `start`, each followed by a newline; `ends` holds the place
 // of each text's newline. A text flagged 1 goes through the rules; the rest are left as they are.
+// It returns how many texts it flagged.
 // Sixteen bytes are read at a time, 47 places a step: the literals' first three bytes by nibble tables (as Hyperscan's
 // Teddy does), then checked whole where the tables say one may start; card marks by bit masks of
 // digits and separators.
 //
-// Memory, written by the host: the tables (6 x 16 bytes) at 0, the literals from 96
-// (8 offsets from 96, u16, of each bucket's list: [length][bytes]..., length 0 ends it), a 16-byte scratch at 4032.
+// Memory, as the host (source/core/redact-screen.ts) lays it out: the tables (6 x 16 bytes) at 0;
+// the literals from 96 (8 u16 offsets from 96, one per bucket, of its list: [length][bytes]...,
+// length 0 ends it); a 48-byte scratch at 4032 (the tables' answer for 48 places).
 
 const LITERALS: usize = 96;
 const SCRATCH: usize = 4032;

@@ -73,9 +73,11 @@ export class TextRedactor {
 	private changedStamp = 0;
 	/**
 	 * With the built-in rules alone (no user rules, no scanner but the card rule's): which texts of a
-	 * batch hold a mark, in WebAssembly (core/redact-screen.ts); undefined where it cannot tell.
+	 * batch hold a mark, in WebAssembly (core/redact-screen.ts); undefined where it cannot tell. Made
+	 * for the first batch (`batchScreen`): a redactor of single lines never needs it.
 	 */
 	protected screener: RedactScreen | undefined;
+	private screenMade = false;
 	failures = 0;
 	lastFailure: string | undefined;
 
@@ -177,7 +179,7 @@ export class TextRedactor {
 		this.resumeStamp = this.rules.map(() => 0);
 		// `pwd=x` is five characters; an IPv6 address can be three (::1); a user rule, one.
 		this.shortest = this.users.length > 0 ? 1 : (on.has('ipv6') ? 3 : 5);
-		this.screener = this.users.length === 0 ? screenFor(on) : undefined;
+		this.screenMade = this.users.length > 0;
 	}
 
 	private add(rule: Omit<Rule, 'hits' | 'stamp' | 'mask' | 'quotedMask'>): number {
@@ -193,6 +195,16 @@ export class TextRedactor {
 	/** Names of the rules that changed the last event (or text), in rule order. */
 	fired(): string[] {
 		return this.rules.filter(r => r.stamp === this.serial).map(r => r.name);
+	}
+
+	/** The screen for batches, made on first use; undefined where there is none. */
+	protected batchScreen(): RedactScreen | undefined {
+		if (!this.screenMade) {
+			this.screenMade = true;
+			this.screener = screenFor(this.enabled);
+		}
+
+		return this.screener;
 	}
 
 	/** One text on its own (`logmon redact --test`, tests): counted like an event. */
@@ -531,6 +543,6 @@ function screenFor(on: ReadonlySet<string>): RedactScreen | undefined {
 	try {
 		return new RedactScreen(literals, on.has('card'));
 	} catch {
-		return undefined; // no WebAssembly SIMD here: the rules' scans alone
+		return undefined; // no WebAssembly SIMD here (or marks past its memory): the rules' scans alone
 	}
 }

@@ -50,12 +50,13 @@ export class Redactor extends TextRedactor {
 	 * the built-in rules' WebAssembly screen gives those flags where it can (core/redact-screen.ts).
 	 */
 	redactBatch(events: readonly EventInit[], screened?: Uint8Array): void {
-		if (screened === undefined && this.screener !== undefined && this.unscreened > 0) {
+		const screener = screened === undefined ? this.batchScreen() : undefined;
+		if (screener !== undefined && this.unscreened > 0) {
 			this.unscreened--;
-		} else if (screened === undefined && this.screener !== undefined) {
+		} else if (screener !== undefined) {
 			try {
 				const texts = screenTexts(events);
-				screened = this.screener.screen(texts);
+				screened = screener.screen(texts);
 				let flagged = 0;
 				for (const flag of screened) {
 					flagged += flag;
@@ -73,21 +74,16 @@ export class Redactor extends TextRedactor {
 			}
 		}
 
-		let k = 0;
-		for (const e of events) {
+		// Read before any event is redacted: redacting one may make its raw line its message.
+		const clear = screened === undefined ? undefined : clearEvents(events, screened);
+		for (let i = 0; i < events.length; i++) {
+			const e = events[i]!;
 			if (e.marker !== undefined) {
 				continue;
 			}
 
-			if (screened === undefined || !screenable(e)) {
-				this.redactEvent(e);
-				continue;
-			}
-
-			const clear = screened[k] === 0 && (e.raw === e.message || screened[k + 1] === 0);
-			k += e.raw === e.message ? 1 : 2;
 			// A stream inside a private key block: its next lines are the key, marks or not.
-			if (clear && this.openKeys.size === 0) {
+			if (clear?.[i] === 1 && this.openKeys.size === 0) {
 				this.serial++;
 				this.redactNames(e);
 			} else {
@@ -576,6 +572,22 @@ export function screenTexts(events: readonly EventInit[]): string[] {
 	}
 
 	return texts;
+}
+
+/** Per event, 1 where `screened` (a flag per text of `screenTexts(events)`) clears all its texts. */
+function clearEvents(events: readonly EventInit[], screened: Uint8Array): Uint8Array {
+	const clear = new Uint8Array(events.length);
+	let k = 0;
+	for (let i = 0; i < events.length; i++) {
+		const e = events[i]!;
+		if (e.marker === undefined && screenable(e)) {
+			const two = e.raw !== e.message;
+			clear[i] = screened[k] === 0 && (!two || screened[k + 1] === 0) ? 1 : 0;
+			k += two ? 2 : 1;
+		}
+	}
+
+	return clear;
 }
 
 /** The stage for a spec, or a FilterError naming the flag or config key at fault. */

@@ -82,7 +82,7 @@ describe('the redaction screen', () => {
 	it('reads the built-in marks as the strings they match', () => {
 		expect(markStrings('k[Ee][Yy]')?.sort()).toEqual(['kEY', 'kEy', 'keY', 'key']);
 		expect(markStrings(String.raw`x(?:ox[ab]|app)-|ks\.slack\.com\/`)).toEqual(['xoxa-', 'xoxb-', 'xapp-', 'ks.slack.com/']);
-		for (const refused of ['a+b', 'a.b', String.raw`\d\d`, '[a-z]x', '(ab)', 'a?', 'x']) {
+		for (const refused of ['a+b', 'a.b', String.raw`\d\d`, '[a-z]x', '(ab)', 'a?', 'x', 'x[é]', 'é']) {
 			expect(markStrings(refused)).toBeUndefined();
 		}
 
@@ -124,6 +124,17 @@ describe('the redaction screen', () => {
 		expect([...s.screen(texts)]).toEqual([1, 0, 1, 0, 1, 0]);
 		expect([...s.screen([long])]).toEqual([1]);
 		expect([...s.screen([])]).toEqual([]);
+	});
+
+	it('reads its flags before any event of the batch is redacted: one event met twice moves no flag onto another', () => {
+		const redactor = compileRedaction(spec());
+		// Redacting e makes its raw line its message: its texts counted again would move g's flag.
+		const e: EventInit = {...eventFromLine('password=aaa', {sourceId: 'f', sourceKind: 'file', service: 'app', receivedAt: 0}), raw: 'password=bbb'};
+		const f = eventFromLine('plain', {sourceId: 'f', sourceKind: 'file', service: 'app', receivedAt: 0});
+		const g = eventFromLine('token AKIAABCDEFGHIJKLMNOP', {sourceId: 'f', sourceKind: 'file', service: 'app', receivedAt: 0});
+		redactor.redactBatch([e, e, f, g]);
+		expect(g.message).toBe('token [REDACTED:aws-key]');
+		expect(e.raw).toBe('password=[REDACTED:password]');
 	});
 
 	it('leaves the events it clears exactly as the rules alone would, and counts the same hits', () => {
