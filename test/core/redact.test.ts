@@ -191,6 +191,20 @@ describe('redaction: the built-in rules', () => {
 		expect(new Redactor(spec({enable: ['email', 'ip']})).redactLine(text)).toBe('login [REDACTED:email] from [REDACTED:ipv4] and [[REDACTED:ipv6]] at 12:34:56 v1.2.3.4.5 Foo::bar');
 		expect(new Redactor(spec({disable: ['card']})).redactLine('4111 1111 1111 1111')).toBe('4111 1111 1111 1111');
 	});
+
+	it('logs redacted once (logmon reading what it wrote) are left as they are, in both modes', () => {
+		// `password=[REDACTED:password]` became `…]]` (a bare value stops before `]`), and a hash-mode
+		// `Basic [authorization:0123456789]` was read as a key `authorization:` and its value.
+		for (const mode of ['mask', 'hash'] as const) {
+			const once = new Redactor(spec({enable: ['email', 'ip'], mode}), () => 'abcdef0123');
+			const again = new Redactor(spec({enable: ['email', 'ip'], mode}), () => 'abcdef0123');
+			const redacted = corpusLines().map(l => once.redactLine(l));
+			expect(redacted.filter(l => again.redactLine(l) !== l)).toEqual([]);
+		}
+
+		expect(new Redactor(spec()).redactLine('password=[REDACTED:password] next')).toBe('password=[REDACTED:password] next');
+		expect(new Redactor(spec()).redactLine('Authorization: Bearer [REDACTED:bearer]')).toBe('Authorization: Bearer [REDACTED:bearer]');
+	});
 });
 
 describe('redaction: user and field rules', () => {
