@@ -23,8 +23,7 @@ parentPort?.on('message', (m: ScreenRequest) => {
 		const flags = new Uint8Array(buffer);
 		transfer.push(buffer);
 		for (const [i, text] of m.texts.entries()) {
-			// A cut line loses the word it was cut in, whatever the rules find (core/redact.ts cutTail).
-			flags[i] = redactor.mayChange(text) || text.endsWith(' bytes]') ? 1 : 0;
+			flags[i] = redactor.mayChange(text) ? 1 : 0;
 		}
 
 		reply = {flags};

@@ -70,9 +70,7 @@ function sticky(source: string, flags = '', lead = 0): Find {
 		re.lastIndex = at - lead;
 		const m = re.exec(text);
 		const value = m ? (m.length > 1 ? m.at(-1) ?? '' : m[0]) : '';
-		// A value already replaced (logs redacted once before) stays as it is, and so does the rule's
-		// name in a hash-mode placeholder (`[authorization:0123456789]`).
-		if (!m || value.length === 0 || isPlaceholder(value) || (m.index > 0 && text.charCodeAt(m.index - 1) === 0x5B && isPlaceholder(text.slice(m.index - 1, text.indexOf(']', m.index) + 1)))) {
+		if (!m || value.length === 0) {
 			return at + 1;
 		}
 
@@ -111,9 +109,7 @@ function keyValue(key: string): Find {
 		const value = m[group] ?? '';
 		const [start, end] = m.indices[group] ?? [0, 0];
 		// After a quoted key, a bare `[` or `{` opens a JSON array or object: its strings are found one by one.
-		// A bare value stops before `]`: `password=[REDACTED:password]` holds the placeholder whole, so it passes.
-		const placed = isPlaceholder(value) || (group === bare && text.charCodeAt(end) === 0x5D && isPlaceholder(text.slice(start, end + 1)));
-		if (value.length === 0 || (group === bare && (/^(?:null|true|false)$/.test(value) || (m[1] !== undefined && /^[[{]/.test(value)))) || placed) {
+		if (value.length === 0 || (group === bare && (/^(?:null|true|false)$/.test(value) || (m[1] !== undefined && /^[[{]/.test(value)))) || isPlaceholder(value)) {
 			return at + 1;
 		}
 

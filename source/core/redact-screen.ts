@@ -3,9 +3,9 @@ import {redactScreenWasm} from './redact-screen-wasm.js';
 // The redaction screen in WebAssembly (wasm/redact-screen.ts): which texts of a batch hold a mark
 // of the built-in rules or a card mark, sixteen bytes at a time, so that the rules' own scans
 // (V8 regexes, one character at a time) run on those texts only. It flags exactly the texts the
-// marks' regexes would find something in, and besides those only texts too long for its memory and
-// cut lines (which lose their last word whatever the rules find). It is used only where the marks
-// are all it must know: no user rules and no built-in rule with a scan of its own but the card rule's.
+// marks' regexes would find something in, and besides those only texts too long for its memory.
+// It is used only where the marks are all it must know: no user rules and no built-in rule with a
+// scan of its own but the card rule's.
 
 /** The strings a mark's regex source matches: `k[Ee][Yy]` → key, kEy, keY, kEY; undefined past `(?:…|…)`, `[…]`, `\.`. */
 export function markStrings(source: string): string[] | undefined {
@@ -211,7 +211,7 @@ export class RedactScreen {
 		}
 	}
 
-	/** A flag per text: 1 where it holds a mark, is too long to screen or ends as a cut line does; 0 where none of these. */
+	/** A flag per text: 1 where it holds a mark or is too long to screen, 0 where neither. */
 	screen(texts: readonly string[]): Uint8Array {
 		const flags = new Uint8Array(texts.length);
 		let first = 0; // the first text in memory
@@ -257,13 +257,6 @@ export class RedactScreen {
 
 		if (k > first) {
 			this.run(first, k, used, flags);
-		}
-
-		for (const [t, text] of texts.entries()) {
-			// A cut line's last word is treated as a secret's rest (core/redact.ts cutTail).
-			if (flags[t] === 0 && text.endsWith(' bytes]')) {
-				flags[t] = 1;
-			}
 		}
 
 		return flags;

@@ -442,8 +442,7 @@ export class TextRedactor {
 
 	/**
 	 * Replace the spans found, leftmost first; a span overlapping an earlier one is left out.
-	 * `sources` > 1: spans came from more than one scan and need sorting; > 2: from a user rule,
-	 * which may also match inside a placeholder.
+	 * `sources` > 1: spans came from more than one scan and need sorting.
 	 */
 	private build(text: string, sources: number): string {
 		const {start, end, rule, quote, length} = this.hits;
@@ -458,7 +457,9 @@ export class TextRedactor {
 			order.sort((a, b) => (start[a]! - start[b]!) || (rule[a]! - rule[b]!) || (end[b]! - end[a]!));
 		}
 
-		const kept = sources > 2 ? placeholderRanges(text) : undefined;
+		// A placeholder already in the text (logs redacted once before, a user rule's match inside one)
+		// stays whole: a span that touches one is left out.
+		const kept = placeholderRanges(text);
 		const hash = this.mode === 'hash';
 		let out = '';
 		let last = 0;

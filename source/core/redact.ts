@@ -503,9 +503,14 @@ export class Redactor extends TextRedactor {
 
 const maxCutWord = 1024;
 
+/** Does the text end as a cut line's marker does (core/lines.ts truncationMarker)? */
+function cutLine(text: string): boolean {
+	return text.endsWith(' bytes]');
+}
+
 /** A line cut short loses the word it was cut in (--max-line): what is left of a secret there is too short for its rule, and would show. */
 function cutTail(text: string): string {
-	if (!text.endsWith(' bytes]')) {
+	if (!cutLine(text)) {
 		return text;
 	}
 
@@ -582,7 +587,8 @@ function clearEvents(events: readonly EventInit[], screened: Uint8Array): Uint8A
 		const e = events[i]!;
 		if (e.marker === undefined && screenable(e)) {
 			const two = e.raw !== e.message;
-			clear[i] = screened[k] === 0 && (!two || screened[k + 1] === 0) ? 1 : 0;
+			// A cut line loses the word it was cut in whatever the rules find (cutTail): never clear.
+			clear[i] = screened[k] === 0 && (!two || screened[k + 1] === 0) && !cutLine(e.message) && !cutLine(e.raw) ? 1 : 0;
 			k += two ? 2 : 1;
 		}
 	}
