@@ -11,8 +11,8 @@
 // digits and separators.
 //
 // Memory, as the host (source/core/redact-screen.ts) lays it out: the tables (6 x 16 bytes) at 0;
-// the literals from 96 (8 u16 offsets from 96, one per bucket, of its list: [length][bytes]...,
-// length 0 ends it); a 48-byte scratch at 4032 (the tables' answer for 48 places).
+// the literals from 96 (8 u16 offsets from 96, one per bucket, of its list: [length][separator
+// within][bytes]..., length 0 ends it); a 48-byte scratch at 4032 (the tables' answer for 48 places).
 
 const LITERALS: usize = 96;
 const SCRATCH: usize = 4032;
@@ -39,24 +39,44 @@ const SCRATCH: usize = 4032;
 	return <u64>i8x16.bitmask(i8x16.lt_u(i8x16.sub(x, i8x16.splat(0x32)), i8x16.splat(5)));
 }
 
-/** Does a literal of one of `buckets` start at `at`? */
-function literalAt(at: usize, buckets: u32): bool {
+/** Is there a `=` or `:` in [from, from + within], before `limit` (the text's newline)? */
+function separatorIn(from: usize, within: usize, limit: usize): bool {
+	let last = from + within;
+	if (last >= limit) {
+		last = limit - 1;
+	}
+
+	for (let k = from; k <= last; k++) {
+		const c = load<u8>(k);
+		if (c == 0x3d || c == 0x3a) {
+			return true;
+		}
+	}
+
+	return false;
+}
+
+/** Does a literal of one of `buckets` start at `at`, in a text whose newline is at `limit`? */
+function literalAt(at: usize, buckets: u32, limit: usize): bool {
 	while (buckets != 0) {
-		// Bucket b's literals from the offset at LITERALS + 2 b.
+		// Bucket b's literals from the offset at LITERALS + 2 b: [length][separator within][bytes].
 		let p = LITERALS + <usize>load<u16>(LITERALS + (<usize>ctz(buckets) << 1));
 		buckets &= buckets - 1;
 		let length = <usize>load<u8>(p);
 		while (length != 0) {
 			let j: usize = 0;
-			while (j < length && load<u8>(at + j) == load<u8>(p + 1 + j)) {
+			while (j < length && load<u8>(at + j) == load<u8>(p + 2 + j)) {
 				j++;
 			}
 
 			if (j == length) {
-				return true;
+				const within = <usize>load<u8>(p + 1);
+				if (within == 0 || separatorIn(at + length, within, limit)) {
+					return true;
+				}
 			}
 
-			p += 1 + length;
+			p += 2 + length;
 			length = <usize>load<u8>(p);
 		}
 	}
@@ -90,10 +110,20 @@ export function scan(start: usize, end: usize, ends: usize, flags: usize, cards:
 		if (bits != 0) {
 			// The tables let through more than the literals: each place is checked.
 			let sure: u64 = 0;
+			let u = t;
 			while (bits != 0) {
 				const lane = <usize>ctz(bits);
 				bits &= bits - 1;
-				if (literalAt(i + lane, <u32>load<u8>(SCRATCH + lane))) {
+				if (i + lane >= end) {
+					break; // past the last text
+				}
+
+				// The text the place is in, for a separator looked for after a literal.
+				while (<usize>load<i32>(ends + (u << 2)) <= i + lane) {
+					u++;
+				}
+
+				if (literalAt(i + lane, <u32>load<u8>(SCRATCH + lane), <usize>load<i32>(ends + (u << 2)))) {
 					sure = (<u64>1) << lane;
 					break;
 				}

@@ -40,6 +40,11 @@ export type BuiltinRule = {
 	 */
 	readonly marks: readonly string[];
 	/**
+	 * Where every match has `=` or `:` at most this many characters past the end of its mark, all
+	 * printable ASCII: the WebAssembly screen (core/redact-screen.ts) passes over marks without one.
+	 */
+	readonly separatorWithin?: number;
+	/**
 	 * At a mark starting at `at` (past the lead the rule left out of its mark): add what it finds to
 	 * `hits`, and return where this rule may look again (at least at + 1; past a span it added, or
 	 * past what it read).
@@ -315,6 +320,9 @@ export const builtinRules: readonly BuiltinRule[] = [
 		onByDefault: true,
 		what: 'password=…, "password": "…" (also passwd, passphrase, pass, pwd)',
 		marks: ['P(?:ass|wd|ASS|WD)', 'p(?:ass|wd|ASS|WD)'],
+		// "pass" may go on as "phrase" (6), then a backslash, a quote and 16 blanks before the separator:
+		// "Failed password for root" or "check pass; user unknown" needs no look.
+		separatorWithin: 24,
 		keys: passwordKeys,
 		find: keyValue('(?:password|passwd|passphrase|(?<![a-z0-9])pass|(?<![a-z0-9])pwd)'),
 	},

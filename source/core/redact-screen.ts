@@ -165,8 +165,12 @@ export class RedactScreen {
 	private readonly ends: Int32Array;
 	private readonly capacity: number;
 
-	/** `literals`: the marks' strings (markStrings); `cards`: look for card marks too. Throws where WebAssembly SIMD is missing. */
-	constructor(literals: readonly string[], private readonly cards: boolean) {
+	/**
+	 * `literals`: the marks' strings (markStrings); `cards`: look for card marks too; `within[k]`: a
+	 * literal k is a mark only with `=` or `:` at most this many bytes past its end, in its text (a
+	 * rule's separatorWithin). Throws where WebAssembly SIMD is missing.
+	 */
+	constructor(literals: readonly string[], private readonly cards: boolean, within: readonly number[] = []) {
 		compiled ??= new wasm.Module(Buffer.from(redactScreenWasm, 'base64'));
 		this.exports = new wasm.Instance(compiled, {}).exports as Exports;
 		const {buffer} = this.exports.memory;
@@ -197,13 +201,18 @@ export class RedactScreen {
 			this.bytes.writeUInt16LE(at - 96, 96 + (2 * b));
 			for (const [k, l] of literals.entries()) {
 				if (inBucket[k] === b) {
-					if (at + 2 + l.length >= literalsEnd) {
+					if (at + 3 + l.length >= literalsEnd) {
 						throw new Error('too many marks for the redaction screen');
 					}
 
+					if ((within[k] ?? 0) > 64) {
+						throw new Error('a separator too far for the redaction screen');
+					}
+
 					this.bytes[at] = l.length;
-					this.bytes.write(l, at + 1, 'latin1');
-					at += 1 + l.length;
+					this.bytes[at + 1] = within[k] ?? 0;
+					this.bytes.write(l, at + 2, 'latin1');
+					at += 2 + l.length;
 				}
 			}
 

@@ -518,6 +518,7 @@ function overlaps(ranges: Array<[number, number]>, start: number, end: number): 
 /** The WebAssembly screen for these built-in rules, when it can answer for them all. */
 function screenFor(on: ReadonlySet<string>): RedactScreen | undefined {
 	const literals: string[] = [];
+	const within: number[] = [];
 	for (const b of builtinRules) {
 		if (!on.has(b.name)) {
 			continue;
@@ -538,11 +539,12 @@ function screenFor(on: ReadonlySet<string>): RedactScreen | undefined {
 			}
 
 			literals.push(...strings);
+			within.push(...strings.map(() => b.separatorWithin ?? 0));
 		}
 	}
 
 	try {
-		return new RedactScreen(literals, on.has('card'));
+		return new RedactScreen(literals, on.has('card'), within);
 	} catch {
 		return undefined; // no WebAssembly SIMD here (or marks past its memory): the rules' scans alone
 	}

@@ -505,7 +505,7 @@ const maxCutWord = 1024;
 
 /** Does the text end as a cut line's marker does (core/lines.ts truncationMarker)? */
 function cutLine(text: string): boolean {
-	return text.endsWith(' bytes]');
+	return text.charCodeAt(text.length - 1) === 0x5D && text.endsWith(' bytes]');
 }
 
 /** A line cut short loses the word it was cut in (--max-line): what is left of a secret there is too short for its rule, and would show. */

@@ -23,14 +23,29 @@ function spec(fields: Partial<RedactSpec> = {}): RedactSpec {
 
 const defaults = builtinRules.filter(r => r.onByDefault && !('scan' in r));
 
-/** What the screen must say of a text: 1 where a mark's regex or the card mark matches. */
+/**
+ * What the screen must say of a text: 1 where a mark's regex matches (for a rule with a
+ * separatorWithin, with `=` or `:` in the text's UTF-8 bytes at most that many past the mark's end)
+ * or the card mark does.
+ */
 function expected(text: string, cards = true): number {
-	const marks = new RegExp(defaults.flatMap(r => ('marks' in r ? r.marks : [])).join('|'));
-	return marks.test(text) || (cards && new RegExp(cardMarkSource).test(text)) ? 1 : 0;
+	for (const r of defaults) {
+		const marks = new RegExp(('marks' in r ? r.marks : []).join('|'), 'g');
+		for (let m = marks.exec(text); m !== null; marks.lastIndex = m.index + 1, m = marks.exec(text)) {
+			const within = 'separatorWithin' in r ? r.separatorWithin : undefined;
+			const after = Buffer.from(text.slice(m.index + m[0].length)).subarray(0, (within ?? 0) + 1);
+			if (within === undefined || after.includes(0x3D) || after.includes(0x3A)) {
+				return 1;
+			}
+		}
+	}
+
+	return cards && new RegExp(cardMarkSource).test(text) ? 1 : 0;
 }
 
 function screen(cards = true): RedactScreen {
-	return new RedactScreen(defaults.flatMap(r => ('marks' in r ? r.marks : []).flatMap(m => markStrings(m)!)), cards);
+	const marks = defaults.flatMap(r => ('marks' in r ? r.marks : []).flatMap(m => markStrings(m)!.map(text => ({text, within: 'separatorWithin' in r ? r.separatorWithin ?? 0 : 0}))));
+	return new RedactScreen(marks.map(m => m.text), cards, marks.map(m => m.within));
 }
 
 /** A small seeded generator: the same texts every run. */
@@ -45,7 +60,7 @@ function random(seed: number): () => number {
 const pieces = [
 	'AKIA', 'AKI', 'ASIA', 'A3T', 'key', 'kEy', 'ke', 'KEY', 'Bearer', 'Bea', 'BEGIN', 'BEGI', 'yJ', 'y', 'J', '//', '/', 'zation', 'zatio',
 	'ghp_', 'gh', 'github_pat_', 'github_pa', 'glpat-', 'glpat', 'xoxb-', 'xox', 'xapp-', 'ks.slack.com/', 'ks.slack.com', 'pass', 'pas', 'PWD', 'pw',
-	' ', ' ', '-', '-', '.', ':', '=', 'a', 'Z', '\n', '\r', '\t', '\u0000', 'é', '\u0131', '\u0133', '\u0663', '漢', '😀', '\uD800', ' …[truncated 12 bytes]',
+	' ', ' ', '-', '-', '.', ':', '=', 'a', 'Z', '                ', 'word', 'phrase', '"', '\\', '\n', '\r', '\t', '\u0000', 'é', '\u0131', '\u0133', '\u0663', '漢', '😀', '\uD800', ' …[truncated 12 bytes]',
 ];
 
 function madeUp(next: () => number, count: number): string[] {
