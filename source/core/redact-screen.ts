@@ -94,11 +94,47 @@ const joinCount = 128;
 
 type Bucket = {sets: Array<Set<number>>; any: boolean[]};
 
-/** The bytes a table position lets through for a bucket: its low nibbles times its high ones. */
+/**
+ * How often a byte turns up in logs, roughly: lower-case letters by their frequency in English,
+ * capitals a fifth of that, digits, blanks and punctuation. Weighs what a table lets through.
+ */
+function weight(c: number): number {
+	const lower = 'etaoinshrdlcumwfgypbvkjxqz';
+	const letter = c >= 0x61 && c <= 0x7A ? c : (c >= 0x41 && c <= 0x5A ? c + 0x20 : 0);
+	if (letter !== 0) {
+		const rank = lower.indexOf(String.fromCharCode(letter));
+		return (letter === c ? 1 : 0.2) * 12 * (0.88 ** rank);
+	}
+
+	if (c >= 0x30 && c <= 0x39) {
+		return 3;
+	}
+
+	return c === 0x20 ? 15 : (c > 0x20 && c < 0x7F ? 1 : 0.05);
+}
+
+const weights = Array.from({length: 256}, (_, c) => weight(c));
+const allWeights = weights.reduce((a, b) => a + b, 0);
+
+/** How much of a log's text a bucket's tables let through: at each place, the weight of its low nibbles times its high ones. */
 function spread(b: Bucket): number {
 	let product = 1;
 	for (let j = 0; j < 3; j++) {
-		product *= b.any[j] ? 256 : new Set([...b.sets[j]!].map(c => c & 15)).size * new Set([...b.sets[j]!].map(c => c >> 4)).size;
+		if (b.any[j]) {
+			product *= allWeights;
+			continue;
+		}
+
+		const lows = new Set([...b.sets[j]!].map(c => c & 15));
+		const highs = new Set([...b.sets[j]!].map(c => c >> 4));
+		let sum = 0;
+		for (const high of highs) {
+			for (const low of lows) {
+				sum += weights[(high << 4) | low]!;
+			}
+		}
+
+		product *= sum;
 	}
 
 	return product;

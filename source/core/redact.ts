@@ -588,7 +588,7 @@ function clearEvents(events: readonly EventInit[], screened: Uint8Array): Uint8A
 		if (e.marker === undefined && screenable(e)) {
 			const two = e.raw !== e.message;
 			// A cut line loses the word it was cut in whatever the rules find (cutTail): never clear.
-			clear[i] = screened[k] === 0 && (!two || screened[k + 1] === 0) && !cutLine(e.message) && !cutLine(e.raw) ? 1 : 0;
+			clear[i] = screened[k] === 0 && (!two || screened[k + 1] === 0) && !cutLine(e.message) && (!two || !cutLine(e.raw)) ? 1 : 0;
 			k += two ? 2 : 1;
 		}
 	}
