@@ -139,12 +139,15 @@ export function scan(start: usize, end: usize, ends: usize, flags: usize, cards:
 			const v2 = v128.load(i + 31);
 			const v3 = v128.load(i + 47);
 			const d = digits(v0) | (digits(v1) << 16) | (digits(v2) << 32) | (digits(v3) << 48);
-			// Where a card mark may start: a digit 2-6 after a non-digit, at bits 1..47.
-			const starts = (firsts(v0) | (firsts(v1) << 16) | (firsts(v2) << 32)) & ~(d << 1) & 0xfffffffffffe;
+			const x2 = d & (d >> 1);
+			const x4 = x2 & (x2 >> 2); // four digits from here
+			// Every card mark starts a run of four digits with four more after it or after one byte
+			// more, at bits 1..47: most places with digits (times, ids) end here.
+			const runs = x4 & ((x4 >> 4) | (x4 >> 5)) & ~(d << 1) & 0xfffffffffffe;
+			// Where a card mark may start: a digit 2-6 there.
+			const starts = runs == 0 ? 0 : runs & (firsts(v0) | (firsts(v1) << 16) | (firsts(v2) << 32));
 			if (starts != 0) {
 				const s = separators(v0) | (separators(v1) << 16) | (separators(v2) << 32) | (separators(v3) << 48);
-				const x2 = d & (d >> 1);
-				const x4 = x2 & (x2 >> 2); // four digits from here
 				const x8 = x4 & (x4 >> 4);
 				const x13 = x8 & (x4 >> 8) & (d >> 12);
 				const x17 = x13 & (x4 >> 13);
