@@ -170,7 +170,10 @@ function plan(literals: readonly string[]): number[] {
 		return next;
 	};
 
-	for (const [key, group] of [...groups].sort((a, b) => spread(add(table[0]!, b[1])) - spread(add(table[0]!, a[1])) || (a[0] < b[0] ? -1 : 1))) {
+	// The widest groups first, each weighed once.
+	const empty = table[0]!;
+	const alone = new Map([...groups].map(([key, group]) => [key, spread(add(empty, group))]));
+	for (const [key, group] of [...groups].sort((a, b) => alone.get(b[0])! - alone.get(a[0])! || (a[0] < b[0] ? -1 : 1))) {
 		let best = 0;
 		let bestCost = Number.POSITIVE_INFINITY;
 		for (let k = 0; k < buckets; k++) {
