@@ -40,8 +40,8 @@ export type BuiltinRule = {
 	 */
 	readonly marks: readonly string[];
 	/**
-	 * Where every match has `=` or `:` at most this many characters past the end of its mark, all
-	 * printable ASCII: the WebAssembly screen (core/redact-screen.ts) passes over marks without one.
+	 * Where every match has `=` or `:` at most this many characters past the end of its mark, with
+	 * only ASCII between: the WebAssembly screen (core/redact-screen.ts) passes over marks without one.
 	 */
 	readonly separatorWithin?: number;
 	/**

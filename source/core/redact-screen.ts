@@ -262,6 +262,14 @@ export class RedactScreen {
 	/** A flag per text: 1 where it holds a mark or is too long to screen, 0 where neither. */
 	screen(texts: readonly string[]): Uint8Array {
 		const flags = new Uint8Array(texts.length);
+		this.screenInto(texts, flags);
+		return flags;
+	}
+
+	/** The flags of `screen` into `flags[0, texts.length)` (an array kept from batch to batch); returns how many are 1. */
+	screenInto(texts: readonly string[], flags: Uint8Array): number {
+		flags.fill(0, 0, texts.length);
+		let flagged = 0;
 		let first = 0; // the first text in memory
 		let used = 0; // bytes in memory
 		let k = 0;
@@ -272,7 +280,7 @@ export class RedactScreen {
 			let joined = count === 0 ? '' : (count === 1 ? texts[k]! : texts.slice(k, k + count).join('\n'));
 			if (count === 0 || !fits(joined)) {
 				if (k > first) {
-					this.run(first, k, used, flags);
+					flagged += this.run(first, k, used, flags);
 					first = k;
 					used = 0;
 					continue;
@@ -283,6 +291,7 @@ export class RedactScreen {
 				if (!fits(joined)) {
 					// Too long to screen: it goes through the rules.
 					flags[k] = 1;
+					flagged++;
 					k++;
 					first = k;
 					continue;
@@ -304,19 +313,20 @@ export class RedactScreen {
 		}
 
 		if (k > first) {
-			this.run(first, k, used, flags);
+			flagged += this.run(first, k, used, flags);
 		}
 
-		return flags;
+		return flagged;
 	}
 
-	/** Scan texts [first, end), written in `used` bytes from textsAt. */
-	private run(first: number, end: number, used: number, flags: Uint8Array): void {
+	/** Scan texts [first, end), written in `used` bytes from textsAt; returns how many it flagged. */
+	private run(first: number, end: number, used: number, flags: Uint8Array): number {
 		this.bytes[textsAt - 1] = 0x0A;
 		this.bytes.fill(0, textsAt + used, textsAt + used + 128);
 		this.bytes.fill(0, flagsAt, flagsAt + (end - first));
 		// The last text's newline is at textsAt + used - 1.
-		this.exports.scan(textsAt, textsAt + used - 1, endsAt, flagsAt, this.cards ? 1 : 0);
+		const found = this.exports.scan(textsAt, textsAt + used - 1, endsAt, flagsAt, this.cards ? 1 : 0);
 		flags.set(this.bytes.subarray(flagsAt, flagsAt + (end - first)), first);
+		return found;
 	}
 }

@@ -37,6 +37,9 @@ export class Redactor extends TextRedactor {
 	private readonly rawSpans: number[] = [];
 	/** Batches left to redact without the screen (core/redact-screen.ts), after one where it found most texts marked. */
 	private unscreened = 0;
+	/** The screen's flags and the events it clears, kept from batch to batch: a typed array costs much to make. */
+	private flags = new Uint8Array(1024);
+	private clear = new Uint8Array(1024);
 
 	/** `pseudonym`: the keyed hash of a value, for hash mode (made outside core: it needs the key). */
 	constructor(spec: RedactSpec, pseudonym?: (value: string) => string) {
@@ -56,11 +59,12 @@ export class Redactor extends TextRedactor {
 		} else if (screener !== undefined) {
 			try {
 				const texts = screenTexts(events);
-				screened = screener.screen(texts);
-				let flagged = 0;
-				for (const flag of screened) {
-					flagged += flag;
+				if (this.flags.length < texts.length) {
+					this.flags = new Uint8Array(2 * texts.length);
 				}
+
+				const flagged = screener.screenInto(texts, this.flags);
+				screened = this.flags;
 
 				// Where most texts hold a mark (a stream of secrets) the screen costs more than it spares
 				// (it costs about a third of the rules' scans): the next few batches go without it.
@@ -75,7 +79,11 @@ export class Redactor extends TextRedactor {
 		}
 
 		// Read before any event is redacted: redacting one may make its raw line its message.
-		const clear = screened === undefined ? undefined : clearEvents(events, screened);
+		if (screened !== undefined && this.clear.length < events.length) {
+			this.clear = new Uint8Array(2 * events.length);
+		}
+
+		const clear = screened === undefined ? undefined : clearEvents(events, screened, this.clear);
 		for (let i = 0; i < events.length; i++) {
 			const e = events[i]!;
 			if (e.marker !== undefined) {
@@ -579,18 +587,20 @@ export function screenTexts(events: readonly EventInit[]): string[] {
 	return texts;
 }
 
-/** Per event, 1 where `screened` (a flag per text of `screenTexts(events)`) clears all its texts. */
-function clearEvents(events: readonly EventInit[], screened: Uint8Array): Uint8Array {
-	const clear = new Uint8Array(events.length);
+/** Per event, into `clear`: 1 where `screened` (a flag per text of `screenTexts(events)`) clears all its texts. */
+function clearEvents(events: readonly EventInit[], screened: Uint8Array, clear: Uint8Array): Uint8Array {
 	let k = 0;
 	for (let i = 0; i < events.length; i++) {
 		const e = events[i]!;
+		let clean = 0;
 		if (e.marker === undefined && screenable(e)) {
 			const two = e.raw !== e.message;
 			// A cut line loses the word it was cut in whatever the rules find (cutTail): never clear.
-			clear[i] = screened[k] === 0 && (!two || screened[k + 1] === 0) && !cutLine(e.message) && (!two || !cutLine(e.raw)) ? 1 : 0;
+			clean = screened[k] === 0 && (!two || screened[k + 1] === 0) && !cutLine(e.message) && (!two || !cutLine(e.raw)) ? 1 : 0;
 			k += two ? 2 : 1;
 		}
+
+		clear[i] = clean;
 	}
 
 	return clear;
