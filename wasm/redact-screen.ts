@@ -84,12 +84,17 @@ function literalAt(at: usize, buckets: u32, limit: usize): bool {
 	return false;
 }
 
-/** Bits 0..15: where the tables let a literal start, of the 16 places from `at` (their buckets to SCRATCH + 16 `q`). */
+/** Per place of the 16 from `at`, the buckets whose literals the tables let start there. */
 // @ts-ignore: decorator
-@inline function tables(at: usize, q: usize, lo0: v128, hi0: v128, lo1: v128, hi1: v128, lo2: v128, hi2: v128): u64 {
-	const m = v128.and(v128.and(look(lo0, hi0, v128.load(at)), look(lo1, hi1, v128.load(at + 1))), look(lo2, hi2, v128.load(at + 2)));
-	v128.store(SCRATCH + (q << 4), m);
-	return <u64>i8x16.bitmask(i8x16.ne(m, i8x16.splat(0)));
+@inline function tables(at: usize, lo0: v128, hi0: v128, lo1: v128, hi1: v128, lo2: v128, hi2: v128): v128 {
+	return v128.and(v128.and(look(lo0, hi0, v128.load(at)), look(lo1, hi1, v128.load(at + 1))), look(lo2, hi2, v128.load(at + 2)));
+}
+
+/** Bits 0..15: the places of `m` with a bucket. */
+// @ts-ignore: decorator
+@inline function any(m: v128): u64 {
+	// (Zero bytes' mask, inverted: one compare fewer than i8x16.ne.)
+	return <u64>(i8x16.bitmask(i8x16.eq(m, i8x16.splat(0))) ^ 0xffff);
 }
 
 /** Flag (1 at `flags + t`) each text t that holds a mark (`cards`: card marks too); returns how many. */
@@ -105,10 +110,16 @@ export function scan(start: usize, end: usize, ends: usize, flags: usize, cards:
 	let found = 0;
 	// 47 places at a time: the 64 bytes from i - 1 hold what a card mark starting at one needs.
 	while (i < end) {
-		let bits: u64 = tables(i, 0, lo0, hi0, lo1, hi1, lo2, hi2) | (tables(i + 16, 1, lo0, hi0, lo1, hi1, lo2, hi2) << 16) | (tables(i + 32, 2, lo0, hi0, lo1, hi1, lo2, hi2) << 32);
-		bits &= 0x7fffffffffff;
+		const m0 = tables(i, lo0, hi0, lo1, hi1, lo2, hi2);
+		const m1 = tables(i + 16, lo0, hi0, lo1, hi1, lo2, hi2);
+		const m2 = tables(i + 32, lo0, hi0, lo1, hi1, lo2, hi2);
+		let bits: u64 = (any(m0) | (any(m1) << 16) | (any(m2) << 32)) & 0x7fffffffffff;
 		if (bits != 0) {
-			// The tables let through more than the literals: each place is checked.
+			// The tables let through more than the literals: each place is checked, with its buckets
+			// from the scratch.
+			v128.store(SCRATCH, m0);
+			v128.store(SCRATCH + 16, m1);
+			v128.store(SCRATCH + 32, m2);
 			let sure: u64 = 0;
 			let u = t;
 			while (bits != 0) {
