@@ -107,6 +107,8 @@ export function scan(start: usize, end: usize, ends: usize, flags: usize, cards:
 	const hi2 = v128.load(80);
 	let i = start;
 	let t: usize = 0;
+	// The text of the last place checked against the literals (places only move on).
+	let u: usize = 0;
 	let found = 0;
 	// 47 places at a time: the 64 bytes from i - 1 hold what a card mark starting at one needs.
 	while (i < end) {
@@ -121,7 +123,10 @@ export function scan(start: usize, end: usize, ends: usize, flags: usize, cards:
 			v128.store(SCRATCH + 16, m1);
 			v128.store(SCRATCH + 32, m2);
 			let sure: u64 = 0;
-			let u = t;
+			if (u < t) {
+				u = t;
+			}
+
 			while (bits != 0) {
 				const lane = <usize>ctz(bits);
 				bits &= bits - 1;
