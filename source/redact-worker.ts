@@ -19,11 +19,14 @@ parentPort?.on('message', (m: ScreenRequest) => {
 	let reply: ScreenReply;
 	const transfer: ArrayBuffer[] = [];
 	try {
-		const buffer = new ArrayBuffer(m.texts.length);
+		const {joined, lengths} = m;
+		const buffer = new ArrayBuffer(lengths.length);
 		const flags = new Uint8Array(buffer);
 		transfer.push(buffer);
-		for (const [i, text] of m.texts.entries()) {
-			flags[i] = redactor.mayChange(text) ? 1 : 0;
+		let at = 0;
+		for (const [i, length] of lengths.entries()) {
+			flags[i] = redactor.mayChange(joined.slice(at, at + length)) ? 1 : 0;
+			at += length;
 		}
 
 		reply = {flags};
