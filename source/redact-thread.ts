@@ -21,6 +21,9 @@ export type ScreenReply = {flags: Uint8Array} | {error: string} | {ready: true};
  */
 const startAfter = 20_000;
 
+/** The characters of a batch's texts sent as one string, at most (V8's strings hold 2^29 at most). */
+const maxJoined = 64 * 1024 * 1024;
+
 class WorkerScreen implements RedactScreen {
 	/** The worker has its rules compiled. */
 	ready = false;
@@ -65,12 +68,19 @@ class WorkerScreen implements RedactScreen {
 			return;
 		}
 
-		this.answers.push(answer);
 		const lengths = new Uint32Array(texts.length);
+		let total = 0;
 		for (const [i, text] of texts.entries()) {
 			lengths[i] = text.length;
+			total += text.length;
 		}
 
+		if (total > maxJoined) {
+			answer(undefined); // past what one string may hold: the caller redacts the batch itself
+			return;
+		}
+
+		this.answers.push(answer);
 		this.worker.postMessage({joined: texts.join(''), lengths} satisfies ScreenRequest, [lengths.buffer]);
 	}
 
