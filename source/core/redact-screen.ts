@@ -259,15 +259,11 @@ export class RedactScreen {
 		}
 	}
 
-	/** A flag per text: 1 where it holds a mark or is too long to screen, 0 where neither. */
-	screen(texts: readonly string[]): Uint8Array {
-		const flags = new Uint8Array(texts.length);
-		this.screenInto(texts, flags);
-		return flags;
-	}
-
-	/** The flags of `screen` into `flags[0, texts.length)` (an array kept from batch to batch); returns how many are 1. */
-	screenInto(texts: readonly string[], flags: Uint8Array): number {
+	/**
+	 * A flag per text into `flags[0, texts.length)` (an array kept from batch to batch): 1 where it
+	 * holds a mark or is too long to screen, 0 where neither. Returns how many are 1.
+	 */
+	screen(texts: readonly string[], flags: Uint8Array): number {
 		flags.fill(0, 0, texts.length);
 		let flagged = 0;
 		let first = 0; // the first text in memory

@@ -63,7 +63,7 @@ export class Redactor extends TextRedactor {
 					this.flags = new Uint8Array(2 * texts.length);
 				}
 
-				const flagged = screener.screenInto(texts, this.flags);
+				const flagged = screener.screen(texts, this.flags);
 				screened = this.flags;
 
 				// Where most texts hold a mark (a stream of secrets) the screen costs more than it spares
