@@ -122,17 +122,18 @@ describe('alerts in the UI (tmux)', () => {
 		const input = path.join(dir, 'ui-input.log');
 		writeFileSync(input, ['starting', 'CRITICAL payment gateway unreachable', 'still going'].join('\n') + '\n');
 		tmux = new Tmux(paneCommand(`--ui --no-bell --alert ${shellQuote('level>=critical')}`, {input: [input]}), 120, 30);
-		let screen = await tmux.waitFor('ALERT FIRING level>=critical');
+		// Each wait names every line checked after it: a frame may be captured half drawn.
+		let screen = await tmux.waitFor(s => s.includes('ALERT FIRING level>=critical') && s.includes('alerts: 1 firing') && s.includes('A: alerts'));
 		expect(screen).toContain('A: alerts');
 		expect(screen).toMatch(/!! FIRING level>=critical: 1 matching event/);
 		expect(screen).toContain('alerts: 1 firing');
 		expect(tmux.format('#{window_bell_flag}')).toBe('0'); // --no-bell
 		tmux.keys(['A']);
-		screen = await tmux.waitFor(' Alerts ');
+		screen = await tmux.waitFor(s => s.includes(' Alerts ') && s.includes('CRITICAL: CRITICAL payment gateway unreachable') && /FIRING\s+since/.test(s));
 		expect(screen).toMatch(/FIRING\s+since \d\d:\d\d:\d\d \(\d+s\)\s+level>=critical/);
 		expect(screen).toContain('CRITICAL: CRITICAL payment gateway unreachable');
 		tmux.keys(['m']);
-		screen = await tmux.waitFor('silenced for 1 h');
+		screen = await tmux.waitFor(s => s.includes('silenced for 1 h') && /SILENCED\s+since/.test(s) && /silenced: level>=critical until/.test(s));
 		expect(screen).toMatch(/SILENCED\s+since/);
 		expect(screen).toMatch(/silenced: level>=critical until \d\d:\d\d/);
 		tmux.keys(['Escape']);

@@ -37,7 +37,8 @@ test('the tail shows placeholders and no secret; the status bar and the help ove
 	}
 
 	tmux.keys(['?']);
-	screen = await tmux.waitFor('Keys');
+	// The overlay may be captured half drawn: wait for its last lines, not its title.
+	screen = await tmux.waitFor(s => s.includes('Keys') && s.includes('redacted: 42 events changed'));
 	expect(screen).toMatch(/redacted: 42 events changed \(card 9, .*aws-key 3/);
 	tmux.keys(['q']);
 	await tmux.waitFor('DONE');

@@ -79,7 +79,8 @@ describe('the UI in a real terminal', () => {
 		expect(screen).toMatch(/mod_jk child workerEnv in error state/); // apache errors grouped
 
 		tmux.keys(['?']);
-		screen = await tmux.waitFor('Keys');
+		// The overlay may be captured half drawn: wait for the lines checked, not only its title.
+		screen = await tmux.waitFor(s => s.includes('Keys') && s.includes('pause or resume the tail') && s.includes('show or hide this help'));
 		expect(screen).toContain('pause or resume the tail');
 		expect(screen).toContain('show or hide this help');
 		tmux.keys(['Escape']);
