@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest';
 import {type LogEvent} from '../../source/core/event.js';
-import {LineSplitter} from '../../source/core/lines.js';
+import {LineSplitter, type SplitLine} from '../../source/core/lines.js';
 import {toJson} from '../../source/sinks/format.js';
 import {invisibleRanges, isInvisible, isSafe, sanitize} from '../../source/core/sanitize.js';
 
@@ -162,6 +162,51 @@ describe('LineSplitter', () => {
 			{text: '', truncated: 0},
 			{text: 'ok', truncated: 0},
 		]);
+	});
+
+	it('gives the same lines for ASCII and UTF-8 input, whole or cut, however the chunks fall', () => {
+		// A reference that decodes line by line, against the splitter's one decode per ASCII chunk.
+		const expected = (input: Buffer, max: number): SplitLine[] => {
+			const out: SplitLine[] = [];
+			let start = 0;
+			for (let nl = input.indexOf(0x0A); nl !== -1; nl = input.indexOf(0x0A, start)) {
+				const line = input.subarray(start, nl);
+				const head = line.length > max ? line.subarray(0, max) : line;
+				const end = head.length > 0 && head.at(-1) === 0x0D ? head.length - 1 : head.length;
+				out.push({text: head.toString('utf8', 0, end), truncated: line.length - head.length});
+				start = nl + 1;
+			}
+
+			return out;
+		};
+
+		let seed = 7;
+		const random = (n: number): number => {
+			seed = (Math.imul(seed, 1_103_515_245) + 12_345) >>> 0;
+			return seed % n;
+		};
+
+		const pieces = ['a', 'INFO x=1 ', '\n', '\r\n', '\r', 'é', '日本', '\t', '\u001B[31m', 'x'.repeat(40)];
+		for (let round = 0; round < 300; round++) {
+			const max = 16 + random(48);
+			let text = '';
+			// Some inputs long enough for the splitter to decode ASCII in several pieces per chunk.
+			const big = round % 10 === 1;
+			while (text.length < (big ? 20_000 : 400)) {
+				text += pieces[random(round % 3 === 0 ? pieces.length : 5)]!;
+			}
+
+			const input = Buffer.from(text + '\n');
+			const s = new LineSplitter(max);
+			const got: SplitLine[] = [];
+			for (let at = 0; at < input.length;) {
+				const size = 1 + random(big ? 12_000 : random(4) === 0 ? 200 : 12);
+				got.push(...s.push(input.subarray(at, at + size)));
+				at += size;
+			}
+
+			expect(got, text).toEqual(expected(input, max));
+		}
 	});
 
 	it('keeps the last line without a newline at the end, and drops CR of CRLF', () => {
