@@ -18,6 +18,8 @@ class Forwarding {
 	constructor(args: string[]) {
 		this.child = start(['--no-ui', '--stdin', '-o', 'raw', ...args]);
 		this.child.stdout!.resume();
+		// Stopped before it read every line (a failed wait): what is left unread is no error of the run.
+		this.child.stdin!.on('error', () => undefined);
 		this.child.stderr!.setEncoding('utf8').on('data', (d: string) => {
 			this.stderr += d;
 		});

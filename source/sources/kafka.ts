@@ -372,8 +372,25 @@ export class KafkaTool {
 
 	/** High watermarks, "topic/partition" -> offset. */
 	async highWatermarks(topic: string): Promise<Record<string, number>> {
-		const admin = await this.getAdmin();
-		return Object.fromEntries((await admin.fetchTopicOffsets(topic)).map(o => [tp(topic, o.partition), Number(o.high)]));
+		for (let attempt = 1; ; attempt++) {
+			const admin = await this.getAdmin(); // eslint-disable-line no-await-in-loop
+			try {
+				return Object.fromEntries((await admin.fetchTopicOffsets(topic)).map(o => [tp(topic, o.partition), Number(o.high)])); // eslint-disable-line no-await-in-loop
+			} catch (error) {
+				// The admin client retries this only for an unknown topic. After a leader moved (a new
+				// topic's leaders settling, a broker back), its metadata, kept for minutes, names the old
+				// one: a new client reads it afresh.
+				if (attempt >= 5 || (error as {retriable?: boolean}).retriable !== true) {
+					throw error;
+				}
+
+				this.admin = undefined;
+				await admin.disconnect().catch(() => undefined); // eslint-disable-line no-await-in-loop
+				await new Promise(resolve => { // eslint-disable-line no-await-in-loop
+					setTimeout(resolve, 200 * attempt);
+				});
+			}
+		}
 	}
 
 	/** Move a group's committed offsets (the group must have no members). */
