@@ -81,7 +81,7 @@ export class AckMark {
 		}
 	}
 
-	/** The segment goes: so does its count (first, so a crash in between leaves no count without its segment). */
+	/** The segment went: so does its count (after it; a count left without its segment is removed at the next start). */
 	remove(): void {
 		this.close();
 		removeAcked(this.segmentFile + ackedSuffix);

@@ -322,7 +322,6 @@ export class Spool implements Feed {
 
 	private remove(seg: Segment): void {
 		seg.dropped = true;
-		seg.mark.remove();
 		seg.pending = [];
 		seg.pendingBytes = 0;
 		const i = this.segments.indexOf(seg);
@@ -340,6 +339,10 @@ export class Spool implements Feed {
 		if (this.writer?.seg !== seg) {
 			this.unlink(seg.file);
 		}
+
+		// Its count after it: a kill in between leaves a count without its segment, which the next
+		// start removes (openSpool), not an acknowledged segment without its count, sent again whole.
+		seg.mark.remove();
 	}
 
 	/**
