@@ -1,6 +1,6 @@
 import {type EventInit} from './event.js';
 import {detectLevel, levelFromNumber} from './level.js';
-import {type Origin, eventFromLine, eventFromRecord, parseJsonObject} from './record.js';
+import {type Origin, eventFromText, eventFromRecord, parseJsonObject} from './record.js';
 import {sanitize} from './sanitize.js';
 
 // Entries of the systemd journal as `journalctl -o json` writes them, one JSON object a line:
@@ -90,7 +90,7 @@ export function eventFromJournal(obj: Json, raw: string, origin: Origin): EventI
 export function eventFromLineOrJournal(line: string, origin: Origin): EventInit {
 	const obj = parseJsonObject(line, origin.parseError);
 	if (!obj) {
-		return eventFromLine(line, origin);
+		return eventFromText(line, origin);
 	}
 
 	return isJournalRecord(obj) ? eventFromJournal(obj, line, origin) : eventFromRecord(obj, line, origin);

@@ -1,6 +1,6 @@
 import {type EventInit, type Level, type SourceKind} from './event.js';
 import {depthReason, parseJsonBounded} from './json-depth.js';
-import {detectLevel} from './level.js';
+import {detectLevel, levelFromText, levelFromType} from './level.js';
 import {sanitize} from './sanitize.js';
 
 // Structured log records (JSON lines on stdin, Kafka values) share one set of
@@ -172,10 +172,11 @@ export type Origin = {
 /** One line of text (plain or a JSON record) to an event. */
 export function eventFromLine(line: string, origin: Origin): EventInit {
 	const obj = parseJsonObject(line, origin.parseError);
-	if (obj) {
-		return eventFromRecord(obj, line, origin);
-	}
+	return obj ? eventFromRecord(obj, line, origin) : eventFromText(line, origin);
+}
 
+/** One line of plain text (no JSON record in it) to an event. */
+export function eventFromText(line: string, origin: Origin): EventInit {
 	return {
 		time: origin.receivedAt,
 		receivedAt: origin.receivedAt,
@@ -185,7 +186,8 @@ export function eventFromLine(line: string, origin: Origin): EventInit {
 		host: origin.host ?? '',
 		proc: origin.proc ?? '',
 		type: origin.type ?? '',
-		level: detectLevel({type: origin.type, text: line}),
+		// detectLevel's order, less the structured hints a plain line has none of: this runs for most lines.
+		level: levelFromText(line) ?? levelFromType(origin.type ?? '') ?? 'INFO',
 		message: sanitize(line),
 		raw: line,
 	};
