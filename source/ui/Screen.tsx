@@ -47,6 +47,10 @@ function Body({view}: {view: View}) {
 }
 
 export function Screen({view}: {view: View}) {
+	if (view.layout.tooSmall !== undefined) {
+		return <Text wrap="truncate-end">{view.layout.tooSmall}</Text>;
+	}
+
 	// rows - 1 high: Ink 6.8 clears the whole terminal on every frame once the output is as tall as the screen.
 	return (
 		<Box flexDirection="column" width={view.layout.width} height={view.layout.height}>

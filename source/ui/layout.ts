@@ -28,7 +28,16 @@ export type Layout = {
 	others: PaneBox[];
 	othersWidth: number;
 	othersHeight: number;
+	/**
+	 * Set when the terminal is smaller than the frame can be (minColumns × minRows): the one line
+	 * shown instead, cut to its width. Panes that wrapped or scrolled would leave the screen garbled.
+	 */
+	tooSmall?: string | undefined;
 };
+
+/** The smallest terminal the frame fits: panes of a title and a row, the status bar and the prompt line. */
+export const minColumns = 20;
+export const minRows = 7;
 
 /** Rows under the panes: the status bar and the prompt/hint line. */
 export const footerRows = 2;
@@ -50,10 +59,11 @@ function split(total: number, ws: number[], gap: number, min: number): number[] 
 }
 
 export function computeLayout(columns: number, rows: number, hidden: ReadonlySet<PaneId>, maximized: PaneId | undefined): Layout {
-	const width = Math.max(20, columns || 80);
-	const height = Math.max(6, (rows || 24) - 1);
+	const width = Math.max(minColumns, columns || 80);
+	const height = Math.max(minRows - 1, (rows || 24) - 1);
 	const bodyHeight = height - footerRows;
-	const base = {width, height, bodyHeight};
+	const small = (columns > 0 && columns < minColumns) || (rows > 0 && rows < minRows);
+	const base = {width, height, bodyHeight, tooSmall: small ? `${columns || width}x${rows || height + 1}: needs ${minColumns}x${minRows}`.slice(0, columns || width) : undefined};
 
 	if (maximized) {
 		const box = {id: maximized, width, height: bodyHeight};

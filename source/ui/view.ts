@@ -70,6 +70,6 @@ export function buildView(m: UiModel, now: number): View {
 
 	const status = statusLine(ctx, layout.width);
 	const hint = hintLine(ctx, layout.width);
-	const parts = [tail?.key ?? '', ...others.map(o => o.key), overlay?.key ?? '', status, hint, `${layout.width}x${layout.height}:${layout.arrangement}`];
+	const parts = [tail?.key ?? '', ...others.map(o => o.key), overlay?.key ?? '', status, hint, `${layout.width}x${layout.height}:${layout.arrangement}`, layout.tooSmall ?? ''];
 	return {layout, tail, others, overlay, status, hint, text: parts.join('\u0000')};
 }

@@ -31,6 +31,11 @@ export class Tmux {
 		this.run(['set-option', '-g', 'window-size', 'manual']);
 	}
 
+	/** The terminal changes size, as when its window is resized (the program gets SIGWINCH). */
+	resize(columns: number, rows: number): void {
+		this.run(['resize-window', '-t', '0', '-x', String(columns), '-y', String(rows)]);
+	}
+
 	run(args: string[]): string {
 		return execFileSync('tmux', ['-L', this.socket, ...args], {encoding: 'utf8'});
 	}

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest';
-import {computeLayout} from '../../source/ui/layout.js';
+import {computeLayout, minColumns, minRows} from '../../source/ui/layout.js';
 
 // Where the panes go for every terminal size from small to large: the tail never loses its rows to
 // the others, and the panes fill the body exactly.
@@ -25,5 +25,24 @@ describe('pane layout', () => {
 		// A reviewer's 100x7 terminal: the tail, four rows of it, and no other pane.
 		expect(computeLayout(100, 7, new Set(), undefined)).toMatchObject({arrangement: 'single', tail: {height: 4}, others: []});
 		expect(computeLayout(100, 11, new Set(), undefined)).toMatchObject({arrangement: 'stack', tail: {height: 4}, othersHeight: 4});
+	});
+
+	it('a terminal smaller than the frame gets one line that says so, no wider than it; a large enough one none', () => {
+		for (let rows = 1; rows <= 10; rows++) {
+			for (let columns = 1; columns <= 30; columns++) {
+				const {tooSmall} = computeLayout(columns, rows, new Set(), undefined);
+				const where = `${columns}x${rows}`;
+				if (columns < minColumns || rows < minRows) {
+					expect(tooSmall, where).toBeDefined();
+					expect(tooSmall!.length, where).toBeLessThanOrEqual(columns);
+					expect(`${where}: needs 20x7`.startsWith(tooSmall!), where).toBe(true);
+				} else {
+					expect(tooSmall, where).toBeUndefined();
+				}
+			}
+		}
+
+		// The size unknown (0, as a pipe reports it): the frame's defaults, no notice.
+		expect(computeLayout(0, 0, new Set(), undefined).tooSmall).toBeUndefined();
 	});
 });

@@ -72,6 +72,23 @@ describe('the UI in a real terminal', () => {
 		expectClean(result);
 	});
 
+	test('shrunk below 20x7 the screen says so in one line, nothing wrapped; grown again the panes come back', async () => {
+		tmux = new Tmux(paneCommand('--stdin', {input: [fixture]}), 80, 24);
+		await tmux.waitFor(s => s.includes('stdin: ended') && s.includes('Services'));
+		tmux.resize(16, 5);
+		const small = await tmux.waitFor(s => s.includes('16x5: needs 20x7'));
+		const rows = small.split('\n');
+		expect(rows[0]).toBe('16x5: needs 20x7');
+		expect(rows.slice(1).every(row => row.trim() === ''), small).toBe(true);
+		tmux.resize(80, 24);
+		const again = await tmux.waitFor(s => s.includes('Services') && s.includes('Toggles') && s.includes('q quit'));
+		expect(again).not.toContain('needs 20x7');
+		tmux.keys(['q']);
+		const result = await afterExit(tmux);
+		expect(result.code).toBe(0);
+		expectClean(result);
+	});
+
 	test('200x50: panes beside the tail, the help overlay, a toggle shown; Ctrl+C quits clean', async () => {
 		tmux = new Tmux(paneCommand('--stdin', {input: [fixture, apache], env: {CI: 'true'}}), 200, 50);
 		let screen = await tmux.waitFor(s => s.includes('stdin: ended') && s.includes('Services'));
