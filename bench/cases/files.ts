@@ -58,7 +58,15 @@ async function stop(child: ChildProcess): Promise<void> {
 
 type Who = 'logmon' | 'bare Node.js';
 
-async function throughput(round: number, who: Who): Promise<void> {
+type Round = {ratio: number; usPerLine: number};
+
+function median(values: number[]): number {
+	const sorted = [...values].sort((a, b) => a - b);
+	const mid = Math.floor(sorted.length / 2);
+	return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+async function throughput(round: number, who: Who): Promise<Round> {
 	const lines = 500_000;
 	const source = corpusFile(lines);
 	const dir = mkdtempSync(path.join(tmpdir(), 'logmon-bench-files-'));
@@ -100,6 +108,7 @@ async function throughput(round: number, who: Who): Promise<void> {
 	console.log(`  round ${round}: writer ${rate(lines, writerMs)}  ${tail!.f.name} ${rate(lines, tail!.ms)}  ${who} ${rate(lines, other!.ms)} (ratio to tail ${(tail!.ms / other!.ms).toFixed(3)}, peak RSS ${mb(other!.f.hwmKb)}, CPU ${cpu.toFixed(2)} s, ${(1e6 * cpu / lines).toFixed(2)} µs a line)`);
 	await Promise.all(followers.map(async f => stop(f.child)));
 	rmSync(dir, {recursive: true, force: true});
+	return {ratio: tail!.ms / other!.ms, usPerLine: 1e6 * cpu / lines};
 }
 
 async function idle(named: boolean): Promise<void> {
@@ -133,10 +142,18 @@ export async function run(): Promise<void> {
 	// LOGMON_BENCH_FILES=throughput skips the idle part (a minute); LOGMON_BENCH_ROUNDS sets the rounds (2).
 	const rounds = Number(process.env['LOGMON_BENCH_ROUNDS'] ?? 2);
 	console.log(`logmon following a file another process appends to at full speed, against tail -F (500,000 lines, ${rounds} rounds)`);
+	const logmon: Round[] = [];
+	const bare: Round[] = [];
 	for (let round = 1; round <= rounds; round++) {
-		await throughput(round, 'logmon'); // eslint-disable-line no-await-in-loop
-		await throughput(round, 'bare Node.js'); // eslint-disable-line no-await-in-loop
+		logmon.push(await throughput(round, 'logmon')); // eslint-disable-line no-await-in-loop
+		bare.push(await throughput(round, 'bare Node.js')); // eslint-disable-line no-await-in-loop
 	}
+
+	// tail's own rate varies from round to round with what else runs: the medians, and logmon's CPU a
+	// line against the bare follower's, which does not depend on tail.
+	const cpu = median(logmon.map(r => r.usPerLine));
+	const bareCpu = median(bare.map(r => r.usPerLine));
+	console.log(`  medians: logmon ${median(logmon.map(r => r.ratio)).toFixed(3)} of tail's rate (goal 0.5), bare Node.js ${median(bare.map(r => r.ratio)).toFixed(3)}; CPU a line ${cpu.toFixed(2)} µs against ${bareCpu.toFixed(2)} µs (${(cpu / bareCpu).toFixed(1)}x)`);
 
 	if (process.env['LOGMON_BENCH_FILES'] === 'throughput') {
 		return;
