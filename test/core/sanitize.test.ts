@@ -165,7 +165,7 @@ describe('LineSplitter', () => {
 	});
 
 	it('gives the same lines for ASCII and UTF-8 input, whole or cut, however the chunks fall', () => {
-		// A reference that decodes the whole input's lines one by one, against the splitter fed chunks.
+		// A reference that decodes line by line, against the splitter's one decode per ASCII chunk.
 		const expected = (input: Buffer, max: number): SplitLine[] => {
 			const out: SplitLine[] = [];
 			let start = 0;
@@ -190,7 +190,7 @@ describe('LineSplitter', () => {
 		for (let round = 0; round < 300; round++) {
 			const max = 16 + random(48);
 			let text = '';
-			// Some inputs longer than a read's worth of lines.
+			// Some inputs long enough for the splitter to decode ASCII in several pieces per chunk.
 			const big = round % 10 === 1;
 			while (text.length < (big ? 20_000 : 400)) {
 				text += pieces[random(round % 3 === 0 ? pieces.length : 5)]!;
