@@ -33,6 +33,14 @@ export type FilterSpec = {
 	hideTypes: string[];
 	hideSources: string[];
 	hideLevels: Level[];
+	/**
+	 * Set when the UI's `a` switched a section off: only these pass, none when empty. A hidden list
+	 * cannot say "all of them" once there are more names than the statistics keep (500).
+	 */
+	onlyServices?: string[] | undefined;
+	onlyHosts?: string[] | undefined;
+	onlyTypes?: string[] | undefined;
+	onlySources?: string[] | undefined;
 };
 
 export function emptySpec(): FilterSpec {
@@ -78,15 +86,20 @@ export function compileFilter(spec: FilterSpec, flagNames: {grep?: string; exclu
 	const hideTypes = setOrUndefined(spec.hideTypes);
 	const hideSources = setOrUndefined(spec.hideSources);
 	const hideLevels = setOrUndefined(spec.hideLevels);
+	const onlyServices = spec.onlyServices && new Set(spec.onlyServices);
+	const onlyHosts = spec.onlyHosts && new Set(spec.onlyHosts);
+	const onlyTypes = spec.onlyTypes && new Set(spec.onlyTypes);
+	const onlySources = spec.onlySources && new Set(spec.onlySources);
 	const all = include.length === 0 && exclude.length === 0 && min < 0 && !services && !hosts && !types && !sources
-		&& !hideServices && !hideHosts && !hideTypes && !hideSources && !hideLevels;
+		&& !hideServices && !hideHosts && !hideTypes && !hideSources && !hideLevels
+		&& !onlyServices && !onlyHosts && !onlyTypes && !onlySources;
 
 	function test(e: LogEvent): boolean {
 		if (sources && !sources.has(e.sourceId)) {
 			return false;
 		}
 
-		if (hideSources?.has(e.sourceId)) {
+		if (hideSources?.has(e.sourceId) || (onlySources && !onlySources.has(e.sourceId))) {
 			return false;
 		}
 
@@ -98,15 +111,15 @@ export function compileFilter(spec: FilterSpec, flagNames: {grep?: string; exclu
 			return false;
 		}
 
-		if ((services && !services.has(e.service)) || hideServices?.has(e.service)) {
+		if ((services && !services.has(e.service)) || hideServices?.has(e.service) || (onlyServices && !onlyServices.has(e.service))) {
 			return false;
 		}
 
-		if ((hosts && !hosts.has(e.host)) || hideHosts?.has(e.host)) {
+		if ((hosts && !hosts.has(e.host)) || hideHosts?.has(e.host) || (onlyHosts && !onlyHosts.has(e.host))) {
 			return false;
 		}
 
-		if ((types && !types.has(e.type)) || hideTypes?.has(e.type)) {
+		if ((types && !types.has(e.type)) || hideTypes?.has(e.type) || (onlyTypes && !onlyTypes.has(e.type))) {
 			return false;
 		}
 
@@ -213,6 +226,13 @@ export function describeFilter(spec: FilterSpec): string {
 	const hidden = spec.hideServices.length + spec.hideHosts.length + spec.hideTypes.length + spec.hideSources.length + spec.hideLevels.length;
 	if (hidden > 0) {
 		parts.push(`${hidden} hidden`);
+	}
+
+	const only: Array<[string, string[] | undefined]> = [['service', spec.onlyServices], ['host', spec.onlyHosts], ['type', spec.onlyTypes], ['source', spec.onlySources]];
+	for (const [name, values] of only) {
+		if (values) {
+			parts.push(values.length === 0 ? `no ${name}s` : `only ${values.length} ${name}${values.length === 1 ? '' : 's'}`);
+		}
 	}
 
 	return parts.join(' ');

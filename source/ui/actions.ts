@@ -178,7 +178,7 @@ export class KeyActions {
 			case 'toggle-all': {
 				const rows = this.host.toggles.rows(s.section, s.spec);
 				const on = rows.some(r => r.state !== 'on');
-				this.host.tailFilter.setLocal(this.host.toggles.set(s.section, rows, on, s.spec));
+				this.host.tailFilter.setLocal(this.host.toggles.setAll(s.section, rows, on, s.spec));
 				break;
 			}
 

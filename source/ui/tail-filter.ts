@@ -102,7 +102,7 @@ export class TailFilter {
 	}
 }
 
-/** `spec` with the toggles' hidden lists of `from`. */
+/** `spec` with the toggles' lists of `from` (hidden, or only these). */
 function withHidden(spec: FilterSpec, from: FilterSpec): FilterSpec {
 	return {
 		...spec,
@@ -111,5 +111,9 @@ function withHidden(spec: FilterSpec, from: FilterSpec): FilterSpec {
 		hideServices: from.hideServices,
 		hideLevels: from.hideLevels,
 		hideSources: from.hideSources,
+		onlyServices: from.onlyServices,
+		onlyHosts: from.onlyHosts,
+		onlyTypes: from.onlyTypes,
+		onlySources: from.onlySources,
 	};
 }

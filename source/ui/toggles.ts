@@ -49,6 +49,7 @@ function cellState(p: Pair): RowState {
 export type ToggleSource = {id: string; toggles?: Toggleable | undefined};
 
 type HideKey = 'hideHosts' | 'hideTypes' | 'hideServices' | 'hideLevels' | 'hideSources';
+type OnlyKey = 'onlyHosts' | 'onlyTypes' | 'onlyServices' | 'onlySources';
 
 const hideKeyOf: Record<Section, HideKey> = {
 	servers: 'hideHosts',
@@ -57,6 +58,21 @@ const hideKeyOf: Record<Section, HideKey> = {
 	levels: 'hideLevels',
 	sources: 'hideSources',
 };
+
+// Switching a whole section off keeps a list of what is on instead of what is off: the statistics
+// keep only the latest 500 names, so a hidden list would leave the others on.
+const onlyKeyOf: Record<Section, OnlyKey | undefined> = {
+	servers: 'onlyHosts',
+	types: 'onlyTypes',
+	services: 'onlyServices',
+	levels: undefined, // seven levels: the hidden list holds them all
+	sources: 'onlySources',
+};
+
+function onlyOf(section: Section, spec: FilterSpec): string[] | undefined {
+	const key = onlyKeyOf[section];
+	return key && spec[key];
+}
 
 function upstreamRows(pairs: readonly Pair[], by: 'server' | 'type'): Map<string, Pair[]> {
 	const out = new Map<string, Pair[]>();
@@ -127,19 +143,18 @@ export class Toggles {
 	/** The rows of a section, given the local filter's hidden lists. */
 	rows(section: Section, spec: FilterSpec): ToggleRow[] {
 		const hidden = new Set<string>(spec[hideKeyOf[section]]);
+		const onlyList = onlyOf(section, spec);
+		const only = onlyList && new Set(onlyList);
 		const local = (names: Iterable<string>, skip?: Set<string>): ToggleRow[] => {
 			const all = new Set<string>(names);
-			for (const h of hidden) {
-				all.add(h);
+			for (const named of only ?? hidden) {
+				all.add(named);
 			}
 
-			return [...all].filter(n => !skip?.has(n)).sort().map(name => ({
-				name,
-				state: hidden.has(name) ? 'off' as const : 'on' as const,
-				detail: '',
-				upstream: false,
-				next: hidden.has(name),
-			}));
+			return [...all].filter(n => !skip?.has(n)).sort().map(name => {
+				const on = only ? only.has(name) : !hidden.has(name);
+				return {name, state: on ? 'on' as const : 'off' as const, detail: '', upstream: false, next: !on};
+			});
 		};
 
 		switch (section) {
@@ -172,21 +187,21 @@ export class Toggles {
 	 */
 	set(section: Section, rows: readonly ToggleRow[], on: boolean, spec: FilterSpec): FilterSpec {
 		let next = spec;
+		const onlyKey = onlyKeyOf[section];
 		for (const row of rows) {
+			const only = onlyKey && next[onlyKey];
+			if (only && only.includes(row.name) !== on) {
+				// The section is off but for a list: a row switched joins it or leaves it (an
+				// upstream row too, so that what the server sends again is shown).
+				next = {...next, [onlyKey]: on ? [...only, row.name] : only.filter(n => n !== row.name)};
+			}
+
 			if (row.upstream) {
-				for (const t of this.toggleables()) {
-					const has = t.pairs().some(p => (section === 'servers' ? p.server : p.type) === row.name);
-					if (!has) {
-						continue;
-					}
+				this.tellServers(section, row.name, on);
+				continue;
+			}
 
-					if (section === 'servers') {
-						t.setServer(row.name, on);
-					} else {
-						t.setType(row.name, on);
-					}
-				}
-
+			if (only) {
 				continue;
 			}
 
@@ -202,5 +217,45 @@ export class Toggles {
 		}
 
 		return next;
+	}
+
+	/** An upstream row: each source that has it is asked to switch it. */
+	private tellServers(section: Section, name: string, on: boolean): void {
+		for (const t of this.toggleables()) {
+			if (!t.pairs().some(p => (section === 'servers' ? p.server : p.type) === name)) {
+				continue;
+			}
+
+			if (section === 'servers') {
+				t.setServer(name, on);
+			} else {
+				t.setType(name, on);
+			}
+		}
+	}
+
+	/**
+	 * Switch a whole section (`a`). Upstream rows go to the server one by one. Locally, "all on" is
+	 * an empty hidden list and "all off" an empty list of what is on, so names the rows do not list
+	 * (past the statistics' 500) are switched too.
+	 */
+	setAll(section: Section, rows: readonly ToggleRow[], on: boolean, spec: FilterSpec): FilterSpec {
+		const onlyKey = onlyKeyOf[section];
+		if (!onlyKey) {
+			return this.set(section, rows, on, spec);
+		}
+
+		for (const row of rows) {
+			if (row.upstream) {
+				this.tellServers(section, row.name, on);
+			}
+		}
+
+		const hideKey = hideKeyOf[section];
+		if (on ? spec[onlyKey] === undefined && spec[hideKey].length === 0 : spec[onlyKey]?.length === 0) {
+			return spec;
+		}
+
+		return {...spec, [hideKey]: [], [onlyKey]: on ? undefined : []};
 	}
 }

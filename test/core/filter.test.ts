@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest';
 import {type LogEvent} from '../../source/core/event.js';
-import {compileFilter, compileUserRegex, emptySpec, type FilterSpec, FilterError, parseFilterExpression} from '../../source/core/filter.js';
+import {compileFilter, compileUserRegex, describeFilter, emptySpec, type FilterSpec, FilterError, parseFilterExpression} from '../../source/core/filter.js';
 
 function ev(over: Partial<LogEvent> = {}): LogEvent {
 	return {seq: 1, time: 0, receivedAt: 0, sourceId: 'kafka', sourceKind: 'kafka', service: 'api', host: 'web-1', proc: '', type: 'app', level: 'INFO', message: 'GET /health 200', raw: '', ...over};
@@ -41,6 +41,23 @@ describe('filters', () => {
 		expect(f.test(ev())).toBe(false);
 		expect(f.test(ev({service: 'web'}))).toBe(true);
 		expect(f.test(ev({service: 'web', level: 'DEBUG'}))).toBe(false);
+	});
+
+	it('"only these" lists (a toggles section switched off) pass what they name, and nothing when empty', () => {
+		const none = compileFilter(spec({onlyServices: []}));
+		expect(none.all).toBe(false);
+		expect(none.test(ev())).toBe(false);
+		expect(none.test(ev({service: 'svc-0999'}))).toBe(false);
+		const some = compileFilter(spec({onlyServices: ['web'], onlyHosts: ['web-1', 'web-2'], onlyTypes: ['app']}));
+		expect(some.test(ev({service: 'web'}))).toBe(true);
+		expect(some.test(ev())).toBe(false);
+		expect(some.test(ev({service: 'web', host: 'web-3'}))).toBe(false);
+		expect(some.test(ev({service: 'web', type: 'php-error'}))).toBe(false);
+		// A source switched off hides its gap markers too, as a hidden source does.
+		const sources = compileFilter(spec({onlySources: ['stdin']}));
+		expect(sources.test(ev({marker: 'gap'}))).toBe(false);
+		expect(sources.test(ev({marker: 'gap', sourceId: 'stdin'}))).toBe(true);
+		expect(describeFilter(spec({onlyServices: [], onlyHosts: ['a'], onlyTypes: ['a', 'b']}))).toBe('no services only 1 host only 2 types');
 	});
 
 	it('gap markers pass everything but a source filter', () => {

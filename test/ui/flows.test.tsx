@@ -386,6 +386,50 @@ describe('toggles', () => {
 		f = await h.waitFor(x => !x.includes('from db'));
 		expect(h.filterChanges.at(-1)!.spec.hideLevels).toEqual([...LEVELS]);
 	});
+
+	test('a on upstream rows asks the server, and a server switched on again is shown through the local list', async () => {
+		const toggles = new RecordingToggles(['web-1', 'web-2'], ['apache-request'], ['apache-request']);
+		h = setup({columns: 160, rows: 30, sources: [{id: 'ls', toggles}]});
+		await h.press('s');
+		await h.waitFor(/2 ● web-2/);
+		await h.press('a');
+		await h.waitFor(/2 ◌ web-2 pending/);
+		expect(toggles.calls).toEqual(['disable web-1/apache-request', 'disable web-2/apache-request']);
+		expect(h.filterChanges.at(-1)!.spec.onlyHosts).toEqual([]);
+		toggles.reply();
+		await h.waitFor(/2 ○ web-2/);
+		await h.press('2');
+		await h.waitFor(/2 ◌ web-2 pending/);
+		expect(toggles.calls.at(-1)).toBe('enable web-2/apache-request');
+		expect(h.filterChanges.at(-1)!.spec.onlyHosts).toEqual(['web-2']);
+	});
+
+	test('a switches off services past the 500 the statistics list, and rows switched on again are the only ones shown', async () => {
+		h = setup({columns: 100, rows: 30});
+		// 600 services: the toggles list the latest 500, so svc-000 to svc-099 have no row.
+		h.publish(Array.from({length: 600}, (_, i) => ({message: `hello from svc-${String(i).padStart(3, '0')}`, service: `svc-${String(i).padStart(3, '0')}`})));
+		await h.waitFor('hello from svc-599');
+		await h.press('v');
+		await h.waitFor(/1 ● svc-100/);
+		await h.press('a');
+		let f = await h.waitFor(/1 ○ svc-100/);
+		expect(h.filterChanges.at(-1)!.spec.onlyServices).toEqual([]);
+		expect(f).toContain('no services');
+		// svc-007 comes back into the list (the latest 500) as the first row.
+		h.publish([{message: 'late from svc-007', service: 'svc-007'}, {message: 'late from svc-100', service: 'svc-100'}]);
+		await h.waitFor(/1 ○ svc-007/);
+		await h.press('2');
+		f = await h.waitFor('late from svc-100');
+		expect(f).not.toContain('late from svc-007');
+		expect(f).toMatch(/2 ● svc-100/);
+		expect(h.filterChanges.at(-1)!.spec.onlyServices).toEqual(['svc-100']);
+		expect(f).toContain('only 1 service');
+
+		await h.press('a');
+		f = await h.waitFor('late from svc-007');
+		expect(h.filterChanges.at(-1)!.spec.onlyServices).toBeUndefined();
+		expect(h.filterChanges.at(-1)!.spec.hideServices).toEqual([]);
+	});
 });
 
 describe('render budget', () => {
