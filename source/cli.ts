@@ -108,7 +108,7 @@ export const help = `
 	  -o, --output FORMAT    text (default), raw, json, template
 	  --template TEXT        For -o template, e.g. '{time} {service} {level} {message}'
 	  --color WHEN           auto (default), always, never; NO_COLOR is honoured
-	  --buffer N             Events kept for the UI (default 50000)
+	  --buffer N             Events kept for the UI (default 50000; at most 128 Mi characters of text)
 	  --max-line BYTES       Longest line kept whole (default 1048576)
 	  --debug                Print protocol exchanges to stderr (secrets redacted)
 	  --help, --version

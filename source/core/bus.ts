@@ -1,4 +1,4 @@
-import {type EventInit, type LogEvent, type SourceKind, gapEvent} from './event.js';
+import {type EventInit, type LogEvent, type SourceKind, eventChars, gapEvent} from './event.js';
 import {type Filter} from './filter.js';
 import {Diagnostics} from './diagnostics.js';
 import {type SourceHealth, type SourceState, newHealth} from './health.js';
@@ -26,14 +26,19 @@ type Direct = (events: readonly LogEvent[]) => void;
 export type QueueOptions = {
 	/** Events held at most for sources that cannot pause. Default 10,000. */
 	capacity?: number;
+	/** Text held at most (UTF-16 units, core/event.ts `eventChars`), as for `capacity`. Default 16 Mi. */
+	maxChars?: number;
 	filter?: Filter | undefined;
 	/** False: alert events (marker `alert`) are never queued, e.g. for stdout, where they must not mix with the stream. */
 	alerts?: boolean;
 };
 
+export const defaultQueueChars = 16 * 1024 * 1024;
+
 export class QueueConsumer {
 	readonly name: string;
 	readonly capacity: number;
+	readonly maxChars: number;
 	filter: Filter | undefined;
 	readonly alerts: boolean;
 	dropped = 0;
@@ -44,6 +49,7 @@ export class QueueConsumer {
 	private first = 0; // index of the oldest unconsumed batch
 	private offset = 0; // into batches[first]
 	private count = 0;
+	private chars = 0;
 	/** Called synchronously whenever events were queued: lets a consumer take them while they are young. */
 	onQueued: (() => void) | undefined;
 	closed = false;
@@ -51,6 +57,7 @@ export class QueueConsumer {
 	constructor(name: string, options: QueueOptions, private readonly bus: Bus) {
 		this.name = name;
 		this.capacity = options.capacity ?? 10_000;
+		this.maxChars = options.maxChars ?? defaultQueueChars;
 		this.filter = options.filter;
 		this.alerts = options.alerts ?? true;
 	}
@@ -76,6 +83,7 @@ export class QueueConsumer {
 		const test = this.filter && !this.filter.all ? this.filter.test : undefined;
 		// Pausable sources are paused at the high-water mark; what they had in flight is still taken.
 		const limit = pausable ? this.capacity * 4 : this.capacity;
+		const charLimit = pausable ? this.maxChars * 4 : this.maxChars;
 		let accepted: LogEvent[] | undefined;
 		let lost = 0;
 		for (const e of events) {
@@ -88,7 +96,9 @@ export class QueueConsumer {
 				continue;
 			}
 
-			if (this.count >= limit) {
+			// One event is always taken into an empty queue, however long (--max-line bounds it).
+			const chars = eventChars(e);
+			if (this.count >= limit || (this.count > 0 && this.chars + chars > charLimit)) {
 				lost++;
 				this.dropped++;
 				this.droppedBySource.set(e.sourceId, (this.droppedBySource.get(e.sourceId) ?? 0) + 1);
@@ -97,11 +107,12 @@ export class QueueConsumer {
 
 			(accepted ??= []).push(e);
 			this.count++;
+			this.chars += chars;
 		}
 
 		if (accepted) {
 			this.batches.push(accepted);
-			if (this.count >= this.highWater) {
+			if (this.count >= this.highWater || this.chars >= this.maxChars / 2) {
 				this.bus.pressure(this, true);
 			}
 
@@ -118,7 +129,9 @@ export class QueueConsumer {
 			const b = this.batches[this.first]!;
 			const n = Math.min(b.length - this.offset, max - out.length);
 			for (let i = 0; i < n; i++) {
-				out.push(b[this.offset + i]!);
+				const e = b[this.offset + i]!;
+				out.push(e);
+				this.chars -= eventChars(e);
 			}
 
 			this.offset += n;
@@ -135,7 +148,11 @@ export class QueueConsumer {
 		}
 
 		this.count -= out.length;
-		if (this.count <= this.lowWater) {
+		if (this.count === 0) {
+			this.chars = 0; // nothing can drift past an empty queue
+		}
+
+		if (this.count <= this.lowWater && this.chars <= this.maxChars / 4) {
 			this.bus.pressure(this, false);
 		}
 

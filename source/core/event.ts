@@ -54,6 +54,14 @@ export type LogEvent = {
 /** What a source fills in; the bus assigns `seq`. */
 export type EventInit = Omit<LogEvent, 'seq'> & {seq?: number};
 
+/**
+ * An event's weight against a budget of text (UTF-16 units of its line and message). Counting
+ * events alone bounds no memory when lines are up to --max-line long: 10,000 of 1 MiB are 10 GB.
+ */
+export function eventChars(e: {raw: string; message: string}): number {
+	return e.raw.length + (e.message === e.raw ? 0 : e.message.length);
+}
+
 /** A gap marker: tells the reader that lines may be missing between two instants. */
 export function gapEvent(sourceId: string, sourceKind: SourceKind, from: number, to: number, now = to): LogEvent {
 	const message = `${sourceId}: disconnected ${clock(from)}–${clock(to)}, lines may be missing`;

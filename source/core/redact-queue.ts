@@ -1,4 +1,4 @@
-import {type EventInit} from './event.js';
+import {type EventInit, eventChars} from './event.js';
 import {screenTexts} from './redact.js';
 
 // Redaction with a second thread: the bus sends each batch's texts to a screen (redact-thread.ts:
@@ -9,7 +9,8 @@ import {screenTexts} from './redact.js';
 // other core.
 //
 // Batches leave in the order they came, each once every batch before it is answered. While more
-// than `highWater` events wait, the sources that can pause are paused; past `maxWaiting`, every
+// than `highWater` events (or `highWaterChars` of text) wait, the sources that can pause are
+// paused; past `maxWaiting` (or `maxWaitingChars`), every
 // waiting batch is redacted here at once, in order, and delivered, so a screen that falls behind
 // slows the bus to the speed of redacting in one thread and no further, and the wait cannot grow
 // without end. Batches that come before the screen is ready are redacted here too: a thread starts
@@ -37,11 +38,15 @@ export type ScreenTarget<S> = {
 	pressure(on: boolean): void;
 };
 
-type Entry<S> = {source: S; events: EventInit[]; ready: boolean; redacted: boolean; flags: Uint8Array | undefined};
+type Entry<S> = {source: S; events: EventInit[]; chars: number; ready: boolean; redacted: boolean; flags: Uint8Array | undefined};
 
 const highWater = 20_000;
 const lowWater = 5000;
 const maxWaiting = 50_000;
+// The same in text (core/event.ts eventChars): a few thousand lines of 1 MiB would pass any count.
+const highWaterChars = 32 * 1024 * 1024;
+const lowWaterChars = 8 * 1024 * 1024;
+const maxWaitingChars = 64 * 1024 * 1024;
 /** Past this share of flagged texts, batches skip the screen (each flagged text is redacted twice). */
 const maxFlaggedShare = 0.3;
 const probeEvery = 16;
@@ -49,6 +54,7 @@ const probeEvery = 16;
 export class ScreenQueue<S> {
 	private readonly entries: Entry<S>[] = [];
 	private waitingEvents = 0;
+	private waitingChars = 0;
 	private pressing = false;
 	private releasing = false;
 	private settledWaiters: Array<() => void> = [];
@@ -67,11 +73,17 @@ export class ScreenQueue<S> {
 	}
 
 	add(source: S, events: EventInit[]): void {
-		const entry: Entry<S> = {source, events, ready: false, redacted: false, flags: undefined};
+		let chars = 0;
+		for (const e of events) {
+			chars += eventChars(e);
+		}
+
+		const entry: Entry<S> = {source, events, chars, ready: false, redacted: false, flags: undefined};
 		this.entries.push(entry);
 		this.waitingEvents += events.length;
+		this.waitingChars += chars;
 		this.screen.offered?.(events.length);
-		if (this.waitingEvents > maxWaiting) {
+		if (this.waitingEvents > maxWaiting || this.waitingChars > maxWaitingChars) {
 			// Everything waiting is redacted here, in order (a private key's lines may span batches);
 			// the screen's late answers for these batches find them gone.
 			for (const e of this.entries) {
@@ -138,6 +150,7 @@ export class ScreenQueue<S> {
 			while (this.entries[0]?.ready) {
 				const e = this.entries.shift()!;
 				this.waitingEvents -= e.events.length;
+				this.waitingChars -= e.chars;
 				if (!e.redacted) {
 					this.target.redact(e.events, e.flags);
 					this.screened += e.flags === undefined ? 0 : e.events.length;
@@ -149,7 +162,9 @@ export class ScreenQueue<S> {
 			this.releasing = false;
 		}
 
-		const press = this.pressing ? this.waitingEvents > lowWater : this.waitingEvents > highWater;
+		const press = this.pressing
+			? this.waitingEvents > lowWater || this.waitingChars > lowWaterChars
+			: this.waitingEvents > highWater || this.waitingChars > highWaterChars;
 		if (press !== this.pressing) {
 			this.pressing = press;
 			this.target.pressure(press);

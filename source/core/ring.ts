@@ -21,7 +21,9 @@ export class Ring<T> {
 		return this.count;
 	}
 
-	push(item: T): void {
+	/** Returns the item it overwrote, if the ring was full. */
+	push(item: T): T | undefined {
+		const old = this.count < this.capacity ? undefined : this.items[this.head];
 		this.items[this.head] = item;
 		this.head = this.head + 1 === this.capacity ? 0 : this.head + 1;
 		if (this.count < this.capacity) {
@@ -29,6 +31,26 @@ export class Ring<T> {
 		} else {
 			this.evicted++;
 		}
+
+		return old;
+	}
+
+	/** Remove and return the oldest item (counted as evicted). */
+	dropOldest(): T | undefined {
+		if (this.count === 0) {
+			return undefined;
+		}
+
+		let i = this.head - this.count;
+		if (i < 0) {
+			i += this.capacity;
+		}
+
+		const old = this.items[i];
+		this.items[i] = undefined;
+		this.count--;
+		this.evicted++;
+		return old;
 	}
 
 	/** Item by age: 0 is the oldest held, size-1 the newest. */

@@ -1,4 +1,4 @@
-import {type LogEvent} from './event.js';
+import {type LogEvent, eventChars} from './event.js';
 import {type Filter} from './filter.js';
 import {Ring} from './ring.js';
 
@@ -7,13 +7,26 @@ import {Ring} from './ring.js';
 
 export const defaultBufferSize = 50_000;
 
+/**
+ * The text the store holds at most (UTF-16 units, core/event.ts eventChars): 128 Mi, or 1 Ki an
+ * event of its capacity if that is more. A count alone bounds nothing when lines are long: the
+ * default 50,000 lines of 1 MiB (--max-line) would be 50 GB.
+ */
+export function storeChars(capacity: number): number {
+	return Math.max(128 * 1024 * 1024, capacity * 1024);
+}
+
 export class Store {
 	private readonly ring: Ring<LogEvent>;
+	/** The text held at most (lines and messages, UTF-16 units). */
+	readonly maxChars: number;
+	private held = 0;
 	/** Bumped on every append; views compare it to skip work when nothing changed. */
 	version = 0;
 
-	constructor(capacity = defaultBufferSize) {
+	constructor(capacity = defaultBufferSize, maxChars = storeChars(capacity)) {
 		this.ring = new Ring<LogEvent>(capacity);
+		this.maxChars = maxChars;
 	}
 
 	get size(): number {
@@ -24,6 +37,11 @@ export class Store {
 		return this.ring.capacity;
 	}
 
+	/** The text held now (lines and messages, UTF-16 units). */
+	get chars(): number {
+		return this.held;
+	}
+
 	/** Events pushed out of the buffer by newer ones. */
 	get evicted(): number {
 		return this.ring.evicted;
@@ -31,7 +49,16 @@ export class Store {
 
 	append(events: readonly LogEvent[]): void {
 		for (const e of events) {
-			this.ring.push(e);
+			this.held += eventChars(e);
+			const old = this.ring.push(e);
+			if (old) {
+				this.held -= eventChars(old);
+			}
+		}
+
+		// Past the budget of text, the oldest go too; the newest is kept however long.
+		while (this.held > this.maxChars && this.ring.size > 1) {
+			this.held -= eventChars(this.ring.dropOldest()!);
 		}
 
 		if (events.length > 0) {

@@ -50,7 +50,7 @@ export function healthSnapshot(context: HttpContext): Record<string, unknown> {
 				oldest: history.oldest === undefined ? undefined : new Date(history.oldest).toISOString(),
 			}
 			: {state: 'off'},
-		memory: {events: context.store.size, capacity: context.store.capacity, evicted: context.store.evicted},
+		memory: {events: context.store.size, capacity: context.store.capacity, evicted: context.store.evicted, chars: context.store.chars, maxChars: context.store.maxChars},
 		redaction: redactor
 			? {enabled: true, ...redactor.health(), thread: context.bus.redactionThread ?? 'off', screened: context.bus.redactionScreened}
 			: {enabled: false},

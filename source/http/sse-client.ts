@@ -7,8 +7,10 @@ import {jsonText} from './reply.js';
 // one whose socket takes nothing for `stuckMs` is disconnected. Nothing here ever waits on the bus.
 
 export type ClientOptions = {
-	/** Frames queued at most. */
+	/** Events queued at most. */
 	capacity: number;
+	/** Bytes queued at most (default 32 MiB): a count alone bounds nothing when lines are 1 MiB long. */
+	maxBytes?: number;
 	stuckMs: number;
 	/** Called once when it is dropped for being stuck. */
 	onStuck: (client: SseClient) => void;
@@ -16,6 +18,8 @@ export type ClientOptions = {
 	onLoss: (n: number) => void;
 	now: () => number;
 };
+
+const defaultMaxBytes = 32 * 1024 * 1024;
 
 /** How long queued events wait for more before they are written. */
 const flushDelayMs = 20;
@@ -28,6 +32,7 @@ export class SseClient {
 	private head = 0;
 	/** Events in the queued chunks. */
 	private queuedEvents = 0;
+	private queuedBytes = 0;
 	private waitingDrain = false;
 	private scheduled = false;
 	/** Events lost since the last notice, and in all. */
@@ -64,7 +69,9 @@ export class SseClient {
 		}
 
 		this.lastSeq = chunk.lastSeq;
-		if (this.queuedEvents + chunk.events > this.options.capacity) {
+		const tooMany = this.queuedEvents + chunk.events > this.options.capacity;
+		// A chunk however large goes into an empty queue: the bus's batches bound it.
+		if (tooMany || (this.queuedBytes > 0 && this.queuedBytes + chunk.bytes.length > (this.options.maxBytes ?? defaultMaxBytes))) {
 			this.lostPending += chunk.events;
 			this.lost += chunk.events;
 			this.options.onLoss(chunk.events);
@@ -140,6 +147,7 @@ export class SseClient {
 		this.chunks = [];
 		this.head = 0;
 		this.queuedEvents = 0;
+		this.queuedBytes = 0;
 		for (const w of this.drainWaiters.splice(0)) {
 			w();
 		}
@@ -155,6 +163,7 @@ export class SseClient {
 	private enqueue(chunk: Chunk): void {
 		this.chunks.push(chunk);
 		this.queuedEvents += chunk.events;
+		this.queuedBytes += chunk.bytes.length;
 	}
 
 	private schedule(): void {
@@ -181,6 +190,7 @@ export class SseClient {
 		while (!this.waitingDrain && this.head < this.chunks.length) {
 			const chunk = this.chunks[this.head++]!;
 			this.queuedEvents -= chunk.events;
+			this.queuedBytes -= chunk.bytes.length;
 			this.sent += chunk.events;
 			if (!this.res.write(chunk.bytes)) {
 				this.block();

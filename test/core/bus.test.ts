@@ -52,6 +52,34 @@ describe('Bus', () => {
 		expect(kafka.health.paused).toBe(false);
 	});
 
+	it('a queue holds at most its budget of text, however few the events: long lines are dropped, or pause the source', () => {
+		const bus = new Bus();
+		const q = bus.queue('slow', {capacity: 100, maxChars: 10_000});
+		const long = (n: number, sourceId: string): EventInit[] => events(n, sourceId).map((e, i) => ({...e, message: `${i} ${'x'.repeat(1000)}`, raw: `${i} ${'x'.repeat(1000)}`}));
+		const net = bus.addSource('net', 'logio-listen');
+		net.publish(long(25, 'net'));
+		expect(q.length).toBe(9);
+		expect(q.dropped).toBe(16);
+		expect(net.health.drops).toBe(16);
+		q.take();
+		// Into an empty queue one event always goes, whatever its size.
+		net.publish([{...events(1, 'net')[0]!, message: 'y'.repeat(50_000), raw: 'y'.repeat(50_000)}]);
+		expect(q.length).toBe(1);
+		q.take();
+
+		const calls: string[] = [];
+		const kafka = bus.addSource('kafka', 'kafka', {pause: () => calls.push('pause'), resume: () => calls.push('resume')});
+		kafka.publish(long(6, 'kafka')); // past half the budget: paused
+		expect(calls).toEqual(['pause']);
+		kafka.publish(long(30, 'kafka')); // in flight: kept up to four times the budget
+		expect(q.length).toBe(36);
+		expect(q.dropped).toBe(16);
+		q.take(30);
+		expect(calls).toEqual(['pause']);
+		q.take(4); // 2 left: under a quarter of the budget
+		expect(calls).toEqual(['pause', 'resume']);
+	});
+
 	it('a queue holds only what its filter lets through', () => {
 		const bus = new Bus();
 		const q = bus.queue('errors', {capacity: 10, filter: compileFilter({...emptySpec(), minLevel: 'ERROR'})});

@@ -199,6 +199,40 @@ describe('the bus with a redaction screen', () => {
 		expect(source.health.events).toBe(30_000);
 	});
 
+	it('counts text as well as events: a few long lines pause the sources, and past 64 Mi units what waits goes at once', async () => {
+		const held: Array<() => void> = [];
+		const bus = new Bus();
+		bus.redactor = compileRedaction(spec);
+		bus.screenRedaction(new SecondRedactor(answer => held.push(answer)));
+		const out: string[] = [];
+		bus.subscribe(batch => out.push(...batch.map(e => e.message)));
+		const calls: string[] = [];
+		const source = bus.addSource('k', 'kafka', {pause: () => calls.push('pause'), resume: () => calls.push('resume')});
+		const mib = 'x'.repeat(1024 * 1024);
+		for (let i = 0; i < 34; i++) {
+			source.publish([eventFromLine(`${i} ssn 123-45-6789 ${mib}`, {sourceId: 'k', sourceKind: 'kafka', service: 's', receivedAt: i})]);
+			if (i === 30) {
+				expect(calls).toEqual([]); // 31 lines of 1 MiB, under 32 Mi units
+			}
+		}
+
+		expect(calls).toEqual(['pause']);
+		expect(out).toHaveLength(0);
+		for (let i = 34; i < 64; i++) {
+			source.publish([eventFromLine(`${i} ssn 123-45-6789 ${mib}`, {sourceId: 'k', sourceKind: 'kafka', service: 's', receivedAt: i})]);
+		}
+
+		expect(out).toHaveLength(64); // past 64 Mi units: redacted here and delivered, not held
+		expect(calls).toEqual(['pause', 'resume']);
+		expect(out.every((m, i) => m.startsWith(`${i} ssn [REDACTED:ssn] x`))).toBe(true);
+		for (const answer of held.splice(0)) {
+			answer();
+		}
+
+		await bus.settled();
+		expect(out).toHaveLength(64);
+	});
+
 	it('past its bound, everything waiting is redacted at once in this thread, in order, a key block across batches too', async () => {
 		const held: Array<() => void> = [];
 		const screen = new SecondRedactor(answer => held.push(answer));

@@ -258,6 +258,34 @@ describe('pipe mode, end to end', () => {
 		expect(r.stderr).not.toMatch(/dropped/);
 	});
 
+	it('a slow reader of long lines keeps memory bounded too: the queue counts their text, not only their number', async () => {
+		// Lines of 1 MiB as fast as logmon takes them. Counting events alone, stdin was paused only
+		// once 5,000 of them (5 GB) waited.
+		const writer = spawn(process.execPath, ['-e', String.raw`const l = 'y'.repeat(1 << 20) + '\n'; (function w() { while (process.stdout.write(l)); process.stdout.once('drain', w); })();`]);
+		const child = start(['-o', 'raw'], {stdin: writer.stdout});
+		child.stdout!.pause();
+		await new Promise(resolve => setTimeout(resolve, 4000));
+		const stalled = rssKb(child.pid!);
+		let lines = 0;
+		child.stdout!.on('data', (d: Buffer) => {
+			for (let at = d.indexOf(0x0A); at !== -1; at = d.indexOf(0x0A, at + 1)) {
+				lines++;
+			}
+		});
+		child.stdout!.resume();
+		for (let waited = 0; lines < 50 && waited < 30_000; waited += 20) {
+			await new Promise(resolve => setTimeout(resolve, 20)); // eslint-disable-line no-await-in-loop
+		}
+
+		expect(lines).toBeGreaterThanOrEqual(50); // it goes on once read
+		writer.kill();
+		child.kill('SIGTERM');
+		const r = await collect(child);
+		// About 100 MB here; before, 450 MB and growing by 100 MB a second.
+		expect(stalled).toBeLessThan(250 * 1024);
+		expect(r.stderr).not.toMatch(/dropped/);
+	});
+
 	it('pipe mode never loads React or Ink', async () => {
 		const log = path.join(mkdtempSync(path.join(tmpdir(), 'logmon-imports-')), 'imports.txt');
 		const r = await run(['--level', 'warn'], {

@@ -152,6 +152,27 @@ describe('the SSE stream', () => {
 		await stop(s);
 	});
 
+	it('a client that falls behind on long lines loses events past 32 MiB queued, however few they are', async () => {
+		// The queue's count (100,000) is never reached: 1,500 events of 64 KiB are about 96 MiB.
+		const file = config({streamQueue: 100_000, streamStuckMs: 60_000});
+		const s = await serve(['--no-history', '--config', file]);
+		const slow = await openStream(`${s.base}/api/v1/stream`);
+		slow.pause();
+		const total = 1500;
+		await burst(s, 0, total, 10, ` ${'x'.repeat(64 * 1024)}`);
+		const lost = await eventually(async () => {
+			const r = await request(`${s.base}/api/v1/health`);
+			return r.json.sources[0].events === total && r.json.http.streamLost > 0 ? r.json.http.streamLost as number : undefined;
+		}, 'events lost');
+		expect(lost).toBeGreaterThan(500);
+		slow.resume();
+		await slow.waitFor(m => m.event === 'loss' && (JSON.parse(m.data) as {totalLost: number}).totalLost === lost);
+		const got = slow.messages.filter(m => isEvent(m)).length;
+		expect(got + lost).toBe(total);
+		slow.close();
+		await stop(s);
+	});
+
 	it('a stalled client is counted then dropped; another client loses nothing', async () => {
 		const file = config({streamQueue: 2000, streamStuckMs: 500});
 		const s = await serve(['--no-history', '--config', file]);

@@ -1,4 +1,4 @@
-import {type LogEvent} from '../../core/event.js';
+import {type LogEvent, eventChars} from '../../core/event.js';
 
 // Where a forwarder's events wait for their batch: in memory only (MemoryFeed, below), or on
 // disk first (spool.ts). The delivery loop takes items, sends them, and acknowledges them.
@@ -41,15 +41,23 @@ export type Feed = {
 	close(): Promise<void>;
 };
 
-/** A bounded ring of events in memory; past `capacity` new events are dropped and counted. */
+/** Text a memory feed holds at most (UTF-16 units, core/event.ts eventChars): 64 Mi. */
+export const defaultFeedChars = 64 * 1024 * 1024;
+
+/**
+ * A bounded queue of events in memory; past `capacity` events, or `maxChars` of their text (a
+ * count alone bounds nothing when lines are long), new events are dropped and counted. One event
+ * always goes into an empty feed, however long.
+ */
 export class MemoryFeed implements Feed {
 	readonly durable = false;
 	onReady: (() => void) | undefined;
 	dropped = 0;
 	private items: FeedItem[] = [];
 	private head = 0;
+	private chars = 0;
 
-	constructor(private readonly capacity: number) {}
+	constructor(private readonly capacity: number, private readonly maxChars = defaultFeedChars) {}
 
 	get length(): number {
 		return this.items.length - this.head;
@@ -58,11 +66,13 @@ export class MemoryFeed implements Feed {
 	push(events: readonly LogEvent[]): void {
 		let added = false;
 		for (const event of events) {
-			if (this.length >= this.capacity) {
+			const chars = eventChars(event);
+			if (this.length >= this.capacity || (this.length > 0 && this.chars + chars > this.maxChars)) {
 				this.dropped++;
 				continue;
 			}
 
+			this.chars += chars;
 			this.items.push({event, ref: 0});
 			added = true;
 		}
@@ -76,6 +86,14 @@ export class MemoryFeed implements Feed {
 		const n = Math.min(max, this.length);
 		const out = this.items.slice(this.head, this.head + n);
 		this.head += n;
+		for (const item of out) {
+			this.chars -= eventChars(item.event);
+		}
+
+		if (this.length === 0) {
+			this.chars = 0; // nothing can drift past an empty feed
+		}
+
 		if (this.head > 4096 && this.head * 2 > this.items.length) {
 			this.items = this.items.slice(this.head);
 			this.head = 0;
