@@ -2,7 +2,7 @@ import {type AlertView, AlertBook, type RuleState} from './alert-book.js';
 import {type GroupState, holds} from './alert-conditions.js';
 import {GroupKeys, type Keyer, type TermKey} from './alert-keys.js';
 import {type AlertRule, type NewTermSpec, spanOf} from './alert-rules.js';
-import {type AlertNotice, hash64} from './alert-notice.js';
+import {type AlertNotice, hash64, sampleEvent} from './alert-notice.js';
 import {TermMemory} from './alert-terms.js';
 import {BucketRing} from './alert-window.js';
 import {Whens} from './alert-when.js';
@@ -480,14 +480,14 @@ export class AlertEngine {
 
 		g.lastMatch = Math.max(g.lastMatch, t);
 		g.sinceNotice += n;
-		g.latest = g.state === 'firing' ? e : first;
+		g.latest = sampleEvent(g.state === 'firing' ? e : first);
 		g.ring?.add(t, n);
 		// Flatlines only change with time (the tick); every other kind can fire now.
 		if (rs.kind !== 'flatline' || g.state === 'firing') {
 			this.book.step(rs, g, t, holds(rs.rule, g, t, this.startedAt));
 		}
 
-		g.latest = e;
+		g.latest = sampleEvent(e);
 	}
 
 	private newGroup(rs: RuleState, key: string, e: LogEvent, term: string | undefined): GroupState {
@@ -516,7 +516,7 @@ export class AlertEngine {
 			firingSince: 0,
 			lastFiringNotice: Number.NEGATIVE_INFINITY,
 			announced: false,
-			latest: e,
+			latest: sampleEvent(e),
 			value: 0,
 			reference: 0,
 		};

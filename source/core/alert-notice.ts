@@ -49,6 +49,19 @@ export type AlertNotice = {
 
 const sampleLength = 500;
 
+/**
+ * What a group keeps of its latest event: the event itself, or past a sample's length a copy
+ * without its line and record. A thousand groups of a rule keeping 1 MiB lines would be 1 GB.
+ */
+export function sampleEvent(e: LogEvent): LogEvent {
+	// A short line's record is small too: most events are kept as they are, with no copy.
+	if (e.message.length + e.raw.length <= 4096) {
+		return e;
+	}
+
+	return {...e, message: e.message.slice(0, sampleLength + 1), raw: '', record: undefined};
+}
+
 export function sampleOf(e: LogEvent): AlertSample {
 	const message = e.message.length > sampleLength ? e.message.slice(0, sampleLength) + '…' : e.message;
 	return {time: e.time, receivedAt: e.receivedAt, sourceId: e.sourceId, service: e.service, host: e.host, type: e.type, level: e.level, message};

@@ -1,4 +1,4 @@
-import {type EventInit, type LogEvent, type SourceKind, eventChars, gapEvent} from './event.js';
+import {type EventInit, type LogEvent, type SourceKind, boundNames, eventChars, gapEvent} from './event.js';
 import {type Filter} from './filter.js';
 import {Diagnostics} from './diagnostics.js';
 import {type SourceHealth, type SourceState, newHealth} from './health.js';
@@ -355,6 +355,7 @@ export class Bus {
 		let real = 0;
 		for (const e of batch) {
 			e.seq = ++this.seq;
+			boundNames(e);
 			if (!e.marker) {
 				real++;
 			}

@@ -1,4 +1,4 @@
-import {type Level, type LogEvent, levelRank} from './event.js';
+import {type Level, type LogEvent, headOf, levelRank} from './event.js';
 import {Histogram} from './histogram.js';
 
 // Error grouping. Every ERROR/CRITICAL event, 5xx response, php-error and
@@ -183,6 +183,26 @@ export function varyingParts(message: string): VaryingPart[] {
 	return out;
 }
 
+/** The longest message (and line) a group keeps of its latest event. */
+const maxLatest = 32 * 1024;
+
+/**
+ * A group keeps its latest event whole up to 32 Ki characters; past that, a copy cut there, with
+ * no record: 500 groups of 1 MiB lines would be 1 GB, in each of the lists that group them.
+ */
+export function latestOf(e: LogEvent): LogEvent {
+	if (e.message.length <= maxLatest && e.raw.length <= maxLatest) {
+		return e;
+	}
+
+	const cut = (text: string): string => {
+		const head = headOf(text, maxLatest);
+		return head === text ? text : `${head}… (${text.length - head.length} more characters)`;
+	};
+
+	return {...e, message: cut(e.message), raw: cut(e.raw), record: undefined};
+}
+
 export type ErrorGroup = {
 	readonly fingerprint: string;
 	count: number;
@@ -194,7 +214,7 @@ export type ErrorGroup = {
 	moreServices: boolean;
 	/** Most severe level seen. */
 	level: Level;
-	/** The latest occurrence, kept whole (the tail buffer may have dropped it). */
+	/** The latest occurrence, kept whole (the tail buffer may have dropped it) up to `latestOf`'s cut. */
 	latest: LogEvent;
 	readonly histogram: Histogram;
 };
@@ -277,7 +297,7 @@ export class ErrorGroups {
 		this.groups.set(key, g);
 		g.count++;
 		g.lastSeen = Math.max(g.lastSeen, e.receivedAt);
-		g.latest = e;
+		g.latest = latestOf(e);
 		if (levelRank[e.level] > levelRank[g.level]) {
 			g.level = e.level;
 		}

@@ -54,6 +54,35 @@ export type LogEvent = {
 /** What a source fills in; the bus assigns `seq`. */
 export type EventInit = Omit<LogEvent, 'seq'> & {seq?: number};
 
+/** The longest service, host, proc or type kept: they are labels, counted and listed by name. */
+export const maxNameLength = 256;
+
+/** The first `n` UTF-16 units of `text` at most, not ending between the halves of a surrogate pair. */
+export function headOf(text: string, n: number): string {
+	if (text.length <= n) {
+		return text;
+	}
+
+	return text.slice(0, (text.charCodeAt(n - 1) & 0xFC_00) === 0xD8_00 ? n - 1 : n);
+}
+
+function cutName(name: string): string {
+	return name.length <= maxNameLength ? name : `${headOf(name, maxNameLength - 1)}…`;
+}
+
+/**
+ * Names past `maxNameLength` cut, in place. A JSON record's `service` or `host` is whatever its
+ * writer put there: a 1 MiB name would be kept once for every per-name count and list.
+ */
+export function boundNames(e: EventInit): void {
+	if (e.service.length > maxNameLength || e.host.length > maxNameLength || e.proc.length > maxNameLength || e.type.length > maxNameLength) {
+		e.service = cutName(e.service);
+		e.host = cutName(e.host);
+		e.proc = cutName(e.proc);
+		e.type = cutName(e.type);
+	}
+}
+
 /**
  * An event's weight against a budget of text (UTF-16 units of its line and message). Counting
  * events alone bounds no memory when lines are up to --max-line long: 10,000 of 1 MiB are 10 GB.

@@ -1,9 +1,10 @@
-import {type LogEvent} from '../core/event.js';
+import {type LogEvent, eventChars} from '../core/event.js';
 import {type Filter, FilterError, compileFilter, emptySpec, parseFilterExpression} from '../core/filter.js';
 import {errorLevels} from '../history/types.js';
 import {grepWords} from '../query-tokens.js';
 import {indexWordRule} from '../query-store.js';
 import {type HttpContext} from './context.js';
+import {maxAnswerChars} from './read-events.js';
 import {type DimensionTest, type QueryPlan, type TargetRequest, GrafanaRequestError} from './grafana-model.js';
 import {type Annotation, type AnnotationKind, annotationKinds, annotationTable, eventTable} from './grafana-tables.js';
 import {type GrafanaState} from './grafana-live.js';
@@ -106,16 +107,28 @@ async function recentErrors(plan: QueryPlan, target: TargetRequest, context: Htt
 	const filter = errorsFilter(target, `${target.payloadAt}.q`);
 	const {from, to} = plan;
 	const out: LogEvent[] = [];
+	if (limit <= 0) {
+		return out;
+	}
+
+	// A table's rows hold at most maxAnswerChars of text, as an API answer does.
+	let chars = 0;
+	const take = (e: LogEvent): boolean => {
+		out.push(e);
+		chars += eventChars(e);
+		return out.length >= limit || chars >= maxAnswerChars;
+	};
+
 	const {store, reader} = context;
-	for (let i = store.size - 1; i >= 0 && out.length < limit; i--) {
+	for (let i = store.size - 1; i >= 0; i--) {
 		const e = store.at(i)!;
-		if (passes(e, filter, target.test, from, to)) {
-			out.push(e);
+		if (passes(e, filter, target.test, from, to) && take(e)) {
+			return out;
 		}
 	}
 
 	const oldest = store.at(0);
-	if (!reader || out.length >= limit) {
+	if (!reader) {
 		return out;
 	}
 
@@ -133,11 +146,8 @@ async function recentErrors(plan: QueryPlan, target: TargetRequest, context: Htt
 	})) {
 		// The newest of the history are still in memory, and already looked at.
 		const held = oldest && (e.receivedAt > oldest.receivedAt || (e.receivedAt === oldest.receivedAt && e.seq >= oldest.seq));
-		if (!held && passes(e, filter, target.test, from, to)) {
-			out.push(e);
-		}
-
-		if (out.length >= limit || ++scanned >= context.limits.maxScan) {
+		const done = !held && passes(e, filter, target.test, from, to) && take(e);
+		if (done || ++scanned >= context.limits.maxScan) {
 			abort.abort();
 			break;
 		}

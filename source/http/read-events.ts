@@ -1,4 +1,4 @@
-import {type LogEvent} from '../core/event.js';
+import {type LogEvent, eventChars} from '../core/event.js';
 import {type Filter} from '../core/filter.js';
 import {errorLevels} from '../history/types.js';
 import {type HttpContext} from './context.js';
@@ -37,23 +37,38 @@ export function eventTest(q: Pick<ReadQuery, 'filter' | 'since' | 'until' | 'err
 		&& (filter.all || filter.test(e));
 }
 
+/**
+ * The text of one answer's events at most (core/event.ts eventChars): past it the answer ends
+ * early with `more`, and the next page goes on. 10,000 lines of 1 MiB would be 10 GB, and more
+ * than a string can hold once they are JSON.
+ */
+export const maxAnswerChars = 64 * 1024 * 1024;
+
 export async function newestEvents(context: HttpContext, q: ReadQuery): Promise<ReadResult> {
 	const want = q.limit + 1;
 	const test = eventTest(q);
 	const out: LogEvent[] = [];
+	let chars = 0;
+	let full = false;
+	const take = (e: LogEvent): void => {
+		out.push(e);
+		chars += eventChars(e);
+		full = chars >= maxAnswerChars;
+	};
+
 	const {store, reader} = context;
-	for (let i = store.size - 1; i >= 0 && out.length < want; i--) {
+	for (let i = store.size - 1; i >= 0 && out.length < want && !full; i--) {
 		const e = store.at(i)!;
 		if (q.before && compareKeys(e, q.before) >= 0) {
 			continue;
 		}
 
 		if (test(e)) {
-			out.push(e);
+			take(e);
 		}
 	}
 
-	if (reader && out.length < want) {
+	if (reader && out.length < want && !full) {
 		// What the store no longer (or never) held: before its oldest event, and before the cursor.
 		const oldest = store.at(0);
 		const before = oldest && (!q.before || compareKeys(oldest, q.before) < 0) ? oldest : q.before;
@@ -68,9 +83,16 @@ export async function newestEvents(context: HttpContext, q: ReadQuery): Promise<
 			errorsOnly: q.errorsOnly,
 		})) {
 			if (test(e)) {
-				out.push(e);
+				take(e);
+				if (full) {
+					break;
+				}
 			}
 		}
+	}
+
+	if (full && out.length <= q.limit) {
+		return {events: out, more: true, from: reader ? 'history' : 'memory'};
 	}
 
 	const more = out.length > q.limit;

@@ -4,7 +4,7 @@ import path from 'node:path';
 import {describe, expect, test} from 'vitest';
 import {learnFromHistory, learnLater} from '../../source/alerts/learn-history.js';
 import {AlertEngine} from '../../source/core/alert-engine.js';
-import {type AlertNotice, alertEvent} from '../../source/core/alert-notice.js';
+import {type AlertNotice, alertEvent, sampleEvent} from '../../source/core/alert-notice.js';
 import {type AlertRule, type KindSpec, fieldValue, formatDuration, parseDuration, parseRate} from '../../source/core/alert-rules.js';
 import {BucketRing} from '../../source/core/alert-window.js';
 import {type LogEvent} from '../../source/core/event.js';
@@ -443,5 +443,21 @@ describe('silences, snapshot and alert events', () => {
 		expect(fieldValue(e, 'o')).toBe('');
 		expect(fieldValue(e, 'missing.path')).toBe('');
 		expect(fieldValue(e, 'fingerprint')).toBe('took <n> ms');
+	});
+});
+
+describe('what a group keeps of its latest event', () => {
+	test('a short event as it is; a long one without its line and record, its message cut to what a notice shows', () => {
+		const short = event({message: 'disk full', raw: '{"message":"disk full"}', record: {message: 'disk full'}});
+		expect(sampleEvent(short)).toBe(short);
+		const long = event({message: 'm'.repeat(1 << 20), raw: 'r'.repeat(1 << 20), record: {message: 'm'}, service: 'web'});
+		const kept = sampleEvent(long);
+		expect(kept.message).toHaveLength(501);
+		expect(kept.raw).toBe('');
+		expect(kept.record).toBeUndefined();
+		expect(kept.service).toBe('web');
+		const h = harness([rule(match())]);
+		h.at(1000, {message: 'x'.repeat(1 << 20)});
+		expect(h.notices[0]!.sample!.message).toBe(`${'x'.repeat(500)}…`);
 	});
 });

@@ -80,6 +80,19 @@ describe('Bus', () => {
 		expect(calls).toEqual(['pause', 'resume']);
 	});
 
+	it('cuts names past 256 characters, never between the halves of a surrogate pair', () => {
+		const bus = new Bus();
+		const seen: EventInit[] = [];
+		bus.subscribe(batch => seen.push(...batch));
+		const source = bus.addSource('a', 'stdin');
+		const [e] = events(1, 'a');
+		source.publish([{...e!, service: 's'.repeat(1 << 20), host: `${'h'.repeat(254)}\u{1F600}tail`, proc: 'p'.repeat(256), type: 'web'}]);
+		expect(seen[0]!.service).toBe(`${'s'.repeat(255)}…`);
+		expect(seen[0]!.host).toBe(`${'h'.repeat(254)}…`);
+		expect(seen[0]!.proc).toBe('p'.repeat(256));
+		expect(seen[0]!.type).toBe('web');
+	});
+
 	it('a queue holds only what its filter lets through', () => {
 		const bus = new Bus();
 		const q = bus.queue('errors', {capacity: 10, filter: compileFilter({...emptySpec(), minLevel: 'ERROR'})});

@@ -148,6 +148,23 @@ describe('ErrorGroups', () => {
 	});
 });
 
+describe('what a group keeps of its latest event', () => {
+	test('whole up to 32 Ki characters; past that a copy cut there that says how much more there was, without its record', () => {
+		const groups = new ErrorGroups();
+		const short = event({level: 'ERROR', message: 'disk full', record: {message: 'disk full'}});
+		groups.add([short]);
+		expect(groups.list()[0]!.latest).toBe(short);
+		// The cut never parts a surrogate pair.
+		const message = `${'e'.repeat(32 * 1024 - 1)}\u{1F600}${'e'.repeat(1 << 20)}`;
+		groups.add([event({level: 'ERROR', message, raw: message, record: {message}})]);
+		const latest = groups.list()[0]!.latest;
+		expect(latest.message).toBe(`${'e'.repeat(32 * 1024 - 1)}… (${message.length - (32 * 1024) + 1} more characters)`);
+		expect(latest.raw).toBe(latest.message);
+		expect(latest.record).toBeUndefined();
+		expect(latest.level).toBe('ERROR');
+	});
+});
+
 describe('fingerprint and varyingParts agree', () => {
 	const masks = {time: '<time>', uuid: '<uuid>', url: '<url>', ip: '<ip>', hex: '<hex>', path: '<path>', id: '<id>', num: '<n>'};
 	/** The message with what varyingParts finds masked, its whitespace made single spaces. */
