@@ -1,4 +1,4 @@
-import {type LogEvent} from '../core/event.js';
+import {type LogEvent, eventChars} from '../core/event.js';
 import {type Filter} from '../core/filter.js';
 import {type HttpContext} from './context.js';
 import {type EventKey, compareKeys, parseEventId} from './event-id.js';
@@ -52,6 +52,8 @@ function later(a: EventKey, b: EventKey): EventKey {
 
 /** Margin on the history's flush interval for a write under way. */
 const settleMs = 1000;
+/** What a resume queues at once at most (core/event.ts eventChars); more goes at the socket's pace. */
+const maxResumeChars = 8 * 1024 * 1024;
 
 async function sleep(ms: number, signal: AbortSignal): Promise<void> {
 	if (ms <= 0 || signal.aborted) {
@@ -141,6 +143,7 @@ async function resume(context: HttpContext, hub: StreamHub, client: SseClient, f
 
 		// The buffer holds everything after `after`.
 		const pending: LogEvent[] = [];
+		let chars = 0;
 		for (let i = store.size - 1; i >= 0; i--) {
 			const e = store.at(i)!;
 			if (compareKeys(e, after) <= 0) {
@@ -149,10 +152,13 @@ async function resume(context: HttpContext, hub: StreamHub, client: SseClient, f
 
 			if (test(e)) {
 				pending.push(e);
+				chars += eventChars(e);
 			}
 		}
 
-		if (pending.length <= limits.streamQueue) {
+		// Queued at once only while small: framed as JSON, the buffer's 128 Mi characters of long
+		// lines would be several hundred MB for each client that resumes.
+		if (pending.length <= limits.streamQueue && chars <= maxResumeChars) {
 			// In one step: the rest, then live.
 			client.push(pending.reverse().map(e => eventFrame(e)));
 			client.lastSeq = store.newest()?.seq ?? bus.lastSeq;

@@ -87,6 +87,25 @@ describe('the SSE stream', () => {
 		await stop(s);
 	});
 
+	it('Last-Event-ID over long lines: what is missed goes at the socket\'s pace, not queued at once, each event once', async () => {
+		const s = await serve(['--no-history']);
+		const first = await openStream(`${s.base}/api/v1/stream`);
+		await burst(s, 0, 1);
+		const [one] = await first.waitFor(isEvent, 1);
+		first.close();
+		// 40 lines of 512 KiB missed: 20 Mi characters, more than a resume queues at once.
+		await burst(s, 1, 40, 1, ` ${'x'.repeat(512 * 1024)}`);
+		await eventually(async () => (await request(`${s.base}/api/v1/health`)).json.sources[0].events === 41, 'the lines read');
+		const second = await openStream(`${s.base}/api/v1/stream`, {'Last-Event-ID': one!.id!});
+		const rest = await second.waitFor(isEvent, 40);
+		await burst(s, 41, 1);
+		const live = await second.waitFor(isEvent, 41);
+		expect([...rest, live.at(-1)!].map(m => seqOf(m))).toEqual(Array.from({length: 41}, (_, i) => i + 2));
+		expect(second.messages.filter(m => m.event === 'loss')).toEqual([]);
+		second.close();
+		await stop(s);
+	});
+
 	it('Last-Event-ID from the history: what the buffer lost comes from disk, across a restart too', async () => {
 		const dir = tempDir('logmon-http-stream-history-');
 		const args = ['--history', '--history-dir', dir, '--buffer', '100'];
