@@ -1,4 +1,4 @@
-import {type LogEvent} from '../core/event.js';
+import {type LogEvent, eventChars} from '../core/event.js';
 import {type Filter} from '../core/filter.js';
 import {Reader} from './reader.js';
 import {type Reply, type Request, type WorkerQuery} from './reader-worker.js';
@@ -50,11 +50,13 @@ class ThreadedReader implements ClosableReader {
 		this.worker.start();
 	}
 
-	async newest(count: number, since?: number): Promise<LogEvent[]> {
+	async newest(count: number, since?: number, maxChars = Number.POSITIVE_INFINITY): Promise<LogEvent[]> {
 		// As a scan, so the events cross in batches: 50,000 in one message take long to unpack here.
 		const out: LogEvent[] = [];
+		let chars = 0;
 		for await (const e of this.run({reverse: true, limit: count})) {
-			if (since !== undefined && e.receivedAt < since) {
+			chars += eventChars(e);
+			if ((since !== undefined && e.receivedAt < since) || (chars > maxChars && out.length > 0)) {
 				break;
 			}
 

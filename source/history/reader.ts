@@ -2,7 +2,7 @@ import fs, {type FileHandle} from 'node:fs/promises';
 import {promisify} from 'node:util';
 import zlib from 'node:zlib';
 import {type Filter} from '../core/filter.js';
-import {type LogEvent, levelRank} from '../core/event.js';
+import {type LogEvent, eventChars, levelRank} from '../core/event.js';
 import {Bloom, eventHasWords} from './bloom.js';
 import {compareSegments, decodeLine, hourMs} from './format.js';
 import {parseIndex} from './index-builder.js';
@@ -53,9 +53,15 @@ export class Reader implements HistoryReader {
 		return this.run(query);
 	}
 
-	async newest(count: number, since?: number): Promise<LogEvent[]> {
+	async newest(count: number, since?: number, maxChars = Number.POSITIVE_INFINITY): Promise<LogEvent[]> {
 		const out: LogEvent[] = [];
+		let chars = 0;
 		for await (const e of this.run({reverse: true, limit: count, receivedSince: since})) {
+			chars += eventChars(e);
+			if (chars > maxChars && out.length > 0) {
+				break;
+			}
+
 			out.push(e);
 		}
 

@@ -113,8 +113,11 @@ export type HistoryReader = {
 	 * (Refined: `errorsOnly` added; the active segment is counted from its lines, not kept in memory.)
 	 */
 	counts(since?: number, until?: number, errorsOnly?: boolean): Promise<HistoryCounts>;
-	/** The newest `count` events (by receive order) for the UI's start, oldest first; `since` is a receive time. */
-	newest(count: number, since?: number): Promise<LogEvent[]>;
+	/**
+	 * The newest `count` events (by receive order) for the UI's start, oldest first; `since` is a
+	 * receive time; no more than `maxChars` of their text (core/event.ts eventChars), as the buffer.
+	 */
+	newest(count: number, since?: number, maxChars?: number): Promise<LogEvent[]>;
 	/** Up to `count` events received before the event `before` (its receivedAt and seq), oldest first: scroll-back. */
 	before(before: Pick<LogEvent, 'receivedAt' | 'seq'>, count: number, filter?: Filter): Promise<LogEvent[]>;
 	status(): HistoryStatus;

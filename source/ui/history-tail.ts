@@ -53,7 +53,7 @@ export class TailHistory {
 		chain.startLoading(0);
 		let events: LogEvent[];
 		try {
-			events = await reader.newest(store.capacity, runStart - startWindowMs);
+			events = await reader.newest(store.capacity, runStart - startWindowMs, store.maxChars);
 		} catch (error) {
 			chain.doneLoading(0);
 			this.fail(error);

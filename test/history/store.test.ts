@@ -98,6 +98,10 @@ describe('writing and reading', () => {
 		expect(await all(h, {filter})).toEqual([]);
 		expect((await all(h, {filter: compileFilter({...emptySpec(), services: ['web']}), limit: 2})).map(e => e.seq)).toEqual([2, 4]);
 		expect((await h.reader.newest(5)).map(e => e.seq)).toEqual([96, 97, 98, 99, 100]);
+		// No more than a budget of text (the buffer's, for the UI's start); the newest one always.
+		const last3 = written.slice(-3).reduce((n, e) => n + e.message.length + (e.raw === e.message ? 0 : e.raw.length), 0);
+		expect((await h.reader.newest(50, undefined, last3)).map(e => e.seq)).toEqual([98, 99, 100]);
+		expect((await h.reader.newest(50, undefined, 1)).map(e => e.seq)).toEqual([100]);
 		expect((await h.reader.before({receivedAt: t0 + 50_000, seq: 51}, 3)).map(e => e.seq)).toEqual([48, 49, 50]);
 	});
 
