@@ -24,6 +24,8 @@ class ScriptedDestination implements Destination {
 	readonly batches: string[][] = [];
 	readonly attempts: string[][] = [];
 	replies: Reply[] = [];
+	/** While set, every send gets this answer (after any scripted replies). */
+	down: SendOutcome | undefined;
 	partition: ((e: LogEvent) => string) | undefined;
 	closed = false;
 
@@ -36,7 +38,7 @@ class ScriptedDestination implements Destination {
 	async send(events: readonly LogEvent[]): Promise<SendOutcome> {
 		const messages = events.map(e => e.message);
 		this.attempts.push(messages);
-		const reply = this.replies.shift() ?? {ok: true};
+		const reply = this.replies.shift() ?? this.down ?? {ok: true};
 		if (reply === 'hang') {
 			return new Promise(() => undefined);
 		}
@@ -197,6 +199,63 @@ describe('the delivery loop', () => {
 		expect(forwarder.counters().queued).toBe(1);
 		await forwarder.stop(50);
 		expect(forwarder.unsent).toBe(1);
+	});
+
+	it('its batches hold 64 Mi characters at most: past that, long lines wait in the feed (or are dropped by it), not in batches', async () => {
+		const {bus, destination, forwarder} = setup({timeoutMs: 60_000});
+		destination.down = {ok: false, retry: true, reason: 'HTTP 503'};
+		const source = bus.addSource('test', 'stdin');
+		const line = 'x'.repeat(1024 * 1024); // one string: the test itself holds 1 MiB, the forwarder counts 200
+		let most = 0;
+		for (let i = 0; i < 20; i++) {
+			source.publish(lines(10, i * 10, {raw: line}));
+			most = Math.max(most, forwarder.counters().batchChars);
+		}
+
+		await until(() => destination.attempts.length >= 3, 'retrying');
+		const c = forwarder.counters();
+		const eventChars = line.length + 'm199'.length;
+		// Batches (in flight included) and the memory feed each hold 64 Mi characters at most; the rest was dropped.
+		expect(c.queued + c.dropped).toBe(200);
+		expect(c.queued).toBeLessThanOrEqual(2 * 64);
+		expect(most).toBeLessThanOrEqual(64 * 1024 * 1024);
+		expect(most).toBeGreaterThan(64 * 1024 * 1024 - 10 * eventChars);
+		expect(source.health.paused).toBe(false);
+
+		destination.down = undefined;
+		await until(() => destination.delivered.length === c.queued, 'what was held delivered');
+		// Each once and in order; the ones dropped were the newest.
+		expect(destination.delivered).toEqual(Array.from({length: c.queued}, (_, i) => `m${i}`));
+		expect(forwarder.counters()).toMatchObject({queued: 0, batchChars: 0, sent: c.queued});
+		await forwarder.stop(1000);
+	});
+
+	it('one event longer than the text bound still goes, alone', async () => {
+		const bus = new Bus();
+		const destination = new ScriptedDestination({maxEvents: 10, maxBytes: 1000, delayMs: 0});
+		const forwarder = new Forwarder({
+			name: 'test',
+			destination,
+			feed: new MemoryFeed(1000, 1000),
+			filter: undefined,
+			handle: bus.addSource('forward:test', 'forward'),
+			deadLetter: new DeadLetter(path.join(tempDir(), 'dead-letter.ndjson'), 'test'),
+			retry: {initialMs: 10, maxMs: 20, maxAttempts: 0},
+			timeoutMs: 30_000,
+			holdMax: 1000,
+			holdChars: 100,
+			redact: text => text,
+		});
+		forwarder.start(bus);
+		const source = bus.addSource('test', 'stdin');
+		source.publish(lines(1, 0, {raw: 'y'.repeat(900)}));
+		source.publish(lines(4, 1, {raw: 'z'.repeat(40)}));
+		await until(() => destination.delivered.length === 5, 'all five delivered');
+		expect(destination.delivered).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+		// The long one went alone; the short ones in batches of at most 100 characters (two of 40 and their m1, m2).
+		expect(destination.batches.map(b => b.length)).toEqual([1, 2, 2]);
+		expect(forwarder.counters().batchChars).toBe(0);
+		await forwarder.stop(1000);
 	});
 
 	it('a full memory queue drops new events and counts them; the bus never waits', async () => {

@@ -28,8 +28,8 @@ export type Feed = {
 	readonly durable: boolean;
 	/** Called from the bus: O(batch), never waits. */
 	push(events: readonly LogEvent[]): void;
-	/** Up to `max` items, oldest first, from memory. */
-	take(max: number): FeedItem[];
+	/** Up to `max` items, oldest first, from memory, whose text adds up to `maxChars` at most (eventChars). */
+	take(max: number, maxChars?: number): FeedItem[];
 	/** Items delivered (or set aside): the spool may let go of them. */
 	ack(items: readonly FeedItem[]): void;
 	/** Called when items became available to `take`. */
@@ -82,14 +82,22 @@ export class MemoryFeed implements Feed {
 		}
 	}
 
-	take(max: number): FeedItem[] {
-		const n = Math.min(max, this.length);
-		const out = this.items.slice(this.head, this.head + n);
-		this.head += n;
-		for (const item of out) {
-			this.chars -= eventChars(item.event);
+	take(max: number, maxChars = Number.POSITIVE_INFINITY): FeedItem[] {
+		const limit = Math.min(max, this.length);
+		let n = 0;
+		let chars = 0;
+		for (; n < limit; n++) {
+			const c = eventChars(this.items[this.head + n]!.event);
+			if (chars + c > maxChars) {
+				break;
+			}
+
+			chars += c;
 		}
 
+		const out = this.items.slice(this.head, this.head + n);
+		this.head += n;
+		this.chars -= chars;
 		if (this.length === 0) {
 			this.chars = 0; // nothing can drift past an empty feed
 		}

@@ -1,7 +1,7 @@
 import {unlinkSync} from 'node:fs';
 import {chmod, mkdir, open, readdir, type FileHandle} from 'node:fs/promises';
 import path from 'node:path';
-import {type LogEvent} from '../../core/event.js';
+import {type LogEvent, eventChars} from '../../core/event.js';
 import {decodeRecord, encodeRecord, segmentId, segmentName} from '../../core/forward-spool-format.js';
 import {acquireLock} from '../../history/lock.js';
 import {type Feed, type FeedCounters, type FeedItem} from './feed.js';
@@ -194,8 +194,19 @@ export class Spool implements Feed {
 		}
 	}
 
-	take(max: number): FeedItem[] {
-		const n = Math.min(max, this.length);
+	take(max: number, maxChars = Number.POSITIVE_INFINITY): FeedItem[] {
+		const limit = Math.min(max, this.length);
+		let n = 0;
+		let chars = 0;
+		for (; n < limit; n++) {
+			const c = eventChars(this.memory[this.memoryHead + n]!.event);
+			if (chars + c > maxChars) {
+				break;
+			}
+
+			chars += c;
+		}
+
 		const out = this.memory.slice(this.memoryHead, this.memoryHead + n);
 		this.memoryHead += n;
 		if (this.memoryHead > 4096 && this.memoryHead * 2 > this.memory.length) {
