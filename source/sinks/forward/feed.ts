@@ -14,6 +14,8 @@ export type FeedItem = {
 export type FeedCounters = {
 	/** Events waiting in memory. */
 	queued: number;
+	/** Their text (UTF-16 units, core/event.ts eventChars). */
+	queuedChars: number;
 	/** Events on disk not yet acknowledged (0 without a spool). */
 	spooled: number;
 	spoolBytes: number;
@@ -115,7 +117,7 @@ export class MemoryFeed implements Feed {
 	}
 
 	counters(): FeedCounters {
-		return {queued: this.length, spooled: 0, spoolBytes: 0, dropped: this.dropped, damaged: 0};
+		return {queued: this.length, queuedChars: this.chars, spooled: 0, spoolBytes: 0, dropped: this.dropped, damaged: 0};
 	}
 
 	async close(): Promise<void> {

@@ -45,6 +45,8 @@ export type ForwarderCounters = {
 	queued: number;
 	/** Text of the events in batches (open, cut and in flight), bounded by holdChars. */
 	batchChars: number;
+	/** Text of the events waiting in the feed's memory (the memory feed, or the spool's queue). */
+	feedChars: number;
 	spooled: number;
 	spoolBytes: number;
 	sent: number;
@@ -152,6 +154,7 @@ export class Forwarder {
 		return {
 			queued: f.queued + this.cutter.size + this.inFlightCount(),
 			batchChars: this.cutter.chars + this.inFlightChars,
+			feedChars: f.queuedChars,
 			spooled: f.spooled,
 			spoolBytes: f.spoolBytes,
 			sent: this.sent,
