@@ -3,7 +3,7 @@ import net from 'node:net';
 import {hostname} from 'node:os';
 import path from 'node:path';
 import {afterEach, describe, expect, test} from 'vitest';
-import {encodeLog, parseLogioUrl} from '../source/publish/logio.js';
+import {LogioPublisher, encodeLog, parseLogioUrl} from '../source/publish/logio.js';
 import {freePort, until} from './support/logio-peers.js';
 import {collect, corpus, run, start} from './support/logmon.js';
 
@@ -13,7 +13,7 @@ afterEach(async () => {
 });
 
 /** A logio publisher endpoint that keeps each connection's bytes. */
-async function sink(onConnection?: (socket: net.Socket, index: number) => void) {
+async function sink(onConnection?: (socket: net.Socket, index: number) => void, port = 0) {
 	const connections: string[] = [];
 	const sockets = new Set<net.Socket>();
 	const server = net.createServer(socket => {
@@ -27,7 +27,7 @@ async function sink(onConnection?: (socket: net.Socket, index: number) => void) 
 		});
 		onConnection?.(socket, i);
 	});
-	await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+	await new Promise<void>(resolve => server.listen(port, '127.0.0.1', resolve));
 	stops.push(async () => {
 		server.close();
 		for (const socket of sockets) {
@@ -90,6 +90,50 @@ describe('logmon publish --to logio://', () => {
 		expect(result.code).toBe(0);
 		expect(result.stderr).toMatch(/cannot send to 127\.0\.0\.1:\d+ \(connection refused\); retrying/);
 		expect(result.stderr).toMatch(/3 of 3 lines could not be sent/);
+	});
+
+	test('long lines: past queueBytes it is full, with no server too, and waits for one rather than hold more or drop', async () => {
+		// 32 MiB and lines of up to 1 MiB, scaled down 16 times.
+		const port = await freePort();
+		const publisher = new LogioPublisher({host: '127.0.0.1', port, topic: {app: 'a', proc: 'p', host: 'h'}, queueBytes: 2 * 1024 * 1024, backoff: {initialMs: 20, maxMs: 50}});
+		const line = (i: number): string => `${i} `.padEnd(64 * 1024, 'x') + '\n';
+		const value = Buffer.byteLength(encodeLog(line(100), 0));
+		let next = 0;
+		let most = 0;
+		while (!publisher.full && next < 200) {
+			publisher.send(line(next++));
+			most = Math.max(most, publisher.queuedBytes);
+		}
+
+		// Nobody listening: full all the same, at the bound.
+		expect(publisher.isConnected).toBe(false);
+		expect(publisher.full).toBe(true);
+		expect(next).toBeLessThan(40);
+		expect(most).toBeLessThan(2 * 1024 * 1024 + value);
+		// It stays full across failed connection attempts; drained() waits for the server.
+		let drained = false;
+		void publisher.drained().then(() => {
+			drained = true;
+		});
+		await new Promise(resolve => setTimeout(resolve, 300));
+		expect(drained).toBe(false);
+		expect(publisher.dropped).toBe(0);
+
+		const {connections} = await sink(undefined, port);
+		await until(() => drained, 'drained once the server is there');
+		while (next < 200) {
+			if (publisher.full) {
+				await publisher.drained();
+			}
+
+			publisher.send(line(next++));
+			most = Math.max(most, publisher.queuedBytes);
+		}
+
+		expect(await publisher.close()).toEqual({sent: 200, dropped: 0});
+		expect(most).toBeLessThan(2 * 1024 * 1024 + value);
+		await until(() => [...connections.join('').matchAll(/"raw":"(\d+) /g)].length === 200, 'all 200 received');
+		expect([...connections.join('').matchAll(/"raw":"(\d+) /g)].map(m => Number(m[1]))).toEqual(Array.from({length: 200}, (_, i) => i));
 	});
 
 	test('reconnects after the server drops it and sends the topic again', async () => {

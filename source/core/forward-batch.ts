@@ -1,8 +1,9 @@
 // Where a forwarder cuts its batches. Items are held per partition (a CloudWatch stream, say);
 // a partition's open batch is cut when the next item would pass `maxEvents` or `maxBytes`,
 // and goes out once full or `delayMs` after its first item. One batch per partition is in
-// flight at a time (the caller says which are busy), so each partition keeps its order.
-// Pure: the caller owns the clock and the timers.
+// flight at a time (the caller says which are busy), so each partition keeps its order. Each
+// item may carry a weight of text (core/event.ts eventChars): what the cutter holds in all is
+// kept, for the caller to bound. Pure: the caller owns the clock and the timers.
 
 export type CutLimits = {maxEvents: number; maxBytes: number; delayMs: number};
 
@@ -11,6 +12,8 @@ export type Batch<T> = {
 	items: T[];
 	/** Sum of the items' measured bytes. */
 	bytes: number;
+	/** Sum of the items' text, as given to `add`. */
+	chars: number;
 };
 
 type Partition<T> = {
@@ -24,11 +27,13 @@ type Partition<T> = {
 export class BatchCutter<T> {
 	/** Items held, in open and cut batches. */
 	size = 0;
+	/** Their text, as given to `add`. */
+	chars = 0;
 	private readonly partitions = new Map<string, Partition<T>>();
 
 	constructor(private readonly limits: CutLimits) {}
 
-	add(item: T, bytes: number, key: string, now: number): void {
+	add(item: T, bytes: number, key: string, now: number, chars = 0): void {
 		let p = this.partitions.get(key);
 		if (!p) {
 			p = {full: [], open: undefined, openedAt: now};
@@ -42,13 +47,15 @@ export class BatchCutter<T> {
 		}
 
 		if (!p.open) {
-			p.open = {key, items: [], bytes: 0};
+			p.open = {key, items: [], bytes: 0, chars: 0};
 			p.openedAt = now;
 		}
 
 		p.open.items.push(item);
 		p.open.bytes += bytes;
+		p.open.chars += chars;
 		this.size++;
+		this.chars += chars;
 		if (p.open.items.length >= this.limits.maxEvents || p.open.bytes >= this.limits.maxBytes) {
 			p.full.push(p.open);
 			p.open = undefined;
@@ -73,6 +80,11 @@ export class BatchCutter<T> {
 
 			if (batch) {
 				this.size -= batch.items.length;
+				this.chars -= batch.chars;
+				if (this.size === 0) {
+					this.chars = 0; // nothing can drift past an empty cutter
+				}
+
 				if (p.full.length === 0 && !p.open) {
 					this.partitions.delete(key);
 				}

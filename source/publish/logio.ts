@@ -15,7 +15,10 @@ import {exitCodes} from '../exit.js';
 // While connected, a caller that writes faster than the socket drains is asked to
 // wait (`full` / `drained()`), so piping a file loses nothing. While the server is
 // away, logs queue up to a limit and the rest are dropped with a count, as the Go
-// client does, so a live `tail -f | logmon publish` never blocks its writer.
+// client does, so a live `tail -f | logmon publish` never blocks its writer. The
+// queue's bytes are bounded too, connected or not: values are up to --max-line long,
+// and 10,000 of 1 MiB would be 10 GB. Past `queueBytes` the caller is asked to wait
+// until the server has taken them, however long it is away.
 
 export type LogioTopic = {app: string; proc: string; host: string};
 
@@ -25,6 +28,8 @@ export type LogioPublisherOptions = {
 	topic: LogioTopic;
 	/** Logs held while disconnected or while the socket is busy; more are dropped. Default 10,000. */
 	queueLimit?: number;
+	/** Bytes of encoded logs held: past them `full` is true, connected or not. Default 32 MiB. */
+	queueBytes?: number;
 	/** Largest value the server takes; longer raws are cut to fit. Default 1 MiB. */
 	maxValueBytes?: number;
 	backoff?: BackoffOptions;
@@ -33,6 +38,9 @@ export type LogioPublisherOptions = {
 };
 
 export type PublishResult = {sent: number; dropped: number};
+
+/** Bytes of encoded logs a publisher holds before it asks its caller to wait: 32 MiB. */
+export const defaultQueueBytes = 32 * 1024 * 1024;
 
 /** Parse `logio://host:7701?app=myapp&proc=web&host=name`; proc defaults to `stdin`, host to this machine's name. */
 export function parseLogioUrl(url: URL, defaults: Partial<LogioTopic> = {}): {host: string; port: number; topic: LogioTopic} {
@@ -79,6 +87,7 @@ export class LogioPublisher {
 	private connected = false;
 	private busy = false; // the socket asked us to wait for 'drain'
 	private queue: string[] = [];
+	private bytes = 0;
 	private retryTimer: NodeJS.Timeout | undefined;
 	private closing = false;
 	private waiters: Array<() => void> = [];
@@ -86,14 +95,19 @@ export class LogioPublisher {
 	private retryNoticed = false;
 
 	constructor(options: LogioPublisherOptions) {
-		this.options = {queueLimit: 10_000, maxValueBytes: defaultMaxValueBytes, ...options};
+		this.options = {queueLimit: 10_000, queueBytes: defaultQueueBytes, maxValueBytes: defaultMaxValueBytes, ...options};
 		this.backoff = new Backoff({initialMs: 250, maxMs: 5000, ...options.backoff});
 		this.connect();
 	}
 
 	/** True when the caller should wait for `drained()` before sending more. */
 	get full(): boolean {
-		return this.connected && this.queue.length >= Math.min(1000, this.options.queueLimit);
+		return this.bytes >= this.options.queueBytes || (this.connected && this.queue.length >= Math.min(1000, this.options.queueLimit));
+	}
+
+	/** Bytes of the logs queued (UTF-8, as they go out). */
+	get queuedBytes(): number {
+		return this.bytes;
 	}
 
 	get isConnected(): boolean {
@@ -107,7 +121,9 @@ export class LogioPublisher {
 			return false;
 		}
 
-		this.queue.push(encodeLog(raw, time, this.options.maxValueBytes));
+		const value = encodeLog(raw, time, this.options.maxValueBytes);
+		this.queue.push(value);
+		this.bytes += Buffer.byteLength(value);
 		if (this.connected && !this.busy && this.queue.length === 1) {
 			queueMicrotask(() => {
 				this.pump();
@@ -117,7 +133,10 @@ export class LogioPublisher {
 		return true;
 	}
 
-	/** Resolves when the queue is low again, or the connection is down (then sending drops instead of waiting). */
+	/**
+	 * Resolves when the queue is low again, or the connection is down (then sending drops instead
+	 * of waiting), unless the queue holds `queueBytes`: then only once the server took enough.
+	 */
 	async drained(): Promise<void> {
 		if (!this.full) {
 			return;
@@ -139,6 +158,7 @@ export class LogioPublisher {
 		clearTimeout(this.retryTimer);
 		this.dropped += this.queue.length;
 		this.queue = [];
+		this.bytes = 0;
 		const socket = this.socket;
 		if (socket && !socket.destroyed) {
 			await new Promise<void>(resolve => {
@@ -206,7 +226,10 @@ export class LogioPublisher {
 				this.socket = undefined;
 			}
 
-			this.wake();
+			if (!this.full) {
+				this.wake();
+			}
+
 			if (upAt > 0) {
 				this.backoff.connectionEnded(Date.now() - upAt);
 			}
@@ -227,7 +250,9 @@ export class LogioPublisher {
 		while (this.connected && !this.busy && socket && this.queue.length > 0) {
 			const batch = this.queue.splice(0, 500);
 			const n = batch.length;
-			const ok = socket.write(batch.join(''), error => {
+			const text = batch.join('');
+			this.bytes = this.queue.length === 0 ? 0 : this.bytes - Buffer.byteLength(text);
+			const ok = socket.write(text, error => {
 				if (error) {
 					this.dropped += n;
 				} else {

@@ -53,16 +53,16 @@ describe('batch cutting', () => {
 
 		const busy = new Set<string>();
 		const first = cutter.next(busy, 0)!;
-		expect(first).toEqual({key: 'even', items: [0, 2, 4], bytes: 30});
+		expect(first).toEqual({key: 'even', items: [0, 2, 4], bytes: 30, chars: 0});
 		busy.add('even');
 		// The odd partition has 3: full, it goes without waiting.
-		expect(cutter.next(busy, 0)).toEqual({key: 'odd', items: [1, 3, 5], bytes: 30});
+		expect(cutter.next(busy, 0)).toEqual({key: 'odd', items: [1, 3, 5], bytes: 30, chars: 0});
 		busy.add('odd');
 		expect(cutter.next(busy, 5000)).toBeUndefined(); // both busy
 		busy.delete('even');
 		expect(cutter.next(busy, 999)).toBeUndefined(); // [6] is not due yet
 		expect(cutter.nextDue(busy)).toBe(1000);
-		expect(cutter.next(busy, 1000)).toEqual({key: 'even', items: [6], bytes: 10});
+		expect(cutter.next(busy, 1000)).toEqual({key: 'even', items: [6], bytes: 10, chars: 0});
 		expect(cutter.size).toBe(0);
 	});
 
@@ -89,6 +89,19 @@ describe('batch cutting', () => {
 		expect(cutter.next(none, 0)?.items).toEqual(['huge']);
 		expect(cutter.next(none, 0)).toBeUndefined();
 		expect(cutter.next(none, 0, true)?.items).toEqual(['next']);
+	});
+
+	it('keeps the text it holds: each batch takes its own out, and an empty cutter holds none', () => {
+		const cutter = new BatchCutter<string>({maxEvents: 2, maxBytes: 1000, delayMs: 0});
+		cutter.add('a', 1, 'x', 0, 100);
+		cutter.add('b', 1, 'x', 0, 20);
+		cutter.add('c', 1, 'y', 0, 3);
+		expect(cutter.chars).toBe(123);
+		const none = new Set<string>();
+		expect(cutter.next(none, 0)).toEqual({key: 'x', items: ['a', 'b'], bytes: 2, chars: 120});
+		expect(cutter.chars).toBe(3);
+		expect(cutter.next(none, 0)?.chars).toBe(3);
+		expect(cutter.chars).toBe(0);
 	});
 });
 

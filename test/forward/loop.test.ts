@@ -1,4 +1,4 @@
-import {mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync} from 'node:fs';
+import {mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
@@ -24,6 +24,8 @@ class ScriptedDestination implements Destination {
 	readonly batches: string[][] = [];
 	readonly attempts: string[][] = [];
 	replies: Reply[] = [];
+	/** While set, every send gets this answer (after any scripted replies). */
+	down: SendOutcome | undefined;
 	partition: ((e: LogEvent) => string) | undefined;
 	closed = false;
 
@@ -36,7 +38,7 @@ class ScriptedDestination implements Destination {
 	async send(events: readonly LogEvent[]): Promise<SendOutcome> {
 		const messages = events.map(e => e.message);
 		this.attempts.push(messages);
-		const reply = this.replies.shift() ?? {ok: true};
+		const reply = this.replies.shift() ?? this.down ?? {ok: true};
 		if (reply === 'hang') {
 			return new Promise(() => undefined);
 		}
@@ -76,7 +78,7 @@ function lines(n: number, from = 0, over: Partial<EventInit> = {}): EventInit[] 
 
 type Setup = {bus: Bus; destination: ScriptedDestination; forwarder: Forwarder; deadLetter: DeadLetter; feed: Feed};
 
-function setup(options: {limits?: Partial<BatchLimits>; feed?: Feed; filter?: string; maxAttempts?: number; timeoutMs?: number; capacity?: number} = {}): Setup {
+function setup(options: {limits?: Partial<BatchLimits>; feed?: Feed; filter?: string; maxAttempts?: number; timeoutMs?: number; capacity?: number; holdChars?: number} = {}): Setup {
 	const bus = new Bus();
 	const destination = new ScriptedDestination({maxEvents: 10, maxBytes: 1000, delayMs: 0, ...options.limits});
 	const deadLetter = new DeadLetter(path.join(tempDir(), 'dead-letter.ndjson'), 'test');
@@ -91,6 +93,7 @@ function setup(options: {limits?: Partial<BatchLimits>; feed?: Feed; filter?: st
 		retry: {initialMs: 10, maxMs: 20, maxAttempts: options.maxAttempts ?? 0},
 		timeoutMs: options.timeoutMs ?? 30_000,
 		holdMax: options.capacity ?? 1000,
+		holdChars: options.holdChars,
 		redact: text => bus.diagnostics.secrets.redact(text),
 	});
 	forwarder.start(bus);
@@ -197,6 +200,63 @@ describe('the delivery loop', () => {
 		expect(forwarder.counters().queued).toBe(1);
 		await forwarder.stop(50);
 		expect(forwarder.unsent).toBe(1);
+	});
+
+	it('its batches hold 64 Mi characters at most: past that, long lines wait in the feed (or are dropped by it), not in batches', async () => {
+		const {bus, destination, forwarder} = setup({timeoutMs: 60_000});
+		destination.down = {ok: false, retry: true, reason: 'HTTP 503'};
+		const source = bus.addSource('test', 'stdin');
+		const line = 'x'.repeat(1024 * 1024); // one string: the test itself holds 1 MiB, the forwarder counts 200
+		let most = 0;
+		for (let i = 0; i < 20; i++) {
+			source.publish(lines(10, i * 10, {raw: line}));
+			most = Math.max(most, forwarder.counters().batchChars);
+		}
+
+		await until(() => destination.attempts.length >= 3, 'retrying');
+		const c = forwarder.counters();
+		const eventChars = line.length + 'm199'.length;
+		// Batches (in flight included) and the memory feed each hold 64 Mi characters at most; the rest was dropped.
+		expect(c.queued + c.dropped).toBe(200);
+		expect(c.queued).toBeLessThanOrEqual(2 * 64);
+		expect(most).toBeLessThanOrEqual(64 * 1024 * 1024);
+		expect(most).toBeGreaterThan(64 * 1024 * 1024 - 10 * eventChars);
+		expect(source.health.paused).toBe(false);
+
+		destination.down = undefined;
+		await until(() => destination.delivered.length === c.queued, 'what was held delivered');
+		// Each once and in order; the ones dropped were the newest.
+		expect(destination.delivered).toEqual(Array.from({length: c.queued}, (_, i) => `m${i}`));
+		expect(forwarder.counters()).toMatchObject({queued: 0, batchChars: 0, sent: c.queued});
+		await forwarder.stop(1000);
+	});
+
+	it('one event longer than the text bound still goes, alone', async () => {
+		const bus = new Bus();
+		const destination = new ScriptedDestination({maxEvents: 10, maxBytes: 1000, delayMs: 0});
+		const forwarder = new Forwarder({
+			name: 'test',
+			destination,
+			feed: new MemoryFeed(1000, 1000),
+			filter: undefined,
+			handle: bus.addSource('forward:test', 'forward'),
+			deadLetter: new DeadLetter(path.join(tempDir(), 'dead-letter.ndjson'), 'test'),
+			retry: {initialMs: 10, maxMs: 20, maxAttempts: 0},
+			timeoutMs: 30_000,
+			holdMax: 1000,
+			holdChars: 100,
+			redact: text => text,
+		});
+		forwarder.start(bus);
+		const source = bus.addSource('test', 'stdin');
+		source.publish(lines(1, 0, {raw: 'y'.repeat(900)}));
+		source.publish(lines(4, 1, {raw: 'z'.repeat(40)}));
+		await until(() => destination.delivered.length === 5, 'all five delivered');
+		expect(destination.delivered).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+		// The long one went alone; the short ones in batches of at most 100 characters (two of 40 and their m1, m2).
+		expect(destination.batches.map(b => b.length)).toEqual([1, 2, 2]);
+		expect(forwarder.counters().batchChars).toBe(0);
+		await forwarder.stop(1000);
 	});
 
 	it('a full memory queue drops new events and counts them; the bus never waits', async () => {
@@ -322,12 +382,61 @@ describe('the disk spool', () => {
 		await forwarder.stop(10);
 	});
 
+	it('holds its text bound in memory at most: long lines past it wait on disk, and all go, in order, once the destination is back', async () => {
+		// The bounds of 64 Mi characters scaled down 16 times, with lines of 64 KiB rather than 1 MiB.
+		const bound = 4 * 1024 * 1024;
+		const dir = tempDir();
+		const feed = await openSpool(dir, {capacity: 1000, maxChars: bound, maxBytes: 1024 ** 3, log() {/* nothing */}});
+		const {bus, destination, forwarder} = setup({feed, holdChars: bound, timeoutMs: 60_000});
+		destination.down = {ok: false, retry: true, reason: 'HTTP 503'};
+		const source = bus.addSource('test', 'stdin');
+		const line = 'x'.repeat(64 * 1024);
+		let most = {queued: 0, feedChars: 0, batchChars: 0};
+		const sample = (): void => {
+			const c = forwarder.counters();
+			most = {queued: Math.max(most.queued, feed.counters().queued), feedChars: Math.max(most.feedChars, c.feedChars), batchChars: Math.max(most.batchChars, c.batchChars)};
+		};
+
+		const onDisk = (): number => readdirSync(dir).filter(f => f.endsWith('.spool')).reduce((n, f) => n + statSync(path.join(dir, f)).size, 0);
+		const sampler = setInterval(sample, 2);
+		for (let i = 0; i < 20; i++) {
+			source.publish(lines(10, i * 10, {raw: line}));
+			sample();
+			await until(() => onDisk() === feed.counters().spoolBytes, 'written');
+		}
+
+		await until(() => destination.attempts.length >= 3, 'the first batch retried');
+		sample();
+		const c = forwarder.counters();
+		const eventChars = line.length + 'm199'.length;
+		// 64 events in the batches, as many in the spool's memory; the rest on disk only.
+		expect(most.queued).toBeLessThanOrEqual(64);
+		expect(most.feedChars).toBeLessThanOrEqual(bound);
+		expect(most.feedChars).toBeGreaterThan(bound - 2 * eventChars);
+		expect(most.batchChars).toBeLessThanOrEqual(bound);
+		expect(c.queued).toBeLessThan(200);
+		expect(c.spooled).toBe(200);
+		expect(c.dropped).toBe(0);
+
+		destination.down = undefined;
+		await until(() => destination.delivered.length >= 200 && feed.counters().spooled === 0, 'all 200 delivered');
+		clearInterval(sampler);
+		sample();
+		// Read back from disk as room freed up: the bounds held all along, and nothing went twice.
+		expect(most.queued).toBeLessThanOrEqual(64);
+		expect(most.feedChars).toBeLessThanOrEqual(bound);
+		expect(most.batchChars).toBeLessThanOrEqual(bound);
+		expect(destination.delivered).toEqual(Array.from({length: 200}, (_, i) => `m${i}`));
+		expect(forwarder.counters()).toMatchObject({queued: 0, feedChars: 0, batchChars: 0, sent: 200, dropped: 0});
+		await forwarder.stop(1000);
+		expect(readdirSync(dir).filter(f => f.endsWith('.spool'))).toEqual([]);
+	});
+
 	it('creates its directory 0700 and its files 0600', async () => {
 		const dir = path.join(tempDir(), 'spool', 'x');
 		const feed = await openSpool(dir, {capacity: 10, maxBytes: 1024 ** 2, log() {/* nothing */}});
 		const {bus, forwarder} = setup({feed, timeoutMs: 60_000});
 		bus.addSource('test', 'stdin').publish(lines(3));
-		const {statSync} = await import('node:fs');
 		await until(() => readdirSync(dir).some(f => f.endsWith('.spool')), 'a segment');
 		expect(statSync(dir).mode & 0o777).toBe(0o700);
 		for (const f of readdirSync(dir)) {

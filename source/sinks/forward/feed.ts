@@ -14,6 +14,8 @@ export type FeedItem = {
 export type FeedCounters = {
 	/** Events waiting in memory. */
 	queued: number;
+	/** Their text (UTF-16 units, core/event.ts eventChars). */
+	queuedChars: number;
 	/** Events on disk not yet acknowledged (0 without a spool). */
 	spooled: number;
 	spoolBytes: number;
@@ -28,8 +30,8 @@ export type Feed = {
 	readonly durable: boolean;
 	/** Called from the bus: O(batch), never waits. */
 	push(events: readonly LogEvent[]): void;
-	/** Up to `max` items, oldest first, from memory. */
-	take(max: number): FeedItem[];
+	/** Up to `max` items, oldest first, from memory, whose text adds up to `maxChars` at most (eventChars). */
+	take(max: number, maxChars?: number): FeedItem[];
 	/** Items delivered (or set aside): the spool may let go of them. */
 	ack(items: readonly FeedItem[]): void;
 	/** Called when items became available to `take`. */
@@ -82,14 +84,22 @@ export class MemoryFeed implements Feed {
 		}
 	}
 
-	take(max: number): FeedItem[] {
-		const n = Math.min(max, this.length);
-		const out = this.items.slice(this.head, this.head + n);
-		this.head += n;
-		for (const item of out) {
-			this.chars -= eventChars(item.event);
+	take(max: number, maxChars = Number.POSITIVE_INFINITY): FeedItem[] {
+		const limit = Math.min(max, this.length);
+		let n = 0;
+		let chars = 0;
+		for (; n < limit; n++) {
+			const c = eventChars(this.items[this.head + n]!.event);
+			if (chars + c > maxChars) {
+				break;
+			}
+
+			chars += c;
 		}
 
+		const out = this.items.slice(this.head, this.head + n);
+		this.head += n;
+		this.chars -= chars;
 		if (this.length === 0) {
 			this.chars = 0; // nothing can drift past an empty feed
 		}
@@ -107,7 +117,7 @@ export class MemoryFeed implements Feed {
 	}
 
 	counters(): FeedCounters {
-		return {queued: this.length, spooled: 0, spoolBytes: 0, dropped: this.dropped, damaged: 0};
+		return {queued: this.length, queuedChars: this.chars, spooled: 0, spoolBytes: 0, dropped: this.dropped, damaged: 0};
 	}
 
 	async close(): Promise<void> {

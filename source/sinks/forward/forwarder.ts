@@ -1,11 +1,11 @@
 import {Backoff} from '../../core/backoff.js';
 import {type Bus, type SourceHandle} from '../../core/bus.js';
-import {type LogEvent} from '../../core/event.js';
+import {type LogEvent, eventChars} from '../../core/event.js';
 import {type Filter} from '../../core/filter.js';
 import {type Batch, BatchCutter} from '../../core/forward-batch.js';
 import {type DeadLetter} from './dead-letter.js';
 import {type Destination, type SendOutcome} from './destination.js';
-import {type Feed, type FeedItem} from './feed.js';
+import {type Feed, type FeedItem, defaultFeedChars} from './feed.js';
 
 /** The longest Retry-After a peer is obeyed for, unless retry.maxDelay is longer. */
 const retryAfterCeilingMs = 3_600_000;
@@ -15,7 +15,9 @@ const retryAfterCeilingMs = 3_600_000;
 // spool); the loop takes them into batches cut by the destination's limits per partition,
 // keeps one batch in flight per partition, retries with backoff and jitter (a peer's
 // Retry-After wins), and sets a refused batch aside in the dead-letter file. An event leaves
-// the feed only once its batch was acknowledged or set aside.
+// the feed only once its batch was acknowledged or set aside. What its batches hold (open, cut
+// and in flight) is bounded in events and in text: past either, the loop takes no more from the
+// feed, which keeps the rest (memory up to its own bounds, or the spool's disk).
 
 export type RetrySettings = {initialMs: number; maxMs: number; maxAttempts: number};
 
@@ -33,12 +35,18 @@ export type ForwarderOptions = {
 	timeoutMs: number;
 	/** Events held in batches at most (the feed holds its own). */
 	holdMax: number;
+	/** Text held in batches at most, in flight included (eventChars); one event always goes into an empty cutter. Default 64 Mi. */
+	holdChars?: number;
 	/** Scrubs secrets from a peer's reply before it is shown. */
 	redact: (text: string) => string;
 };
 
 export type ForwarderCounters = {
 	queued: number;
+	/** Text of the events in batches (open, cut and in flight), bounded by holdChars. */
+	batchChars: number;
+	/** Text of the events waiting in the feed's memory (the memory feed, or the spool's queue). */
+	feedChars: number;
 	spooled: number;
 	spoolBytes: number;
 	sent: number;
@@ -64,6 +72,9 @@ export class Forwarder {
 	private readonly cutter: BatchCutter<FeedItem>;
 	private readonly busy = new Set<string>();
 	private readonly inFlight = new Set<InFlight>();
+	/** Text of the batches in flight. */
+	private inFlightChars = 0;
+	private readonly holdChars: number;
 	private readonly retrying = new Map<string, string>();
 	private off: (() => void) | undefined;
 	private dueTimer: NodeJS.Timeout | undefined;
@@ -78,6 +89,7 @@ export class Forwarder {
 	constructor(private readonly options: ForwarderOptions) {
 		this.name = options.name;
 		this.cutter = new BatchCutter(options.destination.limits);
+		this.holdChars = options.holdChars ?? defaultFeedChars;
 		options.feed.onReady = () => {
 			this.schedule();
 		};
@@ -141,6 +153,8 @@ export class Forwarder {
 		const f = this.options.feed.counters();
 		return {
 			queued: f.queued + this.cutter.size + this.inFlightCount(),
+			batchChars: this.cutter.chars + this.inFlightChars,
+			feedChars: f.queuedChars,
 			spooled: f.spooled,
 			spoolBytes: f.spoolBytes,
 			sent: this.sent,
@@ -241,13 +255,20 @@ export class Forwarder {
 		const now = Date.now();
 		const partition = destination.partition;
 		while (this.cutter.size < holdMax) {
-			const items = feed.take(Math.min(4096, holdMax - this.cutter.size));
+			// Into an empty cutter one event goes, however long; past it, what the text bound leaves room for.
+			const empty = this.cutter.size === 0;
+			const room = empty ? Number.POSITIVE_INFINITY : this.holdChars - this.cutter.chars - this.inFlightChars;
+			if (room <= 0) {
+				break;
+			}
+
+			const items = feed.take(empty ? 1 : Math.min(4096, holdMax - this.cutter.size), room);
 			if (items.length === 0) {
 				break;
 			}
 
 			for (const item of items) {
-				this.cutter.add(item, destination.measure(item.event), partition ? partition(item.event) : '', now);
+				this.cutter.add(item, destination.measure(item.event), partition ? partition(item.event) : '', now, eventChars(item.event));
 			}
 		}
 	}
@@ -258,6 +279,7 @@ export class Forwarder {
 			this.busy.add(batch.key);
 			const flight: InFlight = {batch, attempt: 1};
 			this.inFlight.add(flight);
+			this.inFlightChars += batch.chars;
 			void this.attempt(flight);
 		}
 	}
@@ -359,7 +381,10 @@ export class Forwarder {
 	}
 
 	private done(flight: InFlight): void {
-		this.inFlight.delete(flight);
+		if (this.inFlight.delete(flight)) {
+			this.inFlightChars = this.inFlight.size === 0 ? 0 : this.inFlightChars - flight.batch.chars;
+		}
+
 		this.busy.delete(flight.batch.key);
 		this.retrying.delete(flight.batch.key);
 		this.updateDetails();

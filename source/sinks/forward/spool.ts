@@ -1,25 +1,28 @@
 import {unlinkSync} from 'node:fs';
 import {chmod, mkdir, open, readdir, type FileHandle} from 'node:fs/promises';
 import path from 'node:path';
-import {type LogEvent} from '../../core/event.js';
+import {type LogEvent, eventChars} from '../../core/event.js';
 import {decodeRecord, encodeRecord, segmentId, segmentName} from '../../core/forward-spool-format.js';
 import {acquireLock} from '../../history/lock.js';
-import {type Feed, type FeedCounters, type FeedItem} from './feed.js';
+import {type Feed, type FeedCounters, type FeedItem, defaultFeedChars} from './feed.js';
 import {AckMark, ackedSuffix, readAcked, removeAcked} from './spool-acks.js';
 
 // A forwarder's disk spool: every event it takes is appended to a segment file (one JSON
 // record a line, core/forward-spool-format.ts) before anything else, so a destination down for
 // an hour or a logmon killed with -9 loses nothing up to the cap. Events are read back into a
-// bounded memory queue as the delivery loop has room; while the loop keeps up they are handed
-// over as they are written (no read back). A segment is deleted once every record in it was
-// acknowledged; on start, what remains is sent again but for each segment's first records that
-// were all acknowledged (spool-acks.ts): at-least-once, so the events of the batches in flight at
-// a crash may go twice. Past `maxBytes` the oldest segment is
-// dropped and its unread events counted. Directory 0700, files 0600.
+// memory queue, bounded in events and in text, as the delivery loop has room; while the loop
+// keeps up they are handed over as they are written (no read back). Past either bound they wait
+// on disk, in order, and are read back as room frees up. A segment is deleted once every record
+// in it was acknowledged; on start, what remains is sent again but for each segment's first
+// records that were all acknowledged (spool-acks.ts): at-least-once, so the events of the batches
+// in flight at a crash may go twice. Past `maxBytes` the oldest segment is dropped and its unread
+// events counted. Directory 0700, files 0600.
 
 export type SpoolOptions = {
 	/** Events held in memory at most. */
 	capacity: number;
+	/** Their text at most (UTF-16 units, core/event.ts eventChars); one event always goes into an empty queue. Default 64 Mi. */
+	maxChars?: number;
 	/** Bytes on disk at most. */
 	maxBytes: number;
 	log: (level: 'info' | 'warn' | 'error', text: string) => void;
@@ -124,6 +127,11 @@ export class Spool implements Feed {
 	private pendingTotal = 0;
 	private memory: FeedItem[] = [];
 	private memoryHead = 0;
+	/** Text of the events in memory. */
+	private memoryChars = 0;
+	/** Text of the next record on disk, once it was found not to fit: nothing is read until it does. */
+	private nextChars = 0;
+	private readonly maxChars: number;
 	private flushing: Promise<void> | undefined;
 	private flushTimer: NodeJS.Timeout | undefined;
 	private retryTimer: NodeJS.Timeout | undefined;
@@ -135,6 +143,7 @@ export class Spool implements Feed {
 
 	constructor(readonly dir: string, private readonly options: SpoolOptions, existing: Segment[], private readonly release: () => void) {
 		this.segmentBytes = options.segmentBytes ?? Math.min(4 * 1024 ** 2, Math.max(64 * 1024, Math.floor(options.maxBytes / 16)));
+		this.maxChars = options.maxChars ?? defaultFeedChars;
 		for (const seg of existing) {
 			this.addSegment(seg);
 		}
@@ -170,8 +179,10 @@ export class Spool implements Feed {
 			head.records++;
 			this.total += bytes;
 			this.pendingTotal += bytes;
-			if (caughtUp && this.length < this.options.capacity) {
+			const chars = caughtUp ? eventChars(event) : 0;
+			if (caughtUp && this.fits(chars)) {
 				this.memory.push({event, ref: head.id, index: head.records - 1});
+				this.memoryChars += chars;
 				head.read++;
 				head.readOffset += bytes;
 				handed = true;
@@ -194,16 +205,32 @@ export class Spool implements Feed {
 		}
 	}
 
-	take(max: number): FeedItem[] {
-		const n = Math.min(max, this.length);
+	take(max: number, maxChars = Number.POSITIVE_INFINITY): FeedItem[] {
+		const limit = Math.min(max, this.length);
+		let n = 0;
+		let chars = 0;
+		for (; n < limit; n++) {
+			const c = eventChars(this.memory[this.memoryHead + n]!.event);
+			if (chars + c > maxChars) {
+				break;
+			}
+
+			chars += c;
+		}
+
 		const out = this.memory.slice(this.memoryHead, this.memoryHead + n);
 		this.memoryHead += n;
+		this.memoryChars -= chars;
+		if (this.length === 0) {
+			this.memoryChars = 0; // nothing can drift past an empty queue
+		}
+
 		if (this.memoryHead > 4096 && this.memoryHead * 2 > this.memory.length) {
 			this.memory = this.memory.slice(this.memoryHead);
 			this.memoryHead = 0;
 		}
 
-		if (this.length < this.options.capacity / 2) {
+		if (this.length < this.options.capacity / 2 && this.memoryChars <= this.maxChars / 2) {
 			void this.readMore();
 		}
 
@@ -251,7 +278,7 @@ export class Spool implements Feed {
 			spooled += seg.records - seg.acked;
 		}
 
-		return {queued: this.length, spooled, spoolBytes: this.total, dropped: this.dropped, damaged: this.damaged};
+		return {queued: this.length, queuedChars: this.memoryChars, spooled, spoolBytes: this.total, dropped: this.dropped, damaged: this.damaged};
 	}
 
 	async close(): Promise<void> {
@@ -287,6 +314,16 @@ export class Spool implements Feed {
 		this.segments.push(seg);
 		this.byId.set(seg.id, seg);
 		this.total += seg.size;
+	}
+
+	/** Whether an event of `chars` goes into memory: under both bounds, or into an empty queue. */
+	private fits(chars: number): boolean {
+		return this.length < this.options.capacity && (this.length === 0 || this.memoryChars + chars <= this.maxChars);
+	}
+
+	/** Whether the next record on disk may go into memory, as far as is known before reading it. */
+	private roomToRead(): boolean {
+		return this.length < this.options.capacity && (this.length === 0 || this.memoryChars + Math.max(1, this.nextChars) <= this.maxChars);
 	}
 
 	private firstUnread(): Segment | undefined {
@@ -455,7 +492,7 @@ export class Spool implements Feed {
 		let added = false;
 		try {
 			let chunk = readChunk;
-			while (this.length < this.options.capacity && !this.closed) {
+			while (this.roomToRead() && !this.closed) {
 				const seg = this.firstUnread();
 				if (!seg) {
 					break;
@@ -484,11 +521,27 @@ export class Spool implements Feed {
 				}
 
 				let start = 0;
-				for (let nl = buf.indexOf(0x0A, 0); nl >= 0 && nl < bytesRead && this.length < this.options.capacity; nl = buf.indexOf(0x0A, start)) {
+				let full = false;
+				for (let nl = buf.indexOf(0x0A, 0); nl >= 0 && nl < bytesRead; nl = buf.indexOf(0x0A, start)) {
+					if (!this.roomToRead()) {
+						full = true;
+						break;
+					}
+
 					const event = decodeRecord(buf.toString('utf8', start, nl));
+					const chars = event ? eventChars(event) : 0;
+					if (event && !this.fits(chars)) {
+						// Left on disk, unread: it is read again once there is room for it.
+						this.nextChars = chars;
+						full = true;
+						break;
+					}
+
+					this.nextChars = 0;
 					seg.read++;
 					if (event) {
 						this.memory.push({event, ref: seg.id, index: seg.read - 1});
+						this.memoryChars += chars;
 						added = true;
 					} else {
 						this.damaged++;
@@ -498,6 +551,10 @@ export class Spool implements Feed {
 
 					seg.readOffset += nl + 1 - start;
 					start = nl + 1;
+				}
+
+				if (full) {
+					break;
 				}
 
 				if (start === 0) {
