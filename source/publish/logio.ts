@@ -16,9 +16,9 @@ import {exitCodes} from '../exit.js';
 // wait (`full` / `drained()`), so piping a file loses nothing. While the server is
 // away, logs queue up to a limit and the rest are dropped with a count, as the Go
 // client does, so a live `tail -f | logmon publish` never blocks its writer. The
-// queue's bytes are bounded too, connected or not: values are up to --max-line long,
-// and 10,000 of 1 MiB would be 10 GB. Past `queueBytes` the caller is asked to wait
-// until the server has taken them, however long it is away.
+// queue's bytes are bounded as well as its count (values are up to --max-line long,
+// and 10,000 of 1 MiB would be 10 GB): past `queueBytes`, a caller is asked to wait
+// while connected, and logs are dropped with a count while the server is away.
 
 export type LogioTopic = {app: string; proc: string; host: string};
 
@@ -28,7 +28,7 @@ export type LogioPublisherOptions = {
 	topic: LogioTopic;
 	/** Logs held while disconnected or while the socket is busy; more are dropped. Default 10,000. */
 	queueLimit?: number;
-	/** Bytes of encoded logs held: past them `full` is true, connected or not. Default 32 MiB. */
+	/** Bytes of encoded logs held: past them the caller waits (connected) or logs are dropped. Default 32 MiB. */
 	queueBytes?: number;
 	/** Largest value the server takes; longer raws are cut to fit. Default 1 MiB. */
 	maxValueBytes?: number;
@@ -39,7 +39,7 @@ export type LogioPublisherOptions = {
 
 export type PublishResult = {sent: number; dropped: number};
 
-/** Bytes of encoded logs a publisher holds before it asks its caller to wait: 32 MiB. */
+/** Bytes of encoded logs a publisher holds: 32 MiB. */
 export const defaultQueueBytes = 32 * 1024 * 1024;
 
 /** Parse `logio://host:7701?app=myapp&proc=web&host=name`; proc defaults to `stdin`, host to this machine's name. */
@@ -102,7 +102,7 @@ export class LogioPublisher {
 
 	/** True when the caller should wait for `drained()` before sending more. */
 	get full(): boolean {
-		return this.bytes >= this.options.queueBytes || (this.connected && this.queue.length >= Math.min(1000, this.options.queueLimit));
+		return this.connected && (this.bytes >= this.options.queueBytes || this.queue.length >= Math.min(1000, this.options.queueLimit));
 	}
 
 	/** Bytes of the logs queued (UTF-8, as they go out). */
@@ -122,8 +122,15 @@ export class LogioPublisher {
 		}
 
 		const value = encodeLog(raw, time, this.options.maxValueBytes);
+		const size = Buffer.byteLength(value);
+		// While the server is away nobody waits: what would pass the bytes is dropped, as past the count.
+		if (!this.connected && this.queue.length > 0 && this.bytes + size > this.options.queueBytes) {
+			this.dropped++;
+			return false;
+		}
+
 		this.queue.push(value);
-		this.bytes += Buffer.byteLength(value);
+		this.bytes += size;
 		if (this.connected && !this.busy && this.queue.length === 1) {
 			queueMicrotask(() => {
 				this.pump();
@@ -133,10 +140,7 @@ export class LogioPublisher {
 		return true;
 	}
 
-	/**
-	 * Resolves when the queue is low again, or the connection is down (then sending drops instead
-	 * of waiting), unless the queue holds `queueBytes`: then only once the server took enough.
-	 */
+	/** Resolves when the queue is low again, or the connection is down (then sending drops instead of waiting). */
 	async drained(): Promise<void> {
 		if (!this.full) {
 			return;
@@ -226,9 +230,7 @@ export class LogioPublisher {
 				this.socket = undefined;
 			}
 
-			if (!this.full) {
-				this.wake();
-			}
+			this.wake();
 
 			if (upAt > 0) {
 				this.backoff.connectionEnded(Date.now() - upAt);
