@@ -43,6 +43,22 @@ export type Feed = {
 	close(): Promise<void>;
 };
 
+/** How many of `count` items from `head` a take of `maxChars` gets, and their text. */
+export function fitting(items: readonly FeedItem[], head: number, count: number, maxChars: number): {n: number; chars: number} {
+	let n = 0;
+	let chars = 0;
+	for (; n < count; n++) {
+		const c = eventChars(items[head + n]!.event);
+		if (chars + c > maxChars) {
+			break;
+		}
+
+		chars += c;
+	}
+
+	return {n, chars};
+}
+
 /** Text a memory feed holds at most (UTF-16 units, core/event.ts eventChars): 64 Mi. */
 export const defaultFeedChars = 64 * 1024 * 1024;
 
@@ -85,18 +101,7 @@ export class MemoryFeed implements Feed {
 	}
 
 	take(max: number, maxChars = Number.POSITIVE_INFINITY): FeedItem[] {
-		const limit = Math.min(max, this.length);
-		let n = 0;
-		let chars = 0;
-		for (; n < limit; n++) {
-			const c = eventChars(this.items[this.head + n]!.event);
-			if (chars + c > maxChars) {
-				break;
-			}
-
-			chars += c;
-		}
-
+		const {n, chars} = fitting(this.items, this.head, Math.min(max, this.length), maxChars);
 		const out = this.items.slice(this.head, this.head + n);
 		this.head += n;
 		this.chars -= chars;

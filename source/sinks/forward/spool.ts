@@ -4,7 +4,7 @@ import path from 'node:path';
 import {type LogEvent, eventChars} from '../../core/event.js';
 import {decodeRecord, encodeRecord, segmentId, segmentName} from '../../core/forward-spool-format.js';
 import {acquireLock} from '../../history/lock.js';
-import {type Feed, type FeedCounters, type FeedItem, defaultFeedChars} from './feed.js';
+import {type Feed, type FeedCounters, type FeedItem, defaultFeedChars, fitting} from './feed.js';
 import {AckMark, ackedSuffix, readAcked, removeAcked} from './spool-acks.js';
 
 // A forwarder's disk spool: every event it takes is appended to a segment file (one JSON
@@ -206,18 +206,7 @@ export class Spool implements Feed {
 	}
 
 	take(max: number, maxChars = Number.POSITIVE_INFINITY): FeedItem[] {
-		const limit = Math.min(max, this.length);
-		let n = 0;
-		let chars = 0;
-		for (; n < limit; n++) {
-			const c = eventChars(this.memory[this.memoryHead + n]!.event);
-			if (chars + c > maxChars) {
-				break;
-			}
-
-			chars += c;
-		}
-
+		const {n, chars} = fitting(this.memory, this.memoryHead, Math.min(max, this.length), maxChars);
 		const out = this.memory.slice(this.memoryHead, this.memoryHead + n);
 		this.memoryHead += n;
 		this.memoryChars -= chars;
