@@ -140,7 +140,7 @@ export class Toggles {
 		return this.toggleables().flatMap(t => t.pairs());
 	}
 
-	/** The rows of a section, given the local filter's hidden lists. */
+	/** The rows of a section, given the local filter's lists (hidden, or only these). */
 	rows(section: Section, spec: FilterSpec): ToggleRow[] {
 		const hidden = new Set<string>(spec[hideKeyOf[section]]);
 		const onlyList = onlyOf(section, spec);
