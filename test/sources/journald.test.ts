@@ -112,8 +112,12 @@ describe.skipIf(why !== undefined)('a real systemd-journald', () => {
 		await journal.send('billing', 'user.err', 'invoice 17 failed');
 		await journal.send('billing', 'user.warning', Buffer.from([0x62, 0x69, 0x6E, 0xFF, 0x0A]));
 
-		// What journalctl writes, piped in.
-		const written = execFileSync(journal.journalctl, ['-o', 'json']);
+		// What journalctl writes, piped in, once journald has stored both (logger only hands them to its socket).
+		const journalctl = journal.journalctl;
+		const written = await until(() => {
+			const out = execFileSync(journalctl, ['-o', 'json']);
+			return out.toString().split('\n').filter(l => l.includes('"SYSLOG_IDENTIFIER":"billing"')).length >= 2 ? out : undefined;
+		}, 'journald to store both entries');
 		const piped = lines((await run(['--no-ui', '-o', 'json'], {input: written})).stdout);
 		expect(piped.filter(l => l.service === 'billing')).toMatchObject([
 			{level: 'ERROR', message: 'invoice 17 failed'},
