@@ -1,5 +1,5 @@
 import {type AlertEngine} from '../core/alert-engine.js';
-import {type LogEvent} from '../core/event.js';
+import {inBatches} from '../core/event-batches.js';
 import {type HistoryReader} from '../history/types.js';
 
 // newTerm rules look back over the history, so a restart does not announce every error the
@@ -9,25 +9,18 @@ import {type HistoryReader} from '../history/types.js';
 // a run's start often brings; the rest of the warm-up (10 min by default) covers the seconds
 // it takes.
 
-const batchSize = 1000;
 /** The longest wait a Node timer takes (about 24 days); a longer one would fire at once. */
 const maxTimerMs = 2 ** 31 - 1;
 
 /** Teach the engine's newTerm rules the terms of the stored errors since `since`; returns the events read. */
 export async function learnFromHistory(engine: AlertEngine, reader: HistoryReader, since: number, signal?: AbortSignal): Promise<number> {
-	let batch: LogEvent[] = [];
 	let read = 0;
-	for await (const e of reader.scan({since, errorsOnly: true, signal})) {
-		batch.push(e);
-		if (batch.length >= batchSize) {
-			engine.learn(batch);
-			read += batch.length;
-			batch = [];
-		}
+	for await (const batch of inBatches(reader.scan({since, errorsOnly: true, signal}))) {
+		engine.learn(batch);
+		read += batch.length;
 	}
 
-	engine.learn(batch);
-	return read + batch.length;
+	return read;
 }
 
 export type Learning = {

@@ -1,4 +1,5 @@
 import {type ErrorGroup, ErrorGroups, type ErrorSort} from '../core/errors.js';
+import {inBatches} from '../core/event-batches.js';
 import {type HttpContext} from './context.js';
 import {eventJson} from './event-id.js';
 import {eventParams} from './params.js';
@@ -45,22 +46,17 @@ async function buildGroups(request: HttpRequest, context: HttpContext): Promise<
 	const oldest = context.store.at(0);
 	if (reader) {
 		const abort = new AbortController();
-		let batch = [];
-		for await (const e of reader.scan({errorsOnly: true, since: p.since, until: p.until, filter: p.filter.all ? undefined : p.filter, tokens: p.tokens, before: oldest && {receivedAt: oldest.receivedAt, seq: oldest.seq}, signal: abort.signal})) {
-			if (++scanned > limits.maxScan) {
+		const errors = reader.scan({errorsOnly: true, since: p.since, until: p.until, filter: p.filter.all ? undefined : p.filter, tokens: p.tokens, before: oldest && {receivedAt: oldest.receivedAt, seq: oldest.seq}, signal: abort.signal});
+		for await (const batch of inBatches(errors)) {
+			const room = limits.maxScan - scanned;
+			scanned += batch.length;
+			groups.add(room < batch.length ? batch.slice(0, room) : batch);
+			if (scanned > limits.maxScan) {
 				partial = true;
 				abort.abort();
 				break;
 			}
-
-			batch.push(e);
-			if (batch.length >= 1000) {
-				groups.add(batch);
-				batch = [];
-			}
 		}
-
-		groups.add(batch);
 	}
 
 	context.store.forEach(e => {
