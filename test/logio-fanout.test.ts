@@ -240,6 +240,38 @@ describe('logio fan-out (--serve-subscribers)', () => {
 		expect(notices().every(l => l.includes(' logmon[fanout] logmon-host: '))).toBe(true);
 	});
 
+	test('all subscribers together hold at most totalBufferBytes unsent; each is told what it lost', async () => {
+		// Each subscriber alone may hold 8 MiB; together they may hold 2 MiB.
+		const total = 2 * 1024 * 1024;
+		const {bus, fanout} = await setup({bufferBytes: 8 * 1024 * 1024, maxBufferBytes: 8 * 1024 * 1024, totalBufferBytes: total});
+		const subs = [rawSubscriber(fanout.address.port, '?app=load'), rawSubscriber(fanout.address.port, '?app=load')];
+		for (const sub of subs) {
+			sub.socket.pause();
+		}
+
+		await subscribed(fanout, 2);
+		const line = 'y'.repeat(1000);
+		const lines = 16_000;
+		for (let i = 0; i < lines; i++) {
+			publishBus(bus, 'stdin', 'stdin', 'load', `${i} ${line}`);
+		}
+
+		const infos = fanout.subscribers();
+		// What Node holds for the sockets (the kernel's buffers hold some more, outside logmon's memory).
+		expect(infos.reduce((n, s) => n + s.buffered, 0)).toBeLessThanOrEqual(total);
+		for (const info of infos) {
+			expect(info.dropped).toBeGreaterThan(0);
+			expect(info.sent + info.dropped).toBe(lines);
+		}
+
+		expect(bus.diagnostics.recent(500).some(d => d.text.includes('subscribers hold 2.0 MiB unsent together; dropping lines for'))).toBe(true);
+		for (const [i, sub] of subs.entries()) {
+			sub.socket.resume();
+			const told = () => body(sub.text()).split('\n').reduce((n, l) => n + Number(/ logmon\[fanout\] logmon-host: logmon: (\d+) lines dropped/.exec(l)?.[1] ?? 0), 0);
+			await until(() => told() === infos[i]!.dropped, 'the drop notices', 30_000); // eslint-disable-line no-await-in-loop
+		}
+	});
+
 	test('a subscriber that leaves is forgotten', async () => {
 		const {fanout} = await setup();
 		const sub = rawSubscriber(fanout.address.port, '?app=x');

@@ -5,6 +5,7 @@ import {type LogEvent} from '../core/event.js';
 import {FilterError, type UserRegex, compileUserRegex} from '../core/regex.js';
 import {logioPrefix} from '../core/logio-line.js';
 import {formatHostPort, isLoopback, parseHostPort} from '../config/logio.js';
+import {formatBytes} from '../history/units.js';
 import {listen, listenProblem} from '../sources/listen.js';
 
 // A drop-in logio subscriber server (protocols.md §2.2): `curl -N 'http://host:7702/?app=web&proc=web|worker'`
@@ -28,7 +29,9 @@ import {listen, listenProblem} from '../sources/listen.js';
 // reading may hold up to `maxBufferBytes` (a burst read in one turn can be large),
 // one whose socket has taken nothing for `stallMs` and two turns only
 // `bufferBytes`; past that its lines are dropped. So a subscriber that keeps up
-// never loses a line, however many arrive in one turn.
+// never loses a line, however many arrive in one turn. All subscribers together
+// hold at most `totalBufferBytes` unsent: past that, lines are dropped (counted
+// and announced the same way) for whichever subscriber would take more.
 //
 // What it serves: events from every source except logio subscriber sources, so
 // a logmon reading Kafka or stdin can re-serve them too, while a logmon that
@@ -42,6 +45,8 @@ export type FanoutOptions = {
 	maxBufferBytes?: number;
 	/** A socket holding bytes that takes none of them for this long (and two turns) has stopped draining. Default 1 s. */
 	stallMs?: number;
+	/** Bytes all subscribers' sockets may hold unsent together. Default 256 MiB. */
+	totalBufferBytes?: number;
 	/** Subscribers at once; more get 503. Default 100. */
 	maxSubscribers?: number;
 	/** Which events are served. Default: all but logio subscriber sources and markers. */
@@ -83,6 +88,7 @@ export function compileLogioRegex(pattern: string, param: string): UserRegex | u
 type Limits = {
 	bufferBytes: number;
 	maxBufferBytes: number;
+	totalBufferBytes: number;
 	stallMs: number;
 	hostname: string;
 	warn: (text: string) => void;
@@ -132,15 +138,21 @@ class Subscriber {
 			&& (this.log === undefined || this.log.test(raw));
 	}
 
-	/** Take a line for this batch, or drop it (counted) when its socket holds too much. */
-	offer(line: string): boolean {
+	/**
+	 * Take a line for this batch, or drop it (counted) when its socket holds too much, or all
+	 * subscribers' sockets together do (`shared.left`: what they may still be given in this batch).
+	 */
+	offer(line: string, shared: {left: number}): boolean {
 		if (this.room < 0) {
 			this.room = this.roomNow();
 		}
 
-		if (this.batchBytes + line.length > this.room) {
+		const own = this.batchBytes + line.length > this.room;
+		if (own || line.length > shared.left) {
 			if (this.dropped === this.reported) {
-				this.limits.warn(`subscriber ${this.remote} reads too slowly; dropping lines for it`);
+				this.limits.warn(own
+					? `subscriber ${this.remote} reads too slowly; dropping lines for it`
+					: `subscribers hold ${formatBytes(this.limits.totalBufferBytes)} unsent together; dropping lines for ${this.remote}`);
 			}
 
 			this.dropped++;
@@ -151,6 +163,7 @@ class Subscriber {
 
 		this.batch.push(line);
 		this.batchBytes += line.length;
+		shared.left -= line.length;
 		return true;
 	}
 
@@ -217,6 +230,7 @@ export async function startFanout(bus: Bus, hostPort: string, options: FanoutOpt
 	const limits: Limits = {
 		bufferBytes: options.bufferBytes ?? 4 * 1024 * 1024,
 		maxBufferBytes: options.maxBufferBytes ?? 32 * 1024 * 1024,
+		totalBufferBytes: options.totalBufferBytes ?? 256 * 1024 * 1024,
 		stallMs: options.stallMs ?? 1000,
 		hostname: options.hostname ?? hostname(),
 		warn(text: string) {
@@ -233,6 +247,12 @@ export async function startFanout(bus: Bus, hostPort: string, options: FanoutOpt
 		}
 
 		let taken: Set<Subscriber> | undefined;
+		let held = 0;
+		for (const s of subscribers) {
+			held += s.res.writableLength;
+		}
+
+		const shared = {left: limits.totalBufferBytes - held};
 		for (const e of events) {
 			if (!accept(e)) {
 				continue;
@@ -243,7 +263,7 @@ export async function startFanout(bus: Bus, hostPort: string, options: FanoutOpt
 			for (const s of subscribers) {
 				if (s.matches(e, raw)) {
 					line ??= logioPrefix(e.time, e.service, e.proc, e.host) + raw;
-					s.offer(line);
+					s.offer(line, shared);
 					(taken ??= new Set()).add(s);
 				}
 			}
