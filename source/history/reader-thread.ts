@@ -66,8 +66,8 @@ class ThreadedReader implements ClosableReader {
 		return out.reverse();
 	}
 
-	async before(before: Pick<LogEvent, 'receivedAt' | 'seq'>, count: number, filter?: Filter): Promise<LogEvent[]> {
-		return this.call({op: 'before', key: {receivedAt: before.receivedAt, seq: before.seq}, count, spec: filter?.spec}) as Promise<LogEvent[]>;
+	async before(before: Pick<LogEvent, 'receivedAt' | 'seq'>, count: number, filter?: Filter, maxChars?: number): Promise<LogEvent[]> {
+		return this.call({op: 'before', key: {receivedAt: before.receivedAt, seq: before.seq}, count, spec: filter?.spec, maxChars}) as Promise<LogEvent[]>;
 	}
 
 	async counts(since?: number, until?: number, errorsOnly?: boolean): Promise<HistoryCounts> {

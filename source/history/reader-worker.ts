@@ -11,7 +11,7 @@ import {type HistoryQuery} from './types.js';
 export type WorkerQuery = Omit<HistoryQuery, 'filter' | 'signal'> & {spec?: FilterSpec | undefined};
 
 export type Request =
-	| {id: number; op: 'before'; key: Pick<LogEvent, 'receivedAt' | 'seq'>; count: number; spec?: FilterSpec | undefined}
+	| {id: number; op: 'before'; key: Pick<LogEvent, 'receivedAt' | 'seq'>; count: number; spec?: FilterSpec | undefined; maxChars?: number | undefined}
 	| {id: number; op: 'counts'; since?: number | undefined; until?: number | undefined; errorsOnly?: boolean | undefined}
 	| {id: number; op: 'scan-next'; scan: number; query: WorkerQuery; max: number}
 	| {id: number; op: 'scan-close'; scan: number};
@@ -28,7 +28,7 @@ function filterOf(spec: FilterSpec | undefined) {
 async function answer(m: Request): Promise<unknown> {
 	switch (m.op) {
 		case 'before': {
-			return reader.before(m.key, m.count, filterOf(m.spec));
+			return reader.before(m.key, m.count, filterOf(m.spec), m.maxChars);
 		}
 
 		case 'counts': {

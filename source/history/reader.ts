@@ -68,10 +68,15 @@ export class Reader implements HistoryReader {
 		return out.reverse();
 	}
 
-	async before(before: Pick<LogEvent, 'receivedAt' | 'seq'>, count: number, filter?: Filter): Promise<LogEvent[]> {
+	async before(before: Pick<LogEvent, 'receivedAt' | 'seq'>, count: number, filter?: Filter, maxChars = Number.POSITIVE_INFINITY): Promise<LogEvent[]> {
 		const out: LogEvent[] = [];
+		let chars = 0;
 		for await (const e of this.run({reverse: true, limit: count, before, filter})) {
 			out.push(e);
+			chars += eventChars(e);
+			if (chars >= maxChars) {
+				break;
+			}
 		}
 
 		return out.reverse();

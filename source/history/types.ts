@@ -118,8 +118,11 @@ export type HistoryReader = {
 	 * receive time; no more than `maxChars` of their text (core/event.ts eventChars), as the buffer.
 	 */
 	newest(count: number, since?: number, maxChars?: number): Promise<LogEvent[]>;
-	/** Up to `count` events received before the event `before` (its receivedAt and seq), oldest first: scroll-back. */
-	before(before: Pick<LogEvent, 'receivedAt' | 'seq'>, count: number, filter?: Filter): Promise<LogEvent[]>;
+	/**
+	 * Up to `count` events received before the event `before` (its receivedAt and seq), oldest first:
+	 * scroll-back. They end once their text reaches `maxChars`, the event that reaches it included.
+	 */
+	before(before: Pick<LogEvent, 'receivedAt' | 'seq'>, count: number, filter?: Filter, maxChars?: number): Promise<LogEvent[]>;
 	status(): HistoryStatus;
 };
 

@@ -1,4 +1,4 @@
-import {type LogEvent} from '../core/event.js';
+import {type LogEvent, eventChars} from '../core/event.js';
 
 // The history rows the tail shows above the events in memory: pages of events read from the
 // store, page 0 ending just before the chain's top (the start of this run, or the oldest event
@@ -7,6 +7,9 @@ import {type LogEvent} from '../core/event.js';
 // page read again, or older pages added, never move the others. Only some pages are held, a
 // contiguous run of them (a bounded window); a page let go is read again by its key when the
 // view comes back to it. Where pages are not held, one `loading…` row stands for them.
+//
+// A page ends at `pageSize` events or once its text reaches `pageChars`, whichever comes first, and
+// the pages held are bounded in rows and in text: a line may be up to --max-line (1 MiB) long.
 //
 // Rows the chain makes itself carry `marker: 'history'`: where the history of earlier runs ends
 // and this run begins (the seam), `loading…`, and the oldest event in the history.
@@ -55,6 +58,8 @@ export type Page = {
 	/** The original seq of each row (undefined for the seam). */
 	original: Array<number | undefined>;
 	events: number;
+	/** The text of its events (eventChars). */
+	chars: number;
 };
 
 export type ChainOptions = {
@@ -62,9 +67,38 @@ export type ChainOptions = {
 	pageSize: number;
 	/** Rows held at most (whole pages; at least three pages are kept). */
 	maxRows: number;
+	/** A page ends once its events' text reaches this. Default 8 Mi characters. */
+	pageChars?: number;
+	/** Text held at most, as for maxRows. Default 128 Mi characters. */
+	maxChars?: number;
 	/** Receive time of this run's first event: older events are history, and the seam goes between. */
 	runStart: number;
 };
+
+export const defaultPageChars = 8 * 1024 * 1024;
+const defaultMaxChars = 128 * 1024 * 1024;
+
+/** The text of events, as a page counts it. */
+export function textOf(events: readonly LogEvent[]): number {
+	let chars = 0;
+	for (const e of events) {
+		chars += eventChars(e);
+	}
+
+	return chars;
+}
+
+/** Where the page that begins at `from` ends (exclusive): at `pageSize` events, or past the event whose text reaches `pageChars`. */
+export function pageEnd(events: readonly LogEvent[], from: number, pageSize: number, pageChars: number): number {
+	let chars = 0;
+	let i = from;
+	while (i < events.length && i - from < pageSize && chars < pageChars) {
+		chars += eventChars(events[i]!);
+		i++;
+	}
+
+	return i;
+}
 
 export class HistoryChain {
 	readonly stride: number;
@@ -83,9 +117,19 @@ export class HistoryChain {
 	extending = false;
 	private cache: {version: number; rows: LogEvent[]} | undefined;
 
+	readonly pageChars: number;
+	private readonly maxChars: number;
+
 	constructor(top: Key, readonly evictedAt: number, readonly options: ChainOptions) {
 		this.tops = [keyOf(top)];
 		this.stride = options.pageSize + 2;
+		this.pageChars = options.pageChars ?? defaultPageChars;
+		this.maxChars = options.maxChars ?? defaultMaxChars;
+	}
+
+	/** True when a read of a page came back short of a whole page: the history has nothing older. */
+	isLast(newestFirst: readonly LogEvent[]): boolean {
+		return newestFirst.length < this.options.pageSize && textOf(newestFirst) < this.pageChars;
 	}
 
 	/** Pages whose keys are known (held or not). */
@@ -117,6 +161,15 @@ export class HistoryChain {
 		return n;
 	}
 
+	heldChars(): number {
+		let n = 0;
+		for (const p of this.pages.values()) {
+			n += p.chars;
+		}
+
+		return n;
+	}
+
 	/** The page a row of this chain is on. */
 	pageOf(seq: number): number {
 		return Math.floor((-seq - 1) / this.stride);
@@ -126,7 +179,7 @@ export class HistoryChain {
 	 * The next older page, read after the last known one (events newest first). `last`: the
 	 * history has nothing older (a read of a whole page that came back short).
 	 */
-	addOlder(newestFirst: readonly LogEvent[], hold = true, last = newestFirst.length < this.options.pageSize): Page | undefined {
+	addOlder(newestFirst: readonly LogEvent[], hold = true, last = this.isLast(newestFirst)): Page | undefined {
 		if (last) {
 			this.exhausted = true;
 		}
@@ -201,13 +254,14 @@ export class HistoryChain {
 	}
 
 	/**
-	 * Keep at most `maxRows` rows (and at least three pages), letting go of the held pages
+	 * Keep at most `maxRows` rows and `maxChars` of text (and at least three pages), letting go of the held pages
 	 * farthest from the view (pages `first` to `last`, 0 the newest) first; the pages in view and
 	 * the one on each side of them are kept whatever it costs.
 	 */
 	trim(first: number, last: number): void {
 		const max = Math.max(this.options.maxRows, this.options.pageSize * 3);
-		while (this.heldRows() > max) {
+		const maxChars = Math.max(this.maxChars, this.pageChars * 3);
+		while (this.heldRows() > max || this.heldChars() > maxChars) {
 			const far = this.held().filter(p => p < first - 1 || p > last + 1);
 			if (far.length === 0) {
 				return;
@@ -339,6 +393,6 @@ export class HistoryChain {
 			original.push(e.seq);
 		}
 
-		return {rows: rows.reverse(), original: original.reverse(), events: newestFirst.length};
+		return {rows: rows.reverse(), original: original.reverse(), events: newestFirst.length, chars: textOf(newestFirst)};
 	}
 }

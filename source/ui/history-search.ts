@@ -1,4 +1,4 @@
-import {type LogEvent} from '../core/event.js';
+import {type LogEvent, eventChars} from '../core/event.js';
 import {type Filter} from '../core/filter.js';
 import {type HistoryReader} from '../history/types.js';
 import {type HistoryChain, type Key, keyOf, receivedBefore} from './history-chain.js';
@@ -41,6 +41,8 @@ type Run = {
 	from: Key;
 	/** The page being read, newest first, and the one before it (context below a match). */
 	page: LogEvent[];
+	/** The page's text (eventChars): it ends at so many events or so much text, as the chain's pages do. */
+	pageChars: number;
 	previous: LogEvent[] | undefined;
 	/** Where the scan stopped: the last match. */
 	last: Key | undefined;
@@ -92,7 +94,7 @@ export class HistorySearch {
 			const abort = new AbortController();
 			const filter = this.host.filter();
 			const scan = this.host.reader.scan({reverse: true, until: from.receivedAt + clockAheadMs, filter: filter.all ? undefined : filter, signal: abort.signal});
-			r = {chain, generation: chain.generation, text, test, abort, iterator: scan[Symbol.asyncIterator](), from, page: [], previous: undefined, last: undefined, active: false, scanned: 0};
+			r = {chain, generation: chain.generation, text, test, abort, iterator: scan[Symbol.asyncIterator](), from, page: [], pageChars: 0, previous: undefined, last: undefined, active: false, scanned: 0};
 			this.run = r;
 		}
 
@@ -137,15 +139,17 @@ export class HistorySearch {
 
 				r.scanned++;
 				r.page.push(e);
+				r.pageChars += eventChars(e);
 				if (r.test(e)) {
 					this.match(r, e);
 					return;
 				}
 
-				if (r.page.length >= this.pageSize) {
+				if (r.page.length >= this.pageSize || r.pageChars >= r.chain.pageChars) {
 					r.chain.addOlder(r.page, false, false);
 					r.previous = r.page;
 					r.page = [];
+					r.pageChars = 0;
 				}
 
 				if (performance.now() - slice > sliceMs) {
@@ -187,6 +191,7 @@ export class HistorySearch {
 		}
 
 		r.page = [];
+		r.pageChars = 0;
 		r.previous = undefined;
 	}
 
@@ -202,6 +207,7 @@ export class HistorySearch {
 
 		const page = chain.addOlder(r.page, true, false)!;
 		r.page = [];
+		r.pageChars = 0;
 		r.previous = undefined;
 		r.scanned = 0;
 		this.host.found(page.rows[0]!.seq);

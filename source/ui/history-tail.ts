@@ -2,7 +2,7 @@ import {type LogEvent} from '../core/event.js';
 import {type Filter} from '../core/filter.js';
 import {type Store} from '../core/store.js';
 import {type HistoryReader} from '../history/types.js';
-import {HistoryChain, type Key, keyOf, standinPages} from './history-chain.js';
+import {HistoryChain, type Key, keyOf, pageEnd, standinPages} from './history-chain.js';
 import {TailRows, memoryRows} from './history-rows.js';
 import {type Rows, type Scannable} from './scan.js';
 import {type UiState} from './state.js';
@@ -66,8 +66,12 @@ export class TailHistory {
 		if (this.chain === chain) {
 			const filter = this.host.filter();
 			const shown = filter.all ? events : events.filter(e => filter.test(e));
-			for (let end = shown.length; end > 0; end -= this.pageSize) {
-				chain.addOlder(shown.slice(Math.max(0, end - this.pageSize), end).reverse(), true, false);
+			// Pages as a read from the store would cut them, so one let go reads back the same.
+			const newestFirst = shown.slice().reverse();
+			for (let from = 0; from < newestFirst.length;) {
+				const end = pageEnd(newestFirst, from, this.pageSize, chain.pageChars);
+				chain.addOlder(newestFirst.slice(from, end), true, false);
+				from = end;
 			}
 		}
 
@@ -170,7 +174,7 @@ export class TailHistory {
 		const {store, runStart} = this.host;
 		const oldest = store.evicted > 0 ? store.at(0) : undefined;
 		const top: Key = oldest ? keyOf(oldest) : {receivedAt: runStart, seq: 0};
-		return new HistoryChain(top, store.evicted, {pageSize: this.pageSize, maxRows: this.maxRows, runStart});
+		return new HistoryChain(top, store.evicted, {pageSize: this.pageSize, maxRows: this.maxRows, maxChars: store.maxChars, runStart});
 	}
 
 	private load(chain: HistoryChain, page: number): void {
@@ -182,7 +186,7 @@ export class TailHistory {
 		const generation = chain.generation;
 		const filter = this.host.filter();
 		chain.startLoading(page);
-		this.host.reader.before(chain.top(page), this.pageSize, filter.all ? undefined : filter).then(events => {
+		this.host.reader.before(chain.top(page), this.pageSize, filter.all ? undefined : filter, chain.pageChars).then(events => {
 			chain.doneLoading(page);
 			if (this.chain !== chain || chain.generation !== generation) {
 				return;

@@ -103,6 +103,10 @@ describe('writing and reading', () => {
 		expect((await h.reader.newest(50, undefined, last3)).map(e => e.seq)).toEqual([98, 99, 100]);
 		expect((await h.reader.newest(50, undefined, 1)).map(e => e.seq)).toEqual([100]);
 		expect((await h.reader.before({receivedAt: t0 + 50_000, seq: 51}, 3)).map(e => e.seq)).toEqual([48, 49, 50]);
+		// A page of scroll-back ends once its text reaches a budget, the event that reaches it included.
+		const two = written.slice(48, 50).reduce((n, e) => n + e.message.length + (e.raw === e.message ? 0 : e.raw.length), 0);
+		expect((await h.reader.before({receivedAt: t0 + 50_000, seq: 51}, 10, undefined, two)).map(e => e.seq)).toEqual([49, 50]);
+		expect((await h.reader.before({receivedAt: t0 + 50_000, seq: 51}, 10, undefined, 1)).map(e => e.seq)).toEqual([50]);
 	});
 
 	test('a segment per receive hour; rolled segments are sealed with a sidecar and read back', async () => {

@@ -1,6 +1,6 @@
 import {describe, expect, test} from 'vitest';
 import {type LogEvent} from '../../source/core/event.js';
-import {HistoryChain, loadingText, oldestText, seamText, standinPages} from '../../source/ui/history-chain.js';
+import {HistoryChain, loadingText, oldestText, pageEnd, seamText, standinPages} from '../../source/ui/history-chain.js';
 import {TailRows} from '../../source/ui/history-rows.js';
 import {allRows} from '../../source/ui/scan.js';
 import {Store} from '../../source/core/store.js';
@@ -69,6 +69,30 @@ describe('HistoryChain', () => {
 		chain.trim(4, 4);
 		expect(chain.held()).toEqual([3, 4, 5]);
 		expect(chain.heldRows()).toBe(6);
+	});
+
+	test('a page ends at so much text; a read cut short by text does not end the history', () => {
+		const long = (from: number, to: number) => older(from, to).map(e => ({...e, message: e.message.padEnd(1000, '.'), raw: `raw ${e.message}`.padEnd(1000, '.')}));
+		// 2,000 characters each: message and raw are different strings, both counted.
+		const chain = new HistoryChain({receivedAt: runStart, seq: 0}, 0, {pageSize: 100, maxRows: 1000, runStart, pageChars: 4000, maxChars: 12_000});
+		const events = long(91, 100);
+		expect(pageEnd(events, 0, 100, 4000)).toBe(2);
+		expect(pageEnd(events, 8, 100, 4000)).toBe(10);
+		expect(pageEnd(events, 0, 3, 1e9)).toBe(3);
+		chain.addOlder(events.slice(0, 2)); // two events, short of the page size but at its text
+		expect(chain.exhausted).toBe(false);
+		for (let from = 2; from < 10; from += 2) {
+			chain.addOlder(events.slice(from, from + 2));
+		}
+
+		expect(chain.exhausted).toBe(false);
+		expect(chain.heldChars()).toBe(20_000);
+		// Text held is bounded as rows are: the pages farthest from the view go first.
+		chain.trim(0, 0);
+		expect(chain.held()).toEqual([0, 1, 2]);
+		expect(chain.heldChars()).toBe(12_000);
+		chain.addOlder([]);
+		expect(chain.exhausted).toBe(true);
 	});
 
 	test('with the tail: rows from memory below, and the way up waits at pages not held', () => {
