@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import {type Bus} from '../core/bus.js';
-import {type LogEvent} from '../core/event.js';
+import {type LogEvent, eventChars} from '../core/event.js';
 import {Capture} from './capture.js';
 import {type Encoded, partBuffers} from './encode-batch.js';
 import {Encoder} from './encoder.js';
@@ -184,9 +184,13 @@ export class HistoryWriter {
 				this.pending.push(this.current);
 			}
 
-			// The events of this receive hour from here on (mostly all of them) go in together.
+			// The events of this receive hour from here on (mostly all of them) go in together, as far
+			// as the room left (their text, a little less than the bytes they take): a batch of long
+			// lines does not go past the bound all at once.
+			const room = max - this.pendingBytes - this.queuedBytes;
+			let text = eventChars(e);
 			let end = i + 1;
-			while (end < events.length && events[end]!.receivedAt >= this.hourStart && events[end]!.receivedAt < this.hourEnd) {
+			while (end < events.length && events[end]!.receivedAt >= this.hourStart && events[end]!.receivedAt < this.hourEnd && (text += eventChars(events[end]!)) <= room) {
 				end++;
 			}
 

@@ -109,6 +109,19 @@ describe('writing and reading', () => {
 		expect((await h.reader.before({receivedAt: t0 + 50_000, seq: 51}, 10, undefined, 1)).map(e => e.seq)).toEqual([50]);
 	});
 
+	test('one batch of long lines stops at the bound on what waits to be written; the rest are dropped and counted', async () => {
+		const h = await openAt({writer: {maxPendingBytes: 1024 * 1024, flushBytes: 64 * 1024 * 1024}});
+		const long = 'z'.repeat(100 * 1024);
+		const written = Array.from({length: 100}, (_, i) => event({seq: i + 1, receivedAt: t0 + i, time: t0 + i, message: `${i} ${long}`}));
+		h.writer!.append(written);
+		// About 10 of the 100 KiB lines fit in 1 MiB: the others are dropped, not taken all at once.
+		const {dropped} = h.writer!.status();
+		expect(dropped).toBeGreaterThanOrEqual(88);
+		expect(dropped).toBeLessThan(100);
+		await h.writer!.settle();
+		expect((await all(h)).map(e => e.seq)).toEqual(written.slice(0, 100 - dropped).map(e => e.seq));
+	});
+
 	test('a segment per receive hour; rolled segments are sealed with a sidecar and read back', async () => {
 		const h = await openAt();
 		// 3 hours of events, one every 30 s.
