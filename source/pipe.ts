@@ -1,7 +1,7 @@
 import {type App} from './app.js';
 import {type Filter} from './core/filter.js';
 import {type QueueConsumer} from './core/bus.js';
-import {describeState} from './core/health.js';
+import {StateTeller, describeState} from './core/health.js';
 import {describeRedaction} from './core/redact.js';
 import {StdoutSink} from './sinks/stdout.js';
 import {type Formatter} from './sinks/format.js';
@@ -29,8 +29,9 @@ export async function runPipe(app: App, options: PipeOptions): Promise<number> {
 			stderr.write(`logmon: ${d.origin}: ${d.text}\n`);
 		}
 	});
+	const teller = new StateTeller();
 	app.bus.onHealth(h => {
-		if (h.state !== 'live' && h.state !== 'ended' && h.state !== 'stopped') {
+		if (teller.tell(h) && h.state !== 'live' && h.state !== 'ended' && h.state !== 'stopped') {
 			stderr.write(`logmon: ${h.id}: ${describeState(h)}\n`);
 		}
 	});

@@ -1,5 +1,5 @@
 import {type App} from './app.js';
-import {describeState} from './core/health.js';
+import {StateTeller, describeState} from './core/health.js';
 import {describeRedaction} from './core/redact.js';
 import {exitCodes} from './exit.js';
 import {describeHistory} from './history/status-text.js';
@@ -25,8 +25,11 @@ export async function runServe(app: App, options: ServeOptions): Promise<number>
 			say(`${d.origin}: ${d.text}`);
 		}
 	});
+	const teller = new StateTeller();
 	app.bus.onHealth(h => {
-		say(`${h.id}: ${describeState(h)}`);
+		if (teller.tell(h)) {
+			say(`${h.id}: ${describeState(h)}`);
+		}
 	});
 	const history = app.history;
 	if (history) {

@@ -50,3 +50,30 @@ export function describeState(h: SourceHealth, now = Date.now()): string {
 		}
 	}
 }
+
+/**
+ * Which state changes a line on stderr tells (pipe and serve modes): a new state or a new reason
+ * at once; the same one again (a retry loop: a missing file checked every 2 s, a broker down for
+ * an hour) once `repeatMs` has passed since it was last told, so stderr stays readable. The
+ * `connecting` of each attempt after a `retrying in N s` is not told: that line said so.
+ */
+export class StateTeller {
+	private readonly told = new Map<string, {state: SourceState; key: string; at: number}>();
+
+	constructor(private readonly repeatMs = 60_000) {}
+
+	tell(h: SourceHealth, now = Date.now()): boolean {
+		const last = this.told.get(h.id);
+		if (h.state === 'connecting' && last?.state === 'retrying') {
+			return false;
+		}
+
+		const key = `${h.state}\t${h.reason ?? ''}`;
+		if (last?.key === key && now - last.at < this.repeatMs) {
+			return false;
+		}
+
+		this.told.set(h.id, {state: h.state, key, at: now});
+		return true;
+	}
+}
