@@ -30,8 +30,10 @@ import {listen, listenProblem} from '../sources/listen.js';
 // one whose socket has taken nothing for `stallMs` and two turns only
 // `bufferBytes`; past that its lines are dropped. So a subscriber that keeps up
 // never loses a line, however many arrive in one turn. All subscribers together
-// hold at most `totalBufferBytes` unsent: past that, lines are dropped (counted
-// and announced the same way) for whichever subscriber would take more.
+// hold about `totalBufferBytes` unsent at most: past that, a subscriber holding
+// more than its share of it (the total over the number of subscribers) loses
+// lines, counted and announced the same way, while one that keeps up still gets
+// every line; so stalled subscribers cannot take the others' room.
 //
 // What it serves: events from every source except logio subscriber sources, so
 // a logmon reading Kafka or stdin can re-serve them too, while a logmon that
@@ -84,6 +86,9 @@ export function defaultAccept(e: LogEvent): boolean {
 export function compileLogioRegex(pattern: string, param: string): UserRegex | undefined {
 	return pattern === '' ? undefined : compileUserRegex(pattern, param);
 }
+
+/** The room all subscribers share in a bus batch, and each one's share of the total. */
+type SharedRoom = {left: number; share: number};
 
 type Limits = {
 	bufferBytes: number;
@@ -139,16 +144,18 @@ class Subscriber {
 	}
 
 	/**
-	 * Take a line for this batch, or drop it (counted) when its socket holds too much, or all
-	 * subscribers' sockets together do (`shared.left`: what they may still be given in this batch).
+	 * Take a line for this batch, or drop it (counted) when its socket holds too much, or when all
+	 * subscribers' sockets together do (`shared.left`: what they may still be given in this batch)
+	 * and this one holds more than its share.
 	 */
-	offer(line: string, shared: {left: number}): boolean {
+	offer(line: string, shared: SharedRoom): boolean {
 		if (this.room < 0) {
 			this.room = this.roomNow();
 		}
 
 		const own = this.batchBytes + line.length > this.room;
-		if (own || line.length > shared.left) {
+		const overShare = line.length > shared.left && this.lastLength + this.batchBytes + line.length > shared.share;
+		if (own || overShare) {
 			if (this.dropped === this.reported) {
 				this.limits.warn(own
 					? `subscriber ${this.remote} reads too slowly; dropping lines for it`
@@ -252,7 +259,7 @@ export async function startFanout(bus: Bus, hostPort: string, options: FanoutOpt
 			held += s.res.writableLength;
 		}
 
-		const shared = {left: limits.totalBufferBytes - held};
+		const shared: SharedRoom = {left: limits.totalBufferBytes - held, share: limits.totalBufferBytes / subscribers.size};
 		for (const e of events) {
 			if (!accept(e)) {
 				continue;
