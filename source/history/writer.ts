@@ -185,12 +185,12 @@ export class HistoryWriter {
 			}
 
 			// The events of this receive hour from here on (mostly all of them) go in together, as far
-			// as the room left (their text, a little less than the bytes they take): a batch of long
-			// lines does not go past the bound all at once.
+			// as a third of the room left: a character takes up to 3 bytes in UTF-8, and the room is
+			// looked at again after each part, so a batch of long lines stops near the bound.
 			const room = max - this.pendingBytes - this.queuedBytes;
 			let text = eventChars(e);
 			let end = i + 1;
-			while (end < events.length && events[end]!.receivedAt >= this.hourStart && events[end]!.receivedAt < this.hourEnd && (text += eventChars(events[end]!)) <= room) {
+			while (end < events.length && events[end]!.receivedAt >= this.hourStart && events[end]!.receivedAt < this.hourEnd && (text += eventChars(events[end]!)) * 3 <= room) {
 				end++;
 			}
 

@@ -120,6 +120,10 @@ describe('writing and reading', () => {
 		expect(dropped).toBeLessThan(100);
 		await h.writer!.settle();
 		expect((await all(h)).map(e => e.seq)).toEqual(written.slice(0, 100 - dropped).map(e => e.seq));
+		// Characters of 3 bytes in UTF-8: 300 KiB a line, so 3 or 4 of them fit in 1 MiB, not 10.
+		const wide = '字'.repeat(100 * 1024);
+		h.writer!.append(Array.from({length: 50}, (_, i) => event({seq: 1000 + i, receivedAt: t0 + 1000 + i, time: t0 + 1000 + i, message: `${i} ${wide}`})));
+		expect(h.writer!.status().dropped - dropped).toBeGreaterThanOrEqual(45);
 	});
 
 	test('a segment per receive hour; rolled segments are sealed with a sidecar and read back', async () => {
