@@ -88,11 +88,14 @@ export function textOf(events: readonly LogEvent[]): number {
 	return chars;
 }
 
-/** Where the page that begins at `from` ends (exclusive): at `pageSize` events, or past the event whose text reaches `pageChars`. */
+/**
+ * Where the page that begins at `from` ends (exclusive): at `pageSize` events, or past the event
+ * whose text reaches `pageChars`; one event at least.
+ */
 export function pageEnd(events: readonly LogEvent[], from: number, pageSize: number, pageChars: number): number {
 	let chars = 0;
 	let i = from;
-	while (i < events.length && i - from < pageSize && chars < pageChars) {
+	while (i < events.length && (i === from || (i - from < pageSize && chars < pageChars))) {
 		chars += eventChars(events[i]!);
 		i++;
 	}
