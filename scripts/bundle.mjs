@@ -4,8 +4,10 @@
 // 50 ms sooner, which matters for `logmon … | jq` run again and again.
 //
 // Each dynamic import stays a file of its own (code splitting), so pipe mode still
-// loads only what it uses. The UI's packages (ink, react) are not bundled: they load
-// from node_modules when the UI runs, and the pipe-mode test can see they never do.
+// loads only what it uses. Ink is bundled too, in the UI's chunks: the bundle carries
+// patches/ink+6.8.0.patch (bounded text caches), which an install from the registry would
+// not. React stays outside (one copy for Ink and logmon) and loads from node_modules only
+// when the UI runs; the pipe-mode test sees neither load.
 //
 // The web dashboard (web/dashboard/) is built first, by scripts/dashboard.mjs, and carried inside.
 //
@@ -40,8 +42,9 @@ await build({
 	format: 'esm',
 	platform: 'node',
 	target: 'node20',
-	// ink and react load from node_modules, only in UI mode; ws' native helpers are optional.
-	external: ['ink', 'react', 'react/*', 'bufferutil', 'utf-8-validate'],
+	// react loads from node_modules, only in UI mode; ws' native helpers are optional; ink loads
+	// react-devtools-core only with DEV=true (a development aid, not installed).
+	external: ['react', 'react/*', 'bufferutil', 'utf-8-validate', 'react-devtools-core'],
 	// Bundled CommonJS (kafkajs, ws) calls require() for Node's built-in modules.
 	banner: {js: 'import {createRequire as logmonCreateRequire} from \'node:module\'; const require = logmonCreateRequire(import.meta.url);'},
 	define: dashboard,

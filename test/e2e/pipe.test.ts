@@ -2,6 +2,7 @@ import {spawn} from 'node:child_process';
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
+import {fileURLToPath} from 'node:url';
 import {beforeAll, describe, expect, it} from 'vitest';
 import {collect, corpus, root, run, start, waitFor} from '../support/logmon.js';
 
@@ -295,9 +296,15 @@ describe('pipe mode, end to end', () => {
 		});
 		expect(r.code).toBe(0);
 		const urls = readFileSync(log, 'utf8');
-		// bin/logmon.js runs the bundle (scripts/bundle.mjs); ink and react stay outside it, so a load would show here.
+		// bin/logmon.js runs the bundle (scripts/bundle.mjs). React stays outside it, so a load would show
+		// here; Ink is inside, and esbuild heads each module it bundles with its path.
 		expect(urls).toMatch(/\/dist\/bundle\/chunks\/pipe-\w+\.js/);
 		expect(urls).not.toMatch(/node_modules\/(ink|react|react-reconciler)\//);
+		const chunks = [...new Set(urls.split('\n').filter(u => /^file:.*\/dist\/bundle\/.*\.js$/.test(u)))].map(u => fileURLToPath(u));
+		expect(chunks.length).toBeGreaterThan(1);
+		for (const chunk of chunks) {
+			expect(readFileSync(chunk, 'utf8'), chunk).not.toMatch(/^\/\/ node_modules\/(ink|react-reconciler|yoga-layout)\//m);
+		}
 	});
 
 	it('--help lists flags with examples; --version prints the version', async () => {

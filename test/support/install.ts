@@ -29,7 +29,7 @@ export function npmEnv(): NodeJS.ProcessEnv {
 /**
  * `npm pack` the clone (from the dist/ already built: --ignore-scripts leaves prepack's build
  * out), then `npm install --global --prefix` the tarball under `dir`, run from a folder there,
- * as `npm install -g logmon` would install it. ink and react come from the registry (or npm's cache).
+ * as `npm install -g logmon` would install it. react comes from the registry (or npm's cache); Ink is in the bundle.
  */
 export function packAndInstall(dir: string): Installed {
 	mkdirSync(dir, {recursive: true});
