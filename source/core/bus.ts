@@ -342,7 +342,12 @@ export class Bus {
 		const redactor = this.redactor;
 		if (redactor) {
 			const failures = redactor.failures;
+			const screenFailed = redactor.screenFailure !== undefined;
 			redactor.redactBatch(events, screened);
+			if (!screenFailed && redactor.screenFailure !== undefined) {
+				this.diagnostics.add('warn', 'redact', `${redactor.screenFailure}; the rules' own scans redact from now on (slower; nothing is let through)`);
+			}
+
 			if (redactor.failures > failures && (failures < 5 || redactor.failures % 1000 < redactor.failures - failures)) {
 				this.diagnostics.add('error', 'redact', `an event could not be redacted and was withheld (${redactor.lastFailure}); withheld so far: ${redactor.failures}`);
 			}

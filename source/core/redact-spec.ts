@@ -30,6 +30,8 @@ export type RedactHealth = {
 	changed: number;
 	failures: number;
 	lastFailure?: string | undefined;
+	/** Why the batch screen failed, if it has (the rules' own scans answer since). */
+	screenFailure?: string | undefined;
 };
 
 const ruleName = /^[a-z\d][\w.-]{0,39}$/i;

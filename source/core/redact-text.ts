@@ -80,6 +80,8 @@ export class TextRedactor {
 	private screenMade = false;
 	failures = 0;
 	lastFailure: string | undefined;
+	/** Why the screen failed, once it has (the rules' own scans answer from then on; nothing is let through). */
+	screenFailure: string | undefined;
 
 	/** `pseudonym`: the keyed hash of a value, for hash mode (made outside core: it needs the key). */
 	constructor(spec: RedactSpec, private readonly pseudonym?: (value: string) => string) {
@@ -189,7 +191,7 @@ export class TextRedactor {
 	}
 
 	health(): RedactHealth {
-		return {mode: this.mode, rules: this.rules.map(r => ({name: r.name, kind: r.kind, hits: r.hits})), changed: this.changed, failures: this.failures, lastFailure: this.lastFailure};
+		return {mode: this.mode, rules: this.rules.map(r => ({name: r.name, kind: r.kind, hits: r.hits})), changed: this.changed, failures: this.failures, lastFailure: this.lastFailure, screenFailure: this.screenFailure};
 	}
 
 	/** Names of the rules that changed the last event (or text), in rule order. */

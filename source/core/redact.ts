@@ -75,6 +75,7 @@ export class Redactor extends TextRedactor {
 				// The rules' own scans answer from now on.
 				this.screener = undefined;
 				this.lastFailure = `the redaction screen failed: ${error instanceof Error ? error.message : String(error)}`;
+				this.screenFailure = this.lastFailure;
 			}
 		}
 

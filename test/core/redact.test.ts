@@ -353,4 +353,21 @@ describe('redaction: hash mode, health, the bus', () => {
 		expect(visible(seen[4]!)).not.toContain('AKIAIOSFODNN7EXAMPLE');
 		expect(bus.diagnostics.recent(5).map(d => d.text).join('\n')).toMatch(/withheld so far: 2/);
 	});
+
+	it('a batch screen that fails is told once, and the rules\' own scans go on redacting', () => {
+		const bus = new Bus();
+		bus.redactor = new Redactor(spec());
+		const seen: LogEvent[] = [];
+		bus.subscribe(batch => seen.push(...batch));
+		const source = bus.addSource('stdin', 'stdin');
+		// A message that is not a string (a source's bug): the WebAssembly screen cannot write it.
+		source.publish([line('key=AKIAIOSFODNN7EXAMPLE'), {...line('odd'), message: 12_345 as unknown as string}, line('fine')]);
+		source.publish([line('again AKIAIOSFODNN7EXAMPLE'), line('fine')]);
+		expect(seen).toHaveLength(5);
+		expect(seen.map(e => visible(e)).join('\n')).not.toContain('AKIAIOSFODNN7EXAMPLE');
+		const told = bus.diagnostics.recent(10).filter(d => /redaction screen failed/.test(d.text));
+		expect(told).toHaveLength(1);
+		expect(told[0]!.text).toMatch(/the rules' own scans redact from now on/);
+		expect(bus.redactor.health().screenFailure).toMatch(/^the redaction screen failed: /);
+	});
 });
