@@ -19,6 +19,7 @@ import {fileURLToPath} from 'node:url';
 import {build} from 'esbuild';
 import {awsSdkModules} from './aws-sdk-modules.mjs';
 import {dashboardDefine} from './dashboard.mjs';
+import {inkWithoutDevtools} from './ink-without-devtools.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const work = path.join(root, 'build', 'sea');
@@ -84,30 +85,6 @@ export * from './generated/YGEnums.js';
 	},
 };
 
-// ink awaits at the top level too, but only with DEV=true, to connect React DevTools (a
-// development aid, not installed): the executable leaves both awaits out.
-const inkWithoutDevtools = {
-	name: 'ink-without-devtools',
-	setup(b) {
-		b.onLoad({filter: /[\\/]ink[\\/]build[\\/]reconciler\.js$/}, args => {
-			const edits = [
-				['await import(\'./devtools.js\')', 'undefined'],
-				['await loadPackageJson()', '{name: undefined, version: undefined}'],
-			];
-			let contents = readFileSync(args.path, 'utf8');
-			for (const [from, to] of edits) {
-				if (contents.split(from).length !== 2) {
-					throw new Error(`ink changed: ${from} is not in ${args.path} once; build-exe.mjs needs a look`);
-				}
-
-				contents = contents.replace(from, to);
-			}
-
-			return {contents, loader: 'js'};
-		});
-	},
-};
-
 // logmon loads re2js the first time a pattern needs it, from beside its module
 // (source/core/regex.ts); the executable has nothing beside it: a plain require() bundles it in,
 // still run only when first needed.
@@ -146,8 +123,8 @@ await build({
 		// The web dashboard, as `npm run build` left it in dist/dashboard/.
 		...dashboardDefine(root),
 	},
-	// ws' native helpers are optional (it catches their absence); ink loads react-devtools-core only with DEV=true.
-	external: ['bufferutil', 'utf-8-validate', 'react-devtools-core'],
+	// ws' native helpers are optional (it catches their absence).
+	external: ['bufferutil', 'utf-8-validate'],
 	plugins: [yogaSync, inkWithoutDevtools, re2jsInside, awsSdkModules],
 	keepNames: true,
 	legalComments: 'none',

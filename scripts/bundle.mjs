@@ -21,6 +21,7 @@ import {fileURLToPath} from 'node:url';
 import {build} from 'esbuild';
 import {awsSdkModules} from './aws-sdk-modules.mjs';
 import {buildDashboard} from './dashboard.mjs';
+import {inkWithoutDevtools} from './ink-without-devtools.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outdir = path.join(root, 'dist', 'bundle');
@@ -42,13 +43,12 @@ await build({
 	format: 'esm',
 	platform: 'node',
 	target: 'node20',
-	// react loads from node_modules, only in UI mode; ws' native helpers are optional; ink loads
-	// react-devtools-core only with DEV=true (a development aid, not installed).
-	external: ['react', 'react/*', 'bufferutil', 'utf-8-validate', 'react-devtools-core'],
+	// react loads from node_modules, only in UI mode; ws' native helpers are optional.
+	external: ['react', 'react/*', 'bufferutil', 'utf-8-validate'],
 	// Bundled CommonJS (kafkajs, ws) calls require() for Node's built-in modules.
 	banner: {js: 'import {createRequire as logmonCreateRequire} from \'node:module\'; const require = logmonCreateRequire(import.meta.url);'},
 	define: dashboard,
-	plugins: [awsSdkModules],
+	plugins: [awsSdkModules, inkWithoutDevtools],
 	keepNames: true,
 	logLevel: 'warning',
 });

@@ -215,8 +215,10 @@ export function distChecks(launcher: () => Launcher): void {
 			tmux = undefined;
 		});
 
-		test('--demo draws every pane with both sources live; q quits and leaves the terminal clean', async () => {
-			tmux = new Tmux(paneCommand(launcher(), '--demo'), 100, 30);
+		test('--demo draws every pane with both sources live (DEV=true too); q quits and leaves the terminal clean', async () => {
+			// DEV=true made a bundled Ink read a package.json beside the bundle, and logmon end with ENOENT.
+			const l = launcher();
+			tmux = new Tmux(paneCommand({...l, env: {...l.env, DEV: 'true'}}, '--demo'), 100, 30);
 			// At 100 columns the demo's live sources fold into a count so the rate and drops stay in sight;
 			// a source that is not live yet would still show by name.
 			const screen = await tmux.waitFor(s => /\d sources: live/.test(s) && !s.includes('logstream: ') && !s.includes('logio: ') && /zookeeper|hadoop|spark|openstack|hdfs|sshd/.test(s), 30_000);
