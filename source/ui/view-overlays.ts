@@ -4,7 +4,7 @@ import {isoTime} from '../core/time.js';
 import {eventLines} from './event-rows.js';
 import {keybindings} from './keybindings.js';
 import {type Ctx, type PaneView, messageStyle, pane, title} from './view-common.js';
-import {type Segment, chunks, cut, cutSegments, fit, safe} from './text.js';
+import {type Segment, chunks, cut, cutSegments, fit, safe, width} from './text.js';
 
 // What covers the panes: the key list (`?`) and an event in full (Enter on an error group).
 
@@ -18,7 +18,12 @@ export function helpOverlay(ctx: Ctx, w: number, h: number): PaneView {
 	const rows = h - 3;
 	const columns = Math.max(1, Math.ceil(entries.length / rows));
 	const colWidth = Math.floor(w / columns);
-	const keyWidth = 12;
+	// Each column's keys as wide as its longest and a space, leaving its texts 10 columns at least (half
+	// the column where it is narrower): keys are what the overlay is for, whole wherever they can be.
+	const keyWidths = Array.from({length: columns}, (_, col) => Math.min(
+		Math.max(0, ...entries.slice(col * rows, (col + 1) * rows).map(e => width(e.keys))) + 1,
+		Math.max(Math.floor(colWidth / 2), colWidth - 10),
+	));
 	const lines: string[] = [];
 	for (let r = 0; r < rows; r++) {
 		const segs: Segment[] = [];
@@ -28,7 +33,7 @@ export function helpOverlay(ctx: Ctx, w: number, h: number): PaneView {
 				continue;
 			}
 
-			segs.push({text: fit(e.keys, keyWidth), style: {color: 'cyan', bold: true}}, {text: fit(e.text, Math.max(0, colWidth - keyWidth))});
+			segs.push({text: cell(e.keys, keyWidths[col]!), style: {color: 'cyan', bold: true}}, {text: cell(e.text, colWidth - keyWidths[col]!)});
 		}
 
 		if (segs.length > 0) {
@@ -45,6 +50,15 @@ export function helpOverlay(ctx: Ctx, w: number, h: number): PaneView {
 	lines.push(ctx.p.style(cut(`redacted: ${safe(redaction)}${safe(where)}`, w), {color: 'magenta'}));
 	const t = title(ctx, 'overlay', 'Keys', w, [{text: ' ? or Esc to close', style: {dim: true}}]);
 	return pane('overlay', w, h, t, lines);
+}
+
+/** `text` in exactly `columns`, its last one left blank to part it from the next cell; cut with an ellipsis. */
+function cell(text: string, columns: number): string {
+	if (columns <= 1) {
+		return ' '.repeat(Math.max(0, columns));
+	}
+
+	return fit(width(text) < columns ? text : `${cut(text, columns - 2)}…`, columns);
 }
 
 export function detailOverlay(ctx: Ctx, e: LogEvent, w: number, h: number): PaneView {

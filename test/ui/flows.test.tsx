@@ -264,8 +264,20 @@ describe('layout', () => {
 			expect(f).toContain(b.description.slice(0, 12));
 		}
 
+		// Keys whole, a space before their text; a cut text ends with an ellipsis and a space, so the
+		// next column's keys never run into it (they were cut at 12 columns, texts ran into keys).
+		expect(f).toMatch(/pagedown ctrl\+f +page down/);
 		await h.press('?');
 		await h.waitFor('Tail');
+	});
+
+	test('the help overlay at 80 columns: keys whole, texts cut with an ellipsis before the next column', async () => {
+		h = setup({columns: 80, rows: 24});
+		await h.press('?');
+		const f = await h.waitFor('Keys');
+		expect(f).toMatch(/pagedown ctrl\+f +page/);
+		expect(f).toMatch(/… +\S/);
+		expect(f).not.toMatch(/show or hide t[a-z]/);
 	});
 });
 
