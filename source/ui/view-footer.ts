@@ -157,6 +157,8 @@ function alertsSegments(h: SourceHealth): Segment[] {
 }
 
 const defaultHint = 'q quit  ? keys  space pause  / search  f filter  tab focus  z max  s/t/v/l/o toggles';
+// With the toggles focused, space and enter switch the selected row instead of pausing.
+const togglesHint = 'q quit  ? keys  space switch row  a whole section  / search  f filter  tab focus  z max';
 
 function promptLine(ctx: Ctx, w: number): string {
 	const prompt = ctx.m.state.prompt!;
@@ -202,5 +204,5 @@ export function hintLine(ctx: Ctx, w: number): string {
 		return ctx.p.paint(cutSegments([{text: `${safe(last.origin)}: ${safe(last.text)}`, style: {color: last.level === 'error' ? 'red' : 'yellow'}}], w));
 	}
 
-	return ctx.p.style(cut(defaultHint, w), {dim: true});
+	return ctx.p.style(cut(s.focus === 'toggles' ? togglesHint : defaultHint, w), {dim: true});
 }

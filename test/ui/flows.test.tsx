@@ -271,6 +271,15 @@ describe('layout', () => {
 		await h.waitFor('Tail');
 	});
 
+	test('the keys line says what space does in the focused pane: pause, or switch a toggle', async () => {
+		h = setup({columns: 120, rows: 30});
+		await h.waitFor('space pause');
+		await h.press(keys.tab, keys.tab, keys.tab); // tail → errors → services → toggles
+		await h.waitFor(x => x.includes('space switch row') && !x.includes('space pause'));
+		await h.press(keys.tab);
+		await h.waitFor('space pause');
+	});
+
 	test('the help overlay at 80 columns: keys whole, texts cut with an ellipsis before the next column', async () => {
 		h = setup({columns: 80, rows: 24});
 		await h.press('?');
