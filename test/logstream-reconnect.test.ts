@@ -7,6 +7,7 @@ import path from 'node:path';
 import {afterEach, describe, expect, test} from 'vitest';
 import {WebSocketServer} from 'ws';
 import {type SourceHealth} from '../source/core/health.js';
+import {clock} from '../source/core/time.js';
 import {CloudApiTestServer, LogstreamTestServer} from '../source/testing/logstream-server.js';
 import {testApplication} from '../source/testing/cloud-api-server.js';
 import {config, type Harness, sent, startSource, until} from './logstream-support.js';
@@ -155,6 +156,36 @@ describe('logstream reconnect', () => {
 		await until(() => server.connections.length === 2 && enabledKeys(h).length === 1 && h.handle.health.state === 'live', 'back');
 		expect(sent(server, 1).slice(1)).toEqual([{cmd: 'enable', type: 'php-error', server: 'web-1'}]);
 		await until(() => h.events.some(e => e.marker === 'gap'), 'the gap marker');
+	});
+
+	test('connections that open and close before they stream make no gap markers of their own: one marker spans the outage', async () => {
+		const server = await LogstreamTestServer.start();
+		cleanups.push(async () => server.stop());
+		const h = await startSource(config({url: server.url, auth: server.auth(), types: ['php-error']}));
+		cleanups.push(async () => h.stop());
+		await until(() => h.handle.health.state === 'live', 'live');
+		await server.kill();
+		const downAt = Date.now();
+		// A proxy in its place accepts the upgrade and drops each connection at once, three times.
+		const port = Number(new URL(server.url).port);
+		const flapper = new WebSocketServer({host: '127.0.0.1', port});
+		let flaps = 0;
+		flapper.on('connection', ws => {
+			flaps++;
+			ws.terminate();
+		});
+		// Past a second, so a gap from the last flap would not read the same as one from the drop.
+		await until(() => flaps >= 3 && Date.now() - downAt > 1500, 'three connections dropped before they streamed');
+		await new Promise<void>(resolve => flapper.close(() => resolve()));
+		await server.restart();
+		await until(() => h.handle.health.state === 'live', 'live again');
+		await new Promise(resolve => setTimeout(resolve, 300));
+		const gaps = h.events.filter(e => e.marker === 'gap');
+		expect(gaps).toHaveLength(1);
+		// From the drop of the live connection, not from the last flap.
+		const from = /disconnected (\d\d:\d\d:\d\d)–/.exec(gaps[0]!.message)?.[1];
+		expect([clock(downAt - 1000), clock(downAt)]).toContain(from);
+		expect(h.handle.health.reconnects).toBe(1);
 	});
 
 	test('toggles made while reconnecting apply to the next connection', async () => {

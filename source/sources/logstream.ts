@@ -70,7 +70,10 @@ export class LogstreamSource implements LogSource {
 	private errorReplies = 0;
 	private readonly pairTable: PairTable;
 	private readonly lines: LineReader;
-	/** Set when a connection dropped; the gap marker covers from here to the next open. */
+	/**
+	 * Set when a live connection dropped; the gap marker covers from here to the next connection that
+	 * goes live. One that opens and closes before it streams (a proxy that drops it) is no end of the gap.
+	 */
 	private downSince: number | undefined;
 	private pending: EventInit[] = [];
 	private flushQueued = false;
@@ -226,12 +229,6 @@ export class LogstreamSource implements LogSource {
 		this.authSent = false;
 		this.live = false;
 		this.errorReplies = 0;
-		if (this.downSince !== undefined) {
-			this.flush();
-			this.handle?.gap(this.downSince, now);
-			this.handle?.reconnected();
-			this.downSince = undefined;
-		}
 
 		this.authTimer = setTimeout(() => {
 			this.sendAuth();
@@ -255,7 +252,10 @@ export class LogstreamSource implements LogSource {
 			this.lastAliveAt = now;
 		} else if (now - this.lastAliveAt > this.config.deadAfterMs) {
 			this.cause = `no data or pong for ${Math.round((now - this.lastAliveAt) / 1000)} s`;
-			this.downSince = this.lastAliveAt;
+			if (this.live) {
+				this.downSince = this.lastAliveAt;
+			}
+
 			ws.terminate();
 			return;
 		}
@@ -276,6 +276,9 @@ export class LogstreamSource implements LogSource {
 		const wasOpen = this.openedAt > 0;
 		if (wasOpen) {
 			this.backoff.connectionEnded(now - this.openedAt);
+		}
+
+		if (this.live) {
 			this.downSince ??= now;
 		}
 
@@ -347,6 +350,13 @@ export class LogstreamSource implements LogSource {
 		if (!this.live && this.authSent) {
 			// The backoff is reset only by a connection that stays up (Backoff.connectionEnded), so a flapping server is not hammered.
 			this.live = true;
+			if (this.downSince !== undefined) {
+				this.flush();
+				this.handle?.gap(this.downSince, Date.now());
+				this.handle?.reconnected();
+				this.downSince = undefined;
+			}
+
 			this.handle?.setState('live');
 		}
 	}
