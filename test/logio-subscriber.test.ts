@@ -1,3 +1,4 @@
+import http from 'node:http';
 import net from 'node:net';
 import {afterEach, describe, expect, test} from 'vitest';
 import {logioConfig, logioListenConfig} from '../source/config/logio.js';
@@ -25,6 +26,29 @@ async function subscriber(url: string, extra: Record<string, unknown> = {}) {
 async function reference(): Promise<ReferenceLogioServer> {
 	const server = new ReferenceLogioServer();
 	await server.listen();
+	stops.push(async () => server.close());
+	return server;
+}
+
+/** Listen on a port that was ours a moment ago; should another process take it meanwhile, try again briefly. */
+async function listenAgain(listen: () => Promise<unknown>): Promise<void> {
+	for (let tries = 0; ; tries++) {
+		try {
+			await listen(); // eslint-disable-line no-await-in-loop
+			return;
+		} catch (error) {
+			if (tries > 50) {
+				throw error;
+			}
+
+			await new Promise(resolve => setTimeout(resolve, 100)); // eslint-disable-line no-await-in-loop
+		}
+	}
+}
+
+async function referenceOn(port: number): Promise<ReferenceLogioServer> {
+	const server = new ReferenceLogioServer();
+	await listenAgain(async () => server.listen(port));
 	stops.push(async () => server.close());
 	return server;
 }
@@ -117,19 +141,7 @@ describe('logio subscriber source', () => {
 		await until(() => logs().length === 1, 'the first line');
 		await server.close();
 		await until(() => handle.health.state === 'retrying', 'retrying');
-		const again = new ReferenceLogioServer();
-		// The port was ours a moment ago; should another process take it meanwhile, try again briefly.
-		for (let tries = 0; !again.server.listening; tries++) {
-			await again.listen(port).catch(async (error: unknown) => {
-				if (tries > 50) {
-					throw error;
-				}
-
-				await new Promise(resolve => setTimeout(resolve, 100));
-			});
-		}
-
-		stops.push(async () => again.close());
+		const again = await referenceOn(port);
 		await until(() => again.subs.size === 1, 'the resubscription', 30_000);
 		again.notify({time: t0 + 5, app: 'a', proc: 'p', host: 'h', raw: 'after\n'});
 		await until(() => logs().length === 2, 'the line after the restart');
@@ -139,6 +151,50 @@ describe('logio subscriber source', () => {
 		expect(gap).toBeDefined();
 		expect(events.indexOf(gap!)).toBe(1);
 		expect(logs().map(e => e.raw)).toEqual(['before', 'after']);
+	});
+
+	test('a proxy answering 502 while logio is down ends no gap: one marker spans the outage', async () => {
+		const server = await reference();
+		const port = server.port;
+		const {events, logs, handle} = await subscriber(server.url);
+		await until(() => server.subs.size === 1, 'the subscription');
+		server.notify({time: t0, app: 'a', proc: 'p', host: 'h', raw: 'before\n'});
+		await until(() => logs().length === 1, 'the first line');
+		await server.close();
+		// In logio's place, what nginx says while its upstream is down.
+		let refusals = 0;
+		const proxy = http.createServer((_req, res) => {
+			refusals++;
+			res.writeHead(502, {'content-type': 'text/html'}).end('<html><body>502 Bad Gateway</body></html>');
+		});
+		await listenAgain(async () => new Promise<void>((resolve, reject) => {
+			proxy.once('error', reject).listen(port, '127.0.0.1', resolve);
+		}));
+		await until(() => refusals >= 3, 'three answers of 502', 30_000);
+		expect(handle.health.reason).toMatch(/^HTTP 502/);
+		await new Promise<void>(resolve => proxy.close(() => resolve()));
+		proxy.closeAllConnections();
+		const again = await referenceOn(port);
+		await until(() => again.subs.size === 1, 'the resubscription', 30_000);
+		again.notify({time: t0 + 5, app: 'a', proc: 'p', host: 'h', raw: 'after\n'});
+		await until(() => logs().length === 2, 'the line after the outage');
+		expect(events.filter(e => e.marker === 'gap')).toHaveLength(1);
+		expect(events.findIndex(e => e.marker === 'gap')).toBe(1);
+		expect(handle.health.reconnects).toBe(1);
+	});
+
+	test('a live subscription with nothing to send yet ends the gap after a while, before any line', async () => {
+		const server = await reference();
+		const port = server.port;
+		const {events, logs, handle} = await subscriber(server.url);
+		await until(() => server.subs.size === 1, 'the subscription');
+		await server.close();
+		await until(() => handle.health.state === 'retrying', 'retrying');
+		await referenceOn(port);
+		// No line matches yet, so logio has not answered: the marker comes once the connection has stood.
+		await until(() => events.some(e => e.marker === 'gap'), 'the gap marker', 30_000);
+		expect(logs()).toHaveLength(0);
+		expect(handle.health.reconnects).toBe(1);
 	});
 
 	test('connection refused: retrying with a reason', async () => {

@@ -26,6 +26,8 @@ import {type LogSource} from './source.js';
 
 /** How long a record waits for continuation lines once the stream goes quiet, ms. */
 const holdMs = 50;
+/** How long a new connection must go unrefused before it ends the gap (without a 200 first), ms. */
+const gapAfterMs = 2000;
 
 /** The subscription URL: the config's url with app/proc/host/log from the config put over its query. */
 export function subscriptionUrl(config: LogioConfig): URL {
@@ -58,7 +60,12 @@ export class LogioSubscriberSource implements LogSource {
 	private request: http.ClientRequest | undefined;
 	private retryTimer: NodeJS.Timeout | undefined;
 	private stopped = false;
-	/** When the last live connection ended; set until the next one is up, for the gap marker. */
+	/**
+	 * When the last live connection ended; set until the next one is live, for the gap marker. A
+	 * connection is live once the server answers 200, or has not refused it within `gapAfterMs` (logio
+	 * answers only with the first matching line); one refused (a proxy's 502 while logio is down) is
+	 * no end of the gap, so an outage is one marker, not one per attempt.
+	 */
 	private downSince: number | undefined;
 	private attempt = 0;
 
@@ -95,7 +102,18 @@ export class LogioSubscriberSource implements LogSource {
 		const parser = new LogioLineParser(this.deps.maxLine);
 		let connectedAt = 0;
 		let done = false;
+		let refused = false;
 		let holdTimer: NodeJS.Timeout | undefined;
+		let gapTimer: NodeJS.Timeout | undefined;
+		const closeGap = (): void => {
+			clearTimeout(gapTimer);
+			gapTimer = undefined;
+			if (this.downSince !== undefined && !done) {
+				handle.reconnected();
+				handle.gap(this.downSince, connectedAt);
+				this.downSince = undefined;
+			}
+		};
 		handle.setState('connecting');
 		this.debug(`GET ${redactUrl(url)}`);
 
@@ -106,6 +124,7 @@ export class LogioSubscriberSource implements LogSource {
 
 			done = true;
 			clearTimeout(holdTimer);
+			clearTimeout(gapTimer);
 			this.emit(parser.end(Date.now()));
 			this.request?.destroy();
 			this.request = undefined;
@@ -114,7 +133,10 @@ export class LogioSubscriberSource implements LogSource {
 			}
 
 			if (connectedAt > 0) {
-				this.downSince ??= Date.now();
+				if (!refused) {
+					this.downSince ??= Date.now();
+				}
+
 				this.backoff.connectionEnded(Date.now() - connectedAt);
 			}
 
@@ -148,9 +170,7 @@ export class LogioSubscriberSource implements LogSource {
 				// The request is out: logio answers only when a line matches, so this is live.
 				connectedAt = Date.now();
 				if (this.downSince !== undefined) {
-					handle.reconnected();
-					handle.gap(this.downSince, connectedAt);
-					this.downSince = undefined;
+					gapTimer = setTimeout(closeGap, gapAfterMs);
 				}
 
 				handle.detail('waiting', 'for the first matching line (logio sends its headers only then)');
@@ -161,7 +181,11 @@ export class LogioSubscriberSource implements LogSource {
 		request.on('response', response => {
 			handle.detail('waiting', undefined);
 			this.debug(`HTTP ${response.statusCode ?? '?'} ${response.headers['content-type'] ?? ''}`);
-			if (response.statusCode !== 200) {
+			if (response.statusCode === 200) {
+				closeGap();
+			} else {
+				refused = true;
+				clearTimeout(gapTimer);
 				readErrorBody(response, body => {
 					const text = sanitize(body.trim().replaceAll('\n', ' '));
 					const status = response.statusCode ?? 0;
