@@ -25,6 +25,17 @@ export async function main(argv = process.argv.slice(2), options: MainOptions = 
 	}
 
 	const {flags, input} = cli;
+	// meow answers --help and --version only when alone; `logmon serve --help` started a server.
+	if (flags.help === true) {
+		process.stdout.write(`${cli.help}\n`);
+		return 0;
+	}
+
+	if (flags.version === true) {
+		process.stdout.write(`${String(cli.pkg.version)}\n`);
+		return 0;
+	}
+
 	const numberProblem = numberFlagProblem(flags, argv);
 	if (numberProblem !== undefined) {
 		return fail(stderr, numberProblem);

@@ -312,6 +312,15 @@ describe('pipe mode, end to end', () => {
 		expect(help.stdout).toMatch(/Usage/);
 		expect(help.stdout).toMatch(/--grep RE/);
 		expect(help.stdout).toMatch(/Examples/);
+		// With a command or other flags too: help, and nothing started (it once ran `logmon serve`).
+		for (const argv of [['serve', '--help'], ['query', '--help'], ['publish', '--help'], ['--demo', '--level', 'warn', '--help']]) {
+			const r = await run(argv); // eslint-disable-line no-await-in-loop
+			expect(r.code, argv.join(' ')).toBe(0);
+			expect(r.stdout, argv.join(' ')).toBe(help.stdout);
+			expect(r.stderr, argv.join(' ')).toBe('');
+		}
+
+		expect((await run(['serve', '--version'])).stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
 		const version = await run(['--version']);
 		expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
 	});
