@@ -209,19 +209,21 @@ export async function runWatch(cli: Cli): Promise<number> {
 		}
 	}
 
-	if (settings.serve) {
-		const {runServe} = await import('./serve.js');
-		const code = await runServe(app, {http: http!, stderr});
-		await app.history?.close();
-		await demoForward?.remove();
-		return code;
-	}
-
 	const demo = settings.demo ? await (await import('./demo.js')).startDemo(app, {rate: settings.demoRate, debug: settings.debug, maxLine: settings.maxLine, kafkaBrokers: env['KAFKA_BROKERS'], env}) : undefined;
 	if (demo) {
 		// Before the UI takes the screen: which sources run, and which this machine lacks.
 		stderr.write(`logmon: ${demo.summary}\n`);
 		app.bus.diagnostics.add('info', 'demo', demo.summary);
+	}
+
+	if (settings.serve) {
+		// `logmon serve --demo` too: the demo's sources feed the service.
+		const {runServe} = await import('./serve.js');
+		const code = await runServe(app, {http: http!, stderr});
+		await demo?.stop();
+		await app.history?.close();
+		await demoForward?.remove();
+		return code;
 	}
 
 	// What runs beside the sources, stopped once the UI or the pipe has ended.

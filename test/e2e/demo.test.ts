@@ -141,3 +141,29 @@ it('--demo where journalctl reads a journal: the journald source joins', async (
 		rmSync(dir, {recursive: true, force: true});
 	}
 }, 120_000);
+
+it('logmon serve --demo: the demo\'s sources feed the service, and its temporary files go at exit', async () => {
+	// It served nothing before: the demo started only beside the UI or the pipe.
+	const child = start(['serve', '--demo', '--http', '127.0.0.1:0']);
+	let stderr = '';
+	child.stderr!.on('data', (d: Buffer) => {
+		stderr += d.toString();
+	});
+	try {
+		const [, url, sources] = (await until(() => /^logmon: serving (\S+)\/api\/v1\/ \((.*)\)$/m.exec(stderr) ?? undefined, 'the serving line'));
+		expect(sources).toMatch(/logstream, logio, file/);
+		let total = 0;
+		for (const deadline = Date.now() + 30_000; total <= 20 && Date.now() < deadline;) {
+			await new Promise(resolve => setTimeout(resolve, 250)); // eslint-disable-line no-await-in-loop
+			total = (await fetch(`${url!}/api/v1/logs/stats`).then(async r => r.json()) as {total: number}).total; // eslint-disable-line no-await-in-loop
+		}
+
+		expect(total).toBeGreaterThan(20);
+	} finally {
+		child.kill('SIGTERM');
+		await collect(child, 60_000);
+	}
+
+	const dir = /file \((\/\S+)\/yarn-app\.log/.exec(stderr)![1]!;
+	expect(existsSync(dir)).toBe(false);
+}, 90_000);
