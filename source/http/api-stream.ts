@@ -111,10 +111,16 @@ async function resume(context: HttpContext, hub: StreamHub, client: SseClient, f
 				const began = context.now();
 				// eslint-disable-next-line no-await-in-loop
 				after = await sendHistory(context, client, after, oldest, filter, after.receivedAt, signal);
-				// eslint-disable-next-line no-await-in-loop
-				await sleep(began + context.historyFlushMs + settleMs - context.now(), signal);
-				// eslint-disable-next-line no-await-in-loop
-				after = await sendHistory(context, client, after, oldest, filter, Math.max(after.receivedAt, began - context.historyFlushMs - settleMs * 10), signal);
+				// Only an event of this run that has left the buffer can be still on its way to disk; while
+				// none has, what is older than the buffer is all written, and the wait would only hold the
+				// client back (2 s and more with nothing sent).
+				if (store.evicted > 0) {
+					// eslint-disable-next-line no-await-in-loop
+					await sleep(began + context.historyFlushMs + settleMs - context.now(), signal);
+					// eslint-disable-next-line no-await-in-loop
+					after = await sendHistory(context, client, after, oldest, filter, Math.max(after.receivedAt, began - context.historyFlushMs - settleMs * 10), signal);
+				}
+
 				if (client.closed) {
 					return;
 				}

@@ -133,6 +133,22 @@ describe('the SSE stream', () => {
 		await stop(s2);
 	});
 
+	it('Last-Event-ID older than everything held, with nothing of this run gone from the buffer: sent at once, not a flush interval later', async () => {
+		// The history flushes once a minute here: the resume waited for a flush before it sent anything,
+		// so a client that came back from before the oldest event got nothing for a minute.
+		const dir = tempDir('logmon-http-stream-early-');
+		const file = path.join(dir, 'config.json');
+		writeFileSync(file, JSON.stringify({history: {enabled: true, dir: path.join(dir, 'history'), flushMs: 60_000}}));
+		const s = await serve(['--config', file]);
+		s.child.stdin!.write(jsonLine({message: 'one'}) + jsonLine({message: 'two', level: 'error'}) + jsonLine({message: 'three'}));
+		await eventually(async () => (await request(`${s.base}/api/v1/health`)).json.memory.events >= 3, 'the events held');
+		const live = await openStream(`${s.base}/api/v1/stream?lastEventId=1-1`);
+		const got = await live.waitFor(isEvent, 3, 20_000);
+		expect(got.map(m => (JSON.parse(m.data) as {message: string}).message)).toEqual(['one', 'two', 'three']);
+		live.close();
+		await stop(s);
+	});
+
 	it('a client that falls behind loses events, counted, with a notice in its own stream where they were', async () => {
 		const file = config({streamQueue: 500, streamStuckMs: 60_000});
 		const s = await serve(['--no-history', '--config', file]);
