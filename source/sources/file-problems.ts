@@ -8,6 +8,9 @@ import {type FileReader} from './file-tailer.js';
 
 export type Problem = {path: string; reason: string};
 
+/** A pattern that matches no file (yet). */
+export const noMatch = 'no file matches it yet, waiting for one';
+
 /** Why a file cannot be followed, as health and stderr say it. */
 export function describeFileError(error: unknown): string {
 	const e = error as NodeJS.ErrnoException;
@@ -44,7 +47,7 @@ export class ProblemLog {
 	tell(problems: readonly Problem[], first: boolean, followed: (file: string) => boolean): void {
 		const now = new Map(problems.map(p => [p.path, p.reason]));
 		for (const [file, reason] of now) {
-			if (!first && reason.startsWith('missing')) {
+			if (!first && (reason.startsWith('missing') || reason === noMatch)) {
 				continue;
 			}
 

@@ -12,7 +12,7 @@ import {sanitize} from '../core/sanitize.js';
 import {expandGlob} from './file-glob.js';
 import {GzipReader} from './file-gzip.js';
 import {isGzip, isRotationOf, rotationOfOne, serviceOfFile} from './file-names.js';
-import {describeFileError, missedRotations, type Problem, ProblemLog, rotatedCopies} from './file-problems.js';
+import {describeFileError, missedRotations, noMatch, type Problem, ProblemLog, rotatedCopies} from './file-problems.js';
 import {type FileReader, FileTailer, type TailerOptions, type TailerSink} from './file-tailer.js';
 import {showFileHealth} from './file-health.js';
 import {pollInterval} from './file-poll.js';
@@ -202,6 +202,11 @@ export class FileSource implements LogSource {
 
 			for (const {dir, reason} of expansion.errors) {
 				problems.push({path: dir, reason: `cannot list the directory: ${reason}`});
+			}
+
+			// Said as a missing named file is: a typo in a pattern must not look like a quiet log.
+			if (!glob.literal && expansion.files.length === 0 && expansion.errors.length === 0) {
+				problems.push({path: glob.pattern, reason: noMatch});
 			}
 
 			for (const file of expansion.files) {

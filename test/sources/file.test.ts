@@ -335,6 +335,16 @@ describe('file source', () => {
 		await until(() => f.lines().includes('it came'), 'the file that appeared, read from its start');
 	});
 
+	test('a pattern that matches no file is said once, as a missing file is; a file that comes to match it is read', async () => {
+		const d = freshDir();
+		const f = follow(['-o', 'raw', path.join(d, '*.lgo')]);
+		await until(() => f.stderr().includes('*.lgo: no file matches it yet, waiting for one'), 'said');
+		writeFileSync(path.join(d, 'app.lgo'), 'it matched\n');
+		await until(() => f.lines().includes('it matched'), 'the file that came to match, read from its start');
+		// Once as a problem (the retry line of the state says it too, once).
+		expect(f.stderr().split('\n').filter(l => /^logmon: file: \S+\*\.lgo: no file matches/.test(l))).toHaveLength(1);
+	});
+
 	test('a FIFO named like a rotated copy, or matched by the glob, is not waited on: the file goes on, and SIGTERM stops logmon', async () => {
 		const d = freshDir();
 		const file = path.join(d, 'app.log');
