@@ -216,6 +216,40 @@ const flagSpec = {
 	follow: {type: 'boolean', shortFlag: 'f', default: false},
 } as const;
 
+/**
+ * Flags whose value cannot be left out (the others, `--otlp`, `--docker`, `--journal`, `--http`,
+ * `--listen`, `--serve-subscribers`, and the numbers, have a default or say so themselves).
+ */
+const requiredValue = new Set<keyof typeof flagSpec>([
+	'config', 'logio', 'logstream', 'kafka', 'types', 'topic', 'group', 'file', 'multilineStart', 'since', 'servers', 'connect', 'token',
+	'grep', 'exclude', 'level', 'service', 'host', 'type', 'source', 'alert', 'forward', 'output', 'template', 'color', 'httpToken',
+	'historyDir', 'retention', 'historyMax', 'redactEnable', 'redactDisable', 'redactRule', 'redactField', 'redactMode', 'to', 'until',
+]);
+
+const shortFlags = new Set([...Object.values(flagSpec).flatMap(spec => 'shortFlag' in spec ? [`-${spec.shortFlag}`] : [])]);
+
+/** A token the parser reads as one of logmon's flags, not as the value before it (`--grep --bogus` greps for `--bogus`). */
+function isKnownFlag(token: string): boolean {
+	return longFlags.has(token.split('=')[0]!) || shortFlags.has(token);
+}
+
+/**
+ * A flag that needs a value given none (last, or followed by another flag): the parser reads it as
+ * empty, so `--file` or `--grep` alone was dropped without a word.
+ */
+export function missingValueProblem(argv: readonly string[]): string | undefined {
+	for (let i = 0; i < argv.length && argv[i] !== '--'; i++) {
+		const arg = argv[i]!;
+		const name = [...requiredValue].find(n => arg === `--${kebab(n)}` || ('shortFlag' in flagSpec[n] && arg === `-${(flagSpec[n] as {shortFlag: string}).shortFlag}`));
+		const next = argv[i + 1];
+		if (name !== undefined && (next === undefined || isKnownFlag(next))) {
+			return `${arg} needs a value${arg === `--${kebab(name)}` ? '' : ` (--${kebab(name)})`}; logmon --help shows it with an example`;
+		}
+	}
+
+	return undefined;
+}
+
 /** A flag's name on the command line: `maxLine` is `max-line`. */
 const kebab = (name: string): string => name.replaceAll(/[A-Z]/g, c => `-${c.toLowerCase()}`);
 

@@ -1,4 +1,4 @@
-import {type Cli, numberFlagProblem, parseArgs, unknownFlagProblem} from './cli.js';
+import {type Cli, missingValueProblem, numberFlagProblem, parseArgs, unknownFlagProblem} from './cli.js';
 import {failUsage as fail} from './exit.js';
 
 // The entry: parse, then load only the command that runs (each is a chunk of its own in the
@@ -11,7 +11,7 @@ export type MainOptions = {
 
 export async function main(argv = process.argv.slice(2), options: MainOptions = {}): Promise<number> {
 	const {stderr, env} = process;
-	const unknown = unknownFlagProblem(argv);
+	const unknown = unknownFlagProblem(argv) ?? missingValueProblem(argv);
 	if (unknown !== undefined) {
 		return fail(stderr, unknown);
 	}

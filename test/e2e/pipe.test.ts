@@ -160,6 +160,13 @@ describe('pipe mode, end to end', () => {
 		const typo = await run(['--sinec', '5m'], {input: 'x\n'});
 		expect(typo.code).toBe(2);
 		expect(typo.stderr).toBe('logmon: unknown flag --sinec: did you mean --since? (logmon --help lists them)\n');
+		// A flag that needs a value, given none (last, or before another flag): said, not dropped.
+		for (const [argv, flag] of [[['--file'], '--file'], [['--grep', '-o', 'raw'], '--grep'], [['-o'], '-o'], [['--level', '--debug'], '--level']] as const) {
+			const missing = await run([...argv], {input: 'x\n'}); // eslint-disable-line no-await-in-loop
+			expect(missing.code, argv.join(' ')).toBe(2);
+			expect(missing.stderr, argv.join(' ')).toMatch(new RegExp(`^logmon: ${flag} needs a value`));
+		}
+
 		// A flag's value and what follows -- are not flags; every flag has its --no- form.
 		expect((await run(['--grep', '--bogus', '--no-color', '-o', 'raw'], {input: '--bogus\nother\n'})).stdout).toBe('--bogus\n');
 	});
