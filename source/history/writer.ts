@@ -367,6 +367,8 @@ export class HistoryWriter {
 					const r = await this.all.write(all, this.options.segmentBytes);
 					this.sealDelay.wrote(all.bytes, this.options.clock());
 					this.state.written += all.lines;
+					// Counted as written, until the next maintenance lists the files (and their sealed size).
+					this.state.bytesOnDisk += all.bytes;
 					for (const item of group) {
 						item.written = true;
 					}
@@ -379,6 +381,7 @@ export class HistoryWriter {
 					if (errors.bytes > 0) {
 						const e = await this.errors.write(errors, this.options.segmentBytes);
 						this.sealDelay.wrote(errors.bytes, this.options.clock());
+						this.state.bytesOnDisk += errors.bytes;
 						if (e) {
 							rolled.push({stream: 'errors', active: e});
 						}
