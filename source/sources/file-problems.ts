@@ -28,6 +28,15 @@ export function describeFileError(error: unknown): string {
 			return e.message;
 		}
 
+		// A named .gz file, as zcat says it.
+		case 'Z_DATA_ERROR': {
+			return 'unreadable: not in gzip format, or damaged';
+		}
+
+		case 'Z_BUF_ERROR': {
+			return 'unreadable: unexpected end of file (a gzip file cut short)';
+		}
+
 		default: {
 			return `unreadable: ${e.code ?? (error instanceof Error ? error.message : String(error))}`;
 		}

@@ -44,7 +44,7 @@ export class FileSource implements LogSource {
 	private readonly retiring = new Map<string, {tailer: FileTailer; position: number; grewAt: number}>();
 	private readonly byPath = new Map<string, FileTailer>();
 	/** Compressed files by device and inode: read, being read, or skipped. */
-	private readonly compressed = new Map<string, {path: string; state: string; reader?: GzipReader}>();
+	private readonly compressed = new Map<string, {path: string; state: string; reader?: GzipReader; failed?: boolean}>();
 	private readonly watches = new DirWatches((dir, event, name) => {
 		this.changed(dir, event, name);
 	});
@@ -475,7 +475,7 @@ export class FileSource implements LogSource {
 		}
 
 		const reader = new GzipReader(file, this.tailerOptions, this.sink);
-		const entry = {path: file, state: 'reading', reader};
+		const entry: {path: string; state: string; reader?: GzipReader; failed?: boolean} = {path: file, state: 'reading', reader};
 		this.compressed.set(key, entry);
 		if (this.paused) {
 			reader.pause();
@@ -484,13 +484,22 @@ export class FileSource implements LogSource {
 		reader.read().then(() => {
 			entry.state = 'read';
 		}, (error: unknown) => {
-			entry.state = `unreadable: ${describeFileError(error)}`;
-			this.handle?.log('warn', `${file}: ${describeFileError(error)}`);
+			entry.state = describeFileError(error);
+			entry.failed = true;
+			this.handle?.log('warn', `${file}: ${entry.state}`);
 		}).finally(() => {
 			delete (entry as {reader?: GzipReader}).reader;
 			this.showHealth();
-			if (this.finish && [...this.compressed.values()].every(c => !c.reader) && this.problems.length === 0) {
-				this.handle?.setState('ended');
+			const entries = [...this.compressed.values()];
+			if (this.finish && entries.every(c => !c.reader) && this.problems.length === 0) {
+				// Named .gz files alone, none of which could be read: failed (exit 1), as zcat would.
+				const failed = entries.filter(c => c.failed);
+				if (failed.length > 0 && failed.length === entries.length) {
+					this.handle?.setState('failed', `${failed[0]!.path}: ${failed[0]!.state}${failed.length > 1 ? ` (and ${failed.length - 1} more)` : ''}`);
+				} else {
+					this.handle?.setState('ended');
+				}
+
 				this.finish();
 			}
 		});

@@ -268,6 +268,25 @@ describe('file source', () => {
 		expect(r.stdout.split('\n').slice(0, -1)).toEqual(lines);
 	});
 
+	test('gzip files named alone, none readable: said as zcat says it, and exit 1 (it was 0)', async () => {
+		const d = freshDir();
+		const fake = path.join(d, 'fake.gz');
+		writeFileSync(fake, 'not gzip\n');
+		const cut = path.join(d, 'cut.log.1.gz');
+		writeFileSync(cut, gzipSync(Array.from({length: 1000}, (_, i) => `line ${i}`).join('\n')).subarray(0, 30));
+		const r = await run(['--no-ui', '-o', 'raw', fake, cut]);
+		expect(r.code).toBe(1);
+		expect(r.stderr).toContain('fake.gz: unreadable: not in gzip format, or damaged');
+		expect(r.stderr).toContain('cut.log.1.gz: unreadable: unexpected end of file (a gzip file cut short)');
+		expect(r.stderr).not.toContain('unreadable: unreadable');
+		// One readable beside them: it ends as read, 0.
+		const good = path.join(d, 'good.log.2.gz');
+		writeFileSync(good, gzipSync('fine\n'));
+		const some = await run(['--no-ui', '-o', 'raw', fake, good]);
+		expect(some.code).toBe(0);
+		expect(some.stdout).toBe('fine\n');
+	});
+
 	test('a corrupt gzip file is said, and not an exit', async () => {
 		const d = freshDir();
 		const bad = path.join(d, 'bad.log.1.gz');
