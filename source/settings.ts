@@ -296,7 +296,8 @@ async function sourcesFromFlags(flags: Flags, config: ConfigFile, env: Environme
 /** The positional arguments that name files: all of them, or those after `serve`; none after `tail`. */
 function filePaths(env: Environment): string[] {
 	const [first] = env.input;
-	const paths = first === 'tail' ? [] : (first === 'serve' ? env.input.slice(1) : env.input);
+	// `-` is stdin, as for cat and tail (resolveSettings).
+	const paths = (first === 'tail' ? [] : (first === 'serve' ? env.input.slice(1) : env.input)).filter(p => p !== '-');
 	for (const p of paths) {
 		// A mistyped command (`logmon sevre`) is not a file that may appear later.
 		if (!hasMagic(p) && !p.includes('/') && !p.includes('.') && !existsSync(p)) {
@@ -462,7 +463,12 @@ export async function resolveSettings(flags: Flags, config: ConfigFile, env: Env
 	let sources = fromFlags.length > 0 ? fromFlags : config.sources;
 	// A service reads stdin only when told to: under systemd it is /dev/null.
 	const serve = env.input[0] === 'serve';
-	const wantStdin = flags.stdin ?? (!env.stdinIsTTY && fromFlags.length === 0 && !flags.demo && !serve);
+	const dash = env.input[0] !== 'tail' && env.input.includes('-');
+	if (dash && flags.stdin === false) {
+		throw new UsageError('-: stdin is named as a file, and --no-stdin leaves it out; say one of them');
+	}
+
+	const wantStdin = flags.stdin ?? (dash || (!env.stdinIsTTY && fromFlags.length === 0 && !flags.demo && !serve));
 	if (wantStdin && !sources.some(s => s.type === 'stdin')) {
 		sources = [...sources, await validSource({type: 'stdin'}, '--stdin')];
 	} else if (flags.stdin === false) {

@@ -444,4 +444,16 @@ describe('file source', () => {
 		expect(r.code).toBe(2);
 		expect(r.stderr).toMatch(/unknown command "sevre"/);
 	});
+
+	test('- names stdin, as for cat and tail, beside files too', async () => {
+		const d = freshDir();
+		const gz = path.join(d, 'old.log.1.gz');
+		writeFileSync(gz, gzipSync('from the file\n'));
+		const r = await run(['--no-ui', '-o', 'raw', '-', gz], {input: 'from stdin\n'});
+		expect(r.code).toBe(0);
+		expect(r.stdout.split('\n').filter(Boolean).sort()).toEqual(['from stdin', 'from the file']);
+		const both = await run(['--no-ui', '--no-stdin', '-'], {input: 'x\n'});
+		expect(both.code).toBe(2);
+		expect(both.stderr).toMatch(/^logmon: -: stdin is named as a file, and --no-stdin leaves it out/);
+	});
 });
