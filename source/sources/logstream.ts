@@ -441,14 +441,14 @@ export class LogstreamSource implements LogSource {
 			return;
 		}
 
+		// Before the line joins the batch: a gap marker this connection ends goes ahead of its lines.
+		this.markLive();
 		this.pending.push(event);
 		if (!this.flushQueued) {
 			this.flushQueued = true;
 			// ws hands over every frame of a socket read synchronously; publish them as one batch.
 			queueMicrotask(this.flush);
 		}
-
-		this.markLive();
 	}
 
 	private readonly flush = (): void => {
